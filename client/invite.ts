@@ -1,0 +1,34 @@
+/** Invite page: a new staff member chooses a password; their browser makes and wraps their keys. */
+import type { StaffMe } from '../protocol/api';
+import { api, ApiFailure } from './lib/api';
+import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
+import { checkPassword, makeStaffKeys } from './lib/staff';
+
+document.addEventListener('DOMContentLoaded', async () => {
+  const inviteToken = fragmentToken();
+  const invalid = (reason: string) => {
+    byId('invalid-reason').textContent = reason;
+    showStep('step-invalid');
+  };
+  if (!inviteToken) return invalid('This page needs the whole invite link, including the part after #.');
+  try {
+    const { roles } = await api<{ roles: string[] }>('POST', '/api/staff/invites/check', { inviteToken });
+    byId('roles').textContent = roles.join(' and ');
+  } catch (e) {
+    return invalid(e instanceof ApiFailure ? e.message : 'The invite could not be checked.');
+  }
+
+  const status = byId('invite-status');
+  onSubmit(byId<HTMLFormElement>('invite-form'), status, async () => {
+    const username = byId<HTMLInputElement>('username').value.trim();
+    const password = byId<HTMLInputElement>('password').value;
+    checkPassword(password, byId<HTMLInputElement>('password2').value);
+    say(status, 'Creating your keys… this takes a few seconds.');
+    await nextFrame();
+    const keys = await makeStaffKeys(username, password, false);
+    await api<StaffMe>('POST', '/api/staff/enrol', { inviteToken, ...keys.material });
+    history.replaceState(null, '', '/invite');
+    say(status, '');
+    showStep('step-done');
+  });
+});

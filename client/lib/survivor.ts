@@ -1,0 +1,35 @@
+/** The survivor's side of the protocol: keys from the codename, proof of work, login. */
+import { normalizeCodename, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol';
+import type { PowChallenge, SurvivorSession } from '../../protocol/api';
+import { api } from './api';
+
+export async function deriveSurvivorKeys(codename: string, instanceId: string): Promise<KeyPairs> {
+  const master = await survivorMaster(normalizeCodename(codename), instanceId);
+  const keys = survivorKeyPairs(master);
+  master.fill(0);
+  return keys;
+}
+
+export async function solvedPow(): Promise<{ challenge: string; nonce: number }> {
+  const { challenge, bits } = await api<PowChallenge>('POST', '/api/pow', {});
+  return { challenge, nonce: solvePow(challenge, bits) };
+}
+
+export async function register(keys: KeyPairs, instanceId: string): Promise<SurvivorSession> {
+  const pow = await solvedPow();
+  return api<SurvivorSession>('POST', '/api/survivor/register', {
+    signPk: toBase64url(keys.sign.publicKey),
+    boxPk: toBase64url(keys.box.publicKey),
+    pow,
+    sig: toBase64url(signLogin(instanceId, pow.challenge, keys.sign.secretKey)),
+  });
+}
+
+export async function login(keys: KeyPairs, instanceId: string): Promise<SurvivorSession> {
+  const { challenge } = await api<{ challenge: string }>('POST', '/api/survivor/challenge', {});
+  return api<SurvivorSession>('POST', '/api/survivor/session', {
+    signPk: toBase64url(keys.sign.publicKey),
+    challenge,
+    sig: toBase64url(signLogin(instanceId, challenge, keys.sign.secretKey)),
+  });
+}

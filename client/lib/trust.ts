@@ -1,0 +1,47 @@
+/**
+ * Trust in the instance's keyset: verify its signature, pin the instance fingerprint on first
+ * use, and refuse a changed fingerprint or a keyset version lower than one seen before. The
+ * pin lives in localStorage (the only survivor data kept on the device besides the language).
+ */
+import { ProtocolError, verifyKeyset, type VerifiedKeyset } from '../../protocol';
+import type { InstanceInfo } from '../../protocol/api';
+
+const PIN_KEY = 'awaaz.pin';
+
+interface Pin {
+  instanceId: string;
+  fingerprint: string;
+  version: number;
+}
+
+function readPin(instanceId: string): Pin | undefined {
+  try {
+    const pin = JSON.parse(localStorage.getItem(PIN_KEY) ?? 'null') as Pin | null;
+    return pin && pin.instanceId === instanceId ? pin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class TrustError extends Error {}
+
+/** Verifies the served keyset against the pin; on success, updates the pin. */
+export function trustedKeyset(info: InstanceInfo): VerifiedKeyset {
+  if (!info.keyset) throw new TrustError('This Awaaz has not been set up yet: there is nobody to send a testimony to.');
+  const pin = readPin(info.instanceId);
+  try {
+    const verified = verifyKeyset(info.keyset, { instanceId: info.instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version });
+    localStorage.setItem(PIN_KEY, JSON.stringify({ instanceId: info.instanceId, fingerprint: verified.fingerprint, version: verified.keyset.version } satisfies Pin));
+    return verified;
+  } catch (e) {
+    const reason = e instanceof ProtocolError ? e.message : 'the list of readers could not be checked';
+    throw new TrustError(
+      `Stop: this server's list of readers failed its security check (${reason}). ` +
+        'Nothing was encrypted or sent. Someone may have tampered with this server. Contact the organisation through another channel before writing anything here.',
+    );
+  }
+}
+
+export function pinnedFingerprint(instanceId: string): string | undefined {
+  return readPin(instanceId)?.fingerprint;
+}

@@ -1,0 +1,8 @@
+/** Type checking is done once by `npm run typecheck`; ts-jest only transpiles (isolatedModules). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  testTimeout: 60000,
+};

@@ -1,0 +1,16 @@
+/**
+ * The migrations, listed in order and imported statically so the bundled server carries
+ * them (no directory scan at run time). Add a file, then add it here.
+ */
+import type { Knex } from 'knex';
+import * as initial from './001_initial';
+
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '001_initial': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};

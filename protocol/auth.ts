@@ -1,0 +1,20 @@
+/**
+ * Survivor login: the browser signs a fresh, single-use server challenge with its `sign` key.
+ * The message is domain-separated and names the instance, so a signature cannot be replayed
+ * to another instance or reused as any other kind of signature.
+ */
+import nacl from 'tweetnacl';
+import { utf8 } from './encoding';
+
+export function loginMessage(instanceId: string, challenge: string): Uint8Array {
+  return utf8(`awaaz/v1/login\n${instanceId}\n${challenge}`);
+}
+
+export function signLogin(instanceId: string, challenge: string, signSecretKey: Uint8Array): Uint8Array {
+  return nacl.sign.detached(loginMessage(instanceId, challenge), signSecretKey);
+}
+
+export function verifyLogin(instanceId: string, challenge: string, signature: Uint8Array, signPk: Uint8Array): boolean {
+  if (signature.length !== nacl.sign.signatureLength || signPk.length !== nacl.sign.publicKeyLength) return false;
+  return nacl.sign.detached.verify(loginMessage(instanceId, challenge), signature, signPk);
+}

@@ -1,0 +1,119 @@
+/**
+ * The keyset: the staff public keys and roles, versioned, chained to the previous keyset by
+ * hash, and signed by the instance signing key (held by the admin, wrapped like any staff key).
+ * The survivor's browser verifies it before encrypting, pins the instance fingerprint on first
+ * use and refuses a changed fingerprint or a lower version: a database write alone cannot add
+ * a reader.
+ */
+import nacl from 'tweetnacl';
+import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
+
+export const STAFF_ROLES = ['admin', 'moderator', 'advocate'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export interface KeysetMember {
+  staffId: string;
+  username: string;
+  roles: StaffRole[];
+  boxPk: string;
+  signPk: string;
+}
+
+export interface Keyset {
+  v: 1;
+  instanceId: string;
+  version: number;
+  /** keysetHash of the previous version, null for version 1 */
+  prev: string | null;
+  issuedDay: string;
+  members: KeysetMember[];
+}
+
+export interface SignedKeyset {
+  keyset: Keyset;
+  /** instance Ed25519 public key, base64url */
+  instancePk: string;
+  sig: string;
+}
+
+const KEYSET_DOMAIN = 'awaaz/v1/keyset\n';
+
+function keysetMessage(keyset: Keyset): Uint8Array {
+  return utf8(KEYSET_DOMAIN + canonicalJson(keyset));
+}
+
+export function keysetHash(keyset: Keyset): string {
+  return toBase64url(sha512(utf8(canonicalJson(keyset))));
+}
+
+/** Human-comparable fingerprint of the instance key: 40 hex digits in groups of four. */
+export function fingerprint(instancePk: Uint8Array | string): string {
+  const pk = typeof instancePk === 'string' ? fromBase64url(instancePk) : instancePk;
+  const hex = Array.from(sha512(pk).slice(0, 20), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  return hex.match(/.{4}/g)!.join(' ');
+}
+
+export function signKeyset(keyset: Keyset, instance: nacl.SignKeyPair): SignedKeyset {
+  const sig = nacl.sign.detached(keysetMessage(keyset), instance.secretKey);
+  return { keyset, instancePk: toBase64url(instance.publicKey), sig: toBase64url(sig) };
+}
+
+function checkShape(keyset: Keyset): void {
+  if (keyset.v !== 1) throw new ProtocolError('unsupported_version', `keyset version ${String(keyset.v)} is not supported`);
+  if (!Number.isSafeInteger(keyset.version) || keyset.version < 1) throw new ProtocolError('bad_keyset', 'keyset version must be a positive integer');
+  if ((keyset.version === 1) !== (keyset.prev === null)) throw new ProtocolError('bad_keyset', 'only the first keyset has no predecessor');
+  const ids = new Set<string>();
+  const boxKeys = new Set<string>();
+  for (const m of keyset.members) {
+    if (ids.has(m.staffId) || boxKeys.has(m.boxPk)) throw new ProtocolError('bad_keyset', 'a keyset member is listed twice');
+    ids.add(m.staffId);
+    boxKeys.add(m.boxPk);
+    if (fromBase64url(m.boxPk).length !== 32 || fromBase64url(m.signPk).length !== 32) throw new ProtocolError('bad_keyset', 'a member key has the wrong length');
+    if (m.roles.length === 0 || m.roles.some((r) => !STAFF_ROLES.includes(r))) throw new ProtocolError('bad_keyset', 'a member has no role or an unknown one');
+  }
+}
+
+export interface KeysetExpectations {
+  instanceId: string;
+  /** the fingerprint pinned on first use; undefined the first time */
+  pinnedFingerprint?: string;
+  /** the highest version seen before; a lower one is a rollback */
+  minVersion?: number;
+}
+
+export interface VerifiedKeyset {
+  keyset: Keyset;
+  fingerprint: string;
+}
+
+export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): VerifiedKeyset {
+  const pk = fromBase64url(signed.instancePk);
+  const sig = fromBase64url(signed.sig);
+  if (pk.length !== nacl.sign.publicKeyLength || sig.length !== nacl.sign.signatureLength) throw new ProtocolError('bad_signature', 'keyset signature or instance key has the wrong length');
+  const fp = fingerprint(pk);
+  if (expect.pinnedFingerprint !== undefined && expect.pinnedFingerprint !== fp) {
+    throw new ProtocolError('fingerprint_changed', `the instance fingerprint changed from ${expect.pinnedFingerprint} to ${fp}`);
+  }
+  if (!nacl.sign.detached.verify(keysetMessage(signed.keyset), sig, pk)) {
+    throw new ProtocolError('bad_signature', 'the keyset signature does not verify: the list of readers was altered');
+  }
+  checkShape(signed.keyset);
+  if (signed.keyset.instanceId !== expect.instanceId) throw new ProtocolError('wrong_instance', 'the keyset belongs to another instance');
+  if (expect.minVersion !== undefined && signed.keyset.version < expect.minVersion) {
+    throw new ProtocolError('keyset_rollback', `the keyset went back from version ${expect.minVersion} to ${signed.keyset.version}`);
+  }
+  return { keyset: signed.keyset, fingerprint: fp };
+}
+
+/** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
+export function verifyKeysetSuccessor(current: SignedKeyset, next: SignedKeyset): VerifiedKeyset {
+  const verified = verifyKeyset(next, { instanceId: current.keyset.instanceId, pinnedFingerprint: fingerprint(current.instancePk) });
+  if (next.keyset.version !== current.keyset.version + 1) throw new ProtocolError('bad_keyset', `the next keyset must be version ${current.keyset.version + 1}`);
+  if (next.keyset.prev !== keysetHash(current.keyset)) throw new ProtocolError('bad_keyset', 'the next keyset does not chain to the current one');
+  return verified;
+}
+
+/** Box public keys of the members who read cases (moderators). */
+export function readersOf(keyset: Keyset, role: StaffRole = 'moderator'): Uint8Array[] {
+  return keyset.members.filter((m) => m.roles.includes(role)).map((m) => fromBase64url(m.boxPk));
+}

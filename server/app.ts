@@ -1,0 +1,127 @@
+/**
+ * createApp builds the Express application from its dependencies and never listens, so
+ * tests drive it with supertest and main.ts decides how it is served.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type RequestHandler } from 'express';
+import type { Config } from './config';
+import { caseRepo } from './db/case-repo';
+import { challengeRepo } from './db/challenge-repo';
+import type { Db } from './db/database';
+import { instanceRepo } from './db/instance-repo';
+import { keysetRepo } from './db/keyset-repo';
+import { staffRepo } from './db/staff-repo';
+import { survivorRepo } from './db/survivor-repo';
+import { errorHandler, HttpError, notFoundHandler } from './http/errors';
+import { limiter } from './http/rate-limit';
+import { securityHeaders } from './http/security';
+import { instanceRoutes } from './routes/instance';
+import { staffRoutes } from './routes/staff';
+import { survivorRoutes } from './routes/survivor';
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  /** where the built pages and assets are (scripts/build.mjs writes them) */
+  clientDir: string;
+  log?: (line: string) => void;
+}
+
+export interface AppContext {
+  db: Db;
+  config: Config;
+  instanceId: string;
+  serverSecret: string;
+  repos: {
+    instance: ReturnType<typeof instanceRepo>;
+    staff: ReturnType<typeof staffRepo>;
+    keysets: ReturnType<typeof keysetRepo>;
+    survivors: ReturnType<typeof survivorRepo>;
+    cases: ReturnType<typeof caseRepo>;
+    challenges: ReturnType<typeof challengeRepo>;
+  };
+  limits: { general: RequestHandler; sensitive: RequestHandler };
+  log: (line: string) => void;
+}
+
+/** Pages by URL path; each has one entry script in client/ (see client/README.md). */
+export const PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/share': 'share.html',
+  '/return': 'return.html',
+  '/setup': 'setup.html',
+  '/invite': 'invite.html',
+  '/staff': 'staff.html',
+};
+
+/** The largest JSON body any route accepts; larger ones get 413 before parsing. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export async function createApp(deps: AppDeps): Promise<{ app: express.Express; ctx: AppContext }> {
+  const { db, config } = deps;
+  const log = deps.log ?? ((line: string) => console.log(line));
+  const repos = {
+    instance: instanceRepo(db),
+    staff: staffRepo(db),
+    keysets: keysetRepo(db),
+    survivors: survivorRepo(db),
+    cases: caseRepo(db),
+    challenges: challengeRepo(db),
+  };
+  const instance = await repos.instance.ensure();
+  const ctx: AppContext = {
+    db,
+    config,
+    instanceId: instance.instance_id,
+    serverSecret: instance.server_secret,
+    repos,
+    limits: {
+      general: limiter(db, instance.server_secret, 'all', config.rateLimitPerMinute),
+      sensitive: limiter(db, instance.server_secret, 'sensitive', config.rateLimitSensitivePerMinute),
+    },
+    log,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', config.trustProxyHops);
+  app.set('query parser', 'simple');
+  app.use(securityHeaders());
+  app.use((_req, res, next) => {
+    // Nothing a survivor sees should linger in a shared browser's cache.
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(ctx.limits.general);
+
+  const api = express.Router();
+  api.use((req, _res, next) => {
+    // JSON only: with SameSite=Strict cookies this also closes the door on form-based CSRF.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('application/json')) {
+      return next(new HttpError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
+    }
+    next();
+  });
+  api.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  api.use(instanceRoutes(ctx));
+  api.use('/survivor', survivorRoutes(ctx));
+  api.use(staffRoutes(ctx));
+  api.use(notFoundHandler);
+  app.use('/api', api);
+
+  const assetsDir = path.join(deps.clientDir, 'assets');
+  app.use('/assets', express.static(assetsDir, { index: false, fallthrough: false, etag: false, lastModified: false }));
+  for (const [route, file] of Object.entries(PAGES)) {
+    const filePath = path.join(deps.clientDir, file);
+    app.get(route, (_req, res, next) => {
+      if (!fs.existsSync(filePath)) return next(new HttpError(503, 'not_built', 'the pages are not built; run `npm run build`'));
+      res.type('html').sendFile(filePath);
+    });
+  }
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return { app, ctx };
+}

@@ -1,0 +1,76 @@
+/**
+ * Configuration from the environment, checked once at start (like Firefox Send): a bad value
+ * stops the server with a message naming the variable, instead of failing later.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** the URL people use to reach this instance, printed in setup and invite links */
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** postgres://… to use PostgreSQL instead of the embedded SQLite file */
+  DATABASE_URL: z.string().url().optional(),
+  /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  /** leading zero bits of the anonymous proof of work */
+  POW_BITS: z.coerce.number().int().min(0).max(24).default(14),
+  /** cookies get Secure when served over TLS; set false only for plain-HTTP onion or localhost */
+  COOKIE_SECURE: boolean.optional(),
+  STAFF_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  STAFF_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  SURVIVOR_SESSION_MINUTES: z.coerce.number().int().min(1).max(240).default(30),
+  INVITE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** requests per minute per hashed address for the whole API, and for the expensive routes */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_SENSITIVE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string };
+  trustProxyHops: number;
+  powBits: number;
+  cookieSecure: boolean;
+  staffSessionIdleMs: number;
+  staffSessionAbsoluteMs: number;
+  survivorSessionMs: number;
+  inviteMs: number;
+  rateLimitPerMinute: number;
+  rateLimitSensitivePerMinute: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    database: e.DATABASE_URL
+      ? { client: 'pg', url: e.DATABASE_URL }
+      : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3') },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    powBits: e.POW_BITS,
+    cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
+    staffSessionIdleMs: e.STAFF_SESSION_IDLE_MINUTES * 60_000,
+    staffSessionAbsoluteMs: e.STAFF_SESSION_ABSOLUTE_HOURS * 3_600_000,
+    survivorSessionMs: e.SURVIVOR_SESSION_MINUTES * 60_000,
+    inviteMs: e.INVITE_HOURS * 3_600_000,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitSensitivePerMinute: e.RATE_LIMIT_SENSITIVE_PER_MINUTE,
+  };
+}

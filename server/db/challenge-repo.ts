@@ -1,0 +1,31 @@
+/**
+ * Single-use challenges for survivor login and proof of work. A row is deleted when used, so
+ * a replay finds nothing; rows never name a survivor.
+ */
+import type { Db } from './database';
+
+export type ChallengePurpose = 'login' | 'pow';
+
+export function challengeRepo(db: Db) {
+  return {
+    async create(challenge: string, purpose: ChallengePurpose, bits: number, expiresAt: number): Promise<void> {
+      await db('challenges').insert({ challenge, purpose, bits, expires_at: expiresAt });
+    },
+    /** Deletes and returns the challenge if it exists, is of this purpose and has not expired. */
+    async consume(trx: Db, challenge: string, purpose: ChallengePurpose, now: number): Promise<{ bits: number } | undefined> {
+      const row = await trx('challenges').where({ challenge, purpose }).first();
+      if (!row) return undefined;
+      const n = await trx('challenges').where({ challenge, purpose }).delete();
+      if (n !== 1 || Number(row.expires_at) <= now) return undefined;
+      return { bits: Number(row.bits) };
+    },
+    async peek(challenge: string, purpose: ChallengePurpose, now: number): Promise<{ bits: number } | undefined> {
+      const row = await db('challenges').where({ challenge, purpose }).where('expires_at', '>', now).first();
+      return row && { bits: Number(row.bits) };
+    },
+    async purgeExpired(now: number): Promise<void> {
+      await db('challenges').where('expires_at', '<=', now).delete();
+    },
+  };
+}
+export type ChallengeRepo = ReturnType<typeof challengeRepo>;

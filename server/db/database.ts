@@ -1,0 +1,35 @@
+/**
+ * Opens the database (SQLite file by default, PostgreSQL with DATABASE_URL) and runs the
+ * migrations. SQLite gets WAL, foreign keys, secure_delete (erased rows are zeroed in the
+ * file) and a busy timeout on every connection.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { Knex } from 'knex';
+import { migrationSource } from '../../migrations';
+import type { Config } from '../config';
+
+export type Db = Knex;
+
+export function openDatabase(database: Config['database']): Db {
+  if (database.client === 'pg') {
+    return knex({ client: 'pg', connection: database.url, pool: { min: 0, max: 10 } });
+  }
+  fs.mkdirSync(path.dirname(database.filename), { recursive: true, mode: 0o700 });
+  return knex({
+    client: 'sqlite3',
+    connection: { filename: database.filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;', (err) => done(err, conn));
+      },
+    },
+  });
+}
+
+export async function migrate(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}

@@ -1,0 +1,30 @@
+/** Survivors: public keys and a random handle, nothing else. */
+import type { Db } from './database';
+
+export interface SurvivorRecord {
+  id: string;
+  handle: string;
+  signPk: string;
+  boxPk: string;
+}
+
+export function survivorRepo(db: Db) {
+  const fromRow = (r: { id: string; handle: string; sign_pk: string; box_pk: string }): SurvivorRecord => ({ id: r.id, handle: r.handle, signPk: r.sign_pk, boxPk: r.box_pk });
+  return {
+    async bySignPk(signPk: string): Promise<SurvivorRecord | undefined> {
+      const row = await db('survivors').where({ sign_pk: signPk }).first();
+      return row && fromRow(row);
+    },
+    async byId(id: string): Promise<SurvivorRecord | undefined> {
+      const row = await db('survivors').where({ id }).first();
+      return row && fromRow(row);
+    },
+    async existsWithKeys(signPk: string, boxPk: string): Promise<boolean> {
+      return Boolean(await db('survivors').where({ sign_pk: signPk }).orWhere({ box_pk: boxPk }).first());
+    },
+    async insert(trx: Db, s: SurvivorRecord, day: string): Promise<void> {
+      await trx('survivors').insert({ id: s.id, handle: s.handle, sign_pk: s.signPk, box_pk: s.boxPk, created_day: day });
+    },
+  };
+}
+export type SurvivorRepo = ReturnType<typeof survivorRepo>;

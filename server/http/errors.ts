@@ -1,0 +1,59 @@
+/**
+ * One error shape for every failure: {error: {code, message}}. Messages name the problem
+ * but never echo the input, and no stack trace leaves the server.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ProtocolError } from '../../protocol';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string) => new HttpError(400, code, message);
+export const unauthorized = (message = 'log in first') => new HttpError(401, 'unauthorized', message);
+export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+export const notFound = (message = 'not found') => new HttpError(404, 'not_found', message);
+export const conflict = (code: string, message: string) => new HttpError(409, code, message);
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound('no such route'));
+
+/** Errors raised by body-parser carry a `type`; map them to messages a client can act on. */
+function fromBodyParser(err: { type?: string; status?: number }): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return badRequest('malformed_json', 'the request body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpError(413, 'body_too_large', 'the request body is larger than this route accepts');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', 'the request body must be UTF-8 JSON');
+    case 'request.aborted':
+      return badRequest('request_aborted', 'the request was aborted');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let e: HttpError;
+    if (err instanceof HttpError) e = err;
+    else if (err instanceof ProtocolError) e = badRequest(err.code, err.message);
+    else {
+      const status = typeof err?.status === 'number' ? err.status : 500;
+      e =
+        fromBodyParser(err) ??
+        (status === 404 ? notFound() : status >= 400 && status < 500 ? badRequest('bad_request', 'the request could not be understood') : new HttpError(500, 'internal', 'something went wrong on the server'));
+      // Log only our own failure, never the request (no address, no body).
+      if (e.status === 500) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    if (res.headersSent) return;
+    res.status(e.status).json({ error: { code: e.code, message: e.message } });
+  };
+}

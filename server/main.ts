@@ -1,0 +1,60 @@
+/**
+ * Starts Awaaz: checks the configuration, opens the database, runs the migrations, prints the
+ * URL (and a one-time setup link while there is no admin), listens, and shuts down cleanly.
+ */
+import path from 'node:path';
+import { fingerprint } from '../protocol';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { migrate, openDatabase } from './db/database';
+import { issueSetupLink } from './setup-link';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = openDatabase(config.database);
+  await migrate(db);
+  const { app, ctx } = await createApp({ db, config, clientDir: path.resolve(__dirname, '../client') });
+
+  const server = app.listen(config.port, config.host, async () => {
+    console.log(`Awaaz is running at ${config.publicUrl}`);
+    console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
+    const row = await ctx.repos.instance.ensure();
+    if (!row.instance_pk) {
+      const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
+      console.log('');
+      console.log('No admin yet. Open this one-time link in your browser to create the first admin:');
+      console.log(`  ${link}`);
+      console.log('(Lost it? `npm run admin -- init` prints a new one.)');
+    } else {
+      console.log(`Instance fingerprint: ${fingerprint(row.instance_pk)}`);
+    }
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+
+  // Purge expired challenges and rate-limit counters now and then.
+  const sweeper = setInterval(() => {
+    ctx.repos.challenges.purgeExpired(Date.now()).catch(() => undefined);
+    db('rate_limits').where('reset_at', '<=', Date.now()).delete().catch(() => undefined);
+  }, 60_000);
+  sweeper.unref();
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing open requests, then stopping`);
+    server.close(async () => {
+      await db.destroy();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/** Public instance facts: id, fingerprint, signed keyset; and proof-of-work challenges. */
+import { Router } from 'express';
+import { fingerprint } from '../../protocol';
+import type { InstanceInfo, PowChallenge } from '../../protocol/api';
+import type { AppContext } from '../app';
+import { randomToken } from '../http/tokens';
+
+export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
+
+export function instanceRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get('/instance', async (_req, res) => {
+    const instance = await ctx.repos.instance.ensure();
+    const keyset = (await ctx.repos.keysets.current()) ?? null;
+    const info: InstanceInfo = {
+      instanceId: instance.instance_id,
+      setupComplete: Boolean(instance.instance_pk),
+      fingerprint: instance.instance_pk ? fingerprint(instance.instance_pk) : null,
+      powBits: ctx.config.powBits,
+      keyset,
+    };
+    res.json(info);
+  });
+
+  router.post('/pow', ctx.limits.sensitive, async (_req, res) => {
+    const challenge = randomToken(32);
+    await ctx.repos.challenges.create(challenge, 'pow', ctx.config.powBits, Date.now() + CHALLENGE_LIFETIME_MS);
+    const body: PowChallenge = { challenge, bits: ctx.config.powBits };
+    res.json(body);
+  });
+
+  return router;
+}

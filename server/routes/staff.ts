@@ -1,0 +1,192 @@
+/**
+ * Staff routes: first-admin setup, login, invites, enrolment, keyset publication and the
+ * moderator inbox. The server stores argon2id(authKey) and the staff member's private keys
+ * wrapped under a key it never sees.
+ */
+import argon2 from 'argon2';
+import { Router } from 'express';
+import { fromBase64url, keysetHash, randomId, STAFF_KDF, toBase64url, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
+import { schemas, type CaseList, type StaffCaseDetail, type StaffMe, type StaffMemberSummary } from '../../protocol/api';
+import type { AppContext } from '../app';
+import { INBOX_PAGE_SIZE } from '../db/case-repo';
+import type { StaffRecord } from '../db/staff-repo';
+import { staffAuth } from '../http/auth';
+import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from '../http/errors';
+import { hashToken, hmac, randomToken } from '../http/tokens';
+import { parseWith } from '../http/validate';
+
+/** OWASP's argon2id parameters for the server-side hash of the (already stretched) authKey. */
+const AUTH_HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
+
+function me(s: StaffRecord): StaffMe {
+  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys };
+}
+
+export function staffRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { staff, keysets, instance, cases } = ctx.repos;
+  const { startSession, endSession, requireStaff } = staffAuth(staff, ctx.config);
+  // A hash to verify against when the username is unknown, so both paths cost the same.
+  const dummyHash = argon2.hash(Buffer.alloc(32), AUTH_HASH_OPTIONS);
+
+  function hashAuthKey(authKey: string): Promise<string> {
+    return argon2.hash(Buffer.from(fromBase64url(authKey)), AUTH_HASH_OPTIONS);
+  }
+
+  router.post('/setup', ctx.limits.sensitive, async (req, res) => {
+    const body = parseWith(schemas.setup, req.body);
+    const row = await instance.ensure();
+    if (row.instance_pk) throw conflict('already_set_up', 'this instance already has an admin');
+    if (!row.setup_token_hash || row.setup_token_hash !== hashToken(body.setupToken)) {
+      throw forbidden('setupToken is not the current setup token; run `npm run admin -- init` for a new link');
+    }
+    if (!body.roles.includes('admin')) throw badRequest('invalid_request', 'roles must include admin');
+    const verified = verifyKeyset(body.keyset as SignedKeyset, { instanceId: ctx.instanceId });
+    const ks = verified.keyset;
+    const m = ks.members[0];
+    if (ks.version !== 1 || ks.members.length !== 1 || m.staffId !== body.staffId || m.username !== body.username || m.boxPk !== body.boxPk || m.signPk !== body.signPk || [...m.roles].sort().join() !== [...body.roles].sort().join()) {
+      throw badRequest('bad_keyset', 'keyset must be version 1 and list exactly the new admin with the same keys and roles');
+    }
+    const record: StaffRecord = {
+      id: body.staffId,
+      username: body.username,
+      roles: body.roles,
+      status: 'active',
+      kdfParams: body.kdf.params,
+      kdfSalt: body.kdf.salt,
+      authHash: await hashAuthKey(body.authKey),
+      boxPk: body.boxPk,
+      signPk: body.signPk,
+      wrappedKeys: body.wrappedKeys,
+    };
+    await ctx.db.transaction(async (trx) => {
+      await staff.insert(trx, record);
+      await keysets.insert(trx, body.keyset as SignedKeyset, keysetHash(ks), utcDay());
+      await instance.completeSetup(trx, body.keyset.instancePk);
+    });
+    await startSession(res, record.id);
+    res.status(201).json(me(record));
+  });
+
+  router.post('/staff/login/params', ctx.limits.sensitive, async (req, res) => {
+    const { username } = parseWith(schemas.loginParams, req.body);
+    const member = await staff.byUsername(username);
+    // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
+    const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
+    res.json({ kdf });
+  });
+
+  router.post('/staff/login', ctx.limits.sensitive, async (req, res) => {
+    const body = parseWith(schemas.login, req.body);
+    const member = await staff.byUsername(body.username);
+    const key = Buffer.from(fromBase64url(body.authKey));
+    const ok = member && member.status !== 'removed' ? await argon2.verify(member.authHash, key) : (await argon2.verify(await dummyHash, key), false);
+    if (!ok || !member) throw unauthorized('wrong username or password');
+    await startSession(res, member.id);
+    res.json(me(member));
+  });
+
+  router.post('/staff/logout', async (req, res) => {
+    await endSession(req, res);
+    res.status(204).end();
+  });
+
+  router.get('/staff/me', requireStaff(), (req, res) => {
+    res.json(me(req.staff!));
+  });
+
+  router.post('/staff/invites', requireStaff('admin'), async (req, res) => {
+    const { roles } = parseWith(schemas.createInvite, req.body);
+    const token = randomToken(32);
+    const expiresAt = Date.now() + ctx.config.inviteMs;
+    await staff.createInvite(hashToken(token), roles, req.staff!.id, expiresAt);
+    res.status(201).json({ url: `${ctx.config.publicUrl}/invite#${token}`, roles, expiresAt: new Date(expiresAt).toISOString() });
+  });
+
+  router.post('/staff/invites/check', ctx.limits.sensitive, async (req, res) => {
+    const { inviteToken } = parseWith(schemas.checkInvite, req.body);
+    const invite = await staff.openInvite(hashToken(inviteToken), Date.now());
+    if (!invite) throw new HttpError(410, 'invite_invalid', 'this invite link has expired or was already used; ask the admin for a new one');
+    res.json({ roles: invite.roles });
+  });
+
+  router.post('/staff/enrol', ctx.limits.sensitive, async (req, res) => {
+    const body = parseWith(schemas.enrol, req.body);
+    const tokenHash = hashToken(body.inviteToken);
+    const invite = await staff.openInvite(tokenHash, Date.now());
+    if (!invite) throw new HttpError(410, 'invite_invalid', 'this invite link has expired or was already used; ask the admin for a new one');
+    if (await staff.byUsername(body.username)) throw conflict('username_taken', 'username is taken; choose another');
+    const record: StaffRecord = {
+      id: randomId(),
+      username: body.username,
+      roles: invite.roles,
+      status: 'pending',
+      kdfParams: body.kdf.params,
+      kdfSalt: body.kdf.salt,
+      authHash: await hashAuthKey(body.authKey),
+      boxPk: body.boxPk,
+      signPk: body.signPk,
+      wrappedKeys: body.wrappedKeys,
+    };
+    await ctx.db.transaction(async (trx) => {
+      await staff.insert(trx, record);
+      if (!(await staff.consumeInvite(trx, tokenHash, record.id, Date.now()))) {
+        throw new HttpError(410, 'invite_invalid', 'this invite link was used meanwhile');
+      }
+    });
+    await startSession(res, record.id);
+    res.status(201).json(me(record));
+  });
+
+  router.get('/staff/members', requireStaff('admin'), async (_req, res) => {
+    const members: StaffMemberSummary[] = (await staff.list()).map((s) => ({ id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk }));
+    res.json({ members });
+  });
+
+  /**
+   * The admin's browser signs the next keyset. The server checks that it extends the current
+   * one and names only real staff with their own keys and invited roles; members it adds
+   * become active, active members it leaves out are removed.
+   */
+  router.post('/staff/keysets', requireStaff('admin'), async (req, res) => {
+    const { signed } = parseWith(schemas.publishKeyset, req.body);
+    const current = await keysets.current();
+    if (!current) throw new HttpError(503, 'not_set_up', 'this instance is not set up');
+    const next = verifyKeysetSuccessor(current, signed as SignedKeyset).keyset;
+    const all = new Map((await staff.list()).map((s) => [s.id, s]));
+    for (const m of next.members) {
+      const s = all.get(m.staffId);
+      if (!s || s.status === 'removed') throw badRequest('bad_keyset', `keyset member ${m.username} is not a staff member`);
+      if (s.username !== m.username || s.boxPk !== m.boxPk || s.signPk !== m.signPk) throw badRequest('bad_keyset', `keyset member ${m.username} does not carry that member's own keys`);
+      if ([...s.roles].sort().join() !== [...m.roles].sort().join()) throw badRequest('bad_keyset', `keyset member ${m.username} must have the roles they were invited with`);
+    }
+    const listed = new Set(next.members.map((m) => m.staffId));
+    if (!listed.has(req.staff!.id)) throw badRequest('bad_keyset', 'the keyset must keep the admin who signs it');
+    const added = next.members.filter((m) => all.get(m.staffId)!.status === 'pending').map((m) => m.staffId);
+    const dropped = [...all.values()].filter((s) => s.status === 'active' && !listed.has(s.id)).map((s) => s.id);
+    await ctx.db.transaction(async (trx) => {
+      await keysets.insert(trx, signed as SignedKeyset, keysetHash(next), utcDay());
+      await staff.setStatus(trx, added, 'active');
+      await staff.setStatus(trx, dropped, 'removed');
+    });
+    res.status(201).json({ version: next.version, added: added.length, removed: dropped.length });
+  });
+
+  router.get('/staff/cases', requireStaff('moderator'), async (req, res) => {
+    const query = parseWith(schemas.caseListQuery, req.query, 'query');
+    const { cases: list, total } = await cases.listForStaff(query);
+    const body: CaseList = { cases: list, page: query.page, pageSize: INBOX_PAGE_SIZE, total };
+    res.json(body);
+  });
+
+  router.get('/staff/cases/:caseId', requireStaff('moderator'), async (req, res) => {
+    const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
+    const found = await cases.detail(caseId);
+    if (!found) throw notFound('no case with this id');
+    const { survivorId: _hidden, ...detail } = found;
+    const body: StaffCaseDetail = detail;
+    res.json(body);
+  });
+
+  return router;
+}
