@@ -22,7 +22,9 @@ export class DatabaseRateLimitStore implements Store {
     return this.db.transaction(async (trx) => {
       const row = await trx('rate_limits').where({ key: k }).first();
       if (!row || Number(row.reset_at) <= now) {
-        const resetAt = now + this.windowMs;
+        // Windows are aligned to the clock, so the stored time says nothing about when the
+        // first request came.
+        const resetAt = Math.ceil((now + 1) / this.windowMs) * this.windowMs;
         await trx('rate_limits').insert({ key: k, hits: 1, reset_at: resetAt }).onConflict('key').merge();
         return { totalHits: 1, resetTime: new Date(resetAt) };
       }
