@@ -94,9 +94,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
 
 /** Collects CSP violations and page errors; a test asserts the list stays empty. */
 export async function guardPage(page: Page, problems: string[]): Promise<void> {
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-  });
+  // Runs in the page (a string, so this Node-side file needs no DOM types).
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+  );
   page.on('console', (msg) => {
     const text = msg.text();
     if (msg.type() === 'error' && /CSP violation|Content Security Policy|Refused to/i.test(text)) problems.push(text);
