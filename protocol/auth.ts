@@ -5,6 +5,7 @@
  */
 import nacl from 'tweetnacl';
 import { utf8 } from './encoding';
+import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
 
 export function loginMessage(instanceId: string, challenge: string): Uint8Array {
   return utf8(`awaaz/v1/login\n${instanceId}\n${challenge}`);
@@ -14,7 +15,6 @@ export function signLogin(instanceId: string, challenge: string, signSecretKey: 
   return nacl.sign.detached(loginMessage(instanceId, challenge), signSecretKey);
 }
 
-export function verifyLogin(instanceId: string, challenge: string, signature: Uint8Array, signPk: Uint8Array): boolean {
-  if (signature.length !== nacl.sign.signatureLength || signPk.length !== nacl.sign.publicKeyLength) return false;
-  return nacl.sign.detached.verify(loginMessage(instanceId, challenge), signature, signPk);
+export function verifyLogin(instanceId: string, challenge: string, signature: Uint8Array, signPk: Uint8Array, backend: CryptoBackend = naclBackend): boolean {
+  return verifyDetached(loginMessage(instanceId, challenge), signature, signPk, backend);
 }

@@ -17,7 +17,9 @@ export class ProtocolError extends Error {
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const LOOKUP = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
+/** char code -> 6-bit value, or -1 for a character outside base64url */
+const DECODE = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 export const BASE64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
 
 export function toBase64url(bytes: Uint8Array): string {
@@ -38,23 +40,39 @@ export function toBase64url(bytes: Uint8Array): string {
   return out;
 }
 
+function sextet(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  const v = code < 128 ? DECODE[code] : -1;
+  if (v < 0) throw new ProtocolError('bad_base64', 'not base64url (A-Z a-z 0-9 - _ without padding)');
+  return v;
+}
+
 /** Strict decoder: rejects padding, foreign characters, impossible lengths and non-zero trailing bits. */
 export function fromBase64url(text: string): Uint8Array {
-  if (!BASE64URL_PATTERN.test(text)) throw new ProtocolError('bad_base64', 'not base64url (A-Z a-z 0-9 - _ without padding)');
-  if (text.length % 4 === 1) throw new ProtocolError('bad_base64', 'base64url length is impossible');
+  const tail = text.length % 4;
+  if (tail === 1) throw new ProtocolError('bad_base64', 'base64url length is impossible');
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let bits = 0;
-  let acc = 0;
+  const whole = text.length - tail;
   let o = 0;
-  for (const c of text) {
-    acc = (acc << 6) | (LOOKUP.get(c) as number);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
+  for (let i = 0; i < whole; i += 4) {
+    const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
+    out[o++] = n >> 16;
+    out[o++] = (n >> 8) & 0xff;
+    out[o++] = n & 0xff;
   }
-  if ((acc & ((1 << bits) - 1)) !== 0) throw new ProtocolError('bad_base64', 'base64url has non-zero trailing bits');
+  if (tail === 2) {
+    const a = sextet(text, whole);
+    const b = sextet(text, whole + 1);
+    if (b & 0x0f) throw new ProtocolError('bad_base64', 'base64url has non-zero trailing bits');
+    out[o++] = (a << 2) | (b >> 4);
+  } else if (tail === 3) {
+    const a = sextet(text, whole);
+    const b = sextet(text, whole + 1);
+    const c = sextet(text, whole + 2);
+    if (c & 0x03) throw new ProtocolError('bad_base64', 'base64url has non-zero trailing bits');
+    out[o++] = (a << 2) | (b >> 4);
+    out[o++] = ((b & 0x0f) << 4) | (c >> 2);
+  }
   return out;
 }
 

@@ -24,6 +24,7 @@ import {
   utf8,
 } from './encoding';
 import { pad, unpad } from './padding';
+import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
 
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_ALG = 'x25519-xsalsa20poly1305-ed25519-padme';
@@ -56,13 +57,13 @@ export function keyId(boxPublicKey: Uint8Array): string {
   return toBase64url(sha512(boxPublicKey).slice(0, 16));
 }
 
-export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'ciphertext' | 'keys'>): Uint8Array {
+export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
   return utf8(
     canonicalJson({
       v: env.v,
       kind: env.kind,
       caseId: env.caseId,
-      ciphertextHash: toBase64url(sha512(fromBase64url(env.ciphertext))),
+      ciphertextHash: toBase64url(backend.sha512(fromBase64url(env.ciphertext))),
       keys: env.keys.map((k) => ({ kid: k.kid, epk: k.epk, wrapped: k.wrapped })),
     }),
   );
@@ -106,9 +107,10 @@ export function sealEnvelope(input: SealInput): Envelope {
 
 /**
  * Checks the envelope's version and its signature by `signer`, and that the signer is one the
- * caller trusts. Used by the server on every write and by every reader before decrypting.
+ * caller trusts. Used by the server on every write (with its OpenSSL backend) and by every
+ * reader before decrypting.
  */
-export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[]): void {
+export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): void {
   if (env.v !== ENVELOPE_VERSION || env.alg !== ENVELOPE_ALG) {
     throw new ProtocolError('unsupported_version', `envelope version ${String(env.v)}/${String(env.alg)} is not supported`);
   }
@@ -118,7 +120,7 @@ export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[]): voi
   if (sig.length !== nacl.sign.signatureLength || signer.length !== nacl.sign.publicKeyLength) {
     throw new ProtocolError('bad_signature', 'signature or signer key has the wrong length');
   }
-  if (!nacl.sign.detached.verify(signedPart(env), sig, signer)) {
+  if (!verifyDetached(signedPart(env, backend), sig, signer, backend)) {
     throw new ProtocolError('bad_signature', 'the envelope signature does not verify: it was altered or forged');
   }
 }

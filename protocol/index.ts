@@ -7,3 +7,4 @@ export * from './keyset';
 export * from './staffkeys';
 export * from './auth';
 export * from './pow';
+export * from './signatures';

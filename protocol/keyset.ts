@@ -7,6 +7,7 @@
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
+import { verifyDetached } from './signatures';
 
 export const STAFF_ROLES = ['admin', 'moderator', 'advocate'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
@@ -94,7 +95,7 @@ export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): 
   if (expect.pinnedFingerprint !== undefined && expect.pinnedFingerprint !== fp) {
     throw new ProtocolError('fingerprint_changed', `the instance fingerprint changed from ${expect.pinnedFingerprint} to ${fp}`);
   }
-  if (!nacl.sign.detached.verify(keysetMessage(signed.keyset), sig, pk)) {
+  if (!verifyDetached(keysetMessage(signed.keyset), sig, pk)) {
     throw new ProtocolError('bad_signature', 'the keyset signature does not verify: the list of readers was altered');
   }
   checkShape(signed.keyset);

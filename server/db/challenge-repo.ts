@@ -2,7 +2,7 @@
  * Single-use challenges for survivor login and proof of work. A row is deleted when used, so
  * a replay finds nothing; rows never name a survivor.
  */
-import type { Db } from './database';
+import { rowsOf, type Db } from './database';
 
 export type ChallengePurpose = 'login' | 'pow';
 
@@ -13,10 +13,10 @@ export function challengeRepo(db: Db) {
     },
     /** Deletes and returns the challenge if it exists, is of this purpose and has not expired. */
     async consume(trx: Db, challenge: string, purpose: ChallengePurpose, now: number): Promise<{ bits: number } | undefined> {
-      const row = await trx('challenges').where({ challenge, purpose }).first();
-      if (!row) return undefined;
-      const n = await trx('challenges').where({ challenge, purpose }).delete();
-      if (n !== 1 || Number(row.expires_at) <= now) return undefined;
+      const [row] = rowsOf<{ bits: number | string; expires_at: number | string }>(
+        await trx.raw('DELETE FROM challenges WHERE challenge = ? AND purpose = ? RETURNING bits, expires_at', [challenge, purpose]),
+      );
+      if (!row || Number(row.expires_at) <= now) return undefined;
       return { bits: Number(row.bits) };
     },
     async peek(challenge: string, purpose: ChallengePurpose, now: number): Promise<{ bits: number } | undefined> {

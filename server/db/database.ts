@@ -33,3 +33,8 @@ export function openDatabase(database: Config['database']): Db {
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
+
+/** Rows of a raw statement: sqlite3 answers with the array, pg with {rows}. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

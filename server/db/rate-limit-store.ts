@@ -3,7 +3,7 @@
  * PostgreSQL share them. Keys are already salted hashes of the address (server/http/rate-limit).
  */
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
-import type { Db } from './database';
+import { rowsOf, type Db } from './database';
 
 export class DatabaseRateLimitStore implements Store {
   private windowMs = 60_000;
@@ -16,21 +16,25 @@ export class DatabaseRateLimitStore implements Store {
     this.windowMs = options.windowMs;
   }
 
+  /**
+   * One statement per hit (no read-then-write race between instances): insert the counter,
+   * or bump it, or restart it when its window is over. Windows are aligned to the clock, so
+   * the stored time says nothing about when the first request came.
+   */
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const k = this.prefix + key;
     const now = Date.now();
-    return this.db.transaction(async (trx) => {
-      const row = await trx('rate_limits').where({ key: k }).first();
-      if (!row || Number(row.reset_at) <= now) {
-        // Windows are aligned to the clock, so the stored time says nothing about when the
-        // first request came.
-        const resetAt = Math.ceil((now + 1) / this.windowMs) * this.windowMs;
-        await trx('rate_limits').insert({ key: k, hits: 1, reset_at: resetAt }).onConflict('key').merge();
-        return { totalHits: 1, resetTime: new Date(resetAt) };
-      }
-      await trx('rate_limits').where({ key: k }).increment('hits', 1);
-      return { totalHits: Number(row.hits) + 1, resetTime: new Date(Number(row.reset_at)) };
-    });
+    const resetAt = Math.ceil((now + 1) / this.windowMs) * this.windowMs;
+    const [row] = rowsOf<{ hits: number | string; reset_at: number | string }>(
+      await this.db.raw(
+        `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
+           reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
+         RETURNING hits, reset_at`,
+        [this.prefix + key, resetAt, now, now],
+      ),
+    );
+    return { totalHits: Number(row.hits), resetTime: new Date(Number(row.reset_at)) };
   }
 
   async decrement(key: string): Promise<void> {

@@ -7,6 +7,7 @@ import nacl from 'tweetnacl';
 import { checkPow, fromBase64url, keyId, readersOf, randomId, utcDay, verifyEnvelope, verifyLogin } from '../../protocol';
 import { schemas, type SurvivorCase, type SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
+import { nodeBackend } from '../crypto/node-backend';
 import type { Db } from '../db/database';
 import { requireSurvivor } from '../http/auth';
 import { badRequest, conflict, HttpError, unauthorized } from '../http/errors';
@@ -41,7 +42,7 @@ export function survivorRoutes(ctx: AppContext): Router {
 
   router.post('/register', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.register, req.body);
-    if (!verifyLogin(ctx.instanceId, body.pow.challenge, fromBase64url(body.sig), fromBase64url(body.signPk))) {
+    if (!verifyLogin(ctx.instanceId, body.pow.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend)) {
       throw badRequest('bad_signature', 'sig is not a signature of the challenge by signPk');
     }
     if (await survivors.existsWithKeys(body.signPk, body.boxPk)) throw conflict('already_registered', 'this codename is already registered; log in instead');
@@ -64,7 +65,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     const body = parseWith(schemas.survivorSession, req.body);
     const survivor = await survivors.bySignPk(body.signPk);
     if (!(await challenges.peek(body.challenge, 'login', Date.now()))) throw unauthorized('the login challenge is unknown, expired or already used');
-    if (!verifyLogin(ctx.instanceId, body.challenge, fromBase64url(body.sig), fromBase64url(body.signPk))) throw unauthorized('the signature does not match');
+    if (!verifyLogin(ctx.instanceId, body.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend)) throw unauthorized('the signature does not match');
     if (!survivor) throw unauthorized('no testimony was ever sent with this codename; check the words');
     // Spend the challenge only once everything else holds, so a rejected attempt writes nothing.
     const spent = await ctx.db.transaction((trx) => challenges.consume(trx, body.challenge, 'login', Date.now()));
@@ -82,7 +83,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     const survivor = await survivors.byId(req.survivorId!);
     if (!survivor) throw unauthorized('this survivor account no longer exists');
     const env = body.envelope;
-    verifyEnvelope(env, [fromBase64url(survivor.signPk)]);
+    verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
 
     const current = await keysets.current();
     if (!current) throw new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
