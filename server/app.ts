@@ -18,6 +18,7 @@ import { limiter } from './http/rate-limit';
 import { securityHeaders } from './http/security';
 import { instanceRoutes } from './routes/instance';
 import { staffRoutes } from './routes/staff';
+import { staffAuthRoutes } from './routes/staff-auth';
 import { survivorRoutes } from './routes/survivor';
 
 export interface AppDeps {
@@ -107,6 +108,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   api.use(instanceRoutes(ctx));
   api.use('/survivor', survivorRoutes(ctx));
+  api.use(staffAuthRoutes(ctx));
   api.use(staffRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);

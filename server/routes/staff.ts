@@ -1,37 +1,24 @@
 /**
- * Staff routes: first-admin setup, login, invites, enrolment, keyset publication and the
- * moderator inbox. The server stores argon2id(authKey) and the staff member's private keys
- * wrapped under a key it never sees.
+ * Staff routes: first-admin setup, invites, enrolment, keyset publication and the moderator
+ * inbox (sign-in lives in staff-auth.ts). The server stores argon2id(authKey) and the staff
+ * member's private keys wrapped under a key it never sees.
  */
-import argon2 from 'argon2';
 import { Router } from 'express';
-import { fromBase64url, keysetHash, randomId, STAFF_KDF, toBase64url, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
-import { schemas, type CaseList, type StaffCaseDetail, type StaffMe, type StaffMemberSummary } from '../../protocol/api';
+import { keysetHash, randomId, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
+import { schemas, type CaseList, type StaffCaseDetail, type StaffMemberSummary } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE } from '../db/case-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { staffAuth } from '../http/auth';
-import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from '../http/errors';
-import { hashToken, hmac, randomToken } from '../http/tokens';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
+import { hashAuthKey, staffMe } from '../http/staff-credentials';
+import { hashToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
-
-/** OWASP's argon2id parameters for the server-side hash of the (already stretched) authKey. */
-const AUTH_HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
-
-function me(s: StaffRecord): StaffMe {
-  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys };
-}
 
 export function staffRoutes(ctx: AppContext): Router {
   const router = Router();
   const { staff, keysets, instance, cases } = ctx.repos;
-  const { startSession, endSession, requireStaff } = staffAuth(staff, ctx.config);
-  // A hash to verify against when the username is unknown, so both paths cost the same.
-  const dummyHash = argon2.hash(Buffer.alloc(32), AUTH_HASH_OPTIONS);
-
-  function hashAuthKey(authKey: string): Promise<string> {
-    return argon2.hash(Buffer.from(fromBase64url(authKey)), AUTH_HASH_OPTIONS);
-  }
+  const { startSession, requireStaff } = staffAuth(staff, ctx.config);
 
   router.post('/setup', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.setup, req.body);
@@ -65,34 +52,7 @@ export function staffRoutes(ctx: AppContext): Router {
       await instance.completeSetup(trx, body.keyset.instancePk);
     });
     await startSession(res, record.id);
-    res.status(201).json(me(record));
-  });
-
-  router.post('/staff/login/params', ctx.limits.sensitive, async (req, res) => {
-    const { username } = parseWith(schemas.loginParams, req.body);
-    const member = await staff.byUsername(username);
-    // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
-    const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
-    res.json({ kdf });
-  });
-
-  router.post('/staff/login', ctx.limits.sensitive, async (req, res) => {
-    const body = parseWith(schemas.login, req.body);
-    const member = await staff.byUsername(body.username);
-    const key = Buffer.from(fromBase64url(body.authKey));
-    const ok = member && member.status !== 'removed' ? await argon2.verify(member.authHash, key) : (await argon2.verify(await dummyHash, key), false);
-    if (!ok || !member) throw unauthorized('wrong username or password');
-    await startSession(res, member.id);
-    res.json(me(member));
-  });
-
-  router.post('/staff/logout', async (req, res) => {
-    await endSession(req, res);
-    res.status(204).end();
-  });
-
-  router.get('/staff/me', requireStaff(), (req, res) => {
-    res.json(me(req.staff!));
+    res.status(201).json(staffMe(record));
   });
 
   router.post('/staff/invites', requireStaff('admin'), async (req, res) => {
@@ -135,7 +95,7 @@ export function staffRoutes(ctx: AppContext): Router {
       }
     });
     await startSession(res, record.id);
-    res.status(201).json(me(record));
+    res.status(201).json(staffMe(record));
   });
 
   router.get('/staff/members', requireStaff('admin'), async (_req, res) => {

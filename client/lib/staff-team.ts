@@ -1,0 +1,55 @@
+/** Admin panel: the team, invites, and signing the next keyset (adding or removing members). */
+import nacl from 'tweetnacl';
+import { fingerprint, keysetHash, signKeyset, utcDay, verifyKeyset, type KeysetMember, type SignedKeyset } from '../../protocol';
+import type { InstanceInfo, StaffMemberSummary } from '../../protocol/api';
+import { api } from './api';
+import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
+import type { StaffSession } from './staff';
+
+let session: StaffSession;
+
+export async function initTeamPanel(current: StaffSession): Promise<void> {
+  session = current;
+  show(byId('admin-panel'));
+  await loadMembers();
+}
+
+export function bindTeamPanel(): void {
+  onSubmit(byId<HTMLFormElement>('invite-form'), byId('workspace-status'), async () => {
+    const role = byId<HTMLSelectElement>('invite-role').value;
+    const invite = await api<{ url: string; expiresAt: string }>('POST', '/api/staff/invites', { roles: [role] });
+    byId('invite-link').textContent = invite.url;
+    byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
+    show(byId('invite-result'));
+  });
+  byId<HTMLButtonElement>('copy-invite').addEventListener('click', (e) => copyText(byId('invite-link').textContent ?? '', e.currentTarget as HTMLButtonElement));
+  byId('sign-keyset').addEventListener('click', () => publishKeyset({ addWaiting: true }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
+}
+
+async function loadMembers(): Promise<StaffMemberSummary[]> {
+  const { members } = await api<{ members: StaffMemberSummary[] }>('GET', '/api/staff/members');
+  byId('members').replaceChildren(
+    ...members.map((m) => el('tr', {}, [el('td', { text: m.username }), el('td', { text: m.roles.join(', ') }), el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status })])),
+  );
+  show(byId('pending-members'), members.some((m) => m.status === 'pending') && Boolean(session.keys.instanceSecretKey));
+  return members;
+}
+
+/** The admin's browser builds the next keyset from the current one, signs it and publishes it. */
+async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: string }): Promise<void> {
+  const instanceSecret = session.keys.instanceSecretKey;
+  if (!instanceSecret) throw new Error('Only the admin who holds the instance key can sign the list of readers.');
+  const instance = nacl.sign.keyPair.fromSecretKey(instanceSecret);
+  const info = await api<InstanceInfo>('GET', '/api/instance');
+  // Check the current keyset against our own instance key before extending it.
+  const current = verifyKeyset(info.keyset as SignedKeyset, { instanceId: info.instanceId, pinnedFingerprint: fingerprint(instance.publicKey) }).keyset;
+  const members = await loadMembers();
+  const added: KeysetMember[] = change.addWaiting
+    ? members.filter((m) => m.status === 'pending').map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }))
+    : [];
+  const kept = current.members.filter((m) => m.staffId !== change.removeStaffId);
+  const next = signKeyset({ v: 1, instanceId: info.instanceId, version: current.version + 1, prev: keysetHash(current), issuedDay: utcDay(), members: [...kept, ...added] }, instance);
+  await api('POST', '/api/staff/keysets', { signed: next });
+  say(byId('workspace-status'), `Signed version ${next.keyset.version} of the list of readers.`);
+  await loadMembers();
+}
