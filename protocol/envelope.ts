@@ -5,7 +5,13 @@
  *   K = 32 random bytes
  *   ciphertext = nonce24 || secretbox(pad(plaintext), nonce, K)
  *   keys[i] = { kid, epk, wrapped = nonce24 || box(K, nonce, recipientBoxPk, ephemeralSk) }
- *   sig = Ed25519(canonicalJson({v, kind, caseId, ciphertextHash: sha512(ciphertext), keys}))
+ *   sig = Ed25519(canonicalJson({v, kind, caseId, prev?, ciphertextHash: sha512(ciphertext),
+ *                                keys: [{kid, digest: sha512(canonicalJson({kid, epk, wrapped}))[0..32]}]}))
+ *
+ * Keys are signed through their digests so that the server can erase the key wrapped to a
+ * removed staff member (leaving {kid, digest}) without breaking the signature. `prev` links a
+ * thread message to the envelope before it (envelopeHash), so a reader detects a message
+ * that the server swapped, reordered, dropped from the middle or moved to another case.
  *
  * tweetnacl has no associated data and secretbox is not key-committing, so the plaintext is
  * JSON naming its own {v, kind, caseId}; openEnvelope checks it against what the reader expects.
@@ -32,17 +38,24 @@ export const ENVELOPE_ALG = 'x25519-xsalsa20poly1305-ed25519-padme';
 export interface RecipientKey {
   /** first 16 bytes of SHA-512(recipient box public key), base64url */
   kid: string;
-  /** ephemeral X25519 public key, base64url */
-  epk: string;
-  /** nonce24 || box(K), base64url */
-  wrapped: string;
+  /** ephemeral X25519 public key, base64url; absent once erased */
+  epk?: string;
+  /** nonce24 || box(K), base64url; absent once erased */
+  wrapped?: string;
+  /** present only on an erased entry: the digest its signature covers */
+  digest?: string;
 }
+
+export const ENVELOPE_KINDS = ['testimony', 'message', 'note'] as const;
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {
   v: typeof ENVELOPE_VERSION;
   alg: typeof ENVELOPE_ALG;
   kind: string;
   caseId: string;
+  /** envelopeHash of the previous envelope in the case's thread (messages only) */
+  prev?: string;
   ciphertext: string;
   keys: RecipientKey[];
   /** sender's Ed25519 public key, base64url; the reader decides whether it trusts it */
@@ -57,21 +70,43 @@ export function keyId(boxPublicKey: Uint8Array): string {
   return toBase64url(sha512(boxPublicKey).slice(0, 16));
 }
 
-export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
+/** What a key entry's signature covers; an erased entry carries it instead of the key. */
+export function keyDigest(entry: RecipientKey, backend: CryptoBackend = naclBackend): string {
+  if (entry.epk === undefined || entry.wrapped === undefined) {
+    if (entry.digest === undefined) throw new ProtocolError('bad_envelope', 'a key entry has neither a wrapped key nor a digest');
+    return entry.digest;
+  }
+  return toBase64url(backend.sha512(utf8(canonicalJson({ kid: entry.kid, epk: entry.epk, wrapped: entry.wrapped }))).slice(0, 32));
+}
+
+export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
   return utf8(
     canonicalJson({
       v: env.v,
       kind: env.kind,
       caseId: env.caseId,
+      prev: env.prev,
       ciphertextHash: toBase64url(backend.sha512(fromBase64url(env.ciphertext))),
-      keys: env.keys.map((k) => ({ kid: k.kid, epk: k.epk, wrapped: k.wrapped })),
+      keys: env.keys.map((k) => ({ kid: k.kid, digest: keyDigest(k, backend) })),
     }),
   );
 }
 
+/** The envelope's identity in a thread: SHA-512 of what its signature covers. */
+export function envelopeHash(env: Envelope, backend: CryptoBackend = naclBackend): string {
+  return toBase64url(backend.sha512(signedPart(env, backend)));
+}
+
+/** The same envelope with the key wrapped to `kid` erased; the signature still verifies. */
+export function eraseKey(env: Envelope, kid: string): Envelope {
+  return { ...env, keys: env.keys.map((k) => (k.kid === kid ? { kid: k.kid, digest: keyDigest(k) } : k)) };
+}
+
 export interface SealInput {
-  kind: string;
+  kind: EnvelopeKind;
   caseId: string;
+  /** for thread messages: envelopeHash of the envelope before this one */
+  prev?: string;
   /** the message; {v, kind, caseId} are added to it before encryption */
   body: Record<string, unknown>;
   recipients: Uint8Array[];
@@ -100,7 +135,8 @@ export function sealEnvelope(input: SealInput): Envelope {
   });
   ephemeral.secretKey.fill(0);
 
-  const unsigned = { v: ENVELOPE_VERSION, alg: ENVELOPE_ALG, kind: input.kind, caseId: input.caseId, ciphertext: toBase64url(ciphertext), keys } as const;
+  const unsigned = { v: ENVELOPE_VERSION, alg: ENVELOPE_ALG, kind: input.kind, caseId: input.caseId, prev: input.prev, ciphertext: toBase64url(ciphertext), keys } as const;
+  if (unsigned.prev === undefined) delete (unsigned as { prev?: string }).prev;
   const sig = nacl.sign.detached(signedPart(unsigned), input.signer.secretKey);
   return { ...unsigned, keys, signer: toBase64url(input.signer.publicKey), sig: toBase64url(sig) };
 }
@@ -125,11 +161,74 @@ export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], back
   }
 }
 
+/**
+ * A re-wrap: a staff member who can open an envelope wraps its content key to a newer
+ * colleague and signs that, bound to the envelope's hash. The envelope itself is unchanged.
+ */
+export interface KeyGrant {
+  v: typeof ENVELOPE_VERSION;
+  envelopeHash: string;
+  kid: string;
+  epk: string;
+  wrapped: string;
+  /** the granting staff member's Ed25519 public key */
+  granter: string;
+  sig: string;
+}
+
+function grantMessage(g: Pick<KeyGrant, 'v' | 'envelopeHash' | 'kid' | 'epk' | 'wrapped'>): Uint8Array {
+  return utf8('awaaz/v1/grant\n' + canonicalJson({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }));
+}
+
+export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
+  const granter = fromBase64url(grant.granter);
+  if (!trustedGranters.some((t) => equalBytes(t, granter))) throw new ProtocolError('untrusted_signer', 'the key grant is signed by a key this reader does not trust');
+  if (grant.envelopeHash !== envelopeHash(env, backend)) throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
+  if (!verifyDetached(grantMessage(grant), fromBase64url(grant.sig), granter, backend)) {
+    throw new ProtocolError('bad_signature', 'the key grant signature does not verify: it was altered or forged');
+  }
+}
+
+function unwrapContentKey(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Uint8Array {
+  const wrapped = fromBase64url(entry.wrapped);
+  const contentKey = nacl.box.open(wrapped.subarray(nacl.box.nonceLength), wrapped.subarray(0, nacl.box.nonceLength), fromBase64url(entry.epk), box.secretKey);
+  if (!contentKey || contentKey.length !== nacl.secretbox.keyLength) throw new ProtocolError('decrypt_failed', 'the wrapped key does not open with this key');
+  return contentKey;
+}
+
 export interface OpenInput {
   box: nacl.BoxKeyPair;
   expectedKind: string;
   expectedCaseId: string;
   trustedSigners: Uint8Array[];
+  /** re-wraps addressed to this reader, and whose signatures it accepts on them */
+  grants?: KeyGrant[];
+  trustedGranters?: Uint8Array[];
+}
+
+/** The content key for this reader: from its own entry, or from a verified grant. */
+function contentKeyFor(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'>): Uint8Array {
+  const kid = keyId(input.box.publicKey);
+  const entry = env.keys.find((k) => k.kid === kid && k.wrapped !== undefined && k.epk !== undefined);
+  if (entry) return unwrapContentKey({ epk: entry.epk!, wrapped: entry.wrapped! }, input.box);
+  const grant = input.grants?.find((g) => g.kid === kid);
+  if (!grant) throw new ProtocolError('not_a_recipient', 'this envelope is not addressed to this key');
+  verifyGrant(grant, env, input.trustedGranters ?? []);
+  return unwrapContentKey(grant, input.box);
+}
+
+/** Wraps an envelope's content key to another reader, signed by the granter. */
+export function makeGrant(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & { recipient: Uint8Array; granter: nacl.SignKeyPair; random?: RandomBytes }): KeyGrant {
+  const random = input.random ?? nacl.randomBytes;
+  const contentKey = contentKeyFor(env, input);
+  const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
+  const nonce = random(nacl.box.nonceLength);
+  const wrapped = toBase64url(concatBytes(nonce, nacl.box(contentKey, nonce, input.recipient, ephemeral.secretKey)));
+  contentKey.fill(0);
+  ephemeral.secretKey.fill(0);
+  const unsigned = { v: ENVELOPE_VERSION, envelopeHash: envelopeHash(env), kid: keyId(input.recipient), epk: toBase64url(ephemeral.publicKey), wrapped } as const;
+  const sig = nacl.sign.detached(grantMessage(unsigned), input.granter.secretKey);
+  return { ...unsigned, granter: toBase64url(input.granter.publicKey), sig: toBase64url(sig) };
 }
 
 export interface Opened<T> {
@@ -142,19 +241,7 @@ export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: 
   if (env.kind !== input.expectedKind || env.caseId !== input.expectedCaseId) {
     throw new ProtocolError('wrong_context', 'the envelope belongs to another case or kind');
   }
-  const kid = keyId(input.box.publicKey);
-  const entry = env.keys.find((k) => k.kid === kid);
-  if (!entry) throw new ProtocolError('not_a_recipient', 'this envelope is not addressed to this key');
-
-  const wrapped = fromBase64url(entry.wrapped);
-  const contentKey = nacl.box.open(
-    wrapped.subarray(nacl.box.nonceLength),
-    wrapped.subarray(0, nacl.box.nonceLength),
-    fromBase64url(entry.epk),
-    input.box.secretKey,
-  );
-  if (!contentKey || contentKey.length !== nacl.secretbox.keyLength) throw new ProtocolError('decrypt_failed', 'the wrapped key does not open with this key');
-
+  const contentKey = contentKeyFor(env, input);
   const ciphertext = fromBase64url(env.ciphertext);
   const padded = nacl.secretbox.open(ciphertext.subarray(nacl.secretbox.nonceLength), ciphertext.subarray(0, nacl.secretbox.nonceLength), contentKey);
   contentKey.fill(0);
@@ -171,4 +258,22 @@ export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: 
     throw new ProtocolError('wrong_context', 'the plaintext names another case, kind or version than its envelope');
   }
   return { body, signer: env.signer };
+}
+
+/**
+ * A case's thread, in the order the server returned it: the testimony first, then each
+ * message naming the one before it. Throws at the first envelope out of place, so a reader
+ * refuses a thread that was reordered, spliced, or given a message from another case.
+ * (Signatures are checked when each envelope is opened.)
+ */
+export function verifyThread(thread: Envelope[], caseId: string): void {
+  thread.forEach((env, i) => {
+    if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);
+    if (i === 0) {
+      if (env.kind !== 'testimony' || env.prev !== undefined) throw new ProtocolError('bad_thread', 'a thread must start with its testimony');
+      return;
+    }
+    if (env.kind !== 'message') throw new ProtocolError('bad_thread', `thread entry ${i + 1} is not a message`);
+    if (env.prev !== envelopeHash(thread[i - 1])) throw new ProtocolError('bad_thread', `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`);
+  });
 }
