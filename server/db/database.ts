@@ -13,13 +13,16 @@ export type Db = Knex;
 
 export function openDatabase(database: Config['database']): Db {
   if (database.client === 'pg') {
-    return knex({ client: 'pg', connection: database.url, pool: { min: 0, max: 10 } });
+    return knex({ client: 'pg', connection: database.url, pool: { min: 0, max: 10 }, compileSqlOnError: false });
   }
   fs.mkdirSync(path.dirname(database.filename), { recursive: true, mode: 0o700 });
   return knex({
     client: 'sqlite3',
     connection: { filename: database.filename },
     useNullAsDefault: true,
+    // A failed query's error message keeps its `?` placeholders: the values (a survivor's keys,
+    // ids, ciphertext) must not reach the log through an error message.
+    compileSqlOnError: false,
     pool: {
       min: 1,
       max: 1,

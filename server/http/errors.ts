@@ -40,11 +40,21 @@ function fromBodyParser(err: { type?: string; status?: number }): HttpError | un
   }
 }
 
+/**
+ * A unique-key violation: a concurrent request (same caseId, same keys, same username, same
+ * keyset version) got there first, after this one's own existence check. SQLite and PostgreSQL.
+ */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE constraint failed/.test(String(e.message))) || e?.code === '23505';
+}
+
 export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else if (err instanceof ProtocolError) e = badRequest(err.code, err.message);
+    else if (isUniqueViolation(err)) e = conflict('conflict', 'a concurrent request already did this; reload and try again');
     else {
       const status = typeof err?.status === 'number' ? err.status : 500;
       e =

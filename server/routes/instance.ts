@@ -4,6 +4,7 @@ import { fingerprint } from '../../protocol';
 import type { InstanceInfo, PowChallenge } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { randomToken } from '../http/tokens';
+import { EmptyBody, parseWith } from '../http/validate';
 
 export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
 
@@ -19,11 +20,13 @@ export function instanceRoutes(ctx: AppContext): Router {
       fingerprint: instance.instance_pk ? fingerprint(instance.instance_pk) : null,
       powBits: ctx.config.powBits,
       keyset,
+      quickExitUrl: ctx.config.quickExitUrl,
     };
     res.json(info);
   });
 
-  router.post('/pow', ctx.limits.sensitive, async (_req, res) => {
+  router.post('/pow', ctx.limits.sensitive, async (req, res) => {
+    parseWith(EmptyBody, req.body);
     const challenge = randomToken(32);
     await ctx.repos.challenges.create(challenge, 'pow', ctx.config.powBits, Date.now() + CHALLENGE_LIFETIME_MS);
     const body: PowChallenge = { challenge, bits: ctx.config.powBits };

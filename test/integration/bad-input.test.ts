@@ -1,0 +1,811 @@
+/**
+ * Bad input on every API route (DESIGN.md "Bad input"): malformed JSON, other content types,
+ * bad base64, wrong types, missing and unknown fields, oversized bodies; forged signatures,
+ * replays, wrong recipients and wrong roles. Every rejection answers 4xx with exactly
+ * {error: {code, message}}, names the problem, never echoes the submitted value and writes
+ * nothing (the harness snapshot of every table but the rate-limit counters is unchanged).
+ */
+import request from 'supertest';
+import nacl from 'tweetnacl';
+import {
+  checkPow,
+  keysetHash,
+  randomId,
+  readersOf,
+  sealEnvelope,
+  signedPart,
+  signKeyset,
+  signLogin,
+  toBase64url,
+  utcDay,
+  type Envelope,
+  type Keyset,
+  type KeysetMember,
+  type SignedKeyset,
+} from '../../protocol';
+import { hashToken, issueSurvivorToken, randomToken } from '../../server/http/tokens';
+import {
+  addStaff,
+  currentKeyset,
+  enrolTotp,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  snapshot,
+  staffMaterial,
+  submitTestimony,
+  testimonyEnvelope,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
+import { expectError, findEnvelope, MARKER } from './expect-error';
+
+let t: TestServer;
+let admin: StaffActor;
+let moderator: StaffActor;
+let advocate: StaffActor;
+/** enrolled through an invite but not yet in the keyset */
+let pending: { agent: ReturnType<typeof request.agent>; id: string; material: Awaited<ReturnType<typeof staffMaterial>>['material']; inviteToken: string };
+let survivor: SurvivorActor;
+let survivorId: string;
+let firstCase: Envelope;
+/** an open invite that no test consumes */
+let openInvite: string;
+/** the first keyset, as the admin signed it at setup */
+let keysetV1: SignedKeyset;
+
+beforeAll(async () => {
+  t = await makeTestServer();
+  admin = await setupAdmin(t);
+  moderator = await addStaff(t, admin, 'mod.one');
+  advocate = await addStaff(t, admin, 'adv.one', 'advocate');
+
+  const invite = await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
+  const inviteToken = String(invite.body.url).split('#')[1];
+  const { material } = await staffMaterial('pending.one', 'pending password for tests');
+  const agent = request.agent(t.app);
+  const enrol = await agent.post('/api/staff/enrol').send({ inviteToken, ...material });
+  if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${enrol.text}`);
+  await enrolTotp(t, agent, 'pending.one'); // two-factor sign-in is set up; only the keyset is missing
+  pending = { agent, id: enrol.body.id, material, inviteToken };
+  openInvite = String((await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] })).body.url).split('#')[1];
+
+  survivor = await registerSurvivor(t);
+  survivorId = (await t.db('survivors').where({ handle: survivor.handle }).first()).id;
+  const first = await submitTestimony(t, survivor, 'the first testimony');
+  if (first.res.status !== 201) throw new Error(`submit failed: ${first.res.status} ${first.res.text}`);
+  firstCase = first.envelope;
+  keysetV1 = JSON.parse((await t.db('keysets').where({ version: 1 }).first()).signed);
+});
+afterAll(async () => {
+  // A successful staff request records its session's last-seen time after the response; let it land.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await t.close();
+});
+
+/** Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile. */
+async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
+  // A successful staff request extends its session once the response is out; let that land first.
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = await snapshot(t.db);
+  const out = await fn();
+  expect(await snapshot(t.db)).toEqual(before);
+  return out;
+}
+
+const b64 = (bytes: number) => toBase64url(nacl.randomBytes(bytes));
+const b64Len = (bytes: number) => Math.ceil((bytes * 4) / 3);
+const OVERSIZED = `{"x":"${MARKER}${'a'.repeat(300 * 1024)}"}`;
+
+type Body = Record<string, unknown>;
+type Path = (string | number)[];
+
+function parsePath(dotted: string): Path {
+  return dotted.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+/** How the server names a field: envelope.keys[0].kid */
+function display(dotted: string): string {
+  return parsePath(dotted)
+    .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+    .join('.')
+    .replace(/\.\[/g, '[');
+}
+function setIn(body: Body, dotted: string, value: unknown): Body {
+  const copy = structuredClone(body);
+  const path = parsePath(dotted);
+  let node: Record<string | number, unknown> = copy;
+  for (const p of path.slice(0, -1)) node = node[p] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+
+/** Bad spellings of `bytes` bytes of base64url, each carrying MARKER. */
+function badBase64(bytes: number): [string, string, RegExp][] {
+  const L = b64Len(bytes);
+  const fill = (n: number) => (MARKER + 'A'.repeat(n)).slice(0, n);
+  const cases: [string, string, RegExp][] = [
+    ["'=' padding", fill(L) + '=', /base64url without padding/],
+    ["'+' and '/' (standard alphabet)", (MARKER + '+/' + 'A'.repeat(L)).slice(0, L), /base64url without padding/],
+    ['one character short', fill(L - 1), new RegExp(`${bytes} bytes`)],
+    ['four characters long', fill(L + 4), new RegExp(`${bytes} bytes`)],
+    ['empty', '', new RegExp(`${bytes} bytes`)],
+  ];
+  // Lengths that leave spare bits: a non-zero spare bit would give a second spelling of the same bytes.
+  if (L * 6 > bytes * 8) cases.push(['non-zero trailing bits', fill(L - 1) + 'B', /canonical/]);
+  return cases;
+}
+
+interface JsonRoute {
+  name: string;
+  open: () => request.Test;
+  /** a body of the right shape (not necessarily one the route then accepts) */
+  valid: () => Body;
+  string?: string;
+  number?: string;
+  required?: string;
+  nested?: string;
+  b64?: [string, number][];
+  extra?: [string, (b: Body) => Body, (string | RegExp)[]][];
+}
+
+const bearer = () => `Bearer ${survivor.token}`;
+const jsonRoutes: JsonRoute[] = [
+  { name: 'POST /api/pow', open: () => request(t.app).post('/api/pow'), valid: () => ({}) },
+  {
+    name: 'POST /api/survivor/register',
+    open: () => request(t.app).post('/api/survivor/register'),
+    valid: () => ({ signPk: b64(32), boxPk: b64(32), pow: { challenge: b64(32), nonce: 7 }, sig: b64(64) }),
+    string: 'signPk',
+    number: 'pow.nonce',
+    required: 'sig',
+    nested: 'pow',
+    b64: [['boxPk', 32], ['pow.challenge', 32], ['sig', 64]],
+    extra: [['a negative nonce', (b) => setIn(b, 'pow.nonce', -1), ['pow.nonce']], ['a fractional nonce', (b) => setIn(b, 'pow.nonce', 1.5), ['pow.nonce']]],
+  },
+  { name: 'POST /api/survivor/challenge', open: () => request(t.app).post('/api/survivor/challenge'), valid: () => ({}) },
+  {
+    name: 'POST /api/survivor/session',
+    open: () => request(t.app).post('/api/survivor/session'),
+    valid: () => ({ signPk: b64(32), challenge: b64(32), sig: b64(64) }),
+    string: 'challenge',
+    required: 'signPk',
+    b64: [['sig', 64], ['signPk', 32]],
+  },
+  {
+    name: 'POST /api/survivor/cases',
+    open: () => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()),
+    valid: () => ({ envelope: structuredClone(firstCase), keysetVersion: 3, pow: { challenge: b64(32), nonce: 1 } }),
+    string: 'envelope.caseId',
+    number: 'keysetVersion',
+    required: 'pow',
+    nested: 'envelope',
+    b64: [['envelope.keys.0.kid', 16], ['envelope.sig', 64], ['envelope.signer', 32], ['envelope.keys.1.wrapped', 72]],
+    extra: [
+      ['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']],
+      ['another envelope version', (b) => setIn(b, 'envelope.v', 2), ['envelope.v']],
+      ['no recipients', (b) => setIn(b, 'envelope.keys', []), ['envelope.keys']],
+      ['a caseId that is not an id', (b) => setIn(b, 'envelope.caseId', `${MARKER}/../x`), ['envelope.caseId']],
+      ['keysetVersion 0', (b) => setIn(b, 'keysetVersion', 0), ['keysetVersion']],
+      ['a ciphertext over the size limit', (b) => setIn(b, 'envelope.ciphertext', MARKER + 'A'.repeat(140 * 1024)), ['envelope.ciphertext']],
+    ],
+  },
+  {
+    name: 'POST /api/setup',
+    open: () => request(t.app).post('/api/setup'),
+    valid: () => structuredClone(admin.setupBody!),
+    string: 'username',
+    number: 'kdf.params.m',
+    required: 'keyset',
+    nested: 'kdf.params',
+    b64: [['setupToken', 32], ['keyset.sig', 64], ['kdf.salt', 16]],
+    extra: [
+      ['an unknown role', (b) => setIn(b, 'roles', ['admin', MARKER]), ['roles[1]']],
+      ['a weak KDF', (b) => setIn(b, 'kdf.params.m', 1024), ['kdf.params.m']],
+      ['another KDF', (b) => setIn(b, 'kdf.params.alg', MARKER), ['kdf.params.alg']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/login/params',
+    open: () => request(t.app).post('/api/staff/login/params'),
+    valid: () => ({ username: 'mod.one' }),
+    string: 'username',
+    required: 'username',
+    extra: [
+      ['a username with forbidden characters', (b) => setIn(b, 'username', `<${MARKER}>`), ['username']],
+      ['a username too long', (b) => setIn(b, 'username', MARKER.toLowerCase().repeat(4)), ['username']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/login',
+    open: () => request(t.app).post('/api/staff/login'),
+    valid: () => ({ username: 'mod.one', authKey: b64(32) }),
+    string: 'username',
+    required: 'authKey',
+    b64: [['authKey', 32]],
+  },
+  // A rejected logout must not end the session: the snapshot includes staff_sessions.
+  { name: 'POST /api/staff/logout', open: () => admin.agent.post('/api/staff/logout'), valid: () => ({}) },
+  {
+    name: 'POST /api/staff/invites',
+    open: () => admin.agent.post('/api/staff/invites'),
+    valid: () => ({ roles: ['moderator'] }),
+    required: 'roles',
+    extra: [
+      ['a number for a role', (b) => setIn(b, 'roles.0', 1234567), ['roles[0]']],
+      ['a string for the roles list', (b) => setIn(b, 'roles', MARKER), ['roles', 'expected array']],
+      ['an unknown role', (b) => setIn(b, 'roles', [MARKER]), ['roles[0]']],
+      ['no role', (b) => setIn(b, 'roles', []), ['roles']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/invites/check',
+    open: () => request(t.app).post('/api/staff/invites/check'),
+    valid: () => ({ inviteToken: openInvite }),
+    string: 'inviteToken',
+    required: 'inviteToken',
+    b64: [['inviteToken', 32]],
+  },
+  {
+    name: 'POST /api/staff/enrol',
+    open: () => request(t.app).post('/api/staff/enrol'),
+    valid: () => ({ inviteToken: openInvite, ...structuredClone(pending.material), username: 'new.one' }),
+    string: 'username',
+    number: 'kdf.params.t',
+    required: 'authKey',
+    nested: 'kdf',
+    b64: [['boxPk', 32], ['signPk', 32], ['kdf.salt', 16], ['inviteToken', 32]],
+    extra: [
+      ['a weak KDF', (b) => setIn(b, 'kdf.params.t', 1), ['kdf.params.t']],
+      ['wrapped keys over the limit', (b) => setIn(b, 'wrappedKeys', MARKER + 'A'.repeat(2000)), ['wrappedKeys']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/keysets',
+    open: () => admin.agent.post('/api/staff/keysets'),
+    valid: () => ({ signed: structuredClone(keysetV1) }),
+    string: 'signed.keyset.members.0.username',
+    number: 'signed.keyset.version',
+    required: 'signed.sig',
+    nested: 'signed.keyset',
+    b64: [['signed.instancePk', 32], ['signed.keyset.members.0.boxPk', 32]],
+    extra: [
+      ['an unknown role in a member', (b) => setIn(b, 'signed.keyset.members.0.roles', [MARKER]), ['signed.keyset.members[0].roles[0]']],
+      ['a bad issuedDay', (b) => setIn(b, 'signed.keyset.issuedDay', `${MARKER}`), ['signed.keyset.issuedDay']],
+      ['a member without keys', (b) => setIn(b, 'signed.keyset.members.0.signPk', undefined), ['signed.keyset.members[0].signPk']],
+    ],
+  },
+];
+
+
+interface Case {
+  label: string;
+  send: (r: JsonRoute) => Promise<request.Response>;
+  status: number;
+  code?: string;
+  mentions: (string | RegExp)[];
+}
+
+function casesFor(r: JsonRoute): Case[] {
+  const json = (body: unknown) => (route: JsonRoute) => route.open().set('Content-Type', 'application/json').send(JSON.stringify(body));
+  const out: Case[] = [
+    { label: 'malformed JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), status: 400, code: 'malformed_json', mentions: ['not valid JSON'] },
+    { label: 'truncated JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify({ ...x.valid(), z: MARKER }).slice(0, -2)), status: 400, code: 'malformed_json', mentions: ['JSON'] },
+    { label: 'a bare JSON string', send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify(MARKER)), status: 400, code: 'malformed_json', mentions: ['JSON'] },
+    { label: 'a JSON array', send: json([MARKER]), status: 400, code: 'invalid_request', mentions: ['body', 'expected object'] },
+    { label: 'text/plain', send: (x) => x.open().set('Content-Type', 'text/plain').send(JSON.stringify({ ...x.valid(), z: MARKER })), status: 415, code: 'unsupported_media_type', mentions: ['Content-Type: application/json'] },
+    { label: 'a form post', send: (x) => x.open().type('form').send({ x: MARKER }), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
+    { label: 'JSON in another charset', send: (x) => x.open().set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify({ x: MARKER })), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
+    { label: 'no body at all', send: (x) => x.open(), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
+    { label: 'an unknown field', send: (x) => json({ ...x.valid(), extraField: MARKER })(x), status: 400, code: 'invalid_request', mentions: ['unknown field', 'extraField'] },
+    { label: 'an unknown field whose name is not a field name', send: (x) => json({ ...x.valid(), [`<img src=x onerror=${MARKER}>`]: 1 })(x), status: 400, code: 'invalid_request', mentions: ['unknown field'] },
+    { label: 'a body over 256 KiB', send: (x) => x.open().set('Content-Type', 'application/json').send(OVERSIZED), status: 413, code: 'body_too_large', mentions: ['larger'] },
+  ];
+  if (r.nested) out.push({ label: `an unknown field inside ${r.nested}`, send: (x) => json(setIn(x.valid(), `${r.nested}.extraField`, MARKER))(x), status: 400, code: 'invalid_request', mentions: [`${display(r.nested!)} has unknown field`, 'extraField'] });
+  if (r.string) out.push({ label: `a number for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, 1234567))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
+  if (r.string) out.push({ label: `an object for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, { x: MARKER }))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
+  if (r.number) out.push({ label: `a string for the number ${r.number}`, send: (x) => json(setIn(x.valid(), r.number!, MARKER))(x), status: 400, code: 'invalid_request', mentions: [display(r.number), 'expected number'] });
+  if (r.required) out.push({ label: `no ${r.required}`, send: (x) => json(setIn(x.valid(), r.required!, undefined))(x), status: 400, code: 'invalid_request', mentions: [display(r.required)] });
+  if (r.required) out.push({ label: `null for ${r.required}`, send: (x) => json(setIn(x.valid(), r.required!, null))(x), status: 400, code: 'invalid_request', mentions: [display(r.required)] });
+  for (const [field, bytes] of r.b64 ?? []) {
+    for (const [what, value, why] of badBase64(bytes)) {
+      out.push({ label: `${field} in bad base64: ${what}`, send: (x) => json(setIn(x.valid(), field, value))(x), status: 400, code: 'invalid_request', mentions: [`${display(field)}:`, why] });
+    }
+  }
+  for (const [what, mutate, mentions] of r.extra ?? []) {
+    out.push({ label: what, send: (x) => json(mutate(x.valid()))(x), status: 400, code: 'invalid_request', mentions });
+  }
+  return out;
+}
+
+describe.each(jsonRoutes.map((r) => [r.name, r] as const))('%s', (_name, route) => {
+  test.each(casesFor(route).map((c) => [c.label, c] as const))('rejects %s and writes nothing', async (_label, c) => {
+    await unchanged(async () => expectError(await c.send(route), c.status, c.code, ...c.mentions));
+  });
+});
+
+describe('GET routes', () => {
+  const getRoutes: [string, () => request.Test][] = [
+    ['GET /api/instance', () => request(t.app).get('/api/instance')],
+    ['GET /api/survivor/cases', () => request(t.app).get('/api/survivor/cases').set('Authorization', bearer())],
+    ['GET /api/staff/me', () => admin.agent.get('/api/staff/me')],
+    ['GET /api/staff/members', () => admin.agent.get('/api/staff/members')],
+    ['GET /api/staff/cases', () => moderator.agent.get('/api/staff/cases')],
+    ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${firstCase.caseId}`)],
+  ];
+  test.each(getRoutes)('%s rejects a malformed JSON body and an oversized one, and writes nothing', async (_name, open) => {
+    await unchanged(async () => {
+      expectError(await open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}"`), 400, 'malformed_json');
+      expectError(await open().set('Content-Type', 'application/json').send(OVERSIZED), 413, 'body_too_large');
+    });
+    // GET routes take no body: the same route without one answers.
+    expect((await open()).status).toBe(200);
+  });
+
+  const badQueries: [string, string, string[]][] = [
+    ['an unknown status', `status=${MARKER}`, ['status']],
+    ['a page that is not a number', `page=${MARKER}`, ['page', 'expected number']],
+    ['page 0', 'page=0', ['page']],
+    ['a fractional page', 'page=1.5', ['page']],
+    ['a negative page', 'page=-3', ['page']],
+    ['a huge page', 'page=1e12', ['page']],
+    ['page given twice', 'page=1&page=2', ['page']],
+    ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
+    ['an unknown parameter whose name is not a field name', `%3Cb%3E${MARKER}=1`, ['query has unknown field']],
+  ];
+  test.each(badQueries)('GET /api/staff/cases rejects %s', async (_label, query, mentions) => {
+    await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases?${query}`), 400, 'invalid_request', ...mentions));
+  });
+
+  test.each([
+    ['a caseId that is not an id', MARKER],
+    ['a caseId too long', `${MARKER}${'A'.repeat(22)}`],
+    ['a caseId with base64 padding', `${MARKER}AAAAAAAA=`],
+  ])('GET /api/staff/cases/:caseId rejects %s', async (_label, caseId) => {
+    await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases/${encodeURIComponent(caseId)}`), 400, 'invalid_request', 'caseId'));
+  });
+
+  test('GET /api/staff/cases/:caseId answers 404 for an id that names no case', async () => {
+    await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases/${randomId()}`), 404, 'not_found', 'no case'));
+  });
+});
+
+describe('forged signatures', () => {
+  function submit(envelope: unknown, keysetVersion: number, p: { challenge: string; nonce: number }) {
+    return request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope, keysetVersion, pow: p });
+  }
+
+  test('an envelope signed by another key is refused, and its proof of work stays unspent', async () => {
+    const ks = await currentKeyset(t);
+    const env = testimonyEnvelope(survivor, ks, MARKER);
+    const other = nacl.sign.keyPair();
+    const p = await pow(t);
+    // Right signer named, wrong key signing.
+    const forged = { ...env, sig: toBase64url(nacl.sign.detached(signedPart(env), other.secretKey)) };
+    await unchanged(async () => expectError(await submit(forged, ks.keyset.version, p), 400, 'bad_signature', 'signature'));
+    // Another signer named, consistently signed: not the survivor's key.
+    const impostor = { ...env, signer: toBase64url(other.publicKey), sig: forged.sig };
+    await unchanged(async () => expectError(await submit(impostor, ks.keyset.version, p), 400, 'untrusted_signer'));
+    // Altered after signing: another ciphertext, or a recipient dropped.
+    const flipped = env.ciphertext.slice(0, 40) + (env.ciphertext[40] === 'A' ? 'B' : 'A') + env.ciphertext.slice(41);
+    await unchanged(async () => expectError(await submit({ ...env, ciphertext: flipped }, ks.keyset.version, p), 400, 'bad_signature'));
+    await unchanged(async () => expectError(await submit({ ...env, keys: env.keys.slice(0, -1) }, ks.keyset.version, p), 400, 'bad_signature'));
+    // The rejections spent nothing: the same proof of work still carries the genuine envelope.
+    const ok = await submit(env, ks.keyset.version, p);
+    expect(ok.status).toBe(201);
+  });
+
+  test('a registration whose signature signs another challenge is refused', async () => {
+    const sign = nacl.sign.keyPair();
+    const box = nacl.box.keyPair();
+    const p = await pow(t);
+    const body = (sig: Uint8Array) => ({ signPk: toBase64url(sign.publicKey), boxPk: toBase64url(box.publicKey), pow: p, sig: toBase64url(sig) });
+    const otherChallenge = randomToken(32);
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, otherChallenge, sign.secretKey))), 400, 'bad_signature', 'sig'));
+    // A signature of this challenge for another instance does not carry over either.
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(randomId(), p.challenge, sign.secretKey))), 400, 'bad_signature'));
+    // Nor one by a key other than signPk.
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, p.challenge, nacl.sign.keyPair().secretKey))), 400, 'bad_signature'));
+    const ok = await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)));
+    expect(ok.status).toBe(201);
+  });
+
+  test('a survivor login signed by another key, or for another challenge, is refused', async () => {
+    const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
+    const signPk = toBase64url(survivor.keys.sign.publicKey);
+    await unchanged(async () => {
+      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, nacl.sign.keyPair().secretKey)) }), 401, 'unauthorized');
+      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, randomToken(32), survivor.keys.sign.secretKey)) }), 401, 'unauthorized');
+      // A challenge the server never issued.
+      const made = randomToken(32);
+      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge: made, sig: toBase64url(signLogin(t.ctx.instanceId, made, survivor.keys.sign.secretKey)) }), 401, 'unauthorized');
+      // A correct signature by a key that never registered.
+      const stranger = nacl.sign.keyPair();
+      expectError(await request(t.app).post('/api/survivor/session').send({ signPk: toBase64url(stranger.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, stranger.secretKey)) }), 401, 'unauthorized');
+    });
+    // The failed attempts did not spend the challenge.
+    const ok = await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)) });
+    expect(ok.status).toBe(200);
+  });
+
+  describe('keysets', () => {
+    async function next(over: Partial<Keyset> = {}, signer: nacl.SignKeyPair = admin.instance!): Promise<SignedKeyset> {
+      const current = await currentKeyset(t);
+      const k = current.keyset;
+      return signKeyset({ ...k, version: k.version + 1, prev: keysetHash(k), issuedDay: utcDay(), ...over }, signer);
+    }
+    const publish = (signed: unknown) => admin.agent.post('/api/staff/keysets').send({ signed });
+    const pendingMember = (over: Partial<KeysetMember> = {}): KeysetMember => ({
+      staffId: pending.id,
+      username: 'pending.one',
+      roles: ['moderator'],
+      boxPk: pending.material.boxPk,
+      signPk: pending.material.signPk,
+      ...over,
+    });
+
+    test.each<[string, () => Promise<unknown>, string, (string | RegExp)[]]>([
+      ['signed by another instance key', async () => next({}, nacl.sign.keyPair()), 'fingerprint_changed', ['fingerprint']],
+      ['with a forged signature under the right key name', async () => ({ ...(await next()), sig: toBase64url(nacl.randomBytes(64)) }), 'bad_signature', []],
+      [
+        'altered after signing',
+        async () => {
+          const s = await next();
+          return { ...s, keyset: { ...s.keyset, members: [...s.keyset.members, pendingMember()] } };
+        },
+        'bad_signature',
+        [],
+      ],
+      ['that skips a version', async () => next({ version: (await currentKeyset(t)).keyset.version + 2 }), 'bad_keyset', ['version']],
+      ['that repeats the current version', async () => currentKeyset(t), 'bad_keyset', ['version']],
+      ['with a wrong prev hash', async () => next({ prev: keysetHash(keysetV1.keyset) }), 'bad_keyset', ['chain']],
+      ['for another instance', async () => next({ instanceId: randomId() }), 'wrong_instance', []],
+      [
+        'adding a member whose box key is not the one in their staff row',
+        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ boxPk: toBase64url(nacl.box.keyPair().publicKey) })] }),
+        'bad_keyset',
+        ['own keys'],
+      ],
+      [
+        'adding a member whose sign key is not the one in their staff row',
+        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ signPk: toBase64url(nacl.sign.keyPair().publicKey) })] }),
+        'bad_keyset',
+        ['own keys'],
+      ],
+      ['giving a member other roles than their invite', async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ roles: ['admin', 'moderator'] })] }), 'bad_keyset', ['roles']],
+      [
+        'naming somebody who is not staff',
+        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ staffId: randomId(), username: 'ghost.one', boxPk: toBase64url(nacl.box.keyPair().publicKey) })] }),
+        'bad_keyset',
+        ['not a staff member'],
+      ],
+      ['leaving out the admin who signs it', async () => next({ members: (await currentKeyset(t)).keyset.members.filter((m) => m.staffId !== admin.staffId) }), 'bad_keyset', ['admin']],
+      [
+        'listing a member twice',
+        async () => {
+          const members = (await currentKeyset(t)).keyset.members;
+          return next({ members: [...members, members[1]] });
+        },
+        'bad_keyset',
+        ['twice'],
+      ],
+    ])('a keyset %s is refused and nothing changes', async (_label, make, code, mentions) => {
+      const signed = await make();
+      await unchanged(async () => expectError(await publish(signed), 400, code, ...mentions));
+      const members = await admin.agent.get('/api/staff/members');
+      expect(members.body.members.find((m: { id: string }) => m.id === pending.id).status).toBe('pending');
+    });
+  });
+});
+
+describe('replays', () => {
+  test('a login challenge works once; the second use is 401', async () => {
+    const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
+    const body = { signPk: toBase64url(survivor.keys.sign.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)) };
+    expect((await request(t.app).post('/api/survivor/session').send(body)).status).toBe(200);
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/session').send(body), 401, 'unauthorized', 'challenge'));
+  });
+
+  test('a proof of work works once; the second use is 400 bad_pow', async () => {
+    const p = await pow(t);
+    const register = (sign: nacl.SignKeyPair) =>
+      request(t.app)
+        .post('/api/survivor/register')
+        .send({ signPk: toBase64url(sign.publicKey), boxPk: toBase64url(nacl.box.keyPair().publicKey), pow: p, sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)) });
+    expect((await register(nacl.sign.keyPair())).status).toBe(201);
+    await unchanged(async () => expectError(await register(nacl.sign.keyPair()), 400, 'bad_pow', 'pow.challenge'));
+    // Spent on a registration, it cannot pay for a submission either.
+    const ks = await currentKeyset(t);
+    await unchanged(async () =>
+      expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }), 400, 'bad_pow'),
+    );
+  });
+
+  test('a proof of work with a wrong nonce is refused and stays spendable', async () => {
+    const p = await pow(t);
+    let wrong = p.nonce + 1;
+    while (checkPow(p.challenge, wrong, t.ctx.config.powBits)) wrong++;
+    const ks = await currentKeyset(t);
+    const env = testimonyEnvelope(survivor, ks, MARKER);
+    const send = (nonce: number) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: { challenge: p.challenge, nonce } });
+    await unchanged(async () => expectError(await send(wrong), 400, 'bad_pow', 'pow.nonce'));
+    expect((await send(p.nonce)).status).toBe(201);
+  });
+
+  test('the same envelope, or the same caseId, submitted twice is 409', async () => {
+    const ks = await currentKeyset(t);
+    const env = testimonyEnvelope(survivor, ks, MARKER);
+    const send = async (e: Envelope) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: e, keysetVersion: ks.keyset.version, pow: await pow(t) });
+    expect((await send(env)).status).toBe(201);
+    const again = await pow(t);
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: again }), 409, 'case_exists', 'caseId'));
+    const sameId = testimonyEnvelope(survivor, ks, 'another text', env.caseId);
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: sameId, keysetVersion: ks.keyset.version, pow: again }), 409, 'case_exists'));
+  });
+
+  test('the same envelope submitted twice at once: one 201, one 409, nothing logged', async () => {
+    const ks = await currentKeyset(t);
+    const env = testimonyEnvelope(survivor, ks, MARKER);
+    const [p1, p2] = [await pow(t), await pow(t)];
+    const logged = t.logs.length;
+    const both = await Promise.all([p1, p2].map((p) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: p })));
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    expectError(both.find((r) => r.status === 409)!, 409);
+    expect(t.logs.slice(logged)).toEqual([]);
+    expect(await t.db('envelopes').where({ case_id: env.caseId }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  test('a used invite is 410', async () => {
+    await unchanged(async () => {
+      expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken: pending.inviteToken }), 410, 'invite_invalid', 'already used');
+      expectError(await request(t.app).post('/api/staff/enrol').send({ inviteToken: pending.inviteToken, ...pending.material, username: 'second.use' }), 410, 'invite_invalid');
+    });
+  });
+
+  test('an expired invite is 410', async () => {
+    const created = await admin.agent.post('/api/staff/invites').send({ roles: ['advocate'] });
+    expect(created.status).toBe(201);
+    const inviteToken = String(created.body.url).split('#')[1];
+    expect((await request(t.app).post('/api/staff/invites/check').send({ inviteToken })).status).toBe(200);
+    const n = await t.db('staff_invites').where({ token_hash: hashToken(inviteToken) }).update({ expires_at: Date.now() - 1000 });
+    expect(n).toBe(1);
+    await unchanged(async () => {
+      expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken }), 410, 'invite_invalid', 'expired');
+      expectError(await request(t.app).post('/api/staff/enrol').send({ inviteToken, ...pending.material, username: 'late.one' }), 410, 'invite_invalid');
+    });
+  });
+
+  test('an invite token nobody issued is 410', async () => {
+    await unchanged(async () => expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken: randomToken(32) }), 410, 'invite_invalid'));
+  });
+
+  test('the setup request replayed after setup is 409', async () => {
+    await unchanged(async () => expectError(await request(t.app).post('/api/setup').send(admin.setupBody), 409, 'already_set_up'));
+    // With a fresh setup link too: the instance has its admin.
+    await unchanged(async () => expectError(await request(t.app).post('/api/setup').send({ ...admin.setupBody, setupToken: randomToken(32) }), 409, 'already_set_up'));
+  });
+});
+
+describe('recipients of a testimony', () => {
+  async function submitTo(recipients: Uint8Array[], keysetVersion?: number) {
+    const ks = await currentKeyset(t);
+    const envelope = sealEnvelope({ kind: 'testimony', caseId: randomId(), body: { testimony: { what: MARKER } }, recipients, signer: survivor.keys.sign });
+    const p = await pow(t);
+    return unchanged(async () => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope, keysetVersion: keysetVersion ?? ks.keyset.version, pow: p }));
+  }
+  const own = () => survivor.keys.box.publicKey;
+  const moderators = async () => readersOf((await currentKeyset(t)).keyset);
+
+  test('a box key not in the signed keyset is 400 unknown_recipient', async () => {
+    expectError(await submitTo([own(), ...(await moderators()), nacl.box.keyPair().publicKey]), 400, 'unknown_recipient', 'not in the current keyset');
+  });
+  test('a pending member, not yet in the keyset, is an unknown recipient', async () => {
+    const pendingBox = Buffer.from(pending.material.boxPk, 'base64url');
+    expectError(await submitTo([own(), ...(await moderators()), new Uint8Array(pendingBox)]), 400, 'unknown_recipient');
+  });
+  test("without the survivor's own key it is 400 missing_recipient", async () => {
+    expectError(await submitTo(await moderators()), 400, 'missing_recipient', "survivor's own key");
+  });
+  test("another survivor's key in place of one's own is 400 missing_recipient", async () => {
+    expectError(await submitTo([nacl.box.keyPair().publicKey, ...(await moderators())]), 400, 'missing_recipient');
+  });
+  test('without any moderator it is 400 missing_recipient', async () => {
+    expectError(await submitTo([own()]), 400, 'missing_recipient', 'moderator');
+  });
+  test('a recipient listed twice is 400', async () => {
+    const ks = await currentKeyset(t);
+    const base = testimonyEnvelope(survivor, ks, MARKER);
+    const twice = { ...base, keys: [...base.keys, base.keys[0]] };
+    const signed = { ...twice, sig: toBase64url(nacl.sign.detached(signedPart(twice), survivor.keys.sign.secretKey)) };
+    const p = await pow(t);
+    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: signed, keysetVersion: ks.keyset.version, pow: p }), 400, 'invalid_request', 'twice'));
+  });
+  test('a keysetVersion that is not the current one is 409 keyset_changed', async () => {
+    const v = (await currentKeyset(t)).keyset.version;
+    const recipients = [own(), ...(await moderators())];
+    expectError(await submitTo(recipients, v - 1), 409, 'keyset_changed', `version ${v}`);
+    expectError(await submitTo(recipients, v + 1), 409, 'keyset_changed', `version ${v}`);
+  });
+});
+
+describe('authorization', () => {
+  const staffRoutes: [string, (r: ReturnType<typeof request> | ReturnType<typeof request.agent>) => request.Test][] = [
+    ['GET /api/staff/me', (r) => r.get('/api/staff/me')],
+    ['POST /api/staff/invites', (r) => r.post('/api/staff/invites').send({ roles: ['moderator'] })],
+    ['GET /api/staff/members', (r) => r.get('/api/staff/members')],
+    ['POST /api/staff/keysets', (r) => r.post('/api/staff/keysets').send({ signed: keysetV1 })],
+    ['GET /api/staff/cases', (r) => r.get('/api/staff/cases')],
+    ['GET /api/staff/cases/:caseId', (r) => r.get(`/api/staff/cases/${firstCase.caseId}`)],
+  ];
+
+  test.each(staffRoutes)('%s without a session cookie is 401', async (_name, call) => {
+    await unchanged(async () => expectError(await call(request(t.app)), 401, 'unauthorized'));
+  });
+
+  test.each(staffRoutes)('%s with a forged session cookie is 401', async (_name, call) => {
+    await unchanged(async () => {
+      expectError(await call(request(t.app)).set('Cookie', `awaaz_staff=${MARKER}`), 401, 'unauthorized');
+      expectError(await call(request(t.app)).set('Cookie', `awaaz_staff=${randomToken(32)}`), 401, 'unauthorized');
+    });
+  });
+
+  test('a logged-out session cookie is 401', async () => {
+    const token = randomToken(32);
+    await t.db('staff_sessions').insert({ token_hash: hashToken(token), staff_id: moderator.staffId, created_at: Date.now(), last_seen_at: Date.now() });
+    const cookie = `awaaz_staff=${token}`;
+    expect((await request(t.app).get('/api/staff/me').set('Cookie', cookie)).status).toBe(200);
+    expect((await request(t.app).post('/api/staff/logout').set('Cookie', cookie).send({})).status).toBe(204);
+    await unchanged(async () => expectError(await request(t.app).get('/api/staff/cases').set('Cookie', cookie), 401, 'unauthorized'));
+  });
+
+  test.each([
+    ['idle', { created_at: Date.now() - 60_000 * 60, last_seen_at: Date.now() - 60_000 * 31 }],
+    ['past its absolute lifetime', { created_at: Date.now() - 3_600_000 * 13, last_seen_at: Date.now() }],
+  ])('a session %s is 401, and its row is deleted', async (_label, times) => {
+    const token = randomToken(32);
+    await t.db('staff_sessions').insert({ token_hash: hashToken(token), staff_id: moderator.staffId, ...times });
+    expectError(await request(t.app).get('/api/staff/cases').set('Cookie', `awaaz_staff=${token}`), 401, 'unauthorized', 'ended');
+    expect(await t.db('staff_sessions').where({ token_hash: hashToken(token) }).first()).toBeUndefined();
+  });
+
+  test('a pending member (not yet in the keyset) sees themselves but no case: 403', async () => {
+    const me = await pending.agent.get('/api/staff/me');
+    expect(me.status).toBe(200);
+    expect(me.body.status).toBe('pending');
+    await unchanged(async () => {
+      expectError(await pending.agent.get('/api/staff/cases'), 403, 'forbidden', 'keyset');
+      expectError(await pending.agent.get(`/api/staff/cases/${firstCase.caseId}`), 403, 'forbidden');
+    });
+  });
+
+  test('an advocate cannot list or open cases: 403', async () => {
+    await unchanged(async () => {
+      expectError(await advocate.agent.get('/api/staff/cases'), 403, 'forbidden', 'moderator');
+      expectError(await advocate.agent.get(`/api/staff/cases/${firstCase.caseId}`), 403, 'forbidden', 'moderator');
+      expectError(await advocate.agent.post('/api/staff/invites').send({ roles: ['advocate'] }), 403, 'forbidden', 'admin');
+    });
+  });
+
+  test('a moderator cannot invite, list staff or publish a keyset: 403', async () => {
+    await unchanged(async () => {
+      expectError(await moderator.agent.post('/api/staff/invites').send({ roles: ['moderator'] }), 403, 'forbidden', 'admin');
+      expectError(await moderator.agent.get('/api/staff/members'), 403, 'forbidden', 'admin');
+      expectError(await moderator.agent.post('/api/staff/keysets').send({ signed: keysetV1 }), 403, 'forbidden', 'admin');
+    });
+    // ... while the same moderator does read cases.
+    expect((await moderator.agent.get('/api/staff/cases')).status).toBe(200);
+  });
+
+  describe('survivor bearer tokens', () => {
+    const tamperedSid = () => {
+      const [, mac] = survivor.token.split('.');
+      const payload = toBase64url(Buffer.from(JSON.stringify({ sid: randomId(), exp: Date.now() + 600_000 })));
+      return `${payload}.${mac}`;
+    };
+    const tamperedExp = () => {
+      const [, mac] = survivor.token.split('.');
+      const payload = toBase64url(Buffer.from(JSON.stringify({ sid: survivorId, exp: Date.now() + 86_400_000 * 365 })));
+      return `${payload}.${mac}`;
+    };
+    const tokens: [string, () => string | undefined][] = [
+      ['no Authorization header', () => undefined],
+      ['another scheme', () => `Basic ${survivor.token}`],
+      ['a forged token', () => `Bearer ${MARKER}.${MARKER}`],
+      ['a token with a third part', () => `Bearer ${survivor.token}.${MARKER}`],
+      ['a token for another survivor id (payload swapped)', () => `Bearer ${tamperedSid()}`],
+      ['a token whose expiry was pushed back', () => `Bearer ${tamperedExp()}`],
+      ['a token signed by another server secret', () => `Bearer ${issueSurvivorToken(toBase64url(nacl.randomBytes(32)), survivorId, 600_000)}`],
+      ['an expired token', () => `Bearer ${issueSurvivorToken(t.ctx.serverSecret, survivorId, 60_000, Date.now() - 120_000)}`],
+      ['a bad MAC encoding', () => `Bearer ${survivor.token.split('.')[0]}.${MARKER}+/`],
+    ];
+    test.each(tokens)('%s is 401 on GET and POST /api/survivor/cases', async (_label, header) => {
+      const h = header();
+      const get = request(t.app).get('/api/survivor/cases');
+      const ks = await currentKeyset(t);
+      const post = request(t.app).post('/api/survivor/cases');
+      const p = await pow(t);
+      await unchanged(async () => {
+        expectError(await (h ? get.set('Authorization', h) : get), 401, 'unauthorized');
+        const body = { envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p };
+        expectError(await (h ? post.set('Authorization', h) : post).send(body), 401, 'unauthorized');
+      });
+    });
+    test('a valid token for a survivor id that does not exist cannot submit', async () => {
+      const ks = await currentKeyset(t);
+      const p = await pow(t);
+      const token = issueSurvivorToken(t.ctx.serverSecret, randomId(), 600_000);
+      await unchanged(async () =>
+        expectError(
+          await request(t.app).post('/api/survivor/cases').set('Authorization', `Bearer ${token}`).send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }),
+          401,
+          'unauthorized',
+        ),
+      );
+    });
+    test("a survivor's genuine token still works", async () => {
+      const mine = await request(t.app).get('/api/survivor/cases').set('Authorization', bearer());
+      expect(mine.status).toBe(200);
+      expect(mine.body.cases.map((c: { caseId: string }) => c.caseId)).toContain(firstCase.caseId);
+    });
+  });
+});
+
+describe('unknown routes', () => {
+  test.each([
+    ['GET', '/api/nope'],
+    ['POST', '/api/nope'],
+    ['GET', '/api/survivor/nope'],
+    ['GET', '/api/staff/nope'],
+    ['POST', '/api/instance'],
+    ['GET', '/api/pow'],
+    ['PUT', '/api/staff/me'],
+    ['DELETE', `/api/staff/cases/${MARKER}`],
+    ['GET', `/api/${MARKER}`],
+  ])('%s %s is 404 with the error shape', async (method, path) => {
+    const r = request(t.app)[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
+    await unchanged(async () => expectError(await (method === 'GET' ? r : r.send({})), 404, 'not_found'));
+  });
+
+  test.each([['/assets/nope.js'], [`/assets/${MARKER}.css`], ['/assets/'], [`/${MARKER}`], ['/share/extra']])('GET %s is 404 with the error shape', async (path) => {
+    expectError(await request(t.app).get(path), 404, 'not_found');
+  });
+
+  test.each([['/assets/..%2f..%2fpackage.json'], ['/assets/%2e%2e/%2e%2e/package.json'], ['/assets/..%5c..%5cpackage.json']])('GET %s (a path out of assets/) is refused with the error shape', async (path) => {
+    const res = await request(t.app).get(path);
+    expect([400, 404]).toContain(res.status);
+    expectError(res, res.status);
+    expect(res.text).not.toContain('"dependencies"');
+  });
+});
+
+describe('after all of that', () => {
+  test('the server keeps serving: a full valid round trip succeeds', async () => {
+    expect((await request(t.app).get('/api/instance')).status).toBe(200);
+    const { res, envelope } = await submitTestimony(t, survivor, 'still here');
+    expect(res.status).toBe(201);
+    const detail = await moderator.agent.get(`/api/staff/cases/${envelope.caseId}`);
+    expect(detail.status).toBe(200);
+    expect(findEnvelope(detail.body, envelope.caseId)).toEqual(envelope);
+    // The admin's rejected logouts left the session alive.
+    expect((await admin.agent.get('/api/staff/me')).status).toBe(200);
+    // And the keyset that every forged variant above was derived from is accepted as is.
+    const current = await currentKeyset(t);
+    const next = signKeyset(
+      {
+        ...current.keyset,
+        version: current.keyset.version + 1,
+        prev: keysetHash(current.keyset),
+        members: [...current.keyset.members, { staffId: pending.id, username: 'pending.one', roles: ['moderator'], boxPk: pending.material.boxPk, signPk: pending.material.signPk }],
+      },
+      admin.instance!,
+    );
+    const published = await admin.agent.post('/api/staff/keysets').send({ signed: next });
+    expect(published.status).toBe(201);
+    expect(published.body).toEqual({ version: current.keyset.version + 1, added: 1, removed: 0 });
+    expect((await pending.agent.get('/api/staff/cases')).status).toBe(200);
+    expect(t.logs).toEqual([]);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * Rate limits (DESIGN.md "Abuse"): every route counts against a general limit, the expensive
+ * anonymous routes also against a sensitive one; both answer 429 with the error shape. The
+ * counters are keyed by a salted, daily-rotated hash of the address, never the address.
+ */
+import request from 'supertest';
+import { toBase64url, utcDay } from '../../protocol';
+import { hmac } from '../../server/http/tokens';
+import { makeTestServer, type TestServer } from '../support/harness';
+import { expectError } from './expect-error';
+
+const LIMITS = { RATE_LIMIT_SENSITIVE_PER_MINUTE: '3', RATE_LIMIT_PER_MINUTE: '10' };
+
+/**
+ * The limiter's windows are whole clock minutes (server/db/rate-limit-store.ts), so a sequence
+ * that straddled a minute boundary would see its counters restart. The clock stands still in
+ * the middle of a minute instead, and moves only when a test moves it.
+ */
+let clock = Math.floor(Date.now() / 60_000) * 60_000 + 20_000;
+beforeAll(() => {
+  jest.spyOn(Date, 'now').mockImplementation(() => clock);
+});
+afterAll(() => jest.restoreAllMocks());
+const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
+
+/** What the limiter stores for an address today (server/http/rate-limit.ts). */
+function hashedKey(t: TestServer, address: string): string {
+  return toBase64url(hmac(t.ctx.serverSecret, 'address', utcDay(), address)).slice(0, 32);
+}
+
+/** Every value of every column of rate_limits, as text. */
+async function rateLimitCells(t: TestServer): Promise<string[]> {
+  const rows: Record<string, unknown>[] = await t.db('rate_limits').select();
+  return rows.flatMap((r) => Object.values(r).map(String));
+}
+
+describe('directly connected clients (no proxy trusted)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await makeTestServer(LIMITS);
+  });
+  afterAll(() => t.close());
+
+  test('the 4th POST /api/pow in a minute is 429, and it issues no challenge', async () => {
+    for (let i = 1; i <= 3; i++) expect((await request(t.app).post('/api/pow').send({})).status).toBe(200);
+    expect(await t.db('challenges').count({ n: '*' })).toEqual([{ n: 3 }]);
+    const fourth = await request(t.app).post('/api/pow').send({});
+    expectError(fourth, 429, 'rate_limited', 'too many requests');
+    expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await t.db('challenges').count({ n: '*' })).toEqual([{ n: 3 }]);
+    // The sensitive budget is shared by the other expensive routes.
+    expectError(await request(t.app).post('/api/survivor/challenge').send({}), 429, 'rate_limited');
+  });
+
+  test('other routes run into the general limit at the 11th request of the minute', async () => {
+    // 5 requests so far (4 pows and a challenge), all counted by the general limiter too.
+    for (let i = 6; i <= 10; i++) expect({ i, status: (await request(t.app).get('/api/instance')).status }).toEqual({ i, status: 200 });
+    const eleventh = await request(t.app).get('/api/instance');
+    expectError(eleventh, 429, 'rate_limited');
+    expect(eleventh.headers['ratelimit']).toBeDefined();
+    // Pages, assets and the rest of the API are under the same limit.
+    for (const path of ['/', '/share', '/assets/landing.js', '/api/nope']) expectError(await request(t.app).get(path), 429, 'rate_limited');
+    expectError(await request(t.app).post('/api/staff/login/params').send({ username: 'someone' }), 429, 'rate_limited');
+  });
+
+  test('a spoofed X-Forwarded-For does not escape the limit when no proxy is trusted', async () => {
+    const res = await request(t.app).get('/api/instance').set('X-Forwarded-For', '203.0.113.99');
+    expectError(res, 429, 'rate_limited');
+    expect((await rateLimitCells(t)).join('\n')).not.toContain('203.0.113.99');
+    // The spoofed request was counted against the connection's own key, not a new one.
+    expect(await t.db('rate_limits').where('key', 'like', 'all:%').count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  test('the counters hold hashed keys, never the raw address', async () => {
+    const rows: { key: string; hits: number }[] = await t.db('rate_limits').select();
+    expect(rows.map((r) => r.key).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^all:/), expect.stringMatching(/^sensitive:/)]));
+    const cells = (await rateLimitCells(t)).join('\n');
+    for (const address of LOOPBACK) expect(cells).not.toContain(address);
+    expect(cells).not.toMatch(/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|::/);
+    // The key is the keyed hash of the address that supertest connects from.
+    const keys = rows.map((r) => r.key);
+    const hashes = LOOPBACK.map((a) => hashedKey(t, a));
+    expect(keys.some((k) => hashes.some((h) => k === `all:${h}`))).toBe(true);
+    expect(keys.every((k) => /^(all|sensitive):[A-Za-z0-9_-]{32}$/.test(k))).toBe(true);
+  });
+});
+
+describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await makeTestServer({ ...LIMITS, TRUST_PROXY_HOPS: '1' });
+  });
+  afterAll(() => t.close());
+  const from = (address: string) => ({
+    get: (path: string) => request(t.app).get(path).set('X-Forwarded-For', address),
+    post: (path: string) => request(t.app).post(path).set('X-Forwarded-For', address),
+  });
+
+  test('each address has its own budget', async () => {
+    const a = from('198.51.100.7');
+    const b = from('2001:db8::42');
+    for (let i = 1; i <= 3; i++) expect((await a.post('/api/pow').send({})).status).toBe(200);
+    expectError(await a.post('/api/pow').send({}), 429, 'rate_limited');
+    // Another address still has its whole sensitive budget...
+    expect((await b.post('/api/pow').send({})).status).toBe(200);
+    // ... and its general one: 10 requests in all, the 11th refused.
+    for (let i = 2; i <= 10; i++) expect({ i, status: (await b.get('/api/instance')).status }).toEqual({ i, status: 200 });
+    expectError(await b.get('/api/instance'), 429, 'rate_limited');
+    // The first address has used 4 of its 10.
+    for (let i = 5; i <= 10; i++) expect({ i, status: (await a.get('/api/instance')).status }).toEqual({ i, status: 200 });
+    expectError(await a.get('/api/instance'), 429, 'rate_limited');
+    expect((await from('192.0.2.1').get('/api/instance')).status).toBe(200);
+  });
+
+  test('neither forwarded address nor the socket address is stored, only their keyed hashes', async () => {
+    const cells = (await rateLimitCells(t)).join('\n');
+    for (const address of ['198.51.100.7', '2001:db8::42', '192.0.2.1', ...LOOPBACK]) expect(cells).not.toContain(address);
+    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    expect(keys.sort()).toEqual(
+      [
+        `all:${hashedKey(t, '198.51.100.7')}`,
+        `all:${hashedKey(t, '2001:db8::42')}`,
+        `all:${hashedKey(t, '192.0.2.1')}`,
+        `sensitive:${hashedKey(t, '198.51.100.7')}`,
+        `sensitive:${hashedKey(t, '2001:db8::42')}`,
+      ].sort(),
+    );
+    const hits = Object.fromEntries((await t.db('rate_limits').select()).map((r: { key: string; hits: number }) => [r.key, Number(r.hits)]));
+    expect(hits[`all:${hashedKey(t, '198.51.100.7')}`]).toBe(11);
+    expect(hits[`sensitive:${hashedKey(t, '198.51.100.7')}`]).toBe(4);
+  });
+
+  test('a minute later the budget is back', async () => {
+    const a = from('198.51.100.7');
+    expectError(await a.post('/api/pow').send({}), 429, 'rate_limited');
+    clock += 60_000;
+    expect((await a.post('/api/pow').send({})).status).toBe(200);
+    expect((await a.get('/api/instance')).status).toBe(200);
+  });
+});
