@@ -1,14 +1,18 @@
 /** Landing page: shows the instance fingerprint so a visitor can compare it out of band. */
-import type { InstanceInfo } from '../protocol/api';
-import { api } from './lib/api';
 import { byId } from './lib/dom';
+import { localize, unlocalize } from './lib/messages';
+import { instanceInfo } from './lib/survivor-page';
 
 document.addEventListener('DOMContentLoaded', async () => {
   const target = byId('fingerprint');
   try {
-    const info = await api<InstanceInfo>('GET', '/api/instance');
-    target.textContent = info.fingerprint ?? 'This Awaaz is not set up yet.';
+    const info = await instanceInfo();
+    if (info.fingerprint) {
+      unlocalize(target);
+      target.textContent = info.fingerprint;
+      target.dir = 'ltr';
+    } else localize(target, 'landing.notSetUp');
   } catch {
-    target.textContent = 'Could not load the fingerprint.';
+    localize(target, 'landing.fingerprintError');
   }
 });

@@ -1,6 +1,17 @@
 // Builds Awaaz into dist/: the server and CLI (bundled, node_modules left external) and the
-// pages (one script per page, minified). Every <script> and stylesheet gets a Subresource
-// Integrity hash, so a tampered asset is refused by the browser.
+// pages (minified scripts). Every <script> and stylesheet gets a Subresource Integrity hash,
+// so a tampered asset is refused by the browser.
+//
+// Survivor pages share their code through "layers" instead of each carrying its own copy of
+// tweetnacl, argon2 and the word list (DESIGN.md: 80 KB gzipped for all survivor pages):
+//   survivor-base.js    language, catalogs, quick exit, DOM and API helpers (every survivor page,
+//                       loaded blocking in the head so the language is set before the body is drawn)
+//   survivor-crypto.js  protocol/ and the survivor's crypto helpers (share and return)
+//   <page>.js           what is particular to one page
+// A layer exposes each of its first-party modules (client/, protocol/) on globalThis.AwaazCore,
+// keyed by source path; later layers and page scripts import those modules as usual, and the
+// plugin below turns such an import into a read of that global, so every module ships once.
+// Staff pages stay self-contained bundles.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +22,36 @@ const dist = path.join(root, 'dist');
 const clientOut = path.join(dist, 'client');
 const assetsOut = path.join(clientOut, 'assets');
 
-export const PAGE_ENTRIES = ['landing', 'share', 'return', 'setup', 'invite', 'staff'];
+export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'setup', 'invite', 'staff'];
+
+/** Shared survivor scripts, in load order. `entry` runs for its side effects; `roots` are what it must contain. */
+export const LAYERS = [
+  { name: 'survivor-base', entry: 'client/survivor-base.ts', roots: ['client/lib/messages.ts', 'client/lib/i18n.ts', 'client/lib/dom.ts', 'client/lib/api.ts', 'client/lib/quick-exit.ts', 'client/lib/survivor-page.ts'], blocking: true },
+  { name: 'survivor-crypto', roots: ['protocol/index.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts'] },
+];
+
+/** Which layers each survivor page loads before its own script; other pages load none. */
+export const PAGE_LAYERS = {
+  landing: ['survivor-base'],
+  safety: ['survivor-base'],
+  share: ['survivor-base', 'survivor-crypto'],
+  return: ['survivor-base', 'survivor-crypto'],
+};
+
+const BROWSER = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  format: 'iife',
+  minify: true,
+  legalComments: 'none',
+  // Urdu text as UTF-8, not \u escapes (three times smaller); pages are served as UTF-8.
+  charset: 'utf8',
+  // tweetnacl looks for node's crypto as a fallback; browsers use crypto.getRandomValues.
+  external: ['crypto'],
+  logLevel: 'warning',
+};
 
 fs.rmSync(clientOut, { recursive: true, force: true });
 fs.mkdirSync(assetsOut, { recursive: true });
@@ -34,32 +74,88 @@ await build({
   logLevel: 'warning',
 });
 
-await build({
-  absWorkingDir: root,
-  entryPoints: Object.fromEntries(PAGE_ENTRIES.map((p) => [p, `client/${p}.ts`])),
-  outdir: assetsOut,
-  bundle: true,
-  platform: 'browser',
-  target: ['chrome100', 'firefox100', 'safari15'],
-  format: 'iife',
-  minify: true,
-  legalComments: 'none',
-  // tweetnacl looks for node's crypto as a fallback; browsers use crypto.getRandomValues.
-  external: ['crypto'],
-  logLevel: 'warning',
-});
+const rel = (abs) => path.relative(root, abs).split(path.sep).join('/');
+const firstParty = (p) => /^(client|protocol)\//.test(p);
+const SKIP = Symbol('awaaz-layers: inner resolve');
+
+/** Resolves imports of modules that an already built layer exposes to a read of globalThis.AwaazCore. */
+function layerImports(layers) {
+  return {
+    name: 'awaaz-layers',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
+        if (r.errors.length > 0 || r.external || r.namespace !== 'file') return undefined;
+        const id = rel(r.path);
+        for (const layer of layers) {
+          if (layer.exposed.has(id)) return { path: id, namespace: 'awaaz-layer', pluginData: layer.name };
+          if (layer.inputs.has(id)) return { errors: [{ text: `${id} is bundled inside ${layer.name}.js but not exposed by it: import it through a first-party module of that layer` }] };
+        }
+        return undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'awaaz-layer' }, (args) => ({
+        loader: 'js',
+        contents:
+          `var m = (globalThis.AwaazCore || {})[${JSON.stringify(args.path)}];\n` +
+          `if (!m) throw new Error(${JSON.stringify(`Awaaz: ${args.path} is missing; load ${args.pluginData}.js before this script`)});\n` +
+          'module.exports = m;\n',
+      }));
+    },
+  };
+}
+
+/** Builds one layer: a first pass finds its modules, the second exposes every first-party one. */
+async function buildLayer(layer, before) {
+  const imports = [...(layer.entry ? [layer.entry] : []), ...layer.roots].map((p) => `import ${JSON.stringify('./' + p)};`).join('\n');
+  const probe = await build({ ...BROWSER, stdin: { contents: imports, resolveDir: root, sourcefile: `${layer.name}.probe.js` }, write: false, outfile: 'probe.js', metafile: true, plugins: [layerImports(before)] });
+  const inputs = new Set(Object.keys(probe.metafile.inputs).filter((p) => !p.includes(':') && !p.endsWith('.probe.js')));
+  const exposed = [...inputs].filter(firstParty).sort();
+  const entry = [
+    ...exposed.map((p, i) => `import * as m${i} from ${JSON.stringify('./' + p)};`),
+    ...(layer.entry ? [`import ${JSON.stringify('./' + layer.entry)};`] : []),
+    'var core = globalThis.AwaazCore || (globalThis.AwaazCore = {});',
+    ...exposed.map((p, i) => `core[${JSON.stringify(p)}] = m${i};`),
+  ].join('\n');
+  await build({ ...BROWSER, stdin: { contents: entry, resolveDir: root, sourcefile: `${layer.name}.entry.js` }, outfile: path.join(assetsOut, `${layer.name}.js`), plugins: [layerImports(before)] });
+  return { ...layer, inputs, exposed: new Set(exposed) };
+}
+
+const builtLayers = [];
+for (const layer of LAYERS) builtLayers.push(await buildLayer(layer, [...builtLayers]));
+const layerByName = Object.fromEntries(builtLayers.map((l) => [l.name, l]));
+
+for (const page of PAGE_ENTRIES) {
+  const layers = (PAGE_LAYERS[page] ?? []).map((n) => layerByName[n]);
+  await build({ ...BROWSER, entryPoints: { [page]: `client/${page}.ts` }, outdir: assetsOut, plugins: layers.length ? [layerImports(layers)] : [] });
+}
 fs.copyFileSync(path.join(root, 'client/styles.css'), path.join(assetsOut, 'awaaz.css'));
 
 const sri = (file) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64');
+// {{style:<name>}}: an extra stylesheet, client/<name>.css (staff.css for the staff, setup and invite pages).
+const extraStyle = (name) => {
+  const src = path.join(root, 'client', `${name}.css`);
+  if (!fs.existsSync(src)) throw new Error(`a page names a stylesheet "${name}" but client/${name}.css does not exist`);
+  const out = path.join(assetsOut, `${name}.css`);
+  fs.copyFileSync(src, out);
+  return `<link rel="stylesheet" href="/assets/${name}.css" integrity="${sri(out)}">`;
+};
+const scriptTag = (name, blocking) => {
+  const js = path.join(assetsOut, `${name}.js`);
+  if (!fs.existsSync(js)) throw new Error(`a page names a script "${name}" that was not built`);
+  return `<script${blocking ? '' : ' defer'} src="/assets/${name}.js" integrity="${sri(js)}"></script>`;
+};
 const pagesDir = path.join(root, 'client/pages');
+const partialsDir = path.join(pagesDir, 'partials');
 for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) {
   const html = fs.readFileSync(path.join(pagesDir, file), 'utf8')
+    .replace(/\{\{include:([a-z-]+)\}\}\n?/g, (_m, name) => fs.readFileSync(path.join(partialsDir, `${name}.html`), 'utf8'))
     .replace(/\{\{style\}\}/g, () => `<link rel="stylesheet" href="/assets/awaaz.css" integrity="${sri(path.join(assetsOut, 'awaaz.css'))}">`)
-    .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) => {
-      const js = path.join(assetsOut, `${name}.js`);
-      if (!fs.existsSync(js)) throw new Error(`${file} names a script "${name}" that was not built`);
-      return `<script defer src="/assets/${name}.js" integrity="${sri(js)}"></script>`;
-    });
+    .replace(/\{\{style:([a-z]+)\}\}/g, (_m, name) => extraStyle(name))
+    .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) =>
+      [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, false)].join('\n'),
+    );
+  if (/\{\{/.test(html)) throw new Error(`${file} has a placeholder the build does not know`);
   fs.writeFileSync(path.join(clientOut, file), html);
 }
-console.log(`built server, ${PAGE_ENTRIES.length} pages and ${benchEntries.length} benchmarks into dist/`);
+console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers and ${benchEntries.length} benchmarks into dist/`);

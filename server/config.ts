@@ -7,6 +7,19 @@ import { z } from 'zod';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** Where survivors' "Quick exit" goes by default: a neutral weather site (client/lib/exit-url.ts bakes in the same). */
+export const DEFAULT_QUICK_EXIT_URL = 'https://weather.com/';
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => {
+    try {
+      return /^https?:$/.test(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// address');
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -28,6 +41,8 @@ const EnvSchema = z.object({
   /** requests per minute per hashed address for the whole API, and for the expensive routes */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_SENSITIVE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  /** the neutral site that survivor pages' quick exit replaces them with */
+  QUICK_EXIT_URL: httpUrl.default(DEFAULT_QUICK_EXIT_URL),
 });
 
 export interface Config {
@@ -44,6 +59,7 @@ export interface Config {
   inviteMs: number;
   rateLimitPerMinute: number;
   rateLimitSensitivePerMinute: number;
+  quickExitUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteMs: e.INVITE_HOURS * 3_600_000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitSensitivePerMinute: e.RATE_LIMIT_SENSITIVE_PER_MINUTE,
+    quickExitUrl: e.QUICK_EXIT_URL,
   };
 }

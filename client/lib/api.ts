@@ -1,5 +1,6 @@
 /** fetch wrapper for the Awaaz API: JSON in, JSON out, errors as ApiFailure with the server's message. */
 import type { ApiError } from '../../protocol/api';
+import { msg } from './messages';
 
 export class ApiFailure extends Error {
   constructor(
@@ -19,13 +20,13 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
   } catch {
-    throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
+    throw new ApiFailure(0, 'network', msg('api.network'));
   }
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => undefined);
   if (!res.ok) {
     const err = (data as ApiError | undefined)?.error;
-    throw new ApiFailure(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `The server answered ${res.status}.`);
+    throw new ApiFailure(res.status, err?.code ?? 'http_' + res.status, err?.message ?? msg('api.status', { status: res.status }));
   }
   return data as T;
 }

@@ -1,4 +1,5 @@
 /** Small DOM helpers. No innerHTML anywhere: text goes in as text, so decrypted content cannot inject markup. */
+import { localize, msg, unlocalize, type MessageKey, type Params } from './messages';
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -31,24 +32,36 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { text?
 
 /** Writes a message into a status region (role=status or role=alert in the page). */
 export function say(region: HTMLElement, message: string, kind: 'info' | 'error' = 'info'): void {
+  unlocalize(region);
   region.textContent = message;
   region.dataset.kind = kind;
   region.hidden = message === '';
 }
 
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : 'Something went wrong.';
+/** Like say, with a catalog message that follows a change of language. */
+export function sayMessage(region: HTMLElement, key: MessageKey, params?: Params, kind: 'info' | 'error' = 'info'): void {
+  localize(region, key, params);
+  region.dataset.kind = kind;
+  region.hidden = false;
 }
 
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : msg('error.generic');
+}
+
+/** How a page shows a failed action in a status region; the default shows the error's message. */
+export type ErrorReporter = (region: HTMLElement, e: unknown) => void;
+const reportPlainly: ErrorReporter = (region, e) => say(region, errorMessage(e), 'error');
+
 /** Runs an async action from a form submit, disabling its submit button meanwhile. */
-export function onSubmit(form: HTMLFormElement, status: HTMLElement, action: () => Promise<void>): void {
+export function onSubmit(form: HTMLFormElement, status: HTMLElement, action: () => Promise<void>, report: ErrorReporter = reportPlainly): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const buttons = form.querySelectorAll<HTMLButtonElement>('button');
     buttons.forEach((b) => (b.disabled = true));
     say(status, '');
     action()
-      .catch((e) => say(status, errorMessage(e), 'error'))
+      .catch((e) => report(status, e))
       .finally(() => buttons.forEach((b) => (b.disabled = false)));
   });
 }
@@ -66,8 +79,8 @@ export function fragmentToken(): string | undefined {
 export async function copyText(text: string, button: HTMLButtonElement): Promise<void> {
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
+    localize(button, 'copy.done');
   } catch {
-    button.textContent = 'Copy failed: select the text and copy it';
+    localize(button, 'copy.failed');
   }
 }

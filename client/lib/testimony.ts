@@ -1,16 +1,16 @@
 /** A testimony's plaintext, how it is sealed, opened and shown. Shared by survivor and staff pages. */
 import type nacl from 'tweetnacl';
 import { fromBase64url, openEnvelope, randomId, sealEnvelope, type Envelope } from '../../protocol';
+import { en } from '../i18n/en';
 import { el } from './dom';
+import { isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
+import { CONTEXT_VALUES, STATUS_VALUES } from './testimony-values';
 
-export const CONTEXTS: Record<string, string> = {
-  workplace: 'Workplace',
-  family: 'Family',
-  education: 'School, college or university',
-  online: 'Online',
-  public_place: 'Public place',
-  other: 'Other',
-};
+export { CONTEXT_VALUES, STATUS_VALUES, type Context } from './testimony-values';
+
+/** English labels, for pages that are English only (staff). */
+export const CONTEXTS: Record<string, string> = Object.fromEntries(CONTEXT_VALUES.map((c) => [c, en[`context.${c}`]]));
+export const STATUS_LABELS: Record<string, string> = Object.fromEntries(STATUS_VALUES.map((s) => [s, en[`status.${s}`]]));
 
 export interface TestimonyBody {
   what: string;
@@ -18,13 +18,6 @@ export interface TestimonyBody {
   context: string;
   wantsReplies: boolean;
 }
-
-export const STATUS_LABELS: Record<string, string> = {
-  new: 'Received, not yet read',
-  in_review: 'Being reviewed',
-  waiting_for_survivor: 'Waiting for you',
-  closed: 'Closed',
-};
 
 export function sealTestimony(body: TestimonyBody, readers: Uint8Array[], survivor: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair }): Envelope {
   return sealEnvelope({
@@ -46,18 +39,39 @@ export function openTestimony(env: Envelope, caseId: string, box: nacl.BoxKeyPai
     trustedSigners: [fromBase64url(survivorSignPk)],
   });
   const t = opened.body.testimony;
-  if (!t || typeof t.what !== 'string') throw new Error('The testimony is not in a format this page understands.');
+  if (!t || typeof t.what !== 'string') throw new LocalizedError('testimony.badFormat');
   return t;
 }
 
+function message(key: MessageKey, params?: Params): HTMLElement {
+  const span = el('span');
+  localize(span, key, params);
+  return span;
+}
+
+/** Data, not a message: Latin handles and dates keep left-to-right order, typed text its own. */
+function data(text: string, dir: 'ltr' | 'auto'): HTMLElement {
+  return el('span', { text, attrs: { dir } });
+}
+
+/**
+ * The testimony as an article: labels and known values come from the catalogs (in the page's
+ * language, and they follow a change of language); what the survivor typed is shown as text.
+ */
 export function renderTestimony(t: TestimonyBody, meta: { day: string; status: string; handle?: string }): HTMLElement {
   const dl = el('dl', { className: 'meta' });
-  const row = (k: string, v: string) => dl.append(el('dt', { text: k }), el('dd', { text: v }));
-  if (meta.handle) row('Survivor', meta.handle);
-  row('Sent on', meta.day);
-  row('Status', STATUS_LABELS[meta.status] ?? meta.status);
-  row('Where', CONTEXTS[t.context] ?? t.context);
-  if (t.when) row('When', t.when);
-  row('Wants replies', t.wantsReplies ? 'Yes' : 'No');
-  return el('article', { className: 'testimony' }, [dl, el('p', { className: 'text', text: t.what })]);
+  const row = (label: MessageKey, value: HTMLElement) => {
+    const dt = el('dt');
+    localize(dt, label);
+    dl.append(dt, el('dd', {}, [value]));
+  };
+  const statusKey = `status.${meta.status}`;
+  const contextKey = `context.${t.context}`;
+  if (meta.handle) row('testimony.survivor', data(meta.handle, 'ltr'));
+  row('testimony.sentOn', data(meta.day, 'ltr'));
+  row('testimony.status', isMessageKey(statusKey) ? message(statusKey) : data(meta.status, 'auto'));
+  row('testimony.where', isMessageKey(contextKey) ? message(contextKey) : data(t.context, 'auto'));
+  if (t.when) row('testimony.when', data(t.when, 'auto'));
+  row('testimony.wantsReplies', message(t.wantsReplies ? 'common.yes' : 'common.no'));
+  return el('article', { className: 'testimony' }, [dl, el('p', { className: 'text', text: t.what, attrs: { dir: 'auto' } })]);
 }

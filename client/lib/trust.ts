@@ -5,6 +5,7 @@
  */
 import { ProtocolError, verifyKeyset, type VerifiedKeyset } from '../../protocol';
 import type { InstanceInfo } from '../../protocol/api';
+import { LocalizedError, msg } from './messages';
 
 const PIN_KEY = 'awaaz.pin';
 
@@ -23,22 +24,21 @@ function readPin(instanceId: string): Pin | undefined {
   }
 }
 
-export class TrustError extends Error {}
+/** A refusal to encrypt, worded for the survivor (in their language) and naming the reason. */
+export class TrustError extends LocalizedError {}
 
 /** Verifies the served keyset against the pin; on success, updates the pin. */
 export function trustedKeyset(info: InstanceInfo): VerifiedKeyset {
-  if (!info.keyset) throw new TrustError('This Awaaz has not been set up yet: there is nobody to send a testimony to.');
+  if (!info.keyset) throw new TrustError('trust.notSetUp');
   const pin = readPin(info.instanceId);
   try {
     const verified = verifyKeyset(info.keyset, { instanceId: info.instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version });
     localStorage.setItem(PIN_KEY, JSON.stringify({ instanceId: info.instanceId, fingerprint: verified.fingerprint, version: verified.keyset.version } satisfies Pin));
     return verified;
   } catch (e) {
-    const reason = e instanceof ProtocolError ? e.message : 'the list of readers could not be checked';
-    throw new TrustError(
-      `Stop: this server's list of readers failed its security check (${reason}). ` +
-        'Nothing was encrypted or sent. Someone may have tampered with this server. Contact the organisation through another channel before writing anything here.',
-    );
+    // The technical reason stays in English (it names the protocol check that failed).
+    const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
+    throw new TrustError('trust.failed', { reason });
   }
 }
 

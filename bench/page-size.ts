@@ -1,0 +1,111 @@
+/**
+ * Survivor page weight (DESIGN.md "Performance budgets"): everything a survivor's browser
+ * loads for the survivor pages (/, /share, /return, /safety), at most 80 KB gzipped in total.
+ *
+ *   npm run build && node dist/bench/page-size.js
+ *
+ * Counts, once each, the HTML of every survivor page and every file those pages reference
+ * (scripts, stylesheets, icons, images) plus any /assets/ file a script names (wasm, catalogs:
+ * none today, the argon2 wasm is inside the crypto script). Sizes are gzip level 9 of the built
+ * bytes, so the figure is deterministic. test/integration/size-budget.test.ts holds the budget.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+export const SURVIVOR_PAGES: Record<string, string> = { '/': 'index.html', '/share': 'share.html', '/return': 'return.html', '/safety': 'safety.html' };
+export const SURVIVOR_BUDGET_BYTES = 80 * 1024;
+
+export interface FileWeight {
+  /** the URL path the browser fetches */
+  url: string;
+  bytes: number;
+  gzip: number;
+  /** which survivor pages load it */
+  pages: string[];
+}
+
+export interface PageWeights {
+  files: FileWeight[];
+  totalGzip: number;
+  /** references to anything that is not on this server (there must be none) */
+  thirdParty: string[];
+}
+
+const gzip = (bytes: Buffer) => zlib.gzipSync(bytes, { level: 9 }).length;
+type Kind = 'html' | 'js' | 'css' | 'other';
+const kindOf = (url: string): Kind => (url.endsWith('.js') ? 'js' : url.endsWith('.css') ? 'css' : 'other');
+
+/** What a page or a script makes the browser fetch (URL paths), and anything off-site. */
+function references(text: string, kind: Kind): { local: string[]; remote: string[] } {
+  const local: string[] = [];
+  const remote: string[] = [];
+  const add = (url: string) => {
+    if (url.startsWith('data:') || url.startsWith('#')) return;
+    if (/^https?:\/\//i.test(url) || url.startsWith('//')) remote.push(url);
+    else local.push(url.split(/[?#]/)[0]);
+  };
+  if (kind === 'html') {
+    for (const m of text.matchAll(/<script\b[^>]*\ssrc="([^"]+)"/g)) add(m[1]);
+    for (const m of text.matchAll(/<link\b[^>]*>/g)) {
+      const href = /\shref="([^"]+)"/.exec(m[0])?.[1];
+      if (href && /\srel="[^"]*\b(stylesheet|icon|preload|modulepreload|manifest)\b/.test(m[0])) add(href);
+    }
+    for (const m of text.matchAll(/<(?:img|source|video|audio|iframe|embed|object)\b[^>]*\s(?:src|data)="([^"]+)"/g)) add(m[1]);
+  } else if (kind === 'css') {
+    for (const m of text.matchAll(/url\(\s*['"]?([^'")]+)['"]?\s*\)/g)) add(m[1]);
+    for (const m of text.matchAll(/@import\s+['"]([^'"]+)['"]/g)) add(m[1]);
+  } else if (kind === 'js') {
+    // Files a script fetches or loads by name from this server.
+    for (const m of text.matchAll(/["'`](\/assets\/[A-Za-z0-9._/-]+)["'`]/g)) add(m[1]);
+  }
+  return { local, remote };
+}
+
+export function measureSurvivorPages(clientDir: string): PageWeights {
+  const files = new Map<string, FileWeight>();
+  const thirdParty: string[] = [];
+  const fileFor = (url: string) => (url.startsWith('/assets/') ? path.join(clientDir, 'assets', url.slice('/assets/'.length)) : undefined);
+
+  const visit = (url: string, disk: string, page: string, kind: Kind) => {
+    const seen = files.get(url);
+    if (seen) {
+      if (!seen.pages.includes(page)) seen.pages.push(page);
+      return;
+    }
+    if (!fs.existsSync(disk)) throw new Error(`${page} loads ${url}, which is not in ${clientDir}`);
+    const bytes = fs.readFileSync(disk);
+    files.set(url, { url, bytes: bytes.length, gzip: gzip(bytes), pages: [page] });
+    const refs = references(bytes.toString('utf8'), kind);
+    thirdParty.push(...refs.remote.map((r) => `${url} -> ${r}`));
+    for (const ref of refs.local) {
+      const target = fileFor(ref);
+      if (!target) throw new Error(`${url} references ${ref}, which is not an asset`);
+      visit(ref, target, page, kindOf(ref));
+    }
+  };
+
+  for (const [route, file] of Object.entries(SURVIVOR_PAGES)) visit(route, path.join(clientDir, file), route, 'html');
+  const list = [...files.values()];
+  return { files: list, totalGzip: list.reduce((sum, f) => sum + f.gzip, 0), thirdParty };
+}
+
+export function formatWeights(w: PageWeights): string {
+  const kb = (n: number) => (n / 1024).toFixed(1).padStart(6) + ' KB';
+  const lines = w.files
+    .sort((a, b) => b.gzip - a.gzip)
+    .map((f) => `${f.url.padEnd(28)} ${kb(f.bytes)} raw ${kb(f.gzip)} gzip   ${f.pages.join(' ')}`);
+  const verdict = w.totalGzip <= SURVIVOR_BUDGET_BYTES ? 'met' : 'EXCEEDED';
+  return [
+    'survivor pages, each file counted once (gzip -9):',
+    ...lines,
+    `${'total'.padEnd(28)} ${' '.repeat(13)} ${kb(w.totalGzip)} gzip   (${w.totalGzip} bytes; budget ${SURVIVOR_BUDGET_BYTES}: ${verdict})`,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const clientDir = path.resolve(__dirname, '../client');
+  const weights = measureSurvivorPages(clientDir);
+  console.log(formatWeights(weights));
+  if (weights.thirdParty.length) console.log(`third-party references: ${weights.thirdParty.join(', ')}`);
+}

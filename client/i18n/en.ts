@@ -1,0 +1,186 @@
+/**
+ * English messages: the default language and the source for every other catalog (ur.ts must
+ * have exactly these keys; test/unit/i18n-catalog.test.ts checks it). Markup: `**bold**`,
+ * `[text](/path)`, `{name}` (see lib/messages.ts). Survivor pages show these through
+ * data-i18n attributes in the HTML and msg()/t()/localize() in code.
+ */
+export const en = {
+  // The page frame shared by every survivor page
+  'common.skip': 'Skip to the main content',
+  'common.brand': 'Awaaz',
+  'common.quickExit': 'Quick exit',
+  'common.quickExitTitle': 'Leave this site at once. You can also press Esc three times.',
+  'common.escHint': 'To leave this site at once, press **Quick exit** or press Esc three times.',
+  'common.yes': 'Yes',
+  'common.no': 'No',
+  // The language switch shows the other language, in that language.
+  'lang.other': 'اردو',
+  'lang.otherTitle': 'Show this page in Urdu',
+  'nav.label': 'Awaaz pages',
+  'nav.home': 'Home',
+  'nav.safety': 'Staying safe',
+  'nav.staff': 'Staff sign in',
+  'action.share': 'Share what happened',
+  'action.return': 'I have a codename',
+
+  'landing.title': 'Awaaz: tell what happened, safely',
+  'landing.heading': 'Tell what happened, without being identified',
+  'landing.intro':
+    'Awaaz lets you describe harassment or abuse you lived through. You do not give a name, an email or a phone number. Your browser encrypts what you write before it leaves this device, so the people who run this server cannot read it. Only the trusted moderators of this organisation can.',
+  'landing.safety': 'On a shared phone, or one that someone else checks? Read [how to stay safe](/safety) first. **Quick exit**, or Esc pressed three times, leaves this site at once.',
+  'landing.howHeading': 'How it works',
+  'landing.how1': 'Your browser makes you a codename of eight words. It is your only key: keep it secret and safe.',
+  'landing.how2': 'You write what happened. It is encrypted here, on your device, for the moderators and for you.',
+  'landing.how3': 'Come back any time with your codename to read your testimony and see its status.',
+  'landing.checkHeading': 'Check this server',
+  'landing.checkText':
+    "This organisation's key fingerprint is shown below. It should match the one the organisation publishes elsewhere (its website, a poster, a message). If it differs, do not write anything here.",
+  'landing.loading': 'Loading…',
+  'landing.notSetUp': 'This Awaaz is not set up yet.',
+  'landing.fingerprintError': 'Could not load the fingerprint.',
+
+  'share.title': 'Share what happened · Awaaz',
+  'share.introText':
+    'First, your browser will create a **codename**: eight ordinary words, chosen at random on this device. It is the only way back to your testimony, and the only thing that proves it is yours.',
+  'share.introNoRecovery': 'Nobody can recover it for you, not even the moderators. If you lose it, you lose access.',
+  'share.introKeep': 'Keep it where only you can see it: memorised, or written on paper you keep safe, or in a password manager.',
+  'share.introDont': 'Do not keep it on a shared or watched phone, in your messages, email, photos or notes.',
+  'share.introSafety': 'Before you start, read [how to stay safe](/safety).',
+  'share.makeCodename': 'Create my codename',
+  'share.codenameHeading': 'Your codename',
+  'share.codenameText': 'Write these eight words down, in this order. This is the only time they are shown.',
+  'share.copy': 'Copy',
+  'share.confirmLabel': 'To be sure you kept it, type or paste your codename here',
+  'share.confirmButton': 'I have kept my codename',
+  'share.notSame': 'That is not the same codename. Check each word and its order.',
+  'share.writeHeading': 'What happened',
+  'share.writeHint': 'Write in your own words, in Urdu or English. Leave out anything that could identify you if you prefer; you can add more later.',
+  'share.whatLabel': 'What happened',
+  'share.whenLabel': 'Roughly when {hint}',
+  'share.whenHint': '(for example “spring 2018”)',
+  'share.whereLabel': 'Where did it happen?',
+  'share.chooseOne': 'Choose one',
+  'share.repliesLegend': 'Would you like the moderators to reply?',
+  'share.repliesYes': 'Yes, I will come back with my codename to read replies',
+  'share.repliesNo': 'No',
+  'share.send': 'Encrypt and send',
+  'share.needWhat': 'Write what happened before sending.',
+  'share.needWhere': 'Choose where it happened.',
+  'share.noModerator': 'This Awaaz has no moderator yet; nothing was sent. Please try again later.',
+  'share.preparing': 'Preparing your keys…',
+  'share.sending': 'Encrypting and sending…',
+  'share.doneHeading': 'Your testimony was sent',
+  'share.doneText': 'It was encrypted on this device before it was sent. The moderators will see you as {handle}, never by name.',
+  'share.doneReturn': 'Come back any time to [read it and see its status](/return) with your codename.',
+  'share.doneNotice': 'If you are on a shared device, close this window now.',
+  'share.fingerprint': "This organisation's key fingerprint: {fingerprint}",
+
+  'return.title': 'Your testimonies · Awaaz',
+  'return.loginHeading': 'Open your testimonies',
+  'return.safety': 'On a shared device? Read [how to stay safe](/safety) before you type your codename.',
+  'return.codenameLabel': 'Your codename {hint}',
+  'return.codenameHint': '(eight words)',
+  'return.reveal': 'Show what I type',
+  'return.open': 'Open',
+  'return.opening': 'Opening… this takes a few seconds.',
+  'return.listHeading': 'Your testimonies',
+  'return.handle': 'You appear to the moderators as {handle}.',
+  'return.none': 'There is no testimony here yet.',
+  'return.shareAnother': 'Share another testimony',
+  'return.notice': 'If you are on a shared device, close this window when you are done.',
+
+  'codename.wordCount': 'A codename has eight words; this one has {count}.',
+  'codename.badWord': 'Word {n} (“{word}”) is not a codename word; check its spelling.',
+
+  'testimony.survivor': 'Survivor',
+  'testimony.sentOn': 'Sent on',
+  'testimony.status': 'Status',
+  'testimony.where': 'Where',
+  'testimony.when': 'When',
+  'testimony.wantsReplies': 'Wants replies',
+  'testimony.badFormat': 'The testimony is not in a format this page understands.',
+  'context.workplace': 'Workplace',
+  'context.family': 'Family',
+  'context.education': 'School, college or university',
+  'context.online': 'Online',
+  'context.public_place': 'Public place',
+  'context.other': 'Other',
+  'status.new': 'Received, not yet read',
+  'status.in_review': 'Being reviewed',
+  'status.waiting_for_survivor': 'Waiting for you',
+  'status.closed': 'Closed',
+
+  'trust.notSetUp': 'This Awaaz has not been set up yet: there is nobody to send a testimony to.',
+  'trust.failed':
+    "Stop: this server's list of readers failed its security check ({reason}). Nothing was encrypted or sent. Someone may have tampered with this server. Contact the organisation through another channel before writing anything here.",
+  'trust.unknownReason': 'the list of readers could not be checked',
+
+  'copy.done': 'Copied',
+  'copy.failed': 'Copy failed: select the text and copy it',
+
+  'api.network': 'Could not reach the server. Check your connection and try again.',
+  'api.status': 'The server answered {status}.',
+  'api.rateLimited': 'Too many attempts from this connection. Wait a minute and try again.',
+  'api.unauthorized': 'No testimony was found for this codename. Check each word and its order, then try again.',
+  'api.keysetChanged': 'The list of moderators changed while you were writing. Nothing was sent: press **Encrypt and send** again.',
+  'api.server': 'The server had a problem ({status}). Nothing was lost on this page; please try again later.',
+  'api.other': 'The server refused this request ({code}).',
+  'error.generic': 'Something went wrong.',
+  'error.detail': 'Something went wrong: {detail}',
+
+  'safety.title': 'Staying safe · Awaaz',
+  'safety.heading': 'Staying safe',
+  'safety.intro':
+    'Awaaz protects what you write with encryption, but it cannot see who is around you or what is on your phone or computer. These steps keep your visit as private as they can.',
+  'safety.exitHeading': 'Leave at once',
+  'safety.exitText':
+    "Press **Quick exit** at the top of every page, or press Esc three times. This page is replaced at once by an ordinary website ({site}), what you typed is cleared, and the back button does not bring Awaaz back. Your browser's history still lists this site: see below.",
+  'safety.deviceHeading': 'Use a phone or computer you trust',
+  'safety.deviceText':
+    'Do not use a shared or watched device: one that someone else uses, checks or can unlock, or on which they may have installed a monitoring app. Such an app can pass on everything you see and type, and no encryption helps against it. If you can, use your own device, or one that belongs to someone you trust.',
+  'safety.privateHeading': 'Use a private window or Tor Browser',
+  'safety.privateText':
+    'A private window (called Incognito in Chrome) forgets this visit when you close it: the history, your language choice and the saved fingerprint. Close every private window when you are done.',
+  'safety.torText':
+    '[Tor Browser](https://www.torproject.org/download/) does the same, and also hides from your internet provider, from whoever runs the Wi-Fi and from this server that you are using Awaaz. It is free. If this organisation gives you an address ending in {onion}, open it in Tor Browser.',
+  'safety.codenameHeading': 'Your codename',
+  'safety.codenameText':
+    'Your codename is eight ordinary English words that your browser chose at random. It is the only key to your testimonies: anyone who has it can read them. Nobody can recover it for you, not even the moderators, and they will never ask you for it.',
+  'safety.codenameKeep':
+    'Keep it in your memory, on paper in a safe place, or in a password manager on a device nobody else can open. Do not keep it in notes, photos, messages or email, and do not tell it to anyone.',
+  'safety.protectsHeading': 'What Awaaz protects',
+  'safety.protects1': "What you write is encrypted on your device before it is sent. The people who run the server cannot read it: only this organisation's moderators and you can.",
+  'safety.protects2': 'You give no name, email or phone number. The moderators know you only by a random handle such as {example}.',
+  'safety.protects3':
+    "Awaaz does not record your internet address or which browser you use, sets no cookie, and keeps only two things in this browser: your language choice and this organisation's fingerprint.",
+  'safety.cannotHeading': 'What Awaaz cannot protect',
+  'safety.cannot1': "Your browser's history shows that this site was visited, unless you use a private window or Tor Browser. You can delete this site from the history afterwards.",
+  'safety.cannot2': 'Your internet provider, or whoever runs the Wi-Fi, can see that you connected to this site, though not what you wrote, unless you use Tor Browser.',
+  'safety.cannot3':
+    'This page runs code sent by the server. If the server were taken over, or the people who run it turned against you, they could change that code so that it reads what you type. Comparing the fingerprint with the one the organisation publishes elsewhere, and using Tor Browser, make this harder to do unnoticed.',
+  'safety.cannot4': 'A phone or computer with a monitoring app shows everything you type to whoever installed it.',
+  'safety.cannot5': 'What you write can identify you to someone who knows what happened. Leave out names, places and dates you do not want to share.',
+  'safety.cannot6': 'A codename that is written down or saved can be found.',
+  'safety.dangerHeading': 'If you are in danger now',
+  'safety.dangerText': 'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services or someone you trust.',
+  // The conversation with the moderators, on the return page
+  'thread.heading': 'Conversation with the moderators',
+  'thread.fromTeam': 'Moderator, {day}',
+  'thread.fromYou': 'You, {day}',
+  'thread.new': 'New',
+  'thread.unread': 'New replies: {count}',
+  'thread.empty': 'No reply yet. The moderators will answer here.',
+  'thread.replyLabel': 'Write to the moderators',
+  'thread.send': 'Encrypt and send',
+  'thread.sending': 'Encrypting and sending…',
+  'thread.sent': 'Your message was encrypted and sent.',
+  'thread.emptyText': 'Write your message first.',
+  'thread.unsafe': 'These messages could not be shown safely: {reason}',
+  'thread.keyMismatch': "The survivor's key does not match their testimony; nothing was sent.",
+  'thread.unknownAuthor': 'A note is signed by someone who is not on the team.',
+  'api.threadMoved': 'A new message arrived meanwhile. Open your testimonies again to read it, then write again.',
+} as const;
+
+export type MessageKey = keyof typeof en;
+/** Another language's messages: every English key, nothing else. */
+export type Catalog = Record<MessageKey, string>;

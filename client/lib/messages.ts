@@ -1,0 +1,71 @@
+/**
+ * Message lookup for code shared by survivor and staff pages. Every user-facing string comes
+ * from the catalogs in client/i18n/; this module knows only the English one, so staff pages
+ * (English only) stay small. Survivor pages load lib/i18n.ts, which installs a translator
+ * for the chosen language and a renderer for the catalogs' small markup.
+ *
+ * Catalog markup: `**bold**`, `[link text](/path)`, and `{name}` for a parameter or for a
+ * child element marked `data-slot="name"` (kept in place, for example the handle).
+ */
+import { en, type MessageKey } from '../i18n/en';
+import { plain, type Params } from './format';
+
+export type { Catalog, MessageKey } from '../i18n/en';
+export { fill, parseMessage, plain, type Params, type Piece } from './format';
+
+export interface Translator {
+  /** the message for a key in the current language, as plain text */
+  text(key: MessageKey, params?: Params): string;
+  /** writes the message into an element (markup rendered, data-slot children kept) */
+  render(el: HTMLElement, key: MessageKey, params?: Params): void;
+}
+
+const english: Translator = {
+  text: (key, params) => plain(en[key], params),
+  render: (el, key, params) => {
+    el.textContent = plain(en[key], params);
+  },
+};
+
+let current: Translator = english;
+
+/** lib/i18n.ts calls this on survivor pages; staff pages keep English. */
+export function setTranslator(t: Translator): void {
+  current = t;
+}
+
+export function msg(key: MessageKey, params?: Params): string {
+  return current.text(key, params);
+}
+
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(en, key);
+}
+
+/**
+ * Writes a message into an element and remembers its key and parameters on the element
+ * (data-i18n, data-i18n-args), so that a change of language re-renders it in place.
+ */
+export function localize(el: HTMLElement, key: MessageKey, params?: Params): void {
+  el.dataset.i18n = key;
+  if (params && Object.keys(params).length > 0) el.dataset.i18nArgs = JSON.stringify(params);
+  else delete el.dataset.i18nArgs;
+  current.render(el, key, params);
+}
+
+/** Stops an element from being re-translated (its content is data, not a message). */
+export function unlocalize(el: HTMLElement): void {
+  delete el.dataset.i18n;
+  delete el.dataset.i18nArgs;
+}
+
+/** An error whose message comes from the catalogs, so it can be shown in either language. */
+export class LocalizedError extends Error {
+  constructor(
+    readonly key: MessageKey,
+    readonly params?: Params,
+  ) {
+    super(msg(key, params));
+    this.name = 'LocalizedError';
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * DESIGN.md budget: the survivor pages (/, /share, /return, /safety) together weigh at most
+ * 80 KB gzipped (level 9), counting once each distinct file a survivor's browser loads for
+ * them: the HTML, every script and stylesheet they reference, and any asset a script fetches.
+ * Sizes of built files are deterministic: this is a budget, not a timing. Needs the build.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { formatWeights, measureSurvivorPages, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
+import { PAGES } from '../../server/app';
+import { CLIENT_DIR } from '../support/harness';
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(CLIENT_DIR, 'safety.html'))) throw new Error('dist/client is missing: run `node scripts/build.mjs` first');
+});
+
+test('the survivor pages together stay within 80 KB gzipped', () => {
+  const weights = measureSurvivorPages(CLIENT_DIR);
+  console.log(formatWeights(weights));
+  expect(SURVIVOR_BUDGET_BYTES).toBe(81920);
+  expect(weights.totalGzip).toBeLessThanOrEqual(SURVIVOR_BUDGET_BYTES);
+});
+
+test('every survivor page is counted, and every file it loads is on this server', () => {
+  const weights = measureSurvivorPages(CLIENT_DIR);
+  for (const [route, file] of Object.entries(SURVIVOR_PAGES)) expect(PAGES[route]).toBe(file);
+  const urls = weights.files.map((f) => f.url);
+  expect(urls).toEqual(expect.arrayContaining(['/', '/share', '/return', '/safety', '/assets/awaaz.css', '/assets/survivor-base.js', '/assets/survivor-crypto.js']));
+  expect(weights.thirdParty).toEqual([]);
+  // each distinct file once: nothing listed twice
+  expect(new Set(urls).size).toBe(urls.length);
+});
+
+test('the shared code ships once: page scripts are small and carry no copy of the crypto or the catalogs', () => {
+  for (const page of ['landing', 'share', 'return', 'safety']) {
+    const js = fs.readFileSync(path.join(CLIENT_DIR, 'assets', `${page}.js`), 'utf8');
+    expect({ page, gzip: zlib.gzipSync(js, { level: 9 }).length < 4096 }).toEqual({ page, gzip: true });
+    expect(js).not.toContain('abandon'); // first BIP39 word: the word list lives in survivor-crypto.js
+    expect(js).not.toContain('محفوظ'); // Urdu catalog lives in survivor-base.js
+  }
+});
+
+test('the measurement counts a file a script fetches, and the budget would catch a heavy page', () => {
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awaaz-size-'));
+  try {
+    fs.cpSync(CLIENT_DIR, tmp, { recursive: true });
+    // a script that fetches a large, incompressible asset
+    fs.writeFileSync(path.join(tmp, 'assets/blob.wasm'), require('node:crypto').randomBytes(90 * 1024));
+    fs.appendFileSync(path.join(tmp, 'assets/safety.js'), ';fetch("/assets/blob.wasm");');
+    const weights = measureSurvivorPages(tmp);
+    expect(weights.files.map((f) => f.url)).toContain('/assets/blob.wasm');
+    expect(weights.totalGzip).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
