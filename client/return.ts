@@ -1,10 +1,36 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { toBase64url } from '../protocol';
-import type { InstanceInfo, SurvivorCase } from '../protocol/api';
+import { CODENAME_WORDS, toBase64url, WORDLIST, type KeyPairs, type Keyset } from '../protocol';
+import type { SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
-import { byId, el, nextFrame, onSubmit, say, showStep } from './lib/dom';
+import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
+import { LocalizedError, localize } from './lib/messages';
+import { onQuickExit } from './lib/quick-exit';
 import { deriveSurvivorKeys, login } from './lib/survivor';
-import { openTestimony, renderTestimony } from './lib/testimony';
+import { instanceInfo, reportError } from './lib/survivor-page';
+import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
+import { renderTestimony } from './lib/testimony';
+import { trustedKeyset } from './lib/trust';
+
+/** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
+let keys: KeyPairs | undefined;
+
+function forgetKeys(): void {
+  keys?.sign.secretKey.fill(0);
+  keys?.box.secretKey.fill(0);
+  keys = undefined;
+}
+onQuickExit(forgetKeys);
+
+const WORDS = new Set(WORDLIST);
+
+/** The same checks as normalizeCodename, worded for the survivor in their language. */
+function checkCodename(typed: string): void {
+  const words = typed.normalize('NFKD').toLowerCase().trim().split(/[\s,.;:-]+/u).filter(Boolean);
+  if (words.length !== CODENAME_WORDS) throw new LocalizedError('codename.wordCount', { count: words.length });
+  words.forEach((word, i) => {
+    if (!WORDS.has(word)) throw new LocalizedError('codename.badWord', { n: i + 1, word });
+  });
+}
 
 document.addEventListener('DOMContentLoaded', () => {
   const input = byId<HTMLInputElement>('codename');
@@ -12,31 +38,128 @@ document.addEventListener('DOMContentLoaded', () => {
     input.type = (e.currentTarget as HTMLInputElement).checked ? 'text' : 'password';
   });
 
-  onSubmit(byId<HTMLFormElement>('login-form'), byId('login-status'), async () => {
-    const status = byId('login-status');
-    say(status, 'Opening… this takes a few seconds.');
-    await nextFrame();
-    const info = await api<InstanceInfo>('GET', '/api/instance');
-    const keys = await deriveSurvivorKeys(input.value, info.instanceId);
-    input.value = '';
-    const session = await login(keys, info.instanceId);
-    const { cases } = await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, session.token);
-    say(status, '');
-
-    byId('handle').textContent = session.handle;
-    const list = byId('cases');
-    list.replaceChildren();
-    if (cases.length === 0) list.append(el('p', { text: 'There is no testimony here yet.' }));
-    const ownSignPk = toBase64url(keys.sign.publicKey);
-    for (const c of cases) {
-      for (const env of c.envelopes.filter((e) => e.kind === 'testimony')) {
-        try {
-          list.append(renderTestimony(openTestimony(env, c.caseId, keys.box, ownSignPk), { day: c.createdDay, status: c.status }));
-        } catch (e) {
-          list.append(el('p', { attrs: { role: 'alert' }, text: `A testimony from ${c.createdDay} could not be opened: ${(e as Error).message}` }));
-        }
+  onSubmit(
+    byId<HTMLFormElement>('login-form'),
+    byId('login-status'),
+    async () => {
+      const status = byId('login-status');
+      checkCodename(input.value);
+      sayMessage(status, 'return.opening');
+      await nextFrame();
+      const info = await instanceInfo();
+      keys = await deriveSurvivorKeys(input.value, info.instanceId);
+      input.value = '';
+      try {
+        await showTestimonies(await login(keys, info.instanceId));
+      } catch (e) {
+        forgetKeys();
+        throw e;
       }
-    }
-    showStep('step-list');
-  });
+      say(status, '');
+      showStep('step-list');
+    },
+    reportError,
+  );
 });
+
+async function showTestimonies(session: SurvivorSession): Promise<void> {
+  const info = await instanceInfo();
+  const { keyset } = trustedKeyset(info);
+  const { cases } = await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, session.token);
+
+  byId('handle').textContent = session.handle;
+  const list = byId('cases');
+  list.replaceChildren();
+  if (cases.length === 0) {
+    const none = el('p');
+    localize(none, 'return.none');
+    list.append(none);
+  }
+  for (const c of cases) list.append(renderCase(c, session, keyset));
+}
+
+/** One testimony and its conversation with the moderators, decrypted and checked here. */
+function renderCase(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): HTMLElement {
+  const own = keys!;
+  const wrapper = el('section', { className: 'case', attrs: { 'aria-label': c.createdDay } });
+  let entries: ThreadEntry[];
+  try {
+    entries = openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), keyset });
+  } catch (e) {
+    // A thread out of order, or an entry whose signature fails, is not shown at all.
+    const failed = el('p', { attrs: { role: 'alert' } });
+    localize(failed, 'thread.unsafe', { reason: (e as Error).message });
+    wrapper.append(failed);
+    return wrapper;
+  }
+  const testimony = entries[0];
+  if (testimony.kind === 'testimony') wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }));
+
+  const heading = el('h2');
+  localize(heading, 'thread.heading');
+  wrapper.append(heading);
+  if (c.unread > 0) {
+    const badge = el('p', { className: 'badge' });
+    localize(badge, 'thread.unread', { count: c.unread });
+    wrapper.append(badge);
+  }
+  const messages = entries.slice(1);
+  const firstUnread = messages.filter((m) => m.kind === 'message' && m.fromStaff).length - c.unread;
+  let staffSeen = 0;
+  const thread = el('ol', { className: 'thread' });
+  for (const m of messages) {
+    if (m.kind !== 'message') continue;
+    const who = el('p', { className: 'hint' });
+    localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
+    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text })]);
+    if (m.fromStaff && staffSeen++ >= firstUnread) {
+      const mark = el('strong', { className: 'badge' });
+      localize(mark, 'thread.new');
+      who.prepend(mark, ' ');
+    }
+    thread.append(item);
+  }
+  if (messages.length === 0) {
+    const none = el('li', { className: 'hint' });
+    localize(none, 'thread.empty');
+    thread.append(none);
+  }
+  wrapper.append(thread, replyForm(c, session, keyset));
+
+  // Replies shown are replies read: the unread mark is for the next visit only.
+  const last = c.thread[c.thread.length - 1]?.seq ?? 0;
+  if (c.unread > 0) api('POST', `/api/survivor/cases/${c.caseId}/seen`, { seq: last }, session.token).catch(() => undefined);
+  return wrapper;
+}
+
+function replyForm(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): HTMLFormElement {
+  const id = `reply-${c.caseId}`;
+  const label = el('label', { attrs: { for: id } });
+  localize(label, 'thread.replyLabel');
+  const text = el('textarea', { attrs: { id, name: 'text', required: '', maxlength: '20000' } });
+  const button = el('button', { attrs: { type: 'submit' } });
+  localize(button, 'thread.send');
+  const status = el('p', { attrs: { role: 'status' } });
+  status.hidden = true;
+  const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, status, button]);
+  onSubmit(
+    form,
+    status,
+    async () => {
+      const own = keys;
+      if (!own) throw new LocalizedError('api.unauthorized');
+      const message = text.value.trim();
+      if (!message) throw new LocalizedError('thread.emptyText');
+      sayMessage(status, 'thread.sending');
+      await nextFrame();
+      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, survivorBoxPk: toBase64url(own.box.publicKey), keyset, signer: own.sign });
+      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, session.token);
+      text.value = '';
+      await showTestimonies(session);
+      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>('[role="status"]');
+      if (region) sayMessage(region, 'thread.sent');
+    },
+    reportError,
+  );
+  return form;
+}

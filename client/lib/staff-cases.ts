@@ -1,60 +1,215 @@
-/** Moderator panel: the case inbox and one case, decrypted in this browser. */
+/**
+ * Moderator panel: the inbox (filters, order, pages), one case (testimony, thread, notes,
+ * status, assignee) decrypted in this browser, replies and notes encrypted here, and
+ * re-wrapping older cases for newer moderators.
+ */
 import nacl from 'tweetnacl';
-import type { CaseList, StaffCaseDetail } from '../../protocol/api';
+import { fromBase64url, makeGrant, type Keyset, type SignedKeyset } from '../../protocol';
+import type { CaseList, CaseSummary, InstanceInfo, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
-import { byId, el, errorMessage, say, show } from './dom';
+import { byId, el, errorMessage, onSubmit, say, show } from './dom';
+import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
-import { openTestimony, renderTestimony, STATUS_LABELS } from './testimony';
+import { renderTestimony, STATUS_LABELS } from './testimony';
+import { trustedKeyset } from './trust';
 
 let session: StaffSession;
 let page = 1;
+let openCaseDetail: StaffCaseDetail | undefined;
+
+function box(): nacl.BoxKeyPair {
+  return nacl.box.keyPair.fromSecretKey(session.keys.boxSecretKey);
+}
+function signer(): nacl.SignKeyPair {
+  return nacl.sign.keyPair.fromSecretKey(session.keys.signSecretKey);
+}
+
+/** The keyset, verified against this browser's pinned instance fingerprint. */
+async function keyset(): Promise<{ keyset: Keyset; signed: SignedKeyset }> {
+  const info = await api<InstanceInfo>('GET', '/api/instance');
+  const verified = trustedKeyset(info);
+  return { keyset: verified.keyset, signed: info.keyset as SignedKeyset };
+}
 
 export async function initCasesPanel(current: StaffSession): Promise<void> {
   session = current;
   show(byId('inbox-panel'));
   await loadInbox(1);
+  await showGrantTargets();
 }
 
 export function bindCasesPanel(): void {
-  byId('prev-page').addEventListener('click', () => loadInbox(page - 1));
-  byId('next-page').addEventListener('click', () => loadInbox(page + 1));
+  const status = () => byId('workspace-status');
+  byId('prev-page').addEventListener('click', () => loadInbox(page - 1).catch((e) => say(status(), errorMessage(e), 'error')));
+  byId('next-page').addEventListener('click', () => loadInbox(page + 1).catch((e) => say(status(), errorMessage(e), 'error')));
+  onSubmit(byId<HTMLFormElement>('inbox-filter'), status(), () => loadInbox(1));
   byId('close-case').addEventListener('click', () => {
+    openCaseDetail = undefined;
     show(byId('case-panel'), false);
     show(byId('inbox-panel'));
+    loadInbox(page).catch((e) => say(status(), errorMessage(e), 'error'));
   });
+  onSubmit(byId<HTMLFormElement>('reply-form'), byId('case-status'), sendReply);
+  onSubmit(byId<HTMLFormElement>('note-form'), byId('case-status'), addNote);
+  onSubmit(byId<HTMLFormElement>('case-workflow'), byId('case-status'), saveWorkflow);
+}
+
+function inboxQuery(requested: number): string {
+  const form = new FormData(byId<HTMLFormElement>('inbox-filter'));
+  const params = new URLSearchParams({ page: String(Math.max(1, requested)) });
+  for (const key of ['status', 'assignee', 'from', 'to', 'sort']) {
+    const value = String(form.get(key) ?? '');
+    if (value) params.set(key, value);
+  }
+  return params.toString();
 }
 
 async function loadInbox(requested: number): Promise<void> {
-  const list = await api<CaseList>('GET', `/api/staff/cases?page=${Math.max(1, requested)}`);
+  const list = await api<CaseList>('GET', `/api/staff/cases?${inboxQuery(requested)}`);
   page = list.page;
   const pages = Math.max(1, Math.ceil(list.total / list.pageSize));
   byId('page-label').textContent = `Page ${page} of ${pages} (${list.total} cases)`;
   byId<HTMLButtonElement>('prev-page').disabled = page <= 1;
   byId<HTMLButtonElement>('next-page').disabled = page >= pages;
-  byId('cases').replaceChildren(
-    ...list.cases.map((c) => {
-      const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` } });
-      open.addEventListener('click', () => openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
-      return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), el('td', { text: STATUS_LABELS[c.status] ?? c.status }), el('td', {}, [open])]);
-    }),
-  );
-  if (list.cases.length === 0) byId('cases').append(el('tr', {}, [el('td', { text: 'No cases yet.', attrs: { colspan: '4' } })]));
+  byId('cases').replaceChildren(...list.cases.map(caseRow));
+  if (list.cases.length === 0) byId('cases').append(el('tr', {}, [el('td', { text: 'No cases match.', attrs: { colspan: '5' } })]));
+}
+
+function caseRow(c: CaseSummary): HTMLTableRowElement {
+  const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` } });
+  open.addEventListener('click', () => openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
+  const statusCell = el('td', { text: STATUS_LABELS[c.status] ?? c.status });
+  if (c.awaitingStaff && c.status !== 'new') statusCell.append(' ', el('strong', { className: 'badge', text: 'new reply' }));
+  return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), statusCell, el('td', { text: c.assignee?.username ?? '—' }), el('td', {}, [open])]);
+}
+
+function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
+  if (entry.kind === 'testimony') return el('li', {}, [el('p', { className: 'hint', text: `Testimony, ${entry.day}` })]);
+  const who = entry.kind === 'note' || entry.fromStaff ? entry.author : handle;
+  return el('li', { className: entry.kind === 'message' && entry.fromStaff ? 'from-staff' : 'from-survivor' }, [
+    el('p', { className: 'hint', text: `${who}, ${entry.day}` }),
+    el('p', { className: 'text', text: entry.text }),
+  ]);
 }
 
 async function openCase(caseId: string): Promise<void> {
-  const detail = await api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`);
-  const box = nacl.box.keyPair.fromSecretKey(session.keys.boxSecretKey);
+  const [detail, ks] = await Promise.all([api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
+  openCaseDetail = detail;
   const body = byId('case-body');
+  const thread = byId('case-thread');
+  const notes = byId('case-notes');
   body.replaceChildren();
-  for (const env of detail.envelopes.filter((e) => e.kind === 'testimony')) {
-    try {
-      body.append(renderTestimony(openTestimony(env, detail.caseId, box, detail.survivorSignPk), { day: detail.createdDay, status: detail.status, handle: detail.handle }));
-    } catch (e) {
-      body.append(el('p', { attrs: { role: 'alert' }, text: `This testimony could not be opened: ${errorMessage(e)}` }));
-    }
+  thread.replaceChildren();
+  notes.replaceChildren();
+  say(byId('case-status'), '');
+  try {
+    const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, keyset: ks.keyset });
+    const testimony = entries[0];
+    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }));
+    thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
+    if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
+  } catch (e) {
+    body.append(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
   }
+  try {
+    notes.append(...openNotes(detail.notes, { box: box() }, ks.keyset).map((e) => renderEntry(e, detail.handle)));
+  } catch (e) {
+    notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
+  }
+  byId<HTMLSelectElement>('case-status-select').value = detail.status;
+  const assignee = byId<HTMLSelectElement>('case-assignee-select');
+  const moderators = ks.keyset.members.filter((m) => m.roles.includes('moderator'));
+  assignee.replaceChildren(el('option', { text: 'Nobody', attrs: { value: '' } }), ...moderators.map((m) => el('option', { text: m.username, attrs: { value: m.staffId } })));
+  assignee.value = detail.assignee?.id ?? '';
   byId('case-heading').textContent = `Case of ${detail.handle}`;
   show(byId('inbox-panel'), false);
   show(byId('case-panel'));
   byId('case-heading').focus();
+}
+
+async function sendReply(): Promise<void> {
+  const detail = openCaseDetail!;
+  const text = byId<HTMLTextAreaElement>('reply-text').value.trim();
+  if (!text) throw new Error('Write a reply first.');
+  const ks = await keyset();
+  const envelope = sealMessage({ caseId: detail.caseId, thread: detail.thread, text, survivorBoxPk: detail.survivorBoxPk, keyset: ks.keyset, signer: signer() });
+  await api('POST', `/api/staff/cases/${detail.caseId}/messages`, { envelope, keysetVersion: ks.keyset.version });
+  byId<HTMLTextAreaElement>('reply-text').value = '';
+  await openCase(detail.caseId);
+  say(byId('case-status'), 'Reply sent.');
+}
+
+async function addNote(): Promise<void> {
+  const detail = openCaseDetail!;
+  const text = byId<HTMLTextAreaElement>('note-text').value.trim();
+  if (!text) throw new Error('Write the note first.');
+  const ks = await keyset();
+  const envelope = sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
+  await api('POST', `/api/staff/cases/${detail.caseId}/notes`, { envelope, keysetVersion: ks.keyset.version });
+  byId<HTMLTextAreaElement>('note-text').value = '';
+  await openCase(detail.caseId);
+  say(byId('case-status'), 'Note added.');
+}
+
+async function saveWorkflow(): Promise<void> {
+  const detail = openCaseDetail!;
+  const status = byId<HTMLSelectElement>('case-status-select').value;
+  const assignee = byId<HTMLSelectElement>('case-assignee-select').value;
+  if (status !== detail.status) await api('POST', `/api/staff/cases/${detail.caseId}/status`, { status });
+  if (assignee !== (detail.assignee?.id ?? '')) await api('POST', `/api/staff/cases/${detail.caseId}/assignee`, { staffId: assignee || null });
+  await openCase(detail.caseId);
+  say(byId('case-status'), 'Saved.');
+}
+
+/** One button per other moderator: re-wrap every envelope they cannot read yet. */
+async function showGrantTargets(): Promise<void> {
+  const { keyset: ks } = await keyset();
+  const others = ks.members.filter((m) => m.roles.includes('moderator') && m.staffId !== session.me.id);
+  const targets = byId('grant-targets');
+  targets.replaceChildren(
+    ...others.map((m) => {
+      const button = el('button', { text: `Share older cases with ${m.username}`, className: 'secondary', attrs: { type: 'button' } });
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        grantAll(m.staffId, m.boxPk, ks)
+          .catch((e) => say(byId('grant-status'), errorMessage(e), 'error'))
+          .finally(() => (button.disabled = false));
+      });
+      return button;
+    }),
+  );
+  show(byId('grants-panel'), others.length > 0);
+}
+
+async function grantAll(staffId: string, boxPk: string, ks: Keyset): Promise<void> {
+  const progress = byId<HTMLProgressElement>('grant-progress');
+  const status = byId('grant-status');
+  const me = { box: box(), trustedGranters: ks.members.map((m) => fromBase64url(m.signPk)) };
+  const recipient = fromBase64url(boxPk);
+  let after = 0;
+  let done = 0;
+  let skipped = 0;
+  let total: number | undefined;
+  show(progress);
+  for (;;) {
+    const pending = await api<PendingGrants>('GET', `/api/staff/grants/pending?staffId=${staffId}&after=${after}`);
+    total ??= pending.total;
+    progress.max = Math.max(1, total);
+    if (pending.items.length === 0) break;
+    const grants = [];
+    for (const item of pending.items) {
+      try {
+        grants.push({ envelopeId: item.id, grant: makeGrant(item.envelope, { ...me, grants: item.grants, recipient, granter: signer() }) });
+      } catch {
+        skipped++; // an envelope this browser cannot open either
+      }
+    }
+    if (grants.length) await api('POST', '/api/staff/grants', { staffId, grants });
+    done += grants.length;
+    after = pending.items[pending.items.length - 1].id;
+    progress.value = done + skipped;
+    say(status, `Shared ${done} of ${total}…`);
+  }
+  progress.value = progress.max;
+  say(status, skipped ? `Done: shared ${done}; ${skipped} you cannot open yourself were left for another moderator.` : `Done: shared ${done}.`);
 }

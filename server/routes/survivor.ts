@@ -4,16 +4,18 @@
  */
 import { Router } from 'express';
 import nacl from 'tweetnacl';
-import { checkPow, fromBase64url, keyId, readersOf, randomId, utcDay, verifyEnvelope, verifyLogin } from '../../protocol';
+import { checkPow, envelopeHash, fromBase64url, randomId, utcDay, verifyEnvelope, verifyLogin } from '../../protocol';
 import { schemas, type SurvivorCase, type SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
 import type { Db } from '../db/database';
 import { requireSurvivor } from '../http/auth';
-import { badRequest, conflict, HttpError, unauthorized } from '../http/errors';
+import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
+import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
 import { CHALLENGE_LIFETIME_MS } from './instance';
+import { item } from './staff-cases';
 
 const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
 
@@ -26,7 +28,7 @@ export function newHandle(): string {
 
 export function survivorRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { survivors, challenges, cases, keysets } = ctx.repos;
+  const { survivors, challenges, cases, envelopes, keysets } = ctx.repos;
   const auth = requireSurvivor(ctx.serverSecret);
 
   async function session(survivorId: string, handle: string): Promise<SurvivorSession> {
@@ -74,8 +76,19 @@ export function survivorRoutes(ctx: AppContext): Router {
   });
 
   router.get('/cases', auth, async (req, res) => {
-    const list: SurvivorCase[] = await cases.listForSurvivor(req.survivorId!);
-    res.json({ cases: list });
+    const list = await cases.listForSurvivor(req.survivorId!);
+    const rows = await envelopes.threadsOfCases(list.map((c) => c.caseId));
+    const body: SurvivorCase[] = list.map((c) => {
+      const thread = rows.filter((r) => r.caseId === c.caseId);
+      return {
+        caseId: c.caseId,
+        status: c.status,
+        createdDay: c.createdDay,
+        thread: thread.map((r) => item(r)),
+        unread: thread.filter((r) => r.fromStaff && (r.seq ?? 0) > c.seenSeq).length,
+      };
+    });
+    res.json({ cases: body });
   });
 
   router.post('/cases', auth, ctx.limits.sensitive, async (req, res) => {
@@ -83,29 +96,50 @@ export function survivorRoutes(ctx: AppContext): Router {
     const survivor = await survivors.byId(req.survivorId!);
     if (!survivor) throw unauthorized('this survivor account no longer exists');
     const env = body.envelope;
+    checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
     verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
-
-    const current = await keysets.current();
-    if (!current) throw new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
-    if (body.keysetVersion !== current.keyset.version) throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
-    // The survivor's own key must be there (they read it back) and at least one moderator's;
-    // any other recipient would be a reader the keyset does not name.
-    const ownKid = keyId(fromBase64url(survivor.boxPk));
-    const moderatorKids = new Set(readersOf(current.keyset).map(keyId));
-    const kids = env.keys.map((k) => k.kid);
-    if (new Set(kids).size !== kids.length) throw badRequest('invalid_request', 'envelope.keys lists a recipient twice');
-    if (!kids.includes(ownKid)) throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
-    if (!kids.some((k) => moderatorKids.has(k))) throw badRequest('missing_recipient', 'envelope.keys must include at least one moderator');
-    const stranger = kids.find((k) => k !== ownKid && !moderatorKids.has(k));
-    if (stranger) throw badRequest('unknown_recipient', 'envelope.keys names a key that is not in the current keyset');
+    checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, 'required');
     if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
 
     const day = utcDay();
     await ctx.db.transaction(async (trx) => {
       await spendPow(trx, body.pow);
-      await cases.insertWithEnvelope(trx, { id: env.caseId, survivorId: survivor.id, day }, env);
+      await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
+      await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
     });
     res.status(201).json({ caseId: env.caseId, status: 'new', createdDay: day });
+  });
+
+  /** The survivor answers in their case's thread. */
+  router.post('/cases/:caseId/messages', auth, async (req, res) => {
+    const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
+    const survivor = await survivors.byId(req.survivorId!);
+    if (!survivor || !(await cases.ownedBy(caseId, survivor.id))) throw notFound('no case with this id');
+    const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
+    checkContext(env, { kind: 'message', caseId, threaded: true });
+    verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
+    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), survivor.boxPk, 'required');
+    const head = await envelopes.head(caseId);
+    if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
+    const found = (await cases.detail(caseId))!;
+    const day = utcDay();
+    await ctx.db.transaction(async (trx) => {
+      await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
+      await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });
+    });
+    res.status(201).json({ seq: head.seq + 1, day });
+  });
+
+  /** Marks the thread as read up to seq, so replies show as unread only once. */
+  router.post('/cases/:caseId/seen', auth, async (req, res) => {
+    const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
+    if (!(await cases.ownedBy(caseId, req.survivorId!))) throw notFound('no case with this id');
+    const { seq } = parseWith(schemas.survivorSeen, req.body);
+    const head = await envelopes.head(caseId);
+    if (!head || seq > head.seq) throw badRequest('invalid_request', 'seq is beyond the last message of this case');
+    await cases.markSeenBySurvivor(caseId, seq);
+    res.status(204).end();
   });
 
   return router;

@@ -32,8 +32,8 @@ describeInBrowser('the survivor browser trusts only the signed keyset', () => {
   });
 
   async function kidsOfStoredEnvelopes(): Promise<string[]> {
-    const rows = await db('envelopes').select('body');
-    return rows.flatMap((r: { body: string }) => JSON.parse(r.body).keys.map((k: { kid: string }) => k.kid));
+    const rows = await db('envelope_keys').select('kid');
+    return rows.map((r: { kid: string }) => r.kid);
   }
 
   async function attemptShare(page: Page, sent: SentRequest[]): Promise<string> {

@@ -5,9 +5,11 @@
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import { fromBase64url, openEnvelope, signLogin, toBase64url, unwrapPrivateKeys, staffSecrets } from '../../protocol';
-import { addStaff, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, survivorKeys, type TestServer } from '../support/harness';
+import { addStaff, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, survivorKeys, totpCode, type StaffActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
+/** the moderator of the first test, signed in again by the second (with a TOTP code) */
+let mod: StaffActor;
 beforeAll(async () => {
   t = await makeTestServer();
 });
@@ -15,7 +17,7 @@ afterAll(() => t.close());
 
 test('a testimony goes from the survivor to a moderator, readable only by them', async () => {
   const admin = await setupAdmin(t);
-  const moderator = await addStaff(t, admin, 'mod.one');
+  const moderator = (mod = await addStaff(t, admin, 'mod.one'));
   const survivor = await registerSurvivor(t);
   expect(survivor.handle).toMatch(/^S-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
 
@@ -26,10 +28,10 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
   // The moderator lists and opens the case, and decrypts it with their own key.
   const list = await moderator.agent.get('/api/staff/cases');
   expect(list.status).toBe(200);
-  expect(list.body.cases).toEqual([{ caseId: envelope.caseId, handle: survivor.handle, status: 'new', createdDay: res.body.createdDay }]);
+  expect(list.body.cases).toEqual([{ caseId: envelope.caseId, handle: survivor.handle, status: 'new', createdDay: res.body.createdDay, updatedDay: res.body.createdDay, assignee: null, awaitingStaff: true }]);
   const detail = await moderator.agent.get(`/api/staff/cases/${envelope.caseId}`);
   expect(detail.status).toBe(200);
-  const opened = openEnvelope<{ testimony: { what: string } }>(detail.body.envelopes[0], {
+  const opened = openEnvelope<{ testimony: { what: string } }>(detail.body.thread[0].envelope, {
     box: moderator.box,
     expectedKind: 'testimony',
     expectedCaseId: envelope.caseId,
@@ -48,7 +50,7 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
   const mine = await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`);
   expect(mine.status).toBe(200);
   expect(mine.body.cases).toHaveLength(1);
-  const own = openEnvelope<{ testimony: { what: string } }>(mine.body.cases[0].envelopes[0], { box: keys.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
+  const own = openEnvelope<{ testimony: { what: string } }>(mine.body.cases[0].thread[0].envelope, { box: keys.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
   expect(own.body.testimony.what).toBe('it happened at the office');
 
   // The same challenge cannot be used twice.
@@ -58,7 +60,7 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
   expect(replay.status).toBe(401);
 
   // The admin is also a moderator here, so the survivor's browser wrapped the key to them too.
-  const adminOpened = openEnvelope(detail.body.envelopes[0], { box: admin.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
+  const adminOpened = openEnvelope(detail.body.thread[0].envelope, { box: admin.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
   expect(adminOpened.body.kind).toBe('testimony');
 });
 
@@ -67,7 +69,7 @@ test('staff log in with the password-derived auth key and get back keys only the
   const params = await login.post('/api/staff/login/params').send({ username: 'mod.one' });
   expect(params.status).toBe(200);
   const { wrapKey, authKey } = await staffSecrets('mod.one password for tests', fromBase64url(params.body.kdf.salt), params.body.kdf.params);
-  const res = await login.post('/api/staff/login').send({ username: 'mod.one', authKey: toBase64url(authKey) });
+  const res = await login.post('/api/staff/login').send({ username: 'mod.one', authKey: toBase64url(authKey), totp: totpCode(t, mod) });
   expect(res.status).toBe(200);
   expect(res.headers['set-cookie'][0]).toMatch(/HttpOnly/);
   expect(res.headers['set-cookie'][0]).toMatch(/SameSite=Strict/);

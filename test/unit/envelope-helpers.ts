@@ -42,7 +42,7 @@ export interface Target {
 export function keyTarget(i: number, field: 'kid' | 'epk' | 'wrapped'): Target {
   return {
     name: `keys[${i}].${field}`,
-    get: (e) => e.keys[i][field],
+    get: (e) => e.keys[i][field] as string,
     set: (e, value) => ({ ...e, keys: e.keys.map((k, j) => (j === i ? { ...k, [field]: value } : k)) }),
     unsignedCode: 'bad_signature',
   };

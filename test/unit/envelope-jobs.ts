@@ -15,7 +15,7 @@ export type Field = 'ciphertext' | 'sig' | 'signer' | `keys.${number}.${'kid' | 
 function getField(env: Envelope, field: Field): string {
   if (field === 'ciphertext' || field === 'sig' || field === 'signer') return env[field];
   const [, i, name] = field.split('.') as [string, string, 'kid' | 'epk' | 'wrapped'];
-  return env.keys[Number(i)][name];
+  return env.keys[Number(i)][name] as string;
 }
 
 function setField(env: Envelope, field: Field, value: string): Envelope {

@@ -1,7 +1,7 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { concatBytes, fromBase64url, fromUtf8, randomId, toBase64url, utf8 } from '../../protocol/encoding';
-import { ENVELOPE_ALG, keyId, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, type Envelope } from '../../protocol/envelope';
+import { ENVELOPE_ALG, keyId, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, type Envelope, type EnvelopeKind } from '../../protocol/envelope';
 import { pad, padmeLength } from '../../protocol/padding';
 import vectors from '../vectors/protocol-v1.json';
 import { deterministicRandom, fromHex } from '../vectors/deterministic-random';
@@ -20,7 +20,7 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
     expect(recipients.map((r) => toBase64url(r.publicKey))).toEqual(v.recipientBoxPks);
     expect(toBase64url(vectorSigner.publicKey)).toBe(v.signerPk);
     const sealed = sealEnvelope({
-      kind: v.kind,
+      kind: v.kind as EnvelopeKind,
       caseId: v.caseId,
       body: v.body,
       recipients: recipients.map((r) => r.publicKey),
@@ -47,7 +47,7 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
   });
 
   it('the deterministic random is what makes it reproducible', () => {
-    const a = sealEnvelope({ kind: v.kind, caseId: v.caseId, body: v.body, recipients: recipients.map((r) => r.publicKey), signer: vectorSigner });
+    const a = sealEnvelope({ kind: v.kind as EnvelopeKind, caseId: v.caseId, body: v.body, recipients: recipients.map((r) => r.publicKey), signer: vectorSigner });
     expect(a.ciphertext).not.toBe(expected.ciphertext);
     expect(a.keys[0].epk).not.toBe(expected.keys[0].epk);
   });

@@ -1,0 +1,124 @@
+/**
+ * Envelopes of a case (testimony, thread messages, staff notes), their wrapped keys (one row
+ * each, erasable) and re-wrap grants. The envelope body is stored as signed, minus the keys.
+ */
+import { keyDigest, keyId, type Envelope, type KeyGrant, type RecipientKey } from '../../protocol';
+import type { Db } from './database';
+
+export interface EnvelopeRow {
+  id: number;
+  caseId: string;
+  kind: string;
+  seq: number | null;
+  hash: string;
+  fromStaff: boolean;
+  day: string;
+  envelope: Envelope;
+}
+
+interface RawRow {
+  id: number;
+  case_id: string;
+  kind: string;
+  seq: number | null;
+  hash: string;
+  from_staff: number | boolean;
+  created_day: string;
+  body: string;
+}
+
+export function envelopeRepo(db: Db) {
+  /** Reassembles envelopes with their keys, in the order the signature lists them. */
+  async function withKeys(rows: RawRow[]): Promise<EnvelopeRow[]> {
+    if (rows.length === 0) return [];
+    const keyRows: { envelope_id: number; position: number; kid: string; epk: string | null; wrapped: string | null; digest: string }[] = await db('envelope_keys')
+      .whereIn('envelope_id', rows.map((r) => r.id))
+      .orderBy(['envelope_id', 'position']);
+    const keysOf = new Map<number, RecipientKey[]>();
+    for (const k of keyRows) {
+      const list = keysOf.get(k.envelope_id) ?? [];
+      list.push(k.epk && k.wrapped ? { kid: k.kid, epk: k.epk, wrapped: k.wrapped } : { kid: k.kid, digest: k.digest });
+      keysOf.set(k.envelope_id, list);
+    }
+    return rows.map((r) => {
+      const { signer, sig, ...rest } = JSON.parse(r.body) as Omit<Envelope, 'keys'>;
+      return {
+        id: r.id,
+        caseId: r.case_id,
+        kind: r.kind,
+        seq: r.seq,
+        hash: r.hash,
+        fromStaff: Boolean(r.from_staff),
+        day: r.created_day,
+        envelope: { ...rest, keys: keysOf.get(r.id) ?? [], signer, sig } as Envelope,
+      };
+    });
+  }
+
+  return {
+    async insert(trx: Db, e: { envelope: Envelope; seq: number | null; hash: string; fromStaff: boolean; day: string }): Promise<number> {
+      const { keys, ...body } = e.envelope;
+      const [inserted] = await trx('envelopes')
+        .insert({ case_id: e.envelope.caseId, kind: e.envelope.kind, body: JSON.stringify(body), created_day: e.day, seq: e.seq, hash: e.hash, from_staff: e.fromStaff })
+        .returning('id');
+      const id = typeof inserted === 'object' ? (inserted as { id: number }).id : (inserted as number);
+      await trx('envelope_keys').insert(keys.map((k, position) => ({ envelope_id: id, position, kid: k.kid, epk: k.epk, wrapped: k.wrapped, digest: keyDigest(k) })));
+      return id;
+    },
+
+    /** The case's thread (testimony and messages, by seq) and, for staff, its notes. */
+    async ofCase(caseId: string, opts: { notes: boolean }): Promise<{ thread: EnvelopeRow[]; notes: EnvelopeRow[] }> {
+      const rows: RawRow[] = await db('envelopes').where({ case_id: caseId }).orderBy([{ column: 'seq', order: 'asc' }, { column: 'id', order: 'asc' }]);
+      const all = await withKeys(rows.filter((r) => r.kind !== 'note' || opts.notes));
+      return { thread: all.filter((r) => r.kind !== 'note'), notes: all.filter((r) => r.kind === 'note') };
+    },
+
+    async threadsOfCases(caseIds: string[]): Promise<EnvelopeRow[]> {
+      if (caseIds.length === 0) return [];
+      return withKeys(await db('envelopes').whereIn('case_id', caseIds).whereNot({ kind: 'note' }).orderBy([{ column: 'seq', order: 'asc' }]));
+    },
+
+    async head(caseId: string): Promise<{ seq: number; hash: string } | undefined> {
+      const row = await db('envelopes').where({ case_id: caseId }).whereNotNull('seq').orderBy('seq', 'desc').first();
+      return row && { seq: Number(row.seq), hash: row.hash };
+    },
+
+    async byId(id: number): Promise<EnvelopeRow | undefined> {
+      const rows: RawRow[] = await db('envelopes').where({ id });
+      return (await withKeys(rows))[0];
+    },
+
+    /** Grants addressed to one reader, by envelope id. */
+    async grantsFor(envelopeIds: number[], kid: string): Promise<Map<number, KeyGrant[]>> {
+      const out = new Map<number, KeyGrant[]>();
+      if (envelopeIds.length === 0) return out;
+      const rows: { envelope_id: number; body: string }[] = await db('envelope_grants').whereIn('envelope_id', envelopeIds).where({ kid });
+      for (const r of rows) out.set(r.envelope_id, [...(out.get(r.envelope_id) ?? []), JSON.parse(r.body)]);
+      return out;
+    },
+
+    /** Envelopes that a reader (by box key) can open neither directly nor through a grant: how many, and a page after an id. */
+    async unreadableBy(boxPk: Uint8Array, after: number, limit: number): Promise<{ total: number; items: EnvelopeRow[] }> {
+      const kid = keyId(boxPk);
+      const base = db('envelopes')
+        .whereNotExists(db('envelope_keys').whereRaw('envelope_keys.envelope_id = envelopes.id').where('envelope_keys.kid', kid).whereNotNull('envelope_keys.wrapped'))
+        .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
+      const [{ n }] = await base.clone().count<{ n: number | string }[]>({ n: '*' });
+      const rows: RawRow[] = await base.clone().where('envelopes.id', '>', after).select('envelopes.*').orderBy('envelopes.id').limit(limit);
+      return { total: Number(n), items: await withKeys(rows) };
+    },
+
+    async insertGrant(trx: Db, envelopeId: number, grant: KeyGrant): Promise<void> {
+      await trx('envelope_grants').insert({ envelope_id: envelopeId, kid: grant.kid, body: JSON.stringify(grant) });
+    },
+
+    /** Erases every key wrapped to this reader and every grant to it. Returns how many. */
+    async eraseReader(trx: Db, boxPk: Uint8Array): Promise<number> {
+      const kid = keyId(boxPk);
+      const erased = await trx('envelope_keys').where({ kid }).whereNotNull('wrapped').update({ epk: null, wrapped: null });
+      const grants = await trx('envelope_grants').where({ kid }).delete();
+      return Number(erased) + Number(grants);
+    },
+  };
+}
+export type EnvelopeRepo = ReturnType<typeof envelopeRepo>;

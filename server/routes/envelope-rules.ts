@@ -1,0 +1,38 @@
+/**
+ * What the server accepts as an envelope's recipients. The survivor's and staff browsers
+ * choose the readers; the server only refuses a reader that the signed keyset does not name,
+ * so nobody can be slipped in through the API either.
+ */
+import { fromBase64url, keyId, readersOf, type Envelope, type SignedKeyset } from '../../protocol';
+import { badRequest, conflict, HttpError } from '../http/errors';
+import type { KeysetRepo } from '../db/keyset-repo';
+
+export async function currentKeysetFor(keysets: KeysetRepo, keysetVersion: number): Promise<SignedKeyset> {
+  const current = await keysets.current();
+  if (!current) throw new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
+  if (keysetVersion !== current.keyset.version) throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
+  return current;
+}
+
+/**
+ * Every recipient must be a moderator of the current keyset or, where `survivor` is
+ * 'required', the case's survivor (who must then be there); notes ('forbidden') never go to
+ * the survivor. At least one moderator always reads.
+ */
+export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBoxPk: string, survivor: 'required' | 'forbidden'): void {
+  const survivorKid = keyId(fromBase64url(survivorBoxPk));
+  const moderatorKids = new Set(readersOf(keyset.keyset).map(keyId));
+  const kids = env.keys.map((k) => k.kid);
+  if (new Set(kids).size !== kids.length) throw badRequest('invalid_request', 'envelope.keys lists a recipient twice');
+  if (survivor === 'required' && !kids.includes(survivorKid)) throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
+  if (survivor === 'forbidden' && kids.includes(survivorKid)) throw badRequest('forbidden_recipient', 'an internal note must not be readable by the survivor');
+  if (!kids.some((k) => moderatorKids.has(k))) throw badRequest('missing_recipient', 'envelope.keys must include at least one moderator');
+  if (kids.some((k) => k !== survivorKid && !moderatorKids.has(k))) throw badRequest('unknown_recipient', 'envelope.keys names a key that is not in the current keyset');
+}
+
+export function checkContext(env: Envelope, expected: { kind: Envelope['kind']; caseId: string; threaded: boolean }): void {
+  if (env.kind !== expected.kind) throw badRequest('wrong_kind', `envelope.kind must be ${expected.kind} here`);
+  if (env.caseId !== expected.caseId) throw badRequest('wrong_case', 'envelope.caseId does not name this case');
+  if (expected.threaded && env.prev === undefined) throw badRequest('invalid_request', 'envelope.prev is required: name the message this one follows');
+  if (!expected.threaded && env.prev !== undefined) throw badRequest('invalid_request', 'envelope.prev is only for thread messages');
+}

@@ -1,0 +1,242 @@
+/**
+ * Staff workspace through the API with the real protocol: threads between a moderator and
+ * the survivor, internal notes, status and assignee, re-wrap grants for a newer moderator,
+ * and removal erasing the keys wrapped to a removed member.
+ */
+import request from 'supertest';
+import nacl from 'tweetnacl';
+import {
+  envelopeHash,
+
+  keyId,
+  makeGrant,
+  openEnvelope,
+  readersOf,
+  sealEnvelope,
+  signKeyset,
+  keysetHash,
+  utcDay,
+  verifyThread,
+  type Envelope,
+  type KeyGrant,
+} from '../../protocol';
+import type { EnvelopeItem, StaffCaseDetail } from '../../protocol/api';
+import { addStaff, currentKeyset, makeTestServer, registerSurvivor, setupAdmin, snapshot, submitTestimony, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+
+let t: TestServer;
+let admin: StaffActor;
+let mod: StaffActor;
+let survivor: SurvivorActor;
+let caseId: string;
+
+beforeAll(async () => {
+  t = await makeTestServer();
+  admin = await setupAdmin(t, ['admin']);
+  mod = await addStaff(t, admin, 'mod.one');
+  survivor = await registerSurvivor(t);
+  const { res, envelope } = await submitTestimony(t, survivor, 'the testimony');
+  expect(res.status).toBe(201);
+  caseId = envelope.caseId;
+});
+afterAll(() => t.close());
+
+async function detail(actor: StaffActor, id = caseId): Promise<StaffCaseDetail> {
+  const res = await actor.agent.get(`/api/staff/cases/${id}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+function openAs(box: nacl.BoxKeyPair, item: EnvelopeItem, signers: Uint8Array[], granters: Uint8Array[] = []) {
+  return openEnvelope<{ text?: string }>(item.envelope, { box, expectedKind: item.envelope.kind, expectedCaseId: item.envelope.caseId, trustedSigners: signers, grants: item.grants, trustedGranters: granters });
+}
+
+async function staffMessage(actor: StaffActor, text: string, thread: EnvelopeItem[], opts: { prev?: string; recipients?: Uint8Array[] } = {}): Promise<Envelope> {
+  const ks = await currentKeyset(t);
+  return sealEnvelope({
+    kind: 'message',
+    caseId,
+    prev: opts.prev ?? envelopeHash(thread[thread.length - 1].envelope),
+    body: { text },
+    recipients: opts.recipients ?? [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+    signer: actor.sign,
+  });
+}
+
+function survivorMessage(text: string, prev: string, recipients: Uint8Array[]): Envelope {
+  return sealEnvelope({ kind: 'message', caseId, prev, body: { text }, recipients: [survivor.keys.box.publicKey, ...recipients], signer: survivor.keys.sign });
+}
+
+const post = (actor: StaffActor, path: string, body: object) => actor.agent.post(path).send(body);
+const asSurvivor = (method: 'get' | 'post', path: string) => request(t.app)[method](path).set('Authorization', `Bearer ${survivor.token}`);
+
+test('a moderator replies, the survivor sees it unread, answers, and the moderator reads the whole thread in order', async () => {
+  const ks = await currentKeyset(t);
+  const first = await detail(mod);
+  const reply = await staffMessage(mod, 'we are reading you', first.thread);
+  const sent = await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: reply, keysetVersion: ks.keyset.version });
+  expect(sent.status).toBe(201);
+  expect(sent.body.seq).toBe(1);
+
+  const mine = await asSurvivor('get', '/api/survivor/cases');
+  const c = mine.body.cases[0];
+  expect(c.status).toBe('waiting_for_survivor');
+  expect(c.unread).toBe(1);
+  expect(c.thread.map((i: EnvelopeItem) => i.seq)).toEqual([0, 1]);
+  verifyThread(c.thread.map((i: EnvelopeItem) => i.envelope), caseId);
+  expect(openAs(survivor.keys.box, c.thread[1], [mod.sign.publicKey]).body.text).toBe('we are reading you');
+  expect((await asSurvivor('post', `/api/survivor/cases/${caseId}/seen`).send({ seq: 1 })).status).toBe(204);
+  expect((await asSurvivor('get', '/api/survivor/cases')).body.cases[0].unread).toBe(0);
+  expect((await asSurvivor('post', `/api/survivor/cases/${caseId}/seen`).send({ seq: 5 })).status).toBe(400);
+
+  const answer = survivorMessage('thank you', envelopeHash(c.thread[1].envelope), readersOf(ks.keyset));
+  const answered = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({ envelope: answer, keysetVersion: ks.keyset.version });
+  expect(answered.status).toBe(201);
+
+  const after = await detail(mod);
+  expect(after.status).toBe('in_review');
+  expect(after.awaitingStaff).toBe(true);
+  verifyThread(after.thread.map((i) => i.envelope), caseId);
+  expect(openAs(mod.box, after.thread[2], [survivor.keys.sign.publicKey]).body.text).toBe('thank you');
+});
+
+test('the server refuses a message that does not follow the thread head, is signed by someone else, or is addressed wrongly, and writes nothing', async () => {
+  const ks = await currentKeyset(t);
+  const d = await detail(mod);
+  const before = await snapshot(t.db);
+  const stale = await staffMessage(mod, 'stale', d.thread, { prev: envelopeHash(d.thread[0].envelope) });
+  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stale, keysetVersion: ks.keyset.version })).body.error.code).toBe('thread_moved');
+  const byAdmin = await staffMessage(admin, 'not mine', d.thread);
+  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: byAdmin, keysetVersion: ks.keyset.version })).body.error.code).toBe('untrusted_signer');
+  const noSurvivor = await staffMessage(mod, 'x', d.thread, { recipients: readersOf(ks.keyset) });
+  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: noSurvivor, keysetVersion: ks.keyset.version })).body.error.code).toBe('missing_recipient');
+  const stranger = await staffMessage(mod, 'x', d.thread, { recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), nacl.box.keyPair().publicKey] });
+  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stranger, keysetVersion: ks.keyset.version })).body.error.code).toBe('unknown_recipient');
+  const noteToSurvivor = sealEnvelope({ kind: 'note', caseId, body: { text: 'x' }, recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
+  expect((await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: noteToSurvivor, keysetVersion: ks.keyset.version })).body.error.code).toBe('forbidden_recipient');
+  expect((await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: await staffMessage(mod, 'x', d.thread), keysetVersion: ks.keyset.version })).body.error.code).toBe('wrong_kind');
+  // A survivor cannot write into a case that is not theirs.
+  const other = await registerSurvivor(t);
+  const intrusion = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(d.thread[d.thread.length - 1].envelope), body: { text: 'x' }, recipients: [other.keys.box.publicKey, ...readersOf(ks.keyset)], signer: other.keys.sign });
+  const res = await request(t.app).post(`/api/survivor/cases/${caseId}/messages`).set('Authorization', `Bearer ${other.token}`).send({ envelope: intrusion, keysetVersion: ks.keyset.version });
+  expect(res.status).toBe(404);
+  const now = await snapshot(t.db);
+  expect({ ...now, survivors: [], challenges: [] }).toEqual({ ...before, survivors: [], challenges: [] });
+});
+
+test('a reader detects messages that the server reordered or moved to another case', async () => {
+  const d = await detail(mod);
+  expect(d.thread.length).toBe(3);
+  // The server swaps the order of the two messages.
+  await t.db('envelopes').where({ case_id: caseId, seq: 1 }).update({ seq: 99 });
+  await t.db('envelopes').where({ case_id: caseId, seq: 2 }).update({ seq: 1 });
+  await t.db('envelopes').where({ case_id: caseId, seq: 99 }).update({ seq: 2 });
+  const swapped = await detail(mod);
+  expect(() => verifyThread(swapped.thread.map((i) => i.envelope), caseId)).toThrow(/reordered, removed or swapped/);
+  await t.db('envelopes').where({ case_id: caseId, seq: 1 }).update({ seq: 99 });
+  await t.db('envelopes').where({ case_id: caseId, seq: 2 }).update({ seq: 1 });
+  await t.db('envelopes').where({ case_id: caseId, seq: 99 }).update({ seq: 2 });
+  verifyThread((await detail(mod)).thread.map((i) => i.envelope), caseId);
+
+  // The server moves a message into another case's thread.
+  const second = await submitTestimony(t, survivor, 'a second testimony');
+  const moved = d.thread[1];
+  const secondThread = (await detail(mod, second.envelope.caseId)).thread;
+  expect(() => verifyThread([...secondThread.map((i) => i.envelope), moved.envelope], second.envelope.caseId)).toThrow(/another case/);
+});
+
+test('notes reach moderators only; status, assignee and the inbox filters work', async () => {
+  const ks = await currentKeyset(t);
+  const note = sealEnvelope({ kind: 'note', caseId, body: { text: 'internal' }, recipients: readersOf(ks.keyset), signer: mod.sign });
+  expect((await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: note, keysetVersion: ks.keyset.version })).status).toBe(201);
+  const d = await detail(mod);
+  expect(d.notes).toHaveLength(1);
+  expect(openAs(mod.box, d.notes[0], [mod.sign.publicKey]).body.text).toBe('internal');
+  const survivorView = await asSurvivor('get', '/api/survivor/cases');
+  expect(JSON.stringify(survivorView.body)).not.toContain(note.ciphertext);
+
+  expect((await post(mod, `/api/staff/cases/${caseId}/assignee`, { staffId: mod.staffId })).status).toBe(200);
+  expect((await post(mod, `/api/staff/cases/${caseId}/assignee`, { staffId: admin.staffId })).body.error.code).toBe('not_a_moderator');
+  expect((await post(mod, `/api/staff/cases/${caseId}/status`, { status: 'closed' })).status).toBe(200);
+  expect((await post(mod, `/api/staff/cases/${caseId}/status`, { status: 'archived' })).status).toBe(400);
+
+  const mine = await mod.agent.get('/api/staff/cases?assignee=me');
+  expect(mine.body.cases.map((c: { caseId: string }) => c.caseId)).toEqual([caseId]);
+  expect(mine.body.cases[0].assignee).toEqual({ id: mod.staffId, username: 'mod.one' });
+  const closed = await mod.agent.get('/api/staff/cases?status=closed');
+  expect(closed.body.total).toBe(1);
+  const unassigned = await mod.agent.get('/api/staff/cases?assignee=none');
+  expect(unassigned.body.cases.map((c: { caseId: string }) => c.caseId)).not.toContain(caseId);
+  const today = utcDay();
+  expect((await mod.agent.get(`/api/staff/cases?from=${today}&to=${today}&sort=oldest`)).body.total).toBe(2);
+  expect((await mod.agent.get('/api/staff/cases?from=2001-01-01&to=2001-12-31')).body.total).toBe(0);
+  expect((await mod.agent.get('/api/staff/cases?sort=sideways')).status).toBe(400);
+});
+
+describe('a newer moderator', () => {
+  let late: StaffActor;
+  beforeAll(async () => {
+    late = await addStaff(t, admin, 'mod.late');
+  });
+
+  test('cannot read older cases until a moderator re-wraps them; forged grants are refused', async () => {
+    const d = await detail(late);
+    expect(() => openAs(late.box, d.thread[0], [survivor.keys.sign.publicKey])).toThrow(/not addressed/);
+
+    const pending = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`);
+    expect(pending.status).toBe(200);
+    expect(pending.body.total).toBeGreaterThanOrEqual(5); // 2 testimonies, 2 messages, 1 note
+    const grants = pending.body.items.map((i: { id: number; envelope: Envelope; grants: KeyGrant[] }) => ({
+      envelopeId: i.id,
+      grant: makeGrant(i.envelope, { box: mod.box, grants: i.grants, recipient: late.box.publicKey, granter: mod.sign }),
+    }));
+
+    const before = await snapshot(t.db);
+    const forged = { ...grants[0], grant: { ...grants[0].grant, wrapped: grants[1].grant.wrapped } };
+    expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [forged] })).body.error.code).toBe('bad_signature');
+    const wrongTarget = makeGrant(pending.body.items[0].envelope, { box: mod.box, recipient: nacl.box.keyPair().publicKey, granter: mod.sign });
+    expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: wrongTarget }] })).status).toBe(400);
+    // Only the signed-in moderator's own signature may sign what they post.
+    const signedByOther = makeGrant(pending.body.items[0].envelope, { box: mod.box, recipient: mod.box.publicKey, granter: mod.sign });
+    expect((await post(late, '/api/staff/grants', { staffId: mod.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: signedByOther }] })).body.error.code).toBe('untrusted_signer');
+    expect(await snapshot(t.db)).toEqual(before);
+
+    const granted = await post(mod, '/api/staff/grants', { staffId: late.staffId, grants });
+    expect(granted.status).toBe(201);
+    expect((await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`)).body.total).toBe(0);
+
+    const now = await detail(late);
+    const granters = [mod.sign.publicKey];
+    expect(openAs(late.box, now.thread[0], [survivor.keys.sign.publicKey], granters).body.kind).toBe('testimony');
+    expect(openAs(late.box, now.notes[0], [mod.sign.publicKey], granters).body.text).toBe('internal');
+  });
+
+  test('once removed, they are signed out, unassigned, and every key wrapped or granted to them is erased', async () => {
+    await post(mod, `/api/staff/cases/${caseId}/assignee`, { staffId: late.staffId });
+    const current = await currentKeyset(t);
+    const next = signKeyset(
+      { v: 1, instanceId: t.ctx.instanceId, version: current.keyset.version + 1, prev: keysetHash(current.keyset), issuedDay: utcDay(), members: current.keyset.members.filter((m) => m.staffId !== late.staffId) },
+      admin.instance!,
+    );
+    const res = await post(admin, '/api/staff/keysets', { signed: next });
+    expect(res.status).toBe(201);
+    expect(res.body.removed).toBe(1);
+
+    expect((await late.agent.get('/api/staff/cases')).status).toBe(401);
+    const kid = keyId(late.box.publicKey);
+    expect(await t.db('envelope_grants').where({ kid })).toEqual([]);
+    expect(await t.db('envelope_keys').where({ kid }).whereNotNull('wrapped')).toEqual([]);
+    expect((await t.db('cases').where({ id: caseId }).first()).assignee_id).toBeNull();
+
+    // The remaining moderator still reads everything, signatures intact.
+    const d = await detail(mod);
+    verifyThread(d.thread.map((i) => i.envelope), caseId);
+    for (const i of d.thread) expect(() => openAs(mod.box, i, [survivor.keys.sign.publicKey, mod.sign.publicKey])).not.toThrow();
+
+    // New envelopes cannot be addressed to the removed member.
+    const ks = await currentKeyset(t);
+    expect(readersOf(ks.keyset).map(keyId)).not.toContain(kid);
+    const toRemoved = survivorMessage('x', envelopeHash(d.thread[d.thread.length - 1].envelope), [...readersOf(ks.keyset), late.box.publicKey]);
+    const refused = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({ envelope: toRemoved, keysetVersion: ks.keyset.version });
+    expect(refused.body.error.code).toBe('unknown_recipient');
+  });
+});
