@@ -1,8 +1,12 @@
-/** Invite page: a new staff member chooses a password; their browser makes and wraps their keys. */
+/**
+ * Invite page: a new staff member chooses a password; their browser makes and wraps their keys;
+ * then they set up two-factor sign-in (lib/staff-2fa.ts) before anything else.
+ */
 import type { StaffMe } from '../protocol/api';
 import { api, ApiFailure } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, makeStaffKeys } from './lib/staff';
+import { enrolTotp } from './lib/staff-2fa';
 
 document.addEventListener('DOMContentLoaded', async () => {
   const inviteToken = fragmentToken();
@@ -29,6 +33,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     await api<StaffMe>('POST', '/api/staff/enrol', { inviteToken, ...keys.material });
     history.replaceState(null, '', '/invite');
     say(status, '');
+    await enrolTotp();
     showStep('step-done');
   });
 });

@@ -1,12 +1,14 @@
 /**
  * First-admin setup: the admin's browser makes the instance signing key and the admin's own
- * keys, signs keyset version 1, and sends only public keys and wrapped private keys.
+ * keys, signs keyset version 1, and sends only public keys and wrapped private keys; then the
+ * admin sets up two-factor sign-in (lib/staff-2fa.ts) and sees the instance fingerprint.
  */
 import { signKeyset, utcDay, type StaffRole } from '../protocol';
 import type { InstanceInfo, StaffMe } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, makeStaffKeys } from './lib/staff';
+import { enrolTotp } from './lib/staff-2fa';
 
 document.addEventListener('DOMContentLoaded', () => {
   const status = byId('setup-status');
@@ -37,6 +39,8 @@ document.addEventListener('DOMContentLoaded', () => {
     );
     await api<StaffMe>('POST', '/api/setup', { setupToken, staffId: keys.staffId, roles, keyset, ...keys.material });
     history.replaceState(null, '', '/setup'); // the token is spent; keep it out of history
+    say(status, '');
+    await enrolTotp();
     const after = await api<InstanceInfo>('GET', '/api/instance');
     byId('fingerprint').textContent = after.fingerprint ?? '';
     say(status, '');

@@ -1,10 +1,17 @@
 /**
- * Staff workspace entry: sign in (keys unwrapped in memory only), then the panels each role
- * may use: team and invites (admin, lib/staff-team.ts), cases (moderator, lib/staff-cases.ts).
+ * Staff workspace entry: sign in with password and a second factor (keys unwrapped in memory
+ * only), two-factor enrolment for a member who has not done it yet (lib/staff-2fa.ts), then the
+ * panels each role may use: team and invites (admin, lib/staff-team.ts), cases (moderator,
+ * lib/staff-cases.ts), the member's own account (lib/staff-account.ts), and for admins the
+ * session settings and the audit log (lib/staff-account.ts, lib/staff-audit.ts).
  */
 import { api } from './lib/api';
-import { byId, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
+import { byId, errorMessage, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
+import type { StaffMe } from '../protocol/api';
 import { staffLogin, type StaffSession } from './lib/staff';
+import { enrolTotp } from './lib/staff-2fa';
+import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
+import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
@@ -15,9 +22,16 @@ document.addEventListener('DOMContentLoaded', () => {
   onSubmit(byId<HTMLFormElement>('login-form'), loginStatus, async () => {
     say(loginStatus, 'Signing in… this takes a few seconds.');
     await nextFrame();
-    session = await staffLogin(byId<HTMLInputElement>('username').value.trim(), byId<HTMLInputElement>('password').value);
+    session = await staffLogin(byId<HTMLInputElement>('username').value.trim(), byId<HTMLInputElement>('password').value, byId<HTMLInputElement>('code').value);
     byId<HTMLInputElement>('password').value = '';
+    byId<HTMLInputElement>('code').value = '';
     say(loginStatus, '');
+    if (!session.me.totpEnrolled) {
+      // Signed in with the password only: this session can do nothing but set up the second factor.
+      await enrolTotp();
+      session.me = await api<StaffMe>('GET', '/api/staff/me');
+      session.recoveryCodesLeft = 10;
+    }
     await openWorkspace(session);
   });
 
@@ -29,6 +43,8 @@ document.addEventListener('DOMContentLoaded', () => {
 
   bindTeamPanel();
   bindCasesPanel();
+  bindAccountPanels();
+  bindAuditPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -37,7 +53,12 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   show(byId('whoami'));
   showStep('step-workspace');
   show(byId('pending-note'), me.status !== 'active');
+  initAccountPanel(current);
   if (me.status !== 'active') return;
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
+  if (me.roles.includes('admin')) {
+    await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
+    await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
+  }
 }

@@ -4,16 +4,28 @@
  * bundled into the pages). docs/api.md describes the same routes for people.
  */
 import { z } from 'zod';
-import { BASE64URL_PATTERN } from './encoding';
-import { ENVELOPE_ALG, ENVELOPE_VERSION, type Envelope } from './envelope';
+import { BASE64URL_PATTERN, fromBase64url } from './encoding';
+import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
+import type { AuditRecord } from './audit';
 import { STAFF_ROLES } from './keyset';
+
+/** strict decoding (no stray trailing bits), so one value has exactly one spelling */
+const decodes = (s: string) => {
+  try {
+    fromBase64url(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** base64url of exactly `bytes` bytes (unpadded length is fixed by the byte count) */
 export const b64Bytes = (bytes: number) =>
   z
     .string()
     .regex(BASE64URL_PATTERN, 'must be base64url without padding')
-    .length(Math.ceil((bytes * 4) / 3), `must be ${bytes} bytes in base64url`);
+    .length(Math.ceil((bytes * 4) / 3), `must be ${bytes} bytes in base64url`)
+    .refine(decodes, 'is not canonical base64url (non-zero trailing bits)');
 /** base64url of at most `maxBytes` bytes */
 export const b64Max = (maxBytes: number) =>
   z
@@ -47,11 +59,22 @@ export const RecipientKeySchema = z.strictObject({
 export const EnvelopeSchema = z.strictObject({
   v: z.literal(ENVELOPE_VERSION),
   alg: z.literal(ENVELOPE_ALG),
-  kind: z.enum(['testimony']),
+  kind: z.enum(ENVELOPE_KINDS),
   caseId: Id,
+  prev: b64Bytes(64).optional(),
   ciphertext: b64Max(MAX_CIPHERTEXT_BYTES),
   keys: z.array(RecipientKeySchema).min(1).max(MAX_RECIPIENTS),
   signer: b64Bytes(32),
+  sig: b64Bytes(64),
+});
+
+export const KeyGrantSchema = z.strictObject({
+  v: z.literal(ENVELOPE_VERSION),
+  envelopeHash: b64Bytes(64),
+  kid: b64Bytes(16),
+  epk: b64Bytes(32),
+  wrapped: b64Bytes(24 + 32 + 16),
+  granter: b64Bytes(32),
   sig: b64Bytes(64),
 });
 
@@ -91,6 +114,21 @@ export const PowSolutionSchema = z.strictObject({
   nonce: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 
+/** a 6-digit code from an authenticator app (RFC 6238 TOTP) */
+export const TotpCode = z.string().regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app');
+/** a recovery code as shown once: 20 base32 characters, in any case, dashes and spaces ignored */
+export const RecoveryCode = z
+  .string()
+  .max(40, 'is too long for a recovery code')
+  .regex(/^[A-Za-z2-7 -]+$/, 'may use only letters, digits 2-7, dashes and spaces')
+  .refine((s) => s.replace(/[\s-]/g, '').length === 20, 'must be the 20 letters and digits of a recovery code');
+
+/** what an admin may set the staff session timeouts to (POST /api/staff/settings) */
+export const SESSION_SETTING_BOUNDS = {
+  sessionIdleMinutes: { min: 5, max: 24 * 60 },
+  sessionAbsoluteHours: { min: 1, max: 24 * 7 },
+} as const;
+
 /** new staff member's key material, as made by their browser */
 const StaffKeyMaterial = {
   username: Username,
@@ -117,7 +155,25 @@ export const schemas = {
   publishKeyset: z.strictObject({ signed: SignedKeysetSchema }),
   caseListQuery: z.strictObject({
     status: CaseStatus.optional(),
+    /** a staff id, "me", or "none" for unassigned */
+    assignee: z.union([Id, z.enum(['me', 'none'])]).optional(),
+    from: Day.optional(),
+    to: Day.optional(),
+    sort: z.enum(['newest', 'oldest']).default('newest'),
     page: z.coerce.number().int().min(1).max(100000).default(1),
+  }),
+  /** a thread message (survivor or staff) or an internal note (staff) */
+  postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  setStatus: z.strictObject({ status: CaseStatus }),
+  setAssignee: z.strictObject({ staffId: Id.nullable() }),
+  survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
+  pendingGrantsQuery: z.strictObject({ staffId: Id, after: z.coerce.number().int().min(0).default(0) }),
+  postGrants: z.strictObject({
+    staffId: Id,
+    grants: z
+      .array(z.strictObject({ envelopeId: z.number().int().min(1), grant: KeyGrantSchema }))
+      .min(1)
+      .max(100),
   }),
   /** sig = signLogin(instanceId, pow.challenge): proves the browser holds the sign key */
   register: z.strictObject({ signPk: b64Bytes(32), boxPk: b64Bytes(32), pow: PowSolutionSchema, sig: b64Bytes(64) }),
@@ -125,6 +181,27 @@ export const schemas = {
   survivorSession: z.strictObject({ signPk: b64Bytes(32), challenge: b64Bytes(32), sig: b64Bytes(64) }),
   submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema }),
   caseIdParam: z.strictObject({ caseId: Id }),
+  // Staff security (2FA, sessions, password change, audit log): server/routes/staff-auth.ts.
+  /** sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set up */
+  staffLogin: z
+    .strictObject({ username: Username, authKey: b64Bytes(32), totp: TotpCode.optional(), recoveryCode: RecoveryCode.optional() })
+    .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), { message: 'send either totp or recoveryCode, not both', path: ['recoveryCode'] }),
+  confirmTotp: z.strictObject({ code: TotpCode }),
+  /** the browser re-wraps the same private keys under a key derived from the new password */
+  changePassword: z
+    .strictObject({ currentAuthKey: b64Bytes(32), kdf: KdfSchema, authKey: b64Bytes(32), wrappedKeys: b64Max(1024) })
+    .refine((b) => b.authKey !== b.currentAuthKey, { message: 'must differ from currentAuthKey (derive it with a new salt)', path: ['authKey'] }),
+  sessionSettings: z
+    .strictObject({
+      sessionIdleMinutes: z.number().int().min(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min).max(SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),
+      sessionAbsoluteHours: z.number().int().min(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.min).max(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.max),
+    })
+    .refine((b) => b.sessionIdleMinutes <= b.sessionAbsoluteHours * 60, { message: 'must not be longer than the absolute timeout', path: ['sessionIdleMinutes'] }),
+  auditQuery: z.strictObject({
+    /** entries after this position (0: from the first) */
+    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    limit: z.coerce.number().int().min(1).max(500).default(200),
+  }),
 } as const;
 
 export type SetupRequest = z.infer<typeof schemas.setup>;
@@ -139,6 +216,8 @@ export interface InstanceInfo {
   fingerprint: string | null;
   powBits: number;
   keyset: SignedKeysetBody | null;
+  /** where survivor pages' quick exit goes (QUICK_EXIT_URL), an http(s) URL */
+  quickExitUrl: string;
 }
 export interface PowChallenge {
   challenge: string;
@@ -152,6 +231,38 @@ export interface StaffMe {
   boxPk: string;
   signPk: string;
   wrappedKeys: string;
+  /** false until the member has confirmed a TOTP code; until then every other staff route answers 403 */
+  totpEnrolled: boolean;
+}
+/** POST /api/staff/login: also how many unused recovery codes are left */
+export interface StaffLoginResult extends StaffMe {
+  recoveryCodesLeft: number;
+}
+/** POST /api/staff/totp/setup: a new secret to scan or type in (not active until confirmed) */
+export interface TotpSetup {
+  /** base32, in groups of four */
+  secret: string;
+  /** otpauth://totp/Awaaz:username?secret=… */
+  uri: string;
+}
+/** POST /api/staff/totp/confirm: shown once; the server keeps only their hashes */
+export interface RecoveryCodes {
+  recoveryCodes: string[];
+}
+export interface SessionSettings {
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  defaults: { sessionIdleMinutes: number; sessionAbsoluteHours: number };
+  bounds: typeof SESSION_SETTING_BOUNDS;
+}
+/** GET /api/staff/activity: who is active, for the admin's team list */
+export interface StaffActivity {
+  members: { id: string; lastSeenDay: string | null; activeSessions: number }[];
+}
+/** GET /api/staff/audit: a page of the audit log, oldest first, and the newest entry's position and hash */
+export interface AuditPage {
+  entries: AuditRecord[];
+  latest: { seq: number; hash: string } | null;
 }
 export interface StaffMemberSummary {
   id: string;
@@ -166,6 +277,19 @@ export interface CaseSummary {
   handle: string;
   status: CaseStatus;
   createdDay: string;
+  updatedDay: string;
+  assignee: { id: string; username: string } | null;
+  /** the survivor wrote and no staff member has replied since */
+  awaitingStaff: boolean;
+}
+/** One envelope as the server returns it: its row id, thread position, UTC day, and for staff the grants addressed to them. */
+export interface EnvelopeItem {
+  id: number;
+  seq: number | null;
+  day: string;
+  fromStaff: boolean;
+  envelope: Envelope;
+  grants: KeyGrant[];
 }
 export interface CaseList {
   cases: CaseSummary[];
@@ -175,13 +299,23 @@ export interface CaseList {
 }
 export interface StaffCaseDetail extends CaseSummary {
   survivorSignPk: string;
-  envelopes: Envelope[];
+  survivorBoxPk: string;
+  /** the testimony then the messages, in thread order */
+  thread: EnvelopeItem[];
+  /** internal notes, staff only */
+  notes: EnvelopeItem[];
 }
 export interface SurvivorCase {
   caseId: string;
   status: CaseStatus;
   createdDay: string;
-  envelopes: Envelope[];
+  thread: EnvelopeItem[];
+  /** staff messages after the last one the survivor marked as seen */
+  unread: number;
+}
+export interface PendingGrants {
+  total: number;
+  items: { id: number; caseId: string; envelope: Envelope; grants: KeyGrant[] }[];
 }
 export interface SurvivorSession {
   token: string;

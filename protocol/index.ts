@@ -8,3 +8,4 @@ export * from './staffkeys';
 export * from './auth';
 export * from './pow';
 export * from './signatures';
+export * from './audit';

@@ -6,18 +6,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import type { Config } from './config';
+import { auditRepo } from './db/audit-repo';
 import { caseRepo } from './db/case-repo';
+import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
 import type { Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
+import { settingsRepo } from './db/settings-repo';
+import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
 import { survivorRepo } from './db/survivor-repo';
+import { registerStaffAuthDeps } from './http/auth';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors';
 import { limiter } from './http/rate-limit';
 import { securityHeaders } from './http/security';
 import { instanceRoutes } from './routes/instance';
 import { staffRoutes } from './routes/staff';
+import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
 import { survivorRoutes } from './routes/survivor';
 
@@ -27,6 +33,8 @@ export interface AppDeps {
   /** where the built pages and assets are (scripts/build.mjs writes them) */
   clientDir: string;
   log?: (line: string) => void;
+  /** the clock for staff sessions, TOTP, sign-in locks and audit times; tests move it forward */
+  now?: () => number;
 }
 
 export interface AppContext {
@@ -40,8 +48,15 @@ export interface AppContext {
     keysets: ReturnType<typeof keysetRepo>;
     survivors: ReturnType<typeof survivorRepo>;
     cases: ReturnType<typeof caseRepo>;
+    envelopes: ReturnType<typeof envelopeRepo>;
     challenges: ReturnType<typeof challengeRepo>;
+    /** staff audit log: `record(trx, { actorId, action, subject?, detail? })`, see server/db/audit-repo.ts */
+    audit: ReturnType<typeof auditRepo>;
+    settings: ReturnType<typeof settingsRepo>;
+    security: ReturnType<typeof staffSecurityRepo>;
   };
+  /** milliseconds since the epoch (Date.now unless a test injects a clock) */
+  now: () => number;
   limits: { general: RequestHandler; sensitive: RequestHandler };
   log: (line: string) => void;
 }
@@ -51,6 +66,7 @@ export const PAGES: Record<string, string> = {
   '/': 'index.html',
   '/share': 'share.html',
   '/return': 'return.html',
+  '/safety': 'safety.html',
   '/setup': 'setup.html',
   '/invite': 'invite.html',
   '/staff': 'staff.html',
@@ -62,12 +78,14 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export async function createApp(deps: AppDeps): Promise<{ app: express.Express; ctx: AppContext }> {
   const { db, config } = deps;
   const log = deps.log ?? ((line: string) => console.log(line));
+  const now = deps.now ?? Date.now;
   const repos = {
     instance: instanceRepo(db),
     staff: staffRepo(db),
     keysets: keysetRepo(db),
     survivors: survivorRepo(db),
     cases: caseRepo(db),
+    envelopes: envelopeRepo(db),
     challenges: challengeRepo(db),
   };
   const instance = await repos.instance.ensure();
@@ -76,13 +94,22 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     config,
     instanceId: instance.instance_id,
     serverSecret: instance.server_secret,
-    repos,
+    repos: {
+      ...repos,
+      audit: auditRepo(db, { instanceId: instance.instance_id, now }),
+      settings: settingsRepo(db, config),
+      security: staffSecurityRepo(db),
+    },
+    now,
     limits: {
       general: limiter(db, instance.server_secret, 'all', config.rateLimitPerMinute),
       sensitive: limiter(db, instance.server_secret, 'sensitive', config.rateLimitSensitivePerMinute),
     },
     log,
   };
+
+  // Every staffAuth(staff, config) of this app enforces the admin's session settings and the 2FA gate.
+  registerStaffAuthDeps(config, { security: ctx.repos.security, settings: ctx.repos.settings, now });
 
   const app = express();
   app.disable('x-powered-by');
@@ -110,6 +137,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use('/survivor', survivorRoutes(ctx));
   api.use(staffAuthRoutes(ctx));
   api.use(staffRoutes(ctx));
+  api.use(staffCaseRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
 

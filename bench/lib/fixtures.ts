@@ -28,7 +28,8 @@ import {
   type SignedKeyset,
   type StaffRole,
 } from '../../protocol';
-import type { InstanceInfo, PowChallenge, SurvivorSession } from '../../protocol/api';
+import type { InstanceInfo, PowChallenge, RecoveryCodes, SurvivorSession, TotpSetup } from '../../protocol/api';
+import { base32Decode, totp } from '../../server/http/totp';
 
 /** A tiny JSON client for one origin, with a one-cookie jar (enough for the staff session). */
 export class JsonClient {
@@ -74,6 +75,19 @@ export interface Staff {
   sign: nacl.SignKeyPair;
   /** only the admin holds the instance signing key */
   instance?: nacl.SignKeyPair;
+  /** the TOTP secret enrolled right after the password step (two-factor sign-in is mandatory) */
+  totpSecret: Uint8Array;
+}
+
+/**
+ * Two-factor enrolment in a session that waits for it (right after setup or enrolment): takes
+ * the secret the server made and confirms the current code, as the authenticator app would.
+ */
+export async function enrolTotp(client: JsonClient): Promise<Uint8Array> {
+  const setup = await client.expect<TotpSetup>(200, 'POST', '/api/staff/totp/setup', {});
+  const secret = base32Decode(setup.secret);
+  await client.expect<RecoveryCodes>(201, 'POST', '/api/staff/totp/confirm', { code: totp(secret, Date.now()) });
+  return secret;
 }
 
 /** What a new staff member's browser makes: key pairs, argon2id-derived secrets, wrapped keys. */
@@ -101,7 +115,8 @@ export async function setupAdmin(base: string, instanceId: string, setupToken: s
   );
   const client = new JsonClient(base);
   await client.expect(201, 'POST', '/api/setup', { setupToken, staffId, roles, keyset, ...material });
-  return { client, staffId, username: 'admin', roles, box, sign, instance };
+  const totpSecret = await enrolTotp(client);
+  return { client, staffId, username: 'admin', roles, box, sign, instance, totpSecret };
 }
 
 export async function currentKeyset(base: string): Promise<SignedKeyset> {
@@ -117,6 +132,7 @@ export async function addStaff(base: string, instanceId: string, admin: Staff, u
   const { box, sign, material } = await staffMaterial(username);
   const client = new JsonClient(base);
   const enrolled = await client.expect<{ id: string }>(201, 'POST', '/api/staff/enrol', { inviteToken, ...material });
+  const totpSecret = await enrolTotp(client);
   const current = await currentKeyset(base);
   const next = signKeyset(
     {
@@ -130,7 +146,7 @@ export async function addStaff(base: string, instanceId: string, admin: Staff, u
     admin.instance!,
   );
   await admin.client.expect(201, 'POST', '/api/staff/keysets', { signed: next });
-  return { client, staffId: enrolled.id, username, roles: [role], box, sign };
+  return { client, staffId: enrolled.id, username, roles: [role], box, sign, totpSecret };
 }
 
 export interface Survivor {

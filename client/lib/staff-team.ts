@@ -1,10 +1,11 @@
 /** Admin panel: the team, invites, and signing the next keyset (adding or removing members). */
 import nacl from 'tweetnacl';
 import { fingerprint, keysetHash, signKeyset, utcDay, verifyKeyset, type KeysetMember, type SignedKeyset } from '../../protocol';
-import type { InstanceInfo, StaffMemberSummary } from '../../protocol/api';
+import type { InstanceInfo, StaffActivity, StaffMemberSummary } from '../../protocol/api';
 import { api } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
 import type { StaffSession } from './staff';
+import { lastSeenText } from './staff-account';
 
 let session: StaffSession;
 
@@ -28,8 +29,22 @@ export function bindTeamPanel(): void {
 
 async function loadMembers(): Promise<StaffMemberSummary[]> {
   const { members } = await api<{ members: StaffMemberSummary[] }>('GET', '/api/staff/members');
+  // "Last seen" column (staff security): who is active
+  const activity = await api<StaffActivity>('GET', '/api/staff/activity').catch(() => undefined);
+  const seen = new Map((activity?.members ?? []).map((a) => [a.id, a]));
   byId('members').replaceChildren(
-    ...members.map((m) => el('tr', {}, [el('td', { text: m.username }), el('td', { text: m.roles.join(', ') }), el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status })])),
+    ...members.map((m) => {
+      const actions = el('td');
+      if (m.status === 'active' && m.id !== session.me.id && session.keys.instanceSecretKey) {
+        const remove = el('button', { text: 'Remove', className: 'secondary', attrs: { type: 'button', 'aria-label': `Remove ${m.username}` } });
+        remove.addEventListener('click', () => {
+          if (!confirm(`Remove ${m.username}? They are signed out at once, and the keys wrapped to them are erased: they will not be able to read any case again.`)) return;
+          publishKeyset({ removeStaffId: m.id }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
+        });
+        actions.append(remove);
+      }
+      return el('tr', {}, [el('td', { text: m.username }), el('td', { text: m.roles.join(', ') }), el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status }), el('td', { text: lastSeenText(seen.get(m.id)) }), actions]);
+    }),
   );
   show(byId('pending-members'), members.some((m) => m.status === 'pending') && Boolean(session.keys.instanceSecretKey));
   return members;

@@ -1,8 +1,23 @@
-/** The staff side: key generation at enrolment, login, and unwrapping the private keys. */
+/**
+ * The staff side: key generation at enrolment, login with a second factor, unwrapping the
+ * private keys, and changing the password (the same private keys re-wrapped in this browser).
+ */
 import nacl from 'tweetnacl';
-import { fromBase64url as fromB64, randomId, STAFF_KDF, STAFF_SALT_BYTES, staffSecrets, toBase64url, unwrapPrivateKeys, wrapPrivateKeys, type Argon2Params, type StaffPrivateKeys } from '../../protocol';
-import type { StaffMe } from '../../protocol/api';
-import { api } from './api';
+import {
+  equalBytes,
+  fromBase64url as fromB64,
+  randomId,
+  STAFF_KDF,
+  STAFF_SALT_BYTES,
+  staffSecrets,
+  toBase64url,
+  unwrapPrivateKeys,
+  wrapPrivateKeys,
+  type Argon2Params,
+  type StaffPrivateKeys,
+} from '../../protocol';
+import type { StaffLoginResult, StaffMe } from '../../protocol/api';
+import { api, ApiFailure } from './api';
 
 export interface NewStaffKeys {
   staffId: string;
@@ -40,13 +55,71 @@ export async function makeStaffKeys(username: string, password: string, withInst
 export interface StaffSession {
   me: StaffMe;
   keys: StaffPrivateKeys;
+  /** unused recovery codes left (0 before two-factor sign-in is set up) */
+  recoveryCodesLeft: number;
 }
 
-export async function staffLogin(username: string, password: string): Promise<StaffSession> {
+/** What the code field holds: a 6-digit TOTP code, a recovery code, or nothing. */
+export function secondFactor(code: string): { totp?: string; recoveryCode?: string } {
+  const compact = code.replace(/\s+/g, '');
+  if (compact === '') return {};
+  if (/^\d{6}$/.test(compact)) return { totp: compact };
+  return { recoveryCode: code.trim() };
+}
+
+export async function staffLogin(username: string, password: string, code = ''): Promise<StaffSession> {
   const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
   const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params);
-  const me = await api<StaffMe>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey) });
+  const me = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ...secondFactor(code) });
+  authKey.fill(0);
   const keys = unwrapPrivateKeys(me.wrappedKeys, wrapKey);
   wrapKey.fill(0);
-  return { me, keys };
+  const { recoveryCodesLeft, ...rest } = me;
+  return { me: rest, keys, recoveryCodesLeft };
+}
+
+/**
+ * Changes the password without the server seeing either one: derives the current keys from
+ * the current password, opens the stored private keys with them (and checks they are this
+ * member's), derives new keys from the new password and a new salt, re-wraps the same private
+ * keys, and sends only the current and the new authKey with the new wrapped keys. The server
+ * checks the current authKey, swaps everything at once and signs out the other sessions.
+ */
+export async function changePassword(session: StaffSession, current: string, next: string): Promise<StaffMe> {
+  const username = session.me.username;
+  const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
+  const now = await staffSecrets(current, fromB64(kdf.salt), kdf.params);
+  const stored = await api<StaffMe>('GET', '/api/staff/me');
+  let keys: StaffPrivateKeys;
+  try {
+    keys = unwrapPrivateKeys(stored.wrappedKeys, now.wrapKey);
+  } catch {
+    throw new Error('The current password is wrong.');
+  } finally {
+    now.wrapKey.fill(0);
+  }
+  if (!equalBytes(nacl.box.keyPair.fromSecretKey(keys.boxSecretKey).publicKey, fromB64(session.me.boxPk))) {
+    throw new Error('The keys stored for this account are not the ones this session opened; sign in again.');
+  }
+  const salt = nacl.randomBytes(STAFF_SALT_BYTES);
+  const fresh = await staffSecrets(next, salt, STAFF_KDF);
+  const wrappedKeys = wrapPrivateKeys(keys, fresh.wrapKey);
+  // The new wrapping must open with the new password before the old one is given up.
+  const check = unwrapPrivateKeys(wrappedKeys, fresh.wrapKey);
+  fresh.wrapKey.fill(0);
+  if (!equalBytes(check.boxSecretKey, keys.boxSecretKey) || !equalBytes(check.signSecretKey, keys.signSecretKey)) throw new Error('Re-wrapping the keys failed; nothing was changed.');
+  try {
+    return await api<StaffMe>('POST', '/api/staff/password', {
+      currentAuthKey: toBase64url(now.authKey),
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys,
+    });
+  } catch (e) {
+    if (e instanceof ApiFailure && e.code === 'wrong_password') throw new Error('The current password is wrong.');
+    throw e;
+  } finally {
+    now.authKey.fill(0);
+    fresh.authKey.fill(0);
+  }
 }

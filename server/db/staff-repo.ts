@@ -81,6 +81,12 @@ export function staffRepo(db: Db) {
     async setStatus(trx: Db, ids: string[], status: StaffStatus): Promise<void> {
       if (ids.length) await trx('staff').whereIn('id', ids).update({ status });
     },
+    /** Removed members keep their row (usernames stay unique, the audit log names them) but lose every session. */
+    async remove(trx: Db, ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await trx('staff').whereIn('id', ids).update({ status: 'removed' });
+      await trx('staff_sessions').whereIn('staff_id', ids).delete();
+    },
 
     // Invites: only the token's hash is stored.
     async createInvite(tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {

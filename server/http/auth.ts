@@ -1,13 +1,20 @@
 /**
  * Who is asking. Staff: a random session token in an HttpOnly, SameSite=Strict cookie, its
- * hash in the database, with idle and absolute timeouts. Survivors: a bearer token the page
- * keeps in memory (never a cookie).
+ * hash in the database, with idle and absolute timeouts (the admin's settings, else the
+ * configuration's). Survivors: a bearer token the page keeps in memory (never a cookie).
+ *
+ * Two-factor gate: a staff member who has not yet confirmed a TOTP code (right after the
+ * password step of setup or of an invite, or at a later sign-in if they stopped there) has a
+ * session in which every staff route answers 403 `totp_enrolment_required`, except the few
+ * that finish the enrolment (requireStaffEnrolling) or work in any state (requireAnyStaff).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { StaffRole } from '../../protocol';
+import { utcDay, type StaffRole } from '../../protocol';
 import type { Config } from '../config';
+import type { SettingsRepo } from '../db/settings-repo';
+import type { StaffSecurityRepo } from '../db/staff-security-repo';
 import type { StaffRecord, StaffRepo } from '../db/staff-repo';
-import { forbidden, unauthorized } from './errors';
+import { forbidden, HttpError, unauthorized } from './errors';
 import { hashToken, randomToken, readSurvivorToken } from './tokens';
 
 export const STAFF_COOKIE = 'awaaz_staff';
@@ -16,9 +23,32 @@ declare module 'express-serve-static-core' {
   interface Request {
     staff?: StaffRecord;
     staffSessionHash?: string;
+    /** whether the signed-in staff member has confirmed TOTP */
+    staffTotpEnrolled?: boolean;
     survivorId?: string;
   }
 }
+
+/** What staffAuth needs besides the staff repository: registered by createApp for its config. */
+export interface StaffAuthDeps {
+  security: StaffSecurityRepo;
+  settings: SettingsRepo;
+  /** the clock for sessions, TOTP and lockouts (tests move it forward) */
+  now: () => number;
+}
+
+const registered = new WeakMap<Config, StaffAuthDeps>();
+
+/**
+ * createApp calls this before it builds the routes, so that every `staffAuth(staff, config)`
+ * of that app enforces the same settings and two-factor gate.
+ */
+export function registerStaffAuthDeps(config: Config, deps: StaffAuthDeps): void {
+  registered.set(config, deps);
+}
+
+export const totpEnrolmentRequired = () =>
+  new HttpError(403, 'totp_enrolment_required', 'set up two-factor sign-in first: scan the QR code with an authenticator app and confirm a code');
 
 function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -30,43 +60,66 @@ function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+type TotpStage = 'enrolled' | 'enrolling' | 'any';
+
 export function staffAuth(staff: StaffRepo, config: Config) {
+  const deps = registered.get(config);
+  if (!deps) throw new Error('staffAuth: createApp must call registerStaffAuthDeps for this config first');
+  const { security, settings, now } = deps;
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: config.cookieSecure, path: '/' };
 
   async function startSession(res: Response, staffId: string): Promise<void> {
     const token = randomToken();
-    await staff.createSession(hashToken(token), staffId, Date.now());
-    res.cookie(STAFF_COOKIE, token, { ...cookieOptions, maxAge: config.staffSessionAbsoluteMs });
+    const at = now();
+    await staff.createSession(hashToken(token), staffId, at);
+    await security.markSeen(staffId, utcDay(new Date(at)));
+    const { absoluteMs } = await settings.sessionTimeouts();
+    res.cookie(STAFF_COOKIE, token, { ...cookieOptions, maxAge: absoluteMs });
+  }
+
+  function clearSessionCookie(res: Response): void {
+    res.clearCookie(STAFF_COOKIE, cookieOptions);
   }
 
   async function endSession(req: Request, res: Response): Promise<void> {
     const token = readCookie(req, STAFF_COOKIE);
     if (token) await staff.deleteSession(hashToken(token));
-    res.clearCookie(STAFF_COOKIE, cookieOptions);
+    clearSessionCookie(res);
   }
 
-  /** Requires a live staff session; with roles, also an active member holding one of them. */
-  function requireStaff(...roles: StaffRole[]): RequestHandler {
-    return async (req: Request, _res: Response, next: NextFunction) => {
+  function guard(roles: StaffRole[], stage: TotpStage): RequestHandler {
+    return async (req: Request, res: Response, next: NextFunction) => {
       try {
         const token = readCookie(req, STAFF_COOKIE);
         if (!token) throw unauthorized('staff login required');
         const hash = hashToken(token);
         const session = await staff.findSession(hash);
-        const now = Date.now();
-        if (!session || now - session.lastSeenAt > config.staffSessionIdleMs || now - session.createdAt > config.staffSessionAbsoluteMs) {
+        const at = now();
+        const { idleMs, absoluteMs } = await settings.sessionTimeouts();
+        if (!session || at - session.lastSeenAt > idleMs || at - session.createdAt > absoluteMs) {
           if (session) await staff.deleteSession(hash);
           throw unauthorized('your session has ended; log in again');
         }
         const member = await staff.byId(session.staffId);
         if (!member || member.status === 'removed') throw unauthorized('this account no longer exists');
+        const enrolled = await security.totpEnrolled(member.id);
+        if (stage === 'enrolled' && !enrolled) throw totpEnrolmentRequired();
+        if (stage === 'enrolling' && enrolled) throw new HttpError(409, 'totp_already_enrolled', 'two-factor sign-in is already set up for this account');
         if (roles.length) {
           if (member.status !== 'active') throw forbidden('your account is waiting for the admin to add you to the keyset');
           if (!roles.some((r) => member.roles.includes(r))) throw forbidden(`this needs the role ${roles.join(' or ')}`);
         }
-        await staff.touchSession(hash, now);
+        // Extend the idle timeout only once the request has succeeded: a rejected request
+        // writes nothing (DESIGN.md "Bad input"), not even the session's last-seen time.
+        res.once('finish', () => {
+          if (res.statusCode < 400) {
+            staff.touchSession(hash, at).catch(() => undefined);
+            security.markSeen(member.id, utcDay(new Date(at))).catch(() => undefined);
+          }
+        });
         req.staff = member;
         req.staffSessionHash = hash;
+        req.staffTotpEnrolled = enrolled;
         next();
       } catch (e) {
         next(e);
@@ -74,7 +127,23 @@ export function staffAuth(staff: StaffRepo, config: Config) {
     };
   }
 
-  return { startSession, endSession, requireStaff };
+  /**
+   * Requires a live staff session of a member who has set up two-factor sign-in; with roles,
+   * also an active member holding one of them.
+   */
+  function requireStaff(...roles: StaffRole[]): RequestHandler {
+    return guard(roles, 'enrolled');
+  }
+  /** Only for a member who has not confirmed TOTP yet: the enrolment routes. */
+  function requireStaffEnrolling(): RequestHandler {
+    return guard([], 'enrolling');
+  }
+  /** Any live session, enrolled or not: who am I, log out everywhere. */
+  function requireAnyStaff(): RequestHandler {
+    return guard([], 'any');
+  }
+
+  return { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff };
 }
 
 export function requireSurvivor(serverSecret: string): RequestHandler {

@@ -1,23 +1,22 @@
 /**
- * Staff routes: first-admin setup, invites, enrolment, keyset publication and the moderator
- * inbox (sign-in lives in staff-auth.ts). The server stores argon2id(authKey) and the staff
+ * Staff routes: first-admin setup, invites, enrolment and keyset publication (sign-in lives
+ * in staff-auth.ts, cases in staff-cases.ts). The server stores argon2id(authKey) and the staff
  * member's private keys wrapped under a key it never sees.
  */
 import { Router } from 'express';
-import { keysetHash, randomId, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
-import { schemas, type CaseList, type StaffCaseDetail, type StaffMemberSummary } from '../../protocol/api';
+import { fromBase64url, keysetHash, randomId, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
+import { schemas, type StaffMemberSummary } from '../../protocol/api';
 import type { AppContext } from '../app';
-import { INBOX_PAGE_SIZE } from '../db/case-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { staffAuth } from '../http/auth';
-import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
+import { badRequest, conflict, forbidden, HttpError } from '../http/errors';
 import { hashAuthKey, staffMe } from '../http/staff-credentials';
 import { hashToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
 
 export function staffRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { staff, keysets, instance, cases } = ctx.repos;
+  const { staff, keysets, instance, cases, envelopes } = ctx.repos;
   const { startSession, requireStaff } = staffAuth(staff, ctx.config);
 
   router.post('/setup', ctx.limits.sensitive, async (req, res) => {
@@ -50,6 +49,8 @@ export function staffRoutes(ctx: AppContext): Router {
       await staff.insert(trx, record);
       await keysets.insert(trx, body.keyset as SignedKeyset, keysetHash(ks), utcDay());
       await instance.completeSetup(trx, body.keyset.instancePk);
+      // audit: the log starts with the first list of readers
+      await ctx.repos.audit.record(trx, { actorId: record.id, action: 'keyset.published', subject: null, detail: { version: 1, added: [record.id], removed: [] } });
     });
     await startSession(res, record.id);
     res.status(201).json(staffMe(record));
@@ -60,6 +61,8 @@ export function staffRoutes(ctx: AppContext): Router {
     const token = randomToken(32);
     const expiresAt = Date.now() + ctx.config.inviteMs;
     await staff.createInvite(hashToken(token), roles, req.staff!.id, expiresAt);
+    // audit (not the token: nothing in the log can be used as an invite)
+    await ctx.repos.audit.record(ctx.db, { actorId: req.staff!.id, action: 'invite.created', detail: { roles, expiresAt } });
     res.status(201).json({ url: `${ctx.config.publicUrl}/invite#${token}`, roles, expiresAt: new Date(expiresAt).toISOString() });
   });
 
@@ -93,6 +96,8 @@ export function staffRoutes(ctx: AppContext): Router {
       if (!(await staff.consumeInvite(trx, tokenHash, record.id, Date.now()))) {
         throw new HttpError(410, 'invite_invalid', 'this invite link was used meanwhile');
       }
+      // audit
+      await ctx.repos.audit.record(trx, { actorId: record.id, action: 'staff.enrolled', subject: record.id, detail: { username: record.username, roles: record.roles } });
     });
     await startSession(res, record.id);
     res.status(201).json(staffMe(record));
@@ -106,7 +111,7 @@ export function staffRoutes(ctx: AppContext): Router {
   /**
    * The admin's browser signs the next keyset. The server checks that it extends the current
    * one and names only real staff with their own keys and invited roles; members it adds
-   * become active, active members it leaves out are removed.
+   * become active, active members it leaves out are removed and their wrapped keys erased.
    */
   router.post('/staff/keysets', requireStaff('admin'), async (req, res) => {
     const { signed } = parseWith(schemas.publishKeyset, req.body);
@@ -127,25 +132,15 @@ export function staffRoutes(ctx: AppContext): Router {
     await ctx.db.transaction(async (trx) => {
       await keysets.insert(trx, signed as SignedKeyset, keysetHash(next), utcDay());
       await staff.setStatus(trx, added, 'active');
-      await staff.setStatus(trx, dropped, 'removed');
+      // A removed member loses their sessions, their assignments, and every key wrapped to
+      // them: what they could read before stays readable only by the others.
+      await staff.remove(trx, dropped);
+      await cases.unassign(trx, dropped);
+      for (const id of dropped) await envelopes.eraseReader(trx, fromBase64url(all.get(id)!.boxPk));
+      // audit
+      await ctx.repos.audit.record(trx, { actorId: req.staff!.id, action: 'keyset.published', subject: null, detail: { version: next.version, added, removed: dropped } });
     });
     res.status(201).json({ version: next.version, added: added.length, removed: dropped.length });
-  });
-
-  router.get('/staff/cases', requireStaff('moderator'), async (req, res) => {
-    const query = parseWith(schemas.caseListQuery, req.query, 'query');
-    const { cases: list, total } = await cases.listForStaff(query);
-    const body: CaseList = { cases: list, page: query.page, pageSize: INBOX_PAGE_SIZE, total };
-    res.json(body);
-  });
-
-  router.get('/staff/cases/:caseId', requireStaff('moderator'), async (req, res) => {
-    const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
-    const found = await cases.detail(caseId);
-    if (!found) throw notFound('no case with this id');
-    const { survivorId: _hidden, ...detail } = found;
-    const body: StaffCaseDetail = detail;
-    res.json(body);
   });
 
   return router;

@@ -1,8 +1,59 @@
 /** What each person does in the browser, step by step, as page actions shared by the e2e tests. */
 import type { Page } from 'playwright-core';
+import { base32Decode, hotp, totpStep } from '../../server/http/totp';
 
 export const ADMIN = { username: 'amina', password: 'a long admin passphrase' };
 export const MODERATOR = { username: 'bilal.mod', password: 'a long moderator passphrase' };
+
+/**
+ * What each staff member's authenticator app holds, by username: the TOTP secret read from the
+ * enrolment page, the last step a code was typed for (a code cannot be used twice), and the
+ * recovery codes the page showed.
+ */
+export interface Authenticator {
+  secret: Uint8Array;
+  lastStep?: number;
+  recoveryCodes: string[];
+}
+export const authenticators = new Map<string, Authenticator>();
+
+/**
+ * Plays the authenticator app on the enrolment step that follows the password step of setup
+ * and of an invite: reads the secret shown under the QR code, types the current code, keeps
+ * the recovery codes, ticks that they are saved and continues.
+ */
+export async function finishTotpEnrolment(page: Page, username: string): Promise<Authenticator> {
+  await page.getByRole('heading', { name: 'Set up two-factor sign-in' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('img', { name: /QR code/ }).waitFor();
+  const app: Authenticator = { secret: base32Decode((await page.locator('#totp-secret').textContent())!), recoveryCodes: [] };
+  await page.getByLabel('Type the 6-digit code the app shows now').fill(nextTotpCode(app, 'now')!);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor({ timeout: 30_000 });
+  app.recoveryCodes = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
+  await page.getByLabel('I have saved these codes somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  authenticators.set(username, app);
+  return app;
+}
+
+/**
+ * A TOTP code the server accepts now and has not seen: of the current step or the next one
+ * (both stay valid long enough to be typed). `when: 'now'` returns undefined if both were
+ * used; `'wait'` then waits for the next step.
+ */
+export function nextTotpCode(app: Authenticator, when: 'now'): string | undefined;
+export function nextTotpCode(app: Authenticator, when: 'wait'): Promise<string>;
+export function nextTotpCode(app: Authenticator, when: 'now' | 'wait'): string | undefined | Promise<string> {
+  const current = totpStep(Date.now());
+  const step = Math.max(current, (app.lastStep ?? -1) + 1);
+  if (step <= current + 1) {
+    app.lastStep = step;
+    return when === 'now' ? hotp(app.secret, step) : Promise.resolve(hotp(app.secret, step));
+  }
+  if (when === 'now') return undefined;
+  const waitMs = (step - 1) * 30_000 - Date.now() + 200;
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs))).then(() => nextTotpCode(app, 'wait'));
+}
 
 export async function setUpFirstAdmin(page: Page, setupLink: string, alsoModerator: boolean): Promise<string> {
   await page.goto(setupLink);
@@ -11,16 +62,31 @@ export async function setUpFirstAdmin(page: Page, setupLink: string, alsoModerat
   await page.getByLabel('Password again').fill(ADMIN.password);
   await page.getByLabel('I will also read testimonies as a moderator').setChecked(alsoModerator);
   await page.getByRole('button', { name: 'Create admin' }).click();
+  await finishTotpEnrolment(page, ADMIN.username);
   await page.getByRole('heading', { name: 'Awaaz is set up' }).waitFor({ timeout: 30_000 });
   return (await page.locator('#fingerprint').textContent())!.trim();
 }
 
-export async function staffSignIn(page: Page, baseUrl: string, who: { username: string; password: string }): Promise<void> {
+/**
+ * Signs in with password and second factor. `factor`: 'totp' types a fresh TOTP code (waiting
+ * for the next 30-second step if both usable ones were spent); 'recovery' types a recovery
+ * code; 'auto' (the default) types a TOTP code if one is usable now, else a recovery code, so
+ * that tests signing the same person in several times in a row need not wait.
+ */
+export async function staffSignIn(page: Page, baseUrl: string, who: { username: string; password: string }, factor: 'auto' | 'totp' | 'recovery' = 'auto'): Promise<void> {
+  const app = authenticators.get(who.username);
+  if (!app) throw new Error(`${who.username} has not enrolled TOTP in this run (finishTotpEnrolment)`);
   await page.goto(`${baseUrl}/staff`);
   await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  const now = factor === 'recovery' ? undefined : nextTotpCode(app, 'now');
+  const code = now ?? (factor === 'totp' || app.recoveryCodes.length === 0 ? await nextTotpCode(app, 'wait') : app.recoveryCodes.shift()!);
+  await page.getByLabel('Code from your authenticator app').fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Workspace' }).waitFor({ timeout: 30_000 });
+  // Either the workspace opens, or the page says why not (say that, rather than time out).
+  const refused = page.locator('#login-status[data-kind="error"]');
+  await page.getByRole('heading', { name: 'Workspace' }).or(refused).waitFor({ timeout: 30_000 });
+  if (await refused.isVisible()) throw new Error(`${who.username} could not sign in: ${await refused.textContent()}`);
 }
 
 export async function createInvite(page: Page, role: 'moderator' | 'advocate' | 'admin'): Promise<string> {
@@ -36,6 +102,10 @@ export async function acceptInvite(page: Page, link: string, who: { username: st
   await page.getByLabel('Password', { exact: false }).first().fill(who.password);
   await page.getByLabel('Password again').fill(who.password);
   await page.getByRole('button', { name: 'Create my account' }).click();
+  const refused = page.locator('#invite-status[data-kind="error"]');
+  await page.getByRole('heading', { name: 'Set up two-factor sign-in' }).or(refused).waitFor({ timeout: 30_000 });
+  if (await refused.isVisible()) throw new Error(`${who.username} could not accept the invite: ${await refused.textContent()}`);
+  await finishTotpEnrolment(page, who.username);
   await page.getByRole('heading', { name: 'Your account is ready' }).waitFor({ timeout: 30_000 });
 }
 

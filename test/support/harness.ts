@@ -9,6 +9,7 @@ import path from 'node:path';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
+  fromBase64url,
   generateCodename,
   keysetHash,
   normalizeCodename,
@@ -33,6 +34,7 @@ import {
 import { createApp, type AppContext } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { migrate, openDatabase, type Db } from '../../server/db/database';
+import { base32Decode, hotp, totpStep } from '../../server/http/totp';
 import { issueSetupLink } from '../../server/setup-link';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -45,6 +47,8 @@ export interface TestServer {
   dir: string;
   dbFile: string;
   logs: string[];
+  /** the app's clock for staff sessions, TOTP and lockouts: starts at real time, only moves forward */
+  clock: { now(): number; advance(ms: number): void };
   close(): Promise<void>;
 }
 
@@ -54,7 +58,15 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
   const db = openDatabase(config.database);
   await migrate(db);
   const logs: string[] = [];
-  const { app, ctx } = await createApp({ db, config, clientDir: CLIENT_DIR, log: (l) => logs.push(l) });
+  let offset = 0;
+  const clock = {
+    now: () => Date.now() + offset,
+    advance(ms: number) {
+      if (ms < 0) throw new Error('the test clock only moves forward');
+      offset += ms;
+    },
+  };
+  const { app, ctx } = await createApp({ db, config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), now: clock.now });
   return {
     app,
     ctx,
@@ -62,6 +74,7 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
     dir,
     dbFile: config.database.client === 'sqlite' ? config.database.filename : '',
     logs,
+    clock,
     async close() {
       await db.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -69,10 +82,13 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
   };
 }
 
+/** Tables of migrations/002_staff_security.ts (TOTP recovery codes, sign-in locks, settings, audit log). */
+export const STAFF_SECURITY_TABLES = ['staff_recovery_codes', 'login_failures', 'settings', 'audit_log'];
+
 /** Every table's rows except rate-limit counters, to prove a rejected request wrote nothing. */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges']) {
+  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES]) {
     out[table] = await db(table).select();
   }
   return out;
@@ -87,9 +103,75 @@ export interface StaffActor {
   box: nacl.BoxKeyPair;
   sign: nacl.SignKeyPair;
   instance?: nacl.SignKeyPair;
+  /** setupAdmin only: the exact body it sent to POST /api/setup (to test a replay) */
+  setupBody?: Record<string, unknown>;
+  /** the TOTP secret the member enrolled, and the last step a code was made for (see totpCode) */
+  totpSecret: Uint8Array;
+  lastStep?: number;
+  /** the recovery codes shown at enrolment (tests remove the ones they spend) */
+  recoveryCodes: string[];
 }
 
-async function staffMaterial(username: string, password: string, instance?: nacl.SignKeyPair) {
+/** A TOTP-enrolled member, as far as signing in goes. */
+export interface TotpHolder {
+  totpSecret: Uint8Array;
+  lastStep?: number;
+}
+
+/**
+ * A TOTP code the server will accept now for this member: of the current step of the app's
+ * clock, or, when that step was already used (codes cannot be replayed), of the next one, the
+ * clock moving forward to it. Records the step as used.
+ */
+export function totpCode(t: TestServer, who: TotpHolder): string {
+  let step = totpStep(t.clock.now());
+  if (who.lastStep !== undefined && step <= who.lastStep) {
+    t.clock.advance((who.lastStep + 1 - step) * 30_000);
+    step = who.lastStep + 1;
+  }
+  who.lastStep = step;
+  return hotp(who.totpSecret, step);
+}
+
+/**
+ * Finishes two-factor enrolment in a session that is waiting for it (right after setup or
+ * enrolment): asks for a secret, checks the otpauth:// URI, confirms a code.
+ */
+export async function enrolTotp(t: TestServer, agent: ReturnType<typeof request.agent>, username: string): Promise<{ totpSecret: Uint8Array; lastStep: number; recoveryCodes: string[] }> {
+  const setup = await agent.post('/api/staff/totp/setup').send({});
+  if (setup.status !== 200) throw new Error(`totp setup failed: ${setup.status} ${JSON.stringify(setup.body)}`);
+  const uri = new URL(setup.body.uri);
+  const totpSecret = base32Decode(setup.body.secret);
+  if (uri.searchParams.get('secret') !== setup.body.secret.replace(/ /g, '') || !uri.pathname.endsWith(`Awaaz:${username}`)) throw new Error(`unexpected otpauth URI ${setup.body.uri}`);
+  const holder: TotpHolder = { totpSecret };
+  const confirm = await agent.post('/api/staff/totp/confirm').send({ code: totpCode(t, holder) });
+  if (confirm.status !== 201) throw new Error(`totp confirm failed: ${confirm.status} ${JSON.stringify(confirm.body)}`);
+  return { totpSecret, lastStep: holder.lastStep!, recoveryCodes: confirm.body.recoveryCodes };
+}
+
+/** What a staff member's browser sends to POST /api/staff/login, with a fresh TOTP code unless told otherwise. */
+export async function loginBody(
+  t: TestServer,
+  who: TotpHolder & { username: string; password: string },
+  factor: { totp?: string; recoveryCode?: string } | 'totp' = 'totp',
+): Promise<{ body: Record<string, string>; wrapKey: Uint8Array }> {
+  const params = await request(t.app).post('/api/staff/login/params').send({ username: who.username });
+  if (params.status !== 200) throw new Error(`login params failed: ${params.status} ${JSON.stringify(params.body)}`);
+  const { wrapKey, authKey } = await staffSecrets(who.password, fromBase64url(params.body.kdf.salt), params.body.kdf.params);
+  const second = factor === 'totp' ? { totp: totpCode(t, who) } : factor;
+  return { body: { username: who.username, authKey: toBase64url(authKey), ...second }, wrapKey };
+}
+
+/** Signs a staff member in with password and TOTP in a new agent (throws unless 200). */
+export async function signIn(t: TestServer, who: TotpHolder & { username: string; password: string }): Promise<ReturnType<typeof request.agent>> {
+  const agent = request.agent(t.app);
+  const { body } = await loginBody(t, who);
+  const res = await agent.post('/api/staff/login').send(body);
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return agent;
+}
+
+export async function staffMaterial(username: string, password: string, instance?: nacl.SignKeyPair) {
   const box = nacl.box.keyPair();
   const sign = nacl.sign.keyPair();
   const salt = nacl.randomBytes(16);
@@ -114,9 +196,11 @@ export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', '
     instance,
   );
   const agent = request.agent(t.app);
-  const res = await agent.post('/api/setup').send({ setupToken, staffId, roles, keyset, ...material });
+  const setupBody = { setupToken, staffId, roles, keyset, ...material };
+  const res = await agent.post('/api/setup').send(setupBody);
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { agent, staffId, username: 'admin', roles, password, box, sign, instance };
+  const totp = await enrolTotp(t, agent, 'admin');
+  return { agent, staffId, username: 'admin', roles, password, box, sign, instance, setupBody, ...totp };
 }
 
 export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
@@ -133,6 +217,7 @@ export async function addStaff(t: TestServer, admin: StaffActor, username: strin
   const agent = request.agent(t.app);
   const enrol = await agent.post('/api/staff/enrol').send({ inviteToken, ...material });
   if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${JSON.stringify(enrol.body)}`);
+  const totp = await enrolTotp(t, agent, username);
   const current = await currentKeyset(t);
   const next = signKeyset(
     {
@@ -147,7 +232,7 @@ export async function addStaff(t: TestServer, admin: StaffActor, username: strin
   );
   const published = await admin.agent.post('/api/staff/keysets').send({ signed: next });
   if (published.status !== 201) throw new Error(`keyset failed: ${published.status} ${JSON.stringify(published.body)}`);
-  return { agent, staffId: enrol.body.id, username, roles: [role], password, box, sign };
+  return { agent, staffId: enrol.body.id, username, roles: [role], password, box, sign, ...totp };
 }
 
 export interface SurvivorActor {

@@ -1,0 +1,155 @@
+/**
+ * Staff account security: the TOTP second factor and recovery codes, per-username login
+ * throttling, sessions ended together ("log out everywhere", password change), the last-seen
+ * day, and replacing a member's password-derived credentials. Policy (how long a lock lasts,
+ * what counts as a valid code) lives in server/http; this file only reads and writes.
+ */
+import { fromBase64url, toBase64url, type Argon2Params } from '../../protocol';
+import { rowsOf, type Db } from './database';
+
+export interface TotpState {
+  /** the confirmed secret; null until the member confirmed a code */
+  secret: Uint8Array | null;
+  /** a secret shown but not yet confirmed */
+  pending: Uint8Array | null;
+  lastStep: number | null;
+}
+
+export interface LoginLock {
+  failures: number;
+  lockedUntil: number;
+}
+
+const bytes = (v: string | null) => (v ? fromBase64url(v) : null);
+
+export function staffSecurityRepo(db: Db) {
+  return {
+    // TOTP -------------------------------------------------------------------------------
+    async totpState(staffId: string): Promise<TotpState> {
+      const row = await db('staff').where({ id: staffId }).first('totp_secret', 'totp_pending_secret', 'totp_last_step');
+      return { secret: bytes(row?.totp_secret ?? null), pending: bytes(row?.totp_pending_secret ?? null), lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step) };
+    },
+    async totpEnrolled(staffId: string): Promise<boolean> {
+      const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret').first('id');
+      return Boolean(row);
+    },
+    /** Stores a new unconfirmed secret; false once a secret is confirmed (it cannot be swapped this way). */
+    async setPendingTotp(staffId: string, secret: Uint8Array): Promise<boolean> {
+      const n = await db('staff').where({ id: staffId }).whereNull('totp_secret').update({ totp_pending_secret: toBase64url(secret) });
+      return n === 1;
+    },
+    /**
+     * Makes the pending secret the member's secret, records the confirming code's step, and
+     * replaces the recovery codes. False if the pending secret changed meanwhile.
+     */
+    async confirmTotp(trx: Db, staffId: string, pending: Uint8Array, step: number, now: number, recoveryCodeHashes: string[]): Promise<boolean> {
+      const n = await trx('staff')
+        .where({ id: staffId, totp_pending_secret: toBase64url(pending) })
+        .whereNull('totp_secret')
+        .update({ totp_secret: toBase64url(pending), totp_pending_secret: null, totp_last_step: step, totp_enrolled_at: now });
+      if (n !== 1) return false;
+      await trx('staff_recovery_codes').where({ staff_id: staffId }).delete();
+      await trx('staff_recovery_codes').insert(recoveryCodeHashes.map((code_hash) => ({ staff_id: staffId, code_hash })));
+      return true;
+    },
+    /** Records a code's step as used; false if this step or a later one was already used (a replay). */
+    async acceptTotpStep(trx: Db, staffId: string, step: number): Promise<boolean> {
+      const n = await trx('staff')
+        .where({ id: staffId })
+        .whereNotNull('totp_secret')
+        .where((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .update({ totp_last_step: step });
+      return n === 1;
+    },
+    /** Spends a recovery code: true if it existed (it is deleted, so it works once). */
+    async useRecoveryCode(trx: Db, staffId: string, codeHash: string): Promise<boolean> {
+      const n = await trx('staff_recovery_codes').where({ staff_id: staffId, code_hash: codeHash }).delete();
+      return n === 1;
+    },
+    async recoveryCodesLeft(staffId: string, q: Db = db): Promise<number> {
+      const row = await q('staff_recovery_codes').where({ staff_id: staffId }).count<{ n: number | string }[]>({ n: '*' }).first();
+      return Number(row?.n ?? 0);
+    },
+
+    // Login throttling, per username (keyed by an HMAC of it) --------------------------------
+    async loginLock(key: string): Promise<LoginLock> {
+      const row = await db('login_failures').where({ key }).first('failures', 'locked_until');
+      return row ? { failures: Number(row.failures), lockedUntil: Number(row.locked_until) } : { failures: 0, lockedUntil: 0 };
+    },
+    /**
+     * Counts one more consecutive failure (counting restarts after `forgetBefore`: a failure
+     * older than that is forgotten) and sets the lock that `lockFor(failures)` asks for.
+     */
+    async recordLoginFailure(trx: Db, key: string, now: number, forgetBefore: number, lockFor: (failures: number) => number): Promise<LoginLock> {
+      const [row] = rowsOf<{ failures: number | string }>(
+        await trx.raw(
+          `INSERT INTO login_failures (key, failures, locked_until, last_failed_at) VALUES (?, 1, 0, ?)
+           ON CONFLICT (key) DO UPDATE SET
+             failures = CASE WHEN login_failures.last_failed_at < ? THEN 1 ELSE login_failures.failures + 1 END,
+             last_failed_at = excluded.last_failed_at
+           RETURNING failures`,
+          [key, now, forgetBefore],
+        ),
+      );
+      const failures = Number(row.failures);
+      const lockMs = lockFor(failures);
+      const lockedUntil = lockMs > 0 ? now + lockMs : 0;
+      if (lockedUntil) await trx('login_failures').where({ key }).update({ locked_until: lockedUntil });
+      return { failures, lockedUntil };
+    },
+    async clearLoginFailures(trx: Db, key: string): Promise<void> {
+      await trx('login_failures').where({ key }).delete();
+    },
+    /** Forgets failure counters nobody added to since `before` (and whose lock is over). */
+    async purgeLoginFailures(before: number, now: number): Promise<void> {
+      await db('login_failures').where('last_failed_at', '<', before).where('locked_until', '<=', now).delete();
+    },
+
+    // Sessions and presence ------------------------------------------------------------------
+    /** Deletes every session of the member, except `keepTokenHash` if given; returns how many. */
+    async deleteSessions(trx: Db, staffId: string, keepTokenHash?: string): Promise<number> {
+      const q = trx('staff_sessions').where({ staff_id: staffId });
+      if (keepTokenHash) q.whereNot({ token_hash: keepTokenHash });
+      return q.delete();
+    },
+    /** Live sessions per member under the given timeouts. */
+    async liveSessionCounts(now: number, idleMs: number, absoluteMs: number): Promise<Map<string, number>> {
+      const rows: { staff_id: string; n: number | string }[] = await db('staff_sessions')
+        .where('last_seen_at', '>=', now - idleMs)
+        .where('created_at', '>=', now - absoluteMs)
+        .groupBy('staff_id')
+        .select('staff_id')
+        .count({ n: '*' });
+      return new Map(rows.map((r) => [r.staff_id, Number(r.n)]));
+    },
+    /** Sets the member's last-seen day (a no-op write-free query when it is already today). */
+    async markSeen(staffId: string, day: string): Promise<void> {
+      await db('staff')
+        .where({ id: staffId })
+        .where((q) => q.whereNull('last_seen_day').orWhereNot('last_seen_day', day))
+        .update({ last_seen_day: day });
+    },
+    async lastSeenDays(): Promise<Map<string, string | null>> {
+      const rows: { id: string; last_seen_day: string | null }[] = await db('staff').select('id', 'last_seen_day');
+      return new Map(rows.map((r) => [r.id, r.last_seen_day]));
+    },
+
+    // Credentials --------------------------------------------------------------------------
+    /**
+     * Replaces the password-derived credentials, only if the stored login hash is still the
+     * one the caller verified (so two concurrent changes cannot both win).
+     */
+    async replaceCredentials(
+      trx: Db,
+      staffId: string,
+      verifiedAuthHash: string,
+      next: { kdfParams: Argon2Params; kdfSalt: string; authHash: string; wrappedKeys: string },
+    ): Promise<boolean> {
+      const n = await trx('staff')
+        .where({ id: staffId, auth_hash: verifiedAuthHash })
+        .update({ kdf_params: JSON.stringify(next.kdfParams), kdf_salt: next.kdfSalt, auth_hash: next.authHash, wrapped_keys: next.wrappedKeys });
+      return n === 1;
+    },
+  };
+}
+export type StaffSecurityRepo = ReturnType<typeof staffSecurityRepo>;

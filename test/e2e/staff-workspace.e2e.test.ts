@@ -1,0 +1,130 @@
+/**
+ * The staff workspace in Chromium: a moderator enrolled with password and TOTP reads a case
+ * and replies; the survivor sees the reply marked new and answers; the moderator reads the
+ * answer; a moderator who joined later gets the older case re-wrapped by a colleague; and a
+ * removed moderator can read nothing new (signed out, keys erased, not a recipient).
+ */
+import type { Browser } from 'playwright-core';
+import { keyId, fromBase64url } from '../../protocol';
+import { openDatabase, type Db } from '../../server/db/database';
+import { acceptInvite, ADMIN, createInvite, MODERATOR, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
+import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
+
+const LATECOMER = { username: 'sana.late', password: 'a long latecomer passphrase' };
+
+describeInBrowser('staff workspace in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let db: Db;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function kidOf(username: string): Promise<string> {
+    const row = await db('staff').where({ username }).first();
+    return keyId(fromBase64url(row.box_pk));
+  }
+
+  test('reply, answer, re-wrap for a newcomer, and removal', async () => {
+    const testimony = `TESTIMONY-${Date.now()}`;
+    const reply = `REPLY-${Date.now()}`;
+    const answer = `ANSWER-${Date.now()}`;
+
+    const admin = await newGuardedPage(browser, problems);
+    await setUpFirstAdmin(admin.page, server.setupLink, true);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    const invite = await createInvite(admin.page, 'moderator');
+    const moderator = await newGuardedPage(browser, problems);
+    await acceptInvite(moderator.page, invite, MODERATOR);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    await signWaitingMembers(admin.page);
+
+    const survivor = await newGuardedPage(browser, problems);
+    const shared = await shareTestimony(survivor.page, server.url, testimony);
+
+    // The moderator reads the case and replies.
+    await staffSignIn(moderator.page, server.url, MODERATOR);
+    const m = moderator.page;
+    await m.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
+    await m.locator('#case-body').filter({ hasText: testimony }).waitFor();
+    await m.getByLabel('Reply to the survivor').fill(reply);
+    await m.getByRole('button', { name: 'Send reply' }).click();
+    await m.locator('#case-thread').filter({ hasText: reply }).waitFor();
+
+    // The survivor comes back: the reply is there, marked new; they answer.
+    const s = survivor.page;
+    await s.goto(`${server.url}/return`);
+    await s.getByLabel('Your codename').fill(shared.codename);
+    await s.getByRole('button', { name: 'Open' }).click();
+    await s.locator('.thread').filter({ hasText: reply }).waitFor({ timeout: 60_000 });
+    await s.locator('.thread .badge').filter({ hasText: 'New' }).waitFor();
+    await s.getByLabel('Write to the moderators').fill(answer);
+    await s.getByRole('button', { name: 'Encrypt and send' }).click();
+    await s.locator('.thread').filter({ hasText: answer }).waitFor({ timeout: 30_000 });
+    await s.getByText('Your message was encrypted and sent.').waitFor();
+    for (const r of survivor.sent) {
+      expect(r.body).not.toContain(answer);
+      expect(r.body).not.toContain(shared.codename);
+    }
+
+    // The moderator reads the answer.
+    await m.getByRole('button', { name: 'Back to cases' }).click();
+    await m.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
+    await m.locator('#case-thread').filter({ hasText: answer }).waitFor();
+
+    // A moderator who joins later cannot read the case until a colleague re-wraps it.
+    await staffSignIn(admin.page, server.url, ADMIN);
+    const invite2 = await createInvite(admin.page, 'moderator');
+    const late = await newGuardedPage(browser, problems);
+    await acceptInvite(late.page, invite2, LATECOMER);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    await signWaitingMembers(admin.page);
+    await staffSignIn(late.page, server.url, LATECOMER);
+    await late.page.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
+    await late.page.locator('#case-body [role="alert"]').waitFor();
+    expect(await late.page.locator('#case-body').textContent()).not.toContain(testimony);
+
+    await staffSignIn(m, server.url, MODERATOR);
+    await m.getByRole('button', { name: `Share older cases with ${LATECOMER.username}` }).click();
+    await m.locator('#grant-status').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
+    expect(await m.locator('#grant-progress').getAttribute('value')).toBe(await m.locator('#grant-progress').getAttribute('max'));
+    await late.page.getByRole('button', { name: 'Back to cases' }).click();
+    await late.page.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
+    await late.page.locator('#case-body').filter({ hasText: testimony }).waitFor();
+    await late.page.locator('#case-thread').filter({ hasText: answer }).waitFor();
+
+    // The admin removes the first moderator: signed out, keys erased, not a reader of anything new.
+    const moderatorKid = await kidOf(MODERATOR.username);
+    expect(await db('envelope_keys').where({ kid: moderatorKid }).whereNotNull('wrapped')).not.toEqual([]);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    admin.page.once('dialog', (d) => d.accept());
+    await admin.page.getByRole('button', { name: `Remove ${MODERATOR.username}` }).click();
+    await admin.page.locator('#workspace-status').filter({ hasText: 'Signed version' }).waitFor();
+    expect(await db('envelope_keys').where({ kid: moderatorKid }).whereNotNull('wrapped')).toEqual([]);
+    expect(await db('envelope_grants').where({ kid: moderatorKid })).toEqual([]);
+
+    await m.getByRole('button', { name: 'Back to cases' }).click();
+    await m.locator('#workspace-status[data-kind="error"]').waitFor();
+
+    const after = `AFTER-REMOVAL-${Date.now()}`;
+    await s.getByLabel('Write to the moderators').fill(after);
+    await s.getByRole('button', { name: 'Encrypt and send' }).click();
+    // The survivor's page refetches the keyset; the new message is wrapped to the remaining readers only.
+    await s.locator('.thread').filter({ hasText: after }).waitFor({ timeout: 30_000 });
+    const last = await db('envelopes').orderBy('id', 'desc').first();
+    const kids = (await db('envelope_keys').where({ envelope_id: last.id })).map((k: { kid: string }) => k.kid);
+    expect(kids).not.toContain(moderatorKid);
+    expect(kids).toContain(await kidOf(LATECOMER.username));
+
+    expect(problems).toEqual([]);
+  });
+});
