@@ -1,6 +1,6 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, toBase64url, WORDLIST, type KeyPairs, type Keyset } from '../protocol';
-import type { SurvivorCase, SurvivorSession } from '../protocol/api';
+import { CODENAME_WORDS, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol';
+import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, localize } from './lib/messages';
@@ -9,7 +9,7 @@ import { deriveSurvivorKeys, login } from './lib/survivor';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
-import { trustedKeyset } from './lib/trust';
+import { trustedHistory } from './lib/trust';
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
 let keys: KeyPairs | undefined;
@@ -62,9 +62,14 @@ document.addEventListener('DOMContentLoaded', () => {
   );
 });
 
+/** The keyset chain as the server serves it now, checked against this browser's pin (never a cached copy). */
+async function currentHistory(): Promise<VerifiedHistory> {
+  const info = await api<InstanceInfo>('GET', '/api/instance');
+  return trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
+}
+
 async function showTestimonies(session: SurvivorSession): Promise<void> {
-  const info = await instanceInfo();
-  const { keyset } = trustedKeyset(info);
+  const history = await currentHistory();
   const { cases } = await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, session.token);
 
   byId('handle').textContent = session.handle;
@@ -75,16 +80,16 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
     localize(none, 'return.none');
     list.append(none);
   }
-  for (const c of cases) list.append(renderCase(c, session, keyset));
+  for (const c of cases) list.append(renderCase(c, session, history));
 }
 
 /** One testimony and its conversation with the moderators, decrypted and checked here. */
-function renderCase(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): HTMLElement {
+function renderCase(c: SurvivorCase, session: SurvivorSession, history: VerifiedHistory): HTMLElement {
   const own = keys!;
   const wrapper = el('section', { className: 'case', attrs: { 'aria-label': c.createdDay } });
   let entries: ThreadEntry[];
   try {
-    entries = openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), keyset });
+    entries = openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });
   } catch (e) {
     // A thread out of order, or an entry whose signature fails, is not shown at all.
     const failed = el('p', { attrs: { role: 'alert' } });
@@ -124,7 +129,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): 
     localize(none, 'thread.empty');
     thread.append(none);
   }
-  wrapper.append(thread, replyForm(c, session, keyset));
+  wrapper.append(thread, replyForm(c, session));
 
   // Replies shown are replies read: the unread mark is for the next visit only.
   const last = c.thread[c.thread.length - 1]?.seq ?? 0;
@@ -132,7 +137,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): 
   return wrapper;
 }
 
-function replyForm(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): HTMLFormElement {
+function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
   const id = `reply-${c.caseId}`;
   const label = el('label', { attrs: { for: id } });
   localize(label, 'thread.replyLabel');
@@ -152,8 +157,10 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, keyset: Keyset): H
       if (!message) throw new LocalizedError('thread.emptyText');
       sayMessage(status, 'thread.sending');
       await nextFrame();
-      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, survivorBoxPk: toBase64url(own.box.publicKey), keyset, signer: own.sign });
-      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, session.token);
+      // Readers may have changed since the page opened: check the keyset as it is now.
+      const current = (await currentHistory()).current.keyset;
+      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
+      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version }, session.token);
       text.value = '';
       await showTestimonies(session);
       const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>('[role="status"]');

@@ -118,3 +118,29 @@ export function verifyKeysetSuccessor(current: SignedKeyset, next: SignedKeyset)
 export function readersOf(keyset: Keyset, role: StaffRole = 'moderator'): Uint8Array[] {
   return keyset.members.filter((m) => m.roles.includes(role)).map((m) => fromBase64url(m.boxPk));
 }
+
+export interface VerifiedHistory {
+  /** the newest keyset: whom to encrypt to now */
+  current: VerifiedKeyset;
+  /** everyone who was ever a member, by sign key: whose past signatures a reader accepts */
+  signers: Map<string, { username: string; current: boolean }>;
+}
+
+/**
+ * Every keyset from version 1 to the newest, each signed by the same instance key and naming
+ * the hash of the one before. Readers accept messages and grants signed by anyone who was a
+ * member at some version (a removed moderator's old replies stay readable), and encrypt only
+ * to the newest. The pin and rollback checks apply to the newest.
+ */
+export function verifyKeysetHistory(history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory {
+  if (history.length === 0) throw new ProtocolError('bad_keyset', 'the keyset history is empty');
+  const sorted = [...history].sort((a, b) => a.keyset.version - b.keyset.version);
+  if (sorted[0].keyset.version !== 1) throw new ProtocolError('bad_keyset', 'the keyset history does not start at version 1');
+  verifyKeyset(sorted[0], { instanceId: expect.instanceId, pinnedFingerprint: expect.pinnedFingerprint });
+  for (let i = 1; i < sorted.length; i++) verifyKeysetSuccessor(sorted[i - 1], sorted[i]);
+  const current = verifyKeyset(sorted[sorted.length - 1], expect);
+  const signers = new Map<string, { username: string; current: boolean }>();
+  for (const signed of sorted) for (const m of signed.keyset.members) signers.set(m.signPk, { username: m.username, current: false });
+  for (const m of current.keyset.members) signers.set(m.signPk, { username: m.username, current: true });
+  return { current, signers };
+}

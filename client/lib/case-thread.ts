@@ -4,7 +4,7 @@
  * Shared by the survivor's page and the staff workspace.
  */
 import type nacl from 'tweetnacl';
-import { envelopeHash, fromBase64url, keyId, openEnvelope, readersOf, sealEnvelope, verifyThread, type Envelope, type Keyset, type KeyGrant } from '../../protocol';
+import { envelopeHash, fromBase64url, keyId, openEnvelope, readersOf, sealEnvelope, verifyThread, type Envelope, type Keyset, type KeyGrant, type VerifiedHistory } from '../../protocol';
 import type { EnvelopeItem } from '../../protocol/api';
 import { LocalizedError } from './messages';
 import type { TestimonyBody } from './testimony';
@@ -15,7 +15,8 @@ export interface Reader {
 
 export interface Trust {
   survivorSignPk: string;
-  keyset: Keyset;
+  /** the verified keyset chain: anyone who was ever a member may have signed a past message or grant */
+  history: VerifiedHistory;
 }
 
 export type ThreadEntry =
@@ -23,19 +24,14 @@ export type ThreadEntry =
   | { kind: 'message'; seq: number; day: string; fromStaff: boolean; author: string; text: string }
   | { kind: 'note'; day: string; author: string; text: string };
 
-/** Staff sign keys that may sign messages, notes and grants: the keyset's members. */
-function staffSigners(keyset: Keyset): Map<string, string> {
-  return new Map(keyset.members.map((m) => [m.signPk, m.username]));
-}
-
-function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uint8Array[], keyset: Keyset) {
+function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uint8Array[], history: VerifiedHistory) {
   return openEnvelope<T>(env, {
     box: reader.box,
     expectedKind: env.kind,
     expectedCaseId: env.caseId,
     trustedSigners: signers,
     grants,
-    trustedGranters: readersOf(keyset).length ? keyset.members.map((m) => fromBase64url(m.signPk)) : [],
+    trustedGranters: [...history.signers.keys()].map(fromBase64url),
   });
 }
 
@@ -46,28 +42,27 @@ function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uin
  */
 export function openThread(caseId: string, items: EnvelopeItem[], reader: Reader, trust: Trust): ThreadEntry[] {
   verifyThread(items.map((i) => i.envelope), caseId);
-  const staff = staffSigners(trust.keyset);
+  const staff = trust.history.signers;
   const survivor = fromBase64url(trust.survivorSignPk);
   return items.map((i) => {
     const env = i.envelope;
     if (env.kind === 'testimony') {
-      const t = open<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.keyset).body.testimony;
+      const t = open<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history).body.testimony;
       return { kind: 'testimony', seq: 0, day: i.day, testimony: t };
     }
     const fromStaff = staff.has(env.signer);
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
-    const body = open<{ text: string }>(env, i.grants, reader, signers, trust.keyset).body;
-    return { kind: 'message', seq: i.seq ?? 0, day: i.day, fromStaff, author: fromStaff ? staff.get(env.signer)! : '', text: String(body.text) };
+    const body = open<{ text: string }>(env, i.grants, reader, signers, trust.history).body;
+    return { kind: 'message', seq: i.seq ?? 0, day: i.day, fromStaff, author: fromStaff ? staff.get(env.signer)!.username : '', text: String(body.text) };
   });
 }
 
-export function openNotes(items: EnvelopeItem[], reader: Reader, keyset: Keyset): ThreadEntry[] {
-  const staff = staffSigners(keyset);
+export function openNotes(items: EnvelopeItem[], reader: Reader, history: VerifiedHistory): ThreadEntry[] {
   return items.map((i) => {
-    const author = staff.get(i.envelope.signer);
+    const author = history.signers.get(i.envelope.signer);
     if (!author) throw new LocalizedError('thread.unknownAuthor');
-    const body = open<{ text: string }>(i.envelope, i.grants, reader, [fromBase64url(i.envelope.signer)], keyset).body;
-    return { kind: 'note', day: i.day, author, text: String(body.text) };
+    const body = open<{ text: string }>(i.envelope, i.grants, reader, [fromBase64url(i.envelope.signer)], history).body;
+    return { kind: 'note', day: i.day, author: author.username, text: String(body.text) };
   });
 }
 

@@ -4,14 +4,14 @@
  * re-wrapping older cases for newer moderators.
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrant, type Keyset, type SignedKeyset } from '../../protocol';
+import { fromBase64url, makeGrant, type Keyset, type SignedKeyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseSummary, InstanceInfo, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderTestimony, STATUS_LABELS } from './testimony';
-import { trustedKeyset } from './trust';
+import { trustedHistory } from './trust';
 
 let session: StaffSession;
 let page = 1;
@@ -24,11 +24,11 @@ function signer(): nacl.SignKeyPair {
   return nacl.sign.keyPair.fromSecretKey(session.keys.signSecretKey);
 }
 
-/** The keyset, verified against this browser's pinned instance fingerprint. */
-async function keyset(): Promise<{ keyset: Keyset; signed: SignedKeyset }> {
+/** The keyset chain, verified and checked against this browser's pinned instance fingerprint. */
+async function keyset(): Promise<{ keyset: Keyset; history: VerifiedHistory }> {
   const info = await api<InstanceInfo>('GET', '/api/instance');
-  const verified = trustedKeyset(info);
-  return { keyset: verified.keyset, signed: info.keyset as SignedKeyset };
+  const history = await trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
+  return { keyset: history.current.keyset, history };
 }
 
 export async function initCasesPanel(current: StaffSession): Promise<void> {
@@ -103,7 +103,7 @@ async function openCase(caseId: string): Promise<void> {
   notes.replaceChildren();
   say(byId('case-status'), '');
   try {
-    const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, keyset: ks.keyset });
+    const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history: ks.history });
     const testimony = entries[0];
     if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }));
     thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
@@ -112,7 +112,7 @@ async function openCase(caseId: string): Promise<void> {
     body.append(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
   }
   try {
-    notes.append(...openNotes(detail.notes, { box: box() }, ks.keyset).map((e) => renderEntry(e, detail.handle)));
+    notes.append(...openNotes(detail.notes, { box: box() }, ks.history).map((e) => renderEntry(e, detail.handle)));
   } catch (e) {
     notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
   }
@@ -184,7 +184,7 @@ async function showGrantTargets(): Promise<void> {
 async function grantAll(staffId: string, boxPk: string, ks: Keyset): Promise<void> {
   const progress = byId<HTMLProgressElement>('grant-progress');
   const status = byId('grant-status');
-  const me = { box: box(), trustedGranters: ks.members.map((m) => fromBase64url(m.signPk)) };
+  const me = { box: box(), trustedGranters: [...(await keyset()).history.signers.keys()].map(fromBase64url) };
   const recipient = fromBase64url(boxPk);
   let after = 0;
   let done = 0;

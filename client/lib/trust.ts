@@ -3,7 +3,7 @@
  * use, and refuse a changed fingerprint or a keyset version lower than one seen before. The
  * pin lives in localStorage (the only survivor data kept on the device besides the language).
  */
-import { ProtocolError, verifyKeyset, type VerifiedKeyset } from '../../protocol';
+import { ProtocolError, verifyKeyset, type VerifiedKeyset, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol';
 import type { InstanceInfo } from '../../protocol/api';
 import { LocalizedError, msg } from './messages';
 
@@ -44,4 +44,21 @@ export function trustedKeyset(info: InstanceInfo): VerifiedKeyset {
 
 export function pinnedFingerprint(instanceId: string): string | undefined {
   return readPin(instanceId)?.fingerprint;
+}
+
+/**
+ * The whole keyset history, verified as a chain, with the newest checked against the pin
+ * like trustedKeyset. Readers of threads use it: a message or grant signed by someone who
+ * was a member at any version is accepted; new envelopes go to the newest version only.
+ */
+export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>): Promise<VerifiedHistory> {
+  const pin = readPin(instanceId);
+  try {
+    const verified = verifyKeysetHistory(await fetchHistory(), { instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version });
+    localStorage.setItem(PIN_KEY, JSON.stringify({ instanceId, fingerprint: verified.current.fingerprint, version: verified.current.keyset.version } satisfies Pin));
+    return verified;
+  } catch (e) {
+    const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
+    throw new TrustError('trust.failed', { reason });
+  }
 }

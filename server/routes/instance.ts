@@ -25,6 +25,11 @@ export function instanceRoutes(ctx: AppContext): Router {
     res.json(info);
   });
 
+  /** All keysets, oldest first, so readers can verify the chain and trust past members' signatures. */
+  router.get('/keysets', async (_req, res) => {
+    res.json({ keysets: await ctx.repos.keysets.history() });
+  });
+
   router.post('/pow', ctx.limits.sensitive, async (req, res) => {
     parseWith(EmptyBody, req.body);
     const challenge = randomToken(32);
