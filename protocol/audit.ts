@@ -62,6 +62,11 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'invite.created': 'created an invite',
   'keyset.published': 'signed and published the list of readers',
   'settings.changed': 'changed the session settings',
+  'case.status_changed': 'changed the status of a case',
+  'case.assigned': 'changed who a case is assigned to',
+  'case.replied': 'replied to a survivor',
+  'case.note_added': 'added an internal note',
+  'case.keys_granted': 'shared older cases with a newer moderator',
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */

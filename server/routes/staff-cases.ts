@@ -24,7 +24,7 @@ export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
 
 export function staffCaseRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { cases, envelopes, keysets, staff } = ctx.repos;
+  const { cases, envelopes, keysets, staff, audit } = ctx.repos;
   const { requireStaff } = staffAuth(staff, ctx.config);
   const moderator = requireStaff('moderator');
 
@@ -76,6 +76,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const id = await ctx.db.transaction(async (trx) => {
       const inserted = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
       await cases.update(trx, found.caseId, { awaitingStaff: false, status: found.status === 'closed' ? undefined : 'waiting_for_survivor', day });
+      await audit.record(trx, { actorId: req.staff!.id, action: 'case.replied', subject: found.caseId });
       return inserted;
     });
     res.status(201).json({ id, seq: head.seq + 1, day });
@@ -88,14 +89,21 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     checkSignedByMe(req, env);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, 'forbidden');
     const day = utcDay();
-    const id = await ctx.db.transaction((trx) => envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day }));
+    const id = await ctx.db.transaction(async (trx) => {
+      const inserted = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+      await audit.record(trx, { actorId: req.staff!.id, action: 'case.note_added', subject: found.caseId });
+      return inserted;
+    });
     res.status(201).json({ id, day });
   });
 
   router.post('/staff/cases/:caseId/status', moderator, async (req, res) => {
     const found = await caseOr404(req);
     const { status } = parseWith(schemas.setStatus, req.body);
-    await ctx.db.transaction((trx) => cases.update(trx, found.caseId, { status, day: utcDay() }));
+    await ctx.db.transaction(async (trx) => {
+      await cases.update(trx, found.caseId, { status, day: utcDay() });
+      await audit.record(trx, { actorId: req.staff!.id, action: 'case.status_changed', subject: found.caseId, detail: { from: found.status, to: status } });
+    });
     res.json({ status });
   });
 
@@ -103,7 +111,10 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const found = await caseOr404(req);
     const { staffId } = parseWith(schemas.setAssignee, req.body);
     if (staffId !== null) await activeModerator(staffId);
-    await ctx.db.transaction((trx) => cases.update(trx, found.caseId, { assigneeId: staffId, day: utcDay() }));
+    await ctx.db.transaction(async (trx) => {
+      await cases.update(trx, found.caseId, { assigneeId: staffId, day: utcDay() });
+      await audit.record(trx, { actorId: req.staff!.id, action: 'case.assigned', subject: found.caseId, detail: { to: staffId } });
+    });
     res.json({ staffId });
   });
 
@@ -133,6 +144,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     }
     await ctx.db.transaction(async (trx) => {
       for (const r of rows) await envelopes.insertGrant(trx, r.envelopeId, r.grant);
+      await audit.record(trx, { actorId: req.staff!.id, action: 'case.keys_granted', subject: target.id, detail: { envelopes: rows.length } });
     });
     res.status(201).json({ granted: rows.length });
   });

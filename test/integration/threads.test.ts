@@ -240,3 +240,15 @@ describe('a newer moderator', () => {
     expect(refused.body.error.code).toBe('unknown_recipient');
   });
 });
+
+test('case actions are in the audit log, naming the case and the staff member, never the survivor', async () => {
+  const rows: { actor_id: string; action: string; subject: string; detail: string | null }[] = await t.db('audit_log').whereLike('action', 'case.%').orderBy('seq');
+  const actions = rows.map((r) => r.action);
+  for (const a of ['case.replied', 'case.note_added', 'case.status_changed', 'case.assigned', 'case.keys_granted']) expect(actions).toContain(a);
+  const status = rows.find((r) => r.action === 'case.status_changed')!;
+  expect(status).toMatchObject({ actor_id: mod.staffId, subject: caseId });
+  expect(JSON.parse(status.detail!)).toEqual({ from: expect.any(String), to: 'closed' });
+  const everything = JSON.stringify(rows);
+  expect(everything).not.toContain(survivor.handle);
+  expect(everything).not.toContain((await t.db('survivors').first()).id);
+});
