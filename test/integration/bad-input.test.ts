@@ -194,6 +194,79 @@ const jsonRoutes: JsonRoute[] = [
     ],
   },
   {
+    name: 'POST /api/survivor/cases/:caseId/messages',
+    open: () => request(t.app).post(`/api/survivor/cases/${firstCase.caseId}/messages`).set('Authorization', bearer()),
+    valid: () => ({ envelope: { ...structuredClone(firstCase), kind: 'message', prev: b64(64) }, keysetVersion: 3 }),
+    string: 'envelope.ciphertext',
+    number: 'keysetVersion',
+    required: 'envelope',
+    nested: 'envelope',
+    b64: [['envelope.prev', 64], ['envelope.keys.0.epk', 32], ['envelope.sig', 64]],
+    extra: [['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']]],
+  },
+  {
+    name: 'POST /api/survivor/cases/:caseId/seen',
+    open: () => request(t.app).post(`/api/survivor/cases/${firstCase.caseId}/seen`).set('Authorization', bearer()),
+    valid: () => ({ seq: 0 }),
+    number: 'seq',
+    required: 'seq',
+    extra: [['a negative seq', (b) => setIn(b, 'seq', -1), ['seq']]],
+  },
+  {
+    name: 'POST /api/staff/cases/:caseId/messages',
+    open: () => moderator.agent.post(`/api/staff/cases/${firstCase.caseId}/messages`),
+    valid: () => ({ envelope: { ...structuredClone(firstCase), kind: 'message', prev: b64(64) }, keysetVersion: 3 }),
+    string: 'envelope.signer',
+    number: 'keysetVersion',
+    required: 'keysetVersion',
+    nested: 'envelope',
+    b64: [['envelope.prev', 64], ['envelope.keys.0.kid', 16]],
+  },
+  {
+    name: 'POST /api/staff/cases/:caseId/notes',
+    open: () => moderator.agent.post(`/api/staff/cases/${firstCase.caseId}/notes`),
+    valid: () => ({ envelope: { ...structuredClone(firstCase), kind: 'note' }, keysetVersion: 3 }),
+    string: 'envelope.sig',
+    required: 'envelope',
+    nested: 'envelope',
+    b64: [['envelope.keys.0.wrapped', 72]],
+  },
+  {
+    name: 'POST /api/staff/cases/:caseId/status',
+    open: () => moderator.agent.post(`/api/staff/cases/${firstCase.caseId}/status`),
+    valid: () => ({ status: 'in_review' }),
+    required: 'status',
+    extra: [
+      ['an unknown status', (b) => setIn(b, 'status', MARKER), ['status']],
+      ['a number for the status', (b) => setIn(b, 'status', 3), ['status']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/cases/:caseId/assignee',
+    open: () => moderator.agent.post(`/api/staff/cases/${firstCase.caseId}/assignee`),
+    valid: () => ({ staffId: randomId() }),
+    string: 'staffId',
+    // null is meaningful here (unassign), so only a missing staffId is refused.
+    extra: [
+      ['a staffId that is not an id', (b) => setIn(b, 'staffId', MARKER), ['staffId']],
+      ['no staffId', (b) => setIn(b, 'staffId', undefined), ['staffId']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/grants',
+    open: () => moderator.agent.post('/api/staff/grants'),
+    valid: () => ({ staffId: randomId(), grants: [{ envelopeId: 1, grant: { v: 1, envelopeHash: b64(64), kid: b64(16), epk: b64(32), wrapped: b64(72), granter: b64(32), sig: b64(64) } }] }),
+    string: 'staffId',
+    number: 'grants.0.envelopeId',
+    required: 'grants',
+    nested: 'grants.0.grant',
+    b64: [['grants.0.grant.envelopeHash', 64], ['grants.0.grant.wrapped', 72], ['grants.0.grant.sig', 64]],
+    extra: [
+      ['no grants', (b) => setIn(b, 'grants', []), ['grants']],
+      ['101 grants', (b) => setIn(b, 'grants', new Array(101).fill((b.grants as unknown[])[0])), ['grants']],
+    ],
+  },
+  {
     name: 'POST /api/setup',
     open: () => request(t.app).post('/api/setup'),
     valid: () => structuredClone(admin.setupBody!),
@@ -335,6 +408,8 @@ describe('GET routes', () => {
     ['GET /api/staff/members', () => admin.agent.get('/api/staff/members')],
     ['GET /api/staff/cases', () => moderator.agent.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${firstCase.caseId}`)],
+    ['GET /api/keysets', () => request(t.app).get('/api/keysets')],
+    ['GET /api/staff/grants/pending', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}`)],
   ];
   test.each(getRoutes)('%s rejects a malformed JSON body and an oversized one, and writes nothing', async (_name, open) => {
     await unchanged(async () => {
