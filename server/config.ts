@@ -71,6 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  // The repositories are written for both, but the PostgreSQL driver is not installed and the
+  // suite does not run against PostgreSQL yet: refuse it plainly rather than fail later.
+  if (e.DATABASE_URL) throw new ConfigError('invalid configuration: DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite file');
   const localHost = e.HOST === '0.0.0.0' || e.HOST === '127.0.0.1' || e.HOST === '::';
   const publicUrl = (e.PUBLIC_URL ?? `http://${localHost ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
   return {

@@ -1,5 +1,5 @@
 /**
- * Opens the database (SQLite file by default, PostgreSQL with DATABASE_URL) and runs the
+ * Opens the database (the SQLite file; a PostgreSQL branch is kept for later, but config.ts refuses DATABASE_URL until it is tested) and runs the
  * migrations. SQLite gets WAL, foreign keys, secure_delete (erased rows are zeroed in the
  * file) and a busy timeout on every connection.
  */
