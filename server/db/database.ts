@@ -1,7 +1,7 @@
 /**
- * Opens the database (the SQLite file; a PostgreSQL branch is kept for later, but config.ts refuses DATABASE_URL until it is tested) and runs the
- * migrations. SQLite gets WAL, foreign keys, secure_delete (erased rows are zeroed in the
- * file) and a busy timeout on every connection.
+ * Opens the database and runs the migrations. SQLite gets WAL, foreign keys, secure_delete
+ * (erased rows are zeroed in the file) and a busy timeout on every connection. A PostgreSQL
+ * branch is kept for later; config.ts refuses DATABASE_URL until it is tested.
  */
 import fs from 'node:fs';
 import path from 'node:path';
