@@ -1,6 +1,7 @@
 /** verifyKeysetHistory: the chain readers use to trust past members' signatures. */
 import nacl from 'tweetnacl';
-import { keysetHash, ProtocolError, randomId, signKeyset, toBase64url, verifyKeysetHistory, fingerprint, type KeysetMember, type SignedKeyset } from '../../protocol';
+import { keysetHash, randomId, signKeyset, toBase64url, verifyKeysetHistory, fingerprint, type KeysetMember, type SignedKeyset } from '../../protocol';
+import { protocolErrorOf } from './helpers';
 
 const instance = nacl.sign.keyPair();
 const instanceId = randomId();
@@ -15,15 +16,7 @@ function chain(signer = instance): SignedKeyset[] {
   return [v1, v2, v3];
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+const code = (fn: () => unknown): string => protocolErrorOf(fn).code;
 
 test('a removed member stays a trusted past signer; only current members are current', () => {
   const verified = verifyKeysetHistory(chain(), { instanceId, pinnedFingerprint: fingerprint(instance.publicKey), minVersion: 3 });

@@ -4,7 +4,8 @@
  * server that swaps, reorders or moves messages.
  */
 import nacl from 'tweetnacl';
-import { envelopeHash, eraseKey, keyId, makeGrant, openEnvelope, ProtocolError, randomId, sealEnvelope, verifyEnvelope, verifyThread, type Envelope } from '../../protocol';
+import { envelopeHash, eraseKey, keyId, makeGrant, openEnvelope, randomId, sealEnvelope, verifyEnvelope, verifyThread, type Envelope } from '../../protocol';
+import { protocolErrorOf } from './helpers';
 
 const survivor = { box: nacl.box.keyPair(), sign: nacl.sign.keyPair() };
 const oldMod = { box: nacl.box.keyPair(), sign: nacl.sign.keyPair() };
@@ -15,15 +16,7 @@ function seal(kind: 'testimony' | 'message', text: string, signer: nacl.SignKeyP
   return sealEnvelope({ kind, caseId: toCase, prev, body: { text }, recipients: [survivor.box.publicKey, oldMod.box.publicKey], signer });
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+const code = (fn: () => unknown): string => protocolErrorOf(fn).code;
 
 const testimony = seal('testimony', 'what happened', survivor.sign);
 const reply = seal('message', 'we read you', oldMod.sign, envelopeHash(testimony));
