@@ -116,7 +116,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     if (m.kind !== 'message') continue;
     const who = el('p', { className: 'hint' });
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
-    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text })]);
+    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } })]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {
       const mark = el('strong', { className: 'badge' });
       localize(mark, 'thread.new');
@@ -141,7 +141,7 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
   const id = `reply-${c.caseId}`;
   const label = el('label', { attrs: { for: id } });
   localize(label, 'thread.replyLabel');
-  const text = el('textarea', { attrs: { id, name: 'text', required: '', maxlength: '20000' } });
+  const text = el('textarea', { attrs: { id, name: 'text', required: '', maxlength: '20000', dir: 'auto' } });
   const button = el('button', { attrs: { type: 'submit' } });
   localize(button, 'thread.send');
   const status = el('p', { attrs: { role: 'status' } });

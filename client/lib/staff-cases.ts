@@ -88,7 +88,7 @@ function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
   const who = entry.kind === 'note' || entry.fromStaff ? entry.author : handle;
   return el('li', { className: entry.kind === 'message' && entry.fromStaff ? 'from-staff' : 'from-survivor' }, [
     el('p', { className: 'hint', text: `${who}, ${entry.day}` }),
-    el('p', { className: 'text', text: entry.text }),
+    el('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }),
   ]);
 }
 

@@ -68,6 +68,9 @@ describeInBrowser('staff workspace in Chromium', () => {
     await s.getByRole('button', { name: 'Open' }).click();
     await s.locator('.thread').filter({ hasText: reply }).waitFor({ timeout: 60_000 });
     await s.locator('.thread .badge').filter({ hasText: 'New' }).waitFor();
+    // Written text takes its own direction, so an English reply reads right inside the Urdu layout.
+    expect(await s.locator('.thread .text').first().getAttribute('dir')).toBe('auto');
+    expect(await s.getByLabel('Write to the moderators').getAttribute('dir')).toBe('auto');
     await s.getByLabel('Write to the moderators').fill(answer);
     await s.getByRole('button', { name: 'Encrypt and send' }).click();
     await s.locator('.thread').filter({ hasText: answer }).waitFor({ timeout: 30_000 });
