@@ -22,10 +22,11 @@ import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
 import { newHandle } from '../server/routes/survivor';
+import { intEnv } from './lib/env';
 import { addStaff, currentKeyset, setupAdmin, type Staff } from './lib/fixtures';
 
-const CASES = Number(process.env.BENCH_CASES ?? 10_000);
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
+const CASES = intEnv('BENCH_CASES', 10_000, 1);
+const SAMPLES = intEnv('BENCH_SAMPLES', 60, 1);
 const BUDGET_MS = 50;
 const STATUSES = ['new', 'in_review', 'waiting_for_survivor', 'closed'] as const;
 

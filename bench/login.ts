@@ -42,20 +42,10 @@ import { hotp, totpStep } from '../server/http/totp';
 import { issueSetupLink } from '../server/setup-link';
 import { setupAdmin } from './lib/fixtures';
 import { seedLoginAccounts, type SeededAccount } from './lib/staff-accounts';
+import { intEnv } from './lib/env';
 
 // ---------------------------------------------------------------------------------------------
 // Knobs
-
-function intEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be an integer >= ${min} (got "${raw}")`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const knobs = () => ({
   logins: intEnv('BENCH_LOGINS', 200, 1),

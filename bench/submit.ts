@@ -38,20 +38,10 @@ import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
 import { addStaff, currentKeyset, pows, registerSurvivor, setupAdmin, testimonyEnvelope, testimonyText, type Survivor } from './lib/fixtures';
+import { intEnv } from './lib/env';
 
 // ---------------------------------------------------------------------------------------------
 // Knobs
-
-function intEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be an integer >= ${min} (got "${raw}")`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const knobs = () => ({
   requests: intEnv('BENCH_REQUESTS', 1000, 1),
