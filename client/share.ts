@@ -42,11 +42,14 @@ document.addEventListener('DOMContentLoaded', async () => {
   }
   const instanceId = info.instanceId;
 
-  byId('make-codename').addEventListener('click', () => {
+  const make = byId<HTMLButtonElement>('make-codename');
+  make.addEventListener('click', () => {
     codename = generateCodename();
     byId('codename').textContent = codename;
     showStep('step-codename');
   });
+  // Enabled only now: a click before the instance is known would do nothing.
+  make.disabled = false;
   byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => copyText(codename, e.currentTarget as HTMLButtonElement));
 
   onSubmit(
