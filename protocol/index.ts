@@ -9,3 +9,4 @@ export * from './auth';
 export * from './pow';
 export * from './signatures';
 export * from './audit';
+export * from './attachment';
