@@ -6,11 +6,13 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial';
 import * as staffSecurity from './002_staff_security';
 import * as threads from './003_threads';
+import * as publishing from './004_publishing';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
   '002_staff_security': staffSecurity,
   '003_threads': threads,
+  '004_publishing': publishing,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,8 @@ import { BASE64URL_PATTERN, fromBase64url } from './encoding';
 import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
 import type { AuditRecord } from './audit';
 import { STAFF_ROLES } from './keyset';
+import { CONSENT_VERSION } from './consent';
+import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
 
 /** strict decoding (no stray trailing bits), so one value has exactly one spelling */
 const decodes = (s: string) => {
@@ -129,6 +131,52 @@ export const SESSION_SETTING_BOUNDS = {
   sessionAbsoluteHours: { min: 1, max: 24 * 7 },
 } as const;
 
+/**
+ * What a survivor lets others do with a testimony (issue 4): advocates may read it to propose
+ * a publication; and it may be counted in the public statistics, disclosing only the fields
+ * named (none by default). Disclosed fields are stored in the clear, by the survivor's choice.
+ */
+export const StatisticsChoiceSchema = z.strictObject({
+  context: z.enum(CONTEXT_VALUES).optional(),
+  year: z.number().int().min(FIRST_STATISTICS_YEAR, `must be ${FIRST_STATISTICS_YEAR} or later`).max(2100).optional(),
+  province: z.enum(PROVINCE_VALUES).optional(),
+});
+export type StatisticsChoice = z.infer<typeof StatisticsChoiceSchema>;
+export const SharingSchema = z.strictObject({
+  advocatesMayRead: z.boolean(),
+  /** null: not counted at all */
+  statistics: StatisticsChoiceSchema.nullable(),
+});
+export type Sharing = z.infer<typeof SharingSchema>;
+
+/** Longest public story title and text: a testimony's own limit (share.html maxlength). */
+export const MAX_STORY_TITLE = 200;
+export const MAX_STORY_TEXT = 60000;
+const nonBlank = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => s.trim().length > 0, 'must not be empty');
+export const PublicStorySchema = z.strictObject({ title: nonBlank(MAX_STORY_TITLE), text: nonBlank(MAX_STORY_TEXT), context: z.enum(CONTEXT_VALUES) });
+
+export const ConsentStatementSchema = z.strictObject({
+  v: z.literal(CONSENT_VERSION),
+  type: z.literal('publish'),
+  caseId: Id,
+  draftId: Id,
+  textHash: b64Bytes(32),
+  issuedDay: Day,
+});
+export const RevocationStatementSchema = z.strictObject({
+  v: z.literal(CONSENT_VERSION),
+  type: z.literal('revoke'),
+  caseId: Id,
+  draftId: Id,
+  issuedDay: Day,
+});
+/** What the survivor types to confirm "delete everything"; the page asks for it, the API too. */
+export const DELETE_EVERYTHING_CONFIRMATION = 'delete everything';
+
 /** new staff member's key material, as made by their browser */
 const StaffKeyMaterial = {
   username: Username,
@@ -179,8 +227,23 @@ export const schemas = {
   register: z.strictObject({ signPk: b64Bytes(32), boxPk: b64Bytes(32), pow: PowSolutionSchema, sig: b64Bytes(64) }),
   survivorChallenge: z.strictObject({}),
   survivorSession: z.strictObject({ signPk: b64Bytes(32), challenge: b64Bytes(32), sig: b64Bytes(64) }),
-  submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema }),
+  submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema, sharing: SharingSchema.optional() }),
   caseIdParam: z.strictObject({ caseId: Id }),
+  // Publishing with consent: server/routes/publishing.ts (survivor and staff) and public.ts.
+  draftParam: z.strictObject({ caseId: Id, draftId: Id }),
+  staffDraftParam: z.strictObject({ draftId: Id }),
+  /** grants: when advocates may now read, the testimony's key re-wrapped to each advocate, signed by the survivor */
+  updateSharing: z.strictObject({ sharing: SharingSchema, keysetVersion: z.number().int().min(1), grants: z.array(KeyGrantSchema).max(MAX_RECIPIENTS).default([]) }),
+  postDraft: z.strictObject({ draftId: Id, envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  consent: z.strictObject({ statement: ConsentStatementSchema, sig: b64Bytes(64) }),
+  revoke: z.strictObject({ statement: RevocationStatementSchema, sig: b64Bytes(64) }),
+  requestChanges: z.strictObject({}),
+  publish: z.strictObject({ story: PublicStorySchema }),
+  deleteEverything: z.strictObject({ confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }) }),
+  storiesQuery: z.strictObject({
+    context: z.enum(CONTEXT_VALUES).optional(),
+    page: z.coerce.number().int().min(1).max(100000).default(1),
+  }),
   // Staff security (2FA, sessions, password change, audit log): server/routes/staff-auth.ts.
   /** sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set up */
   staffLogin: z
@@ -305,13 +368,41 @@ export interface StaffCaseDetail extends CaseSummary {
   /** internal notes, staff only */
   notes: EnvelopeItem[];
 }
+/** A publication draft: its envelope (sealed to the survivor, moderators and advocates) and where it stands. */
+export interface DraftItem {
+  draftId: string;
+  /** 1 for the case's first draft, then 2, 3, … */
+  version: number;
+  status: DraftStatus;
+  day: string;
+  item: EnvelopeItem;
+  /** once published (and until revoked): the story's public address */
+  publication: { alias: string; publishedDay: string } | null;
+}
+export const DRAFT_STATUSES = DRAFT_STATUS_VALUES;
 export interface SurvivorCase {
   caseId: string;
   status: CaseStatus;
   createdDay: string;
+  sharing: Sharing;
+  drafts: DraftItem[];
   thread: EnvelopeItem[];
   /** staff messages after the last one the survivor marked as seen */
   unread: number;
+}
+/** GET /api/staff/publishing: cases whose survivor lets advocates read, newest first. */
+export interface PublishingCaseSummary {
+  caseId: string;
+  handle: string;
+  createdDay: string;
+  drafts: { draftId: string; version: number; status: DraftStatus; day: string }[];
+}
+/** GET /api/staff/publishing/:caseId: the testimony (not the thread: advocates do not read it) and the drafts. */
+export interface PublishingCase extends PublishingCaseSummary {
+  survivorSignPk: string;
+  survivorBoxPk: string;
+  testimony: EnvelopeItem;
+  drafts: (PublishingCaseSummary['drafts'][number] & { item: EnvelopeItem; author: string | null; publication: DraftItem['publication'] })[];
 }
 export interface PendingGrants {
   total: number;

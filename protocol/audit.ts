@@ -67,6 +67,8 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'case.replied': 'replied to a survivor',
   'case.note_added': 'added an internal note',
   'case.keys_granted': 'shared older cases with a newer moderator',
+  'case.draft_proposed': 'proposed a publication draft to a survivor',
+  'story.published': "published a story with its survivor's signed consent",
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */

@@ -46,7 +46,7 @@ export interface RecipientKey {
   digest?: string;
 }
 
-export const ENVELOPE_KINDS = ['testimony', 'message', 'note'] as const;
+export const ENVELOPE_KINDS = ['testimony', 'message', 'note', 'draft'] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {

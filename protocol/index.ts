@@ -10,3 +10,5 @@ export * from './pow';
 export * from './signatures';
 export * from './audit';
 export * from './attachment';
+export * from './consent';
+export * from './values';

@@ -22,7 +22,7 @@ const dist = path.join(root, 'dist');
 const clientOut = path.join(dist, 'client');
 const assetsOut = path.join(clientOut, 'assets');
 
-export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'setup', 'invite', 'staff'];
+export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'public', 'setup', 'invite', 'staff'];
 
 /** Shared survivor scripts, in load order. `entry` runs for its side effects; `roots` are what it must contain. */
 export const LAYERS = [
@@ -34,6 +34,7 @@ export const LAYERS = [
 export const PAGE_LAYERS = {
   landing: ['survivor-base'],
   safety: ['survivor-base'],
+  public: ['survivor-base'],
   share: ['survivor-base', 'survivor-crypto'],
   return: ['survivor-base', 'survivor-crypto'],
 };

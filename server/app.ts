@@ -13,6 +13,7 @@ import { challengeRepo } from './db/challenge-repo';
 import type { Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
+import { publishingRepo } from './db/publishing-repo';
 import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
@@ -22,6 +23,8 @@ import { errorHandler, HttpError, notFoundHandler } from './http/errors';
 import { limiter } from './http/rate-limit';
 import { securityHeaders } from './http/security';
 import { instanceRoutes } from './routes/instance';
+import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
+import { publicRoutes } from './routes/public';
 import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
@@ -49,6 +52,7 @@ export interface AppContext {
     survivors: ReturnType<typeof survivorRepo>;
     cases: ReturnType<typeof caseRepo>;
     envelopes: ReturnType<typeof envelopeRepo>;
+    publishing: ReturnType<typeof publishingRepo>;
     challenges: ReturnType<typeof challengeRepo>;
     /** staff audit log: `record(trx, { actorId, action, subject?, detail? })`, see server/db/audit-repo.ts */
     audit: ReturnType<typeof auditRepo>;
@@ -86,6 +90,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     survivors: survivorRepo(db),
     cases: caseRepo(db),
     envelopes: envelopeRepo(db),
+    publishing: publishingRepo(db),
     challenges: challengeRepo(db),
   };
   const instance = await repos.instance.ensure();
@@ -135,11 +140,15 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   api.use(instanceRoutes(ctx));
   api.use('/survivor', survivorRoutes(ctx));
+  api.use('/survivor', survivorPublishingRoutes(ctx));
   api.use(staffAuthRoutes(ctx));
   api.use(staffRoutes(ctx));
   api.use(staffCaseRoutes(ctx));
+  api.use(staffPublishingRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
+
+  app.use(publicRoutes(ctx, deps.clientDir));
 
   const assetsDir = path.join(deps.clientDir, 'assets');
   app.use('/assets', express.static(assetsDir, { index: false, fallthrough: false, etag: false, lastModified: false }));

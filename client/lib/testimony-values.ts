@@ -1,7 +1,6 @@
 /**
  * The values a testimony stores for "where" and the statuses a case moves through. Their
  * labels are the catalogs' context.* and status.* messages. DOM-free, so tests can import it.
+ * The lists live in protocol/values.ts because the server validates disclosed values too.
  */
-export const CONTEXT_VALUES = ['workplace', 'family', 'education', 'online', 'public_place', 'other'] as const;
-export type Context = (typeof CONTEXT_VALUES)[number];
-export const STATUS_VALUES = ['new', 'in_review', 'waiting_for_survivor', 'closed'] as const;
+export { CONTEXT_VALUES, STATUS_VALUES, PROVINCE_VALUES, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, type Context, type Province, type DraftStatus } from '../../protocol/values';

@@ -41,3 +41,14 @@ export async function migrate(db: Db): Promise<void> {
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
+
+/**
+ * After erasing a survivor: SQLite's secure_delete zeroes freed pages in the main file, but
+ * copies of those pages can sit in the write-ahead log until a checkpoint. A TRUNCATE
+ * checkpoint writes them back (zeroed) and empties the log. (PostgreSQL: nothing to do here;
+ * its dead tuples are reclaimed by VACUUM, see SECURITY.md.)
+ */
+export async function compactDatabase(db: Db): Promise<void> {
+  if (db.client.config.client !== 'sqlite3') return;
+  await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+}

@@ -27,6 +27,9 @@ interface RawRow {
   body: string;
 }
 
+/** What a case's thread holds, in seq order; notes and drafts live beside it. */
+const THREAD_KINDS = ['testimony', 'message'];
+
 export function envelopeRepo(db: Db) {
   /** Reassembles envelopes with their keys, in the order the signature lists them. */
   async function withKeys(rows: RawRow[]): Promise<EnvelopeRow[]> {
@@ -69,13 +72,20 @@ export function envelopeRepo(db: Db) {
     /** The case's thread (testimony and messages, by seq) and, for staff, its notes. */
     async ofCase(caseId: string, opts: { notes: boolean }): Promise<{ thread: EnvelopeRow[]; notes: EnvelopeRow[] }> {
       const rows: RawRow[] = await db('envelopes').where({ case_id: caseId }).orderBy([{ column: 'seq', order: 'asc' }, { column: 'id', order: 'asc' }]);
-      const all = await withKeys(rows.filter((r) => r.kind !== 'note' || opts.notes));
-      return { thread: all.filter((r) => r.kind !== 'note'), notes: all.filter((r) => r.kind === 'note') };
+      // Drafts are not part of the thread: they come with their drafts (publishing-repo).
+      const all = await withKeys(rows.filter((r) => THREAD_KINDS.includes(r.kind) || (r.kind === 'note' && opts.notes)));
+      return { thread: all.filter((r) => THREAD_KINDS.includes(r.kind)), notes: all.filter((r) => r.kind === 'note') };
     },
 
     async threadsOfCases(caseIds: string[]): Promise<EnvelopeRow[]> {
       if (caseIds.length === 0) return [];
-      return withKeys(await db('envelopes').whereIn('case_id', caseIds).whereNot({ kind: 'note' }).orderBy([{ column: 'seq', order: 'asc' }]));
+      return withKeys(await db('envelopes').whereIn('case_id', caseIds).whereIn('kind', THREAD_KINDS).orderBy([{ column: 'seq', order: 'asc' }]));
+    },
+
+    async byIds(ids: number[]): Promise<Map<number, EnvelopeRow>> {
+      if (ids.length === 0) return new Map();
+      const rows = await withKeys(await db('envelopes').whereIn('id', ids));
+      return new Map(rows.map((r) => [r.id, r]));
     },
 
     async head(caseId: string): Promise<{ seq: number; hash: string } | undefined> {
@@ -110,6 +120,13 @@ export function envelopeRepo(db: Db) {
 
     async insertGrant(trx: Db, envelopeId: number, grant: KeyGrant): Promise<void> {
       await trx('envelope_grants').insert({ envelope_id: envelopeId, kid: grant.kid, body: JSON.stringify(grant) });
+    },
+
+    /** Erases the keys and grants of one envelope wrapped to these readers (a survivor withdrawing advocates). */
+    async eraseReadersOf(trx: Db, envelopeId: number, kids: string[]): Promise<void> {
+      if (kids.length === 0) return;
+      await trx('envelope_keys').where({ envelope_id: envelopeId }).whereIn('kid', kids).update({ epk: null, wrapped: null });
+      await trx('envelope_grants').where({ envelope_id: envelopeId }).whereIn('kid', kids).delete();
     },
 
     /** Erases every key wrapped to this reader and every grant to it. Returns how many. */

@@ -22,6 +22,10 @@ export function survivorRepo(db: Db) {
     async existsWithKeys(signPk: string, boxPk: string): Promise<boolean> {
       return Boolean(await db('survivors').where({ sign_pk: signPk }).orWhere({ box_pk: boxPk }).first());
     },
+    /** Deletes the survivor; their cases, envelopes, keys, grants, drafts, consents and statistics go with them (ON DELETE CASCADE). */
+    async erase(trx: Db, id: string): Promise<void> {
+      await trx('survivors').where({ id }).delete();
+    },
     async insert(trx: Db, s: SurvivorRecord, day: string): Promise<void> {
       await trx('survivors').insert({ id: s.id, handle: s.handle, sign_pk: s.signPk, box_pk: s.boxPk, created_day: day });
     },

@@ -14,20 +14,40 @@ export async function currentKeysetFor(keysets: KeysetRepo, keysetVersion: numbe
   return current;
 }
 
+/** Who may and who must read an envelope, beyond the moderators (at least one of whom always reads). */
+export interface RecipientRule {
+  /** the case's survivor: must read (testimony, thread, drafts) or must not (internal notes) */
+  survivor: 'required' | 'forbidden';
+  /**
+   * advocates: not as advocates ('forbidden'; a member who is also a moderator still reads as
+   * one), every advocate of the keyset ('all': a testimony they may read), or any of them
+   * ('allowed': drafts)
+   */
+  advocates?: 'forbidden' | 'allowed' | 'all';
+}
+
 /**
- * Every recipient must be a moderator of the current keyset or, where `survivor` is
- * 'required', the case's survivor (who must then be there); notes ('forbidden') never go to
- * the survivor. At least one moderator always reads.
+ * Every recipient must be the case's survivor (per the rule), a moderator of the current
+ * keyset or, where the rule lets them, an advocate. At least one moderator always reads.
  */
-export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBoxPk: string, survivor: 'required' | 'forbidden'): void {
+export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBoxPk: string, rule: RecipientRule): void {
   const survivorKid = keyId(fromBase64url(survivorBoxPk));
   const moderatorKids = new Set(readersOf(keyset.keyset).map(keyId));
+  const advocateKids = new Set(readersOf(keyset.keyset, 'advocate').map(keyId));
+  const advocates = rule.advocates ?? 'forbidden';
   const kids = env.keys.map((k) => k.kid);
   if (new Set(kids).size !== kids.length) throw badRequest('invalid_request', 'envelope.keys lists a recipient twice');
-  if (survivor === 'required' && !kids.includes(survivorKid)) throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
-  if (survivor === 'forbidden' && kids.includes(survivorKid)) throw badRequest('forbidden_recipient', 'an internal note must not be readable by the survivor');
+  if (rule.survivor === 'required' && !kids.includes(survivorKid)) throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
+  if (rule.survivor === 'forbidden' && kids.includes(survivorKid)) throw badRequest('forbidden_recipient', 'an internal note must not be readable by the survivor');
   if (!kids.some((k) => moderatorKids.has(k))) throw badRequest('missing_recipient', 'envelope.keys must include at least one moderator');
-  if (kids.some((k) => k !== survivorKid && !moderatorKids.has(k))) throw badRequest('unknown_recipient', 'envelope.keys names a key that is not in the current keyset');
+  if (advocates === 'all' && [...advocateKids].some((k) => !kids.includes(k))) throw badRequest('missing_recipient', 'envelope.keys must include every advocate of the current keyset, since advocates may read this');
+  const allowed = (k: string) => k === survivorKid || moderatorKids.has(k) || (advocates !== 'forbidden' && advocateKids.has(k));
+  const stranger = kids.find((k) => !allowed(k));
+  if (stranger !== undefined) {
+    throw advocateKids.has(stranger)
+      ? badRequest('forbidden_recipient', 'envelope.keys names an advocate, but advocates may not read this')
+      : badRequest('unknown_recipient', 'envelope.keys names a key that is not in the current keyset');
+  }
 }
 
 export function checkContext(env: Envelope, expected: { kind: Envelope['kind']; caseId: string; threaded: boolean }): void {

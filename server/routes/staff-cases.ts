@@ -69,7 +69,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
     checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
     checkSignedByMe(req, env);
-    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, 'required');
+    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required' });
     const head = await envelopes.head(found.caseId);
     if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
     const day = utcDay();
@@ -87,7 +87,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
     checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
     checkSignedByMe(req, env);
-    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, 'forbidden');
+    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'forbidden' });
     const day = utcDay();
     const id = await ctx.db.transaction(async (trx) => {
       const inserted = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });

@@ -15,6 +15,7 @@ import { issueSurvivorToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
 import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
 import { CHALLENGE_LIFETIME_MS } from './instance';
+import { draftItems } from './publishing';
 import { item } from './staff-cases';
 
 const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
@@ -28,7 +29,7 @@ export function newHandle(): string {
 
 export function survivorRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { survivors, challenges, cases, envelopes, keysets } = ctx.repos;
+  const { survivors, challenges, cases, envelopes, keysets, publishing } = ctx.repos;
   const auth = requireSurvivor(ctx.serverSecret);
 
   async function session(survivorId: string, handle: string): Promise<SurvivorSession> {
@@ -77,13 +78,18 @@ export function survivorRoutes(ctx: AppContext): Router {
 
   router.get('/cases', auth, async (req, res) => {
     const list = await cases.listForSurvivor(req.survivorId!);
-    const rows = await envelopes.threadsOfCases(list.map((c) => c.caseId));
+    const caseIds = list.map((c) => c.caseId);
+    const rows = await envelopes.threadsOfCases(caseIds);
+    const sharing = await publishing.sharingOf(caseIds);
+    const drafts = await draftItems(ctx, caseIds);
     const body: SurvivorCase[] = list.map((c) => {
       const thread = rows.filter((r) => r.caseId === c.caseId);
       return {
         caseId: c.caseId,
         status: c.status,
         createdDay: c.createdDay,
+        sharing: sharing.get(c.caseId) ?? { advocatesMayRead: false, statistics: null },
+        drafts: drafts.filter((d) => d.caseId === c.caseId).map(({ caseId: _caseId, author: _author, ...d }) => d),
         thread: thread.map((r) => item(r)),
         unread: thread.filter((r) => r.fromStaff && (r.seq ?? 0) > c.seenSeq).length,
       };
@@ -98,7 +104,8 @@ export function survivorRoutes(ctx: AppContext): Router {
     const env = body.envelope;
     checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
     verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
-    checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, 'required');
+    const sharing = body.sharing ?? { advocatesMayRead: false, statistics: null };
+    checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, { survivor: 'required', advocates: sharing.advocatesMayRead ? 'all' : 'forbidden' });
     if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
 
     const day = utcDay();
@@ -106,6 +113,7 @@ export function survivorRoutes(ctx: AppContext): Router {
       await spendPow(trx, body.pow);
       await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
       await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      await publishing.setSharing(trx, env.caseId, sharing, day.slice(0, 7));
     });
     res.status(201).json({ caseId: env.caseId, status: 'new', createdDay: day });
   });
@@ -118,7 +126,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
     checkContext(env, { kind: 'message', caseId, threaded: true });
     verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
-    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), survivor.boxPk, 'required');
+    checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), survivor.boxPk, { survivor: 'required' });
     const head = await envelopes.head(caseId);
     if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
     const found = (await cases.detail(caseId))!;

@@ -84,11 +84,12 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
 
 /** Tables of migrations/002_staff_security.ts (TOTP recovery codes, sign-in locks, settings, audit log). */
 export const STAFF_SECURITY_TABLES = ['staff_recovery_codes', 'login_failures', 'settings', 'audit_log'];
+export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publications'];
 
 /** Every table's rows except rate-limit counters, to prove a rejected request wrote nothing. */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES]) {
+  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'envelope_keys', 'envelope_grants', 'challenges', ...PUBLISHING_TABLES, ...STAFF_SECURITY_TABLES]) {
     out[table] = await db(table).select();
   }
   return out;

@@ -1,0 +1,67 @@
+/**
+ * Server-rendered HTML for the public pages (the wall, a story, statistics). Everything
+ * inserted is escaped here; messages come from the catalogs in English, marked with their
+ * keys (data-i18n, data-i18n-args) so the survivor-base script can show them in Urdu.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { en, type MessageKey } from '../../client/i18n/en';
+import { fill, parseMessage, type Params } from '../../client/lib/format';
+
+export function escapeHtml(text: string | number): string {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Escaped and marked as safe to insert: the only type the page templates accept. */
+export class Html {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+/** Markup written in server code itself (attributes, SVG): never for anything a person typed. */
+export const trusted = (markup: string) => new Html(markup);
+
+type Part = Html | string | number | null | undefined | false | Part[];
+const render = (p: Part): string => (p === null || p === undefined || p === false ? '' : p instanceof Html ? p.value : Array.isArray(p) ? p.map(render).join('') : escapeHtml(p));
+
+/** html`<p>${text}</p>`: interpolated values are escaped unless they are Html already. */
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+  return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
+}
+
+/** A catalog message in English, its markup rendered, inside an element that names its key. */
+export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
+  const inner = parseMessage(en[key])
+    .map((p) => {
+      if ('text' in p) return escapeHtml(fill(p.text, params));
+      if ('bold' in p) return `<strong>${escapeHtml(fill(p.bold, params))}</strong>`;
+      if ('link' in p) return `<a href="${escapeHtml(p.href)}">${escapeHtml(fill(p.link, params))}</a>`;
+      return `<bdi>${escapeHtml(fill(`{${p.slot}}`, params))}</bdi>`;
+    })
+    .join('');
+  const args = params && Object.keys(params).length ? ` data-i18n-args="${escapeHtml(JSON.stringify(params))}"` : '';
+  const extra = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${escapeHtml(v)}"`)
+    .join('');
+  return new Html(`<${tag} data-i18n="${key}"${args}${extra}>${inner}</${tag}>`);
+}
+
+/**
+ * The built page frame (client/pages/public.html: header, quick exit, footer, the stylesheet
+ * and scripts with their integrity hashes), with a title and a main part filled in.
+ */
+export function publicPageRenderer(clientDir: string) {
+  let template: string | undefined;
+  return (title: MessageKey, main: Html, head: Html = html``): string | undefined => {
+    if (template === undefined) {
+      const file = path.join(clientDir, 'public.html');
+      if (!fs.existsSync(file)) return undefined;
+      template = fs.readFileSync(file, 'utf8');
+    }
+    return template
+      .replace('<!--slot:title-->', msgHtml('title', title).value)
+      .replace('<!--slot:head-->', head.value)
+      .replace('<!--slot:main-->', main.value);
+  };
+}

@@ -1,0 +1,506 @@
+/**
+ * Publishing with consent through the API, with the real protocol, a real SQLite file and
+ * real signatures: sharing choices, drafts, the survivor's signed consent over the exact
+ * story, publication on the wall and in the feed, revocation (410 Gone), and the refusals the
+ * issue lists: a story whose hash differs, a consent for another case or draft, a forged
+ * signature, a consent replayed after revocation.
+ */
+import fs from 'node:fs';
+import request from 'supertest';
+import nacl from 'tweetnacl';
+import {
+  keyId,
+  makeGrant,
+  openEnvelope,
+  randomId,
+  readersOf,
+  sealEnvelope,
+  signStatement,
+  storyHash,
+  toBase64url,
+  utcDay,
+  type ConsentStatement,
+  type Envelope,
+  type PublicStory,
+  type RevocationStatement,
+  type SignedKeyset,
+} from '../../protocol';
+import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
+import { suppressSmallCounts } from '../../server/routes/public';
+import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+
+let t: TestServer;
+let admin: StaffActor;
+let mod: StaffActor;
+let advocate: StaffActor;
+
+beforeAll(async () => {
+  t = await makeTestServer();
+  admin = await setupAdmin(t, ['admin']);
+  mod = await addStaff(t, admin, 'mod.one');
+  advocate = await addStaff(t, admin, 'adv.one', 'advocate');
+});
+afterAll(() => t.close());
+
+const STORY: PublicStory = { title: 'At the office', text: 'My manager kept touching my shoulder.\n\nI reported it and nothing happened.', context: 'workplace' };
+
+function testimony(survivor: SurvivorActor, ks: SignedKeyset, what: string, opts: { advocates: boolean }): Envelope {
+  const readers = [...readersOf(ks.keyset), ...(opts.advocates ? readersOf(ks.keyset, 'advocate') : [])];
+  return sealEnvelope({
+    kind: 'testimony',
+    caseId: randomId(),
+    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true } },
+    recipients: [survivor.keys.box.publicKey, ...readers],
+    signer: survivor.keys.sign,
+  });
+}
+
+async function submit(survivor: SurvivorActor, what: string, sharing?: unknown, opts = { advocates: true }) {
+  const ks = await currentKeyset(t);
+  const envelope = testimony(survivor, ks, what, opts);
+  const res = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(t), ...(sharing === undefined ? {} : { sharing }) });
+  return { res, caseId: envelope.caseId, envelope };
+}
+
+function draftEnvelope(author: StaffActor, ks: SignedKeyset, caseId: string, survivor: SurvivorActor, draftId: string, story: PublicStory): Envelope {
+  return sealEnvelope({
+    kind: 'draft',
+    caseId,
+    body: { draft: { draftId, ...story } },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
+    signer: author.sign,
+  });
+}
+
+async function propose(author: StaffActor, caseId: string, survivor: SurvivorActor, story = STORY) {
+  const ks = await currentKeyset(t);
+  const draftId = randomId();
+  const res = await author.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: draftEnvelope(author, ks, caseId, survivor, draftId, story), keysetVersion: ks.keyset.version });
+  return { res, draftId };
+}
+
+const survivorPost = (survivor: SurvivorActor, url: string, body: unknown) => request(t.app).post(url).set('Authorization', `Bearer ${survivor.token}`).send(body as object);
+
+function consentOf(survivor: SurvivorActor, caseId: string, draftId: string, story = STORY, signer = survivor.keys.sign) {
+  const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: storyHash(story), issuedDay: utcDay() };
+  return { statement, sig: signStatement(statement, signer.secretKey) };
+}
+function revocationOf(survivor: SurvivorActor, caseId: string, draftId: string) {
+  const statement: RevocationStatement = { v: 1, type: 'revoke', caseId, draftId, issuedDay: utcDay() };
+  return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
+}
+
+async function survivorCases(survivor: SurvivorActor): Promise<SurvivorCase[]> {
+  const res = await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${survivor.token}`);
+  expect(res.status).toBe(200);
+  return res.body.cases;
+}
+
+describe('sharing choices at submission', () => {
+  test('advocates may read: the testimony must be wrapped to every advocate', async () => {
+    const survivor = await registerSurvivor(t);
+    const without = await submit(survivor, 'no advocate keys', { advocatesMayRead: true, statistics: null }, { advocates: false });
+    expect(without.res.status).toBe(400);
+    expect(without.res.body.error.code).toBe('missing_recipient');
+    expect(without.res.body.error.message).toMatch(/every advocate/);
+    const ok = await submit(survivor, 'with advocate keys', { advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } });
+    expect(ok.res.status).toBe(201);
+    const [c] = await survivorCases(survivor);
+    expect(c.sharing).toEqual({ advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } });
+  });
+
+  test('advocates may not read: an advocate key among the recipients is refused, and nothing is written', async () => {
+    const survivor = await registerSurvivor(t);
+    const before = await snapshot(t.db);
+    const res = await submit(survivor, 'advocate slipped in', { advocatesMayRead: false, statistics: null });
+    expect(res.res.status).toBe(400);
+    expect(res.res.body.error.code).toBe('forbidden_recipient');
+    const after = await snapshot(t.db);
+    expect({ ...after, challenges: [] }).toEqual({ ...before, challenges: [] });
+  });
+
+  test('no sharing field: advocates may not read and nothing is counted', async () => {
+    const survivor = await registerSurvivor(t);
+    const ok = await submit(survivor, 'private', undefined, { advocates: false });
+    expect(ok.res.status).toBe(201);
+    const [c] = await survivorCases(survivor);
+    expect(c.sharing).toEqual({ advocatesMayRead: false, statistics: null });
+    expect(await t.db('case_statistics').where({ case_id: ok.caseId }).first()).toBeUndefined();
+  });
+
+  test('an advocate sees only cases open to advocates, and never their threads', async () => {
+    const survivor = await registerSurvivor(t);
+    const closed = await submit(survivor, 'closed to advocates', undefined, { advocates: false });
+    const open = await submit(survivor, 'open to advocates', { advocatesMayRead: true, statistics: null });
+    const list = await advocate.agent.get('/api/staff/publishing');
+    expect(list.status).toBe(200);
+    const ids = list.body.cases.map((c: { caseId: string }) => c.caseId);
+    expect(ids).toContain(open.caseId);
+    expect(ids).not.toContain(closed.caseId);
+    expect((await advocate.agent.get(`/api/staff/publishing/${closed.caseId}`)).status).toBe(404);
+    // The moderators' case routes stay closed to an advocate.
+    expect((await advocate.agent.get(`/api/staff/cases/${open.caseId}`)).status).toBe(403);
+    const detail = await advocate.agent.get(`/api/staff/publishing/${open.caseId}`);
+    expect(detail.status).toBe(200);
+    const body: PublishingCase = detail.body;
+    expect(body).not.toHaveProperty('thread');
+    const opened = openEnvelope<{ testimony: { what: string } }>(body.testimony.envelope, {
+      box: advocate.box,
+      expectedKind: 'testimony',
+      expectedCaseId: open.caseId,
+      trustedSigners: [survivor.keys.sign.publicKey],
+    });
+    expect(opened.body.testimony.what).toBe('open to advocates');
+  });
+});
+
+describe('turning advocates on later, and off again', () => {
+  test('the survivor re-wraps the testimony key to each advocate; turning off erases those keys', async () => {
+    const survivor = await registerSurvivor(t);
+    const { caseId, envelope } = await submit(survivor, 'decided later', undefined, { advocates: false });
+    const ks = await currentKeyset(t);
+    const url = `/api/survivor/cases/${caseId}/sharing`;
+    const sharing = { advocatesMayRead: true, statistics: null };
+
+    const missing = await survivorPost(survivor, url, { sharing, keysetVersion: ks.keyset.version, grants: [] });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.code).toBe('missing_recipient');
+
+    const grant = makeGrant(envelope, { box: survivor.keys.box, recipient: advocate.box.publicKey, granter: survivor.keys.sign });
+    const forged = makeGrant(envelope, { box: survivor.keys.box, recipient: advocate.box.publicKey, granter: nacl.sign.keyPair() });
+    const bad = await survivorPost(survivor, url, { sharing, keysetVersion: ks.keyset.version, grants: [forged] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('untrusted_signer');
+
+    const ok = await survivorPost(survivor, url, { sharing, keysetVersion: ks.keyset.version, grants: [grant] });
+    expect(ok.status).toBe(200);
+    const detail: PublishingCase = (await advocate.agent.get(`/api/staff/publishing/${caseId}`)).body;
+    expect(detail.testimony.grants).toHaveLength(1);
+    const opened = openEnvelope<{ testimony: { what: string } }>(detail.testimony.envelope, {
+      box: advocate.box,
+      expectedKind: 'testimony',
+      expectedCaseId: caseId,
+      trustedSigners: [survivor.keys.sign.publicKey],
+      grants: detail.testimony.grants,
+      trustedGranters: [survivor.keys.sign.publicKey],
+    });
+    expect(opened.body.testimony.what).toBe('decided later');
+
+    const off = await survivorPost(survivor, url, { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion: ks.keyset.version });
+    expect(off.status).toBe(200);
+    expect((await advocate.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
+    expect(await t.db('envelope_grants').where({ kid: keyId(advocate.box.publicKey) }).whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id'))).toEqual([]);
+  });
+});
+
+describe('draft, consent, publish, revoke', () => {
+  let survivor: SurvivorActor;
+  let caseId: string;
+  let draftId: string;
+
+  beforeAll(async () => {
+    survivor = await registerSurvivor(t);
+    ({ caseId } = await submit(survivor, 'the original testimony', { advocatesMayRead: true, statistics: null }));
+  });
+
+  test('a moderator proposes a draft the survivor can decrypt; asking for changes and a newer draft supersede it', async () => {
+    const first = await propose(mod, caseId, survivor, { ...STORY, text: 'first wording' });
+    expect(first.res.status).toBe(201);
+    expect(first.res.body).toEqual({ draftId: first.draftId, version: 1, status: 'proposed' });
+    const changes = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, {});
+    expect(changes.status).toBe(200);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, {})).status).toBe(409);
+
+    const second = await propose(advocate, caseId, survivor);
+    expect(second.res.status).toBe(201);
+    expect(second.res.body.version).toBe(2);
+    draftId = second.draftId;
+
+    const [c] = (await survivorCases(survivor)).filter((x) => x.caseId === caseId);
+    expect(c.drafts.map((d: DraftItem) => [d.version, d.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'proposed'],
+    ]);
+    // Drafts are not thread messages.
+    expect(c.thread.map((i) => i.envelope.kind)).toEqual(['testimony']);
+    const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(c.drafts[1].item.envelope, {
+      box: survivor.keys.box,
+      expectedKind: 'draft',
+      expectedCaseId: caseId,
+      trustedSigners: [advocate.sign.publicKey],
+    });
+    expect(opened.body.draft).toEqual({ draftId, ...STORY });
+  });
+
+  test('a superseded draft cannot be approved', async () => {
+    const [c] = (await survivorCases(survivor)).filter((x) => x.caseId === caseId);
+    const old = c.drafts[0].draftId;
+    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${old}/consent`, consentOf(survivor, caseId, old));
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('draft_not_open');
+  });
+
+  test('the server refuses a consent for another case or draft, a forged one, or a stale one, and writes nothing', async () => {
+    const other = await registerSurvivor(t);
+    const { caseId: otherCase } = await submit(other, 'another case', { advocatesMayRead: true, statistics: null });
+    const url = `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`;
+    const before = await snapshot(t.db);
+    const cases: [unknown, string][] = [
+      [consentOf(survivor, otherCase, draftId), 'wrong_case'],
+      [consentOf(survivor, caseId, randomId()), 'wrong_draft'],
+      [consentOf(survivor, caseId, draftId, STORY, nacl.sign.keyPair()), 'bad_signature'],
+      [(() => {
+        const c = consentOf(survivor, caseId, draftId);
+        return { ...c, statement: { ...c.statement, textHash: storyHash({ ...STORY, text: 'altered after signing' }) } };
+      })(), 'bad_signature'],
+      [(() => {
+        const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: storyHash(STORY), issuedDay: '2020-01-01' };
+        return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
+      })(), 'stale_statement'],
+    ];
+    for (const [body, code] of cases) {
+      const res = await survivorPost(survivor, url, body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe(code);
+    }
+    // Another survivor cannot approve this survivor's draft, even with their own valid signature.
+    const foreign = await survivorPost(other, url, consentOf(other, caseId, draftId));
+    expect(foreign.status).toBe(404);
+    expect(await snapshot(t.db)).toEqual(before);
+  });
+
+  test('publishing before consent is refused', async () => {
+    const res = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('not_approved');
+  });
+
+  test('the survivor approves; only an advocate publishes, and only the exact words', async () => {
+    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId));
+    expect(res.status).toBe(201);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId))).status).toBe(409);
+
+    const byModerator = await mod.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(byModerator.status).toBe(403);
+    for (const altered of [{ ...STORY, text: STORY.text + ' ' }, { ...STORY, title: 'Another title' }, { ...STORY, context: 'online' }]) {
+      const res2 = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: altered });
+      expect(res2.status).toBe(400);
+      expect(res2.body.error.code).toBe('text_mismatch');
+    }
+    expect(await t.db('publications').select()).toEqual([]);
+
+    const ok = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(ok.status).toBe(201);
+    expect(ok.body.alias).toMatch(/^[a-z2-9]{10}$/);
+    expect(ok.body.url).toBe(`${t.ctx.config.publicUrl}/stories/${ok.body.alias}`);
+    expect((await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY })).body.error.code).toBe('already_published');
+  });
+
+  test('the story is on the wall, on its own page and in the feed, under an alias that is not the handle', async () => {
+    const [c] = (await survivorCases(survivor)).filter((x) => x.caseId === caseId);
+    const alias = c.drafts[1].publication!.alias;
+    expect(alias).not.toContain(survivor.handle);
+
+    const wall = await request(t.app).get('/stories');
+    expect(wall.status).toBe(200);
+    expect(wall.text).toContain('At the office');
+    expect(wall.text).toContain(`/stories/${alias}`);
+    expect(wall.text).not.toContain(survivor.handle);
+    expect(wall.headers['cache-control']).toBe('no-store');
+    expect((await request(t.app).get('/stories?context=workplace')).text).toContain('At the office');
+    expect((await request(t.app).get('/stories?context=online')).text).not.toContain('At the office');
+
+    const page = await request(t.app).get(`/stories/${alias}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('My manager kept touching my shoulder.');
+    expect(page.text).toContain(utcDay().slice(0, 7));
+    expect(page.text).not.toContain(utcDay()); // the month only
+    expect(page.headers['x-robots-tag']).toMatch(/noarchive/);
+
+    const feed = await request(t.app).get('/stories/feed.atom');
+    expect(feed.status).toBe(200);
+    expect(feed.headers['content-type']).toMatch(/^application\/atom\+xml/);
+    expect(feed.text).toContain(`<id>${t.ctx.config.publicUrl}/stories/${alias}</id>`);
+    expect(feed.text).toContain('<title>At the office</title>');
+  });
+
+  test('revocation: the story leaves the wall and the feed, its address answers 410, its words leave the database', async () => {
+    const [c] = (await survivorCases(survivor)).filter((x) => x.caseId === caseId);
+    const alias = c.drafts[1].publication!.alias;
+    const url = `/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`;
+    const forged = revocationOf(survivor, caseId, draftId);
+    forged.sig = signStatement(forged.statement, nacl.sign.keyPair().secretKey);
+    expect((await survivorPost(survivor, url, forged)).body.error.code).toBe('bad_signature');
+    expect((await request(t.app).get(`/stories/${alias}`)).status).toBe(200);
+
+    const res = await survivorPost(survivor, url, revocationOf(survivor, caseId, draftId));
+    expect(res.status).toBe(200);
+    const gone = await request(t.app).get(`/stories/${alias}`);
+    expect(gone.status).toBe(410);
+    expect(gone.headers['cache-control']).toBe('no-store');
+    expect(gone.text).not.toContain('My manager');
+    expect((await request(t.app).get('/stories')).text).not.toContain('At the office');
+    expect((await request(t.app).get('/stories/feed.atom')).text).not.toContain('At the office');
+    const row = await t.db('publications').where({ alias }).first();
+    expect(row).toMatchObject({ title: null, text: null, context: null, case_id: null });
+    expect((await survivorPost(survivor, url, revocationOf(survivor, caseId, draftId))).body.error.code).toBe('already_revoked');
+  });
+
+  test('a consent replayed after revocation is refused, and the draft cannot be published again', async () => {
+    const replay = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId));
+    expect(replay.status).toBe(409);
+    expect(replay.body.error.code).toBe('consent_revoked');
+    const publish = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(publish.status).toBe(409);
+    expect(publish.body.error.code).toBe('consent_revoked');
+  });
+
+  test('a consent row written into the database for another draft does not publish anything', async () => {
+    const { draftId: fresh } = await propose(mod, caseId, survivor);
+    // Someone with write access to the database copies this survivor's consent to draft 2 onto draft 3.
+    const stolen = await t.db('consents').where({ draft_id: draftId }).first();
+    await t.db('consents').insert({ ...stolen, draft_id: fresh, revocation: null, revoked_day: null });
+    await t.db('drafts').where({ id: fresh }).update({ status: 'approved' });
+    const res = await advocate.agent.post(`/api/staff/drafts/${fresh}/publish`).send({ story: STORY });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('consent_mismatch');
+    // And a consent row whose signature was made by another key fails its check.
+    const other = consentOf(survivor, caseId, fresh, STORY, nacl.sign.keyPair());
+    await t.db('consents').where({ draft_id: fresh }).update({ statement: JSON.stringify(other.statement), sig: other.sig });
+    const forged = await advocate.agent.post(`/api/staff/drafts/${fresh}/publish`).send({ story: STORY });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('bad_signature');
+    expect(await t.db('publications').whereNotNull('title')).toEqual([]);
+  });
+});
+
+describe('drafts need a case open to advocates and a proper envelope', () => {
+  test('refusals', async () => {
+    const survivor = await registerSurvivor(t);
+    const { caseId: closed } = await submit(survivor, 'closed', undefined, { advocates: false });
+    expect((await propose(mod, closed, survivor)).res.status).toBe(404);
+    const { caseId } = await submit(survivor, 'open', { advocatesMayRead: true, statistics: null });
+    const ks = await currentKeyset(t);
+    const draftId = randomId();
+    const noSurvivor = sealEnvelope({ kind: 'draft', caseId, body: { draft: { draftId, ...STORY } }, recipients: readersOf(ks.keyset), signer: mod.sign });
+    const res = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: noSurvivor, keysetVersion: ks.keyset.version });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('missing_recipient');
+    const signedByOther = draftEnvelope(advocate, ks, caseId, survivor, draftId, STORY);
+    const res2 = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: signedByOther, keysetVersion: ks.keyset.version });
+    expect(res2.status).toBe(400);
+    expect(res2.body.error.code).toBe('untrusted_signer');
+    const asMessage = sealEnvelope({ kind: 'message', caseId, body: { text: 'x' }, recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
+    const res3 = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: asMessage, keysetVersion: ks.keyset.version });
+    expect(res3.status).toBe(400);
+    expect(res3.body.error.code).toBe('wrong_kind');
+    expect(await t.db('drafts').where({ case_id: caseId })).toEqual([]);
+  });
+});
+
+describe('delete everything', () => {
+  test('erases the survivor, their cases, keys, drafts, consents and stories; the file holds none of it', async () => {
+    const survivor = await registerSurvivor(t);
+    const unique = `delete-me-${toBase64url(nacl.randomBytes(6))}`;
+    const { caseId, envelope } = await submit(survivor, unique, { advocatesMayRead: true, statistics: { context: 'family' } });
+    const story = { title: `Title ${unique}`, text: `Story ${unique}`, context: 'family' };
+    const { draftId } = await propose(advocate, caseId, survivor, story);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId, story))).status).toBe(201);
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story });
+    expect(published.status).toBe(201);
+    const draftCipher = (await t.db('envelopes').where({ kind: 'draft', case_id: caseId }).first()).body as string;
+    const wrapped = (await t.db('envelope_keys').whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id')).first()).wrapped as string;
+
+    const files = () => [t.dbFile, `${t.dbFile}-wal`].filter((f) => fs.existsSync(f));
+    const needles = [envelope.ciphertext.slice(0, 40), JSON.parse(draftCipher).ciphertext.slice(0, 40), wrapped, survivor.handle, toBase64url(survivor.keys.sign.publicKey), unique];
+    const found = () => {
+      const bytes = Buffer.concat(files().map((f) => fs.readFileSync(f)));
+      return needles.filter((n) => bytes.includes(Buffer.from(n)));
+    };
+    // The scan finds them while they are there...
+    expect(found()).toEqual(needles);
+
+    const bad = await survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/delete everything/);
+    expect((await request(t.app).post('/api/survivor/delete-everything').send({ confirm: 'delete everything' })).status).toBe(401);
+
+    const res = await survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' });
+    expect(res.status).toBe(204);
+    expect((await request(t.app).get(`/stories/${published.body.alias}`)).status).toBe(410);
+    expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${survivor.token}`)).body.cases).toEqual([]);
+    for (const table of ['survivors', 'cases', 'drafts', 'consents', 'case_statistics']) {
+      const rows = await t.db(table).select();
+      expect(JSON.stringify(rows)).not.toContain(caseId);
+      expect(JSON.stringify(rows)).not.toContain(survivor.handle);
+    }
+
+    // ...and after: the file itself and its write-ahead log hold no ciphertext, key, handle or story text.
+    expect(found()).toEqual([]);
+  });
+});
+
+describe('statistics: no figure under 5', () => {
+  test('suppression: cells under 5 are hidden, and one more where a single hidden cell could be worked out from a total', () => {
+    expect(suppressSmallCounts({ a: 4, b: 5, c: 9 })).toEqual([
+      { key: 'a', count: null },
+      { key: 'b', count: null },
+      { key: 'c', count: 9 },
+    ]);
+    expect(suppressSmallCounts({ a: 4, b: 1, c: 5 })).toEqual([
+      { key: 'a', count: null },
+      { key: 'b', count: null },
+      { key: 'c', count: 5 },
+    ]);
+    expect(suppressSmallCounts({ a: 5, b: 6, z: 0 })).toEqual([
+      { key: 'a', count: 5 },
+      { key: 'b', count: 6 },
+    ]);
+    expect(suppressSmallCounts({ a: 3 })).toEqual([{ key: 'a', count: null }]);
+  });
+
+  test('4 testimonies in a category are not shown, 5 are', async () => {
+    const s = await makeTestServer();
+    try {
+      const a = await setupAdmin(s, ['admin', 'moderator']);
+      void a;
+      const ks = await currentKeyset(s);
+      const put = async (context: string, n: number) => {
+        for (let i = 0; i < n; i++) {
+          const survivor = await registerSurvivor(s);
+          const envelope = testimony(survivor, ks, `${context} ${i}`, { advocates: false });
+          const res = await request(s.app)
+            .post('/api/survivor/cases')
+            .set('Authorization', `Bearer ${survivor.token}`)
+            .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(s), sharing: { advocatesMayRead: false, statistics: { context } } });
+          expect(res.status).toBe(201);
+        }
+      };
+      await put('workplace', 5);
+      await put('family', 4);
+      await put('education', 1);
+      await put('online', 7);
+      const page = await request(s.app).get('/stats');
+      expect(page.status).toBe(200);
+      const row = (context: string) => {
+        const m = new RegExp(`<tr><th scope="row"><span data-i18n="context\\.${context}">[^<]*</span></th>[\\s\\S]*?<td class="count">([\\s\\S]*?)</td></tr>`).exec(page.text);
+        return m?.[1] ?? '';
+      };
+      expect(row('family')).toContain('not shown');
+      expect(row('family')).not.toMatch(/\b4\b/);
+      expect(row('education')).toContain('not shown');
+      expect(row('workplace')).toBe('5');
+      expect(row('online')).toBe('7');
+      // The month chart counts all 17 in one cell.
+      expect(page.text).toMatch(/<td class="count">17<\/td>/);
+      // No number under 5 appears in any count cell.
+      const counts = [...page.text.matchAll(/<td class="count">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+      expect(counts.every((n) => n >= 5)).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+});
