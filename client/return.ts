@@ -1,5 +1,5 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol';
+import { CODENAME_WORDS, DELETE_EVERYTHING_CONFIRMATION, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol';
 import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
@@ -10,6 +10,8 @@ import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
 import { trustedHistory } from './lib/trust';
+import { draftsSection, sharingSection, type SurvivorContext } from './lib/survivor-publishing';
+
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
 let keys: KeyPairs | undefined;
@@ -18,6 +20,7 @@ function forgetKeys(): void {
   keys?.sign.secretKey.fill(0);
   keys?.box.secretKey.fill(0);
   keys = undefined;
+  currentSession = undefined;
 }
 onQuickExit(forgetKeys);
 
@@ -37,6 +40,23 @@ document.addEventListener('DOMContentLoaded', () => {
   byId<HTMLInputElement>('reveal').addEventListener('change', (e) => {
     input.type = (e.currentTarget as HTMLInputElement).checked ? 'text' : 'password';
   });
+
+  const deleteStatus = byId('delete-status');
+  onSubmit(
+    byId<HTMLFormElement>('delete-form'),
+    deleteStatus,
+    async () => {
+      if (!byId<HTMLInputElement>('delete-confirm').checked) throw new LocalizedError('delete.needConfirm');
+      if (!currentSession) throw new LocalizedError('api.unauthorized');
+      sayMessage(deleteStatus, 'delete.deleting');
+      await api('POST', '/api/survivor/delete-everything', { confirm: DELETE_EVERYTHING_CONFIRMATION }, currentSession.token);
+      currentSession = undefined;
+      forgetKeys();
+      byId('cases').replaceChildren();
+      showStep('step-deleted');
+    },
+    reportError,
+  );
 
   onSubmit(
     byId<HTMLFormElement>('login-form'),
@@ -68,7 +88,11 @@ async function currentHistory(): Promise<VerifiedHistory> {
   return trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
 }
 
+/** The signed-in session, for "delete everything"; forgotten with the keys. */
+let currentSession: SurvivorSession | undefined;
+
 async function showTestimonies(session: SurvivorSession): Promise<void> {
+  currentSession = session;
   const history = await currentHistory();
   const { cases } = await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, session.token);
 
@@ -98,7 +122,13 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     return wrapper;
   }
   const testimony = entries[0];
-  if (testimony.kind === 'testimony') wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }));
+  if (testimony.kind === 'testimony') {
+    wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }));
+    const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
+    const drafts = draftsSection(c, testimony.testimony, ctx);
+    if (drafts) wrapper.append(drafts);
+    wrapper.append(sharingSection(c, testimony.testimony, ctx));
+  }
 
   const heading = el('h2');
   localize(heading, 'thread.heading');

@@ -3,6 +3,7 @@
  * stays in this page; only the sealed envelope and public keys are sent.
  */
 import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedKeyset } from '../protocol';
+import { sharingControls, testimonyReaders } from './lib/sharing';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, copyText, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
@@ -41,6 +42,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     return;
   }
   const instanceId = info.instanceId;
+  const sharing = sharingControls('share');
+  byId('sharing-choices').replaceChildren(sharing.element);
 
   const make = byId<HTMLButtonElement>('make-codename');
   make.addEventListener('click', () => {
@@ -99,8 +102,9 @@ document.addEventListener('DOMContentLoaded', async () => {
         reportError(byId('trust-error'), e);
         throw e;
       }
-      const readers = readersOf(verified.keyset);
-      if (readers.length === 0) throw new LocalizedError('share.noModerator');
+      if (readersOf(verified.keyset).length === 0) throw new LocalizedError('share.noModerator');
+      const choices = sharing.read(body.context);
+      const readers = testimonyReaders(verified.keyset, choices.advocatesMayRead);
 
       sayMessage(progress, 'share.preparing');
       await nextFrame();
@@ -109,7 +113,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       await nextFrame();
       const session = await register(keys, instanceId);
       const envelope = sealTestimony(body, readers, keys);
-      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow() }, session.token);
+      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices }, session.token);
       wipe(keys);
 
       form.reset();

@@ -2,7 +2,7 @@
  * Staff workspace entry: sign in with password and a second factor (keys unwrapped in memory
  * only), two-factor enrolment for a member who has not done it yet (lib/staff-2fa.ts), then the
  * panels each role may use: team and invites (admin, lib/staff-team.ts), cases (moderator,
- * lib/staff-cases.ts), the member's own account (lib/staff-account.ts), and for admins the
+ * lib/staff-cases.ts), publishing (moderator and advocate, lib/staff-publishing.ts), the member's own account (lib/staff-account.ts), and for admins the
  * session settings and the audit log (lib/staff-account.ts, lib/staff-audit.ts).
  */
 import { api } from './lib/api';
@@ -13,6 +13,7 @@ import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
+import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -43,6 +44,7 @@ document.addEventListener('DOMContentLoaded', () => {
 
   bindTeamPanel();
   bindCasesPanel();
+  bindPublishingPanel();
   bindAccountPanels();
   bindAuditPanel();
 });
@@ -57,6 +59,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   if (me.status !== 'active') return;
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
+  if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));

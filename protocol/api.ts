@@ -9,7 +9,7 @@ import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type Key
 import type { AuditRecord } from './audit';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
-import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
+import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
 
 /** strict decoding (no stray trailing bits), so one value has exactly one spelling */
 const decodes = (s: string) => {
@@ -174,8 +174,6 @@ export const RevocationStatementSchema = z.strictObject({
   draftId: Id,
   issuedDay: Day,
 });
-/** What the survivor types to confirm "delete everything"; the page asks for it, the API too. */
-export const DELETE_EVERYTHING_CONFIRMATION = 'delete everything';
 
 /** new staff member's key material, as made by their browser */
 const StaffKeyMaterial = {

@@ -18,3 +18,5 @@ export const FIRST_STATISTICS_YEAR = 1980;
  */
 export const DRAFT_STATUS_VALUES = ['proposed', 'changes_requested', 'approved', 'published', 'revoked', 'superseded'] as const;
 export type DraftStatus = (typeof DRAFT_STATUS_VALUES)[number];
+/** What the survivor's page sends to confirm "delete everything" (the API refuses anything else). */
+export const DELETE_EVERYTHING_CONFIRMATION = 'delete everything';

@@ -25,7 +25,7 @@ function signer(): nacl.SignKeyPair {
 }
 
 /** The keyset chain, verified and checked against this browser's pinned instance fingerprint. */
-async function keyset(): Promise<{ keyset: Keyset; history: VerifiedHistory }> {
+export async function keyset(): Promise<{ keyset: Keyset; history: VerifiedHistory }> {
   const info = await api<InstanceInfo>('GET', '/api/instance');
   const history = await trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
   return { keyset: history.current.keyset, history };

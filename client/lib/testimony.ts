@@ -1,6 +1,6 @@
 /** A testimony's plaintext, how it is sealed, opened and shown. Shared by survivor and staff pages. */
 import type nacl from 'tweetnacl';
-import { fromBase64url, openEnvelope, randomId, sealEnvelope, type Envelope } from '../../protocol';
+import { fromBase64url, openEnvelope, randomId, sealEnvelope, type Envelope, type KeyGrant } from '../../protocol';
 import { en } from '../i18n/en';
 import { el } from './dom';
 import { isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
@@ -31,12 +31,16 @@ export function sealTestimony(body: TestimonyBody, readers: Uint8Array[], surviv
 }
 
 /** Opens a testimony envelope, checking it is signed by the case's survivor and names this case. */
-export function openTestimony(env: Envelope, caseId: string, box: nacl.BoxKeyPair, survivorSignPk: string): TestimonyBody {
+export function openTestimony(env: Envelope, caseId: string, box: nacl.BoxKeyPair, survivorSignPk: string, grants: KeyGrant[] = [], staffGranters: Uint8Array[] = []): TestimonyBody {
+  const survivor = fromBase64url(survivorSignPk);
   const opened = openEnvelope<{ testimony: TestimonyBody }>(env, {
     box,
     expectedKind: 'testimony',
     expectedCaseId: caseId,
-    trustedSigners: [fromBase64url(survivorSignPk)],
+    trustedSigners: [survivor],
+    // A reader added later (an advocate) opens it through a re-wrap by the survivor or a colleague.
+    grants,
+    trustedGranters: [survivor, ...staffGranters],
   });
   const t = opened.body.testimony;
   if (!t || typeof t.what !== 'string') throw new LocalizedError('testimony.badFormat');

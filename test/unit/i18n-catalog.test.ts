@@ -14,7 +14,7 @@ import path from 'node:path';
 import { en } from '../../client/i18n/en';
 import { ur } from '../../client/i18n/ur';
 import { parseMessage } from '../../client/lib/format';
-import { CONTEXT_VALUES, STATUS_VALUES } from '../../client/lib/testimony-values';
+import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, PROVINCE_VALUES, STATUS_VALUES } from '../../client/lib/testimony-values';
 import { CaseStatus } from '../../protocol/api';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -22,7 +22,9 @@ const CLIENT = path.join(ROOT, 'client');
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */
-const SURVIVOR_HTML = ['pages/index.html', 'pages/share.html', 'pages/return.html', 'pages/safety.html', 'pages/partials/header.html'];
+const SURVIVOR_HTML = ['pages/index.html', 'pages/share.html', 'pages/return.html', 'pages/safety.html', 'pages/public.html', 'pages/partials/header.html'];
+/** The public pages (wall, story, statistics) are drawn by the server from the same catalogs. */
+const PUBLIC_SERVER_TS = ['server/routes/public.ts', 'server/http/html.ts'];
 /** Code that runs on survivor pages. */
 const SURVIVOR_TS = [
   'landing.ts',
@@ -46,6 +48,8 @@ const SURVIVOR_TS = [
 const DYNAMIC: Record<string, readonly string[]> = {
   'status.': STATUS_VALUES,
   'context.': CONTEXT_VALUES,
+  'province.': PROVINCE_VALUES,
+  'draftStatus.': DRAFT_STATUS_VALUES,
 };
 
 function allFiles(dir: string, ext: string): string[] {
@@ -168,7 +172,7 @@ describe.each(SURVIVOR_HTML)('%s', (file) => {
 });
 
 describe('client code', () => {
-  const sources = allFiles(CLIENT, '.ts').map((f) => ({ file: path.relative(CLIENT, f), code: stripComments(fs.readFileSync(f, 'utf8')) }));
+  const sources = [...allFiles(CLIENT, '.ts'), ...PUBLIC_SERVER_TS.map((f) => path.join(ROOT, f))].map((f) => ({ file: path.relative(CLIENT, f), code: stripComments(fs.readFileSync(f, 'utf8')) }));
   const namespaces = new Set(keys.map((k) => k.split('.')[0]));
   const used = new Set<string>();
   for (const f of SURVIVOR_HTML) {
@@ -207,8 +211,8 @@ describe('client code', () => {
   });
 
   test('the code builds the dynamic keys it is allowed to', () => {
-    const testimony = sources.find((s) => s.file === path.join('lib', 'testimony.ts'))!.code;
-    for (const prefix of Object.keys(DYNAMIC)) expect(testimony).toContain('`' + prefix + '${');
+    const code = sources.map((s) => s.code).join('\n');
+    for (const prefix of Object.keys(DYNAMIC)) expect(code).toContain('`' + prefix + '${');
   });
 
   test('every catalog key is used somewhere', () => {

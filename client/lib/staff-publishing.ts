@@ -1,0 +1,162 @@
+/**
+ * Publishing panel (moderators and advocates): cases whose survivor lets advocates read, the
+ * testimony decrypted here, drafts sealed to the survivor and the staff, and, for advocates,
+ * publishing a draft the survivor approved. The server publishes only a story whose hash is
+ * the one the survivor signed, so what is sent here must be the draft exactly as decrypted.
+ */
+import nacl from 'tweetnacl';
+import { fromBase64url, keyId, openEnvelope, randomId, readersOf, sealEnvelope, type PublicStory } from '../../protocol';
+import type { PublishingCase, PublishingCaseSummary } from '../../protocol/api';
+import { api } from './api';
+import { byId, el, errorMessage, onSubmit, say, show } from './dom';
+import type { StaffSession } from './staff';
+import { keyset } from './staff-cases';
+import { CONTEXTS, openTestimony, renderTestimony } from './testimony';
+
+let session: StaffSession;
+let openCase: PublishingCase | undefined;
+
+const DRAFT_STATUS_LABELS: Record<string, string> = {
+  proposed: 'Proposed: waiting for the survivor',
+  changes_requested: 'The survivor asked for changes (see the conversation)',
+  approved: 'Approved by the survivor',
+  published: 'Published',
+  revoked: 'Withdrawn by the survivor',
+  superseded: 'Replaced by a newer draft',
+};
+
+function box(): nacl.BoxKeyPair {
+  return nacl.box.keyPair.fromSecretKey(session.keys.boxSecretKey);
+}
+function signer(): nacl.SignKeyPair {
+  return nacl.sign.keyPair.fromSecretKey(session.keys.signSecretKey);
+}
+const isAdvocate = () => session.me.roles.includes('advocate');
+
+export async function initPublishingPanel(current: StaffSession): Promise<void> {
+  session = current;
+  show(byId('publishing-panel'));
+  await loadPublishing();
+}
+
+export function bindPublishingPanel(): void {
+  onSubmit(byId<HTMLFormElement>('draft-form'), byId('publishing-case-status'), proposeDraft);
+  byId('close-publishing-case').addEventListener('click', () => {
+    openCase = undefined;
+    show(byId('publishing-case'), false);
+    show(byId('publishing-panel'));
+    loadPublishing().catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
+  });
+}
+
+async function loadPublishing(): Promise<void> {
+  const { cases } = await api<{ cases: PublishingCaseSummary[] }>('GET', '/api/staff/publishing');
+  const rows = cases.map((c) => {
+    const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open publication of ${c.handle}` } });
+    open.addEventListener('click', () => showCase(c.caseId).catch((e) => say(byId('publishing-status'), errorMessage(e), 'error')));
+    const latest = c.drafts[c.drafts.length - 1];
+    const drafts = latest ? `${c.drafts.length} (latest: ${DRAFT_STATUS_LABELS[latest.status] ?? latest.status})` : 'none yet';
+    return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), el('td', { text: drafts }), el('td', {}, [open])]);
+  });
+  byId('publishing-cases').replaceChildren(...rows);
+  if (rows.length === 0) byId('publishing-cases').append(el('tr', {}, [el('td', { text: 'No survivor has opened a testimony to advocates yet.', attrs: { colspan: '4' } })]));
+}
+
+/** A draft as sealed by a member of the keyset, checked to name this case and this draft. */
+function openDraft(detail: PublishingCase, d: PublishingCase['drafts'][number], signers: Uint8Array[]): PublicStory {
+  const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
+    box: box(),
+    expectedKind: 'draft',
+    expectedCaseId: detail.caseId,
+    trustedSigners: signers,
+    grants: d.item.grants,
+    trustedGranters: signers,
+  });
+  const draft = opened.body.draft;
+  if (!draft || draft.draftId !== d.draftId) throw new Error('the draft names another draft than the server says');
+  return { title: draft.title, text: draft.text, context: draft.context };
+}
+
+async function showCase(caseId: string): Promise<void> {
+  const [detail, ks] = await Promise.all([api<PublishingCase>('GET', `/api/staff/publishing/${caseId}`), keyset()]);
+  openCase = detail;
+  const signers = [...ks.history.signers.keys()].map(fromBase64url);
+  const testimonyBox = byId('publishing-testimony');
+  testimonyBox.replaceChildren();
+  let testimonyText = '';
+  try {
+    const t = openTestimony(detail.testimony.envelope, detail.caseId, box(), detail.survivorSignPk, detail.testimony.grants, signers);
+    testimonyText = t.what;
+    testimonyBox.append(renderTestimony(t, { day: detail.createdDay, status: 'in_review', handle: detail.handle }));
+    byId<HTMLSelectElement>('draft-context').value = t.context in CONTEXTS ? t.context : 'other';
+  } catch (e) {
+    testimonyBox.append(el('p', { attrs: { role: 'alert' }, text: `The testimony could not be opened safely: ${errorMessage(e)}` }));
+  }
+  const text = byId<HTMLTextAreaElement>('draft-text');
+  if (!text.value) text.value = testimonyText;
+
+  const list = byId('publishing-drafts');
+  list.replaceChildren(
+    ...[...detail.drafts].reverse().map((d) => {
+      const article = el('article', { className: 'draft', attrs: { 'aria-label': `Draft ${d.version}` } }, [
+        el('h4', { text: `Draft ${d.version}` }),
+        el('p', { className: 'hint', text: `${DRAFT_STATUS_LABELS[d.status] ?? d.status} · by ${d.author ?? 'a former member'} · ${d.day}` }),
+      ]);
+      let story: PublicStory | undefined;
+      try {
+        story = openDraft(detail, d, signers);
+        article.append(el('h5', { text: story.title, attrs: { dir: 'auto' } }), el('p', { className: 'hint', text: CONTEXTS[story.context] ?? story.context }), el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } }));
+      } catch (e) {
+        article.append(el('p', { attrs: { role: 'alert' }, text: `This draft could not be opened safely: ${errorMessage(e)}` }));
+      }
+      if (d.publication) {
+        article.append(el('p', {}, ['Published at ', el('a', { text: `/stories/${d.publication.alias}`, attrs: { href: `/stories/${d.publication.alias}` } })]));
+      }
+      if (story && d.status === 'approved' && isAdvocate()) {
+        const publish = el('button', { text: 'Publish on the wall', attrs: { type: 'button' } });
+        const approved = story;
+        publish.addEventListener('click', () => {
+          publish.disabled = true;
+          api<{ alias: string; url: string }>('POST', `/api/staff/drafts/${d.draftId}/publish`, { story: approved })
+            .then(async (r) => {
+              await showCase(detail.caseId);
+              say(byId('publishing-case-status'), `Published at ${r.url}.`);
+            })
+            .catch((e) => say(byId('publishing-case-status'), errorMessage(e), 'error'))
+            .finally(() => (publish.disabled = false));
+        });
+        article.append(publish);
+      }
+      return article;
+    }),
+  );
+  if (detail.drafts.length === 0) list.append(el('p', { className: 'hint', text: 'No draft yet.' }));
+  byId('publishing-case-heading').textContent = `Publication for ${detail.handle}`;
+  show(byId('publishing-panel'), false);
+  show(byId('inbox-panel'), false);
+  show(byId('publishing-case'));
+  byId('publishing-case-heading').focus();
+}
+
+async function proposeDraft(): Promise<void> {
+  const detail = openCase!;
+  const story: PublicStory = {
+    title: byId<HTMLInputElement>('draft-title').value.trim(),
+    text: byId<HTMLTextAreaElement>('draft-text').value.trim(),
+    context: byId<HTMLSelectElement>('draft-context').value,
+  };
+  if (!story.title || !story.text) throw new Error('Write a title and the text first.');
+  const ks = await keyset();
+  const survivorBox = fromBase64url(detail.survivorBoxPk);
+  // The survivor's key must be one their own signed testimony names, or the server could substitute its own.
+  if (!detail.testimony.envelope.keys.some((k) => k.kid === keyId(survivorBox))) throw new Error("The survivor's key does not match their testimony; nothing was sent.");
+  const seen = new Set([keyId(survivorBox)]);
+  const staff = [...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')].filter((pk) => !seen.has(keyId(pk)) && seen.add(keyId(pk)));
+  const draftId = randomId();
+  const envelope = sealEnvelope({ kind: 'draft', caseId: detail.caseId, body: { draft: { draftId, ...story } }, recipients: [survivorBox, ...staff], signer: signer() });
+  await api('POST', `/api/staff/cases/${detail.caseId}/drafts`, { draftId, envelope, keysetVersion: ks.keyset.version });
+  byId<HTMLInputElement>('draft-title').value = '';
+  byId<HTMLTextAreaElement>('draft-text').value = '';
+  await showCase(detail.caseId);
+  say(byId('publishing-case-status'), 'Draft encrypted and proposed to the survivor.');
+}

@@ -1,0 +1,229 @@
+/**
+ * The survivor's side of publishing, on the return page: their sharing choices for a case,
+ * the drafts proposed to them beside what they wrote, approving the exact words (a signature
+ * made here with their codename's key), asking for changes, and withdrawing consent.
+ */
+import type nacl from 'tweetnacl';
+import {
+  fromBase64url,
+  keyId,
+  makeGrant,
+  openEnvelope,
+  readersOf,
+  signStatement,
+  storyHash,
+  toBase64url,
+  utcDay,
+  type ConsentStatement,
+  type Envelope,
+  type PublicStory,
+  type RevocationStatement,
+  type VerifiedHistory,
+} from '../../protocol';
+import type { DraftItem, SurvivorCase, SurvivorSession } from '../../protocol/api';
+import { api } from './api';
+import { el, nextFrame, onSubmit, sayMessage } from './dom';
+import { isMessageKey, LocalizedError, localize, msg } from './messages';
+import { sealMessage } from './case-thread';
+import { sharingControls } from './sharing';
+import type { TestimonyBody } from './testimony';
+import { reportError } from './survivor-page';
+
+export interface SurvivorContext {
+  keys: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair };
+  session: SurvivorSession;
+  history: VerifiedHistory;
+  /** re-reads the keyset as the server serves it now (checked against the pin) */
+  currentHistory(): Promise<VerifiedHistory>;
+  /** draws the survivor's cases again after a change */
+  refresh(): Promise<void>;
+}
+
+const statusRegion = () => {
+  const p = el('p', { attrs: { role: 'status' } });
+  p.hidden = true;
+  return p;
+};
+function heading(tag: 'h3' | 'h4', key: Parameters<typeof localize>[1], params?: Record<string, string | number>): HTMLElement {
+  const h = el(tag);
+  localize(h, key, params);
+  return h;
+}
+function button(key: Parameters<typeof localize>[1], kind: 'submit' | 'button' = 'submit', className?: string): HTMLButtonElement {
+  const b = el('button', { className, attrs: { type: kind } });
+  localize(b, key);
+  return b;
+}
+
+/** The sharing choices of one case, and saving a change (with key grants when advocates may now read). */
+export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement {
+  const controls = sharingControls(`sharing-${c.caseId}`, c.sharing);
+  const status = statusRegion();
+  const form = el('form', { className: 'sharing-form', attrs: { autocomplete: 'off' } }, [controls.element, status, button('sharing.save')]);
+  onSubmit(
+    form,
+    status,
+    async () => {
+      sayMessage(status, 'sharing.saving');
+      const sharing = controls.read(testimony.context);
+      const keyset = (await ctx.currentHistory()).current.keyset;
+      const grants = [];
+      if (sharing.advocatesMayRead && !c.sharing.advocatesMayRead) {
+        // Wrap the testimony's key to each advocate of the verified keyset who cannot read it yet.
+        const envelope = c.thread[0].envelope;
+        const readable = new Set(envelope.keys.filter((k) => k.wrapped !== undefined).map((k) => k.kid));
+        for (const advocate of readersOf(keyset, 'advocate')) {
+          if (!readable.has(keyId(advocate))) grants.push(makeGrant(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
+        }
+      }
+      await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
+      await ctx.refresh();
+      sayMessage(document.getElementById(`sharing-${c.caseId}-status`) ?? status, 'sharing.saved');
+    },
+    reportError,
+  );
+  status.id = `sharing-${c.caseId}-status`;
+  return el('section', { className: 'sharing-section' }, [heading('h3', 'sharing.heading'), form]);
+}
+
+interface OpenedDraft {
+  item: DraftItem;
+  story?: PublicStory;
+  error?: string;
+}
+
+/** Opens a draft: sealed by a member of the verified keyset, naming this case and this draft. */
+function openDraft(d: DraftItem, caseId: string, ctx: SurvivorContext): OpenedDraft {
+  try {
+    const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope as Envelope, {
+      box: ctx.keys.box,
+      expectedKind: 'draft',
+      expectedCaseId: caseId,
+      trustedSigners: [...ctx.history.signers.keys()].map(fromBase64url),
+    });
+    const draft = opened.body.draft;
+    if (!draft || draft.draftId !== d.draftId || typeof draft.title !== 'string' || typeof draft.text !== 'string' || typeof draft.context !== 'string') {
+      throw new LocalizedError('testimony.badFormat');
+    }
+    return { item: d, story: { title: draft.title, text: draft.text, context: draft.context } };
+  } catch (e) {
+    return { item: d, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function storyView(story: PublicStory): HTMLElement {
+  const contextKey = `context.${story.context}`;
+  const where = el('p', { className: 'hint' });
+  if (isMessageKey(contextKey)) localize(where, contextKey);
+  else where.textContent = story.context;
+  return el('div', { className: 'proposal' }, [el('h5', { text: story.title, attrs: { dir: 'auto' } }), where, el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } })]);
+}
+
+async function signAndPost(ctx: SurvivorContext, url: string, statement: ConsentStatement | RevocationStatement): Promise<void> {
+  await api('POST', url, { statement, sig: signStatement(statement, ctx.keys.sign.secretKey) }, ctx.session.token);
+}
+
+/** One draft beside the testimony, with what the survivor can do about it now. */
+function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraft, ctx: SurvivorContext): HTMLElement {
+  const d = opened.item;
+  const base = `/api/survivor/cases/${c.caseId}/drafts/${d.draftId}`;
+  const status = el('p', { className: 'badge' });
+  localize(status, `draftStatus.${d.status}`);
+  const article = el('article', { className: 'draft', attrs: { 'aria-label': msg('drafts.version', { version: d.version }) } }, [heading('h4', 'drafts.version', { version: d.version }), status]);
+  if (!opened.story) {
+    const failed = el('p', { attrs: { role: 'alert' } });
+    localize(failed, 'drafts.unsafe', { reason: opened.error ?? '' });
+    article.append(failed);
+    return article;
+  }
+  const story = opened.story;
+  const original = el('div', { className: 'original' }, [heading('h4', 'drafts.original'), el('p', { className: 'text', text: testimony.what, attrs: { dir: 'auto' } })]);
+  const proposal = el('div', {}, [heading('h4', 'drafts.proposal'), storyView(story)]);
+  article.append(el('div', { className: 'compare' }, [original, proposal]));
+  const region = statusRegion();
+
+  if (d.status === 'proposed' || d.status === 'changes_requested') {
+    const note = el('p', { className: 'notice' });
+    localize(note, 'drafts.approveNote');
+    const approve = el('form', {}, [note, button('drafts.approve')]);
+    onSubmit(
+      approve,
+      region,
+      async () => {
+        sayMessage(region, 'drafts.approving');
+        await nextFrame();
+        const statement: ConsentStatement = { v: 1, type: 'publish', caseId: c.caseId, draftId: d.draftId, textHash: storyHash(story), issuedDay: utcDay() };
+        await signAndPost(ctx, `${base}/consent`, statement);
+        await ctx.refresh();
+      },
+      reportError,
+    );
+    article.append(approve);
+  }
+  if (d.status === 'proposed') {
+    const id = `changes-${d.draftId}`;
+    const label = el('label', { attrs: { for: id } });
+    localize(label, 'drafts.changesLabel');
+    const text = el('textarea', { attrs: { id, required: '', maxlength: '10000', dir: 'auto' } });
+    const changes = el('form', { className: 'changes', attrs: { autocomplete: 'off' } }, [label, text, button('drafts.sendChanges')]);
+    changes.hidden = true;
+    const ask = button('drafts.askChanges', 'button', 'secondary');
+    ask.addEventListener('click', () => {
+      changes.hidden = false;
+      ask.hidden = true;
+      text.focus();
+    });
+    onSubmit(
+      changes,
+      region,
+      async () => {
+        const wanted = text.value.trim();
+        if (!wanted) throw new LocalizedError('thread.emptyText');
+        // The request goes to the moderators in the encrypted thread, then the draft is marked.
+        const keyset = (await ctx.currentHistory()).current.keyset;
+        const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: msg('drafts.changesMessage', { version: d.version, text: wanted }), survivorBoxPk: toBase64url(ctx.keys.box.publicKey), keyset, signer: ctx.keys.sign });
+        await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
+        await api('POST', `${base}/changes`, {}, ctx.session.token);
+        await ctx.refresh();
+      },
+      reportError,
+    );
+    article.append(ask, changes);
+  }
+  if (d.publication) {
+    const link = el('a', { attrs: { href: `/stories/${d.publication.alias}` } });
+    localize(link, 'drafts.seeStory');
+    article.append(el('p', {}, [link]));
+  }
+  if (d.status === 'approved' || d.status === 'published') {
+    const confirm = el('p', { className: 'notice' });
+    localize(confirm, 'drafts.revokeConfirm');
+    const revokeForm = el('form', {}, [confirm, button('drafts.revokeYes', 'submit', 'danger')]);
+    revokeForm.hidden = true;
+    const revoke = button('drafts.revoke', 'button', 'secondary');
+    revoke.addEventListener('click', () => {
+      revokeForm.hidden = false;
+      revoke.hidden = true;
+    });
+    onSubmit(
+      revokeForm,
+      region,
+      async () => {
+        const statement: RevocationStatement = { v: 1, type: 'revoke', caseId: c.caseId, draftId: d.draftId, issuedDay: utcDay() };
+        await signAndPost(ctx, `${base}/revoke`, statement);
+        await ctx.refresh();
+      },
+      reportError,
+    );
+    article.append(revoke, revokeForm);
+  }
+  article.append(region);
+  return article;
+}
+
+/** The drafts proposed for a case, newest first; superseded ones are left out. */
+export function draftsSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement | undefined {
+  const shown = c.drafts.filter((d) => d.status !== 'superseded').reverse();
+  if (shown.length === 0) return undefined;
+  return el('section', { className: 'drafts' }, [heading('h3', 'drafts.heading'), ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx))]);
+}
