@@ -27,7 +27,7 @@ export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'public', '
 /** Shared survivor scripts, in load order. `entry` runs for its side effects; `roots` are what it must contain. */
 export const LAYERS = [
   { name: 'survivor-base', entry: 'client/survivor-base.ts', roots: ['client/lib/messages.ts', 'client/lib/i18n.ts', 'client/lib/dom.ts', 'client/lib/api.ts', 'client/lib/quick-exit.ts', 'client/lib/survivor-page.ts'], blocking: true },
-  { name: 'survivor-crypto', roots: ['protocol/index.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts'] },
+  { name: 'survivor-crypto', roots: ['protocol/index.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts', 'client/lib/sharing.ts', 'client/lib/survivor-publishing.ts'] },
 ];
 
 /** Which layers each survivor page loads before its own script; other pages load none. */

@@ -22,7 +22,7 @@ import {
 } from '../../protocol';
 import type { DraftItem, SurvivorCase, SurvivorSession } from '../../protocol/api';
 import { api } from './api';
-import { el, nextFrame, onSubmit, sayMessage } from './dom';
+import { byId, el, nextFrame, onSubmit, sayMessage } from './dom';
 import { isMessageKey, LocalizedError, localize, msg } from './messages';
 import { sealMessage } from './case-thread';
 import { sharingControls } from './sharing';
@@ -78,11 +78,10 @@ export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: S
       }
       await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
       await ctx.refresh();
-      sayMessage(document.getElementById(`sharing-${c.caseId}-status`) ?? status, 'sharing.saved');
+      sayMessage(byId('list-status'), 'sharing.saved');
     },
     reportError,
   );
-  status.id = `sharing-${c.caseId}-status`;
   return el('section', { className: 'sharing-section' }, [heading('h3', 'sharing.heading'), form]);
 }
 
@@ -155,6 +154,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
         const statement: ConsentStatement = { v: 1, type: 'publish', caseId: c.caseId, draftId: d.draftId, textHash: storyHash(story), issuedDay: utcDay() };
         await signAndPost(ctx, `${base}/consent`, statement);
         await ctx.refresh();
+        sayMessage(byId('list-status'), 'drafts.approved');
       },
       reportError,
     );
@@ -185,6 +185,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
         await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
         await api('POST', `${base}/changes`, {}, ctx.session.token);
         await ctx.refresh();
+        sayMessage(byId('list-status'), 'drafts.changesSent');
       },
       reportError,
     );
@@ -212,6 +213,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
         const statement: RevocationStatement = { v: 1, type: 'revoke', caseId: c.caseId, draftId: d.draftId, issuedDay: utcDay() };
         await signAndPost(ctx, `${base}/revoke`, statement);
         await ctx.refresh();
+        sayMessage(byId('list-status'), 'drafts.revoked');
       },
       reportError,
     );

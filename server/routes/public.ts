@@ -22,6 +22,7 @@ import { parseWith } from '../http/validate';
 export const SMALLEST_SHOWN_COUNT = 5;
 const FEED_SIZE = 50;
 const EXCERPT_CHARS = 280;
+const PAGES_LABEL: MessageKey = 'wall.pages';
 
 export type Cell = { key: string; count: number | null };
 
@@ -88,7 +89,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
     const { stories, total } = await publishing.listStories(query);
     const pages = Math.max(1, Math.ceil(total / STORIES_PAGE_SIZE));
     const link = (p: number, context = query.context) => `/stories?${new URLSearchParams({ ...(context ? { context } : {}), ...(p > 1 ? { page: String(p) } : {}) })}`.replace(/\?$/, '');
-    const filters = html`<nav aria-labelledby="filter-label" class="filters"><p id="filter-label" data-i18n="wall.filter">Where it happened:</p><ul class="links">
+    const filters = html`<nav aria-labelledby="filter-label" class="filters">${msgHtml('p', 'wall.filter', {}, { id: 'filter-label' })}<ul class="links">
       <li><a href="/stories" ${query.context ? '' : trusted('aria-current="page"')}>${msgHtml('span', 'wall.all')}</a></li>
       ${CONTEXT_VALUES.map((c) => html`<li><a href="${link(1, c)}" ${query.context === c ? trusted('aria-current="page"') : ''}>${contextLabel(c)}</a></li>`)}
     </ul></nav>`;
@@ -103,7 +104,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
       : msgHtml('p', query.context ? 'wall.noneHere' : 'wall.none');
     const nav =
       pages > 1
-        ? html`<nav class="pager" aria-label="Pages" data-i18n-attr="aria-label:wall.pages"><ul class="links">
+        ? html`<nav class="pager" aria-label="${en[PAGES_LABEL]}" data-i18n-attr="aria-label:${PAGES_LABEL}"><ul class="links">
         ${query.page > 1 ? html`<li><a rel="prev" href="${link(query.page - 1)}">${msgHtml('span', 'wall.newer')}</a></li>` : ''}
         <li>${msgHtml('span', 'wall.pageOf', { page: query.page, pages })}</li>
         ${query.page < pages ? html`<li><a rel="next" href="${link(query.page + 1)}">${msgHtml('span', 'wall.older')}</a></li>` : ''}

@@ -43,6 +43,8 @@ const SURVIVOR_TS = [
   'lib/survivor.ts',
   'lib/testimony.ts',
   'lib/trust.ts',
+  'lib/sharing.ts',
+  'lib/survivor-publishing.ts',
 ];
 /** Keys built at run time from data: the prefix and the values the code may append. */
 const DYNAMIC: Record<string, readonly string[]> = {
