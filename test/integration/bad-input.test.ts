@@ -55,6 +55,9 @@ let firstCase: Envelope;
 let openInvite: string;
 /** the first keyset, as the admin signed it at setup */
 let keysetV1: SignedKeyset;
+/** a case open to advocates, with one proposed draft */
+let openCase: Envelope;
+let draftId: string;
 
 beforeAll(async () => {
   t = await makeTestServer();
@@ -78,6 +81,30 @@ beforeAll(async () => {
   if (first.res.status !== 201) throw new Error(`submit failed: ${first.res.status} ${first.res.text}`);
   firstCase = first.envelope;
   keysetV1 = JSON.parse((await t.db('keysets').where({ version: 1 }).first()).signed);
+
+  const ks = await currentKeyset(t);
+  openCase = sealEnvelope({
+    kind: 'testimony',
+    caseId: randomId(),
+    body: { testimony: { what: 'open to advocates', when: '', context: 'workplace', wantsReplies: true } },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
+    signer: survivor.keys.sign,
+  });
+  const open = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope: openCase, keysetVersion: ks.keyset.version, pow: await pow(t), sharing: { advocatesMayRead: true, statistics: null } });
+  if (open.status !== 201) throw new Error(`submit failed: ${open.status} ${open.text}`);
+  draftId = randomId();
+  const draft = sealEnvelope({
+    kind: 'draft',
+    caseId: openCase.caseId,
+    body: { draft: { draftId, title: 't', text: 'x', context: 'workplace' } },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
+    signer: moderator.sign,
+  });
+  const proposed = await moderator.agent.post(`/api/staff/cases/${openCase.caseId}/drafts`).send({ draftId, envelope: draft, keysetVersion: ks.keyset.version });
+  if (proposed.status !== 201) throw new Error(`draft failed: ${proposed.status} ${proposed.text}`);
 });
 afterAll(async () => {
   // A successful staff request records its session's last-seen time after the response; let it land.
@@ -351,6 +378,85 @@ const jsonRoutes: JsonRoute[] = [
       ['a member without keys', (b) => setIn(b, 'signed.keyset.members.0.signPk', undefined), ['signed.keyset.members[0].signPk']],
     ],
   },
+  // Publishing with consent
+  {
+    name: 'POST /api/survivor/cases/:caseId/sharing',
+    open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/sharing`).set('Authorization', bearer()),
+    valid: () => ({ sharing: { advocatesMayRead: true, statistics: { context: 'workplace', year: 2018, province: 'sindh' } }, keysetVersion: 3, grants: [] }),
+    number: 'sharing.statistics.year',
+    required: 'sharing',
+    nested: 'sharing.statistics',
+    extra: [
+      ['a string for advocatesMayRead', (b) => setIn(b, 'sharing.advocatesMayRead', MARKER), ['sharing.advocatesMayRead', 'expected boolean']],
+      ['a year before the first one', (b) => setIn(b, 'sharing.statistics.year', 1900), ['sharing.statistics.year', '1980']],
+      ['an unknown province', (b) => setIn(b, 'sharing.statistics.province', MARKER), ['sharing.statistics.province']],
+      ['an unknown context', (b) => setIn(b, 'sharing.statistics.context', MARKER), ['sharing.statistics.context']],
+      ['a grant of the wrong shape', (b) => setIn(b, 'grants', [{ v: 1, kid: MARKER }]), ['grants[0]']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/cases/:caseId/drafts',
+    open: () => moderator.agent.post(`/api/staff/cases/${openCase.caseId}/drafts`),
+    valid: () => ({ draftId: randomId(), envelope: { ...structuredClone(firstCase), kind: 'draft', caseId: openCase.caseId }, keysetVersion: 3 }),
+    string: 'draftId',
+    number: 'keysetVersion',
+    required: 'envelope',
+    nested: 'envelope',
+    b64: [['envelope.sig', 64], ['envelope.keys.0.kid', 16]],
+    extra: [['a draftId that is not an id', (b) => setIn(b, 'draftId', `${MARKER}/x`), ['draftId']]],
+  },
+  {
+    name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/consent',
+    open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/drafts/${draftId}/consent`).set('Authorization', bearer()),
+    valid: () => ({ statement: { v: 1, type: 'publish', caseId: openCase.caseId, draftId, textHash: b64(32), issuedDay: utcDay() }, sig: b64(64) }),
+    string: 'statement.draftId',
+    required: 'sig',
+    nested: 'statement',
+    b64: [['statement.textHash', 32], ['sig', 64]],
+    extra: [
+      ['a revocation where a consent is expected', (b) => setIn(b, 'statement.type', 'revoke'), ['statement.type']],
+      ['a bad issuedDay', (b) => setIn(b, 'statement.issuedDay', MARKER), ['statement.issuedDay']],
+      ['another version', (b) => setIn(b, 'statement.v', 2), ['statement.v']],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/revoke',
+    open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/drafts/${draftId}/revoke`).set('Authorization', bearer()),
+    valid: () => ({ statement: { v: 1, type: 'revoke', caseId: openCase.caseId, draftId, issuedDay: utcDay() }, sig: b64(64) }),
+    string: 'statement.caseId',
+    required: 'statement',
+    nested: 'statement',
+    b64: [['sig', 64]],
+    extra: [['a consent where a revocation is expected', (b) => setIn(b, 'statement.type', 'publish'), ['statement.type']]],
+  },
+  {
+    name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/changes',
+    open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/drafts/${draftId}/changes`).set('Authorization', bearer()),
+    valid: () => ({}),
+  },
+  {
+    name: 'POST /api/staff/drafts/:draftId/publish',
+    open: () => advocate.agent.post(`/api/staff/drafts/${draftId}/publish`),
+    valid: () => ({ story: { title: 'A title', text: 'The text', context: 'workplace' } }),
+    string: 'story.title',
+    required: 'story',
+    nested: 'story',
+    extra: [
+      ['a blank title', (b) => setIn(b, 'story.title', '   '), ['story.title', 'empty']],
+      ['an unknown context', (b) => setIn(b, 'story.context', MARKER), ['story.context']],
+      ['a text over the limit', (b) => setIn(b, 'story.text', MARKER + 'a'.repeat(60_001)), ['story.text', '60000']],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/delete-everything',
+    open: () => request(t.app).post('/api/survivor/delete-everything').set('Authorization', bearer()),
+    valid: () => ({ confirm: 'delete everything' }),
+    required: 'confirm',
+    extra: [
+      ['other words', (b) => setIn(b, 'confirm', MARKER), ['confirm', 'delete everything']],
+      ['true instead of the words', (b) => setIn(b, 'confirm', true), ['confirm', 'delete everything']],
+    ],
+  },
 ];
 
 
@@ -410,6 +516,8 @@ describe('GET routes', () => {
     ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${firstCase.caseId}`)],
     ['GET /api/keysets', () => request(t.app).get('/api/keysets')],
     ['GET /api/staff/grants/pending', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}`)],
+    ['GET /api/staff/publishing', () => advocate.agent.get('/api/staff/publishing')],
+    ['GET /api/staff/publishing/:caseId', () => advocate.agent.get(`/api/staff/publishing/${openCase.caseId}`)],
   ];
   test.each(getRoutes)('%s rejects a malformed JSON body and an oversized one, and writes nothing', async (_name, open) => {
     await unchanged(async () => {
@@ -433,6 +541,24 @@ describe('GET routes', () => {
   ];
   test.each(badQueries)('GET /api/staff/cases rejects %s', async (_label, query, mentions) => {
     await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases?${query}`), 400, 'invalid_request', ...mentions));
+  });
+
+  const badStoryQueries: [string, string, string[]][] = [
+    ['an unknown context', `context=${MARKER}`, ['context']],
+    ['page 0', 'page=0', ['page']],
+    ['a page that is not a number', `page=${MARKER}`, ['page', 'expected number']],
+    ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
+  ];
+  test.each(badStoryQueries)('GET /stories rejects %s', async (_label, query, mentions) => {
+    await unchanged(async () => expectError(await request(t.app).get(`/stories?${query}`), 400, 'invalid_request', ...mentions));
+  });
+
+  test.each([['an alias of the wrong shape', `${MARKER}`], ['an alias that names nothing', 'abcdefghjk']])('GET /stories/:alias answers 404 for %s', async (_label, alias) => {
+    await unchanged(async () => {
+      const res = await request(t.app).get(`/stories/${encodeURIComponent(alias)}`);
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain(MARKER);
+    });
   });
 
   test.each([
@@ -714,6 +840,8 @@ describe('authorization', () => {
     ['POST /api/staff/keysets', (r) => r.post('/api/staff/keysets').send({ signed: keysetV1 })],
     ['GET /api/staff/cases', (r) => r.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', (r) => r.get(`/api/staff/cases/${firstCase.caseId}`)],
+    ['GET /api/staff/publishing', (r) => r.get('/api/staff/publishing')],
+    ['POST /api/staff/drafts/:draftId/publish', (r) => r.post(`/api/staff/drafts/${draftId}/publish`).send({ story: { title: 't', text: 'x', context: 'workplace' } })],
   ];
 
   test.each(staffRoutes)('%s without a session cookie is 401', async (_name, call) => {
