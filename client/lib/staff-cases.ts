@@ -164,11 +164,13 @@ async function saveWorkflow(): Promise<void> {
 /** One button per other moderator: re-wrap every envelope they cannot read yet. */
 async function showGrantTargets(): Promise<void> {
   const { keyset: ks } = await keyset();
-  const others = ks.members.filter((m) => m.roles.includes('moderator') && m.staffId !== session.me.id);
+  // Advocates get only what they may read: testimonies opened to advocates, and drafts (the server scopes it).
+  const others = ks.members.filter((m) => (m.roles.includes('moderator') || m.roles.includes('advocate')) && m.staffId !== session.me.id);
   const targets = byId('grant-targets');
   targets.replaceChildren(
     ...others.map((m) => {
-      const button = el('button', { text: `Share older cases with ${m.username}`, className: 'secondary', attrs: { type: 'button' } });
+      const what = m.roles.includes('moderator') ? 'older cases' : 'publishing cases';
+      const button = el('button', { text: `Share ${what} with ${m.username}`, className: 'secondary', attrs: { type: 'button' } });
       button.addEventListener('click', () => {
         button.disabled = true;
         grantAll(m.staffId, m.boxPk, ks)

@@ -31,6 +31,7 @@ interface RawRow {
 const THREAD_KINDS = ['testimony', 'message'];
 
 export function envelopeRepo(db: Db) {
+  const openToAdvocates = () => db('cases').where('advocates_may_read', true).select('id');
   /** Reassembles envelopes with their keys, in the order the signature lists them. */
   async function withKeys(rows: RawRow[]): Promise<EnvelopeRow[]> {
     if (rows.length === 0) return [];
@@ -108,14 +109,22 @@ export function envelopeRepo(db: Db) {
     },
 
     /** Envelopes that a reader (by box key) can open neither directly nor through a grant: how many, and a page after an id. */
-    async unreadableBy(boxPk: Uint8Array, after: number, limit: number): Promise<{ total: number; items: EnvelopeRow[] }> {
+    async unreadableBy(boxPk: Uint8Array, after: number, limit: number, scope: 'all' | 'advocate' = 'all'): Promise<{ total: number; items: EnvelopeRow[] }> {
       const kid = keyId(boxPk);
-      const base = db('envelopes')
+      const base = db('envelopes');
+      if (scope === 'advocate') base.where((q) => q.where('envelopes.kind', 'draft').orWhere((t) => t.where('envelopes.kind', 'testimony').whereIn('envelopes.case_id', openToAdvocates())));
+      base
         .whereNotExists(db('envelope_keys').whereRaw('envelope_keys.envelope_id = envelopes.id').where('envelope_keys.kid', kid).whereNotNull('envelope_keys.wrapped'))
         .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
       const [{ n }] = await base.clone().count<{ n: number | string }[]>({ n: '*' });
       const rows: RawRow[] = await base.clone().where('envelopes.id', '>', after).select('envelopes.*').orderBy('envelopes.id').limit(limit);
       return { total: Number(n), items: await withKeys(rows) };
+    },
+
+    /** Whether advocates may read an envelope: a draft, or the testimony of a case its survivor opened to them. */
+    async advocatesMayRead(row: EnvelopeRow): Promise<boolean> {
+      if (row.kind === 'draft') return true;
+      return row.kind === 'testimony' && Boolean(await openToAdvocates().where('id', row.caseId).first());
     },
 
     async insertGrant(trx: Db, envelopeId: number, grant: KeyGrant): Promise<void> {

@@ -118,11 +118,22 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     res.json({ staffId });
   });
 
-  /** Envelopes a newer moderator cannot open yet, with the grants that let me open them. */
+  /**
+   * Who a grant may go to: an active moderator (every envelope), or an active advocate (only
+   * what advocates may read: testimonies whose survivor opened them to advocates, and drafts).
+   */
+  async function grantTarget(staffId: string) {
+    const target = await staff.byId(staffId);
+    const reads = target?.status === 'active' ? (target.roles.includes('moderator') ? 'all' : target.roles.includes('advocate') ? 'advocate' : undefined) : undefined;
+    if (!target || !reads) throw badRequest('not_a_reader', 'staffId does not name an active moderator or advocate');
+    return { target, scope: reads as 'all' | 'advocate' };
+  }
+
+  /** Envelopes a newer colleague cannot open yet, with the grants that let me open them. */
   router.get('/staff/grants/pending', moderator, async (req, res) => {
     const { staffId, after } = parseWith(schemas.pendingGrantsQuery, req.query, 'query');
-    const target = await activeModerator(staffId);
-    const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE);
+    const { target, scope } = await grantTarget(staffId);
+    const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope);
     const mine = await envelopes.grantsFor(items.map((r) => r.id), keyId(fromBase64url(req.staff!.boxPk)));
     const body: PendingGrants = { total, items: items.map((r) => ({ id: r.id, caseId: r.caseId, envelope: r.envelope, grants: mine.get(r.id) ?? [] })) };
     res.json(body);
@@ -130,13 +141,14 @@ export function staffCaseRoutes(ctx: AppContext): Router {
 
   router.post('/staff/grants', moderator, async (req, res) => {
     const { staffId, grants } = parseWith(schemas.postGrants, req.body);
-    const target = await activeModerator(staffId);
-    if (target.id === req.staff!.id) throw badRequest('invalid_request', 'staffId must name another moderator');
+    const { target, scope } = await grantTarget(staffId);
+    if (target.id === req.staff!.id) throw badRequest('invalid_request', 'staffId must name another member');
     const targetKid = keyId(fromBase64url(target.boxPk));
     const rows: { envelopeId: number; grant: KeyGrant }[] = [];
     for (const [i, { envelopeId, grant }] of grants.entries()) {
       const row = await envelopes.byId(envelopeId);
       if (!row) throw badRequest('invalid_request', `grants[${i}].envelopeId names no envelope`);
+      if (scope === 'advocate' && !(await envelopes.advocatesMayRead(row))) throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
       if (grant.kid !== targetKid) throw badRequest('invalid_request', `grants[${i}].grant.kid is not the key of staffId`);
       if (grant.granter !== req.staff!.signPk) throw badRequest('untrusted_signer', `grants[${i}].grant.granter must be your own signing key`);
       verifyGrant(grant as KeyGrant, row.envelope, [fromBase64url(req.staff!.signPk)], nodeBackend);

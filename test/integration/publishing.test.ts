@@ -377,6 +377,49 @@ describe('draft, consent, publish, revoke', () => {
   });
 });
 
+describe('an advocate who joins later', () => {
+  test('gets only what advocates may read re-wrapped by a moderator: open testimonies and drafts, never the thread', async () => {
+    const survivor = await registerSurvivor(t);
+    const open = await submit(survivor, 'open before the newcomer', { advocatesMayRead: true, statistics: null });
+    const closed = await submit(survivor, 'closed to advocates', undefined, { advocates: false });
+    await propose(mod, open.caseId, survivor);
+    const late = await addStaff(t, admin, `adv.late${Date.now() % 1000}`, 'advocate');
+
+    const pending = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`);
+    expect(pending.status).toBe(200);
+    const items: { id: number; caseId: string; envelope: Envelope }[] = pending.body.items;
+    expect(items.every((i) => i.envelope.kind === 'draft' || (i.envelope.kind === 'testimony' && i.caseId !== closed.caseId))).toBe(true);
+    const testimonyItem = items.find((i) => i.caseId === open.caseId && i.envelope.kind === 'testimony')!;
+    expect(testimonyItem).toBeDefined();
+    expect(items.some((i) => i.caseId === closed.caseId)).toBe(false);
+
+    // A grant of the closed testimony to the advocate is refused.
+    const closedRow = await t.db('envelopes').where({ case_id: closed.caseId, kind: 'testimony' }).first();
+    const refused = await mod.agent.post('/api/staff/grants').send({
+      staffId: late.staffId,
+      grants: [{ envelopeId: closedRow.id, grant: makeGrant(closed.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }) }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('forbidden_recipient');
+
+    const granted = await mod.agent.post('/api/staff/grants').send({
+      staffId: late.staffId,
+      grants: [{ envelopeId: testimonyItem.id, grant: makeGrant(testimonyItem.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }) }],
+    });
+    expect(granted.status).toBe(201);
+    const detail: PublishingCase = (await late.agent.get(`/api/staff/publishing/${open.caseId}`)).body;
+    const opened = openEnvelope<{ testimony: { what: string } }>(detail.testimony.envelope, {
+      box: late.box,
+      expectedKind: 'testimony',
+      expectedCaseId: open.caseId,
+      trustedSigners: [survivor.keys.sign.publicKey],
+      grants: detail.testimony.grants,
+      trustedGranters: [mod.sign.publicKey],
+    });
+    expect(opened.body.testimony.what).toBe('open before the newcomer');
+  });
+});
+
 describe('drafts need a case open to advocates and a proper envelope', () => {
   test('refusals', async () => {
     const survivor = await registerSurvivor(t);
