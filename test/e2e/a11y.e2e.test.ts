@@ -1,8 +1,8 @@
 /**
  * Accessibility in a real Chromium:
  *  - axe-core (injected; the context bypasses CSP for this test only, since axe is not served
- *    by Awaaz) finds no serious or critical violation on every survivor page, in English and in
- *    Urdu, in each important state (share: intro, codename, write, sent; return: sign-in, list),
+ *    by Awaaz) finds no serious or critical violation on every survivor page and the public
+ *    pages (stories, statistics), in English and in Urdu, in each important state (share: intro, codename, write, sent; return: sign-in, list),
  *    nor on the staff pages (setup, invite, staff sign-in and workspace, English);
  *  - at 320 px wide nothing scrolls sideways, in either language;
  *  - a survivor can share a testimony by keyboard alone, every focus stop is visibly outlined,
@@ -105,6 +105,13 @@ describeInBrowser('accessibility', () => {
 
       await page.goto(server.url + '/safety');
       failing.push(...(await check(page, `${lang} safety`)));
+
+      // The public pages, drawn by the server, in the same language.
+      await page.goto(server.url + '/stories');
+      expect(await page.evaluate('document.documentElement.lang')).toBe(lang);
+      failing.push(...(await check(page, `${lang} stories`)));
+      await page.goto(server.url + '/stats');
+      failing.push(...(await check(page, `${lang} statistics`)));
 
       await page.goto(server.url + '/share');
       await page.getByRole('button', { name: m['share.makeCodename'] }).waitFor();
