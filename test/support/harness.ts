@@ -85,10 +85,13 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
 /** Tables of migrations/002_staff_security.ts (TOTP recovery codes, sign-in locks, settings, audit log). */
 export const STAFF_SECURITY_TABLES = ['staff_recovery_codes', 'login_failures', 'settings', 'audit_log'];
 
+/** Tables of migrations/005_attachments.ts (uploads and their sealed records). */
+export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
+
 /** Every table's rows except rate-limit counters, to prove a rejected request wrote nothing. */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES]) {
+  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES, ...ATTACHMENT_TABLES]) {
     out[table] = await db(table).select();
   }
   return out;
