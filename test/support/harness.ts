@@ -9,8 +9,11 @@ import path from 'node:path';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
+  encryptFile,
   fromBase64url,
   generateCodename,
+  makeManifest,
+  newAttachmentKey,
   keysetHash,
   normalizeCodename,
   randomId,
@@ -26,6 +29,7 @@ import {
   toBase64url,
   utcDay,
   wrapPrivateKeys,
+  type AttachmentManifest,
   type Envelope,
   type KeyPairs,
   type SignedKeyset,
@@ -265,22 +269,66 @@ export async function registerSurvivor(t: TestServer): Promise<SurvivorActor> {
   return { codename, keys, token: res.body.token, handle: res.body.handle };
 }
 
-export function testimonyEnvelope(survivor: SurvivorActor, keyset: SignedKeyset, what: string, caseId = randomId()): Envelope {
+/** A testimony sealed to the survivor and every moderator; with manifests, it carries those files' keys. */
+export function testimonyEnvelope(survivor: SurvivorActor, keyset: SignedKeyset, what: string, caseId = randomId(), manifests: AttachmentManifest[] = []): Envelope {
   return sealEnvelope({
     kind: 'testimony',
     caseId,
-    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true } },
+    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true }, ...(manifests.length ? { attachments: manifests } : {}) },
     recipients: [survivor.keys.box.publicKey, ...readersOf(keyset.keyset)],
     signer: survivor.keys.sign,
   });
 }
 
-export async function submitTestimony(t: TestServer, survivor: SurvivorActor, what: string) {
+/** Submits a testimony; with manifests of closed uploads, it carries them (their keys inside, their ids beside). */
+export async function submitTestimony(t: TestServer, survivor: SurvivorActor, what: string, manifests: AttachmentManifest[] = []) {
   const keyset = await currentKeyset(t);
-  const envelope = testimonyEnvelope(survivor, keyset, what);
+  const envelope = testimonyEnvelope(survivor, keyset, what, randomId(), manifests);
+  const attachments = manifests.length ? { attachments: manifests.map((m) => m.id) } : {};
   const res = await request(t.app)
     .post('/api/survivor/cases')
     .set('Authorization', `Bearer ${survivor.token}`)
-    .send({ envelope, keysetVersion: keyset.keyset.version, pow: await pow(t) });
+    .send({ envelope, keysetVersion: keyset.keyset.version, pow: await pow(t), ...attachments });
   return { res, envelope };
+}
+
+/** Requests with a survivor's bearer token; `putRecord` sends raw bytes as a record upload does. */
+export function asSurvivor(t: TestServer, survivor: SurvivorActor) {
+  const bearer = `Bearer ${survivor.token}`;
+  return {
+    get: (path: string) => request(t.app).get(path).set('Authorization', bearer),
+    post: (path: string, body: object = {}) => request(t.app).post(path).set('Authorization', bearer).send(body),
+    putRecord: (id: string, index: number | string, bytes: Uint8Array, contentType = 'application/octet-stream') =>
+      request(t.app).put(`/api/survivor/attachments/${id}/records/${index}`).set('Authorization', bearer).set('Content-Type', contentType).send(Buffer.from(bytes)),
+  };
+}
+
+export interface UploadedFile {
+  id: string;
+  records: Uint8Array[];
+  /** what the survivor's browser seals into the envelope that carries the file */
+  manifest: AttachmentManifest;
+}
+
+/**
+ * Seals a file as the survivor's browser does and uploads it: creates the upload, PUTs records
+ * from 0 up to `upTo` (all by default), and closes it when all are sent (unless `close` is false).
+ */
+export async function uploadFile(t: TestServer, survivor: SurvivorActor, bytes: Uint8Array, opts: { upTo?: number; close?: boolean } = {}): Promise<UploadedFile> {
+  const key = newAttachmentKey();
+  const records = encryptFile(bytes, key);
+  const as = asSurvivor(t, survivor);
+  const created = await as.post('/api/survivor/attachments', { size: bytes.length, records: records.length });
+  if (created.status !== 201) throw new Error(`upload create failed: ${created.status} ${created.text}`);
+  const id: string = created.body.id;
+  const upTo = opts.upTo ?? records.length;
+  for (let i = 0; i < upTo; i++) {
+    const put = await as.putRecord(id, i, records[i]);
+    if (put.status !== 200) throw new Error(`record ${i} failed: ${put.status} ${put.text}`);
+  }
+  if (upTo === records.length && opts.close !== false) {
+    const closed = await as.post(`/api/survivor/attachments/${id}/close`);
+    if (closed.status !== 200) throw new Error(`close failed: ${closed.status} ${closed.text}`);
+  }
+  return { id, records, manifest: makeManifest({ id, name: 'evidence-1', type: 'image/png', size: bytes.length }, key) };
 }
