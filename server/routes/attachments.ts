@@ -30,8 +30,12 @@ const RECORD_PATH = /^\/api\/(survivor|staff)\/attachments\/[^/]+\/records\/[^/]
 /** Which record route a request is for, if any (mounting-independent: it reads the full path). */
 export function recordRoute(req: Request): { side: 'survivor' | 'staff'; upload: boolean } | undefined {
   const match = RECORD_PATH.exec(req.baseUrl + req.path);
-  if (!match || !['GET', 'HEAD', 'PUT'].includes(req.method)) return undefined;
-  return { side: match[1].toLowerCase() as 'survivor' | 'staff', upload: req.method === 'PUT' };
+  if (!match) return undefined;
+  const side = match[1].toLowerCase() as 'survivor' | 'staff';
+  if (req.method === 'GET' || req.method === 'HEAD') return { side, upload: false };
+  // Only survivors upload: any other method here is an unknown route, under the usual rules.
+  if (req.method === 'PUT' && side === 'survivor') return { side, upload: true };
+  return undefined;
 }
 
 /**
