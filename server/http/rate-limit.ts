@@ -7,9 +7,10 @@
  * 1,600 record uploads, and behind Tor every visitor shares one address, so one survivor's
  * upload would use up everyone's budget. Record uploads and downloads therefore count against
  * a budget of their own per survivor or staff member (`identityHash`, rotated daily in the same
- * way), and not against the general one, once the request shows a credential (see
- * `carriesCredential` in server/app.ts). A request without one counts against its address as
- * usual, and the route refuses it before any work.
+ * way), and not against the general one, once the request shows a credential (a valid
+ * survivor token, or a staff session cookie that the route then checks: see
+ * `isCredentialedRecordRequest` in server/routes/attachments.ts). A request without one counts
+ * against its address as usual, and the route refuses it before any work.
  */
 import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';

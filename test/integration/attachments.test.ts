@@ -33,12 +33,12 @@ import {
   pow,
   registerSurvivor,
   setupAdmin,
-  snapshot,
   submitTestimony,
   uploadFile,
   type StaffActor,
   type SurvivorActor,
   type TestServer,
+  unchanged as unchangedIn,
 } from '../support/harness';
 import { expectError } from './expect-error';
 
@@ -65,13 +65,7 @@ afterAll(async () => {
 });
 
 /** Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile. */
-async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
-  await new Promise((resolve) => setImmediate(resolve));
-  const before = await snapshot(t.db);
-  const out = await fn();
-  expect(await snapshot(t.db)).toEqual(before);
-  return out;
-}
+const unchanged = <T>(fn: () => Promise<T>): Promise<T> => unchangedIn(t, fn);
 
 /** A file whose bytes say where they are, so a misplaced record would show. */
 function fileOf(size: number): Uint8Array {

@@ -35,7 +35,6 @@ import {
   pow,
   registerSurvivor,
   setupAdmin,
-  snapshot,
   staffMaterial,
   submitTestimony,
   testimonyEnvelope,
@@ -44,6 +43,7 @@ import {
   type SurvivorActor,
   type TestServer,
   type UploadedFile,
+  unchanged as unchangedIn,
 } from '../support/harness';
 import { expectError, findEnvelope, MARKER } from './expect-error';
 
@@ -98,14 +98,7 @@ afterAll(async () => {
 });
 
 /** Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile. */
-async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
-  // A successful staff request extends its session once the response is out; let that land first.
-  await new Promise((resolve) => setImmediate(resolve));
-  const before = await snapshot(t.db);
-  const out = await fn();
-  expect(await snapshot(t.db)).toEqual(before);
-  return out;
-}
+const unchanged = <T>(fn: () => Promise<T>): Promise<T> => unchangedIn(t, fn);
 
 const b64 = (bytes: number) => toBase64url(nacl.randomBytes(bytes));
 const b64Len = (bytes: number) => Math.ceil((bytes * 4) / 3);

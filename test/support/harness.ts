@@ -101,6 +101,18 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   return out;
 }
 
+/**
+ * Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile: a
+ * rejected request writes nothing (DESIGN.md "Bad input").
+ */
+export async function unchanged<T>(t: TestServer, fn: () => Promise<T>): Promise<T> {
+  await new Promise((resolve) => setImmediate(resolve)); // let a previous success's session touch land
+  const before = await snapshot(t.db);
+  const out = await fn();
+  expect(await snapshot(t.db)).toEqual(before);
+  return out;
+}
+
 export interface StaffActor {
   agent: ReturnType<typeof request.agent>;
   staffId: string;
