@@ -244,6 +244,14 @@ describe('records that do not belong', () => {
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(await t.db('attachment_records').where({ attachment_id: fresh.id }).count({ n: '*' })).toEqual([{ n: 1 }]);
     expect((await as().get(`/api/survivor/attachments/${fresh.id}`)).body.received).toBe(1);
+
+    // Beneath the route's check: the write itself refuses a record that is no longer next,
+    // and the (attachment_id, idx) key refuses a second copy even if that were bypassed.
+    const before = await t.db('attachments').where({ id: fresh.id }).first();
+    expect(await t.ctx.repos.attachments.appendRecord(fresh.id, 0, fresh.records[0])).toBe(false);
+    expect(await t.db('attachments').where({ id: fresh.id }).first()).toEqual(before);
+    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(/UNIQUE constraint failed/);
+    expect(await t.db('attachment_records').where({ attachment_id: fresh.id }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });
 
