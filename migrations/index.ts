@@ -7,12 +7,14 @@ import * as initial from './001_initial';
 import * as staffSecurity from './002_staff_security';
 import * as threads from './003_threads';
 import * as publishing from './004_publishing';
+import * as attachments from './005_attachments';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
   '002_staff_security': staffSecurity,
   '003_threads': threads,
   '004_publishing': publishing,
+  '005_attachments': attachments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

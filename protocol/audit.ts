@@ -69,6 +69,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'case.keys_granted': 'shared older cases with a newer moderator',
   'case.draft_proposed': 'proposed a publication draft to a survivor',
   'story.published': "published a story with its survivor's signed consent",
+  'case.attachment_opened': 'opened an evidence file of a case',
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */
