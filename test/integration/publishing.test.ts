@@ -27,7 +27,7 @@ import {
 } from '../../protocol';
 import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
-import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -445,7 +445,7 @@ describe('drafts need a case open to advocates and a proper envelope', () => {
 });
 
 describe('delete everything', () => {
-  test('erases the survivor, their cases, keys, drafts, consents and stories; the file holds none of it', async () => {
+  test('erases the survivor, their cases, keys, drafts, consents, stories and evidence; the file holds none of it', async () => {
     const survivor = await registerSurvivor(t);
     const unique = `delete-me-${toBase64url(nacl.randomBytes(6))}`;
     const { caseId, envelope } = await submit(survivor, unique, { advocatesMayRead: true, statistics: { context: 'family' } });
@@ -454,6 +454,10 @@ describe('delete everything', () => {
     expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId, story))).status).toBe(201);
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story });
     expect(published.status).toBe(201);
+    // and an evidence file with a second testimony
+    const evidence = await uploadFile(t, survivor, nacl.randomBytes(70_000));
+    expect((await submitTestimony(t, survivor, `evidence ${unique}`, [evidence.manifest])).res.status).toBe(201);
+    const sealedRecord = (await t.db('attachment_records').where({ attachment_id: evidence.id, idx: 1 }).first()).data as Buffer;
     const draftCipher = (await t.db('envelopes').where({ kind: 'draft', case_id: caseId }).first()).body as string;
     const wrapped = (await t.db('envelope_keys').whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id')).first()).wrapped as string;
 
@@ -461,10 +465,10 @@ describe('delete everything', () => {
     const needles = [envelope.ciphertext.slice(0, 40), JSON.parse(draftCipher).ciphertext.slice(0, 40), wrapped, survivor.handle, toBase64url(survivor.keys.sign.publicKey), unique];
     const found = () => {
       const bytes = Buffer.concat(files().map((f) => fs.readFileSync(f)));
-      return needles.filter((n) => bytes.includes(Buffer.from(n)));
+      return [...needles.filter((n) => bytes.includes(Buffer.from(n))), ...(bytes.includes(sealedRecord.subarray(100, 148)) ? ['sealed evidence record'] : [])];
     };
     // The scan finds them while they are there...
-    expect(found()).toEqual(needles);
+    expect(found()).toEqual([...needles, 'sealed evidence record']);
 
     const bad = await survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'yes' });
     expect(bad.status).toBe(400);
@@ -475,7 +479,7 @@ describe('delete everything', () => {
     expect(res.status).toBe(204);
     expect((await request(t.app).get(`/stories/${published.body.alias}`)).status).toBe(410);
     expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${survivor.token}`)).body.cases).toEqual([]);
-    for (const table of ['survivors', 'cases', 'drafts', 'consents', 'case_statistics']) {
+    for (const table of ['survivors', 'cases', 'drafts', 'consents', 'case_statistics', 'attachments']) {
       const rows = await t.db(table).select();
       expect(JSON.stringify(rows)).not.toContain(caseId);
       expect(JSON.stringify(rows)).not.toContain(survivor.handle);
