@@ -1,0 +1,99 @@
+/**
+ * The DOM-free half of evidence files (lib/attachments.ts is the other, with the network and
+ * the messages): limits, sealing a record from a Blob, opening a file's records, and checking
+ * manifests that come out of an opened envelope. No DOM and no catalog, so jest tests it as is.
+ */
+import {
+  ATTACHMENT_ALG,
+  ATTACHMENT_VERSION,
+  manifestKey,
+  openRecord,
+  ProtocolError,
+  RECORD_BYTES,
+  recordCount,
+  sealRecord,
+  type AttachmentKey,
+  type AttachmentManifest,
+} from '../../protocol';
+
+/** GET /api/instance `attachmentLimits`: what the server accepts. */
+export interface AttachmentLimits {
+  /** plaintext bytes of one file */
+  fileBytes: number;
+  /** plaintext bytes of all files of one testimony or message */
+  testimonyBytes: number;
+  /** plaintext bytes per record (the protocol fixes it at RECORD_BYTES) */
+  recordBytes: number;
+}
+
+export const DEFAULT_LIMITS: AttachmentLimits = { fileBytes: 25 * 1024 * 1024, testimonyBytes: 100 * 1024 * 1024, recordBytes: RECORD_BYTES };
+/** More files than anyone attaches to one testimony, so a manifest list stays far below the envelope limit. */
+export const MAX_ATTACHMENTS = 50;
+
+/** The instance's limits, or the defaults where the server names none. */
+export function attachmentLimits(info: object): AttachmentLimits {
+  const given = (info as { attachmentLimits?: Partial<AttachmentLimits> | null }).attachmentLimits ?? {};
+  const pick = (k: keyof AttachmentLimits) => (Number.isSafeInteger(given[k]) && given[k]! > 0 ? given[k]! : DEFAULT_LIMITS[k]);
+  return { fileBytes: pick('fileBytes'), testimonyBytes: pick('testimonyBytes'), recordBytes: pick('recordBytes') };
+}
+
+/** Record `index` of a file, read from the Blob and sealed: only this record's bytes are held. */
+export async function sealedRecord(blob: Blob, k: AttachmentKey, index: number, records: number): Promise<Uint8Array<ArrayBuffer>> {
+  const plain = new Uint8Array(await blob.slice(index * RECORD_BYTES, (index + 1) * RECORD_BYTES).arrayBuffer());
+  return sealRecord(k, index, index === records - 1, plain) as Uint8Array<ArrayBuffer>;
+}
+
+/** Types a browser may show from a blob: URL; anything else is handed over as a download only. */
+export function viewableType(type: string): string {
+  return /^(image\/(jpeg|png|webp)|application\/pdf|audio\/[\w.+-]+)$/.test(type) ? type : 'application/octet-stream';
+}
+
+/**
+ * Fetches and opens every record of a file in order, reporting how many records are done.
+ * Throws the protocol's ProtocolError if a record is altered, reordered or taken from another
+ * file, or the file was cut short; whatever `fetchRecord` throws passes through.
+ */
+export async function openRecords(m: AttachmentManifest, fetchRecord: (index: number) => Promise<Uint8Array>, progress: (records: number) => void): Promise<Blob> {
+  const k = manifestKey(m);
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for (let i = 0; i < m.records; i++) {
+    const plain = openRecord(k, i, i === m.records - 1, await fetchRecord(i)) as Uint8Array<ArrayBuffer>;
+    size += plain.length;
+    parts.push(plain);
+    progress(i + 1);
+  }
+  if (size !== m.size) throw new ProtocolError('decrypt_failed', 'the decrypted file does not have the size its manifest names');
+  return new Blob(parts, { type: viewableType(m.type) });
+}
+
+const NAME = /^[A-Za-z0-9][\w.-]{0,99}$/;
+const TYPE = /^[a-z]+\/[\w.+-]{1,100}$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const bad = () => new ProtocolError('bad_manifest', 'an attached file is described wrongly');
+
+/**
+ * The manifests named in an opened (signed, checked) testimony or message body, checked field
+ * by field before anything uses them: a name safe to show and to save under, a plain MIME type,
+ * a record count that matches the size, and a key and nonce base of the right length.
+ */
+export function checkManifests(value: unknown): AttachmentManifest[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_ATTACHMENTS) throw bad();
+  return value.map((m: Partial<AttachmentManifest>) => {
+    const ok =
+      m?.v === ATTACHMENT_VERSION &&
+      m.alg === ATTACHMENT_ALG &&
+      typeof m.id === 'string' && ID.test(m.id) &&
+      typeof m.name === 'string' && NAME.test(m.name) &&
+      typeof m.type === 'string' && TYPE.test(m.type) &&
+      Number.isSafeInteger(m.size) && m.size! >= 0 &&
+      m.records === recordCount(m.size!) &&
+      typeof m.key === 'string' && typeof m.nonceBase === 'string';
+    if (!ok) throw bad();
+    manifestKey(m as AttachmentManifest); // throws bad_key on a wrong length
+    const { v, alg, id, name, type, size, records, key, nonceBase } = m as AttachmentManifest;
+    return { v, alg, id, name, type, size, records, key, nonceBase };
+  });
+}
