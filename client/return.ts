@@ -2,10 +2,12 @@
 import { CODENAME_WORDS, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol';
 import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
+import { attachmentLimits } from './lib/attachments';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, localize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { deriveSurvivorKeys, login } from './lib/survivor';
+import { attachedList, evidencePicker } from './lib/evidence-picker';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
@@ -98,7 +100,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     return wrapper;
   }
   const testimony = entries[0];
-  if (testimony.kind === 'testimony') wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }));
+  if (testimony.kind === 'testimony') wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }), ...attachedList(testimony.testimony.attachments ?? []));
 
   const heading = el('h2');
   localize(heading, 'thread.heading');
@@ -116,7 +118,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     if (m.kind !== 'message') continue;
     const who = el('p', { className: 'hint' });
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
-    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } })]);
+    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }), ...attachedList(m.attachments)]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {
       const mark = el('strong', { className: 'badge' });
       localize(mark, 'thread.new');
@@ -146,7 +148,9 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
   localize(button, 'thread.send');
   const status = el('p', { attrs: { role: 'status' } });
   status.hidden = true;
-  const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, status, button]);
+  const evidence = evidencePicker(`${id}-evidence`);
+  instanceInfo().then((info) => evidence.setLimits(attachmentLimits(info)), () => undefined);
+  const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, evidence.element, status, button]);
   onSubmit(
     form,
     status,
@@ -155,13 +159,17 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
       if (!own) throw new LocalizedError('api.unauthorized');
       const message = text.value.trim();
       if (!message) throw new LocalizedError('thread.emptyText');
+      evidence.check();
       sayMessage(status, 'thread.sending');
       await nextFrame();
       // Readers may have changed since the page opened: check the keyset as it is now.
       const current = (await currentHistory()).current.keyset;
-      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
-      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version }, session.token);
+      const files = await evidence.upload(session.token);
+      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, attachments: files, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
+      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version, ...attachments }, session.token);
       text.value = '';
+      evidence.clear();
       await showTestimonies(session);
       const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>('[role="status"]');
       if (region) sayMessage(region, 'thread.sent');

@@ -5,10 +5,12 @@
 import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedKeyset } from '../protocol';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
+import { attachmentLimits } from './lib/attachments';
 import { byId, copyText, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
+import { evidencePicker } from './lib/evidence-picker';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { sealTestimony, type TestimonyBody } from './lib/testimony';
 import { pinnedFingerprint, trustedKeyset } from './lib/trust';
@@ -41,6 +43,9 @@ document.addEventListener('DOMContentLoaded', async () => {
     return;
   }
   const instanceId = info.instanceId;
+  const evidence = evidencePicker('share-evidence');
+  evidence.setLimits(attachmentLimits(info));
+  byId('evidence').append(evidence.element);
 
   const make = byId<HTMLButtonElement>('make-codename');
   make.addEventListener('click', () => {
@@ -101,6 +106,8 @@ document.addEventListener('DOMContentLoaded', async () => {
       }
       const readers = readersOf(verified.keyset);
       if (readers.length === 0) throw new LocalizedError('share.noModerator');
+      evidence.setLimits(attachmentLimits(fresh));
+      evidence.check();
 
       sayMessage(progress, 'share.preparing');
       await nextFrame();
@@ -108,9 +115,13 @@ document.addEventListener('DOMContentLoaded', async () => {
       sayMessage(progress, 'share.sending');
       await nextFrame();
       const session = await register(keys, instanceId);
-      const envelope = sealTestimony(body, readers, keys);
-      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow() }, session.token);
+      // Files first: the testimony carries their manifests, and the server links their ids to it.
+      const files = await evidence.upload(session.token);
+      const envelope = sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
+      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), ...attachments }, session.token);
       wipe(keys);
+      evidence.clear();
 
       form.reset();
       say(progress, '');

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { formatWeights, measureSurvivorPages, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
+import crypto from 'node:crypto';
+import { formatWeights, LAZY_ASSETS, measureSurvivorPages, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
 import { PAGES } from '../../server/app';
 import { CLIENT_DIR } from '../support/harness';
 
@@ -54,4 +55,20 @@ test('the measurement counts a file a script fetches, and the budget would catch
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('pdf-lib is not loaded up front: the PDF cleaner is a separate script, fetched by name and hash only when a PDF is attached', () => {
+  const weights = measureSurvivorPages(CLIENT_DIR);
+  expect(Object.keys(LAZY_ASSETS)).toEqual(['/assets/pdf-cleaner.js']);
+  expect(weights.lazy.map((f) => f.url)).toEqual(['/assets/pdf-cleaner.js']);
+  expect(weights.lazy[0].pages.sort()).toEqual(['/return', '/share']);
+  expect(weights.files.map((f) => f.url)).not.toContain('/assets/pdf-cleaner.js');
+  // No survivor page names it (no <script>, no preload): only the code that loads it on demand.
+  for (const file of Object.values(SURVIVOR_PAGES)) expect(fs.readFileSync(path.join(CLIENT_DIR, file), 'utf8')).not.toContain('pdf-cleaner');
+  // That code carries the script's Subresource Integrity hash, which matches the built file.
+  const cleaner = fs.readFileSync(path.join(CLIENT_DIR, 'assets/pdf-cleaner.js'));
+  const hash = 'sha384-' + crypto.createHash('sha384').update(cleaner).digest('base64');
+  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/survivor-crypto.js'), 'utf8')).toContain(JSON.stringify(hash));
+  // Counted up front it would break the budget: this is why it is lazy.
+  expect(weights.totalGzip + weights.lazy[0].gzip).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
 });
