@@ -27,8 +27,8 @@ export interface AttachmentLimits {
 }
 
 export const DEFAULT_LIMITS: AttachmentLimits = { fileBytes: 25 * 1024 * 1024, testimonyBytes: 100 * 1024 * 1024, recordBytes: RECORD_BYTES };
-/** More files than anyone attaches to one testimony, so a manifest list stays far below the envelope limit. */
-export const MAX_ATTACHMENTS = 50;
+/** Files one testimony or message may carry: the server's MAX_ATTACHMENTS_PER_ENVELOPE (protocol/api.ts, which pages import only as types). */
+export const MAX_ATTACHMENTS = 20;
 
 /** The instance's limits, or the defaults where the server names none. */
 export function attachmentLimits(info: object): AttachmentLimits {
@@ -37,10 +37,35 @@ export function attachmentLimits(info: object): AttachmentLimits {
   return { fileBytes: pick('fileBytes'), testimonyBytes: pick('testimonyBytes'), recordBytes: pick('recordBytes') };
 }
 
-/** Record `index` of a file, read from the Blob and sealed: only this record's bytes are held. */
-export async function sealedRecord(blob: Blob, k: AttachmentKey, index: number, records: number): Promise<Uint8Array<ArrayBuffer>> {
-  const plain = new Uint8Array(await blob.slice(index * RECORD_BYTES, (index + 1) * RECORD_BYTES).arrayBuffer());
-  return sealRecord(k, index, index === records - 1, plain) as Uint8Array<ArrayBuffer>;
+/** Plaintext read from the Blob at once: each read is a round trip to the browser's blob store. */
+export const READ_AHEAD_RECORDS = 16;
+
+/**
+ * Sealed records of a file, read from its Blob a window of READ_AHEAD_RECORDS at a time (1 MiB
+ * of plaintext), so the whole file never sits in memory as ciphertext. Asking for a record
+ * outside the window (a resume) reads the window that holds it.
+ */
+export class RecordSealer {
+  private windowStart = -1;
+  private window = new Uint8Array(0);
+  readonly records: number;
+
+  constructor(
+    private readonly blob: Blob,
+    readonly k: AttachmentKey,
+  ) {
+    this.records = recordCount(blob.size);
+  }
+
+  async sealed(index: number): Promise<Uint8Array<ArrayBuffer>> {
+    const start = index - (index % READ_AHEAD_RECORDS);
+    if (start !== this.windowStart) {
+      this.window = new Uint8Array(await this.blob.slice(start * RECORD_BYTES, (start + READ_AHEAD_RECORDS) * RECORD_BYTES).arrayBuffer());
+      this.windowStart = start;
+    }
+    const at = (index - start) * RECORD_BYTES;
+    return sealRecord(this.k, index, index === this.records - 1, this.window.subarray(at, at + RECORD_BYTES)) as Uint8Array<ArrayBuffer>;
+  }
 }
 
 /** Types a browser may show from a blob: URL; anything else is handed over as a download only. */

@@ -5,9 +5,9 @@
  * A reader downloads the records, opens each (the last with the final flag) and gets a Blob.
  * Shared by the survivor pages (upload) and the staff page (download).
  */
-import { makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, recordCount, type AttachmentManifest } from '../../protocol';
+import { makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol';
 import { api, ApiFailure, apiGetBytes, apiPutBytes } from './api';
-import { checkManifests, openRecords, sealedRecord } from './attachment-records';
+import { checkManifests, openRecords, RecordSealer } from './attachment-records';
 import { LocalizedError, msg, type MessageKey } from './messages';
 
 export type { AttachmentManifest } from '../../protocol';
@@ -64,8 +64,8 @@ export interface UploadEvents {
  */
 export async function uploadAttachment(file: CleanFile, token: string, events: UploadEvents): Promise<AttachmentManifest> {
   const size = file.blob.size;
-  const records = recordCount(size);
-  const k = newAttachmentKey();
+  const sealer = new RecordSealer(file.blob, newAttachmentKey());
+  const records = sealer.records;
   const base = '/api/survivor/attachments';
   const created = await withRetries(() => api<UploadState>('POST', base, { size, records }, token), events.retrying);
   const at = `${base}/${encodeURIComponent(created.id)}`;
@@ -75,7 +75,7 @@ export async function uploadAttachment(file: CleanFile, token: string, events: U
   let failures = 0;
   while (next < records) {
     try {
-      const { received } = await apiPutBytes<{ received: number }>(`${at}/records/${next}`, await sealedRecord(file.blob, k, next, records), token);
+      const { received } = await apiPutBytes<{ received: number }>(`${at}/records/${next}`, await sealer.sealed(next), token);
       next = Number.isSafeInteger(received) && received > next && received <= records ? received : next + 1;
       failures = 0;
       events.progress(Math.min(size, next * RECORD_BYTES));
@@ -97,7 +97,7 @@ export async function uploadAttachment(file: CleanFile, token: string, events: U
     const now = await status();
     if (!now.closed || now.received !== records) throw e;
   }
-  return makeManifest({ id: created.id, name: file.name, type: file.type, size }, k);
+  return makeManifest({ id: created.id, name: file.name, type: file.type, size }, sealer.k);
 }
 
 const PROBLEMS: Record<string, MessageKey> = {

@@ -6,7 +6,7 @@
  * download, against the real server, are tested in Chromium (test/e2e/attachments-*.e2e.test.ts).
  */
 import nacl from 'tweetnacl';
-import { attachmentLimits, checkManifests, DEFAULT_LIMITS, MAX_ATTACHMENTS, openRecords, sealedRecord, viewableType } from '../../client/lib/attachment-records';
+import { attachmentLimits, checkManifests, DEFAULT_LIMITS, MAX_ATTACHMENTS, openRecords, READ_AHEAD_RECORDS, RecordSealer, viewableType } from '../../client/lib/attachment-records';
 import { encryptFile, makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol';
 
 const SIZE = 2 * RECORD_BYTES + 1234;
@@ -24,11 +24,14 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a ProtocolError');
 }
 
-test('records sealed one by one from a Blob are exactly the protocol records', async () => {
-  const blob = new Blob([plain]);
-  const expected = encryptFile(plain, k);
-  expect(expected).toHaveLength(3);
-  for (let i = 0; i < expected.length; i++) expect(Buffer.from(await sealedRecord(blob, k, i, expected.length))).toEqual(Buffer.from(expected[i]));
+test('records sealed one by one from a Blob are exactly the protocol records, in order or resumed anywhere', async () => {
+  const big = nacl.randomBytes(READ_AHEAD_RECORDS * RECORD_BYTES * 2 + 77); // three read windows
+  const expected = encryptFile(big, k);
+  const sealer = new RecordSealer(new Blob([big]), k);
+  expect(sealer.records).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Buffer.from(await sealer.sealed(i)).equals(Buffer.from(expected[i]))).toBe(true);
+  // a resume goes back, or jumps across windows
+  for (const i of [3, READ_AHEAD_RECORDS * 2, 0, expected.length - 1, READ_AHEAD_RECORDS - 1]) expect(Buffer.from(await sealer.sealed(i)).equals(Buffer.from(expected[i]))).toBe(true);
 });
 
 test('openRecords returns the file, typed, and reports progress per record', async () => {
