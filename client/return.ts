@@ -131,7 +131,9 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     localize(none, 'thread.empty');
     thread.append(none);
   }
-  wrapper.append(thread, replyForm(c, session));
+  // The server counts a case's files together against the testimony limit.
+  const used = entries.flatMap((e) => (e.kind === 'testimony' ? (e.testimony.attachments ?? []) : e.kind === 'message' ? e.attachments : [])).reduce((n, m) => n + m.size, 0);
+  wrapper.append(thread, replyForm(c, session, used));
 
   // Replies shown are replies read: the unread mark is for the next visit only.
   const last = c.thread[c.thread.length - 1]?.seq ?? 0;
@@ -139,7 +141,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
   return wrapper;
 }
 
-function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
+function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number): HTMLFormElement {
   const id = `reply-${c.caseId}`;
   const label = el('label', { attrs: { for: id } });
   localize(label, 'thread.replyLabel');
@@ -149,6 +151,7 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
   const status = el('p', { attrs: { role: 'status' } });
   status.hidden = true;
   const evidence = evidencePicker(`${id}-evidence`);
+  evidence.setUsed(usedBytes);
   instanceInfo().then((info) => evidence.setLimits(attachmentLimits(info)), () => undefined);
   const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, evidence.element, status, button]);
   onSubmit(

@@ -211,7 +211,7 @@ export const en = {
   'evidence.notPrepared': '{name} could not be prepared. Remove it and add it again.',
   'evidence.stillCleaning': 'Wait until every file is ready.',
   'evidence.tooBig': '{name} is {size}; each file may be at most {limit}. Remove it or choose a smaller one.',
-  'evidence.tooMuch': 'The files together are {size}; at most {limit} can be sent at once. Remove some.',
+  'evidence.tooMuch': 'With these, the files of this testimony and its messages would total {size}; the limit is {limit}. Remove some.',
   'evidence.tooMany': 'At most {count} files can be sent at once.',
   'evidence.progress': 'Sending the evidence',
   'evidence.sending': 'Encrypting and sending file {n} of {count}…',

@@ -211,7 +211,7 @@ export const ur: Catalog = {
   'evidence.notPrepared': '{name} تیار نہیں ہو سکی۔ اسے ہٹا کر دوبارہ شامل کریں۔',
   'evidence.stillCleaning': 'سب فائلیں تیار ہونے تک انتظار کریں۔',
   'evidence.tooBig': '{name} کا سائز {size} ہے؛ ہر فائل زیادہ سے زیادہ {limit} کی ہو سکتی ہے۔ اسے ہٹا دیں یا چھوٹی فائل چنیں۔',
-  'evidence.tooMuch': 'سب فائلیں مل کر {size} کی ہیں؛ ایک بار میں زیادہ سے زیادہ {limit} بھیجی جا سکتی ہیں۔ کچھ ہٹا دیں۔',
+  'evidence.tooMuch': 'ان کے ساتھ اس بیان اور اس کے پیغامات کی فائلیں مل کر {size} کی ہو جائیں گی؛ حد {limit} ہے۔ کچھ فائلیں ہٹا دیں۔',
   'evidence.tooMany': 'ایک بار میں زیادہ سے زیادہ {count} فائلیں بھیجی جا سکتی ہیں۔',
   'evidence.progress': 'ثبوت بھیجا جا رہا ہے',
   'evidence.sending': 'فائل {n} از {count} انکرپٹ کر کے بھیجی جا رہی ہے…',

@@ -34,6 +34,8 @@ interface Item {
 export interface EvidencePicker {
   element: HTMLElement;
   setLimits(limits: AttachmentLimits): void;
+  /** bytes the case's earlier files already count against the testimony limit (a reply) */
+  setUsed(bytes: number): void;
   /** Throws a LocalizedError if a file is not ready to be sent. */
   check(): void;
   /** Encrypts and uploads every file (in order) and returns their manifests. */
@@ -49,6 +51,7 @@ function message(tag: 'p' | 'li' | 'span', m: Message, className?: string): HTML
 
 export function evidencePicker(id: string): EvidencePicker {
   let limits = DEFAULT_LIMITS;
+  let used = 0;
   let added = 0;
   let items: Item[] = [];
 
@@ -142,6 +145,9 @@ export function evidencePicker(id: string): EvidencePicker {
     setLimits(l) {
       limits = l;
     },
+    setUsed(bytes) {
+      used = bytes;
+    },
     check() {
       if (items.length > MAX_ATTACHMENTS) fail('evidence.tooMany', { count: MAX_ATTACHMENTS });
       for (const item of items) {
@@ -149,7 +155,7 @@ export function evidencePicker(id: string): EvidencePicker {
         if (!item.cleaned) fail('evidence.stillCleaning');
         if (item.consent && !item.consent.checked) fail('evidence.needConsent', { name: item.cleaned!.name });
       }
-      const total = items.reduce((n, i) => n + i.cleaned!.blob.size, 0);
+      const total = used + items.reduce((n, i) => n + i.cleaned!.blob.size, 0);
       if (total > limits.testimonyBytes) fail('evidence.tooMuch', { size: formatSize(total), limit: formatSize(limits.testimonyBytes) });
     },
     async upload(token) {
