@@ -187,6 +187,9 @@ export function evidencePicker(id: string): EvidencePicker {
           manifests.push(item.uploaded.manifest);
         }
         return manifests;
+      } catch (e) {
+        sending.hidden = true; // the page says what failed; what was sent is kept for the next try
+        throw e;
       } finally {
         input.disabled = false;
       }

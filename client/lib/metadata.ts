@@ -124,8 +124,9 @@ function loadPdfCleaner(): Promise<PdfCleaner> {
  * warning.
  */
 export async function cleanEvidence(file: File, n: number): Promise<CleanedEvidence> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const type = sniffType(bytes.subarray(0, 16), file.type);
+  const type = sniffType(new Uint8Array(await file.slice(0, 16).arrayBuffer()), file.type);
+  // Only a file that will be cleaned is read whole.
+  const read = async () => new Uint8Array(await file.arrayBuffer());
   const neutral = (t: string) => `attachment-${n}.${extension(t, file.name)}`;
   const renamed = (name: string): Message => ({ key: 'evidence.renamed', params: { name: file.name.slice(0, 80), neutral: name } });
 
@@ -135,14 +136,14 @@ export async function cleanEvidence(file: File, n: number): Promise<CleanedEvide
       // A browser that cannot write this format gives PNG instead: name it for what it is.
       const outType = IMAGE_EXTENSIONS[blob.type] ? blob.type : type;
       const name = neutral(outType);
-      return { kind: 'image', blob, name, type: outType, removed: [renamed(name), ...imageFindings(bytes)] };
+      return { kind: 'image', blob, name, type: outType, removed: [renamed(name), ...imageFindings(await read())] };
     } catch {
       // not decodable as an image: fall through to a raw file with a warning
     }
   } else if (type === 'application/pdf') {
     const cleaner = await loadPdfCleaner();
     try {
-      const out = await cleaner.cleanPdf(bytes);
+      const out = await cleaner.cleanPdf(await read());
       const name = neutral(type);
       const removed = [renamed(name)];
       if (out.fields.length) removed.push({ key: 'evidence.pdfInfo', params: { fields: out.fields.join(', ') } });
