@@ -174,7 +174,7 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
       text.value = '';
       evidence.clear();
       await showTestimonies(session);
-      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>('[role="status"]');
+      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(':scope > [role="status"]'); // the form's own, not the evidence progress
       if (region) sayMessage(region, 'thread.sent');
     },
     reportError,

@@ -30,6 +30,9 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
     await attach(survivor.page, [{ name: 'Screenshot 2024-05-01 at 10.22.13.png', mimeType: 'image/png', buffer: screenshot }]);
     await survivor.page.locator('ul.evidence img').waitFor();
     await sendTestimony(survivor.page);
+    // The labelled progress bar went to the end: every byte of the cleaned file was confirmed.
+    const bar = await survivor.page.evaluate(`(() => { const b = document.querySelector('#step-write progress'); return { label: [...b.labels].map((l) => l.textContent), done: b.max > 1 && b.value === b.max }; })()`);
+    expect(bar).toEqual({ label: ['Sending the evidence'], done: true });
     const manifest = (await openSubmittedTestimony(survivor.sent, codename, instanceId)).testimony.attachments![0];
     const sentBytes = decryptSent(records, manifest);
 
