@@ -6,11 +6,13 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial';
 import * as staffSecurity from './002_staff_security';
 import * as threads from './003_threads';
+import * as attachments from './005_attachments';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
   '002_staff_security': staffSecurity,
   '003_threads': threads,
+  '005_attachments': attachments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

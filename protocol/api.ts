@@ -4,6 +4,7 @@
  * bundled into the pages). docs/api.md describes the same routes for people.
  */
 import { z } from 'zod';
+import { recordCount } from './attachment';
 import { BASE64URL_PATTERN, fromBase64url } from './encoding';
 import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
 import type { AuditRecord } from './audit';
@@ -129,6 +130,21 @@ export const SESSION_SETTING_BOUNDS = {
   sessionAbsoluteHours: { min: 1, max: 24 * 7 },
 } as const;
 
+/** how many uploads one message or testimony may carry */
+export const MAX_ATTACHMENTS_PER_ENVELOPE = 20;
+
+/** ids of closed uploads (POST /api/survivor/attachments) that a survivor's testimony or message carries */
+export const AttachmentIds = z
+  .array(Id)
+  .max(MAX_ATTACHMENTS_PER_ENVELOPE, `must list at most ${MAX_ATTACHMENTS_PER_ENVELOPE} attachments`)
+  .refine((ids) => new Set(ids).size === ids.length, 'lists an attachment twice');
+
+/** a record's position in its file, as a path segment: a plain decimal integer from 0 (no sign, exponent or leading zero) */
+export const RecordIndex = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,8})$/, 'must be a record index: a whole number from 0, in plain digits')
+  .transform(Number);
+
 /** new staff member's key material, as made by their browser */
 const StaffKeyMaterial = {
   username: Username,
@@ -162,8 +178,10 @@ export const schemas = {
     sort: z.enum(['newest', 'oldest']).default('newest'),
     page: z.coerce.number().int().min(1).max(100000).default(1),
   }),
-  /** a thread message (survivor or staff) or an internal note (staff) */
-  postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  /** a survivor's thread message, with the evidence files it carries */
+  postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
+  /** a staff thread message or an internal note: staff send no attachments (an `attachments` field is an unknown field) */
+  postStaffEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
   setStatus: z.strictObject({ status: CaseStatus }),
   setAssignee: z.strictObject({ staffId: Id.nullable() }),
   survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
@@ -179,8 +197,23 @@ export const schemas = {
   register: z.strictObject({ signPk: b64Bytes(32), boxPk: b64Bytes(32), pow: PowSolutionSchema, sig: b64Bytes(64) }),
   survivorChallenge: z.strictObject({}),
   survivorSession: z.strictObject({ signPk: b64Bytes(32), challenge: b64Bytes(32), sig: b64Bytes(64) }),
-  submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema }),
+  submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema, attachments: AttachmentIds.optional() }),
   caseIdParam: z.strictObject({ caseId: Id }),
+  // Attachments (evidence files in 64 KiB records, protocol/attachment.ts): server/routes/attachments.ts.
+  /** size: plaintext bytes; records: recordCount(size), so both sides agree on every record's length */
+  createAttachment: z
+    .strictObject({
+      size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      records: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    })
+    .superRefine((b, issue) => {
+      if (!Number.isSafeInteger(b.size) || b.size < 0) return; // already refused above
+      const expected = recordCount(b.size);
+      if (b.records !== expected) issue.addIssue({ code: 'custom', path: ['records'], message: `must be ${expected} for a file of this size (records of 64 KiB)` });
+    }),
+  closeAttachment: z.strictObject({}),
+  attachmentIdParam: z.strictObject({ id: Id }),
+  recordParams: z.strictObject({ id: Id, index: RecordIndex }),
   // Staff security (2FA, sessions, password change, audit log): server/routes/staff-auth.ts.
   /** sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set up */
   staffLogin: z
@@ -218,6 +251,8 @@ export interface InstanceInfo {
   keyset: SignedKeysetBody | null;
   /** where survivor pages' quick exit goes (QUICK_EXIT_URL), an http(s) URL */
   quickExitUrl: string;
+  /** the largest evidence file, the most a testimony's files may total, and the plaintext bytes of a record (all in bytes) */
+  attachmentLimits: { fileBytes: number; testimonyBytes: number; recordBytes: number };
 }
 export interface PowChallenge {
   challenge: string;
@@ -321,6 +356,22 @@ export interface SurvivorSession {
   token: string;
   handle: string;
   expiresInSeconds: number;
+}
+/** An upload as its survivor sees it (POST and GET /api/survivor/attachments…): resume from `received`. */
+export interface AttachmentUpload {
+  id: string;
+  size: number;
+  records: number;
+  /** how many records are stored: the index the next PUT must carry */
+  received: number;
+  closed: boolean;
+}
+/** An attached file as a moderator sees it (GET /api/staff/attachments/:id). */
+export interface StaffAttachment {
+  id: string;
+  caseId: string;
+  size: number;
+  records: number;
 }
 export interface ApiError {
   error: { code: string; message: string };

@@ -67,6 +67,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'case.replied': 'replied to a survivor',
   'case.note_added': 'added an internal note',
   'case.keys_granted': 'shared older cases with a newer moderator',
+  'case.attachment_opened': 'opened an evidence file of a case',
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */

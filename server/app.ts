@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import type { Config } from './config';
+import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
@@ -19,8 +20,9 @@ import { staffRepo } from './db/staff-repo';
 import { survivorRepo } from './db/survivor-repo';
 import { registerStaffAuthDeps } from './http/auth';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors';
-import { limiter } from './http/rate-limit';
+import { identityLimiter, limiter } from './http/rate-limit';
 import { securityHeaders } from './http/security';
+import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
 import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
@@ -50,6 +52,7 @@ export interface AppContext {
     cases: ReturnType<typeof caseRepo>;
     envelopes: ReturnType<typeof envelopeRepo>;
     challenges: ReturnType<typeof challengeRepo>;
+    attachments: ReturnType<typeof attachmentRepo>;
     /** staff audit log: `record(trx, { actorId, action, subject?, detail? })`, see server/db/audit-repo.ts */
     audit: ReturnType<typeof auditRepo>;
     settings: ReturnType<typeof settingsRepo>;
@@ -57,7 +60,8 @@ export interface AppContext {
   };
   /** milliseconds since the epoch (Date.now unless a test injects a clock) */
   now: () => number;
-  limits: { general: RequestHandler; sensitive: RequestHandler };
+  /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
+  limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
   log: (line: string) => void;
 }
 
@@ -87,6 +91,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     cases: caseRepo(db),
     envelopes: envelopeRepo(db),
     challenges: challengeRepo(db),
+    attachments: attachmentRepo(db),
   };
   const instance = await repos.instance.ensure();
   const ctx: AppContext = {
@@ -102,8 +107,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     },
     now,
     limits: {
-      general: limiter(db, instance.server_secret, 'all', config.rateLimitPerMinute),
+      general: limiter(db, instance.server_secret, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req) }),
       sensitive: limiter(db, instance.server_secret, 'sensitive', config.rateLimitSensitivePerMinute),
+      records: identityLimiter(db, instance.server_secret, 'records', config.rateLimitRecordsPerMinute),
     },
     log,
   };
@@ -125,15 +131,18 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   app.use(ctx.limits.general);
 
   const api = express.Router();
-  api.use((req, _res, next) => {
+  const jsonBody = express.json({ limit: MAX_BODY_BYTES, strict: true });
+  api.use((req, res, next) => {
+    // An attachment record is raw bytes: its route reads it, with a limit of one record.
+    if (recordRoute(req)?.upload) return next();
     // JSON only: with SameSite=Strict cookies this also closes the door on form-based CSRF.
     if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('application/json')) {
       return next(new HttpError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
     }
-    next();
+    jsonBody(req, res, next);
   });
-  api.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   api.use(instanceRoutes(ctx));
+  api.use(attachmentRoutes(ctx));
   api.use('/survivor', survivorRoutes(ctx));
   api.use(staffAuthRoutes(ctx));
   api.use(staffRoutes(ctx));

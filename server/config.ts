@@ -41,6 +41,11 @@ const EnvSchema = z.object({
   /** requests per minute per hashed address for the whole API, and for the expensive routes */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_SENSITIVE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  /** attachment record uploads and downloads per minute per survivor or staff member (not per address: see server/http/rate-limit.ts) */
+  RATE_LIMIT_RECORDS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** the largest evidence file, and the most a testimony's files (or one survivor's unsent uploads) may total, in MB (1 MB = 1024 * 1024 bytes) */
+  ATTACHMENT_MAX_FILE_MB: z.coerce.number().int().min(1).max(1024).default(25),
+  ATTACHMENT_MAX_TESTIMONY_MB: z.coerce.number().int().min(1).max(4096).default(100),
   /** the neutral site that survivor pages' quick exit replaces them with */
   QUICK_EXIT_URL: httpUrl.default(DEFAULT_QUICK_EXIT_URL),
 });
@@ -59,8 +64,13 @@ export interface Config {
   inviteMs: number;
   rateLimitPerMinute: number;
   rateLimitSensitivePerMinute: number;
+  rateLimitRecordsPerMinute: number;
   quickExitUrl: string;
+  attachmentMaxFileBytes: number;
+  attachmentMaxTestimonyBytes: number;
 }
+
+const MB = 1024 * 1024;
 
 export class ConfigError extends Error {}
 
@@ -74,6 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The repositories are written for both, but the PostgreSQL driver is not installed and the
   // suite does not run against PostgreSQL yet: refuse it plainly rather than fail later.
   if (e.DATABASE_URL) throw new ConfigError('invalid configuration: DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite file');
+  if (e.ATTACHMENT_MAX_TESTIMONY_MB < e.ATTACHMENT_MAX_FILE_MB) {
+    throw new ConfigError('invalid configuration: ATTACHMENT_MAX_TESTIMONY_MB: must be at least ATTACHMENT_MAX_FILE_MB, or no file of the largest size could be sent');
+  }
   const localHost = e.HOST === '0.0.0.0' || e.HOST === '127.0.0.1' || e.HOST === '::';
   const publicUrl = (e.PUBLIC_URL ?? `http://${localHost ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
   return {
@@ -92,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteMs: e.INVITE_HOURS * 3_600_000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitSensitivePerMinute: e.RATE_LIMIT_SENSITIVE_PER_MINUTE,
+    rateLimitRecordsPerMinute: e.RATE_LIMIT_RECORDS_PER_MINUTE,
     quickExitUrl: e.QUICK_EXIT_URL,
+    attachmentMaxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
+    attachmentMaxTestimonyBytes: e.ATTACHMENT_MAX_TESTIMONY_MB * MB,
   };
 }

@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   const db = openDatabase(config.database);
   await migrate(db);
   const { app, ctx } = await createApp({ db, config, clientDir: path.resolve(__dirname, '../client') });
+  // Uploads that no message carried within two UTC days are deleted (also when a survivor starts an upload).
+  await ctx.repos.attachments.deleteStale(db, Date.now());
 
   const server = app.listen(config.port, config.host, async () => {
     console.log(`Awaaz is running at ${config.publicUrl}`);

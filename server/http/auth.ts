@@ -50,7 +50,7 @@ export function registerStaffAuthDeps(config: Config, deps: StaffAuthDeps): void
 export const totpEnrolmentRequired = () =>
   new HttpError(403, 'totp_enrolment_required', 'set up two-factor sign-in first: scan the QR code with an authenticator app and confirm a code');
 
-function readCookie(req: Request, name: string): string | undefined {
+export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -146,11 +146,16 @@ export function staffAuth(staff: StaffRepo, config: Config) {
   return { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff };
 }
 
+/** The survivor id of a valid, unexpired bearer token in the request; undefined otherwise. */
+export function bearerSurvivorId(serverSecret: string, req: Request): string | undefined {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer ([A-Za-z0-9_.-]{1,512})$/.exec(header);
+  return match ? readSurvivorToken(serverSecret, match[1]) : undefined;
+}
+
 export function requireSurvivor(serverSecret: string): RequestHandler {
   return (req, _res, next) => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer ([A-Za-z0-9_.-]{1,512})$/.exec(header);
-    const survivorId = match ? readSurvivorToken(serverSecret, match[1]) : undefined;
+    const survivorId = bearerSurvivorId(serverSecret, req);
     if (!survivorId) return next(unauthorized('survivor session missing or expired; enter your codename again'));
     req.survivorId = survivorId;
     next();

@@ -2,6 +2,15 @@
  * Rate limits on every route, keyed by a salted hash of the client address. The salt is
  * derived from the server secret and the UTC day, so keys rotate daily and the address itself
  * is never stored or logged.
+ *
+ * Attachment records are the exception (server/routes/attachments.ts): a 100 MB testimony is
+ * 1,600 record uploads, and behind Tor every visitor shares one address, so one survivor's
+ * upload would use up everyone's budget. Record uploads and downloads therefore count against
+ * a budget of their own per survivor or staff member (`identityHash`, rotated daily in the same
+ * way), and not against the general one, once the request shows a credential (a valid
+ * survivor token, or a staff session cookie that the route then checks: see
+ * `isCredentialedRecordRequest` in server/routes/attachments.ts). A request without one counts
+ * against its address as usual, and the route refuses it before any work.
  */
 import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -15,18 +24,43 @@ export function addressHash(serverSecret: string, req: Request): string {
   return toBase64url(hmac(serverSecret, 'address', utcDay(), remote)).slice(0, 32);
 }
 
-export function limiter(db: Db, serverSecret: string, name: string, perMinute: number) {
+/** A survivor's or staff member's own counter key: their id hashed like an address (keyed, rotated daily). */
+export function identityHash(serverSecret: string, who: 'survivor' | 'staff', id: string): string {
+  return toBase64url(hmac(serverSecret, 'identity', utcDay(), who, id)).slice(0, 32);
+}
+
+export interface LimiterOptions {
+  /** the counter key; the hashed address unless given */
+  key?: (req: Request) => string;
+  /** requests this limiter does not count */
+  skip?: (req: Request) => boolean;
+}
+
+export function limiter(db: Db, serverSecret: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: new DatabaseRateLimitStore(db, name + ':'),
-    keyGenerator: (req) => addressHash(serverSecret, req),
+    keyGenerator: opts.key ?? ((req) => addressHash(serverSecret, req)),
+    ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
     handler: (_req, res) => {
       res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests; wait a minute and try again' } });
+    },
+  });
+}
+
+/** The records budget: keyed by the survivor or staff member that the route's authentication found. */
+export function identityLimiter(db: Db, serverSecret: string, name: string, perMinute: number) {
+  return limiter(db, serverSecret, name, perMinute, {
+    key: (req) => {
+      if (req.survivorId) return `s.${identityHash(serverSecret, 'survivor', req.survivorId)}`;
+      if (req.staff) return `t.${identityHash(serverSecret, 'staff', req.staff.id)}`;
+      // Mounted after authentication, so this does not happen; if it did, the address counts.
+      return addressHash(serverSecret, req);
     },
   });
 }

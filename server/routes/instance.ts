@@ -1,6 +1,6 @@
 /** Public instance facts: id, fingerprint, signed keyset; and proof-of-work challenges. */
 import { Router } from 'express';
-import { fingerprint } from '../../protocol';
+import { fingerprint, RECORD_BYTES } from '../../protocol';
 import type { InstanceInfo, PowChallenge } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { randomToken } from '../http/tokens';
@@ -21,6 +21,7 @@ export function instanceRoutes(ctx: AppContext): Router {
       powBits: ctx.config.powBits,
       keyset,
       quickExitUrl: ctx.config.quickExitUrl,
+      attachmentLimits: { fileBytes: ctx.config.attachmentMaxFileBytes, testimonyBytes: ctx.config.attachmentMaxTestimonyBytes, recordBytes: RECORD_BYTES },
     };
     res.json(info);
   });

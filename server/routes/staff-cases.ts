@@ -66,7 +66,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
 
   router.post('/staff/cases/:caseId/messages', moderator, async (req, res) => {
     const found = await caseOr404(req);
-    const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
+    const { envelope: env, keysetVersion } = parseWith(schemas.postStaffEnvelope, req.body);
     checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
     checkSignedByMe(req, env);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, 'required');
@@ -84,7 +84,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
 
   router.post('/staff/cases/:caseId/notes', moderator, async (req, res) => {
     const found = await caseOr404(req);
-    const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
+    const { envelope: env, keysetVersion } = parseWith(schemas.postStaffEnvelope, req.body);
     checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
     checkSignedByMe(req, env);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, 'forbidden');

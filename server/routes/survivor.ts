@@ -13,6 +13,7 @@ import { requireSurvivor } from '../http/auth';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
+import { attachmentsToLink, linkAttachments } from './attachments';
 import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
 import { CHALLENGE_LIFETIME_MS } from './instance';
 import { item } from './staff-cases';
@@ -100,12 +101,14 @@ export function survivorRoutes(ctx: AppContext): Router {
     verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
     checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, 'required');
     if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
+    const attached = await attachmentsToLink(ctx, survivor.id, env.caseId, body.attachments);
 
     const day = utcDay();
     await ctx.db.transaction(async (trx) => {
       await spendPow(trx, body.pow);
       await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
-      await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      const envelopeId = await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId: env.caseId, envelopeId });
     });
     res.status(201).json({ caseId: env.caseId, status: 'new', createdDay: day });
   });
@@ -115,16 +118,18 @@ export function survivorRoutes(ctx: AppContext): Router {
     const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
     const survivor = await survivors.byId(req.survivorId!);
     if (!survivor || !(await cases.ownedBy(caseId, survivor.id))) throw notFound('no case with this id');
-    const { envelope: env, keysetVersion } = parseWith(schemas.postEnvelope, req.body);
+    const { envelope: env, keysetVersion, attachments } = parseWith(schemas.postEnvelope, req.body);
     checkContext(env, { kind: 'message', caseId, threaded: true });
     verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), survivor.boxPk, 'required');
     const head = await envelopes.head(caseId);
     if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
+    const attached = await attachmentsToLink(ctx, survivor.id, caseId, attachments);
     const found = (await cases.detail(caseId))!;
     const day = utcDay();
     await ctx.db.transaction(async (trx) => {
-      await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      const envelopeId = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+      await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId, envelopeId });
       const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
       await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });
     });

@@ -11,6 +11,8 @@ import {
   checkPow,
   keysetHash,
   randomId,
+  RECORD_BYTES,
+  RECORD_OVERHEAD,
   readersOf,
   sealEnvelope,
   signedPart,
@@ -26,19 +28,22 @@ import {
 import { hashToken, issueSurvivorToken, randomToken } from '../../server/http/tokens';
 import {
   addStaff,
+  asSurvivor,
   currentKeyset,
   enrolTotp,
   makeTestServer,
   pow,
   registerSurvivor,
   setupAdmin,
-  snapshot,
   staffMaterial,
   submitTestimony,
   testimonyEnvelope,
+  uploadFile,
   type StaffActor,
   type SurvivorActor,
   type TestServer,
+  type UploadedFile,
+  unchanged as unchangedIn,
 } from '../support/harness';
 import { expectError, findEnvelope, MARKER } from './expect-error';
 
@@ -55,6 +60,9 @@ let firstCase: Envelope;
 let openInvite: string;
 /** the first keyset, as the admin signed it at setup */
 let keysetV1: SignedKeyset;
+/** an upload of the survivor with one of its two records in (open), and one closed and attached to a testimony */
+let openUpload: UploadedFile;
+let sentUpload: UploadedFile;
 
 beforeAll(async () => {
   t = await makeTestServer();
@@ -78,6 +86,10 @@ beforeAll(async () => {
   if (first.res.status !== 201) throw new Error(`submit failed: ${first.res.status} ${first.res.text}`);
   firstCase = first.envelope;
   keysetV1 = JSON.parse((await t.db('keysets').where({ version: 1 }).first()).signed);
+  openUpload = await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES + 1), { upTo: 1 });
+  sentUpload = await uploadFile(t, survivor, nacl.randomBytes(100));
+  const sent = await submitTestimony(t, survivor, 'with a file', [sentUpload.manifest]);
+  if (sent.res.status !== 201) throw new Error(`submit with a file failed: ${sent.res.status} ${sent.res.text}`);
 });
 afterAll(async () => {
   // A successful staff request records its session's last-seen time after the response; let it land.
@@ -86,14 +98,7 @@ afterAll(async () => {
 });
 
 /** Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile. */
-async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
-  // A successful staff request extends its session once the response is out; let that land first.
-  await new Promise((resolve) => setImmediate(resolve));
-  const before = await snapshot(t.db);
-  const out = await fn();
-  expect(await snapshot(t.db)).toEqual(before);
-  return out;
-}
+const unchanged = <T>(fn: () => Promise<T>): Promise<T> => unchangedIn(t, fn);
 
 const b64 = (bytes: number) => toBase64url(nacl.randomBytes(bytes));
 const b64Len = (bytes: number) => Math.ceil((bytes * 4) / 3);
@@ -191,6 +196,10 @@ const jsonRoutes: JsonRoute[] = [
       ['a caseId that is not an id', (b) => setIn(b, 'envelope.caseId', `${MARKER}/../x`), ['envelope.caseId']],
       ['keysetVersion 0', (b) => setIn(b, 'keysetVersion', 0), ['keysetVersion']],
       ['a ciphertext over the size limit', (b) => setIn(b, 'envelope.ciphertext', MARKER + 'A'.repeat(140 * 1024)), ['envelope.ciphertext']],
+      ['an attachment id that is not an id', (b) => setIn(b, 'attachments', [randomId(), MARKER]), ['attachments[1]', '16-byte id']],
+      ['attachments that are not a list', (b) => setIn(b, 'attachments', MARKER), ['attachments', 'expected array']],
+      ['21 attachments', (b) => setIn(b, 'attachments', Array.from({ length: 21 }, () => randomId())), ['attachments', 'at most 20']],
+      ['an attachment listed twice', (b) => setIn(b, 'attachments', [sentUpload.id, sentUpload.id]), ['attachments', 'twice']],
     ],
   },
   {
@@ -202,7 +211,31 @@ const jsonRoutes: JsonRoute[] = [
     required: 'envelope',
     nested: 'envelope',
     b64: [['envelope.prev', 64], ['envelope.keys.0.epk', 32], ['envelope.sig', 64]],
-    extra: [['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']]],
+    extra: [
+      ['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']],
+      ['an attachment id that is not an id', (b) => setIn(b, 'attachments', [`${MARKER}AAAAAAAA=`]), ['attachments[0]']],
+      ['a number for an attachment id', (b) => setIn(b, 'attachments', [1234567]), ['attachments[0]', 'expected string']],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/attachments',
+    open: () => request(t.app).post('/api/survivor/attachments').set('Authorization', bearer()),
+    valid: () => ({ size: 10, records: 1 }),
+    number: 'size',
+    required: 'records',
+    extra: [
+      ['a negative size', (b) => setIn(b, 'size', -1), ['size']],
+      ['a fractional size', (b) => setIn(b, 'size', 1.5), ['size']],
+      ['a size beyond 2^53', (b) => setIn(b, 'size', 2 ** 60), ['size']],
+      ['a record count that does not match the size', (b) => setIn(b, 'records', 2), ['records', 'must be 1']],
+      ['no records', (b) => setIn(b, 'records', 0), ['records']],
+      ['a string for records', (b) => setIn(b, 'records', MARKER), ['records', 'expected number']],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/attachments/:id/close',
+    open: () => request(t.app).post(`/api/survivor/attachments/${openUpload.id}/close`).set('Authorization', bearer()),
+    valid: () => ({}),
   },
   {
     name: 'POST /api/survivor/cases/:caseId/seen',
@@ -221,6 +254,7 @@ const jsonRoutes: JsonRoute[] = [
     required: 'keysetVersion',
     nested: 'envelope',
     b64: [['envelope.prev', 64], ['envelope.keys.0.kid', 16]],
+    extra: [['attachments on a staff message', (b) => setIn(b, 'attachments', [sentUpload.id]), ['unknown field', 'attachments']]],
   },
   {
     name: 'POST /api/staff/cases/:caseId/notes',
@@ -230,6 +264,7 @@ const jsonRoutes: JsonRoute[] = [
     required: 'envelope',
     nested: 'envelope',
     b64: [['envelope.keys.0.wrapped', 72]],
+    extra: [['attachments on a note', (b) => setIn(b, 'attachments', [sentUpload.id]), ['unknown field', 'attachments']]],
   },
   {
     name: 'POST /api/staff/cases/:caseId/status',
@@ -410,6 +445,10 @@ describe('GET routes', () => {
     ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${firstCase.caseId}`)],
     ['GET /api/keysets', () => request(t.app).get('/api/keysets')],
     ['GET /api/staff/grants/pending', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}`)],
+    ['GET /api/survivor/attachments/:id', () => request(t.app).get(`/api/survivor/attachments/${openUpload.id}`).set('Authorization', bearer())],
+    ['GET /api/survivor/attachments/:id/records/:index', () => request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/0`).set('Authorization', bearer())],
+    ['GET /api/staff/attachments/:id', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}`)],
+    ['GET /api/staff/attachments/:id/records/:index', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/0`)],
   ];
   test.each(getRoutes)('%s rejects a malformed JSON body and an oversized one, and writes nothing', async (_name, open) => {
     await unchanged(async () => {
@@ -445,6 +484,64 @@ describe('GET routes', () => {
 
   test('GET /api/staff/cases/:caseId answers 404 for an id that names no case', async () => {
     await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases/${randomId()}`), 404, 'not_found', 'no case'));
+  });
+
+  const badIds: [string, string][] = [
+    ['an id that is not an id', MARKER],
+    ['an id too long', `${MARKER}${'A'.repeat(22)}`],
+    ['an id with base64 padding', `${MARKER}AAAAAAAA=`],
+  ];
+  const attachmentGets: [string, (id: string) => request.Test][] = [
+    ['GET /api/survivor/attachments/:id', (id) => request(t.app).get(`/api/survivor/attachments/${encodeURIComponent(id)}`).set('Authorization', bearer())],
+    ['GET /api/survivor/attachments/:id/records/0', (id) => request(t.app).get(`/api/survivor/attachments/${encodeURIComponent(id)}/records/0`).set('Authorization', bearer())],
+    ['POST /api/survivor/attachments/:id/close', (id) => request(t.app).post(`/api/survivor/attachments/${encodeURIComponent(id)}/close`).set('Authorization', bearer()).send({})],
+    ['GET /api/staff/attachments/:id', (id) => moderator.agent.get(`/api/staff/attachments/${encodeURIComponent(id)}`)],
+    ['GET /api/staff/attachments/:id/records/0', (id) => moderator.agent.get(`/api/staff/attachments/${encodeURIComponent(id)}/records/0`)],
+  ];
+  test.each(attachmentGets.flatMap(([route, open]) => badIds.map(([label, id]) => [route, label, open, id] as const)))('%s rejects %s', async (_route, _label, open, id) => {
+    await unchanged(async () => expectError(await open(id), 400, 'invalid_request', 'id:'));
+  });
+  test.each(attachmentGets.map(([route, open]) => [route, open] as const))('%s answers 404 for an id that names no upload', async (_route, open) => {
+    await unchanged(async () => expectError(await open(randomId()), 404, 'not_found'));
+  });
+  test.each([['-1'], ['1.5'], ['01'], ['1e0'], ['0x1'], [' 1'], [MARKER], ['9999999999']])('GET record routes reject the index %j', async (index) => {
+    await unchanged(async () => {
+      expectError(await request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`).set('Authorization', bearer()), 400, 'invalid_request', 'index:');
+      expectError(await moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`), 400, 'invalid_request', 'index:');
+    });
+  });
+});
+
+describe('PUT /api/survivor/attachments/:id/records/:index (raw bytes)', () => {
+  const put = (index: number | string = 1, id: string = openUpload.id) => request(t.app).put(`/api/survivor/attachments/${encodeURIComponent(id)}/records/${encodeURIComponent(index)}`).set('Authorization', bearer());
+  const record = () => Buffer.from(openUpload.records[1]);
+  const octets = 'application/octet-stream';
+
+  test.each<[string, () => request.Test, number, string, (string | RegExp)[]]>([
+    ['JSON', () => put().set('Content-Type', 'application/json').send(JSON.stringify({ x: MARKER })), 415, 'unsupported_media_type', ['application/octet-stream']],
+    ['malformed JSON', () => put().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), 415, 'unsupported_media_type', ['application/octet-stream']],
+    ['text/plain', () => put().set('Content-Type', 'text/plain').send(MARKER), 415, 'unsupported_media_type', ['application/octet-stream']],
+    ['a form post', () => put().type('form').send({ x: MARKER }), 415, 'unsupported_media_type', []],
+    ['no body at all', () => put(), 415, 'unsupported_media_type', []],
+    ['a gzip-encoded record', () => put().set('Content-Type', octets).set('Content-Encoding', 'gzip').send(record()), 415, 'unsupported_encoding', ['Content-Encoding']],
+    ['a body one byte over a record', () => put().set('Content-Type', octets).send(Buffer.alloc(RECORD_BYTES + RECORD_OVERHEAD + 1)), 413, 'body_too_large', [`${RECORD_BYTES + RECORD_OVERHEAD} bytes`]],
+    ['a body over 256 KiB', () => put().set('Content-Type', octets).send(Buffer.from(OVERSIZED)), 413, 'body_too_large', []],
+    ['a record one byte short', () => put().set('Content-Type', octets).send(record().subarray(1)), 400, 'bad_length', ['exactly']],
+    ['a record of JSON text with the right type', () => put().set('Content-Type', octets).send(Buffer.from(JSON.stringify({ x: MARKER }))), 400, 'bad_length', ['exactly']],
+    ['an id that is not an id', () => put(1, MARKER).set('Content-Type', octets).send(record()), 400, 'invalid_request', ['id:']],
+    ['an index that is not a number', () => put(MARKER).set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
+    ['an index with a sign', () => put('+1').set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
+    ['an index with a leading zero', () => put('01').set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
+    ['an index past the file', () => put(2).set('Content-Type', octets).send(record()), 400, 'bad_index', ['index']],
+    ['the record already stored', () => put(0).set('Content-Type', octets).send(Buffer.from(openUpload.records[0])), 409, 'duplicate_record', ['next record is 1']],
+    ['an id that names no upload', () => put(1, randomId()).set('Content-Type', octets).send(record()), 404, 'not_found', []],
+    ['a closed upload', () => put(0, sentUpload.id).set('Content-Type', octets).send(Buffer.from(sentUpload.records[0])), 409, 'closed', []],
+  ])('rejects %s and writes nothing', async (_label, send, status, code, mentions) => {
+    await unchanged(async () => expectError(await send(), status, code, ...mentions));
+  });
+
+  test('the right record still goes in afterwards', async () => {
+    expect((await asSurvivor(t, survivor).putRecord(openUpload.id, 1, openUpload.records[1])).body).toEqual({ received: 2 });
   });
 });
 
@@ -714,6 +811,8 @@ describe('authorization', () => {
     ['POST /api/staff/keysets', (r) => r.post('/api/staff/keysets').send({ signed: keysetV1 })],
     ['GET /api/staff/cases', (r) => r.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', (r) => r.get(`/api/staff/cases/${firstCase.caseId}`)],
+    ['GET /api/staff/attachments/:id', (r) => r.get(`/api/staff/attachments/${sentUpload.id}`)],
+    ['GET /api/staff/attachments/:id/records/:index', (r) => r.get(`/api/staff/attachments/${sentUpload.id}/records/0`)],
   ];
 
   test.each(staffRoutes)('%s without a session cookie is 401', async (_name, call) => {
@@ -808,6 +907,16 @@ describe('authorization', () => {
         expectError(await (h ? post.set('Authorization', h) : post).send(body), 401, 'unauthorized');
       });
     });
+    test.each(tokens)('%s is 401 on the attachment routes', async (_label, header) => {
+      const h = header();
+      const withToken = (r: request.Test) => (h ? r.set('Authorization', h) : r);
+      await unchanged(async () => {
+        expectError(await withToken(request(t.app).post('/api/survivor/attachments')).send({ size: 1, records: 1 }), 401, 'unauthorized');
+        expectError(await withToken(request(t.app).get(`/api/survivor/attachments/${openUpload.id}`)), 401, 'unauthorized');
+        expectError(await withToken(request(t.app).put(`/api/survivor/attachments/${openUpload.id}/records/1`)).set('Content-Type', 'application/octet-stream').send(Buffer.from(openUpload.records[1])), 401, 'unauthorized');
+        expectError(await withToken(request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/0`)), 401, 'unauthorized');
+      });
+    });
     test('a valid token for a survivor id that does not exist cannot submit', async () => {
       const ks = await currentKeyset(t);
       const p = await pow(t);
@@ -838,6 +947,9 @@ describe('unknown routes', () => {
     ['GET', '/api/pow'],
     ['PUT', '/api/staff/me'],
     ['DELETE', `/api/staff/cases/${MARKER}`],
+    ['DELETE', `/api/survivor/attachments/${MARKER}`],
+    ['PUT', `/api/staff/attachments/${MARKER}/records/0`],
+    ['POST', `/api/survivor/attachments/${MARKER}/records/0`],
     ['GET', `/api/${MARKER}`],
   ])('%s %s is 404 with the error shape', async (method, path) => {
     const r = request(t.app)[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);

@@ -7,12 +7,29 @@ import fs from 'node:fs';
 import request from 'supertest';
 import { fromBase64url, openEnvelope, signLogin, staffSecrets, toBase64url, utcDay } from '../../protocol';
 import { findEnvelope } from './expect-error';
-import { addStaff, makeTestServer, pow, registerSurvivor, setupAdmin, submitTestimony, survivorKeys, totpCode, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  survivorKeys,
+  totpCode,
+  uploadFile,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+  type UploadedFile,
+} from '../support/harness';
 
 const ADDRESS = '203.0.113.77';
 const USER_AGENT = 'PrivacyProbe/9.9 (UserAgentMarker-Kw3)';
 const TESTIMONY_MARKER = 'TestimonyMarker-Qx81';
 const TESTIMONY = `He cornered me after the meeting. ${TESTIMONY_MARKER}`;
+const EVIDENCE_MARKER = 'EvidenceMarker-Hn27';
+/** an evidence file of three records whose every page would show the marker, were it stored in the clear */
+const EVIDENCE = new TextEncoder().encode(`Screenshot of his messages. ${EVIDENCE_MARKER}\n`.repeat(4000));
 
 let t: TestServer;
 /** t with every request carrying a distinctive X-Forwarded-For and User-Agent */
@@ -20,6 +37,7 @@ let w: TestServer;
 let admin: StaffActor;
 let moderator: StaffActor;
 let survivor: SurvivorActor;
+let evidence: UploadedFile;
 const printed: string[] = [];
 
 beforeAll(async () => {
@@ -57,7 +75,9 @@ async function flow(): Promise<void> {
   admin = await setupAdmin(w);
   moderator = await addStaff(w, admin, 'mod.priv');
   survivor = await registerSurvivor(w);
-  const { res, envelope } = await submitTestimony(w, survivor, TESTIMONY);
+  evidence = await uploadFile(w, survivor, EVIDENCE);
+  expect(evidence.records.length).toBe(3);
+  const { res, envelope } = await submitTestimony(w, survivor, TESTIMONY, [evidence.manifest]);
   expect(res.status).toBe(201);
 
   // The survivor comes back and reads it; the moderator reads it.
@@ -98,7 +118,7 @@ async function flow(): Promise<void> {
 }
 
 describe('(a) the schema', () => {
-  const SURVIVOR_TABLES = ['survivors', 'cases', 'envelopes', 'challenges'];
+  const SURVIVOR_TABLES = ['survivors', 'cases', 'envelopes', 'challenges', 'attachments', 'attachment_records'];
   async function columns(): Promise<Record<string, string[]>> {
     const tables: { name: string }[] = await t.db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
     const out: Record<string, string[]> = {};
@@ -164,6 +184,7 @@ describe('(b) the logs', () => {
     ['the address', ADDRESS],
     ['the user agent', USER_AGENT],
     ['the testimony', TESTIMONY_MARKER],
+    ['the evidence file', EVIDENCE_MARKER],
   ])('neither the app log nor anything printed during the flow holds %s', (_what, secret) => {
     expect(t.logs.filter((l) => l.includes(secret))).toEqual([]);
     expect(printed.filter((l) => l.includes(secret))).toEqual([]);
@@ -201,8 +222,18 @@ describe('(c) the database file', () => {
     expect(fileBytes().includes(Buffer.from(survivor.handle, 'utf8'))).toBe(true);
   });
 
+  test("holds the evidence file's sealed records (so its absence in the clear below means something)", () => {
+    // A record spans several pages, so look for short slices: most lie within one page.
+    const bytes = fileBytes();
+    const slices = evidence.records.flatMap((r) => Array.from({ length: Math.floor(r.length / 2000) }, (_, i) => Buffer.from(r.subarray(i * 2000, i * 2000 + 32))));
+    expect(slices.length).toBeGreaterThan(90);
+    const found = slices.filter((slice) => bytes.includes(slice)).length;
+    expect(found).toBeGreaterThan(slices.length * 0.8);
+  });
+
   test.each([
     ['the testimony', () => TESTIMONY_MARKER],
+    ['the evidence file', () => EVIDENCE_MARKER],
     ["the survivor's codename", () => survivor.codename],
     ['the address', () => ADDRESS],
     ['the user agent', () => USER_AGENT],

@@ -4,9 +4,10 @@
  * counters are keyed by a salted, daily-rotated hash of the address, never the address.
  */
 import request from 'supertest';
-import { toBase64url, utcDay } from '../../protocol';
+import nacl from 'tweetnacl';
+import { RECORD_BYTES, toBase64url, utcDay } from '../../protocol';
 import { hmac } from '../../server/http/tokens';
-import { makeTestServer, type TestServer } from '../support/harness';
+import { addStaff, asSurvivor, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, uploadFile, type TestServer } from '../support/harness';
 import { expectError } from './expect-error';
 
 const LIMITS = { RATE_LIMIT_SENSITIVE_PER_MINUTE: '3', RATE_LIMIT_PER_MINUTE: '10' };
@@ -136,5 +137,68 @@ describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
     clock += 60_000;
     expect((await a.post('/api/pow').send({})).status).toBe(200);
     expect((await a.get('/api/instance')).status).toBe(200);
+  });
+});
+
+describe('attachment records: a budget per survivor or staff member, not per address', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await makeTestServer({ RATE_LIMIT_PER_MINUTE: '80', RATE_LIMIT_SENSITIVE_PER_MINUTE: '80', RATE_LIMIT_RECORDS_PER_MINUTE: '4' });
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 50)); // staff sessions are touched after the response
+    await t.close();
+  });
+
+  /** Requests counted against addresses (everyone here shares the loopback one). */
+  async function addressHits(): Promise<number> {
+    const rows: { hits: number }[] = await t.db('rate_limits').where('key', 'like', 'all:%').select('hits');
+    return rows.reduce((n, r) => n + Number(r.hits), 0);
+  }
+
+  test("a survivor's record uploads use her own budget, and leave the shared address budget alone", async () => {
+    clock += 60_000;
+    const [a, b] = [await registerSurvivor(t), await registerSurvivor(t)];
+    const up = await uploadFile(t, a, nacl.randomBytes(5 * RECORD_BYTES), { upTo: 0 });
+    const before = await addressHits();
+    for (let i = 0; i < 4; i++) expect({ i, status: (await asSurvivor(t, a).putRecord(up.id, i, up.records[i])).status }).toEqual({ i, status: 200 });
+    expectError(await asSurvivor(t, a).putRecord(up.id, 4, up.records[4]), 429, 'rate_limited');
+    expect((await asSurvivor(t, a).get(`/api/survivor/attachments/${up.id}`)).body.received).toBe(4);
+    // Only that one status request counted against the address.
+    expect(await addressHits()).toBe(before + 1);
+
+    // Another survivor behind the same address still has her whole budget.
+    const other = await uploadFile(t, b, nacl.randomBytes(10));
+    expect((await asSurvivor(t, b).get(`/api/survivor/attachments/${other.id}`)).body).toMatchObject({ received: 1, closed: true });
+
+    // The counters name neither survivor: a keyed hash of each, rotated daily like the address key.
+    const keys: string[] = (await t.db('rate_limits').where('key', 'like', 'records:%').select('key')).map((r: { key: string }) => r.key);
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(key).toMatch(/^records:s\.[A-Za-z0-9_-]{32}$/);
+    const ids: string[] = (await t.db('survivors').select('id')).map((r: { id: string }) => r.id);
+    for (const id of ids) expect(keys.join('\n')).not.toContain(id);
+
+    // A record request without a valid token counts against the address, and is refused.
+    const counted = await addressHits();
+    expectError(await request(t.app).put(`/api/survivor/attachments/${up.id}/records/4`).set('Authorization', 'Bearer forged.token').set('Content-Type', 'application/octet-stream').send(Buffer.from(up.records[4])), 401, 'unauthorized');
+    expect(await addressHits()).toBe(counted + 1);
+
+    // A minute later her budget is back.
+    clock += 60_000;
+    expect((await asSurvivor(t, a).putRecord(up.id, 4, up.records[4])).status).toBe(200);
+  });
+
+  test("a moderator's record downloads use their own budget", async () => {
+    clock += 60_000;
+    const admin = await setupAdmin(t, ['admin']);
+    const mod = await addStaff(t, admin, 'mod.limits');
+    const s = await registerSurvivor(t);
+    const up = await uploadFile(t, s, nacl.randomBytes(100));
+    expect((await submitTestimony(t, s, 'with a file', [up.manifest])).res.status).toBe(201);
+    const before = await addressHits();
+    for (let i = 1; i <= 4; i++) expect({ i, status: (await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`)).status }).toEqual({ i, status: 200 });
+    expectError(await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`), 429, 'rate_limited');
+    expect(await addressHits()).toBe(before);
+    expect(await t.db('rate_limits').where('key', 'like', 'records:t.%').count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });

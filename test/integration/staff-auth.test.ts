@@ -36,24 +36,15 @@ import {
   registerSurvivor,
   setupAdmin,
   signIn,
-  snapshot,
   staffMaterial,
   submitTestimony,
+  unchanged,
   type StaffActor,
   type TestServer,
 } from '../support/harness';
 import { expectError, MARKER } from './expect-error';
 
 type Agent = ReturnType<typeof request.agent>;
-
-/** Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile. */
-async function unchanged<T>(t: TestServer, fn: () => Promise<T>): Promise<T> {
-  await new Promise((resolve) => setImmediate(resolve)); // let a previous success's session touch land
-  const before = await snapshot(t.db);
-  const out = await fn();
-  expect(await snapshot(t.db)).toEqual(before);
-  return out;
-}
 
 async function auditLog(t: TestServer, admin: Agent): Promise<AuditRecord[]> {
   const res = await admin.get('/api/staff/audit?limit=500');

@@ -3,14 +3,18 @@
  * real tweetnacl, and helpers that play the admin's, a moderator's and a survivor's browsers
  * with the same protocol/ code the pages use.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
+  encryptFile,
   fromBase64url,
   generateCodename,
+  makeManifest,
+  newAttachmentKey,
   keysetHash,
   normalizeCodename,
   randomId,
@@ -26,6 +30,7 @@ import {
   toBase64url,
   utcDay,
   wrapPrivateKeys,
+  type AttachmentManifest,
   type Envelope,
   type KeyPairs,
   type SignedKeyset,
@@ -85,12 +90,33 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
 /** Tables of migrations/002_staff_security.ts (TOTP recovery codes, sign-in locks, settings, audit log). */
 export const STAFF_SECURITY_TABLES = ['staff_recovery_codes', 'login_failures', 'settings', 'audit_log'];
 
-/** Every table's rows except rate-limit counters, to prove a rejected request wrote nothing. */
+/** Tables of migrations/005_attachments.ts (uploads and their sealed records). */
+export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
+
+/**
+ * Every table's rows except rate-limit counters, to prove a rejected request wrote nothing.
+ * Binary values (attachment records) stand as their SHA-256: jest compares a 64 KiB Buffer
+ * byte by byte, slowly, and the digest changes whenever a byte does.
+ */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES]) {
-    out[table] = await db(table).select();
+  const digestBinary = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]));
+  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'challenges', ...STAFF_SECURITY_TABLES, ...ATTACHMENT_TABLES]) {
+    out[table] = (await db(table).select()).map(digestBinary);
   }
+  return out;
+}
+
+/**
+ * Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile: a
+ * rejected request writes nothing (DESIGN.md "Bad input").
+ */
+export async function unchanged<T>(t: TestServer, fn: () => Promise<T>): Promise<T> {
+  await new Promise((resolve) => setImmediate(resolve)); // let a previous success's session touch land
+  const before = await snapshot(t.db);
+  const out = await fn();
+  expect(await snapshot(t.db)).toEqual(before);
   return out;
 }
 
@@ -262,22 +288,66 @@ export async function registerSurvivor(t: TestServer): Promise<SurvivorActor> {
   return { codename, keys, token: res.body.token, handle: res.body.handle };
 }
 
-export function testimonyEnvelope(survivor: SurvivorActor, keyset: SignedKeyset, what: string, caseId = randomId()): Envelope {
+/** A testimony sealed to the survivor and every moderator; with manifests, it carries those files' keys. */
+export function testimonyEnvelope(survivor: SurvivorActor, keyset: SignedKeyset, what: string, caseId = randomId(), manifests: AttachmentManifest[] = []): Envelope {
   return sealEnvelope({
     kind: 'testimony',
     caseId,
-    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true } },
+    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true }, ...(manifests.length ? { attachments: manifests } : {}) },
     recipients: [survivor.keys.box.publicKey, ...readersOf(keyset.keyset)],
     signer: survivor.keys.sign,
   });
 }
 
-export async function submitTestimony(t: TestServer, survivor: SurvivorActor, what: string) {
+/** Submits a testimony; with manifests of closed uploads, it carries them (their keys inside, their ids beside). */
+export async function submitTestimony(t: TestServer, survivor: SurvivorActor, what: string, manifests: AttachmentManifest[] = []) {
   const keyset = await currentKeyset(t);
-  const envelope = testimonyEnvelope(survivor, keyset, what);
+  const envelope = testimonyEnvelope(survivor, keyset, what, randomId(), manifests);
+  const attachments = manifests.length ? { attachments: manifests.map((m) => m.id) } : {};
   const res = await request(t.app)
     .post('/api/survivor/cases')
     .set('Authorization', `Bearer ${survivor.token}`)
-    .send({ envelope, keysetVersion: keyset.keyset.version, pow: await pow(t) });
+    .send({ envelope, keysetVersion: keyset.keyset.version, pow: await pow(t), ...attachments });
   return { res, envelope };
+}
+
+/** Requests with a survivor's bearer token; `putRecord` sends raw bytes as a record upload does. */
+export function asSurvivor(t: TestServer, survivor: SurvivorActor) {
+  const bearer = `Bearer ${survivor.token}`;
+  return {
+    get: (path: string) => request(t.app).get(path).set('Authorization', bearer),
+    post: (path: string, body: object = {}) => request(t.app).post(path).set('Authorization', bearer).send(body),
+    putRecord: (id: string, index: number | string, bytes: Uint8Array, contentType = 'application/octet-stream') =>
+      request(t.app).put(`/api/survivor/attachments/${id}/records/${index}`).set('Authorization', bearer).set('Content-Type', contentType).send(Buffer.from(bytes)),
+  };
+}
+
+export interface UploadedFile {
+  id: string;
+  records: Uint8Array[];
+  /** what the survivor's browser seals into the envelope that carries the file */
+  manifest: AttachmentManifest;
+}
+
+/**
+ * Seals a file as the survivor's browser does and uploads it: creates the upload, PUTs records
+ * from 0 up to `upTo` (all by default), and closes it when all are sent (unless `close` is false).
+ */
+export async function uploadFile(t: TestServer, survivor: SurvivorActor, bytes: Uint8Array, opts: { upTo?: number; close?: boolean } = {}): Promise<UploadedFile> {
+  const key = newAttachmentKey();
+  const records = encryptFile(bytes, key);
+  const as = asSurvivor(t, survivor);
+  const created = await as.post('/api/survivor/attachments', { size: bytes.length, records: records.length });
+  if (created.status !== 201) throw new Error(`upload create failed: ${created.status} ${created.text}`);
+  const id: string = created.body.id;
+  const upTo = opts.upTo ?? records.length;
+  for (let i = 0; i < upTo; i++) {
+    const put = await as.putRecord(id, i, records[i]);
+    if (put.status !== 200) throw new Error(`record ${i} failed: ${put.status} ${put.text}`);
+  }
+  if (upTo === records.length && opts.close !== false) {
+    const closed = await as.post(`/api/survivor/attachments/${id}/close`);
+    if (closed.status !== 200) throw new Error(`close failed: ${closed.status} ${closed.text}`);
+  }
+  return { id, records, manifest: makeManifest({ id, name: 'evidence-1', type: 'image/png', size: bytes.length }, key) };
 }
