@@ -15,24 +15,18 @@ import {
   type AttachmentKey,
   type AttachmentManifest,
 } from '../../protocol';
+import type { InstanceInfo } from '../../protocol/api';
 
-/** GET /api/instance `attachmentLimits`: what the server accepts. */
-export interface AttachmentLimits {
-  /** plaintext bytes of one file */
-  fileBytes: number;
-  /** plaintext bytes of all files of one testimony or message */
-  testimonyBytes: number;
-  /** plaintext bytes per record (the protocol fixes it at RECORD_BYTES) */
-  recordBytes: number;
-}
+/** GET /api/instance `attachmentLimits`: the largest file, the most a case's files may total, the plaintext bytes of a record. */
+export type AttachmentLimits = InstanceInfo['attachmentLimits'];
 
 export const DEFAULT_LIMITS: AttachmentLimits = { fileBytes: 25 * 1024 * 1024, testimonyBytes: 100 * 1024 * 1024, recordBytes: RECORD_BYTES };
 /** Files one testimony or message may carry: the server's MAX_ATTACHMENTS_PER_ENVELOPE (protocol/api.ts, which pages import only as types). */
 export const MAX_ATTACHMENTS = 20;
 
-/** The instance's limits, or the defaults where the server names none. */
-export function attachmentLimits(info: object): AttachmentLimits {
-  const given = (info as { attachmentLimits?: Partial<AttachmentLimits> | null }).attachmentLimits ?? {};
+/** The instance's limits, or the defaults where the server names none (or an unusable value). */
+export function attachmentLimits(info: { attachmentLimits?: Partial<AttachmentLimits> | null }): AttachmentLimits {
+  const given = info.attachmentLimits ?? {};
   const pick = (k: keyof AttachmentLimits) => (Number.isSafeInteger(given[k]) && given[k]! > 0 ? given[k]! : DEFAULT_LIMITS[k]);
   return { fileBytes: pick('fileBytes'), testimonyBytes: pick('testimonyBytes'), recordBytes: pick('recordBytes') };
 }

@@ -6,20 +6,13 @@
  * Shared by the survivor pages (upload) and the staff page (download).
  */
 import { makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol';
+import type { AttachmentUpload } from '../../protocol/api';
 import { api, ApiFailure, apiGetBytes, apiPutBytes } from './api';
 import { checkManifests, openRecords, RecordSealer } from './attachment-records';
 import { LocalizedError, msg, type MessageKey } from './messages';
 
 export type { AttachmentManifest } from '../../protocol';
 export { attachmentLimits, DEFAULT_LIMITS, MAX_ATTACHMENTS, viewableType, type AttachmentLimits } from './attachment-records';
-
-interface UploadState {
-  id: string;
-  size: number;
-  records: number;
-  received: number;
-  closed: boolean;
-}
 
 const MAX_ATTEMPTS = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,9 +60,9 @@ export async function uploadAttachment(file: CleanFile, token: string, events: U
   const sealer = new RecordSealer(file.blob, newAttachmentKey());
   const records = sealer.records;
   const base = '/api/survivor/attachments';
-  const created = await withRetries(() => api<UploadState>('POST', base, { size, records }, token), events.retrying);
+  const created = await withRetries(() => api<AttachmentUpload>('POST', base, { size, records }, token), events.retrying);
   const at = `${base}/${encodeURIComponent(created.id)}`;
-  const status = () => withRetries(() => api<UploadState>('GET', at, undefined, token), events.retrying);
+  const status = () => withRetries(() => api<AttachmentUpload>('GET', at, undefined, token), events.retrying);
 
   let next = created.received;
   let failures = 0;

@@ -5,17 +5,10 @@
  * in this browser (the CSP allows img-src blob:): the server never serves a viewable file.
  */
 import type { AttachmentManifest } from '../../protocol';
+import type { StaffAttachment } from '../../protocol/api';
 import { api } from './api';
 import { downloadAttachment, formatSize } from './attachments';
 import { el, errorMessage, say } from './dom';
-
-/** GET /api/staff/attachments/:id */
-interface StoredAttachment {
-  id: string;
-  caseId: string;
-  size: number;
-  records: number;
-}
 
 const objectUrls = new Set<string>();
 
@@ -43,7 +36,7 @@ function attachmentItem(caseId: string, m: AttachmentManifest): HTMLLIElement {
     say(status, 'Downloading and decrypting…');
     try {
       const id = encodeURIComponent(m.id);
-      const stored = await api<StoredAttachment>('GET', `/api/staff/attachments/${id}`);
+      const stored = await api<StaffAttachment>('GET', `/api/staff/attachments/${id}`);
       if (stored.caseId !== caseId || stored.size !== m.size || stored.records !== m.records) throw new Error('the file on the server does not match what the sender described.');
       const blob = await downloadAttachment(m, (i) => `/api/staff/attachments/${id}/records/${i}`, (done) => (progress.value = done));
       const url = URL.createObjectURL(blob);

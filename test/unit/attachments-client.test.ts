@@ -8,6 +8,7 @@
 import nacl from 'tweetnacl';
 import { attachmentLimits, checkManifests, DEFAULT_LIMITS, MAX_ATTACHMENTS, openRecords, READ_AHEAD_RECORDS, RecordSealer, viewableType } from '../../client/lib/attachment-records';
 import { encryptFile, makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol';
+import { MAX_ATTACHMENTS_PER_ENVELOPE } from '../../protocol/api';
 
 const SIZE = 2 * RECORD_BYTES + 1234;
 const plain = nacl.randomBytes(SIZE);
@@ -92,6 +93,10 @@ describe('checkManifests', () => {
   test.each(bad)('refuses %s', (_what, value) => {
     expect(() => checkManifests(value)).toThrow(ProtocolError);
   });
+});
+
+test('the page allows as many files per message as the server takes', () => {
+  expect(MAX_ATTACHMENTS).toBe(MAX_ATTACHMENTS_PER_ENVELOPE);
 });
 
 test('limits: the server figures where valid, the defaults otherwise', () => {
