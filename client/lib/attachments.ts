@@ -18,8 +18,8 @@ const MAX_ATTEMPTS = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** 0.25 s, 0.5 s, 1 s… up to 15 s: about 75 s in all before giving up. */
 const backoff = (attempt: number) => Math.min(15_000, 250 * 2 ** (attempt - 1));
-/** Worth another try: no answer at all, a proxy or server in trouble, or too many requests. */
-const transient = (e: unknown) => e instanceof ApiFailure && (e.status === 0 || e.status === 429 || e.status === 502 || e.status === 503 || e.status === 504);
+/** Worth another try: no answer at all, a proxy or server in trouble, or the per-minute rate limit (not 429 too_many_uploads). */
+const transient = (e: unknown) => e instanceof ApiFailure && (e.status === 0 || (e.status === 429 && e.code === 'rate_limited') || e.status === 502 || e.status === 503 || e.status === 504);
 
 /** Runs a request again after transient failures, calling `retrying` before each new attempt. */
 async function withRetries<T>(request: () => Promise<T>, retrying?: () => void): Promise<T> {
