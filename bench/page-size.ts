@@ -8,6 +8,9 @@
  * (scripts, stylesheets, icons, images) plus any /assets/ file a script names (wasm, catalogs:
  * none today, the argon2 wasm is inside the crypto script). Sizes are gzip level 9 of the built
  * bytes, so the figure is deterministic. test/integration/size-budget.test.ts holds the budget.
+ *
+ * Except LAZY_ASSETS: scripts a page loads only on a survivor's action, never up front. They
+ * are listed apart (`lazy`), with what makes a page load them, and are not in the total.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +18,12 @@ import zlib from 'node:zlib';
 
 export const SURVIVOR_PAGES: Record<string, string> = { '/': 'index.html', '/share': 'share.html', '/return': 'return.html', '/safety': 'safety.html' };
 export const SURVIVOR_BUDGET_BYTES = 80 * 1024;
+
+/** Assets no survivor page loads until the survivor does something that needs them (scripts/build.mjs LAZY_SCRIPTS). */
+export const LAZY_ASSETS: Record<string, string> = {
+  '/assets/pdf-cleaner.js': 'pdf-lib, loaded by lib/metadata.ts when a survivor attaches a PDF',
+  '/assets/evidence-tools.js': 'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
+};
 
 export interface FileWeight {
   /** the URL path the browser fetches */
@@ -28,6 +37,8 @@ export interface FileWeight {
 export interface PageWeights {
   files: FileWeight[];
   totalGzip: number;
+  /** LAZY_ASSETS that a counted file names: loaded only on demand, outside the total */
+  lazy: FileWeight[];
   /** references to anything that is not on this server (there must be none) */
   thirdParty: string[];
 }
@@ -52,6 +63,8 @@ function references(text: string, kind: Kind): { local: string[]; remote: string
       if (href && /\srel="[^"]*\b(stylesheet|icon|preload|modulepreload|manifest)\b/.test(m[0])) add(href);
     }
     for (const m of text.matchAll(/<(?:img|source|video|audio|iframe|embed|object)\b[^>]*\s(?:src|data)="([^"]+)"/g)) add(m[1]);
+    // A script a page loads on demand, named with its hash (scripts/build.mjs {{lazy:…}}).
+    for (const m of text.matchAll(/<meta\b[^>]*\sname="awaaz-[a-z-]+"[^>]*\scontent="(\/assets\/[^" ]+) sha384-[^"]+"/g)) add(m[1]);
   } else if (kind === 'css') {
     for (const m of text.matchAll(/url\(\s*['"]?([^'")]+)['"]?\s*\)/g)) add(m[1]);
     for (const m of text.matchAll(/@import\s+['"]([^'"]+)['"]/g)) add(m[1]);
@@ -64,21 +77,27 @@ function references(text: string, kind: Kind): { local: string[]; remote: string
 
 export function measureSurvivorPages(clientDir: string): PageWeights {
   const files = new Map<string, FileWeight>();
+  const lazy = new Map<string, FileWeight>();
   const thirdParty: string[] = [];
   const fileFor = (url: string) => (url.startsWith('/assets/') ? path.join(clientDir, 'assets', url.slice('/assets/'.length)) : undefined);
 
+  /** what each visited file makes the browser fetch, so a file shared by pages credits them all */
+  const fetches = new Map<string, string[]>();
   const visit = (url: string, disk: string, page: string, kind: Kind) => {
-    const seen = files.get(url);
+    const counted = url in LAZY_ASSETS ? lazy : files;
+    const seen = counted.get(url);
     if (seen) {
-      if (!seen.pages.includes(page)) seen.pages.push(page);
-      return;
+      if (seen.pages.includes(page)) return;
+      seen.pages.push(page);
+    } else {
+      if (!fs.existsSync(disk)) throw new Error(`${page} loads ${url}, which is not in ${clientDir}`);
+      const bytes = fs.readFileSync(disk);
+      counted.set(url, { url, bytes: bytes.length, gzip: gzip(bytes), pages: [page] });
+      const refs = references(bytes.toString('utf8'), kind);
+      thirdParty.push(...refs.remote.map((r) => `${url} -> ${r}`));
+      fetches.set(url, refs.local);
     }
-    if (!fs.existsSync(disk)) throw new Error(`${page} loads ${url}, which is not in ${clientDir}`);
-    const bytes = fs.readFileSync(disk);
-    files.set(url, { url, bytes: bytes.length, gzip: gzip(bytes), pages: [page] });
-    const refs = references(bytes.toString('utf8'), kind);
-    thirdParty.push(...refs.remote.map((r) => `${url} -> ${r}`));
-    for (const ref of refs.local) {
+    for (const ref of fetches.get(url)!) {
       const target = fileFor(ref);
       if (!target) throw new Error(`${url} references ${ref}, which is not an asset`);
       visit(ref, target, page, kindOf(ref));
@@ -87,7 +106,7 @@ export function measureSurvivorPages(clientDir: string): PageWeights {
 
   for (const [route, file] of Object.entries(SURVIVOR_PAGES)) visit(route, path.join(clientDir, file), route, 'html');
   const list = [...files.values()];
-  return { files: list, totalGzip: list.reduce((sum, f) => sum + f.gzip, 0), thirdParty };
+  return { files: list, totalGzip: list.reduce((sum, f) => sum + f.gzip, 0), lazy: [...lazy.values()], thirdParty };
 }
 
 export function formatWeights(w: PageWeights): string {
@@ -100,6 +119,7 @@ export function formatWeights(w: PageWeights): string {
     'survivor pages, each file counted once (gzip -9):',
     ...lines,
     `${'total'.padEnd(28)} ${' '.repeat(13)} ${kb(w.totalGzip)} gzip   (${w.totalGzip} bytes; budget ${SURVIVOR_BUDGET_BYTES}: ${verdict})`,
+    ...w.lazy.map((f) => `not counted, loaded on demand: ${f.url} ${kb(f.bytes)} raw ${kb(f.gzip)} gzip   ${f.pages.join(' ')} (${LAZY_ASSETS[f.url]})`),
   ].join('\n');
 }
 

@@ -1,11 +1,13 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, DELETE_EVERYTHING_CONFIRMATION, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol';
+import { CODENAME_WORDS, DELETE_EVERYTHING_CONFIRMATION, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol/survivor';
 import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
+import { attachmentLimits } from './lib/attachment-records';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, localize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { deriveSurvivorKeys, login } from './lib/survivor';
+import { attachedList, evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
@@ -123,7 +125,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
   }
   const testimony = entries[0];
   if (testimony.kind === 'testimony') {
-    wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }));
+    wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }), ...attachedList(testimony.testimony.attachments ?? []));
     const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
     const drafts = draftsSection(c, testimony.testimony, ctx);
     if (drafts) wrapper.append(drafts);
@@ -146,7 +148,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     if (m.kind !== 'message') continue;
     const who = el('p', { className: 'hint' });
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
-    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } })]);
+    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }), ...attachedList(m.attachments)]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {
       const mark = el('strong', { className: 'badge' });
       localize(mark, 'thread.new');
@@ -159,7 +161,9 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     localize(none, 'thread.empty');
     thread.append(none);
   }
-  wrapper.append(thread, replyForm(c, session));
+  // The server counts a case's files together against the testimony limit.
+  const used = entries.flatMap((e) => (e.kind === 'testimony' ? (e.testimony.attachments ?? []) : e.kind === 'message' ? e.attachments : [])).reduce((n, m) => n + m.size, 0);
+  wrapper.append(thread, replyForm(c, session, used));
 
   // Replies shown are replies read: the unread mark is for the next visit only.
   const last = c.thread[c.thread.length - 1]?.seq ?? 0;
@@ -167,7 +171,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
   return wrapper;
 }
 
-function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
+function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number): HTMLFormElement {
   const id = `reply-${c.caseId}`;
   const label = el('label', { attrs: { for: id } });
   localize(label, 'thread.replyLabel');
@@ -176,7 +180,10 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
   localize(button, 'thread.send');
   const status = el('p', { attrs: { role: 'status' } });
   status.hidden = true;
-  const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, status, button]);
+  const evidence = evidenceSlot(`${id}-evidence`);
+  evidence.setUsed(usedBytes);
+  instanceInfo().then((info) => evidence.setLimits(attachmentLimits(info)), () => undefined);
+  const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, evidence.element, status, button]);
   onSubmit(
     form,
     status,
@@ -185,15 +192,19 @@ function replyForm(c: SurvivorCase, session: SurvivorSession): HTMLFormElement {
       if (!own) throw new LocalizedError('api.unauthorized');
       const message = text.value.trim();
       if (!message) throw new LocalizedError('thread.emptyText');
+      evidence.check();
       sayMessage(status, 'thread.sending');
       await nextFrame();
       // Readers may have changed since the page opened: check the keyset as it is now.
       const current = (await currentHistory()).current.keyset;
-      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
-      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version }, session.token);
+      const files = await evidence.upload(session.token);
+      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, attachments: files, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
+      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version, ...attachments }, session.token);
       text.value = '';
+      evidence.clear();
       await showTestimonies(session);
-      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>('[role="status"]');
+      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(':scope > [role="status"]'); // the form's own, not the evidence progress
       if (region) sayMessage(region, 'thread.sent');
     },
     reportError,

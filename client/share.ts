@@ -2,14 +2,16 @@
  * Share page: codename, confirmation, testimony, encryption, submission. Everything typed
  * stays in this page; only the sealed envelope and public keys are sent.
  */
-import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedKeyset } from '../protocol';
+import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedKeyset } from '../protocol/survivor';
 import { sharingControls, testimonyReaders } from './lib/sharing';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
+import { attachmentLimits } from './lib/attachment-records';
 import { byId, copyText, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
+import { evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { sealTestimony, type TestimonyBody } from './lib/testimony';
 import { pinnedFingerprint, trustedKeyset } from './lib/trust';
@@ -44,6 +46,9 @@ document.addEventListener('DOMContentLoaded', async () => {
   const instanceId = info.instanceId;
   const sharing = sharingControls('share');
   byId('sharing-choices').replaceChildren(sharing.element);
+  const evidence = evidenceSlot('share-evidence');
+  evidence.setLimits(attachmentLimits(info));
+  byId('evidence').append(evidence.element);
 
   const make = byId<HTMLButtonElement>('make-codename');
   make.addEventListener('click', () => {
@@ -105,6 +110,8 @@ document.addEventListener('DOMContentLoaded', async () => {
       if (readersOf(verified.keyset).length === 0) throw new LocalizedError('share.noModerator');
       const choices = sharing.read(body.context);
       const readers = testimonyReaders(verified.keyset, choices.advocatesMayRead);
+      evidence.setLimits(attachmentLimits(fresh));
+      evidence.check();
 
       sayMessage(progress, 'share.preparing');
       await nextFrame();
@@ -112,9 +119,13 @@ document.addEventListener('DOMContentLoaded', async () => {
       sayMessage(progress, 'share.sending');
       await nextFrame();
       const session = await register(keys, instanceId);
-      const envelope = sealTestimony(body, readers, keys);
-      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices }, session.token);
+      // Files first: the testimony carries their manifests, and the server links their ids to it.
+      const files = await evidence.upload(session.token);
+      const envelope = sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
+      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices, ...attachments }, session.token);
       wipe(keys);
+      evidence.clear();
 
       form.reset();
       say(progress, '');

@@ -8,7 +8,6 @@
  * "The exact public text" is the whole public story: title, text and context, hashed over
  * their canonical JSON so that no part can change without changing the hash.
  */
-import { sha256 } from '@noble/hashes/sha2';
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, toBase64url, utf8 } from './encoding';
 import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
@@ -23,9 +22,13 @@ export interface PublicStory {
   context: string;
 }
 
-/** SHA-256 of the story's canonical JSON, base64url: what consent is given to. */
-export function storyHash(story: PublicStory): string {
-  return toBase64url(sha256(utf8(canonicalJson({ v: CONSENT_VERSION, title: story.title, text: story.text, context: story.context }))));
+/**
+ * SHA-256 of the story's canonical JSON, base64url: what consent is given to. WebCrypto's
+ * digest (browsers, and Node's globalThis.crypto), so pages carry no SHA-256 of their own.
+ */
+export async function storyHash(story: PublicStory): Promise<string> {
+  const bytes = utf8(canonicalJson({ v: CONSENT_VERSION, title: story.title, text: story.text, context: story.context }));
+  return toBase64url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes))));
 }
 
 export interface ConsentStatement {

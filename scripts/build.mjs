@@ -27,8 +27,15 @@ export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'public', '
 /** Shared survivor scripts, in load order. `entry` runs for its side effects; `roots` are what it must contain. */
 export const LAYERS = [
   { name: 'survivor-base', entry: 'client/survivor-base.ts', roots: ['client/lib/messages.ts', 'client/lib/i18n.ts', 'client/lib/dom.ts', 'client/lib/api.ts', 'client/lib/quick-exit.ts', 'client/lib/survivor-page.ts'], blocking: true },
-  { name: 'survivor-crypto', roots: ['protocol/index.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts', 'client/lib/sharing.ts', 'client/lib/survivor-publishing.ts'] },
+  { name: 'survivor-crypto', roots: ['protocol/survivor.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts', 'client/lib/sharing.ts', 'client/lib/survivor-publishing.ts', 'client/lib/attachment-view.ts', 'client/lib/evidence-slot.ts'] },
 ];
+
+/**
+ * Scripts a page loads only when it needs them, by name and hash (not counted in the survivor
+ * pages' budget: bench/page-size.ts LAZY_ASSETS). `define` names the constants through which
+ * the loading code learns the script's path (_SRC) and its Subresource Integrity hash (_SRI).
+ */
+export const LAZY_SCRIPTS = [{ name: 'pdf-cleaner', entry: 'client/pdf-cleaner.ts', define: 'AWAAZ_PDF_CLEANER' }];
 
 /** Which layers each survivor page loads before its own script; other pages load none. */
 export const PAGE_LAYERS = {
@@ -74,6 +81,17 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+const sri = (file) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64');
+
+// Lazy scripts first: the code that loads them is built with their path and hash.
+BROWSER.define = {};
+for (const lazy of LAZY_SCRIPTS) {
+  const out = path.join(assetsOut, `${lazy.name}.js`);
+  await build({ ...BROWSER, entryPoints: [lazy.entry], outfile: out });
+  BROWSER.define[`${lazy.define}_SRC`] = JSON.stringify(`/assets/${lazy.name}.js`);
+  BROWSER.define[`${lazy.define}_SRI`] = JSON.stringify(sri(out));
+}
 
 const rel = (abs) => path.relative(root, abs).split(path.sep).join('/');
 const firstParty = (p) => /^(client|protocol)\//.test(p);
@@ -126,13 +144,22 @@ const builtLayers = [];
 for (const layer of LAYERS) builtLayers.push(await buildLayer(layer, [...builtLayers]));
 const layerByName = Object.fromEntries(builtLayers.map((l) => [l.name, l]));
 
+/**
+ * Scripts built against the survivor layers and loaded by a page only on a survivor's action:
+ * the page names each in <meta name="awaaz-<name>" content="<path> <sri>"> ({{lazy:<name>}}).
+ * Not counted in the survivor pages' budget (bench/page-size.ts LAZY_ASSETS).
+ */
+export const LAZY_LAYERED = [{ name: 'evidence-tools', entry: 'client/evidence-tools.ts' }];
+for (const lazy of LAZY_LAYERED) {
+  await build({ ...BROWSER, entryPoints: [lazy.entry], outfile: path.join(assetsOut, `${lazy.name}.js`), plugins: [layerImports(builtLayers)] });
+}
+
 for (const page of PAGE_ENTRIES) {
   const layers = (PAGE_LAYERS[page] ?? []).map((n) => layerByName[n]);
   await build({ ...BROWSER, entryPoints: { [page]: `client/${page}.ts` }, outdir: assetsOut, plugins: layers.length ? [layerImports(layers)] : [] });
 }
 fs.copyFileSync(path.join(root, 'client/styles.css'), path.join(assetsOut, 'awaaz.css'));
 
-const sri = (file) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64');
 // {{style:<name>}}: an extra stylesheet, client/<name>.css (staff.css for the staff, setup and invite pages).
 const extraStyle = (name) => {
   const src = path.join(root, 'client', `${name}.css`);
@@ -153,10 +180,15 @@ for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) 
     .replace(/\{\{include:([a-z-]+)\}\}\n?/g, (_m, name) => fs.readFileSync(path.join(partialsDir, `${name}.html`), 'utf8'))
     .replace(/\{\{style\}\}/g, () => `<link rel="stylesheet" href="/assets/awaaz.css" integrity="${sri(path.join(assetsOut, 'awaaz.css'))}">`)
     .replace(/\{\{style:([a-z]+)\}\}/g, (_m, name) => extraStyle(name))
+    .replace(/\{\{lazy:([a-z-]+)\}\}/g, (_m, name) => {
+      const js = path.join(assetsOut, `${name}.js`);
+      if (!LAZY_LAYERED.some((l) => l.name === name) || !fs.existsSync(js)) throw new Error(`a page names a lazy script "${name}" that was not built`);
+      return `<meta name="awaaz-${name}" content="/assets/${name}.js ${sri(js)}">`;
+    })
     .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) =>
       [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, false)].join('\n'),
     );
   if (/\{\{/.test(html)) throw new Error(`${file} has a placeholder the build does not know`);
   fs.writeFileSync(path.join(clientOut, file), html);
 }
-console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers and ${benchEntries.length} benchmarks into dist/`);
+console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts and ${benchEntries.length} benchmarks into dist/`);

@@ -12,21 +12,42 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, bearer?: string): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+/** One request; a network failure or an error status becomes an ApiFailure. */
+async function send(method: 'GET' | 'POST' | 'PUT', path: string, headers: Record<string, string>, body: BodyInit | undefined, bearer?: string): Promise<Response> {
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
   } catch {
     throw new ApiFailure(0, 'network', msg('api.network'));
   }
-  if (res.status === 204) return undefined as T;
-  const data = await res.json().catch(() => undefined);
   if (!res.ok) {
-    const err = (data as ApiError | undefined)?.error;
+    const err = ((await res.json().catch(() => undefined)) as ApiError | undefined)?.error;
     throw new ApiFailure(res.status, err?.code ?? 'http_' + res.status, err?.message ?? msg('api.status', { status: res.status }));
   }
-  return data as T;
+  return res;
+}
+
+export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, bearer?: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await send(method, path, headers, body === undefined ? undefined : JSON.stringify(body), bearer);
+  if (res.status === 204) return undefined as T;
+  return (await res.json().catch(() => undefined)) as T;
+}
+
+/** PUT raw bytes (an attachment record); the answer is JSON. */
+export async function apiPutBytes<T>(path: string, bytes: Uint8Array<ArrayBuffer>, bearer?: string): Promise<T> {
+  const res = await send('PUT', path, { Accept: 'application/json', 'Content-Type': 'application/octet-stream' }, bytes, bearer);
+  return (await res.json()) as T;
+}
+
+/** GET raw bytes (an attachment record). */
+export async function apiGetBytes(path: string, bearer?: string): Promise<Uint8Array> {
+  const res = await send('GET', path, { Accept: 'application/octet-stream' }, undefined, bearer);
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch {
+    throw new ApiFailure(0, 'network', msg('api.network'));
+  }
 }

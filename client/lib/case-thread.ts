@@ -4,8 +4,9 @@
  * Shared by the survivor's page and the staff workspace.
  */
 import type nacl from 'tweetnacl';
-import { envelopeHash, fromBase64url, keyId, openEnvelope, readersOf, sealEnvelope, verifyThread, type Envelope, type Keyset, type KeyGrant, type VerifiedHistory } from '../../protocol';
+import { envelopeHash, fromBase64url, keyId, openEnvelope, readersOf, sealEnvelope, verifyThread, type AttachmentManifest, type Envelope, type Keyset, type KeyGrant, type VerifiedHistory } from '../../protocol/survivor';
 import type { EnvelopeItem } from '../../protocol/api';
+import { readManifests } from './attachment-view';
 import { LocalizedError } from './messages';
 import type { TestimonyBody } from './testimony';
 
@@ -21,7 +22,7 @@ export interface Trust {
 
 export type ThreadEntry =
   | { kind: 'testimony'; seq: number; day: string; testimony: TestimonyBody }
-  | { kind: 'message'; seq: number; day: string; fromStaff: boolean; author: string; text: string }
+  | { kind: 'message'; seq: number; day: string; fromStaff: boolean; author: string; text: string; attachments: AttachmentManifest[] }
   | { kind: 'note'; day: string; author: string; text: string };
 
 function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uint8Array[], history: VerifiedHistory) {
@@ -48,12 +49,13 @@ export function openThread(caseId: string, items: EnvelopeItem[], reader: Reader
     const env = i.envelope;
     if (env.kind === 'testimony') {
       const t = open<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history).body.testimony;
-      return { kind: 'testimony', seq: 0, day: i.day, testimony: t };
+      return { kind: 'testimony', seq: 0, day: i.day, testimony: { ...t, attachments: readManifests(t.attachments) } };
     }
     const fromStaff = staff.has(env.signer);
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
-    const body = open<{ text: string }>(env, i.grants, reader, signers, trust.history).body;
-    return { kind: 'message', seq: i.seq ?? 0, day: i.day, fromStaff, author: fromStaff ? staff.get(env.signer)!.username : '', text: String(body.text) };
+    const body = open<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history).body;
+    const attachments = readManifests(body.attachments);
+    return { kind: 'message', seq: i.seq ?? 0, day: i.day, fromStaff, author: fromStaff ? staff.get(env.signer)!.username : '', text: String(body.text), attachments };
   });
 }
 
@@ -71,13 +73,14 @@ export function openNotes(items: EnvelopeItem[], reader: Reader, history: Verifi
  * the envelope it follows. `survivorBoxPk` must be a recipient the survivor's own signed
  * testimony names, so a server cannot substitute its own key for the survivor's.
  */
-export function sealMessage(input: { caseId: string; thread: EnvelopeItem[]; text: string; survivorBoxPk: string; keyset: Keyset; signer: nacl.SignKeyPair }): Envelope {
+export function sealMessage(input: { caseId: string; thread: EnvelopeItem[]; text: string; attachments?: AttachmentManifest[]; survivorBoxPk: string; keyset: Keyset; signer: nacl.SignKeyPair }): Envelope {
   const survivorBox = fromBase64url(input.survivorBoxPk);
   const testimony = input.thread[0]?.envelope;
   if (!testimony || !testimony.keys.some((k) => k.kid === keyId(survivorBox))) throw new LocalizedError('thread.keyMismatch');
   const readers = readersOf(input.keyset).filter((pk) => keyId(pk) !== keyId(survivorBox));
   const prev = envelopeHash(input.thread[input.thread.length - 1].envelope);
-  return sealEnvelope({ kind: 'message', caseId: input.caseId, prev, body: { text: input.text }, recipients: [survivorBox, ...readers], signer: input.signer });
+  const body = input.attachments?.length ? { text: input.text, attachments: input.attachments } : { text: input.text };
+  return sealEnvelope({ kind: 'message', caseId: input.caseId, prev, body, recipients: [survivorBox, ...readers], signer: input.signer });
 }
 
 /** An internal note: to the moderators only, never the survivor. */

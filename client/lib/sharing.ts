@@ -4,7 +4,7 @@
  * is counted in the public statistics with which fields disclosed. Nothing is shared or
  * disclosed unless ticked or chosen.
  */
-import { keyId, readersOf, type Keyset } from '../../protocol';
+import { keyId, readersOf, type Keyset } from '../../protocol/survivor';
 import type { Sharing, StatisticsChoice } from '../../protocol/api';
 import { CONTEXT_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type Context, type Province } from './testimony-values';
 import { el } from './dom';

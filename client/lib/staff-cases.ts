@@ -10,6 +10,7 @@ import { api } from './api';
 import { byId, el, errorMessage, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
+import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
 import { renderTestimony, STATUS_LABELS } from './testimony';
 import { trustedHistory } from './trust';
 
@@ -45,6 +46,7 @@ export function bindCasesPanel(): void {
   onSubmit(byId<HTMLFormElement>('inbox-filter'), status(), () => loadInbox(1));
   byId('close-case').addEventListener('click', () => {
     openCaseDetail = undefined;
+    revokeAttachmentUrls();
     show(byId('case-panel'), false);
     show(byId('inbox-panel'));
     loadInbox(page).catch((e) => say(status(), errorMessage(e), 'error'));
@@ -89,12 +91,14 @@ function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
   return el('li', { className: entry.kind === 'message' && entry.fromStaff ? 'from-staff' : 'from-survivor' }, [
     el('p', { className: 'hint', text: `${who}, ${entry.day}` }),
     el('p', { className: 'text', text: entry.text, attrs: { dir: 'auto' } }),
+    ...(entry.kind === 'message' && openCaseDetail ? renderAttachments(openCaseDetail.caseId, entry.attachments) : []),
   ]);
 }
 
 async function openCase(caseId: string): Promise<void> {
   const [detail, ks] = await Promise.all([api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
   openCaseDetail = detail;
+  revokeAttachmentUrls();
   const body = byId('case-body');
   const thread = byId('case-thread');
   const notes = byId('case-notes');
@@ -105,7 +109,7 @@ async function openCase(caseId: string): Promise<void> {
   try {
     const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history: ks.history });
     const testimony = entries[0];
-    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }));
+    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }), ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []));
     thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
     if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
   } catch (e) {

@@ -32,6 +32,7 @@ const API_MESSAGES: Record<string, MessageKey> = {
   keyset_changed: 'api.keysetChanged',
   thread_moved: 'api.threadMoved',
   not_set_up: 'share.noModerator',
+  too_large: 'evidence.serverTooBig',
 };
 
 export function describeError(e: unknown): { key: MessageKey; params?: Params } {

@@ -19,7 +19,7 @@ import {
   type PublicStory,
   type RevocationStatement,
   type VerifiedHistory,
-} from '../../protocol';
+} from '../../protocol/survivor';
 import type { DraftItem, SurvivorCase, SurvivorSession } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, nextFrame, onSubmit, sayMessage } from './dom';
@@ -151,7 +151,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
       async () => {
         sayMessage(region, 'drafts.approving');
         await nextFrame();
-        const statement: ConsentStatement = { v: 1, type: 'publish', caseId: c.caseId, draftId: d.draftId, textHash: storyHash(story), issuedDay: utcDay() };
+        const statement: ConsentStatement = { v: 1, type: 'publish', caseId: c.caseId, draftId: d.draftId, textHash: await storyHash(story), issuedDay: utcDay() };
         await signAndPost(ctx, `${base}/consent`, statement);
         await ctx.refresh();
         sayMessage(byId('list-status'), 'drafts.approved');

@@ -1,5 +1,5 @@
 /** The survivor's side of the protocol: keys from the codename, proof of work, login. */
-import { normalizeCodename, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol';
+import { normalizeCodename, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol/survivor';
 import type { PowChallenge, SurvivorSession } from '../../protocol/api';
 import { api } from './api';
 

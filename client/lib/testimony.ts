@@ -1,6 +1,6 @@
 /** A testimony's plaintext, how it is sealed, opened and shown. Shared by survivor and staff pages. */
 import type nacl from 'tweetnacl';
-import { fromBase64url, openEnvelope, randomId, sealEnvelope, type Envelope, type KeyGrant } from '../../protocol';
+import { fromBase64url, openEnvelope, randomId, sealEnvelope, type AttachmentManifest, type Envelope, type KeyGrant } from '../../protocol/survivor';
 import { en } from '../i18n/en';
 import { el } from './dom';
 import { isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
@@ -17,6 +17,8 @@ export interface TestimonyBody {
   when: string;
   context: string;
   wantsReplies: boolean;
+  /** evidence files, encrypted and uploaded apart (lib/attachments.ts); absent when none */
+  attachments?: AttachmentManifest[];
 }
 
 export function sealTestimony(body: TestimonyBody, readers: Uint8Array[], survivor: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair }): Envelope {

@@ -3,7 +3,7 @@
  * use, and refuse a changed fingerprint or a keyset version lower than one seen before. The
  * pin lives in localStorage (the only survivor data kept on the device besides the language).
  */
-import { ProtocolError, verifyKeyset, type VerifiedKeyset, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol';
+import { ProtocolError, verifyKeyset, type VerifiedKeyset, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
 import type { InstanceInfo } from '../../protocol/api';
 import { LocalizedError, msg } from './messages';
 

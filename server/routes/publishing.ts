@@ -245,7 +245,7 @@ export function staffPublishingRoutes(ctx: AppContext): Router {
       throw conflict('consent_mismatch', 'the stored consent names another case or draft');
     }
     verifyStatement(consent.statement, consent.sig, found.survivorSignPk, nodeBackend);
-    if (storyHash(story) !== consent.textHash) throw badRequest('text_mismatch', 'the story differs from the exact words the survivor approved');
+    if ((await storyHash(story)) !== consent.textHash) throw badRequest('text_mismatch', 'the story differs from the exact words the survivor approved');
 
     let alias = newAlias();
     while (await publishing.aliasExists(alias)) alias = newAlias();

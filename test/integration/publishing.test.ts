@@ -84,8 +84,8 @@ async function propose(author: StaffActor, caseId: string, survivor: SurvivorAct
 
 const survivorPost = (survivor: SurvivorActor, url: string, body: unknown) => request(t.app).post(url).set('Authorization', `Bearer ${survivor.token}`).send(body as object);
 
-function consentOf(survivor: SurvivorActor, caseId: string, draftId: string, story = STORY, signer = survivor.keys.sign) {
-  const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: storyHash(story), issuedDay: utcDay() };
+async function consentOf(survivor: SurvivorActor, caseId: string, draftId: string, story = STORY, signer = survivor.keys.sign) {
+  const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(story), issuedDay: utcDay() };
   return { statement, sig: signStatement(statement, signer.secretKey) };
 }
 function revocationOf(survivor: SurvivorActor, caseId: string, draftId: string) {
@@ -238,7 +238,7 @@ describe('draft, consent, publish, revoke', () => {
   test('a superseded draft cannot be approved', async () => {
     const [c] = (await survivorCases(survivor)).filter((x) => x.caseId === caseId);
     const old = c.drafts[0].draftId;
-    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${old}/consent`, consentOf(survivor, caseId, old));
+    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${old}/consent`, await consentOf(survivor, caseId, old));
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('draft_not_open');
   });
@@ -249,15 +249,15 @@ describe('draft, consent, publish, revoke', () => {
     const url = `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`;
     const before = await snapshot(t.db);
     const cases: [unknown, string][] = [
-      [consentOf(survivor, otherCase, draftId), 'wrong_case'],
-      [consentOf(survivor, caseId, randomId()), 'wrong_draft'],
-      [consentOf(survivor, caseId, draftId, STORY, nacl.sign.keyPair()), 'bad_signature'],
-      [(() => {
-        const c = consentOf(survivor, caseId, draftId);
-        return { ...c, statement: { ...c.statement, textHash: storyHash({ ...STORY, text: 'altered after signing' }) } };
+      [await consentOf(survivor, otherCase, draftId), 'wrong_case'],
+      [await consentOf(survivor, caseId, randomId()), 'wrong_draft'],
+      [await consentOf(survivor, caseId, draftId, STORY, nacl.sign.keyPair()), 'bad_signature'],
+      [await (async () => {
+        const c = await consentOf(survivor, caseId, draftId);
+        return { ...c, statement: { ...c.statement, textHash: await storyHash({ ...STORY, text: 'altered after signing' }) } };
       })(), 'bad_signature'],
-      [(() => {
-        const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: storyHash(STORY), issuedDay: '2020-01-01' };
+      [await (async () => {
+        const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(STORY), issuedDay: '2020-01-01' };
         return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
       })(), 'stale_statement'],
     ];
@@ -267,7 +267,7 @@ describe('draft, consent, publish, revoke', () => {
       expect(res.body.error.code).toBe(code);
     }
     // Another survivor cannot approve this survivor's draft, even with their own valid signature.
-    const foreign = await survivorPost(other, url, consentOf(other, caseId, draftId));
+    const foreign = await survivorPost(other, url, await consentOf(other, caseId, draftId));
     expect(foreign.status).toBe(404);
     expect(await snapshot(t.db)).toEqual(before);
   });
@@ -279,9 +279,9 @@ describe('draft, consent, publish, revoke', () => {
   });
 
   test('the survivor approves; only an advocate publishes, and only the exact words', async () => {
-    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId));
+    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId));
     expect(res.status).toBe(201);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId))).status).toBe(409);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId))).status).toBe(409);
 
     const byModerator = await mod.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
     expect(byModerator.status).toBe(403);
@@ -350,7 +350,7 @@ describe('draft, consent, publish, revoke', () => {
   });
 
   test('a consent replayed after revocation is refused, and the draft cannot be published again', async () => {
-    const replay = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId));
+    const replay = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId));
     expect(replay.status).toBe(409);
     expect(replay.body.error.code).toBe('consent_revoked');
     const publish = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
@@ -368,7 +368,7 @@ describe('draft, consent, publish, revoke', () => {
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('consent_mismatch');
     // And a consent row whose signature was made by another key fails its check.
-    const other = consentOf(survivor, caseId, fresh, STORY, nacl.sign.keyPair());
+    const other = await consentOf(survivor, caseId, fresh, STORY, nacl.sign.keyPair());
     await t.db('consents').where({ draft_id: fresh }).update({ statement: JSON.stringify(other.statement), sig: other.sig });
     const forged = await advocate.agent.post(`/api/staff/drafts/${fresh}/publish`).send({ story: STORY });
     expect(forged.status).toBe(400);
@@ -451,7 +451,7 @@ describe('delete everything', () => {
     const { caseId, envelope } = await submit(survivor, unique, { advocatesMayRead: true, statistics: { context: 'family' } });
     const story = { title: `Title ${unique}`, text: `Story ${unique}`, context: 'family' };
     const { draftId } = await propose(advocate, caseId, survivor, story);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, consentOf(survivor, caseId, draftId, story))).status).toBe(201);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId, story))).status).toBe(201);
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story });
     expect(published.status).toBe(201);
     // and an evidence file with a second testimony

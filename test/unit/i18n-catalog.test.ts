@@ -45,6 +45,15 @@ const SURVIVOR_TS = [
   'lib/trust.ts',
   'lib/sharing.ts',
   'lib/survivor-publishing.ts',
+  'lib/attachments.ts',
+  'lib/evidence-picker.ts',
+  'lib/evidence-slot.ts',
+  'lib/evidence-tools-loader.ts',
+  'lib/metadata.ts',
+  'lib/metadata-scan.ts',
+  // Not listed, like protocol/: lib/attachment-records.ts and lib/pdf-clean.ts (with its entry
+  // pdf-cleaner.ts) show nothing; their errors carry codes that lib/attachments.ts and
+  // lib/metadata.ts turn into catalog messages.
 ];
 /** Keys built at run time from data: the prefix and the values the code may append. */
 const DYNAMIC: Record<string, readonly string[]> = {

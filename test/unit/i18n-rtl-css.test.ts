@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const css = fs.readFileSync(path.resolve(__dirname, '../../client/styles.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+const css = ['styles.css', 'public.css'].map((f) => fs.readFileSync(path.resolve(__dirname, '../../client', f), 'utf8')).join('\n').replace(/\/\*[\s\S]*?\*\//g, '');
 /** Declarations inside rule blocks (innermost braces, so @media contents count and selectors do not). */
 const declarations = [...css.matchAll(/\{([^{}]*)\}/g)]
   .flatMap((block) => block[1].split(';'))

@@ -1,0 +1,76 @@
+/**
+ * An upload survives a dropped connection. The survivor comes back with her codename and
+ * answers the moderators with a recording (a kind of file that cannot be cleaned: she must
+ * tick "Send this file anyway" first). While it uploads, the connection drops twice: record 1
+ * never reaches the server, and record 3 reaches it but its answer is lost. Her browser waits,
+ * asks the server where the upload stands and goes on; the moderator downloads the file from
+ * the thread and gets exactly the bytes she chose.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { attach, attachmentWorld } from './attachments-support';
+import { ADMIN, openOwnTestimonies, readFirstCase, shareTestimony, staffSignIn } from './flows';
+import { describeInBrowser, newGuardedPage } from './support';
+
+const RECORD = 64 * 1024;
+
+describeInBrowser('an evidence upload resumes after a dropped connection', () => {
+  const problems: string[] = [];
+  const world = attachmentWorld(problems);
+
+  test('records lost on the way, or whose answers are lost, are resumed; the moderator gets the identical file', async () => {
+    const { server, browser, moderator } = world();
+
+    const survivor = await newGuardedPage(browser, problems);
+    const shared = await shareTestimony(survivor.page, server.url, 'What happened, first words.');
+    await openOwnTestimonies(survivor.page, server.url, shared.codename);
+    const s = survivor.page;
+
+    const recording = crypto.randomBytes(4 * RECORD + 1000); // five records
+    await s.getByLabel('Write to the moderators').fill('Here is the recording.');
+    await attach(s, [{ name: 'voice memo 12 May.m4a', mimeType: 'audio/mp4', buffer: recording }]);
+    const item = await s.locator('ul.evidence > li').first().innerText();
+    expect(item).toContain('attachment-1.m4a');
+    expect(item).toContain('This kind of file cannot be cleaned here.');
+
+    // Not without her consent.
+    await s.getByRole('button', { name: 'Encrypt and send' }).click();
+    await s.locator('.case form > [role="status"][data-kind="error"]').filter({ hasText: 'Tick “Send this file anyway” for attachment-1.m4a, or remove it.' }).waitFor();
+    expect(survivor.sent.some((r) => r.url.includes('/api/survivor/attachments'))).toBe(false);
+    await s.getByLabel('Send this file anyway, as it is').check();
+
+    // The network fails once for record 1 (never arrives) and once for record 3 (arrives, answer lost).
+    const dropped: string[] = [];
+    await s.route('**/api/survivor/attachments/*/records/*', async (route) => {
+      const index = Number(route.request().url().split('/').pop());
+      if (route.request().method() !== 'PUT' || dropped.includes(`${index}`) || (index !== 1 && index !== 3)) return route.continue();
+      dropped.push(`${index}`);
+      if (index === 3) await route.fetch(); // the server stores it
+      return route.abort('connectionreset');
+    });
+    await s.getByRole('button', { name: 'Encrypt and send' }).click();
+    await s.locator('.case form > [role="status"]').filter({ hasText: 'Your message was encrypted and sent.' }).waitFor({ timeout: 90_000 });
+    expect(dropped).toEqual(['1', '3']);
+
+    const puts = survivor.sent.filter((r) => r.method === 'PUT').map((r) => Number(r.url.split('/').pop()));
+    // 1 is sent again after the drop; 3 is not: the server says it has it, and the upload goes on at 4.
+    expect(puts).toEqual([0, 1, 1, 2, 3, 4]);
+    const statusChecks = survivor.sent.filter((r) => r.method === 'GET' && /\/api\/survivor\/attachments\/[^/]+$/.test(r.url));
+    expect(statusChecks).toHaveLength(2);
+    // Her thread now lists the file.
+    expect(await s.locator('#cases').innerText()).toContain(`Evidence: attachment-1.m4a, ${Math.round(recording.length / 1024)} KB`);
+
+    // The moderator downloads it from the thread.
+    await staffSignIn(moderator.page, server.url, ADMIN);
+    await readFirstCase(moderator.page);
+    const m = moderator.page;
+    await m.locator('#case-thread').getByRole('button', { name: 'Download and decrypt attachment-1.m4a' }).click();
+    const save = m.locator('#case-thread').getByRole('link', { name: 'Save attachment-1.m4a' });
+    await save.waitFor({ timeout: 30_000 });
+    expect(await m.locator('#case-thread img').count()).toBe(0); // not an image: no preview
+    const [download] = await Promise.all([m.waitForEvent('download'), save.click()]);
+    expect(download.suggestedFilename()).toBe('attachment-1.m4a');
+    expect(fs.readFileSync((await download.path())!).equals(recording)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+});
