@@ -100,7 +100,9 @@ export async function attach(page: Page, files: FileToAttach[]): Promise<void> {
   const before = await page.locator('ul.evidence > li').count();
   await page.getByLabel('Add evidence').first().setInputFiles(files);
   // The first file loads the evidence tools (lib/evidence-tools-loader.ts); then each file gets its row.
-  await page.waitForFunction(`document.querySelectorAll('ul.evidence > li').length >= ${before + files.length}`, undefined, { timeout: 30_000 });
+  // (a function, not a string: the page's CSP refuses eval)
+  const rows = (n: number) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('ul.evidence > li').length >= n;
+  await page.waitForFunction(rows, before + files.length, { timeout: 30_000 });
   await page.locator('ul.evidence > li').filter({ hasText: 'Removing hidden details' }).first().waitFor({ state: 'detached', timeout: 30_000 });
 }
 
