@@ -44,7 +44,7 @@ const statusRegion = () => {
   p.hidden = true;
   return p;
 };
-function heading(tag: 'h3' | 'h4', key: Parameters<typeof localize>[1], params?: Record<string, string | number>): HTMLElement {
+function heading(tag: 'h2' | 'h3' | 'h4', key: Parameters<typeof localize>[1], params?: Record<string, string | number>): HTMLElement {
   const h = el(tag);
   localize(h, key, params);
   return h;
@@ -82,7 +82,7 @@ export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: S
     },
     reportError,
   );
-  return el('section', { className: 'sharing-section' }, [heading('h3', 'sharing.heading'), form]);
+  return el('section', { className: 'sharing-section' }, [heading('h2', 'sharing.heading'), form]);
 }
 
 interface OpenedDraft {
@@ -128,7 +128,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
   const base = `/api/survivor/cases/${c.caseId}/drafts/${d.draftId}`;
   const status = el('p', { className: 'badge' });
   localize(status, `draftStatus.${d.status}`);
-  const article = el('article', { className: 'draft', attrs: { 'aria-label': msg('drafts.version', { version: d.version }) } }, [heading('h4', 'drafts.version', { version: d.version }), status]);
+  const article = el('article', { className: 'draft', attrs: { 'aria-label': msg('drafts.version', { version: d.version }) } }, [heading('h3', 'drafts.version', { version: d.version }), status]);
   if (!opened.story) {
     const failed = el('p', { attrs: { role: 'alert' } });
     localize(failed, 'drafts.unsafe', { reason: opened.error ?? '' });
@@ -227,5 +227,5 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
 export function draftsSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement | undefined {
   const shown = c.drafts.filter((d) => d.status !== 'superseded').reverse();
   if (shown.length === 0) return undefined;
-  return el('section', { className: 'drafts' }, [heading('h3', 'drafts.heading'), ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx))]);
+  return el('section', { className: 'drafts' }, [heading('h2', 'drafts.heading'), ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx))]);
 }
