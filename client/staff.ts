@@ -2,8 +2,9 @@
  * Staff workspace entry: sign in with password and a second factor (keys unwrapped in memory
  * only), two-factor enrolment for a member who has not done it yet (lib/staff-2fa.ts), then the
  * panels each role may use: team and invites (admin, lib/staff-team.ts), cases (moderator,
- * lib/staff-cases.ts), publishing (moderator and advocate, lib/staff-publishing.ts), the member's own account (lib/staff-account.ts), and for admins the
- * session settings and the audit log (lib/staff-account.ts, lib/staff-audit.ts).
+ * lib/staff-cases.ts), publishing (moderator and advocate, lib/staff-publishing.ts), the
+ * member's own account (lib/staff-account.ts), and for admins the session settings and the
+ * audit log (lib/staff-account.ts, lib/staff-audit.ts).
  */
 import { api } from './lib/api';
 import { byId, errorMessage, nextFrame, onSubmit, say, show, showStep } from './lib/dom';

@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, type AttachmentLimits } from './attachment-records';
 import { formatSize } from './attachment-view';
 import { el } from './dom';
 import { evidenceTools } from './evidence-tools-loader';
-import { LocalizedError, localize } from './messages';
+import { LocalizedError, localize, unlocalize } from './messages';
 import type { Message } from './metadata';
 
 export interface EvidencePicker {
@@ -34,7 +34,10 @@ export function evidenceSlot(id: string): EvidencePicker {
   let limits = DEFAULT_LIMITS;
   let used = 0;
   let picker: ReturnType<Awaited<ReturnType<typeof evidenceTools>>['evidencePicker']> | undefined;
-  let loading: Promise<unknown> | undefined;
+  /** the tools are being fetched for files just chosen */
+  let pending = false;
+  /** files chosen while the tools could not be loaded: the survivor must remove them or choose again */
+  let failed: string | undefined;
   const input = el('input', { attrs: { type: 'file', id: `${id}-file`, multiple: '' } });
   const label = message('label', { key: 'evidence.add' });
   label.setAttribute('for', input.id);
@@ -47,10 +50,14 @@ export function evidenceSlot(id: string): EvidencePicker {
     input.value = '';
     if (files.length === 0) return;
     // Until the tools are here (a moment, or longer over Tor), say that the files are being prepared.
+    failed = undefined;
+    unlocalize(status);
     localize(status, 'evidence.cleaning');
     status.hidden = false;
-    loading = evidenceTools().then(
+    pending = true;
+    evidenceTools().then(
       (tools) => {
+        pending = false;
         status.hidden = true;
         picker ??= tools.evidencePicker(id, { element, input });
         picker.setLimits(limits);
@@ -58,7 +65,20 @@ export function evidenceSlot(id: string): EvidencePicker {
         picker.add(files);
       },
       () => {
-        localize(status, 'evidence.notPrepared', { name: files.map((f) => f.name).join(', ') });
+        // Nothing may be sent as if it were attached: the survivor removes the files (or chooses them again).
+        pending = false;
+        const names = files.map((f) => f.name).join(', ');
+        failed = names;
+        const remove = el('button', { className: 'secondary', attrs: { type: 'button' } });
+        localize(remove, 'evidence.remove', { name: names });
+        remove.addEventListener('click', () => {
+          failed = undefined;
+          status.hidden = true;
+          input.focus();
+        });
+        const text = el('span');
+        localize(text, 'evidence.notPrepared', { name: names });
+        status.replaceChildren(text, ' ', remove);
         status.hidden = false;
       },
     );
@@ -75,7 +95,8 @@ export function evidenceSlot(id: string): EvidencePicker {
       picker?.setUsed(bytes);
     },
     check() {
-      if (loading && !picker) throw new LocalizedError('evidence.stillCleaning');
+      if (failed !== undefined) throw new LocalizedError('evidence.notPrepared', { name: failed });
+      if (pending) throw new LocalizedError('evidence.stillCleaning');
       picker?.check();
     },
     async upload(token) {
