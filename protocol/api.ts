@@ -5,22 +5,15 @@
  */
 import { z } from 'zod';
 import { recordCount } from './attachment';
-import { BASE64URL_PATTERN, fromBase64url } from './encoding';
+import { BASE64URL_PATTERN, isCanonicalBase64url } from './encoding';
 import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
 import type { AuditRecord } from './audit';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
 import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
 
-/** strict decoding (no stray trailing bits), so one value has exactly one spelling */
-const decodes = (s: string) => {
-  try {
-    fromBase64url(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
+const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
 
 /** base64url of exactly `bytes` bytes (unpadded length is fixed by the byte count) */
 export const b64Bytes = (bytes: number) =>
@@ -28,7 +21,7 @@ export const b64Bytes = (bytes: number) =>
     .string()
     .regex(BASE64URL_PATTERN, 'must be base64url without padding')
     .length(Math.ceil((bytes * 4) / 3), `must be ${bytes} bytes in base64url`)
-    .refine(decodes, 'is not canonical base64url (non-zero trailing bits)');
+    .refine(isCanonicalBase64url, NOT_CANONICAL);
 /** base64url of at most `maxBytes` bytes */
 export const b64Max = (maxBytes: number) =>
   z
@@ -36,9 +29,11 @@ export const b64Max = (maxBytes: number) =>
     .regex(BASE64URL_PATTERN, 'must be base64url without padding')
     .min(2, 'must not be empty')
     .max(Math.ceil((maxBytes * 4) / 3), `must be at most ${maxBytes} bytes`)
-    .refine((s) => s.length % 4 !== 1, 'is not a valid base64url length');
+    .refine((s) => s.length % 4 !== 1, 'is not a valid base64url length')
+    .refine(isCanonicalBase64url, NOT_CANONICAL);
 
-export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url');
+/** 16 random bytes (case, staff, draft and upload ids), in their one base64url spelling */
+export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url').refine(isCanonicalBase64url, NOT_CANONICAL);
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day YYYY-MM-DD');
 export const Username = z
   .string()
