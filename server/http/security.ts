@@ -24,13 +24,14 @@ export const CONTENT_SECURITY_POLICY = {
 /**
  * Powerful features no page uses, denied to every page and frame: a script that got in
  * (or a page of ours tricked into it) cannot ask for the camera, the microphone, the
- * location, payment, devices or ad-interest signals. Not needed and so not denied: <input
+ * location, payment, devices or ad-interest signals (features a browser does not know are
+ * ignored, with a console warning: Debian's Chromium knows neither bluetooth nor
+ * attribution-reporting, which phones' Chrome does). Not needed and so not denied: <input
  * type=file> (no permission) and clipboard writes, which the codename's copy button makes
  * (clipboard-write stays allowed for this origin only).
  */
 export const PERMISSIONS_POLICY = [
   'accelerometer',
-  'ambient-light-sensor',
   'attribution-reporting',
   'autoplay',
   'bluetooth',
@@ -60,7 +61,6 @@ export const PERMISSIONS_POLICY = [
   'serial',
   'storage-access',
   'usb',
-  'web-share',
   'window-management',
   'xr-spatial-tracking',
 ]
