@@ -5,22 +5,15 @@
  */
 import { z } from 'zod';
 import { recordCount } from './attachment';
-import { BASE64URL_PATTERN, fromBase64url } from './encoding';
+import { BASE64URL_PATTERN, isCanonicalBase64url } from './encoding';
 import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
 import type { AuditRecord } from './audit';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
 import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
 
-/** strict decoding (no stray trailing bits), so one value has exactly one spelling */
-const decodes = (s: string) => {
-  try {
-    fromBase64url(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
+const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
 
 /** base64url of exactly `bytes` bytes (unpadded length is fixed by the byte count) */
 export const b64Bytes = (bytes: number) =>
@@ -28,7 +21,7 @@ export const b64Bytes = (bytes: number) =>
     .string()
     .regex(BASE64URL_PATTERN, 'must be base64url without padding')
     .length(Math.ceil((bytes * 4) / 3), `must be ${bytes} bytes in base64url`)
-    .refine(decodes, 'is not canonical base64url (non-zero trailing bits)');
+    .refine(isCanonicalBase64url, NOT_CANONICAL);
 /** base64url of at most `maxBytes` bytes */
 export const b64Max = (maxBytes: number) =>
   z
@@ -36,9 +29,11 @@ export const b64Max = (maxBytes: number) =>
     .regex(BASE64URL_PATTERN, 'must be base64url without padding')
     .min(2, 'must not be empty')
     .max(Math.ceil((maxBytes * 4) / 3), `must be at most ${maxBytes} bytes`)
-    .refine((s) => s.length % 4 !== 1, 'is not a valid base64url length');
+    .refine((s) => s.length % 4 !== 1, 'is not a valid base64url length')
+    .refine(isCanonicalBase64url, NOT_CANONICAL);
 
-export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url');
+/** 16 random bytes (case, staff, draft and upload ids), in their one base64url spelling */
+export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url').refine(isCanonicalBase64url, NOT_CANONICAL);
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day YYYY-MM-DD');
 export const Username = z
   .string()
@@ -184,11 +179,21 @@ export const AttachmentIds = z
   .max(MAX_ATTACHMENTS_PER_ENVELOPE, `must list at most ${MAX_ATTACHMENTS_PER_ENVELOPE} attachments`)
   .refine((ids) => new Set(ids).size === ids.length, 'lists an attachment twice');
 
-/** a record's position in its file, as a path segment: a plain decimal integer from 0 (no sign, exponent or leading zero) */
-export const RecordIndex = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,8})$/, 'must be a record index: a whole number from 0, in plain digits')
-  .transform(Number);
+/**
+ * A whole number in a query string or a path segment: plain decimal digits and nothing else
+ * (no sign, space, exponent, hex, fraction or leading zero, and not empty), within [min, max].
+ * So one number has one spelling, and `''` or `0x10` is not quietly read as 0 or 16.
+ */
+export const plainInteger = (min: number, max: number, message = `must be a whole number from ${min} to ${max}, in plain digits`) => {
+  return z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message);
+};
+
+/** a record's position in its file, as a path segment */
+export const RecordIndex = plainInteger(0, 999_999_999, 'must be a record index: a whole number from 0, in plain digits');
 
 /** new staff member's key material, as made by their browser */
 const StaffKeyMaterial = {
@@ -221,7 +226,7 @@ export const schemas = {
     from: Day.optional(),
     to: Day.optional(),
     sort: z.enum(['newest', 'oldest']).default('newest'),
-    page: z.coerce.number().int().min(1).max(100000).default(1),
+    page: plainInteger(1, 100000).default(1),
   }),
   /** a survivor's thread message, with the evidence files it carries */
   postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
@@ -230,7 +235,7 @@ export const schemas = {
   setStatus: z.strictObject({ status: CaseStatus }),
   setAssignee: z.strictObject({ staffId: Id.nullable() }),
   survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
-  pendingGrantsQuery: z.strictObject({ staffId: Id, after: z.coerce.number().int().min(0).default(0) }),
+  pendingGrantsQuery: z.strictObject({ staffId: Id, after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0) }),
   postGrants: z.strictObject({
     staffId: Id,
     grants: z
@@ -257,7 +262,7 @@ export const schemas = {
   deleteEverything: z.strictObject({ confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }) }),
   storiesQuery: z.strictObject({
     context: z.enum(CONTEXT_VALUES).optional(),
-    page: z.coerce.number().int().min(1).max(100000).default(1),
+    page: plainInteger(1, 100000).default(1),
   }),
   // Attachments (evidence files in 64 KiB records, protocol/attachment.ts): server/routes/attachments.ts.
   /** size: plaintext bytes; records: recordCount(size), so both sides agree on every record's length */
@@ -292,8 +297,8 @@ export const schemas = {
     .refine((b) => b.sessionIdleMinutes <= b.sessionAbsoluteHours * 60, { message: 'must not be longer than the absolute timeout', path: ['sessionIdleMinutes'] }),
   auditQuery: z.strictObject({
     /** entries after this position (0: from the first) */
-    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(200),
+    after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0),
+    limit: plainInteger(1, 500).default(200),
   }),
 } as const;
 

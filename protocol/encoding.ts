@@ -47,6 +47,20 @@ function sextet(text: string, i: number): number {
   return v;
 }
 
+/**
+ * Whether `text` is the one spelling of its bytes that fromBase64url accepts: only the
+ * base64url alphabet, a possible length, and zero spare bits in the last character (a
+ * non-zero spare bit would be a second spelling of the same bytes). Schemas check it
+ * without decoding.
+ */
+export function isCanonicalBase64url(text: string): boolean {
+  const tail = text.length % 4;
+  if (tail === 1 || !BASE64URL_PATTERN.test(text)) return false;
+  if (tail === 0) return true;
+  const last = DECODE[text.charCodeAt(text.length - 1)];
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
 /** Strict decoder: rejects padding, foreign characters, impossible lengths and non-zero trailing bits. */
 export function fromBase64url(text: string): Uint8Array {
   const tail = text.length % 4;

@@ -20,9 +20,10 @@ import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
 import { survivorRepo } from './db/survivor-repo';
 import { registerStaffAuthDeps } from './http/auth';
-import { errorHandler, HttpError, notFoundHandler } from './http/errors';
+import { errorHandler, HttpError, notFound, notFoundHandler } from './http/errors';
+import { jsonBody } from './http/json-body';
 import { identityLimiter, limiter } from './http/rate-limit';
-import { securityHeaders } from './http/security';
+import { changesState, sameOriginWrites, securityHeaders } from './http/security';
 import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
@@ -80,8 +81,7 @@ export const PAGES: Record<string, string> = {
   '/staff': 'staff.html',
 };
 
-/** The largest JSON body any route accepts; larger ones get 413 before parsing. */
-export const MAX_BODY_BYTES = 256 * 1024;
+export { MAX_BODY_BYTES } from './http/json-body';
 
 export async function createApp(deps: AppDeps): Promise<{ app: express.Express; ctx: AppContext }> {
   const { db, config } = deps;
@@ -134,18 +134,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     next();
   });
   app.use(ctx.limits.general);
+  // No CORS and no preflight: OPTIONS is answered like any unknown route, with no Allow header.
+  app.use((req, _res, next) => next(req.method === 'OPTIONS' ? notFound('this server answers no OPTIONS request (no cross-origin access)') : undefined));
 
   const api = express.Router();
-  const jsonBody = express.json({ limit: MAX_BODY_BYTES, strict: true });
-  api.use((req, res, next) => {
-    // An attachment record is raw bytes: its route reads it, with a limit of one record.
-    if (recordRoute(req)?.upload) return next();
-    // JSON only: with SameSite=Strict cookies this also closes the door on form-based CSRF.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('application/json')) {
-      return next(new HttpError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
-    }
-    jsonBody(req, res, next);
-  });
+  api.use(sameOriginWrites(config.publicUrl));
+  const json = jsonBody();
+  // An attachment record is raw bytes: its route reads it, with a limit of one record.
+  api.use((req, res, next) => (recordRoute(req)?.upload ? next() : json(req, res, next)));
   api.use(instanceRoutes(ctx));
   api.use(attachmentRoutes(ctx));
   api.use('/survivor', survivorRoutes(ctx));
@@ -159,8 +155,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
 
   app.use(publicRoutes(ctx, deps.clientDir));
 
-  const assetsDir = path.join(deps.clientDir, 'assets');
-  app.use('/assets', express.static(assetsDir, { index: false, fallthrough: false, etag: false, lastModified: false }));
+  // Assets: GET and HEAD of a file, else 404 like any unknown route (never a redirect to
+  // /assets/, never a bare 405).
+  const serveAsset = express.static(path.join(deps.clientDir, 'assets'), { index: false, redirect: false, fallthrough: true, etag: false, lastModified: false });
+  app.use('/assets', (req, res, next) => (changesState(req) ? next() : serveAsset(req, res, next)), notFoundHandler);
   for (const [route, file] of Object.entries(PAGES)) {
     const filePath = path.join(deps.clientDir, file);
     app.get(route, (_req, res, next) => {

@@ -259,13 +259,12 @@ export const en = {
   'wall.feedTitle': 'Awaaz: stories',
   'stats.title': 'Statistics · Awaaz',
   'stats.heading': 'Statistics',
-  'stats.intro': 'Only testimonies whose authors chose to be counted, and only the details they chose to disclose. Figures under {n} are hidden, with one more where needed, so that no one can be singled out.',
+  'stats.intro': 'Only testimonies whose authors chose to be counted, and only the details they chose to disclose. A category counted fewer than {n} times is left out, with one more where needed, so that no one can be singled out.',
   'stats.byContext': 'By where it happened',
   'stats.byMonth': 'By month received',
   'stats.byProvince': 'By province or territory',
   'stats.byYear': 'By year it happened',
   'stats.noData': 'Nothing to show yet.',
-  'stats.suppressed': 'not shown',
   // Evidence files: chosen, cleaned and sent on the share and return pages (lib/evidence-picker.ts)
   'evidence.legend': 'Evidence (optional)',
   'evidence.hint':

@@ -24,13 +24,15 @@ const FEED_SIZE = 50;
 const EXCERPT_CHARS = 280;
 const PAGES_LABEL: MessageKey = 'wall.pages';
 
-export type Cell = { key: string; count: number | null };
+export type Cell = { key: string; count: number };
 
 /**
- * Small-count suppression: a count under 5 is not shown. Where exactly one cell of a chart is
- * hidden, the smallest shown one is hidden too, so the hidden one cannot be worked out from a
- * total (the month chart counts everyone, so it gives away the other charts' totals whenever
- * every survivor disclosed that field).
+ * Small-count suppression: a category counted fewer than 5 times is left out of its chart
+ * altogether, label and all (a row that says "not shown" would still tell that someone
+ * chose it). Where exactly one category is left out, the smallest shown one goes too, so the
+ * missing one cannot be worked out from a total (the month chart counts everyone, so it
+ * gives away the other charts' totals whenever every survivor disclosed that field).
+ * Returns only the rows to show.
  */
 export function suppressSmallCounts(counts: Record<string, number>): Cell[] {
   const cells = Object.entries(counts)
@@ -40,7 +42,7 @@ export function suppressSmallCounts(counts: Record<string, number>): Cell[] {
     const smallest = cells.filter((c) => !c.hidden).sort((a, b) => a.count - b.count || a.key.localeCompare(b.key))[0];
     if (smallest) smallest.hidden = true;
   }
-  return cells.map((c) => ({ key: c.key, count: c.hidden ? null : c.count }));
+  return cells.filter((c) => !c.hidden).map(({ key, count }) => ({ key, count }));
 }
 
 function noArchive(res: Response): void {
@@ -166,16 +168,12 @@ ${entries.join('\n')}
     const counts = await publishing.statistics();
     const chart = (heading: MessageKey, cells: Cell[], label: (key: string) => Html | string, id: string) => {
       if (cells.length === 0) return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}${msgHtml('p', 'stats.noData')}</section>`;
-      const max = Math.max(1, ...cells.map((c) => c.count ?? 0));
+      const max = Math.max(1, ...cells.map((c) => c.count));
       return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}
         <table class="chart"><tbody>${cells.map(
           (c) => html`<tr><th scope="row">${label(c.key)}</th>
-            <td class="bar">${
-              c.count === null
-                ? ''
-                : trusted(`<svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="16" aria-hidden="true" focusable="false"><rect x="0" y="0" height="10" width="${((c.count / max) * 100).toFixed(1)}" fill="currentColor"/></svg>`)
-            }</td>
-            <td class="count">${c.count === null ? msgHtml('span', 'stats.suppressed', { n: SMALLEST_SHOWN_COUNT }) : c.count}</td></tr>`,
+            <td class="bar">${trusted(`<svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="16" aria-hidden="true" focusable="false"><rect x="0" y="0" height="10" width="${((c.count / max) * 100).toFixed(1)}" fill="currentColor"/></svg>`)}</td>
+            <td class="count">${c.count}</td></tr>`,
         )}</tbody></table></section>`;
     };
     const byKey = (order: readonly string[]) => (a: Cell, b: Cell) => order.indexOf(a.key) - order.indexOf(b.key);

@@ -155,6 +155,15 @@ function setIn(body: Body, dotted: string, value: unknown): Body {
   return copy;
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The same bytes as `canonical` (whose length leaves spare bits), spelled with a non-zero spare bit: a second spelling. */
+function withTrailingBits(canonical: string): string {
+  if (canonical.length % 4 === 0) throw new Error('this length has no spare bits');
+  return canonical.slice(0, -1) + ALPHABET[ALPHABET.indexOf(canonical[canonical.length - 1]) | 1];
+}
+/** a 16-byte id spelled with a non-zero spare bit */
+const idWithTrailingBits = () => withTrailingBits(randomId());
+
 /** Bad spellings of `bytes` bytes of base64url, each carrying MARKER. */
 function badBase64(bytes: number): [string, string, RegExp][] {
   const L = b64Len(bytes);
@@ -227,6 +236,7 @@ const jsonRoutes: JsonRoute[] = [
       ['attachments that are not a list', (b) => setIn(b, 'attachments', MARKER), ['attachments', 'expected array']],
       ['21 attachments', (b) => setIn(b, 'attachments', Array.from({ length: 21 }, () => randomId())), ['attachments', 'at most 20']],
       ['an attachment listed twice', (b) => setIn(b, 'attachments', [sentUpload.id, sentUpload.id]), ['attachments', 'twice']],
+      ['an attachment id with non-zero trailing bits', (b) => setIn(b, 'attachments', [withTrailingBits(sentUpload.id)]), ['attachments[0]:', 'canonical']],
     ],
   },
   {
@@ -311,6 +321,7 @@ const jsonRoutes: JsonRoute[] = [
     // null is meaningful here (unassign), so only a missing staffId is refused.
     extra: [
       ['a staffId that is not an id', (b) => setIn(b, 'staffId', MARKER), ['staffId']],
+      ['a staffId with non-zero trailing bits', (b) => setIn(b, 'staffId', idWithTrailingBits()), ['staffId:', 'canonical']],
       ['no staffId', (b) => setIn(b, 'staffId', undefined), ['staffId']],
     ],
   },
@@ -396,6 +407,8 @@ const jsonRoutes: JsonRoute[] = [
     extra: [
       ['a weak KDF', (b) => setIn(b, 'kdf.params.t', 1), ['kdf.params.t']],
       ['wrapped keys over the limit', (b) => setIn(b, 'wrappedKeys', MARKER + 'A'.repeat(2000)), ['wrappedKeys']],
+      ['wrapped keys with non-zero trailing bits', (b) => setIn(b, 'wrappedKeys', MARKER + 'AB'), ['wrappedKeys:', 'canonical']],
+      ['wrapped keys in standard base64', (b) => setIn(b, 'wrappedKeys', MARKER + '+/AA'), ['wrappedKeys:', 'without padding']],
     ],
   },
   {
@@ -438,7 +451,12 @@ const jsonRoutes: JsonRoute[] = [
     required: 'envelope',
     nested: 'envelope',
     b64: [['envelope.sig', 64], ['envelope.keys.0.kid', 16]],
-    extra: [['a draftId that is not an id', (b) => setIn(b, 'draftId', `${MARKER}/x`), ['draftId']]],
+    extra: [
+      ['a draftId that is not an id', (b) => setIn(b, 'draftId', `${MARKER}/x`), ['draftId']],
+      ['a draftId with non-zero trailing bits', (b) => setIn(b, 'draftId', idWithTrailingBits()), ['draftId:', 'canonical']],
+      ['an envelope caseId with non-zero trailing bits', (b) => setIn(b, 'envelope.caseId', withTrailingBits(openCase.caseId)), ['envelope.caseId:', 'canonical']],
+      ['a ciphertext with non-zero trailing bits', (b) => setIn(b, 'envelope.ciphertext', MARKER + 'AB'), ['envelope.ciphertext:', 'canonical']],
+    ],
   },
   {
     name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/consent',
@@ -452,6 +470,7 @@ const jsonRoutes: JsonRoute[] = [
       ['a revocation where a consent is expected', (b) => setIn(b, 'statement.type', 'revoke'), ['statement.type']],
       ['a bad issuedDay', (b) => setIn(b, 'statement.issuedDay', MARKER), ['statement.issuedDay']],
       ['another version', (b) => setIn(b, 'statement.v', 2), ['statement.v']],
+      ['a statement draftId with non-zero trailing bits', (b) => setIn(b, 'statement.draftId', withTrailingBits(draftId)), ['statement.draftId:', 'canonical']],
     ],
   },
   {
@@ -505,6 +524,13 @@ interface Case {
 
 function casesFor(r: JsonRoute): Case[] {
   const json = (body: unknown) => (route: JsonRoute) => route.open().set('Content-Type', 'application/json').send(JSON.stringify(body));
+  /** exactly these bytes as the body (superagent would otherwise serialize a Buffer as JSON) */
+  const bytes = (route: JsonRoute, type: string, body: Buffer) =>
+    route
+      .open()
+      .set('Content-Type', type)
+      .serialize((b: Buffer) => b as unknown as string)
+      .send(body);
   const out: Case[] = [
     { label: 'malformed JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), status: 400, code: 'malformed_json', mentions: ['not valid JSON'] },
     { label: 'truncated JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify({ ...x.valid(), z: MARKER }).slice(0, -2)), status: 400, code: 'malformed_json', mentions: ['JSON'] },
@@ -514,6 +540,12 @@ function casesFor(r: JsonRoute): Case[] {
     { label: 'a form post', send: (x) => x.open().type('form').send({ x: MARKER }), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
     { label: 'JSON in another charset', send: (x) => x.open().set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify({ x: MARKER })), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
     { label: 'no body at all', send: (x) => x.open(), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
+    { label: 'an empty JSON body', send: (x) => x.open().set('Content-Type', 'application/json').send(''), status: 400, code: 'invalid_request', mentions: ['empty', '{}'] },
+    { label: 'JSON in UTF-16', send: (x) => bytes(x, 'application/json; charset=utf-16le', Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
+    { label: 'JSON in UTF-16 with its byte order mark', send: (x) => bytes(x, 'application/json; charset=utf-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')])), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
+    { label: 'UTF-16 bytes declared as UTF-8', send: (x) => bytes(x, 'application/json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')])), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
+    { label: 'UTF-8 JSON after a byte order mark', send: (x) => bytes(x, 'application/json; charset=utf-8', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(x.valid()))])), status: 415, code: 'unsupported_encoding', mentions: ['byte order mark'] },
+    { label: 'bytes that are not UTF-8 in a string', send: (x) => bytes(x, 'application/json', Buffer.concat([Buffer.from(`{"z":"${MARKER}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), status: 415, code: 'unsupported_encoding', mentions: ['not valid UTF-8'] },
     { label: 'an unknown field', send: (x) => json({ ...x.valid(), extraField: MARKER })(x), status: 400, code: 'invalid_request', mentions: ['unknown field', 'extraField'] },
     { label: 'an unknown field whose name is not a field name', send: (x) => json({ ...x.valid(), [`<img src=x onerror=${MARKER}>`]: 1 })(x), status: 400, code: 'invalid_request', mentions: ['unknown field'] },
     { label: 'a body over 256 KiB', send: (x) => x.open().set('Content-Type', 'application/json').send(OVERSIZED), status: 413, code: 'body_too_large', mentions: ['larger'] },
@@ -569,12 +601,20 @@ describe('GET routes', () => {
 
   const badQueries: [string, string, string[]][] = [
     ['an unknown status', `status=${MARKER}`, ['status']],
-    ['a page that is not a number', `page=${MARKER}`, ['page', 'expected number']],
+    ['a page that is not a number', `page=${MARKER}`, ['page:', 'whole number']],
     ['page 0', 'page=0', ['page']],
     ['a fractional page', 'page=1.5', ['page']],
     ['a negative page', 'page=-3', ['page']],
     ['a huge page', 'page=1e12', ['page']],
     ['page given twice', 'page=1&page=2', ['page']],
+    // Each of these was read as a number (0, 16, 1000, 5, 5, 5) before.
+    ['an empty page', 'page=', ['page:', 'plain digits']],
+    ['a page in hex', 'page=0x10', ['page:', 'plain digits']],
+    ['a page in exponent form', 'page=1e3', ['page:', 'plain digits']],
+    ['a page with a leading space', 'page=%205', ['page:', 'plain digits']],
+    ['a page with a plus sign', 'page=%2B5', ['page:', 'plain digits']],
+    ['a page with a leading zero', 'page=05', ['page:', 'plain digits']],
+    ['a page past the last one allowed', 'page=100001', ['page:', '100000']],
     ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
     ['an unknown parameter whose name is not a field name', `%3Cb%3E${MARKER}=1`, ['query has unknown field']],
   ];
@@ -585,11 +625,32 @@ describe('GET routes', () => {
   const badStoryQueries: [string, string, string[]][] = [
     ['an unknown context', `context=${MARKER}`, ['context']],
     ['page 0', 'page=0', ['page']],
-    ['a page that is not a number', `page=${MARKER}`, ['page', 'expected number']],
+    ['a page that is not a number', `page=${MARKER}`, ['page:', 'whole number']],
+    ['an empty page', 'page=', ['page:', 'plain digits']],
+    ['a page in hex', 'page=0x2', ['page:', 'plain digits']],
+    ['a page in exponent form', 'page=2e0', ['page:', 'plain digits']],
     ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
   ];
   test.each(badStoryQueries)('GET /stories rejects %s', async (_label, query, mentions) => {
     await unchanged(async () => expectError(await request(t.app).get(`/stories?${query}`), 400, 'invalid_request', ...mentions));
+  });
+
+  test.each<[string, () => request.Test, string]>([
+    ['GET /api/staff/grants/pending: an empty after', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=`), 'after:'],
+    ['GET /api/staff/grants/pending: after in hex', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0x1`), 'after:'],
+    ['GET /api/staff/grants/pending: a staffId with non-zero trailing bits', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${withTrailingBits(moderator.staffId)}`), 'staffId:'],
+    ['GET /api/staff/audit: an empty after', () => admin.agent.get('/api/staff/audit?after='), 'after:'],
+    ['GET /api/staff/audit: a limit in exponent form', () => admin.agent.get('/api/staff/audit?limit=1e2'), 'limit:'],
+    ['GET /api/staff/audit: a limit with a sign', () => admin.agent.get('/api/staff/audit?limit=%2B10'), 'limit:'],
+  ])('%s is refused', async (_label, send, field) => {
+    await unchanged(async () => expectError(await send(), 400, 'invalid_request', field));
+  });
+
+  test('plain-digit query numbers still work', async () => {
+    expect((await moderator.agent.get('/api/staff/cases?page=1&sort=oldest')).status).toBe(200);
+    expect((await moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0`)).status).toBe(200);
+    expect((await admin.agent.get('/api/staff/audit?after=0&limit=500')).status).toBe(200);
+    expect((await request(t.app).get('/stories?page=1')).status).toBe(200);
   });
 
   test.each([['an alias of the wrong shape', `${MARKER}`], ['an alias that names nothing', 'abcdefghjk']])('GET /stories/:alias answers 404 for %s', async (_label, alias) => {
@@ -604,6 +665,7 @@ describe('GET routes', () => {
     ['a caseId that is not an id', MARKER],
     ['a caseId too long', `${MARKER}${'A'.repeat(22)}`],
     ['a caseId with base64 padding', `${MARKER}AAAAAAAA=`],
+    ['a caseId with non-zero trailing bits', 'AAAAAAAAAAAAAAAAAAAAAB'],
   ])('GET /api/staff/cases/:caseId rejects %s', async (_label, caseId) => {
     await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases/${encodeURIComponent(caseId)}`), 400, 'invalid_request', 'caseId'));
   });
@@ -616,6 +678,7 @@ describe('GET routes', () => {
     ['an id that is not an id', MARKER],
     ['an id too long', `${MARKER}${'A'.repeat(22)}`],
     ['an id with base64 padding', `${MARKER}AAAAAAAA=`],
+    ['an id with non-zero trailing bits', 'AAAAAAAAAAAAAAAAAAAAAB'],
   ];
   const attachmentGets: [string, (id: string) => request.Test][] = [
     ['GET /api/survivor/attachments/:id', (id) => request(t.app).get(`/api/survivor/attachments/${encodeURIComponent(id)}`).set('Authorization', bearer())],
@@ -1062,6 +1125,53 @@ describe('authorization', () => {
       expect(mine.status).toBe(200);
       expect(mine.body.cases.map((c: { caseId: string }) => c.caseId)).toContain(firstCase.caseId);
     });
+  });
+});
+
+describe('cross-site requests', () => {
+  const invite = () => admin.agent.post('/api/staff/invites');
+  const ownOrigin = () => new URL(t.ctx.config.publicUrl).origin;
+
+  test.each<[string, Record<string, string>]>([
+    ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'Sec-Fetch-Site': 'same-site' }],
+    ['Sec-Fetch-Site: cross-site even with our own Origin', { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://localhost:8080' }],
+    ['another Origin and no Sec-Fetch-Site', { Origin: `https://${MARKER}.example` }],
+    ['Origin: null (a sandboxed frame, a file)', { Origin: 'null' }],
+    ['our host name on another port', { Origin: 'http://localhost:9999' }],
+  ])('a staff write with %s is 403 and writes nothing, before its body is read', async (_label, headers) => {
+    await unchanged(async () => {
+      expectError(await invite().set(headers).send({ roles: ['moderator'] }), 403, 'cross_site_request', 'another site');
+      // Refused before parsing: a broken body gets the same answer.
+      expectError(await invite().set(headers).set('Content-Type', 'application/json').send(`{"x": "${MARKER}"`), 403, 'cross_site_request');
+    });
+  });
+
+  test('survivor and anonymous writes are held to the same rule', async () => {
+    await unchanged(async () => {
+      expectError(await request(t.app).post('/api/survivor/challenge').set('Sec-Fetch-Site', 'cross-site').send({}), 403, 'cross_site_request');
+      expectError(await request(t.app).post(`/api/survivor/cases/${firstCase.caseId}/seen`).set('Authorization', bearer()).set('Origin', 'https://elsewhere.example').send({ seq: 0 }), 403, 'cross_site_request');
+      expectError(
+        await request(t.app).put(`/api/survivor/attachments/${openUpload.id}/records/1`).set('Authorization', bearer()).set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'application/octet-stream').send(Buffer.from(openUpload.records[1])),
+        403,
+        'cross_site_request',
+      );
+    });
+  });
+
+  test('reads are not affected: a cross-site GET answers as usual', async () => {
+    expect((await admin.agent.get('/api/staff/me').set('Sec-Fetch-Site', 'cross-site')).status).toBe(200);
+    expect((await request(t.app).get('/api/instance').set('Origin', 'https://elsewhere.example')).status).toBe(200);
+  });
+
+  test('our own pages get through: same-origin, our Origin, the Host asked for, or no such header at all', async () => {
+    for (const headers of [{ 'Sec-Fetch-Site': 'same-origin' }, { 'Sec-Fetch-Site': 'none' }, { Origin: ownOrigin() }, {}] as Record<string, string>[]) {
+      expect((await invite().set(headers).send({ roles: ['advocate'] })).status).toBe(201);
+    }
+    // Reached under another name than PUBLIC_URL (an onion address, 127.0.0.1): the Origin matches the Host.
+    const res = await request(t.app).post('/api/pow').set('Host', 'example.onion').set('Origin', 'http://example.onion').send({});
+    expect(res.status).toBe(200);
+    expectError(await request(t.app).post('/api/pow').set('Host', 'example.onion').set('Origin', 'http://elsewhere.onion').send({}), 403, 'cross_site_request');
   });
 });
 

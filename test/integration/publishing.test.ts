@@ -491,61 +491,75 @@ describe('delete everything', () => {
 });
 
 describe('statistics: no figure under 5', () => {
-  test('suppression: cells under 5 are hidden, and one more where a single hidden cell could be worked out from a total', () => {
-    expect(suppressSmallCounts({ a: 4, b: 5, c: 9 })).toEqual([
-      { key: 'a', count: null },
-      { key: 'b', count: null },
-      { key: 'c', count: 9 },
-    ]);
-    expect(suppressSmallCounts({ a: 4, b: 1, c: 5 })).toEqual([
-      { key: 'a', count: null },
-      { key: 'b', count: null },
-      { key: 'c', count: 5 },
-    ]);
+  test('suppression: categories under 5 are left out, and one more where a single missing one could be worked out from a total', () => {
+    expect(suppressSmallCounts({ a: 4, b: 5, c: 9 })).toEqual([{ key: 'c', count: 9 }]);
+    expect(suppressSmallCounts({ a: 4, b: 1, c: 5 })).toEqual([{ key: 'c', count: 5 }]);
     expect(suppressSmallCounts({ a: 5, b: 6, z: 0 })).toEqual([
       { key: 'a', count: 5 },
       { key: 'b', count: 6 },
     ]);
-    expect(suppressSmallCounts({ a: 3 })).toEqual([{ key: 'a', count: null }]);
+    expect(suppressSmallCounts({ a: 3 })).toEqual([]);
   });
 
-  test('4 testimonies in a category are not shown, 5 are', async () => {
+  /** Counts `n` testimonies, each disclosing `statistics`, on a server of their own. */
+  async function counted(s: TestServer, statistics: Record<string, unknown>, n: number): Promise<void> {
+    const ks = await currentKeyset(s);
+    for (let i = 0; i < n; i++) {
+      const survivor = await registerSurvivor(s);
+      const envelope = testimony(survivor, ks, `counted ${i}`, { advocates: false });
+      const res = await request(s.app)
+        .post('/api/survivor/cases')
+        .set('Authorization', `Bearer ${survivor.token}`)
+        .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(s), sharing: { advocatesMayRead: false, statistics } });
+      expect(res.status).toBe(201);
+    }
+  }
+
+  test('4 testimonies in a category leave it out of the page, label and all; 5 are shown', async () => {
     const s = await makeTestServer();
     try {
-      const a = await setupAdmin(s, ['admin', 'moderator']);
-      void a;
-      const ks = await currentKeyset(s);
-      const put = async (context: string, n: number) => {
-        for (let i = 0; i < n; i++) {
-          const survivor = await registerSurvivor(s);
-          const envelope = testimony(survivor, ks, `${context} ${i}`, { advocates: false });
-          const res = await request(s.app)
-            .post('/api/survivor/cases')
-            .set('Authorization', `Bearer ${survivor.token}`)
-            .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(s), sharing: { advocatesMayRead: false, statistics: { context } } });
-          expect(res.status).toBe(201);
-        }
-      };
-      await put('workplace', 5);
-      await put('family', 4);
-      await put('education', 1);
-      await put('online', 7);
+      await setupAdmin(s, ['admin', 'moderator']);
+      await counted(s, { context: 'workplace' }, 5);
+      await counted(s, { context: 'family' }, 4);
+      await counted(s, { context: 'education' }, 1);
+      await counted(s, { context: 'online' }, 7);
       const page = await request(s.app).get('/stats');
       expect(page.status).toBe(200);
       const row = (context: string) => {
         const m = new RegExp(`<tr><th scope="row"><span data-i18n="context\\.${context}">[^<]*</span></th>[\\s\\S]*?<td class="count">([\\s\\S]*?)</td></tr>`).exec(page.text);
-        return m?.[1] ?? '';
+        return m?.[1];
       };
-      expect(row('family')).toContain('not shown');
-      expect(row('family')).not.toMatch(/\b4\b/);
-      expect(row('education')).toContain('not shown');
+      expect(row('family')).toBeUndefined();
+      expect(row('education')).toBeUndefined();
+      expect(page.text).not.toContain('context.family');
+      expect(page.text).not.toContain('context.education');
       expect(row('workplace')).toBe('5');
       expect(row('online')).toBe('7');
-      // The month chart counts all 17 in one cell.
+      // The month chart counts all 17 in one row.
       expect(page.text).toMatch(/<td class="count">17<\/td>/);
-      // No number under 5 appears in any count cell.
+      // Every row shows its number, and none is under 5.
+      const rows = page.text.match(/<tr>/g) ?? [];
       const counts = [...page.text.matchAll(/<td class="count">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+      expect(counts).toHaveLength(rows.length);
       expect(counts.every((n) => n >= 5)).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a single counted testimony shows none of its categories: no context, month, province or year', async () => {
+    const s = await makeTestServer();
+    try {
+      await setupAdmin(s, ['admin', 'moderator']);
+      await counted(s, { context: 'education', year: 2018, province: 'balochistan' }, 1);
+      const month = (await s.db('case_statistics').first()).month as string;
+      expect(month).toMatch(/^\d{4}-\d{2}$/);
+      const page = await request(s.app).get('/stats');
+      expect(page.status).toBe(200);
+      expect(page.text).not.toMatch(/<tr>/);
+      for (const shown of ['context.education', 'province.balochistan', '2018', month]) expect(page.text).not.toContain(shown);
+      // Each chart says it has nothing to show, as it does before anyone is counted.
+      expect(page.text.match(/data-i18n="stats\.noData"/g)).toHaveLength(4);
     } finally {
       await s.close();
     }

@@ -762,7 +762,7 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
 
   test.each([
     ['a negative position', `after=-1`, ['after']],
-    ['a position that is not a number', `after=${MARKER}`, ['after', 'expected number']],
+    ['a position that is not a number', `after=${MARKER}`, ['after:', 'whole number']],
     ['a limit of 0', 'limit=0', ['limit']],
     ['a limit over 500', 'limit=501', ['limit']],
     ['a fractional limit', 'limit=2.5', ['limit']],

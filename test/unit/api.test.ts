@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import nacl from 'tweetnacl';
-import { EnvelopeSchema, KdfSchema, PowSolutionSchema, schemas, SignedKeysetSchema, b64Bytes, b64Max } from '../../protocol/api';
+import { EnvelopeSchema, Id, KdfSchema, PowSolutionSchema, schemas, SignedKeysetSchema, b64Bytes, b64Max } from '../../protocol/api';
 import { fromBase64url, randomId, toBase64url, utcDay } from '../../protocol/encoding';
 import { sealEnvelope, type Envelope } from '../../protocol/envelope';
 import { STAFF_KDF } from '../../protocol/kdf';
@@ -73,6 +74,30 @@ describe('b64Bytes / b64Max', () => {
     }
     expect(b64Max(10).safeParse(toBase64url(new Uint8Array(10))).success).toBe(true);
     expect(b64Max(10).safeParse(toBase64url(new Uint8Array(11))).success).toBe(false);
+  });
+
+  it('every base64url field (fixed size, bounded, ids) accepts exactly the strings the strict decoder accepts', () => {
+    const spelling = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/'.split('')), minLength: 2, maxLength: 40 });
+    const decodes = (s: string) => {
+      try {
+        fromBase64url(s);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    fc.assert(
+      fc.property(spelling, (s) => {
+        expect(b64Max(30).safeParse(s).success).toBe(decodes(s));
+        if (s.length === 22) expect(Id.safeParse(s).success).toBe(decodes(s));
+      }),
+      { numRuns: 3000 },
+    );
+    // Ids, wrapped keys and ciphertexts spelled with a non-zero spare bit: the same bytes twice.
+    for (const second of ['AAAAAAAAAAAAAAAAAAAAAB', 'AAAAAAAAAAAAAAAAAAAAAP']) expect(Id.safeParse(second).success).toBe(false);
+    expect(Id.safeParse('AAAAAAAAAAAAAAAAAAAAAQ').success).toBe(true);
+    expect(b64Max(64).safeParse('AAB').success).toBe(false);
+    expect(b64Max(64).safeParse('AAE').success).toBe(true);
   });
 });
 
