@@ -3,10 +3,12 @@
  * row by row (2 columns on a phone, 4 on a wide screen), left to right and numbered 1 to 8 on
  * the Urdu page too, read in order by a screen reader; the list's text and the Copy button
  * both give the plain codename; no word of the list overflows its cell, on the narrowest
- * phone (320 px), at 640 px, or where the grid turns to 4 columns (768 px).
+ * phone (320 px), at 640 px, or where the grid turns to 4 columns (768 px). And a codename
+ * made from the BIP39 list before the list changed still opens on /return.
  */
 import type { Browser, Page } from 'playwright-core';
-import { WORDLIST } from '../../protocol/codename';
+import { normalizeCodename, RETIRED_WORDS, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, WORDLIST } from '../../protocol/survivor';
+import { setUpFirstAdmin } from './flows';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
 import { en, inPage, ur } from './safety-support';
 
@@ -120,6 +122,42 @@ describeInBrowser('the codename on the share page', () => {
     );
     expect(overflowing).toEqual([]);
     await close();
+    expect(problems).toEqual([]);
+  });
+
+  test('a survivor registered with an old BIP39 codename, retired words and all, opens it on /return', async () => {
+    const old = 'abuse assault gun knife abandon blood mother zoo';
+    for (const w of ['abuse', 'assault', 'gun', 'knife', 'abandon', 'blood', 'mother']) expect(RETIRED_WORDS).toContain(w);
+    // registered as a client did before: keys from the normalized codename, over the real HTTP API
+    const post = async (path: string, body: object) => {
+      const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const { instanceId } = (await (await fetch(server.url + '/api/instance')).json()) as { instanceId: string };
+    const keys = survivorKeyPairs(await survivorMaster(normalizeCodename(old), instanceId));
+    const pow = (await post('/api/pow', {})).body as { challenge: string; bits: number };
+    const registered = await post('/api/survivor/register', {
+      signPk: toBase64url(keys.sign.publicKey),
+      boxPk: toBase64url(keys.box.publicKey),
+      pow: { challenge: pow.challenge, nonce: solvePow(pow.challenge, pow.bits) },
+      sig: toBase64url(signLogin(instanceId, pow.challenge, keys.sign.secretKey)),
+    });
+    expect(registered.status).toBe(201);
+    // an organisation with a signed keyset, which the return page checks before it lists anything
+    const admin = await browser.newPage();
+    await setUpFirstAdmin(admin, server.setupLink, true);
+    await admin.close();
+
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    await guardPage(page, problems);
+    await page.goto(server.url + '/return');
+    await page.getByLabel('Your codename').fill(' Abuse assault gun knife abandon blood mother zoo ');
+    await page.getByRole('button', { name: en['return.open'], exact: true }).click();
+    // the list appears only after the server accepted a login signed with the same keys
+    await page.getByRole('heading', { name: en['return.listHeading'], exact: true }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('#login-status').textContent()).toBe('');
+    await context.close();
     expect(problems).toEqual([]);
   });
 });
