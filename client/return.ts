@@ -1,5 +1,5 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, DELETE_EVERYTHING_CONFIRMATION, toBase64url, WORDLIST, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol/survivor';
+import { CODENAME_WORDS, codenameWords, DELETE_EVERYTHING_CONFIRMATION, isCodenameWord, toBase64url, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol/survivor';
 import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
@@ -26,14 +26,12 @@ function forgetKeys(): void {
 }
 onQuickExit(forgetKeys);
 
-const WORDS = new Set(WORDLIST);
-
-/** The same checks as normalizeCodename, worded for the survivor in their language. */
+/** The same checks as normalizeCodename, worded for the survivor in their language (old BIP39 codenames pass too). */
 function checkCodename(typed: string): void {
-  const words = typed.normalize('NFKD').toLowerCase().trim().split(/[\s,.;:-]+/u).filter(Boolean);
+  const words = codenameWords(typed);
   if (words.length !== CODENAME_WORDS) throw new LocalizedError('codename.wordCount', { count: words.length });
   words.forEach((word, i) => {
-    if (!WORDS.has(word)) throw new LocalizedError('codename.badWord', { n: i + 1, word });
+    if (!isCodenameWord(word)) throw new LocalizedError('codename.badWord', { n: i + 1, word });
   });
 }
 

@@ -7,7 +7,7 @@ import { sharingControls, testimonyReaders } from './lib/sharing';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
-import { byId, copyText, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
+import { byId, copyText, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
@@ -32,6 +32,15 @@ onQuickExit(() => {
   info = undefined;
 });
 
+/**
+ * One numbered item per word (the numbers come from the stylesheet, left to right on Urdu
+ * pages too), so the words cannot be copied out of order; a space between items keeps the
+ * list's text the plain codename.
+ */
+function showCodename(words: string): void {
+  byId('codename').replaceChildren(...words.split(' ').flatMap((word, i) => [...(i ? [' '] : []), el('li', { text: word })]));
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
   const status = byId('status');
   try {
@@ -53,7 +62,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   const make = byId<HTMLButtonElement>('make-codename');
   make.addEventListener('click', () => {
     codename = generateCodename();
-    byId('codename').textContent = codename;
+    showCodename(codename);
     showStep('step-codename');
   });
   // Enabled only now: a click before the instance is known would do nothing.

@@ -48,7 +48,7 @@ export const en = {
   'share.introSafety': 'Before you start, read [how to stay safe](/safety).',
   'share.makeCodename': 'Create my codename',
   'share.codenameHeading': 'Your codename',
-  'share.codenameText': 'Write these eight words down, in this order. This is the only time they are shown.',
+  'share.codenameText': 'Write these eight English words down in order, from 1 to 8. Small or capital letters make no difference. This is the only time they are shown.',
   'share.copy': 'Copy',
   'share.confirmLabel': 'To be sure you kept it, type or paste your codename here',
   'share.confirmButton': 'I have kept my codename',
