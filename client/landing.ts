@@ -21,7 +21,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     target.textContent = fingerprint;
     target.dir = 'ltr';
   } catch (e) {
-    target.hidden = true;
-    reportError(byId('trust-error'), e);
+    // In the fingerprint's place, so no one compares a fingerprint that failed the check.
+    target.dir = '';
+    reportError(target, e);
   }
 });

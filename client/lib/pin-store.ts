@@ -25,10 +25,11 @@ export function writePin(pin: Pin): void {
   }
 }
 
-/** Reads a fingerprint link in the address, records it in the pin and removes it from the address bar. */
-export function takeFingerprintLink(): void {
+/** Reads a fingerprint link in the address, records it in the pin and removes it from the address bar; true if there was one. */
+export function takeFingerprintLink(): boolean {
   const link = fingerprintInFragment(location.hash);
-  if (link === undefined) return;
+  if (link === undefined) return false;
   writePin(pinAfterLink(readPin(), link));
   history.replaceState(null, '', location.pathname + location.search);
+  return true;
 }

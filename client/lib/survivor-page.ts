@@ -113,6 +113,8 @@ function keepOneHistoryEntry(): void {
 
 export function startSurvivorPage(): void {
   takeFingerprintLink();
+  // The link followed from this very page only changes the fragment: start the page again under it.
+  addEventListener('hashchange', () => takeFingerprintLink() && location.reload());
   initLang();
   armQuickExit();
   whenParsed(() => {
