@@ -16,13 +16,12 @@ document.addEventListener('DOMContentLoaded', async () => {
       localize(target, 'landing.notSetUp');
       return;
     }
-    const fingerprint = (await currentTrustedHistory(info)).current.fingerprint;
+    const fingerprint = (await currentTrustedHistory(info, false)).current.fingerprint;
     unlocalize(target);
     target.textContent = fingerprint;
     target.dir = 'ltr';
   } catch (e) {
     // In the fingerprint's place, so no one compares a fingerprint that failed the check.
-    target.dir = '';
     reportError(target, e);
   }
 });

@@ -39,7 +39,7 @@ function checkCodename(typed: string): void {
 
 document.addEventListener('DOMContentLoaded', () => {
   // Warn at once if this server's readers fail the check (replies would be refused anyway).
-  instanceInfo().then((info) => (info.setupComplete ? currentTrustedHistory(info) : undefined)).catch((e) => reportError(byId('trust-error'), e));
+  instanceInfo().then((info) => (info.setupComplete ? currentTrustedHistory(info, false) : undefined)).catch((e) => reportError(byId('trust-error'), e));
   const input = byId<HTMLInputElement>('codename');
   byId<HTMLInputElement>('reveal').addEventListener('change', (e) => {
     input.type = (e.currentTarget as HTMLInputElement).checked ? 'text' : 'password';

@@ -46,7 +46,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     try {
       const fp = byId('fingerprint');
       unlocalize(fp);
-      fp.textContent = (await currentTrustedHistory(info)).current.fingerprint;
+      fp.textContent = (await currentTrustedHistory(info, false)).current.fingerprint;
     } catch (e) {
       reportError(byId('trust-error'), e);
       return;

@@ -58,9 +58,7 @@ export function pinAfterLink(pin: Pin | undefined, link: string): Pin {
   return link === pin.fingerprint ? next : { ...pin, conflict: link };
 }
 
-/** The pin after a keyset chain verified against it. */
+/** The pin after a keyset chain verified against it (so a link's fingerprint, and `fromLink`, stay). */
 export function pinAfterVerified(pin: Pin | undefined, instanceId: string, fingerprint: string, version: number): Pin {
-  const next: Pin = { fingerprint, instanceId, version: Math.max(version, pin?.version ?? 0) };
-  if (pin?.fromLink) next.fromLink = true;
-  return next;
+  return { ...pin, fingerprint, instanceId, version: Math.max(version, pin?.version ?? 0) };
 }

@@ -21,11 +21,12 @@ function linkMismatch(): TrustError {
 }
 
 /**
- * The whole keyset history, verified as a chain against the pin; on success the pin is
- * updated. Envelopes go to `current` only; readers of threads accept signatures of anyone in
- * `signers` (a member at some version).
+ * The whole keyset history, verified as a chain against the pin. Envelopes go to `current`
+ * only; readers of threads accept signatures of anyone in `signers` (a member at some
+ * version). With `remember`, success updates the pin: pages pin when the survivor acts
+ * (sends, opens her testimonies), not when she only looks, so a visit leaves no trace here.
  */
-export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>): Promise<VerifiedHistory> {
+export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>, remember = true): Promise<VerifiedHistory> {
   const pin = readPin();
   // A link that contradicted the pin: nothing is trusted until the survivor has checked with the organisation.
   if (pin?.conflict !== undefined) throw linkMismatch();
@@ -41,12 +42,12 @@ export async function trustedHistory(instanceId: string, fetchHistory: () => Pro
     const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
     throw new TrustError('trust.failed', { reason });
   }
-  writePin(pinAfterVerified(pin, instanceId, verified.current.fingerprint, verified.current.keyset.version));
+  if (remember) writePin(pinAfterVerified(pin, instanceId, verified.current.fingerprint, verified.current.keyset.version));
   return verified;
 }
 
 /** The keyset chain as the server serves it now (never a cached copy), verified against the pin. */
-export async function currentTrustedHistory(info?: InstanceInfo): Promise<VerifiedHistory> {
+export async function currentTrustedHistory(info?: InstanceInfo, remember?: boolean): Promise<VerifiedHistory> {
   const instance = info ?? (await api<InstanceInfo>('GET', '/api/instance'));
-  return trustedHistory(instance.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
+  return trustedHistory(instance.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets, remember);
 }

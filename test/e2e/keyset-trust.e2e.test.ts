@@ -186,8 +186,9 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     expect(await landingFingerprint(linked.page)).toBe(adminFingerprint);
     // The fragment is taken out of the address bar, and lives on in the pin.
     expect(linked.page.url()).toBe(server.url + '/');
-    expect(await pinOf(linked.page)).toMatchObject({ fingerprint: adminFingerprint, fromLink: true, version: 1 });
+    expect(await pinOf(linked.page)).toEqual({ fingerprint: adminFingerprint, fromLink: true, version: 0 });
     await shareTestimony(linked.page, server.url, 'sent after coming in through the link');
+    expect(await pinOf(linked.page)).toEqual({ fingerprint: adminFingerprint, instanceId: expect.any(String), fromLink: true, version: 1 });
 
     const attacker = nacl.sign.keyPair();
     await withKeysets(await rewrittenChain(attacker), async () => {
@@ -232,11 +233,17 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     expect(survivorPosts(damaged.sent)).toEqual([]);
     await damaged.context.close();
 
-    // Pinned on first use, then a link with another fingerprint: refused, the pin kept.
+    // Pinned on first use (looking at the landing page pins nothing; sending does), then a link with another fingerprint: refused, the pin kept.
     const pinned = await newGuardedPage(browser, problems);
     await pinned.page.goto(server.url);
     expect(await landingFingerprint(pinned.page)).toBe(adminFingerprint);
+    expect(await pinOf(pinned.page)).toBeNull();
+    await shareTestimony(pinned.page, server.url, 'sending pins the fingerprint');
+    expect(await pinOf(pinned.page)).toEqual({ fingerprint: adminFingerprint, instanceId: expect.any(String), version: 1 });
+    pinned.sent.length = 0;
     // Followed from the landing page itself (only the fragment changes), and from elsewhere.
+    await pinned.page.goto(server.url);
+    await landingFingerprint(pinned.page);
     await pinned.page.goto(`${server.url}/#fp=${bare(other)}`);
     await pinned.page.locator('#fingerprint').filter({ hasText: 'link you followed' }).waitFor({ timeout: 30_000 });
     expect(pinned.page.url()).toBe(server.url + '/');
