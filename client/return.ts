@@ -1,6 +1,6 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, codenameWords, DELETE_EVERYTHING_CONFIRMATION, isCodenameWord, toBase64url, type KeyPairs, type SignedKeyset, type VerifiedHistory } from '../protocol/survivor';
-import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
+import { CODENAME_WORDS, codenameWords, DELETE_EVERYTHING_CONFIRMATION, isCodenameWord, toBase64url, type KeyPairs, type VerifiedHistory } from '../protocol/survivor';
+import type { SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
@@ -11,7 +11,7 @@ import { attachedList, evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
-import { trustedHistory } from './lib/trust';
+import { currentTrustedHistory } from './lib/trust';
 import { draftsSection, sharingSection, type SurvivorContext } from './lib/survivor-publishing';
 
 
@@ -36,6 +36,8 @@ function checkCodename(typed: string): void {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  // Warn at once if this server's readers fail the check (replies would be refused anyway).
+  instanceInfo().then((info) => (info.setupComplete ? currentTrustedHistory(info, false) : undefined)).catch((e) => reportError(byId('trust-error'), e));
   const input = byId<HTMLInputElement>('codename');
   byId<HTMLInputElement>('reveal').addEventListener('change', (e) => {
     input.type = (e.currentTarget as HTMLInputElement).checked ? 'text' : 'password';
@@ -83,9 +85,8 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 
 /** The keyset chain as the server serves it now, checked against this browser's pin (never a cached copy). */
-async function currentHistory(): Promise<VerifiedHistory> {
-  const info = await api<InstanceInfo>('GET', '/api/instance');
-  return trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
+function currentHistory(): Promise<VerifiedHistory> {
+  return currentTrustedHistory();
 }
 
 /** The signed-in session, for "delete everything"; forgotten with the keys. */

@@ -1,9 +1,10 @@
 /**
  * First-admin setup: the admin's browser makes the instance signing key and the admin's own
  * keys, signs keyset version 1, and sends only public keys and wrapped private keys; then the
- * admin sets up two-factor sign-in (lib/staff-2fa.ts) and sees the instance fingerprint.
+ * admin sets up two-factor sign-in (lib/staff-2fa.ts) and sees the instance fingerprint and the
+ * link to publish, both computed here from the instance key.
  */
-import { signKeyset, utcDay, type StaffRole } from '../protocol';
+import { fingerprint, fingerprintLink, signKeyset, utcDay, type StaffRole } from '../protocol';
 import type { InstanceInfo, StaffMe } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
@@ -41,8 +42,10 @@ document.addEventListener('DOMContentLoaded', () => {
     history.replaceState(null, '', '/setup'); // the token is spent; keep it out of history
     say(status, '');
     await enrolTotp();
-    const after = await api<InstanceInfo>('GET', '/api/instance');
-    byId('fingerprint').textContent = after.fingerprint ?? '';
+    // From the key this browser made, not from what the server says.
+    const fp = fingerprint(keys.instance!.publicKey);
+    byId('fingerprint').textContent = fp;
+    byId('fingerprint-link').textContent = fingerprintLink(location.origin, fp);
     say(status, '');
     showStep('step-done');
   });

@@ -2,7 +2,7 @@
  * Share page: codename, confirmation, testimony, encryption, submission. Everything typed
  * stays in this page; only the sealed envelope and public keys are sent.
  */
-import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedKeyset } from '../protocol/survivor';
+import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedHistory } from '../protocol/survivor';
 import { sharingControls, testimonyReaders } from './lib/sharing';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
@@ -14,7 +14,7 @@ import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
 import { evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { sealTestimony, type TestimonyBody } from './lib/testimony';
-import { pinnedFingerprint, trustedKeyset } from './lib/trust';
+import { currentTrustedHistory } from './lib/trust';
 
 let codename = '';
 let info: InstanceInfo | undefined;
@@ -45,12 +45,21 @@ document.addEventListener('DOMContentLoaded', async () => {
   const status = byId('status');
   try {
     info = await instanceInfo();
-    const fp = byId('fingerprint');
-    unlocalize(fp);
-    fp.textContent = pinnedFingerprint(info.instanceId) ?? info.fingerprint ?? '';
   } catch (e) {
     reportError(status, e);
     return;
+  }
+  // Check the readers before anything is written: a refusal now spares a testimony that cannot be sent.
+  // (Before setup there is nobody to check; sending says so.)
+  if (info.setupComplete) {
+    try {
+      const fp = byId('fingerprint');
+      unlocalize(fp);
+      fp.textContent = (await currentTrustedHistory(info, false)).current.fingerprint;
+    } catch (e) {
+      reportError(byId('trust-error'), e);
+      return;
+    }
   }
   const instanceId = info.instanceId;
   const sharing = sharingControls('share');
@@ -107,11 +116,11 @@ document.addEventListener('DOMContentLoaded', async () => {
       if (!body.context) throw new LocalizedError('share.needWhere');
       const progress = byId('write-status');
 
-      // Check who will be able to read this before anything is encrypted.
+      // Check who will be able to read this, as the server says now, before anything is encrypted.
       const fresh = await api<InstanceInfo>('GET', '/api/instance');
-      let verified: VerifiedKeyset;
+      let verified: VerifiedHistory['current'];
       try {
-        verified = trustedKeyset(fresh);
+        verified = (await currentTrustedHistory(fresh)).current;
       } catch (e) {
         reportError(byId('trust-error'), e);
         throw e;

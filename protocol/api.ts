@@ -311,7 +311,7 @@ export type SignedKeysetBody = z.infer<typeof SignedKeysetSchema>;
 export interface InstanceInfo {
   instanceId: string;
   setupComplete: boolean;
-  fingerprint: string | null;
+  // No fingerprint here: a page shows only the one it computed from the keyset chain it verified.
   powBits: number;
   keyset: SignedKeysetBody | null;
   /** where survivor pages' quick exit goes (QUICK_EXIT_URL), an http(s) URL */

@@ -4,6 +4,7 @@ export * from './codename';
 export * from './kdf';
 export * from './envelope';
 export * from './keyset';
+export * from './fingerprint-link';
 export * from './staffkeys';
 export * from './auth';
 export * from './pow';

@@ -80,6 +80,8 @@ export interface KeysetExpectations {
   pinnedFingerprint?: string;
   /** the highest version seen before; a lower one is a rollback */
   minVersion?: number;
+  /** the instanceId pinned with the fingerprint: a server that now names another is refused (verifyKeysetHistory) */
+  pinnedInstanceId?: string;
 }
 
 export interface VerifiedKeyset {
@@ -133,6 +135,9 @@ export interface VerifiedHistory {
  * to the newest. The pin and rollback checks apply to the newest.
  */
 export function verifyKeysetHistory(history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory {
+  if (expect.pinnedInstanceId !== undefined && expect.pinnedInstanceId !== expect.instanceId) {
+    throw new ProtocolError('wrong_instance', `the instance id changed from ${expect.pinnedInstanceId} to ${expect.instanceId}`);
+  }
   if (history.length === 0) throw new ProtocolError('bad_keyset', 'the keyset history is empty');
   const sorted = [...history].sort((a, b) => a.keyset.version - b.keyset.version);
   if (sorted[0].keyset.version !== 1) throw new ProtocolError('bad_keyset', 'the keyset history does not start at version 1');

@@ -39,7 +39,8 @@ export const LAZY_SCRIPTS = [{ name: 'pdf-cleaner', entry: 'client/pdf-cleaner.t
 
 /** Which layers each survivor page loads before its own script; other pages load none. */
 export const PAGE_LAYERS = {
-  landing: ['survivor-base'],
+  // landing verifies the keyset chain to show the fingerprint: it needs the crypto too
+  landing: ['survivor-base', 'survivor-crypto'],
   safety: ['survivor-base'],
   public: ['survivor-base'],
   share: ['survivor-base', 'survivor-crypto'],

@@ -3,7 +3,7 @@
  * URL (and a one-time setup link while there is no admin), listens, and shuts down cleanly.
  */
 import path from 'node:path';
-import { fingerprint } from '../protocol';
+import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { migrate, openDatabase } from './db/database';
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
       console.log(`  ${link}`);
       console.log('(Lost it? `npm run admin -- init` prints a new one.)');
     } else {
-      console.log(`Instance fingerprint: ${fingerprint(row.instance_pk)}`);
+      const fp = fingerprint(row.instance_pk);
+      console.log(`Instance fingerprint: ${fp}`);
+      console.log(`Link to publish (a first visit through it trusts only this fingerprint): ${fingerprintLink(config.publicUrl, fp)}`);
     }
   });
   server.requestTimeout = 60_000;

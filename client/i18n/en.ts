@@ -37,7 +37,6 @@ export const en = {
     "This organisation's key fingerprint is shown below. It should match the one the organisation publishes elsewhere (its website, a poster, a message). If it differs, do not write anything here.",
   'landing.loading': 'Loading…',
   'landing.notSetUp': 'This Awaaz is not set up yet.',
-  'landing.fingerprintError': 'Could not load the fingerprint.',
 
   'share.title': 'Share what happened · Awaaz',
   'share.introText':
@@ -114,6 +113,7 @@ export const en = {
   'trust.failed':
     "Stop: this server's list of readers failed its security check ({reason}). Nothing was encrypted or sent. Someone may have tampered with this server. Contact the organisation through another channel before writing anything here.",
   'trust.unknownReason': 'the list of readers could not be checked',
+  'trust.linkMismatch': 'its verification code is not the one in the link you followed: check that link with the organisation',
 
   'copy.done': 'Copied',
   'copy.failed': 'Copy failed: select the text and copy it',

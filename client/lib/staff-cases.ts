@@ -4,15 +4,15 @@
  * re-wrapping older cases for newer moderators.
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrant, type Keyset, type SignedKeyset, type VerifiedHistory } from '../../protocol';
-import type { CaseList, CaseSummary, InstanceInfo, PendingGrants, StaffCaseDetail } from '../../protocol/api';
+import { fromBase64url, makeGrant, type Keyset, type VerifiedHistory } from '../../protocol';
+import type { CaseList, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
 import { renderTestimony, STATUS_LABELS } from './testimony';
-import { trustedHistory } from './trust';
+import { currentTrustedHistory } from './trust';
 
 let session: StaffSession;
 let page = 1;
@@ -27,8 +27,7 @@ function signer(): nacl.SignKeyPair {
 
 /** The keyset chain, verified and checked against this browser's pinned instance fingerprint. */
 export async function keyset(): Promise<{ keyset: Keyset; history: VerifiedHistory }> {
-  const info = await api<InstanceInfo>('GET', '/api/instance');
-  const history = await trustedHistory(info.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets);
+  const history = await currentTrustedHistory();
   return { keyset: history.current.keyset, history };
 }
 

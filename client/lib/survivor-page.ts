@@ -8,6 +8,7 @@ import { api, ApiFailure } from './api';
 import { sayMessage } from './dom';
 import { initLang, otherLang, setLang, translate } from './i18n';
 import { LocalizedError, type MessageKey, type Params } from './messages';
+import { takeFingerprintLink } from './pin-store';
 import { armQuickExit, setQuickExitUrl } from './quick-exit';
 
 let instance: Promise<InstanceInfo> | undefined;
@@ -111,6 +112,9 @@ function keepOneHistoryEntry(): void {
 }
 
 export function startSurvivorPage(): void {
+  takeFingerprintLink();
+  // The link followed from this very page only changes the fragment: start the page again under it.
+  addEventListener('hashchange', () => takeFingerprintLink() && location.reload());
   initLang();
   armQuickExit();
   whenParsed(() => {

@@ -1,64 +1,53 @@
 /**
- * Trust in the instance's keyset: verify its signature, pin the instance fingerprint on first
- * use, and refuse a changed fingerprint or a keyset version lower than one seen before. The
- * pin lives in localStorage (the only survivor data kept on the device besides the language).
+ * Trust in the instance's keyset: verify the whole chain of keysets (one instance key from
+ * version 1 to the newest), check it against this browser's pin (protocol/pin.ts: the
+ * fingerprint pinned on first use or from the organisation's fingerprint link, the
+ * instanceId, the highest version seen), and refuse, worded for the survivor, anything that
+ * differs. Every fingerprint a page shows comes from here, computed from what was verified.
  */
-import { ProtocolError, verifyKeyset, type VerifiedKeyset, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
+import { ProtocolError, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
+import { pinAfterVerified } from '../../protocol/pin';
 import type { InstanceInfo } from '../../protocol/api';
+import { api } from './api';
 import { LocalizedError, msg } from './messages';
-
-const PIN_KEY = 'awaaz.pin';
-
-interface Pin {
-  instanceId: string;
-  fingerprint: string;
-  version: number;
-}
-
-function readPin(instanceId: string): Pin | undefined {
-  try {
-    const pin = JSON.parse(localStorage.getItem(PIN_KEY) ?? 'null') as Pin | null;
-    return pin && pin.instanceId === instanceId ? pin : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { readPin, writePin } from './pin-store';
 
 /** A refusal to encrypt, worded for the survivor (in their language) and naming the reason. */
 export class TrustError extends LocalizedError {}
 
-/** Verifies the served keyset against the pin; on success, updates the pin. */
-export function trustedKeyset(info: InstanceInfo): VerifiedKeyset {
-  if (!info.keyset) throw new TrustError('trust.notSetUp');
-  const pin = readPin(info.instanceId);
-  try {
-    const verified = verifyKeyset(info.keyset, { instanceId: info.instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version });
-    localStorage.setItem(PIN_KEY, JSON.stringify({ instanceId: info.instanceId, fingerprint: verified.fingerprint, version: verified.keyset.version } satisfies Pin));
-    return verified;
-  } catch (e) {
-    // The technical reason stays in English (it names the protocol check that failed).
-    const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
-    throw new TrustError('trust.failed', { reason });
-  }
-}
-
-export function pinnedFingerprint(instanceId: string): string | undefined {
-  return readPin(instanceId)?.fingerprint;
+/** The server's fingerprint is not the one in the organisation's link: do not send; check the link with them. */
+function linkMismatch(): TrustError {
+  return new TrustError('trust.failed', { reason: msg('trust.linkMismatch') });
 }
 
 /**
- * The whole keyset history, verified as a chain, with the newest checked against the pin
- * like trustedKeyset. Readers of threads use it: a message or grant signed by someone who
- * was a member at any version is accepted; new envelopes go to the newest version only.
+ * The whole keyset history, verified as a chain against the pin. Envelopes go to `current`
+ * only; readers of threads accept signatures of anyone in `signers` (a member at some
+ * version). With `remember`, success updates the pin: pages pin when the survivor acts
+ * (sends, opens her testimonies), not when she only looks, so a visit leaves no trace here.
  */
-export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>): Promise<VerifiedHistory> {
-  const pin = readPin(instanceId);
+export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>, remember = true): Promise<VerifiedHistory> {
+  const pin = readPin();
+  // A link that contradicted the pin: nothing is trusted until the survivor has checked with the organisation.
+  if (pin?.conflict !== undefined) throw linkMismatch();
+  const history = await fetchHistory();
+  if (history.length === 0) throw new TrustError('trust.notSetUp');
+  let verified: VerifiedHistory;
   try {
-    const verified = verifyKeysetHistory(await fetchHistory(), { instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version });
-    localStorage.setItem(PIN_KEY, JSON.stringify({ instanceId, fingerprint: verified.current.fingerprint, version: verified.current.keyset.version } satisfies Pin));
-    return verified;
+    verified = verifyKeysetHistory(history, { instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version || undefined, pinnedInstanceId: pin?.instanceId });
   } catch (e) {
+    // Some keyset's instance key is not the one the organisation's link named.
+    if (pin?.fromLink && e instanceof ProtocolError && e.code === 'fingerprint_changed') throw linkMismatch();
+    // The technical reason stays in English (it names the check that failed).
     const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
     throw new TrustError('trust.failed', { reason });
   }
+  if (remember) writePin(pinAfterVerified(pin, instanceId, verified.current.fingerprint, verified.current.keyset.version));
+  return verified;
+}
+
+/** The keyset chain as the server serves it now (never a cached copy), verified against the pin. */
+export async function currentTrustedHistory(info?: InstanceInfo, remember?: boolean): Promise<VerifiedHistory> {
+  const instance = info ?? (await api<InstanceInfo>('GET', '/api/instance'));
+  return trustedHistory(instance.instanceId, async () => (await api<{ keysets: SignedKeyset[] }>('GET', '/api/keysets')).keysets, remember);
 }

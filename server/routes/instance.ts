@@ -1,6 +1,6 @@
-/** Public instance facts: id, fingerprint, signed keyset; and proof-of-work challenges. */
+/** Public instance facts: id, signed keyset (pages compute the fingerprint from it); and proof-of-work challenges. */
 import { Router } from 'express';
-import { fingerprint, RECORD_BYTES } from '../../protocol';
+import { RECORD_BYTES } from '../../protocol';
 import type { InstanceInfo, PowChallenge } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { randomToken } from '../http/tokens';
@@ -17,7 +17,6 @@ export function instanceRoutes(ctx: AppContext): Router {
     const info: InstanceInfo = {
       instanceId: instance.instance_id,
       setupComplete: Boolean(instance.instance_pk),
-      fingerprint: instance.instance_pk ? fingerprint(instance.instance_pk) : null,
       powBits: ctx.config.powBits,
       keyset,
       quickExitUrl: ctx.config.quickExitUrl,

@@ -89,3 +89,12 @@ test('staff log in with the password-derived auth key and get back keys only the
   await login.post('/api/staff/logout').send({});
   expect((await login.get('/api/staff/cases')).status).toBe(401);
 });
+
+test('GET /api/instance serves the signed keyset but no fingerprint: pages compute it from the chain they verify', async () => {
+  const res = await request(t.app).get('/api/instance');
+  expect(res.status).toBe(200);
+  expect(res.body.setupComplete).toBe(true);
+  expect(res.body.keyset.instancePk).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(Object.keys(res.body)).not.toContain('fingerprint');
+  expect(JSON.stringify(res.body)).not.toMatch(/[0-9A-F]{4}( [0-9A-F]{4}){9}/);
+});

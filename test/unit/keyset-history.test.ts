@@ -44,3 +44,11 @@ test('a past version altered, a chain re-signed by another key, or a rollback is
   const splice = signKeyset({ v: 1, instanceId, version: 4, prev: keysetHash(v3.keyset), issuedDay: '2026-01-04', members: [member('x')] }, nacl.sign.keyPair());
   expect(code(() => verifyKeysetHistory([v1, v2, v3, splice], { instanceId }))).toBe('fingerprint_changed');
 });
+
+test('a browser that pinned one instance refuses a server that now names another, even with a valid chain', () => {
+  const history = chain();
+  expect(verifyKeysetHistory(history, { instanceId, pinnedInstanceId: instanceId }).current.keyset.version).toBe(3);
+  const e = protocolErrorOf(() => verifyKeysetHistory(history, { instanceId, pinnedInstanceId: randomId() }));
+  expect(e.code).toBe('wrong_instance');
+  expect(e.message).toContain(instanceId);
+});
