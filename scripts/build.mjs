@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -191,4 +192,29 @@ for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) 
   if (/\{\{/.test(html)) throw new Error(`${file} has a placeholder the build does not know`);
   fs.writeFileSync(path.join(clientOut, file), html);
 }
-console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts and ${benchEntries.length} benchmarks into dist/`);
+
+/**
+ * Compressed copies of every page, script and stylesheet, made once here at the highest levels
+ * (brotli 11, gzip 9) rather than on each request: server/http/static.ts sends the one a
+ * request's Accept-Encoding allows (its COMPRESSED_TYPES lists the same extensions). A copy
+ * that would not be smaller is not written. Integrity hashes above are over these files'
+ * decoded bytes, so they hold for every copy.
+ */
+const COMPRESSED_TYPES = ['.html', '.js', '.css'];
+let compressed = 0;
+for (const dir of [clientOut, assetsOut]) {
+  for (const name of fs.readdirSync(dir).filter((f) => COMPRESSED_TYPES.includes(path.extname(f)))) {
+    const file = path.join(dir, name);
+    const bytes = fs.readFileSync(file);
+    const copies = {
+      br: zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
+      gz: zlib.gzipSync(bytes, { level: 9 }),
+    };
+    for (const [suffix, copy] of Object.entries(copies)) {
+      if (copy.length >= bytes.length) continue;
+      fs.writeFileSync(`${file}.${suffix}`, copy);
+      compressed++;
+    }
+  }
+}
+console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts and ${benchEntries.length} benchmarks into dist/, with ${compressed} compressed copies`);

@@ -23,6 +23,7 @@ import { registerStaffAuthDeps } from './http/auth';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors';
 import { identityLimiter, limiter } from './http/rate-limit';
 import { securityHeaders } from './http/security';
+import { compressedAssets, sendPage } from './http/static';
 import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
@@ -160,12 +161,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   app.use(publicRoutes(ctx, deps.clientDir));
 
   const assetsDir = path.join(deps.clientDir, 'assets');
+  app.use('/assets', compressedAssets(assetsDir));
   app.use('/assets', express.static(assetsDir, { index: false, fallthrough: false, etag: false, lastModified: false }));
   for (const [route, file] of Object.entries(PAGES)) {
     const filePath = path.join(deps.clientDir, file);
-    app.get(route, (_req, res, next) => {
+    const send = sendPage(filePath);
+    app.get(route, (req, res, next) => {
       if (!fs.existsSync(filePath)) return next(new HttpError(503, 'not_built', 'the pages are not built; run `npm run build`'));
-      res.type('html').sendFile(filePath);
+      send(req, res, next);
     });
   }
 
