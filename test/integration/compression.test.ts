@@ -24,7 +24,7 @@ let base: string;
 beforeAll(async () => {
   if (!fs.existsSync(path.join(CLIENT_DIR, 'index.html.br'))) throw new Error('dist/client has no compressed copies: run `npm run build` first');
   t = await makeTestServer();
-  server = http.createServer(t.app);
+  server = http.createServer(t.app as http.RequestListener); // the Express app (harness types it for supertest)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
