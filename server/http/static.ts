@@ -8,9 +8,13 @@
  *    between mixes the copies up (nothing may keep them anyway: Cache-Control no-store).
  *  - Subresource Integrity hashes are over the decoded bytes: they hold for every copy.
  *  - No ETag and no Last-Modified: a build's date is a trace too.
+ * The public pages (wall, story, statistics) are drawn per request: sendHtml compresses them
+ * as they go, at a quick level. They hold published text only, nothing secret beside what a
+ * request sent, so compression lets no length attack (BREACH) read anything.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Encodings the build writes, in order of preference, with their file suffix. */
@@ -96,4 +100,18 @@ export function compressedAssets(assetsDir: string): RequestHandler {
     if (!chosen.encoding || !fs.existsSync(file)) return next();
     sendBuilt(req, res, next, file);
   };
+}
+
+/** A page drawn for this request (the public pages), compressed as it goes if the request allows. */
+export function sendHtml(req: Request, res: Response, status: number, body: string): void {
+  const accepted = acceptedEncodings(req.headers['accept-encoding']);
+  const bytes = Buffer.from(body, 'utf8');
+  res.status(status).vary('Accept-Encoding').setHeader('Content-Type', COMPRESSED_TYPES['.html']);
+  if (accepted.has('br')) {
+    res.setHeader('Content-Encoding', 'br');
+    res.send(zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+  } else if (accepted.has('gzip')) {
+    res.setHeader('Content-Encoding', 'gzip');
+    res.send(zlib.gzipSync(bytes, { level: 6 }));
+  } else res.send(bytes);
 }

@@ -183,3 +183,30 @@ test('Accept-Encoding is read as RFC 9110 says: q-values, *, refusals, case', ()
   expect(list('*;q=0')).toEqual([]);
   expect(list('gzip;q=nonsense')).toEqual([]);
 });
+
+describe.each([['/stories'], ['/stats'], ['/stories?context=workplace'], ['/stories/no-such-story']])('the public page %s, drawn per request', (url) => {
+  test('goes out as br or gzip when allowed, decoding to the very page sent plain', async () => {
+    const plain = await raw(url, {});
+    expect([200, 404]).toContain(plain.status);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toMatch(/^<!doctype html>/i);
+    for (const [accept, encoding] of [['gzip, deflate, br', 'br'], ['gzip, deflate', 'gzip'], ['br;q=0, gzip', 'gzip']] as const) {
+      const res = await raw(url, { 'Accept-Encoding': accept });
+      expect({ accept, status: res.status, encoding: res.headers['content-encoding'] }).toEqual({ accept, status: plain.status, encoding });
+      expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8$/i);
+      expect(res.headers['vary']).toMatch(/Accept-Encoding/i);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-robots-tag']).toBe('noindex, noarchive');
+      expect(res.headers['etag']).toBeUndefined();
+      expect(res.body.length).toBeLessThan(plain.body.length);
+      expect(decode[encoding](res.body).equals(plain.body)).toBe(true);
+      const head = await raw(url, { 'Accept-Encoding': accept }, 'HEAD');
+      expect({ status: head.status, encoding: head.headers['content-encoding'], length: head.headers['content-length'], body: head.body.length }).toEqual({
+        status: plain.status,
+        encoding,
+        length: res.headers['content-length'],
+        body: 0,
+      });
+    }
+  });
+});
