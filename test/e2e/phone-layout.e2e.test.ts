@@ -3,9 +3,9 @@
  * and in Urdu (right to left), and every staff page, with a phone photo (a large JPEG with
  * EXIF) attached and previewed where a page takes evidence:
  *  - no element is wider than the viewport or sticks out of it, and nothing scrolls sideways;
- *  - every button (and the file chooser, and Quick exit) can be tapped: inside the viewport
- *    once scrolled to, not covered by anything (the sticky header included), at least 44 px
- *    high and wide.
+ *  - every button (and the file chooser, or its label when the input itself is visually
+ *    hidden, and Quick exit) can be tapped: inside the viewport once scrolled to, not covered
+ *    by anything (the sticky header included), at least 44 px high and wide.
  * Flows use element ids rather than wording, so that they read the same in both languages.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -27,16 +27,26 @@ const LAYOUT_PROBE = `(() => {
   const out = [];
   const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
   const shown = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  // Drawn for screen readers only (the usual visually-hidden patterns): a file input styled
+  // that way is tapped through its label, and a 1 px box cannot push the page sideways by
+  // itself without the scroll width saying so.
+  const visuallyHidden = (e) => {
+    const r = e.getBoundingClientRect();
+    const cs = getComputedStyle(e);
+    return r.width <= 2 || r.height <= 2 || cs.opacity === '0' || cs.clipPath.startsWith('inset(50%') || (cs.position === 'absolute' && cs.clip !== 'auto');
+  };
   const scroll = document.documentElement.scrollWidth;
   if (scroll > vw) out.push('the page scrolls sideways: scrollWidth ' + scroll + ' > ' + vw);
   if (window.innerWidth !== ${WIDTH}) out.push('the viewport is ' + window.innerWidth + ' px wide, not ${WIDTH}');
   for (const e of document.querySelectorAll('body *')) {
     if (!shown(e)) continue;
     const r = e.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
+    if (visuallyHidden(e)) continue;
     if (r.width > vw + 0.5 || r.left < -0.5 || r.right > vw + 0.5) out.push('wider than the viewport or outside it: ' + name(e) + ' [' + Math.round(r.left) + ', ' + Math.round(r.right) + ']');
   }
-  const targets = [...document.querySelectorAll('button, a.button, a.quick-exit, input[type=submit], input[type=file], select')].filter(shown);
+  const targets = [...document.querySelectorAll('button, a.button, a.quick-exit, input[type=submit], input[type=file], select')]
+    .filter(shown)
+    .flatMap((t) => (t.type === 'file' && visuallyHidden(t) ? [...t.labels].filter(shown) : [t]));
   for (const t of targets) {
     t.scrollIntoView({ block: 'center', inline: 'nearest' });
     const r = t.getBoundingClientRect();
