@@ -6,15 +6,27 @@
  *  - every button (and the file chooser, or its label when the input itself is visually
  *    hidden, and Quick exit) can be tapped: inside the viewport once scrolled to, not covered
  *    by anything (the sticky header included), at least 44 px high and wide.
- * Flows use element ids rather than wording, so that they read the same in both languages.
+ * The wall and a story's page show a published story full of long unbroken words. Flows use
+ * element ids rather than wording, so that they read the same in both languages.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { jpegWithExif } from '../support/evidence-files';
 import { canvasImage } from './attachments-support';
 import { ADMIN, createInvite, finishTotpEnrolment, staffSignIn } from './flows';
+import { openDatabase } from '../../server/db/database';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
 
 const WIDTH = 360;
+/**
+ * A published story for the wall and its own page, written straight into the database (these
+ * pages only read it; test/e2e/publishing.e2e.test.ts walks the whole consent path), with the
+ * long unbroken words that push narrow pages sideways: a link and a run-on word.
+ */
+const STORY = {
+  alias: 'phn2story9',
+  title: 'What happened at the office, and what the committee did not do: https://example.org/reports/2024/harassment-committee-minutes-final-v3.pdf',
+  text: 'It started in my second month.\n\nThe minutes are at https://example.org/reports/2024/harassment-committee-minutes-final-v3-annex-b-complete.pdf and nobody read them. Supercalifragilisticexpialidociousnessnessnessness.\n\nیہ میرے ساتھ دفتر میں ہوا۔',
+};
 /** Apple's and WCAG 2.5.5's target size: a thumb, not a mouse pointer. */
 const MIN_TAP = 44;
 
@@ -102,6 +114,9 @@ describeInBrowser('a 360 px phone', () => {
 
   beforeAll(async () => {
     server = await startServer();
+    const db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+    await db('publications').insert({ alias: STORY.alias, draft_id: null, case_id: null, title: STORY.title, text: STORY.text, context: 'workplace', month: '2024-05', published_day: '2026-01-15', revoked_day: null });
+    await db.destroy();
     browser = await launchBrowser();
     const blank = await browser.newPage();
     // A phone photo: 3000 x 4000 pixels, with a GPS EXIF block, taken turned (orientation 6).
@@ -155,12 +170,12 @@ describeInBrowser('a 360 px phone', () => {
     expect(problems).toEqual([]);
   });
 
-  test('survivor pages in English: home, safety, stories, statistics, every step of sharing with a photo', async () => {
+  test('survivor pages in English: home, safety, the wall, a story, statistics, every step of sharing with a photo', async () => {
     const findings: Findings = {};
     const { context, page } = await phone();
     survivor = await survivorPages(page, 'en', findings);
     await context.close();
-    expectClean(findings, 10);
+    expectClean(findings, 11);
     expect(problems).toEqual([]);
   });
 
@@ -208,15 +223,15 @@ describeInBrowser('a 360 px phone', () => {
     const { context, page } = await phone('ur-PK');
     await survivorPages(page, 'ur', findings);
     await context.close();
-    expectClean(findings, 10);
+    expectClean(findings, 11);
     expect(problems).toEqual([]);
   });
 
-  /** Home, safety, stories, statistics, then share with a photo: ten states; returns the survivor. */
+  /** Home, safety, the wall, a story, statistics, then share with a photo: eleven states; returns the survivor. */
   async function survivorPages(page: Page, lang: 'en' | 'ur', findings: Findings): Promise<{ codename: string; handle: string }> {
-    for (const [route, state] of [['/', 'home'], ['/safety', 'safety'], ['/stories', 'stories'], ['/stats', 'statistics']] as const) {
-      await page.goto(server.url + route);
-      expect({ route, lang: await page.evaluate('document.documentElement.lang') }).toEqual({ route, lang });
+    for (const [route, state] of [['/', 'home'], ['/safety', 'safety'], ['/stories', 'stories'], [`/stories/${STORY.alias}`, 'a story'], ['/stats', 'statistics']] as const) {
+      const res = await page.goto(server.url + route);
+      expect({ route, status: res?.status(), lang: await page.evaluate('document.documentElement.lang') }).toEqual({ route, status: 200, lang });
       await probe(page, state, findings);
     }
     await page.goto(`${server.url}/share`);
