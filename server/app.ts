@@ -24,6 +24,7 @@ import { errorHandler, HttpError, notFound, notFoundHandler } from './http/error
 import { jsonBody } from './http/json-body';
 import { identityLimiter, limiter } from './http/rate-limit';
 import { changesState, sameOriginWrites, securityHeaders } from './http/security';
+import { compressedAssets, sendPage } from './http/static';
 import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
@@ -155,15 +156,18 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
 
   app.use(publicRoutes(ctx, deps.clientDir));
 
-  // Assets: GET and HEAD of a file, else 404 like any unknown route (never a redirect to
-  // /assets/, never a bare 405).
-  const serveAsset = express.static(path.join(deps.clientDir, 'assets'), { index: false, redirect: false, fallthrough: true, etag: false, lastModified: false });
+  // Assets: GET and HEAD of a file (its compressed copy when the request allows one), else 404
+  // like any unknown route (never a redirect to /assets/, never a bare 405).
+  const assetsDir = path.join(deps.clientDir, 'assets');
+  const serveAsset = express.static(assetsDir, { index: false, redirect: false, fallthrough: true, etag: false, lastModified: false });
+  app.use('/assets', compressedAssets(assetsDir));
   app.use('/assets', (req, res, next) => (changesState(req) ? next() : serveAsset(req, res, next)), notFoundHandler);
   for (const [route, file] of Object.entries(PAGES)) {
     const filePath = path.join(deps.clientDir, file);
-    app.get(route, (_req, res, next) => {
+    const send = sendPage(filePath);
+    app.get(route, (req, res, next) => {
       if (!fs.existsSync(filePath)) return next(new HttpError(503, 'not_built', 'the pages are not built; run `npm run build`'));
-      res.type('html').sendFile(filePath);
+      send(req, res, next);
     });
   }
 

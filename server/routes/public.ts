@@ -7,7 +7,7 @@
  * A withdrawn story's address answers 410 Gone at once. Nothing here may be cached
  * (Cache-Control: no-store, set for every response in app.ts) or archived (X-Robots-Tag).
  */
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { MessageKey } from '../../client/i18n/en';
 import { CONTEXT_VALUES, PROVINCE_VALUES } from '../../protocol';
 import { schemas } from '../../protocol/api';
@@ -16,6 +16,7 @@ import { STORIES_PAGE_SIZE, type StorySummary } from '../db/publishing-repo';
 import { HttpError } from '../http/errors';
 import { en } from '../../client/i18n/en';
 import { escapeHtml, html, msgHtml, publicPageRenderer, trusted, type Html } from '../http/html';
+import { sendHtml } from '../http/static';
 import { parseWith } from '../http/validate';
 
 /** No published figure is below this (DESIGN: small counts could single someone out). */
@@ -78,11 +79,11 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
   const { publishing } = ctx.repos;
   const page = publicPageRenderer(clientDir);
 
-  function send(res: Response, status: number, title: MessageKey, main: Html, head?: Html): void {
+  function send(req: Request, res: Response, status: number, title: MessageKey, main: Html, head?: Html): void {
     const body = page(title, main, head);
     if (body === undefined) throw new HttpError(503, 'not_built', 'the pages are not built; run `npm run build`');
     noArchive(res);
-    res.status(status).type('html').send(body);
+    sendHtml(req, res, status, body);
   }
   const feedLink = html`<link rel="alternate" type="application/atom+xml" href="/stories/feed.atom" title="Awaaz">`;
 
@@ -113,6 +114,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
       </ul></nav>`
         : '';
     send(
+      req,
       res,
       200,
       'wall.title',
@@ -152,10 +154,11 @@ ${entries.join('\n')}
   router.get('/stories/:alias', async (req, res) => {
     const alias = /^[a-z2-9]{10}$/.test(req.params.alias) ? req.params.alias : undefined;
     const found = alias ? await publishing.story(alias) : undefined;
-    if (!found) return send(res, 404, 'wall.missingTitle', html`${msgHtml('h1', 'wall.missingTitle')}${msgHtml('p', 'wall.backToWall')}`);
-    if (found.state === 'gone') return send(res, 410, 'wall.goneTitle', html`${msgHtml('h1', 'wall.goneTitle')}${msgHtml('p', 'wall.goneText')}${msgHtml('p', 'wall.backToWall')}`);
+    if (!found) return send(req, res, 404, 'wall.missingTitle', html`${msgHtml('h1', 'wall.missingTitle')}${msgHtml('p', 'wall.backToWall')}`);
+    if (found.state === 'gone') return send(req, res, 410, 'wall.goneTitle', html`${msgHtml('h1', 'wall.goneTitle')}${msgHtml('p', 'wall.goneText')}${msgHtml('p', 'wall.backToWall')}`);
     const s = found.story;
     send(
+      req,
       res,
       200,
       'wall.storyTitle',
@@ -164,7 +167,7 @@ ${entries.join('\n')}
     );
   });
 
-  router.get('/stats', async (_req, res) => {
+  router.get('/stats', async (req, res) => {
     const counts = await publishing.statistics();
     const chart = (heading: MessageKey, cells: Cell[], label: (key: string) => Html | string, id: string) => {
       if (cells.length === 0) return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}${msgHtml('p', 'stats.noData')}</section>`;
@@ -182,6 +185,7 @@ ${entries.join('\n')}
     const provinces = suppressSmallCounts(counts.byProvince).sort(byKey(PROVINCE_VALUES));
     const years = suppressSmallCounts(counts.byYear).sort((a, b) => a.key.localeCompare(b.key));
     send(
+      req,
       res,
       200,
       'stats.title',
