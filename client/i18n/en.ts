@@ -9,8 +9,8 @@ export const en = {
   'common.skip': 'Skip to the main content',
   'common.brand': 'Awaaz',
   'common.quickExit': 'Quick exit',
-  'common.quickExitTitle': 'Leave this site at once. You can also press Esc three times.',
-  'common.escHint': 'To leave this site at once, press **Quick exit** or press Esc three times.',
+  'common.quickExitTitle': 'Leave this site at once. On a computer, pressing the Esc key three times quickly does the same.',
+  'common.escHint': 'To leave this site at once, press **Quick exit**. On a computer, pressing the Esc key three times quickly does the same.',
   'common.yes': 'Yes',
   'common.no': 'No',
   // The language switch shows the other language, in that language.
@@ -24,13 +24,13 @@ export const en = {
   'action.return': 'I have a codename',
 
   'landing.title': 'Awaaz: tell what happened, safely',
-  'landing.heading': 'Tell what happened, without being identified',
+  'landing.heading': 'Tell what happened, without giving your name',
   'landing.intro':
-    'Awaaz lets you describe harassment or abuse you lived through. You do not give a name, an email or a phone number. Your browser encrypts what you write before it leaves this device, so the people who run this server cannot read it. Only the trusted moderators of this organisation can.',
-  'landing.safety': 'On a shared phone, or one that someone else checks? Read [how to stay safe](/safety) first. **Quick exit**, or Esc pressed three times, leaves this site at once.',
+    'Awaaz lets you describe harassment or abuse you lived through. You do not give a name, an email or a phone number. Your browser encrypts what you write before it leaves this device, so the people who run this server cannot read it. Only you, the moderators of this organisation and, if you allow it, its advocates can read it.',
+  'landing.safety': 'On a shared phone, or one that someone else checks? Read [how to stay safe](/safety) first. **Quick exit** leaves this site at once (on a computer, so does pressing Esc three times quickly).',
   'landing.howHeading': 'How it works',
   'landing.how1': 'Your browser makes you a codename of eight words. It is your only key: keep it secret and safe.',
-  'landing.how2': 'You write what happened. It is encrypted here, on your device, for the moderators and for you.',
+  'landing.how2': 'You write what happened. It is encrypted here, on your device, for you and the moderators (and for the advocates, if you allow it).',
   'landing.how3': 'Come back any time with your codename to read your testimony and see its status.',
   'landing.checkHeading': 'Check this server',
   'landing.checkText':
@@ -41,9 +41,9 @@ export const en = {
 
   'share.title': 'Share what happened · Awaaz',
   'share.introText':
-    'First, your browser will create a **codename**: eight ordinary words, chosen at random on this device. It is the only way back to your testimony, and the only thing that proves it is yours.',
+    'First, your browser will create a **codename**: eight ordinary English words, chosen at random on this device. It is your password, not your name: the only way back to your testimony, and the only thing that proves it is yours.',
   'share.introNoRecovery': 'Nobody can recover it for you, not even the moderators. If you lose it, you lose access.',
-  'share.introKeep': 'Keep it where only you can see it: memorised, or written on paper you keep safe, or in a password manager.',
+  'share.introKeep': 'Keep it where only you can see it: memorised, or written on paper you keep safe, somewhere it does not look out of place, or in a password manager.',
   'share.introDont': 'Do not keep it on a shared or watched phone, in your messages, email, photos or notes.',
   'share.introSafety': 'Before you start, read [how to stay safe](/safety).',
   'share.makeCodename': 'Create my codename',
@@ -57,7 +57,7 @@ export const en = {
   'share.writeHint': 'Write in your own words, in Urdu or English. Leave out anything that could identify you if you prefer; you can add more later.',
   'share.whatLabel': 'What happened',
   'share.whenLabel': 'Roughly when {hint}',
-  'share.whenHint': '(for example “spring 2018”)',
+  'share.whenHint': '(optional; for example “summer 2018” or “about five years ago”)',
   'share.whereLabel': 'Where did it happen?',
   'share.chooseOne': 'Choose one',
   'share.repliesLegend': 'Would you like the moderators to reply?',
@@ -70,8 +70,8 @@ export const en = {
   'share.preparing': 'Preparing your keys…',
   'share.sending': 'Encrypting and sending…',
   'share.doneHeading': 'Your testimony was sent',
-  'share.doneText': 'It was encrypted on this device before it was sent. The moderators will see you as {handle}, never by name.',
-  'share.doneReturn': 'Come back any time to [read it and see its status](/return) with your codename.',
+  'share.doneText': 'It was encrypted on this device before it was sent. The moderators know you only by this code: {handle}. It is not your codename, and you do not need to remember it.',
+  'share.doneReturn': 'Reading it and replying can take days. Come back any time to [read it and see its status](/return) with your codename.',
   'share.doneNotice': 'If you are on a shared device, close this window now.',
   'share.fingerprint': "This organisation's key fingerprint: {fingerprint}",
 
@@ -84,7 +84,7 @@ export const en = {
   'return.open': 'Open',
   'return.opening': 'Opening… this takes a few seconds.',
   'return.listHeading': 'Your testimonies',
-  'return.handle': 'You appear to the moderators as {handle}.',
+  'return.handle': 'The moderators know you only by this code: {handle}. It is not your codename, and you do not need to remember it.',
   'return.none': 'There is no testimony here yet.',
   'return.shareAnother': 'Share another testimony',
   'return.notice': 'If you are on a shared device, close this window when you are done.',
@@ -107,7 +107,7 @@ export const en = {
   'context.other': 'Other',
   'status.new': 'Received, not yet read',
   'status.in_review': 'Being reviewed',
-  'status.waiting_for_survivor': 'Waiting for you',
+  'status.waiting_for_survivor': 'A reply is waiting for you; answer when you are ready',
   'status.closed': 'Closed',
 
   'trust.notSetUp': 'This Awaaz has not been set up yet: there is nobody to send a testimony to.',
@@ -134,7 +134,7 @@ export const en = {
     'Awaaz protects what you write with encryption, but it cannot see who is around you or what is on your phone or computer. These steps keep your visit as private as they can.',
   'safety.exitHeading': 'Leave at once',
   'safety.exitText':
-    "Press **Quick exit** at the top of every page, or press Esc three times. This page is replaced at once by an ordinary website ({site}), what you typed is cleared, and the back button does not bring Awaaz back. Your browser's history still lists this site: see below.",
+    "Press **Quick exit** at the top of every page; on a computer, pressing the Esc key three times quickly does the same. On a phone as on a computer, this page is replaced at once by an ordinary website ({site}), what you typed and had not yet sent is erased, and the back button does not bring Awaaz back. Your browser's history still lists this site: see below.",
   'safety.deviceHeading': 'Use a phone or computer you trust',
   'safety.deviceText':
     'Do not use a shared or watched device: one that someone else uses, checks or can unlock, or on which they may have installed a monitoring app. Such an app can pass on everything you see and type, and no encryption helps against it. If you can, use your own device, or one that belongs to someone you trust.',
@@ -142,27 +142,27 @@ export const en = {
   'safety.privateText':
     'A private window (called Incognito in Chrome) forgets this visit when you close it: the history, your language choice and the saved fingerprint. Close every private window when you are done.',
   'safety.torText':
-    '[Tor Browser](https://www.torproject.org/download/) does the same, and also hides from your internet provider, from whoever runs the Wi-Fi and from this server that you are using Awaaz. It is free. If this organisation gives you an address ending in {onion}, open it in Tor Browser.',
+    '[Tor Browser](https://www.torproject.org/download/) does the same, and also hides from your internet provider, from whoever runs the Wi-Fi and from this server that you are using Awaaz. It is free. If this organisation gives you an address ending in {onion}, open it in Tor Browser. On a phone that someone checks, a Tor Browser app can itself draw attention.',
   'safety.codenameHeading': 'Your codename',
   'safety.codenameText':
-    'Your codename is eight ordinary English words that your browser chose at random. It is the only key to your testimonies: anyone who has it can read them. Nobody can recover it for you, not even the moderators, and they will never ask you for it.',
+    'Your codename is eight ordinary English words that your browser chose at random. It is your password, not your name, and the only key to your testimonies: anyone who has it can read them. Nobody can recover it for you, not even the moderators, and they will never ask you for it.',
   'safety.codenameKeep':
     'Keep it in your memory, on paper in a safe place, or in a password manager on a device nobody else can open. Do not keep it in notes, photos, messages or email, and do not tell it to anyone.',
   'safety.protectsHeading': 'What Awaaz protects',
-  'safety.protects1': "What you write is encrypted on your device before it is sent. The people who run the server cannot read it: only this organisation's moderators and you can.",
-  'safety.protects2': 'You give no name, email or phone number. The moderators know you only by a random handle such as {example}.',
+  'safety.protects1': "What you write is encrypted on your device before it is sent. The people who run the server cannot read it: only you, this organisation's moderators and, if you allow it, its advocates can.",
+  'safety.protects2': 'You give no name, email or phone number. The moderators know you only by a code chosen at random, such as {example}, which is not your codename.',
   'safety.protects3':
-    "Awaaz does not record your internet address or which browser you use, sets no cookie, and keeps only two things in this browser: your language choice and this organisation's fingerprint.",
+    "Awaaz does not record your IP (internet) address or which browser you use, sets no cookie, and keeps only two things in this browser: your language choice and this organisation's fingerprint.",
   'safety.cannotHeading': 'What Awaaz cannot protect',
-  'safety.cannot1': "Your browser's history shows that this site was visited, unless you use a private window or Tor Browser. You can delete this site from the history afterwards.",
+  'safety.cannot1': "Your browser's history shows that this site was visited, unless you use a private window or Tor Browser. Afterwards you can delete just this site's entries from the history; clearing all of it can itself draw attention.",
   'safety.cannot2': 'Your internet provider, or whoever runs the Wi-Fi, can see that you connected to this site, though not what you wrote, unless you use Tor Browser.',
   'safety.cannot3':
-    'This page runs code sent by the server. If the server were taken over, or the people who run it turned against you, they could change that code so that it reads what you type. Comparing the fingerprint with the one the organisation publishes elsewhere, and using Tor Browser, make this harder to do unnoticed.',
+    'This page runs code sent by the server. If the server were taken over, or the people who run it misused it, they could change that code so that it reads what you type. Comparing the fingerprint with the one the organisation publishes elsewhere, and using Tor Browser, make this harder to do unnoticed.',
   'safety.cannot4': 'A phone or computer with a monitoring app shows everything you type to whoever installed it.',
   'safety.cannot5': 'What you write can identify you to someone who knows what happened. Leave out names, places and dates you do not want to share.',
   'safety.cannot6': 'A codename that is written down or saved can be found.',
   'safety.dangerHeading': 'If you are in danger now',
-  'safety.dangerText': 'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services or someone you trust.',
+  'safety.dangerText': 'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services, a helpline or someone you trust.',
   // The conversation with the moderators, on the return page
   'thread.heading': 'Conversation with the moderators',
   'thread.fromTeam': 'Moderator, {day}',
@@ -181,7 +181,7 @@ export const en = {
   'api.threadMoved': 'A new message arrived meanwhile. Open your testimonies again to read it, then write again.',
   // Publishing and statistics choices (share and return pages)
   'share.sharingLegend': 'Publishing and statistics (you can change these later)',
-  'share.advocatesLabel': 'Advocates may read this to propose a publication. Nothing is published unless you approve the exact words.',
+  'share.advocatesLabel': "Let this organisation's advocates read it, so that they can propose publishing it on the Stories page, without your name. Nothing is published unless you approve the exact words.",
   'share.countLabel': 'Count this in anonymous statistics',
   'share.countHint': 'Only what you choose below is disclosed. Nothing is, unless you choose it.',
   'share.discloseContext': 'Disclose where it happened',
@@ -211,9 +211,9 @@ export const en = {
   'draftStatus.superseded': 'Replaced by a newer draft',
   'drafts.original': 'What you wrote',
   'drafts.proposal': 'What would be published',
-  'drafts.approveNote': 'If you approve, an advocate may publish exactly these words: the title, the text and where it happened. You can withdraw them at any time, and the story then leaves the public page at once.',
+  'drafts.approveNote': 'If you approve, an advocate may publish exactly these words on the Stories page: the title, the text and where it happened. You can withdraw them at any time, and the story then leaves the public page at once; people who already read it, copied it or received it through the feed may keep a copy.',
   'drafts.approve': 'Approve these exact words',
-  'drafts.approving': 'Signing your approval…',
+  'drafts.approving': 'Recording your approval securely…',
   'drafts.approved': 'Approved. An advocate can now publish it.',
   'drafts.askChanges': 'Ask for changes',
   'drafts.changesLabel': 'What should change?',
@@ -222,13 +222,13 @@ export const en = {
   'drafts.changesSent': 'Your request was sent to the moderators.',
   'drafts.seeStory': 'See the published story',
   'drafts.revoke': 'Withdraw my consent',
-  'drafts.revokeConfirm': 'Withdraw it? The story leaves the public page at once and its address stops working.',
+  'drafts.revokeConfirm': 'Withdraw it? The story leaves the public page at once and its link stops working. Copies that people already made may remain.',
   'drafts.revokeYes': 'Yes, withdraw it',
   'drafts.revoked': 'Withdrawn. The story is no longer published.',
   'drafts.unsafe': 'This draft could not be opened safely: {reason}',
   // Delete everything, on the return page
   'delete.heading': 'Delete everything',
-  'delete.text': 'This erases from this server your testimonies, the conversations, the drafts, your approvals, any published story, and the keys of your codename. It cannot be undone: nobody can bring any of it back.',
+  'delete.text': 'This erases from this server your testimonies, the conversations, the drafts, your approvals, any published story, and the keys of your codename. It cannot be undone: nobody can bring any of it back. Copies of a published story that people already made are beyond its reach.',
   'delete.confirmLabel': 'I understand that this cannot be undone',
   'delete.button': 'Delete everything',
   'delete.needConfirm': 'Tick the box first to confirm.',
@@ -269,7 +269,7 @@ export const en = {
   // Evidence files: chosen, cleaned and sent on the share and return pages (lib/evidence-picker.ts)
   'evidence.legend': 'Evidence (optional)',
   'evidence.hint':
-    'Screenshots, photos, PDF documents or recordings. Photos and screenshots are redrawn on this device, so details hidden in them, such as the place, the phone and the time, are left behind. Everything is encrypted here before it is sent.',
+    'Screenshots, photos, PDF documents or recordings. Photos and screenshots are redrawn on this device, which removes the details hidden in them, such as the place, the phone and the time. What can be seen in a picture (names, numbers, faces) is sent as it is, and a voice in a recording can be recognised. Everything is encrypted here before it is sent.',
   'evidence.add': 'Add evidence',
   'evidence.cleaning': 'Removing hidden details…',
   'evidence.preview': 'What will be sent',
@@ -312,6 +312,13 @@ export const en = {
   'attachment.altered': 'The file does not decrypt: it was altered, or parts of it were reordered or taken from another file.',
   'attachment.badManifest': 'The description of an attached file is not valid.',
   'attachment.missing': 'The file is not on the server.',
+  // Wording review 2026-11: reassurance on the writing screen, "prefer not to say", dates in the reader's language (lib/format.ts formatDate)
+  'share.notYourFault': 'What happened is not your fault. Write only what you want; you can stop at any time.',
+  'share.exitWarning': '**Quick exit** erases what you have written here and not yet sent.',
+  'context.unsaid': 'Prefer not to say',
+  'evidence.noProof': 'You do not need proof to be heard.',
+  'date.months': 'January February March April May June July August September October November December',
+  'date.at': '{date}, {time}',
 } as const;
 
 export type MessageKey = keyof typeof en;

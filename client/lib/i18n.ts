@@ -9,7 +9,7 @@
  */
 import { en } from '../i18n/en';
 import { ur } from '../i18n/ur';
-import { fill, isMessageKey, parseMessage, plain, setTranslator, type Catalog, type MessageKey, type Params } from './messages';
+import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type Catalog, type MessageKey, type Params } from './messages';
 
 export type Lang = 'en' | 'ur';
 export const LANGS: readonly Lang[] = ['en', 'ur'];
@@ -31,7 +31,15 @@ export function otherLang(l: Lang = current): Lang {
 
 /** A message in the current language as plain text (Latin parameters isolated in Urdu). */
 export function t(key: MessageKey, params?: Params): string {
-  return plain(CATALOGS[current][key], params, RTL[current]);
+  return plain(CATALOGS[current][key], localDates(params), RTL[current]);
+}
+
+/** {day} and {date} parameters, and dates shown alone, in the current language (lib/format.ts formatDate). */
+function localDates(params: Params | undefined): Params | undefined {
+  return withDates(params, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
+}
+function localDate(value: string): string {
+  return formatDate(value, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
 }
 
 /** What the browser asks for: Urdu if the first preferred language is Urdu, else English. */
@@ -69,7 +77,8 @@ function safeHref(href: string): string | undefined {
  * {name} either the element's own child marked data-slot="name" (kept as it is, with its id
  * and content) or the parameter's value in a <bdi>, so Latin text keeps its order in Urdu.
  */
-export function renderMessage(el: HTMLElement, key: MessageKey, params: Params = {}): void {
+export function renderMessage(el: HTMLElement, key: MessageKey, given: Params = {}): void {
+  const params = localDates(given)!;
   const template = CATALOGS[current][key];
   const isolate = RTL[current];
   if (PLAIN_ONLY.has(el.tagName)) {
@@ -134,6 +143,7 @@ export function translate(root: ParentNode = document): void {
       if (attr && key && isMessageKey(key)) el.setAttribute(attr, t(key));
     }
   });
+  root.querySelectorAll<HTMLElement>('time[data-date]').forEach((el) => (el.textContent = localDate(el.dataset.date ?? '')));
 }
 
 /** Runs after every change of language (for what a page draws itself). */
@@ -148,7 +158,7 @@ export function onLangChange(listener: (lang: Lang) => void): void {
  */
 export function initLang(): Lang {
   current = storedLang() ?? browserLang();
-  setTranslator({ text: t, render: renderMessage });
+  setTranslator({ text: t, render: renderMessage, date: localDate });
   setDocumentLang(current);
   if (current !== 'en') document.documentElement.classList.add('i18n-pending');
   return current;

@@ -8,23 +8,27 @@
  * child element marked `data-slot="name"` (kept in place, for example the handle).
  */
 import { en, type MessageKey } from '../i18n/en';
-import { plain, type Params } from './format';
+import { formatDate, plain, withDates, type Params } from './format';
 
 export type { Catalog, MessageKey } from '../i18n/en';
-export { fill, parseMessage, plain, type Params, type Piece } from './format';
+export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from './format';
 
 export interface Translator {
   /** the message for a key in the current language, as plain text */
   text(key: MessageKey, params?: Params): string;
   /** writes the message into an element (markup rendered, data-slot children kept) */
   render(el: HTMLElement, key: MessageKey, params?: Params): void;
+  /** a UTC day or a camera's time, as people write it in the current language (formatDate) */
+  date(value: string): string;
 }
 
+const englishDates = (params?: Params) => withDates(params, en['date.months'], en['date.at']);
 const english: Translator = {
-  text: (key, params) => plain(en[key], params),
+  text: (key, params) => plain(en[key], englishDates(params)),
   render: (el, key, params) => {
-    el.textContent = plain(en[key], params);
+    el.textContent = plain(en[key], englishDates(params));
   },
+  date: (value) => formatDate(value, en['date.months'], en['date.at']),
 };
 
 let current: Translator = english;
@@ -40,6 +44,19 @@ export function msg(key: MessageKey, params?: Params): string {
 
 export function isMessageKey(key: string): key is MessageKey {
   return Object.prototype.hasOwnProperty.call(en, key);
+}
+
+/** A UTC day or a camera's time as people write it in the current language ("29 November 2026"). */
+export function dateText(value: string): string {
+  return current.date(value);
+}
+
+/** A date shown on its own (not inside a message): a <time> that a change of language re-renders. */
+export function dateElement(value: string): HTMLTimeElement {
+  const time = document.createElement('time');
+  time.dateTime = time.dataset.date = value;
+  time.textContent = dateText(value);
+  return time;
 }
 
 /**
