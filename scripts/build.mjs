@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, transformSync } from 'esbuild';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(root, 'dist');
@@ -158,14 +158,16 @@ for (const page of PAGE_ENTRIES) {
   const layers = (PAGE_LAYERS[page] ?? []).map((n) => layerByName[n]);
   await build({ ...BROWSER, entryPoints: { [page]: `client/${page}.ts` }, outdir: assetsOut, plugins: layers.length ? [layerImports(layers)] : [] });
 }
-fs.copyFileSync(path.join(root, 'client/styles.css'), path.join(assetsOut, 'awaaz.css'));
+/** Stylesheets are minified (comments and spaces cost the survivor pages' budget about 1 KB gzipped). */
+const writeCss = (src, out) => fs.writeFileSync(out, transformSync(fs.readFileSync(src, 'utf8'), { loader: 'css', minify: true, target: BROWSER.target, logLevel: 'warning' }).code);
+writeCss(path.join(root, 'client/styles.css'), path.join(assetsOut, 'awaaz.css'));
 
 // {{style:<name>}}: an extra stylesheet, client/<name>.css (staff.css for the staff, setup and invite pages).
 const extraStyle = (name) => {
   const src = path.join(root, 'client', `${name}.css`);
   if (!fs.existsSync(src)) throw new Error(`a page names a stylesheet "${name}" but client/${name}.css does not exist`);
   const out = path.join(assetsOut, `${name}.css`);
-  fs.copyFileSync(src, out);
+  writeCss(src, out);
   return `<link rel="stylesheet" href="/assets/${name}.css" integrity="${sri(out)}">`;
 };
 const scriptTag = (name, blocking) => {
@@ -187,7 +189,9 @@ for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) 
     })
     .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) =>
       [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, false)].join('\n'),
-    );
+    )
+    // Indentation is only for the source (the pages hold no <pre>): it costs the survivor pages' budget.
+    .replace(/\n[ \t]+/g, '\n');
   if (/\{\{/.test(html)) throw new Error(`${file} has a placeholder the build does not know`);
   fs.writeFileSync(path.join(clientOut, file), html);
 }
