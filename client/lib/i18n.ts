@@ -9,13 +9,14 @@
  */
 import { en } from '../i18n/en';
 import { ur } from '../i18n/ur';
-import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type Catalog, type MessageKey, type Params } from './messages';
+import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type MessageKey, type Params } from './messages';
 
 export type Lang = 'en' | 'ur';
 export const LANGS: readonly Lang[] = ['en', 'ur'];
 export const LANG_KEY = 'awaaz.lang';
 
-const CATALOGS: Record<Lang, Catalog> = { en, ur };
+/** By key; the evidence tools add their messages when they load (addMessages). */
+const CATALOGS: Record<Lang, Record<string, string>> = { en, ur };
 const RTL: Record<Lang, boolean> = { en: false, ur: true };
 
 let current: Lang = 'en';
@@ -144,6 +145,14 @@ export function translate(root: ParentNode = document): void {
     }
   });
   root.querySelectorAll<HTMLElement>('time[data-date]').forEach((el) => (el.textContent = localDate(el.dataset.date ?? '')));
+}
+
+/**
+ * Adds messages that ship with a script loaded later (the evidence tools, i18n/evidence.ts),
+ * so that survivor-base.js does not carry them. English is the same object lib/messages.ts reads.
+ */
+export function addMessages(more: Record<Lang, Record<string, string>>): void {
+  for (const l of LANGS) Object.assign(CATALOGS[l], more[l]);
 }
 
 /** Runs after every change of language (for what a page draws itself). */

@@ -7,10 +7,15 @@
  * Catalog markup: `**bold**`, `[link text](/path)`, and `{name}` for a parameter or for a
  * child element marked `data-slot="name"` (kept in place, for example the handle).
  */
-import { en, type MessageKey } from '../i18n/en';
+import { en } from '../i18n/en';
+import type { evidenceEn } from '../i18n/evidence';
 import { formatDate, plain, withDates, type Params } from './format';
 
-export type { Catalog, MessageKey } from '../i18n/en';
+export type { Catalog } from '../i18n/en';
+/** Every message: the catalogs', and the evidence tools' (i18n/evidence.ts, registered when they load). */
+export type MessageKey = keyof typeof en | keyof typeof evidenceEn;
+/** The English messages as looked up by key; the evidence tools add theirs (lib/i18n.ts addMessages). */
+const english: Record<string, string> = en;
 export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from './format';
 
 export interface Translator {
@@ -23,15 +28,15 @@ export interface Translator {
 }
 
 const englishDates = (params?: Params) => withDates(params, en['date.months'], en['date.at']);
-const english: Translator = {
-  text: (key, params) => plain(en[key], englishDates(params)),
+const inEnglish: Translator = {
+  text: (key, params) => plain(english[key], englishDates(params)),
   render: (el, key, params) => {
-    el.textContent = plain(en[key], englishDates(params));
+    el.textContent = plain(english[key], englishDates(params));
   },
   date: (value) => formatDate(value, en['date.months'], en['date.at']),
 };
 
-let current: Translator = english;
+let current: Translator = inEnglish;
 
 /** lib/i18n.ts calls this on survivor pages; staff pages keep English. */
 export function setTranslator(t: Translator): void {
@@ -43,7 +48,7 @@ export function msg(key: MessageKey, params?: Params): string {
 }
 
 export function isMessageKey(key: string): key is MessageKey {
-  return Object.prototype.hasOwnProperty.call(en, key);
+  return Object.prototype.hasOwnProperty.call(english, key);
 }
 
 /** A UTC day or a camera's time as people write it in the current language ("29 November 2026"). */

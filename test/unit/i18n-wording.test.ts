@@ -6,10 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { en } from '../../client/i18n/en';
-import { ur } from '../../client/i18n/ur';
+import { evidenceUr } from '../../client/i18n/evidence';
+import { ur as urCore } from '../../client/i18n/ur';
 import { formatDate, withDates } from '../../client/lib/format';
 
 const ROOT = path.resolve(__dirname, '../..');
+const ur = { ...urCore, ...evidenceUr };
 
 /** Urdu wording that the glossary replaced, and why (each would mislead or leave someone out). */
 const DEPRECATED: [RegExp, string][] = [
