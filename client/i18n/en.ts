@@ -291,6 +291,7 @@ export const en = {
   'evidence.noProof': 'You do not need proof to be heard.',
   'date.months': 'January February March April May June July August September October November December',
   'date.at': '{date}, {time}',
+  'safety.supportContacts': 'Support from this organisation: {contacts}',
 } as const;
 
 export type MessageKey = keyof typeof en;

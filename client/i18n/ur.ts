@@ -287,4 +287,5 @@ export const ur: Catalog = {
   'evidence.noProof': 'آپ کی بات سنے جانے کے لیے ثبوت ضروری نہیں۔',
   'date.months': 'جنوری فروری مارچ اپریل مئی جون جولائی اگست ستمبر اکتوبر نومبر دسمبر',
   'date.at': '{date}، {time}',
+  'safety.supportContacts': 'اس ادارے سے مدد کے لیے: {contacts}',
 };
