@@ -4,7 +4,7 @@ import type { SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
-import { LocalizedError, localize } from './lib/messages';
+import { dateText, LocalizedError, localize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { deriveSurvivorKeys, login } from './lib/survivor';
 import { attachedList, evidenceSlot } from './lib/evidence-slot';
@@ -111,7 +111,7 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
 /** One testimony and its conversation with the moderators, decrypted and checked here. */
 function renderCase(c: SurvivorCase, session: SurvivorSession, history: VerifiedHistory): HTMLElement {
   const own = keys!;
-  const wrapper = el('section', { className: 'case', attrs: { 'aria-label': c.createdDay } });
+  const wrapper = el('section', { className: 'case', attrs: { 'aria-label': dateText(c.createdDay) } });
   let entries: ThreadEntry[];
   try {
     entries = openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });

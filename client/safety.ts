@@ -1,7 +1,9 @@
 /**
  * Safety page: its text comes from the catalogs (filled in by the survivor-base script). This
- * script shows where Quick exit really goes on this instance, once the server has said.
+ * script shows where Quick exit really goes on this instance, once the server has said, and
+ * the organisation's own support contacts if it names any (SUPPORT_CONTACTS).
  */
+import type { InstanceInfo } from '../protocol/api';
 import { byId } from './lib/dom';
 import { quickExitUrl } from './lib/quick-exit';
 import { instanceInfo } from './lib/survivor-page';
@@ -10,9 +12,19 @@ function showExitSite(): void {
   byId('exit-site').textContent = new URL(quickExitUrl()).host;
 }
 
+/** The organisation's text, as it wrote it (in whichever language), inside the catalog's sentence. */
+function showSupportContacts(info: InstanceInfo): void {
+  if (!info.supportContacts) return;
+  byId('support-contacts-text').textContent = info.supportContacts;
+  byId('support-contacts').hidden = false;
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   showExitSite();
   instanceInfo()
-    .then(showExitSite)
+    .then((info) => {
+      showExitSite();
+      showSupportContacts(info);
+    })
     .catch(() => undefined);
 });

@@ -316,6 +316,8 @@ export interface InstanceInfo {
   keyset: SignedKeysetBody | null;
   /** where survivor pages' quick exit goes (QUICK_EXIT_URL), an http(s) URL */
   quickExitUrl: string;
+  /** the organisation's own support contacts (SUPPORT_CONTACTS), shown on the safety page; '' when none */
+  supportContacts: string;
   /** the largest evidence file, the most a testimony's files may total, and the plaintext bytes of a record (all in bytes) */
   attachmentLimits: { fileBytes: number; testimonyBytes: number; recordBytes: number };
 }

@@ -48,6 +48,13 @@ const EnvSchema = z.object({
   ATTACHMENT_MAX_TESTIMONY_MB: z.coerce.number().int().min(1).max(4096).default(100),
   /** the neutral site that survivor pages' quick exit replaces them with */
   QUICK_EXIT_URL: httpUrl.default(DEFAULT_QUICK_EXIT_URL),
+  /** the organisation's own support contacts (helpline, counsellor), shown on the safety page under "If you are in danger now" */
+  SUPPORT_CONTACTS: z
+    .string()
+    .trim()
+    .max(300)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'one line of text, no control characters')
+    .default(''),
 });
 
 export interface Config {
@@ -66,6 +73,8 @@ export interface Config {
   rateLimitSensitivePerMinute: number;
   rateLimitRecordsPerMinute: number;
   quickExitUrl: string;
+  /** '' when the organisation names none */
+  supportContacts: string;
   attachmentMaxFileBytes: number;
   attachmentMaxTestimonyBytes: number;
 }
@@ -107,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitSensitivePerMinute: e.RATE_LIMIT_SENSITIVE_PER_MINUTE,
     rateLimitRecordsPerMinute: e.RATE_LIMIT_RECORDS_PER_MINUTE,
     quickExitUrl: e.QUICK_EXIT_URL,
+    supportContacts: e.SUPPORT_CONTACTS,
     attachmentMaxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
     attachmentMaxTestimonyBytes: e.ATTACHMENT_MAX_TESTIMONY_MB * MB,
   };

@@ -38,12 +38,23 @@ export function evidenceSlot(id: string): EvidencePicker {
   let pending = false;
   /** files chosen while the tools could not be loaded: the survivor must remove them or choose again */
   let failed: string | undefined;
-  const input = el('input', { attrs: { type: 'file', id: `${id}-file`, multiple: '' } });
+  // The browser's own file button speaks its own language ("Choose Files", "No file chosen"),
+  // whatever the page's: the input is hidden from sight only (it still takes focus and opens
+  // the file chooser from the keyboard), and its label, drawn as a button, speaks the page's.
+  const input = el('input', { className: 'file-picker', attrs: { type: 'file', id: `${id}-file`, multiple: '' } });
   const label = message('label', { key: 'evidence.add' });
+  label.classList.add('button', 'secondary');
   label.setAttribute('for', input.id);
   const status = el('p', { attrs: { role: 'status' } });
   status.hidden = true;
-  const element = el('fieldset', { className: 'evidence' }, [message('legend', { key: 'evidence.legend' }), message('p', { key: 'evidence.hint' }, 'hint'), label, input, status]);
+  const element = el('fieldset', { className: 'evidence' }, [
+    message('legend', { key: 'evidence.legend' }),
+    message('p', { key: 'evidence.noProof' }),
+    message('p', { key: 'evidence.hint' }, 'hint'),
+    input,
+    label,
+    status,
+  ]);
 
   input.addEventListener('change', () => {
     const files = Array.from(input.files ?? []);

@@ -39,3 +39,25 @@ export function plain(template: string, params: Params = {}, isolate = false): s
     .join('');
 }
 
+
+/**
+ * A date as people write it, with the catalog's month names (`months`: twelve, space-separated)
+ * and its `at` ("{date}, {time}"): a UTC day "2026-11-29" becomes "29 November 2026" (Urdu:
+ * "29 نومبر 2026"), a camera's "2024:03:14 21:07:33" "14 March 2024, 21:07". Anything else is
+ * returned as it is. The same in every browser, unlike Intl, whose Urdu data may be missing.
+ */
+export function formatDate(value: string, months: string, at: string): string {
+  const m = /^(\d{4})[-:](\d\d)[-:](\d\d)(?:[ T](\d\d):(\d\d)(?::\d\d)?)?$/.exec(value);
+  const month = m && months.split(' ')[Number(m[2]) - 1];
+  if (!m || !month || !(Number(m[3]) >= 1 && Number(m[3]) <= 31)) return value;
+  const date = `${Number(m[3])} ${month} ${m[1]}`;
+  return m[4] ? at.replace('{date}', date).replace('{time}', `${m[4]}:${m[5]}`) : date;
+}
+
+/** Parameters named {day} or {date} hold a date: shown by formatDate in the reader's language. */
+export function withDates(params: Params | undefined, months: string, at: string): Params | undefined {
+  if (!params || !('day' in params || 'date' in params)) return params;
+  const out = { ...params };
+  for (const name of ['day', 'date']) if (typeof out[name] === 'string') out[name] = formatDate(out[name] as string, months, at);
+  return out;
+}

@@ -9,13 +9,14 @@
  */
 import { en } from '../i18n/en';
 import { ur } from '../i18n/ur';
-import { fill, isMessageKey, parseMessage, plain, setTranslator, type Catalog, type MessageKey, type Params } from './messages';
+import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type MessageKey, type Params } from './messages';
 
 export type Lang = 'en' | 'ur';
 export const LANGS: readonly Lang[] = ['en', 'ur'];
 export const LANG_KEY = 'awaaz.lang';
 
-const CATALOGS: Record<Lang, Catalog> = { en, ur };
+/** By key; the evidence tools add their messages when they load (addMessages). */
+const CATALOGS: Record<Lang, Record<string, string>> = { en, ur };
 const RTL: Record<Lang, boolean> = { en: false, ur: true };
 
 let current: Lang = 'en';
@@ -31,7 +32,15 @@ export function otherLang(l: Lang = current): Lang {
 
 /** A message in the current language as plain text (Latin parameters isolated in Urdu). */
 export function t(key: MessageKey, params?: Params): string {
-  return plain(CATALOGS[current][key], params, RTL[current]);
+  return plain(CATALOGS[current][key], localDates(params), RTL[current]);
+}
+
+/** {day} and {date} parameters, and dates shown alone, in the current language (lib/format.ts formatDate). */
+function localDates(params: Params | undefined): Params | undefined {
+  return withDates(params, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
+}
+function localDate(value: string): string {
+  return formatDate(value, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
 }
 
 /** What the browser asks for: Urdu if the first preferred language is Urdu, else English. */
@@ -69,7 +78,8 @@ function safeHref(href: string): string | undefined {
  * {name} either the element's own child marked data-slot="name" (kept as it is, with its id
  * and content) or the parameter's value in a <bdi>, so Latin text keeps its order in Urdu.
  */
-export function renderMessage(el: HTMLElement, key: MessageKey, params: Params = {}): void {
+export function renderMessage(el: HTMLElement, key: MessageKey, given: Params = {}): void {
+  const params = localDates(given)!;
   const template = CATALOGS[current][key];
   const isolate = RTL[current];
   if (PLAIN_ONLY.has(el.tagName)) {
@@ -134,6 +144,15 @@ export function translate(root: ParentNode = document): void {
       if (attr && key && isMessageKey(key)) el.setAttribute(attr, t(key));
     }
   });
+  root.querySelectorAll<HTMLElement>('time[data-date]').forEach((el) => (el.textContent = localDate(el.dataset.date ?? '')));
+}
+
+/**
+ * Adds messages that ship with a script loaded later (the evidence tools, i18n/evidence.ts),
+ * so that survivor-base.js does not carry them. English is the same object lib/messages.ts reads.
+ */
+export function addMessages(more: Record<Lang, Record<string, string>>): void {
+  for (const l of LANGS) Object.assign(CATALOGS[l], more[l]);
 }
 
 /** Runs after every change of language (for what a page draws itself). */
@@ -148,7 +167,7 @@ export function onLangChange(listener: (lang: Lang) => void): void {
  */
 export function initLang(): Lang {
   current = storedLang() ?? browserLang();
-  setTranslator({ text: t, render: renderMessage });
+  setTranslator({ text: t, render: renderMessage, date: localDate });
   setDocumentLang(current);
   if (current !== 'en') document.documentElement.classList.add('i18n-pending');
   return current;

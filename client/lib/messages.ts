@@ -7,27 +7,36 @@
  * Catalog markup: `**bold**`, `[link text](/path)`, and `{name}` for a parameter or for a
  * child element marked `data-slot="name"` (kept in place, for example the handle).
  */
-import { en, type MessageKey } from '../i18n/en';
-import { plain, type Params } from './format';
+import { en } from '../i18n/en';
+import type { evidenceEn } from '../i18n/evidence';
+import { formatDate, plain, withDates, type Params } from './format';
 
-export type { Catalog, MessageKey } from '../i18n/en';
-export { fill, parseMessage, plain, type Params, type Piece } from './format';
+export type { Catalog } from '../i18n/en';
+/** Every message: the catalogs', and the evidence tools' (i18n/evidence.ts, registered when they load). */
+export type MessageKey = keyof typeof en | keyof typeof evidenceEn;
+/** The English messages as looked up by key; the evidence tools add theirs (lib/i18n.ts addMessages). */
+const english: Record<string, string> = en;
+export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from './format';
 
 export interface Translator {
   /** the message for a key in the current language, as plain text */
   text(key: MessageKey, params?: Params): string;
   /** writes the message into an element (markup rendered, data-slot children kept) */
   render(el: HTMLElement, key: MessageKey, params?: Params): void;
+  /** a UTC day or a camera's time, as people write it in the current language (formatDate) */
+  date(value: string): string;
 }
 
-const english: Translator = {
-  text: (key, params) => plain(en[key], params),
+const englishDates = (params?: Params) => withDates(params, en['date.months'], en['date.at']);
+const inEnglish: Translator = {
+  text: (key, params) => plain(english[key], englishDates(params)),
   render: (el, key, params) => {
-    el.textContent = plain(en[key], params);
+    el.textContent = plain(english[key], englishDates(params));
   },
+  date: (value) => formatDate(value, en['date.months'], en['date.at']),
 };
 
-let current: Translator = english;
+let current: Translator = inEnglish;
 
 /** lib/i18n.ts calls this on survivor pages; staff pages keep English. */
 export function setTranslator(t: Translator): void {
@@ -39,7 +48,20 @@ export function msg(key: MessageKey, params?: Params): string {
 }
 
 export function isMessageKey(key: string): key is MessageKey {
-  return Object.prototype.hasOwnProperty.call(en, key);
+  return Object.prototype.hasOwnProperty.call(english, key);
+}
+
+/** A UTC day or a camera's time as people write it in the current language ("29 November 2026"). */
+export function dateText(value: string): string {
+  return current.date(value);
+}
+
+/** A date shown on its own (not inside a message): a <time> that a change of language re-renders. */
+export function dateElement(value: string): HTMLTimeElement {
+  const time = document.createElement('time');
+  time.dateTime = time.dataset.date = value;
+  time.textContent = dateText(value);
+  return time;
 }
 
 /**

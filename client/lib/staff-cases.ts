@@ -14,6 +14,9 @@ import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
 import { renderTestimony, STATUS_LABELS } from './testimony';
 import { currentTrustedHistory } from './trust';
 
+/** Statuses as staff read them: the survivor's "A reply is waiting for you" is addressed to the survivor. */
+const STAFF_STATUS_LABELS: Record<string, string> = { ...STATUS_LABELS, waiting_for_survivor: 'Waiting for survivor' };
+
 let session: StaffSession;
 let page = 1;
 let openCaseDetail: StaffCaseDetail | undefined;
@@ -79,7 +82,7 @@ async function loadInbox(requested: number): Promise<void> {
 function caseRow(c: CaseSummary): HTMLTableRowElement {
   const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` } });
   open.addEventListener('click', () => openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
-  const statusCell = el('td', { text: STATUS_LABELS[c.status] ?? c.status });
+  const statusCell = el('td', { text: STAFF_STATUS_LABELS[c.status] ?? c.status });
   if (c.awaitingStaff && c.status !== 'new') statusCell.append(' ', el('strong', { className: 'badge', text: 'new reply' }));
   return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), statusCell, el('td', { text: c.assignee?.username ?? '—' }), el('td', {}, [open])]);
 }
@@ -108,7 +111,7 @@ async function openCase(caseId: string): Promise<void> {
   try {
     const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history: ks.history });
     const testimony = entries[0];
-    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }), ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []));
+    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle, statusLabel: STAFF_STATUS_LABELS[detail.status] }), ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []));
     thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
     if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
   } catch (e) {

@@ -3,7 +3,7 @@ import type nacl from 'tweetnacl';
 import { fromBase64url, openEnvelope, randomId, sealEnvelope, type AttachmentManifest, type Envelope, type KeyGrant } from '../../protocol/survivor';
 import { en } from '../i18n/en';
 import { el } from './dom';
-import { isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
+import { dateElement, isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
 import { CONTEXT_VALUES, STATUS_VALUES } from './testimony-values';
 
 export { CONTEXT_VALUES, STATUS_VALUES, type Context } from './testimony-values';
@@ -55,7 +55,7 @@ function message(key: MessageKey, params?: Params): HTMLElement {
   return span;
 }
 
-/** Data, not a message: Latin handles and dates keep left-to-right order, typed text its own. */
+/** Data, not a message: Latin handles keep left-to-right order, typed text its own. */
 function data(text: string, dir: 'ltr' | 'auto'): HTMLElement {
   return el('span', { text, attrs: { dir } });
 }
@@ -64,7 +64,7 @@ function data(text: string, dir: 'ltr' | 'auto'): HTMLElement {
  * The testimony as an article: labels and known values come from the catalogs (in the page's
  * language, and they follow a change of language); what the survivor typed is shown as text.
  */
-export function renderTestimony(t: TestimonyBody, meta: { day: string; status: string; handle?: string }): HTMLElement {
+export function renderTestimony(t: TestimonyBody, meta: { day: string; status: string; handle?: string; statusLabel?: string }): HTMLElement {
   const dl = el('dl', { className: 'meta' });
   const row = (label: MessageKey, value: HTMLElement) => {
     const dt = el('dt');
@@ -74,8 +74,9 @@ export function renderTestimony(t: TestimonyBody, meta: { day: string; status: s
   const statusKey = `status.${meta.status}`;
   const contextKey = `context.${t.context}`;
   if (meta.handle) row('testimony.survivor', data(meta.handle, 'ltr'));
-  row('testimony.sentOn', data(meta.day, 'ltr'));
-  row('testimony.status', isMessageKey(statusKey) ? message(statusKey) : data(meta.status, 'auto'));
+  row('testimony.sentOn', dateElement(meta.day));
+  // Staff pages pass their own label: the survivor's status.* messages speak to the survivor.
+  row('testimony.status', meta.statusLabel !== undefined ? data(meta.statusLabel, 'auto') : isMessageKey(statusKey) ? message(statusKey) : data(meta.status, 'auto'));
   row('testimony.where', isMessageKey(contextKey) ? message(contextKey) : data(t.context, 'auto'));
   if (t.when) row('testimony.when', data(t.when, 'auto'));
   row('testimony.wantsReplies', message(t.wantsReplies ? 'common.yes' : 'common.no'));

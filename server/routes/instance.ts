@@ -20,6 +20,7 @@ export function instanceRoutes(ctx: AppContext): Router {
       powBits: ctx.config.powBits,
       keyset,
       quickExitUrl: ctx.config.quickExitUrl,
+      supportContacts: ctx.config.supportContacts,
       attachmentLimits: { fileBytes: ctx.config.attachmentMaxFileBytes, testimonyBytes: ctx.config.attachmentMaxTestimonyBytes, recordBytes: RECORD_BYTES },
     };
     res.json(info);

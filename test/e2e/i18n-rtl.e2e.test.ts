@@ -184,6 +184,16 @@ describeInBrowser('Urdu and English, right to left', () => {
     await page.getByLabel(ur['share.whatLabel'], { exact: true }).fill(urduText);
     await page.getByLabel(ur['share.whenLabel'].replace(' {hint}', '')).fill('2019 کی سردیاں');
     await page.getByLabel(ur['share.whereLabel']).selectOption('workplace');
+    // The file picker speaks Urdu: the browser's own button ("Choose Files", "No file chosen")
+    // is hidden from sight only; its label, drawn as a button, takes the keyboard's focus ring.
+    const picker = page.getByLabel(ur['evidence.add']);
+    expect(await picker.evaluate(inPage('return [e.type, e.getBoundingClientRect().width <= 1, getComputedStyle(e).opacity]'))).toEqual(['file', true, '0']);
+    const pickerLabel = page.locator('label.button', { hasText: ur['evidence.add'] });
+    expect(await pickerLabel.isVisible()).toBe(true);
+    await picker.focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await pickerLabel.evaluate(inPage('return getComputedStyle(e).outlineStyle'))).toBe('solid');
     await shot('share-write');
     await page.getByRole('button', { name: ur['share.send'] }).click();
     await page.getByRole('heading', { name: ur['share.doneHeading'] }).waitFor({ timeout: 60_000 });
@@ -203,13 +213,17 @@ describeInBrowser('Urdu and English, right to left', () => {
     expect(text).toContain(ur['status.new']);
     expect(text).toContain(ur['context.workplace']);
     expect(text).toContain(ur['testimony.sentOn']);
-    const day = article.locator('dd span[dir="ltr"]').first();
-    expect(await day.textContent()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // The day it was sent, as people write dates, in the page's language (29 نومبر 2026).
+    const day = article.locator('dd time').first();
+    const dayIn = (months: string) => new RegExp(`^\\d{1,2} (${months.split(' ').join('|')}) \\d{4}$`);
+    expect(await day.textContent()).toMatch(dayIn(ur['date.months']));
+    expect(await day.getAttribute('datetime')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(await article.locator('p.text').evaluate(inPage('return getComputedStyle(e).direction'))).toBe('rtl'); // dir=auto on Urdu text
     await shot('return-list');
     // The list follows a change of language too.
     await page.getByRole('button', { name: 'English' }).click();
     expect(await article.textContent()).toContain(en['status.new']);
+    expect(await day.textContent()).toMatch(dayIn(en['date.months']));
     await context.close();
     expect(problems).toEqual([]);
   });

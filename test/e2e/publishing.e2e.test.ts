@@ -57,7 +57,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await s.getByRole('button', { name: 'I have kept my codename' }).click();
     await s.getByLabel('What happened').fill(testimony);
     await s.getByLabel('Where did it happen?').selectOption('workplace');
-    await s.getByLabel('Advocates may read this').check();
+    await s.getByLabel("Let this organisation's advocates read it").check();
     await s.getByLabel('Count this in anonymous statistics').check();
     await s.getByLabel('Disclose where it happened').check();
     await s.getByLabel('Province or territory').selectOption('punjab');

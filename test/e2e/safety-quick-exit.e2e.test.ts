@@ -16,12 +16,14 @@ describeInBrowser('quick exit and the safety page', () => {
   let neutral: NeutralSite;
   let browser: Browser;
   let exitUrl: string;
+  /** the organisation's own support contacts, shown under "If you are in danger now" */
+  const SUPPORT = 'Helpline 0800-00000 (9 to 5), مددگار لائن';
   const problems: string[] = [];
 
   beforeAll(async () => {
     neutral = await neutralSite();
     exitUrl = `${neutral.url}/weather`;
-    server = await startServer({ QUICK_EXIT_URL: exitUrl });
+    server = await startServer({ QUICK_EXIT_URL: exitUrl, SUPPORT_CONTACTS: SUPPORT });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -185,10 +187,14 @@ describeInBrowser('quick exit and the safety page', () => {
     expect(body).toContain('Tor Browser');
     expect(body).toContain('private window');
     expect(body).toMatch(/reads what you type/);
+    await page.locator('#support-contacts').filter({ hasText: SUPPORT }).waitFor();
+    expect(await page.locator('#support-contacts').innerText()).toBe(en['safety.supportContacts'].replace('{contacts}', SUPPORT));
     await page.getByRole('button', { name: 'اردو' }).click();
     expect(await htmlLangDir(page)).toEqual({ lang: 'ur', dir: 'rtl' });
     for (const key of headings) await page.getByRole('heading', { name: ur[key], exact: true }).waitFor();
     expect(await page.locator('#exit-site').textContent()).toBe(new URL(exitUrl).host);
+    expect(await page.locator('#support-contacts').innerText()).toContain(ur['safety.supportContacts'].replace(' {contacts}', ''));
+    expect(await page.locator('#support-contacts-text').textContent()).toBe(SUPPORT);
     await context.close();
     expect(problems).toEqual([]);
   });

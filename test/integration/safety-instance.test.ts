@@ -10,9 +10,10 @@ import { DEFAULT_QUICK_EXIT_URL } from '../../server/config';
 import { makeTestServer, registerSurvivor, setupAdmin, submitTestimony, type TestServer } from '../support/harness';
 
 const EXIT = 'https://example.org/weather-today';
+const SUPPORT = 'Helpline 0800-00000';
 let t: TestServer;
 beforeAll(async () => {
-  t = await makeTestServer({ QUICK_EXIT_URL: EXIT });
+  t = await makeTestServer({ QUICK_EXIT_URL: EXIT, SUPPORT_CONTACTS: SUPPORT });
 });
 afterAll(() => t.close());
 
@@ -24,13 +25,16 @@ test('GET /api/instance names the configured quick-exit address', async () => {
   const res = await request(t.app).get('/api/instance');
   expect(res.status).toBe(200);
   expect(res.body.quickExitUrl).toBe(EXIT);
+  expect(res.body.supportContacts).toBe(SUPPORT);
   noTrace(res, 'GET /api/instance');
 });
 
 test('without QUICK_EXIT_URL the default neutral site is named', async () => {
   const other = await makeTestServer();
   try {
-    expect((await request(other.app).get('/api/instance')).body.quickExitUrl).toBe(DEFAULT_QUICK_EXIT_URL);
+    const body = (await request(other.app).get('/api/instance')).body;
+    expect(body.quickExitUrl).toBe(DEFAULT_QUICK_EXIT_URL);
+    expect(body.supportContacts).toBe('');
   } finally {
     await other.close();
   }

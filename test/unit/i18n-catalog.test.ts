@@ -11,14 +11,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { en } from '../../client/i18n/en';
-import { ur } from '../../client/i18n/ur';
+import { en as enCore } from '../../client/i18n/en';
+import { evidenceEn, evidenceUr } from '../../client/i18n/evidence';
+import { ur as urCore } from '../../client/i18n/ur';
 import { parseMessage } from '../../client/lib/format';
 import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, PROVINCE_VALUES, STATUS_VALUES } from '../../client/lib/testimony-values';
 import { CaseStatus } from '../../protocol/api';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLIENT = path.join(ROOT, 'client');
+/** The catalogs with the evidence tools' messages, which ship apart (client/i18n/evidence.ts). */
+const en = { ...enCore, ...evidenceEn };
+const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr };
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */
@@ -89,11 +93,13 @@ describe('the catalogs', () => {
     expect(links(ur[key])).toEqual(links(en[key]));
   });
 
-  test('every Urdu message is written in Urdu script (except the name of the other language)', () => {
-    const notUrdu = keys.filter((k) => k !== 'lang.other' && !/[\u0600-\u06FF]/.test(ur[k]));
+  test('every Urdu message is written in Urdu script (except the name of the other language, and KB and MB)', () => {
+    // "30 KB" is how Urdu readers see sizes on their phones; "30 کے بی" reads as the word کے plus بی.
+    const latin = ['lang.other', 'attachment.kb', 'attachment.mb'];
+    const notUrdu = keys.filter((k) => !latin.includes(k) && !/[\u0600-\u06FF]/.test(ur[k]));
     expect(notUrdu).toEqual([]);
     // and no Urdu message is just the English one copied over
-    expect(keys.filter((k) => k !== 'lang.other' && ur[k] === en[k])).toEqual([]);
+    expect(keys.filter((k) => !latin.includes(k) && ur[k] === en[k])).toEqual([]);
   });
 
   test('the language switch names the other language in that language', () => {

@@ -1,4 +1,6 @@
 /**
+ * SUPPORT_CONTACTS: the organisation's own support contacts for the safety page, one line of
+ * text, none by default.
  * QUICK_EXIT_URL: validated as an http(s) address at start, with a neutral default that the
  * pages bake in too (client/lib/exit-url.ts and the quick-exit link's href), so quick exit
  * works before any request has answered and without JavaScript.
@@ -27,4 +29,10 @@ test.each(['javascript:alert(1)', 'data:text/html,hello', 'ftp://example.org/', 
   expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(ConfigError);
   expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(/QUICK_EXIT_URL/);
   expect(isExitUrl(url)).toBe(false);
+});
+
+test('SUPPORT_CONTACTS: none by default; one line of text, trimmed, refused with control characters or beyond 300 characters', () => {
+  expect(loadConfig({}).supportContacts).toBe('');
+  expect(loadConfig({ SUPPORT_CONTACTS: '  Helpline 0800-00000, مددگار لائن ' }).supportContacts).toBe('Helpline 0800-00000, مددگار لائن');
+  for (const bad of ['line one\nline two', 'bell\u0007', 'x'.repeat(301)]) expect(() => loadConfig({ SUPPORT_CONTACTS: bad })).toThrow(/SUPPORT_CONTACTS/);
 });
