@@ -150,7 +150,7 @@ export function loadAddressKey(file: string): string {
   }
   if (!stat.isFile()) throw refuse('is not a regular file');
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw refuse(`may be read or written by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); run \`chmod 600 ${file}\``);
+    throw refuse(`is open to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); run \`chmod 600 ${file}\``);
   }
   let text: string;
   try {
