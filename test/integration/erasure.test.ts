@@ -18,6 +18,7 @@ import { fromBase64url, RECORD_BYTES, toBase64url, utcDay } from '../../protocol
 import { loadAddressKey } from '../../server/config';
 import { hashAddress, identityHash } from '../../server/http/rate-limit';
 import { hmac } from '../../server/http/tokens';
+import { openDatabase } from '../../server/db/database';
 import { sweepExpired } from '../../server/sweeper';
 import { databaseBytes, foundInDatabase, walSize } from '../support/database-files';
 import { asSurvivor, makeTestServer, registerSurvivor, uploadFile, type SurvivorActor, type TestServer } from '../support/harness';
@@ -142,5 +143,31 @@ describe("the sweeper's other erasures", () => {
     expect(foundInDatabase(t.dbFile, keptSlices).length).toBeGreaterThan(keptSlices.length * 0.8);
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${stale.id}`)).status).toBe(404);
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${kept.id}`)).status).toBe(200);
+  });
+});
+
+describe('when another process reads the database', () => {
+  test('the erasure still answers and says in the log that a copy may remain; the next sweep removes it', async () => {
+    const issued: string = (await request(t.app).post('/api/pow').send({})).body.challenge;
+    // Another connection (a sqlite3 shell, a backup) holds a read snapshot: the WAL cannot be emptied meanwhile.
+    const reader = openDatabase({ client: 'sqlite', filename: t.dbFile });
+    await t.db.raw('PRAGMA busy_timeout = 50'); // the server waits 5 s per try; a test need not
+    try {
+      await reader.transaction(async (trx) => {
+        await trx('instance').first();
+        const swept = await sweepExpired(t.ctx, Date.now() + 24 * 3_600_000);
+        expect(swept.challenges).toBe(1);
+        expect(t.logs.filter((l) => l.startsWith('erasure:'))).toEqual(['erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute']);
+        expect(walSize(t.dbFile)).toBeGreaterThan(0);
+        expect(foundInDatabase(t.dbFile, [issued])).toEqual([issued]);
+      });
+    } finally {
+      await reader.destroy();
+      await t.db.raw('PRAGMA busy_timeout = 5000');
+    }
+    await sweepExpired(t.ctx);
+    expect(walSize(t.dbFile)).toBe(0);
+    expect(foundInDatabase(t.dbFile, [issued])).toEqual([]);
+    expect(t.logs.filter((l) => l.startsWith('erasure:'))).toHaveLength(1);
   });
 });
