@@ -32,7 +32,8 @@ export function hashAddress(addressKey: string, address: string, day = utcDay())
   return toBase64url(hmac(daySalt(addressKey, day), 'address', address)).slice(0, 32);
 }
 
-export function addressHash(addressKey: string, req: Request): string {
+/** The counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
+export function requestKey(addressKey: string, req: Request): string {
   return hashAddress(addressKey, req.ip ?? req.socket.remoteAddress ?? 'unknown'); // hashed, never kept
 }
 
@@ -55,7 +56,7 @@ export function limiter(db: Db, addressKey: string, name: string, perMinute: num
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: new DatabaseRateLimitStore(db, name + ':'),
-    keyGenerator: opts.key ?? ((req) => addressHash(addressKey, req)),
+    keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req)),
     ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
@@ -72,7 +73,7 @@ export function identityLimiter(db: Db, addressKey: string, name: string, perMin
       if (req.survivorId) return `s.${identityHash(addressKey, 'survivor', req.survivorId)}`;
       if (req.staff) return `t.${identityHash(addressKey, 'staff', req.staff.id)}`;
       // Mounted after authentication, so this does not happen; if it did, the address counts.
-      return addressHash(addressKey, req);
+      return requestKey(addressKey, req);
     },
   });
 }
