@@ -5,13 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
-import type { Config } from './config';
+import { loadAddressKey, type Config } from './config';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
-import type { Db } from './db/database';
+import { erase, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
 import { publishingRepo } from './db/publishing-repo';
@@ -42,6 +42,8 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** the clock for staff sessions, TOTP, sign-in locks and audit times; tests move it forward */
   now?: () => number;
+  /** the rate-limit key (main.ts reads it before opening the database); read from config.addressKeyFile when not given */
+  addressKey?: string;
 }
 
 export interface AppContext {
@@ -69,6 +71,12 @@ export interface AppContext {
   /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
   limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
   log: (line: string) => void;
+  /**
+   * Every erasure: runs `work` in a transaction, and when it answers, nothing it deleted or
+   * overwrote is left in the database files (server/db/database.ts `erase`). If another process
+   * kept that from happening, it says so in the log; the sweeper finishes it within a minute.
+   */
+  erase<T>(work: (trx: Db) => Promise<T>): Promise<T>;
 }
 
 /** Pages by URL path; each has one entry script in client/ (see client/README.md). */
@@ -100,6 +108,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     attachments: attachmentRepo(db),
   };
   const instance = await repos.instance.ensure();
+  const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
   const ctx: AppContext = {
     db,
     config,
@@ -113,11 +122,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     },
     now,
     limits: {
-      general: limiter(db, instance.server_secret, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req) }),
-      sensitive: limiter(db, instance.server_secret, 'sensitive', config.rateLimitSensitivePerMinute),
-      records: identityLimiter(db, instance.server_secret, 'records', config.rateLimitRecordsPerMinute),
+      general: limiter(db, addressKey, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req) }),
+      sensitive: limiter(db, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
+      records: identityLimiter(db, addressKey, 'records', config.rateLimitRecordsPerMinute),
     },
     log,
+    async erase(work) {
+      const { result, flushed } = await erase(db, work);
+      if (!flushed) log('erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute');
+      return result;
+    },
   };
 
   // Every staffAuth(staff, config) of this app enforces the admin's session settings and the 2FA gate.

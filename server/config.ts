@@ -2,6 +2,8 @@
  * Configuration from the environment, checked once at start (like Firefox Send): a bad value
  * stops the server with a message naming the variable, instead of failing later.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +28,8 @@ const EnvSchema = z.object({
   /** the URL people use to reach this instance, printed in setup and invite links */
   PUBLIC_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
+  ADDRESS_KEY_FILE: z.string().min(1).optional(),
   /** postgres://… to use PostgreSQL instead of the embedded SQLite file */
   DATABASE_URL: z.string().url().optional(),
   /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
@@ -62,6 +66,8 @@ export interface Config {
   host: string;
   publicUrl: string;
   database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string };
+  /** where the address key lives (see loadAddressKey) */
+  addressKeyFile: string;
   trustProxyHops: number;
   powBits: number;
   cookieSecure: boolean;
@@ -105,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: e.DATABASE_URL
       ? { client: 'pg', url: e.DATABASE_URL }
       : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3') },
+    addressKeyFile: path.resolve(e.ADDRESS_KEY_FILE ?? path.join(e.DATA_DIR, 'address.key')),
     trustProxyHops: e.TRUST_PROXY_HOPS,
     powBits: e.POW_BITS,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
@@ -120,4 +127,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attachmentMaxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
     attachmentMaxTestimonyBytes: e.ATTACHMENT_MAX_TESTIMONY_MB * MB,
   };
+}
+
+/** 32 random bytes in base64url: the only content an address key file may have (a final newline aside). */
+const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The address key: rate-limit counters are keyed by HMACs of the client's address (or of a
+ * survivor's or staff member's id) under a salt derived from it and the UTC day
+ * (server/http/rate-limit.ts). It lives in a file and never in the database, so that a copy of
+ * the database alone does not let anyone test guessed addresses against the counters.
+ *
+ * Made at first start (mode 0600, written under a temporary name and linked into place, so
+ * that instances starting together all end up with the same key); refused, with a ConfigError
+ * naming the file, when group or others may read or write it, or when it is not a key.
+ * Several instances that share one database must share this file too.
+ */
+export function loadAddressKey(file: string): string {
+  const refuse = (why: string) => new ConfigError(`invalid configuration: ADDRESS_KEY_FILE: ${file} ${why}`);
+  if (!fs.existsSync(file)) {
+    try {
+      createAddressKey(file);
+    } catch (e) {
+      throw refuse(`does not exist and could not be made (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!stat.isFile()) throw refuse('is not a regular file');
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    throw refuse(`is open to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); run \`chmod 600 ${file}\``);
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const key = text.replace(/\r?\n$/, '');
+  if (!ADDRESS_KEY.test(key)) throw refuse('is not an address key (one line of 43 base64url characters: 32 random bytes); delete it and a new one is made at start');
+  return key;
+}
+
+function createAddressKey(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(temporary, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, `${crypto.randomBytes(32).toString('base64url')}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(temporary, file); // fails if another instance made it first: theirs is kept
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    fs.unlinkSync(temporary);
+  }
 }

@@ -1,25 +1,29 @@
 /**
- * Starts Awaaz: checks the configuration, opens the database, runs the migrations, prints the
- * URL (and a one-time setup link while there is no admin), listens, and shuts down cleanly.
+ * Starts Awaaz: checks the configuration and the address key file, opens the database, runs
+ * the migrations, starts the sweeper, prints the URL (and a one-time setup link while there is
+ * no admin), listens, and shuts down cleanly.
  */
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadAddressKey, loadConfig } from './config';
 import { migrate, openDatabase } from './db/database';
 import { issueSetupLink } from './setup-link';
+import { startSweeper } from './sweeper';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const addressKey = loadAddressKey(config.addressKeyFile);
   const db = openDatabase(config.database);
   await migrate(db);
-  const { app, ctx } = await createApp({ db, config, clientDir: path.resolve(__dirname, '../client') });
-  // Uploads that no message carried within two UTC days are deleted (also when a survivor starts an upload).
-  await ctx.repos.attachments.deleteStale(db, Date.now());
+  const { app, ctx } = await createApp({ db, config, addressKey, clientDir: path.resolve(__dirname, '../client') });
+  // Expired counters, challenges and stale uploads are erased now and a second after every minute.
+  const stopSweeper = startSweeper(ctx);
 
   const server = app.listen(config.port, config.host, async () => {
     console.log(`Awaaz is running at ${config.publicUrl}`);
     console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
+    console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
     const row = await ctx.repos.instance.ensure();
     if (!row.instance_pk) {
       const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
@@ -36,18 +40,12 @@ async function main(): Promise<void> {
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
 
-  // Purge expired challenges and rate-limit counters now and then.
-  const sweeper = setInterval(() => {
-    ctx.repos.challenges.purgeExpired(Date.now()).catch(() => undefined);
-    db('rate_limits').where('reset_at', '<=', Date.now()).delete().catch(() => undefined);
-  }, 60_000);
-  sweeper.unref();
-
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing open requests, then stopping`);
+    stopSweeper();
     server.close(async () => {
       await db.destroy();
       process.exit(0);

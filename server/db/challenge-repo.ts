@@ -23,8 +23,9 @@ export function challengeRepo(db: Db) {
       const row = await db('challenges').where({ challenge, purpose }).where('expires_at', '>', now).first();
       return row && { bits: Number(row.bits) };
     },
-    async purgeExpired(now: number): Promise<void> {
-      await db('challenges').where('expires_at', '<=', now).delete();
+    /** Deletes the expired challenges (the sweeper runs it in an erasure, server/sweeper.ts). Returns how many. */
+    async purgeExpired(trx: Db, now: number): Promise<number> {
+      return Number(await trx('challenges').where('expires_at', '<=', now).delete());
     },
   };
 }

@@ -45,7 +45,12 @@ export class DatabaseRateLimitStore implements Store {
     await this.db('rate_limits').where({ key: this.prefix + key }).delete();
   }
 
-  async purgeExpired(): Promise<void> {
-    await this.db('rate_limits').where('reset_at', '<=', Date.now()).delete();
-  }
+}
+
+/**
+ * Deletes every counter whose window is over (the sweeper, server/sweeper.ts, runs it in an
+ * erasure each minute, so that no expired key is left in the files). Returns how many.
+ */
+export async function purgeExpiredCounters(trx: Db, now: number): Promise<number> {
+  return Number(await trx('rate_limits').where('reset_at', '<=', now).delete());
 }

@@ -1,7 +1,10 @@
 /**
  * Rate limits on every route, keyed by a salted hash of the client address. The salt is
- * derived from the server secret and the UTC day, so keys rotate daily and the address itself
- * is never stored or logged.
+ * derived from the address key and the UTC day, so keys rotate daily and the address itself
+ * is never stored or logged. The address key is kept in a file and never in the database
+ * (server/config.ts `loadAddressKey`): with the database alone, nobody can try guessed
+ * addresses against the counters, and the sweeper (server/sweeper.ts) erases each counter
+ * within seconds of the end of its minute.
  *
  * Attachment records are the exception (server/routes/attachments.ts): a 100 MB testimony is
  * 1,600 record uploads, and behind Tor every visitor shares one address, so one survivor's
@@ -19,14 +22,24 @@ import type { Db } from '../db/database';
 import { DatabaseRateLimitStore } from '../db/rate-limit-store';
 import { hmac } from './tokens';
 
-export function addressHash(serverSecret: string, req: Request): string {
-  const remote = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // hashed below, never kept
-  return toBase64url(hmac(serverSecret, 'address', utcDay(), remote)).slice(0, 32);
+/** The day's salt: derived from the address key, so it changes at each UTC midnight and is never stored. */
+export function daySalt(addressKey: string, day = utcDay()): string {
+  return toBase64url(hmac(addressKey, 'rate-limit-salt', day));
 }
 
-/** A survivor's or staff member's own counter key: their id hashed like an address (keyed, rotated daily). */
-export function identityHash(serverSecret: string, who: 'survivor' | 'staff', id: string): string {
-  return toBase64url(hmac(serverSecret, 'identity', utcDay(), who, id)).slice(0, 32);
+/** The counter key of an address on a day (what the store keeps, behind the limiter's name). */
+export function hashAddress(addressKey: string, address: string, day = utcDay()): string {
+  return toBase64url(hmac(daySalt(addressKey, day), 'address', address)).slice(0, 32);
+}
+
+/** The counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
+export function requestKey(addressKey: string, req: Request): string {
+  return hashAddress(addressKey, req.ip ?? req.socket.remoteAddress ?? 'unknown'); // hashed, never kept
+}
+
+/** A survivor's or staff member's own counter key: their id hashed like an address (same daily salt). */
+export function identityHash(addressKey: string, who: 'survivor' | 'staff', id: string, day = utcDay()): string {
+  return toBase64url(hmac(daySalt(addressKey, day), 'identity', who, id)).slice(0, 32);
 }
 
 export interface LimiterOptions {
@@ -36,14 +49,14 @@ export interface LimiterOptions {
   skip?: (req: Request) => boolean;
 }
 
-export function limiter(db: Db, serverSecret: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
+export function limiter(db: Db, addressKey: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: new DatabaseRateLimitStore(db, name + ':'),
-    keyGenerator: opts.key ?? ((req) => addressHash(serverSecret, req)),
+    keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req)),
     ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
@@ -54,13 +67,13 @@ export function limiter(db: Db, serverSecret: string, name: string, perMinute: n
 }
 
 /** The records budget: keyed by the survivor or staff member that the route's authentication found. */
-export function identityLimiter(db: Db, serverSecret: string, name: string, perMinute: number) {
-  return limiter(db, serverSecret, name, perMinute, {
+export function identityLimiter(db: Db, addressKey: string, name: string, perMinute: number) {
+  return limiter(db, addressKey, name, perMinute, {
     key: (req) => {
-      if (req.survivorId) return `s.${identityHash(serverSecret, 'survivor', req.survivorId)}`;
-      if (req.staff) return `t.${identityHash(serverSecret, 'staff', req.staff.id)}`;
+      if (req.survivorId) return `s.${identityHash(addressKey, 'survivor', req.survivorId)}`;
+      if (req.staff) return `t.${identityHash(addressKey, 'staff', req.staff.id)}`;
       // Mounted after authentication, so this does not happen; if it did, the address counts.
-      return addressHash(serverSecret, req);
+      return requestKey(addressKey, req);
     },
   });
 }

@@ -154,8 +154,6 @@ export function attachmentRoutes(ctx: AppContext): Router {
       }
       const testimonyLimit = ctx.config.attachmentMaxTestimonyBytes;
       if (pending.bytes + size > testimonyLimit) throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
-      // Opportunistic clean-up, here where uploads are made (also at start-up, server/main.ts).
-      await attachments.deleteStale(trx, now);
       await attachments.create(trx, { id: created.id, survivorId: created.survivorId, size, records, day: created.createdDay });
     });
     res.status(201).json(uploadView(created));

@@ -13,7 +13,6 @@ import { envelopeHash, fromBase64url, keyId, readersOf, storyHash, utcDay, verif
 import { schemas, type DraftItem, type PublishingCase, type PublishingCaseSummary } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
-import { compactDatabase } from '../db/database';
 import { requireSurvivor, staffAuth } from '../http/auth';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { parseWith } from '../http/validate';
@@ -98,12 +97,14 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
       if (missing.length > 0) throw badRequest('missing_recipient', `grants must re-wrap the testimony key to every advocate (${missing.length} missing)`);
       if (new Set(grants.map((g) => g.kid)).size !== grants.length) throw badRequest('invalid_request', 'grants lists an advocate twice');
     }
-    await ctx.db.transaction(async (trx) => {
+    const closing = !sharing.advocatesMayRead && before.advocatesMayRead;
+    const update = async (trx: typeof ctx.db) => {
       await publishing.setSharing(trx, found.caseId, sharing, found.createdDay.slice(0, 7));
       if (opening) for (const grant of grants) await envelopes.insertGrant(trx, testimony.id, grant);
       // Advocates may no longer read: erase their keys to the testimony (drafts stay theirs).
-      if (!sharing.advocatesMayRead && before.advocatesMayRead) await envelopes.eraseReadersOf(trx, testimony.id, advocateOnly);
-    });
+      if (closing) await envelopes.eraseReadersOf(trx, testimony.id, advocateOnly);
+    };
+    await (closing ? ctx.erase(update) : ctx.db.transaction(update));
     res.json({ sharing });
   });
 
@@ -140,7 +141,8 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
     if (!existing) throw conflict('not_approved', 'this draft was never approved, so there is nothing to revoke');
     if (existing.revokedDay) throw conflict('already_revoked', 'consent to this draft is already revoked');
     const day = utcDay();
-    await ctx.db.transaction(async (trx) => {
+    // An erasure: once this answers, the story's words are in neither the main file nor the WAL.
+    await ctx.erase(async (trx) => {
       await publishing.revokeConsent(trx, { statement, sig, day });
       await publishing.setDraftStatus(trx, draft.id, 'revoked', day);
       await publishing.unpublishDraft(trx, draft.id, day);
@@ -154,12 +156,10 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
     const survivor = await survivors.byId(req.survivorId!);
     if (!survivor) throw unauthorized('this survivor account no longer exists');
     const caseIds = (await cases.listForSurvivor(survivor.id)).map((c) => c.caseId);
-    await ctx.db.transaction(async (trx) => {
+    await ctx.erase(async (trx) => {
       await publishing.tombstoneCases(trx, caseIds, utcDay());
       await survivors.erase(trx, survivor.id);
     });
-    // Push the erased pages out of the write-ahead log too (secure_delete zeroes them in the file).
-    await compactDatabase(ctx.db);
     res.status(204).end();
   });
 

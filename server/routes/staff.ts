@@ -129,7 +129,7 @@ export function staffRoutes(ctx: AppContext): Router {
     if (!listed.has(req.staff!.id)) throw badRequest('bad_keyset', 'the keyset must keep the admin who signs it');
     const added = next.members.filter((m) => all.get(m.staffId)!.status === 'pending').map((m) => m.staffId);
     const dropped = [...all.values()].filter((s) => s.status === 'active' && !listed.has(s.id)).map((s) => s.id);
-    await ctx.db.transaction(async (trx) => {
+    const update = async (trx: typeof ctx.db) => {
       await keysets.insert(trx, signed as SignedKeyset, keysetHash(next), utcDay());
       await staff.setStatus(trx, added, 'active');
       // A removed member loses their sessions, their assignments, and every key wrapped to
@@ -139,7 +139,9 @@ export function staffRoutes(ctx: AppContext): Router {
       for (const id of dropped) await envelopes.eraseReader(trx, fromBase64url(all.get(id)!.boxPk));
       // audit
       await ctx.repos.audit.record(trx, { actorId: req.staff!.id, action: 'keyset.published', subject: null, detail: { version: next.version, added, removed: dropped } });
-    });
+    };
+    // Removing a member is an erasure: their wrapped keys leave no copy in the files.
+    await (dropped.length > 0 ? ctx.erase(update) : ctx.db.transaction(update));
     res.status(201).json({ version: next.version, added: added.length, removed: dropped.length });
   });
 

@@ -126,7 +126,5 @@ export async function newGuardedPage(browser: Browser, problems: string[]): Prom
   return { context, page, sent };
 }
 
-/** The SQLite file and its write-ahead log, as raw bytes. */
-export function databaseBytes(dbFile: string): Buffer {
-  return Buffer.concat([dbFile, `${dbFile}-wal`, `${dbFile}-shm`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
-}
+/** The SQLite file and its write-ahead log, as raw bytes (test/support/database-files.ts, shared with the integration tests). */
+export { databaseBytes } from '../support/database-files';

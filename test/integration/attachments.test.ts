@@ -24,6 +24,7 @@ import {
 } from '../../protocol';
 import type { StaffCaseDetail } from '../../protocol/api';
 import { staleCutoffDay } from '../../server/db/attachment-repo';
+import { sweepExpired } from '../../server/sweeper';
 import { MAX_PENDING_UPLOADS } from '../../server/routes/attachments';
 import {
   addStaff,
@@ -448,17 +449,18 @@ describe('what is deleted', () => {
     await t.db('attachments').where({ id: recent.id }).update({ created_day: daysAgo(2) });
     expect(staleCutoffDay(t.clock.now())).toBe(daysAgo(2));
 
-    // A stale upload no longer counts against the caps, and starting an upload sweeps it away.
+    // A stale upload no longer counts against the caps, and the sweeper (each minute) erases it.
     const made = await asSurvivor(t, s).post('/api/survivor/attachments', { size: 1, records: 1 });
     expect(made.status).toBe(201);
+    expect((await sweepExpired(t.ctx, t.clock.now())).uploads).toBe(1);
     const left = await t.db('attachments').where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first()).id }).select('id', 'created_day');
     expect(left.map((r: { id: string }) => r.id).sort()).toEqual([recent.id, attached.id, made.body.id].sort());
     expect(left.find((r: { id: string }) => r.id === made.body.id).created_day).toBe(today);
     expect(await t.db('attachment_records').where({ attachment_id: old.id })).toEqual([]);
     expect((await asSurvivor(t, s).get(`/api/survivor/attachments/${old.id}`)).status).toBe(404);
 
-    // A day later the two-day-old one goes too (the sweep main.ts runs at start-up).
-    expect(await t.ctx.repos.attachments.deleteStale(t.db, t.clock.now() + 86_400_000)).toBeGreaterThanOrEqual(1);
+    // A day later the two-day-old one goes too.
+    expect((await sweepExpired(t.ctx, t.clock.now() + 86_400_000)).uploads).toBeGreaterThanOrEqual(1);
     expect(await t.db('attachments').where({ id: recent.id }).first()).toBeUndefined();
     expect(await t.db('attachments').where({ id: attached.id }).first()).toBeDefined();
   });

@@ -27,6 +27,7 @@ import {
 } from '../../protocol';
 import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
+import { foundInDatabase } from '../support/database-files';
 import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
@@ -189,8 +190,11 @@ describe('turning advocates on later, and off again', () => {
     });
     expect(opened.body.testimony.what).toBe('decided later');
 
+    // The advocate's re-wrapped key is in the database files until the survivor turns advocates off.
+    expect(foundInDatabase(t.dbFile, [grant.wrapped])).toEqual([grant.wrapped]);
     const off = await survivorPost(survivor, url, { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion: ks.keyset.version });
     expect(off.status).toBe(200);
+    expect(foundInDatabase(t.dbFile, [grant.wrapped])).toEqual([]);
     expect((await advocate.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
     expect(await t.db('envelope_grants').where({ kid: keyId(advocate.box.publicKey) }).whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id'))).toEqual([]);
   });
@@ -335,9 +339,14 @@ describe('draft, consent, publish, revoke', () => {
     forged.sig = signStatement(forged.statement, nacl.sign.keyPair().secretKey);
     expect((await survivorPost(survivor, url, forged)).body.error.code).toBe('bad_signature');
     expect((await request(t.app).get(`/stories/${alias}`)).status).toBe(200);
+    // The story's words are in the database files while it is published (the scan can find them)...
+    const words = [STORY.title, STORY.text.split('\n')[0], STORY.text.split('\n')[2]];
+    expect(foundInDatabase(t.dbFile, words)).toEqual(words);
 
     const res = await survivorPost(survivor, url, revocationOf(survivor, caseId, draftId));
     expect(res.status).toBe(200);
+    // ...and, as soon as the revocation has answered, in neither the main file nor the WAL.
+    expect(foundInDatabase(t.dbFile, words)).toEqual([]);
     const gone = await request(t.app).get(`/stories/${alias}`);
     expect(gone.status).toBe(410);
     expect(gone.headers['cache-control']).toBe('no-store');

@@ -5,8 +5,9 @@
  */
 import request from 'supertest';
 import nacl from 'tweetnacl';
-import { RECORD_BYTES, toBase64url, utcDay } from '../../protocol';
-import { hmac } from '../../server/http/tokens';
+import { RECORD_BYTES } from '../../protocol';
+import { loadAddressKey } from '../../server/config';
+import { hashAddress } from '../../server/http/rate-limit';
 import { addStaff, asSurvivor, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, uploadFile, type TestServer } from '../support/harness';
 import { expectError } from './expect-error';
 
@@ -24,9 +25,9 @@ beforeAll(() => {
 afterAll(() => jest.restoreAllMocks());
 const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
 
-/** What the limiter stores for an address today (server/http/rate-limit.ts). */
+/** What the limiter stores for an address today (server/http/rate-limit.ts): keyed by the address key file. */
 function hashedKey(t: TestServer, address: string): string {
-  return toBase64url(hmac(t.ctx.serverSecret, 'address', utcDay(), address)).slice(0, 32);
+  return hashAddress(loadAddressKey(t.ctx.config.addressKeyFile), address);
 }
 
 /** Every value of every column of rate_limits, as text. */

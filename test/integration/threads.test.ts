@@ -21,6 +21,7 @@ import {
   type KeyGrant,
 } from '../../protocol';
 import type { EnvelopeItem, StaffCaseDetail } from '../../protocol/api';
+import { foundInDatabase } from '../support/database-files';
 import { addStaff, currentKeyset, makeTestServer, registerSurvivor, setupAdmin, snapshot, submitTestimony, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
@@ -212,6 +213,14 @@ describe('a newer moderator', () => {
 
   test('once removed, they are signed out, unassigned, and every key wrapped or granted to them is erased', async () => {
     await post(mod, `/api/staff/cases/${caseId}/assignee`, { staffId: late.staffId });
+    // Every key wrapped or granted to them, as the database files hold it before the removal.
+    const lateKid = keyId(late.box.publicKey);
+    const wrappedToLate: string[] = [
+      ...(await t.db('envelope_keys').where({ kid: lateKid }).whereNotNull('wrapped').pluck('wrapped')),
+      ...((await t.db('envelope_grants').where({ kid: lateKid }).pluck('body')) as string[]).map((body) => JSON.parse(body).wrapped as string),
+    ];
+    expect(wrappedToLate.length).toBeGreaterThanOrEqual(5);
+    expect(foundInDatabase(t.dbFile, wrappedToLate)).toEqual(wrappedToLate);
     const current = await currentKeyset(t);
     const next = signKeyset(
       { v: 1, instanceId: t.ctx.instanceId, version: current.keyset.version + 1, prev: keysetHash(current.keyset), issuedDay: utcDay(), members: current.keyset.members.filter((m) => m.staffId !== late.staffId) },
@@ -220,6 +229,8 @@ describe('a newer moderator', () => {
     const res = await post(admin, '/api/staff/keysets', { signed: next });
     expect(res.status).toBe(201);
     expect(res.body.removed).toBe(1);
+    // Once the removal has answered, no copy of those keys is left in the main file or the WAL.
+    expect(foundInDatabase(t.dbFile, wrappedToLate)).toEqual([]);
 
     expect((await late.agent.get('/api/staff/cases')).status).toBe(401);
     const kid = keyId(late.box.publicKey);

@@ -1,5 +1,8 @@
 /** Configuration is checked at start: a bad value stops the server with a message naming it. */
-import { ConfigError, loadConfig } from '../../server/config';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadAddressKey, loadConfig } from '../../server/config';
 
 test('defaults give the embedded SQLite file under ./data on localhost:8080', () => {
   const c = loadConfig({});
@@ -32,4 +35,80 @@ test.each([
 ])('a bad %s is refused with its name in the message', (name, env) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(name);
+});
+
+describe('the address key file (rate-limit keys; never in the database)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-key-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('lives beside the database unless ADDRESS_KEY_FILE says otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dir }).addressKeyFile).toBe(path.join(dir, 'address.key'));
+    expect(loadConfig({}).addressKeyFile).toBe(path.resolve('data/address.key'));
+    expect(loadConfig({ DATA_DIR: dir, ADDRESS_KEY_FILE: '/etc/awaaz/address.key' }).addressKeyFile).toBe('/etc/awaaz/address.key');
+    // loadConfig only names it: reading or making it is loadAddressKey's, at start.
+    expect(fs.existsSync(path.join(dir, 'address.key'))).toBe(false);
+  });
+
+  test('is made at first start, mode 0600, in a folder made 0700, and read back unchanged at every later start', () => {
+    const file = path.join(dir, 'keys', 'address.key');
+    const key = loadAddressKey(file);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${key}\n`);
+    expect(loadAddressKey(file)).toBe(key);
+    // Another instance, or another machine, gets a key of its own.
+    expect(loadAddressKey(path.join(dir, 'other.key'))).not.toBe(key);
+    // Nothing but the key is left behind (the temporary file it was written under is gone).
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['address.key']);
+  });
+
+  test('a key written by hand, without a final newline, is accepted', () => {
+    const file = path.join(dir, 'address.key');
+    const key = Buffer.alloc(32, 7).toString('base64url');
+    fs.writeFileSync(file, key, { mode: 0o600 });
+    expect(loadAddressKey(file)).toBe(key);
+  });
+
+  test.each(['0640', '0604', '0644', '0660', '0606', '0710'])('a key file of mode %s (open to group or others) stops the start, naming the file', (octal) => {
+    const mode = parseInt(octal, 8);
+    const file = path.join(dir, 'address.key');
+    const key = loadAddressKey(file);
+    fs.chmodSync(file, mode);
+    expect(() => loadAddressKey(file)).toThrow(ConfigError);
+    expect(() => loadAddressKey(file)).toThrow(`ADDRESS_KEY_FILE: ${file} is open to group or others (mode ${octal}); run \`chmod 600 ${file}\``);
+    // It is neither changed nor replaced.
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${key}\n`);
+    fs.chmodSync(file, 0o600);
+    expect(loadAddressKey(file)).toBe(key);
+  });
+
+  test.each([
+    ['empty', ''],
+    ['too short', 'abc\n'],
+    ['33 bytes', `${Buffer.alloc(33, 1).toString('base64url')}\n`],
+    ['standard base64 (+ and /)', `${'+/'.repeat(21)}A\n`],
+    ['padded', `${Buffer.alloc(32, 1).toString('base64')}\n`],
+    ['two lines', `${Buffer.alloc(32, 1).toString('base64url')}\n${Buffer.alloc(32, 2).toString('base64url')}\n`],
+  ])('a malformed key file (%s) stops the start, naming the file', (_what, content) => {
+    const file = path.join(dir, 'address.key');
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    expect(() => loadAddressKey(file)).toThrow(ConfigError);
+    expect(() => loadAddressKey(file)).toThrow(`ADDRESS_KEY_FILE: ${file} is not an address key`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(content);
+  });
+
+  test('a folder in its place, or a place where it cannot be made, stops the start, naming the file', () => {
+    const folder = path.join(dir, 'address.key');
+    fs.mkdirSync(folder, { mode: 0o700 });
+    expect(() => loadAddressKey(folder)).toThrow(`ADDRESS_KEY_FILE: ${folder} is not a regular file`);
+    const blocked = path.join(dir, 'a-file', 'address.key');
+    fs.writeFileSync(path.join(dir, 'a-file'), 'not a folder');
+    expect(() => loadAddressKey(blocked)).toThrow(ConfigError);
+    expect(() => loadAddressKey(blocked)).toThrow(`ADDRESS_KEY_FILE: ${blocked} does not exist and could not be made`);
+  });
 });

@@ -1,0 +1,173 @@
+/**
+ * Erasure as an attacker who copies the database files sees it (issue 10; SECURITY.md
+ * "Addresses" and "Erasure"): the SQLite file and its write-ahead log are read as raw bytes,
+ * so deleted rows whose bytes are still there count as found.
+ *
+ * - Rate-limit counters: behind a trusted proxy, clients from one /24 make requests; the
+ *   attacker tries every address of that /24 against the files with every secret the database
+ *   holds, and finds none. With the address key file too, they find exactly the clients of the
+ *   current minute (the control that shows the search works); after the sweep, not even that.
+ * - The sweeper's other erasures: expired challenges and stale uploads leave no bytes behind.
+ * (Withdrawal and "delete everything": test/integration/publishing.test.ts; a removed
+ * member's keys: test/integration/threads.test.ts.)
+ */
+import fs from 'node:fs';
+import request from 'supertest';
+import nacl from 'tweetnacl';
+import { fromBase64url, RECORD_BYTES, toBase64url, utcDay } from '../../protocol';
+import { loadAddressKey } from '../../server/config';
+import { hashAddress, identityHash } from '../../server/http/rate-limit';
+import { hmac } from '../../server/http/tokens';
+import { openDatabase } from '../../server/db/database';
+import { sweepExpired } from '../../server/sweeper';
+import { databaseBytes, foundInDatabase, walSize } from '../support/database-files';
+import { asSurvivor, makeTestServer, registerSurvivor, uploadFile, type SurvivorActor, type TestServer } from '../support/harness';
+
+/** The range the attacker searches (a /24, as a city's or a campus's network), and the clients in it. */
+const RANGE = Array.from({ length: 256 }, (_, i) => `203.0.113.${i}`);
+const CLIENTS = ['203.0.113.7', '203.0.113.77', '203.0.113.200'];
+
+let t: TestServer;
+let survivor: SurvivorActor;
+
+beforeAll(async () => {
+  t = await makeTestServer({ TRUST_PROXY_HOPS: '1' });
+  for (const address of CLIENTS) {
+    for (let i = 0; i < 3; i++) expect((await request(t.app).get('/api/instance').set('X-Forwarded-For', address)).status).toBe(200);
+    expect((await request(t.app).post('/api/pow').set('X-Forwarded-For', address).send({})).status).toBe(200);
+  }
+  // A survivor's record upload: counted against her own (hashed) id rather than an address.
+  survivor = await registerSurvivor(t);
+  await uploadFile(t, survivor, nacl.randomBytes(100));
+});
+afterAll(() => t.close());
+
+/** Every string the database's instance row holds (its id, the server secret, ...): whatever secret a thief finds there. */
+async function secretsInDatabase(): Promise<string[]> {
+  const row: Record<string, unknown> = await t.db('instance').first();
+  return Object.values(row).filter((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{16,}$/.test(v));
+}
+
+/** The counter keys an attacker derives from a candidate secret: the derivation before issue 10, and today's. */
+function addressCandidates(secret: string, address: string): string[] {
+  return [toBase64url(hmac(secret, 'address', utcDay(), address)).slice(0, 32), hashAddress(secret, address)];
+}
+function survivorCandidates(secret: string, survivorId: string): string[] {
+  return [toBase64url(hmac(secret, 'identity', utcDay(), 'survivor', survivorId)).slice(0, 32), identityHash(secret, 'survivor', survivorId)];
+}
+
+/** The addresses of RANGE whose counter key, derived with one of these secrets, is in the files. */
+function searchAddresses(secrets: string[]): string[] {
+  const bytes = databaseBytes(t.dbFile);
+  return RANGE.filter((address) => secrets.some((s) => addressCandidates(s, address).some((key) => bytes.includes(Buffer.from(key)))));
+}
+async function searchSurvivors(secrets: string[]): Promise<string[]> {
+  const bytes = databaseBytes(t.dbFile);
+  const ids: string[] = (await t.db('survivors').select('id')).map((r: { id: string }) => r.id);
+  return ids.filter((id) => secrets.some((s) => survivorCandidates(s, id).some((key) => bytes.includes(Buffer.from(key)))));
+}
+
+const addressKey = () => loadAddressKey(t.ctx.config.addressKeyFile);
+
+describe('rate-limit counters', () => {
+  test('the address key is in a file of mode 0600 beside the database, and neither it nor the addresses are in the database', () => {
+    expect(t.ctx.config.addressKeyFile).toBe(`${t.dir}/address.key`);
+    expect(fs.statSync(t.ctx.config.addressKeyFile).mode & 0o777).toBe(0o600);
+    expect(foundInDatabase(t.dbFile, [addressKey(), fromBase64url(addressKey()), ...CLIENTS])).toEqual([]);
+  });
+
+  test('with the database file and its WAL, and any secret the database holds, no address of the range is recovered', async () => {
+    const secrets = await secretsInDatabase();
+    expect(secrets).toContain((await t.db('instance').first()).server_secret);
+    // The counters are there to attack: one per client and limiter, and the survivor's.
+    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    expect(keys.filter((k) => k.startsWith('all:')).length).toBeGreaterThanOrEqual(CLIENTS.length);
+    expect(keys.some((k) => k.startsWith('records:s.'))).toBe(true);
+
+    expect(searchAddresses(secrets)).toEqual([]);
+    expect(await searchSurvivors(secrets)).toEqual([]);
+  });
+
+  test('with the address key file as well, the same search finds exactly the clients of the current minute', async () => {
+    // The control: it shows the search works, and what a thief holding both files gets.
+    expect(searchAddresses([addressKey()])).toEqual(CLIENTS);
+    const [{ id }] = await t.db('survivors').select('id');
+    expect(await searchSurvivors([addressKey()])).toEqual([id]);
+  });
+
+  test('once the minute is over, the sweep erases every counter: neither search finds anything in the main file or the WAL', async () => {
+    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    expect(foundInDatabase(t.dbFile, keys)).toEqual(keys);
+    // Windows end at the next clock minute; the sweeper runs a second after it.
+    const swept = await sweepExpired(t.ctx, Math.ceil((Date.now() + 1) / 60_000) * 60_000 + 1_000);
+    expect(swept.counters).toBe(keys.length);
+    expect(await t.db('rate_limits').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(walSize(t.dbFile)).toBe(0);
+    expect(foundInDatabase(t.dbFile, keys)).toEqual([]);
+    expect(searchAddresses([addressKey(), ...(await secretsInDatabase())])).toEqual([]);
+    expect(await searchSurvivors([addressKey()])).toEqual([]);
+  });
+});
+
+describe("the sweeper's other erasures", () => {
+  test('expired challenges leave no bytes behind', async () => {
+    const issued: string[] = [];
+    for (let i = 0; i < 3; i++) issued.push((await request(t.app).post('/api/pow').send({})).body.challenge);
+    expect(foundInDatabase(t.dbFile, issued)).toEqual(issued);
+    // Not yet expired: kept.
+    expect((await sweepExpired(t.ctx)).challenges).toBe(0);
+    expect(foundInDatabase(t.dbFile, issued)).toEqual(issued);
+    const swept = await sweepExpired(t.ctx, Date.now() + 24 * 3_600_000);
+    expect(swept.challenges).toBeGreaterThanOrEqual(issued.length);
+    expect(await t.db('challenges').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(walSize(t.dbFile)).toBe(0);
+    expect(foundInDatabase(t.dbFile, issued)).toEqual([]);
+  });
+
+  test("an upload no message carried is erased after two days, its sealed records' bytes with it", async () => {
+    const stale = await uploadFile(t, survivor, nacl.randomBytes(2 * RECORD_BYTES + 10));
+    const kept = await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES));
+    // 48-byte slices from every few KiB of each record: most of them lie within one page.
+    const slices = (records: Uint8Array[]) => records.flatMap((r) => Array.from({ length: Math.ceil(r.length / 4096) }, (_, i) => r.subarray(i * 4096 + 100, i * 4096 + 148))).filter((s) => s.length === 48);
+    const staleSlices = slices(stale.records);
+    expect(staleSlices.length).toBeGreaterThan(30);
+    expect(foundInDatabase(t.dbFile, staleSlices).length).toBeGreaterThan(staleSlices.length * 0.8);
+    const threeDaysAgo = utcDay(new Date(Date.now() - 3 * 86_400_000));
+    await t.db('attachments').where({ id: stale.id }).update({ created_day: threeDaysAgo });
+
+    expect((await sweepExpired(t.ctx)).uploads).toBe(1);
+    expect(walSize(t.dbFile)).toBe(0);
+    expect(foundInDatabase(t.dbFile, staleSlices)).toEqual([]);
+    // The other upload, not stale, is untouched.
+    const keptSlices = slices(kept.records);
+    expect(foundInDatabase(t.dbFile, keptSlices).length).toBeGreaterThan(keptSlices.length * 0.8);
+    expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${stale.id}`)).status).toBe(404);
+    expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${kept.id}`)).status).toBe(200);
+  });
+});
+
+describe('when another process reads the database', () => {
+  test('the erasure still answers and says in the log that a copy may remain; the next sweep removes it', async () => {
+    const issued: string = (await request(t.app).post('/api/pow').send({})).body.challenge;
+    // Another connection (a sqlite3 shell, a backup) holds a read snapshot: the WAL cannot be emptied meanwhile.
+    const reader = openDatabase({ client: 'sqlite', filename: t.dbFile });
+    await t.db.raw('PRAGMA busy_timeout = 50'); // the server waits 5 s per try; a test need not
+    try {
+      await reader.transaction(async (trx) => {
+        await trx('instance').first();
+        const swept = await sweepExpired(t.ctx, Date.now() + 24 * 3_600_000);
+        expect(swept.challenges).toBe(1);
+        expect(t.logs.filter((l) => l.startsWith('erasure:'))).toEqual(['erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute']);
+        expect(walSize(t.dbFile)).toBeGreaterThan(0);
+        expect(foundInDatabase(t.dbFile, [issued])).toEqual([issued]);
+      });
+    } finally {
+      await reader.destroy();
+      await t.db.raw('PRAGMA busy_timeout = 5000');
+    }
+    await sweepExpired(t.ctx);
+    expect(walSize(t.dbFile)).toBe(0);
+    expect(foundInDatabase(t.dbFile, [issued])).toEqual([]);
+    expect(t.logs.filter((l) => l.startsWith('erasure:'))).toHaveLength(1);
+  });
+});
