@@ -38,6 +38,12 @@ export const LAYERS = [
  */
 export const LAZY_SCRIPTS = [{ name: 'pdf-cleaner', entry: 'client/pdf-cleaner.ts', define: 'AWAAZ_PDF_CLEANER' }];
 
+/**
+ * Pages whose own script loads blocking in the head, right after its layers: the public pages'
+ * script registers their messages, which must be there before survivor-base translates the body.
+ */
+export const BLOCKING_PAGES = ['public'];
+
 /** Which layers each survivor page loads before its own script; other pages load none. */
 export const PAGE_LAYERS = {
   // landing verifies the keyset chain to show the fingerprint: it needs the crypto too
@@ -193,7 +199,7 @@ for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) 
       return `<meta name="awaaz-${name}" content="/assets/${name}.js ${sri(js)}">`;
     })
     .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) =>
-      [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, false)].join('\n'),
+      [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, BLOCKING_PAGES.includes(name))].join('\n'),
     )
     // Indentation is only for the source (the pages hold no <pre>): it costs the survivor pages' budget.
     .replace(/\n[ \t]+/g, '\n');

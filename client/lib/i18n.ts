@@ -15,7 +15,7 @@ export type Lang = 'en' | 'ur';
 export const LANGS: readonly Lang[] = ['en', 'ur'];
 export const LANG_KEY = 'awaaz.lang';
 
-/** By key; the evidence tools add their messages when they load (addMessages). */
+/** By key; the evidence tools and the public pages add their messages when they load (addMessages). */
 const CATALOGS: Record<Lang, Record<string, string>> = { en, ur };
 const RTL: Record<Lang, boolean> = { en: false, ur: true };
 

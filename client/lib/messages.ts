@@ -9,11 +9,12 @@
  */
 import { en } from '../i18n/en';
 import type { evidenceEn } from '../i18n/evidence';
+import type { PublicMessageKey } from '../i18n/public';
 import { formatDate, plain, withDates, type Params } from './format';
 
 export type { Catalog } from '../i18n/en';
-/** Every message: the catalogs', and the evidence tools' (i18n/evidence.ts, registered when they load). */
-export type MessageKey = keyof typeof en | keyof typeof evidenceEn;
+/** Every message: the catalogs', the evidence tools' (i18n/evidence.ts) and the public pages' (i18n/public.ts), registered when their scripts load. */
+export type MessageKey = keyof typeof en | keyof typeof evidenceEn | PublicMessageKey;
 /** The English messages as looked up by key; the evidence tools add theirs (lib/i18n.ts addMessages). */
 const english: Record<string, string> = en;
 export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from './format';

@@ -5,7 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { en, type MessageKey } from '../../client/i18n/en';
+import { en } from '../../client/i18n/en';
+import { publicEn } from '../../client/i18n/public';
+
+/** What the public pages draw: the survivor catalog and the public pages' own messages (client/i18n/public.ts). */
+export const pageMessages = { ...en, ...publicEn };
+export type PageMessageKey = keyof typeof pageMessages;
 import { fill, parseMessage, type Params } from '../../client/lib/format';
 
 export function escapeHtml(text: string | number): string {
@@ -31,8 +36,8 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
 }
 
 /** A catalog message in English, its markup rendered, inside an element that names its key. */
-export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
-  const inner = parseMessage(en[key])
+export function msgHtml(tag: string, key: PageMessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
+  const inner = parseMessage(pageMessages[key])
     .map((p) => {
       if ('text' in p) return escapeHtml(fill(p.text, params));
       if ('bold' in p) return `<strong>${escapeHtml(fill(p.bold, params))}</strong>`;
@@ -53,7 +58,7 @@ export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Re
  */
 export function publicPageRenderer(clientDir: string) {
   let template: string | undefined;
-  return (title: MessageKey, main: Html, head: Html = html``): string | undefined => {
+  return (title: PageMessageKey, main: Html, head: Html = html``): string | undefined => {
     if (template === undefined) {
       const file = path.join(clientDir, 'public.html');
       if (!fs.existsSync(file)) return undefined;

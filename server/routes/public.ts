@@ -8,14 +8,12 @@
  * (Cache-Control: no-store, set for every response in app.ts) or archived (X-Robots-Tag).
  */
 import { Router, type Request, type Response } from 'express';
-import type { MessageKey } from '../../client/i18n/en';
 import { CONTEXT_VALUES, PROVINCE_VALUES } from '../../protocol';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { STORIES_PAGE_SIZE, type StorySummary } from '../db/publishing-repo';
 import { HttpError } from '../http/errors';
-import { en } from '../../client/i18n/en';
-import { escapeHtml, html, msgHtml, publicPageRenderer, trusted, type Html } from '../http/html';
+import { escapeHtml, html, msgHtml, pageMessages, publicPageRenderer, trusted, type Html, type PageMessageKey } from '../http/html';
 import { sendHtml } from '../http/static';
 import { parseWith } from '../http/validate';
 
@@ -23,7 +21,7 @@ import { parseWith } from '../http/validate';
 export const SMALLEST_SHOWN_COUNT = 5;
 const FEED_SIZE = 50;
 const EXCERPT_CHARS = 280;
-const PAGES_LABEL: MessageKey = 'wall.pages';
+const PAGES_LABEL: PageMessageKey = 'wall.pages';
 
 export type Cell = { key: string; count: number };
 
@@ -50,7 +48,7 @@ function noArchive(res: Response): void {
   res.setHeader('X-Robots-Tag', 'noindex, noarchive');
 }
 
-const contextLabel = (context: string) => msgHtml('span', `context.${context}` as MessageKey);
+const contextLabel = (context: string) => msgHtml('span', `context.${context}` as PageMessageKey);
 
 function storyMeta(s: StorySummary): Html {
   return html`<p class="hint story-meta">${msgHtml('span', 'wall.storyMeta', { alias: s.alias, month: s.month })} · ${contextLabel(s.context)}</p>`;
@@ -79,7 +77,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
   const { publishing } = ctx.repos;
   const page = publicPageRenderer(clientDir);
 
-  function send(req: Request, res: Response, status: number, title: MessageKey, main: Html, head?: Html): void {
+  function send(req: Request, res: Response, status: number, title: PageMessageKey, main: Html, head?: Html): void {
     const body = page(title, main, head);
     if (body === undefined) throw new HttpError(503, 'not_built', 'the pages are not built; run `npm run build`');
     noArchive(res);
@@ -107,7 +105,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
       : msgHtml('p', query.context ? 'wall.noneHere' : 'wall.none');
     const nav =
       pages > 1
-        ? html`<nav class="pager" aria-label="${en[PAGES_LABEL]}" data-i18n-attr="aria-label:${PAGES_LABEL}"><ul class="links">
+        ? html`<nav class="pager" aria-label="${pageMessages[PAGES_LABEL]}" data-i18n-attr="aria-label:${PAGES_LABEL}"><ul class="links">
         ${query.page > 1 ? html`<li><a rel="prev" href="${link(query.page - 1)}">${msgHtml('span', 'wall.newer')}</a></li>` : ''}
         <li>${msgHtml('span', 'wall.pageOf', { page: query.page, pages })}</li>
         ${query.page < pages ? html`<li><a rel="next" href="${link(query.page + 1)}">${msgHtml('span', 'wall.older')}</a></li>` : ''}
@@ -140,7 +138,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
     noArchive(res);
     res.type('application/atom+xml; charset=utf-8').send(`<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
-  <title>${xml(en['wall.feedTitle'])}</title>
+  <title>${xml(pageMessages['wall.feedTitle'])}</title>
   <id>${xml(`${base}/stories`)}</id>
   <link rel="self" href="${xml(`${base}/stories/feed.atom`)}"/>
   <link href="${xml(`${base}/stories`)}"/>
@@ -169,7 +167,7 @@ ${entries.join('\n')}
 
   router.get('/stats', async (req, res) => {
     const counts = await publishing.statistics();
-    const chart = (heading: MessageKey, cells: Cell[], label: (key: string) => Html | string, id: string) => {
+    const chart = (heading: PageMessageKey, cells: Cell[], label: (key: string) => Html | string, id: string) => {
       if (cells.length === 0) return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}${msgHtml('p', 'stats.noData')}</section>`;
       const max = Math.max(1, ...cells.map((c) => c.count));
       return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}
@@ -192,7 +190,7 @@ ${entries.join('\n')}
       html`${msgHtml('h1', 'stats.heading')}${msgHtml('p', 'stats.intro', { n: SMALLEST_SHOWN_COUNT })}
         ${chart('stats.byContext', contexts, (k) => contextLabel(k), 'chart-context')}
         ${chart('stats.byMonth', months, (k) => html`<span dir="ltr">${k}</span>`, 'chart-month')}
-        ${chart('stats.byProvince', provinces, (k) => msgHtml('span', `province.${k}` as MessageKey), 'chart-province')}
+        ${chart('stats.byProvince', provinces, (k) => msgHtml('span', `province.${k}` as PageMessageKey), 'chart-province')}
         ${chart('stats.byYear', years, (k) => html`<span dir="ltr">${k}</span>`, 'chart-year')}`,
     );
   });

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en as enCore } from '../../client/i18n/en';
 import { evidenceEn, evidenceUr } from '../../client/i18n/evidence';
+import { publicEn, publicUr } from '../../client/i18n/public';
 import { ur as urCore } from '../../client/i18n/ur';
 import { parseMessage } from '../../client/lib/format';
 import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, PROVINCE_VALUES, STATUS_VALUES } from '../../client/lib/testimony-values';
@@ -20,9 +21,9 @@ import { CaseStatus } from '../../protocol/api';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLIENT = path.join(ROOT, 'client');
-/** The catalogs with the evidence tools' messages, which ship apart (client/i18n/evidence.ts). */
-const en = { ...enCore, ...evidenceEn };
-const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr };
+/** The catalogs with the evidence tools' and the public pages' messages, which ship apart (client/i18n/evidence.ts, public.ts). */
+const en = { ...enCore, ...evidenceEn, ...publicEn };
+const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publicUr };
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */

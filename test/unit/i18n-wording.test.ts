@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en } from '../../client/i18n/en';
 import { evidenceUr } from '../../client/i18n/evidence';
+import { publicUr } from '../../client/i18n/public';
 import { ur as urCore } from '../../client/i18n/ur';
 import { formatDate, withDates } from '../../client/lib/format';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ur = { ...urCore, ...evidenceUr };
+const ur = { ...urCore, ...evidenceUr, ...publicUr };
 
 /** Urdu wording that the glossary replaced, and why (each would mislead or leave someone out). */
 const DEPRECATED: [RegExp, string][] = [
