@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { en, type MessageKey } from '../../client/i18n/en';
+import { en, type Catalog, type MessageKey } from '../../client/i18n/en';
+import { ur } from '../../client/i18n/ur';
 import { fill, parseMessage, type Params } from '../../client/lib/format';
 
 export function escapeHtml(text: string | number): string {
@@ -30,9 +31,9 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
 }
 
-/** A catalog message in English, its markup rendered, inside an element that names its key. */
-export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
-  const inner = parseMessage(en[key])
+/** A catalog message's markup (bold, links, placeholders) as escaped HTML. */
+function markupHtml(template: string, params?: Params): string {
+  return parseMessage(template)
     .map((p) => {
       if ('text' in p) return escapeHtml(fill(p.text, params));
       if ('bold' in p) return `<strong>${escapeHtml(fill(p.bold, params))}</strong>`;
@@ -40,6 +41,11 @@ export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Re
       return `<bdi>${escapeHtml(fill(`{${p.slot}}`, params))}</bdi>`;
     })
     .join('');
+}
+
+/** A catalog message in English, its markup rendered, inside an element that names its key. */
+export function msgHtml(tag: string, key: MessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
+  const inner = markupHtml(en[key], params);
   const args = params && Object.keys(params).length ? ` data-i18n-args="${escapeHtml(JSON.stringify(params))}"` : '';
   const extra = Object.entries(attrs)
     .map(([k, v]) => ` ${k}="${escapeHtml(v)}"`)
@@ -64,4 +70,19 @@ export function publicPageRenderer(clientDir: string) {
       .replace('<!--slot:head-->', head.value)
       .replace('<!--slot:main-->', main.value);
   };
+}
+
+export const NOSCRIPT_KEYS = ['noscript.needs', 'noscript.how', 'noscript.why'] as const satisfies readonly MessageKey[];
+
+/**
+ * What a page whose scripts cannot run (Tor Browser's Safest level) says first: that it needs
+ * the Safer or Standard level, how to set it, and why. Written into the pages' HTML by the
+ * build ({{noscript}}), in English and in Urdu at once: without scripts a page cannot read the
+ * reader's language choice (kept in the browser), and the server cannot guess it either (Tor
+ * Browser asks every server for English). client/styles.css hides the controls that need scripts.
+ */
+export function noscriptNotice(): string {
+  const part = (lang: 'en' | 'ur', catalog: Catalog) =>
+    `<div lang="${lang}" dir="${lang === 'ur' ? 'rtl' : 'ltr'}">${NOSCRIPT_KEYS.map((k) => `<p>${markupHtml(catalog[k])}</p>`).join('')}</div>`;
+  return `<noscript><section class="notice noscript" id="noscript">${part('en', en)}${part('ur', ur)}</section></noscript>`;
 }
