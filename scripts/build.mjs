@@ -14,6 +14,7 @@
 // Staff pages stay self-contained bundles.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { build, transformSync } from 'esbuild';
@@ -186,11 +187,18 @@ const scriptTag = (name, blocking) => {
   if (!fs.existsSync(js)) throw new Error(`a page names a script "${name}" that was not built`);
   return `<script${blocking ? '' : ' defer'} src="/assets/${name}.js" integrity="${sri(js)}"></script>`;
 };
+// {{noscript}}: what a page says when its scripts cannot run, rendered from the catalogs by
+// server/http/html.ts (the module the server renders its public pages with).
+const htmlModule = await build({ absWorkingDir: root, entryPoints: ['server/http/html.ts'], bundle: true, platform: 'node', format: 'cjs', packages: 'external', write: false, logLevel: 'warning' });
+const loaded = { exports: {} };
+new Function('module', 'exports', 'require', htmlModule.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
+const noscriptHtml = loaded.exports.noscriptNotice();
 const pagesDir = path.join(root, 'client/pages');
 const partialsDir = path.join(pagesDir, 'partials');
 for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) {
   const html = fs.readFileSync(path.join(pagesDir, file), 'utf8')
     .replace(/\{\{include:([a-z-]+)\}\}\n?/g, (_m, name) => fs.readFileSync(path.join(partialsDir, `${name}.html`), 'utf8'))
+    .replace(/\{\{noscript\}\}/g, () => noscriptHtml)
     .replace(/\{\{style\}\}/g, () => `<link rel="stylesheet" href="/assets/awaaz.css" integrity="${sri(path.join(assetsOut, 'awaaz.css'))}">`)
     .replace(/\{\{style:([a-z]+)\}\}/g, (_m, name) => extraStyle(name))
     .replace(/\{\{lazy:([a-z-]+)\}\}/g, (_m, name) => {

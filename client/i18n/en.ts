@@ -163,6 +163,15 @@ export const en = {
   'safety.cannot6': 'A codename that is written down or saved can be found.',
   'safety.dangerHeading': 'If you are in danger now',
   'safety.dangerText': 'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services, a helpline or someone you trust.',
+  // Tor Browser's security levels: the safety page, and the notice every page shows when its
+  // scripts cannot run (Safest level); the build writes noscript.* into the pages' HTML in
+  // both languages (server/http/html.ts noscriptNotice).
+  'safety.torLevelsHeading': "Tor Browser's security levels",
+  'safety.torStandard': '**Standard:** everything in Awaaz works.',
+  'safety.torSafer': '**Safer:** everything works; making your keys from your codename takes several seconds.',
+  'safety.torSafest': '**Safest:** Awaaz cannot work: it encrypts your words in your browser, with scripts, which this level turns off.',
+  'safety.torWhy': 'Awaaz has no version without scripts: the server would then receive your words as you typed them.',
+  'safety.torHow': 'To change it: the shield icon → Settings → Security Level → “Safer” or “Standard”.',
   // The conversation with the moderators, on the return page
   'thread.heading': 'Conversation with the moderators',
   'thread.fromTeam': 'Moderator, {day}',

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { en } from '../../client/i18n/en';
+import { NOSCRIPT_KEYS, noscriptEn, noscriptUr, type NoscriptMessageKey } from '../../client/i18n/noscript';
 import { publicEn } from '../../client/i18n/public';
 
 /** What the public pages draw: the survivor catalog and the public pages' own messages (client/i18n/public.ts). */
@@ -35,9 +36,9 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
 }
 
-/** A catalog message in English, its markup rendered, inside an element that names its key. */
-export function msgHtml(tag: string, key: PageMessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
-  const inner = parseMessage(pageMessages[key])
+/** A catalog message's markup (bold, links, placeholders) as escaped HTML. */
+function markupHtml(template: string, params?: Params): string {
+  return parseMessage(template)
     .map((p) => {
       if ('text' in p) return escapeHtml(fill(p.text, params));
       if ('bold' in p) return `<strong>${escapeHtml(fill(p.bold, params))}</strong>`;
@@ -45,6 +46,11 @@ export function msgHtml(tag: string, key: PageMessageKey, params?: Params, attrs
       return `<bdi>${escapeHtml(fill(`{${p.slot}}`, params))}</bdi>`;
     })
     .join('');
+}
+
+/** A catalog message in English, its markup rendered, inside an element that names its key. */
+export function msgHtml(tag: string, key: PageMessageKey, params?: Params, attrs: Record<string, string> = {}): Html {
+  const inner = markupHtml(pageMessages[key], params);
   const args = params && Object.keys(params).length ? ` data-i18n-args="${escapeHtml(JSON.stringify(params))}"` : '';
   const extra = Object.entries(attrs)
     .map(([k, v]) => ` ${k}="${escapeHtml(v)}"`)
@@ -69,4 +75,19 @@ export function publicPageRenderer(clientDir: string) {
       .replace('<!--slot:head-->', head.value)
       .replace('<!--slot:main-->', main.value);
   };
+}
+
+/**
+ * What a page whose scripts cannot run (Tor Browser's Safest level) says first: that it needs
+ * the Safer or Standard level, how to set it, and why. Written into the pages' HTML by the
+ * build ({{noscript}}), in English and in Urdu at once: without scripts a page cannot read the
+ * reader's language choice (kept in the browser), and the server cannot guess it either (Tor
+ * Browser asks every server for English). The messages live in client/i18n/noscript.ts, apart
+ * from the script catalogs, since no script ever shows them. client/styles.css hides the
+ * controls that need scripts.
+ */
+export function noscriptNotice(): string {
+  const part = (lang: 'en' | 'ur', messages: Record<NoscriptMessageKey, string>) =>
+    `<div lang="${lang}" dir="${lang === 'ur' ? 'rtl' : 'ltr'}">${NOSCRIPT_KEYS.map((k) => `<p>${markupHtml(messages[k])}</p>`).join('')}</div>`;
+  return `<noscript><section class="notice noscript" id="noscript">${part('en', noscriptEn)}${part('ur', noscriptUr)}</section></noscript>`;
 }

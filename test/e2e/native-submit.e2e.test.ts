@@ -1,8 +1,9 @@
 /**
  * A form submitted before its script runs (slow link, script blocked) must not send what was
  * typed: the CSP's form-action 'none' blocks every native submission, and secret fields have
- * no name, so even a submission would carry nothing. Checked with JavaScript off, which is
- * the same as a script not yet loaded.
+ * no name, so even a submission would carry nothing. Checked with the page's scripts blocked
+ * (JavaScript on, so the form is shown), the same as a script not yet loaded. With JavaScript
+ * off, the forms are not even shown (client/styles.css, firefox-safest.e2e.test.ts).
  */
 import type { Browser } from 'playwright-core';
 import { describeInBrowser, launchBrowser, recordRequests, startServer, type RunningServer } from './support';
@@ -23,8 +24,9 @@ describeInBrowser('no native form submission', () => {
     ['/return', '#codename', 'abandon ability able about above absent absorb abstract'],
     ['/staff', '#password', 'a staff password typed too early'],
     ['/setup', '#password', 'an admin password typed too early'],
-  ])('pressing Enter on %s with no script sends nothing typed', async (route, field, secret) => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+  ])('pressing Enter on %s with its scripts blocked sends nothing typed', async (route, field, secret) => {
+    const context = await browser.newContext();
+    await context.route('**/assets/*.js', (r) => r.abort());
     const sent = recordRequests(context);
     const page = await context.newPage();
     const violations: string[] = [];
@@ -44,6 +46,15 @@ describeInBrowser('no native form submission', () => {
       expect(r.body).not.toContain(words[0]);
     }
     expect(sent.filter((r) => r.url.includes('?'))).toEqual([]);
+    await context.close();
+  });
+
+  test.each(['/return', '/staff', '/setup'])('with JavaScript off, %s shows no form to type into', async (route) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(server.url + route);
+    expect(await page.locator('form').first().isVisible()).toBe(false);
+    expect(await page.locator('#noscript').isVisible()).toBe(true);
     await context.close();
   });
 
