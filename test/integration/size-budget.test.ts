@@ -1,6 +1,6 @@
 /**
  * DESIGN.md budget: the survivor pages (/, /share, /return, /safety) together weigh at most
- * 80 KB gzipped (level 9), counting once each distinct file a survivor's browser loads for
+ * 80 KB gzipped (the gzip copies the build writes and the server sends), counting once each distinct file a survivor's browser loads for
  * them: the HTML, every script and stylesheet they reference, and any asset a script fetches.
  * Sizes of built files are deterministic: this is a budget, not a timing. Needs the build.
  */
