@@ -312,6 +312,8 @@ export const en = {
   'attachment.altered': 'The file does not decrypt: it was altered, or parts of it were reordered or taken from another file.',
   'attachment.badManifest': 'The description of an attached file is not valid.',
   'attachment.missing': 'The file is not on the server.',
+
+  'kdf.working': 'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
 } as const;
 
 export type MessageKey = keyof typeof en;

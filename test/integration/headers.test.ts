@@ -11,7 +11,7 @@ import { PAGES } from '../../server/app';
 import { CLIENT_DIR, makeTestServer, type TestServer } from '../support/harness';
 
 /** DESIGN.md, "HTTP", directive by directive */
-const DESIGN_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+const DESIGN_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src blob:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function directives(csp: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
