@@ -14,9 +14,9 @@
  * include fetching and checking the Worker script. Also prints the longest pause of the page's
  * main thread during each job (a timer that should fire every 20 ms): the Worker keeps the page
  * responsive. Exit status: 0 after a measurement (whether or not the budget is met), 2 on a
- * setup error. Knobs (environment): see bench/README.md.
+ * setup error. Also prints the same pure-JavaScript argon2id in Node --jitless as a reference. Knobs (environment): see bench/README.md.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -141,6 +141,22 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
   throw new Error('the server did not start (run `npm run build` first)');
 }
 
+/**
+ * The same pure-JavaScript argon2id (@noble/hashes) in Node without its JIT (`--jitless`): a
+ * reference measured in the same run, so a figure taken on a busy machine can be read against
+ * what the machine gives at that moment.
+ */
+function jitlessNodeMs(params: Argon2Params, rounds: number): number[] {
+  const code = `const { argon2id } = require('@noble/hashes/argon2'); const out = [];
+    for (let i = 0; i < ${rounds}; i++) { const t = performance.now();
+      argon2id(new TextEncoder().encode('abandon ability able about above absent absorb round' + i), new TextEncoder().encode('awaaz/v1/survivor/AAAAAAAAAAAAAAAAAAAAAA'), { m: ${params.m}, t: ${params.t}, p: ${params.p}, dkLen: 32 });
+      out.push(performance.now() - t); }
+    console.log(JSON.stringify(out));`;
+  const run = spawnSync(process.execPath, ['--jitless', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`node --jitless: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as number[];
+}
+
 interface Target {
   name: string;
   open(url: string): Promise<{ run(job: Job): Promise<JobResult>; close(): Promise<void> }>;
@@ -227,6 +243,8 @@ async function main(): Promise<void> {
     });
     console.log(`${label.padEnd(width)}${cells.join('')}`);
   }
+  const reference = jitlessNodeMs(SURVIVOR_KDF, k.rounds);
+  console.log(`\nreference, same run: the same pure-JavaScript argon2id in Node --jitless, ${jobs[0].label}: ${reference.map(seconds).join(', ')} (median ${seconds(median(reference))})`);
   const safer = results.get('Firefox ESR, Tor Safer')!.get(jobs[0].label)!;
   const saferMedian = median(safer.ms) / 1000;
   console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)} (the machine's other work slows every figure alike)`);
