@@ -4,11 +4,14 @@
  * protocol/, so these tests compare two independent implementations.
  */
 import * as argon2native from 'argon2';
+import { buildSync } from 'esbuild';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { fromBase64url, toBase64url, utf8 } from '../../protocol/encoding';
 import { normalizeCodename } from '../../protocol/codename';
 import { KdfSchema } from '../../protocol/api';
-import { argon2, STAFF_KDF, staffSecrets, subkey, SURVIVOR_KDF, survivorKeyPairs, survivorMaster, survivorSalt, wasmArgon2, type Argon2Params } from '../../protocol/kdf';
+import { argon2, STAFF_KDF, staffSecrets, subkey, SURVIVOR_KDF, survivorKeyPairs, survivorMaster, survivorSalt, wasmArgon2, type Argon2Engine, type Argon2Params } from '../../protocol/kdf';
 import { jsArgon2 } from '../../protocol/kdf-js';
 import vectors from '../vectors/protocol-v1.json';
 import { fromHex, toHex } from '../vectors/deterministic-random';
@@ -172,6 +175,33 @@ describe('argon2 (hash-wasm) against the native argon2 package', () => {
 });
 
 /**
+ * protocol/kdf-js.ts in a worker thread, as the pages run it in a Worker: outside jest's vm
+ * context, where @noble/hashes' argon2id runs about 50 times slower (as tweetnacl does, see
+ * run-in-worker.ts). The same source, bundled by esbuild instead of transpiled by ts-jest.
+ */
+let threadCode: string | undefined;
+const jsArgon2InThread: Argon2Engine = (password, salt, params) => {
+  threadCode ??= buildSync({
+    stdin: {
+      contents: "import { parentPort, workerData } from 'node:worker_threads'; import { jsArgon2Sync } from './protocol/kdf-js'; parentPort!.postMessage(jsArgon2Sync(workerData.password, workerData.salt, workerData.params));",
+      resolveDir: path.resolve(__dirname, '../..'),
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  }).outputFiles[0].text;
+  const worker = new Worker(threadCode, { eval: true, workerData: { password, salt, params } });
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.once('message', (key: Uint8Array) => resolve(new Uint8Array(key)));
+    worker.once('error', reject);
+  }).finally(() => void worker.terminate());
+};
+
+/**
  * The pure-JavaScript argon2id (@noble/hashes) that browsers without WebAssembly use (Tor
  * Browser's Safer level): a codename made in one browser must open in any other, so it must
  * give hash-wasm's bytes, and the native package's. test/e2e/kdf-fallback.e2e.test.ts checks
@@ -180,7 +210,7 @@ describe('argon2 (hash-wasm) against the native argon2 package', () => {
 describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and the native package', () => {
   it('reproduces the survivor vector: same master and key pairs as hash-wasm', async () => {
     const v = vectors.survivorKdf;
-    const [js, wasm] = await Promise.all([survivorMaster(v.codename, v.instanceId, jsArgon2), survivorMaster(v.codename, v.instanceId, wasmArgon2)]);
+    const [js, wasm] = await Promise.all([survivorMaster(v.codename, v.instanceId, jsArgon2InThread), survivorMaster(v.codename, v.instanceId, wasmArgon2)]);
     expect(toHex(js)).toBe(v.masterHex);
     expect(toHex(wasm)).toBe(v.masterHex);
     const pairs = survivorKeyPairs(js);
@@ -190,7 +220,7 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
 
   it('reproduces the staff vector (a record made with 64 MiB, t = 3)', async () => {
     const v = vectors.staffKdf;
-    const secrets = await staffSecrets(v.password, fromHex(v.saltHex), v.params as Argon2Params, jsArgon2);
+    const secrets = await staffSecrets(v.password, fromHex(v.saltHex), v.params as Argon2Params, jsArgon2InThread);
     expect(toHex(secrets.wrapKey)).toBe(v.wrapKeyHex);
     expect(toHex(secrets.authKey)).toBe(v.authKeyHex);
   });
@@ -198,7 +228,7 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
   it('gives the same staff secrets as hash-wasm and the native package for the new staff parameters', async () => {
     const salt = Uint8Array.from({ length: 16 }, (_, i) => 3 * i + 1);
     const password = 'شناختی پاس ورڈ — staff password';
-    const [js, wasm] = await Promise.all([staffSecrets(password, salt, STAFF_KDF, jsArgon2), staffSecrets(password, salt, STAFF_KDF, wasmArgon2)]);
+    const [js, wasm] = await Promise.all([staffSecrets(password, salt, STAFF_KDF, jsArgon2InThread), staffSecrets(password, salt, STAFF_KDF, wasmArgon2)]);
     expect(toHex(js.authKey)).toBe(toHex(wasm.authKey));
     expect(toHex(js.wrapKey)).toBe(toHex(wasm.wrapKey));
     const theirs = await native(utf8(password.normalize('NFC')), salt, STAFF_KDF);
@@ -226,7 +256,7 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
 
   it('a different codename gives a different master (the comparison can fail)', async () => {
     const v = vectors.survivorKdf;
-    const other = await survivorMaster(v.codename.replace(/^abandon/, 'ability'), v.instanceId, jsArgon2);
+    const other = await survivorMaster(v.codename.replace(/^abandon/, 'ability'), v.instanceId, jsArgon2InThread);
     expect(toHex(other)).not.toBe(v.masterHex);
   });
 });
