@@ -25,6 +25,7 @@ export const SURVIVOR_BUDGET_BYTES = 80 * 1024;
 export const LAZY_ASSETS: Record<string, string> = {
   '/assets/pdf-cleaner.js': 'pdf-lib, loaded by lib/metadata.ts when a survivor attaches a PDF',
   '/assets/evidence-tools.js': 'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
+  '/assets/kdf-worker.js': 'argon2id in pure JavaScript and the proof of work, in a Worker, loaded by lib/kdf.ts only where WebAssembly is missing (Tor Browser Safer)',
 };
 
 export interface FileWeight {

@@ -5,7 +5,7 @@
 import type { StaffMe } from '../protocol/api';
 import { api, ApiFailure } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
-import { checkPassword, makeStaffKeys } from './lib/staff';
+import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 
 document.addEventListener('DOMContentLoaded', async () => {
@@ -27,7 +27,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     const username = byId<HTMLInputElement>('username').value.trim();
     const password = byId<HTMLInputElement>('password').value;
     checkPassword(password, byId<HTMLInputElement>('password2').value);
-    say(status, 'Creating your keys… this takes a few seconds.');
+    say(status, kdfProgress('Creating your keys'));
     await nextFrame();
     const keys = await makeStaffKeys(username, password, false);
     await api<StaffMe>('POST', '/api/staff/enrol', { inviteToken, ...keys.material });

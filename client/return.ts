@@ -7,6 +7,7 @@ import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/
 import { dateText, LocalizedError, localize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { deriveSurvivorKeys, login } from './lib/survivor';
+import { slowKdf } from './lib/kdf';
 import { attachedList, evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
@@ -66,7 +67,7 @@ document.addEventListener('DOMContentLoaded', () => {
     async () => {
       const status = byId('login-status');
       checkCodename(input.value);
-      sayMessage(status, 'return.opening');
+      sayMessage(status, slowKdf() ? 'kdf.working' : 'return.opening');
       await nextFrame();
       const info = await instanceInfo();
       keys = await deriveSurvivorKeys(input.value, info.instanceId);

@@ -8,7 +8,7 @@ import { fingerprint, fingerprintLink, signKeyset, utcDay, type StaffRole } from
 import type { InstanceInfo, StaffMe } from '../protocol/api';
 import { api } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
-import { checkPassword, makeStaffKeys } from './lib/staff';
+import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -23,7 +23,7 @@ document.addEventListener('DOMContentLoaded', () => {
     checkPassword(password, byId<HTMLInputElement>('password2').value);
     const roles: StaffRole[] = byId<HTMLInputElement>('also-moderator').checked ? ['admin', 'moderator'] : ['admin'];
 
-    say(status, 'Creating keys… this takes a few seconds.');
+    say(status, kdfProgress('Creating keys'));
     await nextFrame();
     const info = await api<InstanceInfo>('GET', '/api/instance');
     const keys = await makeStaffKeys(username, password, true);

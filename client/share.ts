@@ -12,6 +12,7 @@ import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
 import { evidenceSlot } from './lib/evidence-slot';
+import { slowKdf } from './lib/kdf';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { sealTestimony, type TestimonyBody } from './lib/testimony';
 import { currentTrustedHistory } from './lib/trust';
@@ -131,7 +132,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       evidence.setLimits(attachmentLimits(fresh));
       evidence.check();
 
-      sayMessage(progress, 'share.preparing');
+      sayMessage(progress, slowKdf() ? 'kdf.working' : 'share.preparing');
       await nextFrame();
       const keys = await (keysPromise ?? deriveSurvivorKeys(codename, instanceId));
       sayMessage(progress, 'share.sending');

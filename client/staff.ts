@@ -9,7 +9,7 @@
 import { api } from './lib/api';
 import { byId, errorMessage, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
 import type { StaffMe } from '../protocol/api';
-import { staffLogin, type StaffSession } from './lib/staff';
+import { kdfProgress, staffLogin, type StaffSession } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
@@ -22,7 +22,7 @@ let session: StaffSession | undefined;
 document.addEventListener('DOMContentLoaded', () => {
   const loginStatus = byId('login-status');
   onSubmit(byId<HTMLFormElement>('login-form'), loginStatus, async () => {
-    say(loginStatus, 'Signing in… this takes a few seconds.');
+    say(loginStatus, kdfProgress('Signing in'));
     await nextFrame();
     session = await staffLogin(byId<HTMLInputElement>('username').value.trim(), byId<HTMLInputElement>('password').value, byId<HTMLInputElement>('code').value);
     byId<HTMLInputElement>('password').value = '';

@@ -38,7 +38,11 @@ export const LAYERS = [
  * pages' budget: bench/page-size.ts LAZY_ASSETS). `define` names the constants through which
  * the loading code learns the script's path (_SRC) and its Subresource Integrity hash (_SRI).
  */
-export const LAZY_SCRIPTS = [{ name: 'pdf-cleaner', entry: 'client/pdf-cleaner.ts', define: 'AWAAZ_PDF_CLEANER' }];
+export const LAZY_SCRIPTS = [
+  { name: 'pdf-cleaner', entry: 'client/pdf-cleaner.ts', define: 'AWAAZ_PDF_CLEANER' },
+  // A Worker script (argon2id in pure JavaScript, proof of work) for browsers without WebAssembly.
+  { name: 'kdf-worker', entry: 'client/kdf-worker.ts', define: 'AWAAZ_KDF_WORKER' },
+];
 
 /**
  * Pages whose own script loads blocking in the head, right after its layers: the public pages'

@@ -272,6 +272,7 @@ export const en = {
   'date.months': 'January February March April May June July August September October November December',
   'date.at': '{date}, {time}',
   'safety.supportContacts': 'Support from this organisation: {contacts}',
+  'kdf.working': 'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
 } as const;
 
 export type MessageKey = keyof typeof en;

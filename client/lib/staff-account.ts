@@ -5,7 +5,7 @@
 import type { SessionSettings, StaffActivity } from '../../protocol/api';
 import { api } from './api';
 import { byId, onSubmit, say, show } from './dom';
-import { changePassword, checkPassword, type StaffSession } from './staff';
+import { changePassword, checkPassword, kdfProgress, type StaffSession } from './staff';
 
 let session: StaffSession | undefined;
 
@@ -56,7 +56,7 @@ export function bindAccountPanels(): void {
     const again = byId<HTMLInputElement>('new-password2');
     checkPassword(next.value, again.value);
     if (next.value === current.value) throw new Error('The new password is the same as the current one.');
-    say(passwordStatus, 'Locking your keys with the new password… this takes a few seconds.');
+    say(passwordStatus, kdfProgress('Locking your keys with the new password'));
     await new Promise((r) => setTimeout(r, 30));
     await changePassword(session, current.value, next.value);
     for (const input of [current, next, again]) input.value = '';

@@ -18,6 +18,7 @@ import {
 } from '../../protocol';
 import type { StaffLoginResult, StaffMe } from '../../protocol/api';
 import { api, ApiFailure } from './api';
+import { browserArgon2, slowKdf } from './kdf';
 
 export interface NewStaffKeys {
   staffId: string;
@@ -28,6 +29,13 @@ export interface NewStaffKeys {
 }
 
 export const MIN_PASSWORD_LENGTH = 12;
+
+/** What a staff page says while argon2id runs; without WebAssembly (Tor Browser Safer) it runs much longer. */
+export function kdfProgress(doing: string): string {
+  return slowKdf()
+    ? `${doing}… This browser is in a safer mode (no WebAssembly), so this may take a little while, usually under half a minute. Please keep this page open.`
+    : `${doing}… this takes a few seconds.`;
+}
 
 export function checkPassword(password: string, confirm: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`Choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
@@ -40,7 +48,7 @@ export async function makeStaffKeys(username: string, password: string, withInst
   const sign = nacl.sign.keyPair();
   const instance = withInstanceKey ? nacl.sign.keyPair() : undefined;
   const salt = nacl.randomBytes(STAFF_SALT_BYTES);
-  const { wrapKey, authKey } = await staffSecrets(password, salt, STAFF_KDF);
+  const { wrapKey, authKey } = await staffSecrets(password, salt, STAFF_KDF, browserArgon2);
   const wrappedKeys = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey }, wrapKey);
   wrapKey.fill(0);
   return {
@@ -69,7 +77,7 @@ export function secondFactor(code: string): { totp?: string; recoveryCode?: stri
 
 export async function staffLogin(username: string, password: string, code = ''): Promise<StaffSession> {
   const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
-  const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params);
+  const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params, browserArgon2);
   const me = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ...secondFactor(code) });
   authKey.fill(0);
   const keys = unwrapPrivateKeys(me.wrappedKeys, wrapKey);
@@ -88,7 +96,7 @@ export async function staffLogin(username: string, password: string, code = ''):
 export async function changePassword(session: StaffSession, current: string, next: string): Promise<StaffMe> {
   const username = session.me.username;
   const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
-  const now = await staffSecrets(current, fromB64(kdf.salt), kdf.params);
+  const now = await staffSecrets(current, fromB64(kdf.salt), kdf.params, browserArgon2);
   const stored = await api<StaffMe>('GET', '/api/staff/me');
   let keys: StaffPrivateKeys;
   try {
@@ -102,7 +110,7 @@ export async function changePassword(session: StaffSession, current: string, nex
     throw new Error('The keys stored for this account are not the ones this session opened; sign in again.');
   }
   const salt = nacl.randomBytes(STAFF_SALT_BYTES);
-  const fresh = await staffSecrets(next, salt, STAFF_KDF);
+  const fresh = await staffSecrets(next, salt, STAFF_KDF, browserArgon2);
   const wrappedKeys = wrapPrivateKeys(keys, fresh.wrapKey);
   // The new wrapping must open with the new password before the old one is given up.
   const check = unwrapPrivateKeys(wrappedKeys, fresh.wrapKey);

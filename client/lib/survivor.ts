@@ -1,10 +1,11 @@
 /** The survivor's side of the protocol: keys from the codename, proof of work, login. */
-import { normalizeCodename, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol/survivor';
+import { normalizeCodename, signLogin, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol/survivor';
 import type { PowChallenge, SurvivorSession } from '../../protocol/api';
 import { api } from './api';
+import { browserArgon2, browserSolvePow } from './kdf';
 
 export async function deriveSurvivorKeys(codename: string, instanceId: string): Promise<KeyPairs> {
-  const master = await survivorMaster(normalizeCodename(codename), instanceId);
+  const master = await survivorMaster(normalizeCodename(codename), instanceId, browserArgon2);
   const keys = survivorKeyPairs(master);
   master.fill(0);
   return keys;
@@ -12,7 +13,7 @@ export async function deriveSurvivorKeys(codename: string, instanceId: string): 
 
 export async function solvedPow(): Promise<{ challenge: string; nonce: number }> {
   const { challenge, bits } = await api<PowChallenge>('POST', '/api/pow', {});
-  return { challenge, nonce: solvePow(challenge, bits) };
+  return { challenge, nonce: await browserSolvePow(challenge, bits) };
 }
 
 export async function register(keys: KeyPairs, instanceId: string): Promise<SurvivorSession> {

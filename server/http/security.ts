@@ -13,6 +13,9 @@ export const CONTENT_SECURITY_POLICY = {
   'style-src': ["'self'"],
   'img-src': ["'self'", 'data:', 'blob:'],
   'connect-src': ["'self'"],
+  // Only the KDF worker (client/lib/kdf.ts), started from a blob: URL of script bytes the page
+  // fetched under their integrity hash; nothing else may run as a worker.
+  'worker-src': ['blob:'],
   // Stricter than DESIGN.md's 'self': every form is handled by script (preventDefault), so a
   // native submission can only be an accident (a script not yet loaded, or blocked), and it
   // would put a codename, a password or a testimony into a URL. None is allowed.

@@ -12,7 +12,7 @@ import { CLIENT_DIR, makeTestServer, type TestServer } from '../support/harness'
 import { expectError } from './expect-error';
 
 /** DESIGN.md, "HTTP", directive by directive */
-const DESIGN_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+const DESIGN_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src blob:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function directives(csp: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};

@@ -59,7 +59,7 @@ test('the measurement counts a file a script fetches, and the budget would catch
 
 test('the evidence tools and pdf-lib are not loaded up front: separate scripts, fetched by name and hash only when a survivor chooses a file (a PDF, for pdf-lib)', () => {
   const weights = measureSurvivorPages(CLIENT_DIR);
-  expect(Object.keys(LAZY_ASSETS).sort()).toEqual(['/assets/evidence-tools.js', '/assets/pdf-cleaner.js']);
+  expect(Object.keys(LAZY_ASSETS).sort()).toEqual(['/assets/evidence-tools.js', '/assets/kdf-worker.js', '/assets/pdf-cleaner.js']);
   expect(weights.lazy.map((f) => f.url)).toContain('/assets/evidence-tools.js');
   for (const url of Object.keys(LAZY_ASSETS)) expect(weights.files.map((f) => f.url)).not.toContain(url);
   const sri = (file: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(CLIENT_DIR, file))).digest('base64');
@@ -68,11 +68,15 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
   for (const [page, file] of Object.entries(SURVIVOR_PAGES)) {
     const html = fs.readFileSync(path.join(CLIENT_DIR, file), 'utf8');
     expect(html).not.toContain('pdf-cleaner');
+    expect(html).not.toContain('kdf-worker');
     expect(html).not.toMatch(/<(script|link)[^>]*evidence-tools/);
     if (page === '/share' || page === '/return') expect(html).toContain(`<meta name="awaaz-evidence-tools" content="/assets/evidence-tools.js ${sri('assets/evidence-tools.js')}">`);
   }
   // The evidence tools carry pdf-lib's hash, which matches the built file.
   expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/evidence-tools.js'), 'utf8')).toContain(JSON.stringify(sri('assets/pdf-cleaner.js')));
+  // The pure-JavaScript argon2id (Tor Browser Safer) is fetched by the crypto layer under its hash.
+  expect(weights.lazy.map((f) => f.url)).toContain('/assets/kdf-worker.js');
+  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/survivor-crypto.js'), 'utf8')).toContain(JSON.stringify(sri('assets/kdf-worker.js')));
   // Counted up front they would break the budget: this is why they are lazy.
   const gz = (file: string) => zlib.gzipSync(fs.readFileSync(path.join(CLIENT_DIR, file)), { level: 9 }).length;
   expect(weights.totalGzip + gz('assets/evidence-tools.js') + gz('assets/pdf-cleaner.js')).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
