@@ -100,7 +100,14 @@ describeInBrowser('the codename on the share page', () => {
     const words = (await page.getByTestId('codename').textContent())!.trim();
     await page.getByRole('button', { name: en['share.copy'] }).click();
     await page.getByRole('button', { name: en['copy.done'] }).waitFor();
-    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(words);
+    // The pages' Permissions-Policy denies clipboard reading (server/http/security.ts), as it
+    // should: the clipboard is read from a blank page of the same origin served by the test.
+    const reader = await page.context().newPage();
+    await reader.route(`${server.url}/clipboard-reader`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>clipboard reader</title>' }));
+    await reader.goto(`${server.url}/clipboard-reader`);
+    await reader.bringToFront();
+    expect(await reader.evaluate('navigator.clipboard.readText()')).toBe(words);
+    expect(await page.evaluate('navigator.clipboard.readText().then(() => "read", (e) => e.name)')).toBe('NotAllowedError');
     expect(words.split(' ')).toHaveLength(8);
     await close();
     expect(problems).toEqual([]);
