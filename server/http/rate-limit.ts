@@ -32,7 +32,7 @@ export function hashAddress(addressKey: string, address: string, day = utcDay())
   return toBase64url(hmac(daySalt(addressKey, day), 'address', address)).slice(0, 32);
 }
 
-/** The counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
+/** The hashed counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
 export function requestKey(addressKey: string, req: Request): string {
   return hashAddress(addressKey, req.ip ?? req.socket.remoteAddress ?? 'unknown'); // hashed, never kept
 }
