@@ -50,17 +50,25 @@ document.addEventListener('DOMContentLoaded', async () => {
     reportError(status, e);
     return;
   }
-  // Check the readers before anything is written: a refusal now spares a testimony that cannot be sent.
+  const make = byId<HTMLButtonElement>('make-codename');
+  // Check the readers before anything is written: a refusal now spares a testimony that cannot
+  // be sent. The check runs beside the page's start rather than before it (it costs a round
+  // trip and the chain's signatures on a slow phone); sending checks again before encrypting.
   // (Before setup there is nobody to check; sending says so.)
+  let refused = false;
   if (info.setupComplete) {
-    try {
-      const fp = byId('fingerprint');
-      unlocalize(fp);
-      fp.textContent = (await currentTrustedHistory(info, false)).current.fingerprint;
-    } catch (e) {
-      reportError(byId('trust-error'), e);
-      return;
-    }
+    currentTrustedHistory(info, false).then(
+      (history) => {
+        const fp = byId('fingerprint');
+        unlocalize(fp);
+        fp.textContent = history.current.fingerprint;
+      },
+      (e) => {
+        refused = true;
+        make.disabled = true;
+        reportError(byId('trust-error'), e);
+      },
+    );
   }
   const instanceId = info.instanceId;
   const sharing = sharingControls('share');
@@ -69,14 +77,13 @@ document.addEventListener('DOMContentLoaded', async () => {
   evidence.setLimits(attachmentLimits(info));
   byId('evidence').append(evidence.element);
 
-  const make = byId<HTMLButtonElement>('make-codename');
   make.addEventListener('click', () => {
     codename = generateCodename();
     showCodename(codename);
     showStep('step-codename');
   });
-  // Enabled only now: a click before the instance is known would do nothing.
-  make.disabled = false;
+  // Enabled only now (a click before the instance is known would do nothing), unless the check already refused.
+  make.disabled = refused;
   byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => copyText(codename, e.currentTarget as HTMLButtonElement));
 
   onSubmit(
