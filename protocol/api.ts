@@ -115,8 +115,9 @@ export const PowSolutionSchema = z.strictObject({
 
 /** a 6-digit code from an authenticator app (RFC 6238 TOTP) */
 export const TotpCode = z.string().regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app');
-/** a "sign-in started" ticket from POST /api/staff/login/params: start time and HMAC, 40 bytes */
-export const SignInTicket = b64Bytes(40);
+/** a "sign-in started" ticket from POST /api/staff/login/params: 8 bytes of start time and a 32-byte HMAC */
+export const SIGN_IN_TICKET_BYTES = 8 + 32;
+export const SignInTicket = b64Bytes(SIGN_IN_TICKET_BYTES);
 /** a recovery code as shown once: 20 base32 characters, in any case, dashes and spaces ignored */
 export const RecoveryCode = z
   .string()
@@ -283,8 +284,10 @@ export const schemas = {
   attachmentIdParam: z.strictObject({ id: Id }),
   recordParams: z.strictObject({ id: Id, index: RecordIndex }),
   // Staff security (2FA, sessions, password change, audit log): server/routes/staff-auth.ts.
-  /** sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set up */
-  /** ticket: from /login/params; with it the TOTP code is judged by when sign-in began too */
+  /**
+   * sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set
+   * up. ticket: from /login/params; with it the TOTP code is judged by when sign-in began too.
+   */
   staffLogin: z
     .strictObject({ username: Username, authKey: b64Bytes(32), totp: TotpCode.optional(), recoveryCode: RecoveryCode.optional(), ticket: SignInTicket.optional() })
     .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), { message: 'send either totp or recoveryCode, not both', path: ['recoveryCode'] }),

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { fromBase64url, toBase64url } from '../../protocol';
+import { SIGN_IN_TICKET_BYTES } from '../../protocol/api';
 
 export function randomToken(bytes = 32): string {
   return toBase64url(crypto.randomBytes(bytes));
@@ -52,7 +53,6 @@ export function readSurvivorToken(secret: string, token: string, now = Date.now(
  * (ms, big-endian) and an HMAC binding them to the username; nothing is stored.
  */
 export const SIGN_IN_TICKET_LIFETIME_MS = 5 * 60_000;
-export const SIGN_IN_TICKET_BYTES = 8 + 32;
 
 function signInTicketMac(secret: string, username: string, startedBytes: Uint8Array): Uint8Array {
   return hmac(secret, 'sign-in-ticket', username, toBase64url(startedBytes));
