@@ -8,6 +8,7 @@ import { recordCount } from './attachment';
 import { BASE64URL_PATTERN, isCanonicalBase64url } from './encoding';
 import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
 import type { AuditRecord } from './audit';
+import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
 import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
@@ -114,6 +115,9 @@ export const PowSolutionSchema = z.strictObject({
 
 /** a 6-digit code from an authenticator app (RFC 6238 TOTP) */
 export const TotpCode = z.string().regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app');
+/** a "sign-in started" ticket from POST /api/staff/login/params: 8 bytes of start time and a 32-byte HMAC */
+export const SIGN_IN_TICKET_BYTES = 8 + 32;
+export const SignInTicket = b64Bytes(SIGN_IN_TICKET_BYTES);
 /** a recovery code as shown once: 20 base32 characters, in any case, dashes and spaces ignored */
 export const RecoveryCode = z
   .string()
@@ -280,9 +284,12 @@ export const schemas = {
   attachmentIdParam: z.strictObject({ id: Id }),
   recordParams: z.strictObject({ id: Id, index: RecordIndex }),
   // Staff security (2FA, sessions, password change, audit log): server/routes/staff-auth.ts.
-  /** sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set up */
+  /**
+   * sign-in: the second factor is a TOTP code or a recovery code; neither only before TOTP is set
+   * up. ticket: from /login/params; with it the TOTP code is judged by when sign-in began too.
+   */
   staffLogin: z
-    .strictObject({ username: Username, authKey: b64Bytes(32), totp: TotpCode.optional(), recoveryCode: RecoveryCode.optional() })
+    .strictObject({ username: Username, authKey: b64Bytes(32), totp: TotpCode.optional(), recoveryCode: RecoveryCode.optional(), ticket: SignInTicket.optional() })
     .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), { message: 'send either totp or recoveryCode, not both', path: ['recoveryCode'] }),
   confirmTotp: z.strictObject({ code: TotpCode }),
   /** the browser re-wraps the same private keys under a key derived from the new password */
@@ -335,6 +342,11 @@ export interface StaffMe {
   wrappedKeys: string;
   /** false until the member has confirmed a TOTP code; until then every other staff route answers 403 */
   totpEnrolled: boolean;
+}
+/** POST /api/staff/login/params: how to derive the keys, and a "sign-in started" ticket for /login (valid 5 minutes) */
+export interface StaffLoginParams {
+  kdf: { params: Argon2Params; salt: string };
+  ticket: string;
 }
 /** POST /api/staff/login: also how many unused recovery codes are left */
 export interface StaffLoginResult extends StaffMe {

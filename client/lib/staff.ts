@@ -16,7 +16,7 @@ import {
   type Argon2Params,
   type StaffPrivateKeys,
 } from '../../protocol';
-import type { StaffLoginResult, StaffMe } from '../../protocol/api';
+import type { StaffLoginParams, StaffLoginResult, StaffMe } from '../../protocol/api';
 import { api, ApiFailure } from './api';
 import { browserArgon2, slowKdf } from './kdf';
 
@@ -76,9 +76,10 @@ export function secondFactor(code: string): { totp?: string; recoveryCode?: stri
 }
 
 export async function staffLogin(username: string, password: string, code = ''): Promise<StaffSession> {
-  const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
+  const { kdf, ticket } = await api<StaffLoginParams>('POST', '/api/staff/login/params', { username });
   const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params, browserArgon2);
-  const me = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ...secondFactor(code) });
+  // The ticket lets the server judge the code by when sign-in began: the derivation above can take a minute.
+  const me = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ticket, ...secondFactor(code) });
   authKey.fill(0);
   const keys = unwrapPrivateKeys(me.wrappedKeys, wrapKey);
   wrapKey.fill(0);
@@ -95,7 +96,7 @@ export async function staffLogin(username: string, password: string, code = ''):
  */
 export async function changePassword(session: StaffSession, current: string, next: string): Promise<StaffMe> {
   const username = session.me.username;
-  const { kdf } = await api<{ kdf: { params: Argon2Params; salt: string } }>('POST', '/api/staff/login/params', { username });
+  const { kdf } = await api<StaffLoginParams>('POST', '/api/staff/login/params', { username });
   const now = await staffSecrets(current, fromB64(kdf.salt), kdf.params, browserArgon2);
   const stored = await api<StaffMe>('GET', '/api/staff/me');
   let keys: StaffPrivateKeys;

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { fromBase64url, toBase64url } from '../../protocol';
+import { SIGN_IN_TICKET_BYTES } from '../../protocol/api';
 
 export function randomToken(bytes = 32): string {
   return toBase64url(crypto.randomBytes(bytes));
@@ -43,4 +44,37 @@ export function readSurvivorToken(secret: string, token: string, now = Date.now(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * "Sign-in started" tickets: POST /api/staff/login/params hands one out, and /login judges the
+ * TOTP code by the ticket's start time too, so a code does not expire during a slow key
+ * derivation (a minute in a browser without WebAssembly). Stateless: 8 bytes of start time
+ * (ms, big-endian) and an HMAC binding them to the username; nothing is stored.
+ */
+export const SIGN_IN_TICKET_LIFETIME_MS = 5 * 60_000;
+
+function signInTicketMac(secret: string, username: string, startedBytes: Uint8Array): Uint8Array {
+  return hmac(secret, 'sign-in-ticket', username, toBase64url(startedBytes));
+}
+
+export function issueSignInTicket(secret: string, username: string, now = Date.now()): string {
+  const started = Buffer.alloc(8);
+  started.writeBigUInt64BE(BigInt(now));
+  return toBase64url(Buffer.concat([started, signInTicketMac(secret, username, started)]));
+}
+
+/** When sign-in began, or undefined for a ticket that is forged, another username's, expired or from the future. */
+export function readSignInTicket(secret: string, ticket: string, username: string, now = Date.now()): number | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(fromBase64url(ticket));
+  } catch {
+    return undefined;
+  }
+  if (bytes.length !== SIGN_IN_TICKET_BYTES) return undefined;
+  const started = bytes.subarray(0, 8);
+  if (!crypto.timingSafeEqual(bytes.subarray(8), signInTicketMac(secret, username, started))) return undefined;
+  const startedMs = Number(started.readBigUInt64BE());
+  return startedMs <= now && now - startedMs < SIGN_IN_TICKET_LIFETIME_MS ? startedMs : undefined;
 }

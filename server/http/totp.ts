@@ -6,7 +6,8 @@
  * RFC 6238 and RFC 4226 test vectors.
  *
  * Replay: the caller stores the last accepted step per member and passes it in; a code of
- * that step or an earlier one is refused (RFC 6238 §5.2).
+ * that step or an earlier one is refused (RFC 6238 §5.2), whether it matched by the time of
+ * now or by the time sign-in began.
  */
 import crypto from 'node:crypto';
 
@@ -82,16 +83,19 @@ export function totp(secret: Uint8Array, nowMs: number, opts: { digits?: number;
 }
 
 /**
- * The step a code matches, within TOTP_WINDOW steps of now and after lastStep; undefined if
- * none. Every candidate step is compared (in constant time) so the answer takes the same time
- * whichever step matched.
+ * The step a code matches, within TOTP_WINDOW steps of now (or of `startedMs`, when the sign-in
+ * began, proved by a ticket) and after lastStep; undefined if none. Every candidate step is
+ * compared (in constant time) so the answer takes the same time whichever step matched.
  */
-export function matchTotp(secret: Uint8Array, code: string, nowMs: number, lastStep: number | null): number | undefined {
+export function matchTotp(secret: Uint8Array, code: string, nowMs: number, lastStep: number | null, startedMs?: number): number | undefined {
   if (!/^\d{6}$/.test(code)) return undefined;
   const given = Buffer.from(code);
-  const current = totpStep(nowMs);
+  const steps = new Set<number>();
+  for (const at of startedMs === undefined ? [nowMs] : [startedMs, nowMs]) {
+    for (let d = -TOTP_WINDOW; d <= TOTP_WINDOW; d++) steps.add(totpStep(at) + d);
+  }
   let matched: number | undefined;
-  for (let step = current - TOTP_WINDOW; step <= current + TOTP_WINDOW; step++) {
+  for (const step of [...steps].sort((a, b) => a - b)) {
     const equal = crypto.timingSafeEqual(given, Buffer.from(hotp(secret, step)));
     if (equal && matched === undefined && (lastStep === null || step > lastStep)) matched = step;
   }

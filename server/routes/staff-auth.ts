@@ -11,7 +11,7 @@
  */
 import { Router, type Response } from 'express';
 import { STAFF_KDF, toBase64url } from '../../protocol';
-import { schemas, SESSION_SETTING_BOUNDS, type AuditPage, type RecoveryCodes, type SessionSettings, type StaffActivity, type StaffLoginResult, type TotpSetup } from '../../protocol/api';
+import { schemas, SESSION_SETTING_BOUNDS, type AuditPage, type RecoveryCodes, type SessionSettings, type StaffActivity, type StaffLoginParams, type StaffLoginResult, type TotpSetup } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { StaffRecord } from '../db/staff-repo';
 import { staffAuth } from '../http/auth';
@@ -26,7 +26,7 @@ import {
   staffMe,
   verifyAuthKey,
 } from '../http/staff-credentials';
-import { hmac } from '../http/tokens';
+import { hmac, issueSignInTicket, readSignInTicket } from '../http/tokens';
 import { groupedBase32, matchTotp, newTotpSecret, otpauthUri } from '../http/totp';
 import { EmptyBody, parseWith } from '../http/validate';
 
@@ -75,7 +75,9 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     const member = await staff.byUsername(username);
     // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
     const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
-    res.json({ kdf });
+    // Every username gets a ticket, so the ticket says nothing about who has an account either.
+    const body: StaffLoginParams = { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.now()) };
+    res.json(body);
   });
 
   router.post('/staff/login', ctx.limits.sensitive, async (req, res) => {
@@ -101,8 +103,11 @@ export function staffAuthRoutes(ctx: AppContext): Router {
       method = 'password_before_totp_setup'; // a session that can only finish the TOTP setup
     } else if (body.totp !== undefined) {
       method = 'totp';
-      const step = matchTotp(totp.secret!, body.totp, at, totp.lastStep);
-      if (step === undefined) failure = matchTotp(totp.secret!, body.totp, at, null) === undefined ? 'totp' : 'totp_replayed';
+      // A code read when sign-in began may be minutes old by now (slow key derivation): with a
+      // valid ticket it is also judged by the start time. Any other ticket counts as none.
+      const startedAt = body.ticket === undefined ? undefined : readSignInTicket(ctx.serverSecret, body.ticket, body.username, at);
+      const step = matchTotp(totp.secret!, body.totp, at, totp.lastStep, startedAt);
+      if (step === undefined) failure = matchTotp(totp.secret!, body.totp, at, null, startedAt) === undefined ? 'totp' : 'totp_replayed';
       else spend.push((trx) => security.acceptTotpStep(trx, member.id, step));
     } else if (body.recoveryCode !== undefined) {
       method = 'recovery_code';

@@ -104,8 +104,11 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     for (const c of app.recoveryCodes) expect(c).toMatch(/^[A-Z2-7]{5}(-[A-Z2-7]{5}){3}$/);
     await page.getByRole('heading', { name: 'Awaaz is set up' }).waitFor({ timeout: 30_000 });
 
-    // 2. Sign in with password and a TOTP code.
+    // 2. Sign in with password and a TOTP code; the page sends the "sign-in started" ticket it got
+    // from /login/params, so the code is judged by when sign-in began (a slow derivation does not expire it).
+    const loginRequest = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/staff/login');
     await staffSignIn(page, server.url, ADMIN, 'totp');
+    expect((await loginRequest).postDataJSON().ticket).toMatch(/^[A-Za-z0-9_-]{54}$/);
     const usedCode = hotp(app.secret, app.lastStep!);
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.locator('#audit-verdict').filter({ hasText: 'Verified in this browser' }).waitFor({ timeout: 30_000 });

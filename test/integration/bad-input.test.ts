@@ -371,7 +371,7 @@ const jsonRoutes: JsonRoute[] = [
     valid: () => ({ username: 'mod.one', authKey: b64(32) }),
     string: 'username',
     required: 'authKey',
-    b64: [['authKey', 32]],
+    b64: [['authKey', 32], ['ticket', 40]],
   },
   // A rejected logout must not end the session: the snapshot includes staff_sessions.
   { name: 'POST /api/staff/logout', open: () => admin.agent.post('/api/staff/logout'), valid: () => ({}) },

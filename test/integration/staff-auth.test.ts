@@ -27,6 +27,7 @@ import {
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
 import { lockDelayMs, LOGIN_LOCK, recoveryCodeHash } from '../../server/http/staff-credentials';
+import { SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
 import { hotp, totpStep } from '../../server/http/totp';
 import {
   addStaff,
@@ -662,6 +663,94 @@ describe('audit log', () => {
   });
 });
 
+describe('the "sign-in started" ticket: a code is judged by when sign-in began, too', () => {
+  let t: TestServer;
+  let admin: StaffActor;
+  beforeAll(async () => {
+    t = await makeTestServer();
+    admin = await setupAdmin(t);
+  });
+  afterAll(() => t.close());
+
+  const FAILED = 'wrong username, password or code';
+  const login = (body: object) => request(t.app).post('/api/staff/login').send(body);
+  /** What the page does: /login/params (with its ticket), the code shown right then, then the key derivation. */
+  async function begin(who: StaffActor): Promise<{ body: Record<string, string>; ticket: string; step: number }> {
+    t.clock.advance(30_000); // a step of its own, unused yet
+    const { body, ticket } = await loginBody(t, who);
+    return { body, ticket, step: who.lastStep! };
+  }
+  const lastStep = async (who: StaffActor) => Number((await t.db('staff').where({ id: who.staffId }).first()).totp_last_step);
+  const failureReasons = async (who: StaffActor) =>
+    (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === who.staffId).map((e) => e.detail!.reason);
+
+  test('a code read at the start is accepted 90 s later with the ticket, refused without it, and then spent', async () => {
+    const mod = await addStaff(t, admin, 'slow.laptop');
+    const { body, ticket, step } = await begin(mod);
+    t.clock.advance(90_000); // a slow key derivation
+    expect(totpStep(t.clock.now()) - step).toBeGreaterThan(1); // outside the window of now
+    expectError(await login(body), 401, 'unauthorized', FAILED);
+    // A malformed ticket is refused before anything is checked: nothing is spent or counted.
+    await unchanged(t, async () => expectError(await login({ ...body, ticket: ticket.slice(0, -2) }), 400, 'invalid_request', 'ticket', '40 bytes'));
+    const res = await login({ ...body, ticket });
+    expect(res.status).toBe(200);
+    expect(res.body.username).toBe('slow.laptop');
+    expect(await lastStep(mod)).toBe(step);
+    // Spent like any code: a replay fails, with the ticket or without.
+    expectError(await login({ ...body, ticket }), 401, 'unauthorized', FAILED);
+    expect(await failureReasons(mod)).toEqual(['totp', 'totp_replayed']);
+  });
+
+  test('a code older than the last one used stays refused, even with a ticket from before that', async () => {
+    const mod = await addStaff(t, admin, 'two.devices');
+    const early = await begin(mod); // one device starts signing in
+    t.clock.advance(60_000);
+    const later = await begin(mod); // another starts later and finishes first
+    expect(later.step).toBeGreaterThan(early.step + 1);
+    expect((await login({ ...later.body, ticket: later.ticket })).status).toBe(200);
+    expectError(await login({ ...early.body, ticket: early.ticket }), 401, 'unauthorized', FAILED);
+    expect(await lastStep(mod)).toBe(later.step);
+    expect(await failureReasons(mod)).toEqual(['totp_replayed']);
+  });
+
+  test("another username's ticket, a tampered one and an expired one count as none: the code is judged by now", async () => {
+    const mod = await addStaff(t, admin, 'judged.now');
+    const bytes = (ticket: string) => Buffer.from(fromBase64url(ticket));
+
+    // Another username's ticket, of the same moment (an unknown username gets one too, of the same shape).
+    let start = await begin(mod);
+    const other = await request(t.app).post('/api/staff/login/params').send({ username: 'nobody.here' });
+    expect(other.body.ticket).toMatch(/^[A-Za-z0-9_-]{54}$/);
+    t.clock.advance(90_000);
+    expectError(await login({ ...start.body, ticket: other.body.ticket }), 401, 'unauthorized', FAILED);
+    expectError(await login({ username: 'nobody.here', authKey: start.body.authKey, totp: start.body.totp, ticket: other.body.ticket }), 401, 'unauthorized', FAILED);
+
+    // A later ticket with the start time rewritten to when the code was read; the right ticket with one bit of its MAC changed.
+    start = await begin(mod);
+    t.clock.advance(90_000);
+    const fresh = await request(t.app).post('/api/staff/login/params').send({ username: 'judged.now' });
+    const backdated = bytes(fresh.body.ticket);
+    bytes(start.ticket).copy(backdated, 0, 0, 8);
+    const flipped = bytes(start.ticket);
+    flipped[39] ^= 1;
+    for (const tampered of [backdated, flipped]) expectError(await login({ ...start.body, ticket: toBase64url(tampered) }), 401, 'unauthorized', FAILED);
+    // With a code of now, the tampered ticket is no obstacle: it is simply ignored.
+    const now = totpStep(t.clock.now());
+    expect((await login({ ...start.body, totp: hotp(mod.totpSecret, now), ticket: toBase64url(flipped) })).status).toBe(200);
+    mod.lastStep = now;
+
+    // Expired: refused once the ticket is 5 minutes old, accepted just before.
+    start = await begin(mod);
+    t.clock.advance(SIGN_IN_TICKET_LIFETIME_MS);
+    expectError(await login({ ...start.body, ticket: start.ticket }), 401, 'unauthorized', FAILED);
+    start = await begin(mod);
+    t.clock.advance(SIGN_IN_TICKET_LIFETIME_MS - 30_000);
+    expect((await login({ ...start.body, ticket: start.ticket })).status).toBe(200);
+    expect(await lastStep(mod)).toBe(start.step);
+    expect(await failureReasons(mod)).toEqual(['totp', 'totp', 'totp', 'totp']);
+  });
+});
+
 describe('bad input on the new routes: 4xx {error: {code, message}}, nothing written', () => {
   let t: TestServer;
   let admin: StaffActor;
@@ -693,6 +782,10 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
         ['a recovery code with other characters', { username: 'admin', authKey: b64(32), recoveryCode: `<${MARKER}>` }, 400, 'invalid_request', 'recoveryCode'],
         ['a recovery code too long', { username: 'admin', authKey: b64(32), recoveryCode: 'A'.repeat(41) }, 400, 'invalid_request', 'recoveryCode'],
         ['an unknown field', { ...loginValid(), extraField: MARKER }, 400, 'invalid_request', 'unknown field', 'extraField'],
+        ['a ticket of the wrong length', { ...loginValid(), ticket: b64(39) }, 400, 'invalid_request', 'ticket', '40 bytes'],
+        ['a ticket that is not base64url', { ...loginValid(), ticket: `${MARKER}.${b64(30)}` }, 400, 'invalid_request', 'ticket', 'base64url'],
+        ['a number for the ticket', { ...loginValid(), ticket: 1234567890 }, 400, 'invalid_request', 'ticket', 'expected string'],
+        ['an empty ticket', { ...loginValid(), ticket: '' }, 400, 'invalid_request', 'ticket'],
       ],
     },
     {

@@ -84,6 +84,19 @@ describe('verifying a code', () => {
     expect(matchTotp(secret, hotp(secret, step + 1), now, step)).toBe(step + 1);
   });
 
+  test('with the time sign-in began, also accepts one step either side of that, still only after the last accepted step', () => {
+    const started = now - 5 * 60_000;
+    const then = totpStep(started);
+    for (const d of [-1, 0, 1]) expect(matchTotp(secret, hotp(secret, then + d), now, null, started)).toBe(then + d);
+    for (const d of [-1, 0, 1]) expect(matchTotp(secret, hotp(secret, step + d), now, null, started)).toBe(step + d);
+    for (const d of [-3, -2, 2, 3]) expect(matchTotp(secret, hotp(secret, then + d), now, null, started)).toBeUndefined();
+    expect(matchTotp(secret, hotp(secret, then), now, null)).toBeUndefined(); // without it, too old
+    expect(matchTotp(secret, hotp(secret, then), now, then - 1, started)).toBe(then);
+    // A code of that older step after a newer one was used, or a replay: refused.
+    expect(matchTotp(secret, hotp(secret, then), now, then, started)).toBeUndefined();
+    expect(matchTotp(secret, hotp(secret, then + 1), now, then + 5, started)).toBeUndefined();
+  });
+
   test('refuses malformed codes and another secret', () => {
     for (const bad of ['', '12345', '1234567', '12345a', ' 123456', '１２３４５６']) expect(matchTotp(secret, bad, now, null)).toBeUndefined();
     const other = newTotpSecret();
