@@ -28,7 +28,7 @@ interface SeenPage {
   firstId: string;
   noticeVisible: boolean;
   parts: NoticePart[];
-  /** every control a reader could use, shown */
+  /** every control a reader could use, and every text about one (the Esc hint), shown */
   controls: string[];
   /** links shown in <main> to a page that cannot work here either */
   deadLinks: string[];
