@@ -28,6 +28,10 @@ export const SURVIVOR_KDF: Argon2Params = { alg: 'argon2id', m: 19 * 1024, t: 2,
 export const STAFF_KDF: Argon2Params = { alg: 'argon2id', m: 32 * 1024, t: 2, p: 1 };
 export const STAFF_SALT_BYTES = 16;
 
+export function sameKdfParams(a: Argon2Params, b: Argon2Params): boolean {
+  return a.alg === b.alg && a.m === b.m && a.t === b.t && a.p === b.p;
+}
+
 /** An argon2id implementation: 32 bytes from a password, a salt and checked parameters. */
 export type Argon2Engine = (password: Uint8Array, salt: Uint8Array, params: Argon2Params) => Promise<Uint8Array>;
 
