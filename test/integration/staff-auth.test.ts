@@ -64,11 +64,11 @@ function notACode(secret: Uint8Array, now: number): string {
   }
 }
 
-async function invitedButNotEnrolled(t: TestServer, admin: StaffActor, username: string): Promise<{ agent: Agent; id: string; password: string }> {
+async function invitedButNotEnrolled(t: TestServer, admin: StaffActor, username: string, kdfParams = STAFF_KDF): Promise<{ agent: Agent; id: string; password: string }> {
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
   const inviteToken = String(invite.body.url).split('#')[1];
   const password = `${username} password for tests`;
-  const { material } = await staffMaterial(username, password);
+  const { material } = await staffMaterial(username, password, undefined, kdfParams);
   const agent = request.agent(t.app);
   const enrol = await agent.post('/api/staff/enrol').send({ inviteToken, ...material });
   expect(enrol.status).toBe(201);
@@ -607,6 +607,22 @@ describe('re-keying a record made with older KDF parameters', () => {
     // The next sign-in tries again and succeeds.
     expect((await agent.post('/api/staff/kdf').send(body)).status).toBe(200);
     expect((await stored(member)).params).toEqual(STAFF_KDF);
+  });
+
+  test('a member who signs in before setting up TOTP is re-keyed too, and the session stays limited to the enrolment', async () => {
+    const member = await invitedButNotEnrolled(t, admin, 'old.no.totp', OLD_KDF);
+    const agent = request.agent(t.app);
+    const login = await loginBody(t, { username: 'old.no.totp', password: member.password, totpSecret: new Uint8Array(20) }, {});
+    const signedIn = await agent.post('/api/staff/login').send(login.body);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.totpEnrolled).toBe(false);
+    const keys = unwrapPrivateKeys(signedIn.body.wrappedKeys, login.wrapKey);
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets(member.password, salt, STAFF_KDF);
+    const res = await agent.post('/api/staff/kdf').send({ currentAuthKey: login.body.authKey, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse((await t.db('staff').where({ id: member.id }).first()).kdf_params)).toEqual(STAFF_KDF);
+    expectError(await agent.get('/api/staff/members'), 403, 'totp_enrolment_required');
   });
 });
 
