@@ -20,7 +20,8 @@ export interface Argon2Params {
 export const SURVIVOR_KDF: Argon2Params = { alg: 'argon2id', m: 19 * 1024, t: 2, p: 1 };
 /**
  * Default for new staff records; stored with each record, so records made with other
- * parameters (64 MiB, t = 3 before issue 11) keep working and the default can change. Chosen so
+ * parameters (64 MiB, t = 3 before issue 11) keep working and the default can change; the
+ * sign-in page re-keys such a record to this default (client/lib/staff.ts staffLogin). Chosen so
  * that signing in at Tor Browser's Safer level (pure-JavaScript argon2id, no JIT) takes under
  * twice a survivor's derivation there (bench/kdf.ts), where 64 MiB and t = 3 took five times; 32 MiB and t = 2 is above OWASP's
  * argon2id minimum (19 MiB, t = 2), which protocol/api.ts KdfSchema enforces.
