@@ -209,6 +209,11 @@ const StaffKeyMaterial = {
   wrappedKeys: b64Max(1024),
 };
 
+/** New credentials proven by the current ones: the same private keys wrapped under a new derivation. */
+const CredentialsSwap = z
+  .strictObject({ currentAuthKey: b64Bytes(32), kdf: KdfSchema, authKey: b64Bytes(32), wrappedKeys: b64Max(1024) })
+  .refine((b) => b.authKey !== b.currentAuthKey, { message: 'must differ from currentAuthKey (derive it with a new salt)', path: ['authKey'] });
+
 export const schemas = {
   setup: z.strictObject({
     setupToken: b64Bytes(32),
@@ -293,9 +298,9 @@ export const schemas = {
     .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), { message: 'send either totp or recoveryCode, not both', path: ['recoveryCode'] }),
   confirmTotp: z.strictObject({ code: TotpCode }),
   /** the browser re-wraps the same private keys under a key derived from the new password */
-  changePassword: z
-    .strictObject({ currentAuthKey: b64Bytes(32), kdf: KdfSchema, authKey: b64Bytes(32), wrappedKeys: b64Max(1024) })
-    .refine((b) => b.authKey !== b.currentAuthKey, { message: 'must differ from currentAuthKey (derive it with a new salt)', path: ['authKey'] }),
+  changePassword: CredentialsSwap,
+  /** the same password, derived again with the current staff KDF parameters and a new salt */
+  upgradeKdf: CredentialsSwap,
   sessionSettings: z
     .strictObject({
       sessionIdleMinutes: z.number().int().min(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min).max(SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),

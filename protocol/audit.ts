@@ -58,6 +58,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'staff.logout_everywhere': 'logged out everywhere',
   'staff.totp_enrolled': 'set up two-factor sign-in',
   'staff.password_changed': 'changed their password',
+  'staff.kdf_upgraded': 'updated their key protection at sign-in',
   'staff.enrolled': 'joined through an invite',
   'invite.created': 'created an invite',
   'keyset.published': 'signed and published the list of readers',

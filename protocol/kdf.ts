@@ -20,13 +20,18 @@ export interface Argon2Params {
 export const SURVIVOR_KDF: Argon2Params = { alg: 'argon2id', m: 19 * 1024, t: 2, p: 1 };
 /**
  * Default for new staff records; stored with each record, so records made with other
- * parameters (64 MiB, t = 3 before issue 11) keep working and the default can change. Chosen so
+ * parameters (64 MiB, t = 3 before issue 11) keep working and the default can change; the
+ * sign-in page re-keys such a record to this default (client/lib/staff.ts staffLogin). Chosen so
  * that signing in at Tor Browser's Safer level (pure-JavaScript argon2id, no JIT) takes under
  * twice a survivor's derivation there (bench/kdf.ts), where 64 MiB and t = 3 took five times; 32 MiB and t = 2 is above OWASP's
  * argon2id minimum (19 MiB, t = 2), which protocol/api.ts KdfSchema enforces.
  */
 export const STAFF_KDF: Argon2Params = { alg: 'argon2id', m: 32 * 1024, t: 2, p: 1 };
 export const STAFF_SALT_BYTES = 16;
+
+export function sameKdfParams(a: Argon2Params, b: Argon2Params): boolean {
+  return a.alg === b.alg && a.m === b.m && a.t === b.t && a.p === b.p;
+}
 
 /** An argon2id implementation: 32 bytes from a password, a salt and checked parameters. */
 export type Argon2Engine = (password: Uint8Array, salt: Uint8Array, params: Argon2Params) => Promise<Uint8Array>;

@@ -7,6 +7,7 @@ import {
   equalBytes,
   fromBase64url as fromB64,
   randomId,
+  sameKdfParams,
   STAFF_KDF,
   STAFF_SALT_BYTES,
   staffSecrets,
@@ -75,16 +76,60 @@ export function secondFactor(code: string): { totp?: string; recoveryCode?: stri
   return { recoveryCode: code.trim() };
 }
 
-export async function staffLogin(username: string, password: string, code = ''): Promise<StaffSession> {
+/**
+ * Signs in; when the record was made with older KDF parameters than STAFF_KDF, re-keys it
+ * right away (rekeyToCurrentKdf) and calls onRekey first so the page can say why it takes
+ * longer. A failed re-key does not fail the sign-in: the next sign-in tries again.
+ */
+export async function staffLogin(username: string, password: string, code = '', onRekey?: () => void): Promise<StaffSession> {
   const { kdf, ticket } = await api<StaffLoginParams>('POST', '/api/staff/login/params', { username });
   const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params, browserArgon2);
-  // The ticket lets the server judge the code by when sign-in began: the derivation above can take a minute.
-  const me = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ticket, ...secondFactor(code) });
-  authKey.fill(0);
-  const keys = unwrapPrivateKeys(me.wrappedKeys, wrapKey);
-  wrapKey.fill(0);
-  const { recoveryCodesLeft, ...rest } = me;
-  return { me: rest, keys, recoveryCodesLeft };
+  try {
+    // The ticket lets the server judge the code by when sign-in began: the derivation above can take a minute.
+    const signedIn = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ticket, ...secondFactor(code) });
+    const keys = unwrapPrivateKeys(signedIn.wrappedKeys, wrapKey);
+    wrapKey.fill(0);
+    const { recoveryCodesLeft, ...me } = signedIn;
+    if (sameKdfParams(kdf.params, STAFF_KDF)) return { me, keys, recoveryCodesLeft };
+    onRekey?.();
+    const rekeyed = await rekeyToCurrentKdf(keys, me.boxPk, password, authKey).catch(() => undefined);
+    return { me: rekeyed ?? me, keys, recoveryCodesLeft };
+  } finally {
+    wrapKey.fill(0);
+    authKey.fill(0);
+  }
+}
+
+/**
+ * The same private keys wrapped under keys derived from `password` with STAFF_KDF and a new
+ * salt, checked to be this member's (boxPk) and to open again before anything is sent.
+ */
+async function rewrapKeys(keys: StaffPrivateKeys, boxPk: string, password: string): Promise<{ kdf: { params: Argon2Params; salt: string }; authKey: string; wrappedKeys: string }> {
+  if (!equalBytes(nacl.box.keyPair.fromSecretKey(keys.boxSecretKey).publicKey, fromB64(boxPk))) {
+    throw new Error('The keys stored for this account are not the ones this session opened; sign in again.');
+  }
+  const salt = nacl.randomBytes(STAFF_SALT_BYTES);
+  const fresh = await staffSecrets(password, salt, STAFF_KDF, browserArgon2);
+  try {
+    const wrappedKeys = wrapPrivateKeys(keys, fresh.wrapKey);
+    // The new wrapping must open before the old one is given up.
+    const check = unwrapPrivateKeys(wrappedKeys, fresh.wrapKey);
+    if (!equalBytes(check.boxSecretKey, keys.boxSecretKey) || !equalBytes(check.signSecretKey, keys.signSecretKey)) throw new Error('Re-wrapping the keys failed; nothing was changed.');
+    return { kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys };
+  } finally {
+    fresh.wrapKey.fill(0);
+    fresh.authKey.fill(0);
+  }
+}
+
+/**
+ * Re-keys a record made with older parameters (DESIGN.md: stored per record): the same
+ * password derived with STAFF_KDF and a new salt, proven by the authKey the sign-in just
+ * derived (so the old, slower parameters are not run twice). The server keeps the other sessions.
+ */
+async function rekeyToCurrentKdf(keys: StaffPrivateKeys, boxPk: string, password: string, currentAuthKey: Uint8Array): Promise<StaffMe> {
+  const next = await rewrapKeys(keys, boxPk, password);
+  return api<StaffMe>('POST', '/api/staff/kdf', { currentAuthKey: toBase64url(currentAuthKey), ...next });
 }
 
 /**
@@ -107,28 +152,13 @@ export async function changePassword(session: StaffSession, current: string, nex
   } finally {
     now.wrapKey.fill(0);
   }
-  if (!equalBytes(nacl.box.keyPair.fromSecretKey(keys.boxSecretKey).publicKey, fromB64(session.me.boxPk))) {
-    throw new Error('The keys stored for this account are not the ones this session opened; sign in again.');
-  }
-  const salt = nacl.randomBytes(STAFF_SALT_BYTES);
-  const fresh = await staffSecrets(next, salt, STAFF_KDF, browserArgon2);
-  const wrappedKeys = wrapPrivateKeys(keys, fresh.wrapKey);
-  // The new wrapping must open with the new password before the old one is given up.
-  const check = unwrapPrivateKeys(wrappedKeys, fresh.wrapKey);
-  fresh.wrapKey.fill(0);
-  if (!equalBytes(check.boxSecretKey, keys.boxSecretKey) || !equalBytes(check.signSecretKey, keys.signSecretKey)) throw new Error('Re-wrapping the keys failed; nothing was changed.');
   try {
-    return await api<StaffMe>('POST', '/api/staff/password', {
-      currentAuthKey: toBase64url(now.authKey),
-      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
-      authKey: toBase64url(fresh.authKey),
-      wrappedKeys,
-    });
+    const fresh = await rewrapKeys(keys, session.me.boxPk, next);
+    return await api<StaffMe>('POST', '/api/staff/password', { currentAuthKey: toBase64url(now.authKey), ...fresh });
   } catch (e) {
     if (e instanceof ApiFailure && e.code === 'wrong_password') throw new Error('The current password is wrong.');
     throw e;
   } finally {
     now.authKey.fill(0);
-    fresh.authKey.fill(0);
   }
 }

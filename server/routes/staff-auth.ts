@@ -9,10 +9,12 @@
  * or the code is wrong; unknown usernames still cost one argon2 verification and are counted
  * and locked exactly like real ones (the counter is keyed by an HMAC of the username).
  */
-import { Router, type Response } from 'express';
-import { STAFF_KDF, toBase64url } from '../../protocol';
+import { Router, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
 import { schemas, SESSION_SETTING_BOUNDS, type AuditPage, type RecoveryCodes, type SessionSettings, type StaffActivity, type StaffLoginParams, type StaffLoginResult, type TotpSetup } from '../../protocol/api';
 import type { AppContext } from '../app';
+import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { staffAuth } from '../http/auth';
 import { conflict, HttpError, unauthorized } from '../http/errors';
@@ -192,25 +194,66 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     res.status(201).json(body);
   });
 
-  // Password change: the browser re-wraps the same private keys under the new password. -------
+  // Password change and KDF upgrade: the browser re-wraps the same private keys under keys
+  // derived anew (from a new password, or from the same one with the current parameters). ------
 
-  router.post('/staff/password', ctx.limits.sensitive, requireStaff(), async (req, res) => {
-    const body = parseWith(schemas.changePassword, req.body);
+  /**
+   * Checks the current authKey (counted like a failed sign-in when wrong) and swaps the
+   * credentials at once; a concurrent swap makes it a 409 and writes nothing.
+   */
+  async function swapCredentials(
+    req: Request,
+    res: Response,
+    body: z.infer<typeof schemas.changePassword>,
+    how: { failedAction: string; done: (trx: Db, me: StaffRecord) => Promise<void> },
+  ): Promise<void> {
     const me = req.staff!;
     refuseWhileLocked(res, (await security.loginLock(lockKey(me.username))).lockedUntil, ctx.now());
     if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
-      await recordFailure(me.username, me, 'password', 'staff.password_change_failed');
+      await recordFailure(me.username, me, 'password', how.failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }
     const authHash = await hashAuthKey(body.authKey);
     await ctx.db.transaction(async (trx) => {
       const replaced = await security.replaceCredentials(trx, me.id, me.authHash, { kdfParams: body.kdf.params, kdfSalt: body.kdf.salt, authHash, wrappedKeys: body.wrappedKeys });
-      if (!replaced) throw conflict('password_changed', 'the password was changed meanwhile; sign in again');
-      const sessionsEnded = await security.deleteSessions(trx, me.id, req.staffSessionHash);
-      await security.clearLoginFailures(trx, lockKey(me.username));
-      await audit.record(trx, { actorId: me.id, action: 'staff.password_changed', subject: me.id, detail: { sessionsEnded } });
+      if (!replaced) throw conflict('password_changed', 'the password or its key protection was changed meanwhile; sign in again');
+      await how.done(trx, me);
     });
     res.json(staffMe((await staff.byId(me.id))!, true));
+  }
+
+  router.post('/staff/password', ctx.limits.sensitive, requireStaff(), async (req, res) => {
+    const body = parseWith(schemas.changePassword, req.body);
+    await swapCredentials(req, res, body, {
+      failedAction: 'staff.password_change_failed',
+      done: async (trx, me) => {
+        const sessionsEnded = await security.deleteSessions(trx, me.id, req.staffSessionHash);
+        await security.clearLoginFailures(trx, lockKey(me.username));
+        await audit.record(trx, { actorId: me.id, action: 'staff.password_changed', subject: me.id, detail: { sessionsEnded } });
+      },
+    });
+  });
+
+  /**
+   * Re-keys a record made with older KDF parameters to the current ones, right after sign-in.
+   * The password is the same, so the member's other sessions stay; only the current defaults
+   * are accepted, which is what makes the record's /login/params answer that of any username.
+   * Open to a session still waiting for TOTP enrolment too: the password was just proven.
+   */
+  router.post('/staff/kdf', ctx.limits.sensitive, requireAnyStaff(), async (req, res) => {
+    const body = parseWith(schemas.upgradeKdf, req.body);
+    const me = req.staff!;
+    if (!sameKdfParams(body.kdf.params, STAFF_KDF)) {
+      throw new HttpError(400, 'not_current_kdf', `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`);
+    }
+    if (sameKdfParams(me.kdfParams, STAFF_KDF)) throw conflict('kdf_current', 'this account already uses the current KDF parameters');
+    await swapCredentials(req, res, body, {
+      failedAction: 'staff.kdf_upgrade_failed',
+      done: async (trx) => {
+        const from = me.kdfParams;
+        await audit.record(trx, { actorId: me.id, action: 'staff.kdf_upgraded', subject: me.id, detail: { fromMemoryKiB: from.m, fromIterations: from.t, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t } });
+      },
+    });
   });
 
   // Admin: session settings, who is active, the audit log. ----------------------------------

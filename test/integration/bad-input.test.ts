@@ -18,6 +18,7 @@ import {
   signedPart,
   signKeyset,
   signLogin,
+  STAFF_KDF,
   toBase64url,
   utcDay,
   type Envelope,
@@ -372,6 +373,24 @@ const jsonRoutes: JsonRoute[] = [
     string: 'username',
     required: 'authKey',
     b64: [['authKey', 32], ['ticket', 40]],
+  },
+  {
+    // The admin's record already has the current parameters: a well-formed body would be 409, never written.
+    name: 'POST /api/staff/kdf',
+    open: () => admin.agent.post('/api/staff/kdf'),
+    valid: () => ({ currentAuthKey: b64(32), kdf: { params: { ...STAFF_KDF }, salt: b64(16) }, authKey: b64(32), wrappedKeys: b64(200) }),
+    string: 'wrappedKeys',
+    number: 'kdf.params.t',
+    required: 'currentAuthKey',
+    nested: 'kdf.params',
+    b64: [['currentAuthKey', 32], ['authKey', 32], ['kdf.salt', 16]],
+    extra: [
+      ['a KDF below the OWASP minimum', (b) => setIn(b, 'kdf.params.m', 16 * 1024), ['kdf.params.m']],
+      ['one pass', (b) => setIn(b, 'kdf.params.t', 1), ['kdf.params.t']],
+      ['another KDF', (b) => setIn(b, 'kdf.params.alg', MARKER), ['kdf.params.alg']],
+      ['the same authKey as the current one', (b) => setIn(b, 'authKey', b.currentAuthKey), ['authKey', 'must differ']],
+      ['wrapped keys over the limit', (b) => setIn(b, 'wrappedKeys', MARKER + 'A'.repeat(2000)), ['wrappedKeys']],
+    ],
   },
   // A rejected logout must not end the session: the snapshot includes staff_sessions.
   { name: 'POST /api/staff/logout', open: () => admin.agent.post('/api/staff/logout'), valid: () => ({}) },

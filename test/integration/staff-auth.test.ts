@@ -23,6 +23,7 @@ import {
   unwrapPrivateKeys,
   verifyAuditChain,
   wrapPrivateKeys,
+  type Argon2Params,
   type AuditRecord,
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
@@ -63,11 +64,11 @@ function notACode(secret: Uint8Array, now: number): string {
   }
 }
 
-async function invitedButNotEnrolled(t: TestServer, admin: StaffActor, username: string): Promise<{ agent: Agent; id: string; password: string }> {
+async function invitedButNotEnrolled(t: TestServer, admin: StaffActor, username: string, kdfParams = STAFF_KDF): Promise<{ agent: Agent; id: string; password: string }> {
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
   const inviteToken = String(invite.body.url).split('#')[1];
   const password = `${username} password for tests`;
-  const { material } = await staffMaterial(username, password);
+  const { material } = await staffMaterial(username, password, undefined, kdfParams);
   const agent = request.agent(t.app);
   const enrol = await agent.post('/api/staff/enrol').send({ inviteToken, ...material });
   expect(enrol.status).toBe(201);
@@ -506,6 +507,125 @@ describe('password change', () => {
   });
 });
 
+describe('re-keying a record made with older KDF parameters', () => {
+  /** the staff default before issue 11: records made then keep it until re-keyed */
+  const OLD_KDF: Argon2Params = { alg: 'argon2id', m: 64 * 1024, t: 3, p: 1 };
+  let t: TestServer;
+  let admin: StaffActor;
+  beforeAll(async () => {
+    t = await makeTestServer();
+    admin = await setupAdmin(t);
+  });
+  afterAll(() => t.close());
+
+  const stored = async (who: StaffActor) => {
+    const row = await t.db('staff').where({ id: who.staffId }).first();
+    return { params: JSON.parse(row.kdf_params) as Argon2Params, salt: row.kdf_salt as string, authHash: row.auth_hash as string, wrappedKeys: row.wrapped_keys as string };
+  };
+
+  /** What the browser does (client/lib/staff.ts staffLogin): sign in with the stored parameters, then re-wrap the same keys under STAFF_KDF and a new salt. */
+  async function signInAndRewrap(who: StaffActor) {
+    const agent = request.agent(t.app);
+    const login = await loginBody(t, who);
+    const res = await agent.post('/api/staff/login').send(login.body);
+    expect(res.status).toBe(200);
+    const keys = unwrapPrivateKeys(res.body.wrappedKeys, login.wrapKey);
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets(who.password, salt, STAFF_KDF);
+    const body = { currentAuthKey: login.body.authKey, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) };
+    return { agent, body };
+  }
+
+  test('an old record is re-keyed: new params and salt, the same password opens the same keys, other sessions stay, audited', async () => {
+    const member = await addStaff(t, admin, 'old.member', 'moderator', OLD_KDF);
+    const before = await stored(member);
+    expect(before.params).toEqual(OLD_KDF);
+    // Until re-keyed, the parameters tell this account from an unknown username (the leak this closes).
+    const unknown = await request(t.app).post('/api/staff/login/params').send({ username: 'nobody.here' });
+    expect(unknown.body.kdf.params).toEqual(STAFF_KDF);
+    expect((await request(t.app).post('/api/staff/login/params').send({ username: member.username })).body.kdf.params).toEqual(OLD_KDF);
+
+    const other = await signIn(t, member);
+    const { agent, body } = await signInAndRewrap(member);
+    const res = await agent.post('/api/staff/kdf').send(body);
+    expect(res.status).toBe(200);
+    expect(res.body.wrappedKeys).toBe(body.wrappedKeys);
+
+    const after = await stored(member);
+    expect(after.params).toEqual(STAFF_KDF);
+    expect(after.salt).toBe(body.kdf.salt);
+    expect(after.salt).not.toBe(before.salt);
+    expect(after.authHash).not.toBe(before.authHash);
+    const params = await request(t.app).post('/api/staff/login/params').send({ username: member.username });
+    expect(params.body.kdf).toEqual({ params: STAFF_KDF, salt: body.kdf.salt });
+
+    // The same password signs in with the new parameters and opens the same private keys.
+    const login = await loginBody(t, member);
+    const signedIn = await request(t.app).post('/api/staff/login').send(login.body);
+    expect(signedIn.status).toBe(200);
+    const keys = unwrapPrivateKeys(signedIn.body.wrappedKeys, login.wrapKey);
+    expect(keys.boxSecretKey).toEqual(member.box.secretKey);
+    expect(keys.signSecretKey).toEqual(member.sign.secretKey);
+    // The old derivation no longer signs in.
+    const oldSecrets = await staffSecrets(member.password, fromBase64url(before.salt), OLD_KDF);
+    expect(login.body.authKey).not.toBe(toBase64url(oldSecrets.authKey));
+    expectError(await request(t.app).post('/api/staff/login').send({ ...(await loginBody(t, member)).body, authKey: toBase64url(oldSecrets.authKey) }), 401, 'unauthorized');
+
+    // The password did not change, so the member's other sessions go on.
+    expect((await other.get('/api/staff/me')).status).toBe(200);
+    expect((await agent.get('/api/staff/me')).status).toBe(200);
+    const log = await auditLog(t, admin.agent);
+    expect(log.filter((e) => e.action === 'staff.kdf_upgraded')).toEqual([
+      expect.objectContaining({ actorId: member.staffId, subject: member.staffId, detail: { fromMemoryKiB: 64 * 1024, fromIterations: 3, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t } }),
+    ]);
+    expect(log.map((e) => e.action)).not.toContain('staff.password_changed');
+    expect(verifyAuditChain(log, t.ctx.instanceId).ok).toBe(true);
+
+    // Once current, a second upgrade is a 409 and writes nothing.
+    const again = await signInAndRewrap(member);
+    await unchanged(t, async () => expectError(await again.agent.post('/api/staff/kdf').send(again.body), 409, 'kdf_current', 'current'));
+  });
+
+  test('refuses other parameters, weak ones and a wrong current authKey, and writes no new credentials', async () => {
+    const member = await addStaff(t, admin, 'old.refused', 'moderator', OLD_KDF);
+    const before = await stored(member);
+    const { agent, body } = await signInAndRewrap(member);
+    await unchanged(t, async () => {
+      // Still valid parameters, but not the current ones: an "upgrade" only ever goes to STAFF_KDF.
+      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: OLD_KDF } }), 400, 'not_current_kdf', 'kdf.params', 'current');
+      // Below OWASP's argon2id minimum (19 MiB, t = 2): the schema refuses them, as for a password change.
+      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, m: 16 * 1024 } } }), 400, 'invalid_request', 'kdf.params.m');
+      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, t: 1 } } }), 400, 'invalid_request', 'kdf.params.t');
+      expectError(await agent.post('/api/staff/kdf').send({ ...body, authKey: body.currentAuthKey }), 400, 'invalid_request', 'authKey', 'must differ');
+      expectError(await agent.post('/api/staff/kdf').send({ ...body, password: MARKER }), 400, 'invalid_request', 'unknown field', 'password');
+      expectError(await request(t.app).post('/api/staff/kdf').send(body), 401, 'unauthorized');
+    });
+    // A wrong current authKey is counted like a failed sign-in; the credentials stay.
+    expectError(await agent.post('/api/staff/kdf').send({ ...body, currentAuthKey: toBase64url(nacl.randomBytes(32)) }), 403, 'wrong_password');
+    expect(await stored(member)).toEqual(before);
+    expect((await auditLog(t, admin.agent)).pop()).toMatchObject({ action: 'staff.kdf_upgrade_failed', actorId: member.staffId, detail: { reason: 'password' } });
+    // The next sign-in tries again and succeeds.
+    expect((await agent.post('/api/staff/kdf').send(body)).status).toBe(200);
+    expect((await stored(member)).params).toEqual(STAFF_KDF);
+  });
+
+  test('a member who signs in before setting up TOTP is re-keyed too, and the session stays limited to the enrolment', async () => {
+    const member = await invitedButNotEnrolled(t, admin, 'old.no.totp', OLD_KDF);
+    const agent = request.agent(t.app);
+    const login = await loginBody(t, { username: 'old.no.totp', password: member.password, totpSecret: new Uint8Array(20) }, {});
+    const signedIn = await agent.post('/api/staff/login').send(login.body);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.totpEnrolled).toBe(false);
+    const keys = unwrapPrivateKeys(signedIn.body.wrappedKeys, login.wrapKey);
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets(member.password, salt, STAFF_KDF);
+    const res = await agent.post('/api/staff/kdf').send({ currentAuthKey: login.body.authKey, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse((await t.db('staff').where({ id: member.id }).first()).kdf_params)).toEqual(STAFF_KDF);
+    expectError(await agent.get('/api/staff/members'), 403, 'totp_enrolment_required');
+  });
+});
+
 describe('audit log', () => {
   let t: TestServer;
   let admin: StaffActor;
@@ -881,6 +1001,7 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
         ['post', '/api/staff/totp/confirm'],
         ['post', '/api/staff/logout/everywhere'],
         ['post', '/api/staff/password'],
+        ['post', '/api/staff/kdf'],
         ['get', '/api/staff/settings'],
         ['post', '/api/staff/settings'],
         ['get', '/api/staff/activity'],

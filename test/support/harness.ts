@@ -30,6 +30,7 @@ import {
   toBase64url,
   utcDay,
   wrapPrivateKeys,
+  type Argon2Params,
   type AttachmentManifest,
   type Envelope,
   type KeyPairs,
@@ -199,16 +200,17 @@ export async function signIn(t: TestServer, who: TotpHolder & { username: string
   return agent;
 }
 
-export async function staffMaterial(username: string, password: string, instance?: nacl.SignKeyPair) {
+/** What a browser sends at setup or enrolment; kdfParams other than STAFF_KDF stand for a record made before a change of defaults. */
+export async function staffMaterial(username: string, password: string, instance?: nacl.SignKeyPair, kdfParams: Argon2Params = STAFF_KDF) {
   const box = nacl.box.keyPair();
   const sign = nacl.sign.keyPair();
   const salt = nacl.randomBytes(16);
-  const { wrapKey, authKey } = await staffSecrets(password, salt, STAFF_KDF);
+  const { wrapKey, authKey } = await staffSecrets(password, salt, kdfParams);
   const wrappedKeys = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey }, wrapKey);
   return {
     box,
     sign,
-    material: { username, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(authKey), boxPk: toBase64url(box.publicKey), signPk: toBase64url(sign.publicKey), wrappedKeys },
+    material: { username, kdf: { params: kdfParams, salt: toBase64url(salt) }, authKey: toBase64url(authKey), boxPk: toBase64url(box.publicKey), signPk: toBase64url(sign.publicKey), wrappedKeys },
   };
 }
 
@@ -236,12 +238,12 @@ export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
 }
 
 /** Admin invites, the new member enrols, the admin's browser signs the next keyset. */
-export async function addStaff(t: TestServer, admin: StaffActor, username: string, role: StaffRole = 'moderator'): Promise<StaffActor> {
+export async function addStaff(t: TestServer, admin: StaffActor, username: string, role: StaffRole = 'moderator', kdfParams: Argon2Params = STAFF_KDF): Promise<StaffActor> {
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: [role] });
   if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
   const inviteToken = String(invite.body.url).split('#')[1];
   const password = `${username} password for tests`;
-  const { box, sign, material } = await staffMaterial(username, password);
+  const { box, sign, material } = await staffMaterial(username, password, undefined, kdfParams);
   const agent = request.agent(t.app);
   const enrol = await agent.post('/api/staff/enrol').send({ inviteToken, ...material });
   if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${JSON.stringify(enrol.body)}`);
