@@ -147,7 +147,7 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
  * what the machine gives at that moment.
  */
 function jitlessNodeMs(params: Argon2Params, rounds: number): number[] {
-  const code = `const { argon2id } = require('@noble/hashes/argon2'); const out = [];
+  const code = `const { argon2id } = require('@noble/hashes/argon2.js'); const out = [];
     for (let i = 0; i < ${rounds}; i++) { const t = performance.now();
       argon2id(new TextEncoder().encode('abandon ability able about above absent absorb round' + i), new TextEncoder().encode('awaaz/v1/survivor/AAAAAAAAAAAAAAAAAAAAAA'), { m: ${params.m}, t: ${params.t}, p: ${params.p}, dkLen: 32 });
       out.push(performance.now() - t); }

@@ -12,7 +12,6 @@ import { fromBase64url, toBase64url, utf8 } from '../../protocol/encoding';
 import { normalizeCodename } from '../../protocol/codename';
 import { KdfSchema } from '../../protocol/api';
 import { argon2, STAFF_KDF, staffSecrets, subkey, SURVIVOR_KDF, survivorKeyPairs, survivorMaster, survivorSalt, wasmArgon2, type Argon2Engine, type Argon2Params } from '../../protocol/kdf';
-import { jsArgon2 } from '../../protocol/kdf-js';
 import vectors from '../vectors/protocol-v1.json';
 import { fromHex, toHex } from '../vectors/deterministic-random';
 import { expectProtocolError, expectRejectsProtocolError, nodeSha512 } from './helpers';
@@ -165,7 +164,7 @@ describe('argon2 (hash-wasm) against the native argon2 package', () => {
   });
 
   it('refuses an empty password with either engine (hash-wasm throws, @noble/hashes and the native package would hash it)', async () => {
-    for (const engine of [wasmArgon2, jsArgon2]) await expectRejectsProtocolError(argon2(new Uint8Array(0), new Uint8Array(16), { alg: 'argon2id', m: 64, t: 1, p: 1 }, engine), 'bad_kdf');
+    for (const engine of [wasmArgon2, jsArgon2InThread]) await expectRejectsProtocolError(argon2(new Uint8Array(0), new Uint8Array(16), { alg: 'argon2id', m: 64, t: 1, p: 1 }, engine), 'bad_kdf');
   });
 
   it('rejects another algorithm and a salt shorter than 8 bytes', async () => {
@@ -245,7 +244,7 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
         fc.integer({ min: 1, max: 2 }),
         async (password, salt, m, t, p) => {
           const params: Argon2Params = { alg: 'argon2id', m, t, p };
-          const [js, wasm, theirs] = await Promise.all([argon2(password, salt, params, jsArgon2), argon2(password, salt, params, wasmArgon2), native(password, salt, params)]);
+          const [js, wasm, theirs] = await Promise.all([argon2(password, salt, params, jsArgon2InThread), argon2(password, salt, params, wasmArgon2), native(password, salt, params)]);
           expect(toHex(js)).toBe(toHex(wasm));
           expect(toHex(js)).toBe(theirs.toString('hex'));
         },
