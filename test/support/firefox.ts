@@ -8,34 +8,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, PuppeteerNode } from 'puppeteer-core';
-import { buildSync } from 'esbuild';
+import puppeteer, { type Browser } from 'puppeteer-core';
 
 const FIREFOX_CANDIDATES = [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'].filter(Boolean) as string[];
 export const FIREFOX = FIREFOX_CANDIDATES.find((p) => fs.existsSync(p));
-
-/**
- * puppeteer-core ships only as an ES module. Node loads it with require() (bench/), but jest's
- * CommonJS module system cannot: there it is loaded from a CommonJS bundle that esbuild makes
- * once per version, in the temporary directory.
- */
-function puppeteerCore(): PuppeteerNode {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('puppeteer-core') as { default: PuppeteerNode }).default;
-  } catch {
-    const entry = require.resolve('puppeteer-core');
-    const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(entry), '../../package.json'), 'utf8')) as { version: string };
-    const bundle = path.join(os.tmpdir(), `awaaz-puppeteer-core-${version}.cjs`);
-    if (!fs.existsSync(bundle)) {
-      const partial = `${bundle}.${process.pid}`;
-      buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: partial, logLevel: 'error', external: ['bufferutil', 'utf-8-validate'] });
-      fs.renameSync(partial, bundle);
-    }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(bundle) as { default: PuppeteerNode }).default;
-  }
-}
 
 export type TorLevel = 'standard' | 'safer' | 'safest';
 
@@ -69,7 +45,7 @@ export function firefoxPresent(): boolean {
 export async function launchFirefox(level: TorLevel): Promise<Browser> {
   if (!FIREFOX) throw new Error('Firefox ESR is not installed (apt-get install -y firefox-esr, or set FIREFOX_PATH)');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-firefox-'));
-  const browser = await puppeteerCore().launch({
+  const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
