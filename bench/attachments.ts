@@ -20,11 +20,11 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import type { RoundTimes } from './lib/attachments-page';
+import { CHROMIUM_ARGS } from '../test/support/awaaz-server';
 import { intEnv } from './lib/env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUDGET_MB_S = 30;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const knobs = () => ({
   mib: intEnv('BENCH_ATTACHMENT_MIB', 25, 1),

@@ -30,13 +30,13 @@ import { createApp } from '../server/app';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
+import { CHROMIUM_ARGS } from '../test/support/awaaz-server';
 import { intEnv } from './lib/env';
 import { setupAdmin } from './lib/fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLIENT_DIR = path.join(ROOT, 'dist/client');
 const BUDGET_MS = 3000;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const knobs = () => ({
   rounds: intEnv('BENCH_ROUNDS', 3, 1),

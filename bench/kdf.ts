@@ -16,20 +16,17 @@
  * responsive. Exit status: 0 after a measurement (whether or not the budget is met), 2 on a
  * setup error. Also prints the same pure-JavaScript argon2id in Node --jitless as a reference. Knobs (environment): see bench/README.md.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { STAFF_KDF, SURVIVOR_KDF, type Argon2Params } from '../protocol/kdf';
 import { FIREFOX, launchFirefox, type TorLevel } from '../test/support/firefox';
+import { CHROMIUM_ARGS, ROOT, startServer } from '../test/support/awaaz-server';
 import { intEnv } from './lib/env';
 
-const ROOT = path.resolve(__dirname, '../..');
 const BUDGET_SAFER_SECONDS = 10;
 const LEGACY_STAFF_KDF: Argon2Params = { alg: 'argon2id', m: 64 * 1024, t: 3, p: 1 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const knobs = () => ({
   rounds: intEnv('BENCH_ROUNDS', 3, 1),
@@ -107,38 +104,6 @@ async function collect(page: Evaluator, job: Job): Promise<JobResult> {
     if (result && 'error' in result) throw new Error(`in the page: ${result.error}`);
     if (result) return result;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** The built server, as `npm start` runs it, on a temporary data folder. */
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const main = path.join(ROOT, 'dist/server/main.js');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-bench-kdf-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, DATA_DIR: dataDir }, stdio: 'ignore' });
-  const stop = () => {
-    child.kill('SIGTERM');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) break;
-    const ok = await fetch(`${url}/share`).then((r) => r.ok, () => false);
-    if (ok) return { url, stop };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  stop();
-  throw new Error('the server did not start (run `npm run build` first)');
 }
 
 /**
@@ -230,7 +195,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    server.stop();
+    await server.stop();
   }
 
   const names = [...results.keys()];

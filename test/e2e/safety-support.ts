@@ -20,7 +20,7 @@ export const SURVIVOR_ROUTES = ['/', '/share', '/return', '/safety'] as const;
 export const HEADING_KEY = { '/': 'landing.heading', '/share': 'action.share', '/return': 'return.loginHeading', '/safety': 'safety.heading' } as const;
 
 /** The Chromium flags of support.ts launchBrowser, for launchPersistentContext. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { CHROMIUM_ARGS } from '../support/awaaz-server';
 
 export interface NeutralSite {
   url: string;
