@@ -2,6 +2,7 @@
  * `npm run admin -- init`: prints a fresh one-time link to create the first admin (the old
  * link stops working). Refuses once an admin exists.
  */
+import { systemClock } from './clock';
 import { loadConfig } from './config';
 import { migrate, openDatabase } from './db/database';
 import { instanceRepo } from './db/instance-repo';
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
   try {
     await migrate(db);
     const repo = instanceRepo(db);
-    const row = await repo.ensure();
+    const row = await repo.ensure(systemClock.today());
     if (row.instance_pk) {
       console.error('This instance already has an admin. New staff are invited from the staff page.');
       return 1;

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
+import { systemClock, type Clock } from './clock';
 import { loadAddressKey, type Config } from './config';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
@@ -19,7 +20,7 @@ import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
 import { survivorRepo } from './db/survivor-repo';
-import { registerStaffAuthDeps } from './http/auth';
+import { createStaffAuth, requireSurvivor, type StaffAuth } from './http/auth';
 import { errorHandler, HttpError, notFound, notFoundHandler } from './http/errors';
 import { jsonBody } from './http/json-body';
 import { identityLimiter, limiter } from './http/rate-limit';
@@ -40,8 +41,8 @@ export interface AppDeps {
   /** where the built pages and assets are (scripts/build.mjs writes them) */
   clientDir: string;
   log?: (line: string) => void;
-  /** the clock for staff sessions, TOTP, sign-in locks and audit times; tests move it forward */
-  now?: () => number;
+  /** the one clock the server reads (server/clock.ts); tests pass one they move forward. The machine's clock unless given. */
+  clock?: Clock;
   /** the rate-limit key (main.ts reads it before opening the database); read from config.addressKeyFile when not given */
   addressKey?: string;
 }
@@ -66,8 +67,10 @@ export interface AppContext {
     settings: ReturnType<typeof settingsRepo>;
     security: ReturnType<typeof staffSecurityRepo>;
   };
-  /** milliseconds since the epoch (Date.now unless a test injects a clock) */
-  now: () => number;
+  /** the one clock: every time and day the server reads or stores comes from it */
+  clock: Clock;
+  /** authentication, built once: staff sessions with the 2FA gate, and survivor bearer tokens (server/http/auth.ts) */
+  auth: { staff: StaffAuth; survivor: RequestHandler };
   /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
   limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
   log: (line: string) => void;
@@ -95,7 +98,7 @@ export { MAX_BODY_BYTES } from './http/json-body';
 export async function createApp(deps: AppDeps): Promise<{ app: express.Express; ctx: AppContext }> {
   const { db, config } = deps;
   const log = deps.log ?? ((line: string) => console.log(line));
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   const repos = {
     instance: instanceRepo(db),
     staff: staffRepo(db),
@@ -107,8 +110,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     challenges: challengeRepo(db),
     attachments: attachmentRepo(db),
   };
-  const instance = await repos.instance.ensure();
+  const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
+  const security = staffSecurityRepo(db);
+  const settings = settingsRepo(db, config);
   const ctx: AppContext = {
     db,
     config,
@@ -116,15 +121,19 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     serverSecret: instance.server_secret,
     repos: {
       ...repos,
-      audit: auditRepo(db, { instanceId: instance.instance_id, now }),
-      settings: settingsRepo(db, config),
-      security: staffSecurityRepo(db),
+      audit: auditRepo(db, { instanceId: instance.instance_id, clock }),
+      settings,
+      security,
     },
-    now,
+    clock,
+    auth: {
+      staff: createStaffAuth({ staff: repos.staff, security, settings, config, clock }),
+      survivor: requireSurvivor(instance.server_secret, clock),
+    },
     limits: {
-      general: limiter(db, addressKey, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req) }),
-      sensitive: limiter(db, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
-      records: identityLimiter(db, addressKey, 'records', config.rateLimitRecordsPerMinute),
+      general: limiter(db, clock, addressKey, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req, clock.now()) }),
+      sensitive: limiter(db, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
+      records: identityLimiter(db, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
     },
     log,
     async erase(work) {
@@ -133,9 +142,6 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       return result;
     },
   };
-
-  // Every staffAuth(staff, config) of this app enforces the admin's session settings and the 2FA gate.
-  registerStaffAuthDeps(config, { security: ctx.repos.security, settings: ctx.repos.settings, now });
 
   const app = express();
   app.disable('x-powered-by');

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     console.log(`Awaaz is running at ${config.publicUrl}`);
     console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
     console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
-    const row = await ctx.repos.instance.ensure();
+    const row = await ctx.repos.instance.ensure(ctx.clock.today());
     if (!row.instance_pk) {
       const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
       console.log('');

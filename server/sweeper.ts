@@ -15,7 +15,7 @@ export interface Swept {
 }
 
 /** One sweep, as one erasure (ctx.erase: no copy of what it deletes is left in the files). */
-export function sweepExpired(ctx: AppContext, now = Date.now()): Promise<Swept> {
+export function sweepExpired(ctx: AppContext, now = ctx.clock.now()): Promise<Swept> {
   return ctx.erase(async (trx) => ({
     counters: await purgeExpiredCounters(trx, now),
     challenges: await ctx.repos.challenges.purgeExpired(trx, now),
@@ -37,7 +37,7 @@ export function startSweeper(ctx: AppContext): () => void {
       ctx.log('sweeper: a sweep failed; the next one tries again');
     }
     if (stopped) return;
-    const now = Date.now();
+    const now = ctx.clock.now();
     timer = setTimeout(run, Math.ceil((now + 1) / 60_000) * 60_000 + AFTER_MINUTE_MS - now);
     timer.unref();
   };

@@ -44,7 +44,7 @@ export async function seedLoginAccounts(
     wrappedKeys: toBase64url(nacl.randomBytes(200)),
   }));
   await ctx.db.transaction(async (trx) => {
-    for (const r of records) await ctx.repos.staff.insert(trx, r);
+    for (const r of records) await ctx.repos.staff.insert(trx, r, Date.now());
   });
   const out: SeededAccount[] = [];
   for (const r of records) {

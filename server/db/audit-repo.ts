@@ -20,6 +20,7 @@
  * throws (a programming error, answered 500) and so rolls the caller's transaction back.
  * Passing `ctx.db` instead of a transaction appends in a transaction of its own.
  */
+import type { Clock } from '../clock';
 import type { Knex } from 'knex';
 import { chainAuditEntry, type AuditDetail, type AuditRecord } from '../../protocol';
 import type { Db } from './database';
@@ -65,8 +66,8 @@ function isTransaction(db: Db): db is Knex.Transaction {
   return (db as Knex.Transaction).isTransaction === true;
 }
 
-export function auditRepo(db: Db, opts: { instanceId: string; now?: () => number }) {
-  const now = opts.now ?? Date.now;
+export function auditRepo(db: Db, opts: { instanceId: string; clock: Clock }) {
+  const now = () => opts.clock.now();
 
   async function append(trx: Knex.Transaction, input: AuditInput): Promise<AuditRecord> {
     if (trx.client.config.client === 'pg') await trx.raw('SELECT pg_advisory_xact_lock(?)', [PG_APPEND_LOCK]);

@@ -1,6 +1,6 @@
 /** The instance row: its id, the server secret, the instance public key and the setup token. */
 import nacl from 'tweetnacl';
-import { randomId, toBase64url, utcDay } from '../../protocol';
+import { randomId, toBase64url } from '../../protocol';
 import type { Db } from './database';
 
 export interface InstanceRow {
@@ -13,11 +13,11 @@ export interface InstanceRow {
 export function instanceRepo(db: Db) {
   return {
     /** Creates the instance on first start; later starts read it back. */
-    async ensure(): Promise<InstanceRow> {
+    async ensure(today: string): Promise<InstanceRow> {
       const existing = await db<InstanceRow>('instance').where({ id: 1 } as never).first();
       if (existing) return existing;
       await db('instance')
-        .insert({ id: 1, instance_id: randomId(), server_secret: toBase64url(nacl.randomBytes(32)), created_day: utcDay() })
+        .insert({ id: 1, instance_id: randomId(), server_secret: toBase64url(nacl.randomBytes(32)), created_day: today })
         .onConflict('id')
         .ignore();
       return (await db<InstanceRow>('instance').where({ id: 1 } as never).first())!;

@@ -3,6 +3,7 @@
  * PostgreSQL share them. Keys are already salted hashes of the address (server/http/rate-limit).
  */
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import type { Clock } from '../clock';
 import { rowsOf, type Db } from './database';
 
 export class DatabaseRateLimitStore implements Store {
@@ -10,6 +11,7 @@ export class DatabaseRateLimitStore implements Store {
   constructor(
     private readonly db: Db,
     readonly prefix: string,
+    private readonly clock: Clock,
   ) {}
 
   init(options: Options): void {
@@ -22,7 +24,7 @@ export class DatabaseRateLimitStore implements Store {
    * the stored time says nothing about when the first request came.
    */
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const now = Date.now();
+    const now = this.clock.now();
     const resetAt = Math.ceil((now + 1) / this.windowMs) * this.windowMs;
     const [row] = rowsOf<{ hits: number | string; reset_at: number | string }>(
       await this.db.raw(

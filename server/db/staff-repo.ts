@@ -63,7 +63,7 @@ export function staffRepo(db: Db) {
       const row = await db('staff').count<{ n: number | string }[]>({ n: '*' }).first();
       return Number(row?.n ?? 0);
     },
-    async insert(trx: Db, s: StaffRecord): Promise<void> {
+    async insert(trx: Db, s: StaffRecord, now: number): Promise<void> {
       await trx('staff').insert({
         id: s.id,
         username: s.username,
@@ -75,7 +75,7 @@ export function staffRepo(db: Db) {
         box_pk: s.boxPk,
         sign_pk: s.signPk,
         wrapped_keys: s.wrappedKeys,
-        created_at: Date.now(),
+        created_at: now,
       });
     },
     async setStatus(trx: Db, ids: string[], status: StaffStatus): Promise<void> {

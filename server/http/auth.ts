@@ -10,6 +10,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { utcDay, type StaffRole } from '../../protocol';
+import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { SettingsRepo } from '../db/settings-repo';
 import type { StaffSecurityRepo } from '../db/staff-security-repo';
@@ -29,22 +30,14 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** What staffAuth needs besides the staff repository: registered by createApp for its config. */
+/** What staff authentication needs: createApp builds it once and puts it in the context (ctx.auth.staff). */
 export interface StaffAuthDeps {
+  staff: StaffRepo;
   security: StaffSecurityRepo;
   settings: SettingsRepo;
+  config: Config;
   /** the clock for sessions, TOTP and lockouts (tests move it forward) */
-  now: () => number;
-}
-
-const registered = new WeakMap<Config, StaffAuthDeps>();
-
-/**
- * createApp calls this before it builds the routes, so that every `staffAuth(staff, config)`
- * of that app enforces the same settings and two-factor gate.
- */
-export function registerStaffAuthDeps(config: Config, deps: StaffAuthDeps): void {
-  registered.set(config, deps);
+  clock: Clock;
 }
 
 export const totpEnrolmentRequired = () =>
@@ -62,15 +55,14 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 type TotpStage = 'enrolled' | 'enrolling' | 'any';
 
-export function staffAuth(staff: StaffRepo, config: Config) {
-  const deps = registered.get(config);
-  if (!deps) throw new Error('staffAuth: createApp must call registerStaffAuthDeps for this config first');
-  const { security, settings, now } = deps;
+export type StaffAuth = ReturnType<typeof createStaffAuth>;
+
+export function createStaffAuth({ staff, security, settings, config, clock }: StaffAuthDeps) {
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: config.cookieSecure, path: '/' };
 
   async function startSession(res: Response, staffId: string): Promise<void> {
     const token = randomToken();
-    const at = now();
+    const at = clock.now();
     await staff.createSession(hashToken(token), staffId, at);
     await security.markSeen(staffId, utcDay(new Date(at)));
     const { absoluteMs } = await settings.sessionTimeouts();
@@ -94,7 +86,7 @@ export function staffAuth(staff: StaffRepo, config: Config) {
         if (!token) throw unauthorized('staff login required');
         const hash = hashToken(token);
         const session = await staff.findSession(hash);
-        const at = now();
+        const at = clock.now();
         const { idleMs, absoluteMs } = await settings.sessionTimeouts();
         if (!session || at - session.lastSeenAt > idleMs || at - session.createdAt > absoluteMs) {
           if (session) await staff.deleteSession(hash);
@@ -147,17 +139,35 @@ export function staffAuth(staff: StaffRepo, config: Config) {
 }
 
 /** The survivor id of a valid, unexpired bearer token in the request; undefined otherwise. */
-export function bearerSurvivorId(serverSecret: string, req: Request): string | undefined {
+export function bearerSurvivorId(serverSecret: string, req: Request, now: number): string | undefined {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer ([A-Za-z0-9_.-]{1,512})$/.exec(header);
-  return match ? readSurvivorToken(serverSecret, match[1]) : undefined;
+  return match ? readSurvivorToken(serverSecret, match[1], now) : undefined;
 }
 
-export function requireSurvivor(serverSecret: string): RequestHandler {
+export function requireSurvivor(serverSecret: string, clock: Clock): RequestHandler {
   return (req, _res, next) => {
-    const survivorId = bearerSurvivorId(serverSecret, req);
+    const survivorId = bearerSurvivorId(serverSecret, req, clock.now());
     if (!survivorId) return next(unauthorized('survivor session missing or expired; enter your codename again'));
     req.survivorId = survivorId;
     next();
   };
+}
+
+/**
+ * Typed access to what authentication put on the request. Routes call these instead of
+ * `req.staff!`: behind requireStaff / requireSurvivor they always answer; a route mounted
+ * without its guard fails loudly (500) instead of acting for nobody.
+ */
+export function staffOf(req: Request): StaffRecord {
+  if (!req.staff) throw new Error('staffOf: this route is not behind a staff guard');
+  return req.staff;
+}
+export function staffSessionOf(req: Request): { staff: StaffRecord; sessionHash: string; totpEnrolled: boolean } {
+  if (!req.staff || req.staffSessionHash === undefined || req.staffTotpEnrolled === undefined) throw new Error('staffSessionOf: this route is not behind a staff guard');
+  return { staff: req.staff, sessionHash: req.staffSessionHash, totpEnrolled: req.staffTotpEnrolled };
+}
+export function survivorIdOf(req: Request): string {
+  if (!req.survivorId) throw new Error('survivorIdOf: this route is not behind requireSurvivor');
+  return req.survivorId;
 }

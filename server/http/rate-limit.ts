@@ -17,28 +17,29 @@
  */
 import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { toBase64url, utcDay } from '../../protocol';
+import { toBase64url } from '../../protocol';
+import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import { DatabaseRateLimitStore } from '../db/rate-limit-store';
 import { hmac } from './tokens';
 
 /** The day's salt: derived from the address key, so it changes at each UTC midnight and is never stored. */
-export function daySalt(addressKey: string, day = utcDay()): string {
+export function daySalt(addressKey: string, day: string): string {
   return toBase64url(hmac(addressKey, 'rate-limit-salt', day));
 }
 
 /** The counter key of an address on a day (what the store keeps, behind the limiter's name). */
-export function hashAddress(addressKey: string, address: string, day = utcDay()): string {
+export function hashAddress(addressKey: string, address: string, day: string): string {
   return toBase64url(hmac(daySalt(addressKey, day), 'address', address)).slice(0, 32);
 }
 
 /** The hashed counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
-export function requestKey(addressKey: string, req: Request): string {
-  return hashAddress(addressKey, req.ip ?? req.socket.remoteAddress ?? 'unknown'); // hashed, never kept
+export function requestKey(addressKey: string, req: Request, day: string): string {
+  return hashAddress(addressKey, req.ip ?? req.socket.remoteAddress ?? 'unknown', day); // hashed, never kept
 }
 
 /** A survivor's or staff member's own counter key: their id hashed like an address (same daily salt). */
-export function identityHash(addressKey: string, who: 'survivor' | 'staff', id: string, day = utcDay()): string {
+export function identityHash(addressKey: string, who: 'survivor' | 'staff', id: string, day: string): string {
   return toBase64url(hmac(daySalt(addressKey, day), 'identity', who, id)).slice(0, 32);
 }
 
@@ -49,14 +50,14 @@ export interface LimiterOptions {
   skip?: (req: Request) => boolean;
 }
 
-export function limiter(db: Db, addressKey: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
+export function limiter(db: Db, clock: Clock, addressKey: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    store: new DatabaseRateLimitStore(db, name + ':'),
-    keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req)),
+    store: new DatabaseRateLimitStore(db, name + ':', clock),
+    keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req, clock.today())),
     ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
@@ -67,13 +68,13 @@ export function limiter(db: Db, addressKey: string, name: string, perMinute: num
 }
 
 /** The records budget: keyed by the survivor or staff member that the route's authentication found. */
-export function identityLimiter(db: Db, addressKey: string, name: string, perMinute: number) {
-  return limiter(db, addressKey, name, perMinute, {
+export function identityLimiter(db: Db, clock: Clock, addressKey: string, name: string, perMinute: number) {
+  return limiter(db, clock, addressKey, name, perMinute, {
     key: (req) => {
-      if (req.survivorId) return `s.${identityHash(addressKey, 'survivor', req.survivorId)}`;
-      if (req.staff) return `t.${identityHash(addressKey, 'staff', req.staff.id)}`;
+      if (req.survivorId) return `s.${identityHash(addressKey, 'survivor', req.survivorId, clock.today())}`;
+      if (req.staff) return `t.${identityHash(addressKey, 'staff', req.staff.id, clock.today())}`;
       // Mounted after authentication, so this does not happen; if it did, the address counts.
-      return requestKey(addressKey, req);
+      return requestKey(addressKey, req, clock.today());
     },
   });
 }

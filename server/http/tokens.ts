@@ -21,13 +21,13 @@ export function hmac(secret: string, ...parts: string[]): Uint8Array {
   return h.digest();
 }
 
-export function issueSurvivorToken(secret: string, survivorId: string, lifetimeMs: number, now = Date.now()): string {
+export function issueSurvivorToken(secret: string, survivorId: string, lifetimeMs: number, now: number): string {
   const payload = toBase64url(Buffer.from(JSON.stringify({ sid: survivorId, exp: now + lifetimeMs })));
   return `${payload}.${toBase64url(hmac(secret, 'survivor-token', payload))}`;
 }
 
 /** Returns the survivor id, or undefined for a forged, malformed or expired token. */
-export function readSurvivorToken(secret: string, token: string, now = Date.now()): string | undefined {
+export function readSurvivorToken(secret: string, token: string, now: number): string | undefined {
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) return undefined;
   let given: Uint8Array;
@@ -58,14 +58,14 @@ function signInTicketMac(secret: string, username: string, startedBytes: Uint8Ar
   return hmac(secret, 'sign-in-ticket', username, toBase64url(startedBytes));
 }
 
-export function issueSignInTicket(secret: string, username: string, now = Date.now()): string {
+export function issueSignInTicket(secret: string, username: string, now: number): string {
   const started = Buffer.alloc(8);
   started.writeBigUInt64BE(BigInt(now));
   return toBase64url(Buffer.concat([started, signInTicketMac(secret, username, started)]));
 }
 
 /** When sign-in began, or undefined for a ticket that is forged, another username's, expired or from the future. */
-export function readSignInTicket(secret: string, ticket: string, username: string, now = Date.now()): number | undefined {
+export function readSignInTicket(secret: string, ticket: string, username: string, now: number): number | undefined {
   let bytes: Buffer;
   try {
     bytes = Buffer.from(fromBase64url(ticket));

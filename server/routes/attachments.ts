@@ -14,10 +14,10 @@ import { randomId, RECORD_BYTES, RECORD_OVERHEAD, recordCiphertextLength, utcDay
 import { schemas, type AttachmentUpload, type StaffAttachment } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { AttachmentRow } from '../db/attachment-repo';
-import type { Db } from '../db/database';
-import { bearerSurvivorId, readCookie, requireSurvivor, STAFF_COOKIE, staffAuth } from '../http/auth';
+import { bearerSurvivorId, readCookie, STAFF_COOKIE } from '../http/auth';
 import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 import { parseWith } from '../http/validate';
+import { inMb, tooLarge } from '../services/attachments';
 
 /** how many uploads one survivor may hold that no message carries yet */
 export const MAX_PENDING_UPLOADS = 50;
@@ -43,17 +43,13 @@ export function recordRoute(req: Request): { side: 'survivor' | 'staff'; upload:
  * which the route then checks) counts against its sender's records budget instead of the
  * general, per-address one (server/http/rate-limit.ts).
  */
-export function isCredentialedRecordRequest(serverSecret: string, req: Request): boolean {
+export function isCredentialedRecordRequest(serverSecret: string, req: Request, now: number): boolean {
   const route = recordRoute(req);
   if (!route) return false;
-  return route.side === 'survivor' ? bearerSurvivorId(serverSecret, req) !== undefined : readCookie(req, STAFF_COOKIE) !== undefined;
+  return route.side === 'survivor' ? bearerSurvivorId(serverSecret, req, now) !== undefined : readCookie(req, STAFF_COOKIE) !== undefined;
 }
 
 /** Limits are whole MB in the configuration: say them that way. */
-const inMb = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MB`;
-
-const tooLarge = (message: string) => new HttpError(413, 'too_large', message);
-
 function uploadView(a: AttachmentRow): AttachmentUpload {
   return { id: a.id, size: a.size, records: a.records, received: a.received, closed: a.closed };
 }
@@ -89,40 +85,11 @@ function sendRecord(res: Response, data: Buffer): void {
   res.type('application/octet-stream').send(data);
 }
 
-/**
- * Checks the uploads a survivor's testimony or message names: each must be theirs, closed and
- * not yet attached, and the case's files together must stay within the testimony limit.
- * Returns the ids to link, in the same transaction as the envelope, with linkAttachments.
- * Ids are named by position (attachments[i]), never echoed.
- */
-export async function attachmentsToLink(ctx: AppContext, survivorId: string, caseId: string, ids: string[] | undefined): Promise<string[]> {
-  if (!ids?.length) return [];
-  const mine = new Map((await ctx.repos.attachments.ofSurvivorMany(ids, survivorId)).map((a) => [a.id, a]));
-  let total = await ctx.repos.attachments.caseBytes(caseId);
-  ids.forEach((id, i) => {
-    const a = mine.get(id);
-    if (!a) throw badRequest('unknown_attachment', `attachments[${i}] is not an upload of yours (or it was deleted after two days unsent)`);
-    if (!a.closed) throw conflict('attachment_not_closed', `attachments[${i}] is not closed yet: upload all its records and close it first`);
-    if (a.caseId !== null) throw conflict('attachment_linked', `attachments[${i}] is already attached to a message`);
-    total += a.size;
-  });
-  const limit = ctx.config.attachmentMaxTestimonyBytes;
-  if (total > limit) throw tooLarge(`the files of one testimony, its messages included, may total at most ${inMb(limit)}`);
-  return ids;
-}
-
-/** Links checked uploads to the envelope just inserted; a change meanwhile rolls the transaction back. */
-export async function linkAttachments(ctx: AppContext, trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<void> {
-  if (ids.length === 0) return;
-  const linked = await ctx.repos.attachments.link(trx, ids, to);
-  if (linked !== ids.length) throw conflict('conflict', 'an attachment changed meanwhile; check your uploads and send again');
-}
-
 export function attachmentRoutes(ctx: AppContext): Router {
   const router = Router();
   const { attachments, survivors, audit } = ctx.repos;
-  const auth = requireSurvivor(ctx.serverSecret);
-  const moderator = staffAuth(ctx.repos.staff, ctx.config).requireStaff('moderator');
+  const auth = ctx.auth.survivor;
+  const moderator = ctx.auth.staff.requireStaff('moderator');
   const perSender = ctx.limits.records;
 
   async function ownUpload(req: Request): Promise<AttachmentRow> {
@@ -144,7 +111,7 @@ export function attachmentRoutes(ctx: AppContext): Router {
     const fileLimit = ctx.config.attachmentMaxFileBytes;
     if (size > fileLimit) throw tooLarge(`a file may be at most ${inMb(fileLimit)}`);
     if (!(await survivors.byId(req.survivorId!))) throw unauthorized('this survivor account no longer exists');
-    const now = ctx.now();
+    const now = ctx.clock.now();
     const created: AttachmentRow = { id: randomId(), survivorId: req.survivorId!, caseId: null, envelopeId: null, size, records, received: 0, closed: false, createdDay: utcDay(new Date(now)) };
     await ctx.db.transaction(async (trx) => {
       // Counted in the transaction, so that (on SQLite, where writes are serialized) parallel requests cannot all pass.

@@ -3,16 +3,16 @@ import { Router } from 'express';
 import { RECORD_BYTES } from '../../protocol';
 import type { InstanceInfo, PowChallenge } from '../../protocol/api';
 import type { AppContext } from '../app';
+import { CHALLENGE_LIFETIME_MS } from '../services/challenges';
 import { randomToken } from '../http/tokens';
 import { EmptyBody, parseWith } from '../http/validate';
 
-export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
 
 export function instanceRoutes(ctx: AppContext): Router {
   const router = Router();
 
   router.get('/instance', async (_req, res) => {
-    const instance = await ctx.repos.instance.ensure();
+    const instance = await ctx.repos.instance.ensure(ctx.clock.today());
     const keyset = (await ctx.repos.keysets.current()) ?? null;
     const info: InstanceInfo = {
       instanceId: instance.instance_id,
@@ -34,7 +34,7 @@ export function instanceRoutes(ctx: AppContext): Router {
   router.post('/pow', ctx.limits.sensitive, async (req, res) => {
     parseWith(EmptyBody, req.body);
     const challenge = randomToken(32);
-    await ctx.repos.challenges.create(challenge, 'pow', ctx.config.powBits, Date.now() + CHALLENGE_LIFETIME_MS);
+    await ctx.repos.challenges.create(challenge, 'pow', ctx.config.powBits, ctx.clock.now() + CHALLENGE_LIFETIME_MS);
     const body: PowChallenge = { challenge, bits: ctx.config.powBits };
     res.json(body);
   });

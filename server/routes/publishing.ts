@@ -10,32 +10,13 @@
 import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { envelopeHash, fromBase64url, keyId, readersOf, storyHash, utcDay, verifyEnvelope, verifyGrant, verifyStatement, type ConsentStatement, type RevocationStatement } from '../../protocol';
-import { schemas, type DraftItem, type PublishingCase, type PublishingCaseSummary } from '../../protocol/api';
+import { schemas, type PublishingCase, type PublishingCaseSummary } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
-import { requireSurvivor, staffAuth } from '../http/auth';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { parseWith } from '../http/validate';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
-import { item } from './staff-cases';
-
-/** Drafts of these cases with their envelopes (and, for a staff reader, the grants addressed to them). */
-export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?: string): Promise<(DraftItem & { caseId: string; author: string | null })[]> {
-  const { publishing, envelopes } = ctx.repos;
-  const drafts = await publishing.draftsOf(caseIds);
-  const rows = await envelopes.byIds(drafts.map((d) => d.envelopeId));
-  const grants = readerKid ? await envelopes.grantsFor(drafts.map((d) => d.envelopeId), readerKid) : new Map();
-  return drafts.map((d) => ({
-    caseId: d.caseId,
-    draftId: d.id,
-    version: d.version,
-    status: d.status,
-    day: d.updatedDay,
-    author: d.author,
-    item: item(rows.get(d.envelopeId)!, grants.get(d.envelopeId)),
-    publication: d.publication,
-  }));
-}
+import { checkContext, checkRecipients, currentKeysetFor } from '../services/envelope-rules';
+import { draftItems, item } from '../services/presenters';
 
 /** A survivor's statement must be about this case and draft, and of about today (UTC, a day either side). */
 function checkStatementContext(statement: ConsentStatement | RevocationStatement, caseId: string, draftId: string, now: number): void {
@@ -54,7 +35,7 @@ export function newAlias(): string {
 export function survivorPublishingRoutes(ctx: AppContext): Router {
   const router = Router();
   const { survivors, cases, envelopes, keysets, publishing } = ctx.repos;
-  const auth = requireSurvivor(ctx.serverSecret);
+  const auth = ctx.auth.survivor;
 
   async function ownCase(req: Request) {
     const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
@@ -112,14 +93,14 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
     const { draft } = await ownDraft(req);
     parseWith(schemas.requestChanges, req.body);
     if (draft.status !== 'proposed') throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')}; only a proposed draft can be sent back`);
-    await ctx.db.transaction((trx) => publishing.setDraftStatus(trx, draft.id, 'changes_requested', utcDay()));
+    await ctx.db.transaction((trx) => publishing.setDraftStatus(trx, draft.id, 'changes_requested', ctx.clock.today()));
     res.json({ status: 'changes_requested' });
   });
 
   router.post('/cases/:caseId/drafts/:draftId/consent', auth, async (req, res) => {
     const { survivor, found, draft } = await ownDraft(req);
     const { statement, sig } = parseWith(schemas.consent, req.body);
-    checkStatementContext(statement, found.caseId, draft.id, ctx.now());
+    checkStatementContext(statement, found.caseId, draft.id, ctx.clock.now());
     verifyStatement(statement, sig, survivor.signPk, nodeBackend);
     const existing = await publishing.consent(draft.id);
     if (existing?.revokedDay) throw conflict('consent_revoked', 'consent to this draft was revoked; a revoked draft cannot be approved again, ask for a new draft');
@@ -127,7 +108,7 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
     if (draft.status !== 'proposed' && draft.status !== 'changes_requested') throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')} and cannot be approved`);
     await ctx.db.transaction(async (trx) => {
       await publishing.insertConsent(trx, { statement, sig });
-      await publishing.setDraftStatus(trx, draft.id, 'approved', utcDay());
+      await publishing.setDraftStatus(trx, draft.id, 'approved', ctx.clock.today());
     });
     res.status(201).json({ status: 'approved' });
   });
@@ -135,12 +116,12 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
   router.post('/cases/:caseId/drafts/:draftId/revoke', auth, async (req, res) => {
     const { survivor, found, draft } = await ownDraft(req);
     const { statement, sig } = parseWith(schemas.revoke, req.body);
-    checkStatementContext(statement, found.caseId, draft.id, ctx.now());
+    checkStatementContext(statement, found.caseId, draft.id, ctx.clock.now());
     verifyStatement(statement, sig, survivor.signPk, nodeBackend);
     const existing = await publishing.consent(draft.id);
     if (!existing) throw conflict('not_approved', 'this draft was never approved, so there is nothing to revoke');
     if (existing.revokedDay) throw conflict('already_revoked', 'consent to this draft is already revoked');
-    const day = utcDay();
+    const day = ctx.clock.today();
     // An erasure: once this answers, the story's words are in neither the main file nor the WAL.
     await ctx.erase(async (trx) => {
       await publishing.revokeConsent(trx, { statement, sig, day });
@@ -157,7 +138,7 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
     if (!survivor) throw unauthorized('this survivor account no longer exists');
     const caseIds = (await cases.listForSurvivor(survivor.id)).map((c) => c.caseId);
     await ctx.erase(async (trx) => {
-      await publishing.tombstoneCases(trx, caseIds, utcDay());
+      await publishing.tombstoneCases(trx, caseIds, ctx.clock.today());
       await survivors.erase(trx, survivor.id);
     });
     res.status(204).end();
@@ -168,8 +149,8 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
 
 export function staffPublishingRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { cases, envelopes, keysets, staff, audit, publishing } = ctx.repos;
-  const { requireStaff } = staffAuth(staff, ctx.config);
+  const { cases, envelopes, keysets, audit, publishing } = ctx.repos;
+  const { requireStaff } = ctx.auth.staff;
   const reader = requireStaff('moderator', 'advocate');
 
   async function openCase(caseIdParam: unknown) {
@@ -216,7 +197,7 @@ export function staffPublishingRoutes(ctx: AppContext): Router {
     verifyEnvelope(env, [fromBase64url(req.staff!.signPk)], nodeBackend);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required', advocates: 'allowed' });
     if (await publishing.draftExists(draftId)) throw conflict('draft_exists', 'draftId is already used');
-    const day = utcDay();
+    const day = ctx.clock.today();
     const version = await ctx.db.transaction(async (trx) => {
       const envelopeId = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
       const v = await publishing.insertDraft(trx, { id: draftId, caseId: found.caseId, envelopeId, authorId: req.staff!.id, day });
@@ -249,7 +230,7 @@ export function staffPublishingRoutes(ctx: AppContext): Router {
 
     let alias = newAlias();
     while (await publishing.aliasExists(alias)) alias = newAlias();
-    const day = utcDay();
+    const day = ctx.clock.today();
     await ctx.db.transaction(async (trx) => {
       await publishing.publish(trx, { alias, draftId, caseId: draft.caseId, story, month: day.slice(0, 7), day });
       await publishing.setDraftStatus(trx, draftId, 'published', day);

@@ -16,7 +16,6 @@ import { schemas, SESSION_SETTING_BOUNDS, type AuditPage, type RecoveryCodes, ty
 import type { AppContext } from '../app';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
-import { staffAuth } from '../http/auth';
 import { conflict, HttpError, unauthorized } from '../http/errors';
 import {
   hashAuthKey,
@@ -39,7 +38,7 @@ type LoginFailure = 'password' | 'account_removed' | 'code_missing' | 'totp' | '
 export function staffAuthRoutes(ctx: AppContext): Router {
   const router = Router();
   const { staff, security, settings, audit } = ctx.repos;
-  const { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff } = staffAuth(staff, ctx.config);
+  const { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff } = ctx.auth.staff;
   // A hash to verify against when the username is unknown, so both paths cost the same.
   const dummyHash = hashAuthKey(toBase64url(new Uint8Array(32)));
   dummyHash.catch(() => undefined);
@@ -57,7 +56,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
 
   /** Counts a failure for the username and, for an existing account, audits it. */
   async function recordFailure(username: string, member: StaffRecord | undefined, reason: LoginFailure, action = 'staff.login_failed'): Promise<void> {
-    const at = ctx.now();
+    const at = ctx.clock.now();
     await ctx.db.transaction(async (trx) => {
       const lock = await security.recordLoginFailure(trx, lockKey(username), at, at - LOGIN_LOCK.forgetAfterMs, lockDelayMs);
       if (member) {
@@ -78,13 +77,13 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
     const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
     // Every username gets a ticket, so the ticket says nothing about who has an account either.
-    const body: StaffLoginParams = { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.now()) };
+    const body: StaffLoginParams = { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.clock.now()) };
     res.json(body);
   });
 
   router.post('/staff/login', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.staffLogin, req.body);
-    refuseWhileLocked(res, (await security.loginLock(lockKey(body.username))).lockedUntil, ctx.now());
+    refuseWhileLocked(res, (await security.loginLock(lockKey(body.username))).lockedUntil, ctx.clock.now());
 
     const found = await staff.byUsername(body.username);
     const member = found && found.status !== 'removed' ? found : undefined;
@@ -95,7 +94,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     }
 
     // The second factor, checked only after the password (so it says nothing to a guesser).
-    const at = ctx.now();
+    const at = ctx.clock.now();
     const totp = await security.totpState(member.id);
     const enrolled = totp.secret !== null;
     let failure: LoginFailure | undefined;
@@ -181,11 +180,11 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     const me = req.staff!;
     const state = await security.totpState(me.id);
     if (!state.pending) throw conflict('totp_not_started', 'ask for a QR code first (POST /api/staff/totp/setup)');
-    const step = matchTotp(state.pending, code, ctx.now(), state.lastStep);
+    const step = matchTotp(state.pending, code, ctx.clock.now(), state.lastStep);
     if (step === undefined) throw new HttpError(400, 'wrong_code', 'code does not match: check that the phone shows the right time, and type the code it shows now');
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await ctx.db.transaction(async (trx) => {
-      if (!(await security.confirmTotp(trx, me.id, state.pending!, step, ctx.now(), recoveryCodes.map(recoveryCodeHash)))) {
+      if (!(await security.confirmTotp(trx, me.id, state.pending!, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
         throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
       }
       await audit.record(trx, { actorId: me.id, action: 'staff.totp_enrolled', subject: me.id, detail: { recoveryCodes: RECOVERY_CODE_COUNT } });
@@ -208,7 +207,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     how: { failedAction: string; done: (trx: Db, me: StaffRecord) => Promise<void> },
   ): Promise<void> {
     const me = req.staff!;
-    refuseWhileLocked(res, (await security.loginLock(lockKey(me.username))).lockedUntil, ctx.now());
+    refuseWhileLocked(res, (await security.loginLock(lockKey(me.username))).lockedUntil, ctx.clock.now());
     if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
       await recordFailure(me.username, me, 'password', how.failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
@@ -288,7 +287,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
 
   router.get('/staff/activity', requireStaff('admin'), async (_req, res) => {
     const { idleMs, absoluteMs } = await settings.sessionTimeouts();
-    const [members, seen, live] = await Promise.all([staff.list(), security.lastSeenDays(), security.liveSessionCounts(ctx.now(), idleMs, absoluteMs)]);
+    const [members, seen, live] = await Promise.all([staff.list(), security.lastSeenDays(), security.liveSessionCounts(ctx.clock.now(), idleMs, absoluteMs)]);
     const body: StaffActivity = { members: members.map((m) => ({ id: m.id, lastSeenDay: seen.get(m.id) ?? null, activeSessions: live.get(m.id) ?? 0 })) };
     res.json(body);
   });

@@ -5,27 +5,22 @@
  * position) before it is stored.
  */
 import { Router, type Request } from 'express';
-import { envelopeHash, fromBase64url, keyId, utcDay, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant } from '../../protocol';
-import { schemas, type CaseList, type EnvelopeItem, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
+import { envelopeHash, fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant } from '../../protocol';
+import { schemas, type CaseList, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE } from '../db/case-repo';
-import type { EnvelopeRow } from '../db/envelope-repo';
 import { nodeBackend } from '../crypto/node-backend';
-import { staffAuth } from '../http/auth';
 import { badRequest, conflict, notFound } from '../http/errors';
 import { parseWith } from '../http/validate';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
+import { item } from '../services/presenters';
+import { checkContext, checkRecipients, currentKeysetFor } from '../services/envelope-rules';
 
 export const GRANT_PAGE_SIZE = 100;
-
-export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
-  return { id: row.id, seq: row.seq, day: row.day, fromStaff: row.fromStaff, envelope: row.envelope, grants };
-}
 
 export function staffCaseRoutes(ctx: AppContext): Router {
   const router = Router();
   const { cases, envelopes, keysets, staff, audit } = ctx.repos;
-  const { requireStaff } = staffAuth(staff, ctx.config);
+  const { requireStaff } = ctx.auth.staff;
   const moderator = requireStaff('moderator');
 
   async function caseOr404(req: Request) {
@@ -72,7 +67,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required' });
     const head = await envelopes.head(found.caseId);
     if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
-    const day = utcDay();
+    const day = ctx.clock.today();
     const id = await ctx.db.transaction(async (trx) => {
       const inserted = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
       await cases.update(trx, found.caseId, { awaitingStaff: false, status: found.status === 'closed' ? undefined : 'waiting_for_survivor', day });
@@ -88,7 +83,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
     checkSignedByMe(req, env);
     checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'forbidden' });
-    const day = utcDay();
+    const day = ctx.clock.today();
     const id = await ctx.db.transaction(async (trx) => {
       const inserted = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
       await audit.record(trx, { actorId: req.staff!.id, action: 'case.note_added', subject: found.caseId });
@@ -101,7 +96,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const found = await caseOr404(req);
     const { status } = parseWith(schemas.setStatus, req.body);
     await ctx.db.transaction(async (trx) => {
-      await cases.update(trx, found.caseId, { status, day: utcDay() });
+      await cases.update(trx, found.caseId, { status, day: ctx.clock.today() });
       await audit.record(trx, { actorId: req.staff!.id, action: 'case.status_changed', subject: found.caseId, detail: { from: found.status, to: status } });
     });
     res.json({ status });
@@ -112,7 +107,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const { staffId } = parseWith(schemas.setAssignee, req.body);
     if (staffId !== null) await activeModerator(staffId);
     await ctx.db.transaction(async (trx) => {
-      await cases.update(trx, found.caseId, { assigneeId: staffId, day: utcDay() });
+      await cases.update(trx, found.caseId, { assigneeId: staffId, day: ctx.clock.today() });
       await audit.record(trx, { actorId: req.staff!.id, action: 'case.assigned', subject: found.caseId, detail: { to: staffId } });
     });
     res.json({ staffId });

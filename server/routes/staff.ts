@@ -4,11 +4,10 @@
  * member's private keys wrapped under a key it never sees.
  */
 import { Router } from 'express';
-import { fromBase64url, keysetHash, randomId, utcDay, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
+import { fromBase64url, keysetHash, randomId, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset } from '../../protocol';
 import { schemas, type StaffMemberSummary } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { StaffRecord } from '../db/staff-repo';
-import { staffAuth } from '../http/auth';
 import { badRequest, conflict, forbidden, HttpError } from '../http/errors';
 import { hashAuthKey, staffMe } from '../http/staff-credentials';
 import { hashToken, randomToken } from '../http/tokens';
@@ -17,11 +16,11 @@ import { parseWith } from '../http/validate';
 export function staffRoutes(ctx: AppContext): Router {
   const router = Router();
   const { staff, keysets, instance, cases, envelopes } = ctx.repos;
-  const { startSession, requireStaff } = staffAuth(staff, ctx.config);
+  const { startSession, requireStaff } = ctx.auth.staff;
 
   router.post('/setup', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.setup, req.body);
-    const row = await instance.ensure();
+    const row = await instance.ensure(ctx.clock.today());
     if (row.instance_pk) throw conflict('already_set_up', 'this instance already has an admin');
     if (!row.setup_token_hash || row.setup_token_hash !== hashToken(body.setupToken)) {
       throw forbidden('setupToken is not the current setup token; run `npm run admin -- init` for a new link');
@@ -46,8 +45,8 @@ export function staffRoutes(ctx: AppContext): Router {
       wrappedKeys: body.wrappedKeys,
     };
     await ctx.db.transaction(async (trx) => {
-      await staff.insert(trx, record);
-      await keysets.insert(trx, body.keyset as SignedKeyset, keysetHash(ks), utcDay());
+      await staff.insert(trx, record, ctx.clock.now());
+      await keysets.insert(trx, body.keyset as SignedKeyset, keysetHash(ks), ctx.clock.today());
       await instance.completeSetup(trx, body.keyset.instancePk);
       // audit: the log starts with the first list of readers
       await ctx.repos.audit.record(trx, { actorId: record.id, action: 'keyset.published', subject: null, detail: { version: 1, added: [record.id], removed: [] } });
@@ -59,7 +58,7 @@ export function staffRoutes(ctx: AppContext): Router {
   router.post('/staff/invites', requireStaff('admin'), async (req, res) => {
     const { roles } = parseWith(schemas.createInvite, req.body);
     const token = randomToken(32);
-    const expiresAt = Date.now() + ctx.config.inviteMs;
+    const expiresAt = ctx.clock.now() + ctx.config.inviteMs;
     await staff.createInvite(hashToken(token), roles, req.staff!.id, expiresAt);
     // audit (not the token: nothing in the log can be used as an invite)
     await ctx.repos.audit.record(ctx.db, { actorId: req.staff!.id, action: 'invite.created', detail: { roles, expiresAt } });
@@ -68,7 +67,7 @@ export function staffRoutes(ctx: AppContext): Router {
 
   router.post('/staff/invites/check', ctx.limits.sensitive, async (req, res) => {
     const { inviteToken } = parseWith(schemas.checkInvite, req.body);
-    const invite = await staff.openInvite(hashToken(inviteToken), Date.now());
+    const invite = await staff.openInvite(hashToken(inviteToken), ctx.clock.now());
     if (!invite) throw new HttpError(410, 'invite_invalid', 'this invite link has expired or was already used; ask the admin for a new one');
     res.json({ roles: invite.roles });
   });
@@ -76,7 +75,7 @@ export function staffRoutes(ctx: AppContext): Router {
   router.post('/staff/enrol', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.enrol, req.body);
     const tokenHash = hashToken(body.inviteToken);
-    const invite = await staff.openInvite(tokenHash, Date.now());
+    const invite = await staff.openInvite(tokenHash, ctx.clock.now());
     if (!invite) throw new HttpError(410, 'invite_invalid', 'this invite link has expired or was already used; ask the admin for a new one');
     if (await staff.byUsername(body.username)) throw conflict('username_taken', 'username is taken; choose another');
     const record: StaffRecord = {
@@ -92,8 +91,8 @@ export function staffRoutes(ctx: AppContext): Router {
       wrappedKeys: body.wrappedKeys,
     };
     await ctx.db.transaction(async (trx) => {
-      await staff.insert(trx, record);
-      if (!(await staff.consumeInvite(trx, tokenHash, record.id, Date.now()))) {
+      await staff.insert(trx, record, ctx.clock.now());
+      if (!(await staff.consumeInvite(trx, tokenHash, record.id, ctx.clock.now()))) {
         throw new HttpError(410, 'invite_invalid', 'this invite link was used meanwhile');
       }
       // audit
@@ -130,7 +129,7 @@ export function staffRoutes(ctx: AppContext): Router {
     const added = next.members.filter((m) => all.get(m.staffId)!.status === 'pending').map((m) => m.staffId);
     const dropped = [...all.values()].filter((s) => s.status === 'active' && !listed.has(s.id)).map((s) => s.id);
     const update = async (trx: typeof ctx.db) => {
-      await keysets.insert(trx, signed as SignedKeyset, keysetHash(next), utcDay());
+      await keysets.insert(trx, signed as SignedKeyset, keysetHash(next), ctx.clock.today());
       await staff.setStatus(trx, added, 'active');
       // A removed member loses their sessions, their assignments, and every key wrapped to
       // them: what they could read before stays readable only by the others.

@@ -4,20 +4,18 @@
  */
 import { Router } from 'express';
 import nacl from 'tweetnacl';
-import { checkPow, envelopeHash, fromBase64url, randomId, utcDay, verifyEnvelope, verifyLogin } from '../../protocol';
+import { checkPow, envelopeHash, fromBase64url, randomId, verifyEnvelope, verifyLogin } from '../../protocol';
 import { schemas, type SurvivorCase, type SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
 import type { Db } from '../db/database';
-import { requireSurvivor } from '../http/auth';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
-import { attachmentsToLink, linkAttachments } from './attachments';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
-import { CHALLENGE_LIFETIME_MS } from './instance';
-import { draftItems } from './publishing';
-import { item } from './staff-cases';
+import { attachmentsToLink, linkAttachments } from '../services/attachments';
+import { checkContext, checkRecipients, currentKeysetFor } from '../services/envelope-rules';
+import { CHALLENGE_LIFETIME_MS } from '../services/challenges';
+import { draftItems, item } from '../services/presenters';
 
 const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
 
@@ -31,15 +29,15 @@ export function newHandle(): string {
 export function survivorRoutes(ctx: AppContext): Router {
   const router = Router();
   const { survivors, challenges, cases, envelopes, keysets, publishing } = ctx.repos;
-  const auth = requireSurvivor(ctx.serverSecret);
+  const auth = ctx.auth.survivor;
 
   async function session(survivorId: string, handle: string): Promise<SurvivorSession> {
-    return { token: issueSurvivorToken(ctx.serverSecret, survivorId, ctx.config.survivorSessionMs), handle, expiresInSeconds: Math.floor(ctx.config.survivorSessionMs / 1000) };
+    return { token: issueSurvivorToken(ctx.serverSecret, survivorId, ctx.config.survivorSessionMs, ctx.clock.now()), handle, expiresInSeconds: Math.floor(ctx.config.survivorSessionMs / 1000) };
   }
 
   /** Consumes a proof-of-work challenge inside the caller's transaction. */
   async function spendPow(trx: Db, pow: { challenge: string; nonce: number }): Promise<void> {
-    const found = await challenges.consume(trx, pow.challenge, 'pow', Date.now());
+    const found = await challenges.consume(trx, pow.challenge, 'pow', ctx.clock.now());
     if (!found) throw badRequest('bad_pow', 'pow.challenge is unknown, expired or already used; ask for a new one');
     if (!checkPow(pow.challenge, pow.nonce, found.bits)) throw badRequest('bad_pow', 'pow.nonce does not solve the challenge');
   }
@@ -53,7 +51,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     const survivor = { id: randomId(), handle: newHandle(), signPk: body.signPk, boxPk: body.boxPk };
     await ctx.db.transaction(async (trx) => {
       await spendPow(trx, body.pow);
-      await survivors.insert(trx, survivor, utcDay());
+      await survivors.insert(trx, survivor, ctx.clock.today());
     });
     res.status(201).json(await session(survivor.id, survivor.handle));
   });
@@ -61,18 +59,18 @@ export function survivorRoutes(ctx: AppContext): Router {
   router.post('/challenge', ctx.limits.sensitive, async (req, res) => {
     parseWith(schemas.survivorChallenge, req.body);
     const challenge = randomToken(32);
-    await challenges.create(challenge, 'login', 0, Date.now() + CHALLENGE_LIFETIME_MS);
+    await challenges.create(challenge, 'login', 0, ctx.clock.now() + CHALLENGE_LIFETIME_MS);
     res.json({ challenge });
   });
 
   router.post('/session', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.survivorSession, req.body);
     const survivor = await survivors.bySignPk(body.signPk);
-    if (!(await challenges.peek(body.challenge, 'login', Date.now()))) throw unauthorized('the login challenge is unknown, expired or already used');
+    if (!(await challenges.peek(body.challenge, 'login', ctx.clock.now()))) throw unauthorized('the login challenge is unknown, expired or already used');
     if (!verifyLogin(ctx.instanceId, body.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend)) throw unauthorized('the signature does not match');
     if (!survivor) throw unauthorized('no testimony was ever sent with this codename; check the words');
     // Spend the challenge only once everything else holds, so a rejected attempt writes nothing.
-    const spent = await ctx.db.transaction((trx) => challenges.consume(trx, body.challenge, 'login', Date.now()));
+    const spent = await ctx.db.transaction((trx) => challenges.consume(trx, body.challenge, 'login', ctx.clock.now()));
     if (!spent) throw unauthorized('the login challenge is unknown, expired or already used');
     res.json(await session(survivor.id, survivor.handle));
   });
@@ -110,7 +108,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
     const attached = await attachmentsToLink(ctx, survivor.id, env.caseId, body.attachments);
 
-    const day = utcDay();
+    const day = ctx.clock.today();
     await ctx.db.transaction(async (trx) => {
       await spendPow(trx, body.pow);
       await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
@@ -134,7 +132,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
     const attached = await attachmentsToLink(ctx, survivor.id, caseId, attachments);
     const found = (await cases.detail(caseId))!;
-    const day = utcDay();
+    const day = ctx.clock.today();
     await ctx.db.transaction(async (trx) => {
       const envelopeId = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
       await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId, envelopeId });

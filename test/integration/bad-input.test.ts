@@ -1101,7 +1101,7 @@ describe('authorization', () => {
       ['a token with a third part', () => `Bearer ${survivor.token}.${MARKER}`],
       ['a token for another survivor id (payload swapped)', () => `Bearer ${tamperedSid()}`],
       ['a token whose expiry was pushed back', () => `Bearer ${tamperedExp()}`],
-      ['a token signed by another server secret', () => `Bearer ${issueSurvivorToken(toBase64url(nacl.randomBytes(32)), survivorId, 600_000)}`],
+      ['a token signed by another server secret', () => `Bearer ${issueSurvivorToken(toBase64url(nacl.randomBytes(32)), survivorId, 600_000, t.ctx.clock.now())}`],
       ['an expired token', () => `Bearer ${issueSurvivorToken(t.ctx.serverSecret, survivorId, 60_000, Date.now() - 120_000)}`],
       ['a bad MAC encoding', () => `Bearer ${survivor.token.split('.')[0]}.${MARKER}+/`],
     ];
@@ -1130,7 +1130,7 @@ describe('authorization', () => {
     test('a valid token for a survivor id that does not exist cannot submit', async () => {
       const ks = await currentKeyset(t);
       const p = await pow(t);
-      const token = issueSurvivorToken(t.ctx.serverSecret, randomId(), 600_000);
+      const token = issueSurvivorToken(t.ctx.serverSecret, randomId(), 600_000, t.ctx.clock.now());
       await unchanged(async () =>
         expectError(
           await request(t.app).post('/api/survivor/cases').set('Authorization', `Bearer ${token}`).send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }),

@@ -50,10 +50,10 @@ async function secretsInDatabase(): Promise<string[]> {
 
 /** The counter keys an attacker derives from a candidate secret: the derivation before issue 10, and today's. */
 function addressCandidates(secret: string, address: string): string[] {
-  return [toBase64url(hmac(secret, 'address', utcDay(), address)).slice(0, 32), hashAddress(secret, address)];
+  return [toBase64url(hmac(secret, 'address', utcDay(), address)).slice(0, 32), hashAddress(secret, address, utcDay())];
 }
 function survivorCandidates(secret: string, survivorId: string): string[] {
-  return [toBase64url(hmac(secret, 'identity', utcDay(), 'survivor', survivorId)).slice(0, 32), identityHash(secret, 'survivor', survivorId)];
+  return [toBase64url(hmac(secret, 'identity', utcDay(), 'survivor', survivorId)).slice(0, 32), identityHash(secret, 'survivor', survivorId, utcDay())];
 }
 
 /** The addresses of RANGE whose counter key, derived with one of these secrets, is in the files. */

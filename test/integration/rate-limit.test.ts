@@ -27,7 +27,7 @@ const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
 
 /** What the limiter stores for an address today (server/http/rate-limit.ts): keyed by the address key file. */
 function hashedKey(t: TestServer, address: string): string {
-  return hashAddress(loadAddressKey(t.ctx.config.addressKeyFile), address);
+  return hashAddress(loadAddressKey(t.ctx.config.addressKeyFile), address, t.ctx.clock.today());
 }
 
 /** Every value of every column of rate_limits, as text. */

@@ -38,6 +38,7 @@ import {
   type StaffRole,
 } from '../../protocol';
 import { createApp, type AppContext } from '../../server/app';
+import { clockFrom } from '../../server/clock';
 import { loadConfig } from '../../server/config';
 import { migrate, openDatabase, type Db } from '../../server/db/database';
 import { base32Decode, hotp, totpStep } from '../../server/http/totp';
@@ -72,7 +73,7 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
       offset += ms;
     },
   };
-  const { app, ctx } = await createApp({ db, config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), now: clock.now });
+  const { app, ctx } = await createApp({ db, config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(clock.now) });
   return {
     app,
     ctx,

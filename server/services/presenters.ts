@@ -1,0 +1,32 @@
+/**
+ * How stored rows are shown to a client: one place for every response shape that more than
+ * one route returns (protocol/api.ts has the types).
+ */
+import type { DraftItem, EnvelopeItem } from '../../protocol/api';
+import type { KeyGrant } from '../../protocol';
+import type { AppContext } from '../app';
+import type { EnvelopeRow } from '../db/envelope-repo';
+
+/** An envelope of a thread, with the re-wrap grants addressed to the reader. */
+export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
+  return { id: row.id, seq: row.seq, day: row.day, fromStaff: row.fromStaff, envelope: row.envelope, grants };
+}
+
+/** Drafts of these cases with their envelopes (and, for a staff reader, the grants addressed to them). */
+export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?: string): Promise<(DraftItem & { caseId: string; author: string | null })[]> {
+  const { publishing, envelopes } = ctx.repos;
+  const drafts = await publishing.draftsOf(caseIds);
+  const rows = await envelopes.byIds(drafts.map((d) => d.envelopeId));
+  const grants = readerKid ? await envelopes.grantsFor(drafts.map((d) => d.envelopeId), readerKid) : new Map();
+  return drafts.map((d) => ({
+    caseId: d.caseId,
+    draftId: d.id,
+    version: d.version,
+    status: d.status,
+    day: d.updatedDay,
+    author: d.author,
+    item: item(rows.get(d.envelopeId)!, grants.get(d.envelopeId)),
+    publication: d.publication,
+  }));
+}
+
