@@ -21,7 +21,7 @@ import { createApp } from '../server/app';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
-import { newHandle } from '../server/routes/survivor';
+import { newHandle } from '../server/services/pseudonyms';
 import { intEnv } from './lib/env';
 import { addStaff, currentKeyset, setupAdmin, type Staff } from './lib/fixtures';
 

@@ -7,7 +7,6 @@
  * the server refuses any story whose hash is not the one signed. A signed revocation takes it
  * down at once. "Delete everything" erases the survivor and all that hangs from them.
  */
-import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { envelopeHash, fromBase64url, keyId, readersOf, storyHash, utcDay, verifyEnvelope, verifyGrant, verifyStatement, type ConsentStatement, type RevocationStatement } from '../../protocol';
 import { schemas, type PublishingCase, type PublishingCaseSummary } from '../../protocol/api';
@@ -15,6 +14,7 @@ import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { parseWith } from '../http/validate';
+import { newAlias } from '../services/pseudonyms';
 import { checkContext, checkRecipients, currentKeysetFor } from '../services/envelope-rules';
 import { draftItems, item } from '../services/presenters';
 
@@ -24,12 +24,6 @@ function checkStatementContext(statement: ConsentStatement | RevocationStatement
   if (statement.draftId !== draftId) throw badRequest('wrong_draft', 'statement.draftId does not name this draft');
   const day = (offset: number) => utcDay(new Date(now + offset * 86_400_000));
   if (![day(-1), day(0), day(1)].includes(statement.issuedDay)) throw badRequest('stale_statement', 'statement.issuedDay must be today (UTC); sign it again');
-}
-
-/** Public story addresses: 10 characters, random, unrelated to the survivor's handle or case. */
-const ALIAS_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
-export function newAlias(): string {
-  return Array.from(crypto.randomBytes(10), (b) => ALIAS_ALPHABET[b % ALIAS_ALPHABET.length]).join('');
 }
 
 export function survivorPublishingRoutes(ctx: AppContext): Router {

@@ -3,7 +3,6 @@
  * browser proves possession of the codename-derived sign key and never sends a secret.
  */
 import { Router } from 'express';
-import nacl from 'tweetnacl';
 import { checkPow, envelopeHash, fromBase64url, randomId, verifyEnvelope, verifyLogin } from '../../protocol';
 import { schemas, type SurvivorCase, type SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
@@ -12,19 +11,11 @@ import type { Db } from '../db/database';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken, randomToken } from '../http/tokens';
 import { parseWith } from '../http/validate';
+import { newHandle } from '../services/pseudonyms';
 import { attachmentsToLink, linkAttachments } from '../services/attachments';
 import { checkContext, checkRecipients, currentKeysetFor } from '../services/envelope-rules';
 import { CHALLENGE_LIFETIME_MS } from '../services/challenges';
 import { draftItems, item } from '../services/presenters';
-
-const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
-
-/** A random pseudonymous handle such as "S-7KQ2-M9XD": it says nothing about the survivor. */
-export function newHandle(): string {
-  const bytes = nacl.randomBytes(8);
-  const chars = Array.from(bytes, (b) => HANDLE_ALPHABET[b & 31]).join('');
-  return `S-${chars.slice(0, 4)}-${chars.slice(4)}`;
-}
 
 export function survivorRoutes(ctx: AppContext): Router {
   const router = Router();
