@@ -1,11 +1,21 @@
 /**
- * The checks that attach evidence files to a testimony or a message, shared by the survivor's
- * routes that send envelopes.
+ * Evidence files (protocol/attachment.ts): the survivor's uploads of sealed 64 KiB records,
+ * closing them, the checks that attach them to a testimony or a message (attachmentsToLink and
+ * linkAttachments, called from services/survivors.ts), and what moderators may download. The
+ * server never sees a key, a file name or a type. Reading the raw record bodies is HTTP and
+ * stays in routes/attachments.ts.
  */
+import { randomId, recordCiphertextLength, utcDay } from '../../protocol';
+import type { AttachmentUpload, StaffAttachment } from '../../protocol/api';
 import type { AppContext } from '../app';
+import type { AttachmentRow } from '../db/attachment-repo';
 import type { Db } from '../db/database';
-import { badRequest, conflict, HttpError } from '../http/errors';
+import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 
+/** how many uploads one survivor may hold that no message carries yet */
+export const MAX_PENDING_UPLOADS = 50;
+
+/** Limits are whole MB in the configuration: say them that way. */
 export const inMb = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MB`;
 
 export const tooLarge = (message: string) => new HttpError(413, 'too_large', message);
@@ -39,3 +49,121 @@ export async function linkAttachments(ctx: AppContext, trx: Db, ids: string[], t
   if (linked !== ids.length) throw conflict('conflict', 'an attachment changed meanwhile; check your uploads and send again');
 }
 
+
+/** Where an upload stands, as its survivor sees it. */
+function uploadView(a: AttachmentRow): AttachmentUpload {
+  return { id: a.id, size: a.size, records: a.records, received: a.received, closed: a.closed };
+}
+
+function checkIndexInFile(a: AttachmentRow, index: number): void {
+  if (index >= a.records) throw badRequest('bad_index', `index: this file has ${a.records} record(s), numbered from 0 to ${a.records - 1}`);
+}
+
+/** Throws the reason record `index` cannot be stored now, if there is one. */
+function refuseUnlessNext(a: AttachmentRow, index: number): void {
+  if (a.closed) throw conflict('closed', 'this upload is closed and takes no more records');
+  checkIndexInFile(a, index);
+  if (index < a.received) throw conflict('duplicate_record', `record ${index} is already stored; the next record is ${a.received}`);
+  if (index > a.received) throw conflict('out_of_order', `records are stored in order: the next record is ${a.received}, not ${index}`);
+}
+
+/** A record the caller may read; `gone` is the 404 message if it vanished meanwhile (its file was erased). */
+async function storedRecord(ctx: AppContext, id: string, index: number, gone: string): Promise<Buffer> {
+  const data = await ctx.repos.attachments.record(id, index);
+  if (!data) throw notFound(gone);
+  return data;
+}
+
+/** A new upload of `records` records, within the survivor's limits on files not yet sent. */
+export async function createUpload(ctx: AppContext, survivorId: string, { size, records }: { size: number; records: number }): Promise<AttachmentUpload> {
+  const { attachments, survivors } = ctx.repos;
+  const fileLimit = ctx.config.attachmentMaxFileBytes;
+  if (size > fileLimit) throw tooLarge(`a file may be at most ${inMb(fileLimit)}`);
+  if (!(await survivors.byId(survivorId))) throw unauthorized('this survivor account no longer exists');
+  const now = ctx.clock.now();
+  const created: AttachmentRow = { id: randomId(), survivorId, caseId: null, envelopeId: null, size, records, received: 0, closed: false, createdDay: utcDay(new Date(now)) };
+  await ctx.db.transaction(async (trx) => {
+    // Counted in the transaction, so that (on SQLite, where writes are serialized) parallel requests cannot all pass.
+    const pending = await attachments.pendingUsage(trx, created.survivorId, now);
+    if (pending.count >= MAX_PENDING_UPLOADS) {
+      throw new HttpError(429, 'too_many_uploads', `you have ${MAX_PENDING_UPLOADS} files uploaded but not sent; send them with a message, or wait: unsent files are deleted after two days`);
+    }
+    const testimonyLimit = ctx.config.attachmentMaxTestimonyBytes;
+    if (pending.bytes + size > testimonyLimit) throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
+    await attachments.create(trx, { id: created.id, survivorId: created.survivorId, size, records, day: created.createdDay });
+  });
+  return uploadView(created);
+}
+
+/** The survivor's own upload; 404 for anyone else's. */
+export async function ownUpload(ctx: AppContext, survivorId: string, id: string): Promise<AttachmentRow> {
+  const a = await ctx.repos.attachments.ofSurvivor(id, survivorId);
+  if (!a) throw notFound('no upload of yours has this id');
+  return a;
+}
+
+/** Where the survivor's upload stands (after a dropped connection, the page goes on from there). */
+export async function uploadStatus(ctx: AppContext, survivorId: string, id: string): Promise<AttachmentUpload> {
+  return uploadView(await ownUpload(ctx, survivorId, id));
+}
+
+/** The upload, if record `index` is the one it takes next; the route reads the body only then. */
+export async function uploadAwaiting(ctx: AppContext, survivorId: string, id: string, index: number): Promise<AttachmentRow> {
+  const upload = await ownUpload(ctx, survivorId, id);
+  refuseUnlessNext(upload, index);
+  return upload;
+}
+
+/** Stores record `index` of an upload (after uploadAwaiting), if it has exactly the length that record must have. */
+export async function storeRecord(ctx: AppContext, survivorId: string, upload: AttachmentRow, index: number, body: Buffer): Promise<{ received: number }> {
+  const expected = recordCiphertextLength(upload.size, index);
+  if (body.length !== expected) throw badRequest('bad_length', `record ${index} of this file must be exactly ${expected} bytes, not ${body.length}`);
+  if (!(await ctx.repos.attachments.appendRecord(upload.id, index, body))) {
+    // Another request changed the upload since it was read: say what it is now.
+    refuseUnlessNext(await ownUpload(ctx, survivorId, upload.id), index);
+    throw conflict('conflict', 'the upload changed meanwhile; ask where it stands and go on from there');
+  }
+  return { received: index + 1 };
+}
+
+/** Closes an upload that holds all its records (after ownUpload). */
+export async function closeUpload(ctx: AppContext, survivorId: string, upload: AttachmentRow): Promise<{ id: string; closed: true }> {
+  const { attachments } = ctx.repos;
+  if (!upload.closed) {
+    if (upload.received < upload.records) throw conflict('incomplete', `the upload holds ${upload.received} of ${upload.records} records; send record ${upload.received} next`);
+    // Closing twice answers the same (a retry after a lost answer), so only a real change is refused.
+    if (!(await attachments.close(upload.id, survivorId)) && !(await attachments.ofSurvivor(upload.id, survivorId))?.closed) {
+      throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
+    }
+  }
+  return { id: upload.id, closed: true };
+}
+
+/** A record of the survivor's own closed upload. */
+export async function survivorRecord(ctx: AppContext, survivorId: string, id: string, index: number): Promise<Buffer> {
+  const upload = await ownUpload(ctx, survivorId, id);
+  if (!upload.closed) throw conflict('not_closed', 'this upload is not closed yet; its records can be read once it is');
+  checkIndexInFile(upload, index);
+  return storedRecord(ctx, id, index, 'no upload of yours has this id');
+}
+
+/** A closed upload linked to a message: what staff may see. */
+async function linkedUpload(ctx: AppContext, id: string): Promise<AttachmentRow & { caseId: string }> {
+  const a = await ctx.repos.attachments.forStaff(id);
+  if (!a || a.caseId === null) throw notFound('no attached file has this id');
+  return { ...a, caseId: a.caseId };
+}
+
+/** A moderator opens an attached file: logged once (its records follow without a further entry each). */
+export async function openForStaff(ctx: AppContext, staffId: string, id: string): Promise<StaffAttachment> {
+  const a = await linkedUpload(ctx, id);
+  await ctx.repos.audit.record(ctx.db, { actorId: staffId, action: 'case.attachment_opened', subject: a.caseId, detail: { attachmentId: a.id } });
+  return { id: a.id, caseId: a.caseId, size: a.size, records: a.records };
+}
+
+/** A record of an attached file, for a moderator. */
+export async function staffRecord(ctx: AppContext, id: string, index: number): Promise<Buffer> {
+  const a = await linkedUpload(ctx, id);
+  checkIndexInFile(a, index);
+  return storedRecord(ctx, id, index, 'no attached file has this id');
+}
