@@ -1,13 +1,17 @@
 /**
  * The protocol's known-answer vectors, recomputed inside Chromium with the same protocol/
- * code the pages bundle: the browser's hash-wasm argon2id, tweetnacl and TextEncoder must
- * give the bytes Node gives (test/unit/browser-vectors.test.ts runs the same check in Node).
+ * code the pages bundle: the browser's hash-wasm argon2id, tweetnacl, WebCrypto SHA-256 and
+ * TextEncoder must give the bytes Node gives (test/unit/browser-vectors.test.ts and
+ * test/unit/publishing-vectors.test.ts run the same checks in Node).
  */
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import vectors from '../vectors/protocol-v1.json';
+import publishingVectors from '../vectors/publishing-v1.json';
 import { describeInBrowser, launchBrowser, ROOT } from './support';
+
+const VECTORS_PAGE = 'http://localhost/vectors';
 
 describeInBrowser('protocol vectors in Chromium', () => {
   let browser: Browser;
@@ -19,7 +23,9 @@ describeInBrowser('protocol vectors in Chromium', () => {
   async function bundle(): Promise<string> {
     const result = await build({
       stdin: {
-        contents: "import { runProtocolVectors } from './test/vectors/browser-vectors'; (globalThis as any).runProtocolVectors = runProtocolVectors;",
+        contents:
+          "import { runProtocolVectors } from './test/vectors/browser-vectors'; import { runPublishingVectors } from './test/vectors/publishing-vectors';" +
+          ' (globalThis as any).runProtocolVectors = runProtocolVectors; (globalThis as any).runPublishingVectors = runPublishingVectors;',
         resolveDir: ROOT,
         sourcefile: 'vectors-entry.ts',
         loader: 'ts',
@@ -35,12 +41,15 @@ describeInBrowser('protocol vectors in Chromium', () => {
     return result.outputFiles[0].text;
   }
 
-  async function runInBrowser(input: unknown): Promise<string[]> {
+  async function runInBrowser(input: unknown, runner: 'runProtocolVectors' | 'runPublishingVectors' = 'runProtocolVectors'): Promise<string[]> {
     const page = await browser.newPage();
     try {
-      await page.goto('about:blank');
+      // A secure context, as the pages have, for WebCrypto's SHA-256 (about:blank has none here).
+      // The route answers inside the browser: nothing listens on that address.
+      await page.route(VECTORS_PAGE, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }));
+      await page.goto(VECTORS_PAGE);
       await page.addScriptTag({ content: await bundle() });
-      return await page.evaluate(async (v) => (globalThis as any).runProtocolVectors(v), input);
+      return await page.evaluate(async ([v, name]) => (globalThis as any)[name](v), [input, runner] as const);
     } finally {
       await page.close();
     }
@@ -55,5 +64,17 @@ describeInBrowser('protocol vectors in Chromium', () => {
     altered.staffKdf.authKeyHex = '00'.repeat(32);
     const failures = await runInBrowser(altered);
     expect(failures.some((f) => f.startsWith('staffKdf.authKey'))).toBe(true);
+  });
+
+  test('every publishing and signing vector matches in the browser', async () => {
+    expect(await runInBrowser(publishingVectors, 'runPublishingVectors')).toEqual([]);
+  });
+
+  test('an altered publishing vector is reported in the browser too', async () => {
+    const altered = JSON.parse(JSON.stringify(publishingVectors));
+    altered.story.textHash = altered.story.textHash.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A'));
+    altered.consent.sig = altered.consent.sig.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A'));
+    const failures = await runInBrowser(altered, 'runPublishingVectors');
+    expect(failures).toEqual(expect.arrayContaining([expect.stringMatching(/^story\.textHash/), expect.stringMatching(/^consent\.sig/)]));
   });
 });
