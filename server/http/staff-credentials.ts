@@ -15,8 +15,6 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import argon2 from 'argon2';
 import { fromBase64url } from '../../protocol';
-import type { StaffMe } from '../../protocol/api';
-import type { StaffRecord } from '../db/staff-repo';
 import { HttpError } from './errors';
 import { base32Encode } from './totp';
 
@@ -64,11 +62,6 @@ export function hashAuthKey(authKey: string): Promise<string> {
 
 export function verifyAuthKey(hash: string, authKey: string): Promise<boolean> {
   return withArgon2Slot(() => argon2.verify(hash, Buffer.from(fromBase64url(authKey))));
-}
-
-/** What a signed-in staff member learns about their own account. */
-export function staffMe(s: StaffRecord, totpEnrolled = false): StaffMe {
-  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys, totpEnrolled };
 }
 
 // Recovery codes ------------------------------------------------------------------------------
