@@ -71,7 +71,7 @@ export const RECOVERY_CODE_COUNT = 10;
 /** A new recovery code: 100 random bits as 20 base32 characters, shown as XXXXX-XXXXX-XXXXX-XXXXX. */
 export function newRecoveryCode(): string {
   const text = base32Encode(crypto.randomBytes(13)).slice(0, 20);
-  return text.match(/.{5}/g)!.join('-');
+  return text.replace(/(.{5})(?=.)/g, '$1-');
 }
 
 /** The stored form: SHA-256 of the code without dashes or spaces, upper case (100 bits need no slow hash). */
