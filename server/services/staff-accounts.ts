@@ -79,9 +79,11 @@ export async function createInvite(ctx: AppContext, me: StaffRecord, roles: Staf
   const { staff, audit } = ctx.repos;
   const token = randomToken(32);
   const expiresAt = ctx.clock.now() + ctx.config.inviteMs;
-  await staff.createInvite(hashToken(token), roles, me.id, expiresAt);
-  // audit (not the token: nothing in the log can be used as an invite)
-  await audit.record(ctx.db, { actorId: me.id, action: 'invite.created', detail: { roles, expiresAt } });
+  await ctx.db.transaction(async (trx) => {
+    await staff.createInvite(trx, hashToken(token), roles, me.id, expiresAt);
+    // audit (not the token: nothing in the log can be used as an invite)
+    await audit.record(trx, { actorId: me.id, action: 'invite.created', detail: { roles, expiresAt } });
+  });
   return { url: `${ctx.config.publicUrl}/invite#${token}`, roles, expiresAt: new Date(expiresAt).toISOString() };
 }
 
