@@ -89,8 +89,8 @@ export function staffRepo(db: Db) {
     },
 
     // Invites: only the token's hash is stored.
-    async createInvite(tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {
-      await db('staff_invites').insert({ token_hash: tokenHash, roles: JSON.stringify(roles), created_by: createdBy, expires_at: expiresAt });
+    async createInvite(trx: Db, tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {
+      await trx('staff_invites').insert({ token_hash: tokenHash, roles: JSON.stringify(roles), created_by: createdBy, expires_at: expiresAt });
     },
     async openInvite(tokenHash: string, now: number): Promise<{ roles: StaffRole[] } | undefined> {
       const row = await db('staff_invites').where({ token_hash: tokenHash }).whereNull('used_by').where('expires_at', '>', now).first();

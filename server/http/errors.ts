@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** response headers that go with the refusal (Retry-After), so code that never sees `res` can say when to come back */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -64,6 +66,7 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
       if (e.status === 500) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
     if (res.headersSent) return;
+    for (const [name, value] of Object.entries(e.headers)) res.setHeader(name, value);
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   };
 }

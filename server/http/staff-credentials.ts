@@ -15,8 +15,6 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import argon2 from 'argon2';
 import { fromBase64url } from '../../protocol';
-import type { StaffMe } from '../../protocol/api';
-import type { StaffRecord } from '../db/staff-repo';
 import { HttpError } from './errors';
 import { base32Encode } from './totp';
 
@@ -66,11 +64,6 @@ export function verifyAuthKey(hash: string, authKey: string): Promise<boolean> {
   return withArgon2Slot(() => argon2.verify(hash, Buffer.from(fromBase64url(authKey))));
 }
 
-/** What a signed-in staff member learns about their own account. */
-export function staffMe(s: StaffRecord, totpEnrolled = false): StaffMe {
-  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys, totpEnrolled };
-}
-
 // Recovery codes ------------------------------------------------------------------------------
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -78,7 +71,7 @@ export const RECOVERY_CODE_COUNT = 10;
 /** A new recovery code: 100 random bits as 20 base32 characters, shown as XXXXX-XXXXX-XXXXX-XXXXX. */
 export function newRecoveryCode(): string {
   const text = base32Encode(crypto.randomBytes(13)).slice(0, 20);
-  return text.match(/.{5}/g)!.join('-');
+  return text.replace(/(.{5})(?=.)/g, '$1-');
 }
 
 /** The stored form: SHA-256 of the code without dashes or spaces, upper case (100 bits need no slow hash). */

@@ -2,10 +2,11 @@
  * How stored rows are shown to a client: one place for every response shape that more than
  * one route returns (protocol/api.ts has the types).
  */
-import type { DraftItem, EnvelopeItem } from '../../protocol/api';
+import type { DraftItem, EnvelopeItem, StaffMe } from '../../protocol/api';
 import type { KeyGrant } from '../../protocol';
 import type { AppContext } from '../app';
 import type { EnvelopeRow } from '../db/envelope-repo';
+import type { StaffRecord } from '../db/staff-repo';
 
 /** An envelope of a thread, with the re-wrap grants addressed to the reader. */
 export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
@@ -30,3 +31,7 @@ export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?:
   }));
 }
 
+/** What a signed-in staff member learns about their own account (setup, enrolment, sign-in, /staff/me). */
+export function staffMe(s: StaffRecord, totpEnrolled = false): StaffMe {
+  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys, totpEnrolled };
+}

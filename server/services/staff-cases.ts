@@ -1,0 +1,157 @@
+/**
+ * The moderators' side of cases: the inbox, one case with its thread and notes, replies,
+ * internal notes, status and assignee, and re-wrap grants for newer colleagues. Every
+ * envelope is checked (signature by the staff member, recipients from the keyset, thread
+ * position) before it is stored.
+ */
+import type { z } from 'zod';
+import { envelopeHash, fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant } from '../../protocol';
+import { schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
+import type { AppContext } from '../app';
+import { INBOX_PAGE_SIZE, type CaseRepo } from '../db/case-repo';
+import type { StaffRecord } from '../db/staff-repo';
+import { nodeBackend } from '../crypto/node-backend';
+import { badRequest, conflict, notFound } from '../http/errors';
+import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
+import { item } from './presenters';
+
+export const GRANT_PAGE_SIZE = 100;
+
+/** A case as the staff services act on it (with its survivor's keys). */
+export type StaffCase = NonNullable<Awaited<ReturnType<CaseRepo['detail']>>>;
+
+type StaffEnvelopePost = z.infer<typeof schemas.postStaffEnvelope>;
+
+/**
+ * The case, or 404. Routes that take a body call it before parsing the body, so an unknown
+ * case is a 404 whatever the body says.
+ */
+export async function openCase(ctx: AppContext, caseId: string): Promise<StaffCase> {
+  const found = await ctx.repos.cases.detail(caseId);
+  if (!found) throw notFound('no case with this id');
+  return found;
+}
+
+/** The staff member's own signature, and nothing else, may sign what they post. */
+function checkSignedByMe(me: StaffRecord, env: Envelope): void {
+  if (env.signer !== me.signPk) throw badRequest('untrusted_signer', 'envelope.signer must be your own signing key');
+  verifyEnvelope(env, [fromBase64url(me.signPk)], nodeBackend);
+}
+
+async function activeModerator(ctx: AppContext, staffId: string): Promise<StaffRecord> {
+  const target = await ctx.repos.staff.byId(staffId);
+  if (!target || target.status !== 'active' || !target.roles.includes('moderator')) throw badRequest('not_a_moderator', 'staffId does not name an active moderator');
+  return target;
+}
+
+export async function inbox(ctx: AppContext, me: StaffRecord, query: z.infer<typeof schemas.caseListQuery>): Promise<CaseList> {
+  const assignee = query.assignee === 'me' ? me.id : query.assignee;
+  const { cases: list, total } = await ctx.repos.cases.listForStaff({ ...query, assignee });
+  return { cases: list, page: query.page, pageSize: INBOX_PAGE_SIZE, total };
+}
+
+/** The case with its thread and notes, each with the grants that let this member open it. */
+export async function caseForStaff(ctx: AppContext, me: StaffRecord, caseId: string): Promise<StaffCaseDetail> {
+  const { envelopes } = ctx.repos;
+  const found = await openCase(ctx, caseId);
+  const { thread, notes } = await envelopes.ofCase(found.caseId, { notes: true });
+  const grants = await envelopes.grantsFor([...thread, ...notes].map((r) => r.id), keyId(fromBase64url(me.boxPk)));
+  const { survivorId: _survivorId, survivorSeenSeq: _seen, ...summary } = found;
+  return { ...summary, thread: thread.map((r) => item(r, grants.get(r.id))), notes: notes.map((r) => item(r, grants.get(r.id))) };
+}
+
+/** A message to the survivor, at the head of the thread. */
+export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; seq: number; day: string }> {
+  const { cases, envelopes, keysets, audit } = ctx.repos;
+  checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
+  checkSignedByMe(me, env);
+  checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required' });
+  const head = await envelopes.head(found.caseId);
+  if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
+  const day = ctx.clock.today();
+  const id = await ctx.db.transaction(async (trx) => {
+    const inserted = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+    await cases.update(trx, found.caseId, { awaitingStaff: false, status: found.status === 'closed' ? undefined : 'waiting_for_survivor', day });
+    await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
+    return inserted;
+  });
+  return { id, seq: head.seq + 1, day };
+}
+
+/** An internal note: staff only, never readable by the survivor. */
+export async function addNote(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; day: string }> {
+  const { envelopes, keysets, audit } = ctx.repos;
+  checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
+  checkSignedByMe(me, env);
+  checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'forbidden' });
+  const day = ctx.clock.today();
+  const id = await ctx.db.transaction(async (trx) => {
+    const inserted = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+    await audit.record(trx, { actorId: me.id, action: 'case.note_added', subject: found.caseId });
+    return inserted;
+  });
+  return { id, day };
+}
+
+export async function setStatus(ctx: AppContext, me: StaffRecord, found: StaffCase, status: CaseStatus): Promise<{ status: CaseStatus }> {
+  const { cases, audit } = ctx.repos;
+  await ctx.db.transaction(async (trx) => {
+    await cases.update(trx, found.caseId, { status, day: ctx.clock.today() });
+    await audit.record(trx, { actorId: me.id, action: 'case.status_changed', subject: found.caseId, detail: { from: found.status, to: status } });
+  });
+  return { status };
+}
+
+/** Assigns the case to an active moderator, or to nobody (null). */
+export async function setAssignee(ctx: AppContext, me: StaffRecord, found: StaffCase, staffId: string | null): Promise<{ staffId: string | null }> {
+  const { cases, audit } = ctx.repos;
+  if (staffId !== null) await activeModerator(ctx, staffId);
+  await ctx.db.transaction(async (trx) => {
+    await cases.update(trx, found.caseId, { assigneeId: staffId, day: ctx.clock.today() });
+    await audit.record(trx, { actorId: me.id, action: 'case.assigned', subject: found.caseId, detail: { to: staffId } });
+  });
+  return { staffId };
+}
+
+/**
+ * Who a grant may go to: an active moderator (every envelope), or an active advocate (only
+ * what advocates may read: testimonies whose survivor opened them to advocates, and drafts).
+ */
+async function grantTarget(ctx: AppContext, staffId: string): Promise<{ target: StaffRecord; scope: 'all' | 'advocate' }> {
+  const target = await ctx.repos.staff.byId(staffId);
+  const scope = target?.status === 'active' ? (target.roles.includes('moderator') ? 'all' : target.roles.includes('advocate') ? 'advocate' : undefined) : undefined;
+  if (!target || !scope) throw badRequest('not_a_reader', 'staffId does not name an active moderator or advocate');
+  return { target, scope };
+}
+
+/** Envelopes a newer colleague cannot open yet, with the grants that let me open them. */
+export async function pendingGrants(ctx: AppContext, me: StaffRecord, { staffId, after }: z.infer<typeof schemas.pendingGrantsQuery>): Promise<PendingGrants> {
+  const { envelopes } = ctx.repos;
+  const { target, scope } = await grantTarget(ctx, staffId);
+  const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope);
+  const mine = await envelopes.grantsFor(items.map((r) => r.id), keyId(fromBase64url(me.boxPk)));
+  return { total, items: items.map((r) => ({ id: r.id, caseId: r.caseId, envelope: r.envelope, grants: mine.get(r.id) ?? [] })) };
+}
+
+/** Re-wrapped envelope keys for a colleague, each signed by me and checked before any is stored. */
+export async function grantKeys(ctx: AppContext, me: StaffRecord, { staffId, grants }: z.infer<typeof schemas.postGrants>): Promise<{ granted: number }> {
+  const { envelopes, audit } = ctx.repos;
+  const { target, scope } = await grantTarget(ctx, staffId);
+  if (target.id === me.id) throw badRequest('invalid_request', 'staffId must name another member');
+  const targetKid = keyId(fromBase64url(target.boxPk));
+  const rows: { envelopeId: number; grant: KeyGrant }[] = [];
+  for (const [i, { envelopeId, grant }] of grants.entries()) {
+    const row = await envelopes.byId(envelopeId);
+    if (!row) throw badRequest('invalid_request', `grants[${i}].envelopeId names no envelope`);
+    if (scope === 'advocate' && !(await envelopes.advocatesMayRead(row))) throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
+    if (grant.kid !== targetKid) throw badRequest('invalid_request', `grants[${i}].grant.kid is not the key of staffId`);
+    if (grant.granter !== me.signPk) throw badRequest('untrusted_signer', `grants[${i}].grant.granter must be your own signing key`);
+    verifyGrant(grant as KeyGrant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);
+    rows.push({ envelopeId, grant: grant as KeyGrant });
+  }
+  await ctx.db.transaction(async (trx) => {
+    for (const r of rows) await envelopes.insertGrant(trx, r.envelopeId, r.grant);
+    await audit.record(trx, { actorId: me.id, action: 'case.keys_granted', subject: target.id, detail: { envelopes: rows.length } });
+  });
+  return { granted: rows.length };
+}

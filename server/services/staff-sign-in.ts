@@ -1,0 +1,235 @@
+/**
+ * Staff sign-in and account security: KDF parameters with a sign-in ticket, sign-in with a
+ * second factor (TOTP or a recovery code) under the per-account lock, "log out everywhere",
+ * TOTP enrolment with its recovery codes, password change and the KDF upgrade. The session
+ * cookie itself is the route's (server/http/auth.ts starts and ends sessions).
+ *
+ * The browser derives authKey and wrapKey from the password; only authKey is sent, and the
+ * server checks it against argon2id(authKey). Every failed sign-in answers the same 401
+ * ("wrong username, password or code") whether the username exists, the password is wrong
+ * or the code is wrong; unknown usernames still cost one argon2 verification and are counted
+ * and locked exactly like real ones (the counter is keyed by an HMAC of the username).
+ */
+import type { z } from 'zod';
+import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
+import { schemas, type RecoveryCodes, type StaffLoginParams, type StaffLoginResult, type StaffMe, type TotpSetup } from '../../protocol/api';
+import type { AppContext } from '../app';
+import type { Db } from '../db/database';
+import type { StaffRecord } from '../db/staff-repo';
+import { conflict, HttpError, unauthorized } from '../http/errors';
+import { hashAuthKey, lockDelayMs, LOGIN_LOCK, newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash, verifyAuthKey } from '../http/staff-credentials';
+import { hmac, issueSignInTicket, readSignInTicket } from '../http/tokens';
+import { groupedBase32, matchTotp, newTotpSecret, otpauthUri } from '../http/totp';
+import { staffMe } from './presenters';
+
+export const LOGIN_FAILED_MESSAGE = 'wrong username, password or code';
+
+type LoginFailure = 'password' | 'account_removed' | 'code_missing' | 'totp' | 'totp_replayed' | 'recovery_code';
+
+type CredentialsSwap = z.infer<typeof schemas.changePassword>;
+
+/** The refusal while an account is locked (429 with Retry-After), or undefined once the lock is over. */
+export function accountLocked(lockedUntil: number, at: number): HttpError | undefined {
+  if (lockedUntil <= at) return undefined;
+  const seconds = Math.ceil((lockedUntil - at) / 1000);
+  const wait = seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+  return new HttpError(429, 'account_locked', `too many failed sign-ins for this account; try again in ${wait}`, { 'Retry-After': String(seconds) });
+}
+
+export type StaffSignIn = ReturnType<typeof createStaffSignIn>;
+
+/**
+ * Built once with the app (staffAuthRoutes calls it): it holds the argon2 hash that unknown
+ * usernames are verified against, made at start so the first unknown name costs no more
+ * than a real one.
+ */
+export function createStaffSignIn(ctx: AppContext) {
+  const { staff, security, audit } = ctx.repos;
+  // A hash to verify against when the username is unknown, so both paths cost the same.
+  const dummyHash = hashAuthKey(toBase64url(new Uint8Array(32)));
+  dummyHash.catch(() => undefined);
+
+  /** The throttling key of a username: the table of counters does not list who has an account. */
+  const lockKey = (username: string) => toBase64url(hmac(ctx.serverSecret, 'login-failures', username));
+
+  async function refuseWhileLocked(username: string): Promise<void> {
+    const { lockedUntil } = await security.loginLock(lockKey(username));
+    const refusal = accountLocked(lockedUntil, ctx.clock.now());
+    if (refusal) throw refusal;
+  }
+
+  /** Counts a failure for the username and, for an existing account, audits it. */
+  async function recordFailure(username: string, member: StaffRecord | undefined, reason: LoginFailure, action = 'staff.login_failed'): Promise<void> {
+    const at = ctx.clock.now();
+    await ctx.db.transaction(async (trx) => {
+      const lock = await security.recordLoginFailure(trx, lockKey(username), at, at - LOGIN_LOCK.forgetAfterMs, lockDelayMs);
+      if (member) {
+        await audit.record(trx, {
+          actorId: member.id,
+          action,
+          subject: member.id,
+          detail: { reason, failures: lock.failures, lockedForSeconds: lock.lockedUntil ? Math.ceil((lock.lockedUntil - at) / 1000) : 0 },
+        });
+      }
+    });
+    await security.purgeLoginFailures(at - LOGIN_LOCK.forgetAfterMs, at);
+  }
+
+  /** What the browser needs to derive authKey for this username, and a ticket of when sign-in began. */
+  async function loginParams(username: string): Promise<StaffLoginParams> {
+    const member = await staff.byUsername(username);
+    // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
+    const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
+    // Every username gets a ticket, so the ticket says nothing about who has an account either.
+    return { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.clock.now()) };
+  }
+
+  /**
+   * Checks the password, then the second factor, under the lock. On success the caller starts
+   * the session of `staffId` and answers `answer`.
+   */
+  async function signIn(body: z.infer<typeof schemas.staffLogin>): Promise<{ staffId: string; answer: StaffLoginResult }> {
+    await refuseWhileLocked(body.username);
+
+    const found = await staff.byUsername(body.username);
+    const member = found && found.status !== 'removed' ? found : undefined;
+    const passwordOk = member ? await verifyAuthKey(member.authHash, body.authKey) : (await verifyAuthKey(await dummyHash, body.authKey), false);
+    if (!member || !passwordOk) {
+      await recordFailure(body.username, found, found && !member ? 'account_removed' : 'password');
+      throw unauthorized(LOGIN_FAILED_MESSAGE);
+    }
+
+    // The second factor, checked only after the password (so it says nothing to a guesser).
+    const at = ctx.clock.now();
+    const totp = await security.totpState(member.id);
+    const enrolled = totp.secret !== null;
+    let failure: LoginFailure | undefined;
+    let method: 'totp' | 'recovery_code' | 'password_before_totp_setup';
+    const spend: ((trx: Db) => Promise<boolean>)[] = [];
+    if (totp.secret === null) {
+      method = 'password_before_totp_setup'; // a session that can only finish the TOTP setup
+    } else if (body.totp !== undefined) {
+      method = 'totp';
+      // A code read when sign-in began may be minutes old by now (slow key derivation): with a
+      // valid ticket it is also judged by the start time. Any other ticket counts as none.
+      const startedAt = body.ticket === undefined ? undefined : readSignInTicket(ctx.serverSecret, body.ticket, body.username, at);
+      const step = matchTotp(totp.secret, body.totp, at, totp.lastStep, startedAt);
+      if (step === undefined) failure = matchTotp(totp.secret, body.totp, at, null, startedAt) === undefined ? 'totp' : 'totp_replayed';
+      else spend.push((trx) => security.acceptTotpStep(trx, member.id, step));
+    } else if (body.recoveryCode !== undefined) {
+      method = 'recovery_code';
+      const hash = recoveryCodeHash(body.recoveryCode);
+      spend.push((trx) => security.useRecoveryCode(trx, member.id, hash));
+    } else {
+      method = 'totp';
+      failure = 'code_missing';
+    }
+
+    if (!failure) {
+      const done = await ctx.db.transaction(async (trx) => {
+        // A code used by a concurrent sign-in (or a recovery code already spent) fails here.
+        for (const s of spend) if (!(await s(trx))) return false;
+        await security.clearLoginFailures(trx, lockKey(body.username));
+        const left = enrolled ? await security.recoveryCodesLeft(member.id, trx) : 0;
+        await audit.record(trx, { actorId: member.id, action: 'staff.login', subject: member.id, detail: { method, ...(method === 'recovery_code' ? { recoveryCodesLeft: left } : {}) } });
+        return true;
+      });
+      if (!done) failure = method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
+    }
+    if (failure) {
+      await recordFailure(body.username, member, failure);
+      throw unauthorized(LOGIN_FAILED_MESSAGE);
+    }
+
+    return { staffId: member.id, answer: { ...staffMe(member, enrolled), recoveryCodesLeft: enrolled ? await security.recoveryCodesLeft(member.id) : 0 } };
+  }
+
+  /** Ends every session of the member, on every device, the caller's own included. */
+  async function endAllSessions(me: StaffRecord): Promise<void> {
+    await ctx.db.transaction(async (trx) => {
+      const sessions = await security.deleteSessions(trx, me.id);
+      await audit.record(trx, { actorId: me.id, action: 'staff.logout_everywhere', subject: me.id, detail: { sessions } });
+    });
+  }
+
+  // TOTP enrolment: only in the session of a member who has not confirmed a code yet. ----------
+
+  async function startTotpSetup(me: StaffRecord): Promise<TotpSetup> {
+    const secret = newTotpSecret();
+    if (!(await security.setPendingTotp(me.id, secret))) throw conflict('totp_already_enrolled', 'two-factor sign-in is already set up for this account');
+    return { secret: groupedBase32(secret), uri: otpauthUri(secret, me.username) };
+  }
+
+  async function confirmTotp(me: StaffRecord, code: string): Promise<RecoveryCodes> {
+    const state = await security.totpState(me.id);
+    const pending = state.pending;
+    if (!pending) throw conflict('totp_not_started', 'ask for a QR code first (POST /api/staff/totp/setup)');
+    const step = matchTotp(pending, code, ctx.clock.now(), state.lastStep);
+    if (step === undefined) throw new HttpError(400, 'wrong_code', 'code does not match: check that the phone shows the right time, and type the code it shows now');
+    const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await ctx.db.transaction(async (trx) => {
+      if (!(await security.confirmTotp(trx, me.id, pending, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
+        throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
+      }
+      await audit.record(trx, { actorId: me.id, action: 'staff.totp_enrolled', subject: me.id, detail: { recoveryCodes: RECOVERY_CODE_COUNT } });
+    });
+    return { recoveryCodes };
+  }
+
+  // Password change and KDF upgrade: the browser re-wraps the same private keys under keys
+  // derived anew (from a new password, or from the same one with the current parameters). ------
+
+  /**
+   * Checks the current authKey (counted like a failed sign-in when wrong) and swaps the
+   * credentials at once; a concurrent swap makes it a 409 and writes nothing.
+   */
+  async function swapCredentials(me: StaffRecord, body: CredentialsSwap, how: { failedAction: string; done: (trx: Db) => Promise<void> }): Promise<StaffMe> {
+    await refuseWhileLocked(me.username);
+    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+      await recordFailure(me.username, me, 'password', how.failedAction);
+      throw new HttpError(403, 'wrong_password', 'the current password is wrong');
+    }
+    const authHash = await hashAuthKey(body.authKey);
+    await ctx.db.transaction(async (trx) => {
+      const replaced = await security.replaceCredentials(trx, me.id, me.authHash, { kdfParams: body.kdf.params, kdfSalt: body.kdf.salt, authHash, wrappedKeys: body.wrappedKeys });
+      if (!replaced) throw conflict('password_changed', 'the password or its key protection was changed meanwhile; sign in again');
+      await how.done(trx);
+    });
+    const updated = await staff.byId(me.id);
+    if (!updated) throw new Error(`staff member ${me.id} vanished while changing credentials`);
+    return staffMe(updated, true);
+  }
+
+  /** A new password: every other session of the member ends (the one in `keepSessionHash` stays). */
+  function changePassword(me: StaffRecord, keepSessionHash: string, body: CredentialsSwap): Promise<StaffMe> {
+    return swapCredentials(me, body, {
+      failedAction: 'staff.password_change_failed',
+      done: async (trx) => {
+        const sessionsEnded = await security.deleteSessions(trx, me.id, keepSessionHash);
+        await security.clearLoginFailures(trx, lockKey(me.username));
+        await audit.record(trx, { actorId: me.id, action: 'staff.password_changed', subject: me.id, detail: { sessionsEnded } });
+      },
+    });
+  }
+
+  /**
+   * Re-keys a record made with older KDF parameters to the current ones, right after sign-in.
+   * The password is the same, so the member's other sessions stay; only the current defaults
+   * are accepted, which is what makes the record's /login/params answer that of any username.
+   */
+  async function upgradeKdf(me: StaffRecord, body: z.infer<typeof schemas.upgradeKdf>): Promise<StaffMe> {
+    if (!sameKdfParams(body.kdf.params, STAFF_KDF)) {
+      throw new HttpError(400, 'not_current_kdf', `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`);
+    }
+    if (sameKdfParams(me.kdfParams, STAFF_KDF)) throw conflict('kdf_current', 'this account already uses the current KDF parameters');
+    return swapCredentials(me, body, {
+      failedAction: 'staff.kdf_upgrade_failed',
+      done: async (trx) => {
+        const from = me.kdfParams;
+        await audit.record(trx, { actorId: me.id, action: 'staff.kdf_upgraded', subject: me.id, detail: { fromMemoryKiB: from.m, fromIterations: from.t, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t } });
+      },
+    });
+  }
+
+  return { loginParams, signIn, endAllSessions, startTotpSetup, confirmTotp, changePassword, upgradeKdf };
+}
