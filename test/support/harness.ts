@@ -1,7 +1,8 @@
 /**
- * Test harness: a real app on a real SQLite file in a temporary folder, with real argon2 and
- * real tweetnacl, and helpers that play the admin's, a moderator's and a survivor's browsers
- * with the same protocol/ code the pages use.
+ * Test harness: a real app on a real SQLite file in a temporary folder (or, when
+ * TEST_DATABASE_URL names a PostgreSQL server, on a database of its own there), with real
+ * argon2 and real tweetnacl, and helpers that play the admin's, a moderator's and a
+ * survivor's browsers with the same protocol/ code the pages use.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -47,12 +48,49 @@ import { issueSetupLink } from '../../server/setup-link';
 export const ROOT = path.resolve(__dirname, '../..');
 export const CLIENT_DIR = path.join(ROOT, 'dist/client');
 
+/**
+ * The engine the integration tests run on: PostgreSQL when TEST_DATABASE_URL is set
+ * (`npm run test:pg`, scripts/test-postgres.sh), else the embedded SQLite file.
+ */
+export const TEST_ENGINE: 'sqlite' | 'pg' = process.env.TEST_DATABASE_URL ? 'pg' : 'sqlite';
+
+/**
+ * A fresh database on the server of TEST_DATABASE_URL (whose role may create databases), and
+ * the function that drops it. Every test server gets its own, as each gets its own SQLite file.
+ */
+async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `awaaz_t_${crypto.randomBytes(8).toString('hex')}`;
+  const admin = openDatabase({ client: 'pg', url: serverUrl });
+  try {
+    await admin.raw('CREATE DATABASE ??', [name]);
+  } catch (e) {
+    await admin.destroy();
+    throw e;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      try {
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      } finally {
+        await admin.destroy();
+      }
+    },
+  };
+}
+
 export interface TestServer {
   app: Parameters<typeof request>[0];
   ctx: AppContext;
   db: Db;
+  /** the data folder (the address key file lives there; on SQLite, the database file too) */
   dir: string;
+  /** the SQLite file; '' on PostgreSQL */
   dbFile: string;
+  /** the PostgreSQL database's address; '' on SQLite */
+  databaseUrl: string;
   logs: string[];
   /** the app's clock for staff sessions, TOTP and lockouts: starts at real time, only moves forward */
   clock: { now(): number; advance(ms: number): void };
@@ -61,7 +99,9 @@ export interface TestServer {
 
 export async function makeTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-test-'));
-  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...env });
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const pgDatabase = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
+  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}), ...env });
   const db = openDatabase(config.database);
   await migrate(db);
   const logs: string[] = [];
@@ -80,10 +120,12 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
     db,
     dir,
     dbFile: config.database.client === 'sqlite' ? config.database.filename : '',
+    databaseUrl: config.database.client === 'pg' ? config.database.url : '',
     logs,
     clock,
     async close() {
       await db.destroy();
+      await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
