@@ -39,6 +39,7 @@ import {
   type StaffActor,
   type SurvivorActor,
   type TestServer,
+  UNIQUE_VIOLATION,
   unchanged as unchangedIn,
 } from '../support/harness';
 import { expectError } from './expect-error';
@@ -251,7 +252,7 @@ describe('records that do not belong', () => {
     const before = await t.db('attachments').where({ id: fresh.id }).first();
     expect(await t.ctx.repos.attachments.appendRecord(fresh.id, 0, fresh.records[0])).toBe(false);
     expect(await t.db('attachments').where({ id: fresh.id }).first()).toEqual(before);
-    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(/UNIQUE constraint failed/);
+    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(UNIQUE_VIOLATION);
     expect(await t.db('attachment_records').where({ attachment_id: fresh.id }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });

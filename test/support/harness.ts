@@ -81,6 +81,9 @@ async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; 
   };
 }
 
+/** What a unique-key violation's message says, on either engine. */
+export const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
+
 export interface TestServer {
   app: Parameters<typeof request>[0];
   ctx: AppContext;
