@@ -142,7 +142,7 @@ export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publ
 export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
 
 /**
- * Every table's rows except rate-limit counters, to prove a rejected request wrote nothing.
+ * Every table's rows except rate-limit counters, in a set order, to prove a rejected request wrote nothing.
  * Binary values (attachment records) stand as their SHA-256: jest compares a 64 KiB Buffer
  * byte by byte, slowly, and the digest changes whenever a byte does.
  */
@@ -151,7 +151,12 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const digestBinary = (row: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]));
   for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'envelope_keys', 'envelope_grants', 'challenges', ...PUBLISHING_TABLES, ...STAFF_SECURITY_TABLES, ...ATTACHMENT_TABLES]) {
-    out[table] = (await db(table).select()).map(digestBinary);
+    // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
+    out[table] = (await db(table).select())
+      .map(digestBinary)
+      .map((row) => ({ row, key: JSON.stringify(row) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ row }) => row);
   }
   return out;
 }
