@@ -38,6 +38,16 @@ export function isPostgres(db: Db): boolean {
   return db.client.config.client === 'pg';
 }
 
+/**
+ * Locks the rows `query` selects until the transaction ends, so that a count and the insert
+ * it allows cannot interleave with another transaction's. PostgreSQL: SELECT … FOR NO KEY
+ * UPDATE (which still lets other transactions insert rows that reference them). SQLite needs
+ * none: its one connection runs one transaction at a time.
+ */
+export async function lockRows(trx: Db, query: Knex.QueryBuilder): Promise<void> {
+  await (isPostgres(trx) ? query.forNoKeyUpdate() : query);
+}
+
 export function openDatabase(database: Config['database']): Db {
   if (database.client === 'pg') {
     return knex({

@@ -287,6 +287,16 @@ describe('creating an upload', () => {
     await unchanged(async () => expectError(await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 }), 429, 'too_many_uploads', `${MAX_PENDING_UPLOADS} files`, 'two days'));
   });
 
+  test('uploads created at the same moment cannot pass the limit together', async () => {
+    // On PostgreSQL the requests run on several connections at once: the count and the insert must not interleave.
+    const s = await registerSurvivor(t);
+    const as = asSurvivor(t, s);
+    const all = await Promise.all(Array.from({ length: 6 }, () => as.post('/api/survivor/attachments', { size: MB, records: 16 })));
+    expect(all.map((r) => r.status).sort()).toEqual([201, 201, 413, 413, 413, 413]);
+    const rows: { n: number }[] = await t.db('attachments').where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first('id')).id }).count({ n: '*' });
+    expect(Number(rows[0].n)).toBe(2);
+  });
+
   test('a token for a survivor that no longer exists creates nothing', async () => {
     const gone = await registerSurvivor(t);
     await t.db('survivors').where({ handle: gone.handle }).delete();
