@@ -147,6 +147,7 @@ export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
  * byte by byte, slowly, and the digest changes whenever a byte does.
  */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
+  await settled(db);
   const out: Record<string, unknown[]> = {};
   const digestBinary = (row: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]));
@@ -162,11 +163,24 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
 }
 
 /**
+ * Waits until the app has no query running or waiting for a connection: a successful staff
+ * request records its session's last-seen time after the response has gone, and on
+ * PostgreSQL (a pool of several connections) that write could otherwise land in the middle
+ * of a snapshot. Gives up after 10,000 turns of the event loop (a test holding a transaction open).
+ */
+async function settled(db: Db): Promise<void> {
+  const pool = db.client.pool as { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number } | undefined;
+  for (let turn = 0; turn < 10_000; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!pool || pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates() === 0) return;
+  }
+}
+
+/**
  * Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile: a
  * rejected request writes nothing (DESIGN.md "Bad input").
  */
 export async function unchanged<T>(t: TestServer, fn: () => Promise<T>): Promise<T> {
-  await new Promise((resolve) => setImmediate(resolve)); // let a previous success's session touch land
   const before = await snapshot(t.db);
   const out = await fn();
   expect(await snapshot(t.db)).toEqual(before);
