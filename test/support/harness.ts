@@ -127,6 +127,7 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
     logs,
     clock,
     async close() {
+      await settled(db); // a last session touch, still on its way, would otherwise log an aborted connection
       await db.destroy();
       await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
