@@ -156,7 +156,9 @@ const nonBlank = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => s.trim().length > 0, 'must not be empty');
+    .refine((s) => s.trim().length > 0, 'must not be empty')
+    // PostgreSQL's text cannot hold U+0000 (SQLite's can): refused alike on both engines.
+    .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 export const PublicStorySchema = z.strictObject({ title: nonBlank(MAX_STORY_TITLE), text: nonBlank(MAX_STORY_TEXT), context: z.enum(CONTEXT_VALUES) });
 
 export const ConsentStatementSchema = z.strictObject({

@@ -30,8 +30,18 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
   ADDRESS_KEY_FILE: z.string().min(1).optional(),
-  /** postgres://… to use PostgreSQL instead of the embedded SQLite file */
-  DATABASE_URL: z.string().url().optional(),
+  /** postgres://… to use PostgreSQL (15 or newer) instead of the embedded SQLite file */
+  DATABASE_URL: z
+    .string()
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        return /^postgres(ql)?:$/.test(url.protocol) && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, 'must be a PostgreSQL address, postgres://user:password@host:port/database (unset it to use the embedded SQLite file)')
+    .optional(),
   /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   /** leading zero bits of the anonymous proof of work */
@@ -96,9 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
-  // The repositories are written for both, but the PostgreSQL driver is not installed and the
-  // suite does not run against PostgreSQL yet: refuse it plainly rather than fail later.
-  if (e.DATABASE_URL) throw new ConfigError('invalid configuration: DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite file');
   if (e.ATTACHMENT_MAX_TESTIMONY_MB < e.ATTACHMENT_MAX_FILE_MB) {
     throw new ConfigError('invalid configuration: ATTACHMENT_MAX_TESTIMONY_MB: must be at least ATTACHMENT_MAX_FILE_MB, or no file of the largest size could be sent');
   }

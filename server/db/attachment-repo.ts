@@ -5,7 +5,7 @@
  * between a route's check and the write, on SQLite or PostgreSQL alike.
  */
 import { utcDay } from '../../protocol';
-import type { Db } from './database';
+import { lockRows, type Db } from './database';
 
 export interface AttachmentRow {
   id: string;
@@ -59,8 +59,13 @@ export function attachmentRepo(db: Db) {
       await trx('attachments').insert({ id: a.id, survivor_id: a.survivorId, size: a.size, records: a.records, received: 0, closed: false, created_day: a.day });
     },
 
-    /** The survivor's unlinked uploads that are not stale yet: how many, and their declared bytes. */
+    /**
+     * The survivor's unlinked uploads that are not stale yet: how many, and their declared bytes.
+     * Locks the survivor's row first, so that concurrent creations by one survivor count one
+     * after another (on PostgreSQL; SQLite runs one transaction at a time anyway).
+     */
     async pendingUsage(trx: Db, survivorId: string, now: number): Promise<{ count: number; bytes: number }> {
+      await lockRows(trx, trx('survivors').where({ id: survivorId }).select('id'));
       const [row] = await trx('attachments')
         .where({ survivor_id: survivorId })
         .whereNull('case_id')

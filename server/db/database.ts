@@ -1,20 +1,62 @@
 /**
- * Opens the database and runs the migrations. SQLite gets WAL, foreign keys, secure_delete
- * (erased rows are zeroed in the file; see `erase` for the WAL), temporary tables and
- * sorts in memory rather than in temporary files, and a busy timeout on every connection.
- * A PostgreSQL branch is kept for later; config.ts refuses DATABASE_URL until it is tested.
+ * Opens the database and runs the migrations, on either engine. This file is the one place
+ * where SQLite and PostgreSQL differ (server/db/README.md lists how); repositories hold the
+ * SQL, written once for both.
+ *
+ * SQLite gets WAL, foreign keys, secure_delete (erased rows are zeroed in the file; see
+ * `erase` for the WAL), temporary tables and sorts in memory rather than in temporary files,
+ * and a busy timeout on every connection. PostgreSQL gets a pool whose bigint values (counts,
+ * millisecond times) come back as numbers, as SQLite gives them, instead of strings.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import knex, { Knex } from 'knex';
+import pg from 'pg';
 import { migrationSource } from '../../migrations';
 import type { Config } from '../config';
 
 export type Db = Knex;
 
+/** PostgreSQL's type id of int8 (bigint), which count(*) also returns. */
+const INT8_OID = 20;
+
+/**
+ * int8 as a JavaScript number when it is exact (every value Awaaz stores: counts, sizes,
+ * millisecond times); a larger one stays a string rather than being silently rounded.
+ */
+function parseInt8(text: string): number | string {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : text;
+}
+
+/** Per pool, not pg's global parsers: another user of pg in the same process is unaffected. */
+const pgTypes = {
+  getTypeParser: (oid: number, format: string) => (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text')),
+};
+
+export function isPostgres(db: Db): boolean {
+  return db.client.config.client === 'pg';
+}
+
+/**
+ * Locks the rows `query` selects until the transaction ends, so that a count and the insert
+ * it allows cannot interleave with another transaction's. PostgreSQL: SELECT … FOR NO KEY
+ * UPDATE (which still lets other transactions insert rows that reference them). SQLite needs
+ * none: its one connection runs one transaction at a time.
+ */
+export async function lockRows(trx: Db, query: Knex.QueryBuilder): Promise<void> {
+  await (isPostgres(trx) ? query.forNoKeyUpdate() : query);
+}
+
 export function openDatabase(database: Config['database']): Db {
   if (database.client === 'pg') {
-    return knex({ client: 'pg', connection: database.url, pool: { min: 0, max: 10 }, compileSqlOnError: false });
+    return knex({
+      client: 'pg',
+      connection: { connectionString: database.url, types: pgTypes },
+      pool: { min: 0, max: 10 },
+      // As for SQLite below: values stay out of error messages.
+      compileSqlOnError: false,
+    });
   }
   fs.mkdirSync(path.dirname(database.filename), { recursive: true, mode: 0o700 });
   return knex({
@@ -48,9 +90,10 @@ export function rowsOf<T>(result: unknown): T[] {
 /**
  * Every erasure goes through here (withdrawal, "delete everything", a removed member's keys,
  * advocates losing access, and the sweeper's expired counters, challenges and uploads): `work`
- * runs in a transaction, and once this returns, what it deleted or overwrote has no copy left
- * in the main file or the write-ahead log. `flushed` is false when that could not be made
- * sure (another process reading, see flushErased); the sweeper tries again within a minute.
+ * runs in a transaction, then flushErased. On SQLite, once this returns, what it deleted or
+ * overwrote has no copy left in the main file or the write-ahead log; `flushed` is false when
+ * that could not be made sure (another process reading); the sweeper tries again within a
+ * minute. On PostgreSQL the guarantee is weaker: see flushErased.
  */
 export async function erase<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<{ result: T; flushed: boolean }> {
   const result = await db.transaction((trx) => work(trx));
@@ -64,11 +107,25 @@ export async function erase<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<{
  * TRUNCATE checkpoint writes the newest (zeroed) pages into the main file and empties the
  * WAL. It needs no reader in the way: this process has one connection, so only another
  * process (a backup, a sqlite3 shell) can be one; it then waits busy_timeout and reports busy.
- * PostgreSQL: not done yet (its support is refused by config.ts): dead tuples stay in the
- * table until VACUUM, and WAL segments until they are recycled; this answers false.
+ *
+ * PostgreSQL has no secure_delete: a deleted or updated row stays in its page as a dead tuple
+ * until VACUUM (no query or dump returns it, but a copy of the data files holds it whole).
+ * This runs a plain VACUUM of the app's tables (outside the transaction, which VACUUM
+ * requires), so the dead rows are removed from their pages and indexes at once instead of
+ * whenever autovacuum gets to them. It does not zero them: their bytes may stay in the pages'
+ * free space until new rows overwrite it, in the WAL until its segments are recycled, and in
+ * any WAL archive or base backup (VACUUM FULL rewrites a table into a new file, but locks it
+ * against every reader meanwhile, so it is left to the operator). A
+ * transaction older than the erasure (a running pg_dump, another instance's long request)
+ * keeps the dead rows until the next VACUUM after it ends (the next erasure, the sweeper's
+ * within a minute, or autovacuum). Answers true once the VACUUM ran.
  */
 export async function flushErased(db: Db): Promise<boolean> {
-  if (db.client.config.client !== 'sqlite3') return false;
+  if (isPostgres(db)) {
+    const tables = rowsOf<{ name: string }>(await db.raw("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex\\_%' ORDER BY tablename"));
+    if (tables.length > 0) await db.raw(`VACUUM ${tables.map(() => '??').join(', ')}`, tables.map((t) => t.name));
+    return true;
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     const [row] = rowsOf<{ busy: number }>(await db.raw('PRAGMA wal_checkpoint(TRUNCATE)'));
     if (Number(row.busy) === 0) return true;

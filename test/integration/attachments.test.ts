@@ -39,6 +39,7 @@ import {
   type StaffActor,
   type SurvivorActor,
   type TestServer,
+  UNIQUE_VIOLATION,
   unchanged as unchangedIn,
 } from '../support/harness';
 import { expectError } from './expect-error';
@@ -251,7 +252,7 @@ describe('records that do not belong', () => {
     const before = await t.db('attachments').where({ id: fresh.id }).first();
     expect(await t.ctx.repos.attachments.appendRecord(fresh.id, 0, fresh.records[0])).toBe(false);
     expect(await t.db('attachments').where({ id: fresh.id }).first()).toEqual(before);
-    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(/UNIQUE constraint failed/);
+    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(UNIQUE_VIOLATION);
     expect(await t.db('attachment_records').where({ attachment_id: fresh.id }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });
@@ -284,6 +285,16 @@ describe('creating an upload', () => {
     const many = await registerSurvivor(t);
     for (let i = 0; i < MAX_PENDING_UPLOADS; i++) expect((await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 })).status).toBe(201);
     await unchanged(async () => expectError(await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 }), 429, 'too_many_uploads', `${MAX_PENDING_UPLOADS} files`, 'two days'));
+  });
+
+  test('uploads created at the same moment cannot pass the limit together', async () => {
+    // On PostgreSQL the requests run on several connections at once: the count and the insert must not interleave.
+    const s = await registerSurvivor(t);
+    const as = asSurvivor(t, s);
+    const all = await Promise.all(Array.from({ length: 6 }, () => as.post('/api/survivor/attachments', { size: MB, records: 16 })));
+    expect(all.map((r) => r.status).sort()).toEqual([201, 201, 413, 413, 413, 413]);
+    const rows: { n: number }[] = await t.db('attachments').where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first('id')).id }).count({ n: '*' });
+    expect(Number(rows[0].n)).toBe(2);
   });
 
   test('a token for a survivor that no longer exists creates nothing', async () => {

@@ -1,11 +1,12 @@
 /**
  * What the server keeps and prints about a survivor (DESIGN.md "People and what each may
  * see"): no address, no user agent, no time finer than the UTC day, no plaintext testimony
- * and never the codename; not in the schema, not in the logs, not in the database file.
+ * and never the codename; not in the schema, not in the logs, not in the database file (on
+ * PostgreSQL, with TEST_DATABASE_URL: not in any table, nor in a pg_dump of the database).
  */
-import fs from 'node:fs';
 import request from 'supertest';
 import { fromBase64url, openEnvelope, signLogin, staffSecrets, toBase64url, utcDay } from '../../protocol';
+import { storedBytes } from '../support/database-files';
 import { findEnvelope } from './expect-error';
 import {
   addStaff,
@@ -15,7 +16,9 @@ import {
   setupAdmin,
   submitTestimony,
   survivorKeys,
+  TEST_ENGINE,
   totpCode,
+  UNIQUE_VIOLATION,
   uploadFile,
   type StaffActor,
   type SurvivorActor,
@@ -119,9 +122,15 @@ async function flow(): Promise<void> {
 
 describe('(a) the schema', () => {
   const SURVIVOR_TABLES = ['survivors', 'cases', 'envelopes', 'challenges', 'attachments', 'attachment_records'];
+  /** Every table's columns, from the engine's own catalog. */
   async function columns(): Promise<Record<string, string[]>> {
-    const tables: { name: string }[] = await t.db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
     const out: Record<string, string[]> = {};
+    if (TEST_ENGINE === 'pg') {
+      const { rows } = await t.db.raw('SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position');
+      for (const r of rows as { table: string; column: string }[]) (out[r.table] ??= []).push(r.column);
+      return out;
+    }
+    const tables: { name: string }[] = await t.db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
     for (const { name } of tables) out[name] = (await t.db.raw(`PRAGMA table_info("${name}")`)).map((c: { name: string }) => c.name);
     return out;
   }
@@ -205,26 +214,23 @@ describe('(b) the logs', () => {
     } catch (e) {
       message = String((e as Error).message);
     }
-    expect(message).toMatch(/UNIQUE constraint failed/);
+    expect(message).toMatch(UNIQUE_VIOLATION);
     expect(message).not.toContain(TESTIMONY_MARKER);
     expect(message).not.toContain(existing.sign_pk);
   });
 });
 
-describe('(c) the database file', () => {
-  function fileBytes(): Buffer {
-    const parts = [fs.readFileSync(t.dbFile)];
-    if (fs.existsSync(`${t.dbFile}-wal`)) parts.push(fs.readFileSync(`${t.dbFile}-wal`));
-    return Buffer.concat(parts);
-  }
+/** SQLite: the file and its WAL as raw bytes; PostgreSQL: every table read through the pool, and a pg_dump. */
+describe(TEST_ENGINE === 'pg' ? '(c) the database: every table and a pg_dump' : '(c) the database file', () => {
+  const fileBytes = () => storedBytes(t);
 
-  test('holds the survivor (so the bytes read are the real data)', () => {
-    expect(fileBytes().includes(Buffer.from(survivor.handle, 'utf8'))).toBe(true);
+  test('holds the survivor (so the bytes read are the real data)', async () => {
+    expect((await fileBytes()).includes(Buffer.from(survivor.handle, 'utf8'))).toBe(true);
   });
 
-  test("holds the evidence file's sealed records (so its absence in the clear below means something)", () => {
+  test("holds the evidence file's sealed records (so its absence in the clear below means something)", async () => {
     // A record spans several pages, so look for short slices: most lie within one page.
-    const bytes = fileBytes();
+    const bytes = await fileBytes();
     const slices = evidence.records.flatMap((r) => Array.from({ length: Math.floor(r.length / 2000) }, (_, i) => Buffer.from(r.subarray(i * 2000, i * 2000 + 32))));
     expect(slices.length).toBeGreaterThan(90);
     const found = slices.filter((slice) => bytes.includes(slice)).length;
@@ -238,7 +244,7 @@ describe('(c) the database file', () => {
     ['the address', () => ADDRESS],
     ['the user agent', () => USER_AGENT],
     ["the admin's password", () => admin.password],
-  ])('holds neither in the main file nor in the WAL %s', (_what, secret) => {
-    expect(fileBytes().includes(Buffer.from(secret(), 'utf8'))).toBe(false);
+  ])(TEST_ENGINE === 'pg' ? 'holds nowhere %s' : 'holds neither in the main file nor in the WAL %s', async (_what, secret) => {
+    expect((await fileBytes()).includes(Buffer.from(secret(), 'utf8'))).toBe(false);
   });
 });

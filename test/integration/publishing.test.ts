@@ -5,7 +5,6 @@
  * issue lists: a story whose hash differs, a consent for another case or draft, a forged
  * signature, a consent replayed after revocation.
  */
-import fs from 'node:fs';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
@@ -27,7 +26,7 @@ import {
 } from '../../protocol';
 import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
-import { foundInDatabase } from '../support/database-files';
+import { foundInDatabase, storedBytes } from '../support/database-files';
 import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
@@ -191,10 +190,10 @@ describe('turning advocates on later, and off again', () => {
     expect(opened.body.testimony.what).toBe('decided later');
 
     // The advocate's re-wrapped key is in the database files until the survivor turns advocates off.
-    expect(foundInDatabase(t.dbFile, [grant.wrapped])).toEqual([grant.wrapped]);
+    expect(await foundInDatabase(t, [grant.wrapped])).toEqual([grant.wrapped]);
     const off = await survivorPost(survivor, url, { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion: ks.keyset.version });
     expect(off.status).toBe(200);
-    expect(foundInDatabase(t.dbFile, [grant.wrapped])).toEqual([]);
+    expect(await foundInDatabase(t, [grant.wrapped])).toEqual([]);
     expect((await advocate.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
     expect(await t.db('envelope_grants').where({ kid: keyId(advocate.box.publicKey) }).whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id'))).toEqual([]);
   });
@@ -341,12 +340,12 @@ describe('draft, consent, publish, revoke', () => {
     expect((await request(t.app).get(`/stories/${alias}`)).status).toBe(200);
     // The story's words are in the database files while it is published (the scan can find them)...
     const words = [STORY.title, STORY.text.split('\n')[0], STORY.text.split('\n')[2]];
-    expect(foundInDatabase(t.dbFile, words)).toEqual(words);
+    expect(await foundInDatabase(t, words)).toEqual(words);
 
     const res = await survivorPost(survivor, url, revocationOf(survivor, caseId, draftId));
     expect(res.status).toBe(200);
     // ...and, as soon as the revocation has answered, in neither the main file nor the WAL.
-    expect(foundInDatabase(t.dbFile, words)).toEqual([]);
+    expect(await foundInDatabase(t, words)).toEqual([]);
     const gone = await request(t.app).get(`/stories/${alias}`);
     expect(gone.status).toBe(410);
     expect(gone.headers['cache-control']).toBe('no-store');
@@ -470,14 +469,14 @@ describe('delete everything', () => {
     const draftCipher = (await t.db('envelopes').where({ kind: 'draft', case_id: caseId }).first()).body as string;
     const wrapped = (await t.db('envelope_keys').whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id')).first()).wrapped as string;
 
-    const files = () => [t.dbFile, `${t.dbFile}-wal`].filter((f) => fs.existsSync(f));
     const needles = [envelope.ciphertext.slice(0, 40), JSON.parse(draftCipher).ciphertext.slice(0, 40), wrapped, survivor.handle, toBase64url(survivor.keys.sign.publicKey), unique];
-    const found = () => {
-      const bytes = Buffer.concat(files().map((f) => fs.readFileSync(f)));
+    // SQLite: the file and its WAL as raw bytes; PostgreSQL: every table and a pg_dump (test/support/database-files.ts).
+    const found = async () => {
+      const bytes = await storedBytes(t);
       return [...needles.filter((n) => bytes.includes(Buffer.from(n))), ...(bytes.includes(sealedRecord.subarray(100, 148)) ? ['sealed evidence record'] : [])];
     };
     // The scan finds them while they are there...
-    expect(found()).toEqual([...needles, 'sealed evidence record']);
+    expect(await found()).toEqual([...needles, 'sealed evidence record']);
 
     const bad = await survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'yes' });
     expect(bad.status).toBe(400);
@@ -494,8 +493,8 @@ describe('delete everything', () => {
       expect(JSON.stringify(rows)).not.toContain(survivor.handle);
     }
 
-    // ...and after: the file itself and its write-ahead log hold no ciphertext, key, handle or story text.
-    expect(found()).toEqual([]);
+    // ...and after: the file itself and its write-ahead log (on PostgreSQL: the tables and a dump) hold no ciphertext, key, handle or story text.
+    expect(await found()).toEqual([]);
   });
 });
 

@@ -220,7 +220,7 @@ describe('a newer moderator', () => {
       ...((await t.db('envelope_grants').where({ kid: lateKid }).pluck('body')) as string[]).map((body) => JSON.parse(body).wrapped as string),
     ];
     expect(wrappedToLate.length).toBeGreaterThanOrEqual(5);
-    expect(foundInDatabase(t.dbFile, wrappedToLate)).toEqual(wrappedToLate);
+    expect(await foundInDatabase(t, wrappedToLate)).toEqual(wrappedToLate);
     const current = await currentKeyset(t);
     const next = signKeyset(
       { v: 1, instanceId: t.ctx.instanceId, version: current.keyset.version + 1, prev: keysetHash(current.keyset), issuedDay: utcDay(), members: current.keyset.members.filter((m) => m.staffId !== late.staffId) },
@@ -230,7 +230,7 @@ describe('a newer moderator', () => {
     expect(res.status).toBe(201);
     expect(res.body.removed).toBe(1);
     // Once the removal has answered, no copy of those keys is left in the main file or the WAL.
-    expect(foundInDatabase(t.dbFile, wrappedToLate)).toEqual([]);
+    expect(await foundInDatabase(t, wrappedToLate)).toEqual([]);
 
     expect((await late.agent.get('/api/staff/cases')).status).toBe(401);
     const kid = keyId(late.box.publicKey);

@@ -1,7 +1,8 @@
 /**
- * Test harness: a real app on a real SQLite file in a temporary folder, with real argon2 and
- * real tweetnacl, and helpers that play the admin's, a moderator's and a survivor's browsers
- * with the same protocol/ code the pages use.
+ * Test harness: a real app on a real SQLite file in a temporary folder (or, when
+ * TEST_DATABASE_URL names a PostgreSQL server, on a database of its own there), with real
+ * argon2 and real tweetnacl, and helpers that play the admin's, a moderator's and a
+ * survivor's browsers with the same protocol/ code the pages use.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -47,12 +48,52 @@ import { issueSetupLink } from '../../server/setup-link';
 export const ROOT = path.resolve(__dirname, '../..');
 export const CLIENT_DIR = path.join(ROOT, 'dist/client');
 
+/**
+ * The engine the integration tests run on: PostgreSQL when TEST_DATABASE_URL is set
+ * (`npm run test:pg`, scripts/test-postgres.sh), else the embedded SQLite file.
+ */
+export const TEST_ENGINE: 'sqlite' | 'pg' = process.env.TEST_DATABASE_URL ? 'pg' : 'sqlite';
+
+/**
+ * A fresh database on the server of TEST_DATABASE_URL (whose role may create databases), and
+ * the function that drops it. Every test server gets its own, as each gets its own SQLite file.
+ */
+async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `awaaz_t_${crypto.randomBytes(8).toString('hex')}`;
+  const admin = openDatabase({ client: 'pg', url: serverUrl });
+  try {
+    await admin.raw('CREATE DATABASE ??', [name]);
+  } catch (e) {
+    await admin.destroy();
+    throw e;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      try {
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      } finally {
+        await admin.destroy();
+      }
+    },
+  };
+}
+
+/** What a unique-key violation's message says, on either engine. */
+export const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
+
 export interface TestServer {
   app: Parameters<typeof request>[0];
   ctx: AppContext;
   db: Db;
+  /** the data folder (the address key file lives there; on SQLite, the database file too) */
   dir: string;
+  /** the SQLite file; '' on PostgreSQL */
   dbFile: string;
+  /** the PostgreSQL database's address; '' on SQLite */
+  databaseUrl: string;
   logs: string[];
   /** the app's clock for staff sessions, TOTP and lockouts: starts at real time, only moves forward */
   clock: { now(): number; advance(ms: number): void };
@@ -61,7 +102,9 @@ export interface TestServer {
 
 export async function makeTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-test-'));
-  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...env });
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const pgDatabase = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
+  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}), ...env });
   const db = openDatabase(config.database);
   await migrate(db);
   const logs: string[] = [];
@@ -80,10 +123,13 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
     db,
     dir,
     dbFile: config.database.client === 'sqlite' ? config.database.filename : '',
+    databaseUrl: config.database.client === 'pg' ? config.database.url : '',
     logs,
     clock,
     async close() {
+      await settled(db); // a last session touch, still on its way, would otherwise log an aborted connection
       await db.destroy();
+      await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -97,18 +143,38 @@ export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publ
 export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
 
 /**
- * Every table's rows except rate-limit counters, to prove a rejected request wrote nothing.
+ * Every table's rows except rate-limit counters, in a set order, to prove a rejected request wrote nothing.
  * Binary values (attachment records) stand as their SHA-256: jest compares a 64 KiB Buffer
  * byte by byte, slowly, and the digest changes whenever a byte does.
  */
 export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
+  await settled(db);
   const out: Record<string, unknown[]> = {};
   const digestBinary = (row: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]));
   for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'envelope_keys', 'envelope_grants', 'challenges', ...PUBLISHING_TABLES, ...STAFF_SECURITY_TABLES, ...ATTACHMENT_TABLES]) {
-    out[table] = (await db(table).select()).map(digestBinary);
+    // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
+    out[table] = (await db(table).select())
+      .map(digestBinary)
+      .map((row) => ({ row, key: JSON.stringify(row) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ row }) => row);
   }
   return out;
+}
+
+/**
+ * Waits until the app has no query running or waiting for a connection: a successful staff
+ * request records its session's last-seen time after the response has gone, and on
+ * PostgreSQL (a pool of several connections) that write could otherwise land in the middle
+ * of a snapshot. Gives up after 10,000 turns of the event loop (a test holding a transaction open).
+ */
+async function settled(db: Db): Promise<void> {
+  const pool = db.client.pool as { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number } | undefined;
+  for (let turn = 0; turn < 10_000; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!pool || pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates() === 0) return;
+  }
 }
 
 /**
@@ -116,7 +182,6 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
  * rejected request writes nothing (DESIGN.md "Bad input").
  */
 export async function unchanged<T>(t: TestServer, fn: () => Promise<T>): Promise<T> {
-  await new Promise((resolve) => setImmediate(resolve)); // let a previous success's session touch land
   const before = await snapshot(t.db);
   const out = await fn();
   expect(await snapshot(t.db)).toEqual(before);

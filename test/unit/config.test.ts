@@ -13,6 +13,13 @@ test('defaults give the embedded SQLite file under ./data on localhost:8080', ()
   expect(loadConfig({ PUBLIC_URL: 'https://awaaz.example.org/' }).cookieSecure).toBe(true);
 });
 
+test('DATABASE_URL=postgres://… (or postgresql://…) selects PostgreSQL; unset, the SQLite file stays', () => {
+  expect(loadConfig({ DATABASE_URL: 'postgres://awaaz:secret@db.internal:5432/awaaz' }).database).toEqual({ client: 'pg', url: 'postgres://awaaz:secret@db.internal:5432/awaaz' });
+  expect(loadConfig({ DATABASE_URL: 'postgresql://awaaz@127.0.0.1/awaaz?sslmode=require' }).database.client).toBe('pg');
+  expect(loadConfig({ DATA_DIR: '/srv/awaaz' }).database).toEqual({ client: 'sqlite', filename: '/srv/awaaz/awaaz.sqlite3' });
+  expect(() => loadConfig({ DATABASE_URL: 'mysql://user@localhost/awaaz' })).toThrow('DATABASE_URL: must be a PostgreSQL address');
+});
+
 test('attachment limits default to 25 MB a file and 100 MB a testimony, in bytes of 1024 * 1024', () => {
   const c = loadConfig({});
   expect([c.attachmentMaxFileBytes, c.attachmentMaxTestimonyBytes]).toEqual([25 * 1048576, 100 * 1048576]);
@@ -26,7 +33,10 @@ test.each([
   ['POW_BITS', { POW_BITS: '99' }],
   ['PUBLIC_URL', { PUBLIC_URL: 'not a url' }],
   ['COOKIE_SECURE', { COOKIE_SECURE: 'maybe' }],
-  ['DATABASE_URL', { DATABASE_URL: 'postgres://user@localhost/awaaz' }],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://user@localhost/awaaz' }],
+  ['DATABASE_URL', { DATABASE_URL: 'sqlite:///var/lib/awaaz.sqlite3' }],
+  ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+  ['DATABASE_URL', { DATABASE_URL: 'postgres://' }],
   ['ATTACHMENT_MAX_FILE_MB', { ATTACHMENT_MAX_FILE_MB: '0' }],
   ['ATTACHMENT_MAX_FILE_MB', { ATTACHMENT_MAX_FILE_MB: '2.5' }],
   ['ATTACHMENT_MAX_TESTIMONY_MB', { ATTACHMENT_MAX_TESTIMONY_MB: 'lots' }],
