@@ -134,7 +134,7 @@ const targets = (chromiumPath: string): Target[] => [
       const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
       const page = await browser.newPage();
       await page.goto(url);
-      return { run: (job) => collect(page as unknown as Evaluator, job), close: () => browser.close() };
+      return { run: (job) => collect(page, job), close: () => browser.close() };
     },
   },
   ...(['standard', 'safer'] as TorLevel[]).map(

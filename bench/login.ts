@@ -185,7 +185,7 @@ function forkServer(nodeOptions: string[], threadpool: string): Promise<Server> 
         if (m.type === 'error') reject(new Error(m.message));
         else resolve((m as Extract<FromServer, { type: 'answer' }>).value as T);
       });
-      child.send({ ...message, id } as ToServer, (err) => err && reject(err));
+      child.send({ ...message, id }, (err) => err && reject(err));
     });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the server process exited early (code ${code})`)));

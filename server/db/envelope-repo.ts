@@ -54,7 +54,7 @@ export function envelopeRepo(db: Db) {
         hash: r.hash,
         fromStaff: Boolean(r.from_staff),
         day: r.created_day,
-        envelope: { ...rest, keys: keysOf.get(r.id) ?? [], signer, sig } as Envelope,
+        envelope: { ...rest, keys: keysOf.get(r.id) ?? [], signer, sig },
       };
     });
   }

@@ -66,7 +66,7 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
     // Saving gives the bytes that left the survivor's browser, under the neutral name.
     const [download] = await Promise.all([m.waitForEvent('download'), m.getByRole('link', { name: 'Save attachment-1.png' }).click()]);
     expect(download.suggestedFilename()).toBe('attachment-1.png');
-    expect(fs.readFileSync((await download.path())!).equals(sentBytes)).toBe(true);
+    expect(fs.readFileSync(await download.path()).equals(sentBytes)).toBe(true);
 
     // Closing the case forgets the decrypted file (an image from its URL no longer loads).
     const loads = `new Promise((resolve) => { const i = new Image(); i.onload = () => resolve('loads'); i.onerror = () => resolve('gone'); i.src = ${JSON.stringify(shown.src)}; })`;
