@@ -153,7 +153,9 @@ async function serverProcess(): Promise<void> {
     send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
   }
-  process.on('message', async (m: ToServer) => {
+  // Fire and forget: the handler answers every message itself, an error included.
+  process.on('message', (m: ToServer) => void answer(m));
+  async function answer(m: ToServer): Promise<void> {
     try {
       if (m.type === 'seed') send({ id: m.id, type: 'answer', value: await s.seed(m.count, m.shared) });
       if (m.type === 'loopReset') send({ id: m.id, type: 'answer', value: await s.loopReset() });
@@ -166,7 +168,7 @@ async function serverProcess(): Promise<void> {
     } catch (e) {
       send({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
-  });
+  }
   send({ type: 'ready', port: s.port, instanceId: s.instanceId, setupToken: s.setupToken, threadpool: s.threadpool, argon2Concurrency: s.argon2Concurrency });
 }
 
