@@ -306,7 +306,7 @@ function post(agent: http.Agent, port: number, urlPath: string, shot: Shot): Pro
 /** Sends every shot once, `concurrency` at a time, over keep-alive connections. */
 async function load(port: number, urlPath: string, shots: Shot[], concurrency: number, expected: number): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-  const latencies: number[] = new Array(shots.length);
+  const latencies = new Array<number>(shots.length);
   const failures = new Map<string, number>();
   let ok = 0;
   let next = 0;

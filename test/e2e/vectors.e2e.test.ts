@@ -40,7 +40,7 @@ describeInBrowser('protocol vectors in Chromium', () => {
     try {
       await page.goto('about:blank');
       await page.addScriptTag({ content: await bundle() });
-      return await page.evaluate(async (v) => (globalThis as any).runProtocolVectors(v), input);
+      return await page.evaluate((v) => (globalThis as any).runProtocolVectors(v), input);
     } finally {
       await page.close();
     }
