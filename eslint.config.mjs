@@ -57,6 +57,9 @@ export default tseslint.config(
       // `_req`, `_next`, jest reporters' `_contexts`, destructuring that drops a field).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       'no-restricted-syntax': ['error', noRequestNonNull],
+      // Layout is prettier's. It keeps every semicolon, so a line it starts with `[` or `(`
+      // continues the expression above on purpose (supertest's request(app)[method](...)).
+      'no-unexpected-multiline': 'off',
     },
   },
   {
