@@ -2,7 +2,9 @@
 // project's own architecture rules (one clock on the server, no server -> client or protocol ->
 // server/client imports, no route importing another route, typed request accessors).
 // `npm run lint` runs it with prettier's check; formatting rules are prettier's alone.
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Node's globals for the few plain JavaScript files (scripts/, jest's config and reporter). */
@@ -33,12 +35,12 @@ const noServerClock = [
   { selector: "CallExpression[callee.name='utcDay'][arguments.length=0]", message: 'utcDay() with no argument reads the machine clock: use ctx.clock.today().' },
 ];
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', '.tmp/**'],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
@@ -48,7 +50,7 @@ export default tseslint.config(
         projectService: {
           allowDefaultProject: ['scripts/*.mjs', 'jest.config.js', 'test/support/*.js', 'eslint.config.mjs'],
         },
-        tsconfigRootDir: import.meta.dirname,
+        tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)),
       },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
