@@ -1,5 +1,6 @@
 // eslint for the whole tree: typescript-eslint's recommended rules with type information (so
-// project's own architecture rules (one clock on the server, no server -> client or protocol ->
+// that a promise nobody awaits or handles is caught: no-floating-promises, no-misused-promises),
+// and the project's own architecture rules (one clock on the server, no server -> client or protocol ->
 // server/client imports, no route importing another route, typed request accessors).
 // `npm run lint` runs it with prettier's check; formatting rules are prettier's alone.
 import { fileURLToPath } from 'node:url';
@@ -57,7 +58,7 @@ export default defineConfig(
     rules: {
       // A deliberate unused binding is written with a leading underscore (express handlers'
       // `_req`, `_next`, jest reporters' `_contexts`, destructuring that drops a field).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', noRequestNonNull],
       // Layout is prettier's. It keeps every semicolon, so a line it starts with `[` or `(`
       // continues the expression above on purpose (supertest's request(app)[method](...)).
