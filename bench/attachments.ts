@@ -78,9 +78,9 @@ async function main(): Promise<void> {
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    const agent = (await page.evaluate('navigator.userAgent')) as string;
+    const agent = await page.evaluate<string>('navigator.userAgent');
     console.log(`bench:attachments: ${k.mib} MiB (${(size / 1e6).toFixed(1)} MB) of random bytes, ${k.rounds} rounds, in ${/(?:Headless)?Chrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; ${os.availableParallelism()} CPUs`);
-    const rounds = (await page.evaluate(`attachmentBench.run(${size}, ${k.rounds})`)) as RoundTimes[];
+    const rounds = await page.evaluate<RoundTimes[]>(`attachmentBench.run(${size}, ${k.rounds})`);
 
     const mbs = (ms: number) => size / 1e6 / (ms / 1000);
     const fmt = (n: number) => n.toFixed(1).padStart(6);

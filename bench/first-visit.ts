@@ -103,7 +103,7 @@ async function visit(browser: Browser, base: string, route: string, k: ReturnTyp
     await page.goto(base + route, { waitUntil: 'commit' });
     await page.waitForFunction(ready, route, { polling: 'raf', timeout: 120_000 });
     // Time since the navigation started, by the page's own clock (not this process's).
-    const ms = (await page.evaluate('performance.now()')) as number;
+    const ms = await page.evaluate<number>('performance.now()');
     return { ms, wireBytes, encodings, urls };
   } finally {
     await context.close();

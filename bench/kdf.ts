@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { chromium } from 'playwright-core';
-import { STAFF_KDF, SURVIVOR_KDF, type Argon2Params } from '../protocol/kdf';
+import { STAFF_KDF, SURVIVOR_KDF, type Argon2Engine, type Argon2Params, type argon2 } from '../protocol/kdf';
 import { FIREFOX, launchFirefox, type TorLevel } from '../test/support/firefox';
 import { CHROMIUM_ARGS, ROOT, startServer } from '../test/support/awaaz-server';
 import { intEnv } from './lib/env';
@@ -45,13 +45,22 @@ interface JobResult {
   engine: 'hash-wasm' | 'worker' | 'page';
 }
 
+/** What the /share page's bundle exposes (its AwaazCore modules), and where a job leaves its result. */
+interface BenchPage {
+  AwaazCore: {
+    'client/lib/kdf.ts': { browserArgon2: Argon2Engine; browserSolvePow(challenge: string, bits: number): Promise<number>; hasWebAssembly(): boolean };
+    'protocol/kdf.ts': { argon2: typeof argon2 };
+  };
+  __awaazKdfBench?: JobResult | { error: string };
+}
+
 /**
  * Runs in the /share page (serialized by the driver): starts one job with the pages' own
  * engines and leaves its result in globalThis.__awaazKdfBench, which `collect` polls (a driver
  * call has a time limit, puppeteer's protocolTimeout of 180 s, which Safer can exceed).
  */
 function startJob(job: Job): void {
-  const g = globalThis as any;
+  const g = globalThis as unknown as BenchPage;
   g.__awaazKdfBench = undefined;
   const run = async (): Promise<JobResult> => {
     const kdf = g.AwaazCore['client/lib/kdf.ts'];
@@ -89,7 +98,7 @@ function startJob(job: Job): void {
   );
 }
 
-const readResult = () => (globalThis as any).__awaazKdfBench as JobResult | { error: string } | undefined;
+const readResult = () => (globalThis as unknown as BenchPage).__awaazKdfBench;
 
 interface Evaluator {
   evaluate<A, R>(fn: (arg: A) => R, arg: A): Promise<R>;
@@ -134,7 +143,7 @@ const targets = (chromiumPath: string): Target[] => [
       const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
       const page = await browser.newPage();
       await page.goto(url);
-      return { run: (job) => collect(page as unknown as Evaluator, job), close: () => browser.close() };
+      return { run: (job) => collect(page, job), close: () => browser.close() };
     },
   },
   ...(['standard', 'safer'] as TorLevel[]).map(

@@ -115,15 +115,16 @@ async function startServer(): Promise<Server> {
     threadpool: THREADPOOL_SIZE,
     argon2Concurrency: ARGON2_CONCURRENCY,
     seed: (count, shared) => seedLoginAccounts(ctx, count, shared),
-    async loopReset() {
+    loopReset() {
       histogram.disable();
       histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       histogram.enable();
+      return Promise.resolve();
     },
-    async loopRead() {
+    loopRead() {
       // The histogram records the time between ticks of a LOOP_RESOLUTION_MS timer: the lag is what exceeds it.
       const lag = (ns: number) => Math.max(0, ms(ns) - LOOP_RESOLUTION_MS);
-      return { p50: lag(histogram.percentile(50)), p99: lag(histogram.percentile(99)), max: lag(histogram.max), internalErrors: internalErrors.slice(0, 5), argon2Waiting: argon2Load().waiting };
+      return Promise.resolve({ p50: lag(histogram.percentile(50)), p99: lag(histogram.percentile(99)), max: lag(histogram.max), internalErrors: internalErrors.slice(0, 5), argon2Waiting: argon2Load().waiting });
     },
     async close() {
       histogram.disable();
@@ -153,7 +154,9 @@ async function serverProcess(): Promise<void> {
     send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
   }
-  process.on('message', async (m: ToServer) => {
+  // Fire and forget: the handler answers every message itself, an error included.
+  process.on('message', (m: ToServer) => void answer(m));
+  async function answer(m: ToServer): Promise<void> {
     try {
       if (m.type === 'seed') send({ id: m.id, type: 'answer', value: await s.seed(m.count, m.shared) });
       if (m.type === 'loopReset') send({ id: m.id, type: 'answer', value: await s.loopReset() });
@@ -166,7 +169,7 @@ async function serverProcess(): Promise<void> {
     } catch (e) {
       send({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
-  });
+  }
   send({ type: 'ready', port: s.port, instanceId: s.instanceId, setupToken: s.setupToken, threadpool: s.threadpool, argon2Concurrency: s.argon2Concurrency });
 }
 
@@ -185,7 +188,7 @@ function forkServer(nodeOptions: string[], threadpool: string): Promise<Server> 
         if (m.type === 'error') reject(new Error(m.message));
         else resolve((m as Extract<FromServer, { type: 'answer' }>).value as T);
       });
-      child.send({ ...message, id } as ToServer, (err) => err && reject(err));
+      child.send({ ...message, id }, (err) => err && reject(err));
     });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the server process exited early (code ${code})`)));

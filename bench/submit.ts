@@ -170,7 +170,7 @@ async function serverProcess(): Promise<void> {
     send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
   }
-  process.on('message', async (m: ToServer) => {
+  const answer = async (m: ToServer): Promise<void> => {
     if (m.type === 'stats') send({ id: m.id, type: 'stats', stats: await servers.stats() });
     if (m.type === 'stop') {
       await servers.close().catch(() => undefined);
@@ -178,6 +178,13 @@ async function serverProcess(): Promise<void> {
       // exit (not kill) so that --cpu-prof can write its profile
       setTimeout(() => process.exit(0), 50);
     }
+  };
+  // A failed answer ends the run: the parent would otherwise wait for it until its timeout.
+  process.on('message', (m: ToServer) => {
+    answer(m).catch((e) => {
+      send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      process.exit(1);
+    });
   });
   send({ type: 'ready', awaazPort: servers.awaazPort, barePort: servers.barePort, instanceId: servers.instanceId, setupToken: servers.setupToken });
 }
@@ -299,7 +306,7 @@ function post(agent: http.Agent, port: number, urlPath: string, shot: Shot): Pro
 /** Sends every shot once, `concurrency` at a time, over keep-alive connections. */
 async function load(port: number, urlPath: string, shots: Shot[], concurrency: number, expected: number): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-  const latencies: number[] = new Array(shots.length);
+  const latencies = new Array<number>(shots.length);
   const failures = new Map<string, number>();
   let ok = 0;
   let next = 0;

@@ -4,11 +4,11 @@
  */
 import type { StaffMe } from '../protocol/api';
 import { api, ApiFailure } from './lib/api';
-import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
+import { byId, fragmentToken, listen, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 
-document.addEventListener('DOMContentLoaded', async () => {
+listen(document, 'DOMContentLoaded', async () => {
   const inviteToken = fragmentToken();
   const invalid = (reason: string) => {
     byId('invalid-reason').textContent = reason;

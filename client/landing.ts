@@ -3,12 +3,12 @@
  * computed here from the keyset chain this browser verified (and checked against its pin),
  * never taken from the server's word; a chain that fails (or a server out of reach) shows why instead.
  */
-import { byId } from './lib/dom';
+import { byId, listen } from './lib/dom';
 import { localize, unlocalize } from './lib/messages';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { currentTrustedHistory } from './lib/trust';
 
-document.addEventListener('DOMContentLoaded', async () => {
+listen(document, 'DOMContentLoaded', async () => {
   const target = byId('fingerprint');
   try {
     const info = await instanceInfo();

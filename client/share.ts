@@ -7,7 +7,7 @@ import { sharingControls, testimonyReaders } from './lib/sharing';
 import type { InstanceInfo } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
-import { byId, copyText, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
+import { byId, copyText, el, formText, listen, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
 import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
@@ -42,7 +42,7 @@ function showCodename(words: string): void {
   byId('codename').replaceChildren(...words.split(' ').flatMap((word, i) => [...(i ? [' '] : []), el('li', { text: word })]));
 }
 
-document.addEventListener('DOMContentLoaded', async () => {
+listen(document, 'DOMContentLoaded', async () => {
   const status = byId('status');
   try {
     info = await instanceInfo();
@@ -84,14 +84,15 @@ document.addEventListener('DOMContentLoaded', async () => {
   });
   // Enabled only now (a click before the instance is known would do nothing), unless the check already refused.
   make.disabled = refused;
-  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => copyText(codename, e.currentTarget as HTMLButtonElement));
+  // copyText shows a failure on the button itself and never rejects: nothing to wait for.
+  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => void copyText(codename, e.currentTarget as HTMLButtonElement));
 
   onSubmit(
     byId<HTMLFormElement>('confirm-form'),
     byId('confirm-status'),
-    async () => {
+    () => {
       const input = byId<HTMLInputElement>('codename-check');
-      let same = false;
+      let same: boolean;
       try {
         same = normalizeCodename(input.value) === normalizeCodename(codename);
       } catch {
@@ -115,9 +116,9 @@ document.addEventListener('DOMContentLoaded', async () => {
       const form = byId<HTMLFormElement>('testimony-form');
       const data = new FormData(form);
       const body: TestimonyBody = {
-        what: String(data.get('what') ?? '').trim(),
-        when: String(data.get('when') ?? '').trim(),
-        context: String(data.get('context') ?? ''),
+        what: formText(data, 'what').trim(),
+        when: formText(data, 'when').trim(),
+        context: formText(data, 'context'),
         wantsReplies: data.get('replies') === 'yes',
       };
       if (!body.what) throw new LocalizedError('share.needWhat');

@@ -7,7 +7,7 @@
  * audit log (lib/staff-account.ts, lib/staff-audit.ts).
  */
 import { api } from './lib/api';
-import { byId, errorMessage, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
+import { byId, errorMessage, listen, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
 import type { StaffMe } from '../protocol/api';
 import { kdfProgress, staffLogin, type StaffSession } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
@@ -39,7 +39,7 @@ document.addEventListener('DOMContentLoaded', () => {
     await openWorkspace(session);
   });
 
-  byId('logout').addEventListener('click', async () => {
+  listen(byId('logout'), 'click', async () => {
     await api('POST', '/api/staff/logout', {}).catch(() => undefined);
     session = undefined;
     location.replace('/staff');

@@ -49,7 +49,7 @@ export interface AttachmentKey {
   nonceBase: Uint8Array;
 }
 
-export function newAttachmentKey(random: (n: number) => Uint8Array = nacl.randomBytes): AttachmentKey {
+export function newAttachmentKey(random: (n: number) => Uint8Array = (n) => nacl.randomBytes(n)): AttachmentKey {
   return { key: random(nacl.secretbox.keyLength), nonceBase: random(NONCE_BASE_BYTES) };
 }
 

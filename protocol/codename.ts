@@ -37,7 +37,7 @@ const ACCEPTED = new Set([...WORDLIST, ...RETIRED_WORDS]);
  * A uniform integer in [0, n) by rejection sampling over random 32-bit values, so no word
  * is likelier than another whatever n is.
  */
-export function uniformIndex(n: number, randomBytes: (k: number) => Uint8Array = nacl.randomBytes): number {
+export function uniformIndex(n: number, randomBytes: (k: number) => Uint8Array = (k) => nacl.randomBytes(k)): number {
   if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new ProtocolError('bad_range', 'n must be an integer in 1..2^32');
   const limit = 2 ** 32 - (2 ** 32 % n); // largest multiple of n that fits
   for (;;) {
@@ -47,7 +47,7 @@ export function uniformIndex(n: number, randomBytes: (k: number) => Uint8Array =
   }
 }
 
-export function generateCodename(randomBytes: (k: number) => Uint8Array = nacl.randomBytes): string {
+export function generateCodename(randomBytes: (k: number) => Uint8Array = (k) => nacl.randomBytes(k)): string {
   const words: string[] = [];
   for (let i = 0; i < CODENAME_WORDS; i++) words.push(WORDLIST[uniformIndex(WORDLIST.length, randomBytes)]);
   return words.join(' ');

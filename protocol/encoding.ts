@@ -78,14 +78,14 @@ export function fromBase64url(text: string): Uint8Array {
     const a = sextet(text, whole);
     const b = sextet(text, whole + 1);
     if (b & 0x0f) throw new ProtocolError('bad_base64', 'base64url has non-zero trailing bits');
-    out[o++] = (a << 2) | (b >> 4);
+    out[o] = (a << 2) | (b >> 4);
   } else if (tail === 3) {
     const a = sextet(text, whole);
     const b = sextet(text, whole + 1);
     const c = sextet(text, whole + 2);
     if (c & 0x03) throw new ProtocolError('bad_base64', 'base64url has non-zero trailing bits');
     out[o++] = (a << 2) | (b >> 4);
-    out[o++] = ((b & 0x0f) << 4) | (c >> 2);
+    out[o] = ((b & 0x0f) << 4) | (c >> 2);
   }
   return out;
 }

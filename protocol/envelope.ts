@@ -116,7 +116,7 @@ export interface SealInput {
 }
 
 export function sealEnvelope(input: SealInput): Envelope {
-  const random = input.random ?? nacl.randomBytes;
+  const random = input.random ?? ((n: number) => nacl.randomBytes(n));
   if (input.recipients.length === 0) throw new ProtocolError('no_recipients', 'an envelope needs at least one recipient');
   const kids = input.recipients.map(keyId);
   if (new Set(kids).size !== kids.length) throw new ProtocolError('duplicate_recipient', 'a recipient is listed twice');
@@ -219,7 +219,7 @@ function contentKeyFor(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 
 
 /** Wraps an envelope's content key to another reader, signed by the granter. */
 export function makeGrant(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & { recipient: Uint8Array; granter: nacl.SignKeyPair; random?: RandomBytes }): KeyGrant {
-  const random = input.random ?? nacl.randomBytes;
+  const random = input.random ?? ((n: number) => nacl.randomBytes(n));
   const contentKey = contentKeyFor(env, input);
   const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
   const nonce = random(nacl.box.nonceLength);
@@ -249,7 +249,7 @@ export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: 
 
   let body: Opened<T>['body'];
   try {
-    body = JSON.parse(fromUtf8(unpad(padded)));
+    body = JSON.parse(fromUtf8(unpad(padded))) as Opened<T>['body'];
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError('bad_plaintext', 'the decrypted plaintext is not valid JSON');

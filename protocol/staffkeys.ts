@@ -12,7 +12,7 @@ export interface StaffPrivateKeys {
   instanceSecretKey?: Uint8Array;
 }
 
-export function wrapPrivateKeys(keys: StaffPrivateKeys, wrapKey: Uint8Array, random = nacl.randomBytes): string {
+export function wrapPrivateKeys(keys: StaffPrivateKeys, wrapKey: Uint8Array, random = (n: number) => nacl.randomBytes(n)): string {
   const json = JSON.stringify({
     v: 1,
     box: toBase64url(keys.boxSecretKey),

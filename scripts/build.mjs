@@ -196,6 +196,7 @@ const scriptTag = (name, blocking) => {
 // server/http/html.ts (the module the server renders its public pages with).
 const htmlModule = await build({ absWorkingDir: root, entryPoints: ['server/http/html.ts'], bundle: true, platform: 'node', format: 'cjs', packages: 'external', write: false, logLevel: 'warning' });
 const loaded = { exports: {} };
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- runs the CommonJS bundle esbuild just built from our own server/http/html.ts
 new Function('module', 'exports', 'require', htmlModule.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
 const noscriptHtml = loaded.exports.noscriptNotice();
 const pagesDir = path.join(root, 'client/pages');

@@ -67,6 +67,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .max(300)
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'one line of text, no control characters')
     .default(''),
 });

@@ -3,6 +3,7 @@
  * the migrations, starts the sweeper, prints the URL (and a one-time setup link while there is
  * no admin), listens, and shuts down cleanly.
  */
+import { once } from 'node:events';
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
@@ -20,23 +21,7 @@ async function main(): Promise<void> {
   // Expired counters, challenges and stale uploads are erased now and a second after every minute.
   const stopSweeper = startSweeper(ctx);
 
-  const server = app.listen(config.port, config.host, async () => {
-    console.log(`Awaaz is running at ${config.publicUrl}`);
-    console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
-    console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
-    const row = await ctx.repos.instance.ensure(ctx.clock.today());
-    if (!row.instance_pk) {
-      const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
-      console.log('');
-      console.log('No admin yet. Open this one-time link in your browser to create the first admin:');
-      console.log(`  ${link}`);
-      console.log('(Lost it? `npm run admin -- init` prints a new one.)');
-    } else {
-      const fp = fingerprint(row.instance_pk);
-      console.log(`Instance fingerprint: ${fp}`);
-      console.log(`Link to publish (a first visit through it trusts only this fingerprint): ${fingerprintLink(config.publicUrl, fp)}`);
-    }
-  });
+  const server = app.listen(config.port, config.host);
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
 
@@ -46,14 +31,37 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: finishing open requests, then stopping`);
     stopSweeper();
-    server.close(async () => {
-      await db.destroy();
-      process.exit(0);
+    server.close(() => {
+      db.destroy().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
     });
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  // Rejects (and main() reports it) if the port cannot be listened on.
+  await once(server, 'listening');
+  console.log(`Awaaz is running at ${config.publicUrl}`);
+  console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
+  console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
+  const row = await ctx.repos.instance.ensure(ctx.clock.today());
+  if (!row.instance_pk) {
+    const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
+    console.log('');
+    console.log('No admin yet. Open this one-time link in your browser to create the first admin:');
+    console.log(`  ${link}`);
+    console.log('(Lost it? `npm run admin -- init` prints a new one.)');
+  } else {
+    const fp = fingerprint(row.instance_pk);
+    console.log(`Instance fingerprint: ${fp}`);
+    console.log(`Link to publish (a first visit through it trusts only this fingerprint): ${fingerprintLink(config.publicUrl, fp)}`);
+  }
 }
 
 main().catch((err) => {

@@ -38,7 +38,8 @@ export function startSweeper(ctx: AppContext): () => void {
     }
     if (stopped) return;
     const now = ctx.clock.now();
-    timer = setTimeout(run, Math.ceil((now + 1) / 60_000) * 60_000 + AFTER_MINUTE_MS - now);
+    // run() catches and logs a failed sweep itself, so nothing waits for it.
+    timer = setTimeout(() => void run(), Math.ceil((now + 1) / 60_000) * 60_000 + AFTER_MINUTE_MS - now);
     timer.unref();
   };
   void run();

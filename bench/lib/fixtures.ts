@@ -36,7 +36,7 @@ export class JsonClient {
   private cookie: string | undefined;
   constructor(readonly base: string) {}
 
-  async call<T = any>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  async call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
     const res = await fetch(this.base + path, {
       method,
       headers: {
@@ -49,7 +49,7 @@ export class JsonClient {
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];
     const text = await res.text();
-    let parsed: any = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
@@ -59,7 +59,7 @@ export class JsonClient {
   }
 
   /** Like call, but throws unless the answer has the expected status. */
-  async expect<T = any>(status: number, method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  async expect<T = unknown>(status: number, method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
     const res = await this.call<T>(method, path, body, headers);
     if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
@@ -122,7 +122,7 @@ export async function setupAdmin(base: string, instanceId: string, setupToken: s
 export async function currentKeyset(base: string): Promise<SignedKeyset> {
   const info = await new JsonClient(base).expect<InstanceInfo>(200, 'GET', '/api/instance');
   if (!info.keyset) throw new Error('the instance has no keyset yet');
-  return info.keyset as SignedKeyset;
+  return info.keyset;
 }
 
 /** The admin invites, the new member enrols, the admin's browser signs the next keyset. */
@@ -163,7 +163,7 @@ export async function pow(base: string): Promise<{ challenge: string; nonce: num
 
 /** Many challenges, fetched with a few requests in flight. */
 export async function pows(base: string, count: number, inFlight = 8): Promise<{ challenge: string; nonce: number }[]> {
-  const out: { challenge: string; nonce: number }[] = new Array(count);
+  const out = new Array<{ challenge: string; nonce: number }>(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {

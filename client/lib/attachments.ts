@@ -46,7 +46,7 @@ export interface UploadEvents {
   /** plaintext bytes the server has confirmed */
   progress(sentBytes: number): void;
   /** a request failed and will be tried again */
-  retrying?(): void;
+  retrying?: () => void;
 }
 
 /**

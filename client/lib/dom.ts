@@ -53,17 +53,35 @@ export function errorMessage(e: unknown): string {
 export type ErrorReporter = (region: HTMLElement, e: unknown) => void;
 const reportPlainly: ErrorReporter = (region, e) => say(region, errorMessage(e), 'error');
 
-/** Runs an async action from a form submit, disabling its submit button meanwhile. */
-export function onSubmit(form: HTMLFormElement, status: HTMLElement, action: () => Promise<void>, report: ErrorReporter = reportPlainly): void {
+/** Runs an action (async or not) from a form submit, disabling its submit button meanwhile. */
+export function onSubmit(form: HTMLFormElement, status: HTMLElement, action: () => void | Promise<void>, report: ErrorReporter = reportPlainly): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const buttons = form.querySelectorAll<HTMLButtonElement>('button');
     buttons.forEach((b) => (b.disabled = true));
     say(status, '');
-    action()
+    // A synchronous throw is reported like a rejection.
+    new Promise<void>((resolve) => resolve(action()))
       .catch((e) => report(status, e))
       .finally(() => buttons.forEach((b) => (b.disabled = false)));
   });
+}
+
+/**
+ * Listens with an async handler. addEventListener ignores what a listener returns, so a
+ * rejection would go unnoticed: the handlers report what they expect themselves, and anything
+ * else is logged here.
+ */
+export function listen(target: EventTarget, type: string, handler: () => Promise<void>): void {
+  target.addEventListener(type, () => {
+    handler().catch((e: unknown) => console.error(e));
+  });
+}
+
+/** A text field of a form (FormData also holds files; a file where text is expected reads as empty). */
+export function formText(data: FormData, name: string): string {
+  const value = data.get(name);
+  return typeof value === 'string' ? value : '';
 }
 
 /** Lets the browser paint a progress message before a long synchronous step (argon2, proof of work). */

@@ -81,7 +81,8 @@ export async function enrolTotp(): Promise<void> {
 
   const done = el('form', { attrs: { id: 'recovery-form' } });
   const copy = el('button', { text: 'Copy the codes', className: 'secondary', attrs: { type: 'button', id: 'copy-recovery' } });
-  copy.addEventListener('click', () => copyText(recoveryCodes.join('\n'), copy));
+  // copyText shows a failure on the button itself and never rejects: nothing to wait for.
+  copy.addEventListener('click', () => void copyText(recoveryCodes.join('\n'), copy));
   const doneStatus = el('p', { attrs: { role: 'alert', hidden: '' } });
   done.append(
     el('label', { className: 'inline' }, [el('input', { attrs: { type: 'checkbox', id: 'recovery-saved', required: '' } }), 'I have saved these codes somewhere safe']),
@@ -97,7 +98,7 @@ export async function enrolTotp(): Promise<void> {
   );
   showStep('step-totp');
   await new Promise<void>((resolve) => {
-    onSubmit(done, doneStatus, async () => {
+    onSubmit(done, doneStatus, () => {
       say(doneStatus, '');
       resolve();
     });

@@ -4,7 +4,7 @@
  */
 import type { SessionSettings, StaffActivity } from '../../protocol/api';
 import { api } from './api';
-import { byId, onSubmit, say, show } from './dom';
+import { byId, listen, onSubmit, say, show } from './dom';
 import { changePassword, checkPassword, kdfProgress, type StaffSession } from './staff';
 
 let session: StaffSession | undefined;
@@ -38,7 +38,7 @@ function fillSettings(s: SessionSettings): void {
 }
 
 export function bindAccountPanels(): void {
-  byId('logout-everywhere').addEventListener('click', async () => {
+  listen(byId('logout-everywhere'), 'click', async () => {
     if (!confirm('Sign out of Awaaz on every device, this one included?')) return;
     try {
       await api('POST', '/api/staff/logout/everywhere', {});

@@ -8,7 +8,7 @@ import type { AttachmentManifest } from '../../protocol';
 import type { StaffAttachment } from '../../protocol/api';
 import { api } from './api';
 import { downloadAttachment, formatSize } from './attachments';
-import { el, errorMessage, say } from './dom';
+import { el, errorMessage, listen, say } from './dom';
 
 const objectUrls = new Set<string>();
 
@@ -30,7 +30,7 @@ function attachmentItem(caseId: string, m: AttachmentManifest): HTMLLIElement {
   const status = el('p', { attrs: { role: 'status' } });
   status.hidden = true;
   const item = el('li', {}, [el('strong', { text: m.name, attrs: { dir: 'ltr' } }), ` (${formatSize(m.size)}) `, button, progress, status]);
-  button.addEventListener('click', async () => {
+  listen(button, 'click', async () => {
     button.disabled = true;
     progress.hidden = false;
     say(status, 'Downloading and decrypting…');

@@ -45,7 +45,9 @@ export async function initAuditPanel(): Promise<void> {
 }
 
 export function bindAuditPanel(): void {
-  byId('audit-reload').addEventListener('click', () => loadAndVerify().catch((e) => alarm(`The audit log could not be loaded: ${errorMessage(e)}`)));
+  byId('audit-reload').addEventListener('click', () => {
+    loadAndVerify().catch((e) => alarm(`The audit log could not be loaded: ${errorMessage(e)}`));
+  });
   byId('audit-more').addEventListener('click', () => {
     shown += SHOWN_PER_PAGE;
     render();

@@ -7,7 +7,7 @@ import nacl from 'tweetnacl';
 import { fromBase64url, makeGrant, type Keyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
-import { byId, el, errorMessage, onSubmit, say, show } from './dom';
+import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
@@ -43,8 +43,12 @@ export async function initCasesPanel(current: StaffSession): Promise<void> {
 
 export function bindCasesPanel(): void {
   const status = () => byId('workspace-status');
-  byId('prev-page').addEventListener('click', () => loadInbox(page - 1).catch((e) => say(status(), errorMessage(e), 'error')));
-  byId('next-page').addEventListener('click', () => loadInbox(page + 1).catch((e) => say(status(), errorMessage(e), 'error')));
+  byId('prev-page').addEventListener('click', () => {
+    loadInbox(page - 1).catch((e) => say(status(), errorMessage(e), 'error'));
+  });
+  byId('next-page').addEventListener('click', () => {
+    loadInbox(page + 1).catch((e) => say(status(), errorMessage(e), 'error'));
+  });
   onSubmit(byId<HTMLFormElement>('inbox-filter'), status(), () => loadInbox(1));
   byId('close-case').addEventListener('click', () => {
     openCaseDetail = undefined;
@@ -62,7 +66,7 @@ function inboxQuery(requested: number): string {
   const form = new FormData(byId<HTMLFormElement>('inbox-filter'));
   const params = new URLSearchParams({ page: String(Math.max(1, requested)) });
   for (const key of ['status', 'assignee', 'from', 'to', 'sort']) {
-    const value = String(form.get(key) ?? '');
+    const value = formText(form, key);
     if (value) params.set(key, value);
   }
   return params.toString();
@@ -81,7 +85,9 @@ async function loadInbox(requested: number): Promise<void> {
 
 function caseRow(c: CaseSummary): HTMLTableRowElement {
   const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` } });
-  open.addEventListener('click', () => openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
+  open.addEventListener('click', () => {
+    openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
+  });
   const statusCell = el('td', { text: STAFF_STATUS_LABELS[c.status] ?? c.status });
   if (c.awaitingStaff && c.status !== 'new') statusCell.append(' ', el('strong', { className: 'badge', text: 'new reply' }));
   return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), statusCell, el('td', { text: c.assignee?.username ?? '—' }), el('td', {}, [open])]);
@@ -179,7 +185,7 @@ async function showGrantTargets(): Promise<void> {
       const button = el('button', { text: `Share ${what} with ${m.username}`, className: 'secondary', attrs: { type: 'button' } });
       button.addEventListener('click', () => {
         button.disabled = true;
-        grantAll(m.staffId, m.boxPk, ks)
+        grantAll(m.staffId, m.boxPk)
           .catch((e) => say(byId('grant-status'), errorMessage(e), 'error'))
           .finally(() => (button.disabled = false));
       });
@@ -189,7 +195,7 @@ async function showGrantTargets(): Promise<void> {
   show(byId('grants-panel'), others.length > 0);
 }
 
-async function grantAll(staffId: string, boxPk: string, ks: Keyset): Promise<void> {
+async function grantAll(staffId: string, boxPk: string): Promise<void> {
   const progress = byId<HTMLProgressElement>('grant-progress');
   const status = byId('grant-status');
   const me = { box: box(), trustedGranters: [...(await keyset()).history.signers.keys()].map(fromBase64url) };

@@ -53,7 +53,9 @@ async function loadPublishing(): Promise<void> {
   const { cases } = await api<{ cases: PublishingCaseSummary[] }>('GET', '/api/staff/publishing');
   const rows = cases.map((c) => {
     const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open publication of ${c.handle}` } });
-    open.addEventListener('click', () => showCase(c.caseId).catch((e) => say(byId('publishing-status'), errorMessage(e), 'error')));
+    open.addEventListener('click', () => {
+      showCase(c.caseId).catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
+    });
     const latest = c.drafts[c.drafts.length - 1];
     const drafts = latest ? `${c.drafts.length} (latest: ${DRAFT_STATUS_LABELS[latest.status] ?? latest.status})` : 'none yet';
     return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), el('td', { text: drafts }), el('td', {}, [open])]);

@@ -23,8 +23,11 @@ export function bindTeamPanel(): void {
     byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
     show(byId('invite-result'));
   });
-  byId<HTMLButtonElement>('copy-invite').addEventListener('click', (e) => copyText(byId('invite-link').textContent ?? '', e.currentTarget as HTMLButtonElement));
-  byId('sign-keyset').addEventListener('click', () => publishKeyset({ addWaiting: true }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error')));
+  // copyText shows a failure on the button itself and never rejects: nothing to wait for.
+  byId<HTMLButtonElement>('copy-invite').addEventListener('click', (e) => void copyText(byId('invite-link').textContent ?? '', e.currentTarget as HTMLButtonElement));
+  byId('sign-keyset').addEventListener('click', () => {
+    publishKeyset({ addWaiting: true }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
+  });
 }
 
 async function loadMembers(): Promise<StaffMemberSummary[]> {

@@ -156,7 +156,7 @@ export async function changePassword(session: StaffSession, current: string, nex
     const fresh = await rewrapKeys(keys, session.me.boxPk, next);
     return await api<StaffMe>('POST', '/api/staff/password', { currentAuthKey: toBase64url(now.authKey), ...fresh });
   } catch (e) {
-    if (e instanceof ApiFailure && e.code === 'wrong_password') throw new Error('The current password is wrong.');
+    if (e instanceof ApiFailure && e.code === 'wrong_password') throw new Error('The current password is wrong.', { cause: e });
     throw e;
   } finally {
     now.authKey.fill(0);

@@ -15,7 +15,6 @@ import {
   toBase64url,
   utcDay,
   type ConsentStatement,
-  type Envelope,
   type PublicStory,
   type RevocationStatement,
   type VerifiedHistory,
@@ -94,7 +93,7 @@ interface OpenedDraft {
 /** Opens a draft: sealed by a member of the verified keyset, naming this case and this draft. */
 function openDraft(d: DraftItem, caseId: string, ctx: SurvivorContext): OpenedDraft {
   try {
-    const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope as Envelope, {
+    const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
       box: ctx.keys.box,
       expectedKind: 'draft',
       expectedCaseId: caseId,

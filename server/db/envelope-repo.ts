@@ -54,7 +54,7 @@ export function envelopeRepo(db: Db) {
         hash: r.hash,
         fromStaff: Boolean(r.from_staff),
         day: r.created_day,
-        envelope: { ...rest, keys: keysOf.get(r.id) ?? [], signer, sig } as Envelope,
+        envelope: { ...rest, keys: keysOf.get(r.id) ?? [], signer, sig },
       };
     });
   }
@@ -112,7 +112,15 @@ export function envelopeRepo(db: Db) {
     async unreadableBy(boxPk: Uint8Array, after: number, limit: number, scope: 'all' | 'advocate' = 'all'): Promise<{ total: number; items: EnvelopeRow[] }> {
       const kid = keyId(boxPk);
       const base = db('envelopes');
-      if (scope === 'advocate') base.where((q) => q.where('envelopes.kind', 'draft').orWhere((t) => t.where('envelopes.kind', 'testimony').whereIn('envelopes.case_id', openToAdvocates())));
+      if (scope === 'advocate') {
+        // A builder callback adds conditions to its argument and returns nothing (returning the
+        // builder would read as a promise handed to a function that ignores it).
+        base.where((q) => {
+          q.where('envelopes.kind', 'draft').orWhere((t) => {
+            t.where('envelopes.kind', 'testimony').whereIn('envelopes.case_id', openToAdvocates());
+          });
+        });
+      }
       base
         .whereNotExists(db('envelope_keys').whereRaw('envelope_keys.envelope_id = envelopes.id').where('envelope_keys.kid', kid).whereNotNull('envelope_keys.wrapped'))
         .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));

@@ -57,7 +57,9 @@ export function staffSecurityRepo(db: Db) {
       const n = await trx('staff')
         .where({ id: staffId })
         .whereNotNull('totp_secret')
-        .where((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .where((q) => {
+          q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step);
+        })
         .update({ totp_last_step: step });
       return n === 1;
     },
@@ -126,7 +128,9 @@ export function staffSecurityRepo(db: Db) {
     async markSeen(staffId: string, day: string): Promise<void> {
       await db('staff')
         .where({ id: staffId })
-        .where((q) => q.whereNull('last_seen_day').orWhereNot('last_seen_day', day))
+        .where((q) => {
+          q.whereNull('last_seen_day').orWhereNot('last_seen_day', day);
+        })
         .update({ last_seen_day: day });
     },
     async lastSeenDays(): Promise<Map<string, string | null>> {

@@ -52,15 +52,17 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+  return (err: unknown, _req, res, _next) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else if (err instanceof ProtocolError) e = badRequest(err.code, err.message);
     else if (isUniqueViolation(err)) e = conflict('conflict', 'a concurrent request already did this; reload and try again');
     else {
-      const status = typeof err?.status === 'number' ? err.status : 500;
+      // Express and its body parser give an error a status (and body-parser a type); anything may be thrown, though.
+      const raw = (typeof err === 'object' && err !== null ? err : {}) as { type?: string; status?: number };
+      const status = typeof raw.status === 'number' ? raw.status : 500;
       e =
-        fromBodyParser(err) ??
+        fromBodyParser(raw) ??
         (status === 404 ? notFound() : status >= 400 && status < 500 ? badRequest('bad_request', 'the request could not be understood') : new HttpError(500, 'internal', 'something went wrong on the server'));
       // Log only our own failure, never the request (no address, no body).
       if (e.status === 500) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

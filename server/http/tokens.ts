@@ -39,7 +39,7 @@ export function readSurvivorToken(secret: string, token: string, now: number): s
   const expected = hmac(secret, 'survivor-token', payload);
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
   try {
-    const { sid, exp } = JSON.parse(Buffer.from(fromBase64url(payload)).toString('utf8'));
+    const { sid, exp } = JSON.parse(Buffer.from(fromBase64url(payload)).toString('utf8')) as { sid?: unknown; exp?: unknown };
     return typeof sid === 'string' && typeof exp === 'number' && exp > now ? sid : undefined;
   } catch {
     return undefined;

@@ -52,14 +52,14 @@ describeInBrowser('accessibility', () => {
   /** Runs axe on the page as it is now and checks the width; returns serious and critical violations. */
   async function check(page: Page, state: string): Promise<string[]> {
     if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.addScriptTag({ content: AXE });
-    const { violations } = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: Violation[] };
+    const { violations } = await page.evaluate<{ violations: Violation[] }>('axe.run(document, { resultTypes: ["violations"] })');
     const failing: string[] = [];
     for (const v of violations) {
       const line = `${state}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`;
       if (v.impact === 'serious' || v.impact === 'critical') failing.push(`${line}\n    ${v.nodes[0]?.failureSummary ?? ''}`);
       else report.push(line);
     }
-    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     if (width > 320) {
       const wide = await page.evaluate(
         "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 321 && e.getClientRects().length).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))",
@@ -175,12 +175,12 @@ describeInBrowser('accessibility', () => {
     const page = await context.newPage();
     await guardPage(page, problems);
     const focused = () =>
-      page.evaluate(`(() => {
+      page.evaluate<{ tag: string; id: string; text: string; outline: boolean; inView: boolean }>(`(() => {
         const e = document.activeElement;
         const s = getComputedStyle(e);
         const r = e.getBoundingClientRect();
         return { tag: e.tagName, id: e.id, text: (e.innerText || e.value || '').trim().slice(0, 40), outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2, inView: r.bottom > 0 && r.top < innerHeight && r.width > 0 };
-      })()`) as Promise<{ tag: string; id: string; text: string; outline: boolean; inView: boolean }>;
+      })()`);
     /** Presses Tab until the focused element matches, checking that every stop on the way is visibly focused. */
     async function tabTo(match: (f: { tag: string; id: string; text: string }) => boolean, limit = 30): Promise<void> {
       for (let i = 0; i < limit; i++) {

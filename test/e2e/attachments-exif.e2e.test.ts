@@ -62,9 +62,9 @@ describeInBrowser('evidence images leave the browser without metadata', () => {
     expect(pngItem).toContain('attachment-2.png');
     expect(pngItem).toContain('Text hidden in the file: Author');
     // The previews are the redrawn files, from blob: URLs; the JPEG is shown upright (orientation 6: turned a quarter).
-    const previews = (await survivor.page.evaluate(
+    const previews = await survivor.page.evaluate<{ src: string; width: number; height: number }[]>(
       `[...document.querySelectorAll('ul.evidence img')].map((i) => ({ src: i.src, width: i.naturalWidth, height: i.naturalHeight }))`,
-    )) as { src: string; width: number; height: number }[];
+    );
     expect(previews.map((p) => p.src.startsWith('blob:'))).toEqual([true, true]);
     expect(previews.map(({ width, height }) => ({ width, height }))).toEqual([
       { width: 20, height: 40 },

@@ -48,11 +48,11 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
     const preview = m.locator('#case-body img.evidence-preview');
     await preview.waitFor({ timeout: 30_000 });
     await m.waitForFunction(`document.querySelector('#case-body img.evidence-preview').complete`);
-    const shown = (await m.evaluate(`(() => { const i = document.querySelector('#case-body img.evidence-preview'); return { src: i.src, width: i.naturalWidth, height: i.naturalHeight }; })()`)) as {
+    const shown = await m.evaluate<{
       src: string;
       width: number;
       height: number;
-    };
+    }>(`(() => { const i = document.querySelector('#case-body img.evidence-preview'); return { src: i.src, width: i.naturalWidth, height: i.naturalHeight }; })()`);
     expect(shown.src.startsWith(`blob:${server.url}/`)).toBe(true);
     expect({ width: shown.width, height: shown.height }).toEqual(size);
     expect(await m.locator('#case-body [role="status"]').filter({ hasText: 'Decrypted in this browser.' }).count()).toBe(1);
@@ -66,7 +66,7 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
     // Saving gives the bytes that left the survivor's browser, under the neutral name.
     const [download] = await Promise.all([m.waitForEvent('download'), m.getByRole('link', { name: 'Save attachment-1.png' }).click()]);
     expect(download.suggestedFilename()).toBe('attachment-1.png');
-    expect(fs.readFileSync((await download.path())!).equals(sentBytes)).toBe(true);
+    expect(fs.readFileSync(await download.path()).equals(sentBytes)).toBe(true);
 
     // Closing the case forgets the decrypted file (an image from its URL no longer loads).
     const loads = `new Promise((resolve) => { const i = new Image(); i.onload = () => resolve('loads'); i.onerror = () => resolve('gone'); i.src = ${JSON.stringify(shown.src)}; })`;

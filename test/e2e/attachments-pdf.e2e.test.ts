@@ -27,7 +27,7 @@ describeInBrowser('PDF evidence leaves the browser with its metadata cleared', (
 
     await attach(survivor.page, [{ name: 'Minutes Ayesha Khan.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await pdfWithMetadata()) }]);
     expect(cleanerLoads()).toBe(1);
-    const tag = (await survivor.page.evaluate(`(() => { const s = document.querySelector('script[src="${CLEANER}"]'); return s && s.integrity; })()`)) as string | null;
+    const tag = await survivor.page.evaluate<string | null>(`(() => { const s = document.querySelector('script[src="${CLEANER}"]'); return s && s.integrity; })()`);
     expect(tag).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
 
     const item = await survivor.page.locator('ul.evidence > li').first().innerText();

@@ -70,7 +70,7 @@ describeInBrowser('an evidence upload resumes after a dropped connection', () =>
     expect(await m.locator('#case-thread img').count()).toBe(0); // not an image: no preview
     const [download] = await Promise.all([m.waitForEvent('download'), save.click()]);
     expect(download.suggestedFilename()).toBe('attachment-1.m4a');
-    expect(fs.readFileSync((await download.path())!).equals(recording)).toBe(true);
+    expect(fs.readFileSync(await download.path()).equals(recording)).toBe(true);
     expect(problems).toEqual([]);
   });
 });

@@ -35,7 +35,7 @@ describeInBrowser('Urdu and English, right to left', () => {
 
   /** Geometry of the page in its current language. */
   async function layout(page: Page) {
-    return (await page.evaluate(`(() => {
+    return await page.evaluate<{ h1: string; title: string; mainDirection: string; textLeft: number; textRight: number; contentLeft: number; contentRight: number; brandX: number; exitX: number; scrollWidth: number; body: string }>(`(() => {
       const h1 = [...document.querySelectorAll('h1')].find((h) => h.offsetParent !== null);
       const range = document.createRange();
       range.selectNodeContents(h1);
@@ -52,7 +52,7 @@ describeInBrowser('Urdu and English, right to left', () => {
         scrollWidth: document.documentElement.scrollWidth,
         body: document.body.innerText,
       };
-    })()`)) as { h1: string; title: string; mainDirection: string; textLeft: number; textRight: number; contentLeft: number; contentRight: number; brandX: number; exitX: number; scrollWidth: number; body: string };
+    })()`);
   }
 
   test('every survivor page switches to Urdu without a reload, right to left at 320 px, and back', async () => {

@@ -95,7 +95,7 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
   }
 
   async function pinOf(page: Page): Promise<Record<string, unknown> | null> {
-    return JSON.parse(((await page.evaluate("localStorage.getItem('awaaz.pin')")) as string | null) ?? 'null') as Record<string, unknown> | null;
+    return JSON.parse((await page.evaluate<string | null>("localStorage.getItem('awaaz.pin')")) ?? 'null') as Record<string, unknown> | null;
   }
 
   test('the setup page, the landing page and the share page show the fingerprint of the key the admin browser made; setup gives the link to publish', async () => {

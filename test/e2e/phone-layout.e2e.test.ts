@@ -81,7 +81,7 @@ type Findings = Record<string, string[]>;
 async function probe(page: Page, state: string, findings: Findings): Promise<void> {
   // Images decoded and fonts loaded: the layout is final.
   await page.waitForFunction(`[...document.images].every((i) => i.complete) && document.fonts.status === 'loaded'`);
-  const { problems, buttons } = (await page.evaluate(LAYOUT_PROBE)) as { problems: string[]; buttons: number };
+  const { problems, buttons } = await page.evaluate<{ problems: string[]; buttons: number }>(LAYOUT_PROBE);
   // Every state has something to tap (Quick exit at least): a probe that found no button checked nothing.
   findings[state] = buttons > 0 ? problems : [...problems, 'no button found to check'];
   expect({ state, problems: findings[state] }).toEqual({ state, problems: [] });

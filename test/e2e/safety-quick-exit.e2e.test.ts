@@ -39,7 +39,7 @@ describeInBrowser('quick exit and the safety page', () => {
     return { context, page };
   }
 
-  const historyLength = (page: Page) => page.evaluate('history.length') as Promise<number>;
+  const historyLength = (page: Page) => page.evaluate<number>('history.length');
 
   /** Back from the exit page must not land on Awaaz (there is either nothing, or what came before it). */
   async function expectNoWayBack(page: Page): Promise<void> {
@@ -60,7 +60,7 @@ describeInBrowser('quick exit and the safety page', () => {
     );
   }
   async function readAtExit(page: Page): Promise<Held> {
-    const json = (await page.evaluate(`(() => { const v = localStorage.getItem('${PROBE}'); localStorage.removeItem('${PROBE}'); return v; })()`)) as string | null;
+    const json = await page.evaluate<string | null>(`(() => { const v = localStorage.getItem('${PROBE}'); localStorage.removeItem('${PROBE}'); return v; })()`);
     expect(json).not.toBeNull();
     return JSON.parse(json!) as Held;
   }

@@ -46,13 +46,13 @@ export async function neutralSite(): Promise<NeutralSite> {
 }
 
 export async function htmlLangDir(page: Page): Promise<{ lang: string; dir: string }> {
-  return (await page.evaluate('({ lang: document.documentElement.lang, dir: document.documentElement.dir })')) as { lang: string; dir: string };
+  return await page.evaluate<{ lang: string; dir: string }>('({ lang: document.documentElement.lang, dir: document.documentElement.dir })');
 }
 
 export async function storageOf(page: Page): Promise<{ local: Record<string, string>; session: Record<string, string> }> {
-  return (await page.evaluate(
+  return await page.evaluate<{ local: Record<string, string>; session: Record<string, string> }>(
     '({ local: Object.fromEntries(Object.entries(localStorage)), session: Object.fromEntries(Object.entries(sessionStorage)) })',
-  )) as { local: Record<string, string>; session: Record<string, string> };
+  );
 }
 
 /** The fonts Chromium really used to draw an element's text (CDP), e.g. to prove Urdu glyphs are not boxes. */
@@ -89,5 +89,6 @@ function expectPng(png: Buffer): void {
 
 /** A function for locator.evaluate written as a string body (the element is `e`), so no DOM types are needed here. */
 export function inPage<T = unknown>(body: string): (e: unknown, arg?: unknown) => T {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the test's own page code, kept a string so this file needs no DOM types
   return new Function('e', 'arg', body) as (e: unknown, arg?: unknown) => T;
 }

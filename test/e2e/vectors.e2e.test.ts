@@ -49,7 +49,7 @@ describeInBrowser('protocol vectors in Chromium', () => {
       await page.route(VECTORS_PAGE, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }));
       await page.goto(VECTORS_PAGE);
       await page.addScriptTag({ content: await bundle() });
-      return await page.evaluate(async ([v, name]) => (globalThis as any)[name](v), [input, runner] as const);
+      return await page.evaluate(([v, name]) => (globalThis as any)[name](v) as string[], [input, runner] as const);
     } finally {
       await page.close();
     }

@@ -314,7 +314,7 @@ describe('attaching uploads to a testimony or a message', () => {
   }
 
   test.each<[string, (s: SurvivorActor) => Promise<string[]>, number, string, string[]]>([
-    ['an id that names no upload', async () => [randomId()], 400, 'unknown_attachment', ['attachments[0]', 'not an upload of yours']],
+    ['an id that names no upload', () => Promise.resolve([randomId()]), 400, 'unknown_attachment', ['attachments[0]', 'not an upload of yours']],
     ["another survivor's upload", async () => [(await uploadFile(t, other, fileOf(10))).id], 400, 'unknown_attachment', ['attachments[0]']],
     ['an upload not yet closed', async (s) => [(await uploadFile(t, s, fileOf(10), { close: false })).id], 409, 'attachment_not_closed', ['attachments[0]', 'close it']],
     [

@@ -570,7 +570,7 @@ function casesFor(r: JsonRoute): Case[] {
     { label: 'an unknown field whose name is not a field name', send: (x) => json({ ...x.valid(), [`<img src=x onerror=${MARKER}>`]: 1 })(x), status: 400, code: 'invalid_request', mentions: ['unknown field'] },
     { label: 'a body over 256 KiB', send: (x) => x.open().set('Content-Type', 'application/json').send(OVERSIZED), status: 413, code: 'body_too_large', mentions: ['larger'] },
   ];
-  if (r.nested) out.push({ label: `an unknown field inside ${r.nested}`, send: (x) => json(setIn(x.valid(), `${r.nested}.extraField`, MARKER))(x), status: 400, code: 'invalid_request', mentions: [`${display(r.nested!)} has unknown field`, 'extraField'] });
+  if (r.nested) out.push({ label: `an unknown field inside ${r.nested}`, send: (x) => json(setIn(x.valid(), `${r.nested}.extraField`, MARKER))(x), status: 400, code: 'invalid_request', mentions: [`${display(r.nested)} has unknown field`, 'extraField'] });
   if (r.string) out.push({ label: `a number for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, 1234567))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
   if (r.string) out.push({ label: `an object for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, { x: MARKER }))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
   if (r.number) out.push({ label: `a string for the number ${r.number}`, send: (x) => json(setIn(x.valid(), r.number!, MARKER))(x), status: 400, code: 'invalid_request', mentions: [display(r.number), 'expected number'] });
@@ -1013,7 +1013,7 @@ describe('recipients of a testimony', () => {
 });
 
 describe('authorization', () => {
-  const staffRoutes: [string, (r: ReturnType<typeof request> | ReturnType<typeof request.agent>) => request.Test][] = [
+  const staffRoutes: [string, (r: ReturnType<typeof request>) => request.Test][] = [
     ['GET /api/staff/me', (r) => r.get('/api/staff/me')],
     ['POST /api/staff/invites', (r) => r.post('/api/staff/invites').send({ roles: ['moderator'] })],
     ['GET /api/staff/members', (r) => r.get('/api/staff/members')],

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { formatWeights, LAZY_ASSETS, measureSurvivorPages, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
 import { PAGES } from '../../server/app';
 import { CLIENT_DIR } from '../support/harness';
@@ -43,11 +44,11 @@ test('the shared code ships once: page scripts are small and carry no copy of th
 });
 
 test('the measurement counts a file a script fetches, and the budget would catch a heavy page', () => {
-  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awaaz-size-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-size-'));
   try {
     fs.cpSync(CLIENT_DIR, tmp, { recursive: true });
     // a script that fetches a large, incompressible asset
-    fs.writeFileSync(path.join(tmp, 'assets/blob.wasm'), require('node:crypto').randomBytes(90 * 1024));
+    fs.writeFileSync(path.join(tmp, 'assets/blob.wasm'), crypto.randomBytes(90 * 1024));
     fs.appendFileSync(path.join(tmp, 'assets/safety.js'), ';fetch("/assets/blob.wasm");');
     const weights = measureSurvivorPages(tmp);
     expect(weights.files.map((f) => f.url)).toContain('/assets/blob.wasm');

@@ -619,7 +619,12 @@ describe('re-keying a record made with older KDF parameters', () => {
     const keys = unwrapPrivateKeys(signedIn.body.wrappedKeys, login.wrapKey);
     const salt = nacl.randomBytes(16);
     const fresh = await staffSecrets(member.password, salt, STAFF_KDF);
-    const res = await agent.post('/api/staff/kdf').send({ currentAuthKey: login.body.authKey, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) });
+    const res = await agent.post('/api/staff/kdf').send({
+      currentAuthKey: login.body.authKey,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse((await t.db('staff').where({ id: member.id }).first()).kdf_params)).toEqual(STAFF_KDF);
     expectError(await agent.get('/api/staff/members'), 403, 'totp_enrolment_required');
@@ -743,7 +748,16 @@ describe('audit log', () => {
       let prev: { seq: number; hash: string } | null = null;
       for (const r of kept) {
         const rec: AuditRecord = chainAuditEntry(t.ctx.instanceId, prev, { at: Number(r.at), actorId: r.actor_id as string | null, action: r.action as string, subject: r.subject as string | null, detail: r.detail ? JSON.parse(r.detail as string) : null });
-        await t.db('audit_log').insert({ seq: rec.seq, at: rec.at, actor_id: rec.actorId, action: rec.action, subject: rec.subject, detail: rec.detail ? JSON.stringify(rec.detail) : null, prev_hash: rec.prevHash, hash: rec.hash });
+        await t.db('audit_log').insert({
+          seq: rec.seq,
+          at: rec.at,
+          actor_id: rec.actorId,
+          action: rec.action,
+          subject: rec.subject,
+          detail: rec.detail ? JSON.stringify(rec.detail) : null,
+          prev_hash: rec.prevHash,
+          hash: rec.hash,
+        });
         prev = rec;
       }
       const log = await auditLog(t, admin.agent);

@@ -95,7 +95,10 @@ export function exifTiff(orientation = 1, littleEndian = false): Uint8Array {
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 const ascii = (s: string) => Uint8Array.from([...s].map((c) => c.charCodeAt(0)));

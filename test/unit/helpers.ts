@@ -1,5 +1,6 @@
 /** Shared test helpers (not a test file: jest only runs *.test.ts). */
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { ProtocolError } from '../../protocol/encoding';
 
 /** Runs fn and returns the ProtocolError it throws; fails if it throws anything else or nothing. */
@@ -11,7 +12,7 @@ export function protocolErrorOf(fn: () => unknown): ProtocolError {
     thrown = e;
   }
   if (thrown === undefined) throw new Error('expected a ProtocolError, but nothing was thrown');
-  if (!(thrown instanceof ProtocolError)) throw new Error(`expected a ProtocolError, got ${String(thrown)}`);
+  if (!(thrown instanceof ProtocolError)) throw new Error(`expected a ProtocolError, got ${inspect(thrown)}`);
   return thrown;
 }
 
@@ -31,7 +32,7 @@ export async function expectRejectsProtocolError(p: Promise<unknown>, code: stri
   } catch (e) {
     thrown = e;
   }
-  if (!(thrown instanceof ProtocolError)) throw new Error(`expected a ProtocolError, got ${String(thrown)}`);
+  if (!(thrown instanceof ProtocolError)) throw new Error(`expected a ProtocolError, got ${inspect(thrown)}`);
   expect(thrown.code).toBe(code);
   expect(thrown.message.length).toBeGreaterThan(0);
   return thrown;

@@ -168,7 +168,7 @@ describe.each(SURVIVOR_HTML)('%s', (file) => {
   test('keeps the English catalog text as its no-JavaScript fallback', () => {
     for (const m of i18nTags) {
       const key = m[1] as keyof typeof en;
-      const el = elementAt(html, m.index!);
+      const el = elementAt(html, m.index);
       const fallback = el.name === 'title' || el.name === 'option' ? el.inner : toMarkup(el.inner);
       expect({ key, text: norm(fallback) }).toEqual({ key, text: norm(en[key]) });
       const attrPairs = attr(el.open, 'data-i18n-attr');
