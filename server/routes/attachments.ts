@@ -58,7 +58,7 @@ function readRecordBody(req: Request, res: Response): Promise<Buffer> {
       const type = (err as { type?: string } | undefined)?.type;
       if (type === 'entity.too.large') return reject(new HttpError(413, 'body_too_large', `a record is at most ${MAX_RECORD_BODY} bytes (${RECORD_BYTES} of the file and ${RECORD_OVERHEAD} of tag)`));
       if (type === 'encoding.unsupported') return reject(new HttpError(415, 'unsupported_encoding', 'send the record as it is, without Content-Encoding'));
-      if (err) return reject(err);
+      if (err) return reject(err instanceof Error ? err : new Error('the record body could not be read'));
       resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     });
   });

@@ -89,7 +89,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
     const query = parseWith(schemas.storiesQuery, req.query, 'query');
     const { stories, total } = await publishing.listStories(query);
     const pages = Math.max(1, Math.ceil(total / STORIES_PAGE_SIZE));
-    const link = (p: number, context = query.context) => `/stories?${new URLSearchParams({ ...(context ? { context } : {}), ...(p > 1 ? { page: String(p) } : {}) })}`.replace(/\?$/, '');
+    const link = (p: number, context = query.context) => `/stories?${new URLSearchParams({ ...(context ? { context } : {}), ...(p > 1 ? { page: String(p) } : {}) }).toString()}`.replace(/\?$/, '');
     const filters = html`<nav aria-labelledby="filter-label" class="filters">${msgHtml('p', 'wall.filter', {}, { id: 'filter-label' })}<ul class="links">
       <li><a href="/stories" ${query.context ? '' : trusted('aria-current="page"')}>${msgHtml('span', 'wall.all')}</a></li>
       ${CONTEXT_VALUES.map((c) => html`<li><a href="${link(1, c)}" ${query.context === c ? trusted('aria-current="page"') : ''}>${contextLabel(c)}</a></li>`)}

@@ -4,7 +4,6 @@
  * here a new member's session is started.
  */
 import { Router } from 'express';
-import type { SignedKeyset } from '../../protocol';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
@@ -45,7 +44,7 @@ export function staffRoutes(ctx: AppContext): Router {
 
   router.post('/staff/keysets', requireStaff('admin'), async (req, res) => {
     const { signed } = parseWith(schemas.publishKeyset, req.body);
-    res.status(201).json(await publishKeyset(ctx, staffOf(req), signed as SignedKeyset));
+    res.status(201).json(await publishKeyset(ctx, staffOf(req), signed));
   });
 
   return router;

@@ -18,7 +18,7 @@ export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?:
   const { publishing, envelopes } = ctx.repos;
   const drafts = await publishing.draftsOf(caseIds);
   const rows = await envelopes.byIds(drafts.map((d) => d.envelopeId));
-  const grants = readerKid ? await envelopes.grantsFor(drafts.map((d) => d.envelopeId), readerKid) : new Map();
+  const grants = readerKid ? await envelopes.grantsFor(drafts.map((d) => d.envelopeId), readerKid) : new Map<number, KeyGrant[]>();
   return drafts.map((d) => ({
     caseId: d.caseId,
     draftId: d.id,

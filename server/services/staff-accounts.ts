@@ -46,7 +46,7 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
     throw forbidden('setupToken is not the current setup token; run `npm run admin -- init` for a new link');
   }
   if (!body.roles.includes('admin')) throw badRequest('invalid_request', 'roles must include admin');
-  const verified = verifyKeyset(body.keyset as SignedKeyset, { instanceId: ctx.instanceId });
+  const verified = verifyKeyset(body.keyset, { instanceId: ctx.instanceId });
   const ks = verified.keyset;
   const m = ks.members[0];
   if (ks.version !== 1 || ks.members.length !== 1 || m.staffId !== body.staffId || m.username !== body.username || m.boxPk !== body.boxPk || m.signPk !== body.signPk || !sameRoles(m.roles, body.roles)) {
@@ -66,7 +66,7 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
   };
   await ctx.db.transaction(async (trx) => {
     await staff.insert(trx, record, ctx.clock.now());
-    await keysets.insert(trx, body.keyset as SignedKeyset, keysetHash(ks), ctx.clock.today());
+    await keysets.insert(trx, body.keyset, keysetHash(ks), ctx.clock.today());
     await instance.completeSetup(trx, body.keyset.instancePk);
     // audit: the log starts with the first list of readers
     await audit.record(trx, { actorId: record.id, action: 'keyset.published', subject: null, detail: { version: 1, added: [record.id], removed: [] } });

@@ -146,8 +146,8 @@ export async function grantKeys(ctx: AppContext, me: StaffRecord, { staffId, gra
     if (scope === 'advocate' && !(await envelopes.advocatesMayRead(row))) throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
     if (grant.kid !== targetKid) throw badRequest('invalid_request', `grants[${i}].grant.kid is not the key of staffId`);
     if (grant.granter !== me.signPk) throw badRequest('untrusted_signer', `grants[${i}].grant.granter must be your own signing key`);
-    verifyGrant(grant as KeyGrant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);
-    rows.push({ envelopeId, grant: grant as KeyGrant });
+    verifyGrant(grant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);
+    rows.push({ envelopeId, grant: grant });
   }
   await ctx.db.transaction(async (trx) => {
     for (const r of rows) await envelopes.insertGrant(trx, r.envelopeId, r.grant);

@@ -38,7 +38,7 @@ async function tableBytes(db: Db): Promise<Buffer> {
     for (const row of (await db(name).select()) as Record<string, unknown>[]) {
       for (const value of Object.values(row)) {
         if (Buffer.isBuffer(value)) parts.push(value);
-        else if (value !== null) parts.push(Buffer.from(String(value), 'utf8'));
+        else if (value !== null) parts.push(Buffer.from(typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean | bigint), 'utf8'));
         parts.push(Buffer.from([0]));
       }
     }

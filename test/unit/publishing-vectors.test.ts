@@ -6,8 +6,10 @@
 import { runPublishingVectors } from '../vectors/publishing-vectors';
 import vectors from '../vectors/publishing-v1.json';
 
-const altered = (change: (v: any) => void) => {
-  const copy = JSON.parse(JSON.stringify(vectors));
+type Vectors = typeof vectors;
+
+const altered = (change: (v: Vectors) => void) => {
+  const copy = JSON.parse(JSON.stringify(vectors)) as Vectors;
   change(copy);
   return copy;
 };
@@ -23,7 +25,7 @@ describe('publishing vectors (test/vectors/publishing-vectors.ts) under Node', (
   it.each([
     [
       'keysets, envelopes and digests',
-      (v: any) => {
+      (v: Vectors) => {
         v.keysets[0].keysetHash = flip(v.keysets[0].keysetHash);
         v.keysets[1].signed.sig = flip(v.keysets[1].signed.sig);
         v.testimony.signedPart = v.testimony.signedPart.replace('"v":1', '"v":2');
@@ -34,7 +36,7 @@ describe('publishing vectors (test/vectors/publishing-vectors.ts) under Node', (
     ],
     [
       'a grant, a story and the statements',
-      (v: any) => {
+      (v: Vectors) => {
         v.grant.grant.sig = flip(v.grant.grant.sig);
         v.story.story.text += ' ';
         v.consent.sig = flip(v.consent.sig);
