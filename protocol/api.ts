@@ -11,7 +11,7 @@ import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
-import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
+import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, STATUS_VALUES, type DraftStatus } from './values';
 
 /** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
 const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
@@ -42,7 +42,7 @@ export const Username = z
   .max(32, 'must be at most 32 characters')
   .regex(/^[a-z0-9._-]+$/, 'may use only a-z, 0-9, dot, dash and underscore');
 export const Role = z.enum(STAFF_ROLES);
-export const CaseStatus = z.enum(['new', 'in_review', 'waiting_for_survivor', 'closed']);
+export const CaseStatus = z.enum(STATUS_VALUES);
 export type CaseStatus = z.infer<typeof CaseStatus>;
 
 /** the largest testimony ciphertext accepted: about 64 KiB of text, padded */
