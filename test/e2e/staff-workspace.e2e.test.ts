@@ -85,7 +85,7 @@ describeInBrowser('staff workspace in Chromium', () => {
     await m.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
     await m.locator('#case-thread').filter({ hasText: answer }).waitFor();
     // The status menus offer every case status (protocol/values.ts), this case's own selected: the answer reopened it.
-    const values = (menu: string) => m.locator(`${menu} option`).evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    const values = (menu: string) => m.locator(`${menu} option`).evaluateAll((options) => options.map((o) => o.getAttribute('value')));
     expect(await values('#filter-status')).toEqual(['', ...STATUS_VALUES]);
     expect(await values('#case-status-select')).toEqual([...STATUS_VALUES]);
     expect(await m.locator('#case-status-select').inputValue()).toBe('in_review');
