@@ -11,6 +11,7 @@ import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
+import { storyControlCharacter } from './story-text';
 import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, STATUS_VALUES, type DraftStatus } from './values';
 
 /** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
@@ -156,7 +157,11 @@ const nonBlank = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => s.trim().length > 0, 'must not be empty');
+    .refine((s) => s.trim().length > 0, 'must not be empty')
+    .superRefine((s, issue) => {
+      const found = storyControlCharacter(s);
+      if (found) issue.addIssue({ code: 'custom', message: `must not contain control characters; ${found.codePoint} is at character ${found.position} (only tab and line feed are allowed)` });
+    });
 export const PublicStorySchema = z.strictObject({ title: nonBlank(MAX_STORY_TITLE), text: nonBlank(MAX_STORY_TEXT), context: z.enum(CONTEXT_VALUES) });
 
 export const ConsentStatementSchema = z.strictObject({
