@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nacl from 'tweetnacl';
-import { envelopeHash, randomId, readersOf, sealEnvelope, toBase64url } from '../protocol';
+import { envelopeHash, randomId, readersOf, sealEnvelope, STATUS_VALUES, toBase64url } from '../protocol';
 import { createApp } from '../server/app';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
@@ -28,7 +28,6 @@ import { addStaff, currentKeyset, setupAdmin, type Staff } from './lib/fixtures'
 const CASES = intEnv('BENCH_CASES', 10_000, 1);
 const SAMPLES = intEnv('BENCH_SAMPLES', 60, 1);
 const BUDGET_MS = 50;
-const STATUSES = ['new', 'in_review', 'waiting_for_survivor', 'closed'] as const;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -76,7 +75,7 @@ async function main(): Promise<void> {
           const n = i + j;
           const day = new Date(Date.UTC(2026, 0, 1) + (n % 365) * 86_400_000).toISOString().slice(0, 10);
           const caseId = randomId();
-          await trx('cases').insert({ id: caseId, survivor_id: survivorId, status: STATUSES[n % 4], created_day: day, updated_day: day, assignee_id: n % 3 === 0 ? moderators[n % 2].staffId : null, awaiting_staff: n % 5 === 0 });
+          await trx('cases').insert({ id: caseId, survivor_id: survivorId, status: STATUS_VALUES[n % STATUS_VALUES.length], created_day: day, updated_day: day, assignee_id: n % 3 === 0 ? moderators[n % 2].staffId : null, awaiting_staff: n % 5 === 0 });
           await ctx.repos.envelopes.insert(trx, { envelope: { ...sample, caseId }, seq: 0, hash: envelopeHash(sample), fromStaff: false, day });
         }
       });

@@ -11,7 +11,8 @@ import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
-import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, type DraftStatus } from './values';
+import { storyControlCharacter } from './story-text';
+import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, STATUS_VALUES, type DraftStatus } from './values';
 
 /** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
 const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
@@ -42,7 +43,7 @@ export const Username = z
   .max(32, 'must be at most 32 characters')
   .regex(/^[a-z0-9._-]+$/, 'may use only a-z, 0-9, dot, dash and underscore');
 export const Role = z.enum(STAFF_ROLES);
-export const CaseStatus = z.enum(['new', 'in_review', 'waiting_for_survivor', 'closed']);
+export const CaseStatus = z.enum(STATUS_VALUES);
 export type CaseStatus = z.infer<typeof CaseStatus>;
 
 /** the largest testimony ciphertext accepted: about 64 KiB of text, padded */
@@ -157,8 +158,12 @@ const nonBlank = (max: number) =>
     .string()
     .max(max, `must be at most ${max} characters`)
     .refine((s) => s.trim().length > 0, 'must not be empty')
-    // PostgreSQL's text cannot hold U+0000 (SQLite's can): refused alike on both engines.
-    .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
+    // Control characters would break the Atom feed, and PostgreSQL's text cannot hold U+0000:
+    // refused alike on both engines.
+    .superRefine((s, issue) => {
+      const found = storyControlCharacter(s);
+      if (found) issue.addIssue({ code: 'custom', message: `must not contain control characters; ${found.codePoint} is at character ${found.position} (only tab and line feed are allowed)` });
+    });
 export const PublicStorySchema = z.strictObject({ title: nonBlank(MAX_STORY_TITLE), text: nonBlank(MAX_STORY_TEXT), context: z.enum(CONTEXT_VALUES) });
 
 export const ConsentStatementSchema = z.strictObject({

@@ -13,3 +13,4 @@ export * from './audit';
 export * from './attachment';
 export * from './consent';
 export * from './values';
+export * from './random-string';

@@ -6,6 +6,7 @@
  */
 export const CONTEXT_VALUES = ['workplace', 'family', 'education', 'online', 'public_place', 'other'] as const;
 export type Context = (typeof CONTEXT_VALUES)[number];
+/** A case's statuses: the one list (protocol/api.ts's CaseStatus schema is built from it). */
 export const STATUS_VALUES = ['new', 'in_review', 'waiting_for_survivor', 'closed'] as const;
 /** Pakistan's provinces and territories, and "elsewhere": coarse enough to disclose in statistics. */
 export const PROVINCE_VALUES = ['punjab', 'sindh', 'khyber_pakhtunkhwa', 'balochistan', 'islamabad', 'gilgit_baltistan', 'azad_kashmir', 'elsewhere'] as const;

@@ -4,10 +4,11 @@
  * same argon2id in pure JavaScript, which gives the same bytes but takes seconds, so it runs in
  * a Worker (client/kdf-worker.ts) and the page stays responsive. That script loads only then:
  * fetched under the integrity hash the build recorded (a Worker cannot carry an `integrity`
- * attribute) and started from a blob: URL of the checked bytes (CSP `worker-src blob:`).
+ * attribute) and started from a blob: URL of the checked bytes (lib/lazy-script.ts).
  */
 import { solvePow } from '../../protocol/pow';
 import { wasmArgon2, type Argon2Engine, type Argon2Params } from '../../protocol/kdf';
+import { lazyWorkerUrl } from './lazy-script';
 
 declare const AWAAZ_KDF_WORKER_SRC: string;
 declare const AWAAZ_KDF_WORKER_SRI: string;
@@ -25,16 +26,8 @@ export function hasWebAssembly(): boolean {
 /** True where key derivation takes seconds: the page says so while it works. */
 export const slowKdf = (): boolean => !hasWebAssembly();
 
-let workerUrl: Promise<string> | undefined;
-
 /** A failed or tampered fetch (integrity mismatch) rejects; the next derivation tries again. */
-function verifiedWorkerUrl(): Promise<string> {
-  workerUrl ??= fetch(AWAAZ_KDF_WORKER_SRC, { integrity: AWAAZ_KDF_WORKER_SRI })
-    .then((response) => response.blob())
-    .then((script) => URL.createObjectURL(script));
-  workerUrl.catch(() => (workerUrl = undefined));
-  return workerUrl;
-}
+const verifiedWorkerUrl = lazyWorkerUrl(() => ({ src: AWAAZ_KDF_WORKER_SRC, integrity: AWAAZ_KDF_WORKER_SRI }));
 
 /** Runs one job in a fresh worker, ended afterwards (which frees its argon2 memory at once). */
 async function inWorker(request: KdfWorkerRequest, transfer: Transferable[] = []): Promise<KdfWorkerReply & { ok: true }> {

@@ -11,6 +11,7 @@
  * Every file gets a neutral name ("attachment-1.jpg"): an original name can identify.
  */
 import type { CleanFile } from './attachments';
+import { lazyScript } from './lazy-script';
 import type { MessageKey, Params } from './messages';
 import { scanImageMetadata } from './metadata-scan';
 import type { CleanedPdf, PdfLocked } from './pdf-clean';
@@ -98,25 +99,8 @@ async function redraw(file: Blob, type: string): Promise<Blob> {
 interface PdfCleaner {
   cleanPdf(bytes: Uint8Array): Promise<CleanedPdf>;
 }
-let pdfCleaner: Promise<PdfCleaner> | undefined;
-
 /** Loads assets/pdf-cleaner.js once, checked against the hash the build recorded. */
-function loadPdfCleaner(): Promise<PdfCleaner> {
-  pdfCleaner ??= new Promise<PdfCleaner>((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = AWAAZ_PDF_CLEANER_SRC;
-    script.integrity = AWAAZ_PDF_CLEANER_SRI;
-    script.onload = () => {
-      const cleaner = (globalThis as { AwaazPdfCleaner?: PdfCleaner }).AwaazPdfCleaner;
-      if (cleaner) resolve(cleaner);
-      else reject(new Error('pdf-cleaner'));
-    };
-    script.onerror = () => reject(new Error('pdf-cleaner'));
-    document.head.append(script);
-  });
-  pdfCleaner.catch(() => (pdfCleaner = undefined));
-  return pdfCleaner;
-}
+const loadPdfCleaner = lazyScript<PdfCleaner>(() => ({ src: AWAAZ_PDF_CLEANER_SRC, integrity: AWAAZ_PDF_CLEANER_SRI }), 'AwaazPdfCleaner');
 
 /**
  * Cleans `file`, the survivor's `n`th attachment. Throws only when the PDF cleaner cannot be

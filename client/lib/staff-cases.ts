@@ -4,8 +4,8 @@
  * re-wrapping older cases for newer moderators.
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrant, type Keyset, type VerifiedHistory } from '../../protocol';
-import type { CaseList, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
+import { fromBase64url, makeGrant, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
+import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
@@ -16,6 +16,8 @@ import { currentTrustedHistory } from './trust';
 
 /** Statuses as staff read them: the survivor's "A reply is waiting for you" is addressed to the survivor. */
 const STAFF_STATUS_LABELS: Record<string, string> = { ...STATUS_LABELS, waiting_for_survivor: 'Waiting for survivor' };
+/** The status menus' names (protocol/values.ts STATUS_VALUES gives the statuses; each must have a name here). */
+const STATUS_MENU_LABELS: Record<CaseStatus, string> = { new: 'New', in_review: 'In review', waiting_for_survivor: 'Waiting for survivor', closed: 'Closed' };
 
 let session: StaffSession;
 let page = 1;
@@ -42,6 +44,7 @@ export async function initCasesPanel(current: StaffSession): Promise<void> {
 }
 
 export function bindCasesPanel(): void {
+  for (const menu of ['filter-status', 'case-status-select']) byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STATUS_MENU_LABELS[s], attrs: { value: s } })));
   const status = () => byId('workspace-status');
   byId('prev-page').addEventListener('click', () => {
     loadInbox(page - 1).catch((e) => say(status(), errorMessage(e), 'error'));

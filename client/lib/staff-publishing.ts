@@ -6,6 +6,7 @@
  */
 import nacl from 'tweetnacl';
 import { fromBase64url, keyId, openEnvelope, randomId, readersOf, sealEnvelope, type PublicStory } from '../../protocol';
+import { storyControlCharacter } from '../../protocol/story-text';
 import type { PublishingCase, PublishingCaseSummary } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, onSubmit, say, show } from './dom';
@@ -148,6 +149,10 @@ async function proposeDraft(): Promise<void> {
     context: byId<HTMLSelectElement>('draft-context').value,
   };
   if (!story.title || !story.text) throw new Error('Write a title and the text first.');
+  for (const field of ['title', 'text'] as const) {
+    const found = storyControlCharacter(story[field]);
+    if (found) throw new Error(`The ${field} holds an invisible control character (${found.codePoint}) at character ${found.position}, which a published story may not; remove it and propose again.`);
+  }
   const ks = await keyset();
   const survivorBox = fromBase64url(detail.survivorBoxPk);
   // The survivor's key must be one their own signed testimony names, or the server could substitute its own.

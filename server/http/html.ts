@@ -14,8 +14,16 @@ export const pageMessages = { ...en, ...publicEn };
 export type PageMessageKey = keyof typeof pageMessages;
 import { fill, parseMessage, type Params } from '../../client/lib/format';
 
+/**
+ * What XML 1.0 forbids (C0 controls but tab, line feed and carriage return; U+FFFE, U+FFFF;
+ * unpaired surrogates). Written as U+FFFD, so a page or the Atom feed stays well-formed
+ * whatever a stored row holds (stories are refused with them: protocol/api.ts).
+ */
+const NOT_IN_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Text as HTML or XML character data or attribute value: markup escaped, characters XML forbids replaced. */
 export function escapeHtml(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(text).replace(NOT_IN_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Escaped and marked as safe to insert: the only type the page templates accept. */

@@ -2,21 +2,20 @@
  * The random names the server gives: a survivor's handle and a published story's address.
  * Neither says anything about the survivor.
  */
-import crypto from 'node:crypto';
-import nacl from 'tweetnacl';
+import { randomString } from '../../protocol/random-string';
 
-const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
+type RandomBytes = (k: number) => Uint8Array;
+
+export const HANDLE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O or 1/I to misread
 
 /** A random pseudonymous handle such as "S-7KQ2-M9XD": it says nothing about the survivor. */
-export function newHandle(): string {
-  const bytes = nacl.randomBytes(8);
-  const chars = Array.from(bytes, (b) => HANDLE_ALPHABET[b & 31]).join('');
+export function newHandle(randomBytes?: RandomBytes): string {
+  const chars = randomString(HANDLE_ALPHABET, 8, randomBytes);
   return `S-${chars.slice(0, 4)}-${chars.slice(4)}`;
 }
 
 /** Public story addresses: 10 characters, random, unrelated to the survivor's handle or case. */
-const ALIAS_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
-export function newAlias(): string {
-  return Array.from(crypto.randomBytes(10), (b) => ALIAS_ALPHABET[b % ALIAS_ALPHABET.length]).join('');
+export const ALIAS_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no i, l, o, 0 or 1 to misread
+export function newAlias(randomBytes?: RandomBytes): string {
+  return randomString(ALIAS_ALPHABET, 10, randomBytes);
 }
-

@@ -5,7 +5,7 @@
  * removed moderator can read nothing new (signed out, keys erased, not a recipient).
  */
 import type { Browser } from 'playwright-core';
-import { keyId, fromBase64url } from '../../protocol';
+import { keyId, fromBase64url, STATUS_VALUES } from '../../protocol';
 import { openDatabase, type Db } from '../../server/db/database';
 import { acceptInvite, ADMIN, createInvite, MODERATOR, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
@@ -84,6 +84,11 @@ describeInBrowser('staff workspace in Chromium', () => {
     await m.getByRole('button', { name: 'Back to cases' }).click();
     await m.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
     await m.locator('#case-thread').filter({ hasText: answer }).waitFor();
+    // The status menus offer every case status (protocol/values.ts), this case's own selected: the answer reopened it.
+    const values = (menu: string) => m.locator(`${menu} option`).evaluateAll((options) => options.map((o) => o.getAttribute('value')));
+    expect(await values('#filter-status')).toEqual(['', ...STATUS_VALUES]);
+    expect(await values('#case-status-select')).toEqual([...STATUS_VALUES]);
+    expect(await m.locator('#case-status-select').inputValue()).toBe('in_review');
 
     // A moderator who joins later cannot read the case until a colleague re-wraps it.
     await staffSignIn(admin.page, server.url, ADMIN);

@@ -117,6 +117,13 @@ describe('rate-limit counters', () => {
     expect(await searchSurvivors([addressKey()])).toEqual([id]);
   });
 
+  test("a sweep before the counters' window ends keeps every one of them: the limits count until then", async () => {
+    const rows: { reset_at: number | string }[] = await t.db('rate_limits').select('reset_at');
+    const firstEnd = Math.min(...rows.map((r) => Number(r.reset_at)));
+    expect((await sweepExpired(t.ctx, firstEnd - 1)).counters).toBe(0);
+    expect(await t.db('rate_limits').count({ n: '*' })).toEqual([{ n: rows.length }]);
+  });
+
   test('once the minute is over, the sweep erases every counter: neither search finds anything in the main file or the WAL', async () => {
     const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
     expect(await foundInDatabase(t, keys)).toEqual(keys);

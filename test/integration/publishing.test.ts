@@ -27,7 +27,8 @@ import {
 import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
 import { foundInDatabase, storedBytes } from '../support/database-files';
-import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import { newAlias } from '../../server/services/pseudonyms';
+import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, unchanged, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -570,6 +571,92 @@ describe('statistics: no figure under 5', () => {
       expect(page.text.match(/data-i18n="stats\.noData"/g)).toHaveLength(4);
     } finally {
       await s.close();
+    }
+  });
+});
+
+/**
+ * What stops an XML 1.0 parser in a document like the feed: a character outside XML's Char
+ * production, an `&` that starts no reference, a stray `<`, or tags that do not nest.
+ */
+function xmlProblems(doc: string): string[] {
+  const problems: string[] = [];
+  const bad = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.exec(doc);
+  if (bad) problems.push(`U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at ${bad.index}`);
+  const amp = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.exec(doc);
+  if (amp) problems.push(`bare & at ${amp.index}`);
+  const open: string[] = [];
+  for (const m of doc.matchAll(/<(?:\?xml[^?<>]*\?>|(\/?)([A-Za-z][\w:.-]*)(?:\s+[\w:.-]+="[^"<]*")*\s*(\/?)>)|</g)) {
+    if (m[0] === '<') problems.push(`stray < at ${m.index}`);
+    else if (m[2] && m[1]) {
+      if (open.pop() !== m[2]) problems.push(`</${m[2]}> at ${m.index} closes nothing open`);
+    } else if (m[2] && !m[3]) open.push(m[2]);
+  }
+  if (open.length) problems.push(`unclosed: ${open.join(', ')}`);
+  return problems;
+}
+
+describe('story text and XML', () => {
+  /** A new case and a draft of `story` its survivor consented to: ready to publish. */
+  async function approvedDraft(story: PublicStory): Promise<{ caseId: string; draftId: string }> {
+    const survivor = await registerSurvivor(t);
+    const { caseId } = await submit(survivor, 'a testimony whose story is checked', { advocatesMayRead: true, statistics: null });
+    const { res, draftId } = await propose(advocate, caseId, survivor, story);
+    expect(res.status).toBe(201);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId, story))).status).toBe(201);
+    return { caseId, draftId };
+  }
+
+  test('the XML check used below finds what a parser refuses', () => {
+    expect(xmlProblems('<?xml version="1.0"?>\n<feed a="x &amp; y"><t>ok\tok</t><l href="u"/></feed>\n')).toEqual([]);
+    expect(xmlProblems('<a>bell\u0007</a>')).toEqual(['U+0007 at 7']);
+    expect(xmlProblems('<a>\uFFFF</a>')).toHaveLength(1);
+    expect(xmlProblems('<a>\uD800</a>')).toHaveLength(1);
+    expect(xmlProblems('<a>x & y</a>')).toEqual(['bare & at 5']);
+    expect(xmlProblems('<a>x < y</a>')).toEqual(['stray < at 5']);
+    expect(xmlProblems('<a><b></a></b>')).toHaveLength(2);
+  });
+
+  test.each([
+    ['text', { ...STORY, text: 'It rang\u0007 all night.' }, 'U+0007 is at character 8'],
+    ['title', { ...STORY, title: 'At the\u0000 office' }, 'U+0000 is at character 7'],
+    ['text', { ...STORY, text: 'Windows line ends\r\nare not what the page sends.' }, 'U+000D is at character 18'],
+    ['text', { ...STORY, text: 'A form feed\u000C here.' }, 'U+000C is at character 12'],
+  ])('a story whose %s holds a control character is refused with a 400 naming the field and the character, and nothing is written', async (field, story, where) => {
+    const { draftId } = await approvedDraft(story);
+    const res = await unchanged(t, () => advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.message).toBe(`story.${field}: must not contain control characters; ${where} (only tab and line feed are allowed)`);
+  });
+
+  test('tabs and line feeds belong to the story: published as written, and the feed stays well-formed', async () => {
+    const story = { ...STORY, title: 'Tabs\tand lines', text: 'Line one\n\tindented line two\n\nA second paragraph.' };
+    const { draftId } = await approvedDraft(story);
+    const res = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story });
+    expect(res.status).toBe(201);
+    const feed = (await request(t.app).get('/stories/feed.atom')).text;
+    expect(feed).toContain('<title>Tabs\tand lines</title>');
+    expect(xmlProblems(feed)).toEqual([]);
+  });
+
+  test('a story stored with characters XML forbids (a row from before the check) still gives a well-formed feed and pages', async () => {
+    const { caseId, draftId } = await approvedDraft(STORY);
+    const alias = newAlias();
+    const story = { title: 'Bell\u0007 title', text: 'nul\u0000 vt\u000B us\u001F noncharacter\uFFFF lone\uD800 surrogate\n\nkept: tab\t and emoji \u{1F600}', context: 'workplace' };
+    await t.ctx.repos.publishing.publish(t.db, { alias, draftId, caseId, story, month: utcDay().slice(0, 7), day: utcDay() });
+
+    const feed = await request(t.app).get('/stories/feed.atom');
+    expect(feed.status).toBe(200);
+    expect(feed.text).toContain('<title>Bell\uFFFD title</title>');
+    expect(feed.text).toContain('nul\uFFFD vt\uFFFD us\uFFFD noncharacter\uFFFD lone\uFFFD surrogate');
+    expect(feed.text).toContain('tab\t and emoji \u{1F600}');
+    expect(xmlProblems(feed.text)).toEqual([]);
+    for (const url of [`/stories/${alias}`, '/stories']) {
+      const page = await request(t.app).get(url);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('Bell\uFFFD title');
+      expect(xmlProblems(page.text).filter((p) => p.startsWith('U+'))).toEqual([]);
     }
   });
 });
