@@ -4,6 +4,7 @@
  * them. The API refuses such a story (protocol/api.ts); the staff page checks before a draft
  * is proposed, so a survivor is never asked to approve a story that cannot be published.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B-\u001F]/;
 
 /** The first control character of `text` that a story may not hold: its code point (U+XXXX) and its position, counted from 1. */

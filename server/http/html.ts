@@ -19,6 +19,7 @@ import { fill, parseMessage, type Params } from '../../client/lib/format';
  * unpaired surrogates). Written as U+FFFD, so a page or the Atom feed stays well-formed
  * whatever a stored row holds (stories are refused with them: protocol/api.ts).
  */
+// eslint-disable-next-line no-control-regex -- matching the characters XML 1.0 forbids is the point
 const NOT_IN_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text as HTML or XML character data or attribute value: markup escaped, characters XML forbids replaced. */
