@@ -108,7 +108,7 @@ for (const lazy of LAZY_SCRIPTS) {
 }
 
 const rel = (abs) => path.relative(root, abs).split(path.sep).join('/');
-const firstParty = (p) => /^(client|protocol)\//.test(p);
+const firstParty = (p) => /^(client|protocol|i18n)\//.test(p);
 const SKIP = Symbol('awaaz-layers: inner resolve');
 
 /** Resolves imports of modules that an already built layer exposes to a read of globalThis.AwaazCore. */

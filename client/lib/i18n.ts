@@ -7,8 +7,8 @@
  * whenever the language changes. The choice is kept in localStorage under one key, and only
  * when it differs from what the browser asks for, so English readers leave nothing behind.
  */
-import { en } from '../i18n/en';
-import { ur } from '../i18n/ur';
+import { en } from '../../i18n/en';
+import { ur } from '../../i18n/ur';
 import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type MessageKey, type Params } from './messages';
 
 export type Lang = 'en' | 'ur';
@@ -35,7 +35,7 @@ export function t(key: MessageKey, params?: Params): string {
   return plain(CATALOGS[current][key], localDates(params), RTL[current]);
 }
 
-/** {day} and {date} parameters, and dates shown alone, in the current language (lib/format.ts formatDate). */
+/** {day} and {date} parameters, and dates shown alone, in the current language (i18n/format.ts formatDate). */
 function localDates(params: Params | undefined): Params | undefined {
   return withDates(params, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
 }

@@ -10,7 +10,7 @@
 import { EXIF_VALUES, jpegSegments, jpegSize, jpegWithExif, pngChunks, pngSize, pngWithMetadata } from '../support/evidence-files';
 import { attach, attachmentWorld, canvasImage, decryptSent, openSubmittedTestimony, recordPuts, sendTestimony, writeTestimony } from './attachments-support';
 import { describeInBrowser, newGuardedPage } from './support';
-import { evidenceUr } from '../../client/i18n/evidence';
+import { evidenceUr } from '../../i18n/evidence';
 
 const JPEG_NAME = 'IMG_2041 Lahore Ayesha.jpg';
 const PNG_NAME = 'Screenshot from Ayesha phone.png';
