@@ -5,28 +5,13 @@
  * <meta name="awaaz-evidence-tools" content="<path> <sha384-…>"> (written by scripts/build.mjs).
  */
 import type { evidencePicker } from './evidence-picker';
+import { loadScript } from './lazy-script';
 
 export interface EvidenceTools {
   evidencePicker: typeof evidencePicker;
 }
 
-let loading: Promise<EvidenceTools> | undefined;
-
 export function evidenceTools(): Promise<EvidenceTools> {
-  loading ??= new Promise<EvidenceTools>((resolve, reject) => {
-    const [src, integrity] = (document.querySelector<HTMLMetaElement>('meta[name="awaaz-evidence-tools"]')?.content ?? '').split(' ');
-    if (!src || !integrity) return reject(new Error('evidence-tools'));
-    const script = document.createElement('script');
-    script.src = src;
-    script.integrity = integrity;
-    script.onload = () => {
-      const tools = (globalThis as { AwaazEvidenceTools?: EvidenceTools }).AwaazEvidenceTools;
-      if (tools) resolve(tools);
-      else reject(new Error('evidence-tools'));
-    };
-    script.onerror = () => reject(new Error('evidence-tools'));
-    document.head.append(script);
-  });
-  loading.catch(() => (loading = undefined));
-  return loading;
+  const [src = '', integrity = ''] = (document.querySelector<HTMLMetaElement>('meta[name="awaaz-evidence-tools"]')?.content ?? '').split(' ');
+  return loadScript<EvidenceTools>(src, integrity, 'AwaazEvidenceTools');
 }

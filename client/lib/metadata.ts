@@ -13,6 +13,7 @@
 import type { CleanFile } from './attachments';
 import type { MessageKey, Params } from './messages';
 import { scanImageMetadata } from './metadata-scan';
+import { loadScript } from './lazy-script';
 import type { CleanedPdf, PdfLocked } from './pdf-clean';
 
 /** Set by scripts/build.mjs: where the PDF cleaner is and its Subresource Integrity hash. */
@@ -98,24 +99,10 @@ async function redraw(file: Blob, type: string): Promise<Blob> {
 interface PdfCleaner {
   cleanPdf(bytes: Uint8Array): Promise<CleanedPdf>;
 }
-let pdfCleaner: Promise<PdfCleaner> | undefined;
 
 /** Loads assets/pdf-cleaner.js once, checked against the hash the build recorded. */
 function loadPdfCleaner(): Promise<PdfCleaner> {
-  pdfCleaner ??= new Promise<PdfCleaner>((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = AWAAZ_PDF_CLEANER_SRC;
-    script.integrity = AWAAZ_PDF_CLEANER_SRI;
-    script.onload = () => {
-      const cleaner = (globalThis as { AwaazPdfCleaner?: PdfCleaner }).AwaazPdfCleaner;
-      if (cleaner) resolve(cleaner);
-      else reject(new Error('pdf-cleaner'));
-    };
-    script.onerror = () => reject(new Error('pdf-cleaner'));
-    document.head.append(script);
-  });
-  pdfCleaner.catch(() => (pdfCleaner = undefined));
-  return pdfCleaner;
+  return loadScript<PdfCleaner>(AWAAZ_PDF_CLEANER_SRC, AWAAZ_PDF_CLEANER_SRI, 'AwaazPdfCleaner');
 }
 
 /**
