@@ -201,12 +201,16 @@ function applyLang(): void {
   for (const listener of listeners) listener(current);
 }
 
+/** How long a page stays hidden waiting for its language's catalog before it shows in English. */
+const CATALOG_WAIT_MS = 5000;
+
 /**
  * Chooses the language before the body is parsed (this runs from a blocking script in the
  * head): sets <html lang dir>, and hides the body until it is translated when the language
  * is not English, so a reader of another language never sees a flash of English. Resolves
- * once the language's catalog is in place and applied; if it cannot be fetched, the page is
- * shown in English (nothing is stored, so the next page tries again).
+ * (never rejects) once the language's catalog is in place and applied; if it cannot be
+ * fetched in time, the page is shown in English (nothing stored changes, so the next page
+ * tries again, and the switch still offers the language).
  */
 export function initLang(): Promise<void> {
   current = storedLang() ?? browserLang();
@@ -214,7 +218,8 @@ export function initLang(): Promise<void> {
   setDocumentLang(current);
   if (current === DEFAULT_LANG) return Promise.resolve();
   document.documentElement.classList.add('i18n-pending');
-  return loadLang(current).then(applyLang, () => {
+  const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('catalog late')), CATALOG_WAIT_MS));
+  return Promise.race([loadLang(current), late]).then(applyLang, () => {
     current = DEFAULT_LANG;
     applyLang();
   });

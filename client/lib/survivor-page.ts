@@ -131,10 +131,8 @@ export function startSurvivorPage(): void {
       wireLanguageSwitch();
       keepOneHistoryEntry();
     } finally {
-      // Shown once in its language (at once for English); should the catalog be slow, in English after a few seconds.
-      const show = () => document.documentElement.classList.remove('i18n-pending');
-      languageReady.then(show, show);
-      setTimeout(show, 5000);
+      // Shown once in its language: at once for English, else when its catalog is in (or, failing that, in English).
+      languageReady.finally(() => document.documentElement.classList.remove('i18n-pending'));
     }
     instanceInfo().catch(() => undefined);
   });

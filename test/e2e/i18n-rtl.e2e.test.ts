@@ -245,6 +245,24 @@ describeInBrowser('Urdu and English, right to left', () => {
     expect(problems).toEqual([]);
   });
 
+  test('when the Urdu catalog cannot be fetched, a page opened in Urdu shows in English instead of staying hidden, and the switch tries again', async () => {
+    const { context, page } = await narrowPage({ locale: 'ur-PK' });
+    await context.route('**/assets/catalog-ur.js', (route) => route.abort());
+    await page.goto(server.url + '/safety');
+    await page.locator('html:not(.i18n-pending)').waitFor({ state: 'attached' });
+    expect(await htmlLangDir(page)).toEqual({ lang: 'en', dir: 'ltr' });
+    expect((await layout(page)).h1).toBe(en['safety.heading']);
+    expect(await page.locator('h1').first().isVisible()).toBe(true);
+    expect((await storageOf(page)).local).toEqual({});
+    // The network is back: the switch fetches the catalog and shows Urdu.
+    await context.unroute('**/assets/catalog-ur.js');
+    await switchLanguage(page, 'ur');
+    expect(await htmlLangDir(page)).toEqual({ lang: 'ur', dir: 'rtl' });
+    expect((await layout(page)).h1).toBe(ur['safety.heading']);
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+
   test('without JavaScript the pages still read in English, and Quick exit is a plain link', async () => {
     const { context, page } = await narrowPage({ javaScriptEnabled: false });
     for (const route of SURVIVOR_ROUTES) {
