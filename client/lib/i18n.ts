@@ -55,7 +55,7 @@ export function loadLang(l: Lang): Promise<void> {
   if (catalogOf(l)) return Promise.resolve();
   const asset = AWAAZ_CATALOGS[l as LazyLang];
   return loadScript<unknown>(asset?.src ?? '', asset?.sri ?? '', 'AwaazCatalogs').then(() => {
-    if (!catalogOf(l)) throw new Error(`catalog ${l}`);
+    if (!catalogOf(l)) throw new Error(`catalog-${l}`);
   });
 }
 
@@ -218,7 +218,7 @@ export function initLang(): Promise<void> {
   setDocumentLang(current);
   if (current === DEFAULT_LANG) return Promise.resolve();
   document.documentElement.classList.add('i18n-pending');
-  const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('catalog late')), CATALOG_WAIT_MS));
+  const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('catalog-timeout')), CATALOG_WAIT_MS));
   return Promise.race([loadLang(current), late]).then(applyLang, () => {
     current = DEFAULT_LANG;
     applyLang();
