@@ -9,7 +9,7 @@
 //                       drawn; other languages' catalogs are lazy assets, catalog-<lang>.js)
 //   survivor-crypto.js  protocol/ and the survivor's crypto helpers (share and return)
 //   <page>.js           what is particular to one page
-// A layer exposes each of its first-party modules (client/, protocol/) on globalThis.AwaazCore,
+// A layer exposes each of its first-party modules (client/, protocol/, i18n/) on globalThis.AwaazCore,
 // keyed by source path; later layers and page scripts import those modules as usual, and the
 // plugin below turns such an import into a read of that global, so every module ships once.
 // Staff pages stay self-contained bundles.
