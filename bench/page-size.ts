@@ -5,27 +5,33 @@
  *   npm run build && node dist/bench/page-size.js
  *
  * Counts, once each, the HTML of every survivor page and every file those pages reference
- * (scripts, stylesheets, icons, images) plus any /assets/ file a script names (wasm, catalogs:
- * none today, the argon2 wasm is inside the crypto script). Sizes are those of the gzip copies
+ * (scripts, stylesheets, icons, images) plus any /assets/ file a script names (wasm: none
+ * today, the argon2 wasm is inside the crypto script). Sizes are those of the gzip copies
  * the build wrote (zopfli: what Tor Browser receives from an onion service, which offers no
  * brotli over http), so the figure is deterministic. test/integration/size-budget.test.ts holds
  * the budget.
  *
- * Except LAZY_ASSETS: scripts a page loads only on a survivor's action, never up front. They
- * are listed apart (`lazy`), with what makes a page load them, and are not in the total.
+ * Except LAZY_ASSETS: scripts a page loads only on a survivor's action, never up front, and
+ * the catalogs of languages other than English, loaded only for their readers. They are listed
+ * apart (`lazy`), with what makes a page load them, and are not in the total; the figure for a
+ * reader of another language is the total plus that language's catalog (printed below it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { catalogAssetPath, DEFAULT_LANG, LANGS, type LazyLang } from '../i18n/languages';
 
 export const SURVIVOR_PAGES: Record<string, string> = { '/': 'index.html', '/share': 'share.html', '/return': 'return.html', '/safety': 'safety.html' };
 export const SURVIVOR_BUDGET_BYTES = 80 * 1024;
 
-/** Assets no survivor page loads until the survivor does something that needs them (scripts/build.mjs LAZY_SCRIPTS). */
+/** Assets no survivor page loads until the survivor does something that needs them (scripts/build.mjs LAZY_SCRIPTS, LAZY_LAYERED, and the catalogs). */
 export const LAZY_ASSETS: Record<string, string> = {
   '/assets/pdf-cleaner.js': 'pdf-lib, loaded by lib/metadata.ts when a survivor attaches a PDF',
   '/assets/evidence-tools.js': 'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
   '/assets/kdf-worker.js': 'argon2id in pure JavaScript and the proof of work, in a Worker, loaded by lib/kdf.ts only where WebAssembly is missing (Tor Browser Safer)',
+  ...Object.fromEntries(
+    LANGS.filter((l): l is LazyLang => l !== DEFAULT_LANG).map((l) => [catalogAssetPath(l), `the ${l} messages, loaded by lib/i18n.ts only for a reader of that language (chosen, remembered, or asked for by the browser)`]),
+  ),
 };
 
 export interface FileWeight {
@@ -123,6 +129,17 @@ export function measureSurvivorPages(clientDir: string): PageWeights {
   return { files: list, totalGzip: list.reduce((sum, f) => sum + f.gzip, 0), lazy: [...lazy.values()], thirdParty };
 }
 
+/** What a reader of each lazy language loads up front: the counted total and that language's catalog. */
+export function readerTotals(w: PageWeights): Partial<Record<LazyLang, number>> {
+  const totals: Partial<Record<LazyLang, number>> = {};
+  for (const l of LANGS) {
+    if (l === DEFAULT_LANG) continue;
+    const catalog = w.lazy.find((f) => f.url === catalogAssetPath(l));
+    if (catalog) totals[l] = w.totalGzip + catalog.gzip;
+  }
+  return totals;
+}
+
 export function formatWeights(w: PageWeights): string {
   const kb = (n: number) => (n / 1024).toFixed(1).padStart(6) + ' KB';
   const lines = w.files
@@ -134,6 +151,7 @@ export function formatWeights(w: PageWeights): string {
     ...lines,
     `${'total'.padEnd(28)} ${' '.repeat(13)} ${kb(w.totalGzip)} gzip   (${w.totalGzip} bytes; budget ${SURVIVOR_BUDGET_BYTES}: ${verdict})`,
     ...w.lazy.map((f) => `not counted, loaded on demand: ${f.url} ${kb(f.bytes)} raw ${kb(f.gzip)} gzip   ${f.pages.join(' ')} (${LAZY_ASSETS[f.url]})`),
+    ...Object.entries(readerTotals(w)).map(([lang, total]) => `for a reader in ${lang} (the total and that catalog): ${kb(total)} gzip (${total} bytes)`),
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@
  * Built against the survivor layers, so it carries no second copy of tweetnacl or the catalogs;
  * it brings its own messages (i18n/evidence.ts).
  */
-import { evidenceEn, evidenceUr } from './i18n/evidence';
+import { evidenceEn, evidenceUr } from '../i18n/evidence';
 import { evidencePicker } from './lib/evidence-picker';
 import type { EvidenceTools } from './lib/evidence-tools-loader';
 import { addMessages } from './lib/i18n';

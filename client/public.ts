@@ -4,7 +4,7 @@
  * (i18n/public.ts), so survivor-base.js need not carry them; it runs blocking in the head,
  * after survivor-base.js and before the body is translated (scripts/build.mjs BLOCKING_PAGES).
  */
-import { publicEn, publicUr } from './i18n/public';
+import { publicEn, publicUr } from '../i18n/public';
 import { addMessages } from './lib/i18n';
 
 addMessages({ en: publicEn, ur: publicUr });

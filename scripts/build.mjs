@@ -4,11 +4,12 @@
 //
 // Survivor pages share their code through "layers" instead of each carrying its own copy of
 // tweetnacl, argon2 and the word list (DESIGN.md: 80 KB gzipped for all survivor pages):
-//   survivor-base.js    language, catalogs, quick exit, DOM and API helpers (every survivor page,
-//                       loaded blocking in the head so the language is set before the body is drawn)
+//   survivor-base.js    language, the English catalog, quick exit, DOM and API helpers (every survivor
+//                       page, loaded blocking in the head so the language is set before the body is
+//                       drawn; other languages' catalogs are lazy assets, catalog-<lang>.js)
 //   survivor-crypto.js  protocol/ and the survivor's crypto helpers (share and return)
 //   <page>.js           what is particular to one page
-// A layer exposes each of its first-party modules (client/, protocol/) on globalThis.AwaazCore,
+// A layer exposes each of its first-party modules (client/, protocol/, i18n/) on globalThis.AwaazCore,
 // keyed by source path; later layers and page scripts import those modules as usual, and the
 // plugin below turns such an import into a read of that global, so every module ships once.
 // Staff pages stay self-contained bundles.
@@ -98,8 +99,32 @@ await build({
 
 const sri = (file) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64');
 
+/** Bundles a TypeScript module for node and returns its exports (the build reads the catalogs and the noscript notice this way). */
+async function nodeModule(entry) {
+  const out = await build({ absWorkingDir: root, entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', packages: 'external', write: false, logLevel: 'warning' });
+  const loaded = { exports: {} };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- runs the CommonJS bundle esbuild just built from our own TypeScript
+  new Function('module', 'exports', 'require', out.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
+  return loaded.exports;
+}
+
 // Lazy scripts first: the code that loads them is built with their path and hash.
 BROWSER.define = {};
+
+// Every language but English: one data script each (i18n/lazy-catalogs.ts), which
+// client/lib/i18n.ts loads under its hash only for a reader of that language, so no survivor
+// page carries another language's messages up front (bench/page-size.ts LAZY_ASSETS).
+const { LAZY_CATALOGS, catalogAsset } = await nodeModule('i18n/lazy-catalogs.ts');
+const { catalogAssetPath } = await nodeModule('i18n/languages.ts');
+const catalogAssets = {};
+for (const lang of Object.keys(LAZY_CATALOGS)) {
+  const url = catalogAssetPath(lang);
+  const out = path.join(clientOut, url);
+  // JSON is a JavaScript expression; the text stays UTF-8, like the scripts (charset: 'utf8').
+  fs.writeFileSync(out, `(globalThis.AwaazCatalogs=globalThis.AwaazCatalogs||{})[${JSON.stringify(lang)}]=${JSON.stringify(catalogAsset(lang))};\n`);
+  catalogAssets[lang] = { src: url, sri: sri(out) };
+}
+BROWSER.define.AWAAZ_CATALOGS = JSON.stringify(catalogAssets);
 for (const lazy of LAZY_SCRIPTS) {
   const out = path.join(assetsOut, `${lazy.name}.js`);
   await build({ ...BROWSER, entryPoints: [lazy.entry], outfile: out });
@@ -108,7 +133,7 @@ for (const lazy of LAZY_SCRIPTS) {
 }
 
 const rel = (abs) => path.relative(root, abs).split(path.sep).join('/');
-const firstParty = (p) => /^(client|protocol)\//.test(p);
+const firstParty = (p) => /^(client|protocol|i18n)\//.test(p);
 const SKIP = Symbol('awaaz-layers: inner resolve');
 
 /** Resolves imports of modules that an already built layer exposes to a read of globalThis.AwaazCore. */
@@ -194,11 +219,7 @@ const scriptTag = (name, blocking) => {
 };
 // {{noscript}}: what a page says when its scripts cannot run, rendered from the catalogs by
 // server/http/html.ts (the module the server renders its public pages with).
-const htmlModule = await build({ absWorkingDir: root, entryPoints: ['server/http/html.ts'], bundle: true, platform: 'node', format: 'cjs', packages: 'external', write: false, logLevel: 'warning' });
-const loaded = { exports: {} };
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- runs the CommonJS bundle esbuild just built from our own server/http/html.ts
-new Function('module', 'exports', 'require', htmlModule.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
-const noscriptHtml = loaded.exports.noscriptNotice();
+const noscriptHtml = (await nodeModule('server/http/html.ts')).noscriptNotice();
 const pagesDir = path.join(root, 'client/pages');
 const partialsDir = path.join(pagesDir, 'partials');
 for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) {
@@ -248,4 +269,4 @@ for (const dir of [clientOut, assetsOut]) {
     }
   }
 }
-console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts and ${benchEntries.length} benchmarks into dist/, with ${compressed} compressed copies`);
+console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts, ${Object.keys(catalogAssets).length} lazy catalogs and ${benchEntries.length} benchmarks into dist/, with ${compressed} compressed copies`);

@@ -6,20 +6,34 @@
  * title). This module fills them from the catalogs at load and again, without a reload,
  * whenever the language changes. The choice is kept in localStorage under one key, and only
  * when it differs from what the browser asks for, so English readers leave nothing behind.
+ *
+ * Only English ships in survivor-base.js. Another language's catalog is one script,
+ * assets/catalog-<lang>.js (i18n/lazy-catalogs.ts), fetched under the integrity hash the build
+ * recorded (AWAAZ_CATALOGS) when the reader chooses that language or the stored choice or the
+ * browser asks for it; until it has run, a message falls back to English and the page stays
+ * hidden (i18n-pending).
  */
-import { en } from '../i18n/en';
-import { ur } from '../i18n/ur';
+import { en } from '../../i18n/en';
+import { DEFAULT_LANG, isLang, LANGS, RTL, type Lang, type LazyLang } from '../../i18n/languages';
+import { unpackCatalog } from '../../i18n/packing';
+import { lazyScript } from './lazy-script';
 import { fill, formatDate, isMessageKey, parseMessage, plain, setTranslator, withDates, type MessageKey, type Params } from './messages';
 
-export type Lang = 'en' | 'ur';
-export const LANGS: readonly Lang[] = ['en', 'ur'];
+export { isLang, LANGS, type Lang } from '../../i18n/languages';
 export const LANG_KEY = 'awaaz.lang';
 
-/** By key; the evidence tools and the public pages add their messages when they load (addMessages). */
-const CATALOGS: Record<Lang, Record<string, string>> = { en, ur };
-const RTL: Record<Lang, boolean> = { en: false, ur: true };
+/** Path and Subresource Integrity hash of each lazy language's catalog script (scripts/build.mjs). */
+declare const AWAAZ_CATALOGS: Record<LazyLang, { src: string; sri: string }>;
+type Catalogs = Partial<Record<Lang, Record<string, string>>>;
 
-let current: Lang = 'en';
+/** English is the object lib/messages.ts reads, to which the evidence tools and the public pages add theirs (addMessages). */
+const english: Record<string, string> = en;
+/** By language, then key: English, and each other language once its catalog has run. */
+const CATALOGS: Catalogs = { en: english };
+/** Other languages' messages that came with a later script (addMessages), kept apart from the lazy catalogs. */
+const ADDED = Object.fromEntries(LANGS.map((l) => [l, l === DEFAULT_LANG ? english : {}])) as Record<Lang, Record<string, string>>;
+
+let current: Lang = DEFAULT_LANG;
 const listeners: ((lang: Lang) => void)[] = [];
 
 export function lang(): Lang {
@@ -30,17 +44,42 @@ export function otherLang(l: Lang = current): Lang {
   return l === 'en' ? 'ur' : 'en';
 }
 
-/** A message in the current language as plain text (Latin parameters isolated in Urdu). */
-export function t(key: MessageKey, params?: Params): string {
-  return plain(CATALOGS[current][key], localDates(params), RTL[current]);
+/** A language's messages, once its catalog script has run (it sets globalThis.AwaazCatalogs[lang] to the values, i18n/packing.ts). */
+function catalogOf(l: Lang): Record<string, string> | undefined {
+  CATALOGS[l] ??= unpackCatalog((globalThis as { AwaazCatalogs?: Record<string, unknown> }).AwaazCatalogs?.[l]);
+  return CATALOGS[l];
 }
 
-/** {day} and {date} parameters, and dates shown alone, in the current language (lib/format.ts formatDate). */
+const catalogLoaders: Partial<Record<LazyLang, () => Promise<unknown>>> = {};
+
+/** Fetches a language's catalog once (a failed fetch is tried again on the next call). */
+export function loadLang(l: Lang): Promise<void> {
+  if (catalogOf(l)) return Promise.resolve();
+  const load = (catalogLoaders[l as LazyLang] ??= lazyScript<unknown>(() => {
+    const asset = AWAAZ_CATALOGS[l as LazyLang];
+    return asset && { src: asset.src, integrity: asset.sri };
+  }, 'AwaazCatalogs'));
+  return load().then(() => {
+    if (!catalogOf(l)) throw new Error(`catalog-${l}`);
+  });
+}
+
+/** A message in the current language, or in English while (or if) its catalog is missing. */
+function message(key: string): string {
+  return catalogOf(current)?.[key] ?? ADDED[current][key] ?? english[key];
+}
+
+/** A message in the current language as plain text (Latin parameters isolated in Urdu). */
+export function t(key: MessageKey, params?: Params): string {
+  return plain(message(key), localDates(params), RTL[current]);
+}
+
+/** {day} and {date} parameters, and dates shown alone, in the current language (i18n/format.ts formatDate). */
 function localDates(params: Params | undefined): Params | undefined {
-  return withDates(params, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
+  return withDates(params, message('date.months'), message('date.at'));
 }
 function localDate(value: string): string {
-  return formatDate(value, CATALOGS[current]['date.months'], CATALOGS[current]['date.at']);
+  return formatDate(value, message('date.months'), message('date.at'));
 }
 
 /** What the browser asks for: Urdu if the first preferred language is Urdu, else English. */
@@ -52,7 +91,7 @@ function browserLang(): Lang {
 function storedLang(): Lang | undefined {
   try {
     const v = localStorage.getItem(LANG_KEY);
-    return v === 'en' || v === 'ur' ? v : undefined;
+    return v && isLang(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -80,7 +119,7 @@ function safeHref(href: string): string | undefined {
  */
 export function renderMessage(el: HTMLElement, key: MessageKey, given: Params = {}): void {
   const params = localDates(given)!;
-  const template = CATALOGS[current][key];
+  const template = message(key);
   const isolate = RTL[current];
   if (PLAIN_ONLY.has(el.tagName)) {
     el.textContent = plain(template, params, isolate);
@@ -148,11 +187,11 @@ export function translate(root: ParentNode = document): void {
 }
 
 /**
- * Adds messages that ship with a script loaded later (the evidence tools, i18n/evidence.ts),
- * so that survivor-base.js does not carry them. English is the same object lib/messages.ts reads.
+ * Adds messages that ship with a script loaded later (the evidence tools, i18n/evidence.ts;
+ * the public pages, i18n/public.ts), so that survivor-base.js does not carry them.
  */
 export function addMessages(more: Record<Lang, Record<string, string>>): void {
-  for (const l of LANGS) Object.assign(CATALOGS[l], more[l]);
+  for (const l of LANGS) Object.assign(ADDED[l], more[l]);
 }
 
 /** Runs after every change of language (for what a page draws itself). */
@@ -160,35 +199,48 @@ export function onLangChange(listener: (lang: Lang) => void): void {
   listeners.push(listener);
 }
 
+/** Shows the current language: <html lang dir>, every message on the page, and what pages draw themselves. */
+function applyLang(): void {
+  setDocumentLang(current);
+  translate(document);
+  for (const listener of listeners) listener(current);
+}
+
+/** How long a page stays hidden waiting for its language's catalog before it shows in English. */
+const CATALOG_WAIT_MS = 5000;
+
 /**
  * Chooses the language before the body is parsed (this runs from a blocking script in the
  * head): sets <html lang dir>, and hides the body until it is translated when the language
- * is not English, so an Urdu reader never sees a flash of English.
+ * is not English, so a reader of another language never sees a flash of English. Resolves
+ * (never rejects) once the language's catalog is in place and applied; if it cannot be
+ * fetched in time, the page is shown in English (nothing stored changes, so the next page
+ * tries again, and the switch still offers the language).
  */
-export function initLang(): Lang {
+export function initLang(): Promise<void> {
   current = storedLang() ?? browserLang();
   setTranslator({ text: t, render: renderMessage, date: localDate });
   setDocumentLang(current);
-  if (current !== 'en') document.documentElement.classList.add('i18n-pending');
-  return current;
+  if (current === DEFAULT_LANG) return Promise.resolve();
+  document.documentElement.classList.add('i18n-pending');
+  const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('catalog-timeout')), CATALOG_WAIT_MS));
+  return Promise.race([loadLang(current), late]).then(applyLang, () => {
+    current = DEFAULT_LANG;
+    applyLang();
+  });
 }
 
-/** Switches language at once, without a reload; `remember` keeps the choice for next time. */
-export function setLang(l: Lang, remember = true): void {
-  current = l;
-  setDocumentLang(l);
-  translate(document);
-  if (remember) {
+/** Switches language without a reload (once its catalog is in: at once when already fetched); `remember` keeps the choice for next time. */
+export function setLang(l: Lang, remember = true): Promise<void> {
+  return loadLang(l).then(() => {
+    current = l;
+    applyLang();
+    if (!remember) return;
     try {
       if (l === browserLang()) localStorage.removeItem(LANG_KEY);
       else localStorage.setItem(LANG_KEY, l);
     } catch {
       // Storage may be disabled (some private modes): the choice then lasts for this page only.
     }
-  }
-  for (const listener of listeners) listener(l);
-}
-
-export function isLang(v: string): v is Lang {
-  return (LANGS as readonly string[]).includes(v);
+  });
 }

@@ -1,23 +1,23 @@
 /**
  * Message lookup for code shared by survivor and staff pages. Every user-facing string comes
- * from the catalogs in client/i18n/; this module knows only the English one, so staff pages
+ * from the catalogs in i18n/ (top level, shared with the server); this module knows only the English one, so staff pages
  * (English only) stay small. Survivor pages load lib/i18n.ts, which installs a translator
  * for the chosen language and a renderer for the catalogs' small markup.
  *
  * Catalog markup: `**bold**`, `[link text](/path)`, and `{name}` for a parameter or for a
  * child element marked `data-slot="name"` (kept in place, for example the handle).
  */
-import { en } from '../i18n/en';
-import type { evidenceEn } from '../i18n/evidence';
-import type { PublicMessageKey } from '../i18n/public';
-import { formatDate, plain, withDates, type Params } from './format';
+import { en } from '../../i18n/en';
+import type { evidenceEn } from '../../i18n/evidence';
+import type { PublicMessageKey } from '../../i18n/public';
+import { formatDate, plain, withDates, type Params } from '../../i18n/format';
 
-export type { Catalog } from '../i18n/en';
+export type { Catalog } from '../../i18n/en';
 /** Every message: the catalogs', the evidence tools' (i18n/evidence.ts) and the public pages' (i18n/public.ts), registered when their scripts load. */
 export type MessageKey = keyof typeof en | keyof typeof evidenceEn | PublicMessageKey;
 /** The English messages as looked up by key; the evidence tools add theirs (lib/i18n.ts addMessages). */
 const english: Record<string, string> = en;
-export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from './format';
+export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from '../../i18n/format';
 
 export interface Translator {
   /** the message for a key in the current language, as plain text */

@@ -6,7 +6,8 @@
 import type { InstanceInfo } from '../../protocol/api';
 import { api, ApiFailure } from './api';
 import { sayMessage } from './dom';
-import { initLang, otherLang, setLang, translate } from './i18n';
+import { RTL } from '../../i18n/languages';
+import { initLang, loadLang, onLangChange, otherLang, setLang, translate } from './i18n';
 import { LocalizedError, type MessageKey, type Params } from './messages';
 import { takeFingerprintLink } from './pin-store';
 import { armQuickExit, setQuickExitUrl } from './quick-exit';
@@ -74,14 +75,21 @@ function wireLanguageSwitch(): void {
   const label = () => {
     // The button names the other language in that language (its own lang and direction).
     button.lang = otherLang();
-    button.dir = otherLang() === 'ur' ? 'rtl' : 'ltr';
+    button.dir = RTL[otherLang()] ? 'rtl' : 'ltr';
   };
   label();
+  onLangChange(label);
   button.hidden = false;
+  // The other language's catalog is fetched on demand: start as soon as the reader moves towards the switch.
+  const prefetch = () => loadLang(otherLang()).catch(() => undefined);
+  for (const event of ['pointerenter', 'touchstart', 'focus']) button.addEventListener(event, prefetch, { passive: true });
   button.addEventListener('click', () => {
-    setLang(otherLang());
-    label();
-    button.focus();
+    button.setAttribute('aria-busy', 'true');
+    setLang(otherLang())
+      .then(() => button.focus())
+      // Not fetched (offline): the page stays in its language, and the next click tries again.
+      .catch(() => undefined)
+      .finally(() => button.removeAttribute('aria-busy'));
   });
 }
 
@@ -115,7 +123,7 @@ export function startSurvivorPage(): void {
   takeFingerprintLink();
   // The link followed from this very page only changes the fragment: start the page again under it.
   addEventListener('hashchange', () => takeFingerprintLink() && location.reload());
-  initLang();
+  const languageReady = initLang();
   armQuickExit();
   whenParsed(() => {
     try {
@@ -123,7 +131,8 @@ export function startSurvivorPage(): void {
       wireLanguageSwitch();
       keepOneHistoryEntry();
     } finally {
-      document.documentElement.classList.remove('i18n-pending');
+      // Shown once in its language: at once for English, else when its catalog is in (or, failing that, in English).
+      languageReady.finally(() => document.documentElement.classList.remove('i18n-pending'));
     }
     instanceInfo().catch(() => undefined);
   });

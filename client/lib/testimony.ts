@@ -1,7 +1,7 @@
 /** A testimony's plaintext, how it is sealed, opened and shown. Shared by survivor and staff pages. */
 import type nacl from 'tweetnacl';
 import { fromBase64url, openEnvelope, randomId, sealEnvelope, type AttachmentManifest, type Envelope, type KeyGrant } from '../../protocol/survivor';
-import { en } from '../i18n/en';
+import { en } from '../../i18n/en';
 import { el } from './dom';
 import { dateElement, isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
 import { CONTEXT_VALUES, STATUS_VALUES } from './testimony-values';

@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { en } from '../../client/i18n/en';
-import { NOSCRIPT_KEYS, noscriptEn, noscriptUr, type NoscriptMessageKey } from '../../client/i18n/noscript';
-import { publicEn } from '../../client/i18n/public';
+import { en } from '../../i18n/en';
+import { NOSCRIPT_KEYS, noscriptEn, noscriptUr, type NoscriptMessageKey } from '../../i18n/noscript';
+import { publicEn } from '../../i18n/public';
 
-/** What the public pages draw: the survivor catalog and the public pages' own messages (client/i18n/public.ts). */
+/** What the public pages draw: the survivor catalog and the public pages' own messages (i18n/public.ts). */
 export const pageMessages = { ...en, ...publicEn };
 export type PageMessageKey = keyof typeof pageMessages;
-import { fill, parseMessage, type Params } from '../../client/lib/format';
+import { fill, parseMessage, type Params } from '../../i18n/format';
 
 /**
  * What XML 1.0 forbids (C0 controls but tab, line feed and carriage return; U+FFFE, U+FFFF;
@@ -91,7 +91,7 @@ export function publicPageRenderer(clientDir: string) {
  * the Safer or Standard level, how to set it, and why. Written into the pages' HTML by the
  * build ({{noscript}}), in English and in Urdu at once: without scripts a page cannot read the
  * reader's language choice (kept in the browser), and the server cannot guess it either (Tor
- * Browser asks every server for English). The messages live in client/i18n/noscript.ts, apart
+ * Browser asks every server for English). The messages live in i18n/noscript.ts, apart
  * from the script catalogs, since no script ever shows them. client/styles.css hides the
  * controls that need scripts.
  */

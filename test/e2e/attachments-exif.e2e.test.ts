@@ -9,8 +9,8 @@
  */
 import { EXIF_VALUES, jpegSegments, jpegSize, jpegWithExif, pngChunks, pngSize, pngWithMetadata } from '../support/evidence-files';
 import { attach, attachmentWorld, canvasImage, decryptSent, openSubmittedTestimony, recordPuts, sendTestimony, writeTestimony } from './attachments-support';
-import { describeInBrowser, newGuardedPage } from './support';
-import { evidenceUr } from '../../client/i18n/evidence';
+import { describeInBrowser, newGuardedPage, switchLanguage } from './support';
+import { evidenceUr } from '../../i18n/evidence';
 
 const JPEG_NAME = 'IMG_2041 Lahore Ayesha.jpg';
 const PNG_NAME = 'Screenshot from Ayesha phone.png';
@@ -52,11 +52,11 @@ describeInBrowser('evidence images leave the browser without metadata', () => {
     expect(jpegItem).toContain(`The program used: ${EXIF_VALUES.software}`);
     expect(jpegItem).toContain('Editing details (XMP)');
     // The evidence tools bring their own messages, in both languages: the list follows a change of language.
-    await survivor.page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(survivor.page, 'ur');
     const jpegItemUrdu = await items.nth(0).innerText();
     expect(jpegItemUrdu).toContain(evidenceUr['evidence.gps']);
     expect(jpegItemUrdu).toContain('31 مارچ 2018، 21:45');
-    await survivor.page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(survivor.page, 'en');
     expect(await items.nth(0).innerText()).toContain('The place where it was taken (GPS position)');
     const pngItem = await items.nth(1).innerText();
     expect(pngItem).toContain('attachment-2.png');

@@ -9,7 +9,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { normalizeCodename, RETIRED_WORDS, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, WORDLIST } from '../../protocol/survivor';
 import { setUpFirstAdmin } from './flows';
-import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
+import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { en, inPage, ur } from './safety-support';
 
 interface Cell { text: string; left: number; right: number; top: number }
@@ -33,7 +33,7 @@ describeInBrowser('the codename on the share page', () => {
     const page = await context.newPage();
     await guardPage(page, problems);
     await page.goto(server.url + '/share');
-    if (language === 'ur') await page.getByRole('button', { name: 'اردو' }).click();
+    if (language === 'ur') await switchLanguage(page, 'ur');
     await page.getByRole('button', { name: (language === 'ur' ? ur : en)['share.makeCodename'] }).click();
     await page.getByTestId('codename').locator('li').nth(7).waitFor();
     return { page, close: () => context.close() };

@@ -6,9 +6,9 @@
  * public pages, which need no script, stay as they are.
  */
 import type { Browser, Page } from 'puppeteer-core';
-import { en } from '../../client/i18n/en';
-import { plain } from '../../client/lib/format';
-import { NOSCRIPT_KEYS, noscriptEn, noscriptUr, type NoscriptMessageKey } from '../../client/i18n/noscript';
+import { en } from '../../i18n/en';
+import { plain } from '../../i18n/format';
+import { NOSCRIPT_KEYS, noscriptEn, noscriptUr, type NoscriptMessageKey } from '../../i18n/noscript';
 import { firefoxPresent, launchFirefox } from '../support/firefox';
 import { describeInBrowser, startServer, type RunningServer } from './support';
 

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setUpFirstAdmin } from './flows';
-import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
+import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { en, HEADING_KEY, htmlLangDir, inPage, platformFonts, pngSize, screenshotDir, storageOf, SURVIVOR_ROUTES, ur } from './safety-support';
 
 describeInBrowser('Urdu and English, right to left', () => {
@@ -67,7 +67,7 @@ describeInBrowser('Urdu and English, right to left', () => {
     expect(english.brandX).toBeLessThan(english.exitX);
 
     await page.evaluate('window.__sameDocument = true');
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     expect(await htmlLangDir(page)).toEqual({ lang: 'ur', dir: 'rtl' });
     expect(await page.evaluate('window.__sameDocument')).toBe(true); // no reload
     expect((await storageOf(page)).local).toEqual({ 'awaaz.lang': 'ur' });
@@ -102,7 +102,7 @@ describeInBrowser('Urdu and English, right to left', () => {
     }
 
     // Back to English from any page, at once; the stored choice is removed (English is what this browser asks for).
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     expect(await htmlLangDir(page)).toEqual({ lang: 'en', dir: 'ltr' });
     expect((await layout(page)).h1).toBe(en['safety.heading']);
     expect((await storageOf(page)).local).toEqual({});
@@ -113,7 +113,7 @@ describeInBrowser('Urdu and English, right to left', () => {
   test('Latin data stays left to right in Urdu, and messages drawn by code follow the switch', async () => {
     const { context, page } = await narrowPage();
     await page.goto(server.url + '/share');
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     await page.getByRole('button', { name: ur['share.makeCodename'] }).click();
     const codename = page.getByTestId('codename');
     const words = (await codename.textContent())!.trim();
@@ -127,18 +127,18 @@ describeInBrowser('Urdu and English, right to left', () => {
     await check.fill('wrong words');
     await page.getByRole('button', { name: ur['share.confirmButton'] }).click();
     await page.locator('#confirm-status').filter({ hasText: ur['share.notSame'] }).waitFor();
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     expect((await page.locator('#confirm-status').textContent())!.trim()).toBe(en['share.notSame']);
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     expect((await page.locator('#confirm-status').textContent())!.trim()).toBe(ur['share.notSame']);
 
     // The copy button's own message follows the language too.
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByRole('button', { name: ur['share.copy'] }).click();
     await page.getByRole('button', { name: ur['copy.done'] }).waitFor();
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     await page.getByRole('button', { name: en['copy.done'] }).waitFor();
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
 
     await check.fill(words);
     await page.getByRole('button', { name: ur['share.confirmButton'] }).click();
@@ -175,7 +175,7 @@ describeInBrowser('Urdu and English, right to left', () => {
       console.log(`screenshot: ${file}`);
     };
     await page.goto(server.url + '/share');
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     await page.getByRole('button', { name: ur['share.makeCodename'] }).click();
     const words = (await page.getByTestId('codename').textContent())!.trim();
     await shot('share-codename');
@@ -222,7 +222,7 @@ describeInBrowser('Urdu and English, right to left', () => {
     expect(await article.locator('p.text').evaluate(inPage('return getComputedStyle(e).direction'))).toBe('rtl'); // dir=auto on Urdu text
     await shot('return-list');
     // The list follows a change of language too.
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     expect(await article.textContent()).toContain(en['status.new']);
     expect(await day.textContent()).toMatch(dayIn(en['date.months']));
     await context.close();
@@ -237,10 +237,28 @@ describeInBrowser('Urdu and English, right to left', () => {
     expect(await page.evaluate("document.documentElement.classList.contains('i18n-pending')")).toBe(false);
     expect((await storageOf(page)).local).toEqual({});
     // Choosing English here is remembered (it differs from what the browser asks for).
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     expect((await storageOf(page)).local).toEqual({ 'awaaz.lang': 'en' });
     await page.goto(server.url + '/safety');
     expect(await htmlLangDir(page)).toEqual({ lang: 'en', dir: 'ltr' });
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+
+  test('when the Urdu catalog cannot be fetched, a page opened in Urdu shows in English instead of staying hidden, and the switch tries again', async () => {
+    const { context, page } = await narrowPage({ locale: 'ur-PK' });
+    await context.route('**/assets/catalog-ur.js', (route) => route.abort());
+    await page.goto(server.url + '/safety');
+    await page.locator('html:not(.i18n-pending)').waitFor({ state: 'attached' });
+    expect(await htmlLangDir(page)).toEqual({ lang: 'en', dir: 'ltr' });
+    expect((await layout(page)).h1).toBe(en['safety.heading']);
+    expect(await page.locator('h1').first().isVisible()).toBe(true);
+    expect((await storageOf(page)).local).toEqual({});
+    // The network is back: the switch fetches the catalog and shows Urdu.
+    await context.unroute('**/assets/catalog-ur.js');
+    await switchLanguage(page, 'ur');
+    expect(await htmlLangDir(page)).toEqual({ lang: 'ur', dir: 'rtl' });
+    expect((await layout(page)).h1).toBe(ur['safety.heading']);
     await context.close();
     expect(problems).toEqual([]);
   });

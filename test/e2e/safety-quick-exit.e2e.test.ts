@@ -8,7 +8,7 @@
  * history entry. The safety page exists in both languages and every survivor page links to it.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
+import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { en, htmlLangDir, neutralSite, storageOf, SURVIVOR_ROUTES, ur, type NeutralSite } from './safety-support';
 
 describeInBrowser('quick exit and the safety page', () => {
@@ -118,7 +118,7 @@ describeInBrowser('quick exit and the safety page', () => {
   test('Escape three times also works on a page in Urdu, from inside a text field', async () => {
     const { context, page } = await freshPage();
     await page.goto(server.url + '/return');
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     await page.getByLabel(ur['return.codenameLabel'].replace(' {hint}', '')).fill('some secret words');
     const before = await historyLength(page);
     for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
@@ -189,7 +189,7 @@ describeInBrowser('quick exit and the safety page', () => {
     expect(body).toMatch(/reads what you type/);
     await page.locator('#support-contacts').filter({ hasText: SUPPORT }).waitFor();
     expect(await page.locator('#support-contacts').innerText()).toBe(en['safety.supportContacts'].replace('{contacts}', SUPPORT));
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
     expect(await htmlLangDir(page)).toEqual({ lang: 'ur', dir: 'rtl' });
     for (const key of headings) await page.getByRole('heading', { name: ur[key], exact: true }).waitFor();
     expect(await page.locator('#exit-site').textContent()).toBe(new URL(exitUrl).host);

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { en } from '../../client/i18n/en';
-import { ur } from '../../client/i18n/ur';
+import { en } from '../../i18n/en';
+import { ur } from '../../i18n/ur';
 
 export { en, ur };
 

@@ -64,3 +64,14 @@ export async function newGuardedPage(browser: Browser, problems: string[]): Prom
 
 /** The SQLite file and its write-ahead log, as raw bytes (test/support/database-files.ts, shared with the integration tests). */
 export { databaseBytes } from '../support/database-files';
+
+/**
+ * Presses a survivor page's language switch and waits until the page is in that language: a
+ * language other than English has its catalog fetched on demand (client/lib/i18n.ts), so the
+ * switch completes once that small script has arrived, not within the click.
+ */
+export async function switchLanguage(page: Page, to: 'en' | 'ur'): Promise<void> {
+  await page.getByRole('button', { name: to === 'ur' ? 'اردو' : 'English' }).click();
+  // Selectors, not a function: the pages' CSP forbids the eval that waitForFunction would need.
+  await page.locator(`html[lang="${to}"] #lang-switch:not([aria-busy])`).waitFor({ state: 'attached' });
+}

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { openOwnTestimonies, setUpFirstAdmin, shareTestimony } from './flows';
-import { CHROMIUM, describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
+import { CHROMIUM, describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { CHROMIUM_ARGS, storageOf } from './safety-support';
 
 const MAX_SCANNED_FILE = 50 * 1024 * 1024;
@@ -57,16 +57,16 @@ describeInBrowser('no trace of a survivor on the device', () => {
 
     // The language is the one thing she chooses to keep; she switches to Urdu and back.
     await page.goto(server.url + '/safety');
-    await page.getByRole('button', { name: 'اردو' }).click();
-    await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
+    await switchLanguage(page, 'en');
+    await switchLanguage(page, 'ur');
 
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     const shared = await shareTestimony(page, server.url, `What happened: ${marker}`);
     const own = await openOwnTestimonies(page, server.url, shared.codename);
     expect(own).toContain(marker);
     // she chose Urdu for next time
-    await page.getByRole('button', { name: 'اردو' }).click();
+    await switchLanguage(page, 'ur');
 
     // What the browser itself would show to someone with the device.
     expect(await survivor.cookies()).toEqual([]);

@@ -9,7 +9,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { formatWeights, LAZY_ASSETS, measureSurvivorPages, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
+import vm from 'node:vm';
+import { formatWeights, LAZY_ASSETS, measureSurvivorPages, readerTotals, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
+import { en } from '../../i18n/en';
+import { catalogAssetPath, DEFAULT_LANG, LANGS, type LazyLang } from '../../i18n/languages';
+import { LAZY_CATALOGS } from '../../i18n/lazy-catalogs';
+import { unpackCatalog } from '../../i18n/packing';
 import { PAGES } from '../../server/app';
 import { CLIENT_DIR } from '../support/harness';
 
@@ -39,7 +44,7 @@ test('the shared code ships once: page scripts are small and carry no copy of th
     const js = fs.readFileSync(path.join(CLIENT_DIR, 'assets', `${page}.js`), 'utf8');
     expect({ page, gzip: zlib.gzipSync(js, { level: 9 }).length < 4096 }).toEqual({ page, gzip: true });
     expect(js).not.toContain('0abacus'); // the packed word list (protocol/codename-words.ts) lives in survivor-crypto.js
-    expect(js).not.toContain('محفوظ'); // Urdu catalog lives in survivor-base.js
+    expect(js).not.toContain('محفوظ'); // the Urdu catalog is a lazy asset (catalog-ur.js)
   }
 });
 
@@ -60,7 +65,7 @@ test('the measurement counts a file a script fetches, and the budget would catch
 
 test('the evidence tools and pdf-lib are not loaded up front: separate scripts, fetched by name and hash only when a survivor chooses a file (a PDF, for pdf-lib)', () => {
   const weights = measureSurvivorPages(CLIENT_DIR);
-  expect(Object.keys(LAZY_ASSETS).sort()).toEqual(['/assets/evidence-tools.js', '/assets/kdf-worker.js', '/assets/pdf-cleaner.js']);
+  expect(Object.keys(LAZY_ASSETS).sort()).toEqual(['/assets/catalog-ur.js', '/assets/evidence-tools.js', '/assets/kdf-worker.js', '/assets/pdf-cleaner.js']);
   expect(weights.lazy.map((f) => f.url)).toContain('/assets/evidence-tools.js');
   for (const url of Object.keys(LAZY_ASSETS)) expect(weights.files.map((f) => f.url)).not.toContain(url);
   const sri = (file: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(CLIENT_DIR, file))).digest('base64');
@@ -81,4 +86,73 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
   // Counted up front they would break the budget: this is why they are lazy.
   const gz = (file: string) => zlib.gzipSync(fs.readFileSync(path.join(CLIENT_DIR, file)), { level: 9 }).length;
   expect(weights.totalGzip + gz('assets/evidence-tools.js') + gz('assets/pdf-cleaner.js')).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
+});
+
+describe('a language other than English costs the survivor pages nothing up front', () => {
+  const lazyLangs = LANGS.filter((l): l is LazyLang => l !== DEFAULT_LANG);
+  const sri = (url: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(CLIENT_DIR, url))).digest('base64');
+  /** What the browser reads as text in a counted file; the <noscript> notice is in both languages on purpose (no script can choose). */
+  const countedText = (clientDir: string, url: string) => {
+    const text = fs.readFileSync(path.join(clientDir, url.startsWith('/assets/') ? url : SURVIVOR_PAGES[url]), 'utf8');
+    return url.startsWith('/assets/') ? text : text.replace(/<noscript>[\s\S]*?<\/noscript>/g, '');
+  };
+  const english: Record<string, string> = en;
+  /** The messages of lazy languages found in the files the budget counts, and every run of Urdu script there. */
+  function otherLanguagesIn(clientDir: string): { found: string[]; checked: number; urdu: string[] } {
+    const weights = measureSurvivorPages(clientDir);
+    const found: string[] = [];
+    let checked = 0;
+    for (const lang of lazyLangs) {
+      // Messages of that language that English does not also use (the switch names Urdu in Urdu).
+      const own = Object.entries(LAZY_CATALOGS[lang]).filter(([, text]) => !Object.values(english).some((e) => e.includes(text)));
+      checked += own.length;
+      for (const f of weights.files) for (const [key, text] of own) if (countedText(clientDir, f.url).includes(text)) found.push(`${f.url}: ${lang} ${key}`);
+    }
+    const urdu = new Set(weights.files.flatMap((f) => countedText(clientDir, f.url).match(/[\u0600-\u06FF]+/g) ?? []));
+    return { found, checked, urdu: [...urdu] };
+  }
+
+  test('there is a lazy language, and its catalog is an asset the pages name only with its hash', () => {
+    expect(lazyLangs).toEqual(['ur']);
+    const weights = measureSurvivorPages(CLIENT_DIR);
+    const base = fs.readFileSync(path.join(CLIENT_DIR, 'assets/survivor-base.js'), 'utf8');
+    for (const lang of lazyLangs) {
+      const url = catalogAssetPath(lang);
+      expect(weights.lazy.map((f) => f.url)).toContain(url);
+      expect(weights.files.map((f) => f.url)).not.toContain(url);
+      // survivor-base.js loads it under the hash of the built file (the browser refuses other bytes).
+      expect(base).toContain(`${JSON.stringify(url)},sri:${JSON.stringify(sri(url))}`);
+      // Run, it hands over exactly that language's catalog.
+      const sandbox: { globalThis?: unknown; AwaazCatalogs?: Record<string, unknown> } = {};
+      sandbox.globalThis = sandbox;
+      vm.runInNewContext(fs.readFileSync(path.join(CLIENT_DIR, url), 'utf8'), sandbox);
+      expect(unpackCatalog(sandbox.AwaazCatalogs?.[lang])).toEqual(LAZY_CATALOGS[lang]);
+    }
+  });
+
+  test('no file counted in the budget carries a message of another language, and no Urdu but the label of the switch', () => {
+    const { found, checked, urdu } = otherLanguagesIn(CLIENT_DIR);
+    expect(checked).toBeGreaterThan(200);
+    expect(found).toEqual([]);
+    // Urdu script anywhere in what is counted (outside <noscript>): only "اردو", the switch's label in English.
+    expect(urdu).toEqual([english['lang.other']]);
+  });
+
+  test('the check would catch a catalog bundled back into a page script', () => {
+    const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awaaz-lang-'));
+    try {
+      fs.cpSync(CLIENT_DIR, tmp, { recursive: true });
+      fs.appendFileSync(path.join(tmp, 'assets/survivor-base.js'), `;var catalogs=${JSON.stringify(LAZY_CATALOGS)};`);
+      const { found, urdu } = otherLanguagesIn(tmp);
+      expect(found.length).toBeGreaterThan(200);
+      expect(urdu.length).toBeGreaterThan(100);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test('a reader of each language stays within the budget too (the pages and that catalog)', () => {
+    const totals = readerTotals(measureSurvivorPages(CLIENT_DIR));
+    for (const lang of lazyLangs) expect({ lang, within: totals[lang]! <= SURVIVOR_BUDGET_BYTES }).toEqual({ lang, within: true });
+  });
 });

@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { en } from '../../client/i18n/en';
-import { evidenceUr } from '../../client/i18n/evidence';
-import { publicUr } from '../../client/i18n/public';
-import { ur as urCore } from '../../client/i18n/ur';
-import { formatDate, withDates } from '../../client/lib/format';
+import { en } from '../../i18n/en';
+import { evidenceUr } from '../../i18n/evidence';
+import { publicUr } from '../../i18n/public';
+import { ur as urCore } from '../../i18n/ur';
+import { formatDate, withDates } from '../../i18n/format';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ur = { ...urCore, ...evidenceUr, ...publicUr };

@@ -1,7 +1,7 @@
 /**
  * The evidence tools' own messages, in English and Urdu: what the picker says once a file is
  * chosen (what was removed, what cannot be cleaned, sizes and progress). They ship with the
- * tools (client/evidence-tools.ts registers them, lib/i18n.ts addMessages), not in
+ * tools (client/evidence-tools.ts registers them, client/lib/i18n.ts addMessages), not in
  * survivor-base.js, so a survivor who attaches nothing does not download them: about 1.5 KB
  * gzipped of the survivor pages' 80 KB. Same rules as en.ts and ur.ts
  * (test/unit/i18n-catalog.test.ts checks them together).

@@ -1,7 +1,7 @@
 /**
  * The public pages' own messages (the wall of stories, one story, statistics), in English and
  * Urdu. The server draws those pages from the English ones (server/http/html.ts); in the
- * browser, public.js registers both (lib/i18n.ts addMessages) before the page is translated.
+ * browser, public.js registers both (client/lib/i18n.ts addMessages) before the page is translated.
  * They ship apart from survivor-base.js, which every survivor page loads, so that /, /share,
  * /return and /safety do not carry them: about 1 KB gzipped of their 80 KB budget. Same rules
  * as en.ts and ur.ts (test/unit/i18n-catalog.test.ts checks them together).

@@ -1,7 +1,7 @@
 /**
  * English messages: the default language and the source for every other catalog (ur.ts must
  * have exactly these keys; test/unit/i18n-catalog.test.ts checks it). Markup: `**bold**`,
- * `[text](/path)`, `{name}` (see lib/messages.ts). Survivor pages show these through
+ * `[text](/path)`, `{name}` (see format.ts). Survivor pages show these through
  * data-i18n attributes in the HTML and msg()/t()/localize() in code.
  */
 export const en = {
@@ -246,7 +246,7 @@ export const en = {
   // The public pages: the wall of stories, one story, statistics
   'nav.stories': 'Stories',
   'nav.stats': 'Statistics',
-  // Evidence files: chosen, cleaned and sent on the share and return pages (lib/evidence-picker.ts)
+  // Evidence files: chosen, cleaned and sent on the share and return pages (client/lib/evidence-picker.ts)
   'evidence.legend': 'Evidence (optional)',
   'evidence.hint':
     'Screenshots, photos, PDF documents or recordings. Photos and screenshots are redrawn on this device, which removes the details hidden in them, such as the place, the phone and the time. What can be seen in a picture (names, numbers, faces) is sent as it is, and a voice in a recording can be recognised. Everything is encrypted here before it is sent.',
@@ -257,14 +257,14 @@ export const en = {
   'evidence.stillCleaning': 'Wait until every file is ready.',
   'evidence.serverTooBig': 'The server refused a file as too large. Remove it or choose a smaller one.',
   'evidence.attached': 'Evidence: {name}, {size}',
-  // Attached files as a reader downloads them (survivor and staff pages, lib/attachments.ts)
+  // Attached files as a reader downloads them (survivor and staff pages, client/lib/attachments.ts)
   'attachment.kb': '{n} KB',
   'attachment.mb': '{n} MB',
   'attachment.truncated': 'The file is incomplete: its end is missing.',
   'attachment.altered': 'The file does not decrypt: it was altered, or parts of it were reordered or taken from another file.',
   'attachment.badManifest': 'The description of an attached file is not valid.',
   'attachment.missing': 'The file is not on the server.',
-  // Wording review 2026-11: reassurance on the writing screen, "prefer not to say", dates in the reader's language (lib/format.ts formatDate)
+  // Wording review 2026-11: reassurance on the writing screen, "prefer not to say", dates in the reader's language (i18n/format.ts formatDate)
   'share.notYourFault': 'What happened is not your fault. Write only what you want; you can stop at any time.',
   'share.exitWarning': '**Quick exit** erases what you have written here and not yet sent.',
   'context.unsaid': 'Prefer not to say',
