@@ -58,6 +58,6 @@ export function formatDate(value: string, months: string, at: string): string {
 export function withDates(params: Params | undefined, months: string, at: string): Params | undefined {
   if (!params || !('day' in params || 'date' in params)) return params;
   const out = { ...params };
-  for (const name of ['day', 'date']) if (typeof out[name] === 'string') out[name] = formatDate(out[name] as string, months, at);
+  for (const name of ['day', 'date']) if (typeof out[name] === 'string') out[name] = formatDate(out[name], months, at);
   return out;
 }

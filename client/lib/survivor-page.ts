@@ -81,7 +81,9 @@ function wireLanguageSwitch(): void {
   onLangChange(label);
   button.hidden = false;
   // The other language's catalog is fetched on demand: start as soon as the reader moves towards the switch.
-  const prefetch = () => loadLang(otherLang()).catch(() => undefined);
+  const prefetch = () => {
+    loadLang(otherLang()).catch(() => undefined); // a failed prefetch is tried again at the click
+  };
   for (const event of ['pointerenter', 'touchstart', 'focus']) button.addEventListener(event, prefetch, { passive: true });
   button.addEventListener('click', () => {
     button.setAttribute('aria-busy', 'true');
@@ -132,7 +134,7 @@ export function startSurvivorPage(): void {
       keepOneHistoryEntry();
     } finally {
       // Shown once in its language: at once for English, else when its catalog is in (or, failing that, in English).
-      languageReady.finally(() => document.documentElement.classList.remove('i18n-pending'));
+      void languageReady.finally(() => document.documentElement.classList.remove('i18n-pending')); // languageReady never rejects: it falls back to English
     }
     instanceInfo().catch(() => undefined);
   });

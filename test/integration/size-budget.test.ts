@@ -139,7 +139,7 @@ describe('a language other than English costs the survivor pages nothing up fron
   });
 
   test('the check would catch a catalog bundled back into a page script', () => {
-    const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awaaz-lang-'));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-lang-'));
     try {
       fs.cpSync(CLIENT_DIR, tmp, { recursive: true });
       fs.appendFileSync(path.join(tmp, 'assets/survivor-base.js'), `;var catalogs=${JSON.stringify(LAZY_CATALOGS)};`);
