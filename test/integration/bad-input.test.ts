@@ -518,7 +518,7 @@ const jsonRoutes: JsonRoute[] = [
       ['a blank title', (b) => setIn(b, 'story.title', '   '), ['story.title', 'empty']],
       ['an unknown context', (b) => setIn(b, 'story.context', MARKER), ['story.context']],
       ['a text over the limit', (b) => setIn(b, 'story.text', MARKER + 'a'.repeat(60_001)), ['story.text', '60000']],
-      ['a NUL character in the title', (b) => setIn(b, 'story.title', `${MARKER}\u0000`), ['story.title', 'NUL']],
+      ['a NUL character in the title', (b) => setIn(b, 'story.title', `${MARKER}\u0000`), ['story.title', 'U+0000']],
     ],
   },
   {
