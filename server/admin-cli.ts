@@ -72,15 +72,16 @@ async function migrateToPostgres(urlArgument: string | undefined): Promise<numbe
     report = await copySqliteToPostgres({ sqliteFile: source.database.filename, postgresUrl: target.database.url });
   } catch (e) {
     if (e instanceof CopyRefused) {
-      console.error(`Nothing was copied. ${e.message}`);
+      console.error(`Stopped: nothing was copied into PostgreSQL. ${e.message}`);
       return 1;
     }
-    throw e;
+    // The transaction was rolled back: the migrations may have run, but no table holds a copied row.
+    console.error(`The copy failed and nothing of it was kept (the SQLite file is untouched): ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
   }
   printReport(report);
   if (!report.ok) {
     console.error('');
-    if (report.sourceChanged) console.error('The SQLite file changed while it was being copied: something still writes it.');
     console.error('The copy does not match, so it was rolled back: the PostgreSQL tables are empty again and the SQLite file is untouched.');
     console.error('Make sure no Awaaz server runs on either database, then run this command again. Until a copy matches, keep serving from SQLite.');
     return 1;

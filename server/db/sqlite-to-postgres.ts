@@ -16,7 +16,8 @@
  * - Before the commit, each table's row count and a SHA-256 over its rows in primary-key order
  *   (every value canonically encoded, `canonicalValue`) are computed on both sides by the same
  *   code and compared, as is each sequence's next value. Any difference rolls everything back:
- *   the target's tables stay empty.
+ *   the target's tables stay empty. So does a change to the source file meanwhile (its size,
+ *   time or inode, or a `-wal` appearing), which is refused (CopyRefused).
  *
  * Errors name tables and columns, never values (they are survivors' ciphertext and keys).
  */
@@ -26,7 +27,7 @@ import type { Knex } from 'knex';
 import { migrationSource } from '../../migrations';
 import { isPostgres, migrate, openDatabase, openSqliteReadOnly, rowsOf, type Db } from './database';
 
-/** Why the copy did not start (or could not go on); nothing was written to the target's tables. */
+/** Why the copy did not start, or stopped (rolled back): the target's tables hold none of its rows. */
 export class CopyRefused extends Error {}
 
 type Kind = 'integer' | 'boolean' | 'text' | 'binary';
@@ -65,8 +66,6 @@ export interface CopyReport {
   migrations: string[];
   tables: TableCheck[];
   sequences: SequenceCheck[];
-  /** set when the source file changed while it was being read */
-  sourceChanged: boolean;
   /** every count, hash and sequence matched and the copy was committed */
   ok: boolean;
 }
@@ -91,6 +90,11 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
     }
   }
   const before = fileState(file);
+  const checkSourceUnchanged = () => {
+    if (fileState(file) !== before || fs.existsSync(`${file}-wal`)) {
+      throw new CopyRefused('The SQLite file changed while it was being copied: a server or another program writes it. Stop it, then run this again.');
+    }
+  };
   const source = openSqliteReadOnly(file);
   const target = openDatabase({ client: 'pg', url: options.postgresUrl });
   try {
@@ -122,10 +126,9 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
       }
       const expectedNext = await setSequences(source, trx, ordered);
       await options.beforeVerify?.(trx);
+      checkSourceUnchanged();
       report = await verify(source, trx, ordered, expectedNext, migrations);
-      const after = fileState(file);
-      report.sourceChanged = after !== before || fs.existsSync(`${file}-wal`);
-      report.ok = !report.sourceChanged && report.tables.every((t) => t.ok) && report.sequences.every((s) => s.ok);
+      checkSourceUnchanged();
       if (report.ok) await trx.commit();
       else await trx.rollback();
     } catch (e) {
@@ -339,6 +342,9 @@ function canonicalValue(kind: Kind, value: unknown, where: string): Buffer {
       if (Buffer.isBuffer(value)) return tagged('x', value);
       break;
   }
+  if (kind === 'integer' && typeof value === 'number' && Number.isInteger(value)) {
+    throw new CopyRefused(`${where} holds an integer beyond 2^53, which the SQLite driver cannot read exactly: it cannot be copied exactly.`);
+  }
   throw new CopyRefused(`${where} holds a value that is not ${kind === 'integer' ? 'an' : 'a'} ${kind} (a ${Buffer.isBuffer(value) ? 'binary value' : typeof value}): it cannot be copied exactly.`);
 }
 
@@ -403,5 +409,5 @@ async function verify(source: Db, trx: Db, layouts: TableLayout[], expectedNext:
     const sourceNext = expectedNext.get(t.name)!;
     sequences.push({ table: t.name, column: t.serial.column, sourceNext, targetNext, ok: sourceNext === targetNext });
   }
-  return { migrations, tables, sequences, sourceChanged: false, ok: false };
+  return { migrations, tables, sequences, ok: tables.every((t) => t.ok) && sequences.every((s) => s.ok) };
 }

@@ -160,7 +160,6 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     const url = await newTarget();
     report = await copySqliteToPostgres({ sqliteFile: src.dbFile, postgresUrl: url, batchRows: 2 });
     expect(report.ok).toBe(true);
-    expect(report.sourceChanged).toBe(false);
     // Every table SQLite has but its own bookkeeping (sqlite_sequence) and knex's.
     expect(report.tables.map((t) => t.table).sort()).toEqual(sourceTables.filter((n) => !/^(sqlite_|knex_)/.test(n)));
     for (const t of report.tables) {
@@ -268,7 +267,7 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
 
     const again = await run(['migrate-to-postgres', url]);
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/Nothing was copied\. The PostgreSQL database already holds Awaaz data: .*instance \(1\)/);
+    expect(again.err).toMatch(/Stopped: nothing was copied into PostgreSQL\. The PostgreSQL database already holds Awaaz data: .*instance \(1\)/);
     expect(again.err).toMatch(/new, empty database/);
 
     const usage = await run(['migrate-to-postgres']);
@@ -308,6 +307,32 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     expect(retried.ok).toBe(true);
     expect(retried.tables.map((t) => t.sourceSha256)).toEqual(report.tables.map((t) => t.sourceSha256));
     expectSourceUntouched();
+  });
+
+  test('a SQLite file written during the copy stops it, and nothing is kept', async () => {
+    const dir = fs.mkdtempSync(path.join(src.dir, 'copy-'));
+    const copy = path.join(dir, 'awaaz.sqlite3');
+    fs.copyFileSync(src.dbFile, copy);
+    const url = await newTarget();
+    const copying = copySqliteToPostgres({
+      sqliteFile: copy,
+      postgresUrl: url,
+      async beforeVerify() {
+        // A server started on the file meanwhile writes to it.
+        const writer = openDatabase({ client: 'sqlite', filename: copy });
+        await writer('settings').insert({ key: 'written.meanwhile', value: '1' });
+        await writer.destroy();
+      },
+    });
+    await expect(copying).rejects.toBeInstanceOf(CopyRefused);
+    await expect(copying).rejects.toThrow(/The SQLite file changed while it was being copied/);
+    const target = openDatabase({ client: 'pg', url });
+    try {
+      expect(Number((await target('instance').count({ n: '*' }))[0].n)).toBe(0);
+      expect(Number((await target('audit_log').count({ n: '*' }))[0].n)).toBe(0);
+    } finally {
+      await target.destroy();
+    }
   });
 
   test('a SQLite file that a server has open is refused, and so is a target with tables of its own', async () => {
