@@ -309,6 +309,45 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     expectSourceUntouched();
   });
 
+  test('text keys are hashed in byte order on both sides, even in a database whose collation sorts otherwise', async () => {
+    // A copy of the source with keys that ICU's en-US collation orders differently from bytes.
+    const dir = fs.mkdtempSync(path.join(src.dir, 'keys-'));
+    const file = path.join(dir, 'awaaz.sqlite3');
+    fs.copyFileSync(src.dbFile, file);
+    const writer = openDatabase({ client: 'sqlite', filename: file });
+    await writer('settings').insert(['a', 'B', '_', '-', '1'].map((key) => ({ key: `k${key}`, value: key })));
+    await writer.destroy();
+
+    const name = `awaaz_icu_${crypto.randomBytes(6).toString('hex')}`;
+    const admin = openDatabase({ client: 'pg', url: server.url });
+    try {
+      await admin.raw(`CREATE DATABASE ?? TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'`, [name]);
+    } finally {
+      await admin.destroy();
+    }
+    const url = new URL(server.url);
+    url.pathname = `/${name}`;
+    dropLater.push({
+      async drop() {
+        const again = openDatabase({ client: 'pg', url: server.url });
+        await again.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+        await again.destroy();
+      },
+    });
+    const copied = await copySqliteToPostgres({ sqliteFile: file, postgresUrl: url.toString(), batchRows: 2 });
+    expect(copied.tables.filter((t) => !t.ok)).toEqual([]);
+    expect(copied.ok).toBe(true);
+    const target = openDatabase({ client: 'pg', url: url.toString() });
+    try {
+      // The database's own order is not the bytes' order, so a plain ORDER BY would have differed.
+      const own = (await target('settings').orderBy('key').select('key')).map((r: { key: string }) => r.key);
+      const bytes = [...own].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      expect(own).not.toEqual(bytes);
+    } finally {
+      await target.destroy();
+    }
+  });
+
   test('a SQLite file written during the copy stops it, and nothing is kept', async () => {
     const dir = fs.mkdtempSync(path.join(src.dir, 'copy-'));
     const copy = path.join(dir, 'awaaz.sqlite3');
