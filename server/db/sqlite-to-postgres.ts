@@ -196,6 +196,15 @@ function kindOf(dataType: string, table: string, column: string): Kind {
   throw new CopyRefused(`${table}.${column} has type ${dataType}, which this copy does not know how to carry over exactly.`);
 }
 
+/** The kind of a column SQLite declares as knex writes it (varchar(32), bigint, boolean, blob…): its type affinity, with booleans apart. */
+function sqliteKind(declared: string): Kind {
+  const type = declared.toLowerCase();
+  if (type.includes('int')) return 'integer';
+  if (type.includes('bool')) return 'boolean';
+  if (/char|clob|text/.test(type)) return 'text';
+  return 'binary';
+}
+
 /** Columns, primary key, foreign keys and serial sequences of the target's tables, from its catalog. */
 async function postgresLayouts(target: Db): Promise<TableLayout[]> {
   const names = (await postgresTableNames(target)).filter((n) => !KNEX_TABLES.has(n));
@@ -246,10 +255,11 @@ async function checkSameSchema(source: Db, sourceTables: string[], layouts: Tabl
     throw new CopyRefused(`The two schemas differ after migrating: tables only in SQLite: ${onlySource.join(', ') || 'none'}; only in PostgreSQL: ${onlyTarget.join(', ') || 'none'}.`);
   }
   for (const t of layouts) {
-    const sourceColumns = rowsOf<{ name: string }>(await source.raw('SELECT name FROM pragma_table_info(?) ORDER BY name', [t.name])).map((c) => c.name);
-    const targetColumns = t.columns.map((c) => c.name);
-    if (sourceColumns.join(',') !== targetColumns.join(',')) {
-      throw new CopyRefused(`Table ${t.name} has columns ${sourceColumns.join(', ')} in SQLite but ${targetColumns.join(', ')} in PostgreSQL.`);
+    const sourceColumns = rowsOf<{ name: string; type: string }>(await source.raw('SELECT name, type FROM pragma_table_info(?) ORDER BY name', [t.name]));
+    const described = (columns: { name: string; kind: Kind }[]) => columns.map((c) => `${c.name} (${c.kind})`).join(', ');
+    const sourceLayout = described(sourceColumns.map((c) => ({ name: c.name, kind: sqliteKind(c.type) })));
+    if (sourceLayout !== described(t.columns)) {
+      throw new CopyRefused(`Table ${t.name} has columns ${sourceLayout} in SQLite but ${described(t.columns)} in PostgreSQL.`);
     }
   }
 }

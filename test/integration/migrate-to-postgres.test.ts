@@ -374,7 +374,7 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     }
   });
 
-  test('a SQLite file that a server has open is refused, and so is a target with tables of its own', async () => {
+  test('a SQLite file that a server has open, or that lacks a migration of this version, is refused, and so is a target with tables of its own', async () => {
     const live = openDatabase({ client: 'sqlite', filename: src.dbFile });
     try {
       await live('instance').first();
@@ -397,5 +397,14 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       await foreign.destroy();
     }
     await expect(copySqliteToPostgres({ sqliteFile: path.join(src.dir, 'nothing-here.sqlite3'), postgresUrl: url })).rejects.toThrow(/no SQLite database at/);
+
+    // A file that has not run this version's last migration: start this version on it first.
+    const dir = fs.mkdtempSync(path.join(src.dir, 'behind-'));
+    const behind = path.join(dir, 'awaaz.sqlite3');
+    fs.copyFileSync(src.dbFile, behind);
+    const writer = openDatabase({ client: 'sqlite', filename: behind });
+    await writer('knex_migrations').where({ name: '005_attachments' }).delete();
+    await writer.destroy();
+    await expect(copySqliteToPostgres({ sqliteFile: behind, postgresUrl: await newTarget() })).rejects.toThrow(/has not run every migration of this version \(missing: 005_attachments\)\. Start this version once on it/);
   });
 });
