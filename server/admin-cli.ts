@@ -1,19 +1,25 @@
 /**
  * `npm run admin -- init`: prints a fresh one-time link to create the first admin (the old
  * link stops working). Refuses once an admin exists.
+ *
+ * `npm run admin -- migrate-to-postgres [postgres://…]` (or DATABASE_URL): copies this
+ * instance's SQLite file (DATA_DIR) into an empty PostgreSQL database, verifies every table's
+ * count and hash, and commits only if all match (server/db/sqlite-to-postgres.ts).
  */
 import { systemClock } from './clock';
-import { loadConfig } from './config';
+import { ConfigError, loadConfig } from './config';
 import { migrate, openDatabase } from './db/database';
 import { instanceRepo } from './db/instance-repo';
+import { copySqliteToPostgres, CopyRefused, type CopyReport } from './db/sqlite-to-postgres';
 import { issueSetupLink } from './setup-link';
 
-async function main(): Promise<number> {
-  const [command] = process.argv.slice(2);
-  if (command !== 'init') {
-    console.error('usage: npm run admin -- init    print a one-time link to create the first admin');
-    return 2;
-  }
+const USAGE = [
+  'usage: npm run admin -- init                               print a one-time link to create the first admin',
+  '       npm run admin -- migrate-to-postgres [postgres://…]  copy this SQLite instance into an empty PostgreSQL database',
+  '                                                            (the address defaults to DATABASE_URL)',
+].join('\n');
+
+async function init(): Promise<number> {
   const config = loadConfig();
   const db = openDatabase(config.database);
   try {
@@ -32,7 +38,75 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+/** The address with its password hidden, to print. */
+function shown(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function printReport(report: CopyReport): void {
+  const header = ['table', 'rows in SQLite', 'rows in PostgreSQL', 'SHA-256 of the rows (both sides, in key order)', ''];
+  const lines = report.tables.map((t) => [t.table, String(t.sourceRows), String(t.targetRows), t.ok ? t.sourceSha256 : `SQLite ${t.sourceSha256} / PostgreSQL ${t.targetSha256}`, t.ok ? 'same' : 'DIFFERENT']);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  console.log(row(header));
+  for (const l of lines) console.log(row(l));
+  for (const s of report.sequences) console.log(`next ${s.table}.${s.column}: ${s.sourceNext} in SQLite, ${s.targetNext} in PostgreSQL: ${s.ok ? 'same' : 'DIFFERENT'}`);
+  console.log(`migrations: ${report.migrations.join(', ')} (run on PostgreSQL by this command; knex_migrations is not copied)`);
+}
+
+async function migrateToPostgres(urlArgument: string | undefined): Promise<number> {
+  const url = urlArgument ?? process.env.DATABASE_URL;
+  if (!url) {
+    console.error('Name the PostgreSQL database to copy into: npm run admin -- migrate-to-postgres postgres://user:password@host:5432/database (or set DATABASE_URL).');
+    return 2;
+  }
+  // The source is the SQLite file this instance runs on without DATABASE_URL; the target is checked as DATABASE_URL is at start.
+  const source = loadConfig({ ...process.env, DATABASE_URL: undefined });
+  const target = loadConfig({ ...process.env, DATABASE_URL: url });
+  if (source.database.client !== 'sqlite' || target.database.client !== 'pg') throw new Error('unreachable');
+  console.log(`Copying ${source.database.filename} into ${shown(target.database.url)}`);
+  let report: CopyReport;
+  try {
+    report = await copySqliteToPostgres({ sqliteFile: source.database.filename, postgresUrl: target.database.url });
+  } catch (e) {
+    if (e instanceof CopyRefused) {
+      console.error(`Stopped: nothing was copied into PostgreSQL. ${e.message}`);
+      return 1;
+    }
+    // The transaction was rolled back: the migrations may have run, but no table holds a copied row.
+    console.error(`The copy failed and nothing of it was kept (the SQLite file is untouched): ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  printReport(report);
+  if (!report.ok) {
+    console.error('');
+    console.error('The copy does not match, so it was rolled back: the PostgreSQL tables are empty again and the SQLite file is untouched.');
+    console.error('Make sure no Awaaz server runs on either database, then run this command again. Until a copy matches, keep serving from SQLite.');
+    return 1;
+  }
+  console.log('');
+  console.log('Every table was copied and matches. Next:');
+  console.log(`  1. Keep the address key with the instance: ${source.addressKeyFile} (it is not in the database;`);
+  console.log('     without it rate-limit counters start afresh). On another machine, copy it there (mode 0600) and set ADDRESS_KEY_FILE.');
+  console.log('  2. Start Awaaz on PostgreSQL: DATABASE_URL=<this address> npm start');
+  console.log(`  3. Keep ${source.database.filename} as a backup until you have checked the instance, then delete it.`);
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'init' && rest.length === 0) return init();
+  if (command === 'migrate-to-postgres' && rest.length <= 1) return migrateToPostgres(rest[0]);
+  console.error(USAGE);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -78,6 +78,30 @@ export function openDatabase(database: Config['database']): Db {
   });
 }
 
+/**
+ * A SQLite file opened to be read and never written (the source of `copySqliteToPostgres`):
+ * read-only and `immutable`, so that SQLite takes no lock and makes no `-wal` or `-shm`
+ * companion. Immutable means SQLite trusts that nothing else writes the file meanwhile, so
+ * the caller first checks that no server has it open (no `-wal` file: see sqlite-to-postgres.ts).
+ */
+export function openSqliteReadOnly(filename: string): Db {
+  const uri = `file:${path.resolve(filename).split('/').map(encodeURIComponent).join('/')}?mode=ro&immutable=1`;
+  return knex({
+    client: 'sqlite3',
+    // knex opens read-write unless told otherwise; the URI's mode=ro is the stricter and wins.
+    connection: { filename: uri, flags: ['OPEN_URI'] },
+    useNullAsDefault: true,
+    compileSqlOnError: false,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.exec('PRAGMA query_only = ON;', (err) => done(err, conn));
+      },
+    },
+  });
+}
+
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }

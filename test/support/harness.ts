@@ -58,7 +58,7 @@ export const TEST_ENGINE: 'sqlite' | 'pg' = process.env.TEST_DATABASE_URL ? 'pg'
  * A fresh database on the server of TEST_DATABASE_URL (whose role may create databases), and
  * the function that drops it. Every test server gets its own, as each gets its own SQLite file.
  */
-async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `awaaz_t_${crypto.randomBytes(8).toString('hex')}`;
   const admin = openDatabase({ client: 'pg', url: serverUrl });
   try {
@@ -100,9 +100,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function makeTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * With `env.DATABASE_URL`, the server runs on that database (the caller made it and drops it);
+ * with `opts.engine` 'sqlite', on a SQLite file even when TEST_DATABASE_URL is set.
+ */
+export async function makeTestServer(env: Record<string, string> = {}, opts: { engine?: 'sqlite' } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-test-'));
-  const serverUrl = process.env.TEST_DATABASE_URL;
+  const serverUrl = env.DATABASE_URL || opts.engine === 'sqlite' ? undefined : process.env.TEST_DATABASE_URL;
   const pgDatabase = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
   const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}), ...env });
   const db = openDatabase(config.database);
