@@ -293,7 +293,7 @@ async function rowCount(db: Db, table: string): Promise<number> {
  * keyset on the key's index; PostgreSQL through one cursor in the caller's transaction (a
  * keyset under "C" could not use an index built with another collation).
  */
-async function readInKeyOrder(db: Db, t: TableLayout, batchRows: number, onBatch: (rows: Record<string, unknown>[]) => Promise<void>): Promise<void> {
+async function readInKeyOrder(db: Db, t: TableLayout, batchRows: number, onBatch: (rows: Record<string, unknown>[]) => void | Promise<void>): Promise<void> {
   const columns = t.columns.map((c) => c.name);
   const keyKinds = t.primaryKey.map((k) => t.columns.find((c) => c.name === k)!.kind);
   if (isPostgres(db)) {
@@ -374,7 +374,7 @@ async function tableDigest(db: Db, t: TableLayout, batchRows: number): Promise<{
   const hash = crypto.createHash('sha256');
   hash.update(`awaaz-table-v1\0${t.name}\0${t.columns.map((c) => c.name).join(',')}\0`);
   let rows = 0;
-  await readInKeyOrder(db, t, batchRows, async (batch) => {
+  await readInKeyOrder(db, t, batchRows, (batch) => {
     for (const row of batch) {
       for (const c of t.columns) hash.update(canonicalValue(c.kind, row[c.name], `${t.name}.${c.name}`));
       rows++;

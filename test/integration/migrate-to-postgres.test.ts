@@ -78,7 +78,7 @@ const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).dige
 
 describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
   beforeAll(async () => {
-    server = await testPostgresServer();
+    server = testPostgresServer();
     src = await makeTestServer({}, { engine: 'sqlite' });
     admin = await setupAdmin(src, ['admin']);
     mod = await addStaff(src, admin, 'mod.one');

@@ -28,7 +28,7 @@ if (!AVAILABLE) {
 export const describeWithPostgres = AVAILABLE ? describe : describe.skip;
 
 /** The address of a server whose role may create databases, and how to let go of it. */
-export async function testPostgresServer(): Promise<{ url: string; release(): void }> {
+export function testPostgresServer(): { url: string; release(): void } {
   if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, release() {} };
   const urlOf = (out: string) => /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
   let running: string | undefined;
