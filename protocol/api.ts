@@ -420,9 +420,9 @@ export interface EnvelopeItem {
 export interface CaseList {
   cases: CaseSummary[];
   pageSize: number;
-  /** matching cases, counted up to 10,000 */
+  /** matching cases, counted up to 1,000 */
   total: number;
-  /** true when more than 10,000 cases match: total is then 10,000 */
+  /** true when more than 1,000 cases match: total is then 1,000 */
   totalCapped: boolean;
   /** pass it as `cursor` (with the same filters and sort) for the next page; null on the last page */
   nextCursor: string | null;

@@ -8,7 +8,7 @@
 import nacl from 'tweetnacl';
 import { randomId, toBase64url } from '../../protocol';
 import type { CaseList, CaseStatus } from '../../protocol/api';
-import { INBOX_PAGE_SIZE } from '../../server/db/case-repo';
+import { INBOX_COUNT_LIMIT, INBOX_PAGE_SIZE } from '../../server/db/case-repo';
 import { newHandle } from '../../server/services/pseudonyms';
 import { expectError, MARKER } from './expect-error';
 import { addStaff, makeTestServer, setupAdmin, unchanged, type StaffActor, type TestServer } from '../support/harness';
@@ -154,6 +154,7 @@ describe('cases that arrive or change between pages', () => {
       // A case already shown changes status and assignee: it must not reappear, nor shift others.
       const shown = before[(n - 1) * INBOX_PAGE_SIZE];
       await t.db.transaction((trx) => t.ctx.repos.cases.update(trx, shown, { status: 'in_review', assigneeId: null, day: t.ctx.clock.today() }));
+      Object.assign(seeded.find((c) => c.id === shown)!, { status: 'in_review', assignee: null });
     });
     // Every case once, in order, the arrivals among them (they sort after every earlier day).
     expect(ids).toEqual(expected(seeded, { sort: 'oldest' }));
@@ -185,4 +186,14 @@ describe('bad cursors and page numbers are refused, name the cursor and write no
     // and the server keeps serving: the good cursor still gives the next page
     expect((await page('status=new', good)).cases.length).toBeGreaterThan(0);
   });
+});
+
+test('past INBOX_COUNT_LIMIT matching cases the total stops there and says so, and paging still reaches every case', async () => {
+  seeded.push(...(await seed(INBOX_COUNT_LIMIT + 1 - seeded.length, day2020)));
+  const first = await page('');
+  expect([first.total, first.totalCapped]).toEqual([INBOX_COUNT_LIMIT, true]);
+  const { ids } = await pageThrough('sort=oldest');
+  expect(ids).toEqual(expected(seeded, { sort: 'oldest' }));
+  const closed = await page('status=closed');
+  expect([closed.total, closed.totalCapped]).toEqual([expected(seeded, { status: 'closed' }).length, false]);
 });
