@@ -5,8 +5,13 @@
  *
  *   npm run bench:submit          (builds, then runs dist/bench/submit.js)
  *
+ * It measures once per database setting, each on a fresh database: SQLite with
+ * synchronous=FULL (the default) and NORMAL, then PostgreSQL when BENCH_DATABASE_URL names a
+ * server, and prints each ratio side by side at the end.
+ *
  * The process forks itself ("server" mode) to run, on 127.0.0.1 and random ports:
- *   - the real Awaaz app (createApp) on a fresh temporary SQLite file, POW_BITS=0 (solving
+ *   - the real Awaaz app (createApp) on that database (a temporary SQLite file or a fresh
+ *     PostgreSQL database), POW_BITS=0 (solving
  *     costs nothing, but every submission still spends a single-use challenge row) and rate
  *     limits high enough never to trigger (the counters are still kept in the database);
  *   - a bare Express app: express.json with the same body limit and one POST route that
