@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       await seed(db, seeded, size, moderators.map((m) => m.staffId));
       seeded = size;
       const total = Number((await db('cases').count<{ n: number }[]>({ n: '*' }))[0].n);
-      console.log(`\n${total.toLocaleString('en')} cases (grown in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      console.log(`\n${total.toLocaleString('en')} cases (grown in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
 
       const queries: [string, string][] = [['GET /api/instance (baseline)', '/api/instance']];
       for (const l of LISTINGS) {
