@@ -5,8 +5,13 @@
  *
  *   npm run bench:submit          (builds, then runs dist/bench/submit.js)
  *
+ * It measures once per database setting, each on a fresh database: SQLite with
+ * synchronous=FULL (the default) and NORMAL, then PostgreSQL when BENCH_DATABASE_URL names a
+ * server, and prints each ratio side by side at the end.
+ *
  * The process forks itself ("server" mode) to run, on 127.0.0.1 and random ports:
- *   - the real Awaaz app (createApp) on a fresh temporary SQLite file, POW_BITS=0 (solving
+ *   - the real Awaaz app (createApp) on that database (a temporary SQLite file or a fresh
+ *     PostgreSQL database), POW_BITS=0 (solving
  *     costs nothing, but every submission still spends a single-use challenge row) and rate
  *     limits high enough never to trigger (the counters are still kept in the database);
  *   - a bare Express app: express.json with the same body limit and one POST route that
@@ -38,6 +43,7 @@ import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
 import { addStaff, currentKeyset, pows, registerSurvivor, setupAdmin, testimonyEnvelope, testimonyText, type Survivor } from './lib/fixtures';
+import { benchDatabase } from './lib/bench-database';
 import { intEnv } from './lib/env';
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +96,7 @@ function listen(app: express.Express): Promise<http.Server> {
   });
 }
 
-async function startServers(): Promise<Servers> {
+async function startServers(databaseEnv: Record<string, string>): Promise<Servers> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-bench-'));
   // However this process ends (time limit, parent gone), the database goes with it.
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -101,6 +107,7 @@ async function startServers(): Promise<Servers> {
     POW_BITS: '0',
     RATE_LIMIT_PER_MINUTE: '1000000000',
     RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000000',
+    ...databaseEnv,
   });
   const db = openDatabase(config.database);
   await migrate(db);
@@ -165,7 +172,7 @@ async function serverProcess(): Promise<void> {
   setTimeout(() => process.exit(3), knobs().timeoutSeconds * 1000 + 10_000).unref();
   let servers: Servers;
   try {
-    servers = await startServers();
+    servers = await startServers(JSON.parse(process.argv[3] ?? '{}') as Record<string, string>);
   } catch (e) {
     send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
@@ -190,8 +197,8 @@ async function serverProcess(): Promise<void> {
 }
 
 /** Servers in a child process, behind the same interface as in-process ones. */
-function forkServers(nodeOptions: string[]): Promise<Servers & { child: ChildProcess }> {
-  const child = fork(__filename, ['server'], { execArgv: nodeOptions, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkServers(nodeOptions: string[], databaseEnv: Record<string, string>): Promise<Servers & { child: ChildProcess }> {
+  const child = fork(__filename, ['server', JSON.stringify(databaseEnv)], { execArgv: nodeOptions, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let nextId = 1;
   const waiting = new Map<number, (m: FromServer) => void>();
   const ask = (type: ToServer['type']) =>
@@ -423,11 +430,6 @@ async function main(): Promise<void> {
   const k = knobs();
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-  const deadline = setTimeout(() => {
-    console.error(`\nbench:submit: gave up after ${k.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS); lower BENCH_REQUESTS`);
-    process.exit(2);
-  }, k.timeoutSeconds * 1000);
-  deadline.unref();
 
   console.log(
     `bench:submit: ${k.requests} requests per endpoint in ${k.rounds} round(s), ${k.concurrency} in flight, ${k.warmup} warm-up, ${k.textBytes}-byte testimonies, ` +
@@ -435,8 +437,63 @@ async function main(): Promise<void> {
   );
   console.log(`server: ${k.inProcess ? 'in this process (BENCH_IN_PROCESS=1)' : 'child process'}${k.serverNodeOptions.length ? ` with ${k.serverNodeOptions.join(' ')}` : ''}`);
 
-  const servers = k.inProcess ? await startServers() : await forkServers(k.serverNodeOptions);
+  // Each database setting in turn, on a fresh database: SQLite with synchronous=FULL (the
+  // default) and NORMAL, then PostgreSQL when BENCH_DATABASE_URL names a server.
+  const variants: { label: string; env: Record<string, string>; pg: boolean }[] = [
+    { label: 'SQLite, synchronous=FULL (default)', env: { SQLITE_SYNCHRONOUS: 'FULL' }, pg: false },
+    { label: 'SQLite, synchronous=NORMAL', env: { SQLITE_SYNCHRONOUS: 'NORMAL' }, pg: false },
+    ...(process.env.BENCH_DATABASE_URL ? [{ label: 'PostgreSQL', env: {}, pg: true }] : []),
+  ];
+  const results: (VariantResult & { label: string })[] = [];
   let exitCode = 0;
+  for (const variant of variants) {
+    console.log(`\n=== ${variant.label} ===`);
+    const pg = variant.pg ? await benchDatabase() : undefined;
+    // The time limit holds for each setting's run.
+    const deadline = setTimeout(() => {
+      console.error(`\nbench:submit: gave up after ${k.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS) on ${variant.label}; lower BENCH_REQUESTS`);
+      process.exit(2);
+    }, k.timeoutSeconds * 1000);
+    deadline.unref();
+    try {
+      const r = await runVariant(k, { ...variant.env, ...(pg?.env ?? {}) }, elapsed);
+      results.push({ label: variant.label, ...r });
+      exitCode = Math.max(exitCode, r.exitCode);
+    } finally {
+      clearTimeout(deadline);
+      await pg?.drop();
+    }
+  }
+
+  console.log('\nsummary: submit against bare Express, per database setting (budget: ratio >= 0.5)');
+  console.log('setting                               submit rps  submit p99 ms   bare rps   ratio  CPU ratio  budget');
+  console.log('-'.repeat(104));
+  for (const r of results) {
+    console.log(
+      `${r.label.padEnd(36)} ${r.submitRps.toFixed(0).padStart(11)} ${r.submitP99.toFixed(1).padStart(14)} ${r.bareRps.toFixed(0).padStart(10)} ${r.ratio.toFixed(2).padStart(7)} ${r.cpuRatio.toFixed(2).padStart(10)}  ${r.ratio >= 0.5 ? 'met' : 'MISSED'}`,
+    );
+  }
+  const [full, normal] = results;
+  // Compared through each run's ratio to bare Express, which discounts what else the machine
+  // was doing during each run (the runs are minutes apart).
+  if (full && normal) console.log(`synchronous=FULL: ratio ${full.ratio.toFixed(2)} against NORMAL's ${normal.ratio.toFixed(2)}, ${((full.ratio / normal.ratio) * 100).toFixed(0)}% of NORMAL's throughput relative to bare Express (the cost of surviving a power cut)`);
+  process.exit(exitCode);
+}
+
+interface VariantResult {
+  submitRps: number;
+  bareRps: number;
+  submitP99: number;
+  ratio: number;
+  cpuRatio: number;
+  exitCode: number;
+}
+
+/** One run of the measurement against servers on one database setting. */
+async function runVariant(k: ReturnType<typeof knobs>, databaseEnv: Record<string, string>, elapsed: () => string): Promise<VariantResult> {
+  const servers = k.inProcess ? await startServers(databaseEnv) : await forkServers(k.serverNodeOptions, databaseEnv);
+  let exitCode = 0;
+  let result: VariantResult | undefined;
   try {
     const base = `http://127.0.0.1:${servers.awaazPort}`;
 
@@ -519,12 +576,14 @@ async function main(): Promise<void> {
     console.log(`server CPU per request, bare/submit: ${cpuRatio.toFixed(2)} (what the ratio would be if both were CPU-bound on one core)`);
     console.log(`ratio ${ratio.toFixed(2)} (budget >= 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'})`);
     if (exitCode) console.log('some requests failed (see above): exit status 1');
+    result = { submitRps: submit.rps, bareRps: bare.rps, submitP99: submit.percentile(99), ratio, cpuRatio, exitCode };
   } finally {
     await servers.close();
   }
   console.log(`done in ${elapsed()}`);
-  process.exit(exitCode);
+  return result;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Entry: main process, forked server process, or sealing thread.

@@ -8,6 +8,7 @@ import * as staffSecurity from './002_staff_security';
 import * as threads from './003_threads';
 import * as publishing from './004_publishing';
 import * as attachments from './005_attachments';
+import * as inboxKeyset from './006_inbox_keyset';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '003_threads': threads,
   '004_publishing': publishing,
   '005_attachments': attachments,
+  '006_inbox_keyset': inboxKeyset,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

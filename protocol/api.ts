@@ -36,6 +36,8 @@ export const b64Max = (maxBytes: number) =>
 
 /** 16 random bytes (case, staff, draft and upload ids), in their one base64url spelling */
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url').refine(isCanonicalBase64url, NOT_CANONICAL);
+/** The longest inbox cursor the server accepts (it makes far shorter ones). */
+export const INBOX_CURSOR_MAX_LENGTH = 512;
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day YYYY-MM-DD');
 export const Username = z
   .string()
@@ -242,7 +244,10 @@ export const schemas = {
     from: Day.optional(),
     to: Day.optional(),
     sort: z.enum(['newest', 'oldest']).default('newest'),
-    page: plainInteger(1, 100000).default(1),
+    /** the previous answer's nextCursor, unchanged, with the same filters and sort; absent for the first page */
+    cursor: z.string().min(1, 'must be the nextCursor of a previous answer').max(INBOX_CURSOR_MAX_LENGTH, 'must be the nextCursor of a previous answer, unchanged').optional(),
+    /** pages are reached by cursor now: a page number is refused with a message saying so */
+    page: z.never({ message: 'page numbers are no longer accepted: the inbox pages by cursor; send the nextCursor of the previous answer as cursor' }).optional(),
   }),
   /** a survivor's thread message, with the evidence files it carries */
   postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
@@ -419,9 +424,13 @@ export interface EnvelopeItem {
 }
 export interface CaseList {
   cases: CaseSummary[];
-  page: number;
   pageSize: number;
+  /** matching cases, counted up to 1,000 */
   total: number;
+  /** true when more than 1,000 cases match: total is then 1,000 */
+  totalCapped: boolean;
+  /** pass it as `cursor` (with the same filters and sort) for the next page; null on the last page */
+  nextCursor: string | null;
 }
 export interface StaffCaseDetail extends CaseSummary {
   survivorSignPk: string;

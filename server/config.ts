@@ -42,6 +42,12 @@ const EnvSchema = z.object({
       }
     }, 'must be a PostgreSQL address, postgres://user:password@host:port/database (unset it to use the embedded SQLite file)')
     .optional(),
+  /**
+   * SQLite only: FULL (the default) syncs the write-ahead log at every commit, so an
+   * acknowledged write survives a power cut; NORMAL syncs only at checkpoints (faster; the
+   * last commits may be lost on power loss, though not when only the process is killed).
+   */
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { message: 'must be FULL (every commit survives a power cut) or NORMAL (the last commits may be lost on power loss)' }).default('FULL'),
   /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   /** leading zero bits of the anonymous proof of work */
@@ -72,11 +78,14 @@ const EnvSchema = z.object({
     .default(''),
 });
 
+/** SQLite's `synchronous` pragma in write-ahead-log mode (server/db/database.ts). */
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
 export interface Config {
   port: number;
   host: string;
   publicUrl: string;
-  database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string };
+  database: { client: 'sqlite'; filename: string; synchronous?: SqliteSynchronous } | { client: 'pg'; url: string };
   /** where the address key lives (see loadAddressKey) */
   addressKeyFile: string;
   trustProxyHops: number;
@@ -118,7 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     database: e.DATABASE_URL
       ? { client: 'pg', url: e.DATABASE_URL }
-      : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3') },
+      : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3'), synchronous: e.SQLITE_SYNCHRONOUS },
     addressKeyFile: path.resolve(e.ADDRESS_KEY_FILE ?? path.join(e.DATA_DIR, 'address.key')),
     trustProxyHops: e.TRUST_PROXY_HOPS,
     powBits: e.POW_BITS,

@@ -1,5 +1,5 @@
 /**
- * Moderator panel: the inbox (filters, order, pages), one case (testimony, thread, notes,
+ * Moderator panel: the inbox (filters, order, pages by cursor), one case (testimony, thread, notes,
  * status, assignee) decrypted in this browser, replies and notes encrypted here, and
  * re-wrapping older cases for newer moderators.
  */
@@ -20,7 +20,13 @@ const STAFF_STATUS_LABELS: Record<string, string> = { ...STATUS_LABELS, waiting_
 const STATUS_MENU_LABELS: Record<CaseStatus, string> = { new: 'New', in_review: 'In review', waiting_for_survivor: 'Waiting for survivor', closed: 'Closed' };
 
 let session: StaffSession;
-let page = 1;
+/**
+ * The cursor of every inbox page reached since the filters last changed (undefined for the
+ * first): the last is the page shown, and Previous goes back one. The server pages by
+ * cursor only forward, so going back re-asks a page this browser already reached.
+ */
+let pageCursors: (string | undefined)[] = [undefined];
+let nextCursor: string | null = null;
 let openCaseDetail: StaffCaseDetail | undefined;
 
 function box(): nacl.BoxKeyPair {
@@ -39,7 +45,7 @@ export async function keyset(): Promise<{ keyset: Keyset; history: VerifiedHisto
 export async function initCasesPanel(current: StaffSession): Promise<void> {
   session = current;
   show(byId('inbox-panel'));
-  await loadInbox(1);
+  await loadInbox();
   await showGrantTargets();
 }
 
@@ -47,41 +53,52 @@ export function bindCasesPanel(): void {
   for (const menu of ['filter-status', 'case-status-select']) byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STATUS_MENU_LABELS[s], attrs: { value: s } })));
   const status = () => byId('workspace-status');
   byId('prev-page').addEventListener('click', () => {
-    loadInbox(page - 1).catch((e) => say(status(), errorMessage(e), 'error'));
+    if (pageCursors.length > 1) pageCursors.pop();
+    loadInbox().catch((e) => say(status(), errorMessage(e), 'error'));
   });
   byId('next-page').addEventListener('click', () => {
-    loadInbox(page + 1).catch((e) => say(status(), errorMessage(e), 'error'));
+    if (nextCursor === null) return;
+    pageCursors.push(nextCursor);
+    loadInbox().catch((e) => say(status(), errorMessage(e), 'error'));
   });
-  onSubmit(byId<HTMLFormElement>('inbox-filter'), status(), () => loadInbox(1));
+  onSubmit(byId<HTMLFormElement>('inbox-filter'), status(), () => {
+    pageCursors = [undefined];
+    return loadInbox();
+  });
   byId('close-case').addEventListener('click', () => {
     openCaseDetail = undefined;
     revokeAttachmentUrls();
     show(byId('case-panel'), false);
     show(byId('inbox-panel'));
-    loadInbox(page).catch((e) => say(status(), errorMessage(e), 'error'));
+    loadInbox().catch((e) => say(status(), errorMessage(e), 'error'));
   });
   onSubmit(byId<HTMLFormElement>('reply-form'), byId('case-status'), sendReply);
   onSubmit(byId<HTMLFormElement>('note-form'), byId('case-status'), addNote);
   onSubmit(byId<HTMLFormElement>('case-workflow'), byId('case-status'), saveWorkflow);
 }
 
-function inboxQuery(requested: number): string {
+/** The filters as the form holds them; the same for every page of one listing. */
+function inboxQuery(cursor: string | undefined): string {
   const form = new FormData(byId<HTMLFormElement>('inbox-filter'));
-  const params = new URLSearchParams({ page: String(Math.max(1, requested)) });
+  const params = new URLSearchParams();
   for (const key of ['status', 'assignee', 'from', 'to', 'sort']) {
     const value = formText(form, key);
     if (value) params.set(key, value);
   }
+  if (cursor) params.set('cursor', cursor);
   return params.toString();
 }
 
-async function loadInbox(requested: number): Promise<void> {
-  const list = await api<CaseList>('GET', `/api/staff/cases?${inboxQuery(requested)}`);
-  page = list.page;
-  const pages = Math.max(1, Math.ceil(list.total / list.pageSize));
-  byId('page-label').textContent = `Page ${page} of ${pages} (${list.total} cases)`;
+/** Shows the page of the last cursor in pageCursors. */
+async function loadInbox(): Promise<void> {
+  const list = await api<CaseList>('GET', `/api/staff/cases?${inboxQuery(pageCursors[pageCursors.length - 1])}`);
+  nextCursor = list.nextCursor;
+  const page = pageCursors.length;
+  const first = (page - 1) * list.pageSize + 1;
+  const total = list.totalCapped ? `more than ${list.total}` : String(list.total);
+  byId('page-label').textContent = list.cases.length ? `Page ${page}: cases ${first}–${first + list.cases.length - 1} of ${total}` : `Page ${page} (${total} cases)`;
   byId<HTMLButtonElement>('prev-page').disabled = page <= 1;
-  byId<HTMLButtonElement>('next-page').disabled = page >= pages;
+  byId<HTMLButtonElement>('next-page').disabled = nextCursor === null;
   byId('cases').replaceChildren(...list.cases.map(caseRow));
   if (list.cases.length === 0) byId('cases').append(el('tr', {}, [el('td', { text: 'No cases match.', attrs: { colspan: '5' } })]));
 }

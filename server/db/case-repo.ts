@@ -1,8 +1,21 @@
 /** Cases: workflow status, assignee, unread markers and UTC days. Their envelopes live in envelope-repo. */
 import type { CaseStatus, CaseSummary } from '../../protocol/api';
+import type { Knex } from 'knex';
 import type { Db } from './database';
 
 export const INBOX_PAGE_SIZE = 50;
+/**
+ * The inbox counts matching cases up to this many and then says "more": a full count grows
+ * with the table (at a million cases it alone would exceed the page budget), a capped one
+ * costs the same at any size. Counting 10,000 cost SQLite several milliseconds a page.
+ */
+export const INBOX_COUNT_LIMIT = 1_000;
+
+/** Where a page of the inbox starts: after this case, in the page's order. */
+export interface InboxPosition {
+  day: string;
+  id: string;
+}
 
 export interface InboxFilter {
   status?: CaseStatus;
@@ -11,7 +24,18 @@ export interface InboxFilter {
   from?: string;
   to?: string;
   sort: 'newest' | 'oldest';
-  page: number;
+  /** the last case of the previous page; none for the first page */
+  after?: InboxPosition;
+}
+
+export interface InboxPage {
+  cases: CaseSummary[];
+  /** matching cases, counted up to INBOX_COUNT_LIMIT */
+  total: number;
+  /** true when more than INBOX_COUNT_LIMIT cases match (total is then INBOX_COUNT_LIMIT) */
+  totalCapped: boolean;
+  /** the last case of this page when another page follows, else null */
+  next: InboxPosition | null;
 }
 
 interface CaseRow {
@@ -51,24 +75,38 @@ export function caseRepo(db: Db) {
     async insert(trx: Db, c: { id: string; survivorId: string; day: string }): Promise<void> {
       await trx('cases').insert({ id: c.id, survivor_id: c.survivorId, status: 'new', created_day: c.day, updated_day: c.day, awaiting_staff: true });
     },
-    async listForStaff(filter: InboxFilter): Promise<{ cases: CaseSummary[]; total: number }> {
-      const base = db('cases');
-      if (filter.status) base.where('cases.status', filter.status);
-      if (filter.assignee === 'none') base.whereNull('cases.assignee_id');
-      else if (filter.assignee) base.where('cases.assignee_id', filter.assignee);
-      if (filter.from) base.where('cases.created_day', '>=', filter.from);
-      if (filter.to) base.where('cases.created_day', '<=', filter.to);
-      const [{ n }] = await base.clone().count<{ n: number | string }[]>({ n: '*' });
-      const ids = base
-        .clone()
-        .select('cases.id')
-        .orderBy([{ column: 'cases.created_day', order: filter.sort === 'oldest' ? 'asc' : 'desc' }, { column: 'cases.id', order: 'asc' }])
-        .limit(INBOX_PAGE_SIZE)
-        .offset((filter.page - 1) * INBOX_PAGE_SIZE);
-      const rows: CaseRow[] = await withNames()
-        .whereIn('cases.id', ids)
-        .orderBy([{ column: 'cases.created_day', order: filter.sort === 'oldest' ? 'asc' : 'desc' }, { column: 'cases.id', order: 'asc' }]);
-      return { total: Number(n), cases: rows.map(summary) };
+    /**
+     * A page of the inbox by keyset: ordered by (created_day, id), both descending for
+     * 'newest' and ascending for 'oldest', starting after `filter.after`. The row-value
+     * comparison walks the migrations' (…, created_day, id) indexes from the cursor, so a
+     * page deep in the list costs what the first does; a case that arrives or changes
+     * status meanwhile moves no other case across the cursor (none skipped or repeated).
+     */
+    async listForStaff(filter: InboxFilter): Promise<InboxPage> {
+      const matching = (q: Knex.QueryBuilder) => {
+        if (filter.status) q.where('cases.status', filter.status);
+        if (filter.assignee === 'none') q.whereNull('cases.assignee_id');
+        else if (filter.assignee) q.where('cases.assignee_id', filter.assignee);
+        if (filter.from) q.where('cases.created_day', '>=', filter.from);
+        if (filter.to) q.where('cases.created_day', '<=', filter.to);
+        return q;
+      };
+      const direction = filter.sort === 'oldest' ? 'asc' : 'desc';
+      const page = matching(withNames())
+        .orderBy([{ column: 'cases.created_day', order: direction }, { column: 'cases.id', order: direction }])
+        .limit(INBOX_PAGE_SIZE + 1);
+      if (filter.after) page.whereRaw(`(cases.created_day, cases.id) ${direction === 'asc' ? '>' : '<'} (?, ?)`, [filter.after.day, filter.after.id]);
+      const capped = matching(db('cases').select('cases.id')).limit(INBOX_COUNT_LIMIT + 1);
+      const [rows, [{ n }]] = await Promise.all([page as Promise<CaseRow[]>, db.from(capped.as('matching')).count<{ n: number | string }[]>({ n: '*' })]);
+      const more = rows.length > INBOX_PAGE_SIZE;
+      const shown = rows.slice(0, INBOX_PAGE_SIZE);
+      const last = shown[shown.length - 1];
+      return {
+        cases: shown.map(summary),
+        total: Math.min(Number(n), INBOX_COUNT_LIMIT),
+        totalCapped: Number(n) > INBOX_COUNT_LIMIT,
+        next: more && last ? { day: last.created_day, id: last.id } : null,
+      };
     },
     async detail(caseId: string): Promise<(CaseSummary & { survivorId: string; survivorSignPk: string; survivorBoxPk: string; survivorSeenSeq: number }) | undefined> {
       const row = await withNames().where('cases.id', caseId).select('survivors.id as survivor_id', 'survivors.sign_pk', 'survivors.box_pk', 'cases.survivor_seen_seq').first();

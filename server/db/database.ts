@@ -3,9 +3,10 @@
  * where SQLite and PostgreSQL differ (server/db/README.md lists how); repositories hold the
  * SQL, written once for both.
  *
- * SQLite gets WAL, foreign keys, secure_delete (erased rows are zeroed in the file; see
- * `erase` for the WAL), temporary tables and sorts in memory rather than in temporary files,
- * and a busy timeout on every connection. PostgreSQL gets a pool whose bigint values (counts,
+ * SQLite gets WAL with synchronous=FULL (NORMAL when SQLITE_SYNCHRONOUS says so), foreign
+ * keys, secure_delete (erased rows are zeroed in the file; see `erase` for the WAL),
+ * temporary tables and sorts in memory rather than in temporary files, and a busy timeout on
+ * every connection. PostgreSQL gets a pool whose bigint values (counts,
  * millisecond times) come back as numbers, as SQLite gives them, instead of strings.
  */
 import fs from 'node:fs';
@@ -59,6 +60,10 @@ export function openDatabase(database: Config['database']): Db {
     });
   }
   fs.mkdirSync(path.dirname(database.filename), { recursive: true, mode: 0o700 });
+  // FULL unless the operator chose NORMAL (SQLITE_SYNCHRONOUS): in WAL mode FULL syncs the log
+  // at every commit, so an acknowledged write survives a power cut; NORMAL syncs only at
+  // checkpoints (a killed process loses nothing, a power cut may lose the last commits).
+  const synchronous = database.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
   return knex({
     client: 'sqlite3',
     connection: { filename: database.filename },
@@ -72,7 +77,7 @@ export function openDatabase(database: Config['database']): Db {
       min: 1,
       max: 1,
       afterCreate(conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;', (err) => done(err, conn));
+        conn.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${synchronous};`, (err) => done(err, conn));
       },
     },
   });

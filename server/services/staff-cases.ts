@@ -4,11 +4,11 @@
  * envelope is checked (signature by the staff member, recipients from the keyset, thread
  * position) before it is stored.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { envelopeHash, fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant } from '../../protocol';
-import { schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
+import { Day, Id, schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
 import type { AppContext } from '../app';
-import { INBOX_PAGE_SIZE, type CaseRepo } from '../db/case-repo';
+import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, notFound } from '../http/errors';
@@ -44,10 +44,44 @@ async function activeModerator(ctx: AppContext, staffId: string): Promise<StaffR
   return target;
 }
 
-export async function inbox(ctx: AppContext, me: StaffRecord, query: z.infer<typeof schemas.caseListQuery>): Promise<CaseList> {
+type InboxQuery = z.infer<typeof schemas.caseListQuery>;
+
+/** What a cursor holds besides its position: the order and filters it continues. */
+const inboxListing = (q: InboxQuery) => [q.sort, q.status ?? '', q.assignee ?? '', q.from ?? '', q.to ?? ''].join('|');
+
+const CursorSchema = z.strictObject({ l: z.string().max(200), d: Day, i: Id });
+
+/**
+ * The inbox cursor: opaque to clients (base64url of JSON), it names the last case of a page
+ * and the order and filters that page was listed by, so it cannot silently continue another
+ * listing. Forging one reveals nothing: it only says where a moderator's own listing starts.
+ */
+export function inboxCursor(query: InboxQuery, after: InboxPosition): string {
+  return Buffer.from(JSON.stringify({ l: inboxListing(query), d: after.day, i: after.id })).toString('base64url');
+}
+
+function readInboxCursor(query: InboxQuery): InboxPosition | undefined {
+  if (query.cursor === undefined) return undefined;
+  const bad = () => badRequest('bad_cursor', 'cursor is not a nextCursor this server gave: send it back unchanged, or leave it out for the first page');
+  if (!/^[A-Za-z0-9_-]+$/.test(query.cursor)) throw bad();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  const parsed = CursorSchema.safeParse(decoded);
+  if (!parsed.success) throw bad();
+  if (parsed.data.l !== inboxListing(query)) throw badRequest('bad_cursor', 'cursor continues another listing: send the same status, assignee, from, to and sort as for the page it came from, or leave cursor out to start again');
+  return { day: parsed.data.d, id: parsed.data.i };
+}
+
+export async function inbox(ctx: AppContext, me: StaffRecord, query: InboxQuery): Promise<CaseList> {
+  const after = readInboxCursor(query);
   const assignee = query.assignee === 'me' ? me.id : query.assignee;
-  const { cases: list, total } = await ctx.repos.cases.listForStaff({ ...query, assignee });
-  return { cases: list, page: query.page, pageSize: INBOX_PAGE_SIZE, total };
+  const { status, from, to, sort } = query;
+  const found = await ctx.repos.cases.listForStaff({ status, assignee, from, to, sort, after });
+  return { cases: found.cases, pageSize: INBOX_PAGE_SIZE, total: found.total, totalCapped: found.totalCapped, nextCursor: found.next ? inboxCursor(query, found.next) : null };
 }
 
 /** The case with its thread and notes, each with the grants that let this member open it. */

@@ -2,10 +2,11 @@
  * The staff workspace in Chromium: a moderator enrolled with password and TOTP reads a case
  * and replies; the survivor sees the reply marked new and answers; the moderator reads the
  * answer; a moderator who joined later gets the older case re-wrapped by a colleague; and a
- * removed moderator can read nothing new (signed out, keys erased, not a recipient).
+ * removed moderator can read nothing new (signed out, keys erased, not a recipient); and the
+ * inbox pages forward and back by cursor through more cases than one page holds.
  */
 import type { Browser } from 'playwright-core';
-import { keyId, fromBase64url, STATUS_VALUES } from '../../protocol';
+import { keyId, fromBase64url, randomId, STATUS_VALUES } from '../../protocol';
 import { openDatabase, type Db } from '../../server/db/database';
 import { acceptInvite, ADMIN, createInvite, MODERATOR, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
@@ -35,7 +36,7 @@ describeInBrowser('staff workspace in Chromium', () => {
     return keyId(fromBase64url(row.box_pk));
   }
 
-  test('reply, answer, re-wrap for a newcomer, and removal', async () => {
+  test('reply, answer, re-wrap for a newcomer, removal, and paging the inbox', async () => {
     const testimony = `TESTIMONY-${Date.now()}`;
     const reply = `REPLY-${Date.now()}`;
     const answer = `ANSWER-${Date.now()}`;
@@ -136,6 +137,35 @@ describeInBrowser('staff workspace in Chromium', () => {
     const kids = (await db('envelope_keys').where({ envelope_id: last.id })).map((k: { kid: string }) => k.kid);
     expect(kids).not.toContain(moderatorKid);
     expect(kids).toContain(await kidOf(LATECOMER.username));
+
+    // Paging: 110 more cases (written straight into the file; the inbox reads only case rows)
+    // make three pages; Next and Previous walk them by cursor, no case twice.
+    await db.transaction(async (trx) => {
+      for (let n = 0; n < 110; n++) {
+        const survivorId = randomId();
+        await trx('survivors').insert({ id: survivorId, handle: `S-PAGE-${String(n).padStart(4, '0')}`, sign_pk: randomId(), box_pk: randomId(), created_day: '2020-01-01' });
+        await trx('cases').insert({ id: randomId(), survivor_id: survivorId, status: 'new', created_day: `2020-01-${String(1 + (n % 28)).padStart(2, '0')}`, updated_day: '2020-01-01', awaiting_staff: true });
+      }
+    });
+    const l = late.page;
+    const label = l.locator('#page-label');
+    const handles = async () => (await l.locator('#cases tr td:first-child').allTextContents()).join(',');
+    await l.getByRole('button', { name: 'Back to cases' }).click();
+    await label.filter({ hasText: 'Page 1: cases 1–50 of 111' }).waitFor();
+    expect(await l.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+    const seen = [await handles()];
+    await l.getByRole('button', { name: 'Next' }).click();
+    await label.filter({ hasText: 'Page 2: cases 51–100 of 111' }).waitFor();
+    seen.push(await handles());
+    await l.getByRole('button', { name: 'Next' }).click();
+    await label.filter({ hasText: 'Page 3: cases 101–111 of 111' }).waitFor();
+    seen.push(await handles());
+    expect(await l.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    const all = seen.join(',').split(',');
+    expect(new Set(all).size).toBe(111);
+    await l.getByRole('button', { name: 'Previous' }).click();
+    await label.filter({ hasText: 'Page 2: cases 51–100 of 111' }).waitFor();
+    expect(await handles()).toBe(seen[1]);
 
     expect(problems).toEqual([]);
   });

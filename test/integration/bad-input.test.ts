@@ -621,20 +621,13 @@ describe('GET routes', () => {
 
   const badQueries: [string, string, string[]][] = [
     ['an unknown status', `status=${MARKER}`, ['status']],
-    ['a page that is not a number', `page=${MARKER}`, ['page:', 'whole number']],
-    ['page 0', 'page=0', ['page']],
-    ['a fractional page', 'page=1.5', ['page']],
-    ['a negative page', 'page=-3', ['page']],
-    ['a huge page', 'page=1e12', ['page']],
-    ['page given twice', 'page=1&page=2', ['page']],
-    // Each of these was read as a number (0, 16, 1000, 5, 5, 5) before.
-    ['an empty page', 'page=', ['page:', 'plain digits']],
-    ['a page in hex', 'page=0x10', ['page:', 'plain digits']],
-    ['a page in exponent form', 'page=1e3', ['page:', 'plain digits']],
-    ['a page with a leading space', 'page=%205', ['page:', 'plain digits']],
-    ['a page with a plus sign', 'page=%2B5', ['page:', 'plain digits']],
-    ['a page with a leading zero', 'page=05', ['page:', 'plain digits']],
-    ['a page past the last one allowed', 'page=100001', ['page:', '100000']],
+    // The inbox pages by cursor: any page number is refused with a message saying so.
+    ['a page number', 'page=2', ['page:', 'cursor']],
+    ['page 1', 'page=1', ['page:', 'cursor']],
+    ['a page that is not a number', `page=${MARKER}`, ['page:', 'cursor']],
+    ['an empty cursor', 'cursor=', ['cursor:']],
+    ['a cursor given twice', 'cursor=abc&cursor=def', ['cursor:']],
+    ['a cursor longer than any the server makes', `cursor=${'A'.repeat(513)}`, ['cursor:']],
     ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
     ['an unknown parameter whose name is not a field name', `%3Cb%3E${MARKER}=1`, ['query has unknown field']],
   ];
@@ -667,7 +660,7 @@ describe('GET routes', () => {
   });
 
   test('plain-digit query numbers still work', async () => {
-    expect((await moderator.agent.get('/api/staff/cases?page=1&sort=oldest')).status).toBe(200);
+    expect((await moderator.agent.get('/api/staff/cases?status=new&sort=oldest')).status).toBe(200);
     expect((await moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0`)).status).toBe(200);
     expect((await admin.agent.get('/api/staff/audit?after=0&limit=500')).status).toBe(200);
     expect((await request(t.app).get('/stories?page=1')).status).toBe(200);

@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadAddressKey, loadConfig } from '../../server/config';
+import { openDatabase, rowsOf } from '../../server/db/database';
 
 test('defaults give the embedded SQLite file under ./data on localhost:8080', () => {
   const c = loadConfig({});
   expect(c.port).toBe(8080);
   expect(c.publicUrl).toBe('http://localhost:8080');
-  expect(c.database).toEqual({ client: 'sqlite', filename: expect.stringMatching(/data\/awaaz\.sqlite3$/) });
+  expect(c.database).toEqual({ client: 'sqlite', filename: expect.stringMatching(/data\/awaaz\.sqlite3$/), synchronous: 'FULL' });
   expect(c.cookieSecure).toBe(false);
   expect(loadConfig({ PUBLIC_URL: 'https://awaaz.example.org/' }).cookieSecure).toBe(true);
 });
@@ -16,8 +17,28 @@ test('defaults give the embedded SQLite file under ./data on localhost:8080', ()
 test('DATABASE_URL=postgres://… (or postgresql://…) selects PostgreSQL; unset, the SQLite file stays', () => {
   expect(loadConfig({ DATABASE_URL: 'postgres://awaaz:secret@db.internal:5432/awaaz' }).database).toEqual({ client: 'pg', url: 'postgres://awaaz:secret@db.internal:5432/awaaz' });
   expect(loadConfig({ DATABASE_URL: 'postgresql://awaaz@127.0.0.1/awaaz?sslmode=require' }).database.client).toBe('pg');
-  expect(loadConfig({ DATA_DIR: '/srv/awaaz' }).database).toEqual({ client: 'sqlite', filename: '/srv/awaaz/awaaz.sqlite3' });
+  expect(loadConfig({ DATA_DIR: '/srv/awaaz' }).database).toEqual({ client: 'sqlite', filename: '/srv/awaaz/awaaz.sqlite3', synchronous: 'FULL' });
   expect(() => loadConfig({ DATABASE_URL: 'mysql://user@localhost/awaaz' })).toThrow('DATABASE_URL: must be a PostgreSQL address');
+});
+
+test('SQLite syncs every commit (FULL) unless SQLITE_SYNCHRONOUS=NORMAL trades the last commits on power loss for speed', () => {
+  expect(loadConfig({}).database).toMatchObject({ synchronous: 'FULL' });
+  expect(loadConfig({ SQLITE_SYNCHRONOUS: 'NORMAL' }).database).toMatchObject({ synchronous: 'NORMAL' });
+  expect(() => loadConfig({ SQLITE_SYNCHRONOUS: 'OFF' })).toThrow('SQLITE_SYNCHRONOUS: must be FULL');
+});
+
+test('the opened SQLite file runs the synchronous level the configuration names (FULL = 2, NORMAL = 1)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-sync-'));
+  try {
+    for (const [setting, level] of [[undefined, 2], ['NORMAL', 1], ['FULL', 2]] as const) {
+      const db = openDatabase(loadConfig({ DATA_DIR: dir, ...(setting ? { SQLITE_SYNCHRONOUS: setting } : {}) }).database);
+      const [row] = rowsOf<{ synchronous: number }>(await db.raw('PRAGMA synchronous'));
+      await db.destroy();
+      expect(row.synchronous).toBe(level);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('attachment limits default to 25 MB a file and 100 MB a testimony, in bytes of 1024 * 1024', () => {
