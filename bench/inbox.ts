@@ -104,7 +104,7 @@ async function deepCursor(db: Db, listing: Listing, me: string): Promise<string 
   if (query.to) q.where('created_day', '<=', query.to);
   // the listing's own order reversed, so the row sits near its end
   const reversed = query.sort === 'oldest' ? 'desc' : 'asc';
-  const row = await q.orderBy([{ column: 'created_day', order: reversed }, { column: 'id', order: reversed }]).offset(60).first();
+  const row = (await q.orderBy([{ column: 'created_day', order: reversed }, { column: 'id', order: reversed }]).offset(60).first()) as { created_day: string; id: string } | undefined;
   return row ? inboxCursor(query, { day: row.created_day, id: row.id }) : undefined;
 }
 

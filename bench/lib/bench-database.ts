@@ -15,7 +15,7 @@ export interface BenchDatabase {
 
 export async function benchDatabase(): Promise<BenchDatabase> {
   const serverUrl = process.env.BENCH_DATABASE_URL;
-  if (!serverUrl) return { engine: 'sqlite', env: {}, drop: async () => undefined };
+  if (!serverUrl) return { engine: 'sqlite', env: {}, drop: () => Promise.resolve() };
   const name = `awaaz_bench_${crypto.randomBytes(6).toString('hex')}`;
   const admin = openDatabase({ client: 'pg', url: serverUrl });
   await admin.raw('CREATE DATABASE ??', [name]);
