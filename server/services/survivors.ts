@@ -93,16 +93,19 @@ export async function submitTestimony(
   verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
   const sharing = body.sharing ?? { advocatesMayRead: false, statistics: null };
   checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, { survivor: 'required', advocates: sharing.advocatesMayRead ? 'all' : 'forbidden' });
-  if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
-  const attached = await attachmentsToLink(ctx, survivor.id, env.caseId, body.attachments);
+  const attached = await attachmentsToLink(ctx, survivor.id, null, body.attachments);
 
   const day = ctx.clock.today();
+  // Any throw rolls the whole transaction back: a rejected submission writes nothing.
   await ctx.db.transaction(async (trx) => {
+    // First, so that a taken id answers case_exists whatever else is wrong, as a read before it did.
+    if (!(await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, advocatesMayRead: sharing.advocatesMayRead, day }))) {
+      throw conflict('case_exists', 'envelope.caseId is already used');
+    }
     await spendPow(ctx, trx, body.pow);
-    await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
     const envelopeId = await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId: env.caseId, envelopeId });
-    await publishing.setSharing(trx, env.caseId, sharing, day.slice(0, 7));
+    if (sharing.statistics) await publishing.addStatistics(trx, env.caseId, sharing.statistics, day.slice(0, 7));
   });
   return { caseId: env.caseId, status: 'new', createdDay: day };
 }
