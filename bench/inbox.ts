@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nacl from 'tweetnacl';
-import { envelopeHash, randomId, readersOf, sealEnvelope, STATUS_VALUES, toBase64url } from '../protocol';
+import { randomId, readersOf, sealEnvelope, STATUS_VALUES, toBase64url, verifyEnvelope } from '../protocol';
 import { createApp } from '../server/app';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     const survivorBox = nacl.box.keyPair();
     const survivorSign = nacl.sign.keyPair();
     const sample = sealEnvelope({ kind: 'testimony', caseId: randomId(), body: { testimony: { what: 'x'.repeat(2000), when: '2018', context: 'workplace', wantsReplies: true } }, recipients: [survivorBox.publicKey, ...readersOf(keyset.keyset)], signer: survivorSign });
+    // its hash and key digests, as the server computes them when it accepts an envelope
+    const verified = verifyEnvelope(sample, [survivorSign.publicKey]);
     const perSurvivor = 5;
     for (let i = 0; i < CASES; i += perSurvivor) {
       await db.transaction(async (trx) => {
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
           const day = new Date(Date.UTC(2026, 0, 1) + (n % 365) * 86_400_000).toISOString().slice(0, 10);
           const caseId = randomId();
           await trx('cases').insert({ id: caseId, survivor_id: survivorId, status: STATUS_VALUES[n % STATUS_VALUES.length], created_day: day, updated_day: day, assignee_id: n % 3 === 0 ? moderators[n % 2].staffId : null, awaiting_staff: n % 5 === 0 });
-          await ctx.repos.envelopes.insert(trx, { envelope: { ...sample, caseId }, seq: 0, hash: envelopeHash(sample), fromStaff: false, day });
+          await ctx.repos.envelopes.insert(trx, { envelope: { ...sample, caseId }, verified, seq: 0, fromStaff: false, day });
         }
       });
     }
