@@ -12,11 +12,17 @@ const GROUPS = [
   ['sqlite3 driver', /node_modules\/sqlite3\//],
   ['knex (query building, transactions, pool)', /node_modules\/(knex|tarn|pg-connection-string|getopts|rechoir|interpret|lodash)\//],
   ['pg driver', /node_modules\/(pg|pg-protocol|pg-pool|pg-types|pgpass)\//],
-  ['express and its body parser', /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|serve-static|on-finished|statuses|content-type|type-is|iconv-lite|qs|http-errors|depd|mime-types|mime-db|media-typer|negotiator|accepts|debug|ms|cookie|content-disposition|vary|encodeurl|escape-html|etag|fresh|range-parser|parseurl|path-to-regexp|proxy-addr|forwarded|ipaddr\.js|merge-descriptors|safe-buffer|setprototypeof|toidentifier|unpipe|bytes|destroy|ee-first|inherits|once|wrappy|is-promise|call-bound|math-intrinsics|side-channel[^/]*|object-inspect|es-[^/]*|get-intrinsic|function-bind|has-symbols|hasown|gopd|dunder-proto|get-proto)\//],
+  [
+    'express and its body parser',
+    /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|serve-static|on-finished|statuses|content-type|type-is|iconv-lite|qs|http-errors|depd|mime-types|mime-db|media-typer|negotiator|accepts|debug|ms|cookie|content-disposition|vary|encodeurl|escape-html|etag|fresh|range-parser|parseurl|path-to-regexp|proxy-addr|forwarded|ipaddr\.js|merge-descriptors|safe-buffer|setprototypeof|toidentifier|unpipe|bytes|destroy|ee-first|inherits|once|wrappy|is-promise|call-bound|math-intrinsics|side-channel[^/]*|object-inspect|es-[^/]*|get-intrinsic|function-bind|has-symbols|hasown|gopd|dunder-proto|get-proto)\//,
+  ],
   ['helmet', /node_modules\/helmet\//],
   ['express-rate-limit', /node_modules\/express-rate-limit\//],
   ['zod', /node_modules\/zod\//],
-  ['node http, net, streams, events', /^node:(_http|http|net|internal\/(http|stream|streams|net|js_stream|timers|dns)|stream|events|internal\/event_target|timers)/],
+  [
+    'node http, net, streams, events',
+    /^node:(_http|http|net|internal\/(http|stream|streams|net|js_stream|timers|dns)|stream|events|internal\/event_target|timers)/,
+  ],
   ['node crypto', /^node:(internal\/crypto|crypto)/],
   ['other node internals', /^node:/],
   ['app code (dist bundle)', /\/dist\//],
@@ -46,7 +52,8 @@ for (const node of profile.nodes) {
   else if (!url) group = `native: ${functionName}`;
   else group = GROUPS.find(([, re]) => re.test(url))?.[0] ?? `other: ${url.replace(/.*node_modules\//, '').split('/')[0]}`;
   byGroup.set(group, (byGroup.get(group) ?? 0) + ms);
-  if (group === 'app code (dist bundle)') byAppFunction.set(functionName || '(anonymous)', (byAppFunction.get(functionName || '(anonymous)') ?? 0) + ms);
+  if (group === 'app code (dist bundle)')
+    byAppFunction.set(functionName || '(anonymous)', (byAppFunction.get(functionName || '(anonymous)') ?? 0) + ms);
 }
 // native helpers reached from JavaScript (e.g. a C++ binding) have no url: fold small ones together
 const rows = [...byGroup].sort((a, b) => b[1] - a[1]);
@@ -59,4 +66,5 @@ for (const [group, ms] of rows) {
 }
 console.log(`${small.toFixed(1).padStart(5)} %  (groups under 0.5 % each)`);
 console.log('\napp code, by function (top 12):');
-for (const [fn, ms] of [...byAppFunction].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${fn}`);
+for (const [fn, ms] of [...byAppFunction].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${fn}`);

@@ -5,7 +5,16 @@
  */
 import request from 'supertest';
 import { randomId } from '../../protocol';
-import { currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, testimonyEnvelope, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  currentKeyset,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  testimonyEnvelope,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 
 let t: TestServer;
 let survivor: SurvivorActor;
