@@ -79,22 +79,48 @@ export function keyDigest(entry: RecipientKey, backend: CryptoBackend = naclBack
   return toBase64url(backend.sha512(utf8(canonicalJson({ kid: entry.kid, epk: entry.epk, wrapped: entry.wrapped }))).slice(0, 32));
 }
 
-export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
-  return utf8(
+/** What an envelope's signature covers: the signed bytes, and each key entry's digest (in the order of `keys`). */
+export interface SignedPart {
+  bytes: Uint8Array;
+  keyDigests: string[];
+}
+
+/** The signed part, with the key digests it is made of (a server stores them beside the keys). */
+export function signedPartOf(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): SignedPart {
+  const keyDigests = env.keys.map((k) => keyDigest(k, backend));
+  const bytes = utf8(
     canonicalJson({
       v: env.v,
       kind: env.kind,
       caseId: env.caseId,
       prev: env.prev,
       ciphertextHash: toBase64url(backend.sha512(fromBase64url(env.ciphertext))),
-      keys: env.keys.map((k) => ({ kid: k.kid, digest: keyDigest(k, backend) })),
+      keys: env.keys.map((k, i) => ({ kid: k.kid, digest: keyDigests[i] })),
     }),
   );
+  return { bytes, keyDigests };
+}
+
+export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
+  return signedPartOf(env, backend).bytes;
+}
+
+function hashOfSignedBytes(bytes: Uint8Array, backend: CryptoBackend): string {
+  return toBase64url(backend.sha512(bytes));
 }
 
 /** The envelope's identity in a thread: SHA-512 of what its signature covers. */
 export function envelopeHash(env: Envelope, backend: CryptoBackend = naclBackend): string {
-  return toBase64url(backend.sha512(signedPart(env, backend)));
+  return hashOfSignedBytes(signedPart(env, backend), backend);
+}
+
+/**
+ * What verifyEnvelope computed on its way, for a caller that stores the envelope: its hash
+ * (envelopeHash) and its key digests (keyDigest of each entry), so neither is computed twice.
+ */
+export interface VerifiedEnvelope {
+  hash: string;
+  keyDigests: string[];
 }
 
 /** The same envelope with the key wrapped to `kid` erased; the signature still verifies. */
@@ -144,9 +170,9 @@ export function sealEnvelope(input: SealInput): Envelope {
 /**
  * Checks the envelope's version and its signature by `signer`, and that the signer is one the
  * caller trusts. Used by the server on every write (with its OpenSSL backend) and by every
- * reader before decrypting.
+ * reader before decrypting. Returns the envelope's hash and key digests, computed on the way.
  */
-export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): void {
+export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): VerifiedEnvelope {
   if (env.v !== ENVELOPE_VERSION || env.alg !== ENVELOPE_ALG) {
     throw new ProtocolError('unsupported_version', `envelope version ${String(env.v)}/${String(env.alg)} is not supported`);
   }
@@ -156,9 +182,11 @@ export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], back
   if (sig.length !== nacl.sign.signatureLength || signer.length !== nacl.sign.publicKeyLength) {
     throw new ProtocolError('bad_signature', 'signature or signer key has the wrong length');
   }
-  if (!verifyDetached(signedPart(env, backend), sig, signer, backend)) {
+  const signed = signedPartOf(env, backend);
+  if (!verifyDetached(signed.bytes, sig, signer, backend)) {
     throw new ProtocolError('bad_signature', 'the envelope signature does not verify: it was altered or forged');
   }
+  return { hash: hashOfSignedBytes(signed.bytes, backend), keyDigests: signed.keyDigests };
 }
 
 /**

@@ -69,11 +69,18 @@ export function caseRepo(db: Db) {
       .select('cases.id', 'survivors.handle', 'cases.status', 'cases.created_day', 'cases.updated_day', 'cases.assignee_id', 'staff.username as assignee_username', 'cases.awaiting_staff');
 
   return {
-    async exists(caseId: string): Promise<boolean> {
-      return Boolean(await db('cases').where({ id: caseId }).first());
-    },
-    async insert(trx: Db, c: { id: string; survivorId: string; day: string }): Promise<void> {
-      await trx('cases').insert({ id: c.id, survivor_id: c.survivorId, status: 'new', created_day: c.day, updated_day: c.day, awaiting_staff: true });
+    /**
+     * Opens a new case; false if the id is already taken (nothing is written then). One
+     * statement: the id's uniqueness is checked by the insert itself, inside the caller's
+     * transaction, rather than by a read before it.
+     */
+    async insert(trx: Db, c: { id: string; survivorId: string; advocatesMayRead: boolean; day: string }): Promise<boolean> {
+      const inserted = await trx('cases')
+        .insert({ id: c.id, survivor_id: c.survivorId, status: 'new', created_day: c.day, updated_day: c.day, awaiting_staff: true, advocates_may_read: c.advocatesMayRead })
+        .onConflict('id')
+        .ignore()
+        .returning('id');
+      return inserted.length === 1;
     },
     /**
      * A page of the inbox by keyset: ordered by (created_day, id), both descending for

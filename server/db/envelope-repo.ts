@@ -2,7 +2,7 @@
  * Envelopes of a case (testimony, thread messages, staff notes), their wrapped keys (one row
  * each, erasable) and re-wrap grants. The envelope body is stored as signed, minus the keys.
  */
-import { keyDigest, keyId, type Envelope, type KeyGrant, type RecipientKey } from '../../protocol';
+import { keyId, type Envelope, type KeyGrant, type RecipientKey, type VerifiedEnvelope } from '../../protocol';
 import type { Db } from './database';
 
 export interface EnvelopeRow {
@@ -60,13 +60,14 @@ export function envelopeRepo(db: Db) {
   }
 
   return {
-    async insert(trx: Db, e: { envelope: Envelope; seq: number | null; hash: string; fromStaff: boolean; day: string }): Promise<number> {
+    /** Stores an envelope that verifyEnvelope accepted, with the hash and key digests it computed. */
+    async insert(trx: Db, e: { envelope: Envelope; verified: VerifiedEnvelope; seq: number | null; fromStaff: boolean; day: string }): Promise<number> {
       const { keys, ...body } = e.envelope;
       const [inserted] = await trx('envelopes')
-        .insert({ case_id: e.envelope.caseId, kind: e.envelope.kind, body: JSON.stringify(body), created_day: e.day, seq: e.seq, hash: e.hash, from_staff: e.fromStaff })
+        .insert({ case_id: e.envelope.caseId, kind: e.envelope.kind, body: JSON.stringify(body), created_day: e.day, seq: e.seq, hash: e.verified.hash, from_staff: e.fromStaff })
         .returning('id');
       const id = typeof inserted === 'object' ? (inserted as { id: number }).id : (inserted as number);
-      await trx('envelope_keys').insert(keys.map((k, position) => ({ envelope_id: id, position, kid: k.kid, epk: k.epk, wrapped: k.wrapped, digest: keyDigest(k) })));
+      await trx('envelope_keys').insert(keys.map((k, position) => ({ envelope_id: id, position, kid: k.kid, epk: k.epk, wrapped: k.wrapped, digest: e.verified.keyDigests[position] })));
       return id;
     },
 

@@ -74,6 +74,10 @@ const draftFromRow = (r: DraftRow): DraftRecord => ({
 /** Drafts still waiting on the survivor (or approved, not yet out) that a newer draft replaces. */
 const OPEN_DRAFT_STATUSES: DraftStatus[] = ['proposed', 'changes_requested', 'approved'];
 
+async function insertStatistics(trx: Db, caseId: string, s: StatisticsChoice, month: string): Promise<void> {
+  await trx('case_statistics').insert({ case_id: caseId, month, context: s.context ?? null, year: s.year ?? null, province: s.province ?? null });
+}
+
 export function publishingRepo(db: Db) {
   async function countBy(column: string): Promise<Record<string, number>> {
     const rows: { k: string | number; n: number | string }[] = await db('case_statistics').whereNotNull(column).select(`${column} as k`).count({ n: '*' }).groupBy(column);
@@ -81,14 +85,15 @@ export function publishingRepo(db: Db) {
   }
 
   return {
+    /** Changes what an existing case shares. */
     async setSharing(trx: Db, caseId: string, sharing: Sharing, month: string): Promise<void> {
       await trx('cases').where({ id: caseId }).update({ advocates_may_read: sharing.advocatesMayRead });
       await trx('case_statistics').where({ case_id: caseId }).delete();
-      if (sharing.statistics) {
-        const s: StatisticsChoice = sharing.statistics;
-        await trx('case_statistics').insert({ case_id: caseId, month, context: s.context ?? null, year: s.year ?? null, province: s.province ?? null });
-      }
+      if (sharing.statistics) await insertStatistics(trx, caseId, sharing.statistics, month);
     },
+
+    /** The statistics row of a case that has none yet (a new case: cases.insert sets advocates_may_read). */
+    addStatistics: insertStatistics,
 
     async sharingOf(caseIds: string[]): Promise<Map<string, Sharing>> {
       const out = new Map<string, Sharing>();

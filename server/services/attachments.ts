@@ -22,14 +22,16 @@ export const tooLarge = (message: string) => new HttpError(413, 'too_large', mes
 
 /**
  * Checks the uploads a survivor's testimony or message names: each must be theirs, closed and
- * not yet attached, and the case's files together must stay within the testimony limit.
+ * not yet attached, and the case's files together must stay within the testimony limit
+ * (caseId null: a new testimony's case, which holds none yet).
  * Returns the ids to link, in the same transaction as the envelope, with linkAttachments.
  * Ids are named by position (attachments[i]), never echoed.
  */
-export async function attachmentsToLink(ctx: AppContext, survivorId: string, caseId: string, ids: string[] | undefined): Promise<string[]> {
+export async function attachmentsToLink(ctx: AppContext, survivorId: string, caseId: string | null, ids: string[] | undefined): Promise<string[]> {
   if (!ids?.length) return [];
   const mine = new Map((await ctx.repos.attachments.ofSurvivorMany(ids, survivorId)).map((a) => [a.id, a]));
-  let total = await ctx.repos.attachments.caseBytes(caseId);
+  // A new case (null) holds no files yet; its id is checked to be new when it is inserted.
+  let total = caseId === null ? 0 : await ctx.repos.attachments.caseBytes(caseId);
   ids.forEach((id, i) => {
     const a = mine.get(id);
     if (!a) throw badRequest('unknown_attachment', `attachments[${i}] is not an upload of yours (or it was deleted after two days unsent)`);

@@ -12,7 +12,7 @@
  * whatever the body says.
  */
 import type { z } from 'zod';
-import { envelopeHash, fromBase64url, keyId, readersOf, storyHash, utcDay, verifyEnvelope, verifyGrant, verifyStatement, type ConsentStatement, type DraftStatus, type RevocationStatement } from '../../protocol';
+import { fromBase64url, keyId, readersOf, storyHash, utcDay, verifyEnvelope, verifyGrant, verifyStatement, type ConsentStatement, type DraftStatus, type RevocationStatement } from '../../protocol';
 import type { PublishingCase, PublishingCaseSummary, schemas, Sharing } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
@@ -203,12 +203,12 @@ export async function proposeDraft(
   const { envelopes, keysets, audit, publishing } = ctx.repos;
   checkContext(env, { kind: 'draft', caseId: found.caseId, threaded: false });
   if (env.signer !== author.signPk) throw badRequest('untrusted_signer', 'envelope.signer must be your own signing key');
-  verifyEnvelope(env, [fromBase64url(author.signPk)], nodeBackend);
+  const verified = verifyEnvelope(env, [fromBase64url(author.signPk)], nodeBackend);
   checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required', advocates: 'allowed' });
   if (await publishing.draftExists(draftId)) throw conflict('draft_exists', 'draftId is already used');
   const day = ctx.clock.today();
   const version = await ctx.db.transaction(async (trx) => {
-    const envelopeId = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+    const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: true, day });
     const v = await publishing.insertDraft(trx, { id: draftId, caseId: found.caseId, envelopeId, authorId: author.id, day });
     await audit.record(trx, { actorId: author.id, action: 'case.draft_proposed', subject: found.caseId, detail: { version: v } });
     return v;

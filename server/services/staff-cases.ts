@@ -5,7 +5,7 @@
  * position) before it is stored.
  */
 import { z } from 'zod';
-import { envelopeHash, fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant } from '../../protocol';
+import { fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant, type VerifiedEnvelope } from '../../protocol';
 import { Day, Id, schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
@@ -33,9 +33,9 @@ export async function openCase(ctx: AppContext, caseId: string): Promise<StaffCa
 }
 
 /** The staff member's own signature, and nothing else, may sign what they post. */
-function checkSignedByMe(me: StaffRecord, env: Envelope): void {
+function checkSignedByMe(me: StaffRecord, env: Envelope): VerifiedEnvelope {
   if (env.signer !== me.signPk) throw badRequest('untrusted_signer', 'envelope.signer must be your own signing key');
-  verifyEnvelope(env, [fromBase64url(me.signPk)], nodeBackend);
+  return verifyEnvelope(env, [fromBase64url(me.signPk)], nodeBackend);
 }
 
 async function activeModerator(ctx: AppContext, staffId: string): Promise<StaffRecord> {
@@ -98,13 +98,13 @@ export async function caseForStaff(ctx: AppContext, me: StaffRecord, caseId: str
 export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; seq: number; day: string }> {
   const { cases, envelopes, keysets, audit } = ctx.repos;
   checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
-  checkSignedByMe(me, env);
+  const verified = checkSignedByMe(me, env);
   checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'required' });
   const head = await envelopes.head(found.caseId);
   if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
-    const inserted = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+    const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: true, day });
     await cases.update(trx, found.caseId, { awaitingStaff: false, status: found.status === 'closed' ? undefined : 'waiting_for_survivor', day });
     await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
     return inserted;
@@ -116,11 +116,11 @@ export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, 
 export async function addNote(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; day: string }> {
   const { envelopes, keysets, audit } = ctx.repos;
   checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
-  checkSignedByMe(me, env);
+  const verified = checkSignedByMe(me, env);
   checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'forbidden' });
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
-    const inserted = await envelopes.insert(trx, { envelope: env, seq: null, hash: envelopeHash(env, nodeBackend), fromStaff: true, day });
+    const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: true, day });
     await audit.record(trx, { actorId: me.id, action: 'case.note_added', subject: found.caseId });
     return inserted;
   });

@@ -4,7 +4,7 @@
  * codename-derived sign key and never sends a secret.
  */
 import type { z } from 'zod';
-import { envelopeHash, fromBase64url, randomId, verifyEnvelope, verifyLogin } from '../../protocol';
+import { fromBase64url, randomId, verifyEnvelope, verifyLogin } from '../../protocol';
 import type { schemas, SurvivorCase, SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
@@ -90,19 +90,22 @@ export async function submitTestimony(
   if (!survivor) throw unauthorized('this survivor account no longer exists');
   const env = body.envelope;
   checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
-  verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
+  const verified = verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
   const sharing = body.sharing ?? { advocatesMayRead: false, statistics: null };
   checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, { survivor: 'required', advocates: sharing.advocatesMayRead ? 'all' : 'forbidden' });
-  if (await cases.exists(env.caseId)) throw conflict('case_exists', 'envelope.caseId is already used');
-  const attached = await attachmentsToLink(ctx, survivor.id, env.caseId, body.attachments);
+  const attached = await attachmentsToLink(ctx, survivor.id, null, body.attachments);
 
   const day = ctx.clock.today();
+  // Any throw rolls the whole transaction back: a rejected submission writes nothing.
   await ctx.db.transaction(async (trx) => {
+    // First, so that a taken id answers case_exists whatever else is wrong, as a read before it did.
+    if (!(await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, advocatesMayRead: sharing.advocatesMayRead, day }))) {
+      throw conflict('case_exists', 'envelope.caseId is already used');
+    }
     await spendPow(ctx, trx, body.pow);
-    await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, day });
-    const envelopeId = await envelopes.insert(trx, { envelope: env, seq: 0, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+    const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: 0, fromStaff: false, day });
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId: env.caseId, envelopeId });
-    await publishing.setSharing(trx, env.caseId, sharing, day.slice(0, 7));
+    if (sharing.statistics) await publishing.addStatistics(trx, env.caseId, sharing.statistics, day.slice(0, 7));
   });
   return { caseId: env.caseId, status: 'new', createdDay: day };
 }
@@ -122,7 +125,7 @@ export async function postMessage(ctx: AppContext, survivor: SurvivorRecord, cas
   const { cases, envelopes, keysets } = ctx.repos;
   const { envelope: env, keysetVersion, attachments } = body;
   checkContext(env, { kind: 'message', caseId, threaded: true });
-  verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
+  const verified = verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
   checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), survivor.boxPk, { survivor: 'required' });
   const head = await envelopes.head(caseId);
   if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
@@ -132,7 +135,7 @@ export async function postMessage(ctx: AppContext, survivor: SurvivorRecord, cas
   if (!found) throw notFound('no case with this id');
   const day = ctx.clock.today();
   await ctx.db.transaction(async (trx) => {
-    const envelopeId = await envelopes.insert(trx, { envelope: env, seq: head.seq + 1, hash: envelopeHash(env, nodeBackend), fromStaff: false, day });
+    const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: false, day });
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId, envelopeId });
     const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
     await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });

@@ -1,7 +1,7 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { concatBytes, fromBase64url, fromUtf8, randomId, toBase64url, utf8 } from '../../protocol/encoding';
-import { ENVELOPE_ALG, keyId, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, type Envelope, type EnvelopeKind } from '../../protocol/envelope';
+import { ENVELOPE_ALG, envelopeHash, eraseKey, keyDigest, keyId, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, type Envelope, type EnvelopeKind } from '../../protocol/envelope';
 import { pad, padmeLength } from '../../protocol/padding';
 import vectors from '../vectors/protocol-v1.json';
 import { deterministicRandom, fromHex } from '../vectors/deterministic-random';
@@ -44,6 +44,18 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
     expected.keys.forEach((k, i) => expect(k.kid).toBe(toBase64url(nodeSha512(fromBase64url(v.recipientBoxPks[i])).slice(0, 16))));
     const pk = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: expected.signer }, format: 'jwk' });
     expect(nodeVerify(null, signedPart(expected), pk, fromBase64url(expected.sig))).toBe(true);
+  });
+
+  it('verifyEnvelope returns the hash and key digests it computed on the way, erased entries included', () => {
+    // computed here with node:crypto, independently of protocol/
+    const digestOf = (k: { kid: string; epk?: string; wrapped?: string }) => toBase64url(nodeSha512(JSON.stringify({ epk: k.epk, kid: k.kid, wrapped: k.wrapped })).slice(0, 32));
+    const verified = verifyEnvelope(expected, [vectorSigner.publicKey]);
+    expect(verified).toEqual({ hash: toBase64url(nodeSha512(signedPart(expected))), keyDigests: expected.keys.map(digestOf) });
+    expect(verified.hash).toBe(envelopeHash(expected));
+    const erased = eraseKey(expected, expected.keys[0].kid);
+    expect(erased.keys[0].epk).toBeUndefined();
+    expect(verifyEnvelope(erased, [vectorSigner.publicKey])).toEqual(verified);
+    expect(verified.keyDigests).toEqual(erased.keys.map((k) => keyDigest(k)));
   });
 
   it('the deterministic random is what makes it reproducible', () => {

@@ -1,0 +1,61 @@
+/**
+ * How many SQL statements one survivor submission runs (issue 14): each one is a round trip to
+ * the database thread (SQLite) or server (PostgreSQL), so a statement that creeps back shows
+ * here. A count, not a time. Every statement knex sends is counted, BEGIN and COMMIT included.
+ */
+import request from 'supertest';
+import { randomId } from '../../protocol';
+import {
+  currentKeyset,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  testimonyEnvelope,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
+
+let t: TestServer;
+let survivor: SurvivorActor;
+beforeAll(async () => {
+  t = await makeTestServer();
+  await setupAdmin(t);
+  survivor = await registerSurvivor(t);
+});
+afterAll(() => t.close());
+
+/** The SQL of every statement run while `fn` runs. */
+async function statementsOf(fn: () => Promise<void>): Promise<string[]> {
+  const sqls: string[] = [];
+  const listener = (q: { sql: string }) => sqls.push(q.sql);
+  t.db.on('query', listener);
+  try {
+    await fn();
+  } finally {
+    t.db.off('query', listener);
+  }
+  return sqls;
+}
+
+/** Submits one testimony with everything prepared beforehand, and returns the statements it ran. */
+async function submissionStatements(sharing?: object): Promise<string[]> {
+  const keyset = await currentKeyset(t);
+  const envelope = testimonyEnvelope(survivor, keyset, 'it happened at the office', randomId());
+  const body = { envelope, keysetVersion: keyset.keyset.version, pow: await pow(t), ...(sharing ? { sharing } : {}) };
+  const sqls = await statementsOf(async () => {
+    const res = await request(t.app).post('/api/survivor/cases').set('Authorization', `Bearer ${survivor.token}`).send(body);
+    expect(res.status).toBe(201);
+  });
+  // the case is really there, with what was asked
+  expect(await t.db('cases').where({ id: envelope.caseId }).first()).toBeDefined();
+  return sqls;
+}
+
+test('a testimony without statistics runs 10 statements', async () => {
+  expect(await submissionStatements()).toHaveLength(10);
+});
+
+test('sharing statistics adds one insert', async () => {
+  expect(await submissionStatements({ advocatesMayRead: false, statistics: { context: 'workplace', year: 2019 } })).toHaveLength(11);
+});
