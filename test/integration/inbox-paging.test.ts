@@ -6,14 +6,14 @@
  * TEST_DATABASE_URL.
  */
 import nacl from 'tweetnacl';
-import { randomId, toBase64url } from '../../protocol';
+import { randomId, STATUS_VALUES, toBase64url } from '../../protocol';
 import type { CaseList, CaseStatus } from '../../protocol/api';
 import { INBOX_COUNT_LIMIT, INBOX_PAGE_SIZE } from '../../server/db/case-repo';
 import { newHandle } from '../../server/services/pseudonyms';
 import { expectError, MARKER } from './expect-error';
 import { addStaff, makeTestServer, setupAdmin, unchanged, type StaffActor, type TestServer } from '../support/harness';
 
-const STATUSES: CaseStatus[] = ['new', 'in_review', 'waiting_for_survivor', 'closed'];
+const STATUSES: readonly CaseStatus[] = STATUS_VALUES;
 /** Enough for several pages of every filter; many cases share a day, so ties are ordered by id. */
 const CASES = 330;
 
@@ -36,8 +36,8 @@ async function seed(count: number, dayOf: (n: number) => string): Promise<Seeded
     for (let n = 0; n < count; n++) {
       const survivorId = randomId();
       await t.ctx.repos.survivors.insert(trx, { id: survivorId, handle: newHandle(), signPk: toBase64url(nacl.randomBytes(32)), boxPk: toBase64url(nacl.randomBytes(32)) }, dayOf(n));
-      const c: Seeded = { id: randomId(), day: dayOf(n), status: STATUSES[n % 4], assignee: [mod.staffId, other.staffId, null][n % 3] };
-      await t.ctx.repos.cases.insert(trx, { id: c.id, survivorId, day: c.day });
+      const c: Seeded = { id: randomId(), day: dayOf(n), status: STATUSES[n % STATUSES.length], assignee: [mod.staffId, other.staffId, null][n % 3] };
+      await t.ctx.repos.cases.insert(trx, { id: c.id, survivorId, advocatesMayRead: false, day: c.day });
       await t.ctx.repos.cases.update(trx, c.id, { status: c.status, assigneeId: c.assignee, day: c.day });
       made.push(c);
     }
