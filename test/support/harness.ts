@@ -105,6 +105,30 @@ export async function makeTestServer(env: Record<string, string> = {}): Promise<
   };
 }
 
+/**
+ * A second app instance on the same PostgreSQL database and data folder (so the same address
+ * key file), as another process behind a load balancer would be: its own pool and its own
+ * createApp, on the same clock (one machine's time). Closing it leaves the first one running.
+ * PostgreSQL only: an instance on SQLite is one process, whose one connection holds its limits.
+ */
+export async function secondInstance(t: TestServer): Promise<TestServer> {
+  if (!t.databaseUrl) throw new Error('a second instance needs PostgreSQL (TEST_DATABASE_URL)');
+  const db = openDatabase(t.ctx.config.database);
+  const logs: string[] = [];
+  const { app, ctx } = await createApp({ db, config: t.ctx.config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(t.clock.now) });
+  return {
+    ...t,
+    app,
+    ctx,
+    db,
+    logs,
+    async close() {
+      await settled(db);
+      await db.destroy();
+    },
+  };
+}
+
 /** Tables of migrations/002_staff_security.ts (TOTP recovery codes, sign-in locks, settings, audit log). */
 export const STAFF_SECURITY_TABLES = ['staff_recovery_codes', 'login_failures', 'settings', 'audit_log'];
 export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publications'];
