@@ -5,6 +5,7 @@
 #   scripts/test-postgres.sh start        initdb if needed, start, print TEST_DATABASE_URL=…
 #   scripts/test-postgres.sh url          print the URL of the running server
 #   scripts/test-postgres.sh stop         stop the server and delete its folder
+#   scripts/test-postgres.sh available    exit 0 when PostgreSQL's binaries are found (npm test asks)
 #   scripts/test-postgres.sh jest ARGS…   run `npx jest --runInBand ARGS…` on PostgreSQL: on
 #                                         $TEST_DATABASE_URL when set, else on a throwaway
 #                                         server started here and stopped afterwards
@@ -84,6 +85,7 @@ stop() {
 }
 
 case "${1:-}" in
+  available) echo "test-postgres: PostgreSQL found in $PG_BIN" ;;
   start) start ;;
   url) running && echo "TEST_DATABASE_URL=$URL" || { echo "test-postgres: not running (run: $0 start)" >&2; exit 1; } ;;
   stop) stop ;;
@@ -99,7 +101,7 @@ case "${1:-}" in
     TEST_DATABASE_URL="$URL" npx jest --runInBand "$@"
     ;;
   *)
-    echo "usage: $0 start | url | stop | jest [jest arguments]" >&2
+    echo "usage: $0 start | url | stop | available | jest [jest arguments]" >&2
     exit 2
     ;;
 esac

@@ -54,6 +54,10 @@ function fromRow(r: RawRow): AttachmentRow {
 }
 
 export function attachmentRepo(db: Db) {
+  const caseBytes = async (caseId: string, trx: Db): Promise<number> => {
+    const [row] = await trx('attachments').where({ case_id: caseId }).select(trx.raw('coalesce(sum(size), 0) as bytes'));
+    return Number(row.bytes);
+  };
   return {
     async create(trx: Db, a: { id: string; survivorId: string; size: number; records: number; day: string }): Promise<void> {
       await trx('attachments').insert({ id: a.id, survivor_id: a.survivorId, size: a.size, records: a.records, received: 0, closed: false, created_day: a.day });
@@ -118,24 +122,27 @@ export function attachmentRepo(db: Db) {
       return rows.map(fromRow);
     },
 
-    /** The declared bytes of every upload linked to a case. */
-    async caseBytes(caseId: string): Promise<number> {
-      const [row] = await db('attachments').where({ case_id: caseId }).select(db.raw('coalesce(sum(size), 0) as bytes'));
-      return Number(row.bytes);
+    /** The declared bytes of every upload linked to a case (read in `trx` when given). */
+    async caseBytes(caseId: string, trx: Db = db): Promise<number> {
+      return caseBytes(caseId, trx);
     },
 
     /**
      * Links closed, unlinked uploads of the survivor to the envelope that carries their keys.
-     * Returns how many it linked: fewer than asked means one changed meanwhile (roll back).
+     * Locks the case's row first, so that links to one case happen one after another (on
+     * PostgreSQL; SQLite runs one transaction at a time anyway), and answers how many it
+     * linked (fewer than asked means one changed meanwhile: roll back) and the bytes the case's
+     * files then total, counted after the lock, for the caller to hold to the testimony limit.
      */
-    async link(trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<number> {
-      if (ids.length === 0) return 0;
+    async link(trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<{ linked: number; caseBytes: number }> {
+      await lockRows(trx, trx('cases').where({ id: to.caseId }).select('id'));
+      if (ids.length === 0) return { linked: 0, caseBytes: await caseBytes(to.caseId, trx) };
       const n = await trx('attachments')
         .whereIn('id', ids)
         .where({ survivor_id: to.survivorId, closed: true })
         .whereNull('case_id')
         .update({ case_id: to.caseId, envelope_id: to.envelopeId });
-      return Number(n);
+      return { linked: Number(n), caseBytes: await caseBytes(to.caseId, trx) };
     },
 
     /** Deletes unlinked uploads older than STALE_AFTER_DAYS UTC days (their records go with them). Returns how many. */

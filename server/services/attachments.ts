@@ -24,8 +24,9 @@ export const tooLarge = (message: string) => new HttpError(413, 'too_large', mes
  * Checks the uploads a survivor's testimony or message names: each must be theirs, closed and
  * not yet attached, and the case's files together must stay within the testimony limit
  * (caseId null: a new testimony's case, which holds none yet).
- * Returns the ids to link, in the same transaction as the envelope, with linkAttachments.
- * Ids are named by position (attachments[i]), never echoed.
+ * Returns the ids to link, in the same transaction as the envelope, with linkAttachments
+ * (which holds the limit again there: this check, outside the transaction, only answers early
+ * and precisely). Ids are named by position (attachments[i]), never echoed.
  */
 export async function attachmentsToLink(ctx: AppContext, survivorId: string, caseId: string | null, ids: string[] | undefined): Promise<string[]> {
   if (!ids?.length) return [];
@@ -39,18 +40,25 @@ export async function attachmentsToLink(ctx: AppContext, survivorId: string, cas
     if (a.caseId !== null) throw conflict('attachment_linked', `attachments[${i}] is already attached to a message`);
     total += a.size;
   });
-  const limit = ctx.config.attachmentMaxTestimonyBytes;
-  if (total > limit) throw tooLarge(`the files of one testimony, its messages included, may total at most ${inMb(limit)}`);
+  if (total > ctx.config.attachmentMaxTestimonyBytes) throw testimonyTooLarge(ctx);
   return ids;
 }
 
-/** Links checked uploads to the envelope just inserted; a change meanwhile rolls the transaction back. */
+const testimonyTooLarge = (ctx: AppContext) => tooLarge(`the files of one testimony, its messages included, may total at most ${inMb(ctx.config.attachmentMaxTestimonyBytes)}`);
+
+/**
+ * Links checked uploads to the envelope just inserted; a change meanwhile rolls the transaction
+ * back. The case's row is locked and its files' total counted again after linking, in this
+ * transaction: messages sent to one case at the same moment (from two instances, on
+ * PostgreSQL's several connections) each passed attachmentsToLink before either linked, and
+ * only this count sees them both.
+ */
 export async function linkAttachments(ctx: AppContext, trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<void> {
   if (ids.length === 0) return;
-  const linked = await ctx.repos.attachments.link(trx, ids, to);
+  const { linked, caseBytes } = await ctx.repos.attachments.link(trx, ids, to);
   if (linked !== ids.length) throw conflict('conflict', 'an attachment changed meanwhile; check your uploads and send again');
+  if (caseBytes > ctx.config.attachmentMaxTestimonyBytes) throw testimonyTooLarge(ctx);
 }
-
 
 /** Where an upload stands, as its survivor sees it. */
 function uploadView(a: AttachmentRow): AttachmentUpload {

@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { launchFirefox, type TorLevel } from '../support/firefox';
 import { jpegWithExif } from '../support/evidence-files';
 import { authenticators, nextTotpCode, setUpFirstAdmin } from './flows';
-import { databaseBytes, launchBrowser, startServer, type RunningServer } from './support';
+import { launchBrowser, startServer, type RunningServer } from './support';
 
 /** Waits until the element is shown; when the `error` region shows first, fails with what it says. */
 async function shown(page: Page, selector: string, timeout = 30_000, error?: string): Promise<void> {
@@ -249,7 +249,7 @@ export function firefoxJourney(level: TorLevel, moderator: { username: string; p
 
     // Nothing the survivor typed is in a URL she sent, in the database or in the server's log; the pages broke no rule.
     expect(sent.length).toBeGreaterThan(0);
-    const stored = databaseBytes(server.dbFile);
+    const stored = await server.storedBytes();
     for (const secret of [testimony, answer, shared.codename]) {
       for (const url of sent) expect(decodeURIComponent(url)).not.toContain(secret);
       expect(stored.includes(Buffer.from(secret))).toBe(false);

@@ -9,7 +9,7 @@
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
 import { fingerprint, keyId, keysetHash, randomId, signKeyset, toBase64url, utcDay, type KeysetMember, type SignedKeyset } from '../../protocol';
-import { openDatabase, type Db } from '../../server/db/database';
+import type { Db } from '../../server/db/database';
 import { setUpFirstAdmin, shareTestimony } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
@@ -33,7 +33,7 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     adminFingerprint = await setUpFirstAdmin(admin.page, server.setupLink, true);
     adminLink = (await admin.page.locator('#fingerprint-link').textContent())!.trim();
     await admin.context.close();
-    db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+    db = server.openDb();
   });
   afterAll(async () => {
     await db?.destroy();

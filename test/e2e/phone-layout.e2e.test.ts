@@ -13,7 +13,6 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { jpegWithExif } from '../support/evidence-files';
 import { canvasImage } from './attachments-support';
 import { ADMIN, createInvite, finishTotpEnrolment, staffSignIn } from './flows';
-import { openDatabase } from '../../server/db/database';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer } from './support';
 
 const WIDTH = 360;
@@ -114,7 +113,7 @@ describeInBrowser('a 360 px phone', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    const db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+    const db = server.openDb();
     await db('publications').insert({ alias: STORY.alias, draft_id: null, case_id: null, title: STORY.title, text: STORY.text, context: 'workplace', month: '2024-05', published_day: '2026-01-15', revoked_day: null });
     await db.destroy();
     browser = await launchBrowser();

@@ -6,9 +6,9 @@
  * deletes everything. The survivor's browser never sends what they wrote.
  */
 import type { Browser } from 'playwright-core';
-import { openDatabase, type Db } from '../../server/db/database';
+import type { Db } from '../../server/db/database';
 import { acceptInvite, ADMIN, createInvite, setUpFirstAdmin, signWaitingMembers, staffSignIn } from './flows';
-import { databaseBytes, describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, switchLanguage } from './support';
+import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, switchLanguage } from './support';
 
 const ADVOCATE = { username: 'zara.adv', password: 'a long advocate passphrase' };
 
@@ -21,7 +21,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
   beforeAll(async () => {
     server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
     browser = await launchBrowser();
-    db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+    db = server.openDb();
   });
   afterAll(async () => {
     await db?.destroy();
@@ -162,7 +162,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
       for (const secret of [testimony, change, firstDraft, secondDraft, codename]) expect(req.body).not.toContain(secret);
     }
 
-    // Delete everything: after the confirmation, nothing of theirs is left in the database file.
+    // Delete everything: after the confirmation, nothing of theirs is left in what a copy of the database holds.
     await s.getByRole('button', { name: 'Delete everything' }).click();
     await s.locator('#delete-status').filter({ hasText: 'Tick the box first' }).waitFor();
     await s.getByLabel('I understand that this cannot be undone').check();
@@ -170,7 +170,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await s.getByText('Everything was deleted. Close this window now.').waitFor({ timeout: 30_000 });
     expect(await db('survivors').select()).toEqual([]);
     expect(await db('cases').select()).toEqual([]);
-    const bytes = databaseBytes(server.dbFile);
+    const bytes = await server.storedBytes();
     for (const needle of [handle, secondDraft, title]) expect(bytes.includes(Buffer.from(needle))).toBe(false);
     expect((await r.goto(`${server.url}${storyPath}`))!.status()).toBe(410);
 

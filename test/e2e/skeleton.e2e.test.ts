@@ -6,7 +6,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { acceptInvite, ADMIN, createInvite, MODERATOR, openOwnTestimonies, readFirstCase, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
-import { databaseBytes, describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
+import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
 describeInBrowser('walking skeleton in Chromium', () => {
   let server: RunningServer;
@@ -57,8 +57,8 @@ describeInBrowser('walking skeleton in Chromium', () => {
     }
     expect(submissions[0].body).toContain('"ciphertext"');
 
-    // The database file and its write-ahead log hold no plaintext.
-    const bytes = databaseBytes(server.dbFile);
+    // The database (the SQLite file and its write-ahead log, or every table and a pg_dump) holds no plaintext.
+    const bytes = await server.storedBytes();
     expect(bytes.length).toBeGreaterThan(0);
     expect(bytes.includes(Buffer.from(marker))).toBe(false);
     expect(bytes.includes(Buffer.from(shared.codename))).toBe(false);

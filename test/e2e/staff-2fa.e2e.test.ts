@@ -7,7 +7,7 @@
  * the other session ends), logs out everywhere; and the audit panel verifies the chain in the
  * browser and warns loudly when the database is altered or history is cut.
  */
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import jsQR from 'jsqr';
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
@@ -58,7 +58,7 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
-    db = knex({ client: 'sqlite3', connection: { filename: server.dbFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+    db = server.openDb();
   });
   afterAll(async () => {
     await db?.destroy();

@@ -7,7 +7,7 @@
  * The old record is made as the code before the change of defaults made it: the admin's
  * private keys (opened here with the password) wrapped under 64 MiB / t = 3 and a new salt.
  */
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import nacl from 'tweetnacl';
 import type { Browser } from 'playwright-core';
 import { fromBase64url, STAFF_KDF, staffSecrets, toBase64url, unwrapPrivateKeys, wrapPrivateKeys, type Argon2Params, type StaffPrivateKeys } from '../../protocol';
@@ -26,7 +26,7 @@ describeInBrowser('re-keying an old staff record at sign-in in Chromium', () => 
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
-    db = knex({ client: 'sqlite3', connection: { filename: server.dbFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+    db = server.openDb();
   });
   afterAll(async () => {
     await db?.destroy();

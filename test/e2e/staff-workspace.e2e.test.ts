@@ -7,7 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { keyId, fromBase64url, randomId, STATUS_VALUES } from '../../protocol';
-import { openDatabase, type Db } from '../../server/db/database';
+import type { Db } from '../../server/db/database';
 import { acceptInvite, ADMIN, createInvite, MODERATOR, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
@@ -23,7 +23,7 @@ describeInBrowser('staff workspace in Chromium', () => {
     // Every browser here shares 127.0.0.1, so the per-address limit on sign-ins is raised.
     server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
     browser = await launchBrowser();
-    db = openDatabase({ client: 'sqlite', filename: server.dbFile });
+    db = server.openDb();
   });
   afterAll(async () => {
     await db?.destroy();

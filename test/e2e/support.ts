@@ -1,6 +1,9 @@
 /**
  * Browser test support: a real Awaaz server process (dist/server/main.js, as `npm start` runs
- * it) on a temporary SQLite file, and a real Chromium driven by playwright-core.
+ * it) on a temporary SQLite file, or on PostgreSQL when TEST_DATABASE_URL is set
+ * (test/support/awaaz-server.ts), and a real Chromium driven by playwright-core. A test reads
+ * the server's database with `server.openDb()` and what a copy of it holds with
+ * `server.storedBytes()`, on either engine.
  * Under CI a missing Chromium fails the run; locally the browser tests are skipped with a
  * loud message.
  */
@@ -61,9 +64,6 @@ export async function newGuardedPage(browser: Browser, problems: string[]): Prom
   await guardPage(page, problems);
   return { context, page, sent };
 }
-
-/** The SQLite file and its write-ahead log, as raw bytes (test/support/database-files.ts, shared with the integration tests). */
-export { databaseBytes } from '../support/database-files';
 
 /**
  * Presses a survivor page's language switch and waits until the page is in that language: a

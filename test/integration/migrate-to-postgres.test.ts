@@ -5,7 +5,7 @@
  * survivor, the audit log) is copied, and the app started on the copy lets the same people do
  * what they could. A copy that differs is caught and rolled back; an occupied target, or a
  * SQLite file a server still has open, is refused. Runs on PostgreSQL whatever engine the
- * suite runs on (test/support/postgres.ts).
+ * suite runs on (test/support/postgres-server.ts).
  */
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -35,7 +35,6 @@ import { copySqliteToPostgres, CopyRefused, type CopyReport } from '../../server
 import {
   addStaff,
   currentKeyset,
-  freshPostgresDatabase,
   makeTestServer,
   pow,
   registerSurvivor,
@@ -50,7 +49,8 @@ import {
   type TestServer,
   type UploadedFile,
 } from '../support/harness';
-import { describeWithPostgres, testPostgresServer } from '../support/postgres';
+import { freshPostgresDatabase } from '../support/postgres';
+import { describeWithPostgres, testPostgresServer } from '../support/postgres-server';
 
 const STORY: PublicStory = { title: 'At the depot', text: 'The supervisor followed me home twice.\n\nI told the union.', context: 'workplace' };
 

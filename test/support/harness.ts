@@ -44,42 +44,12 @@ import { loadConfig } from '../../server/config';
 import { migrate, openDatabase, type Db } from '../../server/db/database';
 import { base32Decode, hotp, totpStep } from '../../server/http/totp';
 import { issueSetupLink } from '../../server/setup-link';
+import { freshPostgresDatabase, TEST_ENGINE } from './postgres';
+
+export { TEST_ENGINE };
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const CLIENT_DIR = path.join(ROOT, 'dist/client');
-
-/**
- * The engine the integration tests run on: PostgreSQL when TEST_DATABASE_URL is set
- * (`npm run test:pg`, scripts/test-postgres.sh), else the embedded SQLite file.
- */
-export const TEST_ENGINE: 'sqlite' | 'pg' = process.env.TEST_DATABASE_URL ? 'pg' : 'sqlite';
-
-/**
- * A fresh database on the server of TEST_DATABASE_URL (whose role may create databases), and
- * the function that drops it. Every test server gets its own, as each gets its own SQLite file.
- */
-export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `awaaz_t_${crypto.randomBytes(8).toString('hex')}`;
-  const admin = openDatabase({ client: 'pg', url: serverUrl });
-  try {
-    await admin.raw('CREATE DATABASE ??', [name]);
-  } catch (e) {
-    await admin.destroy();
-    throw e;
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      try {
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
-      } finally {
-        await admin.destroy();
-      }
-    },
-  };
-}
 
 /** What a unique-key violation's message says, on either engine. */
 export const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
@@ -135,6 +105,30 @@ export async function makeTestServer(env: Record<string, string> = {}, opts: { e
       await db.destroy();
       await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A second app instance on the same PostgreSQL database and data folder (so the same address
+ * key file), as another process behind a load balancer would be: its own pool and its own
+ * createApp, on the same clock (one machine's time). Closing it leaves the first one running.
+ * PostgreSQL only: an instance on SQLite is one process, whose one connection holds its limits.
+ */
+export async function secondInstance(t: TestServer): Promise<TestServer> {
+  if (!t.databaseUrl) throw new Error('a second instance needs PostgreSQL (TEST_DATABASE_URL)');
+  const db = openDatabase(t.ctx.config.database);
+  const logs: string[] = [];
+  const { app, ctx } = await createApp({ db, config: t.ctx.config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(t.clock.now) });
+  return {
+    ...t,
+    app,
+    ctx,
+    db,
+    logs,
+    async close() {
+      await settled(db);
+      await db.destroy();
     },
   };
 }
