@@ -48,13 +48,13 @@ const ON_PG = TEST_ENGINE === 'pg';
 const WHERE = ON_PG ? 'two instances on one PostgreSQL database' : 'one instance (on SQLite Awaaz runs as one process: B is A)';
 
 /** Instance A, and B: a second instance on PostgreSQL, A itself on SQLite. */
-async function twoInstances(env: Record<string, string> = {}): Promise<{ a: TestServer; b: TestServer; close(): Promise<void> }> {
+async function twoInstances(env: Record<string, string> = {}): Promise<{ a: TestServer; b: TestServer; close: () => Promise<void> }> {
   const a = await makeTestServer(env);
   const b = ON_PG ? await secondInstance(a) : a;
   return {
     a,
     b,
-    async close() {
+    close: async () => {
       if (b !== a) await b.close();
       await a.close();
     },

@@ -119,7 +119,7 @@ export async function secondInstance(t: TestServer): Promise<TestServer> {
   if (!t.databaseUrl) throw new Error('a second instance needs PostgreSQL (TEST_DATABASE_URL)');
   const db = openDatabase(t.ctx.config.database);
   const logs: string[] = [];
-  const { app, ctx } = await createApp({ db, config: t.ctx.config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(t.clock.now) });
+  const { app, ctx } = await createApp({ db, config: t.ctx.config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(() => t.clock.now()) });
   return {
     ...t,
     app,
