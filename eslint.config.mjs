@@ -25,15 +25,25 @@ const NODE_GLOBALS = {
 const REQUEST_AUTH_FIELDS = 'staff|staffSessionHash|staffTotpEnrolled|survivorId';
 const noRequestNonNull = {
   selector: `TSNonNullExpression > MemberExpression.expression[property.name=/^(${REQUEST_AUTH_FIELDS})$/]`,
-  message: 'Read what the auth guards set with staffOf(req), staffSessionOf(req) or survivorIdOf(req) (server/http/auth.ts), not a non-null assertion.',
+  message:
+    'Read what the auth guards set with staffOf(req), staffSessionOf(req) or survivorIdOf(req) (server/http/auth.ts), not a non-null assertion.',
 };
 
 /** The server reads the time only from its injected clock (server/clock.ts, ctx.clock). */
 const noServerClock = [
-  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Read the time from the injected clock (ctx.clock.now()), not Date.now().' },
-  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read the time from the injected clock (new Date(ctx.clock.now())), not new Date().' },
+  {
+    selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+    message: 'Read the time from the injected clock (ctx.clock.now()), not Date.now().',
+  },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'Read the time from the injected clock (new Date(ctx.clock.now())), not new Date().',
+  },
   { selector: "CallExpression[callee.name='Date']", message: 'Date() reads the machine clock: use the injected clock (ctx.clock).' },
-  { selector: "CallExpression[callee.name='utcDay'][arguments.length=0]", message: 'utcDay() with no argument reads the machine clock: use ctx.clock.today().' },
+  {
+    selector: "CallExpression[callee.name='utcDay'][arguments.length=0]",
+    message: 'utcDay() with no argument reads the machine clock: use ctx.clock.today().',
+  },
 ];
 
 export default defineConfig(
@@ -58,7 +68,10 @@ export default defineConfig(
     rules: {
       // A deliberate unused binding is written with a leading underscore (express handlers'
       // `_req`, `_next`, jest reporters' `_contexts`, destructuring that drops a field).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': ['error', noRequestNonNull],
       // Layout is prettier's. It keeps every semicolon, so a line it starts with `[` or `(`
       // continues the expression above on purpose (supertest's request(app)[method](...)).
@@ -106,7 +119,14 @@ export default defineConfig(
       'no-restricted-syntax': ['error', noRequestNonNull, ...noServerClock],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/client', '**/client/**'], message: 'The server does not import client code; share it through protocol/ (or i18n/).' }] },
+        {
+          patterns: [
+            {
+              group: ['**/client', '**/client/**'],
+              message: 'The server does not import client code; share it through protocol/ (or i18n/).',
+            },
+          ],
+        },
       ],
     },
   },
@@ -117,7 +137,10 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            { group: ['**/client', '**/client/**'], message: 'The server does not import client code; share it through protocol/ (or i18n/).' },
+            {
+              group: ['**/client', '**/client/**'],
+              message: 'The server does not import client code; share it through protocol/ (or i18n/).',
+            },
             { group: ['./*'], message: 'A route does not import another route: move what they share to server/services/ or server/http/.' },
           ],
         },
@@ -129,15 +152,24 @@ export default defineConfig(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/server', '**/server/**', '**/client', '**/client/**'], message: 'protocol/ is shared by server and client and imports neither.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/server', '**/server/**', '**/client', '**/client/**'],
+              message: 'protocol/ is shared by server and client and imports neither.',
+            },
+          ],
+        },
       ],
       // protocol/ runs in node and in browsers and workers alike: no DOM.
       'no-restricted-globals': [
         'error',
-        ...['window', 'document', 'navigator', 'location', 'localStorage', 'sessionStorage', 'HTMLElement', 'Element', 'self', 'alert'].map((name) => ({
-          name,
-          message: 'protocol/ is DOM-free: it runs in node as well as in the browser.',
-        })),
+        ...['window', 'document', 'navigator', 'location', 'localStorage', 'sessionStorage', 'HTMLElement', 'Element', 'self', 'alert'].map(
+          (name) => ({
+            name,
+            message: 'protocol/ is DOM-free: it runs in node as well as in the browser.',
+          }),
+        ),
       ],
     },
   },

@@ -52,7 +52,10 @@ function serve(script: string): Promise<http.Server> {
   return new Promise((resolve, reject) => {
     const server = http.createServer((req, res) => {
       if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-      else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>attachments bench</title><script src="/bench.js"></script>');
+      else
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><title>attachments bench</title><script src="/bench.js"></script>');
     });
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server));
@@ -79,20 +82,27 @@ async function main(): Promise<void> {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     const agent = await page.evaluate<string>('navigator.userAgent');
-    console.log(`bench:attachments: ${k.mib} MiB (${(size / 1e6).toFixed(1)} MB) of random bytes, ${k.rounds} rounds, in ${/(?:Headless)?Chrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; ${os.availableParallelism()} CPUs`);
+    console.log(
+      `bench:attachments: ${k.mib} MiB (${(size / 1e6).toFixed(1)} MB) of random bytes, ${k.rounds} rounds, in ${/(?:Headless)?Chrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; ${os.availableParallelism()} CPUs`,
+    );
     const rounds = await page.evaluate<RoundTimes[]>(`attachmentBench.run(${size}, ${k.rounds})`);
 
     const mbs = (ms: number) => size / 1e6 / (ms / 1000);
     const fmt = (n: number) => n.toFixed(1).padStart(6);
     console.log('\nround   client encrypt   baseline encrypt   client decrypt   baseline decrypt   (MB/s)');
-    rounds.forEach((r, i) => console.log(`${String(i + 1).padStart(5)}   ${fmt(mbs(r.clientEncrypt))}           ${fmt(mbs(r.baselineEncrypt))}             ${fmt(mbs(r.clientDecrypt))}           ${fmt(mbs(r.baselineDecrypt))}`));
+    rounds.forEach((r, i) =>
+      console.log(
+        `${String(i + 1).padStart(5)}   ${fmt(mbs(r.clientEncrypt))}           ${fmt(mbs(r.baselineEncrypt))}             ${fmt(mbs(r.clientDecrypt))}           ${fmt(mbs(r.baselineDecrypt))}`,
+      ),
+    );
     const m = (key: keyof RoundTimes) => mbs(median(rounds.map((r) => r[key])));
     const rows: [string, number, number][] = [
       ['encrypt', m('clientEncrypt'), m('baselineEncrypt')],
       ['decrypt', m('clientDecrypt'), m('baselineDecrypt')],
     ];
     console.log('\nmedian    client, record by record (64 KiB, from a Blob)   baseline, one nacl.secretbox   client/baseline');
-    for (const [what, c, b] of rows) console.log(`${what.padEnd(9)} ${fmt(c)} MB/s${' '.repeat(37)}${fmt(b)} MB/s${' '.repeat(17)}${(c / b).toFixed(2)}`);
+    for (const [what, c, b] of rows)
+      console.log(`${what.padEnd(9)} ${fmt(c)} MB/s${' '.repeat(37)}${fmt(b)} MB/s${' '.repeat(17)}${(c / b).toFixed(2)}`);
     const met = rows.every(([, c]) => c >= BUDGET_MB_S);
     console.log(`\nbudget >= ${BUDGET_MB_S} MB/s for the client's encrypt and decrypt: ${met ? 'met' : 'MISSED'}`);
   } finally {

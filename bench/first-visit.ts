@@ -55,7 +55,15 @@ const ROUTES = ['/share', '/return'];
  * shown in the page's language. Both: the load event has passed.
  */
 function ready(route: string): boolean {
-  const doc = (globalThis as unknown as { document: { readyState: string; documentElement: { classList: { contains(c: string): boolean } }; getElementById(id: string): { disabled?: boolean; offsetParent: unknown } | null } }).document;
+  const doc = (
+    globalThis as unknown as {
+      document: {
+        readyState: string;
+        documentElement: { classList: { contains(c: string): boolean } };
+        getElementById(id: string): { disabled?: boolean; offsetParent: unknown } | null;
+      };
+    }
+  ).document;
   if (doc.readyState !== 'complete' || doc.documentElement.classList.contains('i18n-pending')) return false;
   if (route === '/share') {
     const button = doc.getElementById('make-codename');
@@ -89,7 +97,12 @@ async function visit(browser: Browser, base: string, route: string, k: ReturnTyp
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     const bytesPerSecond = (k.kbps * 1000) / 8;
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: k.rttMs, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: k.rttMs,
+      downloadThroughput: bytesPerSecond,
+      uploadThroughput: bytesPerSecond,
+    });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: k.cpuSlowdown });
     let wireBytes = 0;
     const encodings = new Set<string>();
@@ -177,13 +190,17 @@ async function main(): Promise<void> {
           const v = await visit(browser, base(side), route, k);
           const key = `${route} ${side}`;
           results.set(key, [...(results.get(key) ?? []), v]);
-          console.log(`round ${round + 1}  ${route.padEnd(8)} ${side.padEnd(6)} ${(v.ms / 1000).toFixed(2)} s   ${kb(v.wireBytes).padStart(9)} on the wire   content-encoding: ${[...v.encodings].join(', ')}`);
+          console.log(
+            `round ${round + 1}  ${route.padEnd(8)} ${side.padEnd(6)} ${(v.ms / 1000).toFixed(2)} s   ${kb(v.wireBytes).padStart(9)} on the wire   content-encoding: ${[...v.encodings].join(', ')}`,
+          );
         }
       }
     }
 
     console.log('\nmedian of the rounds: first visit until usable, and the bytes on the wire (headers included)');
-    console.log('page      plain (no compression)   gzip (http, onion)       br (https)               gzip/plain   built files: plain / gzip / br');
+    console.log(
+      'page      plain (no compression)   gzip (http, onion)       br (https)               gzip/plain   built files: plain / gzip / br',
+    );
     let met = true;
     for (const route of ROUTES) {
       const m = (side: Side) => {
@@ -194,9 +211,13 @@ async function main(): Promise<void> {
       const w = builtWeights(br.urls);
       met &&= gzip.ms <= BUDGET_MS && br.ms <= BUDGET_MS;
       const cell = (x: { ms: number; bytes: number }) => `${(x.ms / 1000).toFixed(2)} s, ${kb(x.bytes).padStart(8)}`.padEnd(25);
-      console.log(`${route.padEnd(9)} ${cell(plain)}${cell(gzip)}${cell(br)}${(gzip.ms / plain.ms).toFixed(2).padEnd(13)}${kb(w.plain)} / ${kb(w.gzip)} / ${kb(w.br)}`);
+      console.log(
+        `${route.padEnd(9)} ${cell(plain)}${cell(gzip)}${cell(br)}${(gzip.ms / plain.ms).toFixed(2).padEnd(13)}${kb(w.plain)} / ${kb(w.gzip)} / ${kb(w.br)}`,
+      );
     }
-    console.log(`\nbudget: first visit of /share and /return at most ${BUDGET_MS / 1000} s on this link, compressed (gzip and br): ${met ? 'met' : 'MISSED'}`);
+    console.log(
+      `\nbudget: first visit of /share and /return at most ${BUDGET_MS / 1000} s on this link, compressed (gzip and br): ${met ? 'met' : 'MISSED'}`,
+    );
   } finally {
     await browser.close();
     for (const s of Object.values(servers)) s.close();

@@ -64,7 +64,15 @@ async function seed(db: Db, from: number, to: number, moderators: string[]): Pro
           survivors.push({ id: survivorId, handle: `B-${n}`, sign_pk: randomId(), box_pk: randomId(), created_day: '2024-01-01' });
         }
         const day = new Date(start + (n % DAYS) * 86_400_000).toISOString().slice(0, 10);
-        cases.push({ id: randomId(), survivor_id: survivorId, status: STATUS_VALUES[n % STATUS_VALUES.length], created_day: day, updated_day: day, assignee_id: n % 3 === 0 ? moderators[n % 2] : null, awaiting_staff: n % 5 === 0 });
+        cases.push({
+          id: randomId(),
+          survivor_id: survivorId,
+          status: STATUS_VALUES[n % STATUS_VALUES.length],
+          created_day: day,
+          updated_day: day,
+          assignee_id: n % 3 === 0 ? moderators[n % 2] : null,
+          awaiting_staff: n % 5 === 0,
+        });
       }
       await trx('survivors').insert(survivors);
       await trx('cases').insert(cases);
@@ -104,14 +112,26 @@ async function deepCursor(db: Db, listing: Listing, me: string): Promise<string 
   if (query.to) q.where('created_day', '<=', query.to);
   // the listing's own order reversed, so the row sits near its end
   const reversed = query.sort === 'oldest' ? 'desc' : 'asc';
-  const row = (await q.orderBy([{ column: 'created_day', order: reversed }, { column: 'id', order: reversed }]).offset(60).first()) as { created_day: string; id: string } | undefined;
+  const row = (await q
+    .orderBy([
+      { column: 'created_day', order: reversed },
+      { column: 'id', order: reversed },
+    ])
+    .offset(60)
+    .first()) as { created_day: string; id: string } | undefined;
   return row ? inboxCursor(query, { day: row.created_day, id: row.id }) : undefined;
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-bench-inbox-'));
   const database = await benchDatabase();
-  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '0', RATE_LIMIT_PER_MINUTE: '1000000000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000000', ...database.env });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    POW_BITS: '0',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000000',
+    ...database.env,
+  });
   const db = openDatabase(config.database);
   await migrate(db);
   const { app, ctx } = await createApp({ db, config, clientDir: path.join(dir, 'no-pages'), log: () => undefined });
@@ -137,21 +157,33 @@ async function main(): Promise<void> {
   try {
     const token = (await issueSetupLink(ctx.repos.instance, base)).split('#')[1];
     const admin = await setupAdmin(base, ctx.instanceId, token, ['admin']);
-    const moderators: Staff[] = [await addStaff(base, ctx.instanceId, admin, 'mod.a'), await addStaff(base, ctx.instanceId, admin, 'mod.b')];
+    const moderators: Staff[] = [
+      await addStaff(base, ctx.instanceId, admin, 'mod.a'),
+      await addStaff(base, ctx.instanceId, admin, 'mod.b'),
+    ];
     const mod = moderators[0];
     console.log(
       `bench:inbox on ${database.engine === 'pg' ? 'PostgreSQL' : `SQLite (synchronous=${config.database.client === 'sqlite' ? config.database.synchronous : ''})`}, ` +
         `${SAMPLES} samples per query (taken in turn) after 5 warm-up, node ${process.version}, ${os.cpus().length} CPUs`,
     );
-    console.log(`budget: every inbox query's p99 < ${BUDGET_MS} ms at ${budgetSize.toLocaleString('en')} cases on ${database.engine === 'pg' ? 'PostgreSQL' : 'SQLite'}`);
+    console.log(
+      `budget: every inbox query's p99 < ${BUDGET_MS} ms at ${budgetSize.toLocaleString('en')} cases on ${database.engine === 'pg' ? 'PostgreSQL' : 'SQLite'}`,
+    );
 
     let seeded = 0;
     for (const size of SIZES) {
       const started = Date.now();
-      await seed(db, seeded, size, moderators.map((m) => m.staffId));
+      await seed(
+        db,
+        seeded,
+        size,
+        moderators.map((m) => m.staffId),
+      );
       seeded = size;
       const total = Number((await db('cases').count<{ n: number }[]>({ n: '*' }))[0].n);
-      console.log(`\n${total.toLocaleString('en')} cases (grown in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
+      console.log(
+        `\n${total.toLocaleString('en')} cases (grown in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`,
+      );
 
       const queries: [string, string][] = [['GET /api/instance (baseline)', '/api/instance']];
       for (const l of LISTINGS) {
@@ -179,14 +211,17 @@ async function main(): Promise<void> {
         const times = (serverTimes.get(label) ?? []).sort((a, b) => a - b);
         const p99 = percentile(times, 99);
         if (!label.includes('baseline') && p99 > worst) [worst, worstLabel] = [p99, label];
-        console.log(`${label.padEnd(42)} ${String(times.length).padStart(7)} ${percentile(times, 50).toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)} ${times[times.length - 1].toFixed(2).padStart(8)}`);
+        console.log(
+          `${label.padEnd(42)} ${String(times.length).padStart(7)} ${percentile(times, 50).toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)} ${times[times.length - 1].toFixed(2).padStart(8)}`,
+        );
       }
       const verdict = `${total.toLocaleString('en')} cases: worst inbox p99 ${worst.toFixed(2)} ms (${worstLabel})${size === budgetSize ? ` (budget < ${BUDGET_MS} ms: ${worst < BUDGET_MS ? 'met' : 'MISSED'})` : ''}`;
       verdicts.push(verdict);
       console.log(verdict);
     }
     console.log(`\nsummary (${database.engine === 'pg' ? 'PostgreSQL' : 'SQLite'}):\n${verdicts.map((v) => `  ${v}`).join('\n')}`);
-    if (!SIZES.includes(budgetSize)) console.log(`  (the budget is set at ${budgetSize.toLocaleString('en')} cases, not measured in this run)`);
+    if (!SIZES.includes(budgetSize))
+      console.log(`  (the budget is set at ${budgetSize.toLocaleString('en')} cases, not measured in this run)`);
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 100)); // let the post-response session touch finish

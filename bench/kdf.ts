@@ -48,7 +48,11 @@ interface JobResult {
 /** What the /share page's bundle exposes (its AwaazCore modules), and where a job leaves its result. */
 interface BenchPage {
   AwaazCore: {
-    'client/lib/kdf.ts': { browserArgon2: Argon2Engine; browserSolvePow(challenge: string, bits: number): Promise<number>; hasWebAssembly(): boolean };
+    'client/lib/kdf.ts': {
+      browserArgon2: Argon2Engine;
+      browserSolvePow(challenge: string, bits: number): Promise<number>;
+      hasWebAssembly(): boolean;
+    };
     'protocol/kdf.ts': { argon2: typeof argon2 };
   };
   __awaazKdfBench?: JobResult | { error: string };
@@ -79,7 +83,12 @@ function startJob(job: Job): void {
         if (job.kind === 'argon2') {
           // A survivor's codename and salt shape (eight words, "awaaz/v1/survivor/" + instance id).
           const password = new TextEncoder().encode(`abandon ability able about above absent absorb round${i}`);
-          await protocol.argon2(password, new TextEncoder().encode('awaaz/v1/survivor/AAAAAAAAAAAAAAAAAAAAAA'), job.params, kdf.browserArgon2);
+          await protocol.argon2(
+            password,
+            new TextEncoder().encode('awaaz/v1/survivor/AAAAAAAAAAAAAAAAAAAAAA'),
+            job.params,
+            kdf.browserArgon2,
+          );
         } else {
           await kdf.browserSolvePow(`bench-kdf-${i}-${Math.random()}`, job.bits);
         }
@@ -146,17 +155,15 @@ const targets = (chromiumPath: string): Target[] => [
       return { run: (job) => collect(page, job), close: () => browser.close() };
     },
   },
-  ...(['standard', 'safer'] as TorLevel[]).map(
-    (level): Target => ({
-      name: `Firefox ESR, Tor ${level === 'standard' ? 'Standard' : 'Safer'}`,
-      async open(url) {
-        const browser = await launchFirefox(level);
-        const page = await browser.newPage();
-        await page.goto(url, { waitUntil: 'load' });
-        return { run: (job) => collect(page as unknown as Evaluator, job), close: () => browser.close() };
-      },
-    }),
-  ),
+  ...(['standard', 'safer'] as TorLevel[]).map((level): Target => ({
+    name: `Firefox ESR, Tor ${level === 'standard' ? 'Standard' : 'Safer'}`,
+    async open(url) {
+      const browser = await launchFirefox(level);
+      const page = await browser.newPage();
+      await page.goto(url, { waitUntil: 'load' });
+      return { run: (job) => collect(page as unknown as Evaluator, job), close: () => browser.close() };
+    },
+  })),
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -176,11 +183,19 @@ async function main(): Promise<void> {
     { label: `survivor (${paramsLabel(SURVIVOR_KDF)})`, job: { kind: 'argon2', params: SURVIVOR_KDF, rounds: k.rounds }, budget: true },
     ...(k.staffRounds > 0
       ? [
-          { label: `staff, new records (${paramsLabel(STAFF_KDF)})`, job: { kind: 'argon2', params: STAFF_KDF, rounds: k.staffRounds } as Job },
-          { label: `staff, older records (${paramsLabel(LEGACY_STAFF_KDF)})`, job: { kind: 'argon2', params: LEGACY_STAFF_KDF, rounds: k.staffRounds } as Job },
+          {
+            label: `staff, new records (${paramsLabel(STAFF_KDF)})`,
+            job: { kind: 'argon2', params: STAFF_KDF, rounds: k.staffRounds } as Job,
+          },
+          {
+            label: `staff, older records (${paramsLabel(LEGACY_STAFF_KDF)})`,
+            job: { kind: 'argon2', params: LEGACY_STAFF_KDF, rounds: k.staffRounds } as Job,
+          },
         ]
       : []),
-    ...(k.powRounds > 0 ? [{ label: `proof of work (${k.powBits} bits)`, job: { kind: 'pow', bits: k.powBits, rounds: k.powRounds } as Job }] : []),
+    ...(k.powRounds > 0
+      ? [{ label: `proof of work (${k.powBits} bits)`, job: { kind: 'pow', bits: k.powBits, rounds: k.powRounds } as Job }]
+      : []),
   ];
 
   console.log(
@@ -196,7 +211,9 @@ async function main(): Promise<void> {
         for (const { label, job } of jobs) {
           const r = await session.run(job);
           row.set(label, r);
-          console.log(`  ${target.name}: ${label}: ${r.ms.map(seconds).join(', ')} (${r.engine}; main thread paused at most ${Math.round(r.stallMs)} ms)`);
+          console.log(
+            `  ${target.name}: ${label}: ${r.ms.map(seconds).join(', ')} (${r.engine}; main thread paused at most ${Math.round(r.stallMs)} ms)`,
+          );
         }
         results.set(target.name, row);
       } finally {
@@ -218,11 +235,15 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(width)}${cells.join('')}`);
   }
   const reference = jitlessNodeMs(SURVIVOR_KDF, k.rounds);
-  console.log(`\nreference, same run: the same pure-JavaScript argon2id in Node --jitless, ${jobs[0].label}: ${reference.map(seconds).join(', ')} (median ${seconds(median(reference))})`);
+  console.log(
+    `\nreference, same run: the same pure-JavaScript argon2id in Node --jitless, ${jobs[0].label}: ${reference.map(seconds).join(', ')} (median ${seconds(median(reference))})`,
+  );
   const safer = results.get('Firefox ESR, Tor Safer')!.get(jobs[0].label)!;
   const saferMedian = median(safer.ms) / 1000;
   console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)} (the machine's other work slows every figure alike)`);
-  console.log(`\nbudget: survivor key derivation at Tor Browser Safer <= ${BUDGET_SAFER_SECONDS} s: ${saferMedian <= BUDGET_SAFER_SECONDS ? 'met' : 'MISSED'} (median ${saferMedian.toFixed(2)} s, first ${(safer.ms[0] / 1000).toFixed(2)} s with the Worker script's fetch)`);
+  console.log(
+    `\nbudget: survivor key derivation at Tor Browser Safer <= ${BUDGET_SAFER_SECONDS} s: ${saferMedian <= BUDGET_SAFER_SECONDS ? 'met' : 'MISSED'} (median ${saferMedian.toFixed(2)} s, first ${(safer.ms[0] / 1000).toFixed(2)} s with the Worker script's fetch)`,
+  );
 }
 
 main().catch((e) => {

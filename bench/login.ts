@@ -94,11 +94,23 @@ interface Server extends ServerInfo {
 async function startServer(): Promise<Server> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-bench-login-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const config = loadConfig({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', POW_BITS: '0', RATE_LIMIT_PER_MINUTE: '1000000000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000000' });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    POW_BITS: '0',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000000',
+  });
   const db = openDatabase(config.database);
   await migrate(db);
   const internalErrors: string[] = [];
-  const { app, ctx } = await createApp({ db, config, clientDir: path.resolve(__dirname, '../client'), log: (line) => internalErrors.push(line) });
+  const { app, ctx } = await createApp({
+    db,
+    config,
+    clientDir: path.resolve(__dirname, '../client'),
+    log: (line) => internalErrors.push(line),
+  });
   const setupToken = (await issueSetupLink(ctx.repos.instance, config.publicUrl)).split('#')[1];
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -124,7 +136,13 @@ async function startServer(): Promise<Server> {
     loopRead() {
       // The histogram records the time between ticks of a LOOP_RESOLUTION_MS timer: the lag is what exceeds it.
       const lag = (ns: number) => Math.max(0, ms(ns) - LOOP_RESOLUTION_MS);
-      return Promise.resolve({ p50: lag(histogram.percentile(50)), p99: lag(histogram.percentile(99)), max: lag(histogram.max), internalErrors: internalErrors.slice(0, 5), argon2Waiting: argon2Load().waiting });
+      return Promise.resolve({
+        p50: lag(histogram.percentile(50)),
+        p99: lag(histogram.percentile(99)),
+        max: lag(histogram.max),
+        internalErrors: internalErrors.slice(0, 5),
+        argon2Waiting: argon2Load().waiting,
+      });
     },
     async close() {
       histogram.disable();
@@ -136,7 +154,9 @@ async function startServer(): Promise<Server> {
   };
 }
 
-type ToServer = { id: number } & ({ type: 'seed'; count: number; shared: Parameters<Server['seed']>[1] } | { type: 'loopReset' } | { type: 'loopRead' } | { type: 'stop' });
+type ToServer = { id: number } & (
+  { type: 'seed'; count: number; shared: Parameters<Server['seed']>[1] } | { type: 'loopReset' } | { type: 'loopRead' } | { type: 'stop' }
+);
 type FromServer =
   | ({ type: 'ready' } & ServerInfo)
   | { type: 'failed'; message: string }
@@ -170,7 +190,14 @@ async function serverProcess(): Promise<void> {
       send({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
   }
-  send({ type: 'ready', port: s.port, instanceId: s.instanceId, setupToken: s.setupToken, threadpool: s.threadpool, argon2Concurrency: s.argon2Concurrency });
+  send({
+    type: 'ready',
+    port: s.port,
+    instanceId: s.instanceId,
+    setupToken: s.setupToken,
+    threadpool: s.threadpool,
+    argon2Concurrency: s.argon2Concurrency,
+  });
 }
 
 function forkServer(nodeOptions: string[], threadpool: string): Promise<Server> {
@@ -203,7 +230,9 @@ function forkServer(nodeOptions: string[], threadpool: string): Promise<Server> 
           loopRead: () => ask({ type: 'loopRead' }),
           async close() {
             child.removeAllListeners('exit');
-            const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+            const exited = new Promise<void>((r) =>
+              child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+            );
             await ask({ type: 'stop' }, 10_000).catch(() => undefined);
             const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
             await exited;
@@ -223,10 +252,23 @@ function forkServer(nodeOptions: string[], threadpool: string): Promise<Server> 
 // ---------------------------------------------------------------------------------------------
 // Load side
 
-function request(agent: http.Agent, port: number, method: 'GET' | 'POST', urlPath: string, body?: Buffer): Promise<{ status: number; body: string }> {
+function request(
+  agent: http.Agent,
+  port: number,
+  method: 'GET' | 'POST',
+  urlPath: string,
+  body?: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        agent,
+        headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -282,7 +324,12 @@ function startProbe(port: number, intervalMs: number): { stop(): Promise<Samples
 }
 
 /** Sends one successful login per account, `concurrency` at a time. */
-async function flood(port: number, accounts: SeededAccount[], authKey: string, concurrency: number): Promise<{ samples: Samples; seconds: number; ok: number }> {
+async function flood(
+  port: number,
+  accounts: SeededAccount[],
+  authKey: string,
+  concurrency: number,
+): Promise<{ samples: Samples; seconds: number; ok: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const samples = new Samples();
   const secrets = accounts.map((a) => fromBase64url(a.totpSecret));
@@ -342,7 +389,10 @@ async function main(): Promise<void> {
     const salt = nacl.randomBytes(16);
     const { authKey } = await staffSecrets(PASSWORD, salt, STAFF_KDF);
     const authKeyB64 = toBase64url(authKey);
-    const accounts = await server.seed(k.logins + k.warmupLogins, { kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: authKeyB64 });
+    const accounts = await server.seed(k.logins + k.warmupLogins, {
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: authKeyB64,
+    });
     console.log(`setup: admin (setup + TOTP), ${accounts.length} login accounts with TOTP (${elapsed()})`);
 
     // Warm-up (JIT, SQLite pages, connections), not measured.
@@ -386,7 +436,17 @@ async function main(): Promise<void> {
       ['baseline (no flood)', baseline, baselineLoop],
       ['during the flood', during, duringLoop],
     ] as const) {
-      console.log(row([name, String(s.ms.length), s.percentile(50).toFixed(2), s.percentile(99).toFixed(2), s.percentile(100).toFixed(1), loop.p99.toFixed(1), loop.max.toFixed(1)]));
+      console.log(
+        row([
+          name,
+          String(s.ms.length),
+          s.percentile(50).toFixed(2),
+          s.percentile(99).toFixed(2),
+          s.percentile(100).toFixed(1),
+          loop.p99.toFixed(1),
+          loop.max.toFixed(1),
+        ]),
+      );
     }
     console.log(
       `\nlogins: ${result.ok} of ${k.logins} succeeded in ${result.seconds.toFixed(2)} s = ${(k.logins / result.seconds).toFixed(1)} logins/s; ` +
@@ -395,7 +455,10 @@ async function main(): Promise<void> {
     printFailures('logins', result.samples);
     printFailures('baseline samples', baseline);
     printFailures('samples during the flood', during);
-    if (duringLoop.internalErrors.length) console.log(`server logged ${duringLoop.internalErrors.length}+ internal error(s), first: ${duringLoop.internalErrors[0].split('\n')[0]}`);
+    if (duringLoop.internalErrors.length)
+      console.log(
+        `server logged ${duringLoop.internalErrors.length}+ internal error(s), first: ${duringLoop.internalErrors[0].split('\n')[0]}`,
+      );
     if (result.ok !== k.logins || baseline.failures.size || during.failures.size) exitCode = 1;
 
     const p99 = during.percentile(99);

@@ -21,16 +21,26 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { catalogAssetPath, DEFAULT_LANG, LANGS, type LazyLang } from '../i18n/languages';
 
-export const SURVIVOR_PAGES: Record<string, string> = { '/': 'index.html', '/share': 'share.html', '/return': 'return.html', '/safety': 'safety.html' };
+export const SURVIVOR_PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/share': 'share.html',
+  '/return': 'return.html',
+  '/safety': 'safety.html',
+};
 export const SURVIVOR_BUDGET_BYTES = 80 * 1024;
 
 /** Assets no survivor page loads until the survivor does something that needs them (scripts/build.mjs LAZY_SCRIPTS, LAZY_LAYERED, and the catalogs). */
 export const LAZY_ASSETS: Record<string, string> = {
   '/assets/pdf-cleaner.js': 'pdf-lib, loaded by lib/metadata.ts when a survivor attaches a PDF',
-  '/assets/evidence-tools.js': 'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
-  '/assets/kdf-worker.js': 'argon2id in pure JavaScript and the proof of work, in a Worker, loaded by lib/kdf.ts only where WebAssembly is missing (Tor Browser Safer)',
+  '/assets/evidence-tools.js':
+    'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
+  '/assets/kdf-worker.js':
+    'argon2id in pure JavaScript and the proof of work, in a Worker, loaded by lib/kdf.ts only where WebAssembly is missing (Tor Browser Safer)',
   ...Object.fromEntries(
-    LANGS.filter((l): l is LazyLang => l !== DEFAULT_LANG).map((l) => [catalogAssetPath(l), `the ${l} messages, loaded by lib/i18n.ts only for a reader of that language (chosen, remembered, or asked for by the browser)`]),
+    LANGS.filter((l): l is LazyLang => l !== DEFAULT_LANG).map((l) => [
+      catalogAssetPath(l),
+      `the ${l} messages, loaded by lib/i18n.ts only for a reader of that language (chosen, remembered, or asked for by the browser)`,
+    ]),
   ),
 };
 
@@ -150,8 +160,12 @@ export function formatWeights(w: PageWeights): string {
     'survivor pages, each file counted once (the gzip copy the build wrote):',
     ...lines,
     `${'total'.padEnd(28)} ${' '.repeat(13)} ${kb(w.totalGzip)} gzip   (${w.totalGzip} bytes; budget ${SURVIVOR_BUDGET_BYTES}: ${verdict})`,
-    ...w.lazy.map((f) => `not counted, loaded on demand: ${f.url} ${kb(f.bytes)} raw ${kb(f.gzip)} gzip   ${f.pages.join(' ')} (${LAZY_ASSETS[f.url]})`),
-    ...Object.entries(readerTotals(w)).map(([lang, total]) => `for a reader in ${lang} (the total and that catalog): ${kb(total)} gzip (${total} bytes)`),
+    ...w.lazy.map(
+      (f) => `not counted, loaded on demand: ${f.url} ${kb(f.bytes)} raw ${kb(f.gzip)} gzip   ${f.pages.join(' ')} (${LAZY_ASSETS[f.url]})`,
+    ),
+    ...Object.entries(readerTotals(w)).map(
+      ([lang, total]) => `for a reader in ${lang} (the total and that catalog): ${kb(total)} gzip (${total} bytes)`,
+    ),
   ].join('\n');
 }
 

@@ -42,7 +42,16 @@ import { createApp, MAX_BODY_BYTES } from '../server/app';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { issueSetupLink } from '../server/setup-link';
-import { addStaff, currentKeyset, pows, registerSurvivor, setupAdmin, testimonyEnvelope, testimonyText, type Survivor } from './lib/fixtures';
+import {
+  addStaff,
+  currentKeyset,
+  pows,
+  registerSurvivor,
+  setupAdmin,
+  testimonyEnvelope,
+  testimonyText,
+  type Survivor,
+} from './lib/fixtures';
 import { benchDatabase } from './lib/bench-database';
 import { intEnv } from './lib/env';
 
@@ -193,12 +202,21 @@ async function serverProcess(): Promise<void> {
       process.exit(1);
     });
   });
-  send({ type: 'ready', awaazPort: servers.awaazPort, barePort: servers.barePort, instanceId: servers.instanceId, setupToken: servers.setupToken });
+  send({
+    type: 'ready',
+    awaazPort: servers.awaazPort,
+    barePort: servers.barePort,
+    instanceId: servers.instanceId,
+    setupToken: servers.setupToken,
+  });
 }
 
 /** Servers in a child process, behind the same interface as in-process ones. */
 function forkServers(nodeOptions: string[], databaseEnv: Record<string, string>): Promise<Servers & { child: ChildProcess }> {
-  const child = fork(__filename, ['server', JSON.stringify(databaseEnv)], { execArgv: nodeOptions, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(__filename, ['server', JSON.stringify(databaseEnv)], {
+    execArgv: nodeOptions,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let nextId = 1;
   const waiting = new Map<number, (m: FromServer) => void>();
   const ask = (type: ToServer['type']) =>
@@ -229,7 +247,9 @@ function forkServers(nodeOptions: string[], databaseEnv: Record<string, string>)
           },
           async close() {
             child.removeAllListeners('exit');
-            const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+            const exited = new Promise<void>((r) =>
+              child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+            );
             await ask('stop').catch(() => undefined);
             const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
             await exited;
@@ -258,7 +278,9 @@ interface SealJob {
 /** The envelopes as JSON text (the proof of work is not signed, so it is added later). */
 function sealEnvelopes(job: SealJob): string[] {
   const signers = job.survivors.map((s) => nacl.sign.keyPair.fromSecretKey(s.signSecretKey));
-  return job.owners.map((owner) => JSON.stringify(testimonyEnvelope(signers[owner], job.survivors[owner].boxPublicKey, job.keyset, testimonyText(job.textBytes))));
+  return job.owners.map((owner) =>
+    JSON.stringify(testimonyEnvelope(signers[owner], job.survivors[owner].boxPublicKey, job.keyset, testimonyText(job.textBytes))),
+  );
 }
 
 async function sealInThreads(job: SealJob, threads: number): Promise<string[]> {
@@ -382,7 +404,14 @@ class Tally {
   }
 }
 
-async function measureRound(servers: Servers, tally: Tally, port: number, urlPath: string, shots: Shot[], concurrency: number): Promise<void> {
+async function measureRound(
+  servers: Servers,
+  tally: Tally,
+  port: number,
+  urlPath: string,
+  shots: Shot[],
+  concurrency: number,
+): Promise<void> {
   const before = await servers.stats();
   const result = await load(port, urlPath, shots, concurrency, 201);
   const after = await servers.stats();
@@ -435,7 +464,9 @@ async function main(): Promise<void> {
     `bench:submit: ${k.requests} requests per endpoint in ${k.rounds} round(s), ${k.concurrency} in flight, ${k.warmup} warm-up, ${k.textBytes}-byte testimonies, ` +
       `${k.survivors} survivors, admin + ${k.moderators} moderator(s); node ${process.version}, ${os.availableParallelism()} CPUs`,
   );
-  console.log(`server: ${k.inProcess ? 'in this process (BENCH_IN_PROCESS=1)' : 'child process'}${k.serverNodeOptions.length ? ` with ${k.serverNodeOptions.join(' ')}` : ''}`);
+  console.log(
+    `server: ${k.inProcess ? 'in this process (BENCH_IN_PROCESS=1)' : 'child process'}${k.serverNodeOptions.length ? ` with ${k.serverNodeOptions.join(' ')}` : ''}`,
+  );
 
   // Each database setting in turn, on a fresh database: SQLite with synchronous=FULL (the
   // default) and NORMAL, then PostgreSQL when BENCH_DATABASE_URL names a server.
@@ -451,7 +482,9 @@ async function main(): Promise<void> {
     const pg = variant.pg ? await benchDatabase() : undefined;
     // The time limit holds for each setting's run.
     const deadline = setTimeout(() => {
-      console.error(`\nbench:submit: gave up after ${k.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS) on ${variant.label}; lower BENCH_REQUESTS`);
+      console.error(
+        `\nbench:submit: gave up after ${k.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS) on ${variant.label}; lower BENCH_REQUESTS`,
+      );
       process.exit(2);
     }, k.timeoutSeconds * 1000);
     deadline.unref();
@@ -476,7 +509,10 @@ async function main(): Promise<void> {
   const [full, normal] = results;
   // Compared through each run's ratio to bare Express, which discounts what else the machine
   // was doing during each run (the runs are minutes apart).
-  if (full && normal) console.log(`synchronous=FULL: ratio ${full.ratio.toFixed(2)} against NORMAL's ${normal.ratio.toFixed(2)}, ${((full.ratio / normal.ratio) * 100).toFixed(0)}% of NORMAL's throughput relative to bare Express (the cost of surviving a power cut)`);
+  if (full && normal)
+    console.log(
+      `synchronous=FULL: ratio ${full.ratio.toFixed(2)} against NORMAL's ${normal.ratio.toFixed(2)}, ${((full.ratio / normal.ratio) * 100).toFixed(0)}% of NORMAL's throughput relative to bare Express (the cost of surviving a power cut)`,
+    );
   process.exit(exitCode);
 }
 
@@ -503,7 +539,9 @@ async function runVariant(k: ReturnType<typeof knobs>, databaseEnv: Record<strin
     const survivors: Survivor[] = [];
     for (let i = 0; i < k.survivors; i++) survivors.push(await registerSurvivor(base, servers.instanceId));
     const keyset = await currentKeyset(base);
-    console.log(`setup: admin, ${k.moderators} moderator(s), ${survivors.length} survivors; keyset v${keyset.keyset.version} with ${readersOf(keyset.keyset).length} moderator keys (${elapsed()})`);
+    console.log(
+      `setup: admin, ${k.moderators} moderator(s), ${survivors.length} survivors; keyset v${keyset.keyset.version} with ${readersOf(keyset.keyset).length} moderator keys (${elapsed()})`,
+    );
 
     // One sealed envelope and one fresh challenge per submission, all made before measuring.
     // Challenges live 5 minutes, so they are fetched after the (slow) sealing.
@@ -568,7 +606,8 @@ async function runVariant(k: ReturnType<typeof knobs>, databaseEnv: Record<strin
 
     const stats = await servers.stats();
     console.log(`\nserver: ${stats.cases} cases stored (expected ${total}), ${stats.challenges} unspent challenges left`);
-    if (stats.internalErrors.length) console.log(`server logged ${stats.internalErrors.length}+ internal error(s), first: ${stats.internalErrors[0].split('\n')[0]}`);
+    if (stats.internalErrors.length)
+      console.log(`server logged ${stats.internalErrors.length}+ internal error(s), first: ${stats.internalErrors[0].split('\n')[0]}`);
     if (submit.ok !== submit.requests || bare.ok !== bare.requests || stats.cases !== total) exitCode = 1;
 
     const ratio = submit.rps / bare.rps;
@@ -583,7 +622,6 @@ async function runVariant(k: ReturnType<typeof knobs>, databaseEnv: Record<strin
   console.log(`done in ${elapsed()}`);
   return result;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Entry: main process, forked server process, or sealing thread.

@@ -1,5 +1,13 @@
 /** Return page: the survivor types their codename; their testimonies are fetched and decrypted here. */
-import { CODENAME_WORDS, codenameWords, DELETE_EVERYTHING_CONFIRMATION, isCodenameWord, toBase64url, type KeyPairs, type VerifiedHistory } from '../protocol/survivor';
+import {
+  CODENAME_WORDS,
+  codenameWords,
+  DELETE_EVERYTHING_CONFIRMATION,
+  isCodenameWord,
+  toBase64url,
+  type KeyPairs,
+  type VerifiedHistory,
+} from '../protocol/survivor';
 import type { SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
@@ -14,7 +22,6 @@ import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
 import { currentTrustedHistory } from './lib/trust';
 import { draftsSection, sharingSection, type SurvivorContext } from './lib/survivor-publishing';
-
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
 let keys: KeyPairs | undefined;
@@ -38,7 +45,9 @@ function checkCodename(typed: string): void {
 
 document.addEventListener('DOMContentLoaded', () => {
   // Warn at once if this server's readers fail the check (replies would be refused anyway).
-  instanceInfo().then((info) => (info.setupComplete ? currentTrustedHistory(info, false) : undefined)).catch((e) => reportError(byId('trust-error'), e));
+  instanceInfo()
+    .then((info) => (info.setupComplete ? currentTrustedHistory(info, false) : undefined))
+    .catch((e) => reportError(byId('trust-error'), e));
   const input = byId<HTMLInputElement>('codename');
   byId<HTMLInputElement>('reveal').addEventListener('change', (e) => {
     input.type = (e.currentTarget as HTMLInputElement).checked ? 'text' : 'password';
@@ -125,7 +134,10 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
   }
   const testimony = entries[0];
   if (testimony.kind === 'testimony') {
-    wrapper.append(renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }), ...attachedList(testimony.testimony.attachments ?? []));
+    wrapper.append(
+      renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }),
+      ...attachedList(testimony.testimony.attachments ?? []),
+    );
     const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
     const drafts = draftsSection(c, testimony.testimony, ctx);
     if (drafts) wrapper.append(drafts);
@@ -148,7 +160,11 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     if (m.kind !== 'message') continue;
     const who = el('p', { className: 'hint' });
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
-    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [who, el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }), ...attachedList(m.attachments)]);
+    const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [
+      who,
+      el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }),
+      ...attachedList(m.attachments),
+    ]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {
       const mark = el('strong', { className: 'badge' });
       localize(mark, 'thread.new');
@@ -162,7 +178,9 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
     thread.append(none);
   }
   // The server counts a case's files together against the testimony limit.
-  const used = entries.flatMap((e) => (e.kind === 'testimony' ? (e.testimony.attachments ?? []) : e.kind === 'message' ? e.attachments : [])).reduce((n, m) => n + m.size, 0);
+  const used = entries
+    .flatMap((e) => (e.kind === 'testimony' ? (e.testimony.attachments ?? []) : e.kind === 'message' ? e.attachments : []))
+    .reduce((n, m) => n + m.size, 0);
   wrapper.append(thread, replyForm(c, session, used));
 
   // Replies shown are replies read: the unread mark is for the next visit only.
@@ -182,7 +200,10 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
   status.hidden = true;
   const evidence = evidenceSlot(`${id}-evidence`);
   evidence.setUsed(usedBytes);
-  instanceInfo().then((info) => evidence.setLimits(attachmentLimits(info)), () => undefined);
+  instanceInfo().then(
+    (info) => evidence.setLimits(attachmentLimits(info)),
+    () => undefined,
+  );
   const form = el('form', { attrs: { autocomplete: 'off' } }, [label, text, evidence.element, status, button]);
   onSubmit(
     form,
@@ -198,13 +219,28 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
       // Readers may have changed since the page opened: check the keyset as it is now.
       const current = (await currentHistory()).current.keyset;
       const files = await evidence.upload(session.token);
-      const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: message, attachments: files, survivorBoxPk: toBase64url(own.box.publicKey), keyset: current, signer: own.sign });
+      const envelope = sealMessage({
+        caseId: c.caseId,
+        thread: c.thread,
+        text: message,
+        attachments: files,
+        survivorBoxPk: toBase64url(own.box.publicKey),
+        keyset: current,
+        signer: own.sign,
+      });
       const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
-      await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: current.version, ...attachments }, session.token);
+      await api(
+        'POST',
+        `/api/survivor/cases/${c.caseId}/messages`,
+        { envelope, keysetVersion: current.version, ...attachments },
+        session.token,
+      );
       text.value = '';
       evidence.clear();
       await showTestimonies(session);
-      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(':scope > [role="status"]'); // the form's own, not the evidence progress
+      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(
+        ':scope > [role="status"]',
+      ); // the form's own, not the evidence progress
       if (region) sayMessage(region, 'thread.sent');
     },
     reportError,

@@ -14,7 +14,12 @@ import { enrolTotp } from './lib/staff-2fa';
 document.addEventListener('DOMContentLoaded', () => {
   const status = byId('setup-status');
   const setupToken = fragmentToken();
-  if (!setupToken) say(status, 'This page needs the one-time setup link printed by the server (it ends with #…). Run `npm run admin -- init` for a new one.', 'error');
+  if (!setupToken)
+    say(
+      status,
+      'This page needs the one-time setup link printed by the server (it ends with #…). Run `npm run admin -- init` for a new one.',
+      'error',
+    );
 
   onSubmit(byId<HTMLFormElement>('setup-form'), status, async () => {
     if (!setupToken) throw new Error('Open the one-time setup link printed by the server.');

@@ -150,7 +150,12 @@ listen(document, 'DOMContentLoaded', async () => {
       const files = await evidence.upload(session.token);
       const envelope = sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
       const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
-      await api('POST', '/api/survivor/cases', { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices, ...attachments }, session.token);
+      await api(
+        'POST',
+        '/api/survivor/cases',
+        { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices, ...attachments },
+        session.token,
+      );
       wipe(keys);
       evidence.clear();
 

@@ -24,8 +24,11 @@ document.addEventListener('DOMContentLoaded', () => {
   onSubmit(byId<HTMLFormElement>('login-form'), loginStatus, async () => {
     say(loginStatus, kdfProgress('Signing in'));
     await nextFrame();
-    session = await staffLogin(byId<HTMLInputElement>('username').value.trim(), byId<HTMLInputElement>('password').value, byId<HTMLInputElement>('code').value, () =>
-      say(loginStatus, kdfProgress("Signed in. Updating this account's key protection (only this once)")),
+    session = await staffLogin(
+      byId<HTMLInputElement>('username').value.trim(),
+      byId<HTMLInputElement>('password').value,
+      byId<HTMLInputElement>('code').value,
+      () => say(loginStatus, kdfProgress("Signed in. Updating this account's key protection (only this once)")),
     );
     byId<HTMLInputElement>('password').value = '';
     byId<HTMLInputElement>('code').value = '';

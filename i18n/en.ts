@@ -10,7 +10,8 @@ export const en = {
   'common.brand': 'Awaaz',
   'common.quickExit': 'Quick exit',
   'common.quickExitTitle': 'Leave this site at once. On a computer, pressing the Esc key three times quickly does the same.',
-  'common.escHint': 'To leave this site at once, press **Quick exit**. On a computer, pressing the Esc key three times quickly does the same.',
+  'common.escHint':
+    'To leave this site at once, press **Quick exit**. On a computer, pressing the Esc key three times quickly does the same.',
   'common.yes': 'Yes',
   'common.no': 'No',
   // The language switch shows the other language, in that language.
@@ -27,10 +28,12 @@ export const en = {
   'landing.heading': 'Tell what happened, without giving your name',
   'landing.intro':
     'Awaaz lets you describe harassment or abuse you lived through. You do not give a name, an email or a phone number. Your browser encrypts what you write before it leaves this device, so the people who run this server cannot read it. Only you, the moderators of this organisation and, if you allow it, its advocates can read it.',
-  'landing.safety': 'On a shared phone, or one that someone else checks? Read [how to stay safe](/safety) first. **Quick exit** leaves this site at once (on a computer, so does pressing Esc three times quickly).',
+  'landing.safety':
+    'On a shared phone, or one that someone else checks? Read [how to stay safe](/safety) first. **Quick exit** leaves this site at once (on a computer, so does pressing Esc three times quickly).',
   'landing.howHeading': 'How it works',
   'landing.how1': 'Your browser makes you a codename of eight words. It is your only key: keep it secret and safe.',
-  'landing.how2': 'You write what happened. It is encrypted here, on your device, for you and the moderators (and for the advocates, if you allow it).',
+  'landing.how2':
+    'You write what happened. It is encrypted here, on your device, for you and the moderators (and for the advocates, if you allow it).',
   'landing.how3': 'Come back any time with your codename to read your testimony and see its status.',
   'landing.checkHeading': 'Check this server',
   'landing.checkText':
@@ -42,18 +45,21 @@ export const en = {
   'share.introText':
     'First, your browser will create a **codename**: eight ordinary English words, chosen at random on this device. It is your password, not your name: the only way back to your testimony, and the only thing that proves it is yours.',
   'share.introNoRecovery': 'Nobody can recover it for you, not even the moderators. If you lose it, you lose access.',
-  'share.introKeep': 'Keep it where only you can see it: memorised, or written on paper you keep safe, somewhere it does not look out of place, or in a password manager.',
+  'share.introKeep':
+    'Keep it where only you can see it: memorised, or written on paper you keep safe, somewhere it does not look out of place, or in a password manager.',
   'share.introDont': 'Do not keep it on a shared or watched phone, in your messages, email, photos or notes.',
   'share.introSafety': 'Before you start, read [how to stay safe](/safety).',
   'share.makeCodename': 'Create my codename',
   'share.codenameHeading': 'Your codename',
-  'share.codenameText': 'Write these eight English words down in order, from 1 to 8. Small or capital letters make no difference. This is the only time they are shown.',
+  'share.codenameText':
+    'Write these eight English words down in order, from 1 to 8. Small or capital letters make no difference. This is the only time they are shown.',
   'share.copy': 'Copy',
   'share.confirmLabel': 'To be sure you kept it, type or paste your codename here',
   'share.confirmButton': 'I have kept my codename',
   'share.notSame': 'That is not the same codename. Check each word and its order.',
   'share.writeHeading': 'What happened',
-  'share.writeHint': 'Write in your own words, in Urdu or English. Leave out anything that could identify you if you prefer; you can add more later.',
+  'share.writeHint':
+    'Write in your own words, in Urdu or English. Leave out anything that could identify you if you prefer; you can add more later.',
   'share.whatLabel': 'What happened',
   'share.whenLabel': 'Roughly when {hint}',
   'share.whenHint': '(optional; for example “summer 2018” or “about five years ago”)',
@@ -69,8 +75,10 @@ export const en = {
   'share.preparing': 'Preparing your keys…',
   'share.sending': 'Encrypting and sending…',
   'share.doneHeading': 'Your testimony was sent',
-  'share.doneText': 'It was encrypted on this device before it was sent. The moderators know you only by this code: {handle}. It is not your codename, and you do not need to remember it.',
-  'share.doneReturn': 'Reading it and replying can take days. Come back any time to [read it and see its status](/return) with your codename.',
+  'share.doneText':
+    'It was encrypted on this device before it was sent. The moderators know you only by this code: {handle}. It is not your codename, and you do not need to remember it.',
+  'share.doneReturn':
+    'Reading it and replying can take days. Come back any time to [read it and see its status](/return) with your codename.',
   'share.doneNotice': 'If you are on a shared device, close this window now.',
   'share.fingerprint': "This organisation's key fingerprint: {fingerprint}",
 
@@ -149,20 +157,26 @@ export const en = {
   'safety.codenameKeep':
     'Keep it in your memory, on paper in a safe place, or in a password manager on a device nobody else can open. Do not keep it in notes, photos, messages or email, and do not tell it to anyone.',
   'safety.protectsHeading': 'What Awaaz protects',
-  'safety.protects1': "What you write is encrypted on your device before it is sent. The people who run the server cannot read it: only you, this organisation's moderators and, if you allow it, its advocates can.",
-  'safety.protects2': 'You give no name, email or phone number. The moderators know you only by a code chosen at random, such as {example}, which is not your codename.',
+  'safety.protects1':
+    "What you write is encrypted on your device before it is sent. The people who run the server cannot read it: only you, this organisation's moderators and, if you allow it, its advocates can.",
+  'safety.protects2':
+    'You give no name, email or phone number. The moderators know you only by a code chosen at random, such as {example}, which is not your codename.',
   'safety.protects3':
     "Awaaz does not record your IP (internet) address or which browser you use, sets no cookie, and keeps only two things in this browser: your language choice and this organisation's fingerprint.",
   'safety.cannotHeading': 'What Awaaz cannot protect',
-  'safety.cannot1': "Your browser's history shows that this site was visited, unless you use a private window or Tor Browser. Afterwards you can delete just this site's entries from the history; clearing all of it can itself draw attention.",
-  'safety.cannot2': 'Your internet provider, or whoever runs the Wi-Fi, can see that you connected to this site, though not what you wrote, unless you use Tor Browser.',
+  'safety.cannot1':
+    "Your browser's history shows that this site was visited, unless you use a private window or Tor Browser. Afterwards you can delete just this site's entries from the history; clearing all of it can itself draw attention.",
+  'safety.cannot2':
+    'Your internet provider, or whoever runs the Wi-Fi, can see that you connected to this site, though not what you wrote, unless you use Tor Browser.',
   'safety.cannot3':
     'This page runs code sent by the server. If the server were taken over, or the people who run it misused it, they could change that code so that it reads what you type. Comparing the fingerprint with the one the organisation publishes elsewhere, and using Tor Browser, make this harder to do unnoticed.',
   'safety.cannot4': 'A phone or computer with a monitoring app shows everything you type to whoever installed it.',
-  'safety.cannot5': 'What you write can identify you to someone who knows what happened. Leave out names, places and dates you do not want to share.',
+  'safety.cannot5':
+    'What you write can identify you to someone who knows what happened. Leave out names, places and dates you do not want to share.',
   'safety.cannot6': 'A codename that is written down or saved can be found.',
   'safety.dangerHeading': 'If you are in danger now',
-  'safety.dangerText': 'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services, a helpline or someone you trust.',
+  'safety.dangerText':
+    'Awaaz is not an emergency service: a reply can take days. If you are in danger now, call the emergency services, a helpline or someone you trust.',
   // Tor Browser's security levels: the safety page, and the notice every page shows when its
   // scripts cannot run (Safest level); the build writes noscript.* into the pages' HTML in
   // both languages (server/http/html.ts noscriptNotice).
@@ -190,7 +204,8 @@ export const en = {
   'api.threadMoved': 'A new message arrived meanwhile. Open your testimonies again to read it, then write again.',
   // Publishing and statistics choices (share and return pages)
   'share.sharingLegend': 'Publishing and statistics (you can change these later)',
-  'share.advocatesLabel': "Let this organisation's advocates read it, so that they can propose publishing it on the Stories page, without your name. Nothing is published unless you approve the exact words.",
+  'share.advocatesLabel':
+    "Let this organisation's advocates read it, so that they can propose publishing it on the Stories page, without your name. Nothing is published unless you approve the exact words.",
   'share.countLabel': 'Count this in anonymous statistics',
   'share.countHint': 'Only what you choose below is disclosed. Nothing is, unless you choose it.',
   'share.discloseContext': 'Disclose where it happened',
@@ -220,7 +235,8 @@ export const en = {
   'draftStatus.superseded': 'Replaced by a newer draft',
   'drafts.original': 'What you wrote',
   'drafts.proposal': 'What would be published',
-  'drafts.approveNote': 'If you approve, an advocate may publish exactly these words on the Stories page: the title, the text and where it happened. You can withdraw them at any time, and the story then leaves the public page at once; people who already read it, copied it or received it through the feed may keep a copy.',
+  'drafts.approveNote':
+    'If you approve, an advocate may publish exactly these words on the Stories page: the title, the text and where it happened. You can withdraw them at any time, and the story then leaves the public page at once; people who already read it, copied it or received it through the feed may keep a copy.',
   'drafts.approve': 'Approve these exact words',
   'drafts.approving': 'Recording your approval securely…',
   'drafts.approved': 'Approved. An advocate can now publish it.',
@@ -231,13 +247,15 @@ export const en = {
   'drafts.changesSent': 'Your request was sent to the moderators.',
   'drafts.seeStory': 'See the published story',
   'drafts.revoke': 'Withdraw my consent',
-  'drafts.revokeConfirm': 'Withdraw it? The story leaves the public page at once and its link stops working. Copies that people already made may remain.',
+  'drafts.revokeConfirm':
+    'Withdraw it? The story leaves the public page at once and its link stops working. Copies that people already made may remain.',
   'drafts.revokeYes': 'Yes, withdraw it',
   'drafts.revoked': 'Withdrawn. The story is no longer published.',
   'drafts.unsafe': 'This draft could not be opened safely: {reason}',
   // Delete everything, on the return page
   'delete.heading': 'Delete everything',
-  'delete.text': 'This erases from this server your testimonies, the conversations, the drafts, your approvals, any published story, and the keys of your codename. It cannot be undone: nobody can bring any of it back. Copies of a published story that people already made are beyond its reach.',
+  'delete.text':
+    'This erases from this server your testimonies, the conversations, the drafts, your approvals, any published story, and the keys of your codename. It cannot be undone: nobody can bring any of it back. Copies of a published story that people already made are beyond its reach.',
   'delete.confirmLabel': 'I understand that this cannot be undone',
   'delete.button': 'Delete everything',
   'delete.needConfirm': 'Tick the box first to confirm.',
@@ -272,7 +290,8 @@ export const en = {
   'date.months': 'January February March April May June July August September October November December',
   'date.at': '{date}, {time}',
   'safety.supportContacts': 'Support from this organisation: {contacts}',
-  'kdf.working': 'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
+  'kdf.working':
+    'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
 } as const;
 
 export type MessageKey = keyof typeof en;

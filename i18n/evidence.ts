@@ -20,7 +20,8 @@ export const evidenceEn = {
   'evidence.tooMany': 'At most {count} files can be sent at once.',
   'evidence.tooMuch': 'With these, the files of this testimony and its messages would total {size}; the limit is {limit}. Remove some.',
   'evidence.camera': 'The camera or phone: {camera}',
-  'evidence.cannotClean': 'This kind of file cannot be cleaned here. It may hold hidden details, such as the phone it was recorded on, dates or a place, and they would be sent with it.',
+  'evidence.cannotClean':
+    'This kind of file cannot be cleaned here. It may hold hidden details, such as the phone it was recorded on, dates or a place, and they would be sent with it.',
   'evidence.cleanFailed': 'This file could not be opened to clean it. If you send it, any hidden details in it are sent too.',
   'evidence.exif': 'Details recorded by the camera (EXIF)',
   'evidence.gps': 'The place where it was taken (GPS position)',
@@ -50,14 +51,16 @@ export const evidenceUr: Record<keyof typeof evidenceEn, string> = {
   'evidence.tooMany': 'ایک بار میں زیادہ سے زیادہ {count} فائلیں بھیجی جا سکتی ہیں۔',
   'evidence.tooMuch': 'ان کے ساتھ اس بیان اور اس کے پیغامات کی فائلیں مل کر {size} کی ہو جائیں گی؛ حد {limit} ہے۔ کچھ فائلیں ہٹا دیں۔',
   'evidence.camera': 'کیمرا یا فون: {camera}',
-  'evidence.cannotClean': 'اس قسم کی فائل یہاں صاف نہیں کی جا سکتی۔ اس میں چھپی تفصیلات ہو سکتی ہیں، جیسے وہ فون جس پر یہ ریکارڈ ہوئی، تاریخیں یا کوئی جگہ، اور وہ بھی اس کے ساتھ بھیجی جائیں گی۔',
+  'evidence.cannotClean':
+    'اس قسم کی فائل یہاں صاف نہیں کی جا سکتی۔ اس میں چھپی تفصیلات ہو سکتی ہیں، جیسے وہ فون جس پر یہ ریکارڈ ہوئی، تاریخیں یا کوئی جگہ، اور وہ بھی اس کے ساتھ بھیجی جائیں گی۔',
   'evidence.cleanFailed': 'یہ فائل صاف کرنے کے لیے کھولی نہیں جا سکی۔ اگر آپ اسے بھیجیں تو اس میں چھپی ہر تفصیل بھی ساتھ جائے گی۔',
   'evidence.exif': 'کیمرے کی محفوظ کی ہوئی تفصیلات (EXIF)',
   'evidence.gps': 'وہ جگہ جہاں یہ لی گئی (جی پی ایس مقام)',
   'evidence.iptc': 'کیپشن، مطلوبہ الفاظ یا مصنف (IPTC)',
   'evidence.notes': 'فائل میں چھپا متن: {notes}',
   'evidence.pdfInfo': 'دستاویز کی تفصیلات: {fields}',
-  'evidence.pdfLocked': 'اس پی ڈی ایف پر پاس ورڈ لگا ہے، اس لیے اسے صاف نہیں کیا جا سکتا۔ اگر آپ اسے بھیجیں تو اس کی چھپی تفصیلات بھی ساتھ جائیں گی۔',
+  'evidence.pdfLocked':
+    'اس پی ڈی ایف پر پاس ورڈ لگا ہے، اس لیے اسے صاف نہیں کیا جا سکتا۔ اگر آپ اسے بھیجیں تو اس کی چھپی تفصیلات بھی ساتھ جائیں گی۔',
   'evidence.pdfVersions': 'فائل کے اندر محفوظ پرانے نسخے',
   'evidence.pdfXmp': 'دستاویز کی چھپی تفصیلات (XMP)',
   'evidence.renamed': 'فائل کا نام {name} (یہ {neutral} کے نام سے بھیجی جائے گی)',

@@ -35,10 +35,17 @@ export function fill(text: string, params: Params = {}, isolate = false): string
 /** A message as plain text: markup dropped, parameters filled in. */
 export function plain(template: string, params: Params = {}, isolate = false): string {
   return parseMessage(template)
-    .map((p) => ('text' in p ? fill(p.text, params, isolate) : 'bold' in p ? fill(p.bold, params, isolate) : 'link' in p ? fill(p.link, params, isolate) : fill(`{${p.slot}}`, params, isolate)))
+    .map((p) =>
+      'text' in p
+        ? fill(p.text, params, isolate)
+        : 'bold' in p
+          ? fill(p.bold, params, isolate)
+          : 'link' in p
+            ? fill(p.link, params, isolate)
+            : fill(`{${p.slot}}`, params, isolate),
+    )
     .join('');
 }
-
 
 /**
  * A date as people write it, with the catalog's month names (`months`: twelve, space-separated)

@@ -9,7 +9,8 @@
 export const publicEn = {
   'wall.title': 'Stories · Awaaz',
   'wall.heading': 'Stories',
-  'wall.intro': 'The people who lived these accounts chose to make them public, word for word, and can withdraw them at any time. Names and places were removed.',
+  'wall.intro':
+    'The people who lived these accounts chose to make them public, word for word, and can withdraw them at any time. Names and places were removed.',
   'wall.feed': 'Follow new stories with the [Atom feed](/stories/feed.atom).',
   'wall.filter': 'Where it happened:',
   'wall.all': 'All',
@@ -29,7 +30,8 @@ export const publicEn = {
   'wall.feedTitle': 'Awaaz: stories',
   'stats.title': 'Statistics · Awaaz',
   'stats.heading': 'Statistics',
-  'stats.intro': 'Only testimonies whose authors chose to be counted, and only the details they chose to disclose. A category counted fewer than {n} times is left out, with one more where needed, so that no one can be singled out.',
+  'stats.intro':
+    'Only testimonies whose authors chose to be counted, and only the details they chose to disclose. A category counted fewer than {n} times is left out, with one more where needed, so that no one can be singled out.',
   'stats.byContext': 'By where it happened',
   'stats.byMonth': 'By month received',
   'stats.byProvince': 'By province or territory',
@@ -42,7 +44,8 @@ export type PublicMessageKey = keyof typeof publicEn;
 export const publicUr: Record<PublicMessageKey, string> = {
   'wall.title': 'کہانیاں · آواز',
   'wall.heading': 'کہانیاں',
-  'wall.intro': 'جن لوگوں پر یہ گزری، انہوں نے خود انہیں لفظ بہ لفظ عام کرنے کا فیصلہ کیا، اور وہ کسی بھی وقت انہیں واپس لے سکتے ہیں۔ نام اور جگہیں ہٹا دی گئی ہیں۔',
+  'wall.intro':
+    'جن لوگوں پر یہ گزری، انہوں نے خود انہیں لفظ بہ لفظ عام کرنے کا فیصلہ کیا، اور وہ کسی بھی وقت انہیں واپس لے سکتے ہیں۔ نام اور جگہیں ہٹا دی گئی ہیں۔',
   'wall.feed': 'نئی کہانیوں کے لیے [ایٹم فیڈ](/stories/feed.atom) استعمال کریں۔',
   'wall.filter': 'واقعہ کہاں ہوا:',
   'wall.all': 'سب',
@@ -62,7 +65,8 @@ export const publicUr: Record<PublicMessageKey, string> = {
   'wall.feedTitle': 'آواز: کہانیاں',
   'stats.title': 'اعداد و شمار · آواز',
   'stats.heading': 'اعداد و شمار',
-  'stats.intro': 'صرف وہ بیانات جن کے لکھنے والوں نے گنتی میں شامل کرنے کی اجازت دی، اور صرف وہ تفصیلات جنہیں ظاہر کرنے کی انہوں نے اجازت دی۔ جو زمرہ {n} سے کم بار گنا گیا ہو وہ دکھایا نہیں جاتا، اور ضرورت ہو تو ایک اور بھی، تاکہ کسی کی نشاندہی نہ ہو سکے۔',
+  'stats.intro':
+    'صرف وہ بیانات جن کے لکھنے والوں نے گنتی میں شامل کرنے کی اجازت دی، اور صرف وہ تفصیلات جنہیں ظاہر کرنے کی انہوں نے اجازت دی۔ جو زمرہ {n} سے کم بار گنا گیا ہو وہ دکھایا نہیں جاتا، اور ضرورت ہو تو ایک اور بھی، تاکہ کسی کی نشاندہی نہ ہو سکے۔',
   'stats.byContext': 'واقعہ کہاں ہوا، اس کے لحاظ سے',
   'stats.byMonth': 'موصول ہونے کے مہینے کے لحاظ سے',
   'stats.byProvince': 'صوبے یا علاقے کے لحاظ سے',

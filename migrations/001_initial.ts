@@ -96,7 +96,18 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['rate_limits', 'challenges', 'envelopes', 'cases', 'survivors', 'keysets', 'staff_sessions', 'staff_invites', 'staff', 'instance']) {
+  for (const table of [
+    'rate_limits',
+    'challenges',
+    'envelopes',
+    'cases',
+    'survivors',
+    'keysets',
+    'staff_sessions',
+    'staff_invites',
+    'staff',
+    'instance',
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
 }

@@ -48,10 +48,19 @@ export async function up(knex: Knex): Promise<void> {
   const rows: { id: number; body: string }[] = await knex('envelopes').select('id', 'body');
   for (const row of rows) {
     const env = JSON.parse(row.body) as Envelope;
-    const keys = env.keys.map((k, position) => ({ envelope_id: row.id, position, kid: k.kid, epk: k.epk ?? null, wrapped: k.wrapped ?? null, digest: keyDigest(k) }));
+    const keys = env.keys.map((k, position) => ({
+      envelope_id: row.id,
+      position,
+      kid: k.kid,
+      epk: k.epk ?? null,
+      wrapped: k.wrapped ?? null,
+      digest: keyDigest(k),
+    }));
     if (keys.length) await knex('envelope_keys').insert(keys);
     const { keys: _moved, ...rest } = env;
-    await knex('envelopes').where({ id: row.id }).update({ body: JSON.stringify(rest), seq: env.kind === 'testimony' ? 0 : null, hash: envelopeHash(env) });
+    await knex('envelopes')
+      .where({ id: row.id })
+      .update({ body: JSON.stringify(rest), seq: env.kind === 'testimony' ? 0 : null, hash: envelopeHash(env) });
   }
 }
 

@@ -12,7 +12,15 @@ import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
 import { CONSENT_VERSION } from './consent';
 import { storyControlCharacter } from './story-text';
-import { CONTEXT_VALUES, DELETE_EVERYTHING_CONFIRMATION, DRAFT_STATUS_VALUES, FIRST_STATISTICS_YEAR, PROVINCE_VALUES, STATUS_VALUES, type DraftStatus } from './values';
+import {
+  CONTEXT_VALUES,
+  DELETE_EVERYTHING_CONFIRMATION,
+  DRAFT_STATUS_VALUES,
+  FIRST_STATISTICS_YEAR,
+  PROVINCE_VALUES,
+  STATUS_VALUES,
+  type DraftStatus,
+} from './values';
 
 /** Every base64url field is canonical (no stray trailing bits), so one value has exactly one spelling. */
 const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
@@ -35,7 +43,10 @@ export const b64Max = (maxBytes: number) =>
     .refine(isCanonicalBase64url, NOT_CANONICAL);
 
 /** 16 random bytes (case, staff, draft and upload ids), in their one base64url spelling */
-export const Id = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url').refine(isCanonicalBase64url, NOT_CANONICAL);
+export const Id = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 16-byte id in base64url')
+  .refine(isCanonicalBase64url, NOT_CANONICAL);
 /** The longest inbox cursor the server accepts (it makes far shorter ones). */
 export const INBOX_CURSOR_MAX_LENGTH = 512;
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day YYYY-MM-DD');
@@ -83,7 +94,11 @@ export const KeyGrantSchema = z.strictObject({
 export const KdfSchema = z.strictObject({
   params: z.strictObject({
     alg: z.literal('argon2id'),
-    m: z.number().int().min(19 * 1024).max(1024 * 1024),
+    m: z
+      .number()
+      .int()
+      .min(19 * 1024)
+      .max(1024 * 1024),
     t: z.number().int().min(2).max(20),
     p: z.number().int().min(1).max(8),
   }),
@@ -164,9 +179,17 @@ const nonBlank = (max: number) =>
     // refused alike on both engines.
     .superRefine((s, issue) => {
       const found = storyControlCharacter(s);
-      if (found) issue.addIssue({ code: 'custom', message: `must not contain control characters; ${found.codePoint} is at character ${found.position} (only tab and line feed are allowed)` });
+      if (found)
+        issue.addIssue({
+          code: 'custom',
+          message: `must not contain control characters; ${found.codePoint} is at character ${found.position} (only tab and line feed are allowed)`,
+        });
     });
-export const PublicStorySchema = z.strictObject({ title: nonBlank(MAX_STORY_TITLE), text: nonBlank(MAX_STORY_TEXT), context: z.enum(CONTEXT_VALUES) });
+export const PublicStorySchema = z.strictObject({
+  title: nonBlank(MAX_STORY_TITLE),
+  text: nonBlank(MAX_STORY_TEXT),
+  context: z.enum(CONTEXT_VALUES),
+});
 
 export const ConsentStatementSchema = z.strictObject({
   v: z.literal(CONSENT_VERSION),
@@ -221,7 +244,10 @@ const StaffKeyMaterial = {
 /** New credentials proven by the current ones: the same private keys wrapped under a new derivation. */
 const CredentialsSwap = z
   .strictObject({ currentAuthKey: b64Bytes(32), kdf: KdfSchema, authKey: b64Bytes(32), wrappedKeys: b64Max(1024) })
-  .refine((b) => b.authKey !== b.currentAuthKey, { message: 'must differ from currentAuthKey (derive it with a new salt)', path: ['authKey'] });
+  .refine((b) => b.authKey !== b.currentAuthKey, {
+    message: 'must differ from currentAuthKey (derive it with a new salt)',
+    path: ['authKey'],
+  });
 
 export const schemas = {
   setup: z.strictObject({
@@ -245,9 +271,17 @@ export const schemas = {
     to: Day.optional(),
     sort: z.enum(['newest', 'oldest']).default('newest'),
     /** the previous answer's nextCursor, unchanged, with the same filters and sort; absent for the first page */
-    cursor: z.string().min(1, 'must be the nextCursor of a previous answer').max(INBOX_CURSOR_MAX_LENGTH, 'must be the nextCursor of a previous answer, unchanged').optional(),
+    cursor: z
+      .string()
+      .min(1, 'must be the nextCursor of a previous answer')
+      .max(INBOX_CURSOR_MAX_LENGTH, 'must be the nextCursor of a previous answer, unchanged')
+      .optional(),
     /** pages are reached by cursor now: a page number is refused with a message saying so */
-    page: z.never({ message: 'page numbers are no longer accepted: the inbox pages by cursor; send the nextCursor of the previous answer as cursor' }).optional(),
+    page: z
+      .never({
+        message: 'page numbers are no longer accepted: the inbox pages by cursor; send the nextCursor of the previous answer as cursor',
+      })
+      .optional(),
   }),
   /** a survivor's thread message, with the evidence files it carries */
   postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
@@ -268,19 +302,31 @@ export const schemas = {
   register: z.strictObject({ signPk: b64Bytes(32), boxPk: b64Bytes(32), pow: PowSolutionSchema, sig: b64Bytes(64) }),
   survivorChallenge: z.strictObject({}),
   survivorSession: z.strictObject({ signPk: b64Bytes(32), challenge: b64Bytes(32), sig: b64Bytes(64) }),
-  submitCase: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), pow: PowSolutionSchema, sharing: SharingSchema.optional(), attachments: AttachmentIds.optional() }),
+  submitCase: z.strictObject({
+    envelope: EnvelopeSchema,
+    keysetVersion: z.number().int().min(1),
+    pow: PowSolutionSchema,
+    sharing: SharingSchema.optional(),
+    attachments: AttachmentIds.optional(),
+  }),
   caseIdParam: z.strictObject({ caseId: Id }),
   // Publishing with consent: server/routes/publishing.ts (survivor and staff) and public.ts.
   draftParam: z.strictObject({ caseId: Id, draftId: Id }),
   staffDraftParam: z.strictObject({ draftId: Id }),
   /** grants: when advocates may now read, the testimony's key re-wrapped to each advocate, signed by the survivor */
-  updateSharing: z.strictObject({ sharing: SharingSchema, keysetVersion: z.number().int().min(1), grants: z.array(KeyGrantSchema).max(MAX_RECIPIENTS).default([]) }),
+  updateSharing: z.strictObject({
+    sharing: SharingSchema,
+    keysetVersion: z.number().int().min(1),
+    grants: z.array(KeyGrantSchema).max(MAX_RECIPIENTS).default([]),
+  }),
   postDraft: z.strictObject({ draftId: Id, envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
   consent: z.strictObject({ statement: ConsentStatementSchema, sig: b64Bytes(64) }),
   revoke: z.strictObject({ statement: RevocationStatementSchema, sig: b64Bytes(64) }),
   requestChanges: z.strictObject({}),
   publish: z.strictObject({ story: PublicStorySchema }),
-  deleteEverything: z.strictObject({ confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }) }),
+  deleteEverything: z.strictObject({
+    confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }),
+  }),
   storiesQuery: z.strictObject({
     context: z.enum(CONTEXT_VALUES).optional(),
     page: plainInteger(1, 100000).default(1),
@@ -295,7 +341,8 @@ export const schemas = {
     .superRefine((b, issue) => {
       if (!Number.isSafeInteger(b.size) || b.size < 0) return; // already refused above
       const expected = recordCount(b.size);
-      if (b.records !== expected) issue.addIssue({ code: 'custom', path: ['records'], message: `must be ${expected} for a file of this size (records of 64 KiB)` });
+      if (b.records !== expected)
+        issue.addIssue({ code: 'custom', path: ['records'], message: `must be ${expected} for a file of this size (records of 64 KiB)` });
     }),
   closeAttachment: z.strictObject({}),
   attachmentIdParam: z.strictObject({ id: Id }),
@@ -306,8 +353,17 @@ export const schemas = {
    * up. ticket: from /login/params; with it the TOTP code is judged by when sign-in began too.
    */
   staffLogin: z
-    .strictObject({ username: Username, authKey: b64Bytes(32), totp: TotpCode.optional(), recoveryCode: RecoveryCode.optional(), ticket: SignInTicket.optional() })
-    .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), { message: 'send either totp or recoveryCode, not both', path: ['recoveryCode'] }),
+    .strictObject({
+      username: Username,
+      authKey: b64Bytes(32),
+      totp: TotpCode.optional(),
+      recoveryCode: RecoveryCode.optional(),
+      ticket: SignInTicket.optional(),
+    })
+    .refine((b) => !(b.totp !== undefined && b.recoveryCode !== undefined), {
+      message: 'send either totp or recoveryCode, not both',
+      path: ['recoveryCode'],
+    }),
   confirmTotp: z.strictObject({ code: TotpCode }),
   /** the browser re-wraps the same private keys under a key derived from the new password */
   changePassword: CredentialsSwap,
@@ -315,10 +371,21 @@ export const schemas = {
   upgradeKdf: CredentialsSwap,
   sessionSettings: z
     .strictObject({
-      sessionIdleMinutes: z.number().int().min(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min).max(SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),
-      sessionAbsoluteHours: z.number().int().min(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.min).max(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.max),
+      sessionIdleMinutes: z
+        .number()
+        .int()
+        .min(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min)
+        .max(SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),
+      sessionAbsoluteHours: z
+        .number()
+        .int()
+        .min(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.min)
+        .max(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.max),
     })
-    .refine((b) => b.sessionIdleMinutes <= b.sessionAbsoluteHours * 60, { message: 'must not be longer than the absolute timeout', path: ['sessionIdleMinutes'] }),
+    .refine((b) => b.sessionIdleMinutes <= b.sessionAbsoluteHours * 60, {
+      message: 'must not be longer than the absolute timeout',
+      path: ['sessionIdleMinutes'],
+    }),
   auditQuery: z.strictObject({
     /** entries after this position (0: from the first) */
     after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0),
@@ -474,7 +541,11 @@ export interface PublishingCase extends PublishingCaseSummary {
   survivorSignPk: string;
   survivorBoxPk: string;
   testimony: EnvelopeItem;
-  drafts: (PublishingCaseSummary['drafts'][number] & { item: EnvelopeItem; author: string | null; publication: DraftItem['publication'] })[];
+  drafts: (PublishingCaseSummary['drafts'][number] & {
+    item: EnvelopeItem;
+    author: string | null;
+    publication: DraftItem['publication'];
+  })[];
 }
 export interface PendingGrants {
   total: number;

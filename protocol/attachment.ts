@@ -62,14 +62,16 @@ export function recordCount(size: number): number {
 /** The ciphertext length of record `index` of a file of `size` bytes: what the server expects. */
 export function recordCiphertextLength(size: number, index: number): number {
   const records = recordCount(size);
-  if (!Number.isInteger(index) || index < 0 || index >= records) throw new ProtocolError('bad_record', `record ${index} is outside a file of ${records} records`);
+  if (!Number.isInteger(index) || index < 0 || index >= records)
+    throw new ProtocolError('bad_record', `record ${index} is outside a file of ${records} records`);
   const plain = index < records - 1 ? RECORD_BYTES : size - RECORD_BYTES * (records - 1);
   return plain + RECORD_OVERHEAD;
 }
 
 export function recordNonce(nonceBase: Uint8Array, index: number, final: boolean): Uint8Array {
   if (nonceBase.length !== NONCE_BASE_BYTES) throw new ProtocolError('bad_key', 'an attachment nonce base must be 16 bytes');
-  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new ProtocolError('bad_record', 'a record index must fit in 32 bits');
+  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff)
+    throw new ProtocolError('bad_record', 'a record index must fit in 32 bits');
   const tail = new Uint8Array(8);
   new DataView(tail.buffer).setUint32(0, index, false);
   tail[4] = final ? 1 : 0;
@@ -78,7 +80,8 @@ export function recordNonce(nonceBase: Uint8Array, index: number, final: boolean
 
 export function sealRecord(k: AttachmentKey, index: number, final: boolean, plaintext: Uint8Array): Uint8Array {
   if (plaintext.length > RECORD_BYTES) throw new ProtocolError('bad_record', `a record holds at most ${RECORD_BYTES} bytes`);
-  if (!final && plaintext.length !== RECORD_BYTES) throw new ProtocolError('bad_record', 'only the final record may be shorter than a full record');
+  if (!final && plaintext.length !== RECORD_BYTES)
+    throw new ProtocolError('bad_record', 'only the final record may be shorter than a full record');
   return nacl.secretbox(plaintext, recordNonce(k.nonceBase, index, final), k.key);
 }
 
@@ -94,7 +97,8 @@ export function openRecord(k: AttachmentKey, index: number, final: boolean, ciph
     }
     throw new ProtocolError('decrypt_failed', `record ${index + 1} does not decrypt: it was altered, reordered or taken from another file`);
   }
-  if (!final && plain.length !== RECORD_BYTES) throw new ProtocolError('decrypt_failed', `record ${index + 1} is shorter than a full record`);
+  if (!final && plain.length !== RECORD_BYTES)
+    throw new ProtocolError('decrypt_failed', `record ${index + 1} is shorter than a full record`);
   return plain;
 }
 
@@ -111,7 +115,8 @@ export function encryptFile(bytes: Uint8Array, k: AttachmentKey): Uint8Array[] {
 export function manifestKey(m: Pick<AttachmentManifest, 'key' | 'nonceBase'>): AttachmentKey {
   const key = fromBase64url(m.key);
   const nonceBase = fromBase64url(m.nonceBase);
-  if (key.length !== nacl.secretbox.keyLength || nonceBase.length !== NONCE_BASE_BYTES) throw new ProtocolError('bad_key', 'the manifest key or nonce base has the wrong length');
+  if (key.length !== nacl.secretbox.keyLength || nonceBase.length !== NONCE_BASE_BYTES)
+    throw new ProtocolError('bad_key', 'the manifest key or nonce base has the wrong length');
   return { key, nonceBase };
 }
 
@@ -120,14 +125,21 @@ export function manifestKey(m: Pick<AttachmentManifest, 'key' | 'nonceBase'>): A
  * the problem: too few records (truncated), too many, or a record altered, reordered or
  * swapped in from another file.
  */
-export function decryptFile(records: Uint8Array[], manifest: Pick<AttachmentManifest, 'key' | 'nonceBase' | 'size' | 'records'>): Uint8Array {
+export function decryptFile(
+  records: Uint8Array[],
+  manifest: Pick<AttachmentManifest, 'key' | 'nonceBase' | 'size' | 'records'>,
+): Uint8Array {
   const k = manifestKey(manifest);
-  if (manifest.records !== recordCount(manifest.size)) throw new ProtocolError('bad_manifest', 'the manifest record count does not match its size');
-  if (records.length > manifest.records) throw new ProtocolError('extra_records', `the file has ${records.length} records where ${manifest.records} were expected`);
+  if (manifest.records !== recordCount(manifest.size))
+    throw new ProtocolError('bad_manifest', 'the manifest record count does not match its size');
+  if (records.length > manifest.records)
+    throw new ProtocolError('extra_records', `the file has ${records.length} records where ${manifest.records} were expected`);
   const parts = records.map((r, i) => openRecord(k, i, i === manifest.records - 1, r));
-  if (records.length < manifest.records) throw new ProtocolError('truncated', `the file ends after record ${records.length} of ${manifest.records}`);
+  if (records.length < manifest.records)
+    throw new ProtocolError('truncated', `the file ends after record ${records.length} of ${manifest.records}`);
   const plain = concatBytes(...parts);
-  if (plain.length !== manifest.size) throw new ProtocolError('decrypt_failed', 'the decrypted file does not have the size its manifest names');
+  if (plain.length !== manifest.size)
+    throw new ProtocolError('decrypt_failed', 'the decrypted file does not have the size its manifest names');
   return plain;
 }
 

@@ -90,11 +90,15 @@ export function checkAuditEntry(entry: AuditEntry): void {
   if (!AUDIT_ACTION_PATTERN.test(entry.action)) fail('action must look like "area.verb"');
   if (entry.subject !== null && !AUDIT_SUBJECT_PATTERN.test(entry.subject)) fail('subject must be a staff id, a case id or null');
   if (entry.detail === null) return;
-  if (typeof entry.detail !== 'object' || Array.isArray(entry.detail) || Object.getPrototypeOf(entry.detail) !== Object.prototype) fail('detail must be a plain object');
+  if (typeof entry.detail !== 'object' || Array.isArray(entry.detail) || Object.getPrototypeOf(entry.detail) !== Object.prototype)
+    fail('detail must be a plain object');
   const keys = Object.keys(entry.detail);
   if (keys.length > AUDIT_LIMITS.detailKeys) fail(`detail holds at most ${AUDIT_LIMITS.detailKeys} keys`);
   const scalar = (v: unknown) =>
-    v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && v.length <= AUDIT_LIMITS.stringLength);
+    v === null ||
+    typeof v === 'boolean' ||
+    (typeof v === 'number' && Number.isSafeInteger(v)) ||
+    (typeof v === 'string' && v.length <= AUDIT_LIMITS.stringLength);
   for (const k of keys) {
     if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(k) || k.length > AUDIT_LIMITS.keyLength) fail('detail keys must be short field names');
     const v = entry.detail[k];
@@ -134,8 +138,7 @@ export function chainAuditEntry(
 }
 
 export type AuditVerification =
-  | { ok: true; count: number; head: { seq: number; hash: string } | null }
-  | { ok: false; seq: number; reason: string };
+  { ok: true; count: number; head: { seq: number; hash: string } | null } | { ok: false; seq: number; reason: string };
 
 /**
  * Verifies a whole log, from the first entry, in order: positions 1..n without gaps, each
@@ -147,14 +150,16 @@ export function verifyAuditChain(records: readonly AuditRecord[], instanceId: st
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     const expectedSeq = i + 1;
-    if (r.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: `entry #${expectedSeq} is missing or out of order (found #${r.seq} in its place)` };
+    if (r.seq !== expectedSeq)
+      return { ok: false, seq: expectedSeq, reason: `entry #${expectedSeq} is missing or out of order (found #${r.seq} in its place)` };
     if (r.prevHash !== prevHash) return { ok: false, seq: r.seq, reason: `entry #${r.seq} does not follow the entry before it` };
     try {
       checkAuditEntry(r);
     } catch (e) {
       return { ok: false, seq: r.seq, reason: `entry #${r.seq} is malformed: ${e instanceof Error ? e.message : String(e)}` };
     }
-    if (auditEntryHash(prevHash, r) !== r.hash) return { ok: false, seq: r.seq, reason: `entry #${r.seq} was changed after it was written` };
+    if (auditEntryHash(prevHash, r) !== r.hash)
+      return { ok: false, seq: r.seq, reason: `entry #${r.seq} was changed after it was written` };
     prevHash = r.hash;
   }
   const last = records[records.length - 1];

@@ -15,6 +15,12 @@ export function signLogin(instanceId: string, challenge: string, signSecretKey: 
   return nacl.sign.detached(loginMessage(instanceId, challenge), signSecretKey);
 }
 
-export function verifyLogin(instanceId: string, challenge: string, signature: Uint8Array, signPk: Uint8Array, backend: CryptoBackend = naclBackend): boolean {
+export function verifyLogin(
+  instanceId: string,
+  challenge: string,
+  signature: Uint8Array,
+  signPk: Uint8Array,
+  backend: CryptoBackend = naclBackend,
+): boolean {
   return verifyDetached(loginMessage(instanceId, challenge), signature, signPk, backend);
 }

@@ -55,7 +55,12 @@ export function generateCodename(randomBytes: (k: number) => Uint8Array = (k) =>
 
 /** The words of a typed codename: NFKD, lower case, split at spaces and punctuation. */
 export function codenameWords(input: string): string[] {
-  return input.normalize('NFKD').toLowerCase().trim().split(/[\s,.;:-]+/u).filter(Boolean);
+  return input
+    .normalize('NFKD')
+    .toLowerCase()
+    .trim()
+    .split(/[\s,.;:-]+/u)
+    .filter(Boolean);
 }
 
 /** Whether a word may appear in a codename typed back: a current word, or a retired BIP39 word of an older codename. */

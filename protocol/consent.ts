@@ -68,6 +68,9 @@ export function verifyStatement(s: SurvivorStatement, sig: string, signerPk: str
     throw new ProtocolError('bad_signature', 'signature or signer key has the wrong length');
   }
   if (!verifyDetached(statementBytes(s), signature, pk, backend)) {
-    throw new ProtocolError('bad_signature', `the ${s.type === 'publish' ? 'consent' : 'revocation'} signature does not verify: it was altered, forged or signed by another key`);
+    throw new ProtocolError(
+      'bad_signature',
+      `the ${s.type === 'publish' ? 'consent' : 'revocation'} signature does not verify: it was altered, forged or signed by another key`,
+    );
   }
 }

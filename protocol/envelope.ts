@@ -18,17 +18,7 @@
  * The envelope names its version and algorithm so later versions can be read side by side.
  */
 import nacl from 'tweetnacl';
-import {
-  canonicalJson,
-  concatBytes,
-  equalBytes,
-  fromBase64url,
-  fromUtf8,
-  ProtocolError,
-  sha512,
-  toBase64url,
-  utf8,
-} from './encoding';
+import { canonicalJson, concatBytes, equalBytes, fromBase64url, fromUtf8, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
 import { pad, unpad } from './padding';
 import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
 
@@ -86,7 +76,10 @@ export interface SignedPart {
 }
 
 /** The signed part, with the key digests it is made of (a server stores them beside the keys). */
-export function signedPartOf(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): SignedPart {
+export function signedPartOf(
+  env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>,
+  backend: CryptoBackend = naclBackend,
+): SignedPart {
   const keyDigests = env.keys.map((k) => keyDigest(k, backend));
   const bytes = utf8(
     canonicalJson({
@@ -101,7 +94,10 @@ export function signedPartOf(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev
   return { bytes, keyDigests };
 }
 
-export function signedPart(env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>, backend: CryptoBackend = naclBackend): Uint8Array {
+export function signedPart(
+  env: Pick<Envelope, 'v' | 'kind' | 'caseId' | 'prev' | 'ciphertext' | 'keys'>,
+  backend: CryptoBackend = naclBackend,
+): Uint8Array {
   return signedPartOf(env, backend).bytes;
 }
 
@@ -161,7 +157,15 @@ export function sealEnvelope(input: SealInput): Envelope {
   });
   ephemeral.secretKey.fill(0);
 
-  const unsigned = { v: ENVELOPE_VERSION, alg: ENVELOPE_ALG, kind: input.kind, caseId: input.caseId, prev: input.prev, ciphertext: toBase64url(ciphertext), keys } as const;
+  const unsigned = {
+    v: ENVELOPE_VERSION,
+    alg: ENVELOPE_ALG,
+    kind: input.kind,
+    caseId: input.caseId,
+    prev: input.prev,
+    ciphertext: toBase64url(ciphertext),
+    keys,
+  } as const;
   if (unsigned.prev === undefined) delete (unsigned as { prev?: string }).prev;
   const sig = nacl.sign.detached(signedPart(unsigned), input.signer.secretKey);
   return { ...unsigned, keys, signer: toBase64url(input.signer.publicKey), sig: toBase64url(sig) };
@@ -177,7 +181,8 @@ export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], back
     throw new ProtocolError('unsupported_version', `envelope version ${String(env.v)}/${String(env.alg)} is not supported`);
   }
   const signer = fromBase64url(env.signer);
-  if (!trustedSigners.some((t) => equalBytes(t, signer))) throw new ProtocolError('untrusted_signer', 'the envelope is signed by a key this reader does not trust');
+  if (!trustedSigners.some((t) => equalBytes(t, signer)))
+    throw new ProtocolError('untrusted_signer', 'the envelope is signed by a key this reader does not trust');
   const sig = fromBase64url(env.sig);
   if (sig.length !== nacl.sign.signatureLength || signer.length !== nacl.sign.publicKeyLength) {
     throw new ProtocolError('bad_signature', 'signature or signer key has the wrong length');
@@ -210,8 +215,10 @@ function grantMessage(g: Pick<KeyGrant, 'v' | 'envelopeHash' | 'kid' | 'epk' | '
 
 export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
   const granter = fromBase64url(grant.granter);
-  if (!trustedGranters.some((t) => equalBytes(t, granter))) throw new ProtocolError('untrusted_signer', 'the key grant is signed by a key this reader does not trust');
-  if (grant.envelopeHash !== envelopeHash(env, backend)) throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
+  if (!trustedGranters.some((t) => equalBytes(t, granter)))
+    throw new ProtocolError('untrusted_signer', 'the key grant is signed by a key this reader does not trust');
+  if (grant.envelopeHash !== envelopeHash(env, backend))
+    throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
   if (!verifyDetached(grantMessage(grant), fromBase64url(grant.sig), granter, backend)) {
     throw new ProtocolError('bad_signature', 'the key grant signature does not verify: it was altered or forged');
   }
@@ -219,8 +226,14 @@ export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uin
 
 function unwrapContentKey(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Uint8Array {
   const wrapped = fromBase64url(entry.wrapped);
-  const contentKey = nacl.box.open(wrapped.subarray(nacl.box.nonceLength), wrapped.subarray(0, nacl.box.nonceLength), fromBase64url(entry.epk), box.secretKey);
-  if (!contentKey || contentKey.length !== nacl.secretbox.keyLength) throw new ProtocolError('decrypt_failed', 'the wrapped key does not open with this key');
+  const contentKey = nacl.box.open(
+    wrapped.subarray(nacl.box.nonceLength),
+    wrapped.subarray(0, nacl.box.nonceLength),
+    fromBase64url(entry.epk),
+    box.secretKey,
+  );
+  if (!contentKey || contentKey.length !== nacl.secretbox.keyLength)
+    throw new ProtocolError('decrypt_failed', 'the wrapped key does not open with this key');
   return contentKey;
 }
 
@@ -246,7 +259,10 @@ function contentKeyFor(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 
 }
 
 /** Wraps an envelope's content key to another reader, signed by the granter. */
-export function makeGrant(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & { recipient: Uint8Array; granter: nacl.SignKeyPair; random?: RandomBytes }): KeyGrant {
+export function makeGrant(
+  env: Envelope,
+  input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & { recipient: Uint8Array; granter: nacl.SignKeyPair; random?: RandomBytes },
+): KeyGrant {
   const random = input.random ?? ((n: number) => nacl.randomBytes(n));
   const contentKey = contentKeyFor(env, input);
   const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
@@ -254,7 +270,13 @@ export function makeGrant(env: Envelope, input: Pick<OpenInput, 'box' | 'grants'
   const wrapped = toBase64url(concatBytes(nonce, nacl.box(contentKey, nonce, input.recipient, ephemeral.secretKey)));
   contentKey.fill(0);
   ephemeral.secretKey.fill(0);
-  const unsigned = { v: ENVELOPE_VERSION, envelopeHash: envelopeHash(env), kid: keyId(input.recipient), epk: toBase64url(ephemeral.publicKey), wrapped } as const;
+  const unsigned = {
+    v: ENVELOPE_VERSION,
+    envelopeHash: envelopeHash(env),
+    kid: keyId(input.recipient),
+    epk: toBase64url(ephemeral.publicKey),
+    wrapped,
+  } as const;
   const sig = nacl.sign.detached(grantMessage(unsigned), input.granter.secretKey);
   return { ...unsigned, granter: toBase64url(input.granter.publicKey), sig: toBase64url(sig) };
 }
@@ -271,7 +293,11 @@ export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: 
   }
   const contentKey = contentKeyFor(env, input);
   const ciphertext = fromBase64url(env.ciphertext);
-  const padded = nacl.secretbox.open(ciphertext.subarray(nacl.secretbox.nonceLength), ciphertext.subarray(0, nacl.secretbox.nonceLength), contentKey);
+  const padded = nacl.secretbox.open(
+    ciphertext.subarray(nacl.secretbox.nonceLength),
+    ciphertext.subarray(0, nacl.secretbox.nonceLength),
+    contentKey,
+  );
   contentKey.fill(0);
   if (!padded) throw new ProtocolError('decrypt_failed', 'the ciphertext does not decrypt: it was altered');
 
@@ -298,10 +324,15 @@ export function verifyThread(thread: Envelope[], caseId: string): void {
   thread.forEach((env, i) => {
     if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);
     if (i === 0) {
-      if (env.kind !== 'testimony' || env.prev !== undefined) throw new ProtocolError('bad_thread', 'a thread must start with its testimony');
+      if (env.kind !== 'testimony' || env.prev !== undefined)
+        throw new ProtocolError('bad_thread', 'a thread must start with its testimony');
       return;
     }
     if (env.kind !== 'message') throw new ProtocolError('bad_thread', `thread entry ${i + 1} is not a message`);
-    if (env.prev !== envelopeHash(thread[i - 1])) throw new ProtocolError('bad_thread', `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`);
+    if (env.prev !== envelopeHash(thread[i - 1]))
+      throw new ProtocolError(
+        'bad_thread',
+        `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`,
+      );
   });
 }

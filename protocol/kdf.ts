@@ -48,7 +48,12 @@ export const wasmArgon2: Argon2Engine = (password, salt, params) =>
     outputType: 'binary',
   });
 
-export async function argon2(password: Uint8Array, salt: Uint8Array, params: Argon2Params, engine: Argon2Engine = wasmArgon2): Promise<Uint8Array> {
+export async function argon2(
+  password: Uint8Array,
+  salt: Uint8Array,
+  params: Argon2Params,
+  engine: Argon2Engine = wasmArgon2,
+): Promise<Uint8Array> {
   if (params.alg !== 'argon2id') throw new ProtocolError('bad_kdf', `unsupported KDF ${String(params.alg)}`);
   if (salt.length < 8) throw new ProtocolError('bad_kdf', 'salt must be at least 8 bytes');
   // hash-wasm refuses an empty password and @noble/hashes hashes it: both engines refuse it here.

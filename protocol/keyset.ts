@@ -50,7 +50,9 @@ export function keysetHash(keyset: Keyset): string {
 /** Human-comparable fingerprint of the instance key: 40 hex digits in groups of four. */
 export function fingerprint(instancePk: Uint8Array | string): string {
   const pk = typeof instancePk === 'string' ? fromBase64url(instancePk) : instancePk;
-  const hex = Array.from(sha512(pk).slice(0, 20), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  const hex = Array.from(sha512(pk).slice(0, 20), (b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
   return hex.match(/.{4}/g)!.join(' ');
 }
 
@@ -61,7 +63,8 @@ export function signKeyset(keyset: Keyset, instance: nacl.SignKeyPair): SignedKe
 
 function checkShape(keyset: Keyset): void {
   if (keyset.v !== 1) throw new ProtocolError('unsupported_version', `keyset version ${String(keyset.v)} is not supported`);
-  if (!Number.isSafeInteger(keyset.version) || keyset.version < 1) throw new ProtocolError('bad_keyset', 'keyset version must be a positive integer');
+  if (!Number.isSafeInteger(keyset.version) || keyset.version < 1)
+    throw new ProtocolError('bad_keyset', 'keyset version must be a positive integer');
   if ((keyset.version === 1) !== (keyset.prev === null)) throw new ProtocolError('bad_keyset', 'only the first keyset has no predecessor');
   const ids = new Set<string>();
   const boxKeys = new Set<string>();
@@ -69,8 +72,10 @@ function checkShape(keyset: Keyset): void {
     if (ids.has(m.staffId) || boxKeys.has(m.boxPk)) throw new ProtocolError('bad_keyset', 'a keyset member is listed twice');
     ids.add(m.staffId);
     boxKeys.add(m.boxPk);
-    if (fromBase64url(m.boxPk).length !== 32 || fromBase64url(m.signPk).length !== 32) throw new ProtocolError('bad_keyset', 'a member key has the wrong length');
-    if (m.roles.length === 0 || m.roles.some((r) => !STAFF_ROLES.includes(r))) throw new ProtocolError('bad_keyset', 'a member has no role or an unknown one');
+    if (fromBase64url(m.boxPk).length !== 32 || fromBase64url(m.signPk).length !== 32)
+      throw new ProtocolError('bad_keyset', 'a member key has the wrong length');
+    if (m.roles.length === 0 || m.roles.some((r) => !STAFF_ROLES.includes(r)))
+      throw new ProtocolError('bad_keyset', 'a member has no role or an unknown one');
   }
 }
 
@@ -92,7 +97,8 @@ export interface VerifiedKeyset {
 export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): VerifiedKeyset {
   const pk = fromBase64url(signed.instancePk);
   const sig = fromBase64url(signed.sig);
-  if (pk.length !== nacl.sign.publicKeyLength || sig.length !== nacl.sign.signatureLength) throw new ProtocolError('bad_signature', 'keyset signature or instance key has the wrong length');
+  if (pk.length !== nacl.sign.publicKeyLength || sig.length !== nacl.sign.signatureLength)
+    throw new ProtocolError('bad_signature', 'keyset signature or instance key has the wrong length');
   const fp = fingerprint(pk);
   if (expect.pinnedFingerprint !== undefined && expect.pinnedFingerprint !== fp) {
     throw new ProtocolError('fingerprint_changed', `the instance fingerprint changed from ${expect.pinnedFingerprint} to ${fp}`);
@@ -111,8 +117,10 @@ export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): 
 /** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
 export function verifyKeysetSuccessor(current: SignedKeyset, next: SignedKeyset): VerifiedKeyset {
   const verified = verifyKeyset(next, { instanceId: current.keyset.instanceId, pinnedFingerprint: fingerprint(current.instancePk) });
-  if (next.keyset.version !== current.keyset.version + 1) throw new ProtocolError('bad_keyset', `the next keyset must be version ${current.keyset.version + 1}`);
-  if (next.keyset.prev !== keysetHash(current.keyset)) throw new ProtocolError('bad_keyset', 'the next keyset does not chain to the current one');
+  if (next.keyset.version !== current.keyset.version + 1)
+    throw new ProtocolError('bad_keyset', `the next keyset must be version ${current.keyset.version + 1}`);
+  if (next.keyset.prev !== keysetHash(current.keyset))
+    throw new ProtocolError('bad_keyset', 'the next keyset does not chain to the current one');
   return verified;
 }
 

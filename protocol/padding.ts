@@ -32,7 +32,8 @@ export function unpad(padded: Uint8Array): Uint8Array {
   if (padded.length < LENGTH_PREFIX) throw new ProtocolError('bad_padding', 'padded plaintext is shorter than its length prefix');
   const length = new DataView(padded.buffer, padded.byteOffset, padded.byteLength).getUint32(0, false);
   if (LENGTH_PREFIX + length > padded.length) throw new ProtocolError('bad_padding', 'length prefix exceeds the padded plaintext');
-  if (padmeLength(LENGTH_PREFIX + length) !== padded.length) throw new ProtocolError('bad_padding', 'padded size does not match Padmé for this length');
+  if (padmeLength(LENGTH_PREFIX + length) !== padded.length)
+    throw new ProtocolError('bad_padding', 'padded size does not match Padmé for this length');
   for (let i = LENGTH_PREFIX + length; i < padded.length; i++) {
     if (padded[i] !== 0) throw new ProtocolError('bad_padding', 'padding bytes are not zero');
   }

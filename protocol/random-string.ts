@@ -11,7 +11,11 @@ import { ProtocolError } from './encoding';
  * and another drawn: folding it (`b % n`) would make the first `256 % n` characters likelier
  * than the others.
  */
-export function randomString(alphabet: string, length: number, randomBytes: (k: number) => Uint8Array = (k) => nacl.randomBytes(k)): string {
+export function randomString(
+  alphabet: string,
+  length: number,
+  randomBytes: (k: number) => Uint8Array = (k) => nacl.randomBytes(k),
+): string {
   const chars = Array.from(alphabet);
   const n = chars.length;
   if (n < 2 || n > 256 || new Set(chars).size !== n) throw new ProtocolError('bad_range', 'an alphabet has 2 to 256 distinct characters');

@@ -21,8 +21,8 @@ export const naclBackend: CryptoBackend = {
 
 /** The order L of the Ed25519 base point, little-endian. */
 const L = Uint8Array.from([
-  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0x10,
 ]);
 
 /** True when the signature's S (bytes 32..63, little-endian) is below L. */
@@ -36,7 +36,12 @@ export function hasCanonicalS(signature: Uint8Array): boolean {
 }
 
 /** Length checks, the canonical-S rule, then the backend's Ed25519 check. */
-export function verifyDetached(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, backend: CryptoBackend = naclBackend): boolean {
+export function verifyDetached(
+  message: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+  backend: CryptoBackend = naclBackend,
+): boolean {
   if (signature.length !== nacl.sign.signatureLength || publicKey.length !== nacl.sign.publicKeyLength) return false;
   if (!hasCanonicalS(signature)) return false;
   return backend.verify(message, signature, publicKey);

@@ -9,7 +9,16 @@ export type Context = (typeof CONTEXT_VALUES)[number];
 /** A case's statuses: the one list (protocol/api.ts's CaseStatus schema is built from it). */
 export const STATUS_VALUES = ['new', 'in_review', 'waiting_for_survivor', 'closed'] as const;
 /** Pakistan's provinces and territories, and "elsewhere": coarse enough to disclose in statistics. */
-export const PROVINCE_VALUES = ['punjab', 'sindh', 'khyber_pakhtunkhwa', 'balochistan', 'islamabad', 'gilgit_baltistan', 'azad_kashmir', 'elsewhere'] as const;
+export const PROVINCE_VALUES = [
+  'punjab',
+  'sindh',
+  'khyber_pakhtunkhwa',
+  'balochistan',
+  'islamabad',
+  'gilgit_baltistan',
+  'azad_kashmir',
+  'elsewhere',
+] as const;
 export type Province = (typeof PROVINCE_VALUES)[number];
 /** The earliest year a survivor can disclose for statistics; earlier years are grouped under it. */
 export const FIRST_STATISTICS_YEAR = 1980;

@@ -30,8 +30,32 @@ export const PAGE_ENTRIES = ['landing', 'share', 'return', 'safety', 'public', '
 
 /** Shared survivor scripts, in load order. `entry` runs for its side effects; `roots` are what it must contain. */
 export const LAYERS = [
-  { name: 'survivor-base', entry: 'client/survivor-base.ts', roots: ['client/lib/messages.ts', 'client/lib/i18n.ts', 'client/lib/dom.ts', 'client/lib/api.ts', 'client/lib/quick-exit.ts', 'client/lib/survivor-page.ts'], blocking: true },
-  { name: 'survivor-crypto', roots: ['protocol/survivor.ts', 'client/lib/survivor.ts', 'client/lib/testimony.ts', 'client/lib/trust.ts', 'client/lib/sharing.ts', 'client/lib/survivor-publishing.ts', 'client/lib/attachment-view.ts', 'client/lib/evidence-slot.ts'] },
+  {
+    name: 'survivor-base',
+    entry: 'client/survivor-base.ts',
+    roots: [
+      'client/lib/messages.ts',
+      'client/lib/i18n.ts',
+      'client/lib/dom.ts',
+      'client/lib/api.ts',
+      'client/lib/quick-exit.ts',
+      'client/lib/survivor-page.ts',
+    ],
+    blocking: true,
+  },
+  {
+    name: 'survivor-crypto',
+    roots: [
+      'protocol/survivor.ts',
+      'client/lib/survivor.ts',
+      'client/lib/testimony.ts',
+      'client/lib/trust.ts',
+      'client/lib/sharing.ts',
+      'client/lib/survivor-publishing.ts',
+      'client/lib/attachment-view.ts',
+      'client/lib/evidence-slot.ts',
+    ],
+  },
 ];
 
 /**
@@ -80,7 +104,10 @@ fs.rmSync(clientOut, { recursive: true, force: true });
 fs.mkdirSync(assetsOut, { recursive: true });
 
 const benchEntries = fs.existsSync(path.join(root, 'bench'))
-  ? fs.readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`)
+  ? fs
+      .readdirSync(path.join(root, 'bench'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `bench/${f}`)
   : [];
 
 await build({
@@ -101,7 +128,16 @@ const sri = (file) => 'sha384-' + crypto.createHash('sha384').update(fs.readFile
 
 /** Bundles a TypeScript module for node and returns its exports (the build reads the catalogs and the noscript notice this way). */
 async function nodeModule(entry) {
-  const out = await build({ absWorkingDir: root, entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', packages: 'external', write: false, logLevel: 'warning' });
+  const out = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    write: false,
+    logLevel: 'warning',
+  });
   const loaded = { exports: {} };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- runs the CommonJS bundle esbuild just built from our own TypeScript
   new Function('module', 'exports', 'require', out.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
@@ -121,7 +157,10 @@ for (const lang of Object.keys(LAZY_CATALOGS)) {
   const url = catalogAssetPath(lang);
   const out = path.join(clientOut, url);
   // JSON is a JavaScript expression; the text stays UTF-8, like the scripts (charset: 'utf8').
-  fs.writeFileSync(out, `(globalThis.AwaazCatalogs=globalThis.AwaazCatalogs||{})[${JSON.stringify(lang)}]=${JSON.stringify(catalogAsset(lang))};\n`);
+  fs.writeFileSync(
+    out,
+    `(globalThis.AwaazCatalogs=globalThis.AwaazCatalogs||{})[${JSON.stringify(lang)}]=${JSON.stringify(catalogAsset(lang))};\n`,
+  );
   catalogAssets[lang] = { src: url, sri: sri(out) };
 }
 BROWSER.define.AWAAZ_CATALOGS = JSON.stringify(catalogAssets);
@@ -148,7 +187,14 @@ function layerImports(layers) {
         const id = rel(r.path);
         for (const layer of layers) {
           if (layer.exposed.has(id)) return { path: id, namespace: 'awaaz-layer', pluginData: layer.name };
-          if (layer.inputs.has(id)) return { errors: [{ text: `${id} is bundled inside ${layer.name}.js but not exposed by it: import it through a first-party module of that layer` }] };
+          if (layer.inputs.has(id))
+            return {
+              errors: [
+                {
+                  text: `${id} is bundled inside ${layer.name}.js but not exposed by it: import it through a first-party module of that layer`,
+                },
+              ],
+            };
         }
         return undefined;
       });
@@ -166,7 +212,14 @@ function layerImports(layers) {
 /** Builds one layer: a first pass finds its modules, the second exposes every first-party one. */
 async function buildLayer(layer, before) {
   const imports = [...(layer.entry ? [layer.entry] : []), ...layer.roots].map((p) => `import ${JSON.stringify('./' + p)};`).join('\n');
-  const probe = await build({ ...BROWSER, stdin: { contents: imports, resolveDir: root, sourcefile: `${layer.name}.probe.js` }, write: false, outfile: 'probe.js', metafile: true, plugins: [layerImports(before)] });
+  const probe = await build({
+    ...BROWSER,
+    stdin: { contents: imports, resolveDir: root, sourcefile: `${layer.name}.probe.js` },
+    write: false,
+    outfile: 'probe.js',
+    metafile: true,
+    plugins: [layerImports(before)],
+  });
   const inputs = new Set(Object.keys(probe.metafile.inputs).filter((p) => !p.includes(':') && !p.endsWith('.probe.js')));
   const exposed = [...inputs].filter(firstParty).sort();
   const entry = [
@@ -175,7 +228,12 @@ async function buildLayer(layer, before) {
     'var core = globalThis.AwaazCore || (globalThis.AwaazCore = {});',
     ...exposed.map((p, i) => `core[${JSON.stringify(p)}] = m${i};`),
   ].join('\n');
-  await build({ ...BROWSER, stdin: { contents: entry, resolveDir: root, sourcefile: `${layer.name}.entry.js` }, outfile: path.join(assetsOut, `${layer.name}.js`), plugins: [layerImports(before)] });
+  await build({
+    ...BROWSER,
+    stdin: { contents: entry, resolveDir: root, sourcefile: `${layer.name}.entry.js` },
+    outfile: path.join(assetsOut, `${layer.name}.js`),
+    plugins: [layerImports(before)],
+  });
   return { ...layer, inputs, exposed: new Set(exposed) };
 }
 
@@ -190,18 +248,37 @@ const layerByName = Object.fromEntries(builtLayers.map((l) => [l.name, l]));
  */
 export const LAZY_LAYERED = [{ name: 'evidence-tools', entry: 'client/evidence-tools.ts' }];
 for (const lazy of LAZY_LAYERED) {
-  await build({ ...BROWSER, entryPoints: [lazy.entry], outfile: path.join(assetsOut, `${lazy.name}.js`), plugins: [layerImports(builtLayers)] });
+  await build({
+    ...BROWSER,
+    entryPoints: [lazy.entry],
+    outfile: path.join(assetsOut, `${lazy.name}.js`),
+    plugins: [layerImports(builtLayers)],
+  });
 }
 
 for (const page of PAGE_ENTRIES) {
   const layers = (PAGE_LAYERS[page] ?? []).map((n) => layerByName[n]);
-  await build({ ...BROWSER, entryPoints: { [page]: `client/${page}.ts` }, outdir: assetsOut, plugins: layers.length ? [layerImports(layers)] : [] });
+  await build({
+    ...BROWSER,
+    entryPoints: { [page]: `client/${page}.ts` },
+    outdir: assetsOut,
+    plugins: layers.length ? [layerImports(layers)] : [],
+  });
 }
 // Stylesheets are minified like the scripts (comments and spaces are a third of them, a
 // kilobyte of the survivor pages' 80 KB once gzipped); same targets, so nothing is rewritten
 // for older browsers and the logical properties stay as written.
 const writeStyle = (src, out) =>
-  fs.writeFileSync(out, transformSync(fs.readFileSync(src, 'utf8'), { loader: 'css', minify: true, target: BROWSER.target, charset: 'utf8', logLevel: 'warning' }).code);
+  fs.writeFileSync(
+    out,
+    transformSync(fs.readFileSync(src, 'utf8'), {
+      loader: 'css',
+      minify: true,
+      target: BROWSER.target,
+      charset: 'utf8',
+      logLevel: 'warning',
+    }).code,
+  );
 writeStyle(path.join(root, 'client/styles.css'), path.join(assetsOut, 'awaaz.css'));
 
 // {{style:<name>}}: an extra stylesheet, client/<name>.css (staff.css for the staff, setup and invite pages).
@@ -223,18 +300,25 @@ const noscriptHtml = (await nodeModule('server/http/html.ts')).noscriptNotice();
 const pagesDir = path.join(root, 'client/pages');
 const partialsDir = path.join(pagesDir, 'partials');
 for (const file of fs.readdirSync(pagesDir).filter((f) => f.endsWith('.html'))) {
-  const html = fs.readFileSync(path.join(pagesDir, file), 'utf8')
+  const html = fs
+    .readFileSync(path.join(pagesDir, file), 'utf8')
     .replace(/\{\{include:([a-z-]+)\}\}\n?/g, (_m, name) => fs.readFileSync(path.join(partialsDir, `${name}.html`), 'utf8'))
     .replace(/\{\{noscript\}\}/g, () => noscriptHtml)
-    .replace(/\{\{style\}\}/g, () => `<link rel="stylesheet" href="/assets/awaaz.css" integrity="${sri(path.join(assetsOut, 'awaaz.css'))}">`)
+    .replace(
+      /\{\{style\}\}/g,
+      () => `<link rel="stylesheet" href="/assets/awaaz.css" integrity="${sri(path.join(assetsOut, 'awaaz.css'))}">`,
+    )
     .replace(/\{\{style:([a-z]+)\}\}/g, (_m, name) => extraStyle(name))
     .replace(/\{\{lazy:([a-z-]+)\}\}/g, (_m, name) => {
       const js = path.join(assetsOut, `${name}.js`);
-      if (!LAZY_LAYERED.some((l) => l.name === name) || !fs.existsSync(js)) throw new Error(`a page names a lazy script "${name}" that was not built`);
+      if (!LAZY_LAYERED.some((l) => l.name === name) || !fs.existsSync(js))
+        throw new Error(`a page names a lazy script "${name}" that was not built`);
       return `<meta name="awaaz-${name}" content="/assets/${name}.js ${sri(js)}">`;
     })
     .replace(/\{\{script:([a-z]+)\}\}/g, (_m, name) =>
-      [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, BLOCKING_PAGES.includes(name))].join('\n'),
+      [...(PAGE_LAYERS[name] ?? []).map((n) => scriptTag(n, layerByName[n].blocking)), scriptTag(name, BLOCKING_PAGES.includes(name))].join(
+        '\n',
+      ),
     )
     // Indentation is only for the source (the pages hold no <pre>): it costs the survivor pages' budget.
     .replace(/\n[ \t]+/g, '\n');
@@ -259,8 +343,15 @@ for (const dir of [clientOut, assetsOut]) {
     const file = path.join(dir, name);
     const bytes = fs.readFileSync(file);
     const copies = {
-      br: zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
-      gz: bytes.length <= 256 * 1024 ? Buffer.from(await zopfli.gzipAsync(bytes, { numiterations: 15 })) : zlib.gzipSync(bytes, { level: 9 }),
+      br: zlib.brotliCompressSync(bytes, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+        },
+      }),
+      gz:
+        bytes.length <= 256 * 1024 ? Buffer.from(await zopfli.gzipAsync(bytes, { numiterations: 15 })) : zlib.gzipSync(bytes, { level: 9 }),
     };
     for (const [suffix, copy] of Object.entries(copies)) {
       if (copy.length >= bytes.length) continue;
@@ -269,4 +360,6 @@ for (const dir of [clientOut, assetsOut]) {
     }
   }
 }
-console.log(`built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts, ${Object.keys(catalogAssets).length} lazy catalogs and ${benchEntries.length} benchmarks into dist/, with ${compressed} compressed copies`);
+console.log(
+  `built server, ${PAGE_ENTRIES.length} pages, ${LAYERS.length} survivor layers, ${LAZY_SCRIPTS.length + LAZY_LAYERED.length} lazy scripts, ${Object.keys(catalogAssets).length} lazy catalogs and ${benchEntries.length} benchmarks into dist/, with ${compressed} compressed copies`,
+);

@@ -47,19 +47,32 @@ function shown(url: string): string {
 
 function printReport(report: CopyReport): void {
   const header = ['table', 'rows in SQLite', 'rows in PostgreSQL', 'SHA-256 of the rows (both sides, in key order)', ''];
-  const lines = report.tables.map((t) => [t.table, String(t.sourceRows), String(t.targetRows), t.ok ? t.sourceSha256 : `SQLite ${t.sourceSha256} / PostgreSQL ${t.targetSha256}`, t.ok ? 'same' : 'DIFFERENT']);
+  const lines = report.tables.map((t) => [
+    t.table,
+    String(t.sourceRows),
+    String(t.targetRows),
+    t.ok ? t.sourceSha256 : `SQLite ${t.sourceSha256} / PostgreSQL ${t.targetSha256}`,
+    t.ok ? 'same' : 'DIFFERENT',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const row = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(row(header));
   for (const l of lines) console.log(row(l));
-  for (const s of report.sequences) console.log(`next ${s.table}.${s.column}: ${s.sourceNext} in SQLite, ${s.targetNext} in PostgreSQL: ${s.ok ? 'same' : 'DIFFERENT'}`);
+  for (const s of report.sequences)
+    console.log(`next ${s.table}.${s.column}: ${s.sourceNext} in SQLite, ${s.targetNext} in PostgreSQL: ${s.ok ? 'same' : 'DIFFERENT'}`);
   console.log(`migrations: ${report.migrations.join(', ')} (run on PostgreSQL by this command; knex_migrations is not copied)`);
 }
 
 async function migrateToPostgres(urlArgument: string | undefined): Promise<number> {
   const url = urlArgument ?? process.env.DATABASE_URL;
   if (!url) {
-    console.error('Name the PostgreSQL database to copy into: npm run admin -- migrate-to-postgres postgres://user:password@host:5432/database (or set DATABASE_URL).');
+    console.error(
+      'Name the PostgreSQL database to copy into: npm run admin -- migrate-to-postgres postgres://user:password@host:5432/database (or set DATABASE_URL).',
+    );
     return 2;
   }
   // The source is the SQLite file this instance runs on without DATABASE_URL; the target is checked as DATABASE_URL is at start.
@@ -76,14 +89,20 @@ async function migrateToPostgres(urlArgument: string | undefined): Promise<numbe
       return 1;
     }
     // The transaction was rolled back: the migrations may have run, but no table holds a copied row.
-    console.error(`The copy failed and nothing of it was kept (the SQLite file is untouched): ${e instanceof Error ? e.message : String(e)}`);
+    console.error(
+      `The copy failed and nothing of it was kept (the SQLite file is untouched): ${e instanceof Error ? e.message : String(e)}`,
+    );
     return 1;
   }
   printReport(report);
   if (!report.ok) {
     console.error('');
-    console.error('The copy does not match, so it was rolled back: the PostgreSQL tables are empty again and the SQLite file is untouched.');
-    console.error('Make sure no Awaaz server runs on either database, then run this command again. Until a copy matches, keep serving from SQLite.');
+    console.error(
+      'The copy does not match, so it was rolled back: the PostgreSQL tables are empty again and the SQLite file is untouched.',
+    );
+    console.error(
+      'Make sure no Awaaz server runs on either database, then run this command again. Until a copy matches, keep serving from SQLite.',
+    );
     return 1;
   }
   console.log('');

@@ -131,14 +131,19 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       survivor: requireSurvivor(instance.server_secret, clock),
     },
     limits: {
-      general: limiter(db, clock, addressKey, 'all', config.rateLimitPerMinute, { skip: (req) => isCredentialedRecordRequest(instance.server_secret, req, clock.now()) }),
+      general: limiter(db, clock, addressKey, 'all', config.rateLimitPerMinute, {
+        skip: (req) => isCredentialedRecordRequest(instance.server_secret, req, clock.now()),
+      }),
       sensitive: limiter(db, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
       records: identityLimiter(db, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
     },
     log,
     async erase(work) {
       const { result, flushed } = await erase(db, work);
-      if (!flushed) log('erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute');
+      if (!flushed)
+        log(
+          'erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute',
+        );
       return result;
     },
   };
@@ -156,7 +161,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   });
   app.use(ctx.limits.general);
   // No CORS and no preflight: OPTIONS is answered like any unknown route, with no Allow header.
-  app.use((req, _res, next) => next(req.method === 'OPTIONS' ? notFound('this server answers no OPTIONS request (no cross-origin access)') : undefined));
+  app.use((req, _res, next) =>
+    next(req.method === 'OPTIONS' ? notFound('this server answers no OPTIONS request (no cross-origin access)') : undefined),
+  );
 
   const api = express.Router();
   api.use(sameOriginWrites(config.publicUrl));

@@ -47,17 +47,36 @@ const EnvSchema = z.object({
    * acknowledged write survives a power cut; NORMAL syncs only at checkpoints (faster; the
    * last commits may be lost on power loss, though not when only the process is killed).
    */
-  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { message: 'must be FULL (every commit survives a power cut) or NORMAL (the last commits may be lost on power loss)' }).default('FULL'),
+  SQLITE_SYNCHRONOUS: z
+    .enum(['FULL', 'NORMAL'], {
+      message: 'must be FULL (every commit survives a power cut) or NORMAL (the last commits may be lost on power loss)',
+    })
+    .default('FULL'),
   /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   /** leading zero bits of the anonymous proof of work */
   POW_BITS: z.coerce.number().int().min(0).max(24).default(14),
   /** cookies get Secure when served over TLS; set false only for plain-HTTP onion or localhost */
   COOKIE_SECURE: boolean.optional(),
-  STAFF_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
-  STAFF_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  STAFF_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  STAFF_SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 7)
+    .default(12),
   SURVIVOR_SESSION_MINUTES: z.coerce.number().int().min(1).max(240).default(30),
-  INVITE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  INVITE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
   /** requests per minute per hashed address for the whole API, and for the expensive routes */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_SENSITIVE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
@@ -117,7 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   if (e.ATTACHMENT_MAX_TESTIMONY_MB < e.ATTACHMENT_MAX_FILE_MB) {
-    throw new ConfigError('invalid configuration: ATTACHMENT_MAX_TESTIMONY_MB: must be at least ATTACHMENT_MAX_FILE_MB, or no file of the largest size could be sent');
+    throw new ConfigError(
+      'invalid configuration: ATTACHMENT_MAX_TESTIMONY_MB: must be at least ATTACHMENT_MAX_FILE_MB, or no file of the largest size could be sent',
+    );
   }
   const localHost = e.HOST === '0.0.0.0' || e.HOST === '127.0.0.1' || e.HOST === '::';
   const publicUrl = (e.PUBLIC_URL ?? `http://${localHost ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
@@ -186,7 +207,8 @@ export function loadAddressKey(file: string): string {
     throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const key = text.replace(/\r?\n$/, '');
-  if (!ADDRESS_KEY.test(key)) throw refuse('is not an address key (one line of 43 base64url characters: 32 random bytes); delete it and a new one is made at start');
+  if (!ADDRESS_KEY.test(key))
+    throw refuse('is not an address key (one line of 43 base64url characters: 32 random bytes); delete it and a new one is made at start');
   return key;
 }
 

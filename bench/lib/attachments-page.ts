@@ -32,7 +32,11 @@ async function client(data: Uint8Array<ArrayBuffer>): Promise<{ encrypt: number;
   const encrypt = performance.now() - t;
   const manifest = makeManifest({ id: 'bench', name: 'bench.bin', type: 'application/octet-stream', size: data.length }, k);
   t = performance.now();
-  const opened = await openRecords(manifest, (i) => Promise.resolve(sealed[i]), () => undefined);
+  const opened = await openRecords(
+    manifest,
+    (i) => Promise.resolve(sealed[i]),
+    () => undefined,
+  );
   const decrypt = performance.now() - t;
   const back = new Uint8Array(await opened.arrayBuffer());
   if (back.length !== data.length || back.some((b, i) => b !== data[i])) throw new Error('the client round trip changed the file');

@@ -36,7 +36,12 @@ export class JsonClient {
   private cookie: string | undefined;
   constructor(readonly base: string) {}
 
-  async call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  async call<T = unknown>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(this.base + path, {
       method,
       headers: {
@@ -59,7 +64,13 @@ export class JsonClient {
   }
 
   /** Like call, but throws unless the answer has the expected status. */
-  async expect<T = unknown>(status: number, method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  async expect<T = unknown>(
+    status: number,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const res = await this.call<T>(method, path, body, headers);
     if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
@@ -96,21 +107,43 @@ async function staffMaterial(username: string, instance?: nacl.SignKeyPair) {
   const sign = nacl.sign.keyPair();
   const salt = nacl.randomBytes(16);
   const { wrapKey, authKey } = await staffSecrets(`${username} password for the benchmark`, salt, STAFF_KDF);
-  const wrappedKeys = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey }, wrapKey);
+  const wrappedKeys = wrapPrivateKeys(
+    { boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey },
+    wrapKey,
+  );
   return {
     box,
     sign,
-    material: { username, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(authKey), boxPk: toBase64url(box.publicKey), signPk: toBase64url(sign.publicKey), wrappedKeys },
+    material: {
+      username,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(authKey),
+      boxPk: toBase64url(box.publicKey),
+      signPk: toBase64url(sign.publicKey),
+      wrappedKeys,
+    },
   };
 }
 
 /** The first admin, from the one-time setup token (the part after '#' of the setup link). */
-export async function setupAdmin(base: string, instanceId: string, setupToken: string, roles: StaffRole[] = ['admin', 'moderator']): Promise<Staff> {
+export async function setupAdmin(
+  base: string,
+  instanceId: string,
+  setupToken: string,
+  roles: StaffRole[] = ['admin', 'moderator'],
+): Promise<Staff> {
   const instance = nacl.sign.keyPair();
   const staffId = randomId();
   const { box, sign, material } = await staffMaterial('admin', instance);
   const keyset = signKeyset(
-    { v: 1, instanceId, version: 1, prev: null, issuedDay: utcDay(), members: [{ staffId, username: 'admin', roles, boxPk: material.boxPk, signPk: material.signPk }] },
+    {
+      v: 1,
+      instanceId,
+      version: 1,
+      prev: null,
+      issuedDay: utcDay(),
+      members: [{ staffId, username: 'admin', roles, boxPk: material.boxPk, signPk: material.signPk }],
+    },
     instance,
   );
   const client = new JsonClient(base);
@@ -126,7 +159,13 @@ export async function currentKeyset(base: string): Promise<SignedKeyset> {
 }
 
 /** The admin invites, the new member enrols, the admin's browser signs the next keyset. */
-export async function addStaff(base: string, instanceId: string, admin: Staff, username: string, role: StaffRole = 'moderator'): Promise<Staff> {
+export async function addStaff(
+  base: string,
+  instanceId: string,
+  admin: Staff,
+  username: string,
+  role: StaffRole = 'moderator',
+): Promise<Staff> {
   const invite = await admin.client.expect<{ url: string }>(201, 'POST', '/api/staff/invites', { roles: [role] });
   const inviteToken = invite.url.split('#')[1];
   const { box, sign, material } = await staffMaterial(username);
@@ -141,7 +180,10 @@ export async function addStaff(base: string, instanceId: string, admin: Staff, u
       version: current.keyset.version + 1,
       prev: keysetHash(current.keyset),
       issuedDay: utcDay(),
-      members: [...current.keyset.members, { staffId: enrolled.id, username, roles: [role], boxPk: material.boxPk, signPk: material.signPk }],
+      members: [
+        ...current.keyset.members,
+        { staffId: enrolled.id, username, roles: [role], boxPk: material.boxPk, signPk: material.signPk },
+      ],
     },
     admin.instance!,
   );
@@ -190,7 +232,28 @@ export async function registerSurvivor(base: string, instanceId: string): Promis
 
 /** About `bytes` characters of plain ASCII prose, different each time. */
 export function testimonyText(bytes: number): string {
-  const words = ['he', 'said', 'the', 'office', 'after', 'meeting', 'again', 'when', 'nobody', 'was', 'there', 'and', 'I', 'told', 'my', 'manager', 'who', 'laughed', 'it', 'off'];
+  const words = [
+    'he',
+    'said',
+    'the',
+    'office',
+    'after',
+    'meeting',
+    'again',
+    'when',
+    'nobody',
+    'was',
+    'there',
+    'and',
+    'I',
+    'told',
+    'my',
+    'manager',
+    'who',
+    'laughed',
+    'it',
+    'off',
+  ];
   const rnd = nacl.randomBytes(bytes);
   let out = '';
   for (let i = 0; out.length < bytes; i++) out += words[rnd[i % rnd.length] % words.length] + (i % 17 === 16 ? '. ' : ' ');
@@ -198,7 +261,13 @@ export function testimonyText(bytes: number): string {
 }
 
 /** A testimony envelope as the share page seals it: to the survivor and every moderator. */
-export function testimonyEnvelope(signer: nacl.SignKeyPair, ownBoxPk: Uint8Array, keyset: SignedKeyset, what: string, caseId = randomId()): Envelope {
+export function testimonyEnvelope(
+  signer: nacl.SignKeyPair,
+  ownBoxPk: Uint8Array,
+  keyset: SignedKeyset,
+  what: string,
+  caseId = randomId(),
+): Envelope {
   return sealEnvelope({
     kind: 'testimony',
     caseId,

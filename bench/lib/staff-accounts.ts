@@ -50,7 +50,9 @@ export async function seedLoginAccounts(
   for (const r of records) {
     const secret = newTotpSecret();
     if (!(await ctx.repos.security.setPendingTotp(r.id, secret))) throw new Error(`could not give ${r.username} a TOTP secret`);
-    const confirmed = await ctx.db.transaction((trx) => ctx.repos.security.confirmTotp(trx, r.id, secret, 0, Date.now(), [recoveryCodeHash(newRecoveryCode())]));
+    const confirmed = await ctx.db.transaction((trx) =>
+      ctx.repos.security.confirmTotp(trx, r.id, secret, 0, Date.now(), [recoveryCodeHash(newRecoveryCode())]),
+    );
     if (!confirmed) throw new Error(`could not confirm ${r.username}'s TOTP secret`);
     out.push({ username: r.username, totpSecret: toBase64url(secret) });
   }

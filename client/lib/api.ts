@@ -13,7 +13,13 @@ export class ApiFailure extends Error {
 }
 
 /** One request; a network failure or an error status becomes an ApiFailure. */
-async function send(method: 'GET' | 'POST' | 'PUT', path: string, headers: Record<string, string>, body: BodyInit | undefined, bearer?: string): Promise<Response> {
+async function send(
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  headers: Record<string, string>,
+  body: BodyInit | undefined,
+  bearer?: string,
+): Promise<Response> {
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let res: Response;
   try {

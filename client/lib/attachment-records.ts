@@ -20,7 +20,11 @@ import type { InstanceInfo } from '../../protocol/api';
 /** GET /api/instance `attachmentLimits`: the largest file, the most a case's files may total, the plaintext bytes of a record. */
 export type AttachmentLimits = InstanceInfo['attachmentLimits'];
 
-export const DEFAULT_LIMITS: AttachmentLimits = { fileBytes: 25 * 1024 * 1024, testimonyBytes: 100 * 1024 * 1024, recordBytes: RECORD_BYTES };
+export const DEFAULT_LIMITS: AttachmentLimits = {
+  fileBytes: 25 * 1024 * 1024,
+  testimonyBytes: 100 * 1024 * 1024,
+  recordBytes: RECORD_BYTES,
+};
 /** Files one testimony or message may carry: the server's MAX_ATTACHMENTS_PER_ENVELOPE (protocol/api.ts, which pages import only as types). */
 export const MAX_ATTACHMENTS = 20;
 
@@ -72,7 +76,11 @@ export function viewableType(type: string): string {
  * Throws the protocol's ProtocolError if a record is altered, reordered or taken from another
  * file, or the file was cut short; whatever `fetchRecord` throws passes through.
  */
-export async function openRecords(m: AttachmentManifest, fetchRecord: (index: number) => Promise<Uint8Array>, progress: (records: number) => void): Promise<Blob> {
+export async function openRecords(
+  m: AttachmentManifest,
+  fetchRecord: (index: number) => Promise<Uint8Array>,
+  progress: (records: number) => void,
+): Promise<Blob> {
   const k = manifestKey(m);
   const parts: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
@@ -104,12 +112,17 @@ export function checkManifests(value: unknown): AttachmentManifest[] {
     const ok =
       m?.v === ATTACHMENT_VERSION &&
       m.alg === ATTACHMENT_ALG &&
-      typeof m.id === 'string' && ID.test(m.id) &&
-      typeof m.name === 'string' && NAME.test(m.name) &&
-      typeof m.type === 'string' && TYPE.test(m.type) &&
-      Number.isSafeInteger(m.size) && m.size! >= 0 &&
+      typeof m.id === 'string' &&
+      ID.test(m.id) &&
+      typeof m.name === 'string' &&
+      NAME.test(m.name) &&
+      typeof m.type === 'string' &&
+      TYPE.test(m.type) &&
+      Number.isSafeInteger(m.size) &&
+      m.size! >= 0 &&
       m.records === recordCount(m.size!) &&
-      typeof m.key === 'string' && typeof m.nonceBase === 'string';
+      typeof m.key === 'string' &&
+      typeof m.nonceBase === 'string';
     if (!ok) throw bad();
     manifestKey(m as AttachmentManifest); // throws bad_key on a wrong length
     const { v, alg, id, name, type, size, records, key, nonceBase } = m as AttachmentManifest;

@@ -18,5 +18,7 @@ export function readManifests(value: unknown): AttachmentManifest[] {
 
 /** A file size for people: KB below a megabyte, MB above (1 KB = 1024 bytes, as file managers show). */
 export function formatSize(bytes: number): string {
-  return bytes < 1024 * 1024 ? msg('attachment.kb', { n: Math.max(1, Math.round(bytes / 1024)) }) : msg('attachment.mb', { n: (bytes / (1024 * 1024)).toFixed(1) });
+  return bytes < 1024 * 1024
+    ? msg('attachment.kb', { n: Math.max(1, Math.round(bytes / 1024)) })
+    : msg('attachment.mb', { n: (bytes / (1024 * 1024)).toFixed(1) });
 }

@@ -20,7 +20,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** 0.25 s, 0.5 s, 1 s… up to 15 s: about 75 s in all before giving up. */
 const backoff = (attempt: number) => Math.min(15_000, 250 * 2 ** (attempt - 1));
 /** Worth another try: no answer at all, a proxy or server in trouble, or the per-minute rate limit (not 429 too_many_uploads). */
-const transient = (e: unknown) => e instanceof ApiFailure && (e.status === 0 || (e.status === 429 && e.code === 'rate_limited') || e.status === 502 || e.status === 503 || e.status === 504);
+const transient = (e: unknown) =>
+  e instanceof ApiFailure &&
+  (e.status === 0 || (e.status === 429 && e.code === 'rate_limited') || e.status === 502 || e.status === 503 || e.status === 504);
 
 /** Runs a request again after transient failures, calling `retrying` before each new attempt. */
 async function withRetries<T>(request: () => Promise<T>, retrying?: () => void): Promise<T> {
@@ -101,7 +103,11 @@ const PROBLEMS: Record<string, MessageKey> = {
 };
 
 /** openRecords, with a cut, altered or missing file said in plain words (a LocalizedError). */
-export async function decryptRecords(m: AttachmentManifest, fetchRecord: (index: number) => Promise<Uint8Array>, progress: (records: number) => void): Promise<Blob> {
+export async function decryptRecords(
+  m: AttachmentManifest,
+  fetchRecord: (index: number) => Promise<Uint8Array>,
+  progress: (records: number) => void,
+): Promise<Blob> {
   try {
     return await openRecords(m, fetchRecord, progress);
   } catch (e) {
@@ -112,7 +118,11 @@ export async function decryptRecords(m: AttachmentManifest, fetchRecord: (index:
 }
 
 /** Downloads and decrypts a file whose record `i` is at `recordPath(i)`. */
-export function downloadAttachment(m: AttachmentManifest, recordPath: (index: number) => string, progress: (records: number) => void, bearer?: string): Promise<Blob> {
+export function downloadAttachment(
+  m: AttachmentManifest,
+  recordPath: (index: number) => string,
+  progress: (records: number) => void,
+  bearer?: string,
+): Promise<Blob> {
   return decryptRecords(m, (i) => withRetries(() => apiGetBytes(recordPath(i), bearer)), progress);
 }
-

@@ -4,7 +4,20 @@
  * Shared by the survivor's page and the staff workspace.
  */
 import type nacl from 'tweetnacl';
-import { envelopeHash, fromBase64url, keyId, openEnvelope, readersOf, sealEnvelope, verifyThread, type AttachmentManifest, type Envelope, type Keyset, type KeyGrant, type VerifiedHistory } from '../../protocol/survivor';
+import {
+  envelopeHash,
+  fromBase64url,
+  keyId,
+  openEnvelope,
+  readersOf,
+  sealEnvelope,
+  verifyThread,
+  type AttachmentManifest,
+  type Envelope,
+  type Keyset,
+  type KeyGrant,
+  type VerifiedHistory,
+} from '../../protocol/survivor';
 import type { EnvelopeItem } from '../../protocol/api';
 import { readManifests } from './attachment-view';
 import { LocalizedError } from './messages';
@@ -42,7 +55,10 @@ function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uin
  * survivor (testimony, survivor messages) or a keyset member (staff messages).
  */
 export function openThread(caseId: string, items: EnvelopeItem[], reader: Reader, trust: Trust): ThreadEntry[] {
-  verifyThread(items.map((i) => i.envelope), caseId);
+  verifyThread(
+    items.map((i) => i.envelope),
+    caseId,
+  );
   const staff = trust.history.signers;
   const survivor = fromBase64url(trust.survivorSignPk);
   return items.map((i) => {
@@ -55,7 +71,15 @@ export function openThread(caseId: string, items: EnvelopeItem[], reader: Reader
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
     const body = open<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history).body;
     const attachments = readManifests(body.attachments);
-    return { kind: 'message', seq: i.seq ?? 0, day: i.day, fromStaff, author: fromStaff ? staff.get(env.signer)!.username : '', text: String(body.text), attachments };
+    return {
+      kind: 'message',
+      seq: i.seq ?? 0,
+      day: i.day,
+      fromStaff,
+      author: fromStaff ? staff.get(env.signer)!.username : '',
+      text: String(body.text),
+      attachments,
+    };
   });
 }
 
@@ -73,7 +97,15 @@ export function openNotes(items: EnvelopeItem[], reader: Reader, history: Verifi
  * the envelope it follows. `survivorBoxPk` must be a recipient the survivor's own signed
  * testimony names, so a server cannot substitute its own key for the survivor's.
  */
-export function sealMessage(input: { caseId: string; thread: EnvelopeItem[]; text: string; attachments?: AttachmentManifest[]; survivorBoxPk: string; keyset: Keyset; signer: nacl.SignKeyPair }): Envelope {
+export function sealMessage(input: {
+  caseId: string;
+  thread: EnvelopeItem[];
+  text: string;
+  attachments?: AttachmentManifest[];
+  survivorBoxPk: string;
+  keyset: Keyset;
+  signer: nacl.SignKeyPair;
+}): Envelope {
   const survivorBox = fromBase64url(input.survivorBoxPk);
   const testimony = input.thread[0]?.envelope;
   if (!testimony || !testimony.keys.some((k) => k.kid === keyId(survivorBox))) throw new LocalizedError('thread.keyMismatch');
@@ -85,5 +117,11 @@ export function sealMessage(input: { caseId: string; thread: EnvelopeItem[]; tex
 
 /** An internal note: to the moderators only, never the survivor. */
 export function sealNote(input: { caseId: string; text: string; keyset: Keyset; signer: nacl.SignKeyPair }): Envelope {
-  return sealEnvelope({ kind: 'note', caseId: input.caseId, body: { text: input.text }, recipients: readersOf(input.keyset), signer: input.signer });
+  return sealEnvelope({
+    kind: 'note',
+    caseId: input.caseId,
+    body: { text: input.text },
+    recipients: readersOf(input.keyset),
+    signer: input.signer,
+  });
 }

@@ -21,7 +21,11 @@ export function showStep(id: string): void {
   }
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { text?: string; className?: string; attrs?: Record<string, string> } = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { text?: string; className?: string; attrs?: Record<string, string> } = {},
+  children: (Node | string)[] = [],
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.text !== undefined) node.textContent = props.text;
   if (props.className) node.className = props.className;
@@ -54,7 +58,12 @@ export type ErrorReporter = (region: HTMLElement, e: unknown) => void;
 const reportPlainly: ErrorReporter = (region, e) => say(region, errorMessage(e), 'error');
 
 /** Runs an action (async or not) from a form submit, disabling its submit button meanwhile. */
-export function onSubmit(form: HTMLFormElement, status: HTMLElement, action: () => void | Promise<void>, report: ErrorReporter = reportPlainly): void {
+export function onSubmit(
+  form: HTMLFormElement,
+  status: HTMLElement,
+  action: () => void | Promise<void>,
+  report: ErrorReporter = reportPlainly,
+): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const buttons = form.querySelectorAll<HTMLButtonElement>('button');

@@ -85,7 +85,12 @@ export function evidencePicker(id: string, shell: EvidenceShell): EvidencePicker
     return button;
   };
   const tooBig = (item: Item, size: number): Message | undefined =>
-    size > limits.fileBytes ? { key: 'evidence.tooBig', params: { name: item.cleaned?.name ?? item.original, size: formatSize(size), limit: formatSize(limits.fileBytes) } } : undefined;
+    size > limits.fileBytes
+      ? {
+          key: 'evidence.tooBig',
+          params: { name: item.cleaned?.name ?? item.original, size: formatSize(size), limit: formatSize(limits.fileBytes) },
+        }
+      : undefined;
 
   const show = (item: Item, c: CleanedEvidence) => {
     item.cleaned = c;
@@ -93,9 +98,20 @@ export function evidencePicker(id: string, shell: EvidenceShell): EvidencePicker
     if (c.kind === 'image') {
       item.preview = URL.createObjectURL(c.blob);
       previews.add(item.preview);
-      parts.push(el('img', { className: 'evidence-preview', attrs: { src: item.preview, alt: msg('evidence.preview'), 'data-i18n-attr': 'alt:evidence.preview' } }));
+      parts.push(
+        el('img', {
+          className: 'evidence-preview',
+          attrs: { src: item.preview, alt: msg('evidence.preview'), 'data-i18n-attr': 'alt:evidence.preview' },
+        }),
+      );
     }
-    parts.push(el('p', {}, [el('strong', { text: c.name, attrs: { dir: 'ltr' } }), ' · ', el('span', { text: formatSize(c.blob.size), attrs: { dir: 'ltr' } })]));
+    parts.push(
+      el('p', {}, [
+        el('strong', { text: c.name, attrs: { dir: 'ltr' } }),
+        ' · ',
+        el('span', { text: formatSize(c.blob.size), attrs: { dir: 'ltr' } }),
+      ]),
+    );
     item.problem = tooBig(item, c.blob.size);
     if (item.problem) parts.push(message('p', item.problem, 'notice'));
     if (c.warning) {
@@ -103,7 +119,14 @@ export function evidencePicker(id: string, shell: EvidenceShell): EvidencePicker
       item.consent = el('input', { attrs: { type: 'checkbox' } });
       parts.push(el('label', { className: 'inline' }, [item.consent, message('span', { key: 'evidence.sendAnyway' })]));
     }
-    parts.push(message('p', { key: 'evidence.removed' }, 'hint'), el('ul', {}, c.removed.map((m) => message('li', m))));
+    parts.push(
+      message('p', { key: 'evidence.removed' }, 'hint'),
+      el(
+        'ul',
+        {},
+        c.removed.map((m) => message('li', m)),
+      ),
+    );
     if (c.kind === 'image') parts.push(message('p', { key: 'evidence.redrawn' }, 'hint'));
     if (c.kind === 'pdf') parts.push(message('p', { key: 'evidence.pdfKept' }, 'notice'));
     item.row.replaceChildren(...parts, removeButton(item, c.name));

@@ -122,5 +122,11 @@ export function evidenceSlot(id: string): EvidencePicker {
 /** The files attached to a testimony or message, named and sized (the return page). */
 export function attachedList(manifests: AttachmentManifest[]): HTMLElement[] {
   if (manifests.length === 0) return [];
-  return [el('ul', { className: 'attached' }, manifests.map((m) => message('li', { key: 'evidence.attached', params: { name: m.name, size: formatSize(m.size) } })))];
+  return [
+    el(
+      'ul',
+      { className: 'attached' },
+      manifests.map((m) => message('li', { key: 'evidence.attached', params: { name: m.name, size: formatSize(m.size) } })),
+    ),
+  ];
 }

@@ -14,8 +14,7 @@ declare const AWAAZ_KDF_WORKER_SRC: string;
 declare const AWAAZ_KDF_WORKER_SRI: string;
 
 export type KdfWorkerRequest =
-  | { kind: 'argon2'; password: Uint8Array; salt: Uint8Array; params: Argon2Params }
-  | { kind: 'pow'; challenge: string; bits: number };
+  { kind: 'argon2'; password: Uint8Array; salt: Uint8Array; params: Argon2Params } | { kind: 'pow'; challenge: string; bits: number };
 export type KdfWorkerReply = { ok: true; key?: Uint8Array; nonce?: number } | { ok: false; error: string };
 
 /** Whether this browser runs WebAssembly (Tor Browser's Safer level removes the object). */

@@ -118,7 +118,7 @@ const PNG_TEXT = new Set(['tEXt', 'zTXt', 'iTXt']);
 
 function scanPng(bytes: Uint8Array, found: FoundMetadata): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 8; at + 8 <= bytes.length; ) {
+  for (let at = 8; at + 8 <= bytes.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const data = bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + length));
@@ -138,7 +138,7 @@ function scanPng(bytes: Uint8Array, found: FoundMetadata): void {
 
 function scanWebp(bytes: Uint8Array, found: FoundMetadata): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 12; at + 8 <= bytes.length; ) {
+  for (let at = 12; at + 8 <= bytes.length;) {
     const size = view.getUint32(at + 4, true);
     const data = bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + size));
     if (startsWith(bytes, at, 'EXIF')) readExif(startsWith(data, 0, 'Exif\0\0') ? data.subarray(6) : data, found);

@@ -143,5 +143,12 @@ export async function cleanEvidence(file: File, n: number): Promise<CleanedEvide
   }
   const name = neutral(type);
   const cleanable = IMAGE_EXTENSIONS[type] !== undefined;
-  return { kind: 'raw', blob: file.slice(0, file.size, type), name, type, removed: [renamed(name)], warning: cleanable ? 'evidence.cleanFailed' : 'evidence.cannotClean' };
+  return {
+    kind: 'raw',
+    blob: file.slice(0, file.size, type),
+    name,
+    type,
+    removed: [renamed(name)],
+    warning: cleanable ? 'evidence.cleanFailed' : 'evidence.cannotClean',
+  };
 }

@@ -16,7 +16,12 @@ export interface SharingControls {
   read(context: string): Sharing;
 }
 
-function checkbox(id: string, name: string, label: Parameters<typeof localize>[1], checked: boolean): { label: HTMLLabelElement; input: HTMLInputElement } {
+function checkbox(
+  id: string,
+  name: string,
+  label: Parameters<typeof localize>[1],
+  checked: boolean,
+): { label: HTMLLabelElement; input: HTMLInputElement } {
   const input = el('input', { attrs: { type: 'checkbox', id, name } });
   input.checked = checked;
   const text = el('span');
@@ -24,7 +29,13 @@ function checkbox(id: string, name: string, label: Parameters<typeof localize>[1
   return { input, label: el('label', { className: 'inline', attrs: { for: id } }, [input, ' ', text]) };
 }
 
-function select(id: string, name: string, label: Parameters<typeof localize>[1], options: { value: string; key?: Parameters<typeof localize>[1]; text?: string }[], value: string): { label: HTMLLabelElement; input: HTMLSelectElement } {
+function select(
+  id: string,
+  name: string,
+  label: Parameters<typeof localize>[1],
+  options: { value: string; key?: Parameters<typeof localize>[1]; text?: string }[],
+  value: string,
+): { label: HTMLLabelElement; input: HTMLSelectElement } {
   const labelEl = el('label', { attrs: { for: id } });
   localize(labelEl, label);
   const input = el(
@@ -42,7 +53,11 @@ function select(id: string, name: string, label: Parameters<typeof localize>[1],
 }
 
 /** Builds the controls with ids prefixed by `prefix` (one set per case on the return page). */
-export function sharingControls(prefix: string, current: Sharing = { advocatesMayRead: false, statistics: null }, thisYear = new Date().getUTCFullYear()): SharingControls {
+export function sharingControls(
+  prefix: string,
+  current: Sharing = { advocatesMayRead: false, statistics: null },
+  thisYear = new Date().getUTCFullYear(),
+): SharingControls {
   const stats = current.statistics;
   const advocates = checkbox(`${prefix}-advocates`, 'advocates', 'share.advocatesLabel', current.advocatesMayRead);
   const count = checkbox(`${prefix}-count`, 'count', 'share.countLabel', stats !== null);
@@ -50,7 +65,13 @@ export function sharingControls(prefix: string, current: Sharing = { advocatesMa
   localize(hint, 'share.countHint');
   const context = checkbox(`${prefix}-context`, 'discloseContext', 'share.discloseContext', stats?.context !== undefined);
   const years = Array.from({ length: thisYear - FIRST_STATISTICS_YEAR + 1 }, (_, i) => String(thisYear - i));
-  const year = select(`${prefix}-year`, 'year', 'share.yearLabel', [{ value: '', key: 'share.notDisclosed' }, ...years.map((y) => ({ value: y }))], stats?.year !== undefined ? String(stats.year) : '');
+  const year = select(
+    `${prefix}-year`,
+    'year',
+    'share.yearLabel',
+    [{ value: '', key: 'share.notDisclosed' }, ...years.map((y) => ({ value: y }))],
+    stats?.year !== undefined ? String(stats.year) : '',
+  );
   const province = select(
     `${prefix}-province`,
     'province',
@@ -74,7 +95,8 @@ export function sharingControls(prefix: string, current: Sharing = { advocatesMa
       let statistics: StatisticsChoice | null = null;
       if (count.input.checked) {
         statistics = {};
-        if (context.input.checked && (CONTEXT_VALUES as readonly string[]).includes(testimonyContext)) statistics.context = testimonyContext as Context;
+        if (context.input.checked && (CONTEXT_VALUES as readonly string[]).includes(testimonyContext))
+          statistics.context = testimonyContext as Context;
         if (year.input.value) statistics.year = Number(year.input.value);
         if (province.input.value) statistics.province = province.input.value as Province;
       }

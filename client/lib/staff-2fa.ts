@@ -50,7 +50,17 @@ export async function enrolTotp(): Promise<void> {
   const setup = await api<TotpSetup>('POST', '/api/staff/totp/setup', {});
   const status = el('p', { attrs: { id: 'totp-status', role: 'alert', hidden: '' } });
   const codeInput = el('input', {
-    attrs: { type: 'text', id: 'totp-code', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]{6,7}', maxlength: '7', required: '', spellcheck: 'false' },
+    attrs: {
+      type: 'text',
+      id: 'totp-code',
+      name: 'code',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+      pattern: '[0-9 ]{6,7}',
+      maxlength: '7',
+      required: '',
+      spellcheck: 'false',
+    },
   });
   const form = el('form', { attrs: { id: 'totp-form' } }, [
     el('label', { text: 'Type the 6-digit code the app shows now', attrs: { for: 'totp-code' } }),
@@ -85,14 +95,23 @@ export async function enrolTotp(): Promise<void> {
   copy.addEventListener('click', () => void copyText(recoveryCodes.join('\n'), copy));
   const doneStatus = el('p', { attrs: { role: 'alert', hidden: '' } });
   done.append(
-    el('label', { className: 'inline' }, [el('input', { attrs: { type: 'checkbox', id: 'recovery-saved', required: '' } }), 'I have saved these codes somewhere safe']),
+    el('label', { className: 'inline' }, [
+      el('input', { attrs: { type: 'checkbox', id: 'recovery-saved', required: '' } }),
+      'I have saved these codes somewhere safe',
+    ]),
     doneStatus,
     el('button', { text: 'Continue', attrs: { type: 'submit' } }),
   );
   section.replaceChildren(
     el('h1', { text: 'Save your recovery codes' }),
-    el('p', { text: 'Two-factor sign-in is on. If you lose your phone, each of these codes signs you in once instead of a code from the app. Keep them apart from your password: printed, or in a password manager. They are shown only now.' }),
-    el('ol', { className: 'recovery-codes', attrs: { id: 'recovery-codes' } }, recoveryCodes.map((c) => el('li', { text: c }))),
+    el('p', {
+      text: 'Two-factor sign-in is on. If you lose your phone, each of these codes signs you in once instead of a code from the app. Keep them apart from your password: printed, or in a password manager. They are shown only now.',
+    }),
+    el(
+      'ol',
+      { className: 'recovery-codes', attrs: { id: 'recovery-codes' } },
+      recoveryCodes.map((c) => el('li', { text: c })),
+    ),
     copy,
     done,
   );

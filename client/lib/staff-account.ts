@@ -70,7 +70,10 @@ export function bindAccountPanels(): void {
       sessionAbsoluteHours: Number(byId<HTMLInputElement>('absolute-hours').value),
     });
     fillSettings(saved);
-    say(settingsStatus, `Saved: staff are signed out after ${saved.sessionIdleMinutes} minutes without activity, and after ${saved.sessionAbsoluteHours} hours in any case.`);
+    say(
+      settingsStatus,
+      `Saved: staff are signed out after ${saved.sessionIdleMinutes} minutes without activity, and after ${saved.sessionAbsoluteHours} hours in any case.`,
+    );
   });
 }
 

@@ -20,11 +20,21 @@ export function revokeAttachmentUrls(): void {
 
 export function renderAttachments(caseId: string, manifests: AttachmentManifest[]): HTMLElement[] {
   if (manifests.length === 0) return [];
-  return [el('ul', { className: 'attached' }, manifests.map((m) => attachmentItem(caseId, m)))];
+  return [
+    el(
+      'ul',
+      { className: 'attached' },
+      manifests.map((m) => attachmentItem(caseId, m)),
+    ),
+  ];
 }
 
 function attachmentItem(caseId: string, m: AttachmentManifest): HTMLLIElement {
-  const button = el('button', { text: 'Download and decrypt', className: 'secondary', attrs: { type: 'button', 'aria-label': `Download and decrypt ${m.name}` } });
+  const button = el('button', {
+    text: 'Download and decrypt',
+    className: 'secondary',
+    attrs: { type: 'button', 'aria-label': `Download and decrypt ${m.name}` },
+  });
   const progress = el('progress', { attrs: { max: String(m.records), value: '0', 'aria-label': `Decrypting ${m.name}` } });
   progress.hidden = true;
   const status = el('p', { attrs: { role: 'status' } });
@@ -37,12 +47,18 @@ function attachmentItem(caseId: string, m: AttachmentManifest): HTMLLIElement {
     try {
       const id = encodeURIComponent(m.id);
       const stored = await api<StaffAttachment>('GET', `/api/staff/attachments/${id}`);
-      if (stored.caseId !== caseId || stored.size !== m.size || stored.records !== m.records) throw new Error('the file on the server does not match what the sender described.');
-      const blob = await downloadAttachment(m, (i) => `/api/staff/attachments/${id}/records/${i}`, (done) => (progress.value = done));
+      if (stored.caseId !== caseId || stored.size !== m.size || stored.records !== m.records)
+        throw new Error('the file on the server does not match what the sender described.');
+      const blob = await downloadAttachment(
+        m,
+        (i) => `/api/staff/attachments/${id}/records/${i}`,
+        (done) => (progress.value = done),
+      );
       const url = URL.createObjectURL(blob);
       objectUrls.add(url);
       const shown: HTMLElement[] = [el('a', { text: `Save ${m.name}`, attrs: { href: url, download: m.name } })];
-      if (blob.type.startsWith('image/')) shown.unshift(el('img', { className: 'evidence-preview', attrs: { src: url, alt: `${m.name}, decrypted in this browser` } }));
+      if (blob.type.startsWith('image/'))
+        shown.unshift(el('img', { className: 'evidence-preview', attrs: { src: url, alt: `${m.name}, decrypted in this browser` } }));
       button.replaceWith(...shown);
       progress.hidden = true;
       say(status, 'Decrypted in this browser.');

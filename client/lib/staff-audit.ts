@@ -36,7 +36,10 @@ function readCheckpoint(): StoredCheckpoint | undefined {
 }
 
 function writeCheckpoint(c: AuditCheckpoint): void {
-  localStorage.setItem(checkpointKey(), JSON.stringify({ seq: c.seq, hash: c.hash, seenAt: new Date().toISOString() } satisfies StoredCheckpoint));
+  localStorage.setItem(
+    checkpointKey(),
+    JSON.stringify({ seq: c.seq, hash: c.hash, seenAt: new Date().toISOString() } satisfies StoredCheckpoint),
+  );
 }
 
 export async function initAuditPanel(): Promise<void> {
@@ -55,7 +58,12 @@ export function bindAuditPanel(): void {
   byId('audit-accept').addEventListener('click', () => {
     const head = records[records.length - 1];
     if (!head || !verifyAuditChain(records, instanceId).ok) return;
-    if (!confirm('Only do this if you know why the history changed (for example, the database was restored from a backup). Trust the audit log as it is now?')) return;
+    if (
+      !confirm(
+        'Only do this if you know why the history changed (for example, the database was restored from a backup). Trust the audit log as it is now?',
+      )
+    )
+      return;
     writeCheckpoint(head);
     show(byId('audit-accept'), false);
     show(byId('audit-alert'), false);
@@ -71,7 +79,7 @@ function alarm(text: string): void {
 
 async function fetchAll(): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await api<AuditPage>('GET', `/api/staff/audit?after=${after}&limit=${FETCH_PAGE}`);
     out.push(...page.entries);
     if (page.entries.length < FETCH_PAGE) return out;
@@ -98,12 +106,17 @@ async function loadAndVerify(): Promise<void> {
   const checkpoint = readCheckpoint();
   if (!verdict.ok) {
     say(byId('audit-verdict'), '');
-    alarm(`The audit log does not verify: ${verdict.reason}. The database was changed outside the application. Keep this page as evidence and check the server.`);
+    alarm(
+      `The audit log does not verify: ${verdict.reason}. The database was changed outside the application. Keep this page as evidence and check the server.`,
+    );
     return;
   }
   if (checkpoint && !auditLogKeeps(records, checkpoint)) {
     say(byId('audit-verdict'), '');
-    const what = records.length < checkpoint.seq ? `the log now has only ${records.length} entries` : `entry #${checkpoint.seq} is now a different one`;
+    const what =
+      records.length < checkpoint.seq
+        ? `the log now has only ${records.length} entries`
+        : `entry #${checkpoint.seq} is now a different one`;
     alarm(
       `The history of the audit log was rewritten. On ${checkpoint.seenAt.slice(0, 16).replace('T', ' ')} UTC this browser saw entry #${checkpoint.seq} with hash ${checkpoint.hash.slice(0, 16)}…; ${what}. ` +
         'Each entry is still chained to the one before, so whoever did it recomputed the chain: someone with access to the server.',
@@ -129,7 +142,11 @@ function detailText(r: AuditRecord): string {
   const parts: string[] = [];
   if (r.subject && r.subject !== r.actorId) parts.push(`on ${names.get(r.subject) ?? r.subject}`);
   for (const [k, v] of Object.entries(r.detail ?? {})) {
-    const value = Array.isArray(v) ? `[${v.map((x) => (typeof x === 'string' && names.has(x) ? names.get(x) : String(x))).join(', ')}]` : typeof v === 'string' && names.has(v) ? names.get(v) : String(v);
+    const value = Array.isArray(v)
+      ? `[${v.map((x) => (typeof x === 'string' && names.has(x) ? names.get(x) : String(x))).join(', ')}]`
+      : typeof v === 'string' && names.has(v)
+        ? names.get(v)
+        : String(v);
     parts.push(`${k}: ${value}`);
   }
   return parts.join('; ');

@@ -17,7 +17,12 @@ import { currentTrustedHistory } from './trust';
 /** Statuses as staff read them: the survivor's "A reply is waiting for you" is addressed to the survivor. */
 const STAFF_STATUS_LABELS: Record<string, string> = { ...STATUS_LABELS, waiting_for_survivor: 'Waiting for survivor' };
 /** The status menus' names (protocol/values.ts STATUS_VALUES gives the statuses; each must have a name here). */
-const STATUS_MENU_LABELS: Record<CaseStatus, string> = { new: 'New', in_review: 'In review', waiting_for_survivor: 'Waiting for survivor', closed: 'Closed' };
+const STATUS_MENU_LABELS: Record<CaseStatus, string> = {
+  new: 'New',
+  in_review: 'In review',
+  waiting_for_survivor: 'Waiting for survivor',
+  closed: 'Closed',
+};
 
 let session: StaffSession;
 /**
@@ -50,7 +55,8 @@ export async function initCasesPanel(current: StaffSession): Promise<void> {
 }
 
 export function bindCasesPanel(): void {
-  for (const menu of ['filter-status', 'case-status-select']) byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STATUS_MENU_LABELS[s], attrs: { value: s } })));
+  for (const menu of ['filter-status', 'case-status-select'])
+    byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STATUS_MENU_LABELS[s], attrs: { value: s } })));
   const status = () => byId('workspace-status');
   byId('prev-page').addEventListener('click', () => {
     if (pageCursors.length > 1) pageCursors.pop();
@@ -96,7 +102,9 @@ async function loadInbox(): Promise<void> {
   const page = pageCursors.length;
   const first = (page - 1) * list.pageSize + 1;
   const total = list.totalCapped ? `more than ${list.total}` : String(list.total);
-  byId('page-label').textContent = list.cases.length ? `Page ${page}: cases ${first}–${first + list.cases.length - 1} of ${total}` : `Page ${page} (${total} cases)`;
+  byId('page-label').textContent = list.cases.length
+    ? `Page ${page}: cases ${first}–${first + list.cases.length - 1} of ${total}`
+    : `Page ${page} (${total} cases)`;
   byId<HTMLButtonElement>('prev-page').disabled = page <= 1;
   byId<HTMLButtonElement>('next-page').disabled = nextCursor === null;
   byId('cases').replaceChildren(...list.cases.map(caseRow));
@@ -104,13 +112,23 @@ async function loadInbox(): Promise<void> {
 }
 
 function caseRow(c: CaseSummary): HTMLTableRowElement {
-  const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` } });
+  const open = el('button', {
+    text: 'Open',
+    className: 'secondary',
+    attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` },
+  });
   open.addEventListener('click', () => {
     openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
   });
   const statusCell = el('td', { text: STAFF_STATUS_LABELS[c.status] ?? c.status });
   if (c.awaitingStaff && c.status !== 'new') statusCell.append(' ', el('strong', { className: 'badge', text: 'new reply' }));
-  return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), statusCell, el('td', { text: c.assignee?.username ?? '—' }), el('td', {}, [open])]);
+  return el('tr', {}, [
+    el('td', { text: c.handle }),
+    el('td', { text: c.createdDay }),
+    statusCell,
+    el('td', { text: c.assignee?.username ?? '—' }),
+    el('td', {}, [open]),
+  ]);
 }
 
 function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
@@ -135,9 +153,23 @@ async function openCase(caseId: string): Promise<void> {
   notes.replaceChildren();
   say(byId('case-status'), '');
   try {
-    const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history: ks.history });
+    const entries = openThread(
+      detail.caseId,
+      detail.thread,
+      { box: box() },
+      { survivorSignPk: detail.survivorSignPk, history: ks.history },
+    );
     const testimony = entries[0];
-    if (testimony.kind === 'testimony') body.append(renderTestimony(testimony.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle, statusLabel: STAFF_STATUS_LABELS[detail.status] }), ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []));
+    if (testimony.kind === 'testimony')
+      body.append(
+        renderTestimony(testimony.testimony, {
+          day: detail.createdDay,
+          status: detail.status,
+          handle: detail.handle,
+          statusLabel: STAFF_STATUS_LABELS[detail.status],
+        }),
+        ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []),
+      );
     thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
     if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
   } catch (e) {
@@ -151,7 +183,10 @@ async function openCase(caseId: string): Promise<void> {
   byId<HTMLSelectElement>('case-status-select').value = detail.status;
   const assignee = byId<HTMLSelectElement>('case-assignee-select');
   const moderators = ks.keyset.members.filter((m) => m.roles.includes('moderator'));
-  assignee.replaceChildren(el('option', { text: 'Nobody', attrs: { value: '' } }), ...moderators.map((m) => el('option', { text: m.username, attrs: { value: m.staffId } })));
+  assignee.replaceChildren(
+    el('option', { text: 'Nobody', attrs: { value: '' } }),
+    ...moderators.map((m) => el('option', { text: m.username, attrs: { value: m.staffId } })),
+  );
   assignee.value = detail.assignee?.id ?? '';
   byId('case-heading').textContent = `Case of ${detail.handle}`;
   show(byId('inbox-panel'), false);
@@ -164,7 +199,14 @@ async function sendReply(): Promise<void> {
   const text = byId<HTMLTextAreaElement>('reply-text').value.trim();
   if (!text) throw new Error('Write a reply first.');
   const ks = await keyset();
-  const envelope = sealMessage({ caseId: detail.caseId, thread: detail.thread, text, survivorBoxPk: detail.survivorBoxPk, keyset: ks.keyset, signer: signer() });
+  const envelope = sealMessage({
+    caseId: detail.caseId,
+    thread: detail.thread,
+    text,
+    survivorBoxPk: detail.survivorBoxPk,
+    keyset: ks.keyset,
+    signer: signer(),
+  });
   await api('POST', `/api/staff/cases/${detail.caseId}/messages`, { envelope, keysetVersion: ks.keyset.version });
   byId<HTMLTextAreaElement>('reply-text').value = '';
   await openCase(detail.caseId);
@@ -188,7 +230,8 @@ async function saveWorkflow(): Promise<void> {
   const status = byId<HTMLSelectElement>('case-status-select').value;
   const assignee = byId<HTMLSelectElement>('case-assignee-select').value;
   if (status !== detail.status) await api('POST', `/api/staff/cases/${detail.caseId}/status`, { status });
-  if (assignee !== (detail.assignee?.id ?? '')) await api('POST', `/api/staff/cases/${detail.caseId}/assignee`, { staffId: assignee || null });
+  if (assignee !== (detail.assignee?.id ?? ''))
+    await api('POST', `/api/staff/cases/${detail.caseId}/assignee`, { staffId: assignee || null });
   await openCase(detail.caseId);
   say(byId('case-status'), 'Saved.');
 }
@@ -245,5 +288,8 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
     say(status, `Shared ${done} of ${total}…`);
   }
   progress.value = progress.max;
-  say(status, skipped ? `Done: shared ${done}; ${skipped} you cannot open yourself were left for another moderator.` : `Done: shared ${done}.`);
+  say(
+    status,
+    skipped ? `Done: shared ${done}; ${skipped} you cannot open yourself were left for another moderator.` : `Done: shared ${done}.`,
+  );
 }

@@ -53,7 +53,11 @@ export function bindPublishingPanel(): void {
 async function loadPublishing(): Promise<void> {
   const { cases } = await api<{ cases: PublishingCaseSummary[] }>('GET', '/api/staff/publishing');
   const rows = cases.map((c) => {
-    const open = el('button', { text: 'Open', className: 'secondary', attrs: { type: 'button', 'aria-label': `Open publication of ${c.handle}` } });
+    const open = el('button', {
+      text: 'Open',
+      className: 'secondary',
+      attrs: { type: 'button', 'aria-label': `Open publication of ${c.handle}` },
+    });
     open.addEventListener('click', () => {
       showCase(c.caseId).catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
     });
@@ -62,7 +66,10 @@ async function loadPublishing(): Promise<void> {
     return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), el('td', { text: drafts }), el('td', {}, [open])]);
   });
   byId('publishing-cases').replaceChildren(...rows);
-  if (rows.length === 0) byId('publishing-cases').append(el('tr', {}, [el('td', { text: 'No survivor has opened a testimony to advocates yet.', attrs: { colspan: '4' } })]));
+  if (rows.length === 0)
+    byId('publishing-cases').append(
+      el('tr', {}, [el('td', { text: 'No survivor has opened a testimony to advocates yet.', attrs: { colspan: '4' } })]),
+    );
 }
 
 /** A draft as sealed by a member of the keyset, checked to name this case and this draft. */
@@ -103,17 +110,29 @@ async function showCase(caseId: string): Promise<void> {
     ...[...detail.drafts].reverse().map((d) => {
       const article = el('article', { className: 'draft', attrs: { 'aria-label': `Draft ${d.version}` } }, [
         el('h4', { text: `Draft ${d.version}` }),
-        el('p', { className: 'hint', text: `${DRAFT_STATUS_LABELS[d.status] ?? d.status} · by ${d.author ?? 'a former member'} · ${d.day}` }),
+        el('p', {
+          className: 'hint',
+          text: `${DRAFT_STATUS_LABELS[d.status] ?? d.status} · by ${d.author ?? 'a former member'} · ${d.day}`,
+        }),
       ]);
       let story: PublicStory | undefined;
       try {
         story = openDraft(detail, d, signers);
-        article.append(el('h5', { text: story.title, attrs: { dir: 'auto' } }), el('p', { className: 'hint', text: CONTEXTS[story.context] ?? story.context }), el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } }));
+        article.append(
+          el('h5', { text: story.title, attrs: { dir: 'auto' } }),
+          el('p', { className: 'hint', text: CONTEXTS[story.context] ?? story.context }),
+          el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } }),
+        );
       } catch (e) {
         article.append(el('p', { attrs: { role: 'alert' }, text: `This draft could not be opened safely: ${errorMessage(e)}` }));
       }
       if (d.publication) {
-        article.append(el('p', {}, ['Published at ', el('a', { text: `/stories/${d.publication.alias}`, attrs: { href: `/stories/${d.publication.alias}` } })]));
+        article.append(
+          el('p', {}, [
+            'Published at ',
+            el('a', { text: `/stories/${d.publication.alias}`, attrs: { href: `/stories/${d.publication.alias}` } }),
+          ]),
+        );
       }
       if (story && d.status === 'approved' && isAdvocate()) {
         const publish = el('button', { text: 'Publish on the wall', attrs: { type: 'button' } });
@@ -151,16 +170,26 @@ async function proposeDraft(): Promise<void> {
   if (!story.title || !story.text) throw new Error('Write a title and the text first.');
   for (const field of ['title', 'text'] as const) {
     const found = storyControlCharacter(story[field]);
-    if (found) throw new Error(`The ${field} holds an invisible control character (${found.codePoint}) at character ${found.position}, which a published story may not; remove it and propose again.`);
+    if (found)
+      throw new Error(
+        `The ${field} holds an invisible control character (${found.codePoint}) at character ${found.position}, which a published story may not; remove it and propose again.`,
+      );
   }
   const ks = await keyset();
   const survivorBox = fromBase64url(detail.survivorBoxPk);
   // The survivor's key must be one their own signed testimony names, or the server could substitute its own.
-  if (!detail.testimony.envelope.keys.some((k) => k.kid === keyId(survivorBox))) throw new Error("The survivor's key does not match their testimony; nothing was sent.");
+  if (!detail.testimony.envelope.keys.some((k) => k.kid === keyId(survivorBox)))
+    throw new Error("The survivor's key does not match their testimony; nothing was sent.");
   const seen = new Set([keyId(survivorBox)]);
   const staff = [...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')].filter((pk) => !seen.has(keyId(pk)) && seen.add(keyId(pk)));
   const draftId = randomId();
-  const envelope = sealEnvelope({ kind: 'draft', caseId: detail.caseId, body: { draft: { draftId, ...story } }, recipients: [survivorBox, ...staff], signer: signer() });
+  const envelope = sealEnvelope({
+    kind: 'draft',
+    caseId: detail.caseId,
+    body: { draft: { draftId, ...story } },
+    recipients: [survivorBox, ...staff],
+    signer: signer(),
+  });
   await api('POST', `/api/staff/cases/${detail.caseId}/drafts`, { draftId, envelope, keysetVersion: ks.keyset.version });
   byId<HTMLInputElement>('draft-title').value = '';
   byId<HTMLTextAreaElement>('draft-text').value = '';

@@ -24,7 +24,10 @@ export function bindTeamPanel(): void {
     show(byId('invite-result'));
   });
   // copyText shows a failure on the button itself and never rejects: nothing to wait for.
-  byId<HTMLButtonElement>('copy-invite').addEventListener('click', (e) => void copyText(byId('invite-link').textContent ?? '', e.currentTarget as HTMLButtonElement));
+  byId<HTMLButtonElement>('copy-invite').addEventListener(
+    'click',
+    (e) => void copyText(byId('invite-link').textContent ?? '', e.currentTarget as HTMLButtonElement),
+  );
   byId('sign-keyset').addEventListener('click', () => {
     publishKeyset({ addWaiting: true }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
   });
@@ -39,14 +42,29 @@ async function loadMembers(): Promise<StaffMemberSummary[]> {
     ...members.map((m) => {
       const actions = el('td');
       if (m.status === 'active' && m.id !== session.me.id && session.keys.instanceSecretKey) {
-        const remove = el('button', { text: 'Remove', className: 'secondary', attrs: { type: 'button', 'aria-label': `Remove ${m.username}` } });
+        const remove = el('button', {
+          text: 'Remove',
+          className: 'secondary',
+          attrs: { type: 'button', 'aria-label': `Remove ${m.username}` },
+        });
         remove.addEventListener('click', () => {
-          if (!confirm(`Remove ${m.username}? They are signed out at once, and the keys wrapped to them are erased: they will not be able to read any case again.`)) return;
+          if (
+            !confirm(
+              `Remove ${m.username}? They are signed out at once, and the keys wrapped to them are erased: they will not be able to read any case again.`,
+            )
+          )
+            return;
           publishKeyset({ removeStaffId: m.id }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
         });
         actions.append(remove);
       }
-      return el('tr', {}, [el('td', { text: m.username }), el('td', { text: m.roles.join(', ') }), el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status }), el('td', { text: lastSeenText(seen.get(m.id)) }), actions]);
+      return el('tr', {}, [
+        el('td', { text: m.username }),
+        el('td', { text: m.roles.join(', ') }),
+        el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status }),
+        el('td', { text: lastSeenText(seen.get(m.id)) }),
+        actions,
+      ]);
     }),
   );
   show(byId('pending-members'), members.some((m) => m.status === 'pending') && Boolean(session.keys.instanceSecretKey));
@@ -60,13 +78,28 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
   const instance = nacl.sign.keyPair.fromSecretKey(instanceSecret);
   const info = await api<InstanceInfo>('GET', '/api/instance');
   // Check the current keyset against our own instance key before extending it.
-  const current = verifyKeyset(info.keyset as SignedKeyset, { instanceId: info.instanceId, pinnedFingerprint: fingerprint(instance.publicKey) }).keyset;
+  const current = verifyKeyset(info.keyset as SignedKeyset, {
+    instanceId: info.instanceId,
+    pinnedFingerprint: fingerprint(instance.publicKey),
+  }).keyset;
   const members = await loadMembers();
   const added: KeysetMember[] = change.addWaiting
-    ? members.filter((m) => m.status === 'pending').map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }))
+    ? members
+        .filter((m) => m.status === 'pending')
+        .map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }))
     : [];
   const kept = current.members.filter((m) => m.staffId !== change.removeStaffId);
-  const next = signKeyset({ v: 1, instanceId: info.instanceId, version: current.version + 1, prev: keysetHash(current), issuedDay: utcDay(), members: [...kept, ...added] }, instance);
+  const next = signKeyset(
+    {
+      v: 1,
+      instanceId: info.instanceId,
+      version: current.version + 1,
+      prev: keysetHash(current),
+      issuedDay: utcDay(),
+      members: [...kept, ...added],
+    },
+    instance,
+  );
   await api('POST', '/api/staff/keysets', { signed: next });
   say(byId('workspace-status'), `Signed version ${next.keyset.version} of the list of readers.`);
   await loadMembers();

@@ -26,7 +26,14 @@ export interface NewStaffKeys {
   box: nacl.BoxKeyPair;
   sign: nacl.SignKeyPair;
   instance?: nacl.SignKeyPair;
-  material: { username: string; kdf: { params: Argon2Params; salt: string }; authKey: string; boxPk: string; signPk: string; wrappedKeys: string };
+  material: {
+    username: string;
+    kdf: { params: Argon2Params; salt: string };
+    authKey: string;
+    boxPk: string;
+    signPk: string;
+    wrappedKeys: string;
+  };
 }
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -50,14 +57,24 @@ export async function makeStaffKeys(username: string, password: string, withInst
   const instance = withInstanceKey ? nacl.sign.keyPair() : undefined;
   const salt = nacl.randomBytes(STAFF_SALT_BYTES);
   const { wrapKey, authKey } = await staffSecrets(password, salt, STAFF_KDF, browserArgon2);
-  const wrappedKeys = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey }, wrapKey);
+  const wrappedKeys = wrapPrivateKeys(
+    { boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey },
+    wrapKey,
+  );
   wrapKey.fill(0);
   return {
     staffId: randomId(),
     box,
     sign,
     instance,
-    material: { username, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(authKey), boxPk: toBase64url(box.publicKey), signPk: toBase64url(sign.publicKey), wrappedKeys },
+    material: {
+      username,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(authKey),
+      boxPk: toBase64url(box.publicKey),
+      signPk: toBase64url(sign.publicKey),
+      wrappedKeys,
+    },
   };
 }
 
@@ -86,7 +103,12 @@ export async function staffLogin(username: string, password: string, code = '', 
   const { wrapKey, authKey } = await staffSecrets(password, fromB64(kdf.salt), kdf.params, browserArgon2);
   try {
     // The ticket lets the server judge the code by when sign-in began: the derivation above can take a minute.
-    const signedIn = await api<StaffLoginResult>('POST', '/api/staff/login', { username, authKey: toBase64url(authKey), ticket, ...secondFactor(code) });
+    const signedIn = await api<StaffLoginResult>('POST', '/api/staff/login', {
+      username,
+      authKey: toBase64url(authKey),
+      ticket,
+      ...secondFactor(code),
+    });
     const keys = unwrapPrivateKeys(signedIn.wrappedKeys, wrapKey);
     wrapKey.fill(0);
     const { recoveryCodesLeft, ...me } = signedIn;
@@ -104,7 +126,11 @@ export async function staffLogin(username: string, password: string, code = '', 
  * The same private keys wrapped under keys derived from `password` with STAFF_KDF and a new
  * salt, checked to be this member's (boxPk) and to open again before anything is sent.
  */
-async function rewrapKeys(keys: StaffPrivateKeys, boxPk: string, password: string): Promise<{ kdf: { params: Argon2Params; salt: string }; authKey: string; wrappedKeys: string }> {
+async function rewrapKeys(
+  keys: StaffPrivateKeys,
+  boxPk: string,
+  password: string,
+): Promise<{ kdf: { params: Argon2Params; salt: string }; authKey: string; wrappedKeys: string }> {
   if (!equalBytes(nacl.box.keyPair.fromSecretKey(keys.boxSecretKey).publicKey, fromB64(boxPk))) {
     throw new Error('The keys stored for this account are not the ones this session opened; sign in again.');
   }
@@ -114,7 +140,8 @@ async function rewrapKeys(keys: StaffPrivateKeys, boxPk: string, password: strin
     const wrappedKeys = wrapPrivateKeys(keys, fresh.wrapKey);
     // The new wrapping must open before the old one is given up.
     const check = unwrapPrivateKeys(wrappedKeys, fresh.wrapKey);
-    if (!equalBytes(check.boxSecretKey, keys.boxSecretKey) || !equalBytes(check.signSecretKey, keys.signSecretKey)) throw new Error('Re-wrapping the keys failed; nothing was changed.');
+    if (!equalBytes(check.boxSecretKey, keys.boxSecretKey) || !equalBytes(check.signSecretKey, keys.signSecretKey))
+      throw new Error('Re-wrapping the keys failed; nothing was changed.');
     return { kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys };
   } finally {
     fresh.wrapKey.fill(0);

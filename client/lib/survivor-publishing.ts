@@ -58,7 +58,11 @@ function button(key: Parameters<typeof localize>[1], kind: 'submit' | 'button' =
 export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement {
   const controls = sharingControls(`sharing-${c.caseId}`, c.sharing);
   const status = statusRegion();
-  const form = el('form', { className: 'sharing-form', attrs: { autocomplete: 'off' } }, [controls.element, status, button('sharing.save')]);
+  const form = el('form', { className: 'sharing-form', attrs: { autocomplete: 'off' } }, [
+    controls.element,
+    status,
+    button('sharing.save'),
+  ]);
   onSubmit(
     form,
     status,
@@ -72,7 +76,8 @@ export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: S
         const envelope = c.thread[0].envelope;
         const readable = new Set(envelope.keys.filter((k) => k.wrapped !== undefined).map((k) => k.kid));
         for (const advocate of readersOf(keyset, 'advocate')) {
-          if (!readable.has(keyId(advocate))) grants.push(makeGrant(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
+          if (!readable.has(keyId(advocate)))
+            grants.push(makeGrant(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
         }
       }
       await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
@@ -100,7 +105,13 @@ function openDraft(d: DraftItem, caseId: string, ctx: SurvivorContext): OpenedDr
       trustedSigners: [...ctx.history.signers.keys()].map(fromBase64url),
     });
     const draft = opened.body.draft;
-    if (!draft || draft.draftId !== d.draftId || typeof draft.title !== 'string' || typeof draft.text !== 'string' || typeof draft.context !== 'string') {
+    if (
+      !draft ||
+      draft.draftId !== d.draftId ||
+      typeof draft.title !== 'string' ||
+      typeof draft.text !== 'string' ||
+      typeof draft.context !== 'string'
+    ) {
       throw new LocalizedError('testimony.badFormat');
     }
     return { item: d, story: { title: draft.title, text: draft.text, context: draft.context } };
@@ -114,7 +125,11 @@ function storyView(story: PublicStory): HTMLElement {
   const where = el('p', { className: 'hint' });
   if (isMessageKey(contextKey)) localize(where, contextKey);
   else where.textContent = story.context;
-  return el('div', { className: 'proposal' }, [el('h5', { text: story.title, attrs: { dir: 'auto' } }), where, el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } })]);
+  return el('div', { className: 'proposal' }, [
+    el('h5', { text: story.title, attrs: { dir: 'auto' } }),
+    where,
+    el('p', { className: 'text', text: story.text, attrs: { dir: 'auto' } }),
+  ]);
 }
 
 async function signAndPost(ctx: SurvivorContext, url: string, statement: ConsentStatement | RevocationStatement): Promise<void> {
@@ -127,7 +142,10 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
   const base = `/api/survivor/cases/${c.caseId}/drafts/${d.draftId}`;
   const status = el('p', { className: 'badge' });
   localize(status, `draftStatus.${d.status}`);
-  const article = el('article', { className: 'draft', attrs: { 'aria-label': msg('drafts.version', { version: d.version }) } }, [heading('h3', 'drafts.version', { version: d.version }), status]);
+  const article = el('article', { className: 'draft', attrs: { 'aria-label': msg('drafts.version', { version: d.version }) } }, [
+    heading('h3', 'drafts.version', { version: d.version }),
+    status,
+  ]);
   if (!opened.story) {
     const failed = el('p', { attrs: { role: 'alert' } });
     localize(failed, 'drafts.unsafe', { reason: opened.error ?? '' });
@@ -135,7 +153,10 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
     return article;
   }
   const story = opened.story;
-  const original = el('div', { className: 'original' }, [heading('h4', 'drafts.original'), el('p', { className: 'text', text: testimony.what, attrs: { dir: 'auto' } })]);
+  const original = el('div', { className: 'original' }, [
+    heading('h4', 'drafts.original'),
+    el('p', { className: 'text', text: testimony.what, attrs: { dir: 'auto' } }),
+  ]);
   const proposal = el('div', {}, [heading('h4', 'drafts.proposal'), storyView(story)]);
   article.append(el('div', { className: 'compare' }, [original, proposal]));
   const region = statusRegion();
@@ -150,7 +171,14 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
       async () => {
         sayMessage(region, 'drafts.approving');
         await nextFrame();
-        const statement: ConsentStatement = { v: 1, type: 'publish', caseId: c.caseId, draftId: d.draftId, textHash: await storyHash(story), issuedDay: utcDay() };
+        const statement: ConsentStatement = {
+          v: 1,
+          type: 'publish',
+          caseId: c.caseId,
+          draftId: d.draftId,
+          textHash: await storyHash(story),
+          issuedDay: utcDay(),
+        };
         await signAndPost(ctx, `${base}/consent`, statement);
         await ctx.refresh();
         sayMessage(byId('list-status'), 'drafts.approved');
@@ -180,7 +208,14 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
         if (!wanted) throw new LocalizedError('thread.emptyText');
         // The request goes to the moderators in the encrypted thread, then the draft is marked.
         const keyset = (await ctx.currentHistory()).current.keyset;
-        const envelope = sealMessage({ caseId: c.caseId, thread: c.thread, text: msg('drafts.changesMessage', { version: d.version, text: wanted }), survivorBoxPk: toBase64url(ctx.keys.box.publicKey), keyset, signer: ctx.keys.sign });
+        const envelope = sealMessage({
+          caseId: c.caseId,
+          thread: c.thread,
+          text: msg('drafts.changesMessage', { version: d.version, text: wanted }),
+          survivorBoxPk: toBase64url(ctx.keys.box.publicKey),
+          keyset,
+          signer: ctx.keys.sign,
+        });
         await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
         await api('POST', `${base}/changes`, {}, ctx.session.token);
         await ctx.refresh();
@@ -226,5 +261,8 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
 export function draftsSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement | undefined {
   const shown = c.drafts.filter((d) => d.status !== 'superseded').reverse();
   if (shown.length === 0) return undefined;
-  return el('section', { className: 'drafts' }, [heading('h2', 'drafts.heading'), ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx))]);
+  return el('section', { className: 'drafts' }, [
+    heading('h2', 'drafts.heading'),
+    ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx)),
+  ]);
 }

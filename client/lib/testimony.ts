@@ -1,6 +1,14 @@
 /** A testimony's plaintext, how it is sealed, opened and shown. Shared by survivor and staff pages. */
 import type nacl from 'tweetnacl';
-import { fromBase64url, openEnvelope, randomId, sealEnvelope, type AttachmentManifest, type Envelope, type KeyGrant } from '../../protocol/survivor';
+import {
+  fromBase64url,
+  openEnvelope,
+  randomId,
+  sealEnvelope,
+  type AttachmentManifest,
+  type Envelope,
+  type KeyGrant,
+} from '../../protocol/survivor';
 import { en } from '../../i18n/en';
 import { el } from './dom';
 import { dateElement, isMessageKey, LocalizedError, localize, type MessageKey, type Params } from './messages';
@@ -21,7 +29,11 @@ export interface TestimonyBody {
   attachments?: AttachmentManifest[];
 }
 
-export function sealTestimony(body: TestimonyBody, readers: Uint8Array[], survivor: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair }): Envelope {
+export function sealTestimony(
+  body: TestimonyBody,
+  readers: Uint8Array[],
+  survivor: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair },
+): Envelope {
   return sealEnvelope({
     kind: 'testimony',
     caseId: randomId(),
@@ -33,7 +45,14 @@ export function sealTestimony(body: TestimonyBody, readers: Uint8Array[], surviv
 }
 
 /** Opens a testimony envelope, checking it is signed by the case's survivor and names this case. */
-export function openTestimony(env: Envelope, caseId: string, box: nacl.BoxKeyPair, survivorSignPk: string, grants: KeyGrant[] = [], staffGranters: Uint8Array[] = []): TestimonyBody {
+export function openTestimony(
+  env: Envelope,
+  caseId: string,
+  box: nacl.BoxKeyPair,
+  survivorSignPk: string,
+  grants: KeyGrant[] = [],
+  staffGranters: Uint8Array[] = [],
+): TestimonyBody {
   const survivor = fromBase64url(survivorSignPk);
   const opened = openEnvelope<{ testimony: TestimonyBody }>(env, {
     box,
@@ -64,7 +83,10 @@ function data(text: string, dir: 'ltr' | 'auto'): HTMLElement {
  * The testimony as an article: labels and known values come from the catalogs (in the page's
  * language, and they follow a change of language); what the survivor typed is shown as text.
  */
-export function renderTestimony(t: TestimonyBody, meta: { day: string; status: string; handle?: string; statusLabel?: string }): HTMLElement {
+export function renderTestimony(
+  t: TestimonyBody,
+  meta: { day: string; status: string; handle?: string; statusLabel?: string },
+): HTMLElement {
   const dl = el('dl', { className: 'meta' });
   const row = (label: MessageKey, value: HTMLElement) => {
     const dt = el('dt');
@@ -76,7 +98,14 @@ export function renderTestimony(t: TestimonyBody, meta: { day: string; status: s
   if (meta.handle) row('testimony.survivor', data(meta.handle, 'ltr'));
   row('testimony.sentOn', dateElement(meta.day));
   // Staff pages pass their own label: the survivor's status.* messages speak to the survivor.
-  row('testimony.status', meta.statusLabel !== undefined ? data(meta.statusLabel, 'auto') : isMessageKey(statusKey) ? message(statusKey) : data(meta.status, 'auto'));
+  row(
+    'testimony.status',
+    meta.statusLabel !== undefined
+      ? data(meta.statusLabel, 'auto')
+      : isMessageKey(statusKey)
+        ? message(statusKey)
+        : data(meta.status, 'auto'),
+  );
   row('testimony.where', isMessageKey(contextKey) ? message(contextKey) : data(t.context, 'auto'));
   if (t.when) row('testimony.when', data(t.when, 'auto'));
   row('testimony.wantsReplies', message(t.wantsReplies ? 'common.yes' : 'common.no'));

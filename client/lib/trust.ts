@@ -26,7 +26,11 @@ function linkMismatch(): TrustError {
  * version). With `remember`, success updates the pin: pages pin when the survivor acts
  * (sends, opens her testimonies), not when she only looks, so a visit leaves no trace here.
  */
-export async function trustedHistory(instanceId: string, fetchHistory: () => Promise<SignedKeyset[]>, remember = true): Promise<VerifiedHistory> {
+export async function trustedHistory(
+  instanceId: string,
+  fetchHistory: () => Promise<SignedKeyset[]>,
+  remember = true,
+): Promise<VerifiedHistory> {
   const pin = readPin();
   // A link that contradicted the pin: nothing is trusted until the survivor has checked with the organisation.
   if (pin?.conflict !== undefined) throw linkMismatch();
@@ -34,7 +38,12 @@ export async function trustedHistory(instanceId: string, fetchHistory: () => Pro
   if (history.length === 0) throw new TrustError('trust.notSetUp');
   let verified: VerifiedHistory;
   try {
-    verified = verifyKeysetHistory(history, { instanceId, pinnedFingerprint: pin?.fingerprint, minVersion: pin?.version || undefined, pinnedInstanceId: pin?.instanceId });
+    verified = verifyKeysetHistory(history, {
+      instanceId,
+      pinnedFingerprint: pin?.fingerprint,
+      minVersion: pin?.version || undefined,
+      pinnedInstanceId: pin?.instanceId,
+    });
   } catch (e) {
     // Some keyset's instance key is not the one the organisation's link named.
     if (pin?.fromLink && e instanceof ProtocolError && e.code === 'fingerprint_changed') throw linkMismatch();

@@ -60,7 +60,15 @@ export function attachmentRepo(db: Db) {
   };
   return {
     async create(trx: Db, a: { id: string; survivorId: string; size: number; records: number; day: string }): Promise<void> {
-      await trx('attachments').insert({ id: a.id, survivor_id: a.survivorId, size: a.size, records: a.records, received: 0, closed: false, created_day: a.day });
+      await trx('attachments').insert({
+        id: a.id,
+        survivor_id: a.survivorId,
+        size: a.size,
+        records: a.records,
+        received: 0,
+        closed: false,
+        created_day: a.day,
+      });
     },
 
     /**
@@ -91,16 +99,26 @@ export function attachmentRepo(db: Db) {
      */
     async appendRecord(id: string, index: number, data: Uint8Array): Promise<boolean> {
       return db.transaction(async (trx) => {
-        const bumped = await trx('attachments').where({ id, received: index, closed: false }).where('records', '>', index).increment('received', 1);
+        const bumped = await trx('attachments')
+          .where({ id, received: index, closed: false })
+          .where('records', '>', index)
+          .increment('received', 1);
         if (Number(bumped) !== 1) return false;
-        await trx('attachment_records').insert({ attachment_id: id, idx: index, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+        await trx('attachment_records').insert({
+          attachment_id: id,
+          idx: index,
+          data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+        });
         return true;
       });
     },
 
     /** Closes an upload that holds all its records. Returns false if it did not (incomplete, already closed, not theirs). */
     async close(id: string, survivorId: string): Promise<boolean> {
-      const n = await db('attachments').where({ id, survivor_id: survivorId, closed: false }).whereRaw('received = records').update({ closed: true });
+      const n = await db('attachments')
+        .where({ id, survivor_id: survivorId, closed: false })
+        .whereRaw('received = records')
+        .update({ closed: true });
       return Number(n) === 1;
     },
 
@@ -134,7 +152,11 @@ export function attachmentRepo(db: Db) {
      * linked (fewer than asked means one changed meanwhile: roll back) and the bytes the case's
      * files then total, counted after the lock, for the caller to hold to the testimony limit.
      */
-    async link(trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<{ linked: number; caseBytes: number }> {
+    async link(
+      trx: Db,
+      ids: string[],
+      to: { survivorId: string; caseId: string; envelopeId: number },
+    ): Promise<{ linked: number; caseBytes: number }> {
       await lockRows(trx, trx('cases').where({ id: to.caseId }).select('id'));
       if (ids.length === 0) return { linked: 0, caseBytes: await caseBytes(to.caseId, trx) };
       const n = await trx('attachments')

@@ -66,7 +66,16 @@ export function caseRepo(db: Db) {
     db('cases')
       .join('survivors', 'survivors.id', 'cases.survivor_id')
       .leftJoin('staff', 'staff.id', 'cases.assignee_id')
-      .select('cases.id', 'survivors.handle', 'cases.status', 'cases.created_day', 'cases.updated_day', 'cases.assignee_id', 'staff.username as assignee_username', 'cases.awaiting_staff');
+      .select(
+        'cases.id',
+        'survivors.handle',
+        'cases.status',
+        'cases.created_day',
+        'cases.updated_day',
+        'cases.assignee_id',
+        'staff.username as assignee_username',
+        'cases.awaiting_staff',
+      );
 
   return {
     /**
@@ -76,7 +85,15 @@ export function caseRepo(db: Db) {
      */
     async insert(trx: Db, c: { id: string; survivorId: string; advocatesMayRead: boolean; day: string }): Promise<boolean> {
       const inserted = await trx('cases')
-        .insert({ id: c.id, survivor_id: c.survivorId, status: 'new', created_day: c.day, updated_day: c.day, awaiting_staff: true, advocates_may_read: c.advocatesMayRead })
+        .insert({
+          id: c.id,
+          survivor_id: c.survivorId,
+          status: 'new',
+          created_day: c.day,
+          updated_day: c.day,
+          awaiting_staff: true,
+          advocates_may_read: c.advocatesMayRead,
+        })
         .onConflict('id')
         .ignore()
         .returning('id');
@@ -100,11 +117,18 @@ export function caseRepo(db: Db) {
       };
       const direction = filter.sort === 'oldest' ? 'asc' : 'desc';
       const page = matching(withNames())
-        .orderBy([{ column: 'cases.created_day', order: direction }, { column: 'cases.id', order: direction }])
+        .orderBy([
+          { column: 'cases.created_day', order: direction },
+          { column: 'cases.id', order: direction },
+        ])
         .limit(INBOX_PAGE_SIZE + 1);
-      if (filter.after) page.whereRaw(`(cases.created_day, cases.id) ${direction === 'asc' ? '>' : '<'} (?, ?)`, [filter.after.day, filter.after.id]);
+      if (filter.after)
+        page.whereRaw(`(cases.created_day, cases.id) ${direction === 'asc' ? '>' : '<'} (?, ?)`, [filter.after.day, filter.after.id]);
       const capped = matching(db('cases').select('cases.id')).limit(INBOX_COUNT_LIMIT + 1);
-      const [rows, [{ n }]] = await Promise.all([page as Promise<CaseRow[]>, db.from(capped.as('matching')).count<{ n: number | string }[]>({ n: '*' })]);
+      const [rows, [{ n }]] = await Promise.all([
+        page as Promise<CaseRow[]>,
+        db.from(capped.as('matching')).count<{ n: number | string }[]>({ n: '*' }),
+      ]);
       const more = rows.length > INBOX_PAGE_SIZE;
       const shown = rows.slice(0, INBOX_PAGE_SIZE);
       const last = shown[shown.length - 1];
@@ -115,19 +139,41 @@ export function caseRepo(db: Db) {
         next: more && last ? { day: last.created_day, id: last.id } : null,
       };
     },
-    async detail(caseId: string): Promise<(CaseSummary & { survivorId: string; survivorSignPk: string; survivorBoxPk: string; survivorSeenSeq: number }) | undefined> {
-      const row = await withNames().where('cases.id', caseId).select('survivors.id as survivor_id', 'survivors.sign_pk', 'survivors.box_pk', 'cases.survivor_seen_seq').first();
+    async detail(
+      caseId: string,
+    ): Promise<(CaseSummary & { survivorId: string; survivorSignPk: string; survivorBoxPk: string; survivorSeenSeq: number }) | undefined> {
+      const row = await withNames()
+        .where('cases.id', caseId)
+        .select('survivors.id as survivor_id', 'survivors.sign_pk', 'survivors.box_pk', 'cases.survivor_seen_seq')
+        .first();
       if (!row) return undefined;
-      return { ...summary(row), survivorId: row.survivor_id, survivorSignPk: row.sign_pk, survivorBoxPk: row.box_pk, survivorSeenSeq: Number(row.survivor_seen_seq) };
+      return {
+        ...summary(row),
+        survivorId: row.survivor_id,
+        survivorSignPk: row.sign_pk,
+        survivorBoxPk: row.box_pk,
+        survivorSeenSeq: Number(row.survivor_seen_seq),
+      };
     },
     async listForSurvivor(survivorId: string): Promise<{ caseId: string; status: CaseStatus; createdDay: string; seenSeq: number }[]> {
-      const rows = await db('cases').where({ survivor_id: survivorId }).orderBy([{ column: 'created_day', order: 'desc' }, 'id']);
-      return rows.map((c: { id: string; status: CaseStatus; created_day: string; survivor_seen_seq: number }) => ({ caseId: c.id, status: c.status, createdDay: c.created_day, seenSeq: Number(c.survivor_seen_seq) }));
+      const rows = await db('cases')
+        .where({ survivor_id: survivorId })
+        .orderBy([{ column: 'created_day', order: 'desc' }, 'id']);
+      return rows.map((c: { id: string; status: CaseStatus; created_day: string; survivor_seen_seq: number }) => ({
+        caseId: c.id,
+        status: c.status,
+        createdDay: c.created_day,
+        seenSeq: Number(c.survivor_seen_seq),
+      }));
     },
     async ownedBy(caseId: string, survivorId: string): Promise<boolean> {
       return Boolean(await db('cases').where({ id: caseId, survivor_id: survivorId }).first());
     },
-    async update(trx: Db, caseId: string, change: { status?: CaseStatus; assigneeId?: string | null; awaitingStaff?: boolean; day: string }): Promise<void> {
+    async update(
+      trx: Db,
+      caseId: string,
+      change: { status?: CaseStatus; assigneeId?: string | null; awaitingStaff?: boolean; day: string },
+    ): Promise<void> {
       const patch: Record<string, unknown> = { updated_day: change.day };
       if (change.status !== undefined) patch.status = change.status;
       if (change.assigneeId !== undefined) patch.assignee_id = change.assigneeId;

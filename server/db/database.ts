@@ -32,7 +32,8 @@ function parseInt8(text: string): number | string {
 
 /** Per pool, not pg's global parsers: another user of pg in the same process is unaffected. */
 const pgTypes = {
-  getTypeParser: (oid: number, format: string) => (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text')),
+  getTypeParser: (oid: number, format: string) =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text'),
 };
 
 export function isPostgres(db: Db): boolean {
@@ -76,8 +77,14 @@ export function openDatabase(database: Config['database']): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${synchronous};`, (err) => done(err, conn));
+      afterCreate(
+        conn: { exec: (sql: string, cb: (err: Error | null) => void) => void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) {
+        conn.exec(
+          `PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${synchronous};`,
+          (err) => done(err, conn),
+        );
       },
     },
   });
@@ -100,7 +107,10 @@ export function openSqliteReadOnly(filename: string): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(
+        conn: { exec: (sql: string, cb: (err: Error | null) => void) => void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) {
         conn.exec('PRAGMA query_only = ON;', (err) => done(err, conn));
       },
     },
@@ -151,8 +161,16 @@ export async function erase<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<{
  */
 export async function flushErased(db: Db): Promise<boolean> {
   if (isPostgres(db)) {
-    const tables = rowsOf<{ name: string }>(await db.raw("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex\\_%' ORDER BY tablename"));
-    if (tables.length > 0) await db.raw(`VACUUM ${tables.map(() => '??').join(', ')}`, tables.map((t) => t.name));
+    const tables = rowsOf<{ name: string }>(
+      await db.raw(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex\\_%' ORDER BY tablename",
+      ),
+    );
+    if (tables.length > 0)
+      await db.raw(
+        `VACUUM ${tables.map(() => '??').join(', ')}`,
+        tables.map((t) => t.name),
+      );
     return true;
   }
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -35,9 +35,13 @@ export function envelopeRepo(db: Db) {
   /** Reassembles envelopes with their keys, in the order the signature lists them. */
   async function withKeys(rows: RawRow[]): Promise<EnvelopeRow[]> {
     if (rows.length === 0) return [];
-    const keyRows: { envelope_id: number; position: number; kid: string; epk: string | null; wrapped: string | null; digest: string }[] = await db('envelope_keys')
-      .whereIn('envelope_id', rows.map((r) => r.id))
-      .orderBy(['envelope_id', 'position']);
+    const keyRows: { envelope_id: number; position: number; kid: string; epk: string | null; wrapped: string | null; digest: string }[] =
+      await db('envelope_keys')
+        .whereIn(
+          'envelope_id',
+          rows.map((r) => r.id),
+        )
+        .orderBy(['envelope_id', 'position']);
     const keysOf = new Map<number, RecipientKey[]>();
     for (const k of keyRows) {
       const list = keysOf.get(k.envelope_id) ?? [];
@@ -61,19 +65,44 @@ export function envelopeRepo(db: Db) {
 
   return {
     /** Stores an envelope that verifyEnvelope accepted, with the hash and key digests it computed. */
-    async insert(trx: Db, e: { envelope: Envelope; verified: VerifiedEnvelope; seq: number | null; fromStaff: boolean; day: string }): Promise<number> {
+    async insert(
+      trx: Db,
+      e: { envelope: Envelope; verified: VerifiedEnvelope; seq: number | null; fromStaff: boolean; day: string },
+    ): Promise<number> {
       const { keys, ...body } = e.envelope;
       const [inserted] = await trx('envelopes')
-        .insert({ case_id: e.envelope.caseId, kind: e.envelope.kind, body: JSON.stringify(body), created_day: e.day, seq: e.seq, hash: e.verified.hash, from_staff: e.fromStaff })
+        .insert({
+          case_id: e.envelope.caseId,
+          kind: e.envelope.kind,
+          body: JSON.stringify(body),
+          created_day: e.day,
+          seq: e.seq,
+          hash: e.verified.hash,
+          from_staff: e.fromStaff,
+        })
         .returning('id');
       const id = typeof inserted === 'object' ? (inserted as { id: number }).id : (inserted as number);
-      await trx('envelope_keys').insert(keys.map((k, position) => ({ envelope_id: id, position, kid: k.kid, epk: k.epk, wrapped: k.wrapped, digest: e.verified.keyDigests[position] })));
+      await trx('envelope_keys').insert(
+        keys.map((k, position) => ({
+          envelope_id: id,
+          position,
+          kid: k.kid,
+          epk: k.epk,
+          wrapped: k.wrapped,
+          digest: e.verified.keyDigests[position],
+        })),
+      );
       return id;
     },
 
     /** The case's thread (testimony and messages, by seq) and, for staff, its notes. */
     async ofCase(caseId: string, opts: { notes: boolean }): Promise<{ thread: EnvelopeRow[]; notes: EnvelopeRow[] }> {
-      const rows: RawRow[] = await db('envelopes').where({ case_id: caseId }).orderBy([{ column: 'seq', order: 'asc' }, { column: 'id', order: 'asc' }]);
+      const rows: RawRow[] = await db('envelopes')
+        .where({ case_id: caseId })
+        .orderBy([
+          { column: 'seq', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ]);
       // Drafts are not part of the thread: they come with their drafts (publishing-repo).
       const all = await withKeys(rows.filter((r) => THREAD_KINDS.includes(r.kind) || (r.kind === 'note' && opts.notes)));
       return { thread: all.filter((r) => THREAD_KINDS.includes(r.kind)), notes: all.filter((r) => r.kind === 'note') };
@@ -81,7 +110,12 @@ export function envelopeRepo(db: Db) {
 
     async threadsOfCases(caseIds: string[]): Promise<EnvelopeRow[]> {
       if (caseIds.length === 0) return [];
-      return withKeys(await db('envelopes').whereIn('case_id', caseIds).whereIn('kind', THREAD_KINDS).orderBy([{ column: 'seq', order: 'asc' }]));
+      return withKeys(
+        await db('envelopes')
+          .whereIn('case_id', caseIds)
+          .whereIn('kind', THREAD_KINDS)
+          .orderBy([{ column: 'seq', order: 'asc' }]),
+      );
     },
 
     async byIds(ids: number[]): Promise<Map<number, EnvelopeRow>> {
@@ -110,7 +144,12 @@ export function envelopeRepo(db: Db) {
     },
 
     /** Envelopes that a reader (by box key) can open neither directly nor through a grant: how many, and a page after an id. */
-    async unreadableBy(boxPk: Uint8Array, after: number, limit: number, scope: 'all' | 'advocate' = 'all'): Promise<{ total: number; items: EnvelopeRow[] }> {
+    async unreadableBy(
+      boxPk: Uint8Array,
+      after: number,
+      limit: number,
+      scope: 'all' | 'advocate' = 'all',
+    ): Promise<{ total: number; items: EnvelopeRow[] }> {
       const kid = keyId(boxPk);
       const base = db('envelopes');
       if (scope === 'advocate') {
@@ -123,10 +162,20 @@ export function envelopeRepo(db: Db) {
         });
       }
       base
-        .whereNotExists(db('envelope_keys').whereRaw('envelope_keys.envelope_id = envelopes.id').where('envelope_keys.kid', kid).whereNotNull('envelope_keys.wrapped'))
+        .whereNotExists(
+          db('envelope_keys')
+            .whereRaw('envelope_keys.envelope_id = envelopes.id')
+            .where('envelope_keys.kid', kid)
+            .whereNotNull('envelope_keys.wrapped'),
+        )
         .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
       const [{ n }] = await base.clone().count<{ n: number | string }[]>({ n: '*' });
-      const rows: RawRow[] = await base.clone().where('envelopes.id', '>', after).select('envelopes.*').orderBy('envelopes.id').limit(limit);
+      const rows: RawRow[] = await base
+        .clone()
+        .where('envelopes.id', '>', after)
+        .select('envelopes.*')
+        .orderBy('envelopes.id')
+        .limit(limit);
       return { total: Number(n), items: await withKeys(rows) };
     },
 

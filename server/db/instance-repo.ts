@@ -14,13 +14,17 @@ export function instanceRepo(db: Db) {
   return {
     /** Creates the instance on first start; later starts read it back. */
     async ensure(today: string): Promise<InstanceRow> {
-      const existing = await db<InstanceRow>('instance').where({ id: 1 } as never).first();
+      const existing = await db<InstanceRow>('instance')
+        .where({ id: 1 } as never)
+        .first();
       if (existing) return existing;
       await db('instance')
         .insert({ id: 1, instance_id: randomId(), server_secret: toBase64url(nacl.randomBytes(32)), created_day: today })
         .onConflict('id')
         .ignore();
-      return (await db<InstanceRow>('instance').where({ id: 1 } as never).first())!;
+      return (await db<InstanceRow>('instance')
+        .where({ id: 1 } as never)
+        .first())!;
     },
     async setSetupTokenHash(hash: string | null): Promise<void> {
       await db('instance').where({ id: 1 }).update({ setup_token_hash: hash });

@@ -75,12 +75,22 @@ const draftFromRow = (r: DraftRow): DraftRecord => ({
 const OPEN_DRAFT_STATUSES: DraftStatus[] = ['proposed', 'changes_requested', 'approved'];
 
 async function insertStatistics(trx: Db, caseId: string, s: StatisticsChoice, month: string): Promise<void> {
-  await trx('case_statistics').insert({ case_id: caseId, month, context: s.context ?? null, year: s.year ?? null, province: s.province ?? null });
+  await trx('case_statistics').insert({
+    case_id: caseId,
+    month,
+    context: s.context ?? null,
+    year: s.year ?? null,
+    province: s.province ?? null,
+  });
 }
 
 export function publishingRepo(db: Db) {
   async function countBy(column: string): Promise<Record<string, number>> {
-    const rows: { k: string | number; n: number | string }[] = await db('case_statistics').whereNotNull(column).select(`${column} as k`).count({ n: '*' }).groupBy(column);
+    const rows: { k: string | number; n: number | string }[] = await db('case_statistics')
+      .whereNotNull(column)
+      .select(`${column} as k`)
+      .count({ n: '*' })
+      .groupBy(column);
     return Object.fromEntries(rows.map((r) => [String(r.k), Number(r.n)]));
   }
 
@@ -98,12 +108,33 @@ export function publishingRepo(db: Db) {
     async sharingOf(caseIds: string[]): Promise<Map<string, Sharing>> {
       const out = new Map<string, Sharing>();
       if (caseIds.length === 0) return out;
-      const rows: { id: string; advocates_may_read: number | boolean; context: string | null; year: number | null; province: string | null; month: string | null }[] = await db('cases')
+      const rows: {
+        id: string;
+        advocates_may_read: number | boolean;
+        context: string | null;
+        year: number | null;
+        province: string | null;
+        month: string | null;
+      }[] = await db('cases')
         .leftJoin('case_statistics', 'case_statistics.case_id', 'cases.id')
         .whereIn('cases.id', caseIds)
-        .select('cases.id', 'cases.advocates_may_read', 'case_statistics.month', 'case_statistics.context', 'case_statistics.year', 'case_statistics.province');
+        .select(
+          'cases.id',
+          'cases.advocates_may_read',
+          'case_statistics.month',
+          'case_statistics.context',
+          'case_statistics.year',
+          'case_statistics.province',
+        );
       for (const r of rows) {
-        const statistics = r.month === null ? null : ({ ...(r.context ? { context: r.context } : {}), ...(r.year !== null ? { year: Number(r.year) } : {}), ...(r.province ? { province: r.province } : {}) } as StatisticsChoice);
+        const statistics =
+          r.month === null
+            ? null
+            : ({
+                ...(r.context ? { context: r.context } : {}),
+                ...(r.year !== null ? { year: Number(r.year) } : {}),
+                ...(r.province ? { province: r.province } : {}),
+              } as StatisticsChoice);
         out.set(r.id, { advocatesMayRead: Boolean(r.advocates_may_read), statistics });
       }
       return out;
@@ -129,8 +160,20 @@ export function publishingRepo(db: Db) {
     async insertDraft(trx: Db, d: { id: string; caseId: string; envelopeId: number; authorId: string; day: string }): Promise<number> {
       const [{ last }] = await trx('drafts').where({ case_id: d.caseId }).max({ last: 'version' });
       const version = Number(last ?? 0) + 1;
-      await trx('drafts').where({ case_id: d.caseId }).whereIn('status', OPEN_DRAFT_STATUSES).update({ status: 'superseded', updated_day: d.day });
-      await trx('drafts').insert({ id: d.id, case_id: d.caseId, envelope_id: d.envelopeId, author_id: d.authorId, version, status: 'proposed', created_day: d.day, updated_day: d.day });
+      await trx('drafts')
+        .where({ case_id: d.caseId })
+        .whereIn('status', OPEN_DRAFT_STATUSES)
+        .update({ status: 'superseded', updated_day: d.day });
+      await trx('drafts').insert({
+        id: d.id,
+        case_id: d.caseId,
+        envelope_id: d.envelopeId,
+        author_id: d.authorId,
+        version,
+        status: 'proposed',
+        created_day: d.day,
+        updated_day: d.day,
+      });
       return version;
     },
 
@@ -143,7 +186,9 @@ export function publishingRepo(db: Db) {
       return row && draftFromRow(row);
     },
 
-    async draftsOf(caseIds: string[]): Promise<(DraftRecord & { author: string | null; publication: { alias: string; publishedDay: string } | null })[]> {
+    async draftsOf(
+      caseIds: string[],
+    ): Promise<(DraftRecord & { author: string | null; publication: { alias: string; publishedDay: string } | null })[]> {
       if (caseIds.length === 0) return [];
       const rows: (DraftRow & { author: string | null; alias: string | null; published_day: string | null })[] = await db('drafts')
         .leftJoin('staff', 'staff.id', 'drafts.author_id')
@@ -153,7 +198,11 @@ export function publishingRepo(db: Db) {
         .whereIn('drafts.case_id', caseIds)
         .select('drafts.*', 'staff.username as author', 'publications.alias', 'publications.published_day')
         .orderBy([{ column: 'drafts.case_id' }, { column: 'drafts.version', order: 'asc' }]);
-      return rows.map((r) => ({ ...draftFromRow(r), author: r.author, publication: r.alias ? { alias: r.alias, publishedDay: r.published_day! } : null }));
+      return rows.map((r) => ({
+        ...draftFromRow(r),
+        author: r.author,
+        publication: r.alias ? { alias: r.alias, publishedDay: r.published_day! } : null,
+      }));
     },
 
     async setDraftStatus(trx: Db, draftId: string, status: DraftStatus, day: string): Promise<void> {
@@ -174,15 +223,37 @@ export function publishingRepo(db: Db) {
     async consent(draftId: string): Promise<ConsentRecord | undefined> {
       const r = await db('consents').where({ draft_id: draftId }).first();
       if (!r) return undefined;
-      return { draftId: r.draft_id, caseId: r.case_id, textHash: r.text_hash, statement: JSON.parse(r.statement), sig: r.sig, issuedDay: r.issued_day, revokedDay: r.revoked_day };
+      return {
+        draftId: r.draft_id,
+        caseId: r.case_id,
+        textHash: r.text_hash,
+        statement: JSON.parse(r.statement),
+        sig: r.sig,
+        issuedDay: r.issued_day,
+        revokedDay: r.revoked_day,
+      };
     },
 
     async revokeConsent(trx: Db, r: { statement: RevocationStatement; sig: string; day: string }): Promise<void> {
-      await trx('consents').where({ draft_id: r.statement.draftId }).update({ revocation: JSON.stringify({ statement: r.statement, sig: r.sig }), revoked_day: r.day });
+      await trx('consents')
+        .where({ draft_id: r.statement.draftId })
+        .update({ revocation: JSON.stringify({ statement: r.statement, sig: r.sig }), revoked_day: r.day });
     },
 
-    async publish(trx: Db, p: { alias: string; draftId: string; caseId: string; story: PublicStory; month: string; day: string }): Promise<void> {
-      await trx('publications').insert({ alias: p.alias, draft_id: p.draftId, case_id: p.caseId, title: p.story.title, text: p.story.text, context: p.story.context, month: p.month, published_day: p.day });
+    async publish(
+      trx: Db,
+      p: { alias: string; draftId: string; caseId: string; story: PublicStory; month: string; day: string },
+    ): Promise<void> {
+      await trx('publications').insert({
+        alias: p.alias,
+        draft_id: p.draftId,
+        case_id: p.caseId,
+        title: p.story.title,
+        text: p.story.text,
+        context: p.story.context,
+        month: p.month,
+        published_day: p.day,
+      });
     },
 
     async aliasExists(alias: string): Promise<boolean> {
@@ -191,13 +262,20 @@ export function publishingRepo(db: Db) {
 
     /** Takes a draft's story down: its words are erased and its address answers 410 from now on. */
     async unpublishDraft(trx: Db, draftId: string, day: string): Promise<number> {
-      return Number(await trx('publications').where({ draft_id: draftId }).whereNull('revoked_day').update({ title: null, text: null, context: null, revoked_day: day, case_id: null }));
+      return Number(
+        await trx('publications')
+          .where({ draft_id: draftId })
+          .whereNull('revoked_day')
+          .update({ title: null, text: null, context: null, revoked_day: day, case_id: null }),
+      );
     },
 
     /** Before a survivor's cases are deleted: every story of theirs becomes a tombstone with no link back. */
     async tombstoneCases(trx: Db, caseIds: string[], day: string): Promise<void> {
       if (caseIds.length === 0) return;
-      await trx('publications').whereIn('case_id', caseIds).update({ title: null, text: null, context: null, revoked_day: day, case_id: null, draft_id: null });
+      await trx('publications')
+        .whereIn('case_id', caseIds)
+        .update({ title: null, text: null, context: null, revoked_day: day, case_id: null, draft_id: null });
     },
 
     async listStories(filter: { context?: string; page: number }): Promise<{ stories: StorySummary[]; total: number }> {
@@ -221,7 +299,12 @@ export function publishingRepo(db: Db) {
     },
 
     async statistics(): Promise<StatisticsCounts> {
-      return { byContext: await countBy('context'), byMonth: await countBy('month'), byYear: await countBy('year'), byProvince: await countBy('province') };
+      return {
+        byContext: await countBy('context'),
+        byMonth: await countBy('month'),
+        byYear: await countBy('year'),
+        byProvince: await countBy('province'),
+      };
     },
   };
 }

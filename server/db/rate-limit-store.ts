@@ -40,13 +40,17 @@ export class DatabaseRateLimitStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db('rate_limits').where({ key: this.prefix + key }).where('hits', '>', 0).decrement('hits', 1);
+    await this.db('rate_limits')
+      .where({ key: this.prefix + key })
+      .where('hits', '>', 0)
+      .decrement('hits', 1);
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db('rate_limits').where({ key: this.prefix + key }).delete();
+    await this.db('rate_limits')
+      .where({ key: this.prefix + key })
+      .delete();
   }
-
 }
 
 /**

@@ -32,15 +32,22 @@ export function settingsRepo(db: Db, config: Config) {
       const idle = stored.get(KEYS.sessionIdleMinutes);
       const absolute = stored.get(KEYS.sessionAbsoluteHours);
       const out: SessionTimeouts = {
-        sessionIdleMinutes: idle !== undefined && within(idle, SESSION_SETTING_BOUNDS.sessionIdleMinutes) ? idle : defaults.sessionIdleMinutes,
-        sessionAbsoluteHours: absolute !== undefined && within(absolute, SESSION_SETTING_BOUNDS.sessionAbsoluteHours) ? absolute : defaults.sessionAbsoluteHours,
+        sessionIdleMinutes:
+          idle !== undefined && within(idle, SESSION_SETTING_BOUNDS.sessionIdleMinutes) ? idle : defaults.sessionIdleMinutes,
+        sessionAbsoluteHours:
+          absolute !== undefined && within(absolute, SESSION_SETTING_BOUNDS.sessionAbsoluteHours)
+            ? absolute
+            : defaults.sessionAbsoluteHours,
       };
       return { ...out, idleMs: out.sessionIdleMinutes * 60_000, absoluteMs: out.sessionAbsoluteHours * 3_600_000 };
     },
     /** Stores both timeouts (already validated against SESSION_SETTING_BOUNDS by the route). */
     async setSessionTimeouts(trx: Db, value: SessionTimeouts): Promise<void> {
       for (const [field, key] of Object.entries(KEYS) as [keyof SessionTimeouts, string][]) {
-        await trx('settings').insert({ key, value: String(value[field]) }).onConflict('key').merge();
+        await trx('settings')
+          .insert({ key, value: String(value[field]) })
+          .onConflict('key')
+          .merge();
       }
     },
   };

@@ -86,13 +86,17 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
   if (!fs.existsSync(file)) throw new CopyRefused(`There is no SQLite database at ${file}: set DATA_DIR to the instance's data folder.`);
   for (const companion of [`${file}-wal`, `${file}-shm`]) {
     if (fs.existsSync(companion)) {
-      throw new CopyRefused(`${companion} exists: a server still has the database open, or did not stop cleanly. Stop the server (and if it is not running, start it once and stop it with Ctrl-C, which folds the log into the file), then run this again.`);
+      throw new CopyRefused(
+        `${companion} exists: a server still has the database open, or did not stop cleanly. Stop the server (and if it is not running, start it once and stop it with Ctrl-C, which folds the log into the file), then run this again.`,
+      );
     }
   }
   const before = fileState(file);
   const checkSourceUnchanged = () => {
     if (fileState(file) !== before || fs.existsSync(`${file}-wal`)) {
-      throw new CopyRefused('The SQLite file changed while it was being copied: a server or another program writes it. Stop it, then run this again.');
+      throw new CopyRefused(
+        'The SQLite file changed while it was being copied: a server or another program writes it. Stop it, then run this again.',
+      );
     }
   };
   const source = openSqliteReadOnly(file);
@@ -110,14 +114,19 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
     const trx = await target.transaction();
     let report: CopyReport;
     try {
-      await trx.raw(`LOCK TABLE ${ordered.map(() => '??').join(', ')} IN ACCESS EXCLUSIVE MODE`, ordered.map((t) => t.name));
+      await trx.raw(
+        `LOCK TABLE ${ordered.map(() => '??').join(', ')} IN ACCESS EXCLUSIVE MODE`,
+        ordered.map((t) => t.name),
+      );
       const occupied: string[] = [];
       for (const t of ordered) {
         const n = await rowCount(trx, t.name);
         if (n > 0) occupied.push(`${t.name} (${n})`);
       }
       if (occupied.length) {
-        throw new CopyRefused(`The PostgreSQL database already holds Awaaz data: ${occupied.join(', ')}. Copy into a new, empty database (createdb …), never over an instance.`);
+        throw new CopyRefused(
+          `The PostgreSQL database already holds Awaaz data: ${occupied.join(', ')}. Copy into a new, empty database (createdb …), never over an instance.`,
+        );
       }
       for (const t of ordered) {
         await readInKeyOrder(source, t, batchRows, async (rows) => {
@@ -136,7 +145,11 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
       throw e;
     }
     // Fresh statistics for the planner after a bulk load (outside the transaction).
-    if (report.ok) await target.raw(`ANALYZE ${ordered.map(() => '??').join(', ')}`, ordered.map((t) => t.name));
+    if (report.ok)
+      await target.raw(
+        `ANALYZE ${ordered.map(() => '??').join(', ')}`,
+        ordered.map((t) => t.name),
+      );
     return report;
   } finally {
     await source.destroy();
@@ -152,23 +165,35 @@ function fileState(file: string): string {
 
 async function checkSourceMigrations(source: Db): Promise<string[]> {
   const known = await migrationSource.getMigrations([]);
-  if (!(await source.schema.hasTable('knex_migrations'))) throw new CopyRefused('This SQLite file is not an Awaaz database (it has no knex_migrations table).');
-  const done = (await source('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name.replace(/\.(ts|js)$/, ''));
+  if (!(await source.schema.hasTable('knex_migrations')))
+    throw new CopyRefused('This SQLite file is not an Awaaz database (it has no knex_migrations table).');
+  const done = (await source('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) =>
+    r.name.replace(/\.(ts|js)$/, ''),
+  );
   const unknown = done.filter((n) => !known.includes(n));
-  if (unknown.length) throw new CopyRefused(`The SQLite file was migrated by a newer version of Awaaz (${unknown.join(', ')}): run this command from that version.`);
+  if (unknown.length)
+    throw new CopyRefused(
+      `The SQLite file was migrated by a newer version of Awaaz (${unknown.join(', ')}): run this command from that version.`,
+    );
   if (done.length !== known.length || done.some((n, i) => n !== known[i])) {
-    throw new CopyRefused(`The SQLite file has not run every migration of this version (missing: ${known.filter((n) => !done.includes(n)).join(', ')}). Start this version once on it (\`npm start\`, which migrates the file), stop it, then run this again.`);
+    throw new CopyRefused(
+      `The SQLite file has not run every migration of this version (missing: ${known.filter((n) => !done.includes(n)).join(', ')}). Start this version once on it (\`npm start\`, which migrates the file), stop it, then run this again.`,
+    );
   }
   return done;
 }
 
 async function sqliteTables(source: Db): Promise<string[]> {
-  const rows = rowsOf<{ name: string }>(await source.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"));
+  const rows = rowsOf<{ name: string }>(
+    await source.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"),
+  );
   return rows.map((r) => r.name).filter((n) => !KNEX_TABLES.has(n));
 }
 
 async function postgresTableNames(target: Db): Promise<string[]> {
-  return rowsOf<{ name: string }>(await target.raw('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename')).map((r) => r.name);
+  return rowsOf<{ name: string }>(
+    await target.raw('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename'),
+  ).map((r) => r.name);
 }
 
 /**
@@ -181,11 +206,17 @@ async function checkTargetBeforeMigrating(target: Db, appTables: string[]): Prom
   if (existing.includes('knex_migrations')) {
     const known = await migrationSource.getMigrations([]);
     const done = (await target('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name);
-    if (done.some((n, i) => n !== known[i])) throw new CopyRefused(`The PostgreSQL database holds migrations this version does not know (${done.join(', ')}): copy into a new, empty database.`);
+    if (done.some((n, i) => n !== known[i]))
+      throw new CopyRefused(
+        `The PostgreSQL database holds migrations this version does not know (${done.join(', ')}): copy into a new, empty database.`,
+      );
     return;
   }
   const clashing = existing.filter((n) => appTables.includes(n));
-  if (clashing.length) throw new CopyRefused(`The PostgreSQL database already has tables named ${clashing.join(', ')}, not made by Awaaz's migrations: copy into a new, empty database.`);
+  if (clashing.length)
+    throw new CopyRefused(
+      `The PostgreSQL database already has tables named ${clashing.join(', ')}, not made by Awaaz's migrations: copy into a new, empty database.`,
+    );
 }
 
 function kindOf(dataType: string, table: string, column: string): Kind {
@@ -252,10 +283,14 @@ async function checkSameSchema(source: Db, sourceTables: string[], layouts: Tabl
   const onlySource = sourceTables.filter((n) => !targetTables.includes(n));
   const onlyTarget = targetTables.filter((n) => !sourceTables.includes(n));
   if (onlySource.length || onlyTarget.length) {
-    throw new CopyRefused(`The two schemas differ after migrating: tables only in SQLite: ${onlySource.join(', ') || 'none'}; only in PostgreSQL: ${onlyTarget.join(', ') || 'none'}.`);
+    throw new CopyRefused(
+      `The two schemas differ after migrating: tables only in SQLite: ${onlySource.join(', ') || 'none'}; only in PostgreSQL: ${onlyTarget.join(', ') || 'none'}.`,
+    );
   }
   for (const t of layouts) {
-    const sourceColumns = rowsOf<{ name: string; type: string }>(await source.raw('SELECT name, type FROM pragma_table_info(?) ORDER BY name', [t.name]));
+    const sourceColumns = rowsOf<{ name: string; type: string }>(
+      await source.raw('SELECT name, type FROM pragma_table_info(?) ORDER BY name', [t.name]),
+    );
     const described = (columns: { name: string; kind: Kind }[]) => columns.map((c) => `${c.name} (${c.kind})`).join(', ');
     const sourceLayout = described(sourceColumns.map((c) => ({ name: c.name, kind: sqliteKind(c.type) })));
     if (sourceLayout !== described(t.columns)) {
@@ -271,7 +306,8 @@ function parentsFirst(layouts: TableLayout[]): TableLayout[] {
   let rest = [...layouts].sort((a, b) => (a.name < b.name ? -1 : 1));
   while (rest.length) {
     const ready = rest.filter((t) => t.references.every((p) => done.has(p)));
-    if (ready.length === 0) throw new CopyRefused(`The foreign keys of ${rest.map((t) => t.name).join(', ')} form a cycle: no table can be copied first.`);
+    if (ready.length === 0)
+      throw new CopyRefused(`The foreign keys of ${rest.map((t) => t.name).join(', ')} form a cycle: no table can be copied first.`);
     for (const t of ready) {
       out.push(t);
       done.add(t.name);
@@ -293,13 +329,22 @@ async function rowCount(db: Db, table: string): Promise<number> {
  * keyset on the key's index; PostgreSQL through one cursor in the caller's transaction (a
  * keyset under "C" could not use an index built with another collation).
  */
-async function readInKeyOrder(db: Db, t: TableLayout, batchRows: number, onBatch: (rows: Record<string, unknown>[]) => void | Promise<void>): Promise<void> {
+async function readInKeyOrder(
+  db: Db,
+  t: TableLayout,
+  batchRows: number,
+  onBatch: (rows: Record<string, unknown>[]) => void | Promise<void>,
+): Promise<void> {
   const columns = t.columns.map((c) => c.name);
   const keyKinds = t.primaryKey.map((k) => t.columns.find((c) => c.name === k)!.kind);
   if (isPostgres(db)) {
     if (!db.isTransaction) throw new Error('readInKeyOrder needs a transaction on PostgreSQL (for its cursor)');
     const order = t.primaryKey.map((k, i) => (keyKinds[i] === 'text' ? '?? COLLATE "C"' : '??')).join(', ');
-    await db.raw(`DECLARE awaaz_copy_rows NO SCROLL CURSOR FOR SELECT ${columns.map(() => '??').join(', ')} FROM ?? ORDER BY ${order}`, [...columns, t.name, ...t.primaryKey]);
+    await db.raw(`DECLARE awaaz_copy_rows NO SCROLL CURSOR FOR SELECT ${columns.map(() => '??').join(', ')} FROM ?? ORDER BY ${order}`, [
+      ...columns,
+      t.name,
+      ...t.primaryKey,
+    ]);
     try {
       for (;;) {
         const rows = rowsOf<Record<string, unknown>>(await db.raw(`FETCH FORWARD ${Math.floor(batchRows)} FROM awaaz_copy_rows`));
@@ -314,7 +359,11 @@ async function readInKeyOrder(db: Db, t: TableLayout, batchRows: number, onBatch
   let last: Knex.Value[] | undefined;
   for (;;) {
     let query = db(t.name).select(columns).orderBy(t.primaryKey).limit(batchRows);
-    if (last) query = query.whereRaw(`(${t.primaryKey.map(() => '??').join(', ')}) > (${t.primaryKey.map(() => '?').join(', ')})`, [...t.primaryKey, ...last]);
+    if (last)
+      query = query.whereRaw(`(${t.primaryKey.map(() => '??').join(', ')}) > (${t.primaryKey.map(() => '?').join(', ')})`, [
+        ...t.primaryKey,
+        ...last,
+      ]);
     const rows = (await query) as Record<string, unknown>[];
     if (rows.length === 0) break;
     await onBatch(rows);
@@ -340,10 +389,16 @@ function canonicalValue(kind: Kind, value: unknown, where: string): Buffer {
   if (value === null || value === undefined) return tagged('n', Buffer.alloc(0));
   switch (kind) {
     case 'integer':
-      if ((typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint' || (typeof value === 'string' && /^-?\d+$/.test(value))) return tagged('i', Buffer.from(BigInt(value).toString()));
+      if (
+        (typeof value === 'number' && Number.isSafeInteger(value)) ||
+        typeof value === 'bigint' ||
+        (typeof value === 'string' && /^-?\d+$/.test(value))
+      )
+        return tagged('i', Buffer.from(BigInt(value).toString()));
       break;
     case 'boolean':
-      if (value === true || value === false || value === 1 || value === 0) return tagged('b', Buffer.from(value === true || value === 1 ? '1' : '0'));
+      if (value === true || value === false || value === 1 || value === 0)
+        return tagged('b', Buffer.from(value === true || value === 1 ? '1' : '0'));
       break;
     case 'text':
       if (typeof value === 'string') return tagged('t', Buffer.from(value, 'utf8'));
@@ -353,9 +408,13 @@ function canonicalValue(kind: Kind, value: unknown, where: string): Buffer {
       break;
   }
   if (kind === 'integer' && typeof value === 'number' && Number.isInteger(value)) {
-    throw new CopyRefused(`${where} holds an integer beyond 2^53, which the SQLite driver cannot read exactly: it cannot be copied exactly.`);
+    throw new CopyRefused(
+      `${where} holds an integer beyond 2^53, which the SQLite driver cannot read exactly: it cannot be copied exactly.`,
+    );
   }
-  throw new CopyRefused(`${where} holds a value that is not ${kind === 'integer' ? 'an' : 'a'} ${kind} (a ${Buffer.isBuffer(value) ? 'binary value' : typeof value}): it cannot be copied exactly.`);
+  throw new CopyRefused(
+    `${where} holds a value that is not ${kind === 'integer' ? 'an' : 'a'} ${kind} (a ${Buffer.isBuffer(value) ? 'binary value' : typeof value}): it cannot be copied exactly.`,
+  );
 }
 
 /** A source row as the target receives it: booleans as booleans, every value checked against its column's kind. */
@@ -390,11 +449,14 @@ async function tableDigest(db: Db, t: TableLayout, batchRows: number): Promise<{
  */
 async function setSequences(source: Db, trx: Db, layouts: TableLayout[]): Promise<Map<string, number>> {
   const next = new Map<string, number>();
-  const hasSequenceTable = rowsOf(await source.raw("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")).length > 0;
+  const hasSequenceTable =
+    rowsOf(await source.raw("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")).length > 0;
   for (const t of layouts) {
     if (!t.serial) continue;
     const [{ highest }] = await source(t.name).max({ highest: t.serial.column });
-    const [recorded] = hasSequenceTable ? rowsOf<{ seq: number }>(await source.raw('SELECT seq FROM sqlite_sequence WHERE name = ?', [t.name])) : [];
+    const [recorded] = hasSequenceTable
+      ? rowsOf<{ seq: number }>(await source.raw('SELECT seq FROM sqlite_sequence WHERE name = ?', [t.name]))
+      : [];
     const last = Math.max(Number(highest ?? 0), Number(recorded?.seq ?? 0));
     next.set(t.name, last + 1);
     await trx.raw('SELECT setval(?::regclass, ?, ?)', [t.serial.sequence, Math.max(last, 1), last > 0]);
@@ -402,19 +464,34 @@ async function setSequences(source: Db, trx: Db, layouts: TableLayout[]): Promis
   return next;
 }
 
-async function verify(source: Db, trx: Db, layouts: TableLayout[], expectedNext: Map<string, number>, migrations: string[]): Promise<CopyReport> {
+async function verify(
+  source: Db,
+  trx: Db,
+  layouts: TableLayout[],
+  expectedNext: Map<string, number>,
+  migrations: string[],
+): Promise<CopyReport> {
   const tables: TableCheck[] = [];
   for (const t of layouts) {
     const [s, p] = [await tableDigest(source, t, 500), await tableDigest(trx, t, 500)];
     const [sourceRows, targetRows] = [await rowCount(source, t.name), await rowCount(trx, t.name)];
     // A count that disagrees with the rows read would mean the reading itself skipped rows.
     if (s.rows !== sourceRows || p.rows !== targetRows) throw new Error(`reading ${t.name} in key order missed rows`);
-    tables.push({ table: t.name, sourceRows, targetRows, sourceSha256: s.sha256, targetSha256: p.sha256, ok: sourceRows === targetRows && s.sha256 === p.sha256 });
+    tables.push({
+      table: t.name,
+      sourceRows,
+      targetRows,
+      sourceSha256: s.sha256,
+      targetSha256: p.sha256,
+      ok: sourceRows === targetRows && s.sha256 === p.sha256,
+    });
   }
   const sequences: SequenceCheck[] = [];
   for (const t of layouts) {
     if (!t.serial) continue;
-    const [row] = rowsOf<{ last_value: number | string; is_called: boolean }>(await trx.raw('SELECT last_value, is_called FROM ??', [t.serial.sequence]));
+    const [row] = rowsOf<{ last_value: number | string; is_called: boolean }>(
+      await trx.raw('SELECT last_value, is_called FROM ??', [t.serial.sequence]),
+    );
     const targetNext = Number(row.last_value) + (row.is_called ? 1 : 0);
     const sourceNext = expectedNext.get(t.name)!;
     sequences.push({ table: t.name, column: t.serial.column, sourceNext, targetNext, ok: sourceNext === targetNext });

@@ -90,7 +90,12 @@ export function staffRepo(db: Db) {
 
     // Invites: only the token's hash is stored.
     async createInvite(trx: Db, tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {
-      await trx('staff_invites').insert({ token_hash: tokenHash, roles: JSON.stringify(roles), created_by: createdBy, expires_at: expiresAt });
+      await trx('staff_invites').insert({
+        token_hash: tokenHash,
+        roles: JSON.stringify(roles),
+        created_by: createdBy,
+        expires_at: expiresAt,
+      });
     },
     async openInvite(tokenHash: string, now: number): Promise<{ roles: StaffRole[] } | undefined> {
       const row = await db('staff_invites').where({ token_hash: tokenHash }).whereNull('used_by').where('expires_at', '>', now).first();
@@ -98,7 +103,11 @@ export function staffRepo(db: Db) {
     },
     /** Marks the invite used inside the enrolment transaction; false if it was used meanwhile. */
     async consumeInvite(trx: Db, tokenHash: string, staffId: string, now: number): Promise<boolean> {
-      const n = await trx('staff_invites').where({ token_hash: tokenHash }).whereNull('used_by').where('expires_at', '>', now).update({ used_by: staffId });
+      const n = await trx('staff_invites')
+        .where({ token_hash: tokenHash })
+        .whereNull('used_by')
+        .where('expires_at', '>', now)
+        .update({ used_by: staffId });
       return n === 1;
     },
 

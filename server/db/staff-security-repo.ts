@@ -27,7 +27,11 @@ export function staffSecurityRepo(db: Db) {
     // TOTP -------------------------------------------------------------------------------
     async totpState(staffId: string): Promise<TotpState> {
       const row = await db('staff').where({ id: staffId }).first('totp_secret', 'totp_pending_secret', 'totp_last_step');
-      return { secret: bytes(row?.totp_secret ?? null), pending: bytes(row?.totp_pending_secret ?? null), lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step) };
+      return {
+        secret: bytes(row?.totp_secret ?? null),
+        pending: bytes(row?.totp_pending_secret ?? null),
+        lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step),
+      };
     },
     async totpEnrolled(staffId: string): Promise<boolean> {
       const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret').first('id');
@@ -35,14 +39,24 @@ export function staffSecurityRepo(db: Db) {
     },
     /** Stores a new unconfirmed secret; false once a secret is confirmed (it cannot be swapped this way). */
     async setPendingTotp(staffId: string, secret: Uint8Array): Promise<boolean> {
-      const n = await db('staff').where({ id: staffId }).whereNull('totp_secret').update({ totp_pending_secret: toBase64url(secret) });
+      const n = await db('staff')
+        .where({ id: staffId })
+        .whereNull('totp_secret')
+        .update({ totp_pending_secret: toBase64url(secret) });
       return n === 1;
     },
     /**
      * Makes the pending secret the member's secret, records the confirming code's step, and
      * replaces the recovery codes. False if the pending secret changed meanwhile.
      */
-    async confirmTotp(trx: Db, staffId: string, pending: Uint8Array, step: number, now: number, recoveryCodeHashes: string[]): Promise<boolean> {
+    async confirmTotp(
+      trx: Db,
+      staffId: string,
+      pending: Uint8Array,
+      step: number,
+      now: number,
+      recoveryCodeHashes: string[],
+    ): Promise<boolean> {
       const n = await trx('staff')
         .where({ id: staffId, totp_pending_secret: toBase64url(pending) })
         .whereNull('totp_secret')
@@ -82,7 +96,13 @@ export function staffSecurityRepo(db: Db) {
      * Counts one more consecutive failure (counting restarts after `forgetBefore`: a failure
      * older than that is forgotten) and sets the lock that `lockFor(failures)` asks for.
      */
-    async recordLoginFailure(trx: Db, key: string, now: number, forgetBefore: number, lockFor: (failures: number) => number): Promise<LoginLock> {
+    async recordLoginFailure(
+      trx: Db,
+      key: string,
+      now: number,
+      forgetBefore: number,
+      lockFor: (failures: number) => number,
+    ): Promise<LoginLock> {
       const [row] = rowsOf<{ failures: number | string }>(
         await trx.raw(
           `INSERT INTO login_failures (key, failures, locked_until, last_failed_at) VALUES (?, 1, 0, ?)
@@ -151,7 +171,12 @@ export function staffSecurityRepo(db: Db) {
     ): Promise<boolean> {
       const n = await trx('staff')
         .where({ id: staffId, auth_hash: verifiedAuthHash })
-        .update({ kdf_params: JSON.stringify(next.kdfParams), kdf_salt: next.kdfSalt, auth_hash: next.authHash, wrapped_keys: next.wrappedKeys });
+        .update({
+          kdf_params: JSON.stringify(next.kdfParams),
+          kdf_salt: next.kdfSalt,
+          auth_hash: next.authHash,
+          wrapped_keys: next.wrappedKeys,
+        });
       return n === 1;
     },
   };

@@ -9,7 +9,12 @@ export interface SurvivorRecord {
 }
 
 export function survivorRepo(db: Db) {
-  const fromRow = (r: { id: string; handle: string; sign_pk: string; box_pk: string }): SurvivorRecord => ({ id: r.id, handle: r.handle, signPk: r.sign_pk, boxPk: r.box_pk });
+  const fromRow = (r: { id: string; handle: string; sign_pk: string; box_pk: string }): SurvivorRecord => ({
+    id: r.id,
+    handle: r.handle,
+    signPk: r.sign_pk,
+    boxPk: r.box_pk,
+  });
   return {
     async bySignPk(signPk: string): Promise<SurvivorRecord | undefined> {
       const row = await db('survivors').where({ sign_pk: signPk }).first();

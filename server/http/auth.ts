@@ -41,7 +41,11 @@ export interface StaffAuthDeps {
 }
 
 export const totpEnrolmentRequired = () =>
-  new HttpError(403, 'totp_enrolment_required', 'set up two-factor sign-in first: scan the QR code with an authenticator app and confirm a code');
+  new HttpError(
+    403,
+    'totp_enrolment_required',
+    'set up two-factor sign-in first: scan the QR code with an authenticator app and confirm a code',
+  );
 
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -96,7 +100,8 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
         if (!member || member.status === 'removed') throw unauthorized('this account no longer exists');
         const enrolled = await security.totpEnrolled(member.id);
         if (stage === 'enrolled' && !enrolled) throw totpEnrolmentRequired();
-        if (stage === 'enrolling' && enrolled) throw new HttpError(409, 'totp_already_enrolled', 'two-factor sign-in is already set up for this account');
+        if (stage === 'enrolling' && enrolled)
+          throw new HttpError(409, 'totp_already_enrolled', 'two-factor sign-in is already set up for this account');
         if (roles.length) {
           if (member.status !== 'active') throw forbidden('your account is waiting for the admin to add you to the keyset');
           if (!roles.some((r) => member.roles.includes(r))) throw forbidden(`this needs the role ${roles.join(' or ')}`);
@@ -164,7 +169,8 @@ export function staffOf(req: Request): StaffRecord {
   return req.staff;
 }
 export function staffSessionOf(req: Request): { staff: StaffRecord; sessionHash: string; totpEnrolled: boolean } {
-  if (!req.staff || req.staffSessionHash === undefined || req.staffTotpEnrolled === undefined) throw new Error('staffSessionOf: this route is not behind a staff guard');
+  if (!req.staff || req.staffSessionHash === undefined || req.staffTotpEnrolled === undefined)
+    throw new Error('staffSessionOf: this route is not behind a staff guard');
   return { staff: req.staff, sessionHash: req.staffSessionHash, totpEnrolled: req.staffTotpEnrolled };
 }
 export function survivorIdOf(req: Request): string {

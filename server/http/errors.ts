@@ -63,7 +63,11 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
       const status = typeof raw.status === 'number' ? raw.status : 500;
       e =
         fromBodyParser(raw) ??
-        (status === 404 ? notFound() : status >= 400 && status < 500 ? badRequest('bad_request', 'the request could not be understood') : new HttpError(500, 'internal', 'something went wrong on the server'));
+        (status === 404
+          ? notFound()
+          : status >= 400 && status < 500
+            ? badRequest('bad_request', 'the request could not be understood')
+            : new HttpError(500, 'internal', 'something went wrong on the server'));
       // Log only our own failure, never the request (no address, no body).
       if (e.status === 500) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }

@@ -19,12 +19,15 @@ import { fill, parseMessage, type Params } from '../../i18n/format';
  * unpaired surrogates). Written as U+FFFD, so a page or the Atom feed stays well-formed
  * whatever a stored row holds (stories are refused with them: protocol/api.ts).
  */
-// eslint-disable-next-line no-control-regex -- matching the characters XML 1.0 forbids is the point
-const NOT_IN_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NOT_IN_XML =
+  // eslint-disable-next-line no-control-regex -- matching the characters XML 1.0 forbids is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text as HTML or XML character data or attribute value: markup escaped, characters XML forbids replaced. */
 export function escapeHtml(text: string | number): string {
-  return String(text).replace(NOT_IN_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(text)
+    .replace(NOT_IN_XML, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Escaped and marked as safe to insert: the only type the page templates accept. */
@@ -38,7 +41,14 @@ export class Html {
 export const trusted = (markup: string) => new Html(markup);
 
 type Part = Html | string | number | null | undefined | false | Part[];
-const render = (p: Part): string => (p === null || p === undefined || p === false ? '' : p instanceof Html ? p.value : Array.isArray(p) ? p.map(render).join('') : escapeHtml(p));
+const render = (p: Part): string =>
+  p === null || p === undefined || p === false
+    ? ''
+    : p instanceof Html
+      ? p.value
+      : Array.isArray(p)
+        ? p.map(render).join('')
+        : escapeHtml(p);
 
 /** html`<p>${text}</p>`: interpolated values are escaped unless they are Html already. */
 export function html(strings: TemplateStringsArray, ...values: Part[]): Html {

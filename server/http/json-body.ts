@@ -27,7 +27,11 @@ const parser = express.json({
       return;
     }
     // A byte order mark (UTF-8's, or UTF-16's or UTF-32's) would be dropped or misread silently.
-    if ((buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) || (buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe)) {
+    if (
+      (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) ||
+      (buf[0] === 0xfe && buf[1] === 0xff) ||
+      (buf[0] === 0xff && buf[1] === 0xfe)
+    ) {
       throw notUtf8('it starts with a byte order mark');
     }
     if (!isUtf8(buf)) throw notUtf8('it is not valid UTF-8');

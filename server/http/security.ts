@@ -88,7 +88,8 @@ export function securityHeaders(): RequestHandler {
 /** Whether a request changes something: anything but GET and HEAD (OPTIONS is refused before). */
 export const changesState = (req: Request) => req.method !== 'GET' && req.method !== 'HEAD';
 
-export const crossSiteRequest = () => new HttpError(403, 'cross_site_request', "this request came from another site's page; send it from this server's own pages");
+export const crossSiteRequest = () =>
+  new HttpError(403, 'cross_site_request', "this request came from another site's page; send it from this server's own pages");
 
 /**
  * Refuses a request that changes something when the browser says it comes from another

@@ -76,7 +76,10 @@ export function newRecoveryCode(): string {
 
 /** The stored form: SHA-256 of the code without dashes or spaces, upper case (100 bits need no slow hash). */
 export function recoveryCodeHash(code: string): string {
-  return crypto.createHash('sha256').update(`awaaz/v1/recovery\n${code.replace(/[\s-]/g, '').toUpperCase()}`).digest('base64url');
+  return crypto
+    .createHash('sha256')
+    .update(`awaaz/v1/recovery\n${code.replace(/[\s-]/g, '').toUpperCase()}`)
+    .digest('base64url');
 }
 
 // Throttling failed sign-ins per account -------------------------------------------------------

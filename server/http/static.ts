@@ -109,7 +109,15 @@ export function sendHtml(req: Request, res: Response, status: number, body: stri
   res.status(status).vary('Accept-Encoding').setHeader('Content-Type', COMPRESSED_TYPES['.html']);
   if (accepted.has('br')) {
     res.setHeader('Content-Encoding', 'br');
-    res.send(zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+    res.send(
+      zlib.brotliCompressSync(bytes, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 5,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+        },
+      }),
+    );
   } else if (accepted.has('gzip')) {
     res.setHeader('Content-Encoding', 'gzip');
     res.send(zlib.gzipSync(bytes, { level: 6 }));

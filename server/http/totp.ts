@@ -78,7 +78,11 @@ export function totpStep(nowMs: number, periodSeconds = TOTP_PERIOD_SECONDS): nu
 }
 
 /** The code for a moment (the RFC's TOTP(K, T)). */
-export function totp(secret: Uint8Array, nowMs: number, opts: { digits?: number; algorithm?: TotpAlgorithm; periodSeconds?: number } = {}): string {
+export function totp(
+  secret: Uint8Array,
+  nowMs: number,
+  opts: { digits?: number; algorithm?: TotpAlgorithm; periodSeconds?: number } = {},
+): string {
   return hotp(secret, totpStep(nowMs, opts.periodSeconds), opts.digits, opts.algorithm);
 }
 
@@ -87,7 +91,13 @@ export function totp(secret: Uint8Array, nowMs: number, opts: { digits?: number;
  * began, proved by a ticket) and after lastStep; undefined if none. Every candidate step is
  * compared (in constant time) so the answer takes the same time whichever step matched.
  */
-export function matchTotp(secret: Uint8Array, code: string, nowMs: number, lastStep: number | null, startedMs?: number): number | undefined {
+export function matchTotp(
+  secret: Uint8Array,
+  code: string,
+  nowMs: number,
+  lastStep: number | null,
+  startedMs?: number,
+): number | undefined {
   if (!/^\d{6}$/.test(code)) return undefined;
   const given = Buffer.from(code);
   const steps = new Set<number>();
@@ -109,7 +119,13 @@ export function newTotpSecret(): Uint8Array {
 /** The Key URI Format authenticator apps scan: otpauth://totp/Awaaz:username?secret=…&issuer=Awaaz */
 export function otpauthUri(secret: Uint8Array, username: string, issuer = TOTP_ISSUER): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(username)}`;
-  const params = new URLSearchParams({ secret: base32Encode(secret), issuer, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_PERIOD_SECONDS) });
+  const params = new URLSearchParams({
+    secret: base32Encode(secret),
+    issuer,
+    algorithm: 'SHA1',
+    digits: String(TOTP_DIGITS),
+    period: String(TOTP_PERIOD_SECONDS),
+  });
   return `otpauth://totp/${label}?${params.toString()}`;
 }
 

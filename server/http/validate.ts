@@ -9,7 +9,12 @@ export const EmptyBody = z.strictObject({});
 
 export function describeZodError(error: z.ZodError, what = 'body'): string {
   const issue = error.issues[0];
-  const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : what;
+  const where = issue.path.length
+    ? issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[')
+    : what;
   if (issue.code === 'unrecognized_keys') {
     // Name a stray key only when it looks like a field name (a typo to fix); any other key is
     // input the client chose and is not echoed back.
@@ -22,7 +27,8 @@ export function describeZodError(error: z.ZodError, what = 'body'): string {
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
-  if (value === undefined || value === null) throw badRequest('invalid_request', `${what} is missing; send JSON with Content-Type: application/json`);
+  if (value === undefined || value === null)
+    throw badRequest('invalid_request', `${what} is missing; send JSON with Content-Type: application/json`);
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest('invalid_request', describeZodError(result.error, what));
   return result.data;

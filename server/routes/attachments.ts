@@ -17,7 +17,17 @@ import type { AppContext } from '../app';
 import { bearerSurvivorId, readCookie, STAFF_COOKIE, staffOf, survivorIdOf } from '../http/auth';
 import { HttpError } from '../http/errors';
 import { parseWith } from '../http/validate';
-import { closeUpload, createUpload, openForStaff, ownUpload, staffRecord, storeRecord, survivorRecord, uploadAwaiting, uploadStatus } from '../services/attachments';
+import {
+  closeUpload,
+  createUpload,
+  openForStaff,
+  ownUpload,
+  staffRecord,
+  storeRecord,
+  survivorRecord,
+  uploadAwaiting,
+  uploadStatus,
+} from '../services/attachments';
 
 export { MAX_PENDING_UPLOADS } from '../services/attachments';
 
@@ -56,8 +66,16 @@ function readRecordBody(req: Request, res: Response): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     rawRecord(req, res, (err?: unknown) => {
       const type = (err as { type?: string } | undefined)?.type;
-      if (type === 'entity.too.large') return reject(new HttpError(413, 'body_too_large', `a record is at most ${MAX_RECORD_BODY} bytes (${RECORD_BYTES} of the file and ${RECORD_OVERHEAD} of tag)`));
-      if (type === 'encoding.unsupported') return reject(new HttpError(415, 'unsupported_encoding', 'send the record as it is, without Content-Encoding'));
+      if (type === 'entity.too.large')
+        return reject(
+          new HttpError(
+            413,
+            'body_too_large',
+            `a record is at most ${MAX_RECORD_BODY} bytes (${RECORD_BYTES} of the file and ${RECORD_OVERHEAD} of tag)`,
+          ),
+        );
+      if (type === 'encoding.unsupported')
+        return reject(new HttpError(415, 'unsupported_encoding', 'send the record as it is, without Content-Encoding'));
       if (err) return reject(err instanceof Error ? err : new Error('the record body could not be read'));
       resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     });
@@ -86,7 +104,8 @@ export function attachmentRoutes(ctx: AppContext): Router {
 
   router.put('/survivor/attachments/:id/records/:index', auth, perSender, async (req, res) => {
     const { id, index } = parseWith(schemas.recordParams, { id: req.params.id, index: req.params.index }, 'path');
-    if (!req.is('application/octet-stream')) throw new HttpError(415, 'unsupported_media_type', 'send a record as raw bytes with Content-Type: application/octet-stream');
+    if (!req.is('application/octet-stream'))
+      throw new HttpError(415, 'unsupported_media_type', 'send a record as raw bytes with Content-Type: application/octet-stream');
     // The body is read only once the upload is known to take this record next.
     const upload = await uploadAwaiting(ctx, survivorIdOf(req), id, index);
     const body = await readRecordBody(req, res);

@@ -29,7 +29,8 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
 
   // The case or draft is found before the body is read (services/publishing.ts says why).
   const caseParam = (params: { caseId?: string }) => parseWith(schemas.caseIdParam, { caseId: params.caseId }, 'path');
-  const draftParam = (params: { caseId?: string; draftId?: string }) => parseWith(schemas.draftParam, { caseId: params.caseId, draftId: params.draftId }, 'path');
+  const draftParam = (params: { caseId?: string; draftId?: string }) =>
+    parseWith(schemas.draftParam, { caseId: params.caseId, draftId: params.draftId }, 'path');
 
   /** Who may read and what is counted; turning advocates on carries the testimony key re-wrapped to each of them. */
   router.post('/cases/:caseId/sharing', auth, async (req, res) => {

@@ -7,7 +7,17 @@ import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { survivorIdOf } from '../http/auth';
 import { parseWith } from '../http/validate';
-import { casesOf, checkOwnCase, logIn, markSeen, newLoginChallenge, postMessage, register, submitTestimony, threadWriter } from '../services/survivors';
+import {
+  casesOf,
+  checkOwnCase,
+  logIn,
+  markSeen,
+  newLoginChallenge,
+  postMessage,
+  register,
+  submitTestimony,
+  threadWriter,
+} from '../services/survivors';
 
 export function survivorRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -28,7 +28,12 @@ export const tooLarge = (message: string) => new HttpError(413, 'too_large', mes
  * (which holds the limit again there: this check, outside the transaction, only answers early
  * and precisely). Ids are named by position (attachments[i]), never echoed.
  */
-export async function attachmentsToLink(ctx: AppContext, survivorId: string, caseId: string | null, ids: string[] | undefined): Promise<string[]> {
+export async function attachmentsToLink(
+  ctx: AppContext,
+  survivorId: string,
+  caseId: string | null,
+  ids: string[] | undefined,
+): Promise<string[]> {
   if (!ids?.length) return [];
   const mine = new Map((await ctx.repos.attachments.ofSurvivorMany(ids, survivorId)).map((a) => [a.id, a]));
   // A new case (null) holds no files yet; its id is checked to be new when it is inserted.
@@ -36,7 +41,8 @@ export async function attachmentsToLink(ctx: AppContext, survivorId: string, cas
   ids.forEach((id, i) => {
     const a = mine.get(id);
     if (!a) throw badRequest('unknown_attachment', `attachments[${i}] is not an upload of yours (or it was deleted after two days unsent)`);
-    if (!a.closed) throw conflict('attachment_not_closed', `attachments[${i}] is not closed yet: upload all its records and close it first`);
+    if (!a.closed)
+      throw conflict('attachment_not_closed', `attachments[${i}] is not closed yet: upload all its records and close it first`);
     if (a.caseId !== null) throw conflict('attachment_linked', `attachments[${i}] is already attached to a message`);
     total += a.size;
   });
@@ -44,7 +50,8 @@ export async function attachmentsToLink(ctx: AppContext, survivorId: string, cas
   return ids;
 }
 
-const testimonyTooLarge = (ctx: AppContext) => tooLarge(`the files of one testimony, its messages included, may total at most ${inMb(ctx.config.attachmentMaxTestimonyBytes)}`);
+const testimonyTooLarge = (ctx: AppContext) =>
+  tooLarge(`the files of one testimony, its messages included, may total at most ${inMb(ctx.config.attachmentMaxTestimonyBytes)}`);
 
 /**
  * Links checked uploads to the envelope just inserted; a change meanwhile rolls the transaction
@@ -53,7 +60,12 @@ const testimonyTooLarge = (ctx: AppContext) => tooLarge(`the files of one testim
  * PostgreSQL's several connections) each passed attachmentsToLink before either linked, and
  * only this count sees them both.
  */
-export async function linkAttachments(ctx: AppContext, trx: Db, ids: string[], to: { survivorId: string; caseId: string; envelopeId: number }): Promise<void> {
+export async function linkAttachments(
+  ctx: AppContext,
+  trx: Db,
+  ids: string[],
+  to: { survivorId: string; caseId: string; envelopeId: number },
+): Promise<void> {
   if (ids.length === 0) return;
   const { linked, caseBytes } = await ctx.repos.attachments.link(trx, ids, to);
   if (linked !== ids.length) throw conflict('conflict', 'an attachment changed meanwhile; check your uploads and send again');
@@ -85,21 +97,40 @@ async function storedRecord(ctx: AppContext, id: string, index: number, gone: st
 }
 
 /** A new upload of `records` records, within the survivor's limits on files not yet sent. */
-export async function createUpload(ctx: AppContext, survivorId: string, { size, records }: { size: number; records: number }): Promise<AttachmentUpload> {
+export async function createUpload(
+  ctx: AppContext,
+  survivorId: string,
+  { size, records }: { size: number; records: number },
+): Promise<AttachmentUpload> {
   const { attachments, survivors } = ctx.repos;
   const fileLimit = ctx.config.attachmentMaxFileBytes;
   if (size > fileLimit) throw tooLarge(`a file may be at most ${inMb(fileLimit)}`);
   if (!(await survivors.byId(survivorId))) throw unauthorized('this survivor account no longer exists');
   const now = ctx.clock.now();
-  const created: AttachmentRow = { id: randomId(), survivorId, caseId: null, envelopeId: null, size, records, received: 0, closed: false, createdDay: utcDay(new Date(now)) };
+  const created: AttachmentRow = {
+    id: randomId(),
+    survivorId,
+    caseId: null,
+    envelopeId: null,
+    size,
+    records,
+    received: 0,
+    closed: false,
+    createdDay: utcDay(new Date(now)),
+  };
   await ctx.db.transaction(async (trx) => {
     // Counted in the transaction, so that (on SQLite, where writes are serialized) parallel requests cannot all pass.
     const pending = await attachments.pendingUsage(trx, created.survivorId, now);
     if (pending.count >= MAX_PENDING_UPLOADS) {
-      throw new HttpError(429, 'too_many_uploads', `you have ${MAX_PENDING_UPLOADS} files uploaded but not sent; send them with a message, or wait: unsent files are deleted after two days`);
+      throw new HttpError(
+        429,
+        'too_many_uploads',
+        `you have ${MAX_PENDING_UPLOADS} files uploaded but not sent; send them with a message, or wait: unsent files are deleted after two days`,
+      );
     }
     const testimonyLimit = ctx.config.attachmentMaxTestimonyBytes;
-    if (pending.bytes + size > testimonyLimit) throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
+    if (pending.bytes + size > testimonyLimit)
+      throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
     await attachments.create(trx, { id: created.id, survivorId: created.survivorId, size, records, day: created.createdDay });
   });
   return uploadView(created);
@@ -125,9 +156,16 @@ export async function uploadAwaiting(ctx: AppContext, survivorId: string, id: st
 }
 
 /** Stores record `index` of an upload (after uploadAwaiting), if it has exactly the length that record must have. */
-export async function storeRecord(ctx: AppContext, survivorId: string, upload: AttachmentRow, index: number, body: Buffer): Promise<{ received: number }> {
+export async function storeRecord(
+  ctx: AppContext,
+  survivorId: string,
+  upload: AttachmentRow,
+  index: number,
+  body: Buffer,
+): Promise<{ received: number }> {
   const expected = recordCiphertextLength(upload.size, index);
-  if (body.length !== expected) throw badRequest('bad_length', `record ${index} of this file must be exactly ${expected} bytes, not ${body.length}`);
+  if (body.length !== expected)
+    throw badRequest('bad_length', `record ${index} of this file must be exactly ${expected} bytes, not ${body.length}`);
   if (!(await ctx.repos.attachments.appendRecord(upload.id, index, body))) {
     // Another request changed the upload since it was read: say what it is now.
     refuseUnlessNext(await ownUpload(ctx, survivorId, upload.id), index);
@@ -140,7 +178,8 @@ export async function storeRecord(ctx: AppContext, survivorId: string, upload: A
 export async function closeUpload(ctx: AppContext, survivorId: string, upload: AttachmentRow): Promise<{ id: string; closed: true }> {
   const { attachments } = ctx.repos;
   if (!upload.closed) {
-    if (upload.received < upload.records) throw conflict('incomplete', `the upload holds ${upload.received} of ${upload.records} records; send record ${upload.received} next`);
+    if (upload.received < upload.records)
+      throw conflict('incomplete', `the upload holds ${upload.received} of ${upload.records} records; send record ${upload.received} next`);
     // Closing twice answers the same (a retry after a lost answer), so only a real change is refused.
     if (!(await attachments.close(upload.id, survivorId)) && !(await attachments.ofSurvivor(upload.id, survivorId))?.closed) {
       throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
@@ -167,7 +206,12 @@ async function linkedUpload(ctx: AppContext, id: string): Promise<AttachmentRow 
 /** A moderator opens an attached file: logged once (its records follow without a further entry each). */
 export async function openForStaff(ctx: AppContext, staffId: string, id: string): Promise<StaffAttachment> {
   const a = await linkedUpload(ctx, id);
-  await ctx.repos.audit.record(ctx.db, { actorId: staffId, action: 'case.attachment_opened', subject: a.caseId, detail: { attachmentId: a.id } });
+  await ctx.repos.audit.record(ctx.db, {
+    actorId: staffId,
+    action: 'case.attachment_opened',
+    subject: a.caseId,
+    detail: { attachmentId: a.id },
+  });
   return { id: a.id, caseId: a.caseId, size: a.size, records: a.records };
 }
 

@@ -10,7 +10,8 @@ import type { KeysetRepo } from '../db/keyset-repo';
 export async function currentKeysetFor(keysets: KeysetRepo, keysetVersion: number): Promise<SignedKeyset> {
   const current = await keysets.current();
   if (!current) throw new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
-  if (keysetVersion !== current.keyset.version) throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
+  if (keysetVersion !== current.keyset.version)
+    throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
   return current;
 }
 
@@ -37,10 +38,13 @@ export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBox
   const advocates = rule.advocates ?? 'forbidden';
   const kids = env.keys.map((k) => k.kid);
   if (new Set(kids).size !== kids.length) throw badRequest('invalid_request', 'envelope.keys lists a recipient twice');
-  if (rule.survivor === 'required' && !kids.includes(survivorKid)) throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
-  if (rule.survivor === 'forbidden' && kids.includes(survivorKid)) throw badRequest('forbidden_recipient', 'an internal note must not be readable by the survivor');
+  if (rule.survivor === 'required' && !kids.includes(survivorKid))
+    throw badRequest('missing_recipient', "envelope.keys must include the survivor's own key");
+  if (rule.survivor === 'forbidden' && kids.includes(survivorKid))
+    throw badRequest('forbidden_recipient', 'an internal note must not be readable by the survivor');
   if (!kids.some((k) => moderatorKids.has(k))) throw badRequest('missing_recipient', 'envelope.keys must include at least one moderator');
-  if (advocates === 'all' && [...advocateKids].some((k) => !kids.includes(k))) throw badRequest('missing_recipient', 'envelope.keys must include every advocate of the current keyset, since advocates may read this');
+  if (advocates === 'all' && [...advocateKids].some((k) => !kids.includes(k)))
+    throw badRequest('missing_recipient', 'envelope.keys must include every advocate of the current keyset, since advocates may read this');
   const allowed = (k: string) => k === survivorKid || moderatorKids.has(k) || (advocates !== 'forbidden' && advocateKids.has(k));
   const stranger = kids.find((k) => !allowed(k));
   if (stranger !== undefined) {
@@ -53,6 +57,7 @@ export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBox
 export function checkContext(env: Envelope, expected: { kind: Envelope['kind']; caseId: string; threaded: boolean }): void {
   if (env.kind !== expected.kind) throw badRequest('wrong_kind', `envelope.kind must be ${expected.kind} here`);
   if (env.caseId !== expected.caseId) throw badRequest('wrong_case', 'envelope.caseId does not name this case');
-  if (expected.threaded && env.prev === undefined) throw badRequest('invalid_request', 'envelope.prev is required: name the message this one follows');
+  if (expected.threaded && env.prev === undefined)
+    throw badRequest('invalid_request', 'envelope.prev is required: name the message this one follows');
   if (!expected.threaded && env.prev !== undefined) throw badRequest('invalid_request', 'envelope.prev is only for thread messages');
 }

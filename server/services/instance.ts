@@ -14,7 +14,11 @@ export async function instanceInfo(ctx: AppContext): Promise<InstanceInfo> {
     keyset,
     quickExitUrl: ctx.config.quickExitUrl,
     supportContacts: ctx.config.supportContacts,
-    attachmentLimits: { fileBytes: ctx.config.attachmentMaxFileBytes, testimonyBytes: ctx.config.attachmentMaxTestimonyBytes, recordBytes: RECORD_BYTES },
+    attachmentLimits: {
+      fileBytes: ctx.config.attachmentMaxFileBytes,
+      testimonyBytes: ctx.config.attachmentMaxTestimonyBytes,
+      recordBytes: RECORD_BYTES,
+    },
   };
 }
 

@@ -14,11 +14,20 @@ export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
 }
 
 /** Drafts of these cases with their envelopes (and, for a staff reader, the grants addressed to them). */
-export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?: string): Promise<(DraftItem & { caseId: string; author: string | null })[]> {
+export async function draftItems(
+  ctx: AppContext,
+  caseIds: string[],
+  readerKid?: string,
+): Promise<(DraftItem & { caseId: string; author: string | null })[]> {
   const { publishing, envelopes } = ctx.repos;
   const drafts = await publishing.draftsOf(caseIds);
   const rows = await envelopes.byIds(drafts.map((d) => d.envelopeId));
-  const grants = readerKid ? await envelopes.grantsFor(drafts.map((d) => d.envelopeId), readerKid) : new Map<number, KeyGrant[]>();
+  const grants = readerKid
+    ? await envelopes.grantsFor(
+        drafts.map((d) => d.envelopeId),
+        readerKid,
+      )
+    : new Map<number, KeyGrant[]>();
   return drafts.map((d) => ({
     caseId: d.caseId,
     draftId: d.id,
@@ -33,5 +42,14 @@ export async function draftItems(ctx: AppContext, caseIds: string[], readerKid?:
 
 /** What a signed-in staff member learns about their own account (setup, enrolment, sign-in, /staff/me). */
 export function staffMe(s: StaffRecord, totpEnrolled = false): StaffMe {
-  return { id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk, wrappedKeys: s.wrappedKeys, totpEnrolled };
+  return {
+    id: s.id,
+    username: s.username,
+    roles: s.roles,
+    status: s.status,
+    boxPk: s.boxPk,
+    signPk: s.signPk,
+    wrappedKeys: s.wrappedKeys,
+    totpEnrolled,
+  };
 }

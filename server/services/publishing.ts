@@ -12,7 +12,19 @@
  * whatever the body says.
  */
 import type { z } from 'zod';
-import { fromBase64url, keyId, readersOf, storyHash, utcDay, verifyEnvelope, verifyGrant, verifyStatement, type ConsentStatement, type DraftStatus, type RevocationStatement } from '../../protocol';
+import {
+  fromBase64url,
+  keyId,
+  readersOf,
+  storyHash,
+  utcDay,
+  verifyEnvelope,
+  verifyGrant,
+  verifyStatement,
+  type ConsentStatement,
+  type DraftStatus,
+  type RevocationStatement,
+} from '../../protocol';
 import type { PublishingCase, PublishingCaseSummary, schemas, Sharing } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
@@ -44,7 +56,8 @@ function checkStatementContext(statement: ConsentStatement | RevocationStatement
   if (statement.caseId !== caseId) throw badRequest('wrong_case', 'statement.caseId does not name this case');
   if (statement.draftId !== draftId) throw badRequest('wrong_draft', 'statement.draftId does not name this draft');
   const day = (offset: number) => utcDay(new Date(now + offset * 86_400_000));
-  if (![day(-1), day(0), day(1)].includes(statement.issuedDay)) throw badRequest('stale_statement', 'statement.issuedDay must be today (UTC); sign it again');
+  if (![day(-1), day(0), day(1)].includes(statement.issuedDay))
+    throw badRequest('stale_statement', 'statement.issuedDay must be today (UTC); sign it again');
 }
 
 // ---- The survivor's side ----
@@ -65,7 +78,11 @@ export async function ownDraft(ctx: AppContext, survivorId: string, caseId: stri
 }
 
 /** Who may read and what is counted; turning advocates on carries the testimony key re-wrapped to each of them. */
-export async function updateSharing(ctx: AppContext, { survivor, found }: OwnCase, body: z.infer<typeof schemas.updateSharing>): Promise<{ sharing: Sharing }> {
+export async function updateSharing(
+  ctx: AppContext,
+  { survivor, found }: OwnCase,
+  body: z.infer<typeof schemas.updateSharing>,
+): Promise<{ sharing: Sharing }> {
   const { envelopes, keysets, publishing } = ctx.repos;
   const { sharing, keysetVersion, grants } = body;
   const keyset = await currentKeysetFor(keysets, keysetVersion);
@@ -74,19 +91,24 @@ export async function updateSharing(ctx: AppContext, { survivor, found }: OwnCas
   const { thread } = await envelopes.ofCase(found.caseId, { notes: false });
   const testimony = thread[0];
   const moderatorKids = new Set(readersOf(keyset.keyset).map(keyId));
-  const advocateOnly = readersOf(keyset.keyset, 'advocate').map(keyId).filter((k) => !moderatorKids.has(k));
+  const advocateOnly = readersOf(keyset.keyset, 'advocate')
+    .map(keyId)
+    .filter((k) => !moderatorKids.has(k));
 
   const opening = sharing.advocatesMayRead && !before.advocatesMayRead;
-  if (!opening && grants.length > 0) throw badRequest('invalid_request', 'grants are only sent when advocates may read the testimony from now on');
+  if (!opening && grants.length > 0)
+    throw badRequest('invalid_request', 'grants are only sent when advocates may read the testimony from now on');
   if (opening) {
     const readable = new Set(testimony.envelope.keys.filter((k) => k.wrapped !== undefined).map((k) => k.kid));
     for (const grant of grants) {
-      if (!advocateOnly.includes(grant.kid)) throw badRequest('unknown_recipient', 'grants[].kid must name an advocate of the current keyset');
+      if (!advocateOnly.includes(grant.kid))
+        throw badRequest('unknown_recipient', 'grants[].kid must name an advocate of the current keyset');
       verifyGrant(grant, testimony.envelope, [fromBase64url(survivor.signPk)], nodeBackend);
       readable.add(grant.kid);
     }
     const missing = advocateOnly.filter((k) => !readable.has(k));
-    if (missing.length > 0) throw badRequest('missing_recipient', `grants must re-wrap the testimony key to every advocate (${missing.length} missing)`);
+    if (missing.length > 0)
+      throw badRequest('missing_recipient', `grants must re-wrap the testimony key to every advocate (${missing.length} missing)`);
     if (new Set(grants.map((g) => g.kid)).size !== grants.length) throw badRequest('invalid_request', 'grants lists an advocate twice');
   }
   const closing = !sharing.advocatesMayRead && before.advocatesMayRead;
@@ -102,20 +124,27 @@ export async function updateSharing(ctx: AppContext, { survivor, found }: OwnCas
 
 /** The survivor sends a proposed draft back for changes. */
 export async function requestChanges(ctx: AppContext, { draft }: OwnDraft): Promise<{ status: DraftStatus }> {
-  if (draft.status !== 'proposed') throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')}; only a proposed draft can be sent back`);
+  if (draft.status !== 'proposed')
+    throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')}; only a proposed draft can be sent back`);
   await ctx.db.transaction((trx) => ctx.repos.publishing.setDraftStatus(trx, draft.id, 'changes_requested', ctx.clock.today()));
   return { status: 'changes_requested' };
 }
 
 /** The survivor's signed consent to publish the exact words of a draft. */
-export async function consent(ctx: AppContext, { survivor, found, draft }: OwnDraft, { statement, sig }: z.infer<typeof schemas.consent>): Promise<{ status: DraftStatus }> {
+export async function consent(
+  ctx: AppContext,
+  { survivor, found, draft }: OwnDraft,
+  { statement, sig }: z.infer<typeof schemas.consent>,
+): Promise<{ status: DraftStatus }> {
   const { publishing } = ctx.repos;
   checkStatementContext(statement, found.caseId, draft.id, ctx.clock.now());
   verifyStatement(statement, sig, survivor.signPk, nodeBackend);
   const existing = await publishing.consent(draft.id);
-  if (existing?.revokedDay) throw conflict('consent_revoked', 'consent to this draft was revoked; a revoked draft cannot be approved again, ask for a new draft');
+  if (existing?.revokedDay)
+    throw conflict('consent_revoked', 'consent to this draft was revoked; a revoked draft cannot be approved again, ask for a new draft');
   if (existing) throw conflict('already_approved', 'this draft is already approved');
-  if (draft.status !== 'proposed' && draft.status !== 'changes_requested') throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')} and cannot be approved`);
+  if (draft.status !== 'proposed' && draft.status !== 'changes_requested')
+    throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')} and cannot be approved`);
   await ctx.db.transaction(async (trx) => {
     await publishing.insertConsent(trx, { statement, sig });
     await publishing.setDraftStatus(trx, draft.id, 'approved', ctx.clock.today());
@@ -124,7 +153,11 @@ export async function consent(ctx: AppContext, { survivor, found, draft }: OwnDr
 }
 
 /** The survivor's signed revocation: the story comes down at once. */
-export async function revoke(ctx: AppContext, { survivor, found, draft }: OwnDraft, { statement, sig }: z.infer<typeof schemas.revoke>): Promise<{ status: DraftStatus }> {
+export async function revoke(
+  ctx: AppContext,
+  { survivor, found, draft }: OwnDraft,
+  { statement, sig }: z.infer<typeof schemas.revoke>,
+): Promise<{ status: DraftStatus }> {
   const { publishing } = ctx.repos;
   checkStatementContext(statement, found.caseId, draft.id, ctx.clock.now());
   verifyStatement(statement, sig, survivor.signPk, nodeBackend);
@@ -169,7 +202,9 @@ export async function publishingCases(ctx: AppContext): Promise<{ cases: Publish
   const drafts = await publishing.draftsOf(list.map((c) => c.caseId));
   const body: PublishingCaseSummary[] = list.map((c) => ({
     ...c,
-    drafts: drafts.filter((d) => d.caseId === c.caseId).map((d) => ({ draftId: d.id, version: d.version, status: d.status, day: d.updatedDay })),
+    drafts: drafts
+      .filter((d) => d.caseId === c.caseId)
+      .map((d) => ({ draftId: d.id, version: d.version, status: d.status, day: d.updatedDay })),
   }));
   return { cases: body };
 }
@@ -217,7 +252,12 @@ export async function proposeDraft(
 }
 
 /** Publishes the story an advocate decrypted, only if its hash is the one the survivor signed. */
-export async function publish(ctx: AppContext, advocate: StaffRecord, draftId: string, story: z.infer<typeof schemas.publish>['story']): Promise<{ alias: string; url: string }> {
+export async function publish(
+  ctx: AppContext,
+  advocate: StaffRecord,
+  draftId: string,
+  story: z.infer<typeof schemas.publish>['story'],
+): Promise<{ alias: string; url: string }> {
   const { cases, audit, publishing } = ctx.repos;
   const draft = await publishing.draft(draftId);
   if (!draft) throw notFound('no draft with this id');
@@ -230,11 +270,16 @@ export async function publish(ctx: AppContext, advocate: StaffRecord, draftId: s
   // by anyone but the survivor's browser must not publish anything.
   const found = await cases.detail(draft.caseId);
   if (!found) throw notFound('no draft with this id');
-  if (consent.statement.caseId !== draft.caseId || consent.statement.draftId !== draft.id || consent.statement.textHash !== consent.textHash) {
+  if (
+    consent.statement.caseId !== draft.caseId ||
+    consent.statement.draftId !== draft.id ||
+    consent.statement.textHash !== consent.textHash
+  ) {
     throw conflict('consent_mismatch', 'the stored consent names another case or draft');
   }
   verifyStatement(consent.statement, consent.sig, found.survivorSignPk, nodeBackend);
-  if ((await storyHash(story)) !== consent.textHash) throw badRequest('text_mismatch', 'the story differs from the exact words the survivor approved');
+  if ((await storyHash(story)) !== consent.textHash)
+    throw badRequest('text_mismatch', 'the story differs from the exact words the survivor approved');
 
   let alias = newAlias();
   while (await publishing.aliasExists(alias)) alias = newAlias();

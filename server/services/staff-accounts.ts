@@ -6,7 +6,15 @@
  * session to start.
  */
 import type { z } from 'zod';
-import { fromBase64url, keysetHash, randomId, verifyKeyset, verifyKeysetSuccessor, type SignedKeyset, type StaffRole } from '../../protocol';
+import {
+  fromBase64url,
+  keysetHash,
+  randomId,
+  verifyKeyset,
+  verifyKeysetSuccessor,
+  type SignedKeyset,
+  type StaffRole,
+} from '../../protocol';
 import {
   SESSION_SETTING_BOUNDS,
   schemas,
@@ -49,7 +57,15 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
   const verified = verifyKeyset(body.keyset, { instanceId: ctx.instanceId });
   const ks = verified.keyset;
   const m = ks.members[0];
-  if (ks.version !== 1 || ks.members.length !== 1 || m.staffId !== body.staffId || m.username !== body.username || m.boxPk !== body.boxPk || m.signPk !== body.signPk || !sameRoles(m.roles, body.roles)) {
+  if (
+    ks.version !== 1 ||
+    ks.members.length !== 1 ||
+    m.staffId !== body.staffId ||
+    m.username !== body.username ||
+    m.boxPk !== body.boxPk ||
+    m.signPk !== body.signPk ||
+    !sameRoles(m.roles, body.roles)
+  ) {
     throw badRequest('bad_keyset', 'keyset must be version 1 and list exactly the new admin with the same keys and roles');
   }
   const record: StaffRecord = {
@@ -69,13 +85,22 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
     await keysets.insert(trx, body.keyset, keysetHash(ks), ctx.clock.today());
     await instance.completeSetup(trx, body.keyset.instancePk);
     // audit: the log starts with the first list of readers
-    await audit.record(trx, { actorId: record.id, action: 'keyset.published', subject: null, detail: { version: 1, added: [record.id], removed: [] } });
+    await audit.record(trx, {
+      actorId: record.id,
+      action: 'keyset.published',
+      subject: null,
+      detail: { version: 1, added: [record.id], removed: [] },
+    });
   });
   return { staffId: record.id, answer: staffMe(record) };
 }
 
 /** An invite link for these roles; only the token's hash is kept. */
-export async function createInvite(ctx: AppContext, me: StaffRecord, roles: StaffRole[]): Promise<{ url: string; roles: StaffRole[]; expiresAt: string }> {
+export async function createInvite(
+  ctx: AppContext,
+  me: StaffRecord,
+  roles: StaffRole[],
+): Promise<{ url: string; roles: StaffRole[]; expiresAt: string }> {
   const { staff, audit } = ctx.repos;
   const token = randomToken(32);
   const expiresAt = ctx.clock.now() + ctx.config.inviteMs;
@@ -115,15 +140,28 @@ export async function enrol(ctx: AppContext, body: EnrolRequest): Promise<NewMem
   };
   await ctx.db.transaction(async (trx) => {
     await staff.insert(trx, record, ctx.clock.now());
-    if (!(await staff.consumeInvite(trx, tokenHash, record.id, ctx.clock.now()))) throw inviteInvalid('this invite link was used meanwhile');
+    if (!(await staff.consumeInvite(trx, tokenHash, record.id, ctx.clock.now())))
+      throw inviteInvalid('this invite link was used meanwhile');
     // audit
-    await audit.record(trx, { actorId: record.id, action: 'staff.enrolled', subject: record.id, detail: { username: record.username, roles: record.roles } });
+    await audit.record(trx, {
+      actorId: record.id,
+      action: 'staff.enrolled',
+      subject: record.id,
+      detail: { username: record.username, roles: record.roles },
+    });
   });
   return { staffId: record.id, answer: staffMe(record) };
 }
 
 export async function listMembers(ctx: AppContext): Promise<{ members: StaffMemberSummary[] }> {
-  const members = (await ctx.repos.staff.list()).map((s) => ({ id: s.id, username: s.username, roles: s.roles, status: s.status, boxPk: s.boxPk, signPk: s.signPk }));
+  const members = (await ctx.repos.staff.list()).map((s) => ({
+    id: s.id,
+    username: s.username,
+    roles: s.roles,
+    status: s.status,
+    boxPk: s.boxPk,
+    signPk: s.signPk,
+  }));
   return { members };
 }
 
@@ -132,7 +170,11 @@ export async function listMembers(ctx: AppContext): Promise<{ members: StaffMemb
  * one and names only real staff with their own keys and invited roles; members it adds
  * become active, active members it leaves out are removed and their wrapped keys erased.
  */
-export async function publishKeyset(ctx: AppContext, me: StaffRecord, signed: SignedKeyset): Promise<{ version: number; added: number; removed: number }> {
+export async function publishKeyset(
+  ctx: AppContext,
+  me: StaffRecord,
+  signed: SignedKeyset,
+): Promise<{ version: number; added: number; removed: number }> {
   const { staff, keysets, cases, envelopes, audit } = ctx.repos;
   const current = await keysets.current();
   if (!current) throw new HttpError(503, 'not_set_up', 'this instance is not set up');
@@ -141,8 +183,10 @@ export async function publishKeyset(ctx: AppContext, me: StaffRecord, signed: Si
   for (const m of next.members) {
     const s = all.get(m.staffId);
     if (!s || s.status === 'removed') throw badRequest('bad_keyset', `keyset member ${m.username} is not a staff member`);
-    if (s.username !== m.username || s.boxPk !== m.boxPk || s.signPk !== m.signPk) throw badRequest('bad_keyset', `keyset member ${m.username} does not carry that member's own keys`);
-    if (!sameRoles(s.roles, m.roles)) throw badRequest('bad_keyset', `keyset member ${m.username} must have the roles they were invited with`);
+    if (s.username !== m.username || s.boxPk !== m.boxPk || s.signPk !== m.signPk)
+      throw badRequest('bad_keyset', `keyset member ${m.username} does not carry that member's own keys`);
+    if (!sameRoles(s.roles, m.roles))
+      throw badRequest('bad_keyset', `keyset member ${m.username} must have the roles they were invited with`);
   }
   const listed = new Set(next.members.map((m) => m.staffId));
   if (!listed.has(me.id)) throw badRequest('bad_keyset', 'the keyset must keep the admin who signs it');
@@ -159,7 +203,12 @@ export async function publishKeyset(ctx: AppContext, me: StaffRecord, signed: Si
     await cases.unassign(trx, droppedIds);
     for (const s of dropped) await envelopes.eraseReader(trx, fromBase64url(s.boxPk));
     // audit
-    await audit.record(trx, { actorId: me.id, action: 'keyset.published', subject: null, detail: { version: next.version, added, removed: droppedIds } });
+    await audit.record(trx, {
+      actorId: me.id,
+      action: 'keyset.published',
+      subject: null,
+      detail: { version: next.version, added, removed: droppedIds },
+    });
   };
   // Removing a member is an erasure: their wrapped keys leave no copy in the files.
   await (dropped.length > 0 ? ctx.erase(update) : ctx.db.transaction(update));
@@ -171,10 +220,19 @@ export async function publishKeyset(ctx: AppContext, me: StaffRecord, signed: Si
 export async function sessionSettings(ctx: AppContext): Promise<SessionSettings> {
   const { settings } = ctx.repos;
   const s = await settings.sessionTimeouts();
-  return { sessionIdleMinutes: s.sessionIdleMinutes, sessionAbsoluteHours: s.sessionAbsoluteHours, defaults: settings.defaults, bounds: SESSION_SETTING_BOUNDS };
+  return {
+    sessionIdleMinutes: s.sessionIdleMinutes,
+    sessionAbsoluteHours: s.sessionAbsoluteHours,
+    defaults: settings.defaults,
+    bounds: SESSION_SETTING_BOUNDS,
+  };
 }
 
-export async function changeSessionSettings(ctx: AppContext, me: StaffRecord, body: z.infer<typeof schemas.sessionSettings>): Promise<SessionSettings> {
+export async function changeSessionSettings(
+  ctx: AppContext,
+  me: StaffRecord,
+  body: z.infer<typeof schemas.sessionSettings>,
+): Promise<SessionSettings> {
   const { settings, audit } = ctx.repos;
   const before = await settings.sessionTimeouts();
   await ctx.db.transaction(async (trx) => {
@@ -197,7 +255,11 @@ export async function changeSessionSettings(ctx: AppContext, me: StaffRecord, bo
 export async function staffActivity(ctx: AppContext): Promise<StaffActivity> {
   const { staff, security, settings } = ctx.repos;
   const { idleMs, absoluteMs } = await settings.sessionTimeouts();
-  const [members, seen, live] = await Promise.all([staff.list(), security.lastSeenDays(), security.liveSessionCounts(ctx.clock.now(), idleMs, absoluteMs)]);
+  const [members, seen, live] = await Promise.all([
+    staff.list(),
+    security.lastSeenDays(),
+    security.liveSessionCounts(ctx.clock.now(), idleMs, absoluteMs),
+  ]);
   return { members: members.map((m) => ({ id: m.id, lastSeenDay: seen.get(m.id) ?? null, activeSessions: live.get(m.id) ?? 0 })) };
 }
 

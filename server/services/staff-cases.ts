@@ -40,7 +40,8 @@ function checkSignedByMe(me: StaffRecord, env: Envelope): VerifiedEnvelope {
 
 async function activeModerator(ctx: AppContext, staffId: string): Promise<StaffRecord> {
   const target = await ctx.repos.staff.byId(staffId);
-  if (!target || target.status !== 'active' || !target.roles.includes('moderator')) throw badRequest('not_a_moderator', 'staffId does not name an active moderator');
+  if (!target || target.status !== 'active' || !target.roles.includes('moderator'))
+    throw badRequest('not_a_moderator', 'staffId does not name an active moderator');
   return target;
 }
 
@@ -62,7 +63,8 @@ export function inboxCursor(query: InboxQuery, after: InboxPosition): string {
 
 function readInboxCursor(query: InboxQuery): InboxPosition | undefined {
   if (query.cursor === undefined) return undefined;
-  const bad = () => badRequest('bad_cursor', 'cursor is not a nextCursor this server gave: send it back unchanged, or leave it out for the first page');
+  const bad = () =>
+    badRequest('bad_cursor', 'cursor is not a nextCursor this server gave: send it back unchanged, or leave it out for the first page');
   if (!/^[A-Za-z0-9_-]+$/.test(query.cursor)) throw bad();
   let decoded: unknown;
   try {
@@ -72,7 +74,11 @@ function readInboxCursor(query: InboxQuery): InboxPosition | undefined {
   }
   const parsed = CursorSchema.safeParse(decoded);
   if (!parsed.success) throw bad();
-  if (parsed.data.l !== inboxListing(query)) throw badRequest('bad_cursor', 'cursor continues another listing: send the same status, assignee, from, to and sort as for the page it came from, or leave cursor out to start again');
+  if (parsed.data.l !== inboxListing(query))
+    throw badRequest(
+      'bad_cursor',
+      'cursor continues another listing: send the same status, assignee, from, to and sort as for the page it came from, or leave cursor out to start again',
+    );
   return { day: parsed.data.d, id: parsed.data.i };
 }
 
@@ -81,7 +87,13 @@ export async function inbox(ctx: AppContext, me: StaffRecord, query: InboxQuery)
   const assignee = query.assignee === 'me' ? me.id : query.assignee;
   const { status, from, to, sort } = query;
   const found = await ctx.repos.cases.listForStaff({ status, assignee, from, to, sort, after });
-  return { cases: found.cases, pageSize: INBOX_PAGE_SIZE, total: found.total, totalCapped: found.totalCapped, nextCursor: found.next ? inboxCursor(query, found.next) : null };
+  return {
+    cases: found.cases,
+    pageSize: INBOX_PAGE_SIZE,
+    total: found.total,
+    totalCapped: found.totalCapped,
+    nextCursor: found.next ? inboxCursor(query, found.next) : null,
+  };
 }
 
 /** The case with its thread and notes, each with the grants that let this member open it. */
@@ -89,13 +101,21 @@ export async function caseForStaff(ctx: AppContext, me: StaffRecord, caseId: str
   const { envelopes } = ctx.repos;
   const found = await openCase(ctx, caseId);
   const { thread, notes } = await envelopes.ofCase(found.caseId, { notes: true });
-  const grants = await envelopes.grantsFor([...thread, ...notes].map((r) => r.id), keyId(fromBase64url(me.boxPk)));
+  const grants = await envelopes.grantsFor(
+    [...thread, ...notes].map((r) => r.id),
+    keyId(fromBase64url(me.boxPk)),
+  );
   const { survivorId: _survivorId, survivorSeenSeq: _seen, ...summary } = found;
   return { ...summary, thread: thread.map((r) => item(r, grants.get(r.id))), notes: notes.map((r) => item(r, grants.get(r.id))) };
 }
 
 /** A message to the survivor, at the head of the thread. */
-export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; seq: number; day: string }> {
+export async function reply(
+  ctx: AppContext,
+  me: StaffRecord,
+  found: StaffCase,
+  { envelope: env, keysetVersion }: StaffEnvelopePost,
+): Promise<{ id: number; seq: number; day: string }> {
   const { cases, envelopes, keysets, audit } = ctx.repos;
   checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
   const verified = checkSignedByMe(me, env);
@@ -105,7 +125,11 @@ export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, 
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
     const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: true, day });
-    await cases.update(trx, found.caseId, { awaitingStaff: false, status: found.status === 'closed' ? undefined : 'waiting_for_survivor', day });
+    await cases.update(trx, found.caseId, {
+      awaitingStaff: false,
+      status: found.status === 'closed' ? undefined : 'waiting_for_survivor',
+      day,
+    });
     await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
     return inserted;
   });
@@ -113,7 +137,12 @@ export async function reply(ctx: AppContext, me: StaffRecord, found: StaffCase, 
 }
 
 /** An internal note: staff only, never readable by the survivor. */
-export async function addNote(ctx: AppContext, me: StaffRecord, found: StaffCase, { envelope: env, keysetVersion }: StaffEnvelopePost): Promise<{ id: number; day: string }> {
+export async function addNote(
+  ctx: AppContext,
+  me: StaffRecord,
+  found: StaffCase,
+  { envelope: env, keysetVersion }: StaffEnvelopePost,
+): Promise<{ id: number; day: string }> {
   const { envelopes, keysets, audit } = ctx.repos;
   checkContext(env, { kind: 'note', caseId: found.caseId, threaded: false });
   const verified = checkSignedByMe(me, env);
@@ -131,13 +160,23 @@ export async function setStatus(ctx: AppContext, me: StaffRecord, found: StaffCa
   const { cases, audit } = ctx.repos;
   await ctx.db.transaction(async (trx) => {
     await cases.update(trx, found.caseId, { status, day: ctx.clock.today() });
-    await audit.record(trx, { actorId: me.id, action: 'case.status_changed', subject: found.caseId, detail: { from: found.status, to: status } });
+    await audit.record(trx, {
+      actorId: me.id,
+      action: 'case.status_changed',
+      subject: found.caseId,
+      detail: { from: found.status, to: status },
+    });
   });
   return { status };
 }
 
 /** Assigns the case to an active moderator, or to nobody (null). */
-export async function setAssignee(ctx: AppContext, me: StaffRecord, found: StaffCase, staffId: string | null): Promise<{ staffId: string | null }> {
+export async function setAssignee(
+  ctx: AppContext,
+  me: StaffRecord,
+  found: StaffCase,
+  staffId: string | null,
+): Promise<{ staffId: string | null }> {
   const { cases, audit } = ctx.repos;
   if (staffId !== null) await activeModerator(ctx, staffId);
   await ctx.db.transaction(async (trx) => {
@@ -153,22 +192,40 @@ export async function setAssignee(ctx: AppContext, me: StaffRecord, found: Staff
  */
 async function grantTarget(ctx: AppContext, staffId: string): Promise<{ target: StaffRecord; scope: 'all' | 'advocate' }> {
   const target = await ctx.repos.staff.byId(staffId);
-  const scope = target?.status === 'active' ? (target.roles.includes('moderator') ? 'all' : target.roles.includes('advocate') ? 'advocate' : undefined) : undefined;
+  const scope =
+    target?.status === 'active'
+      ? target.roles.includes('moderator')
+        ? 'all'
+        : target.roles.includes('advocate')
+          ? 'advocate'
+          : undefined
+      : undefined;
   if (!target || !scope) throw badRequest('not_a_reader', 'staffId does not name an active moderator or advocate');
   return { target, scope };
 }
 
 /** Envelopes a newer colleague cannot open yet, with the grants that let me open them. */
-export async function pendingGrants(ctx: AppContext, me: StaffRecord, { staffId, after }: z.infer<typeof schemas.pendingGrantsQuery>): Promise<PendingGrants> {
+export async function pendingGrants(
+  ctx: AppContext,
+  me: StaffRecord,
+  { staffId, after }: z.infer<typeof schemas.pendingGrantsQuery>,
+): Promise<PendingGrants> {
   const { envelopes } = ctx.repos;
   const { target, scope } = await grantTarget(ctx, staffId);
   const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope);
-  const mine = await envelopes.grantsFor(items.map((r) => r.id), keyId(fromBase64url(me.boxPk)));
+  const mine = await envelopes.grantsFor(
+    items.map((r) => r.id),
+    keyId(fromBase64url(me.boxPk)),
+  );
   return { total, items: items.map((r) => ({ id: r.id, caseId: r.caseId, envelope: r.envelope, grants: mine.get(r.id) ?? [] })) };
 }
 
 /** Re-wrapped envelope keys for a colleague, each signed by me and checked before any is stored. */
-export async function grantKeys(ctx: AppContext, me: StaffRecord, { staffId, grants }: z.infer<typeof schemas.postGrants>): Promise<{ granted: number }> {
+export async function grantKeys(
+  ctx: AppContext,
+  me: StaffRecord,
+  { staffId, grants }: z.infer<typeof schemas.postGrants>,
+): Promise<{ granted: number }> {
   const { envelopes, audit } = ctx.repos;
   const { target, scope } = await grantTarget(ctx, staffId);
   if (target.id === me.id) throw badRequest('invalid_request', 'staffId must name another member');
@@ -177,7 +234,8 @@ export async function grantKeys(ctx: AppContext, me: StaffRecord, { staffId, gra
   for (const [i, { envelopeId, grant }] of grants.entries()) {
     const row = await envelopes.byId(envelopeId);
     if (!row) throw badRequest('invalid_request', `grants[${i}].envelopeId names no envelope`);
-    if (scope === 'advocate' && !(await envelopes.advocatesMayRead(row))) throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
+    if (scope === 'advocate' && !(await envelopes.advocatesMayRead(row)))
+      throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
     if (grant.kid !== targetKid) throw badRequest('invalid_request', `grants[${i}].grant.kid is not the key of staffId`);
     if (grant.granter !== me.signPk) throw badRequest('untrusted_signer', `grants[${i}].grant.granter must be your own signing key`);
     verifyGrant(grant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);

@@ -12,12 +12,27 @@
  */
 import type { z } from 'zod';
 import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
-import { schemas, type RecoveryCodes, type StaffLoginParams, type StaffLoginResult, type StaffMe, type TotpSetup } from '../../protocol/api';
+import {
+  schemas,
+  type RecoveryCodes,
+  type StaffLoginParams,
+  type StaffLoginResult,
+  type StaffMe,
+  type TotpSetup,
+} from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict, HttpError, unauthorized } from '../http/errors';
-import { hashAuthKey, lockDelayMs, LOGIN_LOCK, newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash, verifyAuthKey } from '../http/staff-credentials';
+import {
+  hashAuthKey,
+  lockDelayMs,
+  LOGIN_LOCK,
+  newRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  recoveryCodeHash,
+  verifyAuthKey,
+} from '../http/staff-credentials';
 import { hmac, issueSignInTicket, readSignInTicket } from '../http/tokens';
 import { groupedBase32, matchTotp, newTotpSecret, otpauthUri } from '../http/totp';
 import { staffMe } from './presenters';
@@ -33,7 +48,9 @@ export function accountLocked(lockedUntil: number, at: number): HttpError | unde
   if (lockedUntil <= at) return undefined;
   const seconds = Math.ceil((lockedUntil - at) / 1000);
   const wait = seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
-  return new HttpError(429, 'account_locked', `too many failed sign-ins for this account; try again in ${wait}`, { 'Retry-After': String(seconds) });
+  return new HttpError(429, 'account_locked', `too many failed sign-ins for this account; try again in ${wait}`, {
+    'Retry-After': String(seconds),
+  });
 }
 
 export type StaffSignIn = ReturnType<typeof createStaffSignIn>;
@@ -59,7 +76,12 @@ export function createStaffSignIn(ctx: AppContext) {
   }
 
   /** Counts a failure for the username and, for an existing account, audits it. */
-  async function recordFailure(username: string, member: StaffRecord | undefined, reason: LoginFailure, action = 'staff.login_failed'): Promise<void> {
+  async function recordFailure(
+    username: string,
+    member: StaffRecord | undefined,
+    reason: LoginFailure,
+    action = 'staff.login_failed',
+  ): Promise<void> {
     const at = ctx.clock.now();
     await ctx.db.transaction(async (trx) => {
       const lock = await security.recordLoginFailure(trx, lockKey(username), at, at - LOGIN_LOCK.forgetAfterMs, lockDelayMs);
@@ -79,7 +101,9 @@ export function createStaffSignIn(ctx: AppContext) {
   async function loginParams(username: string): Promise<StaffLoginParams> {
     const member = await staff.byUsername(username);
     // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
-    const kdf = member ? { params: member.kdfParams, salt: member.kdfSalt } : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
+    const kdf = member
+      ? { params: member.kdfParams, salt: member.kdfSalt }
+      : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
     // Every username gets a ticket, so the ticket says nothing about who has an account either.
     return { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.clock.now()) };
   }
@@ -93,7 +117,9 @@ export function createStaffSignIn(ctx: AppContext) {
 
     const found = await staff.byUsername(body.username);
     const member = found && found.status !== 'removed' ? found : undefined;
-    const passwordOk = member ? await verifyAuthKey(member.authHash, body.authKey) : (await verifyAuthKey(await dummyHash, body.authKey), false);
+    const passwordOk = member
+      ? await verifyAuthKey(member.authHash, body.authKey)
+      : (await verifyAuthKey(await dummyHash, body.authKey), false);
     if (!member || !passwordOk) {
       await recordFailure(body.username, found, found && !member ? 'account_removed' : 'password');
       throw unauthorized(LOGIN_FAILED_MESSAGE);
@@ -131,7 +157,12 @@ export function createStaffSignIn(ctx: AppContext) {
         for (const s of spend) if (!(await s(trx))) return false;
         await security.clearLoginFailures(trx, lockKey(body.username));
         const left = enrolled ? await security.recoveryCodesLeft(member.id, trx) : 0;
-        await audit.record(trx, { actorId: member.id, action: 'staff.login', subject: member.id, detail: { method, ...(method === 'recovery_code' ? { recoveryCodesLeft: left } : {}) } });
+        await audit.record(trx, {
+          actorId: member.id,
+          action: 'staff.login',
+          subject: member.id,
+          detail: { method, ...(method === 'recovery_code' ? { recoveryCodesLeft: left } : {}) },
+        });
         return true;
       });
       if (!done) failure = method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
@@ -141,7 +172,10 @@ export function createStaffSignIn(ctx: AppContext) {
       throw unauthorized(LOGIN_FAILED_MESSAGE);
     }
 
-    return { staffId: member.id, answer: { ...staffMe(member, enrolled), recoveryCodesLeft: enrolled ? await security.recoveryCodesLeft(member.id) : 0 } };
+    return {
+      staffId: member.id,
+      answer: { ...staffMe(member, enrolled), recoveryCodesLeft: enrolled ? await security.recoveryCodesLeft(member.id) : 0 },
+    };
   }
 
   /** Ends every session of the member, on every device, the caller's own included. */
@@ -156,7 +190,8 @@ export function createStaffSignIn(ctx: AppContext) {
 
   async function startTotpSetup(me: StaffRecord): Promise<TotpSetup> {
     const secret = newTotpSecret();
-    if (!(await security.setPendingTotp(me.id, secret))) throw conflict('totp_already_enrolled', 'two-factor sign-in is already set up for this account');
+    if (!(await security.setPendingTotp(me.id, secret)))
+      throw conflict('totp_already_enrolled', 'two-factor sign-in is already set up for this account');
     return { secret: groupedBase32(secret), uri: otpauthUri(secret, me.username) };
   }
 
@@ -165,13 +200,23 @@ export function createStaffSignIn(ctx: AppContext) {
     const pending = state.pending;
     if (!pending) throw conflict('totp_not_started', 'ask for a QR code first (POST /api/staff/totp/setup)');
     const step = matchTotp(pending, code, ctx.clock.now(), state.lastStep);
-    if (step === undefined) throw new HttpError(400, 'wrong_code', 'code does not match: check that the phone shows the right time, and type the code it shows now');
+    if (step === undefined)
+      throw new HttpError(
+        400,
+        'wrong_code',
+        'code does not match: check that the phone shows the right time, and type the code it shows now',
+      );
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await ctx.db.transaction(async (trx) => {
       if (!(await security.confirmTotp(trx, me.id, pending, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
         throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
       }
-      await audit.record(trx, { actorId: me.id, action: 'staff.totp_enrolled', subject: me.id, detail: { recoveryCodes: RECOVERY_CODE_COUNT } });
+      await audit.record(trx, {
+        actorId: me.id,
+        action: 'staff.totp_enrolled',
+        subject: me.id,
+        detail: { recoveryCodes: RECOVERY_CODE_COUNT },
+      });
     });
     return { recoveryCodes };
   }
@@ -183,7 +228,11 @@ export function createStaffSignIn(ctx: AppContext) {
    * Checks the current authKey (counted like a failed sign-in when wrong) and swaps the
    * credentials at once; a concurrent swap makes it a 409 and writes nothing.
    */
-  async function swapCredentials(me: StaffRecord, body: CredentialsSwap, how: { failedAction: string; done: (trx: Db) => Promise<void> }): Promise<StaffMe> {
+  async function swapCredentials(
+    me: StaffRecord,
+    body: CredentialsSwap,
+    how: { failedAction: string; done: (trx: Db) => Promise<void> },
+  ): Promise<StaffMe> {
     await refuseWhileLocked(me.username);
     if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
       await recordFailure(me.username, me, 'password', how.failedAction);
@@ -191,7 +240,12 @@ export function createStaffSignIn(ctx: AppContext) {
     }
     const authHash = await hashAuthKey(body.authKey);
     await ctx.db.transaction(async (trx) => {
-      const replaced = await security.replaceCredentials(trx, me.id, me.authHash, { kdfParams: body.kdf.params, kdfSalt: body.kdf.salt, authHash, wrappedKeys: body.wrappedKeys });
+      const replaced = await security.replaceCredentials(trx, me.id, me.authHash, {
+        kdfParams: body.kdf.params,
+        kdfSalt: body.kdf.salt,
+        authHash,
+        wrappedKeys: body.wrappedKeys,
+      });
       if (!replaced) throw conflict('password_changed', 'the password or its key protection was changed meanwhile; sign in again');
       await how.done(trx);
     });
@@ -219,14 +273,23 @@ export function createStaffSignIn(ctx: AppContext) {
    */
   async function upgradeKdf(me: StaffRecord, body: z.infer<typeof schemas.upgradeKdf>): Promise<StaffMe> {
     if (!sameKdfParams(body.kdf.params, STAFF_KDF)) {
-      throw new HttpError(400, 'not_current_kdf', `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`);
+      throw new HttpError(
+        400,
+        'not_current_kdf',
+        `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`,
+      );
     }
     if (sameKdfParams(me.kdfParams, STAFF_KDF)) throw conflict('kdf_current', 'this account already uses the current KDF parameters');
     return swapCredentials(me, body, {
       failedAction: 'staff.kdf_upgrade_failed',
       done: async (trx) => {
         const from = me.kdfParams;
-        await audit.record(trx, { actorId: me.id, action: 'staff.kdf_upgraded', subject: me.id, detail: { fromMemoryKiB: from.m, fromIterations: from.t, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t } });
+        await audit.record(trx, {
+          actorId: me.id,
+          action: 'staff.kdf_upgraded',
+          subject: me.id,
+          detail: { fromMemoryKiB: from.m, fromIterations: from.t, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t },
+        });
       },
     });
   }

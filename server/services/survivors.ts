@@ -18,7 +18,11 @@ import { draftItems, item } from './presenters';
 import { newHandle } from './pseudonyms';
 
 function session(ctx: AppContext, survivorId: string, handle: string): SurvivorSession {
-  return { token: issueSurvivorToken(ctx.serverSecret, survivorId, ctx.config.survivorSessionMs, ctx.clock.now()), handle, expiresInSeconds: Math.floor(ctx.config.survivorSessionMs / 1000) };
+  return {
+    token: issueSurvivorToken(ctx.serverSecret, survivorId, ctx.config.survivorSessionMs, ctx.clock.now()),
+    handle,
+    expiresInSeconds: Math.floor(ctx.config.survivorSessionMs / 1000),
+  };
 }
 
 /** A new survivor account for these keys; the proof-of-work challenge is spent in the same transaction. */
@@ -27,7 +31,8 @@ export async function register(ctx: AppContext, body: z.infer<typeof schemas.reg
   if (!verifyLogin(ctx.instanceId, body.pow.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend)) {
     throw badRequest('bad_signature', 'sig is not a signature of the challenge by signPk');
   }
-  if (await survivors.existsWithKeys(body.signPk, body.boxPk)) throw conflict('already_registered', 'this codename is already registered; log in instead');
+  if (await survivors.existsWithKeys(body.signPk, body.boxPk))
+    throw conflict('already_registered', 'this codename is already registered; log in instead');
   const survivor = { id: randomId(), handle: newHandle(), signPk: body.signPk, boxPk: body.boxPk };
   await ctx.db.transaction(async (trx) => {
     await spendPow(ctx, trx, body.pow);
@@ -44,8 +49,10 @@ export async function newLoginChallenge(ctx: AppContext): Promise<{ challenge: s
 export async function logIn(ctx: AppContext, body: z.infer<typeof schemas.survivorSession>): Promise<SurvivorSession> {
   const { survivors, challenges } = ctx.repos;
   const survivor = await survivors.bySignPk(body.signPk);
-  if (!(await challenges.peek(body.challenge, 'login', ctx.clock.now()))) throw unauthorized('the login challenge is unknown, expired or already used');
-  if (!verifyLogin(ctx.instanceId, body.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend)) throw unauthorized('the signature does not match');
+  if (!(await challenges.peek(body.challenge, 'login', ctx.clock.now())))
+    throw unauthorized('the login challenge is unknown, expired or already used');
+  if (!verifyLogin(ctx.instanceId, body.challenge, fromBase64url(body.sig), fromBase64url(body.signPk), nodeBackend))
+    throw unauthorized('the signature does not match');
   if (!survivor) throw unauthorized('no testimony was ever sent with this codename; check the words');
   // Spend the challenge only once everything else holds, so a rejected attempt writes nothing.
   const spent = await ctx.db.transaction((trx) => challenges.consume(trx, body.challenge, 'login', ctx.clock.now()));
@@ -92,7 +99,10 @@ export async function submitTestimony(
   checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
   const verified = verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
   const sharing = body.sharing ?? { advocatesMayRead: false, statistics: null };
-  checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, { survivor: 'required', advocates: sharing.advocatesMayRead ? 'all' : 'forbidden' });
+  checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, {
+    survivor: 'required',
+    advocates: sharing.advocatesMayRead ? 'all' : 'forbidden',
+  });
   const attached = await attachmentsToLink(ctx, survivor.id, null, body.attachments);
 
   const day = ctx.clock.today();
@@ -121,7 +131,12 @@ export async function threadWriter(ctx: AppContext, survivorId: string, caseId: 
 }
 
 /** The survivor answers in their case's thread (after threadWriter); an answer reopens a case that was waiting for them or closed. */
-export async function postMessage(ctx: AppContext, survivor: SurvivorRecord, caseId: string, body: z.infer<typeof schemas.postEnvelope>): Promise<{ seq: number; day: string }> {
+export async function postMessage(
+  ctx: AppContext,
+  survivor: SurvivorRecord,
+  caseId: string,
+  body: z.infer<typeof schemas.postEnvelope>,
+): Promise<{ seq: number; day: string }> {
   const { cases, envelopes, keysets } = ctx.repos;
   const { envelope: env, keysetVersion, attachments } = body;
   checkContext(env, { kind: 'message', caseId, threaded: true });

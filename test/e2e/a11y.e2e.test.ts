@@ -185,7 +185,11 @@ describeInBrowser('accessibility', () => {
       for (let i = 0; i < limit; i++) {
         await page.keyboard.press('Tab');
         const f = await focused();
-        expect({ stop: f.id || f.text || f.tag, outline: f.outline, inView: f.inView }).toEqual({ stop: f.id || f.text || f.tag, outline: true, inView: true });
+        expect({ stop: f.id || f.text || f.tag, outline: f.outline, inView: f.inView }).toEqual({
+          stop: f.id || f.text || f.tag,
+          outline: true,
+          inView: true,
+        });
         if (match(f)) return;
       }
       throw new Error('focus never reached the element');
@@ -249,7 +253,9 @@ describeInBrowser('accessibility', () => {
       for (const landmark of ['banner', 'main', 'contentinfo', 'navigation'] as const) {
         expect({ route, landmark, count: await page.getByRole(landmark).count() }).toEqual({ route, landmark, count: 1 });
       }
-      const unlabelled = await page.locator('input, textarea, select').evaluateAll(inPage('return e.filter((f) => f.labels.length === 0 && !f.getAttribute("aria-label")).map((f) => f.id || f.name)'));
+      const unlabelled = await page
+        .locator('input, textarea, select')
+        .evaluateAll(inPage('return e.filter((f) => f.labels.length === 0 && !f.getAttribute("aria-label")).map((f) => f.id || f.name)'));
       expect({ route, unlabelled }).toEqual({ route, unlabelled: [] });
     }
     await context.close();

@@ -41,12 +41,17 @@ async function cellSecrets(server: RunningServer): Promise<{ all: string[]; serv
   if (server.database.client === 'pg') {
     db = server.openDb();
   } else {
-    for (const suffix of ['', '-wal']) if (fs.existsSync(server.dbFile + suffix)) fs.copyFileSync(server.dbFile + suffix, path.join(dir, `stolen.sqlite3${suffix}`));
+    for (const suffix of ['', '-wal'])
+      if (fs.existsSync(server.dbFile + suffix)) fs.copyFileSync(server.dbFile + suffix, path.join(dir, `stolen.sqlite3${suffix}`));
     db = openDatabase({ client: 'sqlite', filename: path.join(dir, 'stolen.sqlite3') });
   }
   try {
     const tables = rowsOf<{ name: string }>(
-      await db.raw(server.database.client === 'pg' ? 'SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()' : "select name from sqlite_master where type = 'table'"),
+      await db.raw(
+        server.database.client === 'pg'
+          ? 'SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()'
+          : "select name from sqlite_master where type = 'table'",
+      ),
     );
     const all = new Set<string>();
     for (const { name } of tables) {
@@ -65,7 +70,9 @@ async function cellSecrets(server: RunningServer): Promise<{ all: string[]; serv
 function recover(keys: Set<string>, secrets: string[]): string[] {
   const day = utcDay();
   return RANGE.filter((address) =>
-    secrets.some((secret) => keys.has(toBase64url(hmac(secret, 'address', day, address)).slice(0, 32)) || keys.has(hashAddress(secret, address, day))),
+    secrets.some(
+      (secret) => keys.has(toBase64url(hmac(secret, 'address', day, address)).slice(0, 32)) || keys.has(hashAddress(secret, address, day)),
+    ),
   );
 }
 
@@ -78,7 +85,7 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
     await server?.stop();
   });
 
-  test('the database files give no address; with the key file they give this minute\'s clients, and after the sweep nothing', async () => {
+  test("the database files give no address; with the key file they give this minute's clients, and after the sweep nothing", async () => {
     const keyFile = path.join(server.dataDir, 'address.key');
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(server.output()).toContain(`Address key: ${keyFile}`);
@@ -89,7 +96,11 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
         const res = await fetch(`${server.url}${route}`, { headers: { 'X-Forwarded-For': address } });
         expect({ address, route, status: res.status }).toEqual({ address, route, status: 200 });
       }
-      const pow = await fetch(`${server.url}/api/pow`, { method: 'POST', headers: { 'X-Forwarded-For': address, 'Content-Type': 'application/json' }, body: '{}' });
+      const pow = await fetch(`${server.url}/api/pow`, {
+        method: 'POST',
+        headers: { 'X-Forwarded-For': address, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
       expect(pow.status).toBe(200);
     }
 
@@ -125,7 +136,9 @@ test('a key file that group or others may read stops the server at start, naming
   fs.writeFileSync(keyFile, `${Buffer.alloc(32, 9).toString('base64url')}\n`, { mode: 0o644 });
   fs.chmodSync(keyFile, 0o644);
   try {
-    await expect(startServer({ ADDRESS_KEY_FILE: keyFile })).rejects.toThrow(`ADDRESS_KEY_FILE: ${keyFile} is open to group or others (mode 0644)`);
+    await expect(startServer({ ADDRESS_KEY_FILE: keyFile })).rejects.toThrow(
+      `ADDRESS_KEY_FILE: ${keyFile} is open to group or others (mode 0644)`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

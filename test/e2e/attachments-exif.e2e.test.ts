@@ -8,13 +8,33 @@
  * else, the JPEG upright, and no request carries the original file names.
  */
 import { EXIF_VALUES, jpegSegments, jpegSize, jpegWithExif, pngChunks, pngSize, pngWithMetadata } from '../support/evidence-files';
-import { attach, attachmentWorld, canvasImage, decryptSent, openSubmittedTestimony, recordPuts, sendTestimony, writeTestimony } from './attachments-support';
+import {
+  attach,
+  attachmentWorld,
+  canvasImage,
+  decryptSent,
+  openSubmittedTestimony,
+  recordPuts,
+  sendTestimony,
+  writeTestimony,
+} from './attachments-support';
 import { describeInBrowser, newGuardedPage, switchLanguage } from './support';
 import { evidenceUr } from '../../i18n/evidence';
 
 const JPEG_NAME = 'IMG_2041 Lahore Ayesha.jpg';
 const PNG_NAME = 'Screenshot from Ayesha phone.png';
-const METADATA_STRINGS = [EXIF_VALUES.make, EXIF_VALUES.model, EXIF_VALUES.software, EXIF_VALUES.dateTime, EXIF_VALUES.dateTaken, 'Exif\0\0', 'http://ns.adobe.com/xap', 'Lahore', 'taken at the office', 'Ayesha'];
+const METADATA_STRINGS = [
+  EXIF_VALUES.make,
+  EXIF_VALUES.model,
+  EXIF_VALUES.software,
+  EXIF_VALUES.dateTime,
+  EXIF_VALUES.dateTaken,
+  'Exif\0\0',
+  'http://ns.adobe.com/xap',
+  'Lahore',
+  'taken at the office',
+  'Ayesha',
+];
 
 describeInBrowser('evidence images leave the browser without metadata', () => {
   const problems: string[] = [];
@@ -46,7 +66,11 @@ describeInBrowser('evidence images leave the browser without metadata', () => {
     expect(jpegItem).toContain('The place where it was taken (GPS position)');
     expect(jpegItem).toContain(`The camera or phone: ${EXIF_VALUES.make} ${EXIF_VALUES.model}`);
     // A phone model moves to the next line whole, rather than breaking between "Galaxy" and "A10".
-    expect(await survivor.page.evaluate(`getComputedStyle([...document.querySelectorAll('ul.evidence bdi')].find((b) => b.textContent.includes(${JSON.stringify(EXIF_VALUES.model)}))).display`)).toBe('inline-block');
+    expect(
+      await survivor.page.evaluate(
+        `getComputedStyle([...document.querySelectorAll('ul.evidence bdi')].find((b) => b.textContent.includes(${JSON.stringify(EXIF_VALUES.model)}))).display`,
+      ),
+    ).toBe('inline-block');
     // EXIF's "2018:03:31 21:45:00", written as people write dates
     expect(jpegItem).toContain('The date and time: 31 March 2018, 21:45');
     expect(jpegItem).toContain(`The program used: ${EXIF_VALUES.software}`);
@@ -89,10 +113,12 @@ describeInBrowser('evidence images leave the browser without metadata', () => {
     const sentPng = decryptSent(records, manifests[1]);
     expect(pngSize(sentPng)).toEqual({ width: 30, height: 10 });
     expect(pngChunks(sentPng).filter((c) => ['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME'].includes(c.type))).toEqual([]);
-    for (const file of [sentJpeg, sentPng]) for (const s of METADATA_STRINGS) expect({ s, found: file.includes(s) }).toEqual({ s, found: false });
+    for (const file of [sentJpeg, sentPng])
+      for (const s of METADATA_STRINGS) expect({ s, found: file.includes(s) }).toEqual({ s, found: false });
 
     // No request names the original files; records went as ciphertext.
-    for (const r of survivor.sent) for (const name of ['IMG_2041', 'Ayesha', 'Screenshot']) expect(decodeURIComponent(r.url) + r.body).not.toContain(name);
+    for (const r of survivor.sent)
+      for (const name of ['IMG_2041', 'Ayesha', 'Screenshot']) expect(decodeURIComponent(r.url) + r.body).not.toContain(name);
     expect([...records.values()].flatMap((m) => [...m.values()]).some((b) => b.includes(EXIF_VALUES.make))).toBe(false);
     expect(problems).toEqual([]);
   });

@@ -21,9 +21,13 @@ describeInBrowser('evidence tools load on demand', () => {
     expect(toolsLoads()).toBe(0);
 
     // The server (or someone on the way) serves other bytes than the build hashed: the browser refuses them.
-    await survivor.page.route(`**${TOOLS}`, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: 'globalThis.AwaazEvidenceTools = {};' }));
+    await survivor.page.route(`**${TOOLS}`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'globalThis.AwaazEvidenceTools = {};' }),
+    );
     survivor.page.on('console', () => undefined);
-    await survivor.page.getByLabel('Add evidence').setInputFiles([{ name: 'chat.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') }]);
+    await survivor.page
+      .getByLabel('Add evidence')
+      .setInputFiles([{ name: 'chat.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') }]);
     await survivor.page.getByText('chat.png could not be prepared').waitFor({ timeout: 30_000 });
     expect(toolsLoads()).toBe(1);
     expect(await survivor.page.evaluate('typeof globalThis.AwaazEvidenceTools')).toBe('undefined');

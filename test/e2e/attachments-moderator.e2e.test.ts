@@ -7,7 +7,15 @@
  */
 import fs from 'node:fs';
 import { pngSize } from '../support/evidence-files';
-import { attach, attachmentWorld, decryptSent, openSubmittedTestimony, recordPuts, sendTestimony, writeTestimony } from './attachments-support';
+import {
+  attach,
+  attachmentWorld,
+  decryptSent,
+  openSubmittedTestimony,
+  recordPuts,
+  sendTestimony,
+  writeTestimony,
+} from './attachments-support';
 import { ADMIN, readFirstCase, staffSignIn } from './flows';
 import { describeInBrowser, newGuardedPage } from './support';
 
@@ -31,7 +39,9 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
     await survivor.page.locator('ul.evidence img').waitFor();
     await sendTestimony(survivor.page);
     // The labelled progress bar went to the end: every byte of the cleaned file was confirmed.
-    const bar = await survivor.page.evaluate(`(() => { const b = document.querySelector('#step-write progress'); return { label: [...b.labels].map((l) => l.textContent), done: b.max > 1 && b.value === b.max }; })()`);
+    const bar = await survivor.page.evaluate(
+      `(() => { const b = document.querySelector('#step-write progress'); return { label: [...b.labels].map((l) => l.textContent), done: b.max > 1 && b.value === b.max }; })()`,
+    );
     expect(bar).toEqual({ label: ['Sending the evidence'], done: true });
     const manifest = (await openSubmittedTestimony(survivor.sent, codename, instanceId)).testimony.attachments![0];
     const sentBytes = decryptSent(records, manifest);
@@ -52,7 +62,9 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
       src: string;
       width: number;
       height: number;
-    }>(`(() => { const i = document.querySelector('#case-body img.evidence-preview'); return { src: i.src, width: i.naturalWidth, height: i.naturalHeight }; })()`);
+    }>(
+      `(() => { const i = document.querySelector('#case-body img.evidence-preview'); return { src: i.src, width: i.naturalWidth, height: i.naturalHeight }; })()`,
+    );
     expect(shown.src.startsWith(`blob:${server.url}/`)).toBe(true);
     expect({ width: shown.width, height: shown.height }).toEqual(size);
     expect(await m.locator('#case-body [role="status"]').filter({ hasText: 'Decrypted in this browser.' }).count()).toBe(1);
@@ -61,7 +73,10 @@ describeInBrowser('a moderator previews an attached screenshot', () => {
 
     // The records came from the staff routes; nothing viewable did.
     const fetched = moderator.sent.filter((r) => r.url.includes('/api/staff/attachments/')).map((r) => new URL(r.url).pathname);
-    expect(fetched).toEqual([`/api/staff/attachments/${manifest.id}`, ...Array.from({ length: manifest.records }, (_, i) => `/api/staff/attachments/${manifest.id}/records/${i}`)]);
+    expect(fetched).toEqual([
+      `/api/staff/attachments/${manifest.id}`,
+      ...Array.from({ length: manifest.records }, (_, i) => `/api/staff/attachments/${manifest.id}/records/${i}`),
+    ]);
 
     // Saving gives the bytes that left the survivor's browser, under the neutral name.
     const [download] = await Promise.all([m.waitForEvent('download'), m.getByRole('link', { name: 'Save attachment-1.png' }).click()]);

@@ -7,7 +7,15 @@
  */
 import { PDFDocument, PDFName } from 'pdf-lib';
 import { PDF_VALUES, pdfWithMetadata } from '../support/evidence-files';
-import { attach, attachmentWorld, decryptSent, openSubmittedTestimony, recordPuts, sendTestimony, writeTestimony } from './attachments-support';
+import {
+  attach,
+  attachmentWorld,
+  decryptSent,
+  openSubmittedTestimony,
+  recordPuts,
+  sendTestimony,
+  writeTestimony,
+} from './attachments-support';
 import { describeInBrowser, newGuardedPage } from './support';
 
 const CLEANER = '/assets/pdf-cleaner.js';
@@ -25,9 +33,13 @@ describeInBrowser('PDF evidence leaves the browser with its metadata cleared', (
     expect(survivor.sent.some((r) => new URL(r.url).pathname === '/assets/survivor-crypto.js')).toBe(true);
     expect(cleanerLoads()).toBe(0);
 
-    await attach(survivor.page, [{ name: 'Minutes Ayesha Khan.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await pdfWithMetadata()) }]);
+    await attach(survivor.page, [
+      { name: 'Minutes Ayesha Khan.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await pdfWithMetadata()) },
+    ]);
     expect(cleanerLoads()).toBe(1);
-    const tag = await survivor.page.evaluate<string | null>(`(() => { const s = document.querySelector('script[src="${CLEANER}"]'); return s && s.integrity; })()`);
+    const tag = await survivor.page.evaluate<string | null>(
+      `(() => { const s = document.querySelector('script[src="${CLEANER}"]'); return s && s.integrity; })()`,
+    );
     expect(tag).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
 
     const item = await survivor.page.locator('ul.evidence > li').first().innerText();
@@ -49,12 +61,33 @@ describeInBrowser('PDF evidence leaves the browser with its metadata cleared', (
 
     const sent = decryptSent(records, testimony.attachments![0]);
     const raw = sent.toString('latin1');
-    for (const s of [PDF_VALUES.title, PDF_VALUES.author, PDF_VALUES.subject, PDF_VALUES.creator, PDF_VALUES.producer, PDF_VALUES.xmpMarker, PDF_VALUES.oldAuthor, 'Lahore office', '/Metadata', '/Info', '/ID']) {
+    for (const s of [
+      PDF_VALUES.title,
+      PDF_VALUES.author,
+      PDF_VALUES.subject,
+      PDF_VALUES.creator,
+      PDF_VALUES.producer,
+      PDF_VALUES.xmpMarker,
+      PDF_VALUES.oldAuthor,
+      'Lahore office',
+      '/Metadata',
+      '/Info',
+      '/ID',
+    ]) {
       expect({ s, found: raw.includes(s) }).toEqual({ s, found: false });
     }
     const doc = await PDFDocument.load(sent, { updateMetadata: false });
     expect(doc.getPageCount()).toBe(1);
-    expect([doc.getTitle(), doc.getAuthor(), doc.getSubject(), doc.getKeywords(), doc.getCreator(), doc.getProducer(), doc.getCreationDate(), doc.getModificationDate()]).toEqual(Array(8).fill(undefined));
+    expect([
+      doc.getTitle(),
+      doc.getAuthor(),
+      doc.getSubject(),
+      doc.getKeywords(),
+      doc.getCreator(),
+      doc.getProducer(),
+      doc.getCreationDate(),
+      doc.getModificationDate(),
+    ]).toEqual(Array(8).fill(undefined));
     expect(doc.catalog.has(PDFName.of('Metadata'))).toBe(false);
     expect(raw.match(/startxref/g)).toHaveLength(1);
     expect(problems).toEqual([]);

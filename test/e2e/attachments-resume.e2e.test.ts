@@ -35,7 +35,10 @@ describeInBrowser('an evidence upload resumes after a dropped connection', () =>
 
     // Not without her consent.
     await s.getByRole('button', { name: 'Encrypt and send' }).click();
-    await s.locator('.case form > [role="status"][data-kind="error"]').filter({ hasText: 'Tick “Send this file anyway” for attachment-1.m4a, or remove it.' }).waitFor();
+    await s
+      .locator('.case form > [role="status"][data-kind="error"]')
+      .filter({ hasText: 'Tick “Send this file anyway” for attachment-1.m4a, or remove it.' })
+      .waitFor();
     expect(survivor.sent.some((r) => r.url.includes('/api/survivor/attachments'))).toBe(false);
     await s.getByLabel('Send this file anyway, as it is').check();
 
@@ -49,7 +52,10 @@ describeInBrowser('an evidence upload resumes after a dropped connection', () =>
       return route.abort('connectionreset');
     });
     await s.getByRole('button', { name: 'Encrypt and send' }).click();
-    await s.locator('.case form > [role="status"]').filter({ hasText: 'Your message was encrypted and sent.' }).waitFor({ timeout: 90_000 });
+    await s
+      .locator('.case form > [role="status"]')
+      .filter({ hasText: 'Your message was encrypted and sent.' })
+      .waitFor({ timeout: 90_000 });
     expect(dropped).toEqual(['1', '3']);
 
     const puts = survivor.sent.filter((r) => r.method === 'PUT').map((r) => Number(r.url.split('/').pop()));

@@ -5,7 +5,15 @@
  * and the files decrypted from exactly those bytes with the manifests inside it.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { decryptFile, normalizeCodename, openEnvelope, survivorKeyPairs, survivorMaster, type AttachmentManifest, type Envelope } from '../../protocol';
+import {
+  decryptFile,
+  normalizeCodename,
+  openEnvelope,
+  survivorKeyPairs,
+  survivorMaster,
+  type AttachmentManifest,
+  type Envelope,
+} from '../../protocol';
 import { setUpFirstAdmin } from './flows';
 import { launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
@@ -101,9 +109,16 @@ export async function attach(page: Page, files: FileToAttach[]): Promise<void> {
   await page.getByLabel('Add evidence').first().setInputFiles(files);
   // The first file loads the evidence tools (lib/evidence-tools-loader.ts); then each file gets its row.
   // (a function, not a string: the page's CSP refuses eval)
-  const rows = (n: number) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('ul.evidence > li').length >= n;
+  const rows = (n: number) =>
+    (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(
+      'ul.evidence > li',
+    ).length >= n;
   await page.waitForFunction(rows, before + files.length, { timeout: 30_000 });
-  await page.locator('ul.evidence > li').filter({ hasText: 'Removing hidden details' }).first().waitFor({ state: 'detached', timeout: 30_000 });
+  await page
+    .locator('ul.evidence > li')
+    .filter({ hasText: 'Removing hidden details' })
+    .first()
+    .waitFor({ state: 'detached', timeout: 30_000 });
 }
 
 /** Presses Encrypt and send and waits for the confirmation; returns the handle. */
@@ -122,7 +137,11 @@ export interface SentTestimony {
   attachments?: AttachmentManifest[];
 }
 
-export async function openSubmittedTestimony(sent: SentRequest[], codename: string, instanceId: string): Promise<{ testimony: SentTestimony; attachmentIds: string[] }> {
+export async function openSubmittedTestimony(
+  sent: SentRequest[],
+  codename: string,
+  instanceId: string,
+): Promise<{ testimony: SentTestimony; attachmentIds: string[] }> {
   const submissions = sent.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/survivor/cases');
   if (submissions.length !== 1) throw new Error(`expected one submission, saw ${submissions.length}`);
   const body = JSON.parse(submissions[0].body) as { envelope: Envelope; attachments?: string[] };

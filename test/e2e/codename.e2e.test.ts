@@ -7,12 +7,26 @@
  * made from the BIP39 list before the list changed still opens on /return.
  */
 import type { Browser, Page } from 'playwright-core';
-import { normalizeCodename, RETIRED_WORDS, signLogin, solvePow, survivorKeyPairs, survivorMaster, toBase64url, WORDLIST } from '../../protocol/survivor';
+import {
+  normalizeCodename,
+  RETIRED_WORDS,
+  signLogin,
+  solvePow,
+  survivorKeyPairs,
+  survivorMaster,
+  toBase64url,
+  WORDLIST,
+} from '../../protocol/survivor';
 import { setUpFirstAdmin } from './flows';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { en, inPage, ur } from './safety-support';
 
-interface Cell { text: string; left: number; right: number; top: number }
+interface Cell {
+  text: string;
+  left: number;
+  right: number;
+  top: number;
+}
 
 describeInBrowser('the codename on the share page', () => {
   let server: RunningServer;
@@ -54,10 +68,18 @@ describeInBrowser('the codename on the share page', () => {
     const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: AXNode[] };
     await cdp.detach();
     const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-    const text = (n: AXNode): string => (n.role?.value === 'StaticText' ? n.name?.value ?? '' : (n.childIds ?? []).map((id) => text(byId.get(id)!)).join(''));
+    const text = (n: AXNode): string =>
+      n.role?.value === 'StaticText' ? (n.name?.value ?? '') : (n.childIds ?? []).map((id) => text(byId.get(id)!)).join('');
     const list = nodes.find((n) => n.role?.value === 'list' && n.name?.value === name);
     if (!list) throw new Error(`no list named ${name} in the accessibility tree`);
-    return (list.childIds ?? []).map((id) => byId.get(id)!).filter((n) => n.role?.value === 'listitem').map((n) => text(n).replace(/\s+/g, ' ').replace(/\.(?=\S)/, '. '));
+    return (list.childIds ?? [])
+      .map((id) => byId.get(id)!)
+      .filter((n) => n.role?.value === 'listitem')
+      .map((n) =>
+        text(n)
+          .replace(/\s+/g, ' ')
+          .replace(/\.(?=\S)/, '. '),
+      );
   }
 
   /** Column count and reading order: each row's cells left to right, rows top to bottom. */
@@ -103,7 +125,9 @@ describeInBrowser('the codename on the share page', () => {
     // The pages' Permissions-Policy denies clipboard reading (server/http/security.ts), as it
     // should: the clipboard is read from a blank page of the same origin served by the test.
     const reader = await page.context().newPage();
-    await reader.route(`${server.url}/clipboard-reader`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>clipboard reader</title>' }));
+    await reader.route(`${server.url}/clipboard-reader`, (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>clipboard reader</title>' }),
+    );
     await reader.goto(`${server.url}/clipboard-reader`);
     await reader.bringToFront();
     expect(await reader.evaluate('navigator.clipboard.readText()')).toBe(words);
@@ -137,7 +161,11 @@ describeInBrowser('the codename on the share page', () => {
     for (const w of ['abuse', 'assault', 'gun', 'knife', 'abandon', 'blood', 'mother']) expect(RETIRED_WORDS).toContain(w);
     // registered as a client did before: keys from the normalized codename, over the real HTTP API
     const post = async (path: string, body: object) => {
-      const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(server.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     const { instanceId } = (await (await fetch(server.url + '/api/instance')).json()) as { instanceId: string };

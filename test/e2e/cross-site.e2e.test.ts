@@ -44,11 +44,16 @@ describeInBrowser('cross-site requests from a real browser', () => {
     const page = await context.newPage();
     await page.goto(elsewhereUrl);
     // A JSON body needs a CORS preflight: the server answers OPTIONS with 404, so the browser never sends the POST.
-    const failed = await page.evaluate(`fetch('${server.url}/api/pow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then(() => 'answered', (e) => e.name)`);
+    const failed = await page.evaluate(
+      `fetch('${server.url}/api/pow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then(() => 'answered', (e) => e.name)`,
+    );
     expect(failed).toBe('TypeError');
 
     // A form needs no preflight, and carries the body as text/plain: refused for where it comes from, before its type.
-    const [formPost] = await Promise.all([page.waitForResponse(powAnswer), page.evaluate("document.getElementById('f').submit()").catch(() => undefined)]);
+    const [formPost] = await Promise.all([
+      page.waitForResponse(powAnswer),
+      page.evaluate("document.getElementById('f').submit()").catch(() => undefined),
+    ]);
     expect((await formPost.request().allHeaders())['sec-fetch-site']).toBe('cross-site');
     expect(formPost.status()).toBe(403);
     expect((await formPost.json()).error.code).toBe('cross_site_request');
@@ -61,7 +66,9 @@ describeInBrowser('cross-site requests from a real browser', () => {
     await page.goto(`${server.url}/`);
     const [answer] = await Promise.all([
       page.waitForResponse(powAnswer),
-      page.evaluate("fetch('/api/pow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then((r) => r.status)"),
+      page.evaluate(
+        "fetch('/api/pow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then((r) => r.status)",
+      ),
     ]);
     expect((await answer.request().allHeaders())['sec-fetch-site']).toBe('same-origin');
     expect(answer.status()).toBe(200);

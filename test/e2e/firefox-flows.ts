@@ -18,14 +18,17 @@ import { launchBrowser, startServer, type RunningServer } from './support';
 async function shown(page: Page, selector: string, timeout = 30_000, error?: string): Promise<void> {
   if (process.env.AWAAZ_TRACE) console.log(new Date().toISOString(), 'shown?', selector);
   const found = await page.waitForSelector(error ? `${selector}, ${error}` : selector, { visible: true, timeout });
-  if (error && (await found!.evaluate((e, err) => e.matches(err), error))) throw new Error(`${page.url()} says: ${await found!.evaluate((e) => e.textContent)}`);
+  if (error && (await found!.evaluate((e, err) => e.matches(err), error)))
+    throw new Error(`${page.url()} says: ${await found!.evaluate((e) => e.textContent)}`);
 }
 
 /** Waits until the element's text contains `text`. */
 export async function textShown(page: Page, selector: string, text: string, timeout = 30_000): Promise<void> {
   if (process.env.AWAAZ_TRACE) console.log(new Date().toISOString(), 'text?', selector, text);
   await page
-    .waitForFunction(`(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '').includes(${JSON.stringify(text)})`, { timeout })
+    .waitForFunction(`(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '').includes(${JSON.stringify(text)})`, {
+      timeout,
+    })
     .catch(async (e: Error) => {
       const now = await page.$eval(selector, (el) => el.textContent).catch(() => '(no such element)');
       throw new Error(`${e.message}: "${text}" not in ${selector}, which says: ${now?.slice(-400)}`);
@@ -56,7 +59,9 @@ async function press(page: Page, selector: string): Promise<void> {
 /** Records page errors and CSP violations (the page's CSP must hold in Firefox too). */
 export async function guardFirefoxPage(page: Page, problems: string[]): Promise<void> {
   // Runs in the page (a string, so this Node-side file needs no DOM types).
-  await page.evaluateOnNewDocument("document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));");
+  await page.evaluateOnNewDocument(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+  );
   page.on('console', (msg) => {
     if (msg.type() === 'error' && /CSP violation|Content[- ]Security[- ]Policy/i.test(msg.text())) problems.push(msg.text());
   });
@@ -147,7 +152,10 @@ export async function shareInFirefox(page: Page, baseUrl: string, what: string, 
   await input!.uploadFile(...files);
   // The first file loads the evidence tools; each file gets its row once it is cleaned.
   await page.waitForFunction(`document.querySelectorAll('ul.evidence > li').length >= ${files.length}`, { timeout: 30_000 });
-  await page.waitForFunction("![...document.querySelectorAll('ul.evidence > li')].some((li) => /Removing hidden details/.test(li.textContent))", { timeout: 30_000 });
+  await page.waitForFunction(
+    "![...document.querySelectorAll('ul.evidence > li')].some((li) => /Removing hidden details/.test(li.textContent))",
+    { timeout: 30_000 },
+  );
   await press(page, '#testimony-form button[type="submit"]');
   await shown(page, '#step-done', 90_000, '#write-status[data-kind="error"]');
   const handle = (await page.$eval('#handle', (e) => e.textContent ?? '')).trim();

@@ -66,18 +66,24 @@ describeInFirefox('Tor Browser at Safest (no JavaScript), in Firefox ESR', () =>
     await server?.stop();
   });
 
-  test.each([...SURVIVOR_PAGES, ...STAFF_PAGES])('%s says first, in English and in Urdu, that it needs the Safer or Standard level, and offers no dead control', async (route) => {
-    await page.goto(server.url + route);
-    const seen = await readPage(page);
-    expect(seen.noticeVisible).toBe(true);
-    expect(seen.firstId).toBe('noscript');
-    expect(seen.parts.map((p) => ({ ...p, text: p.text.trim() }))).toEqual([expected(noscriptEn, 'en', 'ltr'), expected(noscriptUr, 'ur', 'rtl')]);
-    expect(seen.parts[0].text).toContain('the Safer or Standard security level');
-    expect(seen.parts[0].text).toContain('the shield icon → Settings → Security Level → “Safer” or “Standard”');
-    expect(seen.parts[0].text).toContain('encrypt your words on your own device');
-    expect(seen.controls).toEqual([]);
-    expect(seen.deadLinks).toEqual([]);
-  });
+  test.each([...SURVIVOR_PAGES, ...STAFF_PAGES])(
+    '%s says first, in English and in Urdu, that it needs the Safer or Standard level, and offers no dead control',
+    async (route) => {
+      await page.goto(server.url + route);
+      const seen = await readPage(page);
+      expect(seen.noticeVisible).toBe(true);
+      expect(seen.firstId).toBe('noscript');
+      expect(seen.parts.map((p) => ({ ...p, text: p.text.trim() }))).toEqual([
+        expected(noscriptEn, 'en', 'ltr'),
+        expected(noscriptUr, 'ur', 'rtl'),
+      ]);
+      expect(seen.parts[0].text).toContain('the Safer or Standard security level');
+      expect(seen.parts[0].text).toContain('the shield icon → Settings → Security Level → “Safer” or “Standard”');
+      expect(seen.parts[0].text).toContain('encrypt your words on your own device');
+      expect(seen.controls).toEqual([]);
+      expect(seen.deadLinks).toEqual([]);
+    },
+  );
 
   test('scripts really are off: the landing page never fills in the fingerprint', async () => {
     await page.goto(server.url + '/');
@@ -96,6 +102,14 @@ describeInFirefox('Tor Browser at Safest (no JavaScript), in Firefox ESR', () =>
   test('the safety page still reads without scripts, with what each Tor Browser level means', async () => {
     await page.goto(server.url + '/safety');
     const text = ((await page.evaluate("document.querySelector('main').innerText")) as string).replace(/\s+/g, ' ');
-    for (const key of ['safety.torLevelsHeading', 'safety.torStandard', 'safety.torSafer', 'safety.torSafest', 'safety.torWhy', 'safety.torHow'] as const) expect(text).toContain(plain(en[key]));
+    for (const key of [
+      'safety.torLevelsHeading',
+      'safety.torStandard',
+      'safety.torSafer',
+      'safety.torSafest',
+      'safety.torWhy',
+      'safety.torHow',
+    ] as const)
+      expect(text).toContain(plain(en[key]));
   });
 });

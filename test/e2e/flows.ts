@@ -73,7 +73,12 @@ export async function setUpFirstAdmin(page: Page, setupLink: string, alsoModerat
  * code; 'auto' (the default) types a TOTP code if one is usable now, else a recovery code, so
  * that tests signing the same person in several times in a row need not wait.
  */
-export async function staffSignIn(page: Page, baseUrl: string, who: { username: string; password: string }, factor: 'auto' | 'totp' | 'recovery' = 'auto'): Promise<void> {
+export async function staffSignIn(
+  page: Page,
+  baseUrl: string,
+  who: { username: string; password: string },
+  factor: 'auto' | 'totp' | 'recovery' = 'auto',
+): Promise<void> {
   const app = authenticators.get(who.username);
   if (!app) throw new Error(`${who.username} has not enrolled TOTP in this run (finishTotpEnrolment)`);
   await page.goto(`${baseUrl}/staff`);
@@ -144,7 +149,10 @@ export async function openOwnTestimonies(page: Page, baseUrl: string, codename: 
 }
 
 export async function readFirstCase(page: Page): Promise<string> {
-  await page.getByRole('button', { name: /^Open case of/ }).first().click();
+  await page
+    .getByRole('button', { name: /^Open case of/ })
+    .first()
+    .click();
   await page.locator('#case-body article').first().waitFor({ timeout: 30_000 });
   return (await page.locator('#case-body').textContent()) ?? '';
 }

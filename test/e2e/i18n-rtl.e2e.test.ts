@@ -10,7 +10,18 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setUpFirstAdmin } from './flows';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
-import { en, HEADING_KEY, htmlLangDir, inPage, platformFonts, pngSize, screenshotDir, storageOf, SURVIVOR_ROUTES, ur } from './safety-support';
+import {
+  en,
+  HEADING_KEY,
+  htmlLangDir,
+  inPage,
+  platformFonts,
+  pngSize,
+  screenshotDir,
+  storageOf,
+  SURVIVOR_ROUTES,
+  ur,
+} from './safety-support';
 
 describeInBrowser('Urdu and English, right to left', () => {
   let server: RunningServer;
@@ -26,7 +37,9 @@ describeInBrowser('Urdu and English, right to left', () => {
     await server?.stop();
   });
 
-  async function narrowPage(options: { locale?: string; javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  async function narrowPage(
+    options: { locale?: string; javaScriptEnabled?: boolean } = {},
+  ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 320, height: 640 }, ...options });
     const page = await context.newPage();
     await guardPage(page, problems);
@@ -35,7 +48,19 @@ describeInBrowser('Urdu and English, right to left', () => {
 
   /** Geometry of the page in its current language. */
   async function layout(page: Page) {
-    return await page.evaluate<{ h1: string; title: string; mainDirection: string; textLeft: number; textRight: number; contentLeft: number; contentRight: number; brandX: number; exitX: number; scrollWidth: number; body: string }>(`(() => {
+    return await page.evaluate<{
+      h1: string;
+      title: string;
+      mainDirection: string;
+      textLeft: number;
+      textRight: number;
+      contentLeft: number;
+      contentRight: number;
+      brandX: number;
+      exitX: number;
+      scrollWidth: number;
+      body: string;
+    }>(`(() => {
       const h1 = [...document.querySelectorAll('h1')].find((h) => h.offsetParent !== null);
       const range = document.createRange();
       range.selectNodeContents(h1);
@@ -89,7 +114,12 @@ describeInBrowser('Urdu and English, right to left', () => {
       expect(l.body).not.toMatch(/\{\w+\}/);
       const latinWords = l.body.match(/[A-Za-z]{3,}/g) ?? [];
       // Tor Browser has no Urdu interface: its security levels and menus are named as it shows them.
-      expect({ route, latin: latinWords.filter((w) => !/^(English|Esc|Incognito|weather|com|onion|Awaaz|Standard|Safer|Safest|Settings|Security|Level)$/i.test(w)) }).toEqual({ route, latin: [] });
+      expect({
+        route,
+        latin: latinWords.filter(
+          (w) => !/^(English|Esc|Incognito|weather|com|onion|Awaaz|Standard|Safer|Safest|Settings|Security|Level)$/i.test(w),
+        ),
+      }).toEqual({ route, latin: [] });
       // The heading is drawn with an Arabic-script font, so real glyphs (not boxes) are on screen.
       const fonts = await platformFonts(context, page, 'h1');
       expect(fonts.length).toBeGreaterThan(0);
@@ -188,7 +218,11 @@ describeInBrowser('Urdu and English, right to left', () => {
     // The file picker speaks Urdu: the browser's own button ("Choose Files", "No file chosen")
     // is hidden from sight only; its label, drawn as a button, takes the keyboard's focus ring.
     const picker = page.getByLabel(ur['evidence.add']);
-    expect(await picker.evaluate(inPage('return [e.type, e.getBoundingClientRect().width <= 1, getComputedStyle(e).opacity]'))).toEqual(['file', true, '0']);
+    expect(await picker.evaluate(inPage('return [e.type, e.getBoundingClientRect().width <= 1, getComputedStyle(e).opacity]'))).toEqual([
+      'file',
+      true,
+      '0',
+    ]);
     const pickerLabel = page.locator('label.button', { hasText: ur['evidence.add'] });
     expect(await pickerLabel.isVisible()).toBe(true);
     await picker.focus();

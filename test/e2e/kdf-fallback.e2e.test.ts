@@ -40,7 +40,11 @@ async function probeKdf(v: { codename: string; instanceId: string }): Promise<Kd
   const kdf = core['client/lib/kdf.ts'];
   const protocol = core['protocol/kdf.ts'];
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b64url = (b: Uint8Array) =>
+    btoa(String.fromCharCode(...b))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
   const loads = () => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/assets/kdf-worker.js').length;
   const pageMaster: Uint8Array = await protocol.survivorMaster(v.codename, v.instanceId, kdf.browserArgon2);
   const workerLoadsAfterPage = loads();
@@ -51,7 +55,16 @@ async function probeKdf(v: { codename: string; instanceId: string }): Promise<Kd
   const challenge = 'kdf-fallback-e2e-challenge';
   const nonce: number = await kdf.browserSolvePow(challenge, 10);
   const powValid: boolean = core['protocol/pow.ts'].checkPow(challenge, nonce, 10);
-  return { webAssembly, page: hex(pageMaster), worker: hex(worker), wasm: wasm && hex(wasm), signPk, workerLoadsAfterPage, workerLoads: loads(), powValid };
+  return {
+    webAssembly,
+    page: hex(pageMaster),
+    worker: hex(worker),
+    wasm: wasm && hex(wasm),
+    signPk,
+    workerLoadsAfterPage,
+    workerLoads: loads(),
+    powValid,
+  };
 }
 
 const survivor = { codename: vectors.survivorKdf.codename, instanceId: vectors.survivorKdf.instanceId };
@@ -96,7 +109,11 @@ describeInBrowser('key derivation engines in Chromium', () => {
     const page = await browser.newPage();
     page.on('console', () => undefined);
     await page.route(`**${WORKER}`, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'onmessage = () => postMessage({ ok: true, key: new Uint8Array(32) });' }),
+      route.fulfill({
+        status: 200,
+        contentType: 'text/javascript',
+        body: 'onmessage = () => postMessage({ ok: true, key: new Uint8Array(32) });',
+      }),
     );
     await page.goto(`${server.url}/share`);
     const outcome = await page.evaluate(async (v) => {

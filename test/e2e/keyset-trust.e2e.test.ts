@@ -8,7 +8,17 @@
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
-import { fingerprint, keyId, keysetHash, randomId, signKeyset, toBase64url, utcDay, type KeysetMember, type SignedKeyset } from '../../protocol';
+import {
+  fingerprint,
+  keyId,
+  keysetHash,
+  randomId,
+  signKeyset,
+  toBase64url,
+  utcDay,
+  type KeysetMember,
+  type SignedKeyset,
+} from '../../protocol';
 import type { Db } from '../../server/db/database';
 import { setUpFirstAdmin, shareTestimony } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
@@ -23,7 +33,13 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
   const problems: string[] = [];
   const intruder = nacl.box.keyPair();
   const intruderKid = keyId(intruder.publicKey);
-  const intruderMember = (): KeysetMember => ({ staffId: randomId(), username: 'intruder', roles: ['moderator'], boxPk: toBase64url(intruder.publicKey), signPk: toBase64url(nacl.sign.keyPair().publicKey) });
+  const intruderMember = (): KeysetMember => ({
+    staffId: randomId(),
+    username: 'intruder',
+    roles: ['moderator'],
+    boxPk: toBase64url(intruder.publicKey),
+    signPk: toBase64url(nacl.sign.keyPair().publicKey),
+  });
   const bare = (fp: string) => fp.replace(/ /g, '');
 
   beforeAll(async () => {
@@ -54,7 +70,9 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
   async function withKeysets(rows: SignedKeyset[], fn: () => Promise<void>): Promise<void> {
     const original = await keysetRows();
     await db('keysets').delete();
-    await db('keysets').insert(rows.map((s) => ({ version: s.keyset.version, signed: JSON.stringify(s), hash: keysetHash(s.keyset), created_day: utcDay() })));
+    await db('keysets').insert(
+      rows.map((s) => ({ version: s.keyset.version, signed: JSON.stringify(s), hash: keysetHash(s.keyset), created_day: utcDay() })),
+    );
     try {
       await fn();
     } finally {
@@ -90,12 +108,18 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
   }
 
   async function landingFingerprint(page: Page): Promise<string> {
-    await page.locator('#fingerprint').filter({ hasText: /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/ }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('#fingerprint')
+      .filter({ hasText: /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/ })
+      .waitFor({ timeout: 30_000 });
     return (await page.locator('#fingerprint').textContent())!.trim();
   }
 
   async function pinOf(page: Page): Promise<Record<string, unknown> | null> {
-    return JSON.parse((await page.evaluate<string | null>("localStorage.getItem('awaaz.pin')")) ?? 'null') as Record<string, unknown> | null;
+    return JSON.parse((await page.evaluate<string | null>("localStorage.getItem('awaaz.pin')")) ?? 'null') as Record<
+      string,
+      unknown
+    > | null;
   }
 
   test('the setup page, the landing page and the share page show the fingerprint of the key the admin browser made; setup gives the link to publish', async () => {
@@ -139,7 +163,16 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     const real = await realChain();
     const newest = real[real.length - 1];
     const attacker = nacl.sign.keyPair();
-    const forged = signKeyset({ ...newest.keyset, version: newest.keyset.version + 1, prev: keysetHash(newest.keyset), issuedDay: utcDay(), members: [...newest.keyset.members, intruderMember()] }, attacker);
+    const forged = signKeyset(
+      {
+        ...newest.keyset,
+        version: newest.keyset.version + 1,
+        prev: keysetHash(newest.keyset),
+        issuedDay: utcDay(),
+        members: [...newest.keyset.members, intruderMember()],
+      },
+      attacker,
+    );
 
     // A share page opened before the write, and sent after it.
     const early = await newGuardedPage(browser, problems);
@@ -152,7 +185,12 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     await early.page.getByLabel('Where did it happen?').selectOption('online');
 
     // The write: one row added, the instance key left alone.
-    await db('keysets').insert({ version: forged.keyset.version, signed: JSON.stringify(forged), hash: keysetHash(forged.keyset), created_day: utcDay() });
+    await db('keysets').insert({
+      version: forged.keyset.version,
+      signed: JSON.stringify(forged),
+      hash: keysetHash(forged.keyset),
+      created_day: utcDay(),
+    });
     try {
       expect((await db('instance').first()).instance_pk).toBe(instanceBefore.instance_pk);
       // The server now serves the forged keyset as the current one.
@@ -262,7 +300,9 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
 
   test('a keyset altered in the database fails its signature check and nothing is encrypted or sent', async () => {
     const real = await realChain();
-    const altered = real.map((s, i) => (i === real.length - 1 ? { ...s, keyset: { ...s.keyset, members: [...s.keyset.members, intruderMember()] } } : s));
+    const altered = real.map((s, i) =>
+      i === real.length - 1 ? { ...s, keyset: { ...s.keyset, members: [...s.keyset.members, intruderMember()] } } : s,
+    );
     await withKeysets(altered, async () => {
       const survivor = await newGuardedPage(browser, problems);
       const warning = await expectShareRefused(survivor.page, survivor.sent, 'Stop');

@@ -23,7 +23,8 @@ const WIDTH = 360;
  */
 const STORY = {
   alias: 'phn2story9',
-  title: 'What happened at the office, and what the committee did not do: https://example.org/reports/2024/harassment-committee-minutes-final-v3.pdf',
+  title:
+    'What happened at the office, and what the committee did not do: https://example.org/reports/2024/harassment-committee-minutes-final-v3.pdf',
   text: 'It started in my second month.\n\nThe minutes are at https://example.org/reports/2024/harassment-committee-minutes-final-v3-annex-b-complete.pdf and nobody read them. Supercalifragilisticexpialidociousnessnessnessness.\n\nیہ میرے ساتھ دفتر میں ہوا۔',
 };
 /** Apple's and WCAG 2.5.5's target size: a thumb, not a mouse pointer. */
@@ -94,11 +95,16 @@ function expectClean(findings: Findings, states: number): void {
 
 /** Chooses a photo in the page's first (or given) file input and waits until its cleaned preview is drawn. */
 async function attachPhoto(page: Page, photo: Buffer, within = 'body'): Promise<void> {
-  await page.locator(`${within} input[type=file]`).first().setInputFiles([{ name: 'IMG_20240501_102213.jpg', mimeType: 'image/jpeg', buffer: photo }]);
+  await page
+    .locator(`${within} input[type=file]`)
+    .first()
+    .setInputFiles([{ name: 'IMG_20240501_102213.jpg', mimeType: 'image/jpeg', buffer: photo }]);
   const preview = page.locator(`${within} ul.evidence img.evidence-preview`).first();
   await preview.waitFor({ timeout: 30_000 });
   await page.waitForFunction((sel: string) => {
-    const img = (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }).document.querySelector(sel);
+    const img = (
+      globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }
+    ).document.querySelector(sel);
     return !!img && img.complete && img.naturalWidth > 0;
   }, `${within} ul.evidence img.evidence-preview`);
 }
@@ -114,7 +120,17 @@ describeInBrowser('a 360 px phone', () => {
   beforeAll(async () => {
     server = await startServer();
     const db = server.openDb();
-    await db('publications').insert({ alias: STORY.alias, draft_id: null, case_id: null, title: STORY.title, text: STORY.text, context: 'workplace', month: '2024-05', published_day: '2026-01-15', revoked_day: null });
+    await db('publications').insert({
+      alias: STORY.alias,
+      draft_id: null,
+      case_id: null,
+      title: STORY.title,
+      text: STORY.text,
+      context: 'workplace',
+      month: '2024-05',
+      published_day: '2026-01-15',
+      revoked_day: null,
+    });
     await db.destroy();
     browser = await launchBrowser();
     const blank = await browser.newPage();
@@ -128,7 +144,13 @@ describeInBrowser('a 360 px phone', () => {
   });
 
   async function phone(locale = 'en-US'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: WIDTH, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
+    const context = await browser.newContext({
+      viewport: { width: WIDTH, height: 740 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale,
+    });
     const page = await context.newPage();
     await guardPage(page, problems);
     return { context, page };
@@ -188,7 +210,10 @@ describeInBrowser('a 360 px phone', () => {
     await p.getByRole('button', { name: `Open case of ${survivor.handle}`, exact: false }).click();
     await p.locator('#case-body article').first().waitFor({ timeout: 30_000 });
     await probe(p, 'staff case view', findings);
-    await p.getByRole('button', { name: /^Download and decrypt/ }).first().click();
+    await p
+      .getByRole('button', { name: /^Download and decrypt/ })
+      .first()
+      .click();
     await p.locator('#case-body img.evidence-preview').waitFor({ timeout: 60_000 });
     await probe(p, 'staff case view, photo previewed', findings);
     await p.getByLabel('Reply to the survivor').fill('Thank you for writing to us. We have read your testimony and the photo.');
@@ -199,23 +224,26 @@ describeInBrowser('a 360 px phone', () => {
     expect(problems).toEqual([]);
   });
 
-  test.each([['en-US'], ['ur-PK']])('return page (%s): signed in, a thread with a reply, a photo attached to the answer', async (locale) => {
-    if (!survivor) throw new Error('the English survivor test shares the testimony');
-    const findings: Findings = {};
-    const { context, page } = await phone(locale);
-    await page.goto(`${server.url}/return`);
-    await page.locator('#login-form button[type=submit]').waitFor();
-    await probe(page, 'return, sign-in', findings);
-    await page.locator('#codename').fill(survivor.codename);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#cases .thread').filter({ hasText: 'We have read your testimony' }).waitFor({ timeout: 60_000 });
-    await probe(page, 'return, thread', findings);
-    await attachPhoto(page, photo, '#cases');
-    await probe(page, 'return, thread, photo attached to the answer', findings);
-    await context.close();
-    expectClean(findings, 3);
-    expect(problems).toEqual([]);
-  });
+  test.each([['en-US'], ['ur-PK']])(
+    'return page (%s): signed in, a thread with a reply, a photo attached to the answer',
+    async (locale) => {
+      if (!survivor) throw new Error('the English survivor test shares the testimony');
+      const findings: Findings = {};
+      const { context, page } = await phone(locale);
+      await page.goto(`${server.url}/return`);
+      await page.locator('#login-form button[type=submit]').waitFor();
+      await probe(page, 'return, sign-in', findings);
+      await page.locator('#codename').fill(survivor.codename);
+      await page.locator('#login-form button[type=submit]').click();
+      await page.locator('#cases .thread').filter({ hasText: 'We have read your testimony' }).waitFor({ timeout: 60_000 });
+      await probe(page, 'return, thread', findings);
+      await attachPhoto(page, photo, '#cases');
+      await probe(page, 'return, thread, photo attached to the answer', findings);
+      await context.close();
+      expectClean(findings, 3);
+      expect(problems).toEqual([]);
+    },
+  );
 
   test('survivor pages in Urdu, right to left: the same pages and steps', async () => {
     const findings: Findings = {};
@@ -228,9 +256,19 @@ describeInBrowser('a 360 px phone', () => {
 
   /** Home, safety, the wall, a story, statistics, then share with a photo: eleven states; returns the survivor. */
   async function survivorPages(page: Page, lang: 'en' | 'ur', findings: Findings): Promise<{ codename: string; handle: string }> {
-    for (const [route, state] of [['/', 'home'], ['/safety', 'safety'], ['/stories', 'stories'], [`/stories/${STORY.alias}`, 'a story'], ['/stats', 'statistics']] as const) {
+    for (const [route, state] of [
+      ['/', 'home'],
+      ['/safety', 'safety'],
+      ['/stories', 'stories'],
+      [`/stories/${STORY.alias}`, 'a story'],
+      ['/stats', 'statistics'],
+    ] as const) {
       const res = await page.goto(server.url + route);
-      expect({ route, status: res?.status(), lang: await page.evaluate('document.documentElement.lang') }).toEqual({ route, status: 200, lang });
+      expect({ route, status: res?.status(), lang: await page.evaluate('document.documentElement.lang') }).toEqual({
+        route,
+        status: 200,
+        lang,
+      });
       await probe(page, state, findings);
     }
     await page.goto(`${server.url}/share`);
@@ -246,7 +284,9 @@ describeInBrowser('a 360 px phone', () => {
     await page.locator('#confirm-form button[type=submit]').click();
     await page.locator('#what').waitFor();
     await probe(page, 'share, writing', findings);
-    await page.locator('#what').fill(lang === 'ur' ? 'یہ میرے ساتھ دفتر میں ہوا، 2019 میں۔' : 'It happened at the office, in the spring of 2019.');
+    await page
+      .locator('#what')
+      .fill(lang === 'ur' ? 'یہ میرے ساتھ دفتر میں ہوا، 2019 میں۔' : 'It happened at the office, in the spring of 2019.');
     await page.locator('#context').selectOption('workplace');
     await attachPhoto(page, photo, '#step-write');
     await probe(page, 'share, writing, photo attached and previewed', findings);

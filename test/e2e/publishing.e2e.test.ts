@@ -64,7 +64,9 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await s.getByRole('button', { name: 'Encrypt and send' }).click();
     await s.getByRole('heading', { name: 'Your testimony was sent' }).waitFor({ timeout: 60_000 });
     const handle = (await s.locator('#handle').textContent())!.trim();
-    expect(await db('case_statistics').select('context', 'province', 'year')).toEqual([{ context: 'workplace', province: 'punjab', year: null }]);
+    expect(await db('case_statistics').select('context', 'province', 'year')).toEqual([
+      { context: 'workplace', province: 'punjab', year: null },
+    ]);
 
     // A moderator proposes a redacted draft.
     const m = admin.page;

@@ -60,7 +60,9 @@ describeInBrowser('quick exit and the safety page', () => {
     );
   }
   async function readAtExit(page: Page): Promise<Held> {
-    const json = await page.evaluate<string | null>(`(() => { const v = localStorage.getItem('${PROBE}'); localStorage.removeItem('${PROBE}'); return v; })()`);
+    const json = await page.evaluate<string | null>(
+      `(() => { const v = localStorage.getItem('${PROBE}'); localStorage.removeItem('${PROBE}'); return v; })()`,
+    );
     expect(json).not.toBeNull();
     return JSON.parse(json!) as Held;
   }
@@ -105,7 +107,10 @@ describeInBrowser('quick exit and the safety page', () => {
     const { context, page } = await freshPage();
     await page.goto(server.url + route);
     // wait for the configured address to arrive, then use the button
-    await page.locator('[data-quick-exit]').and(page.locator(`[href="${exitUrl}"]`)).waitFor();
+    await page
+      .locator('[data-quick-exit]')
+      .and(page.locator(`[href="${exitUrl}"]`))
+      .waitFor();
     const before = await historyLength(page);
     await page.getByRole('link', { name: 'Quick exit' }).click();
     await page.waitForURL(exitUrl);
@@ -131,7 +136,9 @@ describeInBrowser('quick exit and the safety page', () => {
     const { context, page } = await freshPage();
     // The instance facts never arrive; the default neutral site is intercepted here (no internet).
     await context.route('**/api/instance', () => undefined);
-    await context.route('https://weather.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Weather</title><h1>Weather</h1>' }));
+    await context.route('https://weather.com/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Weather</title><h1>Weather</h1>' }),
+    );
     await page.goto(server.url + '/share', { waitUntil: 'domcontentloaded' });
     for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
     await page.waitForURL('https://weather.com/');
@@ -180,9 +187,20 @@ describeInBrowser('quick exit and the safety page', () => {
       expect({ route, visible: await page.locator('a[href="/safety"]').first().isVisible() }).toEqual({ route, visible: true });
     }
     await page.goto(server.url + '/safety');
-    const headings = ['safety.heading', 'safety.exitHeading', 'safety.deviceHeading', 'safety.privateHeading', 'safety.codenameHeading', 'safety.protectsHeading', 'safety.cannotHeading'] as const;
+    const headings = [
+      'safety.heading',
+      'safety.exitHeading',
+      'safety.deviceHeading',
+      'safety.privateHeading',
+      'safety.codenameHeading',
+      'safety.protectsHeading',
+      'safety.cannotHeading',
+    ] as const;
     for (const key of headings) await page.getByRole('heading', { name: en[key], exact: true }).waitFor();
-    await page.locator('#exit-site').filter({ hasText: new URL(exitUrl).host }).waitFor();
+    await page
+      .locator('#exit-site')
+      .filter({ hasText: new URL(exitUrl).host })
+      .waitFor();
     const body = await page.locator('main').innerText();
     expect(body).toContain('Tor Browser');
     expect(body).toContain('private window');

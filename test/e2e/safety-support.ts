@@ -17,7 +17,12 @@ export { en, ur };
 /** The survivor pages, by route. */
 export const SURVIVOR_ROUTES = ['/', '/share', '/return', '/safety'] as const;
 /** Each page's main heading key as it first appears. */
-export const HEADING_KEY = { '/': 'landing.heading', '/share': 'action.share', '/return': 'return.loginHeading', '/safety': 'safety.heading' } as const;
+export const HEADING_KEY = {
+  '/': 'landing.heading',
+  '/share': 'action.share',
+  '/return': 'return.loginHeading',
+  '/safety': 'safety.heading',
+} as const;
 
 /** The Chromium flags of support.ts launchBrowser, for launchPersistentContext. */
 export { CHROMIUM_ARGS } from '../support/awaaz-server';
@@ -56,7 +61,11 @@ export async function storageOf(page: Page): Promise<{ local: Record<string, str
 }
 
 /** The fonts Chromium really used to draw an element's text (CDP), e.g. to prove Urdu glyphs are not boxes. */
-export async function platformFonts(context: BrowserContext, page: Page, selector: string): Promise<{ familyName: string; glyphCount: number }[]> {
+export async function platformFonts(
+  context: BrowserContext,
+  page: Page,
+  selector: string,
+): Promise<{ familyName: string; glyphCount: number }[]> {
   const cdp = await context.newCDPSession(page);
   try {
     await cdp.send('DOM.enable');

@@ -5,7 +5,18 @@
  * never appear in one. The SQLite file and its WAL never hold them either.
  */
 import type { Browser } from 'playwright-core';
-import { acceptInvite, ADMIN, createInvite, MODERATOR, openOwnTestimonies, readFirstCase, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
+import {
+  acceptInvite,
+  ADMIN,
+  createInvite,
+  MODERATOR,
+  openOwnTestimonies,
+  readFirstCase,
+  setUpFirstAdmin,
+  shareTestimony,
+  signWaitingMembers,
+  staffSignIn,
+} from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
 describeInBrowser('walking skeleton in Chromium', () => {

@@ -90,7 +90,13 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     expect(decoded).not.toBeNull();
     const uri = new URL(decoded!.data);
     expect(`${uri.protocol}//${uri.host}${decodeURIComponent(uri.pathname)}`).toBe(`otpauth://totp/Awaaz:${ADMIN.username}`);
-    expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: secretText.replace(/ /g, ''), issuer: 'Awaaz', algorithm: 'SHA1', digits: '6', period: '30' });
+    expect(Object.fromEntries(uri.searchParams)).toEqual({
+      secret: secretText.replace(/ /g, ''),
+      issuer: 'Awaaz',
+      algorithm: 'SHA1',
+      digits: '6',
+      period: '30',
+    });
 
     // A wrong code is refused on the page; then the app's code is accepted and recovery codes shown once.
     const secret = base32Decode(secretText);
@@ -129,7 +135,8 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     await page.getByRole('button', { name: 'Reload and verify' }).click();
     await page.locator('#audit-verdict').filter({ hasText: 'Verified in this browser' }).waitFor();
     const auditText = (await page.locator('#audit-entries').textContent()) ?? '';
-    for (const label of ['set up two-factor sign-in', 'signed in', 'failed to sign in', 'signed and published the list of readers']) expect(auditText).toContain(label);
+    for (const label of ['set up two-factor sign-in', 'signed in', 'failed to sign in', 'signed and published the list of readers'])
+      expect(auditText).toContain(label);
     expect(auditText).toContain('method: recovery_code');
     expect(await page.locator('#members').textContent()).toContain('(signed in)');
 
@@ -147,7 +154,9 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     await page.locator('#password-status').filter({ hasText: 'Your password is changed' }).waitFor({ timeout: 30_000 });
     expect((await other.context.request.get(`${server.url}/api/staff/me`)).status()).toBe(401);
     expect((await admin.context.request.get(`${server.url}/api/staff/me`)).status()).toBe(200);
-    expect(await signInExpectingRefusal(other.page, server.url, ADMIN.username, ADMIN.password, app.recoveryCodes[0])).toContain('wrong username, password or code');
+    expect(await signInExpectingRefusal(other.page, server.url, ADMIN.username, ADMIN.password, app.recoveryCodes[0])).toContain(
+      'wrong username, password or code',
+    );
     const renewed = { username: ADMIN.username, password: newPassword };
     await staffSignIn(other.page, server.url, renewed); // the keys open with the new password
     expect(await other.page.locator('#admin-panel').isVisible()).toBe(true);
@@ -163,7 +172,9 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     await staffSignIn(page, server.url, renewed);
     await page.locator('#audit-verdict').filter({ hasText: 'Verified in this browser' }).waitFor({ timeout: 30_000 });
     const second = await db('audit_log').where({ seq: 2 }).first();
-    await db('audit_log').where({ seq: 2 }).update({ detail: JSON.stringify({ recoveryCodes: 11 }) });
+    await db('audit_log')
+      .where({ seq: 2 })
+      .update({ detail: JSON.stringify({ recoveryCodes: 11 }) });
     await page.getByRole('button', { name: 'Reload and verify' }).click();
     await page.locator('#audit-alert').filter({ hasText: 'does not verify' }).waitFor();
     expect(await page.locator('#audit-alert').textContent()).toContain('entry #2 was changed');
@@ -173,7 +184,9 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     expect(await page.locator('#audit-alert').isVisible()).toBe(false);
     // Cutting the newest entries leaves a chain that links, but not the one this browser saw.
     const newest = Number((await db('audit_log').max({ n: 'seq' }))[0].n);
-    await db('audit_log').where('seq', '>=', newest - 1).delete();
+    await db('audit_log')
+      .where('seq', '>=', newest - 1)
+      .delete();
     await page.getByRole('button', { name: 'Reload and verify' }).click();
     await page.locator('#audit-alert').filter({ hasText: 'history of the audit log was rewritten' }).waitFor();
     expect(await page.getByRole('button', { name: 'Trust the log as it is now' }).isVisible()).toBe(true);

@@ -10,7 +10,16 @@
 import type { Knex } from 'knex';
 import nacl from 'tweetnacl';
 import type { Browser } from 'playwright-core';
-import { fromBase64url, STAFF_KDF, staffSecrets, toBase64url, unwrapPrivateKeys, wrapPrivateKeys, type Argon2Params, type StaffPrivateKeys } from '../../protocol';
+import {
+  fromBase64url,
+  STAFF_KDF,
+  staffSecrets,
+  toBase64url,
+  unwrapPrivateKeys,
+  wrapPrivateKeys,
+  type Argon2Params,
+  type StaffPrivateKeys,
+} from '../../protocol';
 import { hashAuthKey } from '../../server/http/staff-credentials';
 import { ADMIN, setUpFirstAdmin, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
@@ -36,7 +45,12 @@ describeInBrowser('re-keying an old staff record at sign-in in Chromium', () => 
 
   const record = async () => {
     const row = await db('staff').where({ username: ADMIN.username }).first();
-    return { params: JSON.parse(row.kdf_params) as Argon2Params, salt: row.kdf_salt as string, wrappedKeys: row.wrapped_keys as string, authHash: row.auth_hash as string };
+    return {
+      params: JSON.parse(row.kdf_params) as Argon2Params,
+      salt: row.kdf_salt as string,
+      wrappedKeys: row.wrapped_keys as string,
+      authHash: row.auth_hash as string,
+    };
   };
   const openKeys = async (r: Awaited<ReturnType<typeof record>>): Promise<StaffPrivateKeys> =>
     unwrapPrivateKeys(r.wrappedKeys, (await staffSecrets(ADMIN.password, fromBase64url(r.salt), r.params)).wrapKey);
@@ -54,7 +68,12 @@ describeInBrowser('re-keying an old staff record at sign-in in Chromium', () => 
     const old = await staffSecrets(ADMIN.password, oldSalt, OLD_KDF);
     await db('staff')
       .where({ username: ADMIN.username })
-      .update({ kdf_params: JSON.stringify(OLD_KDF), kdf_salt: toBase64url(oldSalt), auth_hash: await hashAuthKey(toBase64url(old.authKey)), wrapped_keys: wrapPrivateKeys(keys, old.wrapKey) });
+      .update({
+        kdf_params: JSON.stringify(OLD_KDF),
+        kdf_salt: toBase64url(oldSalt),
+        auth_hash: await hashAuthKey(toBase64url(old.authKey)),
+        wrapped_keys: wrapPrivateKeys(keys, old.wrapKey),
+      });
     const before = await record();
     expect(before.params).toEqual(OLD_KDF);
 
@@ -65,7 +84,9 @@ describeInBrowser('re-keying an old staff record at sign-in in Chromium', () => 
       const status = document.getElementById('login-status');
       new MutationObserver(() => window.__statuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
     });`);
-    const rekeyed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/staff/kdf', { timeout: 60_000 });
+    const rekeyed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/staff/kdf', {
+      timeout: 60_000,
+    });
     await staffSignIn(page, server.url, ADMIN);
     expect((await rekeyed).status()).toBe(200);
     const statuses = await page.evaluate<string[]>('window.__statuses');

@@ -130,9 +130,13 @@ describeInBrowser('staff workspace in Chromium', () => {
     await s.getByLabel('Write to the moderators').fill(after);
     await s.getByRole('button', { name: 'Encrypt and send' }).click();
     // The survivor's page refetches the keyset; the new message is wrapped to the remaining readers only.
-    await s.locator('.thread').filter({ hasText: after }).waitFor({ timeout: 30_000 }).catch(async (e) => {
-      throw new Error(`${e.message}\npage says: ${(await s.locator('#cases').textContent())?.slice(-400)}`);
-    });
+    await s
+      .locator('.thread')
+      .filter({ hasText: after })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}\npage says: ${(await s.locator('#cases').textContent())?.slice(-400)}`);
+      });
     const last = await db('envelopes').orderBy('id', 'desc').first();
     const kids = (await db('envelope_keys').where({ envelope_id: last.id })).map((k: { kid: string }) => k.kid);
     expect(kids).not.toContain(moderatorKid);
@@ -143,8 +147,21 @@ describeInBrowser('staff workspace in Chromium', () => {
     await db.transaction(async (trx) => {
       for (let n = 0; n < 110; n++) {
         const survivorId = randomId();
-        await trx('survivors').insert({ id: survivorId, handle: `S-PAGE-${String(n).padStart(4, '0')}`, sign_pk: randomId(), box_pk: randomId(), created_day: '2020-01-01' });
-        await trx('cases').insert({ id: randomId(), survivor_id: survivorId, status: 'new', created_day: `2020-01-${String(1 + (n % 28)).padStart(2, '0')}`, updated_day: '2020-01-01', awaiting_staff: true });
+        await trx('survivors').insert({
+          id: survivorId,
+          handle: `S-PAGE-${String(n).padStart(4, '0')}`,
+          sign_pk: randomId(),
+          box_pk: randomId(),
+          created_day: '2020-01-01',
+        });
+        await trx('cases').insert({
+          id: randomId(),
+          survivor_id: survivorId,
+          status: 'new',
+          created_day: `2020-01-${String(1 + (n % 28)).padStart(2, '0')}`,
+          updated_day: '2020-01-01',
+          awaiting_staff: true,
+        });
       }
     });
     const l = late.page;

@@ -17,8 +17,11 @@ const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/u
 export const CHROMIUM = CHROMIUM_CANDIDATES.find((p) => fs.existsSync(p));
 
 if (!CHROMIUM) {
-  if (process.env.CI) throw new Error('Chromium is required for the browser tests in CI: apt-get install -y chromium (or set CHROMIUM_PATH)');
-  console.warn('\n!!! BROWSER TESTS SKIPPED: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH). CI fails without it. !!!\n');
+  if (process.env.CI)
+    throw new Error('Chromium is required for the browser tests in CI: apt-get install -y chromium (or set CHROMIUM_PATH)');
+  console.warn(
+    '\n!!! BROWSER TESTS SKIPPED: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH). CI fails without it. !!!\n',
+  );
 }
 
 /** `describe` when Chromium is here; a loudly announced skip otherwise (never under CI, see above). */
@@ -57,7 +60,10 @@ export function recordRequests(context: BrowserContext): SentRequest[] {
   return sent;
 }
 
-export async function newGuardedPage(browser: Browser, problems: string[]): Promise<{ context: BrowserContext; page: Page; sent: SentRequest[] }> {
+export async function newGuardedPage(
+  browser: Browser,
+  problems: string[],
+): Promise<{ context: BrowserContext; page: Page; sent: SentRequest[] }> {
   const context = await browser.newContext();
   const sent = recordRequests(context);
   const page = await context.newPage();

@@ -51,7 +51,11 @@ describeInBrowser('no trace of a survivor on the device', () => {
 
   test('after a full visit the profile holds no testimony, codename or handle', async () => {
     const marker = `TRACE-${Date.now()}-ye-sirf-mera-hai`;
-    survivor = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 360, height: 740 } });
+    survivor = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 360, height: 740 },
+    });
     const page = survivor.pages()[0] ?? (await survivor.newPage());
     await guardPage(page, problems);
 
@@ -108,7 +112,12 @@ describeInBrowser('no trace of a survivor on the device', () => {
 
     // The check itself finds what is there: the pinned fingerprint is on disk (localStorage leveldb).
     const pin = JSON.parse(storage.local['awaaz.pin']) as { fingerprint: string };
-    const fingerprintOnDisk = files.some((f) => fs.statSync(f).size <= MAX_SCANNED_FILE && (fs.readFileSync(f).includes(Buffer.from(pin.fingerprint, 'utf8')) || fs.readFileSync(f).includes(Buffer.from(pin.fingerprint, 'utf16le'))));
+    const fingerprintOnDisk = files.some(
+      (f) =>
+        fs.statSync(f).size <= MAX_SCANNED_FILE &&
+        (fs.readFileSync(f).includes(Buffer.from(pin.fingerprint, 'utf8')) ||
+          fs.readFileSync(f).includes(Buffer.from(pin.fingerprint, 'utf16le'))),
+    );
     expect(fingerprintOnDisk).toBe(true);
   });
 });

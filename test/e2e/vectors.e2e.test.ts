@@ -41,12 +41,17 @@ describeInBrowser('protocol vectors in Chromium', () => {
     return result.outputFiles[0].text;
   }
 
-  async function runInBrowser(input: unknown, runner: 'runProtocolVectors' | 'runPublishingVectors' = 'runProtocolVectors'): Promise<string[]> {
+  async function runInBrowser(
+    input: unknown,
+    runner: 'runProtocolVectors' | 'runPublishingVectors' = 'runProtocolVectors',
+  ): Promise<string[]> {
     const page = await browser.newPage();
     try {
       // A secure context, as the pages have, for WebCrypto's SHA-256 (about:blank has none here).
       // The route answers inside the browser: nothing listens on that address.
-      await page.route(VECTORS_PAGE, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }));
+      await page.route(VECTORS_PAGE, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }),
+      );
       await page.goto(VECTORS_PAGE);
       await page.addScriptTag({ content: await bundle() });
       return await page.evaluate(([v, name]) => (globalThis as any)[name](v) as string[], [input, runner] as const);

@@ -71,7 +71,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 test('the walk finds the routes (it can fail: a change in how Express keeps them would show here)', () => {
-  expect(served).toEqual(expect.arrayContaining(['GET /api/instance', 'POST /api/survivor/cases/:caseId/messages', 'GET /stories/:alias', 'GET /']));
+  expect(served).toEqual(
+    expect.arrayContaining(['GET /api/instance', 'POST /api/survivor/cases/:caseId/messages', 'GET /stories/:alias', 'GET /']),
+  );
   expect(served.length).toBeGreaterThan(60);
 });
 
@@ -96,6 +98,7 @@ test('every /api route has a section of its own (a #### heading naming it)', () 
 });
 
 test('the parser reads a route row and nothing else (it can fail)', () => {
-  const sample = '\n## 3. Routes\n| method | path |\n|---|---|\n| GET | `/api/a/:id` | x |\n| 400 | `invalid_request` | y |\n## 4. Sequences\n| POST | `/api/b` | z |\n';
+  const sample =
+    '\n## 3. Routes\n| method | path |\n|---|---|\n| GET | `/api/a/:id` | x |\n| 400 | `invalid_request` | y |\n## 4. Sequences\n| POST | `/api/b` | z |\n';
   expect(documentedRoutes(sample).map(key)).toEqual(['GET /api/a/:id']);
 });

@@ -114,7 +114,11 @@ test('GET /api/instance tells the browser the limits before it uploads anything'
   expect(res.body.attachmentLimits).toEqual({ fileBytes: 1 * MB, testimonyBytes: 2 * MB, recordBytes: RECORD_BYTES });
   const defaults = await makeTestServer();
   try {
-    expect((await request(defaults.app).get('/api/instance')).body.attachmentLimits).toEqual({ fileBytes: 25 * MB, testimonyBytes: 100 * MB, recordBytes: 65536 });
+    expect((await request(defaults.app).get('/api/instance')).body.attachmentLimits).toEqual({
+      fileBytes: 25 * MB,
+      testimonyBytes: 100 * MB,
+      recordBytes: 65536,
+    });
   } finally {
     await defaults.close();
   }
@@ -170,7 +174,17 @@ describe('an upload cut mid-record', () => {
     for (let i = status.body.received; i < records.length; i++) expect((await as.putRecord(id, i, records[i])).status).toBe(200);
     expect((await as.post(`/api/survivor/attachments/${id}/close`)).body).toEqual({ id, closed: true });
 
-    const manifest: AttachmentManifest = { v: 1, alg: 'xsalsa20poly1305-stream64k', id, name: 'evidence-1', type: 'image/png', size: file.length, records: 4, key: Buffer.from(key.key).toString('base64url'), nonceBase: Buffer.from(key.nonceBase).toString('base64url') };
+    const manifest: AttachmentManifest = {
+      v: 1,
+      alg: 'xsalsa20poly1305-stream64k',
+      id,
+      name: 'evidence-1',
+      type: 'image/png',
+      size: file.length,
+      records: 4,
+      key: Buffer.from(key.key).toString('base64url'),
+      nonceBase: Buffer.from(key.nonceBase).toString('base64url'),
+    };
     const { res, envelope } = await submitTestimony(t, survivor, 'with a screenshot', [manifest]);
     expect(res.status).toBe(201);
     const [downloaded] = await downloadAsModerator(envelope.caseId, 0);
@@ -201,23 +215,81 @@ describe('records that do not belong', () => {
   const as = () => asSurvivor(t, survivor);
 
   test.each<[string, () => Promise<request.Response>, number, string, (string | RegExp)[]]>([
-    ['a record sent twice', () => as().putRecord(up.id, 0, up.records[0]), 409, 'duplicate_record', ['record 0 is already stored', 'next record is 1']],
+    [
+      'a record sent twice',
+      () => as().putRecord(up.id, 0, up.records[0]),
+      409,
+      'duplicate_record',
+      ['record 0 is already stored', 'next record is 1'],
+    ],
     ['a record out of order', () => as().putRecord(up.id, 2, up.records[2]), 409, 'out_of_order', ['next record is 1', 'not 2']],
     ['an index past the end', () => as().putRecord(up.id, 3, up.records[2]), 400, 'bad_index', ['index', '3 record(s)']],
-    ['a record one byte short', () => as().putRecord(up.id, 1, up.records[1].subarray(1)), 400, 'bad_length', [`exactly ${RECORD_BYTES + 16} bytes`]],
+    [
+      'a record one byte short',
+      () => as().putRecord(up.id, 1, up.records[1].subarray(1)),
+      400,
+      'bad_length',
+      [`exactly ${RECORD_BYTES + 16} bytes`],
+    ],
     ['the final record in place of a full one', () => as().putRecord(up.id, 1, up.records[2]), 400, 'bad_length', ['record 1']],
     ['an empty body', () => as().putRecord(up.id, 1, new Uint8Array(0)), 400, 'bad_length', ['not 0']],
-    ['a body over one record', () => as().putRecord(up.id, 1, new Uint8Array(RECORD_BYTES + RECORD_OVERHEAD + 1)), 413, 'body_too_large', [`at most ${RECORD_BYTES + RECORD_OVERHEAD} bytes`]],
+    [
+      'a body over one record',
+      () => as().putRecord(up.id, 1, new Uint8Array(RECORD_BYTES + RECORD_OVERHEAD + 1)),
+      413,
+      'body_too_large',
+      [`at most ${RECORD_BYTES + RECORD_OVERHEAD} bytes`],
+    ],
     ['a body of a megabyte', () => as().putRecord(up.id, 1, new Uint8Array(MB)), 413, 'body_too_large', []],
-    ['a record sent as JSON', () => as().putRecord(up.id, 1, up.records[1], 'application/json'), 415, 'unsupported_media_type', ['application/octet-stream']],
-    ['a record sent as text', () => as().putRecord(up.id, 1, up.records[1], 'text/plain'), 415, 'unsupported_media_type', ['application/octet-stream']],
+    [
+      'a record sent as JSON',
+      () => as().putRecord(up.id, 1, up.records[1], 'application/json'),
+      415,
+      'unsupported_media_type',
+      ['application/octet-stream'],
+    ],
+    [
+      'a record sent as text',
+      () => as().putRecord(up.id, 1, up.records[1], 'text/plain'),
+      415,
+      'unsupported_media_type',
+      ['application/octet-stream'],
+    ],
     ['a record to an unknown upload', () => as().putRecord(randomId(), 0, up.records[0]), 404, 'not_found', ['no upload of yours']],
-    ["a record to another survivor's upload", () => asSurvivor(t, other).putRecord(up.id, 1, up.records[1]), 404, 'not_found', ['no upload of yours']],
-    ['a record without a token', () => request(t.app).put(`/api/survivor/attachments/${up.id}/records/1`).set('Content-Type', 'application/octet-stream').send(Buffer.from(up.records[1])), 401, 'unauthorized', []],
-    ['a record with a path index that is not plain digits', () => as().putRecord(up.id, '1e0', up.records[1]), 400, 'invalid_request', ['index: must be a record index']],
+    [
+      "a record to another survivor's upload",
+      () => asSurvivor(t, other).putRecord(up.id, 1, up.records[1]),
+      404,
+      'not_found',
+      ['no upload of yours'],
+    ],
+    [
+      'a record without a token',
+      () =>
+        request(t.app)
+          .put(`/api/survivor/attachments/${up.id}/records/1`)
+          .set('Content-Type', 'application/octet-stream')
+          .send(Buffer.from(up.records[1])),
+      401,
+      'unauthorized',
+      [],
+    ],
+    [
+      'a record with a path index that is not plain digits',
+      () => as().putRecord(up.id, '1e0', up.records[1]),
+      400,
+      'invalid_request',
+      ['index: must be a record index'],
+    ],
     ['a record with a negative index', () => as().putRecord(up.id, '-1', up.records[1]), 400, 'invalid_request', ['index']],
     ['a record to an id that is not an id', () => as().putRecord('not-an-id', 1, up.records[1]), 400, 'invalid_request', ['id:']],
-    ['closing before every record is in', () => as().post(`/api/survivor/attachments/${up.id}/close`), 409, 'incomplete', ['1 of 3 records', 'send record 1']],
+    [
+      'closing before every record is in',
+      () => as().post(`/api/survivor/attachments/${up.id}/close`),
+      409,
+      'incomplete',
+      ['1 of 3 records', 'send record 1'],
+    ],
   ])('%s is refused and nothing changes', async (_label, send, status, code, mentions) => {
     await unchanged(async () => expectError(await send(), status, code, ...mentions));
     expect((await as().get(`/api/survivor/attachments/${up.id}`)).body.received).toBe(1);
@@ -227,7 +299,9 @@ describe('records that do not belong', () => {
     const foreign = encryptFile(fileOf(2 * RECORD_BYTES + 10), newAttachmentKey());
     expect((await as().putRecord(up.id, 1, foreign[1])).status).toBe(200);
     expect((await as().putRecord(up.id, 2, up.records[2])).status).toBe(200);
-    const stored = (await t.db('attachment_records').where({ attachment_id: up.id }).orderBy('idx')).map((r: { data: Buffer }) => new Uint8Array(r.data));
+    const stored = (await t.db('attachment_records').where({ attachment_id: up.id }).orderBy('idx')).map(
+      (r: { data: Buffer }) => new Uint8Array(r.data),
+    );
     expect(() => decryptFile(stored, up.manifest)).toThrow(/record 2 does not decrypt/);
   });
 
@@ -252,7 +326,9 @@ describe('records that do not belong', () => {
     const before = await t.db('attachments').where({ id: fresh.id }).first();
     expect(await t.ctx.repos.attachments.appendRecord(fresh.id, 0, fresh.records[0])).toBe(false);
     expect(await t.db('attachments').where({ id: fresh.id }).first()).toEqual(before);
-    await expect(t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) })).rejects.toThrow(UNIQUE_VIOLATION);
+    await expect(
+      t.db('attachment_records').insert({ attachment_id: fresh.id, idx: 0, data: Buffer.from(fresh.records[0]) }),
+    ).rejects.toThrow(UNIQUE_VIOLATION);
     expect(await t.db('attachment_records').where({ attachment_id: fresh.id }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });
@@ -264,7 +340,9 @@ describe('creating an upload', () => {
     ['no records for an empty file', { size: 0, records: 0 }, 400, 'invalid_request', ['records']],
     ['a negative size', { size: -1, records: 1 }, 400, 'invalid_request', ['size']],
   ])('%s is refused', async (_label, body, status, code, mentions) => {
-    await unchanged(async () => expectError(await asSurvivor(t, survivor).post('/api/survivor/attachments', body), status, code, ...mentions));
+    await unchanged(async () =>
+      expectError(await asSurvivor(t, survivor).post('/api/survivor/attachments', body), status, code, ...mentions),
+    );
   });
 
   test('exactly the file limit is accepted', async () => {
@@ -278,13 +356,24 @@ describe('creating an upload', () => {
     const as = asSurvivor(t, s);
     expect((await as.post('/api/survivor/attachments', { size: MB, records: 16 })).status).toBe(201);
     expect((await as.post('/api/survivor/attachments', { size: MB, records: 16 })).status).toBe(201);
-    await unchanged(async () => expectError(await as.post('/api/survivor/attachments', { size: 1, records: 1 }), 413, 'too_large', 'not sent', '2 MB'));
+    await unchanged(async () =>
+      expectError(await as.post('/api/survivor/attachments', { size: 1, records: 1 }), 413, 'too_large', 'not sent', '2 MB'),
+    );
     // Another survivor is not held back by hers.
     expect((await asSurvivor(t, other).post('/api/survivor/attachments', { size: 1, records: 1 })).status).toBe(201);
 
     const many = await registerSurvivor(t);
-    for (let i = 0; i < MAX_PENDING_UPLOADS; i++) expect((await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 })).status).toBe(201);
-    await unchanged(async () => expectError(await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 }), 429, 'too_many_uploads', `${MAX_PENDING_UPLOADS} files`, 'two days'));
+    for (let i = 0; i < MAX_PENDING_UPLOADS; i++)
+      expect((await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 })).status).toBe(201);
+    await unchanged(async () =>
+      expectError(
+        await asSurvivor(t, many).post('/api/survivor/attachments', { size: 0, records: 1 }),
+        429,
+        'too_many_uploads',
+        `${MAX_PENDING_UPLOADS} files`,
+        'two days',
+      ),
+    );
   });
 
   test('uploads created at the same moment cannot pass the limit together', async () => {
@@ -293,14 +382,19 @@ describe('creating an upload', () => {
     const as = asSurvivor(t, s);
     const all = await Promise.all(Array.from({ length: 6 }, () => as.post('/api/survivor/attachments', { size: MB, records: 16 })));
     expect(all.map((r) => r.status).sort()).toEqual([201, 201, 413, 413, 413, 413]);
-    const rows: { n: number }[] = await t.db('attachments').where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first('id')).id }).count({ n: '*' });
+    const rows: { n: number }[] = await t
+      .db('attachments')
+      .where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first('id')).id })
+      .count({ n: '*' });
     expect(Number(rows[0].n)).toBe(2);
   });
 
   test('a token for a survivor that no longer exists creates nothing', async () => {
     const gone = await registerSurvivor(t);
     await t.db('survivors').where({ handle: gone.handle }).delete();
-    await unchanged(async () => expectError(await asSurvivor(t, gone).post('/api/survivor/attachments', { size: 1, records: 1 }), 401, 'unauthorized'));
+    await unchanged(async () =>
+      expectError(await asSurvivor(t, gone).post('/api/survivor/attachments', { size: 1, records: 1 }), 401, 'unauthorized'),
+    );
   });
 });
 
@@ -308,15 +402,34 @@ describe('attaching uploads to a testimony or a message', () => {
   /** A testimony (and its proof of work) that names `ids`, sent as the survivor's browser would. */
   async function testimonyNaming(s: SurvivorActor, what: string) {
     const ks = await currentKeyset(t);
-    const envelope = sealEnvelope({ kind: 'testimony', caseId: randomId(), body: { testimony: { what } }, recipients: [s.keys.box.publicKey, ...readersOf(ks.keyset)], signer: s.keys.sign });
+    const envelope = sealEnvelope({
+      kind: 'testimony',
+      caseId: randomId(),
+      body: { testimony: { what } },
+      recipients: [s.keys.box.publicKey, ...readersOf(ks.keyset)],
+      signer: s.keys.sign,
+    });
     const p = await pow(t);
-    return (attachments: string[]) => asSurvivor(t, s).post('/api/survivor/cases', { envelope, keysetVersion: ks.keyset.version, pow: p, attachments });
+    return (attachments: string[]) =>
+      asSurvivor(t, s).post('/api/survivor/cases', { envelope, keysetVersion: ks.keyset.version, pow: p, attachments });
   }
 
   test.each<[string, (s: SurvivorActor) => Promise<string[]>, number, string, string[]]>([
-    ['an id that names no upload', () => Promise.resolve([randomId()]), 400, 'unknown_attachment', ['attachments[0]', 'not an upload of yours']],
+    [
+      'an id that names no upload',
+      () => Promise.resolve([randomId()]),
+      400,
+      'unknown_attachment',
+      ['attachments[0]', 'not an upload of yours'],
+    ],
     ["another survivor's upload", async () => [(await uploadFile(t, other, fileOf(10))).id], 400, 'unknown_attachment', ['attachments[0]']],
-    ['an upload not yet closed', async (s) => [(await uploadFile(t, s, fileOf(10), { close: false })).id], 409, 'attachment_not_closed', ['attachments[0]', 'close it']],
+    [
+      'an upload not yet closed',
+      async (s) => [(await uploadFile(t, s, fileOf(10), { close: false })).id],
+      409,
+      'attachment_not_closed',
+      ['attachments[0]', 'close it'],
+    ],
     [
       'an upload already attached',
       async (s) => {
@@ -349,9 +462,20 @@ describe('attaching uploads to a testimony or a message', () => {
 
     const ks = await currentKeyset(t);
     const message = (manifests: AttachmentManifest[]) =>
-      sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(envelope), body: { text: 'two more', attachments: manifests }, recipients: [s.keys.box.publicKey, ...readersOf(ks.keyset)], signer: s.keys.sign });
+      sealEnvelope({
+        kind: 'message',
+        caseId,
+        prev: envelopeHash(envelope),
+        body: { text: 'two more', attachments: manifests },
+        recipients: [s.keys.box.publicKey, ...readersOf(ks.keyset)],
+        signer: s.keys.sign,
+      });
     const post = (manifests: AttachmentManifest[]) =>
-      asSurvivor(t, s).post(`/api/survivor/cases/${caseId}/messages`, { envelope: message(manifests), keysetVersion: ks.keyset.version, attachments: manifests.map((m) => m.id) });
+      asSurvivor(t, s).post(`/api/survivor/cases/${caseId}/messages`, {
+        envelope: message(manifests),
+        keysetVersion: ks.keyset.version,
+        attachments: manifests.map((m) => m.id),
+      });
     // 1 MB already in the case, 1 MB + 1 byte more: one byte over.
     await unchanged(async () => expectError(await post([second.manifest, third.manifest]), 413, 'too_large', 'one testimony', '2 MB'));
     const sent = await post([second.manifest]);
@@ -425,7 +549,11 @@ describe('who sees a file', () => {
     const rows = await t.db('audit_log').where({ action: 'case.attachment_opened' }).orderBy('seq');
     expect(rows.length).toBe(Number(before[0].n) + 1);
     const last = rows[rows.length - 1];
-    expect({ actor: last.actor_id, subject: last.subject, detail: JSON.parse(last.detail) }).toEqual({ actor: mod.staffId, subject: caseId, detail: { attachmentId: sent.id } });
+    expect({ actor: last.actor_id, subject: last.subject, detail: JSON.parse(last.detail) }).toEqual({
+      actor: mod.staffId,
+      subject: caseId,
+      detail: { attachmentId: sent.id },
+    });
     expect(JSON.stringify(rows)).not.toContain(survivor.handle);
   });
 
@@ -456,15 +584,24 @@ describe('what is deleted', () => {
     const recent = await uploadFile(t, s, fileOf(10), { close: false });
     const attached = await uploadFile(t, s, fileOf(10));
     expect((await submitTestimony(t, s, 'kept', [attached.manifest])).res.status).toBe(201);
-    await t.db('attachments').whereIn('id', [old.id, attached.id]).update({ created_day: daysAgo(3) });
-    await t.db('attachments').where({ id: recent.id }).update({ created_day: daysAgo(2) });
+    await t
+      .db('attachments')
+      .whereIn('id', [old.id, attached.id])
+      .update({ created_day: daysAgo(3) });
+    await t
+      .db('attachments')
+      .where({ id: recent.id })
+      .update({ created_day: daysAgo(2) });
     expect(staleCutoffDay(t.clock.now())).toBe(daysAgo(2));
 
     // A stale upload no longer counts against the caps, and the sweeper (each minute) erases it.
     const made = await asSurvivor(t, s).post('/api/survivor/attachments', { size: 1, records: 1 });
     expect(made.status).toBe(201);
     expect((await sweepExpired(t.ctx, t.clock.now())).uploads).toBe(1);
-    const left = await t.db('attachments').where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first()).id }).select('id', 'created_day');
+    const left = await t
+      .db('attachments')
+      .where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first()).id })
+      .select('id', 'created_day');
     expect(left.map((r: { id: string }) => r.id).sort()).toEqual([recent.id, attached.id, made.body.id].sort());
     expect(left.find((r: { id: string }) => r.id === made.body.id).created_day).toBe(today);
     expect(await t.db('attachment_records').where({ attachment_id: old.id })).toEqual([]);

@@ -53,7 +53,12 @@ let admin: StaffActor;
 let moderator: StaffActor;
 let advocate: StaffActor;
 /** enrolled through an invite but not yet in the keyset */
-let pending: { agent: ReturnType<typeof request.agent>; id: string; material: Awaited<ReturnType<typeof staffMaterial>>['material']; inviteToken: string };
+let pending: {
+  agent: ReturnType<typeof request.agent>;
+  id: string;
+  material: Awaited<ReturnType<typeof staffMaterial>>['material'];
+  inviteToken: string;
+};
 let survivor: SurvivorActor;
 let survivorId: string;
 let firstCase: Envelope;
@@ -102,7 +107,12 @@ beforeAll(async () => {
   const open = await request(t.app)
     .post('/api/survivor/cases')
     .set('Authorization', `Bearer ${survivor.token}`)
-    .send({ envelope: openCase, keysetVersion: ks.keyset.version, pow: await pow(t), sharing: { advocatesMayRead: true, statistics: null } });
+    .send({
+      envelope: openCase,
+      keysetVersion: ks.keyset.version,
+      pow: await pow(t),
+      sharing: { advocatesMayRead: true, statistics: null },
+    });
   if (open.status !== 201) throw new Error(`submit failed: ${open.status} ${open.text}`);
   draftId = randomId();
   const draft = sealEnvelope({
@@ -112,7 +122,9 @@ beforeAll(async () => {
     recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
     signer: moderator.sign,
   });
-  const proposed = await moderator.agent.post(`/api/staff/cases/${openCase.caseId}/drafts`).send({ draftId, envelope: draft, keysetVersion: ks.keyset.version });
+  const proposed = await moderator.agent
+    .post(`/api/staff/cases/${openCase.caseId}/drafts`)
+    .send({ draftId, envelope: draft, keysetVersion: ks.keyset.version });
   if (proposed.status !== 201) throw new Error(`draft failed: ${proposed.status} ${proposed.text}`);
   openUpload = await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES + 1), { upTo: 1 });
   sentUpload = await uploadFile(t, survivor, nacl.randomBytes(100));
@@ -205,8 +217,15 @@ const jsonRoutes: JsonRoute[] = [
     number: 'pow.nonce',
     required: 'sig',
     nested: 'pow',
-    b64: [['boxPk', 32], ['pow.challenge', 32], ['sig', 64]],
-    extra: [['a negative nonce', (b) => setIn(b, 'pow.nonce', -1), ['pow.nonce']], ['a fractional nonce', (b) => setIn(b, 'pow.nonce', 1.5), ['pow.nonce']]],
+    b64: [
+      ['boxPk', 32],
+      ['pow.challenge', 32],
+      ['sig', 64],
+    ],
+    extra: [
+      ['a negative nonce', (b) => setIn(b, 'pow.nonce', -1), ['pow.nonce']],
+      ['a fractional nonce', (b) => setIn(b, 'pow.nonce', 1.5), ['pow.nonce']],
+    ],
   },
   { name: 'POST /api/survivor/challenge', open: () => request(t.app).post('/api/survivor/challenge'), valid: () => ({}) },
   {
@@ -215,7 +234,10 @@ const jsonRoutes: JsonRoute[] = [
     valid: () => ({ signPk: b64(32), challenge: b64(32), sig: b64(64) }),
     string: 'challenge',
     required: 'signPk',
-    b64: [['sig', 64], ['signPk', 32]],
+    b64: [
+      ['sig', 64],
+      ['signPk', 32],
+    ],
   },
   {
     name: 'POST /api/survivor/cases',
@@ -225,19 +247,41 @@ const jsonRoutes: JsonRoute[] = [
     number: 'keysetVersion',
     required: 'pow',
     nested: 'envelope',
-    b64: [['envelope.keys.0.kid', 16], ['envelope.sig', 64], ['envelope.signer', 32], ['envelope.keys.1.wrapped', 72]],
+    b64: [
+      ['envelope.keys.0.kid', 16],
+      ['envelope.sig', 64],
+      ['envelope.signer', 32],
+      ['envelope.keys.1.wrapped', 72],
+    ],
     extra: [
       ['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']],
       ['another envelope version', (b) => setIn(b, 'envelope.v', 2), ['envelope.v']],
       ['no recipients', (b) => setIn(b, 'envelope.keys', []), ['envelope.keys']],
       ['a caseId that is not an id', (b) => setIn(b, 'envelope.caseId', `${MARKER}/../x`), ['envelope.caseId']],
       ['keysetVersion 0', (b) => setIn(b, 'keysetVersion', 0), ['keysetVersion']],
-      ['a ciphertext over the size limit', (b) => setIn(b, 'envelope.ciphertext', MARKER + 'A'.repeat(140 * 1024)), ['envelope.ciphertext']],
+      [
+        'a ciphertext over the size limit',
+        (b) => setIn(b, 'envelope.ciphertext', MARKER + 'A'.repeat(140 * 1024)),
+        ['envelope.ciphertext'],
+      ],
       ['an attachment id that is not an id', (b) => setIn(b, 'attachments', [randomId(), MARKER]), ['attachments[1]', '16-byte id']],
       ['attachments that are not a list', (b) => setIn(b, 'attachments', MARKER), ['attachments', 'expected array']],
-      ['21 attachments', (b) => setIn(b, 'attachments', Array.from({ length: 21 }, () => randomId())), ['attachments', 'at most 20']],
+      [
+        '21 attachments',
+        (b) =>
+          setIn(
+            b,
+            'attachments',
+            Array.from({ length: 21 }, () => randomId()),
+          ),
+        ['attachments', 'at most 20'],
+      ],
       ['an attachment listed twice', (b) => setIn(b, 'attachments', [sentUpload.id, sentUpload.id]), ['attachments', 'twice']],
-      ['an attachment id with non-zero trailing bits', (b) => setIn(b, 'attachments', [withTrailingBits(sentUpload.id)]), ['attachments[0]:', 'canonical']],
+      [
+        'an attachment id with non-zero trailing bits',
+        (b) => setIn(b, 'attachments', [withTrailingBits(sentUpload.id)]),
+        ['attachments[0]:', 'canonical'],
+      ],
     ],
   },
   {
@@ -248,7 +292,11 @@ const jsonRoutes: JsonRoute[] = [
     number: 'keysetVersion',
     required: 'envelope',
     nested: 'envelope',
-    b64: [['envelope.prev', 64], ['envelope.keys.0.epk', 32], ['envelope.sig', 64]],
+    b64: [
+      ['envelope.prev', 64],
+      ['envelope.keys.0.epk', 32],
+      ['envelope.sig', 64],
+    ],
     extra: [
       ['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']],
       ['an attachment id that is not an id', (b) => setIn(b, 'attachments', [`${MARKER}AAAAAAAA=`]), ['attachments[0]']],
@@ -291,7 +339,10 @@ const jsonRoutes: JsonRoute[] = [
     number: 'keysetVersion',
     required: 'keysetVersion',
     nested: 'envelope',
-    b64: [['envelope.prev', 64], ['envelope.keys.0.kid', 16]],
+    b64: [
+      ['envelope.prev', 64],
+      ['envelope.keys.0.kid', 16],
+    ],
     extra: [['attachments on a staff message', (b) => setIn(b, 'attachments', [sentUpload.id]), ['unknown field', 'attachments']]],
   },
   {
@@ -329,12 +380,24 @@ const jsonRoutes: JsonRoute[] = [
   {
     name: 'POST /api/staff/grants',
     open: () => moderator.agent.post('/api/staff/grants'),
-    valid: () => ({ staffId: randomId(), grants: [{ envelopeId: 1, grant: { v: 1, envelopeHash: b64(64), kid: b64(16), epk: b64(32), wrapped: b64(72), granter: b64(32), sig: b64(64) } }] }),
+    valid: () => ({
+      staffId: randomId(),
+      grants: [
+        {
+          envelopeId: 1,
+          grant: { v: 1, envelopeHash: b64(64), kid: b64(16), epk: b64(32), wrapped: b64(72), granter: b64(32), sig: b64(64) },
+        },
+      ],
+    }),
     string: 'staffId',
     number: 'grants.0.envelopeId',
     required: 'grants',
     nested: 'grants.0.grant',
-    b64: [['grants.0.grant.envelopeHash', 64], ['grants.0.grant.wrapped', 72], ['grants.0.grant.sig', 64]],
+    b64: [
+      ['grants.0.grant.envelopeHash', 64],
+      ['grants.0.grant.wrapped', 72],
+      ['grants.0.grant.sig', 64],
+    ],
     extra: [
       ['no grants', (b) => setIn(b, 'grants', []), ['grants']],
       ['101 grants', (b) => setIn(b, 'grants', new Array(101).fill((b.grants as unknown[])[0])), ['grants']],
@@ -348,7 +411,11 @@ const jsonRoutes: JsonRoute[] = [
     number: 'kdf.params.m',
     required: 'keyset',
     nested: 'kdf.params',
-    b64: [['setupToken', 32], ['keyset.sig', 64], ['kdf.salt', 16]],
+    b64: [
+      ['setupToken', 32],
+      ['keyset.sig', 64],
+      ['kdf.salt', 16],
+    ],
     extra: [
       ['an unknown role', (b) => setIn(b, 'roles', ['admin', MARKER]), ['roles[1]']],
       ['a weak KDF', (b) => setIn(b, 'kdf.params.m', 1024), ['kdf.params.m']],
@@ -372,7 +439,10 @@ const jsonRoutes: JsonRoute[] = [
     valid: () => ({ username: 'mod.one', authKey: b64(32) }),
     string: 'username',
     required: 'authKey',
-    b64: [['authKey', 32], ['ticket', 40]],
+    b64: [
+      ['authKey', 32],
+      ['ticket', 40],
+    ],
   },
   {
     // The admin's record already has the current parameters: a well-formed body would be 409, never written.
@@ -383,7 +453,11 @@ const jsonRoutes: JsonRoute[] = [
     number: 'kdf.params.t',
     required: 'currentAuthKey',
     nested: 'kdf.params',
-    b64: [['currentAuthKey', 32], ['authKey', 32], ['kdf.salt', 16]],
+    b64: [
+      ['currentAuthKey', 32],
+      ['authKey', 32],
+      ['kdf.salt', 16],
+    ],
     extra: [
       ['a KDF below the OWASP minimum', (b) => setIn(b, 'kdf.params.m', 16 * 1024), ['kdf.params.m']],
       ['one pass', (b) => setIn(b, 'kdf.params.t', 1), ['kdf.params.t']],
@@ -422,7 +496,12 @@ const jsonRoutes: JsonRoute[] = [
     number: 'kdf.params.t',
     required: 'authKey',
     nested: 'kdf',
-    b64: [['boxPk', 32], ['signPk', 32], ['kdf.salt', 16], ['inviteToken', 32]],
+    b64: [
+      ['boxPk', 32],
+      ['signPk', 32],
+      ['kdf.salt', 16],
+      ['inviteToken', 32],
+    ],
     extra: [
       ['a weak KDF', (b) => setIn(b, 'kdf.params.t', 1), ['kdf.params.t']],
       ['wrapped keys over the limit', (b) => setIn(b, 'wrappedKeys', MARKER + 'A'.repeat(2000)), ['wrappedKeys']],
@@ -438,7 +517,10 @@ const jsonRoutes: JsonRoute[] = [
     number: 'signed.keyset.version',
     required: 'signed.sig',
     nested: 'signed.keyset',
-    b64: [['signed.instancePk', 32], ['signed.keyset.members.0.boxPk', 32]],
+    b64: [
+      ['signed.instancePk', 32],
+      ['signed.keyset.members.0.boxPk', 32],
+    ],
     extra: [
       ['an unknown role in a member', (b) => setIn(b, 'signed.keyset.members.0.roles', [MARKER]), ['signed.keyset.members[0].roles[0]']],
       ['a bad issuedDay', (b) => setIn(b, 'signed.keyset.issuedDay', `${MARKER}`), ['signed.keyset.issuedDay']],
@@ -449,12 +531,20 @@ const jsonRoutes: JsonRoute[] = [
   {
     name: 'POST /api/survivor/cases/:caseId/sharing',
     open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/sharing`).set('Authorization', bearer()),
-    valid: () => ({ sharing: { advocatesMayRead: true, statistics: { context: 'workplace', year: 2018, province: 'sindh' } }, keysetVersion: 3, grants: [] }),
+    valid: () => ({
+      sharing: { advocatesMayRead: true, statistics: { context: 'workplace', year: 2018, province: 'sindh' } },
+      keysetVersion: 3,
+      grants: [],
+    }),
     number: 'sharing.statistics.year',
     required: 'sharing',
     nested: 'sharing.statistics',
     extra: [
-      ['a string for advocatesMayRead', (b) => setIn(b, 'sharing.advocatesMayRead', MARKER), ['sharing.advocatesMayRead', 'expected boolean']],
+      [
+        'a string for advocatesMayRead',
+        (b) => setIn(b, 'sharing.advocatesMayRead', MARKER),
+        ['sharing.advocatesMayRead', 'expected boolean'],
+      ],
       ['a year before the first one', (b) => setIn(b, 'sharing.statistics.year', 1900), ['sharing.statistics.year', '1980']],
       ['an unknown province', (b) => setIn(b, 'sharing.statistics.province', MARKER), ['sharing.statistics.province']],
       ['an unknown context', (b) => setIn(b, 'sharing.statistics.context', MARKER), ['sharing.statistics.context']],
@@ -464,32 +554,57 @@ const jsonRoutes: JsonRoute[] = [
   {
     name: 'POST /api/staff/cases/:caseId/drafts',
     open: () => moderator.agent.post(`/api/staff/cases/${openCase.caseId}/drafts`),
-    valid: () => ({ draftId: randomId(), envelope: { ...structuredClone(firstCase), kind: 'draft', caseId: openCase.caseId }, keysetVersion: 3 }),
+    valid: () => ({
+      draftId: randomId(),
+      envelope: { ...structuredClone(firstCase), kind: 'draft', caseId: openCase.caseId },
+      keysetVersion: 3,
+    }),
     string: 'draftId',
     number: 'keysetVersion',
     required: 'envelope',
     nested: 'envelope',
-    b64: [['envelope.sig', 64], ['envelope.keys.0.kid', 16]],
+    b64: [
+      ['envelope.sig', 64],
+      ['envelope.keys.0.kid', 16],
+    ],
     extra: [
       ['a draftId that is not an id', (b) => setIn(b, 'draftId', `${MARKER}/x`), ['draftId']],
       ['a draftId with non-zero trailing bits', (b) => setIn(b, 'draftId', idWithTrailingBits()), ['draftId:', 'canonical']],
-      ['an envelope caseId with non-zero trailing bits', (b) => setIn(b, 'envelope.caseId', withTrailingBits(openCase.caseId)), ['envelope.caseId:', 'canonical']],
-      ['a ciphertext with non-zero trailing bits', (b) => setIn(b, 'envelope.ciphertext', MARKER + 'AB'), ['envelope.ciphertext:', 'canonical']],
+      [
+        'an envelope caseId with non-zero trailing bits',
+        (b) => setIn(b, 'envelope.caseId', withTrailingBits(openCase.caseId)),
+        ['envelope.caseId:', 'canonical'],
+      ],
+      [
+        'a ciphertext with non-zero trailing bits',
+        (b) => setIn(b, 'envelope.ciphertext', MARKER + 'AB'),
+        ['envelope.ciphertext:', 'canonical'],
+      ],
     ],
   },
   {
     name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/consent',
     open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/drafts/${draftId}/consent`).set('Authorization', bearer()),
-    valid: () => ({ statement: { v: 1, type: 'publish', caseId: openCase.caseId, draftId, textHash: b64(32), issuedDay: utcDay() }, sig: b64(64) }),
+    valid: () => ({
+      statement: { v: 1, type: 'publish', caseId: openCase.caseId, draftId, textHash: b64(32), issuedDay: utcDay() },
+      sig: b64(64),
+    }),
     string: 'statement.draftId',
     required: 'sig',
     nested: 'statement',
-    b64: [['statement.textHash', 32], ['sig', 64]],
+    b64: [
+      ['statement.textHash', 32],
+      ['sig', 64],
+    ],
     extra: [
       ['a revocation where a consent is expected', (b) => setIn(b, 'statement.type', 'revoke'), ['statement.type']],
       ['a bad issuedDay', (b) => setIn(b, 'statement.issuedDay', MARKER), ['statement.issuedDay']],
       ['another version', (b) => setIn(b, 'statement.v', 2), ['statement.v']],
-      ['a statement draftId with non-zero trailing bits', (b) => setIn(b, 'statement.draftId', withTrailingBits(draftId)), ['statement.draftId:', 'canonical']],
+      [
+        'a statement draftId with non-zero trailing bits',
+        (b) => setIn(b, 'statement.draftId', withTrailingBits(draftId)),
+        ['statement.draftId:', 'canonical'],
+      ],
     ],
   },
   {
@@ -533,7 +648,6 @@ const jsonRoutes: JsonRoute[] = [
   },
 ];
 
-
 interface Case {
   label: string;
   send: (r: JsonRoute) => Promise<request.Response>;
@@ -552,33 +666,199 @@ function casesFor(r: JsonRoute): Case[] {
       .serialize((b: Buffer) => b as unknown as string)
       .send(body);
   const out: Case[] = [
-    { label: 'malformed JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), status: 400, code: 'malformed_json', mentions: ['not valid JSON'] },
-    { label: 'truncated JSON', send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify({ ...x.valid(), z: MARKER }).slice(0, -2)), status: 400, code: 'malformed_json', mentions: ['JSON'] },
-    { label: 'a bare JSON string', send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify(MARKER)), status: 400, code: 'malformed_json', mentions: ['JSON'] },
+    {
+      label: 'malformed JSON',
+      send: (x) => x.open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`),
+      status: 400,
+      code: 'malformed_json',
+      mentions: ['not valid JSON'],
+    },
+    {
+      label: 'truncated JSON',
+      send: (x) =>
+        x
+          .open()
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify({ ...x.valid(), z: MARKER }).slice(0, -2)),
+      status: 400,
+      code: 'malformed_json',
+      mentions: ['JSON'],
+    },
+    {
+      label: 'a bare JSON string',
+      send: (x) => x.open().set('Content-Type', 'application/json').send(JSON.stringify(MARKER)),
+      status: 400,
+      code: 'malformed_json',
+      mentions: ['JSON'],
+    },
     { label: 'a JSON array', send: json([MARKER]), status: 400, code: 'invalid_request', mentions: ['body', 'expected object'] },
-    { label: 'text/plain', send: (x) => x.open().set('Content-Type', 'text/plain').send(JSON.stringify({ ...x.valid(), z: MARKER })), status: 415, code: 'unsupported_media_type', mentions: ['Content-Type: application/json'] },
-    { label: 'a form post', send: (x) => x.open().type('form').send({ x: MARKER }), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
-    { label: 'JSON in another charset', send: (x) => x.open().set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify({ x: MARKER })), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
+    {
+      label: 'text/plain',
+      send: (x) =>
+        x
+          .open()
+          .set('Content-Type', 'text/plain')
+          .send(JSON.stringify({ ...x.valid(), z: MARKER })),
+      status: 415,
+      code: 'unsupported_media_type',
+      mentions: ['Content-Type: application/json'],
+    },
+    {
+      label: 'a form post',
+      send: (x) => x.open().type('form').send({ x: MARKER }),
+      status: 415,
+      code: 'unsupported_media_type',
+      mentions: ['JSON'],
+    },
+    {
+      label: 'JSON in another charset',
+      send: (x) =>
+        x
+          .open()
+          .set('Content-Type', 'application/json; charset=iso-8859-1')
+          .send(JSON.stringify({ x: MARKER })),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['UTF-8'],
+    },
     { label: 'no body at all', send: (x) => x.open(), status: 415, code: 'unsupported_media_type', mentions: ['JSON'] },
-    { label: 'an empty JSON body', send: (x) => x.open().set('Content-Type', 'application/json').send(''), status: 400, code: 'invalid_request', mentions: ['empty', '{}'] },
-    { label: 'JSON in UTF-16', send: (x) => bytes(x, 'application/json; charset=utf-16le', Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
-    { label: 'JSON in UTF-16 with its byte order mark', send: (x) => bytes(x, 'application/json; charset=utf-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')])), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
-    { label: 'UTF-16 bytes declared as UTF-8', send: (x) => bytes(x, 'application/json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')])), status: 415, code: 'unsupported_encoding', mentions: ['UTF-8'] },
-    { label: 'UTF-8 JSON after a byte order mark', send: (x) => bytes(x, 'application/json; charset=utf-8', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(x.valid()))])), status: 415, code: 'unsupported_encoding', mentions: ['byte order mark'] },
-    { label: 'bytes that are not UTF-8 in a string', send: (x) => bytes(x, 'application/json', Buffer.concat([Buffer.from(`{"z":"${MARKER}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), status: 415, code: 'unsupported_encoding', mentions: ['not valid UTF-8'] },
-    { label: 'an unknown field', send: (x) => json({ ...x.valid(), extraField: MARKER })(x), status: 400, code: 'invalid_request', mentions: ['unknown field', 'extraField'] },
-    { label: 'an unknown field whose name is not a field name', send: (x) => json({ ...x.valid(), [`<img src=x onerror=${MARKER}>`]: 1 })(x), status: 400, code: 'invalid_request', mentions: ['unknown field'] },
-    { label: 'a body over 256 KiB', send: (x) => x.open().set('Content-Type', 'application/json').send(OVERSIZED), status: 413, code: 'body_too_large', mentions: ['larger'] },
+    {
+      label: 'an empty JSON body',
+      send: (x) => x.open().set('Content-Type', 'application/json').send(''),
+      status: 400,
+      code: 'invalid_request',
+      mentions: ['empty', '{}'],
+    },
+    {
+      label: 'JSON in UTF-16',
+      send: (x) => bytes(x, 'application/json; charset=utf-16le', Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['UTF-8'],
+    },
+    {
+      label: 'JSON in UTF-16 with its byte order mark',
+      send: (x) =>
+        bytes(
+          x,
+          'application/json; charset=utf-16',
+          Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')]),
+        ),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['UTF-8'],
+    },
+    {
+      label: 'UTF-16 bytes declared as UTF-8',
+      send: (x) =>
+        bytes(
+          x,
+          'application/json',
+          Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ ...x.valid(), z: MARKER }), 'utf16le')]),
+        ),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['UTF-8'],
+    },
+    {
+      label: 'UTF-8 JSON after a byte order mark',
+      send: (x) =>
+        bytes(
+          x,
+          'application/json; charset=utf-8',
+          Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(x.valid()))]),
+        ),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['byte order mark'],
+    },
+    {
+      label: 'bytes that are not UTF-8 in a string',
+      send: (x) =>
+        bytes(x, 'application/json', Buffer.concat([Buffer.from(`{"z":"${MARKER}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])),
+      status: 415,
+      code: 'unsupported_encoding',
+      mentions: ['not valid UTF-8'],
+    },
+    {
+      label: 'an unknown field',
+      send: (x) => json({ ...x.valid(), extraField: MARKER })(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: ['unknown field', 'extraField'],
+    },
+    {
+      label: 'an unknown field whose name is not a field name',
+      send: (x) => json({ ...x.valid(), [`<img src=x onerror=${MARKER}>`]: 1 })(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: ['unknown field'],
+    },
+    {
+      label: 'a body over 256 KiB',
+      send: (x) => x.open().set('Content-Type', 'application/json').send(OVERSIZED),
+      status: 413,
+      code: 'body_too_large',
+      mentions: ['larger'],
+    },
   ];
-  if (r.nested) out.push({ label: `an unknown field inside ${r.nested}`, send: (x) => json(setIn(x.valid(), `${r.nested}.extraField`, MARKER))(x), status: 400, code: 'invalid_request', mentions: [`${display(r.nested)} has unknown field`, 'extraField'] });
-  if (r.string) out.push({ label: `a number for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, 1234567))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
-  if (r.string) out.push({ label: `an object for the string ${r.string}`, send: (x) => json(setIn(x.valid(), r.string!, { x: MARKER }))(x), status: 400, code: 'invalid_request', mentions: [display(r.string), 'expected string'] });
-  if (r.number) out.push({ label: `a string for the number ${r.number}`, send: (x) => json(setIn(x.valid(), r.number!, MARKER))(x), status: 400, code: 'invalid_request', mentions: [display(r.number), 'expected number'] });
-  if (r.required) out.push({ label: `no ${r.required}`, send: (x) => json(setIn(x.valid(), r.required!, undefined))(x), status: 400, code: 'invalid_request', mentions: [display(r.required)] });
-  if (r.required) out.push({ label: `null for ${r.required}`, send: (x) => json(setIn(x.valid(), r.required!, null))(x), status: 400, code: 'invalid_request', mentions: [display(r.required)] });
+  if (r.nested)
+    out.push({
+      label: `an unknown field inside ${r.nested}`,
+      send: (x) => json(setIn(x.valid(), `${r.nested}.extraField`, MARKER))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [`${display(r.nested)} has unknown field`, 'extraField'],
+    });
+  if (r.string)
+    out.push({
+      label: `a number for the string ${r.string}`,
+      send: (x) => json(setIn(x.valid(), r.string!, 1234567))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.string), 'expected string'],
+    });
+  if (r.string)
+    out.push({
+      label: `an object for the string ${r.string}`,
+      send: (x) => json(setIn(x.valid(), r.string!, { x: MARKER }))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.string), 'expected string'],
+    });
+  if (r.number)
+    out.push({
+      label: `a string for the number ${r.number}`,
+      send: (x) => json(setIn(x.valid(), r.number!, MARKER))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.number), 'expected number'],
+    });
+  if (r.required)
+    out.push({
+      label: `no ${r.required}`,
+      send: (x) => json(setIn(x.valid(), r.required!, undefined))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.required)],
+    });
+  if (r.required)
+    out.push({
+      label: `null for ${r.required}`,
+      send: (x) => json(setIn(x.valid(), r.required!, null))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.required)],
+    });
   for (const [field, bytes] of r.b64 ?? []) {
     for (const [what, value, why] of badBase64(bytes)) {
-      out.push({ label: `${field} in bad base64: ${what}`, send: (x) => json(setIn(x.valid(), field, value))(x), status: 400, code: 'invalid_request', mentions: [`${display(field)}:`, why] });
+      out.push({
+        label: `${field} in bad base64: ${what}`,
+        send: (x) => json(setIn(x.valid(), field, value))(x),
+        status: 400,
+        code: 'invalid_request',
+        mentions: [`${display(field)}:`, why],
+      });
     }
   }
   for (const [what, mutate, mentions] of r.extra ?? []) {
@@ -605,8 +885,14 @@ describe('GET routes', () => {
     ['GET /api/staff/grants/pending', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}`)],
     ['GET /api/staff/publishing', () => advocate.agent.get('/api/staff/publishing')],
     ['GET /api/staff/publishing/:caseId', () => advocate.agent.get(`/api/staff/publishing/${openCase.caseId}`)],
-    ['GET /api/survivor/attachments/:id', () => request(t.app).get(`/api/survivor/attachments/${openUpload.id}`).set('Authorization', bearer())],
-    ['GET /api/survivor/attachments/:id/records/:index', () => request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/0`).set('Authorization', bearer())],
+    [
+      'GET /api/survivor/attachments/:id',
+      () => request(t.app).get(`/api/survivor/attachments/${openUpload.id}`).set('Authorization', bearer()),
+    ],
+    [
+      'GET /api/survivor/attachments/:id/records/:index',
+      () => request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/0`).set('Authorization', bearer()),
+    ],
     ['GET /api/staff/attachments/:id', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}`)],
     ['GET /api/staff/attachments/:id/records/:index', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/0`)],
   ];
@@ -649,9 +935,21 @@ describe('GET routes', () => {
   });
 
   test.each<[string, () => request.Test, string]>([
-    ['GET /api/staff/grants/pending: an empty after', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=`), 'after:'],
-    ['GET /api/staff/grants/pending: after in hex', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0x1`), 'after:'],
-    ['GET /api/staff/grants/pending: a staffId with non-zero trailing bits', () => moderator.agent.get(`/api/staff/grants/pending?staffId=${withTrailingBits(moderator.staffId)}`), 'staffId:'],
+    [
+      'GET /api/staff/grants/pending: an empty after',
+      () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=`),
+      'after:',
+    ],
+    [
+      'GET /api/staff/grants/pending: after in hex',
+      () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0x1`),
+      'after:',
+    ],
+    [
+      'GET /api/staff/grants/pending: a staffId with non-zero trailing bits',
+      () => moderator.agent.get(`/api/staff/grants/pending?staffId=${withTrailingBits(moderator.staffId)}`),
+      'staffId:',
+    ],
     ['GET /api/staff/audit: an empty after', () => admin.agent.get('/api/staff/audit?after='), 'after:'],
     ['GET /api/staff/audit: a limit in exponent form', () => admin.agent.get('/api/staff/audit?limit=1e2'), 'limit:'],
     ['GET /api/staff/audit: a limit with a sign', () => admin.agent.get('/api/staff/audit?limit=%2B10'), 'limit:'],
@@ -666,7 +964,10 @@ describe('GET routes', () => {
     expect((await request(t.app).get('/stories?page=1')).status).toBe(200);
   });
 
-  test.each([['an alias of the wrong shape', `${MARKER}`], ['an alias that names nothing', 'abcdefghjk']])('GET /stories/:alias answers 404 for %s', async (_label, alias) => {
+  test.each([
+    ['an alias of the wrong shape', `${MARKER}`],
+    ['an alias that names nothing', 'abcdefghjk'],
+  ])('GET /stories/:alias answers 404 for %s', async (_label, alias) => {
     await unchanged(async () => {
       const res = await request(t.app).get(`/stories/${encodeURIComponent(alias)}`);
       expect(res.status).toBe(404);
@@ -680,7 +981,9 @@ describe('GET routes', () => {
     ['a caseId with base64 padding', `${MARKER}AAAAAAAA=`],
     ['a caseId with non-zero trailing bits', 'AAAAAAAAAAAAAAAAAAAAAB'],
   ])('GET /api/staff/cases/:caseId rejects %s', async (_label, caseId) => {
-    await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases/${encodeURIComponent(caseId)}`), 400, 'invalid_request', 'caseId'));
+    await unchanged(async () =>
+      expectError(await moderator.agent.get(`/api/staff/cases/${encodeURIComponent(caseId)}`), 400, 'invalid_request', 'caseId'),
+    );
   });
 
   test('GET /api/staff/cases/:caseId answers 404 for an id that names no case', async () => {
@@ -694,50 +997,144 @@ describe('GET routes', () => {
     ['an id with non-zero trailing bits', 'AAAAAAAAAAAAAAAAAAAAAB'],
   ];
   const attachmentGets: [string, (id: string) => request.Test][] = [
-    ['GET /api/survivor/attachments/:id', (id) => request(t.app).get(`/api/survivor/attachments/${encodeURIComponent(id)}`).set('Authorization', bearer())],
-    ['GET /api/survivor/attachments/:id/records/0', (id) => request(t.app).get(`/api/survivor/attachments/${encodeURIComponent(id)}/records/0`).set('Authorization', bearer())],
-    ['POST /api/survivor/attachments/:id/close', (id) => request(t.app).post(`/api/survivor/attachments/${encodeURIComponent(id)}/close`).set('Authorization', bearer()).send({})],
+    [
+      'GET /api/survivor/attachments/:id',
+      (id) =>
+        request(t.app)
+          .get(`/api/survivor/attachments/${encodeURIComponent(id)}`)
+          .set('Authorization', bearer()),
+    ],
+    [
+      'GET /api/survivor/attachments/:id/records/0',
+      (id) =>
+        request(t.app)
+          .get(`/api/survivor/attachments/${encodeURIComponent(id)}/records/0`)
+          .set('Authorization', bearer()),
+    ],
+    [
+      'POST /api/survivor/attachments/:id/close',
+      (id) =>
+        request(t.app)
+          .post(`/api/survivor/attachments/${encodeURIComponent(id)}/close`)
+          .set('Authorization', bearer())
+          .send({}),
+    ],
     ['GET /api/staff/attachments/:id', (id) => moderator.agent.get(`/api/staff/attachments/${encodeURIComponent(id)}`)],
     ['GET /api/staff/attachments/:id/records/0', (id) => moderator.agent.get(`/api/staff/attachments/${encodeURIComponent(id)}/records/0`)],
   ];
-  test.each(attachmentGets.flatMap(([route, open]) => badIds.map(([label, id]) => [route, label, open, id] as const)))('%s rejects %s', async (_route, _label, open, id) => {
-    await unchanged(async () => expectError(await open(id), 400, 'invalid_request', 'id:'));
-  });
-  test.each(attachmentGets.map(([route, open]) => [route, open] as const))('%s answers 404 for an id that names no upload', async (_route, open) => {
-    await unchanged(async () => expectError(await open(randomId()), 404, 'not_found'));
-  });
-  test.each([['-1'], ['1.5'], ['01'], ['1e0'], ['0x1'], [' 1'], [MARKER], ['9999999999']])('GET record routes reject the index %j', async (index) => {
-    await unchanged(async () => {
-      expectError(await request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`).set('Authorization', bearer()), 400, 'invalid_request', 'index:');
-      expectError(await moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`), 400, 'invalid_request', 'index:');
-    });
-  });
+  test.each(attachmentGets.flatMap(([route, open]) => badIds.map(([label, id]) => [route, label, open, id] as const)))(
+    '%s rejects %s',
+    async (_route, _label, open, id) => {
+      await unchanged(async () => expectError(await open(id), 400, 'invalid_request', 'id:'));
+    },
+  );
+  test.each(attachmentGets.map(([route, open]) => [route, open] as const))(
+    '%s answers 404 for an id that names no upload',
+    async (_route, open) => {
+      await unchanged(async () => expectError(await open(randomId()), 404, 'not_found'));
+    },
+  );
+  test.each([['-1'], ['1.5'], ['01'], ['1e0'], ['0x1'], [' 1'], [MARKER], ['9999999999']])(
+    'GET record routes reject the index %j',
+    async (index) => {
+      await unchanged(async () => {
+        expectError(
+          await request(t.app)
+            .get(`/api/survivor/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`)
+            .set('Authorization', bearer()),
+          400,
+          'invalid_request',
+          'index:',
+        );
+        expectError(
+          await moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/${encodeURIComponent(index)}`),
+          400,
+          'invalid_request',
+          'index:',
+        );
+      });
+    },
+  );
 });
 
 describe('PUT /api/survivor/attachments/:id/records/:index (raw bytes)', () => {
-  const put = (index: number | string = 1, id: string = openUpload.id) => request(t.app).put(`/api/survivor/attachments/${encodeURIComponent(id)}/records/${encodeURIComponent(index)}`).set('Authorization', bearer());
+  const put = (index: number | string = 1, id: string = openUpload.id) =>
+    request(t.app)
+      .put(`/api/survivor/attachments/${encodeURIComponent(id)}/records/${encodeURIComponent(index)}`)
+      .set('Authorization', bearer());
   const record = () => Buffer.from(openUpload.records[1]);
   const octets = 'application/octet-stream';
 
   test.each<[string, () => request.Test, number, string, (string | RegExp)[]]>([
-    ['JSON', () => put().set('Content-Type', 'application/json').send(JSON.stringify({ x: MARKER })), 415, 'unsupported_media_type', ['application/octet-stream']],
-    ['malformed JSON', () => put().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), 415, 'unsupported_media_type', ['application/octet-stream']],
+    [
+      'JSON',
+      () =>
+        put()
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify({ x: MARKER })),
+      415,
+      'unsupported_media_type',
+      ['application/octet-stream'],
+    ],
+    [
+      'malformed JSON',
+      () => put().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`),
+      415,
+      'unsupported_media_type',
+      ['application/octet-stream'],
+    ],
     ['text/plain', () => put().set('Content-Type', 'text/plain').send(MARKER), 415, 'unsupported_media_type', ['application/octet-stream']],
     ['a form post', () => put().type('form').send({ x: MARKER }), 415, 'unsupported_media_type', []],
     ['no body at all', () => put(), 415, 'unsupported_media_type', []],
-    ['a gzip-encoded record', () => put().set('Content-Type', octets).set('Content-Encoding', 'gzip').send(record()), 415, 'unsupported_encoding', ['Content-Encoding']],
-    ['a body one byte over a record', () => put().set('Content-Type', octets).send(Buffer.alloc(RECORD_BYTES + RECORD_OVERHEAD + 1)), 413, 'body_too_large', [`${RECORD_BYTES + RECORD_OVERHEAD} bytes`]],
+    [
+      'a gzip-encoded record',
+      () => put().set('Content-Type', octets).set('Content-Encoding', 'gzip').send(record()),
+      415,
+      'unsupported_encoding',
+      ['Content-Encoding'],
+    ],
+    [
+      'a body one byte over a record',
+      () =>
+        put()
+          .set('Content-Type', octets)
+          .send(Buffer.alloc(RECORD_BYTES + RECORD_OVERHEAD + 1)),
+      413,
+      'body_too_large',
+      [`${RECORD_BYTES + RECORD_OVERHEAD} bytes`],
+    ],
     ['a body over 256 KiB', () => put().set('Content-Type', octets).send(Buffer.from(OVERSIZED)), 413, 'body_too_large', []],
     ['a record one byte short', () => put().set('Content-Type', octets).send(record().subarray(1)), 400, 'bad_length', ['exactly']],
-    ['a record of JSON text with the right type', () => put().set('Content-Type', octets).send(Buffer.from(JSON.stringify({ x: MARKER }))), 400, 'bad_length', ['exactly']],
+    [
+      'a record of JSON text with the right type',
+      () =>
+        put()
+          .set('Content-Type', octets)
+          .send(Buffer.from(JSON.stringify({ x: MARKER }))),
+      400,
+      'bad_length',
+      ['exactly'],
+    ],
     ['an id that is not an id', () => put(1, MARKER).set('Content-Type', octets).send(record()), 400, 'invalid_request', ['id:']],
     ['an index that is not a number', () => put(MARKER).set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
     ['an index with a sign', () => put('+1').set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
     ['an index with a leading zero', () => put('01').set('Content-Type', octets).send(record()), 400, 'invalid_request', ['index:']],
     ['an index past the file', () => put(2).set('Content-Type', octets).send(record()), 400, 'bad_index', ['index']],
-    ['the record already stored', () => put(0).set('Content-Type', octets).send(Buffer.from(openUpload.records[0])), 409, 'duplicate_record', ['next record is 1']],
+    [
+      'the record already stored',
+      () => put(0).set('Content-Type', octets).send(Buffer.from(openUpload.records[0])),
+      409,
+      'duplicate_record',
+      ['next record is 1'],
+    ],
     ['an id that names no upload', () => put(1, randomId()).set('Content-Type', octets).send(record()), 404, 'not_found', []],
-    ['a closed upload', () => put(0, sentUpload.id).set('Content-Type', octets).send(Buffer.from(sentUpload.records[0])), 409, 'closed', []],
+    [
+      'a closed upload',
+      () => put(0, sentUpload.id).set('Content-Type', octets).send(Buffer.from(sentUpload.records[0])),
+      409,
+      'closed',
+      [],
+    ],
   ])('rejects %s and writes nothing', async (_label, send, status, code, mentions) => {
     await unchanged(async () => expectError(await send(), status, code, ...mentions));
   });
@@ -766,7 +1163,9 @@ describe('forged signatures', () => {
     // Altered after signing: another ciphertext, or a recipient dropped.
     const flipped = env.ciphertext.slice(0, 40) + (env.ciphertext[40] === 'A' ? 'B' : 'A') + env.ciphertext.slice(41);
     await unchanged(async () => expectError(await submit({ ...env, ciphertext: flipped }, ks.keyset.version, p), 400, 'bad_signature'));
-    await unchanged(async () => expectError(await submit({ ...env, keys: env.keys.slice(0, -1) }, ks.keyset.version, p), 400, 'bad_signature'));
+    await unchanged(async () =>
+      expectError(await submit({ ...env, keys: env.keys.slice(0, -1) }, ks.keyset.version, p), 400, 'bad_signature'),
+    );
     // The rejections spent nothing: the same proof of work still carries the genuine envelope.
     const ok = await submit(env, ks.keyset.version, p);
     expect(ok.status).toBe(201);
@@ -776,14 +1175,46 @@ describe('forged signatures', () => {
     const sign = nacl.sign.keyPair();
     const box = nacl.box.keyPair();
     const p = await pow(t);
-    const body = (sig: Uint8Array) => ({ signPk: toBase64url(sign.publicKey), boxPk: toBase64url(box.publicKey), pow: p, sig: toBase64url(sig) });
+    const body = (sig: Uint8Array) => ({
+      signPk: toBase64url(sign.publicKey),
+      boxPk: toBase64url(box.publicKey),
+      pow: p,
+      sig: toBase64url(sig),
+    });
     const otherChallenge = randomToken(32);
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, otherChallenge, sign.secretKey))), 400, 'bad_signature', 'sig'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/register')
+          .send(body(signLogin(t.ctx.instanceId, otherChallenge, sign.secretKey))),
+        400,
+        'bad_signature',
+        'sig',
+      ),
+    );
     // A signature of this challenge for another instance does not carry over either.
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(randomId(), p.challenge, sign.secretKey))), 400, 'bad_signature'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/register')
+          .send(body(signLogin(randomId(), p.challenge, sign.secretKey))),
+        400,
+        'bad_signature',
+      ),
+    );
     // Nor one by a key other than signPk.
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, p.challenge, nacl.sign.keyPair().secretKey))), 400, 'bad_signature'));
-    const ok = await request(t.app).post('/api/survivor/register').send(body(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/register')
+          .send(body(signLogin(t.ctx.instanceId, p.challenge, nacl.sign.keyPair().secretKey))),
+        400,
+        'bad_signature',
+      ),
+    );
+    const ok = await request(t.app)
+      .post('/api/survivor/register')
+      .send(body(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)));
     expect(ok.status).toBe(201);
   });
 
@@ -791,17 +1222,47 @@ describe('forged signatures', () => {
     const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
     const signPk = toBase64url(survivor.keys.sign.publicKey);
     await unchanged(async () => {
-      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, nacl.sign.keyPair().secretKey)) }), 401, 'unauthorized');
-      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, randomToken(32), survivor.keys.sign.secretKey)) }), 401, 'unauthorized');
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/session')
+          .send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, nacl.sign.keyPair().secretKey)) }),
+        401,
+        'unauthorized',
+      );
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/session')
+          .send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, randomToken(32), survivor.keys.sign.secretKey)) }),
+        401,
+        'unauthorized',
+      );
       // A challenge the server never issued.
       const made = randomToken(32);
-      expectError(await request(t.app).post('/api/survivor/session').send({ signPk, challenge: made, sig: toBase64url(signLogin(t.ctx.instanceId, made, survivor.keys.sign.secretKey)) }), 401, 'unauthorized');
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/session')
+          .send({ signPk, challenge: made, sig: toBase64url(signLogin(t.ctx.instanceId, made, survivor.keys.sign.secretKey)) }),
+        401,
+        'unauthorized',
+      );
       // A correct signature by a key that never registered.
       const stranger = nacl.sign.keyPair();
-      expectError(await request(t.app).post('/api/survivor/session').send({ signPk: toBase64url(stranger.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, stranger.secretKey)) }), 401, 'unauthorized');
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/session')
+          .send({
+            signPk: toBase64url(stranger.publicKey),
+            challenge,
+            sig: toBase64url(signLogin(t.ctx.instanceId, challenge, stranger.secretKey)),
+          }),
+        401,
+        'unauthorized',
+      );
     });
     // The failed attempts did not spend the challenge.
-    const ok = await request(t.app).post('/api/survivor/session').send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)) });
+    const ok = await request(t.app)
+      .post('/api/survivor/session')
+      .send({ signPk, challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)) });
     expect(ok.status).toBe(200);
   });
 
@@ -823,7 +1284,12 @@ describe('forged signatures', () => {
 
     test.each<[string, () => Promise<unknown>, string, (string | RegExp)[]]>([
       ['signed by another instance key', async () => next({}, nacl.sign.keyPair()), 'fingerprint_changed', ['fingerprint']],
-      ['with a forged signature under the right key name', async () => ({ ...(await next()), sig: toBase64url(nacl.randomBytes(64)) }), 'bad_signature', []],
+      [
+        'with a forged signature under the right key name',
+        async () => ({ ...(await next()), sig: toBase64url(nacl.randomBytes(64)) }),
+        'bad_signature',
+        [],
+      ],
       [
         'altered after signing',
         async () => {
@@ -839,24 +1305,46 @@ describe('forged signatures', () => {
       ['for another instance', async () => next({ instanceId: randomId() }), 'wrong_instance', []],
       [
         'adding a member whose box key is not the one in their staff row',
-        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ boxPk: toBase64url(nacl.box.keyPair().publicKey) })] }),
+        async () =>
+          next({
+            members: [...(await currentKeyset(t)).keyset.members, pendingMember({ boxPk: toBase64url(nacl.box.keyPair().publicKey) })],
+          }),
         'bad_keyset',
         ['own keys'],
       ],
       [
         'adding a member whose sign key is not the one in their staff row',
-        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ signPk: toBase64url(nacl.sign.keyPair().publicKey) })] }),
+        async () =>
+          next({
+            members: [...(await currentKeyset(t)).keyset.members, pendingMember({ signPk: toBase64url(nacl.sign.keyPair().publicKey) })],
+          }),
         'bad_keyset',
         ['own keys'],
       ],
-      ['giving a member other roles than their invite', async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ roles: ['admin', 'moderator'] })] }), 'bad_keyset', ['roles']],
+      [
+        'giving a member other roles than their invite',
+        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ roles: ['admin', 'moderator'] })] }),
+        'bad_keyset',
+        ['roles'],
+      ],
       [
         'naming somebody who is not staff',
-        async () => next({ members: [...(await currentKeyset(t)).keyset.members, pendingMember({ staffId: randomId(), username: 'ghost.one', boxPk: toBase64url(nacl.box.keyPair().publicKey) })] }),
+        async () =>
+          next({
+            members: [
+              ...(await currentKeyset(t)).keyset.members,
+              pendingMember({ staffId: randomId(), username: 'ghost.one', boxPk: toBase64url(nacl.box.keyPair().publicKey) }),
+            ],
+          }),
         'bad_keyset',
         ['not a staff member'],
       ],
-      ['leaving out the admin who signs it', async () => next({ members: (await currentKeyset(t)).keyset.members.filter((m) => m.staffId !== admin.staffId) }), 'bad_keyset', ['admin']],
+      [
+        'leaving out the admin who signs it',
+        async () => next({ members: (await currentKeyset(t)).keyset.members.filter((m) => m.staffId !== admin.staffId) }),
+        'bad_keyset',
+        ['admin'],
+      ],
       [
         'listing a member twice',
         async () => {
@@ -878,9 +1366,15 @@ describe('forged signatures', () => {
 describe('replays', () => {
   test('a login challenge works once; the second use is 401', async () => {
     const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
-    const body = { signPk: toBase64url(survivor.keys.sign.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)) };
+    const body = {
+      signPk: toBase64url(survivor.keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)),
+    };
     expect((await request(t.app).post('/api/survivor/session').send(body)).status).toBe(200);
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/session').send(body), 401, 'unauthorized', 'challenge'));
+    await unchanged(async () =>
+      expectError(await request(t.app).post('/api/survivor/session').send(body), 401, 'unauthorized', 'challenge'),
+    );
   });
 
   test('a proof of work works once; the second use is 400 bad_pow', async () => {
@@ -888,13 +1382,25 @@ describe('replays', () => {
     const register = (sign: nacl.SignKeyPair) =>
       request(t.app)
         .post('/api/survivor/register')
-        .send({ signPk: toBase64url(sign.publicKey), boxPk: toBase64url(nacl.box.keyPair().publicKey), pow: p, sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)) });
+        .send({
+          signPk: toBase64url(sign.publicKey),
+          boxPk: toBase64url(nacl.box.keyPair().publicKey),
+          pow: p,
+          sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)),
+        });
     expect((await register(nacl.sign.keyPair())).status).toBe(201);
     await unchanged(async () => expectError(await register(nacl.sign.keyPair()), 400, 'bad_pow', 'pow.challenge'));
     // Spent on a registration, it cannot pay for a submission either.
     const ks = await currentKeyset(t);
     await unchanged(async () =>
-      expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }), 400, 'bad_pow'),
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/cases')
+          .set('Authorization', bearer())
+          .send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }),
+        400,
+        'bad_pow',
+      ),
     );
   });
 
@@ -904,7 +1410,11 @@ describe('replays', () => {
     while (checkPow(p.challenge, wrong, t.ctx.config.powBits)) wrong++;
     const ks = await currentKeyset(t);
     const env = testimonyEnvelope(survivor, ks, MARKER);
-    const send = (nonce: number) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: { challenge: p.challenge, nonce } });
+    const send = (nonce: number) =>
+      request(t.app)
+        .post('/api/survivor/cases')
+        .set('Authorization', bearer())
+        .send({ envelope: env, keysetVersion: ks.keyset.version, pow: { challenge: p.challenge, nonce } });
     await unchanged(async () => expectError(await send(wrong), 400, 'bad_pow', 'pow.nonce'));
     expect((await send(p.nonce)).status).toBe(201);
   });
@@ -912,12 +1422,35 @@ describe('replays', () => {
   test('the same envelope, or the same caseId, submitted twice is 409', async () => {
     const ks = await currentKeyset(t);
     const env = testimonyEnvelope(survivor, ks, MARKER);
-    const send = async (e: Envelope) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: e, keysetVersion: ks.keyset.version, pow: await pow(t) });
+    const send = async (e: Envelope) =>
+      request(t.app)
+        .post('/api/survivor/cases')
+        .set('Authorization', bearer())
+        .send({ envelope: e, keysetVersion: ks.keyset.version, pow: await pow(t) });
     expect((await send(env)).status).toBe(201);
     const again = await pow(t);
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: again }), 409, 'case_exists', 'caseId'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/cases')
+          .set('Authorization', bearer())
+          .send({ envelope: env, keysetVersion: ks.keyset.version, pow: again }),
+        409,
+        'case_exists',
+        'caseId',
+      ),
+    );
     const sameId = testimonyEnvelope(survivor, ks, 'another text', env.caseId);
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: sameId, keysetVersion: ks.keyset.version, pow: again }), 409, 'case_exists'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/cases')
+          .set('Authorization', bearer())
+          .send({ envelope: sameId, keysetVersion: ks.keyset.version, pow: again }),
+        409,
+        'case_exists',
+      ),
+    );
   });
 
   test('the same envelope submitted twice at once: one 201, one 409, nothing logged', async () => {
@@ -925,17 +1458,38 @@ describe('replays', () => {
     const env = testimonyEnvelope(survivor, ks, MARKER);
     const [p1, p2] = [await pow(t), await pow(t)];
     const logged = t.logs.length;
-    const both = await Promise.all([p1, p2].map((p) => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: env, keysetVersion: ks.keyset.version, pow: p })));
+    const both = await Promise.all(
+      [p1, p2].map((p) =>
+        request(t.app)
+          .post('/api/survivor/cases')
+          .set('Authorization', bearer())
+          .send({ envelope: env, keysetVersion: ks.keyset.version, pow: p }),
+      ),
+    );
     expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
-    expectError(both.find((r) => r.status === 409)!, 409);
+    expectError(
+      both.find((r) => r.status === 409)!,
+      409,
+    );
     expect(t.logs.slice(logged)).toEqual([]);
     expect(await t.db('envelopes').where({ case_id: env.caseId }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 
   test('a used invite is 410', async () => {
     await unchanged(async () => {
-      expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken: pending.inviteToken }), 410, 'invite_invalid', 'already used');
-      expectError(await request(t.app).post('/api/staff/enrol').send({ inviteToken: pending.inviteToken, ...pending.material, username: 'second.use' }), 410, 'invite_invalid');
+      expectError(
+        await request(t.app).post('/api/staff/invites/check').send({ inviteToken: pending.inviteToken }),
+        410,
+        'invite_invalid',
+        'already used',
+      );
+      expectError(
+        await request(t.app)
+          .post('/api/staff/enrol')
+          .send({ inviteToken: pending.inviteToken, ...pending.material, username: 'second.use' }),
+        410,
+        'invite_invalid',
+      );
     });
   });
 
@@ -944,37 +1498,78 @@ describe('replays', () => {
     expect(created.status).toBe(201);
     const inviteToken = String(created.body.url).split('#')[1];
     expect((await request(t.app).post('/api/staff/invites/check').send({ inviteToken })).status).toBe(200);
-    const n = await t.db('staff_invites').where({ token_hash: hashToken(inviteToken) }).update({ expires_at: Date.now() - 1000 });
+    const n = await t
+      .db('staff_invites')
+      .where({ token_hash: hashToken(inviteToken) })
+      .update({ expires_at: Date.now() - 1000 });
     expect(n).toBe(1);
     await unchanged(async () => {
       expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken }), 410, 'invite_invalid', 'expired');
-      expectError(await request(t.app).post('/api/staff/enrol').send({ inviteToken, ...pending.material, username: 'late.one' }), 410, 'invite_invalid');
+      expectError(
+        await request(t.app)
+          .post('/api/staff/enrol')
+          .send({ inviteToken, ...pending.material, username: 'late.one' }),
+        410,
+        'invite_invalid',
+      );
     });
   });
 
   test('an invite token nobody issued is 410', async () => {
-    await unchanged(async () => expectError(await request(t.app).post('/api/staff/invites/check').send({ inviteToken: randomToken(32) }), 410, 'invite_invalid'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/staff/invites/check')
+          .send({ inviteToken: randomToken(32) }),
+        410,
+        'invite_invalid',
+      ),
+    );
   });
 
   test('the setup request replayed after setup is 409', async () => {
     await unchanged(async () => expectError(await request(t.app).post('/api/setup').send(admin.setupBody), 409, 'already_set_up'));
     // With a fresh setup link too: the instance has its admin.
-    await unchanged(async () => expectError(await request(t.app).post('/api/setup').send({ ...admin.setupBody, setupToken: randomToken(32) }), 409, 'already_set_up'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/setup')
+          .send({ ...admin.setupBody, setupToken: randomToken(32) }),
+        409,
+        'already_set_up',
+      ),
+    );
   });
 });
 
 describe('recipients of a testimony', () => {
   async function submitTo(recipients: Uint8Array[], keysetVersion?: number) {
     const ks = await currentKeyset(t);
-    const envelope = sealEnvelope({ kind: 'testimony', caseId: randomId(), body: { testimony: { what: MARKER } }, recipients, signer: survivor.keys.sign });
+    const envelope = sealEnvelope({
+      kind: 'testimony',
+      caseId: randomId(),
+      body: { testimony: { what: MARKER } },
+      recipients,
+      signer: survivor.keys.sign,
+    });
     const p = await pow(t);
-    return unchanged(async () => request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope, keysetVersion: keysetVersion ?? ks.keyset.version, pow: p }));
+    return unchanged(async () =>
+      request(t.app)
+        .post('/api/survivor/cases')
+        .set('Authorization', bearer())
+        .send({ envelope, keysetVersion: keysetVersion ?? ks.keyset.version, pow: p }),
+    );
   }
   const own = () => survivor.keys.box.publicKey;
   const moderators = async () => readersOf((await currentKeyset(t)).keyset);
 
   test('a box key not in the signed keyset is 400 unknown_recipient', async () => {
-    expectError(await submitTo([own(), ...(await moderators()), nacl.box.keyPair().publicKey]), 400, 'unknown_recipient', 'not in the current keyset');
+    expectError(
+      await submitTo([own(), ...(await moderators()), nacl.box.keyPair().publicKey]),
+      400,
+      'unknown_recipient',
+      'not in the current keyset',
+    );
   });
   test('a pending member, not yet in the keyset, is an unknown recipient', async () => {
     const pendingBox = Buffer.from(pending.material.boxPk, 'base64url');
@@ -995,7 +1590,17 @@ describe('recipients of a testimony', () => {
     const twice = { ...base, keys: [...base.keys, base.keys[0]] };
     const signed = { ...twice, sig: toBase64url(nacl.sign.detached(signedPart(twice), survivor.keys.sign.secretKey)) };
     const p = await pow(t);
-    await unchanged(async () => expectError(await request(t.app).post('/api/survivor/cases').set('Authorization', bearer()).send({ envelope: signed, keysetVersion: ks.keyset.version, pow: p }), 400, 'invalid_request', 'twice'));
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/cases')
+          .set('Authorization', bearer())
+          .send({ envelope: signed, keysetVersion: ks.keyset.version, pow: p }),
+        400,
+        'invalid_request',
+        'twice',
+      ),
+    );
   });
   test('a keysetVersion that is not the current one is 409 keyset_changed', async () => {
     const v = (await currentKeyset(t)).keyset.version;
@@ -1014,7 +1619,10 @@ describe('authorization', () => {
     ['GET /api/staff/cases', (r) => r.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', (r) => r.get(`/api/staff/cases/${firstCase.caseId}`)],
     ['GET /api/staff/publishing', (r) => r.get('/api/staff/publishing')],
-    ['POST /api/staff/drafts/:draftId/publish', (r) => r.post(`/api/staff/drafts/${draftId}/publish`).send({ story: { title: 't', text: 'x', context: 'workplace' } })],
+    [
+      'POST /api/staff/drafts/:draftId/publish',
+      (r) => r.post(`/api/staff/drafts/${draftId}/publish`).send({ story: { title: 't', text: 'x', context: 'workplace' } }),
+    ],
     ['GET /api/staff/attachments/:id', (r) => r.get(`/api/staff/attachments/${sentUpload.id}`)],
     ['GET /api/staff/attachments/:id/records/:index', (r) => r.get(`/api/staff/attachments/${sentUpload.id}/records/0`)],
   ];
@@ -1032,7 +1640,9 @@ describe('authorization', () => {
 
   test('a logged-out session cookie is 401', async () => {
     const token = randomToken(32);
-    await t.db('staff_sessions').insert({ token_hash: hashToken(token), staff_id: moderator.staffId, created_at: Date.now(), last_seen_at: Date.now() });
+    await t
+      .db('staff_sessions')
+      .insert({ token_hash: hashToken(token), staff_id: moderator.staffId, created_at: Date.now(), last_seen_at: Date.now() });
     const cookie = `awaaz_staff=${token}`;
     expect((await request(t.app).get('/api/staff/me').set('Cookie', cookie)).status).toBe(200);
     expect((await request(t.app).post('/api/staff/logout').set('Cookie', cookie).send({})).status).toBe(204);
@@ -1046,7 +1656,12 @@ describe('authorization', () => {
     const token = randomToken(32);
     await t.db('staff_sessions').insert({ token_hash: hashToken(token), staff_id: moderator.staffId, ...times });
     expectError(await request(t.app).get('/api/staff/cases').set('Cookie', `awaaz_staff=${token}`), 401, 'unauthorized', 'ended');
-    expect(await t.db('staff_sessions').where({ token_hash: hashToken(token) }).first()).toBeUndefined();
+    expect(
+      await t
+        .db('staff_sessions')
+        .where({ token_hash: hashToken(token) })
+        .first(),
+    ).toBeUndefined();
   });
 
   test('a pending member (not yet in the keyset) sees themselves but no case: 403', async () => {
@@ -1095,7 +1710,10 @@ describe('authorization', () => {
       ['a token with a third part', () => `Bearer ${survivor.token}.${MARKER}`],
       ['a token for another survivor id (payload swapped)', () => `Bearer ${tamperedSid()}`],
       ['a token whose expiry was pushed back', () => `Bearer ${tamperedExp()}`],
-      ['a token signed by another server secret', () => `Bearer ${issueSurvivorToken(toBase64url(nacl.randomBytes(32)), survivorId, 600_000, t.ctx.clock.now())}`],
+      [
+        'a token signed by another server secret',
+        () => `Bearer ${issueSurvivorToken(toBase64url(nacl.randomBytes(32)), survivorId, 600_000, t.ctx.clock.now())}`,
+      ],
       ['an expired token', () => `Bearer ${issueSurvivorToken(t.ctx.serverSecret, survivorId, 60_000, Date.now() - 120_000)}`],
       ['a bad MAC encoding', () => `Bearer ${survivor.token.split('.')[0]}.${MARKER}+/`],
     ];
@@ -1117,7 +1735,13 @@ describe('authorization', () => {
       await unchanged(async () => {
         expectError(await withToken(request(t.app).post('/api/survivor/attachments')).send({ size: 1, records: 1 }), 401, 'unauthorized');
         expectError(await withToken(request(t.app).get(`/api/survivor/attachments/${openUpload.id}`)), 401, 'unauthorized');
-        expectError(await withToken(request(t.app).put(`/api/survivor/attachments/${openUpload.id}/records/1`)).set('Content-Type', 'application/octet-stream').send(Buffer.from(openUpload.records[1])), 401, 'unauthorized');
+        expectError(
+          await withToken(request(t.app).put(`/api/survivor/attachments/${openUpload.id}/records/1`))
+            .set('Content-Type', 'application/octet-stream')
+            .send(Buffer.from(openUpload.records[1])),
+          401,
+          'unauthorized',
+        );
         expectError(await withToken(request(t.app).get(`/api/survivor/attachments/${sentUpload.id}/records/0`)), 401, 'unauthorized');
       });
     });
@@ -1127,7 +1751,10 @@ describe('authorization', () => {
       const token = issueSurvivorToken(t.ctx.serverSecret, randomId(), 600_000, t.ctx.clock.now());
       await unchanged(async () =>
         expectError(
-          await request(t.app).post('/api/survivor/cases').set('Authorization', `Bearer ${token}`).send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }),
+          await request(t.app)
+            .post('/api/survivor/cases')
+            .set('Authorization', `Bearer ${token}`)
+            .send({ envelope: testimonyEnvelope(survivor, ks, MARKER), keysetVersion: ks.keyset.version, pow: p }),
           401,
           'unauthorized',
         ),
@@ -1154,7 +1781,14 @@ describe('cross-site requests', () => {
     ['our host name on another port', { Origin: 'http://localhost:9999' }],
   ])('a staff write with %s is 403 and writes nothing, before its body is read', async (_label, headers) => {
     await unchanged(async () => {
-      expectError(await invite().set(headers).send({ roles: ['moderator'] }), 403, 'cross_site_request', 'another site');
+      expectError(
+        await invite()
+          .set(headers)
+          .send({ roles: ['moderator'] }),
+        403,
+        'cross_site_request',
+        'another site',
+      );
       // Refused before parsing: a broken body gets the same answer.
       expectError(await invite().set(headers).set('Content-Type', 'application/json').send(`{"x": "${MARKER}"`), 403, 'cross_site_request');
     });
@@ -1162,10 +1796,27 @@ describe('cross-site requests', () => {
 
   test('survivor and anonymous writes are held to the same rule', async () => {
     await unchanged(async () => {
-      expectError(await request(t.app).post('/api/survivor/challenge').set('Sec-Fetch-Site', 'cross-site').send({}), 403, 'cross_site_request');
-      expectError(await request(t.app).post(`/api/survivor/cases/${firstCase.caseId}/seen`).set('Authorization', bearer()).set('Origin', 'https://elsewhere.example').send({ seq: 0 }), 403, 'cross_site_request');
       expectError(
-        await request(t.app).put(`/api/survivor/attachments/${openUpload.id}/records/1`).set('Authorization', bearer()).set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'application/octet-stream').send(Buffer.from(openUpload.records[1])),
+        await request(t.app).post('/api/survivor/challenge').set('Sec-Fetch-Site', 'cross-site').send({}),
+        403,
+        'cross_site_request',
+      );
+      expectError(
+        await request(t.app)
+          .post(`/api/survivor/cases/${firstCase.caseId}/seen`)
+          .set('Authorization', bearer())
+          .set('Origin', 'https://elsewhere.example')
+          .send({ seq: 0 }),
+        403,
+        'cross_site_request',
+      );
+      expectError(
+        await request(t.app)
+          .put(`/api/survivor/attachments/${openUpload.id}/records/1`)
+          .set('Authorization', bearer())
+          .set('Sec-Fetch-Site', 'cross-site')
+          .set('Content-Type', 'application/octet-stream')
+          .send(Buffer.from(openUpload.records[1])),
         403,
         'cross_site_request',
       );
@@ -1178,13 +1829,26 @@ describe('cross-site requests', () => {
   });
 
   test('our own pages get through: same-origin, our Origin, the Host asked for, or no such header at all', async () => {
-    for (const headers of [{ 'Sec-Fetch-Site': 'same-origin' }, { 'Sec-Fetch-Site': 'none' }, { Origin: ownOrigin() }, {}] as Record<string, string>[]) {
-      expect((await invite().set(headers).send({ roles: ['advocate'] })).status).toBe(201);
+    for (const headers of [{ 'Sec-Fetch-Site': 'same-origin' }, { 'Sec-Fetch-Site': 'none' }, { Origin: ownOrigin() }, {}] as Record<
+      string,
+      string
+    >[]) {
+      expect(
+        (
+          await invite()
+            .set(headers)
+            .send({ roles: ['advocate'] })
+        ).status,
+      ).toBe(201);
     }
     // Reached under another name than PUBLIC_URL (an onion address, 127.0.0.1): the Origin matches the Host.
     const res = await request(t.app).post('/api/pow').set('Host', 'example.onion').set('Origin', 'http://example.onion').send({});
     expect(res.status).toBe(200);
-    expectError(await request(t.app).post('/api/pow').set('Host', 'example.onion').set('Origin', 'http://elsewhere.onion').send({}), 403, 'cross_site_request');
+    expectError(
+      await request(t.app).post('/api/pow').set('Host', 'example.onion').set('Origin', 'http://elsewhere.onion').send({}),
+      403,
+      'cross_site_request',
+    );
   });
 });
 
@@ -1207,16 +1871,22 @@ describe('unknown routes', () => {
     await unchanged(async () => expectError(await (method === 'GET' ? r : r.send({})), 404, 'not_found'));
   });
 
-  test.each([['/assets/nope.js'], [`/assets/${MARKER}.css`], ['/assets/'], [`/${MARKER}`], ['/share/extra']])('GET %s is 404 with the error shape', async (path) => {
-    expectError(await request(t.app).get(path), 404, 'not_found');
-  });
+  test.each([['/assets/nope.js'], [`/assets/${MARKER}.css`], ['/assets/'], [`/${MARKER}`], ['/share/extra']])(
+    'GET %s is 404 with the error shape',
+    async (path) => {
+      expectError(await request(t.app).get(path), 404, 'not_found');
+    },
+  );
 
-  test.each([['/assets/..%2f..%2fpackage.json'], ['/assets/%2e%2e/%2e%2e/package.json'], ['/assets/..%5c..%5cpackage.json']])('GET %s (a path out of assets/) is refused with the error shape', async (path) => {
-    const res = await request(t.app).get(path);
-    expect([400, 404]).toContain(res.status);
-    expectError(res, res.status);
-    expect(res.text).not.toContain('"dependencies"');
-  });
+  test.each([['/assets/..%2f..%2fpackage.json'], ['/assets/%2e%2e/%2e%2e/package.json'], ['/assets/..%5c..%5cpackage.json']])(
+    'GET %s (a path out of assets/) is refused with the error shape',
+    async (path) => {
+      const res = await request(t.app).get(path);
+      expect([400, 404]).toContain(res.status);
+      expectError(res, res.status);
+      expect(res.text).not.toContain('"dependencies"');
+    },
+  );
 });
 
 describe('after all of that', () => {
@@ -1236,7 +1906,16 @@ describe('after all of that', () => {
         ...current.keyset,
         version: current.keyset.version + 1,
         prev: keysetHash(current.keyset),
-        members: [...current.keyset.members, { staffId: pending.id, username: 'pending.one', roles: ['moderator'], boxPk: pending.material.boxPk, signPk: pending.material.signPk }],
+        members: [
+          ...current.keyset.members,
+          {
+            staffId: pending.id,
+            username: 'pending.one',
+            roles: ['moderator'],
+            boxPk: pending.material.boxPk,
+            signPk: pending.material.signPk,
+          },
+        ],
       },
       admin.instance!,
     );

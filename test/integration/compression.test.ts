@@ -22,7 +22,8 @@ let server: http.Server;
 let base: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(CLIENT_DIR, 'index.html.br'))) throw new Error('dist/client has no compressed copies: run `npm run build` first');
+  if (!fs.existsSync(path.join(CLIENT_DIR, 'index.html.br')))
+    throw new Error('dist/client has no compressed copies: run `npm run build` first');
   t = await makeTestServer();
   server = http.createServer(t.app as http.RequestListener); // the Express app (harness types it for supertest)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,7 +54,11 @@ function raw(url: string, headers: Record<string, string> = {}, method = 'GET'):
   });
 }
 
-const TYPES: Record<string, RegExp> = { '.html': /^text\/html; charset=utf-8$/i, '.js': /^(text|application)\/javascript; charset=utf-8$/i, '.css': /^text\/css; charset=utf-8$/i };
+const TYPES: Record<string, RegExp> = {
+  '.html': /^text\/html; charset=utf-8$/i,
+  '.js': /^(text|application)\/javascript; charset=utf-8$/i,
+  '.css': /^text\/css; charset=utf-8$/i,
+};
 const decode = { br: (b: Buffer) => zlib.brotliDecompressSync(b), gzip: (b: Buffer) => zlib.gunzipSync(b) };
 
 /** Every page route and every built script and stylesheet, with the file it must decode to. */
@@ -71,9 +76,21 @@ const sizeOf = (file: string) => fs.statSync(file).size;
 
 test('the build wrote a smaller brotli and gzip copy of every page, script and stylesheet but the tiniest', () => {
   expect(pages.length).toBeGreaterThanOrEqual(7);
-  expect(assets.map((a) => a.url)).toEqual(expect.arrayContaining(['/assets/survivor-base.js', '/assets/survivor-crypto.js', '/assets/awaaz.css', '/assets/share.js', '/assets/return.js']));
+  expect(assets.map((a) => a.url)).toEqual(
+    expect.arrayContaining([
+      '/assets/survivor-base.js',
+      '/assets/survivor-crypto.js',
+      '/assets/awaaz.css',
+      '/assets/share.js',
+      '/assets/return.js',
+    ]),
+  );
   for (const { file } of [...pages, ...assets].filter((f) => sizeOf(f.file) >= TINY)) {
-    for (const suffix of ['.br', '.gz']) expect({ file: file + suffix, smaller: fs.existsSync(file + suffix) && sizeOf(file + suffix) < sizeOf(file) }).toEqual({ file: file + suffix, smaller: true });
+    for (const suffix of ['.br', '.gz'])
+      expect({ file: file + suffix, smaller: fs.existsSync(file + suffix) && sizeOf(file + suffix) < sizeOf(file) }).toEqual({
+        file: file + suffix,
+        smaller: true,
+      });
   }
 });
 
@@ -81,7 +98,12 @@ test('a file too small to gain from compression goes out plain, whatever is aske
   const tiny = assets.filter((a) => !fs.existsSync(a.file + '.br'));
   for (const { url, file } of tiny) {
     const res = await raw(url, { 'Accept-Encoding': 'gzip, deflate, br' });
-    expect({ url, status: res.status, encoding: res.headers['content-encoding'], same: res.body.equals(fs.readFileSync(file)) }).toEqual({ url, status: 200, encoding: undefined, same: true });
+    expect({ url, status: res.status, encoding: res.headers['content-encoding'], same: res.body.equals(fs.readFileSync(file)) }).toEqual({
+      url,
+      status: 200,
+      encoding: undefined,
+      same: true,
+    });
     expect(res.headers['vary']).toMatch(/Accept-Encoding/i);
   }
 });
@@ -117,12 +139,15 @@ describe.each([...pages, ...assets].filter((f) => sizeOf(f.file) >= TINY).map((f
     expect(decode[encoding](res.body).equals(built)).toBe(true);
   });
 
-  test.each([['(none)'], ['identity'], ['deflate'], ['gzip;q=0, br;q=0'], ['*;q=0']])('Accept-Encoding: %s gets the plain bytes', async (accept) => {
-    const res = await raw(url, accept === '(none)' ? {} : { 'Accept-Encoding': accept });
-    expectCommonHeaders(res);
-    expect(res.headers['content-encoding']).toBeUndefined();
-    expect(res.body.equals(built)).toBe(true);
-  });
+  test.each([['(none)'], ['identity'], ['deflate'], ['gzip;q=0, br;q=0'], ['*;q=0']])(
+    'Accept-Encoding: %s gets the plain bytes',
+    async (accept) => {
+      const res = await raw(url, accept === '(none)' ? {} : { 'Accept-Encoding': accept });
+      expectCommonHeaders(res);
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.body.equals(built)).toBe(true);
+    },
+  );
 
   test('HEAD says the same as GET, without a body', async () => {
     for (const accept of ['br', 'gzip', 'identity']) {
@@ -184,29 +209,45 @@ test('Accept-Encoding is read as RFC 9110 says: q-values, *, refusals, case', ()
   expect(list('gzip;q=nonsense')).toEqual([]);
 });
 
-describe.each([['/stories'], ['/stats'], ['/stories?context=workplace'], ['/stories/no-such-story']])('the public page %s, drawn per request', (url) => {
-  test('goes out as br or gzip when allowed, decoding to the very page sent plain', async () => {
-    const plain = await raw(url, {});
-    expect([200, 404]).toContain(plain.status);
-    expect(plain.headers['content-encoding']).toBeUndefined();
-    expect(plain.body.toString('utf8')).toMatch(/^<!doctype html>/i);
-    for (const [accept, encoding] of [['gzip, deflate, br', 'br'], ['gzip, deflate', 'gzip'], ['br;q=0, gzip', 'gzip']] as const) {
-      const res = await raw(url, { 'Accept-Encoding': accept });
-      expect({ accept, status: res.status, encoding: res.headers['content-encoding'] }).toEqual({ accept, status: plain.status, encoding });
-      expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8$/i);
-      expect(res.headers['vary']).toMatch(/Accept-Encoding/i);
-      expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.headers['x-robots-tag']).toBe('noindex, noarchive');
-      expect(res.headers['etag']).toBeUndefined();
-      expect(res.body.length).toBeLessThan(plain.body.length);
-      expect(decode[encoding](res.body).equals(plain.body)).toBe(true);
-      const head = await raw(url, { 'Accept-Encoding': accept }, 'HEAD');
-      expect({ status: head.status, encoding: head.headers['content-encoding'], length: head.headers['content-length'], body: head.body.length }).toEqual({
-        status: plain.status,
-        encoding,
-        length: res.headers['content-length'],
-        body: 0,
-      });
-    }
-  });
-});
+describe.each([['/stories'], ['/stats'], ['/stories?context=workplace'], ['/stories/no-such-story']])(
+  'the public page %s, drawn per request',
+  (url) => {
+    test('goes out as br or gzip when allowed, decoding to the very page sent plain', async () => {
+      const plain = await raw(url, {});
+      expect([200, 404]).toContain(plain.status);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body.toString('utf8')).toMatch(/^<!doctype html>/i);
+      for (const [accept, encoding] of [
+        ['gzip, deflate, br', 'br'],
+        ['gzip, deflate', 'gzip'],
+        ['br;q=0, gzip', 'gzip'],
+      ] as const) {
+        const res = await raw(url, { 'Accept-Encoding': accept });
+        expect({ accept, status: res.status, encoding: res.headers['content-encoding'] }).toEqual({
+          accept,
+          status: plain.status,
+          encoding,
+        });
+        expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8$/i);
+        expect(res.headers['vary']).toMatch(/Accept-Encoding/i);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['x-robots-tag']).toBe('noindex, noarchive');
+        expect(res.headers['etag']).toBeUndefined();
+        expect(res.body.length).toBeLessThan(plain.body.length);
+        expect(decode[encoding](res.body).equals(plain.body)).toBe(true);
+        const head = await raw(url, { 'Accept-Encoding': accept }, 'HEAD');
+        expect({
+          status: head.status,
+          encoding: head.headers['content-encoding'],
+          length: head.headers['content-length'],
+          body: head.body.length,
+        }).toEqual({
+          status: plain.status,
+          encoding,
+          length: res.headers['content-length'],
+          body: 0,
+        });
+      }
+    });
+  },
+);

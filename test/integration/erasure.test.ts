@@ -24,7 +24,15 @@ import { hmac } from '../../server/http/tokens';
 import { openDatabase } from '../../server/db/database';
 import { sweepExpired } from '../../server/sweeper';
 import { foundInDatabase, storedBytes, walSize } from '../support/database-files';
-import { asSurvivor, makeTestServer, registerSurvivor, TEST_ENGINE, uploadFile, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  asSurvivor,
+  makeTestServer,
+  registerSurvivor,
+  TEST_ENGINE,
+  uploadFile,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 
 /** The range the attacker searches (a /24, as a city's or a campus's network), and the clients in it. */
 const RANGE = Array.from({ length: 256 }, (_, i) => `203.0.113.${i}`);
@@ -56,7 +64,10 @@ function addressCandidates(secret: string, address: string): string[] {
   return [toBase64url(hmac(secret, 'address', utcDay(), address)).slice(0, 32), hashAddress(secret, address, utcDay())];
 }
 function survivorCandidates(secret: string, survivorId: string): string[] {
-  return [toBase64url(hmac(secret, 'identity', utcDay(), 'survivor', survivorId)).slice(0, 32), identityHash(secret, 'survivor', survivorId, utcDay())];
+  return [
+    toBase64url(hmac(secret, 'identity', utcDay(), 'survivor', survivorId)).slice(0, 32),
+    identityHash(secret, 'survivor', survivorId, utcDay()),
+  ];
 }
 
 /** The addresses of RANGE whose counter key, derived with one of these secrets, is in the files. */
@@ -74,7 +85,9 @@ const addressKey = () => loadAddressKey(t.ctx.config.addressKeyFile);
 
 /** How many times PostgreSQL has vacuumed a table (VACUUM reports it to the statistics at once). */
 async function vacuumCount(table: string): Promise<number> {
-  const { rows } = await t.db.raw('SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relname = ? AND schemaname = current_schema()', [table]);
+  const { rows } = await t.db.raw('SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relname = ? AND schemaname = current_schema()', [
+    table,
+  ]);
   return Number(rows[0].n);
 }
 
@@ -155,7 +168,10 @@ describe("the sweeper's other erasures", () => {
     const stale = await uploadFile(t, survivor, nacl.randomBytes(2 * RECORD_BYTES + 10));
     const kept = await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES));
     // 48-byte slices from every few KiB of each record: most of them lie within one page.
-    const slices = (records: Uint8Array[]) => records.flatMap((r) => Array.from({ length: Math.ceil(r.length / 4096) }, (_, i) => r.subarray(i * 4096 + 100, i * 4096 + 148))).filter((s) => s.length === 48);
+    const slices = (records: Uint8Array[]) =>
+      records
+        .flatMap((r) => Array.from({ length: Math.ceil(r.length / 4096) }, (_, i) => r.subarray(i * 4096 + 100, i * 4096 + 148)))
+        .filter((s) => s.length === 48);
     const staleSlices = slices(stale.records);
     expect(staleSlices.length).toBeGreaterThan(30);
     expect((await foundInDatabase(t, staleSlices)).length).toBeGreaterThan(staleSlices.length * 0.8);
@@ -189,7 +205,9 @@ if (TEST_ENGINE === 'sqlite') {
           await trx('instance').first();
           const swept = await sweepExpired(t.ctx, Date.now() + 24 * 3_600_000);
           expect(swept.challenges).toBe(1);
-          expect(t.logs.filter((l) => l.startsWith('erasure:'))).toEqual(['erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute']);
+          expect(t.logs.filter((l) => l.startsWith('erasure:'))).toEqual([
+            'erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute',
+          ]);
           expect(walSize(t.dbFile)).toBeGreaterThan(0);
           expect(await foundInDatabase(t, [issued])).toEqual([issued]);
         });

@@ -10,7 +10,12 @@ export const MARKER = 'Zq7xMarkerQ9z';
  * (and code), a message that names the problem (every `mentions` entry appears in it), no
  * echo of MARKER anywhere in the response and no stack trace.
  */
-export function expectError(res: Response, status: number, code?: string, ...mentions: (string | RegExp)[]): { code: string; message: string } {
+export function expectError(
+  res: Response,
+  status: number,
+  code?: string,
+  ...mentions: (string | RegExp)[]
+): { code: string; message: string } {
   const where = `${res.status} ${res.text}`;
   expect({ status: res.status, where }).toEqual({ status, where });
   expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -46,7 +51,8 @@ export function findEnvelope(body: unknown, caseId: string): Envelope | undefine
   }
   if (body && typeof body === 'object') {
     const o = body as Record<string, unknown>;
-    if (o.kind === 'testimony' && o.caseId === caseId && typeof o.ciphertext === 'string' && typeof o.sig === 'string') return o as unknown as Envelope;
+    if (o.kind === 'testimony' && o.caseId === caseId && typeof o.ciphertext === 'string' && typeof o.sig === 'string')
+      return o as unknown as Envelope;
     for (const v of Object.values(o)) {
       const found = findEnvelope(v, caseId);
       if (found) return found;

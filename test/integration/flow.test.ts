@@ -5,7 +5,17 @@
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import { fromBase64url, openEnvelope, signLogin, toBase64url, unwrapPrivateKeys, staffSecrets } from '../../protocol';
-import { addStaff, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, survivorKeys, totpCode, type StaffActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  makeTestServer,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  survivorKeys,
+  totpCode,
+  type StaffActor,
+  type TestServer,
+} from '../support/harness';
 
 let t: TestServer;
 /** the moderator of the first test, signed in again by the second (with a TOTP code) */
@@ -28,7 +38,17 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
   // The moderator lists and opens the case, and decrypts it with their own key.
   const list = await moderator.agent.get('/api/staff/cases');
   expect(list.status).toBe(200);
-  expect(list.body.cases).toEqual([{ caseId: envelope.caseId, handle: survivor.handle, status: 'new', createdDay: res.body.createdDay, updatedDay: res.body.createdDay, assignee: null, awaitingStaff: true }]);
+  expect(list.body.cases).toEqual([
+    {
+      caseId: envelope.caseId,
+      handle: survivor.handle,
+      status: 'new',
+      createdDay: res.body.createdDay,
+      updatedDay: res.body.createdDay,
+      assignee: null,
+      awaitingStaff: true,
+    },
+  ]);
   const detail = await moderator.agent.get(`/api/staff/cases/${envelope.caseId}`);
   expect(detail.status).toBe(200);
   const opened = openEnvelope<{ testimony: { what: string } }>(detail.body.thread[0].envelope, {
@@ -44,23 +64,41 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
   const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
   const session = await request(t.app)
     .post('/api/survivor/session')
-    .send({ signPk: toBase64url(keys.sign.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)) });
+    .send({
+      signPk: toBase64url(keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)),
+    });
   expect(session.status).toBe(200);
   expect(session.body.handle).toBe(survivor.handle);
   const mine = await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`);
   expect(mine.status).toBe(200);
   expect(mine.body.cases).toHaveLength(1);
-  const own = openEnvelope<{ testimony: { what: string } }>(mine.body.cases[0].thread[0].envelope, { box: keys.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
+  const own = openEnvelope<{ testimony: { what: string } }>(mine.body.cases[0].thread[0].envelope, {
+    box: keys.box,
+    expectedKind: 'testimony',
+    expectedCaseId: envelope.caseId,
+    trustedSigners: [keys.sign.publicKey],
+  });
   expect(own.body.testimony.what).toBe('it happened at the office');
 
   // The same challenge cannot be used twice.
   const replay = await request(t.app)
     .post('/api/survivor/session')
-    .send({ signPk: toBase64url(keys.sign.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)) });
+    .send({
+      signPk: toBase64url(keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)),
+    });
   expect(replay.status).toBe(401);
 
   // The admin is also a moderator here, so the survivor's browser wrapped the key to them too.
-  const adminOpened = openEnvelope(detail.body.thread[0].envelope, { box: admin.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
+  const adminOpened = openEnvelope(detail.body.thread[0].envelope, {
+    box: admin.box,
+    expectedKind: 'testimony',
+    expectedCaseId: envelope.caseId,
+    trustedSigners: [keys.sign.publicKey],
+  });
   expect(adminOpened.body.kind).toBe('testimony');
 });
 
@@ -68,7 +106,11 @@ test('staff log in with the password-derived auth key and get back keys only the
   const login = request.agent(t.app);
   const params = await login.post('/api/staff/login/params').send({ username: 'mod.one' });
   expect(params.status).toBe(200);
-  const { wrapKey, authKey } = await staffSecrets('mod.one password for tests', fromBase64url(params.body.kdf.salt), params.body.kdf.params);
+  const { wrapKey, authKey } = await staffSecrets(
+    'mod.one password for tests',
+    fromBase64url(params.body.kdf.salt),
+    params.body.kdf.params,
+  );
   const res = await login.post('/api/staff/login').send({ username: 'mod.one', authKey: toBase64url(authKey), totp: totpCode(t, mod) });
   expect(res.status).toBe(200);
   expect(res.headers['set-cookie'][0]).toMatch(/HttpOnly/);
@@ -77,7 +119,9 @@ test('staff log in with the password-derived auth key and get back keys only the
   expect(toBase64url(nacl.box.keyPair.fromSecretKey(keys.boxSecretKey).publicKey)).toBe(res.body.boxPk);
   expect((await login.get('/api/staff/cases')).status).toBe(200);
 
-  const wrong = await request(t.app).post('/api/staff/login').send({ username: 'mod.one', authKey: toBase64url(nacl.randomBytes(32)) });
+  const wrong = await request(t.app)
+    .post('/api/staff/login')
+    .send({ username: 'mod.one', authKey: toBase64url(nacl.randomBytes(32)) });
   expect(wrong.status).toBe(401);
   // Unknown users get a salt too, the same one every time, so the answer does not reveal who exists.
   const ghost1 = await request(t.app).post('/api/staff/login/params').send({ username: 'nobody.here' });

@@ -12,11 +12,15 @@ import { CLIENT_DIR, makeTestServer, type TestServer } from '../support/harness'
 import { expectError } from './expect-error';
 
 /** DESIGN.md, "HTTP", directive by directive */
-const DESIGN_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src blob:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+const DESIGN_CSP =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src blob:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function directives(csp: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const part of csp.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of csp
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, ...sources] = part.split(/\s+/);
     expect(out[name.toLowerCase()]).toBeUndefined(); // a directive given twice
     out[name.toLowerCase()] = sources.sort();
@@ -77,12 +81,27 @@ describe.each([
 });
 
 /** The features DESIGN.md's pages never need: a script that got in must not be able to ask for them. */
-const DENIED_FEATURES = ['camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'hid', 'bluetooth', 'display-capture', 'browsing-topics', 'clipboard-read', 'publickey-credentials-get'];
+const DENIED_FEATURES = [
+  'camera',
+  'microphone',
+  'geolocation',
+  'payment',
+  'usb',
+  'serial',
+  'hid',
+  'bluetooth',
+  'display-capture',
+  'browsing-topics',
+  'clipboard-read',
+  'publickey-credentials-get',
+];
 
 function permissions(header: unknown): Record<string, string> {
   expect(typeof header).toBe('string');
   const out: Record<string, string> = {};
-  for (const item of String(header).split(',').map((p) => p.trim())) {
+  for (const item of String(header)
+    .split(',')
+    .map((p) => p.trim())) {
     const [feature, allow] = item.split('=');
     expect(out[feature]).toBeUndefined(); // a feature given twice
     out[feature] = allow;
@@ -91,28 +110,44 @@ function permissions(header: unknown): Record<string, string> {
 }
 
 describe('methods and paths the server does not serve', () => {
-  test.each([['/'], ['/share'], ['/api/instance'], ['/api/staff/login'], ['/api/nope'], ['/assets/landing.js'], ['/stories']])('OPTIONS %s is 404 with the error shape and grants no cross-origin access', async (url) => {
-    const res = await request(t.app).options(url).set('Origin', 'https://elsewhere.example').set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'content-type');
-    expectError(res, 404, 'not_found', 'OPTIONS');
-    expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
-    expect(res.headers['allow']).toBeUndefined();
-    expect(res.headers['permissions-policy']).toBeDefined();
-  });
+  test.each([['/'], ['/share'], ['/api/instance'], ['/api/staff/login'], ['/api/nope'], ['/assets/landing.js'], ['/stories']])(
+    'OPTIONS %s is 404 with the error shape and grants no cross-origin access',
+    async (url) => {
+      const res = await request(t.app)
+        .options(url)
+        .set('Origin', 'https://elsewhere.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type');
+      expectError(res, 404, 'not_found', 'OPTIONS');
+      expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+      expect(res.headers['allow']).toBeUndefined();
+      expect(res.headers['permissions-policy']).toBeDefined();
+    },
+  );
 
-  test.each([['/assets'], ['/assets/'], ['/assets//'], ['/assets/./']])('GET %s is 404 with the error shape, never a redirect', async (url) => {
-    const res = await request(t.app).get(url).redirects(0);
-    expectError(res, 404, 'not_found');
-    expect(res.headers['location']).toBeUndefined();
-  });
+  test.each([['/assets'], ['/assets/'], ['/assets//'], ['/assets/./']])(
+    'GET %s is 404 with the error shape, never a redirect',
+    async (url) => {
+      const res = await request(t.app).get(url).redirects(0);
+      expectError(res, 404, 'not_found');
+      expect(res.headers['location']).toBeUndefined();
+    },
+  );
 
-  test.each([['POST'], ['PUT'], ['DELETE'], ['PATCH']])('%s of an asset that exists is 404 with the error shape, not a bare 405', async (method) => {
-    const res = await request(t.app)[method.toLowerCase() as 'post' | 'put' | 'delete' | 'patch']('/assets/landing.js').set('Content-Type', 'application/json').send('{}');
-    expectError(res, 404, 'not_found');
-    expect(res.headers['allow']).toBeUndefined();
-    // ...while GET and HEAD serve it.
-    expect((await request(t.app).get('/assets/landing.js')).status).toBe(200);
-    expect((await request(t.app).head('/assets/landing.js')).status).toBe(200);
-  });
+  test.each([['POST'], ['PUT'], ['DELETE'], ['PATCH']])(
+    '%s of an asset that exists is 404 with the error shape, not a bare 405',
+    async (method) => {
+      const res = await request(t.app)
+        [method.toLowerCase() as 'post' | 'put' | 'delete' | 'patch']('/assets/landing.js')
+        .set('Content-Type', 'application/json')
+        .send('{}');
+      expectError(res, 404, 'not_found');
+      expect(res.headers['allow']).toBeUndefined();
+      // ...while GET and HEAD serve it.
+      expect((await request(t.app).get('/assets/landing.js')).status).toBe(200);
+      expect((await request(t.app).head('/assets/landing.js')).status).toBe(200);
+    },
+  );
 });
 
 test('an error answer from the JSON parser carries the headers too', async () => {

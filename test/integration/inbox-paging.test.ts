@@ -35,8 +35,17 @@ async function seed(count: number, dayOf: (n: number) => string): Promise<Seeded
   await t.db.transaction(async (trx) => {
     for (let n = 0; n < count; n++) {
       const survivorId = randomId();
-      await t.ctx.repos.survivors.insert(trx, { id: survivorId, handle: newHandle(), signPk: toBase64url(nacl.randomBytes(32)), boxPk: toBase64url(nacl.randomBytes(32)) }, dayOf(n));
-      const c: Seeded = { id: randomId(), day: dayOf(n), status: STATUSES[n % STATUSES.length], assignee: [mod.staffId, other.staffId, null][n % 3] };
+      await t.ctx.repos.survivors.insert(
+        trx,
+        { id: survivorId, handle: newHandle(), signPk: toBase64url(nacl.randomBytes(32)), boxPk: toBase64url(nacl.randomBytes(32)) },
+        dayOf(n),
+      );
+      const c: Seeded = {
+        id: randomId(),
+        day: dayOf(n),
+        status: STATUSES[n % STATUSES.length],
+        assignee: [mod.staffId, other.staffId, null][n % 3],
+      };
       await t.ctx.repos.cases.insert(trx, { id: c.id, survivorId, advocatesMayRead: false, day: c.day });
       await t.ctx.repos.cases.update(trx, c.id, { status: c.status, assigneeId: c.assignee, day: c.day });
       made.push(c);
@@ -48,10 +57,19 @@ async function seed(count: number, dayOf: (n: number) => string): Promise<Seeded
 const day2020 = (n: number) => `2020-${String(1 + (n % 12)).padStart(2, '0')}-${String(1 + ((n * 7) % 5)).padStart(2, '0')}`;
 
 /** What the inbox should list, in order, computed here from what was seeded. */
-function expected(cases: Seeded[], f: { status?: CaseStatus; assignee?: string | null; from?: string; to?: string; sort?: 'newest' | 'oldest' }): string[] {
+function expected(
+  cases: Seeded[],
+  f: { status?: CaseStatus; assignee?: string | null; from?: string; to?: string; sort?: 'newest' | 'oldest' },
+): string[] {
   const byKey = (a: Seeded, b: Seeded) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const kept = cases
-    .filter((c) => (f.status === undefined || c.status === f.status) && (f.assignee === undefined || c.assignee === f.assignee) && (!f.from || c.day >= f.from) && (!f.to || c.day <= f.to))
+    .filter(
+      (c) =>
+        (f.status === undefined || c.status === f.status) &&
+        (f.assignee === undefined || c.assignee === f.assignee) &&
+        (!f.from || c.day >= f.from) &&
+        (!f.to || c.day <= f.to),
+    )
     .sort(byKey);
   return (f.sort === 'oldest' ? kept : kept.reverse()).map((c) => c.id);
 }
@@ -98,7 +116,11 @@ describe('paging through every case with each filter', () => {
     ['assignee=none, oldest first', 'assignee=none&sort=oldest', () => ({ assignee: null, sort: 'oldest' })],
     ['assignee=another moderator', '', (_me, them) => ({ assignee: them })],
     ['from and to', 'from=2020-03-01&to=2020-09-03', () => ({ from: '2020-03-01', to: '2020-09-03' })],
-    ['status, assignee, from and to, oldest first', 'status=closed&assignee=none&from=2020-02-01&sort=oldest', () => ({ status: 'closed', assignee: null, from: '2020-02-01', sort: 'oldest' })],
+    [
+      'status, assignee, from and to, oldest first',
+      'status=closed&assignee=none&from=2020-02-01&sort=oldest',
+      () => ({ status: 'closed', assignee: null, from: '2020-02-01', sort: 'oldest' }),
+    ],
   ];
   test.each(listings)('%s: every matching case once, in order, over pages of 50', async (label, query, filter) => {
     const q = label === 'assignee=another moderator' ? `assignee=${other.staffId}` : query;
@@ -153,8 +175,13 @@ describe('cases that arrive or change between pages', () => {
       seeded.push(fresh);
       // A case already shown changes status and assignee: it must not reappear, nor shift others.
       const shown = before[(n - 1) * INBOX_PAGE_SIZE];
-      await t.db.transaction((trx) => t.ctx.repos.cases.update(trx, shown, { status: 'in_review', assigneeId: null, day: t.ctx.clock.today() }));
-      Object.assign(seeded.find((c) => c.id === shown)!, { status: 'in_review', assignee: null });
+      await t.db.transaction((trx) =>
+        t.ctx.repos.cases.update(trx, shown, { status: 'in_review', assigneeId: null, day: t.ctx.clock.today() }),
+      );
+      Object.assign(
+        seeded.find((c) => c.id === shown)!,
+        { status: 'in_review', assignee: null },
+      );
     });
     // Every case once, in order, the arrivals among them (they sort after every earlier day).
     expect(ids).toEqual(expected(seeded, { sort: 'oldest' }));
@@ -175,7 +202,12 @@ describe('bad cursors and page numbers are refused, name the cursor and write no
     ['characters outside base64url', () => `cursor=${encodeURIComponent('not a cursor!')}`, 'bad_cursor', ['cursor']],
     ['base64url that is not JSON', () => `cursor=${Buffer.from(MARKER).toString('base64url')}`, 'bad_cursor', ['cursor']],
     ['JSON of the wrong shape', () => `cursor=${forge({ l: 'newest||||', d: MARKER, i: 1 })}`, 'bad_cursor', ['cursor']],
-    ['JSON with an unknown field', () => `cursor=${forge({ l: 'newest||||', d: '2020-01-01', i: randomId(), x: MARKER })}`, 'bad_cursor', ['cursor']],
+    [
+      'JSON with an unknown field',
+      () => `cursor=${forge({ l: 'newest||||', d: '2020-01-01', i: randomId(), x: MARKER })}`,
+      'bad_cursor',
+      ['cursor'],
+    ],
     ['a cursor of another status', () => `status=closed&cursor=${good}`, 'bad_cursor', ['cursor', 'same status']],
     ['a cursor of another order', () => `status=new&sort=oldest&cursor=${good}`, 'bad_cursor', ['cursor']],
     ['a cursor without its filters', () => `cursor=${good}`, 'bad_cursor', ['cursor']],

@@ -4,7 +4,19 @@
  * the caller's own case is a 400, so this fails if a route ever parses the body first.
  */
 import { randomId } from '../../protocol';
-import { addStaff, asSurvivor, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, unchanged, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  asSurvivor,
+  makeTestServer,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  unchanged,
+  uploadFile,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 import { expectError } from './expect-error';
 
 let t: TestServer;
@@ -40,13 +52,16 @@ describe.each([
   });
 });
 
-test.each(['changes', 'consent', 'revoke'])('POST a draft %s with a bad body is 404 until the case and the draft are the caller\'s', async (action) => {
-  await unchanged(t, async () => {
-    const path = `/api/survivor/cases/${caseId}/drafts/${randomId()}/${action}`;
-    expectError(await asSurvivor(t, stranger).post(path, badBody), 404, 'not_found', 'no case with this id');
-    expectError(await asSurvivor(t, owner).post(path, badBody), 404, 'not_found', 'no draft with this id');
-  });
-});
+test.each(['changes', 'consent', 'revoke'])(
+  "POST a draft %s with a bad body is 404 until the case and the draft are the caller's",
+  async (action) => {
+    await unchanged(t, async () => {
+      const path = `/api/survivor/cases/${caseId}/drafts/${randomId()}/${action}`;
+      expectError(await asSurvivor(t, stranger).post(path, badBody), 404, 'not_found', 'no case with this id');
+      expectError(await asSurvivor(t, owner).post(path, badBody), 404, 'not_found', 'no draft with this id');
+    });
+  },
+);
 
 test('a moderator proposing a draft with a bad body for a case closed to advocates is 404', async () => {
   await unchanged(t, async () => {

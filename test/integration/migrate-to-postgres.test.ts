@@ -52,7 +52,11 @@ import {
 import { freshPostgresDatabase } from '../support/postgres';
 import { describeWithPostgres, testPostgresServer } from '../support/postgres-server';
 
-const STORY: PublicStory = { title: 'At the depot', text: 'The supervisor followed me home twice.\n\nI told the union.', context: 'workplace' };
+const STORY: PublicStory = {
+  title: 'At the depot',
+  text: 'The supervisor followed me home twice.\n\nI told the union.',
+  context: 'workplace',
+};
 
 let server: { url: string; release(): void };
 let src: TestServer;
@@ -92,19 +96,37 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     const testimony = sealEnvelope({
       kind: 'testimony',
       caseId,
-      body: { testimony: { what: 'what happened at the depot', when: '2021', context: 'workplace', wantsReplies: true }, attachments: [file.manifest] },
+      body: {
+        testimony: { what: 'what happened at the depot', when: '2021', context: 'workplace', wantsReplies: true },
+        attachments: [file.manifest],
+      },
       recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
       signer: survivor.keys.sign,
     });
     const submitted = await request(src.app)
       .post('/api/survivor/cases')
       .set('Authorization', `Bearer ${survivor.token}`)
-      .send({ envelope: testimony, keysetVersion: ks.keyset.version, pow: await pow(src), attachments: [file.id], sharing: { advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } } });
+      .send({
+        envelope: testimony,
+        keysetVersion: ks.keyset.version,
+        pow: await pow(src),
+        attachments: [file.id],
+        sharing: { advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } },
+      });
     expect(submitted.status).toBe(201);
 
     // The moderator replies.
-    const reply = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(testimony), body: { text: 'we have read it' }, recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
-    expect((await mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope: reply, keysetVersion: ks.keyset.version })).status).toBe(201);
+    const reply = sealEnvelope({
+      kind: 'message',
+      caseId,
+      prev: envelopeHash(testimony),
+      body: { text: 'we have read it' },
+      recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+      signer: mod.sign,
+    });
+    expect(
+      (await mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope: reply, keysetVersion: ks.keyset.version })).status,
+    ).toBe(201);
 
     // An advocate drafts a story, the survivor consents, the advocate publishes it.
     const draftId = randomId();
@@ -115,7 +137,10 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')],
       signer: advocate.sign,
     });
-    expect((await advocate.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: draft, keysetVersion: ks.keyset.version })).status).toBe(201);
+    expect(
+      (await advocate.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: draft, keysetVersion: ks.keyset.version }))
+        .status,
+    ).toBe(201);
     const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(STORY), issuedDay: utcDay() };
     const consent = await request(src.app)
       .post(`/api/survivor/cases/${caseId}/drafts/${draftId}/consent`)
@@ -130,13 +155,22 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     // envelopes' ids (sqlite_sequence), so the highest id left is below the next one handed out.
     const erased = await registerSurvivor(src);
     expect((await submitTestimony(src, erased, 'to be erased')).res.status).toBe(201);
-    expect((await request(src.app).post('/api/survivor/delete-everything').set('Authorization', `Bearer ${erased.token}`).send({ confirm: DELETE_EVERYTHING_CONFIRMATION })).status).toBe(204);
+    expect(
+      (
+        await request(src.app)
+          .post('/api/survivor/delete-everything')
+          .set('Authorization', `Bearer ${erased.token}`)
+          .send({ confirm: DELETE_EVERYTHING_CONFIRMATION })
+      ).status,
+    ).toBe(204);
 
     // The server stops: its connection closes, folding the WAL into the file.
     await src.db.destroy();
     expect(fs.existsSync(`${src.dbFile}-wal`)).toBe(false);
     const reader = openSqliteReadOnly(src.dbFile);
-    sourceTables = rowsOf<{ name: string }>(await reader.raw("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
+    sourceTables = rowsOf<{ name: string }>(await reader.raw("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map(
+      (r) => r.name,
+    );
     await reader.destroy();
     sourceSha256 = sha256(fs.readFileSync(src.dbFile));
   });
@@ -182,7 +216,9 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       expect(envelopes).toMatchObject({ column: 'id', ok: true, targetNext: envelopes.sourceNext });
       expect(envelopes.sourceNext).toBeGreaterThan(Number(highest) + 1);
       // knex_migrations holds the target's own records of the same migrations.
-      expect((await target('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name)).toEqual(report.migrations);
+      expect((await target('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name)).toEqual(
+        report.migrations,
+      );
     } finally {
       await target.destroy();
     }
@@ -198,7 +234,11 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       const { challenge } = (await request(pgApp.app).post('/api/survivor/challenge').send({})).body;
       const session = await request(pgApp.app)
         .post('/api/survivor/session')
-        .send({ signPk: toBase64url(keys.sign.publicKey), challenge, sig: toBase64url(signLogin(pgApp.ctx.instanceId, challenge, keys.sign.secretKey)) });
+        .send({
+          signPk: toBase64url(keys.sign.publicKey),
+          challenge,
+          sig: toBase64url(signLogin(pgApp.ctx.instanceId, challenge, keys.sign.secretKey)),
+        });
       expect(session.status).toBe(200);
       expect(session.body.handle).toBe(survivor.handle);
       const bearer = `Bearer ${session.body.token}`;
@@ -206,14 +246,32 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       expect(mine.status).toBe(200);
       const thread: EnvelopeItem[] = mine.body.cases[0].thread;
       expect(thread.map((i) => i.seq)).toEqual([0, 1]);
-      expect(openEnvelope<{ testimony: { what: string } }>(thread[0].envelope, { box: keys.box, expectedKind: 'testimony', expectedCaseId: caseId, trustedSigners: [keys.sign.publicKey] }).body.testimony.what).toBe('what happened at the depot');
-      expect(openEnvelope<{ text: string }>(thread[1].envelope, { box: keys.box, expectedKind: 'message', expectedCaseId: caseId, trustedSigners: [mod.sign.publicKey] }).body.text).toBe('we have read it');
+      expect(
+        openEnvelope<{ testimony: { what: string } }>(thread[0].envelope, {
+          box: keys.box,
+          expectedKind: 'testimony',
+          expectedCaseId: caseId,
+          trustedSigners: [keys.sign.publicKey],
+        }).body.testimony.what,
+      ).toBe('what happened at the depot');
+      expect(
+        openEnvelope<{ text: string }>(thread[1].envelope, {
+          box: keys.box,
+          expectedKind: 'message',
+          expectedCaseId: caseId,
+          trustedSigners: [mod.sign.publicKey],
+        }).body.text,
+      ).toBe('we have read it');
       for (const [index, record] of file.records.entries()) {
-        const got = await request(pgApp.app).get(`/api/survivor/attachments/${file.id}/records/${index}`).set('Authorization', bearer).buffer(true).parse((res, cb) => {
-          const parts: Buffer[] = [];
-          res.on('data', (d: Buffer) => parts.push(d));
-          res.on('end', () => cb(null, Buffer.concat(parts)));
-        });
+        const got = await request(pgApp.app)
+          .get(`/api/survivor/attachments/${file.id}/records/${index}`)
+          .set('Authorization', bearer)
+          .buffer(true)
+          .parse((res, cb) => {
+            const parts: Buffer[] = [];
+            res.on('data', (d: Buffer) => parts.push(d));
+            res.on('end', () => cb(null, Buffer.concat(parts)));
+          });
         expect(got.status).toBe(200);
         expect(Buffer.compare(got.body as Buffer, Buffer.from(record))).toBe(0);
       }
@@ -224,7 +282,14 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       expect(detail.status).toBe(200);
       expect(detail.body.thread).toHaveLength(2);
       const ks = await currentKeyset(pgApp);
-      const next = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(thread[1].envelope), body: { text: 'still here' }, recipients: [keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
+      const next = sealEnvelope({
+        kind: 'message',
+        caseId,
+        prev: envelopeHash(thread[1].envelope),
+        body: { text: 'still here' },
+        recipients: [keys.box.publicKey, ...readersOf(ks.keyset)],
+        signer: mod.sign,
+      });
       const sent = await modAgent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope: next, keysetVersion: ks.keyset.version });
       expect(sent.status).toBe(201);
       expect(sent.body.seq).toBe(2);
@@ -237,7 +302,12 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       expect(audit.status).toBe(200);
       const entries: AuditRecord[] = audit.body.entries;
       expect(entries.length).toBeGreaterThanOrEqual(rows.audit_log);
-      expect(verifyAuditChain([...entries].sort((a, b) => a.seq - b.seq), pgApp.ctx.instanceId)).toMatchObject({ ok: true });
+      expect(
+        verifyAuditChain(
+          [...entries].sort((a, b) => a.seq - b.seq),
+          pgApp.ctx.instanceId,
+        ),
+      ).toMatchObject({ ok: true });
 
       // The published story is served at its address.
       const story = await request(pgApp.app).get(`/stories/${alias}`);
@@ -254,20 +324,25 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     const url = await newTarget();
     const run = (args: string[]) =>
       new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, DATA_DIR: src.dir } }, (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }));
+        execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, DATA_DIR: src.dir } }, (error, out, err) =>
+          resolve({ code: error ? Number(error.code) : 0, out, err }),
+        );
       });
     const first = await run(['migrate-to-postgres', url]);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
     // The same hashes as the copy made in the test above: computed the same way, from the same file.
-    for (const t of report.tables) expect(first.out).toMatch(new RegExp(`^${t.table} +${t.sourceRows} +${t.sourceRows} +${t.sourceSha256} +same$`, 'm'));
+    for (const t of report.tables)
+      expect(first.out).toMatch(new RegExp(`^${t.table} +${t.sourceRows} +${t.sourceRows} +${t.sourceSha256} +same$`, 'm'));
     expect(first.out).toMatch(/Every table was copied and matches/);
     expect(first.out).toContain(path.join(src.dir, 'address.key'));
     expectSourceUntouched();
 
     const again = await run(['migrate-to-postgres', url]);
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/Stopped: nothing was copied into PostgreSQL\. The PostgreSQL database already holds Awaaz data: .*instance \(1\)/);
+    expect(again.err).toMatch(
+      /Stopped: nothing was copied into PostgreSQL\. The PostgreSQL database already holds Awaaz data: .*instance \(1\)/,
+    );
     expect(again.err).toMatch(/new, empty database/);
 
     const usage = await run(['migrate-to-postgres']);
@@ -293,7 +368,9 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     const bad = tampered.tables.filter((t) => !t.ok);
     expect(bad.map((t) => t.table).sort()).toEqual(['attachment_records', 'audit_log']);
     expect(bad.find((t) => t.table === 'attachment_records')).toMatchObject({ sourceRows: 2, targetRows: 2 });
-    expect(bad.find((t) => t.table === 'attachment_records')!.targetSha256).not.toBe(bad.find((t) => t.table === 'attachment_records')!.sourceSha256);
+    expect(bad.find((t) => t.table === 'attachment_records')!.targetSha256).not.toBe(
+      bad.find((t) => t.table === 'attachment_records')!.sourceSha256,
+    );
     expect(bad.find((t) => t.table === 'audit_log')!.targetRows).toBe(bad.find((t) => t.table === 'audit_log')!.sourceRows - 1);
 
     const target = openDatabase({ client: 'pg', url });
@@ -379,7 +456,9 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     try {
       await live('instance').first();
       expect(fs.existsSync(`${src.dbFile}-wal`)).toBe(true);
-      await expect(copySqliteToPostgres({ sqliteFile: src.dbFile, postgresUrl: await newTarget() })).rejects.toThrow(/-wal exists: a server still has the database open/);
+      await expect(copySqliteToPostgres({ sqliteFile: src.dbFile, postgresUrl: await newTarget() })).rejects.toThrow(
+        /-wal exists: a server still has the database open/,
+      );
     } finally {
       await live.destroy();
     }
@@ -396,7 +475,9 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     } finally {
       await foreign.destroy();
     }
-    await expect(copySqliteToPostgres({ sqliteFile: path.join(src.dir, 'nothing-here.sqlite3'), postgresUrl: url })).rejects.toThrow(/no SQLite database at/);
+    await expect(copySqliteToPostgres({ sqliteFile: path.join(src.dir, 'nothing-here.sqlite3'), postgresUrl: url })).rejects.toThrow(
+      /no SQLite database at/,
+    );
 
     // A file that has not run this version's last migration: start this version on it first.
     const dir = fs.mkdtempSync(path.join(src.dir, 'behind-'));
@@ -405,6 +486,8 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     const writer = openDatabase({ client: 'sqlite', filename: behind });
     await writer('knex_migrations').where({ name: '005_attachments' }).delete();
     await writer.destroy();
-    await expect(copySqliteToPostgres({ sqliteFile: behind, postgresUrl: await newTarget() })).rejects.toThrow(/has not run every migration of this version \(missing: 005_attachments\)\. Start this version once on it/);
+    await expect(copySqliteToPostgres({ sqliteFile: behind, postgresUrl: await newTarget() })).rejects.toThrow(
+      /has not run every migration of this version \(missing: 005_attachments\)\. Start this version once on it/,
+    );
   });
 });

@@ -59,7 +59,9 @@ beforeAll(async () => {
   const spies = [
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)),
     jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)),
-    ...(['log', 'error', 'warn', 'info', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')))),
+    ...(['log', 'error', 'warn', 'info', 'debug'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' '))),
+    ),
   ];
   try {
     console.log('privacy-canary'); // proves the capture works
@@ -88,32 +90,63 @@ async function flow(): Promise<void> {
   const { challenge } = (await request(w.app).post('/api/survivor/challenge').send({})).body;
   const session = await request(w.app)
     .post('/api/survivor/session')
-    .send({ signPk: toBase64url(keys.sign.publicKey), challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)) });
+    .send({
+      signPk: toBase64url(keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, keys.sign.secretKey)),
+    });
   expect(session.status).toBe(200);
   const mine = await request(w.app).get('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`);
   expect(mine.status).toBe(200);
-  const own = openEnvelope<{ testimony: { what: string } }>(findEnvelope(mine.body, envelope.caseId)!, { box: keys.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [keys.sign.publicKey] });
+  const own = openEnvelope<{ testimony: { what: string } }>(findEnvelope(mine.body, envelope.caseId)!, {
+    box: keys.box,
+    expectedKind: 'testimony',
+    expectedCaseId: envelope.caseId,
+    trustedSigners: [keys.sign.publicKey],
+  });
   expect(own.body.testimony.what).toBe(TESTIMONY);
 
   const login = request.agent(w.app);
   const params = await login.post('/api/staff/login/params').send({ username: 'mod.priv' });
   const { authKey } = await staffSecrets(moderator.password, fromBase64url(params.body.kdf.salt), params.body.kdf.params);
-  expect((await login.post('/api/staff/login').send({ username: 'mod.priv', authKey: toBase64url(authKey), totp: totpCode(t, moderator) })).status).toBe(200);
+  expect(
+    (await login.post('/api/staff/login').send({ username: 'mod.priv', authKey: toBase64url(authKey), totp: totpCode(t, moderator) }))
+      .status,
+  ).toBe(200);
   const detail = await login.get(`/api/staff/cases/${envelope.caseId}`);
   expect(detail.status).toBe(200);
-  const read = openEnvelope<{ testimony: { what: string } }>(findEnvelope(detail.body, envelope.caseId)!, { box: moderator.box, expectedKind: 'testimony', expectedCaseId: envelope.caseId, trustedSigners: [fromBase64url(detail.body.survivorSignPk)] });
+  const read = openEnvelope<{ testimony: { what: string } }>(findEnvelope(detail.body, envelope.caseId)!, {
+    box: moderator.box,
+    expectedKind: 'testimony',
+    expectedCaseId: envelope.caseId,
+    trustedSigners: [fromBase64url(detail.body.survivorSignPk)],
+  });
   expect(read.body.testimony.what).toBe(TESTIMONY);
 
   // A few bad requests, some carrying the testimony text itself.
   const bad = [
-    await request(w.app).post('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`).set('Content-Type', 'application/json').send(`{"what": "${TESTIMONY}"`),
-    await request(w.app).post('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`).send({ envelope: { what: TESTIMONY }, keysetVersion: 2, pow: await pow(w) }),
-    await request(w.app).post('/api/survivor/register').send({ signPk: `${TESTIMONY_MARKER}=`, boxPk: 1, pow: {}, sig: '' }),
+    await request(w.app)
+      .post('/api/survivor/cases')
+      .set('Authorization', `Bearer ${session.body.token}`)
+      .set('Content-Type', 'application/json')
+      .send(`{"what": "${TESTIMONY}"`),
+    await request(w.app)
+      .post('/api/survivor/cases')
+      .set('Authorization', `Bearer ${session.body.token}`)
+      .send({ envelope: { what: TESTIMONY }, keysetVersion: 2, pow: await pow(w) }),
+    await request(w.app)
+      .post('/api/survivor/register')
+      .send({ signPk: `${TESTIMONY_MARKER}=`, boxPk: 1, pow: {}, sig: '' }),
     await request(w.app).get('/api/survivor/cases').set('Authorization', `Bearer ${TESTIMONY_MARKER}`),
-    await request(w.app).post('/api/staff/login').send({ username: 'mod.priv', authKey: toBase64url(new Uint8Array(32)) }),
+    await request(w.app)
+      .post('/api/staff/login')
+      .send({ username: 'mod.priv', authKey: toBase64url(new Uint8Array(32)) }),
     await request(w.app).post('/api/survivor/session').set('Content-Type', 'text/plain').send(TESTIMONY),
     await request(w.app).get(`/api/${TESTIMONY_MARKER}`),
-    await request(w.app).post('/api/pow').set('Content-Type', 'application/json').send(`{"x":"${TESTIMONY_MARKER}${'a'.repeat(300 * 1024)}"}`),
+    await request(w.app)
+      .post('/api/pow')
+      .set('Content-Type', 'application/json')
+      .send(`{"x":"${TESTIMONY_MARKER}${'a'.repeat(300 * 1024)}"}`),
   ];
   expect(bad.map((r) => r.status)).toEqual([400, 400, 400, 401, 401, 415, 404, 413]);
   // One proof-of-work challenge left unused, so the challenges table has a row to inspect.
@@ -126,7 +159,9 @@ describe('(a) the schema', () => {
   async function columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
     if (TEST_ENGINE === 'pg') {
-      const { rows } = await t.db.raw('SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position');
+      const { rows } = await t.db.raw(
+        'SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
+      );
       for (const r of rows as { table: string; column: string }[]) (out[r.table] ??= []).push(r.column);
       return out;
     }
@@ -138,8 +173,12 @@ describe('(a) the schema', () => {
   test('no column of any table is named for an address, a user agent or a forwarded header', async () => {
     const all = await columns();
     // The check covers the real schema, not an empty list.
-    expect(Object.keys(all)).toEqual(expect.arrayContaining(['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', ...SURVIVOR_TABLES, 'rate_limits']));
-    const offending = Object.entries(all).flatMap(([table, cols]) => cols.filter((c) => /ip|addr|user_?agent|ua\b|remote|forwarded/i.test(c)).map((c) => `${table}.${c}`));
+    expect(Object.keys(all)).toEqual(
+      expect.arrayContaining(['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', ...SURVIVOR_TABLES, 'rate_limits']),
+    );
+    const offending = Object.entries(all).flatMap(([table, cols]) =>
+      cols.filter((c) => /ip|addr|user_?agent|ua\b|remote|forwarded/i.test(c)).map((c) => `${table}.${c}`),
+    );
     expect(offending).toEqual([]);
   });
 
@@ -173,7 +212,10 @@ describe('(a) the schema', () => {
           // epoch seconds or milliseconds from the last decades, as a number or a numeric string
           const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
           expect({ where, epochLike: n > 1e9 }).toEqual({ where, epochLike: false });
-          expect({ where, isoTime: typeof v === 'string' && /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v) }).toEqual({ where, isoTime: false });
+          expect({ where, isoTime: typeof v === 'string' && /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v) }).toEqual({
+            where,
+            isoTime: false,
+          });
         }
       }
     }
@@ -231,7 +273,9 @@ describe(TEST_ENGINE === 'pg' ? '(c) the database: every table and a pg_dump' : 
   test("holds the evidence file's sealed records (so its absence in the clear below means something)", async () => {
     // A record spans several pages, so look for short slices: most lie within one page.
     const bytes = await fileBytes();
-    const slices = evidence.records.flatMap((r) => Array.from({ length: Math.floor(r.length / 2000) }, (_, i) => Buffer.from(r.subarray(i * 2000, i * 2000 + 32))));
+    const slices = evidence.records.flatMap((r) =>
+      Array.from({ length: Math.floor(r.length / 2000) }, (_, i) => Buffer.from(r.subarray(i * 2000, i * 2000 + 32))),
+    );
     expect(slices.length).toBeGreaterThan(90);
     const found = slices.filter((slice) => bytes.includes(slice)).length;
     expect(found).toBeGreaterThan(slices.length * 0.8);

@@ -28,7 +28,21 @@ import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api
 import { suppressSmallCounts } from '../../server/routes/public';
 import { foundInDatabase, storedBytes } from '../support/database-files';
 import { newAlias } from '../../server/services/pseudonyms';
-import { addStaff, currentKeyset, makeTestServer, pow, registerSurvivor, setupAdmin, snapshot, submitTestimony, unchanged, uploadFile, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  currentKeyset,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  snapshot,
+  submitTestimony,
+  unchanged,
+  uploadFile,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -43,7 +57,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const STORY: PublicStory = { title: 'At the office', text: 'My manager kept touching my shoulder.\n\nI reported it and nothing happened.', context: 'workplace' };
+const STORY: PublicStory = {
+  title: 'At the office',
+  text: 'My manager kept touching my shoulder.\n\nI reported it and nothing happened.',
+  context: 'workplace',
+};
 
 function testimony(survivor: SurvivorActor, ks: SignedKeyset, what: string, opts: { advocates: boolean }): Envelope {
   const readers = [...readersOf(ks.keyset), ...(opts.advocates ? readersOf(ks.keyset, 'advocate') : [])];
@@ -66,7 +84,14 @@ async function submit(survivor: SurvivorActor, what: string, sharing?: unknown, 
   return { res, caseId: envelope.caseId, envelope };
 }
 
-function draftEnvelope(author: StaffActor, ks: SignedKeyset, caseId: string, survivor: SurvivorActor, draftId: string, story: PublicStory): Envelope {
+function draftEnvelope(
+  author: StaffActor,
+  ks: SignedKeyset,
+  caseId: string,
+  survivor: SurvivorActor,
+  draftId: string,
+  story: PublicStory,
+): Envelope {
   return sealEnvelope({
     kind: 'draft',
     caseId,
@@ -79,11 +104,17 @@ function draftEnvelope(author: StaffActor, ks: SignedKeyset, caseId: string, sur
 async function propose(author: StaffActor, caseId: string, survivor: SurvivorActor, story = STORY) {
   const ks = await currentKeyset(t);
   const draftId = randomId();
-  const res = await author.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: draftEnvelope(author, ks, caseId, survivor, draftId, story), keysetVersion: ks.keyset.version });
+  const res = await author.agent
+    .post(`/api/staff/cases/${caseId}/drafts`)
+    .send({ draftId, envelope: draftEnvelope(author, ks, caseId, survivor, draftId, story), keysetVersion: ks.keyset.version });
   return { res, draftId };
 }
 
-const survivorPost = (survivor: SurvivorActor, url: string, body: unknown) => request(t.app).post(url).set('Authorization', `Bearer ${survivor.token}`).send(body as object);
+const survivorPost = (survivor: SurvivorActor, url: string, body: unknown) =>
+  request(t.app)
+    .post(url)
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send(body as object);
 
 async function consentOf(survivor: SurvivorActor, caseId: string, draftId: string, story = STORY, signer = survivor.keys.sign) {
   const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(story), issuedDay: utcDay() };
@@ -107,7 +138,10 @@ describe('sharing choices at submission', () => {
     expect(without.res.status).toBe(400);
     expect(without.res.body.error.code).toBe('missing_recipient');
     expect(without.res.body.error.message).toMatch(/every advocate/);
-    const ok = await submit(survivor, 'with advocate keys', { advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } });
+    const ok = await submit(survivor, 'with advocate keys', {
+      advocatesMayRead: true,
+      statistics: { context: 'workplace', province: 'sindh' },
+    });
     expect(ok.res.status).toBe(201);
     const [c] = await survivorCases(survivor);
     expect(c.sharing).toEqual({ advocatesMayRead: true, statistics: { context: 'workplace', province: 'sindh' } });
@@ -192,11 +226,19 @@ describe('turning advocates on later, and off again', () => {
 
     // The advocate's re-wrapped key is in the database files until the survivor turns advocates off.
     expect(await foundInDatabase(t, [grant.wrapped])).toEqual([grant.wrapped]);
-    const off = await survivorPost(survivor, url, { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion: ks.keyset.version });
+    const off = await survivorPost(survivor, url, {
+      sharing: { advocatesMayRead: false, statistics: null },
+      keysetVersion: ks.keyset.version,
+    });
     expect(off.status).toBe(200);
     expect(await foundInDatabase(t, [grant.wrapped])).toEqual([]);
     expect((await advocate.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
-    expect(await t.db('envelope_grants').where({ kid: keyId(advocate.box.publicKey) }).whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id'))).toEqual([]);
+    expect(
+      await t
+        .db('envelope_grants')
+        .where({ kid: keyId(advocate.box.publicKey) })
+        .whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id')),
+    ).toEqual([]);
   });
 });
 
@@ -256,14 +298,27 @@ describe('draft, consent, publish, revoke', () => {
       [await consentOf(survivor, otherCase, draftId), 'wrong_case'],
       [await consentOf(survivor, caseId, randomId()), 'wrong_draft'],
       [await consentOf(survivor, caseId, draftId, STORY, nacl.sign.keyPair()), 'bad_signature'],
-      [await (async () => {
-        const c = await consentOf(survivor, caseId, draftId);
-        return { ...c, statement: { ...c.statement, textHash: await storyHash({ ...STORY, text: 'altered after signing' }) } };
-      })(), 'bad_signature'],
-      [await (async () => {
-        const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(STORY), issuedDay: '2020-01-01' };
-        return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
-      })(), 'stale_statement'],
+      [
+        await (async () => {
+          const c = await consentOf(survivor, caseId, draftId);
+          return { ...c, statement: { ...c.statement, textHash: await storyHash({ ...STORY, text: 'altered after signing' }) } };
+        })(),
+        'bad_signature',
+      ],
+      [
+        await (async () => {
+          const statement: ConsentStatement = {
+            v: 1,
+            type: 'publish',
+            caseId,
+            draftId,
+            textHash: await storyHash(STORY),
+            issuedDay: '2020-01-01',
+          };
+          return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
+        })(),
+        'stale_statement',
+      ],
     ];
     for (const [body, code] of cases) {
       const res = await survivorPost(survivor, url, body);
@@ -283,13 +338,24 @@ describe('draft, consent, publish, revoke', () => {
   });
 
   test('the survivor approves; only an advocate publishes, and only the exact words', async () => {
-    const res = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId));
+    const res = await survivorPost(
+      survivor,
+      `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+      await consentOf(survivor, caseId, draftId),
+    );
     expect(res.status).toBe(201);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId))).status).toBe(409);
+    expect(
+      (await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId)))
+        .status,
+    ).toBe(409);
 
     const byModerator = await mod.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
     expect(byModerator.status).toBe(403);
-    for (const altered of [{ ...STORY, text: STORY.text + ' ' }, { ...STORY, title: 'Another title' }, { ...STORY, context: 'online' }]) {
+    for (const altered of [
+      { ...STORY, text: STORY.text + ' ' },
+      { ...STORY, title: 'Another title' },
+      { ...STORY, context: 'online' },
+    ]) {
       const res2 = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: altered });
       expect(res2.status).toBe(400);
       expect(res2.body.error.code).toBe('text_mismatch');
@@ -300,7 +366,9 @@ describe('draft, consent, publish, revoke', () => {
     expect(ok.status).toBe(201);
     expect(ok.body.alias).toMatch(/^[a-z2-9]{10}$/);
     expect(ok.body.url).toBe(`${t.ctx.config.publicUrl}/stories/${ok.body.alias}`);
-    expect((await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY })).body.error.code).toBe('already_published');
+    expect((await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY })).body.error.code).toBe(
+      'already_published',
+    );
   });
 
   test('the story is on the wall, on its own page and in the feed, under an alias that is not the handle', async () => {
@@ -359,7 +427,11 @@ describe('draft, consent, publish, revoke', () => {
   });
 
   test('a consent replayed after revocation is refused, and the draft cannot be published again', async () => {
-    const replay = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId));
+    const replay = await survivorPost(
+      survivor,
+      `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+      await consentOf(survivor, caseId, draftId),
+    );
     expect(replay.status).toBe(409);
     expect(replay.body.error.code).toBe('consent_revoked');
     const publish = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
@@ -378,7 +450,10 @@ describe('draft, consent, publish, revoke', () => {
     expect(res.body.error.code).toBe('consent_mismatch');
     // And a consent row whose signature was made by another key fails its check.
     const other = await consentOf(survivor, caseId, fresh, STORY, nacl.sign.keyPair());
-    await t.db('consents').where({ draft_id: fresh }).update({ statement: JSON.stringify(other.statement), sig: other.sig });
+    await t
+      .db('consents')
+      .where({ draft_id: fresh })
+      .update({ statement: JSON.stringify(other.statement), sig: other.sig });
     const forged = await advocate.agent.post(`/api/staff/drafts/${fresh}/publish`).send({ story: STORY });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('bad_signature');
@@ -406,14 +481,21 @@ describe('an advocate who joins later', () => {
     const closedRow = await t.db('envelopes').where({ case_id: closed.caseId, kind: 'testimony' }).first();
     const refused = await mod.agent.post('/api/staff/grants').send({
       staffId: late.staffId,
-      grants: [{ envelopeId: closedRow.id, grant: makeGrant(closed.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }) }],
+      grants: [
+        { envelopeId: closedRow.id, grant: makeGrant(closed.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }) },
+      ],
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('forbidden_recipient');
 
     const granted = await mod.agent.post('/api/staff/grants').send({
       staffId: late.staffId,
-      grants: [{ envelopeId: testimonyItem.id, grant: makeGrant(testimonyItem.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }) }],
+      grants: [
+        {
+          envelopeId: testimonyItem.id,
+          grant: makeGrant(testimonyItem.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }),
+        },
+      ],
     });
     expect(granted.status).toBe(201);
     const detail: PublishingCase = (await late.agent.get(`/api/staff/publishing/${open.caseId}`)).body;
@@ -437,16 +519,34 @@ describe('drafts need a case open to advocates and a proper envelope', () => {
     const { caseId } = await submit(survivor, 'open', { advocatesMayRead: true, statistics: null });
     const ks = await currentKeyset(t);
     const draftId = randomId();
-    const noSurvivor = sealEnvelope({ kind: 'draft', caseId, body: { draft: { draftId, ...STORY } }, recipients: readersOf(ks.keyset), signer: mod.sign });
-    const res = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: noSurvivor, keysetVersion: ks.keyset.version });
+    const noSurvivor = sealEnvelope({
+      kind: 'draft',
+      caseId,
+      body: { draft: { draftId, ...STORY } },
+      recipients: readersOf(ks.keyset),
+      signer: mod.sign,
+    });
+    const res = await mod.agent
+      .post(`/api/staff/cases/${caseId}/drafts`)
+      .send({ draftId, envelope: noSurvivor, keysetVersion: ks.keyset.version });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('missing_recipient');
     const signedByOther = draftEnvelope(advocate, ks, caseId, survivor, draftId, STORY);
-    const res2 = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: signedByOther, keysetVersion: ks.keyset.version });
+    const res2 = await mod.agent
+      .post(`/api/staff/cases/${caseId}/drafts`)
+      .send({ draftId, envelope: signedByOther, keysetVersion: ks.keyset.version });
     expect(res2.status).toBe(400);
     expect(res2.body.error.code).toBe('untrusted_signer');
-    const asMessage = sealEnvelope({ kind: 'message', caseId, body: { text: 'x' }, recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
-    const res3 = await mod.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: asMessage, keysetVersion: ks.keyset.version });
+    const asMessage = sealEnvelope({
+      kind: 'message',
+      caseId,
+      body: { text: 'x' },
+      recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+      signer: mod.sign,
+    });
+    const res3 = await mod.agent
+      .post(`/api/staff/cases/${caseId}/drafts`)
+      .send({ draftId, envelope: asMessage, keysetVersion: ks.keyset.version });
     expect(res3.status).toBe(400);
     expect(res3.body.error.code).toBe('wrong_kind');
     expect(await t.db('drafts').where({ case_id: caseId })).toEqual([]);
@@ -460,7 +560,15 @@ describe('delete everything', () => {
     const { caseId, envelope } = await submit(survivor, unique, { advocatesMayRead: true, statistics: { context: 'family' } });
     const story = { title: `Title ${unique}`, text: `Story ${unique}`, context: 'family' };
     const { draftId } = await propose(advocate, caseId, survivor, story);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId, story))).status).toBe(201);
+    expect(
+      (
+        await survivorPost(
+          survivor,
+          `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+          await consentOf(survivor, caseId, draftId, story),
+        )
+      ).status,
+    ).toBe(201);
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story });
     expect(published.status).toBe(201);
     // and an evidence file with a second testimony
@@ -468,13 +576,28 @@ describe('delete everything', () => {
     expect((await submitTestimony(t, survivor, `evidence ${unique}`, [evidence.manifest])).res.status).toBe(201);
     const sealedRecord = (await t.db('attachment_records').where({ attachment_id: evidence.id, idx: 1 }).first()).data as Buffer;
     const draftCipher = (await t.db('envelopes').where({ kind: 'draft', case_id: caseId }).first()).body as string;
-    const wrapped = (await t.db('envelope_keys').whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id')).first()).wrapped as string;
+    const wrapped = (
+      await t
+        .db('envelope_keys')
+        .whereIn('envelope_id', t.db('envelopes').where({ case_id: caseId }).select('id'))
+        .first()
+    ).wrapped as string;
 
-    const needles = [envelope.ciphertext.slice(0, 40), JSON.parse(draftCipher).ciphertext.slice(0, 40), wrapped, survivor.handle, toBase64url(survivor.keys.sign.publicKey), unique];
+    const needles = [
+      envelope.ciphertext.slice(0, 40),
+      JSON.parse(draftCipher).ciphertext.slice(0, 40),
+      wrapped,
+      survivor.handle,
+      toBase64url(survivor.keys.sign.publicKey),
+      unique,
+    ];
     // SQLite: the file and its WAL as raw bytes; PostgreSQL: every table and a pg_dump (test/support/database-files.ts).
     const found = async () => {
       const bytes = await storedBytes(t);
-      return [...needles.filter((n) => bytes.includes(Buffer.from(n))), ...(bytes.includes(sealedRecord.subarray(100, 148)) ? ['sealed evidence record'] : [])];
+      return [
+        ...needles.filter((n) => bytes.includes(Buffer.from(n))),
+        ...(bytes.includes(sealedRecord.subarray(100, 148)) ? ['sealed evidence record'] : []),
+      ];
     };
     // The scan finds them while they are there...
     expect(await found()).toEqual([...needles, 'sealed evidence record']);
@@ -535,7 +658,9 @@ describe('statistics: no figure under 5', () => {
       const page = await request(s.app).get('/stats');
       expect(page.status).toBe(200);
       const row = (context: string) => {
-        const m = new RegExp(`<tr><th scope="row"><span data-i18n="context\\.${context}">[^<]*</span></th>[\\s\\S]*?<td class="count">([\\s\\S]*?)</td></tr>`).exec(page.text);
+        const m = new RegExp(
+          `<tr><th scope="row"><span data-i18n="context\\.${context}">[^<]*</span></th>[\\s\\S]*?<td class="count">([\\s\\S]*?)</td></tr>`,
+        ).exec(page.text);
         return m?.[1];
       };
       expect(row('family')).toBeUndefined();
@@ -604,7 +729,15 @@ describe('story text and XML', () => {
     const { caseId } = await submit(survivor, 'a testimony whose story is checked', { advocatesMayRead: true, statistics: null });
     const { res, draftId } = await propose(advocate, caseId, survivor, story);
     expect(res.status).toBe(201);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, await consentOf(survivor, caseId, draftId, story))).status).toBe(201);
+    expect(
+      (
+        await survivorPost(
+          survivor,
+          `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+          await consentOf(survivor, caseId, draftId, story),
+        )
+      ).status,
+    ).toBe(201);
     return { caseId, draftId };
   }
 
@@ -623,13 +756,18 @@ describe('story text and XML', () => {
     ['title', { ...STORY, title: 'At the\u0000 office' }, 'U+0000 is at character 7'],
     ['text', { ...STORY, text: 'Windows line ends\r\nare not what the page sends.' }, 'U+000D is at character 18'],
     ['text', { ...STORY, text: 'A form feed\u000C here.' }, 'U+000C is at character 12'],
-  ])('a story whose %s holds a control character is refused with a 400 naming the field and the character, and nothing is written', async (field, story, where) => {
-    const { draftId } = await approvedDraft(story);
-    const res = await unchanged(t, () => advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story }));
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('invalid_request');
-    expect(res.body.error.message).toBe(`story.${field}: must not contain control characters; ${where} (only tab and line feed are allowed)`);
-  });
+  ])(
+    'a story whose %s holds a control character is refused with a 400 naming the field and the character, and nothing is written',
+    async (field, story, where) => {
+      const { draftId } = await approvedDraft(story);
+      const res = await unchanged(t, () => advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story }));
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message).toBe(
+        `story.${field}: must not contain control characters; ${where} (only tab and line feed are allowed)`,
+      );
+    },
+  );
 
   test('tabs and line feeds belong to the story: published as written, and the feed stays well-formed', async () => {
     const story = { ...STORY, title: 'Tabs\tand lines', text: 'Line one\n\tindented line two\n\nA second paragraph.' };
@@ -646,7 +784,11 @@ describe('story text and XML', () => {
     const alias = newAlias();
     // PostgreSQL's text cannot hold U+0000, so no row there can carry one: U+0001 stands in.
     const nul = (t.db.client as { config: { client: string } }).config.client === 'pg' ? '\u0001' : '\u0000';
-    const story = { title: 'Bell\u0007 title', text: `nul${nul} vt\u000B us\u001F noncharacter\uFFFF lone\uD800 surrogate\n\nkept: tab\t and emoji \u{1F600}`, context: 'workplace' };
+    const story = {
+      title: 'Bell\u0007 title',
+      text: `nul${nul} vt\u000B us\u001F noncharacter\uFFFF lone\uD800 surrogate\n\nkept: tab\t and emoji \u{1F600}`,
+      context: 'workplace',
+    };
     await t.ctx.repos.publishing.publish(t.db, { alias, draftId, caseId, story, month: utcDay().slice(0, 7), day: utcDay() });
 
     const feed = await request(t.app).get('/stories/feed.atom');

@@ -8,7 +8,16 @@ import nacl from 'tweetnacl';
 import { RECORD_BYTES } from '../../protocol';
 import { loadAddressKey } from '../../server/config';
 import { hashAddress } from '../../server/http/rate-limit';
-import { addStaff, asSurvivor, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, uploadFile, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  asSurvivor,
+  makeTestServer,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  uploadFile,
+  type TestServer,
+} from '../support/harness';
 import { expectError } from './expect-error';
 
 const LIMITS = { RATE_LIMIT_SENSITIVE_PER_MINUTE: '3', RATE_LIMIT_PER_MINUTE: '10' };
@@ -75,7 +84,9 @@ describe('directly connected clients (no proxy trusted)', () => {
 
   test('the counters hold hashed keys, never the raw address', async () => {
     const rows: { key: string; hits: number }[] = await t.db('rate_limits').select();
-    expect(rows.map((r) => r.key).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^all:/), expect.stringMatching(/^sensitive:/)]));
+    expect(rows.map((r) => r.key).sort()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^all:/), expect.stringMatching(/^sensitive:/)]),
+    );
     const cells = (await rateLimitCells(t)).join('\n');
     for (const address of LOOPBACK) expect(cells).not.toContain(address);
     expect(cells).not.toMatch(/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|::/);
@@ -127,7 +138,9 @@ describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
         `sensitive:${hashedKey(t, '2001:db8::42')}`,
       ].sort(),
     );
-    const hits = Object.fromEntries((await t.db('rate_limits').select()).map((r: { key: string; hits: number }) => [r.key, Number(r.hits)]));
+    const hits = Object.fromEntries(
+      (await t.db('rate_limits').select()).map((r: { key: string; hits: number }) => [r.key, Number(r.hits)]),
+    );
     expect(hits[`all:${hashedKey(t, '198.51.100.7')}`]).toBe(11);
     expect(hits[`sensitive:${hashedKey(t, '198.51.100.7')}`]).toBe(4);
   });
@@ -162,7 +175,8 @@ describe('attachment records: a budget per survivor or staff member, not per add
     const [a, b] = [await registerSurvivor(t), await registerSurvivor(t)];
     const up = await uploadFile(t, a, nacl.randomBytes(5 * RECORD_BYTES), { upTo: 0 });
     const before = await addressHits();
-    for (let i = 0; i < 4; i++) expect({ i, status: (await asSurvivor(t, a).putRecord(up.id, i, up.records[i])).status }).toEqual({ i, status: 200 });
+    for (let i = 0; i < 4; i++)
+      expect({ i, status: (await asSurvivor(t, a).putRecord(up.id, i, up.records[i])).status }).toEqual({ i, status: 200 });
     expectError(await asSurvivor(t, a).putRecord(up.id, 4, up.records[4]), 429, 'rate_limited');
     expect((await asSurvivor(t, a).get(`/api/survivor/attachments/${up.id}`)).body.received).toBe(4);
     // Only that one status request counted against the address.
@@ -181,7 +195,15 @@ describe('attachment records: a budget per survivor or staff member, not per add
 
     // A record request without a valid token counts against the address, and is refused.
     const counted = await addressHits();
-    expectError(await request(t.app).put(`/api/survivor/attachments/${up.id}/records/4`).set('Authorization', 'Bearer forged.token').set('Content-Type', 'application/octet-stream').send(Buffer.from(up.records[4])), 401, 'unauthorized');
+    expectError(
+      await request(t.app)
+        .put(`/api/survivor/attachments/${up.id}/records/4`)
+        .set('Authorization', 'Bearer forged.token')
+        .set('Content-Type', 'application/octet-stream')
+        .send(Buffer.from(up.records[4])),
+      401,
+      'unauthorized',
+    );
     expect(await addressHits()).toBe(counted + 1);
 
     // A minute later her budget is back.
@@ -197,7 +219,8 @@ describe('attachment records: a budget per survivor or staff member, not per add
     const up = await uploadFile(t, s, nacl.randomBytes(100));
     expect((await submitTestimony(t, s, 'with a file', [up.manifest])).res.status).toBe(201);
     const before = await addressHits();
-    for (let i = 1; i <= 4; i++) expect({ i, status: (await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`)).status }).toEqual({ i, status: 200 });
+    for (let i = 1; i <= 4; i++)
+      expect({ i, status: (await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`)).status }).toEqual({ i, status: 200 });
     expectError(await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`), 429, 'rate_limited');
     expect(await addressHits()).toBe(before);
     expect(await t.db('rate_limits').where('key', 'like', 'records:t.%').count({ n: '*' })).toEqual([{ n: 1 }]);

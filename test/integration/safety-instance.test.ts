@@ -18,7 +18,11 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 function noTrace(res: request.Response, what: string): void {
-  expect({ what, cacheControl: res.headers['cache-control'], setCookie: res.headers['set-cookie'] }).toEqual({ what, cacheControl: 'no-store', setCookie: undefined });
+  expect({ what, cacheControl: res.headers['cache-control'], setCookie: res.headers['set-cookie'] }).toEqual({
+    what,
+    cacheControl: 'no-store',
+    setCookie: undefined,
+  });
 }
 
 test('GET /api/instance names the configured quick-exit address', async () => {
@@ -70,7 +74,11 @@ test('every survivor API answer, success or error, is no-store and sets no cooki
   noTrace(challenge, 'POST /api/survivor/challenge');
   const session = await request(t.app)
     .post('/api/survivor/session')
-    .send({ signPk: toBase64url(survivor.keys.sign.publicKey), challenge: challenge.body.challenge, sig: toBase64url(signLogin(t.ctx.instanceId, challenge.body.challenge, survivor.keys.sign.secretKey)) });
+    .send({
+      signPk: toBase64url(survivor.keys.sign.publicKey),
+      challenge: challenge.body.challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge.body.challenge, survivor.keys.sign.secretKey)),
+    });
   expect(session.status).toBe(200);
   noTrace(session, 'POST /api/survivor/session');
   const cases = await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${session.body.token}`);

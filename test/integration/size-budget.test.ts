@@ -10,7 +10,14 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import vm from 'node:vm';
-import { formatWeights, LAZY_ASSETS, measureSurvivorPages, readerTotals, SURVIVOR_BUDGET_BYTES, SURVIVOR_PAGES } from '../../bench/page-size';
+import {
+  formatWeights,
+  LAZY_ASSETS,
+  measureSurvivorPages,
+  readerTotals,
+  SURVIVOR_BUDGET_BYTES,
+  SURVIVOR_PAGES,
+} from '../../bench/page-size';
 import { en } from '../../i18n/en';
 import { catalogAssetPath, DEFAULT_LANG, LANGS, type LazyLang } from '../../i18n/languages';
 import { LAZY_CATALOGS } from '../../i18n/lazy-catalogs';
@@ -33,7 +40,17 @@ test('every survivor page is counted, and every file it loads is on this server'
   const weights = measureSurvivorPages(CLIENT_DIR);
   for (const [route, file] of Object.entries(SURVIVOR_PAGES)) expect(PAGES[route]).toBe(file);
   const urls = weights.files.map((f) => f.url);
-  expect(urls).toEqual(expect.arrayContaining(['/', '/share', '/return', '/safety', '/assets/awaaz.css', '/assets/survivor-base.js', '/assets/survivor-crypto.js']));
+  expect(urls).toEqual(
+    expect.arrayContaining([
+      '/',
+      '/share',
+      '/return',
+      '/safety',
+      '/assets/awaaz.css',
+      '/assets/survivor-base.js',
+      '/assets/survivor-crypto.js',
+    ]),
+  );
   expect(weights.thirdParty).toEqual([]);
   // each distinct file once: nothing listed twice
   expect(new Set(urls).size).toBe(urls.length);
@@ -65,10 +82,20 @@ test('the measurement counts a file a script fetches, and the budget would catch
 
 test('the evidence tools and pdf-lib are not loaded up front: separate scripts, fetched by name and hash only when a survivor chooses a file (a PDF, for pdf-lib)', () => {
   const weights = measureSurvivorPages(CLIENT_DIR);
-  expect(Object.keys(LAZY_ASSETS).sort()).toEqual(['/assets/catalog-ur.js', '/assets/evidence-tools.js', '/assets/kdf-worker.js', '/assets/pdf-cleaner.js']);
+  expect(Object.keys(LAZY_ASSETS).sort()).toEqual([
+    '/assets/catalog-ur.js',
+    '/assets/evidence-tools.js',
+    '/assets/kdf-worker.js',
+    '/assets/pdf-cleaner.js',
+  ]);
   expect(weights.lazy.map((f) => f.url)).toContain('/assets/evidence-tools.js');
   for (const url of Object.keys(LAZY_ASSETS)) expect(weights.files.map((f) => f.url)).not.toContain(url);
-  const sri = (file: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(CLIENT_DIR, file))).digest('base64');
+  const sri = (file: string) =>
+    'sha384-' +
+    crypto
+      .createHash('sha384')
+      .update(fs.readFileSync(path.join(CLIENT_DIR, file)))
+      .digest('base64');
   // No survivor page loads them with a <script> or a preload; share and return name the evidence
   // tools in a <meta> with the hash of the built file, which the loader checks (Subresource Integrity).
   for (const [page, file] of Object.entries(SURVIVOR_PAGES)) {
@@ -76,13 +103,18 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
     expect(html).not.toContain('pdf-cleaner');
     expect(html).not.toContain('kdf-worker');
     expect(html).not.toMatch(/<(script|link)[^>]*evidence-tools/);
-    if (page === '/share' || page === '/return') expect(html).toContain(`<meta name="awaaz-evidence-tools" content="/assets/evidence-tools.js ${sri('assets/evidence-tools.js')}">`);
+    if (page === '/share' || page === '/return')
+      expect(html).toContain(`<meta name="awaaz-evidence-tools" content="/assets/evidence-tools.js ${sri('assets/evidence-tools.js')}">`);
   }
   // The evidence tools carry pdf-lib's hash, which matches the built file.
-  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/evidence-tools.js'), 'utf8')).toContain(JSON.stringify(sri('assets/pdf-cleaner.js')));
+  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/evidence-tools.js'), 'utf8')).toContain(
+    JSON.stringify(sri('assets/pdf-cleaner.js')),
+  );
   // The pure-JavaScript argon2id (Tor Browser Safer) is fetched by the crypto layer under its hash.
   expect(weights.lazy.map((f) => f.url)).toContain('/assets/kdf-worker.js');
-  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/survivor-crypto.js'), 'utf8')).toContain(JSON.stringify(sri('assets/kdf-worker.js')));
+  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/survivor-crypto.js'), 'utf8')).toContain(
+    JSON.stringify(sri('assets/kdf-worker.js')),
+  );
   // Counted up front they would break the budget: this is why they are lazy.
   const gz = (file: string) => zlib.gzipSync(fs.readFileSync(path.join(CLIENT_DIR, file)), { level: 9 }).length;
   expect(weights.totalGzip + gz('assets/evidence-tools.js') + gz('assets/pdf-cleaner.js')).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
@@ -90,7 +122,12 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
 
 describe('a language other than English costs the survivor pages nothing up front', () => {
   const lazyLangs = LANGS.filter((l): l is LazyLang => l !== DEFAULT_LANG);
-  const sri = (url: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(CLIENT_DIR, url))).digest('base64');
+  const sri = (url: string) =>
+    'sha384-' +
+    crypto
+      .createHash('sha384')
+      .update(fs.readFileSync(path.join(CLIENT_DIR, url)))
+      .digest('base64');
   /** What the browser reads as text in a counted file; the <noscript> notice is in both languages on purpose (no script can choose). */
   const countedText = (clientDir: string, url: string) => {
     const text = fs.readFileSync(path.join(clientDir, url.startsWith('/assets/') ? url : SURVIVOR_PAGES[url]), 'utf8');
@@ -106,7 +143,8 @@ describe('a language other than English costs the survivor pages nothing up fron
       // Messages of that language that English does not also use (the switch names Urdu in Urdu).
       const own = Object.entries(LAZY_CATALOGS[lang]).filter(([, text]) => !Object.values(english).some((e) => e.includes(text)));
       checked += own.length;
-      for (const f of weights.files) for (const [key, text] of own) if (countedText(clientDir, f.url).includes(text)) found.push(`${f.url}: ${lang} ${key}`);
+      for (const f of weights.files)
+        for (const [key, text] of own) if (countedText(clientDir, f.url).includes(text)) found.push(`${f.url}: ${lang} ${key}`);
     }
     const urdu = new Set(weights.files.flatMap((f) => countedText(clientDir, f.url).match(/[\u0600-\u06FF]+/g) ?? []));
     return { found, checked, urdu: [...urdu] };

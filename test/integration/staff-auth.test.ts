@@ -64,7 +64,12 @@ function notACode(secret: Uint8Array, now: number): string {
   }
 }
 
-async function invitedButNotEnrolled(t: TestServer, admin: StaffActor, username: string, kdfParams = STAFF_KDF): Promise<{ agent: Agent; id: string; password: string }> {
+async function invitedButNotEnrolled(
+  t: TestServer,
+  admin: StaffActor,
+  username: string,
+  kdfParams = STAFF_KDF,
+): Promise<{ agent: Agent; id: string; password: string }> {
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
   const inviteToken = String(invite.body.url).split('#')[1];
   const password = `${username} password for tests`;
@@ -122,7 +127,17 @@ describe('two-factor sign-in', () => {
       const instance = nacl.sign.keyPair();
       const staffId = randomId();
       const { material } = await staffMaterial('first', 'first admin password', instance);
-      const keyset = signKeyset({ v: 1, instanceId: t2.ctx.instanceId, version: 1, prev: null, issuedDay: utcDay(), members: [{ staffId, username: 'first', roles: ['admin'], boxPk: material.boxPk, signPk: material.signPk }] }, instance);
+      const keyset = signKeyset(
+        {
+          v: 1,
+          instanceId: t2.ctx.instanceId,
+          version: 1,
+          prev: null,
+          issuedDay: utcDay(),
+          members: [{ staffId, username: 'first', roles: ['admin'], boxPk: material.boxPk, signPk: material.signPk }],
+        },
+        instance,
+      );
       const agent = request.agent(t2.app);
       const setup = await agent.post('/api/setup').send({ setupToken, staffId, roles: ['admin'], keyset, ...material });
       expect(setup.status).toBe(201);
@@ -162,9 +177,17 @@ describe('two-factor sign-in', () => {
     const stale = hotp(base32Decode(first.body.secret), step);
     const right = hotp(base32Decode(second.body.secret), step);
     if (stale !== right) {
-      await unchanged(t, async () => expectError(await fresh.agent.post('/api/staff/totp/confirm').send({ code: stale }), 400, 'wrong_code', 'does not match'));
+      await unchanged(t, async () =>
+        expectError(await fresh.agent.post('/api/staff/totp/confirm').send({ code: stale }), 400, 'wrong_code', 'does not match'),
+      );
     }
-    await unchanged(t, async () => expectError(await fresh.agent.post('/api/staff/totp/confirm').send({ code: hotp(base32Decode(second.body.secret), step + 3) }), 400, 'wrong_code'));
+    await unchanged(t, async () =>
+      expectError(
+        await fresh.agent.post('/api/staff/totp/confirm').send({ code: hotp(base32Decode(second.body.secret), step + 3) }),
+        400,
+        'wrong_code',
+      ),
+    );
     const ok = await fresh.agent.post('/api/staff/totp/confirm').send({ code: right });
     expect(ok.status).toBe(201);
     const codes: string[] = ok.body.recoveryCodes;
@@ -181,7 +204,8 @@ describe('two-factor sign-in', () => {
     const none = await loginBody(t, mod, {});
     const wrong = await loginBody(t, mod, { totp: notACode(mod.totpSecret, t.clock.now()) });
     const others = await loginBody(t, mod, { totp: hotp(admin.totpSecret, totpStep(t.clock.now()) + 1) });
-    for (const { body } of [none, wrong, others]) expectError(await request(t.app).post('/api/staff/login').send(body), 401, 'unauthorized', 'wrong username, password or code');
+    for (const { body } of [none, wrong, others])
+      expectError(await request(t.app).post('/api/staff/login').send(body), 401, 'unauthorized', 'wrong username, password or code');
     const ok = await loginBody(t, mod);
     const res = await request(t.app).post('/api/staff/login').send(ok.body);
     expect(res.status).toBe(200);
@@ -196,9 +220,21 @@ describe('two-factor sign-in', () => {
     const step = mod.lastStep!;
     expect((await request(t.app).post('/api/staff/login').send(body)).status).toBe(200);
     expectError(await request(t.app).post('/api/staff/login').send(body), 401, 'unauthorized', 'wrong username, password or code');
-    expectError(await request(t.app).post('/api/staff/login').send({ ...body, totp: hotp(mod.totpSecret, step - 1) }), 401, 'unauthorized');
+    expectError(
+      await request(t.app)
+        .post('/api/staff/login')
+        .send({ ...body, totp: hotp(mod.totpSecret, step - 1) }),
+      401,
+      'unauthorized',
+    );
     // The next step is still good (within the window of one step ahead).
-    expect((await request(t.app).post('/api/staff/login').send({ ...body, totp: hotp(mod.totpSecret, step + 1) })).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send({ ...body, totp: hotp(mod.totpSecret, step + 1) })
+      ).status,
+    ).toBe(200);
     mod.lastStep = step + 1;
     const row = await t.db('staff').where({ id: mod.staffId }).first();
     expect(Number(row.totp_last_step)).toBe(step + 1);
@@ -226,7 +262,11 @@ describe('two-factor sign-in', () => {
     const c = await loginBody(t, mod, { recoveryCode: admin.recoveryCodes[0] });
     expectError(await request(t.app).post('/api/staff/login').send(c.body), 401, 'unauthorized');
     const log = await auditLog(t, admin.agent);
-    expect(log.filter((e) => e.action === 'staff.login' && e.actorId === mod.staffId && e.detail?.method === 'recovery_code').map((e) => e.detail!.recoveryCodesLeft)).toEqual([9, 8]);
+    expect(
+      log
+        .filter((e) => e.action === 'staff.login' && e.actorId === mod.staffId && e.detail?.method === 'recovery_code')
+        .map((e) => e.detail!.recoveryCodesLeft),
+    ).toEqual([9, 8]);
   });
 
   test('an unknown username, a wrong password, a wrong code: the same answer, one argon2 verification each', async () => {
@@ -263,7 +303,13 @@ describe('two-factor sign-in', () => {
     // The counters of failed sign-ins do not list usernames either.
     expect(JSON.stringify(await t.db('login_failures').select())).not.toMatch(/nobody|mod\.one/);
     // A success resets this account's counter.
-    expect((await request(t.app).post('/api/staff/login').send((await loginBody(t, mod)).body)).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, mod)).body)
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -278,17 +324,23 @@ describe('login throttling', () => {
   });
   afterAll(() => t.close());
 
-  const wrongPassword = async (username = 'lock.me') => request(t.app).post('/api/staff/login').send({ username, authKey: toBase64url(nacl.randomBytes(32)), totp: '123456' });
+  const wrongPassword = async (username = 'lock.me') =>
+    request(t.app)
+      .post('/api/staff/login')
+      .send({ username, authKey: toBase64url(nacl.randomBytes(32)), totp: '123456' });
 
   test('the lock doubles from 30 s for each further failure, up to 15 minutes', () => {
     expect([1, 2, 3, 4].map(lockDelayMs)).toEqual([0, 0, 0, 0]);
-    expect([5, 6, 7, 8, 9, 10, 11, 50, 1000].map(lockDelayMs)).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000, 900_000]);
+    expect([5, 6, 7, 8, 9, 10, 11, 50, 1000].map(lockDelayMs)).toEqual([
+      30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000, 900_000,
+    ]);
   });
 
   test('five failures lock the account (429 account_locked with Retry-After), even for the right password; a success after the lock resets it', async () => {
     // Made first: making a fresh code may move the clock, which must not happen while locked.
     const good = await loginBody(t, lockee);
-    for (let i = 1; i <= LOGIN_LOCK.threshold; i++) expectError(await wrongPassword(), 401, 'unauthorized', 'wrong username, password or code');
+    for (let i = 1; i <= LOGIN_LOCK.threshold; i++)
+      expectError(await wrongPassword(), 401, 'unauthorized', 'wrong username, password or code');
     const locked = await request(t.app).post('/api/staff/login').send(good.body);
     expectError(locked, 429, 'account_locked', 'too many failed sign-ins', '30 seconds');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(25);
@@ -301,13 +353,24 @@ describe('login throttling', () => {
     expect(await t.db('login_failures').select()).toEqual([]);
     // Counting starts again from zero: four more failures do not lock.
     for (let i = 1; i <= 4; i++) expectError(await wrongPassword(), 401, 'unauthorized');
-    expect((await request(t.app).post('/api/staff/login').send((await loginBody(t, lockee)).body)).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, lockee)).body)
+      ).status,
+    ).toBe(200);
   });
 
   test('consecutive failures after a lock lock for twice as long; a wrong code with the right password counts too', async () => {
     for (let i = 1; i <= 4; i++) expectError(await wrongPassword(), 401, 'unauthorized');
     const rightPasswordWrongCode = await loginBody(t, lockee, { totp: hotp(lockee.totpSecret, totpStep(t.clock.now()) + 7) });
-    expectError(await request(t.app).post('/api/staff/login').send(rightPasswordWrongCode.body), 401, 'unauthorized', 'wrong username, password or code');
+    expectError(
+      await request(t.app).post('/api/staff/login').send(rightPasswordWrongCode.body),
+      401,
+      'unauthorized',
+      'wrong username, password or code',
+    );
     expectError(await wrongPassword(), 429, 'account_locked');
     t.clock.advance(31_000);
     expectError(await wrongPassword(), 401, 'unauthorized'); // the 6th consecutive failure
@@ -320,7 +383,13 @@ describe('login throttling', () => {
     const log = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === lockee.staffId);
     expect(log[log.length - 1].detail).toEqual({ reason: 'password', failures: 6, lockedForSeconds: 60 });
     expect(log[log.length - 2].detail).toEqual({ reason: 'totp', failures: 5, lockedForSeconds: 30 });
-    expect((await request(t.app).post('/api/staff/login').send((await loginBody(t, lockee)).body)).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, lockee)).body)
+      ).status,
+    ).toBe(200);
   });
 
   test('an unknown username locks exactly like a real one, so a lock says nothing about who exists', async () => {
@@ -329,14 +398,33 @@ describe('login throttling', () => {
     expectError(locked, 429, 'account_locked', 'too many failed sign-ins');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(25);
     // Other accounts are not affected.
-    expect((await request(t.app).post('/api/staff/login').send((await loginBody(t, lockee)).body)).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, lockee)).body)
+      ).status,
+    ).toBe(200);
   });
 
   test('per hashed address too: the sensitive limiter answers 429 rate_limited', async () => {
     const t2 = await makeTestServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '3' });
     try {
-      for (let i = 0; i < 3; i++) expect((await request(t2.app).post('/api/staff/login').send({ username: `someone${i}`, authKey: toBase64url(nacl.randomBytes(32)) })).status).toBe(401);
-      expectError(await request(t2.app).post('/api/staff/login').send({ username: 'someone9', authKey: toBase64url(nacl.randomBytes(32)) }), 429, 'rate_limited');
+      for (let i = 0; i < 3; i++)
+        expect(
+          (
+            await request(t2.app)
+              .post('/api/staff/login')
+              .send({ username: `someone${i}`, authKey: toBase64url(nacl.randomBytes(32)) })
+          ).status,
+        ).toBe(401);
+      expectError(
+        await request(t2.app)
+          .post('/api/staff/login')
+          .send({ username: 'someone9', authKey: toBase64url(nacl.randomBytes(32)) }),
+        429,
+        'rate_limited',
+      );
     } finally {
       await t2.close();
     }
@@ -381,7 +469,11 @@ describe('sessions', () => {
     const moderatorOnly = await addStaff(t, admin, 'plain.mod');
     await unchanged(t, async () => {
       expectError(await moderatorOnly.agent.get('/api/staff/settings'), 403, 'forbidden', 'admin');
-      expectError(await moderatorOnly.agent.post('/api/staff/settings').send({ sessionIdleMinutes: 10, sessionAbsoluteHours: 1 }), 403, 'forbidden');
+      expectError(
+        await moderatorOnly.agent.post('/api/staff/settings').send({ sessionIdleMinutes: 10, sessionAbsoluteHours: 1 }),
+        403,
+        'forbidden',
+      );
       expectError(await moderatorOnly.agent.get('/api/staff/audit'), 403, 'forbidden');
       expectError(await moderatorOnly.agent.get('/api/staff/activity'), 403, 'forbidden');
     });
@@ -460,13 +552,23 @@ describe('password change', () => {
     const keys = unwrapPrivateKeys(stored.wrappedKeys, now.wrapKey);
     const salt = nacl.randomBytes(16);
     const fresh = await staffSecrets(next, salt, STAFF_KDF);
-    return { currentAuthKey: toBase64url(now.authKey), kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) };
+    return {
+      currentAuthKey: toBase64url(now.authKey),
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
+    };
   }
 
   test('a wrong current password is refused (403 wrong_password), counted, and changes nothing', async () => {
     const body = await rewrap(member.password, 'another long password');
     const before = await t.db('staff').where({ id: member.staffId }).first();
-    expectError(await member.agent.post('/api/staff/password').send({ ...body, currentAuthKey: toBase64url(nacl.randomBytes(32)) }), 403, 'wrong_password', 'current password');
+    expectError(
+      await member.agent.post('/api/staff/password').send({ ...body, currentAuthKey: toBase64url(nacl.randomBytes(32)) }),
+      403,
+      'wrong_password',
+      'current password',
+    );
     expect(await t.db('staff').where({ id: member.staffId }).first()).toEqual(before);
     expect((await t.db('login_failures').first()).failures).toBe(1);
     expect((await auditLog(t, admin.agent)).pop()).toMatchObject({ action: 'staff.password_change_failed', actorId: member.staffId });
@@ -485,7 +587,14 @@ describe('password change', () => {
     expectError(await other.get('/api/staff/me'), 401, 'unauthorized');
     expect(await t.db('login_failures').select()).toEqual([]);
     // Old password: refused. New password: the same private keys.
-    expectError(await request(t.app).post('/api/staff/login').send((await loginBody(t, member)).body), 401, 'unauthorized', 'wrong username, password or code');
+    expectError(
+      await request(t.app)
+        .post('/api/staff/login')
+        .send((await loginBody(t, member)).body),
+      401,
+      'unauthorized',
+      'wrong username, password or code',
+    );
     const oldPassword = member.password;
     member.password = newPassword;
     const login = await loginBody(t, member);
@@ -496,10 +605,13 @@ describe('password change', () => {
     expect(keys.signSecretKey).toEqual(member.sign.secretKey);
     const stale = await staffSecrets(oldPassword, fromBase64url(body.kdf.salt), STAFF_KDF);
     expect(() => unwrapPrivateKeys(signedIn.body.wrappedKeys, stale.wrapKey)).toThrow(); // the old password does not open the new wrapping
-    expect((await auditLog(t, admin.agent)).find((e) => e.action === 'staff.password_changed')).toMatchObject({ actorId: member.staffId, detail: { sessionsEnded: 1 } });
+    expect((await auditLog(t, admin.agent)).find((e) => e.action === 'staff.password_changed')).toMatchObject({
+      actorId: member.staffId,
+      detail: { sessionsEnded: 1 },
+    });
   });
 
-  test('a replayed change (the old password\'s authKey as the current one) is refused', async () => {
+  test("a replayed change (the old password's authKey as the current one) is refused", async () => {
     const next = await rewrap(member.password, 'yet another long password');
     const before = await t.db('staff').where({ id: member.staffId }).first();
     expectError(await member.agent.post('/api/staff/password').send({ ...next, currentAuthKey: oldAuthKey }), 403, 'wrong_password');
@@ -520,7 +632,12 @@ describe('re-keying a record made with older KDF parameters', () => {
 
   const stored = async (who: StaffActor) => {
     const row = await t.db('staff').where({ id: who.staffId }).first();
-    return { params: JSON.parse(row.kdf_params) as Argon2Params, salt: row.kdf_salt as string, authHash: row.auth_hash as string, wrappedKeys: row.wrapped_keys as string };
+    return {
+      params: JSON.parse(row.kdf_params) as Argon2Params,
+      salt: row.kdf_salt as string,
+      authHash: row.auth_hash as string,
+      wrappedKeys: row.wrapped_keys as string,
+    };
   };
 
   /** What the browser does (client/lib/staff.ts staffLogin): sign in with the stored parameters, then re-wrap the same keys under STAFF_KDF and a new salt. */
@@ -532,7 +649,12 @@ describe('re-keying a record made with older KDF parameters', () => {
     const keys = unwrapPrivateKeys(res.body.wrappedKeys, login.wrapKey);
     const salt = nacl.randomBytes(16);
     const fresh = await staffSecrets(who.password, salt, STAFF_KDF);
-    const body = { currentAuthKey: login.body.authKey, kdf: { params: STAFF_KDF, salt: toBase64url(salt) }, authKey: toBase64url(fresh.authKey), wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey) };
+    const body = {
+      currentAuthKey: login.body.authKey,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
+    };
     return { agent, body };
   }
 
@@ -569,14 +691,24 @@ describe('re-keying a record made with older KDF parameters', () => {
     // The old derivation no longer signs in.
     const oldSecrets = await staffSecrets(member.password, fromBase64url(before.salt), OLD_KDF);
     expect(login.body.authKey).not.toBe(toBase64url(oldSecrets.authKey));
-    expectError(await request(t.app).post('/api/staff/login').send({ ...(await loginBody(t, member)).body, authKey: toBase64url(oldSecrets.authKey) }), 401, 'unauthorized');
+    expectError(
+      await request(t.app)
+        .post('/api/staff/login')
+        .send({ ...(await loginBody(t, member)).body, authKey: toBase64url(oldSecrets.authKey) }),
+      401,
+      'unauthorized',
+    );
 
     // The password did not change, so the member's other sessions go on.
     expect((await other.get('/api/staff/me')).status).toBe(200);
     expect((await agent.get('/api/staff/me')).status).toBe(200);
     const log = await auditLog(t, admin.agent);
     expect(log.filter((e) => e.action === 'staff.kdf_upgraded')).toEqual([
-      expect.objectContaining({ actorId: member.staffId, subject: member.staffId, detail: { fromMemoryKiB: 64 * 1024, fromIterations: 3, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t } }),
+      expect.objectContaining({
+        actorId: member.staffId,
+        subject: member.staffId,
+        detail: { fromMemoryKiB: 64 * 1024, fromIterations: 3, toMemoryKiB: STAFF_KDF.m, toIterations: STAFF_KDF.t },
+      }),
     ]);
     expect(log.map((e) => e.action)).not.toContain('staff.password_changed');
     expect(verifyAuditChain(log, t.ctx.instanceId).ok).toBe(true);
@@ -592,18 +724,54 @@ describe('re-keying a record made with older KDF parameters', () => {
     const { agent, body } = await signInAndRewrap(member);
     await unchanged(t, async () => {
       // Still valid parameters, but not the current ones: an "upgrade" only ever goes to STAFF_KDF.
-      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: OLD_KDF } }), 400, 'not_current_kdf', 'kdf.params', 'current');
+      expectError(
+        await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: OLD_KDF } }),
+        400,
+        'not_current_kdf',
+        'kdf.params',
+        'current',
+      );
       // Below OWASP's argon2id minimum (19 MiB, t = 2): the schema refuses them, as for a password change.
-      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, m: 16 * 1024 } } }), 400, 'invalid_request', 'kdf.params.m');
-      expectError(await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, t: 1 } } }), 400, 'invalid_request', 'kdf.params.t');
-      expectError(await agent.post('/api/staff/kdf').send({ ...body, authKey: body.currentAuthKey }), 400, 'invalid_request', 'authKey', 'must differ');
-      expectError(await agent.post('/api/staff/kdf').send({ ...body, password: MARKER }), 400, 'invalid_request', 'unknown field', 'password');
+      expectError(
+        await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, m: 16 * 1024 } } }),
+        400,
+        'invalid_request',
+        'kdf.params.m',
+      );
+      expectError(
+        await agent.post('/api/staff/kdf').send({ ...body, kdf: { ...body.kdf, params: { ...STAFF_KDF, t: 1 } } }),
+        400,
+        'invalid_request',
+        'kdf.params.t',
+      );
+      expectError(
+        await agent.post('/api/staff/kdf').send({ ...body, authKey: body.currentAuthKey }),
+        400,
+        'invalid_request',
+        'authKey',
+        'must differ',
+      );
+      expectError(
+        await agent.post('/api/staff/kdf').send({ ...body, password: MARKER }),
+        400,
+        'invalid_request',
+        'unknown field',
+        'password',
+      );
       expectError(await request(t.app).post('/api/staff/kdf').send(body), 401, 'unauthorized');
     });
     // A wrong current authKey is counted like a failed sign-in; the credentials stay.
-    expectError(await agent.post('/api/staff/kdf').send({ ...body, currentAuthKey: toBase64url(nacl.randomBytes(32)) }), 403, 'wrong_password');
+    expectError(
+      await agent.post('/api/staff/kdf').send({ ...body, currentAuthKey: toBase64url(nacl.randomBytes(32)) }),
+      403,
+      'wrong_password',
+    );
     expect(await stored(member)).toEqual(before);
-    expect((await auditLog(t, admin.agent)).pop()).toMatchObject({ action: 'staff.kdf_upgrade_failed', actorId: member.staffId, detail: { reason: 'password' } });
+    expect((await auditLog(t, admin.agent)).pop()).toMatchObject({
+      action: 'staff.kdf_upgrade_failed',
+      actorId: member.staffId,
+      detail: { reason: 'password' },
+    });
     // The next sign-in tries again and succeeds.
     expect((await agent.post('/api/staff/kdf').send(body)).status).toBe(200);
     expect((await stored(member)).params).toEqual(STAFF_KDF);
@@ -643,9 +811,20 @@ describe('audit log', () => {
 
   test('records the staff actions, chained from the instance genesis', async () => {
     const log = await auditLog(t, admin.agent);
-    expect(verifyAuditChain(log, t.ctx.instanceId)).toEqual({ ok: true, count: log.length, head: { seq: log.length, hash: log[log.length - 1].hash } });
+    expect(verifyAuditChain(log, t.ctx.instanceId)).toEqual({
+      ok: true,
+      count: log.length,
+      head: { seq: log.length, hash: log[log.length - 1].hash },
+    });
     const modId = log.find((e) => e.action === 'staff.enrolled')!.subject;
-    expect(log.map((e) => e.action)).toEqual(['keyset.published', 'staff.totp_enrolled', 'invite.created', 'staff.enrolled', 'staff.totp_enrolled', 'keyset.published']);
+    expect(log.map((e) => e.action)).toEqual([
+      'keyset.published',
+      'staff.totp_enrolled',
+      'invite.created',
+      'staff.enrolled',
+      'staff.totp_enrolled',
+      'keyset.published',
+    ]);
     expect(log[0]).toMatchObject({ seq: 1, actorId: admin.staffId, detail: { version: 1, added: [admin.staffId], removed: [] } });
     expect(log[2]).toMatchObject({ actorId: admin.staffId, detail: { roles: ['moderator'], expiresAt: expect.any(Number) } });
     expect(log[3]).toMatchObject({ actorId: modId, subject: modId, detail: { username: 'mod.audit', roles: ['moderator'] } });
@@ -660,7 +839,9 @@ describe('audit log', () => {
     const before = await auditLog(t, admin.agent);
     await admin.agent.post('/api/staff/invites').send({ roles: ['advocate'] });
     await signIn(t, admin);
-    await request(t.app).post('/api/staff/login').send({ username: 'admin', authKey: toBase64url(nacl.randomBytes(32)) });
+    await request(t.app)
+      .post('/api/staff/login')
+      .send({ username: 'admin', authKey: toBase64url(nacl.randomBytes(32)) });
     const after = await auditLog(t, admin.agent);
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.slice(before.length).map((e) => e.action)).toEqual(['invite.created', 'staff.login', 'staff.login_failed']);
@@ -686,7 +867,7 @@ describe('audit log', () => {
     for (const v of [survivor.handle, survivorRow.id, survivorRow.sign_pk, survivorRow.box_pk]) expect(cells).not.toContain(v);
   });
 
-  describe('tampering in the database is caught by the verification the admin\'s browser runs', () => {
+  describe("tampering in the database is caught by the verification the admin's browser runs", () => {
     let rows: Record<string, unknown>[];
     let checkpoint: { seq: number; hash: string };
     beforeAll(async () => {
@@ -704,12 +885,18 @@ describe('audit log', () => {
     const served = async () => verifyAuditChain(await auditLog(t, admin.agent), t.ctx.instanceId);
 
     test('an altered entry', async () => {
-      await t.db('audit_log').where({ seq: 3 }).update({ detail: JSON.stringify({ roles: ['admin'], expiresAt: 1 }) });
+      await t
+        .db('audit_log')
+        .where({ seq: 3 })
+        .update({ detail: JSON.stringify({ roles: ['admin'], expiresAt: 1 }) });
       expect(await served()).toEqual({ ok: false, seq: 3, reason: 'entry #3 was changed after it was written' });
     });
 
     test('another actor or time', async () => {
-      await t.db('audit_log').where({ seq: 2 }).update({ at: Number(rows[1].at) + 1 });
+      await t
+        .db('audit_log')
+        .where({ seq: 2 })
+        .update({ at: Number(rows[1].at) + 1 });
       expect(await served()).toMatchObject({ ok: false, seq: 2 });
       await t.db('audit_log').where({ seq: 2 }).update({ at: rows[1].at, actor_id: null });
       expect(await served()).toMatchObject({ ok: false, seq: 2 });
@@ -722,7 +909,11 @@ describe('audit log', () => {
 
     test('a deleted entry renumbered to hide the gap', async () => {
       await t.db('audit_log').where({ seq: 4 }).delete();
-      for (let s = 5; s <= rows.length; s++) await t.db('audit_log').where({ seq: s }).update({ seq: s - 1 });
+      for (let s = 5; s <= rows.length; s++)
+        await t
+          .db('audit_log')
+          .where({ seq: s })
+          .update({ seq: s - 1 });
       expect(await served()).toMatchObject({ ok: false, seq: 4 });
     });
 
@@ -730,12 +921,18 @@ describe('audit log', () => {
       const [a, b] = [rows[2], rows[3]];
       await t.db('audit_log').where({ seq: 3 }).delete();
       await t.db('audit_log').where({ seq: 4 }).delete();
-      await t.db('audit_log').insert([{ ...b, seq: 3 }, { ...a, seq: 4 }]);
+      await t.db('audit_log').insert([
+        { ...b, seq: 3 },
+        { ...a, seq: 4 },
+      ]);
       expect(await served()).toMatchObject({ ok: false, seq: 3 });
     });
 
-    test('the newest entries deleted: the chain still links, the browser\'s checkpoint is gone', async () => {
-      await t.db('audit_log').where('seq', '>=', checkpoint.seq - 1).delete();
+    test("the newest entries deleted: the chain still links, the browser's checkpoint is gone", async () => {
+      await t
+        .db('audit_log')
+        .where('seq', '>=', checkpoint.seq - 1)
+        .delete();
       const log = await auditLog(t, admin.agent);
       expect(verifyAuditChain(log, t.ctx.instanceId).ok).toBe(true);
       expect(auditLogKeeps(log, checkpoint)).toBe(false);
@@ -747,7 +944,13 @@ describe('audit log', () => {
       await t.db('audit_log').delete();
       let prev: { seq: number; hash: string } | null = null;
       for (const r of kept) {
-        const rec: AuditRecord = chainAuditEntry(t.ctx.instanceId, prev, { at: Number(r.at), actorId: r.actor_id as string | null, action: r.action as string, subject: r.subject as string | null, detail: r.detail ? JSON.parse(r.detail as string) : null });
+        const rec: AuditRecord = chainAuditEntry(t.ctx.instanceId, prev, {
+          at: Number(r.at),
+          actorId: r.actor_id as string | null,
+          action: r.action as string,
+          subject: r.subject as string | null,
+          detail: r.detail ? JSON.parse(r.detail as string) : null,
+        });
         await t.db('audit_log').insert({
           seq: rec.seq,
           at: rec.at,
@@ -765,16 +968,21 @@ describe('audit log', () => {
       expect(auditLogKeeps(log, checkpoint)).toBe(false);
     });
 
-    test('a log of another instance does not pass as this one\'s', async () => {
+    test("a log of another instance does not pass as this one's", async () => {
       expect(verifyAuditChain(await auditLog(t, admin.agent), 'AAAAAAAAAAAAAAAAAAAAAA')).toMatchObject({ ok: false, seq: 1 });
     });
   });
 
-  test('record(trx, …) appends in the caller\'s transaction: rolled back with it, and a malformed entry throws and writes nothing', async () => {
+  test("record(trx, …) appends in the caller's transaction: rolled back with it, and a malformed entry throws and writes nothing", async () => {
     const before = await t.db('audit_log').count({ n: '*' });
     await expect(
       t.db.transaction(async (trx) => {
-        await t.ctx.repos.audit.record(trx, { actorId: admin.staffId, action: 'case.status_changed', subject: admin.staffId, detail: { status: 'closed' } });
+        await t.ctx.repos.audit.record(trx, {
+          actorId: admin.staffId,
+          action: 'case.status_changed',
+          subject: admin.staffId,
+          detail: { status: 'closed' },
+        });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -791,7 +999,12 @@ describe('audit log', () => {
       await expect(t.ctx.repos.audit.record(t.db, bad)).rejects.toThrow();
     }
     expect(await t.db('audit_log').count({ n: '*' })).toEqual(before);
-    const ok = await t.ctx.repos.audit.record(t.db, { actorId: null, action: 'case.granted', subject: admin.staffId, detail: { count: 3, kinds: ['message', 'note'] } });
+    const ok = await t.ctx.repos.audit.record(t.db, {
+      actorId: null,
+      action: 'case.granted',
+      subject: admin.staffId,
+      detail: { count: 3, kinds: ['message', 'note'] },
+    });
     expect(ok.seq).toBe(Number(before[0].n) + 1);
     expect(verifyAuditChain(await auditLog(t, admin.agent), t.ctx.instanceId).ok).toBe(true);
   });
@@ -816,7 +1029,9 @@ describe('the "sign-in started" ticket: a code is judged by when sign-in began, 
   }
   const lastStep = async (who: StaffActor) => Number((await t.db('staff').where({ id: who.staffId }).first()).totp_last_step);
   const failureReasons = async (who: StaffActor) =>
-    (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === who.staffId).map((e) => e.detail!.reason);
+    (await auditLog(t, admin.agent))
+      .filter((e) => e.action === 'staff.login_failed' && e.actorId === who.staffId)
+      .map((e) => e.detail!.reason);
 
   test('a code read at the start is accepted 90 s later with the ticket, refused without it, and then spent', async () => {
     const mod = await addStaff(t, admin, 'slow.laptop');
@@ -825,7 +1040,9 @@ describe('the "sign-in started" ticket: a code is judged by when sign-in began, 
     expect(totpStep(t.clock.now()) - step).toBeGreaterThan(1); // outside the window of now
     expectError(await login(body), 401, 'unauthorized', FAILED);
     // A malformed ticket is refused before anything is checked: nothing is spent or counted.
-    await unchanged(t, async () => expectError(await login({ ...body, ticket: ticket.slice(0, -2) }), 400, 'invalid_request', 'ticket', '40 bytes'));
+    await unchanged(t, async () =>
+      expectError(await login({ ...body, ticket: ticket.slice(0, -2) }), 400, 'invalid_request', 'ticket', '40 bytes'),
+    );
     const res = await login({ ...body, ticket });
     expect(res.status).toBe(200);
     expect(res.body.username).toBe('slow.laptop');
@@ -857,7 +1074,12 @@ describe('the "sign-in started" ticket: a code is judged by when sign-in began, 
     expect(other.body.ticket).toMatch(/^[A-Za-z0-9_-]{54}$/);
     t.clock.advance(90_000);
     expectError(await login({ ...start.body, ticket: other.body.ticket }), 401, 'unauthorized', FAILED);
-    expectError(await login({ username: 'nobody.here', authKey: start.body.authKey, totp: start.body.totp, ticket: other.body.ticket }), 401, 'unauthorized', FAILED);
+    expectError(
+      await login({ username: 'nobody.here', authKey: start.body.authKey, totp: start.body.totp, ticket: other.body.ticket }),
+      401,
+      'unauthorized',
+      FAILED,
+    );
 
     // A later ticket with the start time rewritten to when the code was read; the right ticket with one bit of its MAC changed.
     start = await begin(mod);
@@ -867,7 +1089,8 @@ describe('the "sign-in started" ticket: a code is judged by when sign-in began, 
     bytes(start.ticket).copy(backdated, 0, 0, 8);
     const flipped = bytes(start.ticket);
     flipped[39] ^= 1;
-    for (const tampered of [backdated, flipped]) expectError(await login({ ...start.body, ticket: toBase64url(tampered) }), 401, 'unauthorized', FAILED);
+    for (const tampered of [backdated, flipped])
+      expectError(await login({ ...start.body, ticket: toBase64url(tampered) }), 401, 'unauthorized', FAILED);
     // With a code of now, the tampered ticket is no obstacle: it is simply ignored.
     const now = totpStep(t.clock.now());
     expect((await login({ ...start.body, totp: hotp(mod.totpSecret, now), ticket: toBase64url(flipped) })).status).toBe(200);
@@ -899,7 +1122,12 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
 
   const b64 = (n: number) => toBase64url(nacl.randomBytes(n));
   const OVERSIZED = `{"x":"${MARKER}${'a'.repeat(300 * 1024)}"}`;
-  const passwordBody = () => ({ currentAuthKey: b64(32), kdf: { params: STAFF_KDF, salt: b64(16) }, authKey: b64(32), wrappedKeys: b64(200) });
+  const passwordBody = () => ({
+    currentAuthKey: b64(32),
+    kdf: { params: STAFF_KDF, salt: b64(16) },
+    authKey: b64(32),
+    wrappedKeys: b64(200),
+  });
   const loginValid = () => ({ username: 'admin', authKey: b64(32), totp: '123456' });
 
   type Route = { name: string; open: () => request.Test; cases: [string, unknown, number, string, ...string[]][] };
@@ -911,13 +1139,46 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
         ['a 5-digit code', { ...loginValid(), totp: '12345' }, 400, 'invalid_request', 'totp', '6 digits'],
         ['a code with letters', { ...loginValid(), totp: `${MARKER}` }, 400, 'invalid_request', 'totp'],
         ['a number for the code', { ...loginValid(), totp: 123456 }, 400, 'invalid_request', 'totp', 'expected string'],
-        ['both a code and a recovery code', { ...loginValid(), recoveryCode: 'AAAAA-AAAAA-AAAAA-AAAAA' }, 400, 'invalid_request', 'recoveryCode', 'not both'],
-        ['a recovery code too short', { username: 'admin', authKey: b64(32), recoveryCode: 'ABCDE-FGH' }, 400, 'invalid_request', 'recoveryCode', '20 letters'],
-        ['a recovery code with other characters', { username: 'admin', authKey: b64(32), recoveryCode: `<${MARKER}>` }, 400, 'invalid_request', 'recoveryCode'],
-        ['a recovery code too long', { username: 'admin', authKey: b64(32), recoveryCode: 'A'.repeat(41) }, 400, 'invalid_request', 'recoveryCode'],
+        [
+          'both a code and a recovery code',
+          { ...loginValid(), recoveryCode: 'AAAAA-AAAAA-AAAAA-AAAAA' },
+          400,
+          'invalid_request',
+          'recoveryCode',
+          'not both',
+        ],
+        [
+          'a recovery code too short',
+          { username: 'admin', authKey: b64(32), recoveryCode: 'ABCDE-FGH' },
+          400,
+          'invalid_request',
+          'recoveryCode',
+          '20 letters',
+        ],
+        [
+          'a recovery code with other characters',
+          { username: 'admin', authKey: b64(32), recoveryCode: `<${MARKER}>` },
+          400,
+          'invalid_request',
+          'recoveryCode',
+        ],
+        [
+          'a recovery code too long',
+          { username: 'admin', authKey: b64(32), recoveryCode: 'A'.repeat(41) },
+          400,
+          'invalid_request',
+          'recoveryCode',
+        ],
         ['an unknown field', { ...loginValid(), extraField: MARKER }, 400, 'invalid_request', 'unknown field', 'extraField'],
         ['a ticket of the wrong length', { ...loginValid(), ticket: b64(39) }, 400, 'invalid_request', 'ticket', '40 bytes'],
-        ['a ticket that is not base64url', { ...loginValid(), ticket: `${MARKER}.${b64(30)}` }, 400, 'invalid_request', 'ticket', 'base64url'],
+        [
+          'a ticket that is not base64url',
+          { ...loginValid(), ticket: `${MARKER}.${b64(30)}` },
+          400,
+          'invalid_request',
+          'ticket',
+          'base64url',
+        ],
         ['a number for the ticket', { ...loginValid(), ticket: 1234567890 }, 400, 'invalid_request', 'ticket', 'expected string'],
         ['an empty ticket', { ...loginValid(), ticket: '' }, 400, 'invalid_request', 'ticket'],
       ],
@@ -948,10 +1209,38 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
       cases: [
         ['no currentAuthKey', (({ currentAuthKey: _c, ...r }) => r)(passwordBody()), 400, 'invalid_request', 'currentAuthKey'],
         ['an authKey of 31 bytes', { ...passwordBody(), authKey: b64(31) }, 400, 'invalid_request', 'authKey', '32 bytes'],
-        ['the same authKey as before', (() => { const b = passwordBody(); return { ...b, authKey: b.currentAuthKey }; })(), 400, 'invalid_request', 'authKey', 'must differ'],
-        ['a weak KDF', { ...passwordBody(), kdf: { params: { ...STAFF_KDF, m: 1024 }, salt: b64(16) } }, 400, 'invalid_request', 'kdf.params.m'],
-        ['another KDF', { ...passwordBody(), kdf: { params: { ...STAFF_KDF, alg: MARKER }, salt: b64(16) } }, 400, 'invalid_request', 'kdf.params.alg'],
-        ['wrapped keys over the limit', { ...passwordBody(), wrappedKeys: MARKER + 'A'.repeat(2000) }, 400, 'invalid_request', 'wrappedKeys'],
+        [
+          'the same authKey as before',
+          (() => {
+            const b = passwordBody();
+            return { ...b, authKey: b.currentAuthKey };
+          })(),
+          400,
+          'invalid_request',
+          'authKey',
+          'must differ',
+        ],
+        [
+          'a weak KDF',
+          { ...passwordBody(), kdf: { params: { ...STAFF_KDF, m: 1024 }, salt: b64(16) } },
+          400,
+          'invalid_request',
+          'kdf.params.m',
+        ],
+        [
+          'another KDF',
+          { ...passwordBody(), kdf: { params: { ...STAFF_KDF, alg: MARKER }, salt: b64(16) } },
+          400,
+          'invalid_request',
+          'kdf.params.alg',
+        ],
+        [
+          'wrapped keys over the limit',
+          { ...passwordBody(), wrappedKeys: MARKER + 'A'.repeat(2000) },
+          400,
+          'invalid_request',
+          'wrappedKeys',
+        ],
         ['padded base64', { ...passwordBody(), currentAuthKey: b64(32) + '=' }, 400, 'invalid_request', 'currentAuthKey', 'base64url'],
         ['an unknown field', { ...passwordBody(), password: MARKER }, 400, 'invalid_request', 'unknown field', 'password'],
       ],
@@ -960,15 +1249,53 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
       name: 'POST /api/staff/settings',
       open: () => admin.agent.post('/api/staff/settings'),
       cases: [
-        ['an idle timeout under 5 minutes', { sessionIdleMinutes: 4, sessionAbsoluteHours: 12 }, 400, 'invalid_request', 'sessionIdleMinutes'],
-        ['an idle timeout over a day', { sessionIdleMinutes: 1441, sessionAbsoluteHours: 168 }, 400, 'invalid_request', 'sessionIdleMinutes'],
+        [
+          'an idle timeout under 5 minutes',
+          { sessionIdleMinutes: 4, sessionAbsoluteHours: 12 },
+          400,
+          'invalid_request',
+          'sessionIdleMinutes',
+        ],
+        [
+          'an idle timeout over a day',
+          { sessionIdleMinutes: 1441, sessionAbsoluteHours: 168 },
+          400,
+          'invalid_request',
+          'sessionIdleMinutes',
+        ],
         ['an absolute timeout of 0', { sessionIdleMinutes: 30, sessionAbsoluteHours: 0 }, 400, 'invalid_request', 'sessionAbsoluteHours'],
-        ['an absolute timeout over a week', { sessionIdleMinutes: 30, sessionAbsoluteHours: 169 }, 400, 'invalid_request', 'sessionAbsoluteHours'],
-        ['an idle timeout longer than the absolute one', { sessionIdleMinutes: 600, sessionAbsoluteHours: 8 }, 400, 'invalid_request', 'sessionIdleMinutes', 'absolute'],
+        [
+          'an absolute timeout over a week',
+          { sessionIdleMinutes: 30, sessionAbsoluteHours: 169 },
+          400,
+          'invalid_request',
+          'sessionAbsoluteHours',
+        ],
+        [
+          'an idle timeout longer than the absolute one',
+          { sessionIdleMinutes: 600, sessionAbsoluteHours: 8 },
+          400,
+          'invalid_request',
+          'sessionIdleMinutes',
+          'absolute',
+        ],
         ['a fractional value', { sessionIdleMinutes: 30.5, sessionAbsoluteHours: 12 }, 400, 'invalid_request', 'sessionIdleMinutes'],
-        ['a string', { sessionIdleMinutes: '30', sessionAbsoluteHours: 12 }, 400, 'invalid_request', 'sessionIdleMinutes', 'expected number'],
+        [
+          'a string',
+          { sessionIdleMinutes: '30', sessionAbsoluteHours: 12 },
+          400,
+          'invalid_request',
+          'sessionIdleMinutes',
+          'expected number',
+        ],
         ['a missing field', { sessionIdleMinutes: 30 }, 400, 'invalid_request', 'sessionAbsoluteHours'],
-        ['an unknown field', { sessionIdleMinutes: 30, sessionAbsoluteHours: 12, extraField: MARKER }, 400, 'invalid_request', 'unknown field'],
+        [
+          'an unknown field',
+          { sessionIdleMinutes: 30, sessionAbsoluteHours: 12, extraField: MARKER },
+          400,
+          'invalid_request',
+          'unknown field',
+        ],
       ],
     },
   ];
@@ -981,7 +1308,14 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
       await unchanged(t, async () => {
         expectError(await route.open().set('Content-Type', 'application/json').send(`{"x": "${MARKER}",`), 400, 'malformed_json');
         expectError(await route.open().type('form').send({ x: MARKER }), 415, 'unsupported_media_type');
-        expectError(await route.open().set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify({ x: MARKER })), 415, 'unsupported_encoding');
+        expectError(
+          await route
+            .open()
+            .set('Content-Type', 'application/json; charset=iso-8859-1')
+            .send(JSON.stringify({ x: MARKER })),
+          415,
+          'unsupported_encoding',
+        );
         expectError(await route.open().set('Content-Type', 'application/json').send(OVERSIZED), 413, 'body_too_large');
       });
     });
@@ -999,13 +1333,16 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
     await unchanged(t, async () => expectError(await admin.agent.get(`/api/staff/audit?${query}`), 400, 'invalid_request', ...mentions));
   });
 
-  test.each(['/api/staff/settings', '/api/staff/activity', '/api/staff/audit'])('GET %s rejects a malformed and an oversized JSON body, and writes nothing', async (path) => {
-    await unchanged(t, async () => {
-      expectError(await admin.agent.get(path).set('Content-Type', 'application/json').send(`{"x": "${MARKER}"`), 400, 'malformed_json');
-      expectError(await admin.agent.get(path).set('Content-Type', 'application/json').send(OVERSIZED), 413, 'body_too_large');
-    });
-    expect((await admin.agent.get(path)).status).toBe(200);
-  });
+  test.each(['/api/staff/settings', '/api/staff/activity', '/api/staff/audit'])(
+    'GET %s rejects a malformed and an oversized JSON body, and writes nothing',
+    async (path) => {
+      await unchanged(t, async () => {
+        expectError(await admin.agent.get(path).set('Content-Type', 'application/json').send(`{"x": "${MARKER}"`), 400, 'malformed_json');
+        expectError(await admin.agent.get(path).set('Content-Type', 'application/json').send(OVERSIZED), 413, 'body_too_large');
+      });
+      expect((await admin.agent.get(path)).status).toBe(200);
+    },
+  );
 
   test('the enrolment routes are for a member who has not enrolled; the rest need a session', async () => {
     await unchanged(t, async () => {
@@ -1029,7 +1366,9 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
 
   test('a confirm before any QR code was made is 409, and nothing is written', async () => {
     const other = (await invitedButNotEnrolled(t, admin, 'no.qr.yet')).agent;
-    await unchanged(t, async () => expectError(await other.post('/api/staff/totp/confirm').send({ code: '123456' }), 409, 'totp_not_started'));
+    await unchanged(t, async () =>
+      expectError(await other.post('/api/staff/totp/confirm').send({ code: '123456' }), 409, 'totp_not_started'),
+    );
   });
 
   test('after all those refusals, the admin session is intact and the log still verifies', async () => {
@@ -1040,5 +1379,4 @@ describe('bad input on the new routes: 4xx {error: {code, message}}, nothing wri
     expect(log.map((e) => e.action)).not.toContain('settings.changed');
     expect(log.map((e) => e.action)).not.toContain('staff.logout_everywhere');
   });
-
 });

@@ -13,7 +13,16 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import vectors from '../vectors/publishing-v1.json';
-import { addStaff, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  makeTestServer,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 
 // ---- The third party's library, from docs/api.md -------------------------------------------
 
@@ -64,7 +73,8 @@ function pad(plaintext: Uint8Array): Uint8Array {
 }
 function unpad(padded: Uint8Array): Uint8Array {
   const length = new DataView(padded.buffer, padded.byteOffset).getUint32(0);
-  if (4 + length > padded.length || padded.length !== padme(4 + length) || padded.subarray(4 + length).some((b) => b !== 0)) throw new Error('bad padding');
+  if (4 + length > padded.length || padded.length !== padme(4 + length) || padded.subarray(4 + length).some((b) => b !== 0))
+    throw new Error('bad padding');
   return padded.subarray(4, 4 + length);
 }
 
@@ -96,10 +106,20 @@ interface Grant {
 }
 
 const kidOf = (boxPk: Uint8Array): string => b64(sha512(boxPk).subarray(0, 16));
-const digestOf = (k: KeyEntry): string => (k.epk === undefined || k.wrapped === undefined ? k.digest! : b64(sha512(utf8(canonical({ kid: k.kid, epk: k.epk, wrapped: k.wrapped }))).subarray(0, 32)));
+const digestOf = (k: KeyEntry): string =>
+  k.epk === undefined || k.wrapped === undefined
+    ? k.digest!
+    : b64(sha512(utf8(canonical({ kid: k.kid, epk: k.epk, wrapped: k.wrapped }))).subarray(0, 32));
 /** 2.9 step 5 */
 const signedPartOf = (env: Omit<Env, 'alg' | 'signer' | 'sig'>): string =>
-  canonical({ v: env.v, kind: env.kind, caseId: env.caseId, prev: env.prev, ciphertextHash: b64(sha512(unb64(env.ciphertext))), keys: env.keys.map((k) => ({ kid: k.kid, digest: digestOf(k) })) });
+  canonical({
+    v: env.v,
+    kind: env.kind,
+    caseId: env.caseId,
+    prev: env.prev,
+    ciphertextHash: b64(sha512(unb64(env.ciphertext))),
+    keys: env.keys.map((k) => ({ kid: k.kid, digest: digestOf(k) })),
+  });
 const hashOf = (env: Env): string => b64(sha512(utf8(signedPartOf(env))));
 const verifySig = (message: string, sig: string, pk: string): boolean => nacl.sign.detached.verify(utf8(message), unb64(sig), unb64(pk));
 
@@ -112,7 +132,11 @@ function seal(kind: string, caseId: string, body: Record<string, unknown>, recip
   const ephemeral = nacl.box.keyPair();
   const keys = recipients.map((pk) => {
     const wrapNonce = nacl.randomBytes(24);
-    return { kid: kidOf(pk), epk: b64(ephemeral.publicKey), wrapped: b64(concat(wrapNonce, nacl.box(key, wrapNonce, pk, ephemeral.secretKey))) };
+    return {
+      kid: kidOf(pk),
+      epk: b64(ephemeral.publicKey),
+      wrapped: b64(concat(wrapNonce, nacl.box(key, wrapNonce, pk, ephemeral.secretKey))),
+    };
   });
   const unsigned = { v: 1 as const, kind, caseId, ciphertext, keys };
   const sig = b64(nacl.sign.detached(utf8(signedPartOf(unsigned)), signer.secretKey));
@@ -131,7 +155,12 @@ function contentKey(env: Env, box: nacl.BoxKeyPair, grants: Grant[] = []): Uint8
 }
 
 /** 2.9, opening: signer trusted, signature, kind and case, key, ciphertext, padding, plaintext. */
-function open(env: Env, expect: { kind: string; caseId: string; signers: string[] }, box: nacl.BoxKeyPair, grants: Grant[] = []): Record<string, any> {
+function open(
+  env: Env,
+  expect: { kind: string; caseId: string; signers: string[] },
+  box: nacl.BoxKeyPair,
+  grants: Grant[] = [],
+): Record<string, any> {
   if (env.v !== 1 || env.alg !== 'x25519-xsalsa20poly1305-ed25519-padme') throw new Error('unsupported envelope');
   if (!expect.signers.includes(env.signer)) throw new Error('untrusted signer');
   if (!verifySig(signedPartOf(env), env.sig, env.signer)) throw new Error('bad envelope signature');
@@ -149,14 +178,27 @@ function grant(env: Env, box: nacl.BoxKeyPair, recipient: Uint8Array, granter: n
   const key = contentKey(env, box);
   const ephemeral = nacl.box.keyPair();
   const nonce = nacl.randomBytes(24);
-  const unsigned = { v: 1 as const, envelopeHash: hashOf(env), kid: kidOf(recipient), epk: b64(ephemeral.publicKey), wrapped: b64(concat(nonce, nacl.box(key, nonce, recipient, ephemeral.secretKey))) };
+  const unsigned = {
+    v: 1 as const,
+    envelopeHash: hashOf(env),
+    kid: kidOf(recipient),
+    epk: b64(ephemeral.publicKey),
+    wrapped: b64(concat(nonce, nacl.box(key, nonce, recipient, ephemeral.secretKey))),
+  };
   const sig = b64(nacl.sign.detached(utf8('awaaz/v1/grant\n' + canonical(unsigned)), granter.secretKey));
   return { ...unsigned, granter: b64(granter.publicKey), sig };
 }
 function verifyGrant(g: Grant, env: Env, trusted: string[]): void {
   if (!trusted.includes(g.granter)) throw new Error('untrusted granter');
   if (g.envelopeHash !== hashOf(env)) throw new Error('grant for another envelope');
-  if (!verifySig('awaaz/v1/grant\n' + canonical({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }), g.sig, g.granter)) throw new Error('bad grant signature');
+  if (
+    !verifySig(
+      'awaaz/v1/grant\n' + canonical({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }),
+      g.sig,
+      g.granter,
+    )
+  )
+    throw new Error('bad grant signature');
 }
 
 /** 2.14 */
@@ -189,7 +231,12 @@ describe("the third party's library reproduces the publishing vectors", () => {
     expect(hashOf(vectors.testimony.erasedEnvelope as Env)).toBe(vectors.testimony.envelopeHash);
     verifyGrant(vectors.grant.grant as Grant, vectors.testimony.envelope as Env, [vectors.keys.survivor.signPk]);
     const advocateBox = nacl.box.keyPair.fromSecretKey(Buffer.from(vectors.keys.advocate.boxSecretKeyHex, 'hex'));
-    const body = open(vectors.testimony.envelope as Env, { kind: 'testimony', caseId: vectors.ids.caseId, signers: [vectors.keys.survivor.signPk] }, advocateBox, [vectors.grant.grant as Grant]);
+    const body = open(
+      vectors.testimony.envelope as Env,
+      { kind: 'testimony', caseId: vectors.ids.caseId, signers: [vectors.keys.survivor.signPk] },
+      advocateBox,
+      [vectors.grant.grant as Grant],
+    );
     expect(body).toEqual(JSON.parse(vectors.testimony.plaintext));
   });
 
@@ -225,14 +272,20 @@ const survivorPost = (path: string, body: object) => request(t.app).post(path).s
 
 /** 2.7, 2.8: the newest keyset, its signature checked, and every signing key of the history. */
 async function keysets(): Promise<{ version: number; members: { roles: string[]; boxPk: string; signPk: string }[]; signers: string[] }> {
-  const { keysets: history } = (await request(t.app).get('/api/keysets')).body as { keysets: { keyset: any; instancePk: string; sig: string }[] };
+  const { keysets: history } = (await request(t.app).get('/api/keysets')).body as {
+    keysets: { keyset: any; instancePk: string; sig: string }[];
+  };
   for (const [i, k] of history.entries()) {
     expect(verifySig('awaaz/v1/keyset\n' + canonical(k.keyset), k.sig, k.instancePk)).toBe(true);
     expect(k.instancePk).toBe(history[0].instancePk);
     if (i > 0) expect(k.keyset.prev).toBe(b64(sha512(utf8(canonical(history[i - 1].keyset)))));
   }
   const newest = history[history.length - 1].keyset;
-  return { version: newest.version, members: newest.members, signers: history.flatMap((k) => k.keyset.members.map((m: { signPk: string }) => m.signPk)) };
+  return {
+    version: newest.version,
+    members: newest.members,
+    signers: history.flatMap((k) => k.keyset.members.map((m: { signPk: string }) => m.signPk)),
+  };
 }
 
 test('a client written from docs/api.md alone publishes a story with consent, and revokes it', async () => {
@@ -245,7 +298,9 @@ test('a client written from docs/api.md alone publishes a story with consent, an
   // The survivor opens the case to advocates: the testimony's key granted to each (4.9 step 1).
   const cases = (await survivorGet('/api/survivor/cases')).body.cases;
   const testimony = cases[0].thread[0].envelope as Env;
-  expect(open(testimony, { kind: 'testimony', caseId, signers: [survivorSignPk] }, survivor.keys.box).testimony.what).toBe('What happened, in my own words.');
+  expect(open(testimony, { kind: 'testimony', caseId, signers: [survivorSignPk] }, survivor.keys.box).testimony.what).toBe(
+    'What happened, in my own words.',
+  );
   const grants = advocates.map((a) => grant(testimony, survivor.keys.box, unb64(a.boxPk), survivor.keys.sign));
   const sharing = { advocatesMayRead: true, statistics: { context: 'workplace' } };
   const shared = await survivorPost(`/api/survivor/cases/${caseId}/sharing`, { sharing, keysetVersion: ks.version, grants });
@@ -261,11 +316,17 @@ test('a client written from docs/api.md alone publishes a story with consent, an
   expect(read.testimony.what).toBe('What happened, in my own words.');
   expect(got.envelope.keys.map((k) => k.kid)).toContain(kidOf(unb64(detail.body.survivorBoxPk)));
 
-  const story: Story = { title: 'Words I chose', text: `${read.testimony.what}\nاردو میں بھی۔ "Quoted" and \\ kept.`, context: 'workplace' };
+  const story: Story = {
+    title: 'Words I chose',
+    text: `${read.testimony.what}\nاردو میں بھی۔ "Quoted" and \\ kept.`,
+    context: 'workplace',
+  };
   const draftId = b64(nacl.randomBytes(16));
   const readers = [detail.body.survivorBoxPk, ...moderators.map((m) => m.boxPk), ...advocates.map((m) => m.boxPk)].map(unb64);
   const draft = seal('draft', caseId, { draft: { draftId, ...story } }, readers, advocate.sign);
-  const proposed = await advocate.agent.post(`/api/staff/cases/${caseId}/drafts`).send({ draftId, envelope: draft, keysetVersion: ks.version });
+  const proposed = await advocate.agent
+    .post(`/api/staff/cases/${caseId}/drafts`)
+    .send({ draftId, envelope: draft, keysetVersion: ks.version });
   expect([proposed.status, proposed.body]).toEqual([201, { draftId, version: 1, status: 'proposed' }]);
 
   // The survivor reads the draft and signs a consent to its exact words (steps 5, 7).
@@ -279,7 +340,10 @@ test('a client written from docs/api.md alone publishes a story with consent, an
   const seen: Story = { title: opened.draft.title, text: opened.draft.text, context: opened.draft.context };
   expect(seen).toEqual(story);
   const consent = { v: 1, type: 'publish', caseId, draftId, textHash: storyHashOf(seen), issuedDay: today() };
-  const approved = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, { statement: consent, sig: signStatement(consent, survivor.keys.sign) });
+  const approved = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, {
+    statement: consent,
+    sig: signStatement(consent, survivor.keys.sign),
+  });
   expect([approved.status, approved.body]).toEqual([201, { status: 'approved' }]);
 
   // The advocate publishes: a changed story is refused, the exact one goes on the wall (step 8).
@@ -293,13 +357,22 @@ test('a client written from docs/api.md alone publishes a story with consent, an
   expect(page.status).toBe(200);
   expect(page.text).toContain('Words I chose');
   const after = (await survivorGet('/api/survivor/cases')).body.cases[0].drafts[0];
-  expect(after).toMatchObject({ status: 'published', publication: { alias: published.body.alias, publishedDay: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) } });
+  expect(after).toMatchObject({
+    status: 'published',
+    publication: { alias: published.body.alias, publishedDay: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) },
+  });
 
   // The survivor revokes: the story's address answers 410 (step 9).
   const revocation = { v: 1, type: 'revoke', caseId, draftId, issuedDay: today() };
-  const revoked = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`, { statement: revocation, sig: signStatement(revocation, survivor.keys.sign) });
+  const revoked = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`, {
+    statement: revocation,
+    sig: signStatement(revocation, survivor.keys.sign),
+  });
   expect([revoked.status, revoked.body]).toEqual([200, { status: 'revoked' }]);
   expect((await request(t.app).get(`/stories/${published.body.alias}`)).status).toBe(410);
-  const replayed = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, { statement: consent, sig: signStatement(consent, survivor.keys.sign) });
+  const replayed = await survivorPost(`/api/survivor/cases/${caseId}/drafts/${draftId}/consent`, {
+    statement: consent,
+    sig: signStatement(consent, survivor.keys.sign),
+  });
   expect([replayed.status, replayed.body.error?.code]).toEqual([409, 'consent_revoked']);
 });

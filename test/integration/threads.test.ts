@@ -7,7 +7,6 @@ import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
   envelopeHash,
-
   keyId,
   makeGrant,
   openEnvelope,
@@ -22,7 +21,18 @@ import {
 } from '../../protocol';
 import type { EnvelopeItem, StaffCaseDetail } from '../../protocol/api';
 import { foundInDatabase } from '../support/database-files';
-import { addStaff, currentKeyset, makeTestServer, registerSurvivor, setupAdmin, snapshot, submitTestimony, type StaffActor, type SurvivorActor, type TestServer } from '../support/harness';
+import {
+  addStaff,
+  currentKeyset,
+  makeTestServer,
+  registerSurvivor,
+  setupAdmin,
+  snapshot,
+  submitTestimony,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -48,10 +58,22 @@ async function detail(actor: StaffActor, id = caseId): Promise<StaffCaseDetail> 
 }
 
 function openAs(box: nacl.BoxKeyPair, item: EnvelopeItem, signers: Uint8Array[], granters: Uint8Array[] = []) {
-  return openEnvelope<{ text?: string }>(item.envelope, { box, expectedKind: item.envelope.kind, expectedCaseId: item.envelope.caseId, trustedSigners: signers, grants: item.grants, trustedGranters: granters });
+  return openEnvelope<{ text?: string }>(item.envelope, {
+    box,
+    expectedKind: item.envelope.kind,
+    expectedCaseId: item.envelope.caseId,
+    trustedSigners: signers,
+    grants: item.grants,
+    trustedGranters: granters,
+  });
 }
 
-async function staffMessage(actor: StaffActor, text: string, thread: EnvelopeItem[], opts: { prev?: string; recipients?: Uint8Array[] } = {}): Promise<Envelope> {
+async function staffMessage(
+  actor: StaffActor,
+  text: string,
+  thread: EnvelopeItem[],
+  opts: { prev?: string; recipients?: Uint8Array[] } = {},
+): Promise<Envelope> {
   const ks = await currentKeyset(t);
   return sealEnvelope({
     kind: 'message',
@@ -64,7 +86,14 @@ async function staffMessage(actor: StaffActor, text: string, thread: EnvelopeIte
 }
 
 function survivorMessage(text: string, prev: string, recipients: Uint8Array[]): Envelope {
-  return sealEnvelope({ kind: 'message', caseId, prev, body: { text }, recipients: [survivor.keys.box.publicKey, ...recipients], signer: survivor.keys.sign });
+  return sealEnvelope({
+    kind: 'message',
+    caseId,
+    prev,
+    body: { text },
+    recipients: [survivor.keys.box.publicKey, ...recipients],
+    signer: survivor.keys.sign,
+  });
 }
 
 const post = (actor: StaffActor, path: string, body: object) => actor.agent.post(path).send(body);
@@ -83,20 +112,29 @@ test('a moderator replies, the survivor sees it unread, answers, and the moderat
   expect(c.status).toBe('waiting_for_survivor');
   expect(c.unread).toBe(1);
   expect(c.thread.map((i: EnvelopeItem) => i.seq)).toEqual([0, 1]);
-  verifyThread(c.thread.map((i: EnvelopeItem) => i.envelope), caseId);
+  verifyThread(
+    c.thread.map((i: EnvelopeItem) => i.envelope),
+    caseId,
+  );
   expect(openAs(survivor.keys.box, c.thread[1], [mod.sign.publicKey]).body.text).toBe('we are reading you');
   expect((await asSurvivor('post', `/api/survivor/cases/${caseId}/seen`).send({ seq: 1 })).status).toBe(204);
   expect((await asSurvivor('get', '/api/survivor/cases')).body.cases[0].unread).toBe(0);
   expect((await asSurvivor('post', `/api/survivor/cases/${caseId}/seen`).send({ seq: 5 })).status).toBe(400);
 
   const answer = survivorMessage('thank you', envelopeHash(c.thread[1].envelope), readersOf(ks.keyset));
-  const answered = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({ envelope: answer, keysetVersion: ks.keyset.version });
+  const answered = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({
+    envelope: answer,
+    keysetVersion: ks.keyset.version,
+  });
   expect(answered.status).toBe(201);
 
   const after = await detail(mod);
   expect(after.status).toBe('in_review');
   expect(after.awaitingStaff).toBe(true);
-  verifyThread(after.thread.map((i) => i.envelope), caseId);
+  verifyThread(
+    after.thread.map((i) => i.envelope),
+    caseId,
+  );
   expect(openAs(mod.box, after.thread[2], [survivor.keys.sign.publicKey]).body.text).toBe('thank you');
 });
 
@@ -105,20 +143,55 @@ test('the server refuses a message that does not follow the thread head, is sign
   const d = await detail(mod);
   const before = await snapshot(t.db);
   const stale = await staffMessage(mod, 'stale', d.thread, { prev: envelopeHash(d.thread[0].envelope) });
-  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stale, keysetVersion: ks.keyset.version })).body.error.code).toBe('thread_moved');
+  expect(
+    (await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stale, keysetVersion: ks.keyset.version })).body.error.code,
+  ).toBe('thread_moved');
   const byAdmin = await staffMessage(admin, 'not mine', d.thread);
-  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: byAdmin, keysetVersion: ks.keyset.version })).body.error.code).toBe('untrusted_signer');
+  expect(
+    (await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: byAdmin, keysetVersion: ks.keyset.version })).body.error.code,
+  ).toBe('untrusted_signer');
   const noSurvivor = await staffMessage(mod, 'x', d.thread, { recipients: readersOf(ks.keyset) });
-  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: noSurvivor, keysetVersion: ks.keyset.version })).body.error.code).toBe('missing_recipient');
-  const stranger = await staffMessage(mod, 'x', d.thread, { recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), nacl.box.keyPair().publicKey] });
-  expect((await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stranger, keysetVersion: ks.keyset.version })).body.error.code).toBe('unknown_recipient');
-  const noteToSurvivor = sealEnvelope({ kind: 'note', caseId, body: { text: 'x' }, recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)], signer: mod.sign });
-  expect((await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: noteToSurvivor, keysetVersion: ks.keyset.version })).body.error.code).toBe('forbidden_recipient');
-  expect((await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: await staffMessage(mod, 'x', d.thread), keysetVersion: ks.keyset.version })).body.error.code).toBe('wrong_kind');
+  expect(
+    (await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: noSurvivor, keysetVersion: ks.keyset.version })).body.error.code,
+  ).toBe('missing_recipient');
+  const stranger = await staffMessage(mod, 'x', d.thread, {
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset), nacl.box.keyPair().publicKey],
+  });
+  expect(
+    (await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: stranger, keysetVersion: ks.keyset.version })).body.error.code,
+  ).toBe('unknown_recipient');
+  const noteToSurvivor = sealEnvelope({
+    kind: 'note',
+    caseId,
+    body: { text: 'x' },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+    signer: mod.sign,
+  });
+  expect(
+    (await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: noteToSurvivor, keysetVersion: ks.keyset.version })).body.error.code,
+  ).toBe('forbidden_recipient');
+  expect(
+    (
+      await post(mod, `/api/staff/cases/${caseId}/notes`, {
+        envelope: await staffMessage(mod, 'x', d.thread),
+        keysetVersion: ks.keyset.version,
+      })
+    ).body.error.code,
+  ).toBe('wrong_kind');
   // A survivor cannot write into a case that is not theirs.
   const other = await registerSurvivor(t);
-  const intrusion = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(d.thread[d.thread.length - 1].envelope), body: { text: 'x' }, recipients: [other.keys.box.publicKey, ...readersOf(ks.keyset)], signer: other.keys.sign });
-  const res = await request(t.app).post(`/api/survivor/cases/${caseId}/messages`).set('Authorization', `Bearer ${other.token}`).send({ envelope: intrusion, keysetVersion: ks.keyset.version });
+  const intrusion = sealEnvelope({
+    kind: 'message',
+    caseId,
+    prev: envelopeHash(d.thread[d.thread.length - 1].envelope),
+    body: { text: 'x' },
+    recipients: [other.keys.box.publicKey, ...readersOf(ks.keyset)],
+    signer: other.keys.sign,
+  });
+  const res = await request(t.app)
+    .post(`/api/survivor/cases/${caseId}/messages`)
+    .set('Authorization', `Bearer ${other.token}`)
+    .send({ envelope: intrusion, keysetVersion: ks.keyset.version });
   expect(res.status).toBe(404);
   const now = await snapshot(t.db);
   expect({ ...now, survivors: [], challenges: [] }).toEqual({ ...before, survivors: [], challenges: [] });
@@ -132,11 +205,19 @@ test('a reader detects messages that the server reordered or moved to another ca
   await t.db('envelopes').where({ case_id: caseId, seq: 2 }).update({ seq: 1 });
   await t.db('envelopes').where({ case_id: caseId, seq: 99 }).update({ seq: 2 });
   const swapped = await detail(mod);
-  expect(() => verifyThread(swapped.thread.map((i) => i.envelope), caseId)).toThrow(/reordered, removed or swapped/);
+  expect(() =>
+    verifyThread(
+      swapped.thread.map((i) => i.envelope),
+      caseId,
+    ),
+  ).toThrow(/reordered, removed or swapped/);
   await t.db('envelopes').where({ case_id: caseId, seq: 1 }).update({ seq: 99 });
   await t.db('envelopes').where({ case_id: caseId, seq: 2 }).update({ seq: 1 });
   await t.db('envelopes').where({ case_id: caseId, seq: 99 }).update({ seq: 2 });
-  verifyThread((await detail(mod)).thread.map((i) => i.envelope), caseId);
+  verifyThread(
+    (await detail(mod)).thread.map((i) => i.envelope),
+    caseId,
+  );
 
   // The server moves a message into another case's thread.
   const second = await submitTestimony(t, survivor, 'a second testimony');
@@ -194,11 +275,25 @@ describe('a newer moderator', () => {
     const before = await snapshot(t.db);
     const forged = { ...grants[0], grant: { ...grants[0].grant, wrapped: grants[1].grant.wrapped } };
     expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [forged] })).body.error.code).toBe('bad_signature');
-    const wrongTarget = makeGrant(pending.body.items[0].envelope, { box: mod.box, recipient: nacl.box.keyPair().publicKey, granter: mod.sign });
-    expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: wrongTarget }] })).status).toBe(400);
+    const wrongTarget = makeGrant(pending.body.items[0].envelope, {
+      box: mod.box,
+      recipient: nacl.box.keyPair().publicKey,
+      granter: mod.sign,
+    });
+    expect(
+      (await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: wrongTarget }] }))
+        .status,
+    ).toBe(400);
     // Only the signed-in moderator's own signature may sign what they post.
     const signedByOther = makeGrant(pending.body.items[0].envelope, { box: mod.box, recipient: mod.box.publicKey, granter: mod.sign });
-    expect((await post(late, '/api/staff/grants', { staffId: mod.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: signedByOther }] })).body.error.code).toBe('untrusted_signer');
+    expect(
+      (
+        await post(late, '/api/staff/grants', {
+          staffId: mod.staffId,
+          grants: [{ envelopeId: grants[0].envelopeId, grant: signedByOther }],
+        })
+      ).body.error.code,
+    ).toBe('untrusted_signer');
     expect(await snapshot(t.db)).toEqual(before);
 
     const granted = await post(mod, '/api/staff/grants', { staffId: late.staffId, grants });
@@ -217,13 +312,22 @@ describe('a newer moderator', () => {
     const lateKid = keyId(late.box.publicKey);
     const wrappedToLate: string[] = [
       ...(await t.db('envelope_keys').where({ kid: lateKid }).whereNotNull('wrapped').pluck('wrapped')),
-      ...((await t.db('envelope_grants').where({ kid: lateKid }).pluck('body')) as string[]).map((body) => JSON.parse(body).wrapped as string),
+      ...((await t.db('envelope_grants').where({ kid: lateKid }).pluck('body')) as string[]).map(
+        (body) => JSON.parse(body).wrapped as string,
+      ),
     ];
     expect(wrappedToLate.length).toBeGreaterThanOrEqual(5);
     expect(await foundInDatabase(t, wrappedToLate)).toEqual(wrappedToLate);
     const current = await currentKeyset(t);
     const next = signKeyset(
-      { v: 1, instanceId: t.ctx.instanceId, version: current.keyset.version + 1, prev: keysetHash(current.keyset), issuedDay: utcDay(), members: current.keyset.members.filter((m) => m.staffId !== late.staffId) },
+      {
+        v: 1,
+        instanceId: t.ctx.instanceId,
+        version: current.keyset.version + 1,
+        prev: keysetHash(current.keyset),
+        issuedDay: utcDay(),
+        members: current.keyset.members.filter((m) => m.staffId !== late.staffId),
+      },
       admin.instance!,
     );
     const res = await post(admin, '/api/staff/keysets', { signed: next });
@@ -240,22 +344,35 @@ describe('a newer moderator', () => {
 
     // The remaining moderator still reads everything, signatures intact.
     const d = await detail(mod);
-    verifyThread(d.thread.map((i) => i.envelope), caseId);
+    verifyThread(
+      d.thread.map((i) => i.envelope),
+      caseId,
+    );
     for (const i of d.thread) expect(() => openAs(mod.box, i, [survivor.keys.sign.publicKey, mod.sign.publicKey])).not.toThrow();
 
     // New envelopes cannot be addressed to the removed member.
     const ks = await currentKeyset(t);
     expect(readersOf(ks.keyset).map(keyId)).not.toContain(kid);
-    const toRemoved = survivorMessage('x', envelopeHash(d.thread[d.thread.length - 1].envelope), [...readersOf(ks.keyset), late.box.publicKey]);
-    const refused = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({ envelope: toRemoved, keysetVersion: ks.keyset.version });
+    const toRemoved = survivorMessage('x', envelopeHash(d.thread[d.thread.length - 1].envelope), [
+      ...readersOf(ks.keyset),
+      late.box.publicKey,
+    ]);
+    const refused = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({
+      envelope: toRemoved,
+      keysetVersion: ks.keyset.version,
+    });
     expect(refused.body.error.code).toBe('unknown_recipient');
   });
 });
 
 test('case actions are in the audit log, naming the case and the staff member, never the survivor', async () => {
-  const rows: { actor_id: string; action: string; subject: string; detail: string | null }[] = await t.db('audit_log').whereLike('action', 'case.%').orderBy('seq');
+  const rows: { actor_id: string; action: string; subject: string; detail: string | null }[] = await t
+    .db('audit_log')
+    .whereLike('action', 'case.%')
+    .orderBy('seq');
   const actions = rows.map((r) => r.action);
-  for (const a of ['case.replied', 'case.note_added', 'case.status_changed', 'case.assigned', 'case.keys_granted']) expect(actions).toContain(a);
+  for (const a of ['case.replied', 'case.note_added', 'case.status_changed', 'case.assigned', 'case.keys_granted'])
+    expect(actions).toContain(a);
   const status = rows.find((r) => r.action === 'case.status_changed')!;
   expect(status).toMatchObject({ actor_id: mod.staffId, subject: caseId });
   expect(JSON.parse(status.detail!)).toEqual({ from: expect.any(String), to: 'closed' });

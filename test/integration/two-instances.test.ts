@@ -71,7 +71,9 @@ function cookiesOf(res: request.Response): string {
 /** Signs a staff member in: the sign-in parameters (and ticket) from `from`, the sign-in on `to`; the session cookie. */
 async function staffCookie(from: TestServer, to: TestServer, who: StaffActor): Promise<string> {
   const { body, ticket } = await loginBody(from, who);
-  const res = await request(to.app).post('/api/staff/login').send({ ...body, ticket });
+  const res = await request(to.app)
+    .post('/api/staff/login')
+    .send({ ...body, ticket });
   expect(res.status).toBe(200);
   return cookiesOf(res);
 }
@@ -80,7 +82,12 @@ async function staffCookie(from: TestServer, to: TestServer, who: StaffActor): P
 function registration(t: TestServer, p: { challenge: string; nonce: number }) {
   const sign = nacl.sign.keyPair();
   const box = nacl.box.keyPair();
-  return { signPk: toBase64url(sign.publicKey), boxPk: toBase64url(box.publicKey), pow: p, sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)) };
+  return {
+    signPk: toBase64url(sign.publicKey),
+    boxPk: toBase64url(box.publicKey),
+    pow: p,
+    sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, sign.secretKey)),
+  };
 }
 
 async function survivorIdOf(t: TestServer, s: SurvivorActor): Promise<string> {
@@ -94,8 +101,22 @@ async function caseFiles(t: TestServer, caseId: string): Promise<{ bytes: number
 }
 
 /** A survivor's message in a case's thread after `prev`, carrying these files. */
-function messageAfter(s: SurvivorActor, readers: Uint8Array[], caseId: string, prev: Envelope, manifests: AttachmentManifest[], text = 'and these files'): Envelope {
-  return sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(prev), body: { text, attachments: manifests }, recipients: [s.keys.box.publicKey, ...readers], signer: s.keys.sign });
+function messageAfter(
+  s: SurvivorActor,
+  readers: Uint8Array[],
+  caseId: string,
+  prev: Envelope,
+  manifests: AttachmentManifest[],
+  text = 'and these files',
+): Envelope {
+  return sealEnvelope({
+    kind: 'message',
+    caseId,
+    prev: envelopeHash(prev),
+    body: { text, attachments: manifests },
+    recipients: [s.keys.box.publicKey, ...readers],
+    signer: s.keys.sign,
+  });
 }
 
 describe(`${WHERE}: a survivor and a moderator, answered by either`, () => {
@@ -125,18 +146,31 @@ describe(`${WHERE}: a survivor and a moderator, answered by either`, () => {
     const keys = { sign: nacl.sign.keyPair(), box: nacl.box.keyPair() };
     const registered = await request(b.app)
       .post('/api/survivor/register')
-      .send({ signPk: toBase64url(keys.sign.publicKey), boxPk: toBase64url(keys.box.publicKey), pow: p, sig: toBase64url(signLogin(a.ctx.instanceId, p.challenge, keys.sign.secretKey)) });
+      .send({
+        signPk: toBase64url(keys.sign.publicKey),
+        boxPk: toBase64url(keys.box.publicKey),
+        pow: p,
+        sig: toBase64url(signLogin(a.ctx.instanceId, p.challenge, keys.sign.secretKey)),
+      });
     expect(registered.status).toBe(201);
     // The challenge was spent on B: A refuses it too.
     expect((await request(a.app).post('/api/survivor/register').send(registration(a, p))).body.error.code).toBe('bad_pow');
-    for (const t of [a, b]) expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${registered.body.token}`)).status).toBe(200);
+    for (const t of [a, b])
+      expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${registered.body.token}`)).status).toBe(200);
 
     const { challenge } = (await request(b.app).post('/api/survivor/challenge').send({})).body;
-    const session = { signPk: toBase64url(keys.sign.publicKey), challenge, sig: toBase64url(signLogin(a.ctx.instanceId, challenge, keys.sign.secretKey)) };
+    const session = {
+      signPk: toBase64url(keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(a.ctx.instanceId, challenge, keys.sign.secretKey)),
+    };
     const signedIn = await request(a.app).post('/api/survivor/session').send(session);
     expect(signedIn.status).toBe(200);
     expect((await request(b.app).post('/api/survivor/session').send(session)).status).toBe(401);
-    for (const t of [b, a]) expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${signedIn.body.token}`)).body.cases).toEqual([]);
+    for (const t of [b, a])
+      expect((await request(t.app).get('/api/survivor/cases').set('Authorization', `Bearer ${signedIn.body.token}`)).body.cases).toEqual(
+        [],
+      );
   });
 
   test('an upload started on A goes on, record by record, on B and A in turn; it is sent on A, and the moderator opens it on B and reads it on both', async () => {
@@ -164,18 +198,29 @@ describe(`${WHERE}: a survivor and a moderator, answered by either`, () => {
     const listed = await request(b.app).get('/api/staff/cases').set('Cookie', cookie);
     expect(listed.body.cases.map((c: { caseId: string }) => c.caseId)).toContain(envelope.caseId);
     expect((await request(a.app).get(`/api/staff/cases/${envelope.caseId}`).set('Cookie', cookie)).status).toBe(200);
-    expect((await request(b.app).get(`/api/staff/attachments/${id}`).set('Cookie', cookie)).body).toEqual({ id, caseId: envelope.caseId, size: bytes.length, records: records.length });
+    expect((await request(b.app).get(`/api/staff/attachments/${id}`).set('Cookie', cookie)).body).toEqual({
+      id,
+      caseId: envelope.caseId,
+      size: bytes.length,
+      records: records.length,
+    });
     for (let i = 0; i < records.length; i++) {
-      const got = await request((i % 2 === 0 ? a : b).app).get(`/api/staff/attachments/${id}/records/${i}`).set('Cookie', cookie).buffer(true).parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const got = await request((i % 2 === 0 ? a : b).app)
+        .get(`/api/staff/attachments/${id}/records/${i}`)
+        .set('Cookie', cookie)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       expect(got.status).toBe(200);
       expect(Buffer.compare(got.body as Buffer, Buffer.from(records[i]))).toBe(0);
     }
     // The moderator's status change on A is what the survivor sees on B.
-    expect((await request(a.app).post(`/api/staff/cases/${envelope.caseId}/status`).set('Cookie', cookie).send({ status: 'in_review' })).status).toBe(200);
+    expect(
+      (await request(a.app).post(`/api/staff/cases/${envelope.caseId}/status`).set('Cookie', cookie).send({ status: 'in_review' })).status,
+    ).toBe(200);
     const mine = (await on(b).get('/api/survivor/cases')).body.cases;
     expect(mine.map((c: { caseId: string; status: string }) => [c.caseId, c.status])).toEqual([[envelope.caseId, 'in_review']]);
   });
@@ -194,7 +239,14 @@ describe(`${WHERE}: rate limits count requests to either`, () => {
     // Start at the beginning of a minute of the app's clock, so the six fall in one window.
     a.clock.advance(60_000 - (a.clock.now() % 60_000) + 1_000);
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await request((i % 2 === 0 ? a : b).app).post('/api/pow').send({})).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (
+          await request((i % 2 === 0 ? a : b).app)
+            .post('/api/pow')
+            .send({})
+        ).status,
+      );
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
   });
 });
@@ -212,9 +264,16 @@ describe(`${WHERE}: requests raced from both at once`, () => {
 
   test('one proof-of-work challenge sent to A and B at the same moment registers exactly one survivor, each of ten times', async () => {
     for (let round = 0; round < 10; round++) {
-      const { challenge, bits } = (await request((round % 2 === 0 ? a : b).app).post('/api/pow').send({})).body;
+      const { challenge, bits } = (
+        await request((round % 2 === 0 ? a : b).app)
+          .post('/api/pow')
+          .send({})
+      ).body;
       const p = { challenge, nonce: solvePow(challenge, bits) };
-      const both = await Promise.all([request(a.app).post('/api/survivor/register').send(registration(a, p)), request(b.app).post('/api/survivor/register').send(registration(b, p))]);
+      const both = await Promise.all([
+        request(a.app).post('/api/survivor/register').send(registration(a, p)),
+        request(b.app).post('/api/survivor/register').send(registration(b, p)),
+      ]);
       expect(both.map((r) => r.status).sort()).toEqual([201, 400]);
       expect(both.find((r) => r.status === 400)!.body.error.code).toBe('bad_pow');
     }
@@ -224,9 +283,20 @@ describe(`${WHERE}: requests raced from both at once`, () => {
   test('one login challenge signed and sent to A and B at the same moment opens exactly one session, each of ten times', async () => {
     const s = await registerSurvivor(a);
     for (let round = 0; round < 10; round++) {
-      const { challenge } = (await request((round % 2 === 0 ? b : a).app).post('/api/survivor/challenge').send({})).body;
-      const body = { signPk: toBase64url(s.keys.sign.publicKey), challenge, sig: toBase64url(signLogin(a.ctx.instanceId, challenge, s.keys.sign.secretKey)) };
-      const both = await Promise.all([request(a.app).post('/api/survivor/session').send(body), request(b.app).post('/api/survivor/session').send(body)]);
+      const { challenge } = (
+        await request((round % 2 === 0 ? b : a).app)
+          .post('/api/survivor/challenge')
+          .send({})
+      ).body;
+      const body = {
+        signPk: toBase64url(s.keys.sign.publicKey),
+        challenge,
+        sig: toBase64url(signLogin(a.ctx.instanceId, challenge, s.keys.sign.secretKey)),
+      };
+      const both = await Promise.all([
+        request(a.app).post('/api/survivor/session').send(body),
+        request(b.app).post('/api/survivor/session').send(body),
+      ]);
       expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
     }
   });
@@ -234,16 +304,42 @@ describe(`${WHERE}: requests raced from both at once`, () => {
   test('uploads created on A and B at once stay within the pending bytes (the testimony limit) and the pending count', async () => {
     // 300 KB each under a 1 MB limit: three fit.
     const bySize = await registerSurvivor(a);
-    const sized = await Promise.all(Array.from({ length: 8 }, (_, i) => asSurvivor(i % 2 === 0 ? a : b, bySize).post('/api/survivor/attachments', { size: 300 * KB, records: 5 })));
+    const sized = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        asSurvivor(i % 2 === 0 ? a : b, bySize).post('/api/survivor/attachments', { size: 300 * KB, records: 5 }),
+      ),
+    );
     expect(sized.map((r) => r.status).sort()).toEqual([201, 201, 201, 413, 413, 413, 413, 413]);
-    expect(Number((await a.db('attachments').where({ survivor_id: await survivorIdOf(a, bySize) }).count({ n: '*' }))[0].n)).toBe(3);
+    expect(
+      Number(
+        (
+          await a
+            .db('attachments')
+            .where({ survivor_id: await survivorIdOf(a, bySize) })
+            .count({ n: '*' })
+        )[0].n,
+      ),
+    ).toBe(3);
 
     const byCount = await registerSurvivor(b);
-    const counted = await Promise.all(Array.from({ length: MAX_PENDING_UPLOADS + 10 }, (_, i) => asSurvivor(i % 2 === 0 ? a : b, byCount).post('/api/survivor/attachments', { size: 1, records: 1 })));
+    const counted = await Promise.all(
+      Array.from({ length: MAX_PENDING_UPLOADS + 10 }, (_, i) =>
+        asSurvivor(i % 2 === 0 ? a : b, byCount).post('/api/survivor/attachments', { size: 1, records: 1 }),
+      ),
+    );
     expect(counted.filter((r) => r.status === 201).length).toBe(MAX_PENDING_UPLOADS);
     expect(counted.filter((r) => r.status === 429).every((r) => r.body.error.code === 'too_many_uploads')).toBe(true);
     expect(counted.filter((r) => r.status === 429).length).toBe(10);
-    expect(Number((await a.db('attachments').where({ survivor_id: await survivorIdOf(a, byCount) }).count({ n: '*' }))[0].n)).toBe(MAX_PENDING_UPLOADS);
+    expect(
+      Number(
+        (
+          await a
+            .db('attachments')
+            .where({ survivor_id: await survivorIdOf(a, byCount) })
+            .count({ n: '*' })
+        )[0].n,
+      ),
+    ).toBe(MAX_PENDING_UPLOADS);
   });
 
   test("two messages with files sent to A and B at the same moment never take a case's files over the testimony limit", async () => {
@@ -259,9 +355,16 @@ describe(`${WHERE}: requests raced from both at once`, () => {
       const readers = readersOf(ks.keyset);
       const m1 = messageAfter(s, readers, envelope.caseId, envelope, [one.manifest]);
       // Even rounds: m2 follows m1 in the thread (both could be placed); odd rounds: both claim the same place.
-      const m2 = round % 2 === 0 ? messageAfter(s, readers, envelope.caseId, m1, [two.manifest]) : messageAfter(s, readers, envelope.caseId, envelope, [two.manifest], 'the same place');
+      const m2 =
+        round % 2 === 0
+          ? messageAfter(s, readers, envelope.caseId, m1, [two.manifest])
+          : messageAfter(s, readers, envelope.caseId, envelope, [two.manifest], 'the same place');
       const send = (t: TestServer, m: Envelope, file: string) =>
-        asSurvivor(t, s).post(`/api/survivor/cases/${envelope.caseId}/messages`, { envelope: m, keysetVersion: ks.keyset.version, attachments: [file] });
+        asSurvivor(t, s).post(`/api/survivor/cases/${envelope.caseId}/messages`, {
+          envelope: m,
+          keysetVersion: ks.keyset.version,
+          attachments: [file],
+        });
       const both = await Promise.all([send(a, m1, one.id), send(b, m2, two.id)]);
       expect(both.filter((r) => r.status === 201).length).toBe(1);
       for (const r of both.filter((x) => x.status !== 201)) expect(['too_large', 'thread_moved', 'conflict']).toContain(r.body.error.code);
@@ -285,18 +388,28 @@ describe(`${WHERE}: requests raced from both at once`, () => {
 
     const ks = await currentKeyset(a);
     const m1 = messageAfter(s, readersOf(ks.keyset), envelope.caseId, envelope, [one.manifest]);
-    expect((await asSurvivor(a, s).post(`/api/survivor/cases/${envelope.caseId}/messages`, { envelope: m1, keysetVersion: ks.keyset.version, attachments: [one.id] })).status).toBe(201);
+    expect(
+      (
+        await asSurvivor(a, s).post(`/api/survivor/cases/${envelope.caseId}/messages`, {
+          envelope: m1,
+          keysetVersion: ks.keyset.version,
+          attachments: [one.id],
+        })
+      ).status,
+    ).toBe(201);
 
     const testimonyRow = await b.db('envelopes').where({ case_id: envelope.caseId, seq: 0 }).first('id');
     await expect(
-      b.ctx.db.transaction((trx) => linkAttachments(b.ctx, trx, checked, { survivorId, caseId: envelope.caseId, envelopeId: Number(testimonyRow.id) })),
+      b.ctx.db.transaction((trx) =>
+        linkAttachments(b.ctx, trx, checked, { survivorId, caseId: envelope.caseId, envelopeId: Number(testimonyRow.id) }),
+      ),
     ).rejects.toMatchObject({ status: 413, code: 'too_large' });
     expect(await caseFiles(a, envelope.caseId)).toEqual({ bytes: 700 * KB, files: 2 });
     expect((await a.db('attachments').where({ id: two.id }).first()).case_id).toBeNull();
   });
 });
 
-test(`the harness: ${ON_PG ? 'a second instance shares the first one\'s database, instance and address key' : 'on SQLite there is no second instance'}`, async () => {
+test(`the harness: ${ON_PG ? "a second instance shares the first one's database, instance and address key" : 'on SQLite there is no second instance'}`, async () => {
   const a = await makeTestServer();
   try {
     if (ON_PG) {

@@ -19,7 +19,16 @@ import { freshPostgresDatabase, type FreshDatabase } from './postgres';
 export const ROOT = path.resolve(__dirname, '../..');
 
 /** Chromium's flags here: headless as root, and quiet on a closed network. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,13 +71,24 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   const serverUrl = process.env.TEST_DATABASE_URL;
   const fresh: FreshDatabase | undefined = serverUrl && !env.DATABASE_URL ? await freshPostgresDatabase(serverUrl) : undefined;
   const databaseUrl = env.DATABASE_URL ?? fresh?.url ?? '';
-  const database: Config['database'] = databaseUrl ? { client: 'pg', url: databaseUrl } : { client: 'sqlite', filename: path.join(dataDir, 'awaaz.sqlite3') };
+  const database: Config['database'] = databaseUrl
+    ? { client: 'pg', url: databaseUrl }
+    : { client: 'sqlite', filename: path.join(dataDir, 'awaaz.sqlite3') };
   const cleanUp = async () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
     await fresh?.drop();
   };
   const child: ChildProcess = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, POW_BITS: '8', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      POW_BITS: '8',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -32,13 +32,18 @@ function pgDumpPath(): string {
 
 /** Every table's rows, as bytes: strings as UTF-8, binary values as they are. */
 async function tableBytes(db: Db): Promise<Buffer> {
-  const tables: { rows: { name: string }[] } = await db.raw('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename');
+  const tables: { rows: { name: string }[] } = await db.raw(
+    'SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename',
+  );
   const parts: Buffer[] = [];
   for (const { name } of tables.rows) {
     for (const row of (await db(name).select()) as Record<string, unknown>[]) {
       for (const value of Object.values(row)) {
         if (Buffer.isBuffer(value)) parts.push(value);
-        else if (value !== null) parts.push(Buffer.from(typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean | bigint), 'utf8'));
+        else if (value !== null)
+          parts.push(
+            Buffer.from(typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean | bigint), 'utf8'),
+          );
         parts.push(Buffer.from([0]));
       }
     }

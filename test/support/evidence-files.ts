@@ -23,7 +23,8 @@ type Entry = { tag: number; type: 'ascii' | 'short' | 'long' | 'rational'; value
 
 /** One TIFF IFD at `offset` (from the TIFF header), values that do not fit inline placed after it. */
 function ifd(entries: Entry[], offset: number, le: boolean): Uint8Array {
-  const size = (e: Entry) => (e.type === 'ascii' ? (e.value as string).length + 1 : e.type === 'short' ? 2 : e.type === 'long' ? 4 : 8 * (e.value as number[]).length);
+  const size = (e: Entry) =>
+    e.type === 'ascii' ? (e.value as string).length + 1 : e.type === 'short' ? 2 : e.type === 'long' ? 4 : 8 * (e.value as number[]).length;
   const head = 2 + entries.length * 12 + 4;
   const extra = entries.reduce((n, e) => n + (size(e) > 4 ? size(e) + (size(e) % 2) : 0), 0);
   const out = new Uint8Array(head + extra);
@@ -115,7 +116,13 @@ function jpegSegment(marker: number, body: Uint8Array): Uint8Array {
 export function jpegWithExif(jpeg: Uint8Array, orientation = 1, littleEndian = false): Uint8Array {
   if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
   const app1 = jpegSegment(0xe1, concat(ascii('Exif\0\0'), exifTiff(orientation, littleEndian)));
-  const xmp = jpegSegment(0xe1, concat(ascii('http://ns.adobe.com/xap/1.0/\0'), ascii('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description photoshop:City="Lahore"/></x:xmpmeta>')));
+  const xmp = jpegSegment(
+    0xe1,
+    concat(
+      ascii('http://ns.adobe.com/xap/1.0/\0'),
+      ascii('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description photoshop:City="Lahore"/></x:xmpmeta>'),
+    ),
+  );
   const comment = jpegSegment(0xfe, ascii('taken at the office'));
   return concat(jpeg.subarray(0, 2), app1, xmp, comment, jpeg.subarray(2));
 }
@@ -146,7 +153,7 @@ export function jpegSize(jpeg: Uint8Array): { width: number; height: number } {
 export function pngChunks(png: Uint8Array): { type: string; data: Uint8Array }[] {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const out: { type: string; data: Uint8Array }[] = [];
-  for (let at = 8; at + 8 <= png.length; ) {
+  for (let at = 8; at + 8 <= png.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
     out.push({ type, data: png.subarray(at + 8, at + 8 + length) });
@@ -184,7 +191,12 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 /** A PNG with an eXIf chunk (GPS and all) and a tEXt "Author" chunk after its header. */
 export function pngWithMetadata(png: Uint8Array): Uint8Array {
   const ihdrEnd = 8 + 12 + new DataView(png.buffer, png.byteOffset).getUint32(8);
-  return concat(png.subarray(0, ihdrEnd), pngChunk('eXIf', exifTiff()), pngChunk('tEXt', ascii('Author\0Ayesha K.')), png.subarray(ihdrEnd));
+  return concat(
+    png.subarray(0, ihdrEnd),
+    pngChunk('eXIf', exifTiff()),
+    pngChunk('tEXt', ascii('Author\0Ayesha K.')),
+    png.subarray(ihdrEnd),
+  );
 }
 
 /** What the PDF's metadata says: none of it may leave the browser. */
@@ -210,8 +222,13 @@ export async function pdfWithMetadata(): Promise<Uint8Array> {
   const doc = await PDFDocument.create({ updateMetadata: false });
   doc.addPage([300, 200]).drawText(PDF_VALUES.pageText, { x: 20, y: 100, size: 10 });
   // Literal strings (pdf-lib's setters write hex), so a byte search finds them as an editor writes them.
-  doc.context.trailerInfo.Info = doc.context.register(doc.context.obj({ Title: PDFString.of(PDF_VALUES.title), Author: PDFString.of(PDF_VALUES.oldAuthor) }));
-  const xmp = doc.context.stream(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description pdf:Producer="${PDF_VALUES.xmpMarker}"/></x:xmpmeta>`, { Type: 'Metadata', Subtype: 'XML' });
+  doc.context.trailerInfo.Info = doc.context.register(
+    doc.context.obj({ Title: PDFString.of(PDF_VALUES.title), Author: PDFString.of(PDF_VALUES.oldAuthor) }),
+  );
+  const xmp = doc.context.stream(
+    `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description pdf:Producer="${PDF_VALUES.xmpMarker}"/></x:xmpmeta>`,
+    { Type: 'Metadata', Subtype: 'XML' },
+  );
   doc.catalog.set(PDFName.of('Metadata'), doc.context.register(xmp));
   const first = await doc.save({ useObjectStreams: false });
 

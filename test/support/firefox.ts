@@ -36,8 +36,11 @@ export const TOR_LEVEL_PREFS: Record<TorLevel, Record<string, boolean>> = {
  */
 export function firefoxPresent(): boolean {
   if (FIREFOX) return true;
-  if (process.env.CI) throw new Error('Firefox ESR is required for the Tor Browser tests in CI: apt-get install -y firefox-esr (or set FIREFOX_PATH)');
-  console.warn('\n!!! FIREFOX TESTS SKIPPED: no Firefox ESR found (apt-get install -y firefox-esr, or set FIREFOX_PATH). CI fails without it. !!!\n');
+  if (process.env.CI)
+    throw new Error('Firefox ESR is required for the Tor Browser tests in CI: apt-get install -y firefox-esr (or set FIREFOX_PATH)');
+  console.warn(
+    '\n!!! FIREFOX TESTS SKIPPED: no Firefox ESR found (apt-get install -y firefox-esr, or set FIREFOX_PATH). CI fails without it. !!!\n',
+  );
   return false;
 }
 

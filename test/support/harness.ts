@@ -78,7 +78,14 @@ export async function makeTestServer(env: Record<string, string> = {}, opts: { e
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-test-'));
   const serverUrl = env.DATABASE_URL || opts.engine === 'sqlite' ? undefined : process.env.TEST_DATABASE_URL;
   const pgDatabase = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
-  const config = loadConfig({ DATA_DIR: dir, POW_BITS: '2', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000', ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}), ...env });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    POW_BITS: '2',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    RATE_LIMIT_SENSITIVE_PER_MINUTE: '100000',
+    ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}),
+    ...env,
+  });
   const db = openDatabase(config.database);
   await migrate(db);
   const logs: string[] = [];
@@ -119,7 +126,13 @@ export async function secondInstance(t: TestServer): Promise<TestServer> {
   if (!t.databaseUrl) throw new Error('a second instance needs PostgreSQL (TEST_DATABASE_URL)');
   const db = openDatabase(t.ctx.config.database);
   const logs: string[] = [];
-  const { app, ctx } = await createApp({ db, config: t.ctx.config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(() => t.clock.now()) });
+  const { app, ctx } = await createApp({
+    db,
+    config: t.ctx.config,
+    clientDir: CLIENT_DIR,
+    log: (l) => logs.push(l),
+    clock: clockFrom(() => t.clock.now()),
+  });
   return {
     ...t,
     app,
@@ -149,8 +162,25 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   await settled(db);
   const out: Record<string, unknown[]> = {};
   const digestBinary = (row: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]));
-  for (const table of ['instance', 'staff', 'staff_invites', 'staff_sessions', 'keysets', 'survivors', 'cases', 'envelopes', 'envelope_keys', 'envelope_grants', 'challenges', ...PUBLISHING_TABLES, ...STAFF_SECURITY_TABLES, ...ATTACHMENT_TABLES]) {
+    Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `sha256:${crypto.createHash('sha256').update(v).digest('hex')}` : v]),
+    );
+  for (const table of [
+    'instance',
+    'staff',
+    'staff_invites',
+    'staff_sessions',
+    'keysets',
+    'survivors',
+    'cases',
+    'envelopes',
+    'envelope_keys',
+    'envelope_grants',
+    'challenges',
+    ...PUBLISHING_TABLES,
+    ...STAFF_SECURITY_TABLES,
+    ...ATTACHMENT_TABLES,
+  ]) {
     // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
     out[table] = (await db(table).select())
       .map(digestBinary)
@@ -229,12 +259,17 @@ export function totpCode(t: TestServer, who: TotpHolder): string {
  * Finishes two-factor enrolment in a session that is waiting for it (right after setup or
  * enrolment): asks for a secret, checks the otpauth:// URI, confirms a code.
  */
-export async function enrolTotp(t: TestServer, agent: ReturnType<typeof request.agent>, username: string): Promise<{ totpSecret: Uint8Array; lastStep: number; recoveryCodes: string[] }> {
+export async function enrolTotp(
+  t: TestServer,
+  agent: ReturnType<typeof request.agent>,
+  username: string,
+): Promise<{ totpSecret: Uint8Array; lastStep: number; recoveryCodes: string[] }> {
   const setup = await agent.post('/api/staff/totp/setup').send({});
   if (setup.status !== 200) throw new Error(`totp setup failed: ${setup.status} ${JSON.stringify(setup.body)}`);
   const uri = new URL(setup.body.uri);
   const totpSecret = base32Decode(setup.body.secret);
-  if (uri.searchParams.get('secret') !== setup.body.secret.replace(/ /g, '') || !uri.pathname.endsWith(`Awaaz:${username}`)) throw new Error(`unexpected otpauth URI ${setup.body.uri}`);
+  if (uri.searchParams.get('secret') !== setup.body.secret.replace(/ /g, '') || !uri.pathname.endsWith(`Awaaz:${username}`))
+    throw new Error(`unexpected otpauth URI ${setup.body.uri}`);
   const holder: TotpHolder = { totpSecret };
   const confirm = await agent.post('/api/staff/totp/confirm').send({ code: totpCode(t, holder) });
   if (confirm.status !== 201) throw new Error(`totp confirm failed: ${confirm.status} ${JSON.stringify(confirm.body)}`);
@@ -256,7 +291,10 @@ export async function loginBody(
 }
 
 /** Signs a staff member in with password and TOTP in a new agent (throws unless 200). */
-export async function signIn(t: TestServer, who: TotpHolder & { username: string; password: string }): Promise<ReturnType<typeof request.agent>> {
+export async function signIn(
+  t: TestServer,
+  who: TotpHolder & { username: string; password: string },
+): Promise<ReturnType<typeof request.agent>> {
   const agent = request.agent(t.app);
   const { body } = await loginBody(t, who);
   const res = await agent.post('/api/staff/login').send(body);
@@ -270,11 +308,21 @@ export async function staffMaterial(username: string, password: string, instance
   const sign = nacl.sign.keyPair();
   const salt = nacl.randomBytes(16);
   const { wrapKey, authKey } = await staffSecrets(password, salt, kdfParams);
-  const wrappedKeys = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey }, wrapKey);
+  const wrappedKeys = wrapPrivateKeys(
+    { boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance?.secretKey },
+    wrapKey,
+  );
   return {
     box,
     sign,
-    material: { username, kdf: { params: kdfParams, salt: toBase64url(salt) }, authKey: toBase64url(authKey), boxPk: toBase64url(box.publicKey), signPk: toBase64url(sign.publicKey), wrappedKeys },
+    material: {
+      username,
+      kdf: { params: kdfParams, salt: toBase64url(salt) },
+      authKey: toBase64url(authKey),
+      boxPk: toBase64url(box.publicKey),
+      signPk: toBase64url(sign.publicKey),
+      wrappedKeys,
+    },
   };
 }
 
@@ -286,7 +334,14 @@ export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', '
   const password = 'admin password for tests';
   const { box, sign, material } = await staffMaterial('admin', password, instance);
   const keyset = signKeyset(
-    { v: 1, instanceId: t.ctx.instanceId, version: 1, prev: null, issuedDay: utcDay(), members: [{ staffId, username: 'admin', roles, boxPk: material.boxPk, signPk: material.signPk }] },
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: 1,
+      prev: null,
+      issuedDay: utcDay(),
+      members: [{ staffId, username: 'admin', roles, boxPk: material.boxPk, signPk: material.signPk }],
+    },
     instance,
   );
   const agent = request.agent(t.app);
@@ -302,7 +357,13 @@ export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
 }
 
 /** Admin invites, the new member enrols, the admin's browser signs the next keyset. */
-export async function addStaff(t: TestServer, admin: StaffActor, username: string, role: StaffRole = 'moderator', kdfParams: Argon2Params = STAFF_KDF): Promise<StaffActor> {
+export async function addStaff(
+  t: TestServer,
+  admin: StaffActor,
+  username: string,
+  role: StaffRole = 'moderator',
+  kdfParams: Argon2Params = STAFF_KDF,
+): Promise<StaffActor> {
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: [role] });
   if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
   const inviteToken = String(invite.body.url).split('#')[1];
@@ -320,7 +381,10 @@ export async function addStaff(t: TestServer, admin: StaffActor, username: strin
       version: current.keyset.version + 1,
       prev: keysetHash(current.keyset),
       issuedDay: utcDay(),
-      members: [...current.keyset.members, { staffId: enrol.body.id, username, roles: [role], boxPk: material.boxPk, signPk: material.signPk }],
+      members: [
+        ...current.keyset.members,
+        { staffId: enrol.body.id, username, roles: [role], boxPk: material.boxPk, signPk: material.signPk },
+      ],
     },
     admin.instance!,
   );
@@ -351,17 +415,31 @@ export async function registerSurvivor(t: TestServer): Promise<SurvivorActor> {
   const p = await pow(t);
   const res = await request(t.app)
     .post('/api/survivor/register')
-    .send({ signPk: toBase64url(keys.sign.publicKey), boxPk: toBase64url(keys.box.publicKey), pow: p, sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, keys.sign.secretKey)) });
+    .send({
+      signPk: toBase64url(keys.sign.publicKey),
+      boxPk: toBase64url(keys.box.publicKey),
+      pow: p,
+      sig: toBase64url(signLogin(t.ctx.instanceId, p.challenge, keys.sign.secretKey)),
+    });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { codename, keys, token: res.body.token, handle: res.body.handle };
 }
 
 /** A testimony sealed to the survivor and every moderator; with manifests, it carries those files' keys. */
-export function testimonyEnvelope(survivor: SurvivorActor, keyset: SignedKeyset, what: string, caseId = randomId(), manifests: AttachmentManifest[] = []): Envelope {
+export function testimonyEnvelope(
+  survivor: SurvivorActor,
+  keyset: SignedKeyset,
+  what: string,
+  caseId = randomId(),
+  manifests: AttachmentManifest[] = [],
+): Envelope {
   return sealEnvelope({
     kind: 'testimony',
     caseId,
-    body: { testimony: { what, when: '2018', context: 'workplace', wantsReplies: true }, ...(manifests.length ? { attachments: manifests } : {}) },
+    body: {
+      testimony: { what, when: '2018', context: 'workplace', wantsReplies: true },
+      ...(manifests.length ? { attachments: manifests } : {}),
+    },
     recipients: [survivor.keys.box.publicKey, ...readersOf(keyset.keyset)],
     signer: survivor.keys.sign,
   });
@@ -386,7 +464,11 @@ export function asSurvivor(t: TestServer, survivor: SurvivorActor) {
     get: (path: string) => request(t.app).get(path).set('Authorization', bearer),
     post: (path: string, body: object = {}) => request(t.app).post(path).set('Authorization', bearer).send(body),
     putRecord: (id: string, index: number | string, bytes: Uint8Array, contentType = 'application/octet-stream') =>
-      request(t.app).put(`/api/survivor/attachments/${id}/records/${index}`).set('Authorization', bearer).set('Content-Type', contentType).send(Buffer.from(bytes)),
+      request(t.app)
+        .put(`/api/survivor/attachments/${id}/records/${index}`)
+        .set('Authorization', bearer)
+        .set('Content-Type', contentType)
+        .send(Buffer.from(bytes)),
   };
 }
 
@@ -401,7 +483,12 @@ export interface UploadedFile {
  * Seals a file as the survivor's browser does and uploads it: creates the upload, PUTs records
  * from 0 up to `upTo` (all by default), and closes it when all are sent (unless `close` is false).
  */
-export async function uploadFile(t: TestServer, survivor: SurvivorActor, bytes: Uint8Array, opts: { upTo?: number; close?: boolean } = {}): Promise<UploadedFile> {
+export async function uploadFile(
+  t: TestServer,
+  survivor: SurvivorActor,
+  bytes: Uint8Array,
+  opts: { upTo?: number; close?: boolean } = {},
+): Promise<UploadedFile> {
   const key = newAttachmentKey();
   const records = encryptFile(bytes, key);
   const as = asSurvivor(t, survivor);

@@ -20,8 +20,11 @@ function postgresInstalled(): boolean {
 
 const AVAILABLE = Boolean(process.env.TEST_DATABASE_URL) || postgresInstalled();
 if (!AVAILABLE) {
-  if (process.env.CI) throw new Error('PostgreSQL is required for these tests in CI: apt-get install -y postgresql (or set TEST_DATABASE_URL)');
-  console.warn('\n!!! POSTGRESQL TESTS SKIPPED: no PostgreSQL found (apt-get install postgresql, or set TEST_DATABASE_URL). CI fails without it. !!!\n');
+  if (process.env.CI)
+    throw new Error('PostgreSQL is required for these tests in CI: apt-get install -y postgresql (or set TEST_DATABASE_URL)');
+  console.warn(
+    '\n!!! POSTGRESQL TESTS SKIPPED: no PostgreSQL found (apt-get install postgresql, or set TEST_DATABASE_URL). CI fails without it. !!!\n',
+  );
 }
 
 /** `describe` when a PostgreSQL server can be had; a loudly announced skip otherwise (never under CI). */

@@ -41,5 +41,9 @@ test('only the packages that cannot work without their script run one', () => {
   // prebuild of 0.45.1 crashes with a segmentation fault on some machines, this one included).
   // esbuild and unrs-resolver find their platform packages through the lock, and
   // @parcel/watcher (jest's watch mode) builds only when asked to build from source.
-  expect(Object.keys(policy).filter((name) => policy[name] === true).sort()).toEqual(['argon2', 'sqlite3']);
+  expect(
+    Object.keys(policy)
+      .filter((name) => policy[name] === true)
+      .sort(),
+  ).toEqual(['argon2', 'sqlite3']);
 });

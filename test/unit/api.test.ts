@@ -53,7 +53,11 @@ describe('EnvelopeSchema', () => {
     ['65 keys', (e) => ({ ...e, keys: new Array(65).fill(e.keys[0]) }), 'keys'],
     ['a caseId that is not a 16-byte id', (e) => ({ ...e, caseId: 'case-1' }), 'caseId'],
     ['an unknown kind', (e) => ({ ...e, kind: 'poster' }), 'kind'],
-    ['an erased key entry (only the server erases)', (e) => ({ ...e, keys: [{ kid: e.keys[0].kid, digest: e.keys[0].kid + e.keys[0].kid }] }), 'keys.0'],
+    [
+      'an erased key entry (only the server erases)',
+      (e) => ({ ...e, keys: [{ kid: e.keys[0].kid, digest: e.keys[0].kid + e.keys[0].kid }] }),
+      'keys.0',
+    ],
     ['another version', (e) => ({ ...e, v: 2 }), 'v'],
     ['another algorithm', (e) => ({ ...e, alg: 'aes' }), 'alg'],
     ['a missing signature', ({ sig: _sig, ...rest }) => rest, 'sig'],
@@ -66,7 +70,12 @@ describe('EnvelopeSchema', () => {
 
 describe('b64Bytes / b64Max', () => {
   it('fix the unpadded length from the byte count', () => {
-    for (const [bytes, chars] of [[16, 22], [32, 43], [64, 86], [72, 96]]) {
+    for (const [bytes, chars] of [
+      [16, 22],
+      [32, 43],
+      [64, 86],
+      [72, 96],
+    ]) {
       expect(b64Bytes(bytes).safeParse(toBase64url(new Uint8Array(bytes))).success).toBe(true);
       expect(toBase64url(new Uint8Array(bytes))).toHaveLength(chars);
       expect(b64Bytes(bytes).safeParse(toBase64url(new Uint8Array(bytes + 1))).success).toBe(false);
@@ -77,7 +86,11 @@ describe('b64Bytes / b64Max', () => {
   });
 
   it('every base64url field (fixed size, bounded, ids) accepts exactly the strings the strict decoder accepts', () => {
-    const spelling = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/'.split('')), minLength: 2, maxLength: 40 });
+    const spelling = fc.string({
+      unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/'.split('')),
+      minLength: 2,
+      maxLength: 40,
+    });
     const decodes = (s: string) => {
       try {
         fromBase64url(s);

@@ -25,7 +25,8 @@ import { fromBase64url, ProtocolError } from '../../protocol/encoding';
 import { deterministicRandom } from '../vectors/deterministic-random';
 import { expectProtocolError, flipBit, protocolErrorOf } from './helpers';
 
-const manifestOf = (size: number, k: AttachmentKey) => makeManifest({ id: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'evidence-1', type: 'image/png', size }, k);
+const manifestOf = (size: number, k: AttachmentKey) =>
+  makeManifest({ id: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'evidence-1', type: 'image/png', size }, k);
 const fileOf = (size: number) => nacl.randomBytes(size);
 
 describe('record layout', () => {
@@ -110,14 +111,17 @@ describe('the manifest', () => {
 });
 
 describe('round trip', () => {
-  it.each([0, 1, RECORD_BYTES - 1, RECORD_BYTES, RECORD_BYTES + 1, 3 * RECORD_BYTES + 12_345])('a file of %i bytes decrypts to the same bytes', (size) => {
-    const file = fileOf(size);
-    const k = newAttachmentKey();
-    const records = encryptFile(file, k);
-    expect(records.length).toBe(recordCount(size));
-    records.forEach((r, i) => expect(r.length).toBe(recordCiphertextLength(size, i)));
-    expect(decryptFile(records, manifestOf(size, k))).toEqual(file);
-  });
+  it.each([0, 1, RECORD_BYTES - 1, RECORD_BYTES, RECORD_BYTES + 1, 3 * RECORD_BYTES + 12_345])(
+    'a file of %i bytes decrypts to the same bytes',
+    (size) => {
+      const file = fileOf(size);
+      const k = newAttachmentKey();
+      const records = encryptFile(file, k);
+      expect(records.length).toBe(recordCount(size));
+      records.forEach((r, i) => expect(r.length).toBe(recordCiphertextLength(size, i)));
+      expect(decryptFile(records, manifestOf(size, k))).toEqual(file);
+    },
+  );
 
   it('any file round-trips, with records of exactly the lengths the server expects (property)', () => {
     // Sizes cluster around record boundaries, where off-by-one errors live.
@@ -193,7 +197,11 @@ describe('a file tampered with does not decrypt, and the error says how', () => 
   });
 
   it('one flipped bit anywhere in a record: decrypt_failed', () => {
-    for (const [i, position] of [[0, 0], [1, 40_000], [3, records[3].length - 1]]) {
+    for (const [i, position] of [
+      [0, 0],
+      [1, 40_000],
+      [3, records[3].length - 1],
+    ]) {
       const altered = records.slice();
       altered[i] = flipBit(records[i], position, position % 8);
       expectProtocolError(() => decryptFile(altered, manifest), 'decrypt_failed');
@@ -206,12 +214,19 @@ describe('a file tampered with does not decrypt, and the error says how', () => 
     const m = manifestOf(small.length, k);
     const indexes = sealed.map((_, i) => i);
     const tampered = fc.oneof(
-      fc.shuffledSubarray(indexes, { minLength: 1, maxLength: sealed.length }).filter((order) => order.some((x, i) => x !== i) || order.length < sealed.length),
+      fc
+        .shuffledSubarray(indexes, { minLength: 1, maxLength: sealed.length })
+        .filter((order) => order.some((x, i) => x !== i) || order.length < sealed.length),
       fc.array(fc.constantFrom(...indexes), { minLength: sealed.length + 1, maxLength: sealed.length + 2 }),
     );
     fc.assert(
       fc.property(tampered, (order) => {
-        const e = protocolErrorOf(() => decryptFile(order.map((i) => sealed[i]), m));
+        const e = protocolErrorOf(() =>
+          decryptFile(
+            order.map((i) => sealed[i]),
+            m,
+          ),
+        );
         return e instanceof ProtocolError && ['truncated', 'decrypt_failed', 'extra_records'].includes(e.code) && e.message.length > 0;
       }),
       { numRuns: 60 },

@@ -6,7 +6,16 @@
  * download, against the real server, are tested in Chromium (test/e2e/attachments-*.e2e.test.ts).
  */
 import nacl from 'tweetnacl';
-import { attachmentLimits, checkManifests, DEFAULT_LIMITS, MAX_ATTACHMENTS, openRecords, READ_AHEAD_RECORDS, RecordSealer, viewableType } from '../../client/lib/attachment-records';
+import {
+  attachmentLimits,
+  checkManifests,
+  DEFAULT_LIMITS,
+  MAX_ATTACHMENTS,
+  openRecords,
+  READ_AHEAD_RECORDS,
+  RecordSealer,
+  viewableType,
+} from '../../client/lib/attachment-records';
 import { encryptFile, makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol';
 import { MAX_ATTACHMENTS_PER_ENVELOPE } from '../../protocol/api';
 
@@ -32,13 +41,18 @@ test('records sealed one by one from a Blob are exactly the protocol records, in
   expect(sealer.records).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) expect(Buffer.from(await sealer.sealed(i)).equals(Buffer.from(expected[i]))).toBe(true);
   // a resume goes back, or jumps across windows
-  for (const i of [3, READ_AHEAD_RECORDS * 2, 0, expected.length - 1, READ_AHEAD_RECORDS - 1]) expect(Buffer.from(await sealer.sealed(i)).equals(Buffer.from(expected[i]))).toBe(true);
+  for (const i of [3, READ_AHEAD_RECORDS * 2, 0, expected.length - 1, READ_AHEAD_RECORDS - 1])
+    expect(Buffer.from(await sealer.sealed(i)).equals(Buffer.from(expected[i]))).toBe(true);
 });
 
 test('openRecords returns the file, typed, and reports progress per record', async () => {
   const records = encryptFile(plain, k);
   const progress: number[] = [];
-  const blob = await openRecords(manifest, (i) => Promise.resolve(records[i]), (n) => progress.push(n));
+  const blob = await openRecords(
+    manifest,
+    (i) => Promise.resolve(records[i]),
+    (n) => progress.push(n),
+  );
   expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(plain))).toBe(true);
   expect(blob.type).toBe('image/jpeg');
   expect(progress).toEqual([1, 2, 3]);
@@ -56,12 +70,30 @@ test('a cut, altered, reordered or foreign file is refused, naming which (lib/at
     ['reordered', (i) => records[[1, 0, 2][i]], 'decrypt_failed'],
     ['from another file', (i) => (i === 1 ? other[1] : records[i]), 'decrypt_failed'],
   ];
-  for (const [what, fetchRecord, code] of cases) expect({ what, code: await codeOf(openRecords(manifest, (i) => Promise.resolve(fetchRecord(i)), () => undefined)) }).toEqual({ what, code });
+  for (const [what, fetchRecord, code] of cases)
+    expect({
+      what,
+      code: await codeOf(
+        openRecords(
+          manifest,
+          (i) => Promise.resolve(fetchRecord(i)),
+          () => undefined,
+        ),
+      ),
+    }).toEqual({ what, code });
 });
 
 test('only types a browser shows safely keep their type; anything else is a download', () => {
   for (const t of ['image/jpeg', 'image/png', 'image/webp', 'application/pdf', 'audio/mpeg', 'audio/ogg']) expect(viewableType(t)).toBe(t);
-  for (const t of ['text/html', 'image/svg+xml', 'application/xhtml+xml', 'text/javascript', 'application/octet-stream', 'image/jpeg; charset=x']) expect(viewableType(t)).toBe('application/octet-stream');
+  for (const t of [
+    'text/html',
+    'image/svg+xml',
+    'application/xhtml+xml',
+    'text/javascript',
+    'application/octet-stream',
+    'image/jpeg; charset=x',
+  ])
+    expect(viewableType(t)).toBe('application/octet-stream');
 });
 
 describe('checkManifests', () => {
@@ -102,11 +134,19 @@ test('the page allows as many files per message as the server takes', () => {
 test('limits: the server figures where valid, the defaults otherwise', () => {
   expect(attachmentLimits({})).toEqual(DEFAULT_LIMITS);
   expect(DEFAULT_LIMITS).toEqual({ fileBytes: 25 * 1024 * 1024, testimonyBytes: 100 * 1024 * 1024, recordBytes: 65536 });
-  expect(attachmentLimits({ attachmentLimits: { fileBytes: 1000, testimonyBytes: 5000, recordBytes: 65536 } })).toEqual({ fileBytes: 1000, testimonyBytes: 5000, recordBytes: 65536 });
+  expect(attachmentLimits({ attachmentLimits: { fileBytes: 1000, testimonyBytes: 5000, recordBytes: 65536 } })).toEqual({
+    fileBytes: 1000,
+    testimonyBytes: 5000,
+    recordBytes: 65536,
+  });
   expect(attachmentLimits({ attachmentLimits: { fileBytes: -1, testimonyBytes: 1.5 } })).toEqual(DEFAULT_LIMITS);
 });
 
 test('the manifest type names what the reader gets', () => {
   const m: AttachmentManifest = { ...manifest, type: 'text/html' };
-  return openRecords(m, (i) => Promise.resolve(encryptFile(plain, k)[i]), () => undefined).then((blob) => expect(blob.type).toBe('application/octet-stream'));
+  return openRecords(
+    m,
+    (i) => Promise.resolve(encryptFile(plain, k)[i]),
+    () => undefined,
+  ).then((blob) => expect(blob.type).toBe('application/octet-stream'));
 });

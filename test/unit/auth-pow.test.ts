@@ -64,9 +64,14 @@ describe('proof of work', () => {
 
   it('checkPow agrees with a reference count of leading zero bits', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 50 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 12 }), (challenge, nonce, bits) => {
-        expect(checkPow(challenge, nonce, bits)).toBe(referenceZeroBits(challenge, nonce) >= bits);
-      }),
+      fc.property(
+        fc.string({ maxLength: 50 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 12 }),
+        (challenge, nonce, bits) => {
+          expect(checkPow(challenge, nonce, bits)).toBe(referenceZeroBits(challenge, nonce) >= bits);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -3,7 +3,16 @@ import path from 'node:path';
 import * as argon2native from 'argon2';
 import fc from 'fast-check';
 import { wordlist as BIP39_ENGLISH } from '@scure/bip39/wordlists/english';
-import { CODENAME_WORDS, codenameWords, generateCodename, isCodenameWord, normalizeCodename, RETIRED_WORDS, uniformIndex, WORDLIST } from '../../protocol/codename';
+import {
+  CODENAME_WORDS,
+  codenameWords,
+  generateCodename,
+  isCodenameWord,
+  normalizeCodename,
+  RETIRED_WORDS,
+  uniformIndex,
+  WORDLIST,
+} from '../../protocol/codename';
 import { SURVIVOR_KDF, survivorMaster, survivorSalt } from '../../protocol/kdf';
 import { toHex } from '../vectors/deterministic-random';
 import vectors from '../vectors/protocol-v1.json';
@@ -26,7 +35,9 @@ function scripted(values: number[]): { randomBytes: (n: number) => Uint8Array; c
 }
 
 const DENIED = new Map(Object.entries(DENY_LIST).flatMap(([category, words]) => words.map((w) => [w, category] as const)));
-const OTHER_REASON = new Map(Object.entries(RETIRED_FOR_OTHER_REASONS).flatMap(([reason, words]) => words.map((w) => [w, reason] as const)));
+const OTHER_REASON = new Map(
+  Object.entries(RETIRED_FOR_OTHER_REASONS).flatMap(([reason, words]) => words.map((w) => [w, reason] as const)),
+);
 
 describe('WORDLIST', () => {
   it('is the reviewed list in protocol/codename-words.txt: 2048 distinct words of 3 to 8 letters a-z, sorted', () => {
@@ -45,12 +56,62 @@ describe('WORDLIST', () => {
 
   it('holds no word of the deny list (violence, weapons, sex, body, crime, fear, family roles, illness, insults, predators, coercion, religion)', () => {
     expect(DENIED.size).toBeGreaterThan(500);
-    for (const w of ['abuse', 'assault', 'gun', 'knife', 'kill', 'war', 'rape', 'blood', 'mother', 'prison', 'fear', 'illness', 'acid', 'stove']) expect(DENIED.has(w)).toBe(true);
-    expect(WORDLIST.filter((w) => DENIED.has(w) || OTHER_REASON.has(w)).map((w) => `${w} (${DENIED.get(w) ?? OTHER_REASON.get(w)})`)).toEqual([]);
+    for (const w of [
+      'abuse',
+      'assault',
+      'gun',
+      'knife',
+      'kill',
+      'war',
+      'rape',
+      'blood',
+      'mother',
+      'prison',
+      'fear',
+      'illness',
+      'acid',
+      'stove',
+    ])
+      expect(DENIED.has(w)).toBe(true);
+    expect(
+      WORDLIST.filter((w) => DENIED.has(w) || OTHER_REASON.has(w)).map((w) => `${w} (${DENIED.get(w) ?? OTHER_REASON.get(w)})`),
+    ).toEqual([]);
   });
 
   it('hides no word of harm or slur inside a longer word (as "grape" hid one)', () => {
-    const stems = ['rape', 'kill', 'sex', 'porn', 'slut', 'whore', 'coon', 'spic', 'nazi', 'murder', 'drug', 'cock', 'dick', 'fuck', 'shit', 'cunt', 'bitch', 'nigg', 'fag', 'dyke', 'penis', 'vagin', 'breast', 'naked', 'nude', 'suicid', 'gun', 'knife', 'blood', 'abuse', 'chod'];
+    const stems = [
+      'rape',
+      'kill',
+      'sex',
+      'porn',
+      'slut',
+      'whore',
+      'coon',
+      'spic',
+      'nazi',
+      'murder',
+      'drug',
+      'cock',
+      'dick',
+      'fuck',
+      'shit',
+      'cunt',
+      'bitch',
+      'nigg',
+      'fag',
+      'dyke',
+      'penis',
+      'vagin',
+      'breast',
+      'naked',
+      'nude',
+      'suicid',
+      'gun',
+      'knife',
+      'blood',
+      'abuse',
+      'chod',
+    ];
     expect(WORDLIST.filter((w) => stems.some((s) => w.includes(s)))).toEqual([]);
   });
 
@@ -60,10 +121,11 @@ describe('WORDLIST', () => {
     expect(RETIRED_WORDS).toEqual(retired);
     // each dropped BIP39 word is on the deny list or retired for a stated reason (spelling, homophone...)
     expect(retired.filter((w) => !DENIED.has(w) && !OTHER_REASON.has(w))).toEqual([]);
-    for (const w of ['abuse', 'assault', 'gun', 'knife', 'weapon', 'bullet', 'blood', 'kiss', 'mother', 'sick']) expect(RETIRED_WORDS).toContain(w);
+    for (const w of ['abuse', 'assault', 'gun', 'knife', 'weapon', 'bullet', 'blood', 'kiss', 'mother', 'sick'])
+      expect(RETIRED_WORDS).toContain(w);
   });
 
-  it('adds no word one letter away from another word of the list, so a typo in a new word is caught rather than opening a stranger\'s codename', () => {
+  it("adds no word one letter away from another word of the list, so a typo in a new word is caught rather than opening a stranger's codename", () => {
     const bip39 = new Set(BIP39_ENGLISH);
     const added = WORDLIST.filter((w) => !bip39.has(w));
     expect(added.length).toBeGreaterThan(400);
@@ -94,7 +156,13 @@ describe('codenames made from the BIP39 list before', () => {
   it('derive the master key argon2id gives over the normalized text (native argon2, independent of protocol/)', async () => {
     const instanceId = vectors.survivorKdf.instanceId;
     const expected = await argon2native.hash(Buffer.from(old, 'utf8'), {
-      type: argon2native.argon2id, salt: Buffer.from(survivorSalt(instanceId)), memoryCost: SURVIVOR_KDF.m, timeCost: SURVIVOR_KDF.t, parallelism: SURVIVOR_KDF.p, hashLength: 32, raw: true,
+      type: argon2native.argon2id,
+      salt: Buffer.from(survivorSalt(instanceId)),
+      memoryCost: SURVIVOR_KDF.m,
+      timeCost: SURVIVOR_KDF.t,
+      parallelism: SURVIVOR_KDF.p,
+      hashLength: 32,
+      raw: true,
     });
     expect(toHex(await survivorMaster(normalizeCodename(old), instanceId))).toBe(expected.toString('hex'));
   });

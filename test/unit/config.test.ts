@@ -15,9 +15,16 @@ test('defaults give the embedded SQLite file under ./data on localhost:8080', ()
 });
 
 test('DATABASE_URL=postgres://… (or postgresql://…) selects PostgreSQL; unset, the SQLite file stays', () => {
-  expect(loadConfig({ DATABASE_URL: 'postgres://awaaz:secret@db.internal:5432/awaaz' }).database).toEqual({ client: 'pg', url: 'postgres://awaaz:secret@db.internal:5432/awaaz' });
+  expect(loadConfig({ DATABASE_URL: 'postgres://awaaz:secret@db.internal:5432/awaaz' }).database).toEqual({
+    client: 'pg',
+    url: 'postgres://awaaz:secret@db.internal:5432/awaaz',
+  });
   expect(loadConfig({ DATABASE_URL: 'postgresql://awaaz@127.0.0.1/awaaz?sslmode=require' }).database.client).toBe('pg');
-  expect(loadConfig({ DATA_DIR: '/srv/awaaz' }).database).toEqual({ client: 'sqlite', filename: '/srv/awaaz/awaaz.sqlite3', synchronous: 'FULL' });
+  expect(loadConfig({ DATA_DIR: '/srv/awaaz' }).database).toEqual({
+    client: 'sqlite',
+    filename: '/srv/awaaz/awaaz.sqlite3',
+    synchronous: 'FULL',
+  });
   expect(() => loadConfig({ DATABASE_URL: 'mysql://user@localhost/awaaz' })).toThrow('DATABASE_URL: must be a PostgreSQL address');
 });
 
@@ -30,7 +37,11 @@ test('SQLite syncs every commit (FULL) unless SQLITE_SYNCHRONOUS=NORMAL trades t
 test('the opened SQLite file runs the synchronous level the configuration names (FULL = 2, NORMAL = 1)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-sync-'));
   try {
-    for (const [setting, level] of [[undefined, 2], ['NORMAL', 1], ['FULL', 2]] as const) {
+    for (const [setting, level] of [
+      [undefined, 2],
+      ['NORMAL', 1],
+      ['FULL', 2],
+    ] as const) {
       const db = openDatabase(loadConfig({ DATA_DIR: dir, ...(setting ? { SQLITE_SYNCHRONOUS: setting } : {}) }).database);
       const [row] = rowsOf<{ synchronous: number }>(await db.raw('PRAGMA synchronous'));
       await db.destroy();
@@ -45,7 +56,11 @@ test('attachment limits default to 25 MB a file and 100 MB a testimony, in bytes
   const c = loadConfig({});
   expect([c.attachmentMaxFileBytes, c.attachmentMaxTestimonyBytes]).toEqual([25 * 1048576, 100 * 1048576]);
   const set = loadConfig({ ATTACHMENT_MAX_FILE_MB: '5', ATTACHMENT_MAX_TESTIMONY_MB: '5', RATE_LIMIT_RECORDS_PER_MINUTE: '60' });
-  expect([set.attachmentMaxFileBytes, set.attachmentMaxTestimonyBytes, set.rateLimitRecordsPerMinute]).toEqual([5 * 1048576, 5 * 1048576, 60]);
+  expect([set.attachmentMaxFileBytes, set.attachmentMaxTestimonyBytes, set.rateLimitRecordsPerMinute]).toEqual([
+    5 * 1048576,
+    5 * 1048576,
+    60,
+  ]);
   expect(c.rateLimitRecordsPerMinute).toBe(1200);
 });
 
@@ -105,18 +120,23 @@ describe('the address key file (rate-limit keys; never in the database)', () => 
     expect(loadAddressKey(file)).toBe(key);
   });
 
-  test.each(['0640', '0604', '0644', '0660', '0606', '0710'])('a key file of mode %s (open to group or others) stops the start, naming the file', (octal) => {
-    const mode = parseInt(octal, 8);
-    const file = path.join(dir, 'address.key');
-    const key = loadAddressKey(file);
-    fs.chmodSync(file, mode);
-    expect(() => loadAddressKey(file)).toThrow(ConfigError);
-    expect(() => loadAddressKey(file)).toThrow(`ADDRESS_KEY_FILE: ${file} is open to group or others (mode ${octal}); run \`chmod 600 ${file}\``);
-    // It is neither changed nor replaced.
-    expect(fs.readFileSync(file, 'utf8')).toBe(`${key}\n`);
-    fs.chmodSync(file, 0o600);
-    expect(loadAddressKey(file)).toBe(key);
-  });
+  test.each(['0640', '0604', '0644', '0660', '0606', '0710'])(
+    'a key file of mode %s (open to group or others) stops the start, naming the file',
+    (octal) => {
+      const mode = parseInt(octal, 8);
+      const file = path.join(dir, 'address.key');
+      const key = loadAddressKey(file);
+      fs.chmodSync(file, mode);
+      expect(() => loadAddressKey(file)).toThrow(ConfigError);
+      expect(() => loadAddressKey(file)).toThrow(
+        `ADDRESS_KEY_FILE: ${file} is open to group or others (mode ${octal}); run \`chmod 600 ${file}\``,
+      );
+      // It is neither changed nor replaced.
+      expect(fs.readFileSync(file, 'utf8')).toBe(`${key}\n`);
+      fs.chmodSync(file, 0o600);
+      expect(loadAddressKey(file)).toBe(key);
+    },
+  );
 
   test.each([
     ['empty', ''],

@@ -28,17 +28,20 @@ describe('base64url', () => {
 
   it('is canonical: a string either fails to decode or is the only encoding of its bytes', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 40 }), (text) => {
-        let decoded: Uint8Array;
-        try {
-          decoded = fromBase64url(text);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ProtocolError);
-          expect((e as ProtocolError).code).toBe('bad_base64');
-          return;
-        }
-        expect(toBase64url(decoded)).toBe(text);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 40 }),
+        (text) => {
+          let decoded: Uint8Array;
+          try {
+            decoded = fromBase64url(text);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ProtocolError);
+            expect((e as ProtocolError).code).toBe('bad_base64');
+            return;
+          }
+          expect(toBase64url(decoded)).toBe(text);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -81,7 +84,9 @@ describe('base64url', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and adds no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, 'x', { z: true, y: null }], c: null } })).toBe('{"a":{"c":null,"d":[1,"x",{"y":null,"z":true}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x', { z: true, y: null }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,"x",{"y":null,"z":true}]},"b":1}',
+    );
   });
 
   it('sorts by UTF-16 code units, not by locale', () => {
@@ -127,7 +132,12 @@ describe('canonicalJson', () => {
   it('is valid JSON that parses back to the same value, and does not depend on key order', () => {
     const reverseKeys = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(reverseKeys);
-      if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverseKeys(x)]));
+      if (v !== null && typeof v === 'object')
+        return Object.fromEntries(
+          Object.entries(v)
+            .reverse()
+            .map(([k, x]) => [k, reverseKeys(x)]),
+        );
       return v;
     };
     fc.assert(

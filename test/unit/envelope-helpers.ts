@@ -17,7 +17,11 @@ export const eve = nacl.box.keyPair();
 export const caseId = randomId();
 export const KIND = 'testimony';
 
-export function seal(body: Record<string, unknown>, recipients = [alice.publicKey, bob.publicKey], over: Partial<SealInput> = {}): Envelope {
+export function seal(
+  body: Record<string, unknown>,
+  recipients = [alice.publicKey, bob.publicKey],
+  over: Partial<SealInput> = {},
+): Envelope {
   return sealEnvelope({ kind: KIND, caseId, body, recipients, signer, ...over });
 }
 
@@ -48,12 +52,32 @@ export function keyTarget(i: number, field: 'kid' | 'epk' | 'wrapped'): Target {
   };
 }
 
-export const CIPHERTEXT: Target = { name: 'ciphertext', get: (e) => e.ciphertext, set: (e, ciphertext) => ({ ...e, ciphertext }), unsignedCode: 'bad_signature' };
+export const CIPHERTEXT: Target = {
+  name: 'ciphertext',
+  get: (e) => e.ciphertext,
+  set: (e, ciphertext) => ({ ...e, ciphertext }),
+  unsignedCode: 'bad_signature',
+};
 export const SIG: Target = { name: 'sig', get: (e) => e.sig, set: (e, sig) => ({ ...e, sig }), unsignedCode: 'bad_signature' };
-export const SIGNER: Target = { name: 'signer', get: (e) => e.signer, set: (e, s) => ({ ...e, signer: s }), unsignedCode: 'untrusted_signer' };
+export const SIGNER: Target = {
+  name: 'signer',
+  get: (e) => e.signer,
+  set: (e, s) => ({ ...e, signer: s }),
+  unsignedCode: 'untrusted_signer',
+};
 
 /** Every byte field of a two-recipient envelope. */
-export const TARGETS: Target[] = [CIPHERTEXT, keyTarget(0, 'kid'), keyTarget(0, 'epk'), keyTarget(0, 'wrapped'), keyTarget(1, 'kid'), keyTarget(1, 'epk'), keyTarget(1, 'wrapped'), SIG, SIGNER];
+export const TARGETS: Target[] = [
+  CIPHERTEXT,
+  keyTarget(0, 'kid'),
+  keyTarget(0, 'epk'),
+  keyTarget(0, 'wrapped'),
+  keyTarget(1, 'kid'),
+  keyTarget(1, 'epk'),
+  keyTarget(1, 'wrapped'),
+  SIG,
+  SIGNER,
+];
 
 export function flipped(env: Envelope, target: Target, position: number, bit: number): Envelope {
   return target.set(env, toBase64url(flipBit(fromBase64url(target.get(env)), position, bit)));

@@ -58,7 +58,12 @@ export function sweepFlips(input: SweepInput): Outcome[] {
       let code: string | null = null;
       let message = '';
       try {
-        openEnvelope(env, { box: input.box, expectedKind: input.expectedKind, expectedCaseId: input.expectedCaseId, trustedSigners: [input.trustedSigner] });
+        openEnvelope(env, {
+          box: input.box,
+          expectedKind: input.expectedKind,
+          expectedCaseId: input.expectedCaseId,
+          trustedSigners: [input.trustedSigner],
+        });
       } catch (e) {
         code = e instanceof ProtocolError ? e.code : 'not a ProtocolError';
         message = e instanceof Error ? e.message : String(e);
@@ -79,7 +84,10 @@ export interface PropertyResult {
 export function roundTripProperty(input: { numRuns: number; seed?: number }): PropertyResult {
   const signer = nacl.sign.keyPair();
   const kind = 'testimony';
-  const body = fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 300 }), { maxKeys: 6, noNullPrototype: true });
+  const body = fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 300 }), {
+    maxKeys: 6,
+    noNullPrototype: true,
+  });
   const secretKeys = fc.uniqueArray(fc.uint8Array({ minLength: 32, maxLength: 32 }), {
     minLength: 1,
     maxLength: 4,
@@ -108,4 +116,3 @@ export function roundTripProperty(input: { numRuns: number; seed?: number }): Pr
 
 export const jobs = { sweepFlips, roundTripProperty };
 export type Jobs = typeof jobs;
-

@@ -15,7 +15,17 @@ import { runInWorker } from './run-in-worker';
 // The smallest envelope: an empty body (the plaintext is just {v, kind, caseId}), two recipients.
 const small = seal({});
 const sweepBase = { envelope: small, box: alice, trustedSigner: signer.publicKey, expectedKind: KIND, expectedCaseId: caseId };
-const ALL_FIELDS: Field[] = ['ciphertext', 'keys.0.kid', 'keys.0.epk', 'keys.0.wrapped', 'keys.1.kid', 'keys.1.epk', 'keys.1.wrapped', 'sig', 'signer'];
+const ALL_FIELDS: Field[] = [
+  'ciphertext',
+  'keys.0.kid',
+  'keys.0.epk',
+  'keys.0.wrapped',
+  'keys.1.kid',
+  'keys.1.epk',
+  'keys.1.wrapped',
+  'sig',
+  'signer',
+];
 
 function unexpected(outcomes: Outcome[], expectedCode: (o: Outcome) => string | null): string[] {
   return outcomes
@@ -29,7 +39,11 @@ describe('exhaustive: one bit flipped in every byte of every field', () => {
   let resignedSweep: Promise<Outcome[]>;
   beforeAll(() => {
     unsignedSweep = runInWorker('sweepFlips', { ...sweepBase, fields: ALL_FIELDS });
-    resignedSweep = runInWorker('sweepFlips', { ...sweepBase, fields: ['ciphertext', 'keys.0.kid', 'keys.0.epk', 'keys.0.wrapped'], resignWith: signer.secretKey });
+    resignedSweep = runInWorker('sweepFlips', {
+      ...sweepBase,
+      fields: ['ciphertext', 'keys.0.kid', 'keys.0.epk', 'keys.0.wrapped'],
+      resignWith: signer.secretKey,
+    });
     // avoid an unhandled rejection if a test fails before awaiting one of them
     unsignedSweep.catch(() => undefined);
     resignedSweep.catch(() => undefined);

@@ -1,7 +1,19 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { concatBytes, fromBase64url, fromUtf8, randomId, toBase64url, utf8 } from '../../protocol/encoding';
-import { ENVELOPE_ALG, envelopeHash, eraseKey, keyDigest, keyId, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, type Envelope, type EnvelopeKind } from '../../protocol/envelope';
+import {
+  ENVELOPE_ALG,
+  envelopeHash,
+  eraseKey,
+  keyDigest,
+  keyId,
+  openEnvelope,
+  sealEnvelope,
+  signedPart,
+  verifyEnvelope,
+  type Envelope,
+  type EnvelopeKind,
+} from '../../protocol/envelope';
 import { pad, padmeLength } from '../../protocol/padding';
 import vectors from '../vectors/protocol-v1.json';
 import { deterministicRandom, fromHex } from '../vectors/deterministic-random';
@@ -33,11 +45,19 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
 
   it('opens with each recipient key, and only with those', () => {
     recipients.forEach((box) => {
-      const opened = openEnvelope(expected, { box, expectedKind: v.kind, expectedCaseId: v.caseId, trustedSigners: [vectorSigner.publicKey] });
+      const opened = openEnvelope(expected, {
+        box,
+        expectedKind: v.kind,
+        expectedCaseId: v.caseId,
+        trustedSigners: [vectorSigner.publicKey],
+      });
       expect(opened.body).toEqual({ ...v.body, v: 1, kind: v.kind, caseId: v.caseId });
       expect(opened.signer).toBe(v.signerPk);
     });
-    expectProtocolError(() => openEnvelope(expected, { box: eve, expectedKind: v.kind, expectedCaseId: v.caseId, trustedSigners: [vectorSigner.publicKey] }), 'not_a_recipient');
+    expectProtocolError(
+      () => openEnvelope(expected, { box: eve, expectedKind: v.kind, expectedCaseId: v.caseId, trustedSigners: [vectorSigner.publicKey] }),
+      'not_a_recipient',
+    );
   });
 
   it('its key ids and signature check out with node:crypto', () => {
@@ -48,7 +68,8 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
 
   it('verifyEnvelope returns the hash and key digests it computed on the way, erased entries included', () => {
     // computed here with node:crypto, independently of protocol/
-    const digestOf = (k: { kid: string; epk?: string; wrapped?: string }) => toBase64url(nodeSha512(JSON.stringify({ epk: k.epk, kid: k.kid, wrapped: k.wrapped })).slice(0, 32));
+    const digestOf = (k: { kid: string; epk?: string; wrapped?: string }) =>
+      toBase64url(nodeSha512(JSON.stringify({ epk: k.epk, kid: k.kid, wrapped: k.wrapped })).slice(0, 32));
     const verified = verifyEnvelope(expected, [vectorSigner.publicKey]);
     expect(verified).toEqual({ hash: toBase64url(nodeSha512(signedPart(expected))), keyDigests: expected.keys.map(digestOf) });
     expect(verified.hash).toBe(envelopeHash(expected));
@@ -59,7 +80,13 @@ describe('known-answer envelope (test/vectors/protocol-v1.json)', () => {
   });
 
   it('the deterministic random is what makes it reproducible', () => {
-    const a = sealEnvelope({ kind: v.kind as EnvelopeKind, caseId: v.caseId, body: v.body, recipients: recipients.map((r) => r.publicKey), signer: vectorSigner });
+    const a = sealEnvelope({
+      kind: v.kind as EnvelopeKind,
+      caseId: v.caseId,
+      body: v.body,
+      recipients: recipients.map((r) => r.publicKey),
+      signer: vectorSigner,
+    });
     expect(a.ciphertext).not.toBe(expected.ciphertext);
     expect(a.keys[0].epk).not.toBe(expected.keys[0].epk);
   });
@@ -188,7 +215,13 @@ function craft(padded: Uint8Array): Envelope {
     kind: KIND,
     caseId,
     ciphertext: toBase64url(concatBytes(nonce, nacl.secretbox(padded, nonce, k))),
-    keys: [{ kid: keyId(alice.publicKey), epk: toBase64url(eph.publicKey), wrapped: toBase64url(concatBytes(wrapNonce, nacl.box(k, wrapNonce, alice.publicKey, eph.secretKey))) }],
+    keys: [
+      {
+        kid: keyId(alice.publicKey),
+        epk: toBase64url(eph.publicKey),
+        wrapped: toBase64url(concatBytes(wrapNonce, nacl.box(k, wrapNonce, alice.publicKey, eph.secretKey))),
+      },
+    ],
   };
   return resign({ ...unsigned, signer: '', sig: '' });
 }

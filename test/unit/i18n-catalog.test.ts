@@ -27,7 +27,14 @@ const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publi
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */
-const SURVIVOR_HTML = ['pages/index.html', 'pages/share.html', 'pages/return.html', 'pages/safety.html', 'pages/public.html', 'pages/partials/header.html'];
+const SURVIVOR_HTML = [
+  'pages/index.html',
+  'pages/share.html',
+  'pages/return.html',
+  'pages/safety.html',
+  'pages/public.html',
+  'pages/partials/header.html',
+];
 /** The public pages (wall, story, statistics) are drawn by the server from the same catalogs. */
 const PUBLIC_SERVER_TS = ['server/routes/public.ts', 'server/http/html.ts'];
 /** Code that runs on survivor pages. */
@@ -77,7 +84,10 @@ function allFiles(dir: string, ext: string): string[] {
 const read = (rel: string) => fs.readFileSync(path.join(CLIENT, rel), 'utf8');
 const stripComments = (ts: string) => ts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-const links = (s: string) => parseMessage(s).flatMap((p) => ('href' in p ? [p.href] : [])).sort();
+const links = (s: string) =>
+  parseMessage(s)
+    .flatMap((p) => ('href' in p ? [p.href] : []))
+    .sort();
 const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 describe('the catalogs', () => {
@@ -144,7 +154,11 @@ function toMarkup(inner: string): string {
   }
   out = out.replace(/<strong>([^<]*)<\/strong>/g, '**$1**').replace(/<a href="([^"]+)"[^>]*>([^<]*)<\/a>/g, '[$2]($1)');
   if (/</.test(out)) throw new Error(`markup the catalogs cannot express: ${out}`);
-  return out.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"');
+  return out
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"');
 }
 
 describe.each(SURVIVOR_HTML)('%s', (file) => {
@@ -184,13 +198,19 @@ describe.each(SURVIVOR_HTML)('%s', (file) => {
     for (let i = rest.search(/<[a-zA-Z0-9]+\b[^>]*\sdata-i18n="/); i >= 0; i = rest.search(/<[a-zA-Z0-9]+\b[^>]*\sdata-i18n="/)) {
       rest = rest.slice(0, i) + rest.slice(elementAt(rest, i).end);
     }
-    const text = rest.replace(/<!--[\s\S]*?-->/g, '').replace(/\{\{[^}]+\}\}/g, '').replace(/<[^>]+>/g, ' ');
+    const text = rest
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/\{\{[^}]+\}\}/g, '')
+      .replace(/<[^>]+>/g, ' ');
     expect(norm(text)).toBe('');
   });
 });
 
 describe('client code', () => {
-  const sources = [...allFiles(CLIENT, '.ts'), ...PUBLIC_SERVER_TS.map((f) => path.join(ROOT, f))].map((f) => ({ file: path.relative(CLIENT, f), code: stripComments(fs.readFileSync(f, 'utf8')) }));
+  const sources = [...allFiles(CLIENT, '.ts'), ...PUBLIC_SERVER_TS.map((f) => path.join(ROOT, f))].map((f) => ({
+    file: path.relative(CLIENT, f),
+    code: stripComments(fs.readFileSync(f, 'utf8')),
+  }));
   const namespaces = new Set(keys.map((k) => k.split('.')[0]));
   const used = new Set<string>();
   for (const f of SURVIVOR_HTML) {
@@ -246,7 +266,12 @@ describe('client code', () => {
       const code = stripComments(read(rel));
       for (const m of code.matchAll(/'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g)) {
         const s = m[1] ?? m[2] ?? m[3];
-        if (/[A-Za-z]{2,}[,:;]?\s+[A-Za-z]{2,}/.test(s) && !/^[\w\s,[\]='"#.:()-]*(input|textarea|select|\[data-)/.test(s) && !allowed.some((a) => a.test(s))) sentences.push(`${rel}: ${s}`);
+        if (
+          /[A-Za-z]{2,}[,:;]?\s+[A-Za-z]{2,}/.test(s) &&
+          !/^[\w\s,[\]='"#.:()-]*(input|textarea|select|\[data-)/.test(s) &&
+          !allowed.some((a) => a.test(s))
+        )
+          sentences.push(`${rel}: ${s}`);
       }
     }
     expect(sentences).toEqual([]);

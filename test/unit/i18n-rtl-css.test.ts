@@ -6,7 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const css = ['styles.css', 'public.css'].map((f) => fs.readFileSync(path.resolve(__dirname, '../../client', f), 'utf8')).join('\n').replace(/\/\*[\s\S]*?\*\//g, '');
+const css = ['styles.css', 'public.css']
+  .map((f) => fs.readFileSync(path.resolve(__dirname, '../../client', f), 'utf8'))
+  .join('\n')
+  .replace(/\/\*[\s\S]*?\*\//g, '');
 /** Declarations inside rule blocks (innermost braces, so @media contents count and selectors do not). */
 const declarations = [...css.matchAll(/\{([^{}]*)\}/g)]
   .flatMap((block) => block[1].split(';'))
@@ -24,7 +27,10 @@ function problems(decls: { prop: string; value: string }[]): string[] {
     if (/^(float|clear|text-align|caption-side|justify-self|justify-items)$/.test(prop) && /\b(left|right)\b/.test(value)) out.push(where);
     if (/^background(-position)?$/.test(prop) && /\b(left|right)\b/.test(value)) out.push(where);
     if (/^(margin|padding|inset|border-width|border-style|border-color|scroll-margin|scroll-padding)$/.test(prop)) {
-      const parts = value.replace(/!important/, '').trim().split(/\s+/);
+      const parts = value
+        .replace(/!important/, '')
+        .trim()
+        .split(/\s+/);
       if (parts.length === 4 && parts[1] !== parts[3]) out.push(where);
     }
     if (prop === 'border-radius') {
@@ -45,10 +51,25 @@ test('no physical left/right property or value in client/styles.css', () => {
 });
 
 test('the check itself catches physical properties', () => {
-  const bad = ['margin-left: 1rem', 'padding-right: 0', 'text-align: left', 'float: right', 'left: 0', 'margin: 0 1rem 0 2rem', 'border-radius: 6px 0 0 6px', 'border-top-left-radius: 3px'];
+  const bad = [
+    'margin-left: 1rem',
+    'padding-right: 0',
+    'text-align: left',
+    'float: right',
+    'left: 0',
+    'margin: 0 1rem 0 2rem',
+    'border-radius: 6px 0 0 6px',
+    'border-top-left-radius: 3px',
+  ];
   const found = problems(bad.map((b) => ({ prop: b.split(':')[0], value: b.split(':')[1].trim() })));
   expect(found).toHaveLength(bad.length);
-  expect(problems([{ prop: 'margin-inline-start', value: '1rem' }, { prop: 'padding', value: '0.5rem 1rem' }, { prop: 'text-align', value: 'start' }])).toEqual([]);
+  expect(
+    problems([
+      { prop: 'margin-inline-start', value: '1rem' },
+      { prop: 'padding', value: '0.5rem 1rem' },
+      { prop: 'text-align', value: 'start' },
+    ]),
+  ).toEqual([]);
 });
 
 test('Urdu gets an Urdu-capable system font stack and taller lines; nothing is downloaded', () => {

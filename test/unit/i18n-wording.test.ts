@@ -41,7 +41,9 @@ function urduSources(): { where: string; text: string }[] {
 }
 
 function deprecatedIn(sources: { where: string; text: string }[]): string[] {
-  return sources.flatMap(({ where, text }) => DEPRECATED.filter(([term]) => term.test(text)).map(([term, why]) => `${where}: ${term.source} (${why})`));
+  return sources.flatMap(({ where, text }) =>
+    DEPRECATED.filter(([term]) => term.test(text)).map(([term, why]) => `${where}: ${term.source} (${why})`),
+  );
 }
 
 describe('Urdu wording', () => {
@@ -50,13 +52,26 @@ describe('Urdu wording', () => {
   });
 
   test('the check finds each replaced term where it is planted', () => {
-    const planted = ['ہراسانی یا زیادتی', 'وکالت کار', 'موڈریٹرز', 'کوڈ نیم', 'بے ترتیب چنے', 'خفیہ کر کے بھیجیں', 'یہ آمد', 'اس آلے پر', 'بدل سکتی ہیں', 'میں سمجھتی ہوں', 'اس کی مصنفہ'];
+    const planted = [
+      'ہراسانی یا زیادتی',
+      'وکالت کار',
+      'موڈریٹرز',
+      'کوڈ نیم',
+      'بے ترتیب چنے',
+      'خفیہ کر کے بھیجیں',
+      'یہ آمد',
+      'اس آلے پر',
+      'بدل سکتی ہیں',
+      'میں سمجھتی ہوں',
+      'اس کی مصنفہ',
+    ];
     expect(planted.map((text, i) => deprecatedIn([{ where: String(i), text }]).length)).toEqual(planted.map(() => 1));
   });
 
   test('the glossary terms are the ones used', () => {
     const all = Object.values(ur).join('\n');
-    for (const term of ['خفیہ نام', 'شناختی کوڈ', 'بیان', 'ماڈریٹرز', 'آگاہی ٹیم', 'انکرپٹ', 'فوراً نکلیں', 'بدسلوکی']) expect({ term, used: all.includes(term) }).toEqual({ term, used: true });
+    for (const term of ['خفیہ نام', 'شناختی کوڈ', 'بیان', 'ماڈریٹرز', 'آگاہی ٹیم', 'انکرپٹ', 'فوراً نکلیں', 'بدسلوکی'])
+      expect({ term, used: all.includes(term) }).toEqual({ term, used: true });
     // One label for one button: sending a testimony and sending a reply.
     expect(ur['thread.send']).toBe(ur['share.send']);
   });
@@ -89,11 +104,17 @@ describe("dates in the reader's language", () => {
   });
 
   test('anything else is shown as it is', () => {
-    for (const odd of ['', 'spring 2018', '2024-13-01', '2024-00-10', '2024-05-00', '2024-05-32', '2024:03:14 garbage', 'Galaxy A10']) expect(formatDate(odd, ...UR)).toBe(odd);
+    for (const odd of ['', 'spring 2018', '2024-13-01', '2024-00-10', '2024-05-00', '2024-05-32', '2024:03:14 garbage', 'Galaxy A10'])
+      expect(formatDate(odd, ...UR)).toBe(odd);
   });
 
   test('only the {day} and {date} parameters are dates', () => {
-    expect(withDates({ day: '2026-11-29', date: '2024:03:14 21:07:33', name: '2026-11-29', n: 3 }, ...EN)).toEqual({ day: '29 November 2026', date: '14 March 2024, 21:07', name: '2026-11-29', n: 3 });
+    expect(withDates({ day: '2026-11-29', date: '2024:03:14 21:07:33', name: '2026-11-29', n: 3 }, ...EN)).toEqual({
+      day: '29 November 2026',
+      date: '14 March 2024, 21:07',
+      name: '2026-11-29',
+      n: 3,
+    });
     expect(withDates(undefined, ...EN)).toBeUndefined();
   });
 });

@@ -11,7 +11,19 @@ import fc from 'fast-check';
 import { fromBase64url, toBase64url, utf8 } from '../../protocol/encoding';
 import { normalizeCodename } from '../../protocol/codename';
 import { KdfSchema } from '../../protocol/api';
-import { argon2, STAFF_KDF, staffSecrets, subkey, SURVIVOR_KDF, survivorKeyPairs, survivorMaster, survivorSalt, wasmArgon2, type Argon2Engine, type Argon2Params } from '../../protocol/kdf';
+import {
+  argon2,
+  STAFF_KDF,
+  staffSecrets,
+  subkey,
+  SURVIVOR_KDF,
+  survivorKeyPairs,
+  survivorMaster,
+  survivorSalt,
+  wasmArgon2,
+  type Argon2Engine,
+  type Argon2Params,
+} from '../../protocol/kdf';
 import vectors from '../vectors/protocol-v1.json';
 import { fromHex, toHex } from '../vectors/deterministic-random';
 import { expectProtocolError, expectRejectsProtocolError, nodeSha512 } from './helpers';
@@ -164,11 +176,18 @@ describe('argon2 (hash-wasm) against the native argon2 package', () => {
   });
 
   it('refuses an empty password with either engine (hash-wasm throws, @noble/hashes and the native package would hash it)', async () => {
-    for (const engine of [wasmArgon2, jsArgon2InThread]) await expectRejectsProtocolError(argon2(new Uint8Array(0), new Uint8Array(16), { alg: 'argon2id', m: 64, t: 1, p: 1 }, engine), 'bad_kdf');
+    for (const engine of [wasmArgon2, jsArgon2InThread])
+      await expectRejectsProtocolError(
+        argon2(new Uint8Array(0), new Uint8Array(16), { alg: 'argon2id', m: 64, t: 1, p: 1 }, engine),
+        'bad_kdf',
+      );
   });
 
   it('rejects another algorithm and a salt shorter than 8 bytes', async () => {
-    await expectRejectsProtocolError(argon2(utf8('x'), new Uint8Array(16), { ...SURVIVOR_KDF, alg: 'argon2i' } as unknown as Argon2Params), 'bad_kdf');
+    await expectRejectsProtocolError(
+      argon2(utf8('x'), new Uint8Array(16), { ...SURVIVOR_KDF, alg: 'argon2i' } as unknown as Argon2Params),
+      'bad_kdf',
+    );
     await expectRejectsProtocolError(argon2(utf8('x'), new Uint8Array(7), SURVIVOR_KDF), 'bad_kdf');
   });
 });
@@ -182,7 +201,8 @@ let threadCode: string | undefined;
 const jsArgon2InThread: Argon2Engine = (password, salt, params) => {
   threadCode ??= buildSync({
     stdin: {
-      contents: "import { parentPort, workerData } from 'node:worker_threads'; import { jsArgon2Sync } from './protocol/kdf-js'; parentPort!.postMessage(jsArgon2Sync(workerData.password, workerData.salt, workerData.params));",
+      contents:
+        "import { parentPort, workerData } from 'node:worker_threads'; import { jsArgon2Sync } from './protocol/kdf-js'; parentPort!.postMessage(jsArgon2Sync(workerData.password, workerData.salt, workerData.params));",
       resolveDir: path.resolve(__dirname, '../..'),
       loader: 'ts',
     },
@@ -209,7 +229,10 @@ const jsArgon2InThread: Argon2Engine = (password, salt, params) => {
 describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and the native package', () => {
   it('reproduces the survivor vector: same master and key pairs as hash-wasm', async () => {
     const v = vectors.survivorKdf;
-    const [js, wasm] = await Promise.all([survivorMaster(v.codename, v.instanceId, jsArgon2InThread), survivorMaster(v.codename, v.instanceId, wasmArgon2)]);
+    const [js, wasm] = await Promise.all([
+      survivorMaster(v.codename, v.instanceId, jsArgon2InThread),
+      survivorMaster(v.codename, v.instanceId, wasmArgon2),
+    ]);
     expect(toHex(js)).toBe(v.masterHex);
     expect(toHex(wasm)).toBe(v.masterHex);
     const pairs = survivorKeyPairs(js);
@@ -227,7 +250,10 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
   it('gives the same staff secrets as hash-wasm and the native package for the new staff parameters', async () => {
     const salt = Uint8Array.from({ length: 16 }, (_, i) => 3 * i + 1);
     const password = 'شناختی پاس ورڈ — staff password';
-    const [js, wasm] = await Promise.all([staffSecrets(password, salt, STAFF_KDF, jsArgon2InThread), staffSecrets(password, salt, STAFF_KDF, wasmArgon2)]);
+    const [js, wasm] = await Promise.all([
+      staffSecrets(password, salt, STAFF_KDF, jsArgon2InThread),
+      staffSecrets(password, salt, STAFF_KDF, wasmArgon2),
+    ]);
     expect(toHex(js.authKey)).toBe(toHex(wasm.authKey));
     expect(toHex(js.wrapKey)).toBe(toHex(wasm.wrapKey));
     const theirs = await native(utf8(password.normalize('NFC')), salt, STAFF_KDF);
@@ -244,7 +270,11 @@ describe('argon2 in pure JavaScript (protocol/kdf-js.ts) against hash-wasm and t
         fc.integer({ min: 1, max: 2 }),
         async (password, salt, m, t, p) => {
           const params: Argon2Params = { alg: 'argon2id', m, t, p };
-          const [js, wasm, theirs] = await Promise.all([argon2(password, salt, params, jsArgon2InThread), argon2(password, salt, params, wasmArgon2), native(password, salt, params)]);
+          const [js, wasm, theirs] = await Promise.all([
+            argon2(password, salt, params, jsArgon2InThread),
+            argon2(password, salt, params, wasmArgon2),
+            native(password, salt, params),
+          ]);
           expect(toHex(js)).toBe(toHex(wasm));
           expect(toHex(js)).toBe(theirs.toString('hex'));
         },

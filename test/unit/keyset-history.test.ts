@@ -1,11 +1,26 @@
 /** verifyKeysetHistory: the chain readers use to trust past members' signatures. */
 import nacl from 'tweetnacl';
-import { keysetHash, randomId, signKeyset, toBase64url, verifyKeysetHistory, fingerprint, type KeysetMember, type SignedKeyset } from '../../protocol';
+import {
+  keysetHash,
+  randomId,
+  signKeyset,
+  toBase64url,
+  verifyKeysetHistory,
+  fingerprint,
+  type KeysetMember,
+  type SignedKeyset,
+} from '../../protocol';
 import { protocolErrorOf } from './helpers';
 
 const instance = nacl.sign.keyPair();
 const instanceId = randomId();
-const member = (username: string): KeysetMember => ({ staffId: randomId(), username, roles: ['moderator'], boxPk: toBase64url(nacl.box.keyPair().publicKey), signPk: toBase64url(nacl.sign.keyPair().publicKey) });
+const member = (username: string): KeysetMember => ({
+  staffId: randomId(),
+  username,
+  roles: ['moderator'],
+  boxPk: toBase64url(nacl.box.keyPair().publicKey),
+  signPk: toBase64url(nacl.sign.keyPair().publicKey),
+});
 const a = member('a');
 const b = member('b');
 
@@ -38,10 +53,15 @@ test('a past version altered, a chain re-signed by another key, or a rollback is
   const tampered = { ...v2, keyset: { ...v2.keyset, members: [...v2.keyset.members, member('intruder')] } };
   expect(code(() => verifyKeysetHistory([v1, tampered, v3], { instanceId }))).toBe('bad_signature');
   const forged = chain(nacl.sign.keyPair());
-  expect(code(() => verifyKeysetHistory(forged, { instanceId, pinnedFingerprint: fingerprint(instance.publicKey) }))).toBe('fingerprint_changed');
+  expect(code(() => verifyKeysetHistory(forged, { instanceId, pinnedFingerprint: fingerprint(instance.publicKey) }))).toBe(
+    'fingerprint_changed',
+  );
   expect(code(() => verifyKeysetHistory([v1, v2], { instanceId, minVersion: 3 }))).toBe('keyset_rollback');
   // A forged later version spliced onto the real chain is refused by its signature.
-  const splice = signKeyset({ v: 1, instanceId, version: 4, prev: keysetHash(v3.keyset), issuedDay: '2026-01-04', members: [member('x')] }, nacl.sign.keyPair());
+  const splice = signKeyset(
+    { v: 1, instanceId, version: 4, prev: keysetHash(v3.keyset), issuedDay: '2026-01-04', members: [member('x')] },
+    nacl.sign.keyPair(),
+  );
   expect(code(() => verifyKeysetHistory([v1, v2, v3, splice], { instanceId }))).toBe('fingerprint_changed');
 });
 

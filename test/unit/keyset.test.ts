@@ -51,7 +51,9 @@ describe('signKeyset / verifyKeyset', () => {
   });
 
   it('still verifies after a JSON round trip that reorders keys (canonical signing)', () => {
-    const reordered = JSON.parse(JSON.stringify({ sig: signed1.sig, instancePk: signed1.instancePk, keyset: Object.fromEntries(Object.entries(v1).reverse()) })) as SignedKeyset;
+    const reordered = JSON.parse(
+      JSON.stringify({ sig: signed1.sig, instancePk: signed1.instancePk, keyset: Object.fromEntries(Object.entries(v1).reverse()) }),
+    ) as SignedKeyset;
     expect(JSON.stringify(reordered.keyset)).not.toBe(JSON.stringify(v1));
     expect(() => verifyKeyset(reordered, { instanceId })).not.toThrow();
   });
@@ -78,7 +80,10 @@ describe('signKeyset / verifyKeyset', () => {
   });
 
   it('a signature or instance key of the wrong length: bad_signature', () => {
-    expectProtocolError(() => verifyKeyset({ ...signed1, sig: toBase64url(fromBase64url(signed1.sig).slice(1)) }, { instanceId }), 'bad_signature');
+    expectProtocolError(
+      () => verifyKeyset({ ...signed1, sig: toBase64url(fromBase64url(signed1.sig).slice(1)) }, { instanceId }),
+      'bad_signature',
+    );
     expectProtocolError(() => verifyKeyset({ ...signed1, instancePk: toBase64url(new Uint8Array(31)) }, { instanceId }), 'bad_signature');
   });
 

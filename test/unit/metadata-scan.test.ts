@@ -83,15 +83,26 @@ test('anything else reports nothing', () => {
 });
 
 test('a damaged or hostile file never throws: truncated anywhere, or bytes flipped', () => {
-  const samples = [jpegWithExif(BARE_JPEG, 6), jpegWithExif(BARE_JPEG, 1, true), pngWithMetadata(BARE_PNG), webp(riffChunk('EXIF', exifTiff()))];
+  const samples = [
+    jpegWithExif(BARE_JPEG, 6),
+    jpegWithExif(BARE_JPEG, 1, true),
+    pngWithMetadata(BARE_PNG),
+    webp(riffChunk('EXIF', exifTiff())),
+  ];
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), (which, cut, flips) => {
-      const bytes = samples[which].slice(0, (cut % samples[which].length) + 1);
-      for (const [at, value] of flips) if (bytes.length) bytes[at % bytes.length] = value;
-      const found = scanImageMetadata(bytes);
-      expect(typeof found.gps).toBe('boolean');
-      for (const s of [found.camera, found.taken, found.software, ...found.notes]) if (s !== undefined) expect(s.length).toBeLessThanOrEqual(64);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: samples.length - 1 }),
+      fc.nat(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      (which, cut, flips) => {
+        const bytes = samples[which].slice(0, (cut % samples[which].length) + 1);
+        for (const [at, value] of flips) if (bytes.length) bytes[at % bytes.length] = value;
+        const found = scanImageMetadata(bytes);
+        expect(typeof found.gps).toBe('boolean');
+        for (const s of [found.camera, found.taken, found.software, ...found.notes])
+          if (s !== undefined) expect(s.length).toBeLessThanOrEqual(64);
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -77,13 +77,11 @@ describe('pad / unpad', () => {
     // Candidates: genuine paddings, paddings with one byte changed, one byte added or removed, and noise.
     const candidate = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map(pad),
-      fc
-        .tuple(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.integer({ min: 1, max: 255 }))
-        .map(([p, i, x]) => {
-          const out = pad(p);
-          out[i % out.length] ^= x;
-          return out;
-        }),
+      fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.integer({ min: 1, max: 255 })).map(([p, i, x]) => {
+        const out = pad(p);
+        out[i % out.length] ^= x;
+        return out;
+      }),
       fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.boolean()).map(([p, grow]) => {
         const out = pad(p);
         return grow ? Uint8Array.from([...out, 0]) : out.slice(0, out.length - 1);

@@ -8,7 +8,16 @@ import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRawStream, PD
 import { cleanPdf, type PdfLocked } from '../../client/lib/pdf-clean';
 import { PDF_VALUES, pdfWithMetadata } from '../support/evidence-files';
 
-const SECRETS = [PDF_VALUES.title, PDF_VALUES.author, PDF_VALUES.subject, PDF_VALUES.creator, PDF_VALUES.producer, PDF_VALUES.xmpMarker, PDF_VALUES.oldAuthor, 'Lahore office'];
+const SECRETS = [
+  PDF_VALUES.title,
+  PDF_VALUES.author,
+  PDF_VALUES.subject,
+  PDF_VALUES.creator,
+  PDF_VALUES.producer,
+  PDF_VALUES.xmpMarker,
+  PDF_VALUES.oldAuthor,
+  'Lahore office',
+];
 
 /** Every string and stream text in every object of a PDF, decoded, as pdf-lib reads it. */
 async function everyText(bytes: Uint8Array): Promise<string> {
@@ -47,8 +56,10 @@ test('clears every information field, the XMP stream, the document ID and earlie
 
   const raw = Buffer.from(cleaned.bytes).toString('latin1');
   const text = await everyText(cleaned.bytes);
-  for (const secret of SECRETS) expect({ secret, raw: raw.includes(secret), decoded: text.includes(secret) }).toEqual({ secret, raw: false, decoded: false });
-  for (const key of ['/Info', '/Metadata', '/ID', '/Prev', 'pdf-lib']) expect({ key, found: raw.includes(key) }).toEqual({ key, found: false });
+  for (const secret of SECRETS)
+    expect({ secret, raw: raw.includes(secret), decoded: text.includes(secret) }).toEqual({ secret, raw: false, decoded: false });
+  for (const key of ['/Info', '/Metadata', '/ID', '/Prev', 'pdf-lib'])
+    expect({ key, found: raw.includes(key) }).toEqual({ key, found: false });
   // one version: a single cross-reference table and end-of-file mark
   expect(raw.match(/startxref/g)).toHaveLength(1);
 

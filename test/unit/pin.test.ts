@@ -63,14 +63,33 @@ describe('the pin', () => {
 
   test('a verified chain records the instance and the highest version, and keeps a link origin', () => {
     expect(pinAfterVerified(undefined, 'inst', fp, 2)).toEqual({ fingerprint: fp, instanceId: 'inst', version: 2 });
-    expect(pinAfterVerified({ fingerprint: fp, version: 0, fromLink: true }, 'inst', fp, 2)).toEqual({ fingerprint: fp, instanceId: 'inst', version: 2, fromLink: true });
+    expect(pinAfterVerified({ fingerprint: fp, version: 0, fromLink: true }, 'inst', fp, 2)).toEqual({
+      fingerprint: fp,
+      instanceId: 'inst',
+      version: 2,
+      fromLink: true,
+    });
     expect(pinAfterVerified(firstUse, 'inst', fp, 1).version).toBe(3);
   });
 
   test('stored pins read back, including those written before links existed; anything else is no pin', () => {
     const stored = { ...firstUse, fromLink: true as const, conflict: other };
     expect(parsePin(JSON.stringify(stored))).toEqual(stored);
-    expect(parsePin(JSON.stringify({ instanceId: 'inst', fingerprint: fp, version: 2 }))).toEqual({ instanceId: 'inst', fingerprint: fp, version: 2 });
-    for (const junk of [null, '', 'not json', 'null', '42', '{}', JSON.stringify({ fingerprint: 5, version: 1 }), JSON.stringify({ fingerprint: fp })]) expect(parsePin(junk)).toBeUndefined();
+    expect(parsePin(JSON.stringify({ instanceId: 'inst', fingerprint: fp, version: 2 }))).toEqual({
+      instanceId: 'inst',
+      fingerprint: fp,
+      version: 2,
+    });
+    for (const junk of [
+      null,
+      '',
+      'not json',
+      'null',
+      '42',
+      '{}',
+      JSON.stringify({ fingerprint: 5, version: 1 }),
+      JSON.stringify({ fingerprint: fp }),
+    ])
+      expect(parsePin(junk)).toBeUndefined();
   });
 });

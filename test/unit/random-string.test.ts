@@ -33,16 +33,21 @@ describe('randomString', () => {
     expect(counts(ALIAS_ALPHABET, drawn)).toEqual(new Array(31).fill(8));
   });
 
-  test.each([2, 3, 7, 10, 31, 32, 33, 100, 129, 255, 256])('an alphabet of %p characters: over every byte value, each character is drawn equally often', (n) => {
-    const alphabet = Array.from({ length: n }, (_, i) => String.fromCodePoint(0x100 + i)).join('');
-    const accepted = 256 - (256 % n);
-    const drawn = randomString(alphabet, accepted, scripted(EVERY_BYTE));
-    expect(counts(alphabet, drawn)).toEqual(new Array(n).fill(accepted / n));
-  });
+  test.each([2, 3, 7, 10, 31, 32, 33, 100, 129, 255, 256])(
+    'an alphabet of %p characters: over every byte value, each character is drawn equally often',
+    (n) => {
+      const alphabet = Array.from({ length: n }, (_, i) => String.fromCodePoint(0x100 + i)).join('');
+      const accepted = 256 - (256 % n);
+      const drawn = randomString(alphabet, accepted, scripted(EVERY_BYTE));
+      expect(counts(alphabet, drawn)).toEqual(new Array(n).fill(accepted / n));
+    },
+  );
 
   test('a rejected byte is skipped and replaced by the next one', () => {
     // 248..255 are rejected for 31 characters; 0, 30 and 247 are kept.
-    expect(randomString(ALIAS_ALPHABET, 3, scripted([255, 0, 248, 249, 30, 247]))).toBe(ALIAS_ALPHABET[0] + ALIAS_ALPHABET[30] + ALIAS_ALPHABET[247 % 31]);
+    expect(randomString(ALIAS_ALPHABET, 3, scripted([255, 0, 248, 249, 30, 247]))).toBe(
+      ALIAS_ALPHABET[0] + ALIAS_ALPHABET[30] + ALIAS_ALPHABET[247 % 31],
+    );
   });
 
   test('32 characters (the handle alphabet) reject nothing: the same characters as b & 31', () => {
@@ -65,7 +70,12 @@ describe('handles and aliases', () => {
     const bytes = [248, 249, 250, 251, 252, 253, 254, 255, ...Array.from({ length: 10 }, (_, i) => i)];
     expect(newAlias(scripted(bytes))).toBe('abcdefghjk');
     // What the old code made of the same bytes: the first 8 letters twice as often as they should be.
-    expect(bytes.slice(0, 10).map((b) => ALIAS_ALPHABET[b % 31]).join('')).toBe('abcdefghab');
+    expect(
+      bytes
+        .slice(0, 10)
+        .map((b) => ALIAS_ALPHABET[b % 31])
+        .join(''),
+    ).toBe('abcdefghab');
   });
 
   test('shapes: an alias is 10 characters of its alphabet, a handle S-XXXX-XXXX', () => {

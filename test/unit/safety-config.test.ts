@@ -25,14 +25,18 @@ test.each(['https://www.bbc.com/weather', 'http://127.0.0.1:9999/neutral', 'http
   expect(isExitUrl(url)).toBe(true);
 });
 
-test.each(['javascript:alert(1)', 'data:text/html,hello', 'ftp://example.org/', '/share', 'weather.com', '', 'file:///etc/passwd'])('refuses %j, naming the variable', (url) => {
-  expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(ConfigError);
-  expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(/QUICK_EXIT_URL/);
-  expect(isExitUrl(url)).toBe(false);
-});
+test.each(['javascript:alert(1)', 'data:text/html,hello', 'ftp://example.org/', '/share', 'weather.com', '', 'file:///etc/passwd'])(
+  'refuses %j, naming the variable',
+  (url) => {
+    expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(ConfigError);
+    expect(() => loadConfig({ QUICK_EXIT_URL: url })).toThrow(/QUICK_EXIT_URL/);
+    expect(isExitUrl(url)).toBe(false);
+  },
+);
 
 test('SUPPORT_CONTACTS: none by default; one line of text, trimmed, refused with control characters or beyond 300 characters', () => {
   expect(loadConfig({}).supportContacts).toBe('');
   expect(loadConfig({ SUPPORT_CONTACTS: '  Helpline 0800-00000, مددگار لائن ' }).supportContacts).toBe('Helpline 0800-00000, مددگار لائن');
-  for (const bad of ['line one\nline two', 'bell\u0007', 'x'.repeat(301)]) expect(() => loadConfig({ SUPPORT_CONTACTS: bad })).toThrow(/SUPPORT_CONTACTS/);
+  for (const bad of ['line one\nline two', 'bell\u0007', 'x'.repeat(301)])
+    expect(() => loadConfig({ SUPPORT_CONTACTS: bad })).toThrow(/SUPPORT_CONTACTS/);
 });

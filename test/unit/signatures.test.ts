@@ -4,7 +4,19 @@
  */
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
-import { hasCanonicalS, naclBackend, sealEnvelope, utf8, verifyDetached, verifyEnvelope, verifyLogin, signLogin, randomId, toBase64url, ProtocolError } from '../../protocol';
+import {
+  hasCanonicalS,
+  naclBackend,
+  sealEnvelope,
+  utf8,
+  verifyDetached,
+  verifyEnvelope,
+  verifyLogin,
+  signLogin,
+  randomId,
+  toBase64url,
+  ProtocolError,
+} from '../../protocol';
 import { nodeBackend } from '../../server/crypto/node-backend';
 
 const L = [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, ...Array(15).fill(0), 0x10];
@@ -49,17 +61,23 @@ test('a malleated envelope or login signature is refused', () => {
 
 test('the OpenSSL backend and tweetnacl agree on genuine, tampered and foreign signatures', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(63), fc.boolean(), (msg, seed, flip, foreign) => {
-      const kp = nacl.sign.keyPair.fromSeed(seed);
-      const s = nacl.sign.detached(msg, kp.secretKey);
-      const tampered = s.slice();
-      tampered[flip] ^= 1;
-      const pk = foreign ? nacl.sign.keyPair().publicKey : kp.publicKey;
-      for (const candidate of [s, tampered]) {
-        expect(verifyDetached(msg, candidate, pk, nodeBackend)).toBe(verifyDetached(msg, candidate, pk, naclBackend));
-      }
-      expect(nodeBackend.sha512(msg)).toEqual(naclBackend.sha512(msg));
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 300 }),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.nat(63),
+      fc.boolean(),
+      (msg, seed, flip, foreign) => {
+        const kp = nacl.sign.keyPair.fromSeed(seed);
+        const s = nacl.sign.detached(msg, kp.secretKey);
+        const tampered = s.slice();
+        tampered[flip] ^= 1;
+        const pk = foreign ? nacl.sign.keyPair().publicKey : kp.publicKey;
+        for (const candidate of [s, tampered]) {
+          expect(verifyDetached(msg, candidate, pk, nodeBackend)).toBe(verifyDetached(msg, candidate, pk, naclBackend));
+        }
+        expect(nodeBackend.sha512(msg)).toEqual(naclBackend.sha512(msg));
+      },
+    ),
     { numRuns: 40 },
   );
 });

@@ -20,12 +20,17 @@ describe('wrapPrivateKeys / unwrapPrivateKeys', () => {
   });
 
   it('round-trips an admin’s keys, including the instance signing key', () => {
-    const wrapped = wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance.secretKey }, wrapKey);
+    const wrapped = wrapPrivateKeys(
+      { boxSecretKey: box.secretKey, signSecretKey: sign.secretKey, instanceSecretKey: instance.secretKey },
+      wrapKey,
+    );
     expect(unwrapPrivateKeys(wrapped, wrapKey).instanceSecretKey).toEqual(instance.secretKey);
   });
 
   it('is nonce || secretbox(JSON) and reveals no key in the clear', () => {
-    const wrapped = fromBase64url(wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey }, wrapKey, deterministicRandom('wrap')));
+    const wrapped = fromBase64url(
+      wrapPrivateKeys({ boxSecretKey: box.secretKey, signSecretKey: sign.secretKey }, wrapKey, deterministicRandom('wrap')),
+    );
     const nonce = deterministicRandom('wrap')(24);
     expect(wrapped.slice(0, 24)).toEqual(nonce);
     const json = JSON.parse(fromUtf8(nacl.secretbox.open(wrapped.subarray(24), nonce, wrapKey)!));

@@ -4,7 +4,18 @@
  * server that swaps, reorders or moves messages.
  */
 import nacl from 'tweetnacl';
-import { envelopeHash, eraseKey, keyId, makeGrant, openEnvelope, randomId, sealEnvelope, verifyEnvelope, verifyThread, type Envelope } from '../../protocol';
+import {
+  envelopeHash,
+  eraseKey,
+  keyId,
+  makeGrant,
+  openEnvelope,
+  randomId,
+  sealEnvelope,
+  verifyEnvelope,
+  verifyThread,
+  type Envelope,
+} from '../../protocol';
 import { protocolErrorOf } from './helpers';
 
 const survivor = { box: nacl.box.keyPair(), sign: nacl.sign.keyPair() };
@@ -25,7 +36,12 @@ const answer = seal('message', 'thank you', survivor.sign, envelopeHash(reply));
 describe('threads', () => {
   test('a thread in order verifies, and each message opens for the survivor', () => {
     expect(() => verifyThread([testimony, reply, answer], caseId)).not.toThrow();
-    const opened = openEnvelope<{ text: string }>(answer, { box: survivor.box, expectedKind: 'message', expectedCaseId: caseId, trustedSigners: [survivor.sign.publicKey, oldMod.sign.publicKey] });
+    const opened = openEnvelope<{ text: string }>(answer, {
+      box: survivor.box,
+      expectedKind: 'message',
+      expectedCaseId: caseId,
+      trustedSigners: [survivor.sign.publicKey, oldMod.sign.publicKey],
+    });
     expect(opened.body.text).toBe('thank you');
   });
 
@@ -54,16 +70,38 @@ describe('threads', () => {
 describe('erasing a key', () => {
   test('the signature still verifies, the erased reader can no longer open it, the others can', () => {
     const erased = eraseKey(testimony, keyId(oldMod.box.publicKey));
-    expect(erased.keys.find((k) => k.kid === keyId(oldMod.box.publicKey))).toEqual({ kid: keyId(oldMod.box.publicKey), digest: expect.any(String) });
+    expect(erased.keys.find((k) => k.kid === keyId(oldMod.box.publicKey))).toEqual({
+      kid: keyId(oldMod.box.publicKey),
+      digest: expect.any(String),
+    });
     expect(() => verifyEnvelope(erased, [survivor.sign.publicKey])).not.toThrow();
     expect(envelopeHash(erased)).toBe(envelopeHash(testimony));
-    expect(code(() => openEnvelope(erased, { box: oldMod.box, expectedKind: 'testimony', expectedCaseId: caseId, trustedSigners: [survivor.sign.publicKey] }))).toBe('not_a_recipient');
-    expect(openEnvelope(erased, { box: survivor.box, expectedKind: 'testimony', expectedCaseId: caseId, trustedSigners: [survivor.sign.publicKey] }).body.kind).toBe('testimony');
+    expect(
+      code(() =>
+        openEnvelope(erased, {
+          box: oldMod.box,
+          expectedKind: 'testimony',
+          expectedCaseId: caseId,
+          trustedSigners: [survivor.sign.publicKey],
+        }),
+      ),
+    ).toBe('not_a_recipient');
+    expect(
+      openEnvelope(erased, {
+        box: survivor.box,
+        expectedKind: 'testimony',
+        expectedCaseId: caseId,
+        trustedSigners: [survivor.sign.publicKey],
+      }).body.kind,
+    ).toBe('testimony');
   });
 
   test('a forged digest on an erased entry breaks the signature', () => {
     const erased = eraseKey(testimony, keyId(oldMod.box.publicKey));
-    const forged = { ...erased, keys: erased.keys.map((k) => (k.digest ? { ...k, digest: k.digest.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } : k)) };
+    const forged = {
+      ...erased,
+      keys: erased.keys.map((k) => (k.digest ? { ...k, digest: k.digest.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } : k)),
+    };
     expect(code(() => verifyEnvelope(forged, [survivor.sign.publicKey]))).toBe('bad_signature');
   });
 });
@@ -71,7 +109,14 @@ describe('erasing a key', () => {
 describe('grants', () => {
   const grant = makeGrant(testimony, { box: oldMod.box, recipient: newMod.box.publicKey, granter: oldMod.sign });
   const open = (g = grant, env = testimony, granters = [oldMod.sign.publicKey]) =>
-    openEnvelope<{ text: string }>(env, { box: newMod.box, expectedKind: 'testimony', expectedCaseId: caseId, trustedSigners: [survivor.sign.publicKey], grants: [g], trustedGranters: granters });
+    openEnvelope<{ text: string }>(env, {
+      box: newMod.box,
+      expectedKind: 'testimony',
+      expectedCaseId: caseId,
+      trustedSigners: [survivor.sign.publicKey],
+      grants: [g],
+      trustedGranters: granters,
+    });
 
   test('a new moderator opens an old envelope through a grant', () => {
     expect(open().body.text).toBe('what happened');
@@ -81,7 +126,18 @@ describe('grants', () => {
     expect(code(() => open(grant, testimony, [newMod.sign.publicKey]))).toBe('untrusted_signer');
     expect(code(() => open({ ...grant, envelopeHash: envelopeHash(reply) }))).toBe('wrong_context');
     const otherTestimony = seal('testimony', 'another case', survivor.sign, undefined, randomId());
-    expect(code(() => openEnvelope(otherTestimony, { box: newMod.box, expectedKind: 'testimony', expectedCaseId: otherTestimony.caseId, trustedSigners: [survivor.sign.publicKey], grants: [grant], trustedGranters: [oldMod.sign.publicKey] }))).toBe('wrong_context');
+    expect(
+      code(() =>
+        openEnvelope(otherTestimony, {
+          box: newMod.box,
+          expectedKind: 'testimony',
+          expectedCaseId: otherTestimony.caseId,
+          trustedSigners: [survivor.sign.publicKey],
+          grants: [grant],
+          trustedGranters: [oldMod.sign.publicKey],
+        }),
+      ),
+    ).toBe('wrong_context');
     const flipped = { ...grant, wrapped: grant.wrapped.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) };
     expect(code(() => open(flipped))).toBe('bad_signature');
   });
@@ -90,8 +146,21 @@ describe('grants', () => {
     const erased = eraseKey(testimony, keyId(oldMod.box.publicKey));
     expect(open(grant, erased).body.text).toBe('what happened');
     const third = nacl.box.keyPair();
-    const onward = makeGrant(erased, { box: newMod.box, grants: [grant], trustedGranters: [oldMod.sign.publicKey], recipient: third.publicKey, granter: newMod.sign });
-    const opened = openEnvelope<{ text: string }>(erased, { box: third, expectedKind: 'testimony', expectedCaseId: caseId, trustedSigners: [survivor.sign.publicKey], grants: [onward], trustedGranters: [newMod.sign.publicKey] });
+    const onward = makeGrant(erased, {
+      box: newMod.box,
+      grants: [grant],
+      trustedGranters: [oldMod.sign.publicKey],
+      recipient: third.publicKey,
+      granter: newMod.sign,
+    });
+    const opened = openEnvelope<{ text: string }>(erased, {
+      box: third,
+      expectedKind: 'testimony',
+      expectedCaseId: caseId,
+      trustedSigners: [survivor.sign.publicKey],
+      grants: [onward],
+      trustedGranters: [newMod.sign.publicKey],
+    });
     expect(opened.body.text).toBe('what happened');
   });
 });

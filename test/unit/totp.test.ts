@@ -4,7 +4,18 @@
  * (base32); then the verifier's window, replay refusal and the otpauth:// URI.
  */
 import fc from 'fast-check';
-import { base32Decode, base32Encode, groupedBase32, hotp, matchTotp, newTotpSecret, otpauthUri, totp, totpStep, TOTP_SECRET_BYTES } from '../../server/http/totp';
+import {
+  base32Decode,
+  base32Encode,
+  groupedBase32,
+  hotp,
+  matchTotp,
+  newTotpSecret,
+  otpauthUri,
+  totp,
+  totpStep,
+  TOTP_SECRET_BYTES,
+} from '../../server/http/totp';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));
 const SEED = {
@@ -98,7 +109,8 @@ describe('verifying a code', () => {
   });
 
   test('refuses malformed codes and another secret', () => {
-    for (const bad of ['', '12345', '1234567', '12345a', ' 123456', '１２３４５６']) expect(matchTotp(secret, bad, now, null)).toBeUndefined();
+    for (const bad of ['', '12345', '1234567', '12345a', ' 123456', '１２３４５６'])
+      expect(matchTotp(secret, bad, now, null)).toBeUndefined();
     const other = newTotpSecret();
     expect(other).toHaveLength(TOTP_SECRET_BYTES);
     expect(matchTotp(other, hotp(secret, step), now, null)).toBe(hotp(other, step) === hotp(secret, step) ? step : undefined);

@@ -70,7 +70,12 @@ export async function runProtocolVectors(vectors: any): Promise<string[]> {
     const expectedBody = canonicalJson({ ...v.body, v: 1, kind: v.kind, caseId: v.caseId });
     recipients.forEach((r, i) => {
       try {
-        const opened = openEnvelope(expected, { box: r, expectedKind: v.kind, expectedCaseId: v.caseId, trustedSigners: [fromBase64url(v.signerPk)] });
+        const opened = openEnvelope(expected, {
+          box: r,
+          expectedKind: v.kind,
+          expectedCaseId: v.caseId,
+          trustedSigners: [fromBase64url(v.signerPk)],
+        });
         expectEqual(`envelope opened by recipient ${i}`, canonicalJson(opened.body), expectedBody);
         if (!equalBytes(fromBase64url(opened.signer), signer.publicKey)) failures.push(`envelope opened by recipient ${i}: wrong signer`);
       } catch (e) {

@@ -37,7 +37,15 @@ function publicFromRaw(prefix: Buffer, secret: Uint8Array): string {
 }
 
 async function nativeArgon2id(password: string, salt: Buffer, m: number, t: number, p: number): Promise<Buffer> {
-  return argon2native.hash(password, { type: argon2native.argon2id, raw: true, salt, memoryCost: m, timeCost: t, parallelism: p, hashLength: 32 });
+  return argon2native.hash(password, {
+    type: argon2native.argon2id,
+    raw: true,
+    salt,
+    memoryCost: m,
+    timeCost: t,
+    parallelism: p,
+    hashLength: 32,
+  });
 }
 
 async function main(): Promise<void> {
@@ -46,7 +54,13 @@ async function main(): Promise<void> {
   const instanceId = 'AAAAAAAAAAAAAAAAAAAAAA';
   const survivorParams = { alg: 'argon2id', m: 19456, t: 2, p: 1 } as const;
   const survivorSaltUtf8 = 'awaaz/v1/survivor/' + instanceId;
-  const survivorMaster = await nativeArgon2id(codename, Buffer.from(survivorSaltUtf8, 'utf8'), survivorParams.m, survivorParams.t, survivorParams.p);
+  const survivorMaster = await nativeArgon2id(
+    codename,
+    Buffer.from(survivorSaltUtf8, 'utf8'),
+    survivorParams.m,
+    survivorParams.t,
+    survivorParams.p,
+  );
 
   // Staff KDF (protocol constants STAFF_KDF: m = 64 MiB, t = 3, p = 1), salt = bytes 0..15.
   const password = 'correct horse battery staple';
@@ -68,19 +82,29 @@ async function main(): Promise<void> {
     tags: ['workplace', 'verbal'],
   };
   const randomSeed = 'protocol-v1/envelope';
-  const envelope = sealEnvelope({ kind, caseId, body, recipients: recipients.map((r) => r.publicKey), signer, random: deterministicRandom(randomSeed) });
+  const envelope = sealEnvelope({
+    kind,
+    caseId,
+    body,
+    recipients: recipients.map((r) => r.publicKey),
+    signer,
+    random: deterministicRandom(randomSeed),
+  });
 
   // Independent checks of what can be checked without XSalsa20-Poly1305.
   const boxPks = recipientSecretKeys.map((sk) => publicFromRaw(PKCS8_X25519, sk));
   boxPks.forEach((pk, i) => {
     if (pk !== toBase64url(recipients[i].publicKey)) throw new Error('X25519 public key mismatch');
-    const kid = nodeSha512([Buffer.from(pk, 'base64url')]).subarray(0, 16).toString('base64url');
+    const kid = nodeSha512([Buffer.from(pk, 'base64url')])
+      .subarray(0, 16)
+      .toString('base64url');
     if (kid !== envelope.keys[i].kid) throw new Error('kid mismatch');
   });
   const signerPk = publicFromRaw(PKCS8_ED25519, signerSeed);
   if (signerPk !== envelope.signer) throw new Error('signer mismatch');
   const spki = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: signerPk }, format: 'jwk' });
-  if (!nodeVerify(null, signedPart(envelope), spki, Buffer.from(envelope.sig, 'base64url'))) throw new Error('signature does not verify with node:crypto');
+  if (!nodeVerify(null, signedPart(envelope), spki, Buffer.from(envelope.sig, 'base64url')))
+    throw new Error('signature does not verify with node:crypto');
 
   const vectors = {
     description:

@@ -40,8 +40,20 @@ async function main(): Promise<void> {
   const seeds = deterministicRandom('publishing-v1/keys');
   const instanceSeed = seeds(32);
   const people = {
-    moderator: { signSeed: seeds(32), boxSecretKey: seeds(32), staffId: toBase64url(seeds(16)), username: 'mod.one', roles: ['admin', 'moderator'] as const },
-    advocate: { signSeed: seeds(32), boxSecretKey: seeds(32), staffId: toBase64url(seeds(16)), username: 'adv.one', roles: ['advocate'] as const },
+    moderator: {
+      signSeed: seeds(32),
+      boxSecretKey: seeds(32),
+      staffId: toBase64url(seeds(16)),
+      username: 'mod.one',
+      roles: ['admin', 'moderator'] as const,
+    },
+    advocate: {
+      signSeed: seeds(32),
+      boxSecretKey: seeds(32),
+      staffId: toBase64url(seeds(16)),
+      username: 'adv.one',
+      roles: ['advocate'] as const,
+    },
   };
   const survivorSeeds = { signSeed: seeds(32), boxSecretKey: seeds(32) };
   const instanceId = toBase64url(seeds(16));
@@ -63,9 +75,23 @@ async function main(): Promise<void> {
   });
 
   // Keysets: version 1 (the admin and moderator alone), then version 2 adding an advocate.
-  const keyset1: Keyset = { v: 1, instanceId, version: 1, prev: null, issuedDay: '2026-01-15', members: [member(people.moderator, moderator)] };
+  const keyset1: Keyset = {
+    v: 1,
+    instanceId,
+    version: 1,
+    prev: null,
+    issuedDay: '2026-01-15',
+    members: [member(people.moderator, moderator)],
+  };
   const signed1 = signKeyset(keyset1, instance);
-  const keyset2: Keyset = { v: 1, instanceId, version: 2, prev: keysetHash(keyset1), issuedDay: '2026-02-01', members: [member(people.moderator, moderator), member(people.advocate, advocate)] };
+  const keyset2: Keyset = {
+    v: 1,
+    instanceId,
+    version: 2,
+    prev: keysetHash(keyset1),
+    issuedDay: '2026-02-01',
+    members: [member(people.moderator, moderator), member(people.advocate, advocate)],
+  };
   const signed2 = signKeyset(keyset2, instance);
   const keysetVector = (signed: ReturnType<typeof signKeyset>) => {
     const canonical = canonicalJson(signed.keyset);
@@ -75,18 +101,38 @@ async function main(): Promise<void> {
     return { signed, canonicalJson: canonical, signedMessage, keysetHash: keysetHash(signed.keyset) };
   };
   const instancePk = toBase64url(instance.publicKey);
-  mustEqual('fingerprint', fingerprint(instancePk), sha512(instance.publicKey).subarray(0, 20).toString('hex').toUpperCase().match(/.{4}/g)!.join(' '));
+  mustEqual(
+    'fingerprint',
+    fingerprint(instancePk),
+    sha512(instance.publicKey).subarray(0, 20).toString('hex').toUpperCase().match(/.{4}/g)!.join(' '),
+  );
 
   // A testimony sealed to the survivor and the moderator, signed by the survivor.
-  const testimonyBody = { testimony: { what: 'Known-answer testimony: میرے ساتھ کام پر یہ ہوا۔', when: 'last spring', context: 'workplace', wantsReplies: true } };
+  const testimonyBody = {
+    testimony: { what: 'Known-answer testimony: میرے ساتھ کام پر یہ ہوا۔', when: 'last spring', context: 'workplace', wantsReplies: true },
+  };
   const testimonyRandomSeed = 'publishing-v1/testimony';
-  const testimony = sealEnvelope({ kind: 'testimony', caseId, body: testimonyBody, recipients: [survivor.box.publicKey, moderator.box.publicKey], signer: survivor.sign, random: deterministicRandom(testimonyRandomSeed) });
+  const testimony = sealEnvelope({
+    kind: 'testimony',
+    caseId,
+    body: testimonyBody,
+    recipients: [survivor.box.publicKey, moderator.box.publicKey],
+    signer: survivor.sign,
+    random: deterministicRandom(testimonyRandomSeed),
+  });
   const envelopeVector = (env: Envelope, randomSeed: string, body: Record<string, unknown>) => {
     const part = fromUtf8(signedPart(env));
     const ciphertextHash = b64(sha512(Buffer.from(env.ciphertext, 'base64url')));
     const keyDigests = env.keys.map((k) => b64(sha512(canonicalJson({ kid: k.kid, epk: k.epk, wrapped: k.wrapped })).subarray(0, 32)));
     env.keys.forEach((k, i) => mustEqual(`keyDigest ${i}`, keyDigest(k), keyDigests[i]));
-    const expectedPart = canonicalJson({ v: env.v, kind: env.kind, caseId: env.caseId, prev: env.prev, ciphertextHash, keys: env.keys.map((k, i) => ({ kid: k.kid, digest: keyDigests[i] })) });
+    const expectedPart = canonicalJson({
+      v: env.v,
+      kind: env.kind,
+      caseId: env.caseId,
+      prev: env.prev,
+      ciphertextHash,
+      keys: env.keys.map((k, i) => ({ kid: k.kid, digest: keyDigests[i] })),
+    });
     mustEqual('signedPart', part, expectedPart);
     mustEqual('envelopeHash', envelopeHash(env), b64(sha512(part)));
     mustVerify(`${env.kind} envelope`, part, env.signer, env.sig);
@@ -109,20 +155,46 @@ async function main(): Promise<void> {
   // The moderator's reply, chained to the testimony by prev.
   const messageBody = { text: 'A reply that names the testimony in prev.' };
   const messageRandomSeed = 'publishing-v1/message';
-  const message = sealEnvelope({ kind: 'message', caseId, prev: testimonyVector.envelopeHash, body: messageBody, recipients: [survivor.box.publicKey, moderator.box.publicKey], signer: moderator.sign, random: deterministicRandom(messageRandomSeed) });
+  const message = sealEnvelope({
+    kind: 'message',
+    caseId,
+    prev: testimonyVector.envelopeHash,
+    body: messageBody,
+    recipients: [survivor.box.publicKey, moderator.box.publicKey],
+    signer: moderator.sign,
+    random: deterministicRandom(messageRandomSeed),
+  });
 
   // The survivor opens the case to advocates: the testimony's key re-wrapped to the advocate.
   const grantRandomSeed = 'publishing-v1/grant';
-  const grant = makeGrant(testimony, { box: survivor.box, recipient: advocate.box.publicKey, granter: survivor.sign, random: deterministicRandom(grantRandomSeed) });
-  const grantSignedMessage = 'awaaz/v1/grant\n' + canonicalJson({ v: grant.v, envelopeHash: grant.envelopeHash, kid: grant.kid, epk: grant.epk, wrapped: grant.wrapped });
+  const grant = makeGrant(testimony, {
+    box: survivor.box,
+    recipient: advocate.box.publicKey,
+    granter: survivor.sign,
+    random: deterministicRandom(grantRandomSeed),
+  });
+  const grantSignedMessage =
+    'awaaz/v1/grant\n' +
+    canonicalJson({ v: grant.v, envelopeHash: grant.envelopeHash, kid: grant.kid, epk: grant.epk, wrapped: grant.wrapped });
   mustVerify('grant', grantSignedMessage, grant.granter, grant.sig);
   mustEqual('grant.kid', grant.kid, b64(sha512(advocate.box.publicKey).subarray(0, 16)));
 
   // The advocate's draft, sealed to the survivor, the moderator and the advocate.
-  const story = { title: 'What happened at work', text: 'A redacted account, in English and اردو, with "quotes" and a line\nbreak.', context: 'workplace' };
+  const story = {
+    title: 'What happened at work',
+    text: 'A redacted account, in English and اردو, with "quotes" and a line\nbreak.',
+    context: 'workplace',
+  };
   const draftBody = { draft: { draftId, ...story } };
   const draftRandomSeed = 'publishing-v1/draft';
-  const draft = sealEnvelope({ kind: 'draft', caseId, body: draftBody, recipients: [survivor.box.publicKey, moderator.box.publicKey, advocate.box.publicKey], signer: advocate.sign, random: deterministicRandom(draftRandomSeed) });
+  const draft = sealEnvelope({
+    kind: 'draft',
+    caseId,
+    body: draftBody,
+    recipients: [survivor.box.publicKey, moderator.box.publicKey, advocate.box.publicKey],
+    signer: advocate.sign,
+    random: deterministicRandom(draftRandomSeed),
+  });
 
   // The story's hash, and the survivor's consent to it and revocation of it.
   const storyCanonical = canonicalJson({ v: 1, title: story.title, text: story.text, context: story.context });
@@ -146,9 +218,27 @@ async function main(): Promise<void> {
       'node:crypto when written. Generated by test/vectors/generate-publishing-v1.ts; do not edit by hand.',
     keys: {
       instance: { signSeedHex: toHex(instanceSeed), signPk: instancePk, fingerprint: fingerprint(instancePk) },
-      moderator: { signSeedHex: toHex(people.moderator.signSeed), boxSecretKeyHex: toHex(people.moderator.boxSecretKey), signPk: toBase64url(moderator.sign.publicKey), boxPk: toBase64url(moderator.box.publicKey), kid: keyId(moderator.box.publicKey) },
-      advocate: { signSeedHex: toHex(people.advocate.signSeed), boxSecretKeyHex: toHex(people.advocate.boxSecretKey), signPk: toBase64url(advocate.sign.publicKey), boxPk: toBase64url(advocate.box.publicKey), kid: keyId(advocate.box.publicKey) },
-      survivor: { signSeedHex: toHex(survivorSeeds.signSeed), boxSecretKeyHex: toHex(survivorSeeds.boxSecretKey), signPk: toBase64url(survivor.sign.publicKey), boxPk: toBase64url(survivor.box.publicKey), kid: keyId(survivor.box.publicKey) },
+      moderator: {
+        signSeedHex: toHex(people.moderator.signSeed),
+        boxSecretKeyHex: toHex(people.moderator.boxSecretKey),
+        signPk: toBase64url(moderator.sign.publicKey),
+        boxPk: toBase64url(moderator.box.publicKey),
+        kid: keyId(moderator.box.publicKey),
+      },
+      advocate: {
+        signSeedHex: toHex(people.advocate.signSeed),
+        boxSecretKeyHex: toHex(people.advocate.boxSecretKey),
+        signPk: toBase64url(advocate.sign.publicKey),
+        boxPk: toBase64url(advocate.box.publicKey),
+        kid: keyId(advocate.box.publicKey),
+      },
+      survivor: {
+        signSeedHex: toHex(survivorSeeds.signSeed),
+        boxSecretKeyHex: toHex(survivorSeeds.boxSecretKey),
+        signPk: toBase64url(survivor.sign.publicKey),
+        boxPk: toBase64url(survivor.box.publicKey),
+        kid: keyId(survivor.box.publicKey),
+      },
     },
     ids: { instanceId, caseId, draftId },
     keysets: [keysetVector(signed1), keysetVector(signed2)],

@@ -8,7 +8,21 @@
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, fromUtf8, toBase64url } from '../../protocol/encoding';
-import { eraseKey, envelopeHash, keyDigest, keyId, makeGrant, openEnvelope, sealEnvelope, signedPart, verifyEnvelope, verifyGrant, type Envelope, type EnvelopeKind, type KeyGrant } from '../../protocol/envelope';
+import {
+  eraseKey,
+  envelopeHash,
+  keyDigest,
+  keyId,
+  makeGrant,
+  openEnvelope,
+  sealEnvelope,
+  signedPart,
+  verifyEnvelope,
+  verifyGrant,
+  type Envelope,
+  type EnvelopeKind,
+  type KeyGrant,
+} from '../../protocol/envelope';
 import { fingerprint, keysetHash, signKeyset, verifyKeysetHistory, type SignedKeyset } from '../../protocol/keyset';
 import { signStatement, storyHash, verifyStatement, type SurvivorStatement } from '../../protocol/consent';
 import { deterministicRandom, fromHex } from './deterministic-random';
@@ -83,7 +97,12 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
       expectEqual(`${name}.signedPart names ciphertextHash`, v.signedPart.includes(`"ciphertextHash":"${v.ciphertextHash}"`), true);
       verifyEnvelope(expected, [signer.publicKey]);
       readers.forEach((r) => {
-        const opened = openEnvelope(expected, { box: people[r].box, expectedKind: expected.kind, expectedCaseId: caseId, trustedSigners: [signer.publicKey] });
+        const opened = openEnvelope(expected, {
+          box: people[r].box,
+          expectedKind: expected.kind,
+          expectedCaseId: caseId,
+          trustedSigners: [signer.publicKey],
+        });
         expectEqual(`${name} opened by ${r}`, canonicalJson(opened.body), canonicalJson(JSON.parse(v.plaintext)));
       });
     });
@@ -103,10 +122,19 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
   await section('grant', () => {
     const v = vectors.grant;
     const testimony = vectors.testimony.envelope as Envelope;
-    const grant = makeGrant(testimony, { box: people.survivor.box, recipient: people.advocate.box.publicKey, granter: people.survivor.sign, random: deterministicRandom(v.randomSeed) });
+    const grant = makeGrant(testimony, {
+      box: people.survivor.box,
+      recipient: people.advocate.box.publicKey,
+      granter: people.survivor.sign,
+      random: deterministicRandom(v.randomSeed),
+    });
     expectEqual('grant.grant', canonicalJson(grant), canonicalJson(v.grant));
     const g = v.grant as KeyGrant;
-    expectEqual('grant.signedMessage', 'awaaz/v1/grant\n' + canonicalJson({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }), v.signedMessage);
+    expectEqual(
+      'grant.signedMessage',
+      'awaaz/v1/grant\n' + canonicalJson({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }),
+      v.signedMessage,
+    );
     expectEqual('grant.envelopeHash', g.envelopeHash, vectors.testimony.envelopeHash);
     verifyGrant(g, testimony, [people.survivor.sign.publicKey]);
     const opened = openEnvelope(testimony, {
@@ -117,7 +145,11 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
       grants: [g],
       trustedGranters: [people.survivor.sign.publicKey],
     });
-    expectEqual('testimony opened by advocate through the grant', canonicalJson(opened.body), canonicalJson(JSON.parse(vectors.testimony.plaintext)));
+    expectEqual(
+      'testimony opened by advocate through the grant',
+      canonicalJson(opened.body),
+      canonicalJson(JSON.parse(vectors.testimony.plaintext)),
+    );
   });
 
   await envelopeSection('draft', people.advocate.sign, ['survivor', 'moderator', 'advocate']);
@@ -145,7 +177,8 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
   }
   // fromBase64url is strict: every base64url value in the file has its one canonical spelling.
   await section('base64url', () => {
-    for (const value of [vectors.testimony.envelopeHash, vectors.grant.grant.sig, vectors.consent.sig, vectors.story.textHash]) fromBase64url(value);
+    for (const value of [vectors.testimony.envelopeHash, vectors.grant.grant.sig, vectors.consent.sig, vectors.story.textHash])
+      fromBase64url(value);
   });
   return failures;
 }
