@@ -51,9 +51,7 @@ function noArchive(res: Response): void {
 const contextLabel = (context: string) => msgHtml('span', `context.${context}` as PageMessageKey);
 
 function storyMeta(s: StorySummary): Html {
-  return html`<p class="hint story-meta">
-    ${msgHtml('span', 'wall.storyMeta', { alias: s.alias, month: s.month })} · ${contextLabel(s.context)}
-  </p>`;
+  return html`<p class="hint story-meta">${msgHtml('span', 'wall.storyMeta', { alias: s.alias, month: s.month })} · ${contextLabel(s.context)}</p>`;
 }
 
 /** Paragraphs as the survivor wrote them (blank lines), each in its own direction. */
@@ -85,7 +83,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
     noArchive(res);
     sendHtml(req, res, status, body);
   }
-  const feedLink = html`<link rel="alternate" type="application/atom+xml" href="/stories/feed.atom" title="Awaaz" />`;
+  const feedLink = html`<link rel="alternate" type="application/atom+xml" href="/stories/feed.atom" title="Awaaz">`;
 
   router.get('/stories', async (req, res) => {
     const query = parseWith(schemas.storiesQuery, req.query, 'query');
@@ -96,36 +94,26 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
         /\?$/,
         '',
       );
-    const filters = html`<nav aria-labelledby="filter-label" class="filters">
-      ${msgHtml('p', 'wall.filter', {}, { id: 'filter-label' })}
-      <ul class="links">
-        <li><a href="/stories" ${query.context ? '' : trusted('aria-current="page"')}>${msgHtml('span', 'wall.all')}</a></li>
-        ${CONTEXT_VALUES.map((c) => html`<li><a href="${link(1, c)}" ${query.context === c ? trusted('aria-current="page"') : ''}>${contextLabel(c)}</a></li>`)}
-      </ul>
-    </nav>`;
+    const filters = html`<nav aria-labelledby="filter-label" class="filters">${msgHtml('p', 'wall.filter', {}, { id: 'filter-label' })}<ul class="links">
+      <li><a href="/stories" ${query.context ? '' : trusted('aria-current="page"')}>${msgHtml('span', 'wall.all')}</a></li>
+      ${CONTEXT_VALUES.map((c) => html`<li><a href="${link(1, c)}" ${query.context === c ? trusted('aria-current="page"') : ''}>${contextLabel(c)}</a></li>`)}
+    </ul></nav>`;
     const list = stories.length
-      ? html`<ol class="stories">
-          ${stories.map(
-            (s) =>
-              html`<li>
-                <article class="story-card">
-                  <h2><a href="/stories/${s.alias}" dir="auto">${s.title}</a></h2>
-                  ${storyMeta(s)}
-                  <p dir="auto">${excerpt(s.text)}</p>
-                </article>
-              </li>`,
-          )}
-        </ol>`
+      ? html`<ol class="stories">${stories.map(
+          (s) => html`<li><article class="story-card">
+            <h2><a href="/stories/${s.alias}" dir="auto">${s.title}</a></h2>
+            ${storyMeta(s)}
+            <p dir="auto">${excerpt(s.text)}</p>
+          </article></li>`,
+        )}</ol>`
       : msgHtml('p', query.context ? 'wall.noneHere' : 'wall.none');
     const nav =
       pages > 1
-        ? html`<nav class="pager" aria-label="${pageMessages[PAGES_LABEL]}" data-i18n-attr="aria-label:${PAGES_LABEL}">
-            <ul class="links">
-              ${query.page > 1 ? html`<li><a rel="prev" href="${link(query.page - 1)}">${msgHtml('span', 'wall.newer')}</a></li>` : ''}
-              <li>${msgHtml('span', 'wall.pageOf', { page: query.page, pages })}</li>
-              ${query.page < pages ? html`<li><a rel="next" href="${link(query.page + 1)}">${msgHtml('span', 'wall.older')}</a></li>` : ''}
-            </ul>
-          </nav>`
+        ? html`<nav class="pager" aria-label="${pageMessages[PAGES_LABEL]}" data-i18n-attr="aria-label:${PAGES_LABEL}"><ul class="links">
+        ${query.page > 1 ? html`<li><a rel="prev" href="${link(query.page - 1)}">${msgHtml('span', 'wall.newer')}</a></li>` : ''}
+        <li>${msgHtml('span', 'wall.pageOf', { page: query.page, pages })}</li>
+        ${query.page < pages ? html`<li><a rel="next" href="${link(query.page + 1)}">${msgHtml('span', 'wall.older')}</a></li>` : ''}
+      </ul></nav>`
         : '';
     send(
       req,
@@ -184,11 +172,7 @@ ${entries.join('\n')}
       res,
       200,
       'wall.storyTitle',
-      html`<article class="story">
-          <h1 dir="auto">${s.title}</h1>
-          ${storyMeta(s)}${paragraphs(s.text)}
-        </article>
-        ${msgHtml('p', 'wall.consentNote', {}, { class: 'notice' })}${msgHtml('p', 'wall.backToWall')}`,
+      html`<article class="story"><h1 dir="auto">${s.title}</h1>${storyMeta(s)}${paragraphs(s.text)}</article>${msgHtml('p', 'wall.consentNote', {}, { class: 'notice' })}${msgHtml('p', 'wall.backToWall')}`,
       feedLink,
     );
   });
@@ -199,23 +183,12 @@ ${entries.join('\n')}
       if (cells.length === 0)
         return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}${msgHtml('p', 'stats.noData')}</section>`;
       const max = Math.max(1, ...cells.map((c) => c.count));
-      return html`<section aria-labelledby="${id}">
-        ${msgHtml('h2', heading, {}, { id })}
-        <table class="chart">
-          <tbody>
-            ${cells.map(
-              (c) =>
-                html`<tr>
-                  <th scope="row">${label(c.key)}</th>
-                  <td class="bar">
-                    ${trusted(`<svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="16" aria-hidden="true" focusable="false"><rect x="0" y="0" height="10" width="${((c.count / max) * 100).toFixed(1)}" fill="currentColor"/></svg>`)}
-                  </td>
-                  <td class="count">${c.count}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </section>`;
+      return html`<section aria-labelledby="${id}">${msgHtml('h2', heading, {}, { id })}
+        <table class="chart"><tbody>${cells.map(
+          (c) => html`<tr><th scope="row">${label(c.key)}</th>
+            <td class="bar">${trusted(`<svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="16" aria-hidden="true" focusable="false"><rect x="0" y="0" height="10" width="${((c.count / max) * 100).toFixed(1)}" fill="currentColor"/></svg>`)}</td>
+            <td class="count">${c.count}</td></tr>`,
+        )}</tbody></table></section>`;
     };
     const byKey = (order: readonly string[]) => (a: Cell, b: Cell) => order.indexOf(a.key) - order.indexOf(b.key);
     const months = suppressSmallCounts(counts.byMonth).sort((a, b) => a.key.localeCompare(b.key));
@@ -228,10 +201,10 @@ ${entries.join('\n')}
       200,
       'stats.title',
       html`${msgHtml('h1', 'stats.heading')}${msgHtml('p', 'stats.intro', { n: SMALLEST_SHOWN_COUNT })}
-      ${chart('stats.byContext', contexts, (k) => contextLabel(k), 'chart-context')}
-      ${chart('stats.byMonth', months, (k) => html`<span dir="ltr">${k}</span>`, 'chart-month')}
-      ${chart('stats.byProvince', provinces, (k) => msgHtml('span', `province.${k}` as PageMessageKey), 'chart-province')}
-      ${chart('stats.byYear', years, (k) => html`<span dir="ltr">${k}</span>`, 'chart-year')}`,
+        ${chart('stats.byContext', contexts, (k) => contextLabel(k), 'chart-context')}
+        ${chart('stats.byMonth', months, (k) => html`<span dir="ltr">${k}</span>`, 'chart-month')}
+        ${chart('stats.byProvince', provinces, (k) => msgHtml('span', `province.${k}` as PageMessageKey), 'chart-province')}
+        ${chart('stats.byYear', years, (k) => html`<span dir="ltr">${k}</span>`, 'chart-year')}`,
     );
   });
 
