@@ -76,6 +76,9 @@ EOF
     psql_super "CREATE ROLE $ROLE LOGIN CREATEDB"
     psql_super "CREATE DATABASE $ROLE OWNER $ROLE"
   fi
+  # DROP DATABASE … WITH (FORCE) at the end of each test must also end an autovacuum worker
+  # that happens to be in that database, which takes pg_signal_backend.
+  psql_super "GRANT pg_signal_backend TO $ROLE"
   echo "TEST_DATABASE_URL=$URL"
 }
 

@@ -33,7 +33,18 @@ export async function freshPostgresDatabase(serverUrl: string): Promise<FreshDat
     url: url.toString(),
     async drop() {
       try {
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+        // An autovacuum worker in the database can only be ended by a role with
+        // pg_signal_backend (scripts/test-postgres.sh grants it); on a server whose role lacks
+        // it, wait for the worker to finish instead.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+            return;
+          } catch (e) {
+            if (attempt >= 20 || !/pg_signal_backend/.test(String((e as Error).message))) throw e;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
       } finally {
         await admin.destroy();
       }
