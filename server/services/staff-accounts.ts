@@ -68,18 +68,7 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
   ) {
     throw badRequest('bad_keyset', 'keyset must be version 1 and list exactly the new admin with the same keys and roles');
   }
-  const record: StaffRecord = {
-    id: body.staffId,
-    username: body.username,
-    roles: body.roles,
-    status: 'active',
-    kdfParams: body.kdf.params,
-    kdfSalt: body.kdf.salt,
-    authHash: await hashAuthKey(body.authKey),
-    boxPk: body.boxPk,
-    signPk: body.signPk,
-    wrappedKeys: body.wrappedKeys,
-  };
+  const record = await newStaffRecord(body, { id: body.staffId, roles: body.roles, status: 'active' });
   await ctx.db.transaction(async (trx) => {
     await staff.insert(trx, record, ctx.clock.now());
     await keysets.insert(trx, body.keyset, keysetHash(ks), ctx.clock.today());
@@ -119,18 +108,14 @@ export async function checkInvite(ctx: AppContext, inviteToken: string): Promise
   return { roles: invite.roles };
 }
 
-/** A pending member from an invite: active once an admin adds them to the keyset. */
-export async function enrol(ctx: AppContext, body: EnrolRequest): Promise<NewMember> {
-  const { staff, audit } = ctx.repos;
-  const tokenHash = hashToken(body.inviteToken);
-  const invite = await staff.openInvite(tokenHash, ctx.clock.now());
-  if (!invite) throw inviteInvalid(INVITE_GONE);
-  if (await staff.byUsername(body.username)) throw conflict('username_taken', 'username is taken; choose another');
-  const record: StaffRecord = {
-    id: randomId(),
+/** A staff record from what the member's browser sent at setup or enrolment: the server keeps only the argon2 hash of the auth key. */
+async function newStaffRecord(
+  body: Pick<EnrolRequest, 'username' | 'kdf' | 'authKey' | 'boxPk' | 'signPk' | 'wrappedKeys'>,
+  who: Pick<StaffRecord, 'id' | 'roles' | 'status'>,
+): Promise<StaffRecord> {
+  return {
+    ...who,
     username: body.username,
-    roles: invite.roles,
-    status: 'pending',
     kdfParams: body.kdf.params,
     kdfSalt: body.kdf.salt,
     authHash: await hashAuthKey(body.authKey),
@@ -138,6 +123,16 @@ export async function enrol(ctx: AppContext, body: EnrolRequest): Promise<NewMem
     signPk: body.signPk,
     wrappedKeys: body.wrappedKeys,
   };
+}
+
+/** A pending member from an invite: active once an admin adds them to the keyset. */
+export async function enrol(ctx: AppContext, body: EnrolRequest): Promise<NewMember> {
+  const { staff, audit } = ctx.repos;
+  const tokenHash = hashToken(body.inviteToken);
+  const invite = await staff.openInvite(tokenHash, ctx.clock.now());
+  if (!invite) throw inviteInvalid(INVITE_GONE);
+  if (await staff.byUsername(body.username)) throw conflict('username_taken', 'username is taken; choose another');
+  const record = await newStaffRecord(body, { id: randomId(), roles: invite.roles, status: 'pending' });
   await ctx.db.transaction(async (trx) => {
     await staff.insert(trx, record, ctx.clock.now());
     if (!(await staff.consumeInvite(trx, tokenHash, record.id, ctx.clock.now())))
