@@ -196,6 +196,9 @@ describeInBrowser('accessibility', () => {
     }
 
     await page.goto(server.url + '/');
+    // Let the page finish starting (translation, the keyset check) before the first key: a Tab
+    // pressed while it still rewrites the header once lost focus to <body> under load.
+    await page.waitForLoadState('networkidle');
     // First stop: the skip link, shown when focused; Enter moves focus to the main content.
     await page.keyboard.press('Tab');
     const skip = await focused();
