@@ -19,8 +19,7 @@ import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { toBase64url } from '../../protocol';
 import type { Clock } from '../clock';
-import type { Db } from '../db/database';
-import { DatabaseRateLimitStore } from '../db/rate-limit-store';
+import { DatabaseRateLimitStore, type RateLimitCounters } from '../db/rate-limit-store';
 import { hmac } from './tokens';
 
 /** The day's salt: derived from the address key, so it changes at each UTC midnight and is never stored. */
@@ -50,13 +49,20 @@ export interface LimiterOptions {
   skip?: (req: Request) => boolean;
 }
 
-export function limiter(db: Db, clock: Clock, addressKey: string, name: string, perMinute: number, opts: LimiterOptions = {}) {
+export function limiter(
+  counters: RateLimitCounters,
+  clock: Clock,
+  addressKey: string,
+  name: string,
+  perMinute: number,
+  opts: LimiterOptions = {},
+) {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    store: new DatabaseRateLimitStore(db, name + ':', clock),
+    store: new DatabaseRateLimitStore(counters, name + ':'),
     keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req, clock.today())),
     ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
@@ -68,8 +74,8 @@ export function limiter(db: Db, clock: Clock, addressKey: string, name: string, 
 }
 
 /** The records budget: keyed by the survivor or staff member that the route's authentication found. */
-export function identityLimiter(db: Db, clock: Clock, addressKey: string, name: string, perMinute: number) {
-  return limiter(db, clock, addressKey, name, perMinute, {
+export function identityLimiter(counters: RateLimitCounters, clock: Clock, addressKey: string, name: string, perMinute: number) {
+  return limiter(counters, clock, addressKey, name, perMinute, {
     key: (req) => {
       if (req.survivorId) return `s.${identityHash(addressKey, 'survivor', req.survivorId, clock.today())}`;
       if (req.staff) return `t.${identityHash(addressKey, 'staff', req.staff.id, clock.today())}`;
