@@ -18,7 +18,7 @@
  * The envelope names its version and algorithm so later versions can be read side by side.
  */
 import nacl from 'tweetnacl';
-import { canonicalJson, concatBytes, equalBytes, fromBase64url, fromUtf8, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
+import { canonicalJson, concatBytes, equalBytes, fromBase64url, fromUtf8, ProtocolError, toBase64url, utf8 } from './encoding';
 import { pad, unpad } from './padding';
 import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
 
@@ -56,8 +56,13 @@ export interface Envelope {
 export type RandomBytes = (n: number) => Uint8Array;
 
 export function keyId(boxPublicKey: Uint8Array): string {
+  return keyIdUsing(boxPublicKey, naclBackend);
+}
+
+/** keyId with another backend's SHA-512 (the server's OpenSSL): the same id. */
+export function keyIdUsing(boxPublicKey: Uint8Array, backend: CryptoBackend): string {
   if (boxPublicKey.length !== nacl.box.publicKeyLength) throw new ProtocolError('bad_key', 'box public key must be 32 bytes');
-  return toBase64url(sha512(boxPublicKey).slice(0, 16));
+  return toBase64url(backend.sha512(boxPublicKey).slice(0, 16));
 }
 
 /** What a key entry's signature covers; an erased entry carries it instead of the key. */

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock';
 import { loadAddressKey, type Config } from './config';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
+import { Batcher } from './db/batcher';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
@@ -16,6 +17,7 @@ import { erase, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
 import { publishingRepo } from './db/publishing-repo';
+import { RateLimitCounters } from './db/rate-limit-store';
 import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
@@ -34,6 +36,7 @@ import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
 import { survivorRoutes } from './routes/survivor';
+import { openCases, type NewTestimony } from './services/survivors';
 
 export interface AppDeps {
   db: Db;
@@ -73,6 +76,8 @@ export interface AppContext {
   auth: { staff: StaffAuth; survivor: RequestHandler };
   /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
   limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
+  /** new testimonies, written in batches (server/services/survivors.ts `openCases`, server/db/batcher.ts) */
+  testimonies: Batcher<NewTestimony, void>;
   log: (line: string) => void;
   /**
    * Every erasure: runs `work` in a transaction, and when it answers, nothing it deleted or
@@ -114,6 +119,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
   const security = staffSecurityRepo(db);
   const settings = settingsRepo(db, config);
+  const counters = new RateLimitCounters(db, clock);
   const ctx: AppContext = {
     db,
     config,
@@ -131,12 +137,13 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       survivor: requireSurvivor(instance.server_secret, clock),
     },
     limits: {
-      general: limiter(db, clock, addressKey, 'all', config.rateLimitPerMinute, {
+      general: limiter(counters, clock, addressKey, 'all', config.rateLimitPerMinute, {
         skip: (req) => isCredentialedRecordRequest(instance.server_secret, req, clock.now()),
       }),
-      sensitive: limiter(db, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
-      records: identityLimiter(db, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
+      sensitive: limiter(counters, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
+      records: identityLimiter(counters, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
     },
+    testimonies: new Batcher((batch) => openCases(ctx, batch)),
     log,
     async erase(work) {
       const { result, flushed } = await erase(db, work);

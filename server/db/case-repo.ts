@@ -61,6 +61,34 @@ function summary(r: CaseRow): CaseSummary {
   };
 }
 
+export interface NewCase {
+  id: string;
+  survivorId: string;
+  advocatesMayRead: boolean;
+  day: string;
+}
+
+/** Inserts the cases whose id is new; answers those ids. */
+async function insertCases(trx: Db, list: NewCase[]): Promise<Set<string>> {
+  if (list.length === 0) return new Set();
+  const inserted: { id: string }[] = await trx('cases')
+    .insert(
+      list.map((c) => ({
+        id: c.id,
+        survivor_id: c.survivorId,
+        status: 'new',
+        created_day: c.day,
+        updated_day: c.day,
+        awaiting_staff: true,
+        advocates_may_read: c.advocatesMayRead,
+      })),
+    )
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  return new Set(inserted.map((r) => r.id));
+}
+
 export function caseRepo(db: Db) {
   const withNames = () =>
     db('cases')
@@ -83,21 +111,14 @@ export function caseRepo(db: Db) {
      * statement: the id's uniqueness is checked by the insert itself, inside the caller's
      * transaction, rather than by a read before it.
      */
-    async insert(trx: Db, c: { id: string; survivorId: string; advocatesMayRead: boolean; day: string }): Promise<boolean> {
-      const inserted = await trx('cases')
-        .insert({
-          id: c.id,
-          survivor_id: c.survivorId,
-          status: 'new',
-          created_day: c.day,
-          updated_day: c.day,
-          awaiting_staff: true,
-          advocates_may_read: c.advocatesMayRead,
-        })
-        .onConflict('id')
-        .ignore()
-        .returning('id');
-      return inserted.length === 1;
+    async insert(trx: Db, c: NewCase): Promise<boolean> {
+      return (await insertCases(trx, [c])).has(c.id);
+    },
+    /** The batch form of insert: the ids that were new, and are now inserted (ids must differ). */
+    insertMany: insertCases,
+    /** Removes cases inserted earlier in the same transaction for requests then refused. */
+    async withdrawNew(trx: Db, ids: string[]): Promise<void> {
+      if (ids.length > 0) await trx('cases').whereIn('id', ids).delete();
     },
     /**
      * A page of the inbox by keyset: ordered by (created_day, id), both descending for

@@ -6,6 +6,13 @@ import { rowsOf, type Db } from './database';
 
 export type ChallengePurpose = 'login' | 'pow';
 
+export interface StoredChallenge {
+  challenge: string;
+  purpose: ChallengePurpose;
+  bits: number;
+  expiresAt: number;
+}
+
 export function challengeRepo(db: Db) {
   return {
     async create(challenge: string, purpose: ChallengePurpose, bits: number, expiresAt: number): Promise<void> {
@@ -18,6 +25,31 @@ export function challengeRepo(db: Db) {
       );
       if (!row || Number(row.expires_at) <= now) return undefined;
       return { bits: Number(row.bits) };
+    },
+    /**
+     * The batch form of consume (server/services/survivors.ts `openCases`): deletes these
+     * challenges of this purpose and returns what each was (expired ones too: the caller tells
+     * them apart, and puts back with `restore` what it refuses, so a refused request writes nothing).
+     */
+    async consumeMany(trx: Db, challenges: string[], purpose: ChallengePurpose): Promise<Map<string, StoredChallenge>> {
+      if (challenges.length === 0) return new Map();
+      const sorted = [...new Set(challenges)].sort();
+      const rows = rowsOf<{ challenge: string; bits: number | string; expires_at: number | string }>(
+        await trx.raw(
+          `DELETE FROM challenges WHERE purpose = ? AND challenge IN (${sorted.map(() => '?').join(', ')}) RETURNING challenge, bits, expires_at`,
+          [purpose, ...sorted],
+        ),
+      );
+      return new Map(
+        rows.map((r) => [r.challenge, { challenge: r.challenge, purpose, bits: Number(r.bits), expiresAt: Number(r.expires_at) }]),
+      );
+    },
+    /** Puts back challenges that consumeMany took for requests that were then refused. */
+    async restore(trx: Db, rows: StoredChallenge[]): Promise<void> {
+      if (rows.length === 0) return;
+      await trx('challenges').insert(
+        rows.map((r) => ({ challenge: r.challenge, purpose: r.purpose, bits: r.bits, expires_at: r.expiresAt })),
+      );
     },
     async peek(challenge: string, purpose: ChallengePurpose, now: number): Promise<{ bits: number } | undefined> {
       const row = await db('challenges').where({ challenge, purpose }).where('expires_at', '>', now).first();

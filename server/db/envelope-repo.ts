@@ -30,6 +30,62 @@ interface RawRow {
 /** What a case's thread holds, in seq order; notes and drafts live beside it. */
 const THREAD_KINDS = ['testimony', 'message'];
 
+export interface NewEnvelope {
+  envelope: Envelope;
+  verified: VerifiedEnvelope;
+  seq: number | null;
+  fromStaff: boolean;
+  day: string;
+}
+
+const KEY_ROWS_PER_INSERT = 400;
+
+/**
+ * Inserts the envelopes, then all their key rows in one statement. The ids come back with
+ * each row's hash, which is unique, so they are matched to the envelopes whatever order the
+ * engine returns them in.
+ */
+async function insertEnvelopes(trx: Db, list: NewEnvelope[]): Promise<number[]> {
+  if (list.length === 0) return [];
+  if (new Set(list.map((e) => e.verified.hash)).size < list.length) {
+    const ids: number[] = [];
+    for (const e of list) ids.push(...(await insertEnvelopes(trx, [e])));
+    return ids;
+  }
+  const inserted: { id: number | string; hash: string }[] = await trx('envelopes')
+    .insert(
+      list.map((e) => {
+        const { keys: _keys, ...body } = e.envelope;
+        return {
+          case_id: e.envelope.caseId,
+          kind: e.envelope.kind,
+          body: JSON.stringify(body),
+          created_day: e.day,
+          seq: e.seq,
+          hash: e.verified.hash,
+          from_staff: e.fromStaff,
+        };
+      }),
+    )
+    .returning(['id', 'hash']);
+  const idOf = new Map(inserted.map((r) => [r.hash, Number(r.id)]));
+  const ids = list.map((e) => idOf.get(e.verified.hash)!);
+  const keyRows = list.flatMap((e, i) =>
+    e.envelope.keys.map((k, position) => ({
+      envelope_id: ids[i],
+      position,
+      kid: k.kid,
+      epk: k.epk,
+      wrapped: k.wrapped,
+      digest: e.verified.keyDigests[position],
+    })),
+  );
+  // knex writes a multi-row insert on SQLite as a compound SELECT, of at most 500 parts.
+  for (let at = 0; at < keyRows.length; at += KEY_ROWS_PER_INSERT)
+    await trx('envelope_keys').insert(keyRows.slice(at, at + KEY_ROWS_PER_INSERT));
+  return ids;
+}
+
 export function envelopeRepo(db: Db) {
   const openToAdvocates = () => db('cases').where('advocates_may_read', true).select('id');
   /** Reassembles envelopes with their keys, in the order the signature lists them. */
@@ -65,35 +121,12 @@ export function envelopeRepo(db: Db) {
 
   return {
     /** Stores an envelope that verifyEnvelope accepted, with the hash and key digests it computed. */
-    async insert(
-      trx: Db,
-      e: { envelope: Envelope; verified: VerifiedEnvelope; seq: number | null; fromStaff: boolean; day: string },
-    ): Promise<number> {
-      const { keys, ...body } = e.envelope;
-      const [inserted] = await trx('envelopes')
-        .insert({
-          case_id: e.envelope.caseId,
-          kind: e.envelope.kind,
-          body: JSON.stringify(body),
-          created_day: e.day,
-          seq: e.seq,
-          hash: e.verified.hash,
-          from_staff: e.fromStaff,
-        })
-        .returning('id');
-      const id = typeof inserted === 'object' ? (inserted as { id: number }).id : (inserted as number);
-      await trx('envelope_keys').insert(
-        keys.map((k, position) => ({
-          envelope_id: id,
-          position,
-          kid: k.kid,
-          epk: k.epk,
-          wrapped: k.wrapped,
-          digest: e.verified.keyDigests[position],
-        })),
-      );
+    async insert(trx: Db, e: NewEnvelope): Promise<number> {
+      const [id] = await insertEnvelopes(trx, [e]);
       return id;
     },
+    /** The batch form of insert: two statements for any number of envelopes; their ids, in order. */
+    insertMany: insertEnvelopes,
 
     /** The case's thread (testimony and messages, by seq) and, for staff, its notes. */
     async ofCase(caseId: string, opts: { notes: boolean }): Promise<{ thread: EnvelopeRow[]; notes: EnvelopeRow[] }> {

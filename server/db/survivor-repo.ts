@@ -1,4 +1,5 @@
 /** Survivors: public keys and a random handle, nothing else. */
+import { accepted, Batcher } from './batcher';
 import type { Db } from './database';
 
 export interface SurvivorRecord {
@@ -15,14 +16,19 @@ export function survivorRepo(db: Db) {
     signPk: r.sign_pk,
     boxPk: r.box_pk,
   });
+  /** Lookups by id that arrive together are one query (every survivor request makes one). */
+  const byIds = new Batcher<string, SurvivorRecord | undefined>(async (ids) => {
+    const rows: { id: string; handle: string; sign_pk: string; box_pk: string }[] = await db('survivors').whereIn('id', [...new Set(ids)]);
+    const found = new Map(rows.map((r) => [r.id, fromRow(r)]));
+    return ids.map((id) => accepted(found.get(id)));
+  }, 256);
   return {
     async bySignPk(signPk: string): Promise<SurvivorRecord | undefined> {
       const row = await db('survivors').where({ sign_pk: signPk }).first();
       return row && fromRow(row);
     },
-    async byId(id: string): Promise<SurvivorRecord | undefined> {
-      const row = await db('survivors').where({ id }).first();
-      return row && fromRow(row);
+    byId(id: string): Promise<SurvivorRecord | undefined> {
+      return byIds.run(id);
     },
     async existsWithKeys(signPk: string, boxPk: string): Promise<boolean> {
       return Boolean(await db('survivors').where({ sign_pk: signPk }).orWhere({ box_pk: boxPk }).first());

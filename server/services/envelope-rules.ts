@@ -3,7 +3,8 @@
  * choose the readers; the server only refuses a reader that the signed keyset does not name,
  * so nobody can be slipped in through the API either.
  */
-import { fromBase64url, keyId, readersOf, type Envelope, type SignedKeyset } from '../../protocol';
+import { fromBase64url, keyIdUsing, readersOf, type Envelope, type SignedKeyset } from '../../protocol';
+import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, HttpError } from '../http/errors';
 import type { KeysetRepo } from '../db/keyset-repo';
 
@@ -13,6 +14,32 @@ export async function currentKeysetFor(keysets: KeysetRepo, keysetVersion: numbe
   if (keysetVersion !== current.keyset.version)
     throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
   return current;
+}
+
+const readerKids = new WeakMap<SignedKeyset, { moderatorKids: Set<string>; advocateKids: Set<string> }>();
+
+/** The key ids of a keyset's readers, worked out once per keyset object (keysets-repo keeps each version's). */
+function readerKidsOf(keyset: SignedKeyset): { moderatorKids: Set<string>; advocateKids: Set<string> } {
+  let kids = readerKids.get(keyset);
+  if (!kids) {
+    const idOf = (pk: Uint8Array) => keyIdUsing(pk, nodeBackend);
+    kids = {
+      moderatorKids: new Set(readersOf(keyset.keyset).map(idOf)),
+      advocateKids: new Set(readersOf(keyset.keyset, 'advocate').map(idOf)),
+    };
+    readerKids.set(keyset, kids);
+  }
+  return kids;
+}
+
+/**
+ * The keyset an envelope says it was sealed for, if it may still be the current one: any
+ * version older than one already seen is refused at once. The writer checks, inside its
+ * transaction, that it still is the current one (so another instance's newer keyset counts).
+ */
+export async function namedKeyset(keysets: KeysetRepo, keysetVersion: number): Promise<SignedKeyset> {
+  const named = keysetVersion >= keysets.newestKnownVersion() ? await keysets.ofVersion(keysetVersion) : undefined;
+  return named ?? currentKeysetFor(keysets, keysetVersion);
 }
 
 /** Who may and who must read an envelope, beyond the moderators (at least one of whom always reads). */
@@ -32,9 +59,8 @@ export interface RecipientRule {
  * keyset or, where the rule lets them, an advocate. At least one moderator always reads.
  */
 export function checkRecipients(env: Envelope, keyset: SignedKeyset, survivorBoxPk: string, rule: RecipientRule): void {
-  const survivorKid = keyId(fromBase64url(survivorBoxPk));
-  const moderatorKids = new Set(readersOf(keyset.keyset).map(keyId));
-  const advocateKids = new Set(readersOf(keyset.keyset, 'advocate').map(keyId));
+  const survivorKid = keyIdUsing(fromBase64url(survivorBoxPk), nodeBackend);
+  const { moderatorKids, advocateKids } = readerKidsOf(keyset);
   const advocates = rule.advocates ?? 'forbidden';
   const kids = env.keys.map((k) => k.kid);
   if (new Set(kids).size !== kids.length) throw badRequest('invalid_request', 'envelope.keys lists a recipient twice');

@@ -4,16 +4,18 @@
  * codename-derived sign key and never sends a secret.
  */
 import type { z } from 'zod';
-import { fromBase64url, randomId, verifyEnvelope, verifyLogin } from '../../protocol';
+import { checkPow, fromBase64url, randomId, verifyEnvelope, verifyLogin, type Envelope, type VerifiedEnvelope } from '../../protocol';
 import type { schemas, SurvivorCase, SurvivorSession } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { nodeBackend } from '../crypto/node-backend';
+import { accepted, refused, type Outcome } from '../db/batcher';
+import type { StoredChallenge } from '../db/challenge-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
-import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
+import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken } from '../http/tokens';
 import { attachmentsToLink, linkAttachments } from './attachments';
 import { issueChallenge, spendPow } from './challenges';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
+import { checkContext, checkRecipients, currentKeysetFor, namedKeyset } from './envelope-rules';
 import { draftItems, item } from './presenters';
 import { newHandle } from './pseudonyms';
 
@@ -83,41 +85,132 @@ export async function casesOf(ctx: AppContext, survivorId: string): Promise<{ ca
   return { cases: body };
 }
 
+/** A testimony that passed every check that needs no write, waiting for its transaction. */
+export interface NewTestimony {
+  survivor: SurvivorRecord;
+  envelope: Envelope;
+  verified: VerifiedEnvelope;
+  keysetVersion: number;
+  pow: { challenge: string; nonce: number };
+  sharing: CaseSharing;
+  attachments: string[];
+  day: string;
+}
+
+type CaseSharing = NonNullable<z.infer<typeof schemas.submitCase>['sharing']>;
+
 /**
- * Opens a case with the survivor's testimony. The proof-of-work challenge is spent in the same
- * transaction as the case, its envelope, its attachments and its sharing choices.
+ * Opens a case with the survivor's testimony. What needs no write is checked here (the
+ * signature, the recipients against the keyset the envelope names, the attachments); the case
+ * is then written by `openCases`, together with the other testimonies that arrived meanwhile.
  */
 export async function submitTestimony(
   ctx: AppContext,
   survivorId: string,
   body: z.infer<typeof schemas.submitCase>,
 ): Promise<{ caseId: string; status: 'new'; createdDay: string }> {
-  const { survivors, cases, envelopes, keysets, publishing } = ctx.repos;
-  const survivor = await survivors.byId(survivorId);
+  const survivor = await ctx.repos.survivors.byId(survivorId);
   if (!survivor) throw unauthorized('this survivor account no longer exists');
   const env = body.envelope;
   checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
   const verified = verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
   const sharing = body.sharing ?? { advocatesMayRead: false, statistics: null };
-  checkRecipients(env, await currentKeysetFor(keysets, body.keysetVersion), survivor.boxPk, {
+  checkRecipients(env, await namedKeyset(ctx.repos.keysets, body.keysetVersion), survivor.boxPk, {
     survivor: 'required',
     advocates: sharing.advocatesMayRead ? 'all' : 'forbidden',
   });
-  const attached = await attachmentsToLink(ctx, survivor.id, null, body.attachments);
-
+  const attachments = await attachmentsToLink(ctx, survivor.id, null, body.attachments);
   const day = ctx.clock.today();
-  // Any throw rolls the whole transaction back: a rejected submission writes nothing.
-  await ctx.db.transaction(async (trx) => {
-    // First, so that a taken id answers case_exists whatever else is wrong, as a read before it did.
-    if (!(await cases.insert(trx, { id: env.caseId, survivorId: survivor.id, advocatesMayRead: sharing.advocatesMayRead, day }))) {
-      throw conflict('case_exists', 'envelope.caseId is already used');
-    }
-    await spendPow(ctx, trx, body.pow);
-    const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: 0, fromStaff: false, day });
-    await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId: env.caseId, envelopeId });
-    if (sharing.statistics) await publishing.addStatistics(trx, env.caseId, sharing.statistics, day.slice(0, 7));
+  await ctx.testimonies.run({
+    survivor,
+    envelope: env,
+    verified,
+    keysetVersion: body.keysetVersion,
+    pow: body.pow,
+    sharing,
+    attachments,
+    day,
   });
   return { caseId: env.caseId, status: 'new', createdDay: day };
+}
+
+/**
+ * Writes testimonies in one transaction (the batch of server/db/batcher.ts): the keyset each
+ * was sealed for is checked to be still the current one, each case id to be new, each
+ * proof-of-work challenge is spent, and the cases, envelopes, key rows, attachments and
+ * statistics are written. Each testimony's refusal is its own: what was written for a refused
+ * one is taken back inside the transaction (its case row deleted, its challenge put back), so a
+ * refused request writes nothing and the others go on. Refusals come in the order a lone
+ * request meets them: keyset, case id, then proof of work.
+ */
+export async function openCases(ctx: AppContext, batch: NewTestimony[]): Promise<Outcome<void>[]> {
+  const { cases, challenges, envelopes, keysets, publishing } = ctx.repos;
+  const outcomes: (Outcome<void> | undefined)[] = batch.map(() => undefined);
+  const pending = () => batch.map((t, i) => ({ t, i })).filter(({ i }) => outcomes[i] === undefined);
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (trx) => {
+    const current = await keysets.currentVersion(trx);
+    for (const { t, i } of pending()) {
+      if (current === undefined) outcomes[i] = refused(new HttpError(503, 'not_set_up', 'this instance has no staff keys yet'));
+      else if (t.keysetVersion !== current)
+        outcomes[i] = refused(conflict('keyset_changed', `the keyset is now version ${current}; reload and encrypt again`));
+    }
+
+    const caseExists = () => refused<void>(conflict('case_exists', 'envelope.caseId is already used'));
+    const firstOfId = new Map<string, number>();
+    for (const { t, i } of pending()) {
+      if (firstOfId.has(t.envelope.caseId)) outcomes[i] = caseExists();
+      else firstOfId.set(t.envelope.caseId, i);
+    }
+    const toOpen = pending();
+    const opened = await cases.insertMany(
+      trx,
+      toOpen.map(({ t }) => ({
+        id: t.envelope.caseId,
+        survivorId: t.survivor.id,
+        advocatesMayRead: t.sharing.advocatesMayRead,
+        day: t.day,
+      })),
+    );
+    for (const { t, i } of toOpen) if (!opened.has(t.envelope.caseId)) outcomes[i] = caseExists();
+
+    const toSpend = pending();
+    const spent = await challenges.consumeMany(
+      trx,
+      toSpend.map(({ t }) => t.pow.challenge),
+      'pow',
+    );
+    const putBack: StoredChallenge[] = [];
+    const withdrawn: string[] = [];
+    for (const { t, i } of toSpend) {
+      const challenge = spent.get(t.pow.challenge);
+      spent.delete(t.pow.challenge); // a second request with the same challenge finds it used
+      let refusal: HttpError | undefined;
+      if (!challenge || challenge.expiresAt <= now)
+        refusal = badRequest('bad_pow', 'pow.challenge is unknown, expired or already used; ask for a new one');
+      else if (!checkPow(t.pow.challenge, t.pow.nonce, challenge.bits))
+        refusal = badRequest('bad_pow', 'pow.nonce does not solve the challenge');
+      if (refusal) {
+        outcomes[i] = refused(refusal);
+        if (challenge) putBack.push(challenge);
+        withdrawn.push(t.envelope.caseId);
+      }
+    }
+    await challenges.restore(trx, putBack);
+    await cases.withdrawNew(trx, withdrawn);
+
+    const toWrite = pending();
+    const envelopeIds = await envelopes.insertMany(
+      trx,
+      toWrite.map(({ t }) => ({ envelope: t.envelope, verified: t.verified, seq: 0, fromStaff: false, day: t.day })),
+    );
+    for (const [n, { t }] of toWrite.entries()) {
+      // A throw here (a file's total over the limit) fails the batch; each is then tried alone.
+      await linkAttachments(ctx, trx, t.attachments, { survivorId: t.survivor.id, caseId: t.envelope.caseId, envelopeId: envelopeIds[n] });
+      if (t.sharing.statistics) await publishing.addStatistics(trx, t.envelope.caseId, t.sharing.statistics, t.day.slice(0, 7));
+    }
+  });
+  return outcomes.map((o) => o ?? accepted(undefined));
 }
 
 /**

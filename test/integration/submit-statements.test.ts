@@ -2,6 +2,7 @@
  * How many SQL statements one survivor submission runs (issue 14): each one is a round trip to
  * the database thread (SQLite) or server (PostgreSQL), so a statement that creeps back shows
  * here. A count, not a time. Every statement knex sends is counted, BEGIN and COMMIT included.
+ * A lone submission; test/integration/group-commit.test.ts counts those of a batch.
  */
 import request from 'supertest';
 import { randomId } from '../../protocol';
@@ -52,8 +53,17 @@ async function submissionStatements(sharing?: object): Promise<string[]> {
   return sqls;
 }
 
-test('a testimony without statistics runs 10 statements', async () => {
-  expect(await submissionStatements()).toHaveLength(10);
+test('a testimony without statistics runs 11 statements the first time, 10 once its keyset has been read', async () => {
+  const first = await submissionStatements();
+  expect(first).toHaveLength(11);
+  expect(first.filter((sql) => /keysets/.test(sql) && !/max\(/.test(sql))).toHaveLength(1);
+  const second = await submissionStatements();
+  // two rate-limit counters, the survivor, then BEGIN, the keyset's version, the case, the
+  // challenge, the envelope, its keys and COMMIT
+  expect(second).toHaveLength(10);
+  const keysetReads = second.filter((sql) => /keysets/.test(sql));
+  expect(keysetReads).toHaveLength(1);
+  expect(keysetReads[0]).toMatch(/max\(/);
 });
 
 test('sharing statistics adds one insert', async () => {
