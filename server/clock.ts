@@ -12,8 +12,23 @@ export interface Clock {
   today(): string;
 }
 
+const DAY_MS = 86_400_000;
+
 export function clockFrom(now: () => number): Clock {
-  return { now, today: () => utcDay(new Date(now())) };
+  // Every request asks for the day, several times: the string is kept until the day ends.
+  let day = '';
+  let dayStart = 0;
+  return {
+    now,
+    today() {
+      const t = now();
+      if (t < dayStart || t >= dayStart + DAY_MS) {
+        dayStart = t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+        day = utcDay(new Date(dayStart));
+      }
+      return day;
+    },
+  };
 }
 
 /** The machine's clock. */

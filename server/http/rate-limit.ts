@@ -24,8 +24,12 @@ import { hmac } from './tokens';
 
 /** The day's salt: derived from the address key, so it changes at each UTC midnight and is never stored. */
 export function daySalt(addressKey: string, day: string): string {
-  return toBase64url(hmac(addressKey, 'rate-limit-salt', day));
+  // Asked for on every request by every limiter: the last one is kept (it changes once a day).
+  if (lastSalt?.addressKey !== addressKey || lastSalt.day !== day)
+    lastSalt = { addressKey, day, salt: toBase64url(hmac(addressKey, 'rate-limit-salt', day)) };
+  return lastSalt.salt;
 }
+let lastSalt: { addressKey: string; day: string; salt: string } | undefined;
 
 /** The counter key of an address on a day (what the store keeps, behind the limiter's name). */
 export function hashAddress(addressKey: string, address: string, day: string): string {
