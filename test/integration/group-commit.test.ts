@@ -16,6 +16,7 @@ import {
   registerSurvivor,
   setupAdmin,
   snapshot,
+  statementsOf,
   testimonyEnvelope,
   type SurvivorActor,
   type TestServer,
@@ -31,17 +32,6 @@ beforeAll(async () => {
   keyset = await currentKeyset(t);
 });
 afterAll(() => t.close());
-
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sqls: string[] }> {
-  const sqls: string[] = [];
-  const listener = (q: { sql: string }) => sqls.push(q.sql);
-  t.db.on('query', listener);
-  try {
-    return { result: await fn(), sqls };
-  } finally {
-    t.db.off('query', listener);
-  }
-}
 
 /** A testimony as submitTestimony hands it to the writer, every check that needs no write passed. */
 async function newTestimony(overrides: Partial<NewTestimony> = {}, caseId = randomId()): Promise<NewTestimony> {
@@ -69,7 +59,7 @@ const codeOf = (r: PromiseSettledResult<void>) => (r.status === 'rejected' && r.
 
 test('eight testimonies sent together are one transaction of seven statements, and all are stored', async () => {
   const batch = await Promise.all(Array.from({ length: 8 }, () => newTestimony()));
-  const { result, sqls } = await statementsOf(() => writeTogether(batch));
+  const { result, sqls } = await statementsOf(t.db, () => writeTogether(batch));
   expect(result.map(codeOf)).toEqual(Array(8).fill('fulfilled'));
   // BEGIN, the keyset's version, the cases, the challenges, the envelopes, their keys, COMMIT
   expect(sqls).toHaveLength(7);
@@ -152,7 +142,7 @@ test('a batch that fails as a whole is tried again one by one, so only the faili
 
 test('rate-limit hits that arrive together are one statement, and each request gets the count it would have had alone', async () => {
   const counters = new RateLimitCounters(t.db, t.ctx.clock);
-  const { result, sqls } = await statementsOf(() =>
+  const { result, sqls } = await statementsOf(t.db, () =>
     Promise.all([
       counters.increment('test:a', 60_000),
       counters.increment('test:b', 60_000),

@@ -12,6 +12,7 @@ import {
   pow,
   registerSurvivor,
   setupAdmin,
+  statementsOf,
   testimonyEnvelope,
   type SurvivorActor,
   type TestServer,
@@ -26,25 +27,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** The SQL of every statement run while `fn` runs. */
-async function statementsOf(fn: () => Promise<void>): Promise<string[]> {
-  const sqls: string[] = [];
-  const listener = (q: { sql: string }) => sqls.push(q.sql);
-  t.db.on('query', listener);
-  try {
-    await fn();
-  } finally {
-    t.db.off('query', listener);
-  }
-  return sqls;
-}
-
 /** Submits one testimony with everything prepared beforehand, and returns the statements it ran. */
 async function submissionStatements(sharing?: object): Promise<string[]> {
   const keyset = await currentKeyset(t);
   const envelope = testimonyEnvelope(survivor, keyset, 'it happened at the office', randomId());
   const body = { envelope, keysetVersion: keyset.keyset.version, pow: await pow(t), ...(sharing ? { sharing } : {}) };
-  const sqls = await statementsOf(async () => {
+  const { sqls } = await statementsOf(t.db, async () => {
     const res = await request(t.app).post('/api/survivor/cases').set('Authorization', `Bearer ${survivor.token}`).send(body);
     expect(res.status).toBe(201);
   });

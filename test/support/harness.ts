@@ -205,6 +205,18 @@ async function settled(db: Db): Promise<void> {
   }
 }
 
+/** What `fn` returned, and the SQL of every statement knex sent meanwhile (BEGIN and COMMIT included). */
+export async function statementsOf<T>(db: Db, fn: () => Promise<T>): Promise<{ result: T; sqls: string[] }> {
+  const sqls: string[] = [];
+  const listener = (q: { sql: string }) => sqls.push(q.sql);
+  db.on('query', listener);
+  try {
+    return { result: await fn(), sqls };
+  } finally {
+    db.off('query', listener);
+  }
+}
+
 /**
  * Runs fn and asserts that no table (but the rate-limit counters) changed meanwhile: a
  * rejected request writes nothing (DESIGN.md "Bad input").
