@@ -369,3 +369,56 @@ export function openMatchEntry(
 export function sameIdentifier(a: MatchEntryBody, b: MatchEntryBody): boolean {
   return a.identifier.type === b.identifier.type && a.identifier.value === b.identifier.value;
 }
+
+export interface MatchCheck {
+  /** the entries that opened and name the matched identifier, in the order given */
+  confirmed: { index: number; body: MatchEntryBody }[];
+  /** the entries refused, with why: forged, malformed, not addressed to this reader, or naming another identifier */
+  refused: { index: number; reason: string }[];
+  /** true when entries of at least two distinct survivors name one identifier */
+  isMatch: boolean;
+}
+
+/**
+ * What a matching counselor's browser concludes from a match the server reports: it opens
+ * every entry stored under the tag and confirms the identifier that the most survivors' entries
+ * name, if at least two distinct survivors (by handle) name it. The server only says that tags
+ * are equal; this checks that identifiers are (a survivor who sealed another identifier under a
+ * tag she obtained would otherwise fake a match, and is refused here).
+ */
+export function checkMatch(
+  tag: string,
+  keyVersion: number,
+  entries: { handle: string; sealed: SealedMatchEntry }[],
+  box: nacl.BoxKeyPair,
+): MatchCheck {
+  const opened: { index: number; handle: string; body: MatchEntryBody }[] = [];
+  const refused: MatchCheck['refused'] = [];
+  entries.forEach((entry, index) => {
+    try {
+      opened.push({ index, handle: entry.handle, body: openMatchEntry(entry.sealed, box, { tag, keyVersion }) });
+    } catch (e) {
+      refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  const survivorsNaming = new Map<string, Set<string>>();
+  for (const o of opened) {
+    const key = `${o.body.identifier.type}:${o.body.identifier.value}`;
+    survivorsNaming.set(key, (survivorsNaming.get(key) ?? new Set()).add(o.handle));
+  }
+  const [best] = [...survivorsNaming.entries()].sort((a, b) => b[1].size - a[1].size);
+  const isMatch = best !== undefined && best[1].size >= 2;
+  const confirmed: MatchCheck['confirmed'] = [];
+  for (const o of opened) {
+    if (isMatch && `${o.body.identifier.type}:${o.body.identifier.value}` === best[0]) confirmed.push({ index: o.index, body: o.body });
+    else
+      refused.push({
+        index: o.index,
+        reason: isMatch
+          ? 'it names another identifier than the matching entries (forged)'
+          : 'no entry of another survivor names the same identifier',
+      });
+  }
+  refused.sort((a, b) => a.index - b.index);
+  return { confirmed, refused, isMatch };
+}

@@ -24,7 +24,7 @@ export interface Blinded {
 
 /** The client's first step; `rng` is injectable for the RFC's known-answer tests only. */
 export function oprfBlind(input: Uint8Array, rng?: (n: number) => Uint8Array): Blinded {
-  const out = rng ? oprf.blind(input, rng) : oprf.blind(input);
+  const out = rng ? oprf.blind(input, (n = 32) => new Uint8Array(rng(n))) : oprf.blind(input);
   return { blind: out.blind, blinded: out.blinded };
 }
 
