@@ -17,8 +17,8 @@
  * protocol/survivor.ts: only the matching code (a lazy script), the staff page and the server
  * import it.
  */
-import nacl from 'tweetnacl';
-import { concatBytes, fromBase64url, fromUtf8, isCanonicalBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
+import type { BoxKeyPair } from 'tweetnacl';
+import { concatBytes, fromBase64url, fromUtf8, isCanonicalBase64url, nacl, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
 import { keyId, type RandomBytes } from './envelope';
 import { pad, unpad } from './padding';
 
@@ -31,9 +31,17 @@ export interface Identifier {
   value: string;
 }
 
-/** Why an identifier was refused; the browser words each for the survivor. */
-export type IdentifierProblem =
-  'phone_characters' | 'phone_country' | 'phone_length' | 'email_shape' | 'social_network' | 'social_not_profile' | 'social_handle';
+/** Why an identifier was refused; the browser words each for the survivor (i18n/matching.ts). */
+export const IDENTIFIER_PROBLEMS = [
+  'phone_characters',
+  'phone_country',
+  'phone_length',
+  'email_shape',
+  'social_network',
+  'social_not_profile',
+  'social_handle',
+] as const;
+export type IdentifierProblem = (typeof IDENTIFIER_PROBLEMS)[number];
 
 export class IdentifierError extends ProtocolError {
   constructor(
@@ -308,11 +316,7 @@ const CASE_ID = /^[A-Za-z0-9_-]{16,64}$/;
  * its plaintext names the tag and key version it is stored under, that its identifier is in
  * normal form and its case reference well formed. Throws ProtocolError otherwise.
  */
-export function openMatchEntry(
-  sealed: SealedMatchEntry,
-  box: nacl.BoxKeyPair,
-  expected: { tag: string; keyVersion: number },
-): MatchEntryBody {
+export function openMatchEntry(sealed: SealedMatchEntry, box: BoxKeyPair, expected: { tag: string; keyVersion: number }): MatchEntryBody {
   if (typeof sealed !== 'object' || sealed === null || sealed.v !== MATCH_ENTRY_VERSION || sealed.alg !== MATCH_ENTRY_ALG)
     throw new ProtocolError('unsupported_version', 'this entry is not a version 1 matching entry');
   if (!Array.isArray(sealed.keys) || typeof sealed.ciphertext !== 'string') throw new ProtocolError('bad_entry', 'the entry is malformed');
@@ -390,7 +394,7 @@ export function checkMatch(
   tag: string,
   keyVersion: number,
   entries: { handle: string; sealed: SealedMatchEntry }[],
-  box: nacl.BoxKeyPair,
+  box: BoxKeyPair,
 ): MatchCheck {
   const opened: { index: number; handle: string; body: MatchEntryBody }[] = [];
   const refused: MatchCheck['refused'] = [];
