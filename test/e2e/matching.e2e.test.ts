@@ -1,0 +1,106 @@
+/**
+ * The matching escrow in Chromium, end to end through the built server: two survivors name one
+ * phone number written two different ways on their return pages; a third names another. The
+ * matching counselor's workspace shows exactly one match, confirmed by opening both sealed
+ * entries in the browser, and the counselor reads both testimonies. The matching code loads
+ * only when a survivor chooses to add an identifier, and neither a request nor the stored
+ * database holds any of the numbers in the clear.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { acceptInvite, ADMIN, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn, type Shared } from './flows';
+import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
+
+const COUNSELOR = { username: 'zara.counsel', password: 'a long counselor passphrase' };
+
+describeInBrowser('matching escrow in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** The survivor opens her page, chooses to add an identifier, reads what happens, and adds a phone number. */
+  async function namePhone(page: Page, sent: SentRequest[], shared: Shared, written: string, normal: string): Promise<void> {
+    await page.goto(`${server.url}/return`);
+    await page.getByLabel('Your codename').fill(shared.codename);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('heading', { name: 'Has this person harmed others?' }).waitFor({ timeout: 60_000 });
+    expect(sent.filter((r) => r.url.endsWith('/assets/matching.js'))).toEqual([]); // not loaded before she chooses
+    await page.getByRole('button', { name: 'Add a phone, email or profile' }).click();
+    await page.getByText('Nothing about it is revealed unless another survivor names the same').waitFor({ timeout: 30_000 });
+    expect(sent.filter((r) => r.url.endsWith('/assets/matching.js'))).toHaveLength(1);
+    await page.getByLabel('What you know of the person').selectOption('phone');
+    await page.getByLabel('The number, address or profile').fill(written);
+    await page.locator('#matching-preview').filter({ hasText: normal }).waitFor();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText('Tick the box to confirm that you have read what happens.').waitFor(); // she must confirm first
+    await page.getByLabel('I have read what happens and I want to add it').check();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText('Added. It stays sealed unless another survivor names the same.').waitFor({ timeout: 30_000 });
+    await page.locator('#matching-list').filter({ hasText: normal }).waitFor();
+  }
+
+  test('two spellings of one number match, a third survivor matches nothing, nothing is stored in the clear', async () => {
+    const admin = await newGuardedPage(browser, problems);
+    await setUpFirstAdmin(admin.page, server.setupLink, true);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    await admin.page.getByLabel('Invite a new member as').selectOption('moderator,matching_counselor');
+    await admin.page.getByRole('button', { name: 'Create invite link' }).click();
+    await admin.page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
+    const invite = (await admin.page.locator('#invite-link').textContent())!.trim();
+    const counselor = await newGuardedPage(browser, problems);
+    await acceptInvite(counselor.page, invite, COUNSELOR);
+    await staffSignIn(admin.page, server.url, ADMIN);
+    await signWaitingMembers(admin.page);
+
+    const stamp = Date.now();
+    const testimonies = [`FIRST-TESTIMONY-${stamp}`, `SECOND-TESTIMONY-${stamp}`, `THIRD-TESTIMONY-${stamp}`];
+    const written = ['0300-1234567', '+92 300 1234567', '0321 7654321'];
+    const normal = ['+923001234567', '+923001234567', '+923217654321'];
+    const survivors: Shared[] = [];
+    const allSent: SentRequest[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await newGuardedPage(browser, problems);
+      const shared = await shareTestimony(s.page, server.url, testimonies[i]);
+      survivors.push(shared);
+      await namePhone(s.page, s.sent, shared, written[i], normal[i]);
+      allSent.push(...s.sent);
+      await s.context.close();
+    }
+
+    // The counselor: one confirmed match, between the first two survivors; both testimonies readable.
+    await staffSignIn(counselor.page, server.url, COUNSELOR);
+    const c = counselor.page;
+    await c.getByRole('heading', { name: 'Matches' }).waitFor();
+    await c.locator('#matching-status').filter({ hasText: '1 confirmed match.' }).waitFor({ timeout: 30_000 });
+    expect(await c.locator('#matching-list article.match').count()).toBe(1);
+    const match = c.locator('#matching-list article.match[data-confirmed="true"]');
+    await match.getByRole('heading', { name: 'Match: phone +923001234567' }).waitFor();
+    const listed = (await match.textContent()) ?? '';
+    expect(listed).toContain(survivors[0].handle);
+    expect(listed).toContain(survivors[1].handle);
+    expect(listed).not.toContain(survivors[2].handle);
+    expect(await c.locator('#matching-list .match-refused').count()).toBe(0);
+    for (const i of [0, 1]) {
+      await match.getByRole('button', { name: `Read the case of ${survivors[i].handle}` }).click();
+      await c.locator('#matching-cases').filter({ hasText: testimonies[i] }).waitFor({ timeout: 30_000 });
+    }
+    expect((await c.locator('#matching-cases').textContent()) ?? '').not.toContain(testimonies[2]);
+
+    // Nothing in the clear: not in what any survivor's browser sent, not in the stored database.
+    const secrets = ['923001234567', '3001234567', '1234567', '923217654321', '7654321'];
+    for (const r of allSent)
+      for (const secret of secrets) expect({ url: r.url, has: r.body.includes(secret) }).toEqual({ url: r.url, has: false });
+    const stored = await server.storedBytes();
+    for (const secret of [...secrets, ...written])
+      expect({ secret, stored: stored.includes(Buffer.from(secret)) }).toEqual({ secret, stored: false });
+    expect(problems).toEqual([]);
+  });
+});
