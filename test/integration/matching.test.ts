@@ -211,14 +211,23 @@ describe('matching escrow', () => {
     const forgedIndex = m.entries.findIndex((e) => e.handle === forger.handle);
     expect(check.refused).toEqual([{ index: forgedIndex, reason: expect.stringMatching(/another identifier/) }]);
 
-    // An entry moved under another tag, or altered, is refused too.
-    const moved = checkMatch(m.tag, m.keyVersion, [m.entries[0], { ...m.entries[1], sealed: forged.sealed }], box());
+    // An entry moved under another tag (sealed naming another), or altered, is refused too.
+    const genuine = m.entries.filter((e) => e.handle !== forger.handle);
+    const elsewhere = sealMatchEntry({
+      identifier: normalizeIdentifier('phone', '0300-1234567'),
+      caseId: randomId(),
+      tag: matchTag(new Uint8Array(64).fill(9)),
+      keyVersion: 1,
+      recipients: await counselorKeys(t),
+    });
+    const moved = checkMatch(m.tag, m.keyVersion, [genuine[0], { ...genuine[1], sealed: elsewhere }], box());
     expect(moved.isMatch).toBe(false);
+    expect(moved.refused.find((r) => r.index === 1)!.reason).toMatch(/another tag/);
     const altered = {
-      ...m.entries[0].sealed,
-      ciphertext: toBase64url(fromBase64url(m.entries[0].sealed.ciphertext).map((b, i) => (i === 40 ? b ^ 1 : b))),
+      ...genuine[0].sealed,
+      ciphertext: toBase64url(fromBase64url(genuine[0].sealed.ciphertext).map((b, i) => (i === 40 ? b ^ 1 : b))),
     };
-    const broken = checkMatch(m.tag, m.keyVersion, [{ ...m.entries[0], sealed: altered }, m.entries[1]], box());
+    const broken = checkMatch(m.tag, m.keyVersion, [{ ...genuine[0], sealed: altered }, genuine[1]], box());
     expect(broken.isMatch).toBe(false);
     expect(broken.refused[0].reason).toMatch(/does not decrypt/);
 
