@@ -2,7 +2,8 @@
  * The matching escrow in Chromium, end to end through the built server: two survivors name one
  * phone number written two different ways on their return pages; a third names another. The
  * matching counselor's workspace shows exactly one match, confirmed by opening both sealed
- * entries in the browser, and the counselor reads both testimonies. The matching code loads
+ * entries in the browser, and the counselor reads both testimonies; once one of the two
+ * withdraws, the match is gone. The matching code loads
  * only when a survivor chooses to add an identifier, and neither a request nor the stored
  * database holds any of the numbers in the clear.
  */
@@ -65,14 +66,15 @@ describeInBrowser('matching escrow in Chromium', () => {
     const written = ['0300-1234567', '+92 300 1234567', '0321 7654321'];
     const normal = ['+923001234567', '+923001234567', '+923217654321'];
     const survivors: Shared[] = [];
+    const pages: Page[] = [];
     const allSent: SentRequest[] = [];
     for (let i = 0; i < 3; i++) {
       const s = await newGuardedPage(browser, problems);
       const shared = await shareTestimony(s.page, server.url, testimonies[i]);
       survivors.push(shared);
+      pages.push(s.page);
       await namePhone(s.page, s.sent, shared, written[i], normal[i]);
       allSent.push(...s.sent);
-      await s.context.close();
     }
 
     // The counselor: one confirmed match, between the first two survivors; both testimonies readable.
@@ -93,6 +95,14 @@ describeInBrowser('matching escrow in Chromium', () => {
       await c.locator('#matching-cases').filter({ hasText: testimonies[i] }).waitFor({ timeout: 30_000 });
     }
     expect((await c.locator('#matching-cases').textContent()) ?? '').not.toContain(testimonies[2]);
+
+    // The second survivor withdraws her identifier: the match is gone.
+    await pages[1].locator('#matching-list li').filter({ hasText: normal[1] }).getByRole('button', { name: 'Withdraw' }).click();
+    await pages[1].getByText('Withdrawn. It will no longer match.').waitFor({ timeout: 30_000 });
+    await pages[1].locator('#matching-list').filter({ hasText: 'Nothing yet.' }).waitFor();
+    await c.getByRole('button', { name: 'Check again' }).click();
+    await c.locator('#matching-status').filter({ hasText: '0 confirmed matches.' }).waitFor({ timeout: 30_000 });
+    await c.getByText('No two survivors have named the same person.').waitFor();
 
     // Nothing in the clear: not in what any survivor's browser sent, not in the stored database.
     const secrets = ['923001234567', '3001234567', '1234567', '923217654321', '7654321'];
