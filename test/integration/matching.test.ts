@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import request from 'supertest';
 import nacl from 'tweetnacl';
-import { fromBase64url, keyId, randomId, readersOf, toBase64url } from '../../protocol';
+import { DELETE_EVERYTHING_CONFIRMATION, fromBase64url, keyId, randomId, readersOf, toBase64url } from '../../protocol';
 import type { StaffMatch, SurvivorMatching } from '../../protocol/api';
 import {
   checkMatch,
@@ -195,6 +195,15 @@ describe('matching escrow', () => {
     expect(res.status).toBe(204);
     expect(await t.db('matching_entries').where({ id }).first()).toBeUndefined();
     expect((await matches(counselor.agent)).map((m) => m.tag)).not.toContain(named.tag);
+  });
+
+  test('"delete everything" erases her entries with her account', async () => {
+    const s = await registerSurvivor(t);
+    const named = await nameIdentifier(t, s, await newCase(t, s, 'to delete'), 'email', 'gone@example.org');
+    expect(named.res.status).toBe(201);
+    const res = await asSurvivor(t, s).post('/api/survivor/delete-everything', { confirm: DELETE_EVERYTHING_CONFIRMATION });
+    expect(res.status).toBe(204);
+    expect(await t.db('matching_entries').where({ id: named.res.body.id }).first()).toBeUndefined();
   });
 
   test('a forged entry (another identifier sealed under a tag its maker obtained) is refused by the counselor check', async () => {
