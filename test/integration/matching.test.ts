@@ -419,6 +419,9 @@ describe('matching escrow', () => {
         expectError(await as.post(`/api/survivor/matching/entries/${own}/replace`, { ...good, tag: 'x' }), 400, 'invalid_request', 'tag');
         expectError(await as.post(`/api/survivor/matching/entries/${own}/replace`, good), 409, 'not_stale');
         expectError(await asSurvivor(t, other).post(`/api/survivor/matching/entries/${own}/replace`, good), 404, 'not_found');
+        // Someone else's entry answers 404 whatever the body says (looked up before the body is read).
+        expectError(await asSurvivor(t, other).post(`/api/survivor/matching/entries/${own}/replace`, { typo: 1 }), 404, 'not_found');
+        expectError(await asSurvivor(t, other).post(`/api/survivor/matching/entries/${own}/withdraw`, { typo: 1 }), 404, 'not_found');
         expectError(await as.get('/api/survivor/matching/nothing'), 404);
       });
     });
