@@ -90,6 +90,11 @@ export function matchingRepo(db: Db) {
       return (rows as (Row & { handle: string })[]).map((r) => ({ ...fromRow(r), handle: r.handle }));
     },
 
+    /** Deletes the evaluation counts of days before `day` (the sweeper, in an erasure). Returns how many. */
+    async purgeEvaluationsBefore(trx: Db, day: string): Promise<number> {
+      return Number(await trx('matching_evaluations').where('day', '<', day).delete());
+    },
+
     async evaluationsToday(counter: string, day: string): Promise<number> {
       const row = await db('matching_evaluations').where({ counter, day }).first();
       return row ? Number(row.count) : 0;
@@ -102,7 +107,7 @@ export function matchingRepo(db: Db) {
      * on the way: only today's are needed.
      */
     async countEvaluations(trx: Db, counters: string[], day: string, by: number): Promise<number[]> {
-      await trx('matching_evaluations').where('day', '<', day).delete();
+      await this.purgeEvaluationsBefore(trx, day);
       const counts: number[] = [];
       for (const counter of counters) {
         const [row] = rowsOf<{ count: number | string }>(

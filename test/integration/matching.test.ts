@@ -24,6 +24,7 @@ import {
 import { oprfBlind, oprfFinalize } from '../../protocol/oprf';
 import { createApp } from '../../server/app';
 import { clockFrom } from '../../server/clock';
+import { sweepExpired } from '../../server/sweeper';
 import {
   addStaff,
   asSurvivor,
@@ -459,6 +460,9 @@ describe('matching limits', () => {
 
     // The next day (a survivor token lasts minutes: a new survivor asks), the overall count starts afresh too.
     t.clock.advance(24 * 3600 * 1000);
+    // The sweeper erases yesterday's counts.
+    expect((await sweepExpired(t.ctx)).matchingCounts).toBe(3);
+    expect(await t.db('matching_evaluations').select()).toEqual([]);
     expect((await evaluate(await registerSurvivor(t), 3)).status).toBe(200);
     expect((await t.db('matching_evaluations').select()).every((c: { day: string }) => c.day === t.ctx.clock.today())).toBe(true);
   });
