@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
-import { survivorIdOf } from '../http/auth';
+import { staffOf, survivorIdOf } from '../http/auth';
 import { EmptyBody, parseWith } from '../http/validate';
 import { addEntry, evaluateBlinded, listMatches, ownEntry, replaceEntry, survivorMatching, withdrawEntry } from '../services/matching';
 
@@ -50,8 +50,8 @@ export function survivorMatchingRoutes(ctx: AppContext): Router {
 
 export function staffMatchingRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.get('/staff/matches', ctx.auth.staff.requireStaff('matching_counselor'), async (_req, res) => {
-    res.json(await listMatches(ctx));
+  router.get('/staff/matches', ctx.auth.staff.requireStaff('matching_counselor'), async (req, res) => {
+    res.json(await listMatches(ctx, staffOf(req)));
   });
   return router;
 }

@@ -15,6 +15,7 @@ import { MAX_MATCH_ENTRIES, type MatchEvaluation, type schemas, type StaffMatch,
 import { oprfEvaluate } from '../../protocol/oprf';
 import type { AppContext } from '../app';
 import type { MatchEntryRecord } from '../db/matching-repo';
+import type { StaffRecord } from '../db/staff-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors';
 
@@ -139,8 +140,11 @@ export async function withdrawEntry(ctx: AppContext, entry: MatchEntryRecord): P
   await ctx.erase((trx) => ctx.repos.matching.remove(trx, entry.id));
 }
 
-/** Tags held by two or more distinct survivors, each with its entries, for the counselors' browsers to open. */
-export async function listMatches(ctx: AppContext): Promise<{ matches: StaffMatch[] }> {
+/**
+ * Tags held by two or more distinct survivors, each with its entries, for the counselors'
+ * browsers to open. Logged in the audit log: who looked, and how many matches there were.
+ */
+export async function listMatches(ctx: AppContext, me: StaffRecord): Promise<{ matches: StaffMatch[] }> {
   const matches: StaffMatch[] = [];
   for (const e of await ctx.repos.matching.matches()) {
     let last = matches[matches.length - 1];
@@ -150,5 +154,6 @@ export async function listMatches(ctx: AppContext): Promise<{ matches: StaffMatc
     }
     last.entries.push({ id: e.id, handle: e.handle, createdDay: e.createdDay, sealed: e.sealed });
   }
+  await ctx.repos.audit.record(ctx.db, { actorId: me.id, action: 'matching.listed', detail: { matches: matches.length } });
   return { matches };
 }

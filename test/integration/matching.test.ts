@@ -144,6 +144,10 @@ describe('matching escrow', () => {
       expect(detail.body.handle).toBe(e.handle);
     }
 
+    // Looking is logged: who, and how many matches.
+    const logged = await t.db('audit_log').where({ action: 'matching.listed', actor_id: counselor.staffId }).orderBy('seq', 'desc').first();
+    expect(JSON.parse(logged.detail)).toEqual({ matches: 1 });
+
     // A moderator without the role, or no session, is refused.
     expectError(await moderator.agent.get('/api/staff/matches'), 403, 'forbidden', 'matching_counselor');
     expectError(await request(t.app).get('/api/staff/matches'), 401);
