@@ -22,6 +22,7 @@ import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
 import { currentTrustedHistory } from './lib/trust';
 import { draftsSection, sharingSection, type SurvivorContext } from './lib/survivor-publishing';
+import { offerMatching } from './lib/matching-loader';
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
 let keys: KeyPairs | undefined;
@@ -116,6 +117,7 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
     list.append(none);
   }
   for (const c of cases) list.append(renderCase(c, session, history));
+  if (keys && cases.length > 0) offerMatching({ keys, token: session.token, cases, currentHistory });
 }
 
 /** One testimony and its conversation with the moderators, decrypted and checked here. */

@@ -3,7 +3,7 @@
  * only), two-factor enrolment for a member who has not done it yet (lib/staff-2fa.ts), then the
  * panels each role may use: team and invites (admin, lib/staff-team.ts), cases (moderator,
  * lib/staff-cases.ts), publishing (moderator and advocate, lib/staff-publishing.ts), the
- * member's own account (lib/staff-account.ts), and for admins the session settings and the
+ * member's own account (lib/staff-account.ts), matches (matching counselor, lib/staff-matching.ts), and for admins the session settings and the
  * audit log (lib/staff-account.ts, lib/staff-audit.ts).
  */
 import { api } from './lib/api';
@@ -14,6 +14,7 @@ import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
+import { bindMatchingPanel, initMatchingPanel } from './lib/staff-matching';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
@@ -53,6 +54,7 @@ document.addEventListener('DOMContentLoaded', () => {
   bindPublishingPanel();
   bindAccountPanels();
   bindAuditPanel();
+  bindMatchingPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -66,6 +68,10 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
   if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
+  if (me.roles.includes('matching_counselor'))
+    await initMatchingPanel(current).catch((e) =>
+      say(byId('matching-status'), `The matches could not be loaded: ${errorMessage(e)}`, 'error'),
+    );
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));

@@ -292,6 +292,10 @@ export const en = {
   'safety.supportContacts': 'Support from this organisation: {contacts}',
   'kdf.working':
     'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
+  // The matching escrow's offer on the return page; the form and its explanations load with client/matching.ts (i18n/matching.ts)
+  'matching.heading': 'Has this person harmed others?',
+  'matching.teaser': 'You may add their phone number, email or profile. It stays sealed unless another survivor names the same.',
+  'matching.open': 'Add a phone, email or profile',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -10,6 +10,7 @@ import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type Key
 import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
+import { MATCH_ENTRY_ALG, MATCH_ENTRY_VERSION, type SealedMatchEntry } from './matching';
 import { CONSENT_VERSION } from './consent';
 import { storyControlCharacter } from './story-text';
 import {
@@ -249,6 +250,26 @@ const CredentialsSwap = z
     path: ['authKey'],
   });
 
+/** The matching escrow: at most this many identifiers blinded in one request, and named by one survivor. */
+export const MAX_MATCH_BLINDED = 5;
+export const MAX_MATCH_ENTRIES = 20;
+/** the largest sealed entry's ciphertext (an identifier and a case reference, padded) */
+export const MAX_MATCH_CIPHERTEXT_BYTES = 2048;
+
+export const SealedMatchEntrySchema = z.strictObject({
+  v: z.literal(MATCH_ENTRY_VERSION),
+  alg: z.literal(MATCH_ENTRY_ALG),
+  ciphertext: b64Max(MAX_MATCH_CIPHERTEXT_BYTES),
+  keys: z.array(RecipientKeySchema).min(1).max(MAX_RECIPIENTS),
+});
+
+const MatchEntryBody = {
+  /** SHA-512 of the OPRF output, first 32 bytes (protocol/matching.ts matchTag) */
+  tag: b64Bytes(32),
+  keyVersion: z.number().int().min(1).max(999_999_999),
+  sealed: SealedMatchEntrySchema,
+};
+
 export const schemas = {
   setup: z.strictObject({
     setupToken: b64Bytes(32),
@@ -310,6 +331,9 @@ export const schemas = {
     attachments: AttachmentIds.optional(),
   }),
   caseIdParam: z.strictObject({ caseId: Id }),
+  matchEvaluate: z.strictObject({ blinded: z.array(b64Bytes(32)).min(1).max(MAX_MATCH_BLINDED) }),
+  matchEntry: z.strictObject(MatchEntryBody),
+  matchEntryParam: z.strictObject({ entryId: Id }),
   // Publishing with consent: server/routes/publishing.ts (survivor and staff) and public.ts.
   draftParam: z.strictObject({ caseId: Id, draftId: Id }),
   staffDraftParam: z.strictObject({ draftId: Id }),
@@ -574,4 +598,33 @@ export interface StaffAttachment {
 }
 export interface ApiError {
   error: { code: string; message: string };
+}
+
+/** The survivor's identifiers (sealed; her browser opens them to re-derive after a key rotation). */
+export interface SurvivorMatchEntry {
+  id: string;
+  tag: string;
+  keyVersion: number;
+  createdDay: string;
+  sealed: SealedMatchEntry;
+}
+export interface SurvivorMatching {
+  /** the OPRF key version evaluations are made under now */
+  keyVersion: number;
+  /** whether anyone holds the matching counselor role in the current keyset */
+  counselors: boolean;
+  entries: SurvivorMatchEntry[];
+  /** how many more evaluations the survivor may ask for today */
+  evaluationsLeftToday: number;
+}
+export interface MatchEvaluation {
+  keyVersion: number;
+  /** one evaluated element per blinded element, in order */
+  evaluated: string[];
+}
+/** A tag held by two or more distinct survivors, with every entry under it. */
+export interface StaffMatch {
+  tag: string;
+  keyVersion: number;
+  entries: { id: string; handle: string; createdDay: string; sealed: SealedMatchEntry }[];
 }

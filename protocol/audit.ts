@@ -71,6 +71,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'case.draft_proposed': 'proposed a publication draft to a survivor',
   'story.published': "published a story with its survivor's signed consent",
   'case.attachment_opened': 'opened an evidence file of a case',
+  'matching.listed': 'looked at the matches (survivors who named the same person)',
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */

@@ -5,6 +5,9 @@
  */
 import nacl from 'tweetnacl';
 
+/** tweetnacl itself, for code built against the survivor layers, which may not bundle a second copy (scripts/build.mjs): the matching escrow. */
+export { nacl };
+
 export class ProtocolError extends Error {
   constructor(
     /** Stable machine-readable reason, e.g. "bad_signature". */

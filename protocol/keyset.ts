@@ -9,7 +9,8 @@ import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
 import { verifyDetached } from './signatures';
 
-export const STAFF_ROLES = ['admin', 'moderator', 'advocate'] as const;
+/** matching_counselor: told when two survivors name the same person, and opens those entries (protocol/matching.ts) */
+export const STAFF_ROLES = ['admin', 'moderator', 'advocate', 'matching_counselor'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
 export interface KeysetMember {

@@ -246,7 +246,11 @@ const layerByName = Object.fromEntries(builtLayers.map((l) => [l.name, l]));
  * the page names each in <meta name="awaaz-<name>" content="<path> <sri>"> ({{lazy:<name>}}).
  * Not counted in the survivor pages' budget (bench/page-size.ts LAZY_ASSETS).
  */
-export const LAZY_LAYERED = [{ name: 'evidence-tools', entry: 'client/evidence-tools.ts' }];
+export const LAZY_LAYERED = [
+  { name: 'evidence-tools', entry: 'client/evidence-tools.ts' },
+  // The matching escrow (the OPRF of @noble/curves), loaded by the return page only when a survivor adds an identifier.
+  { name: 'matching', entry: 'client/matching.ts' },
+];
 for (const lazy of LAZY_LAYERED) {
   await build({
     ...BROWSER,

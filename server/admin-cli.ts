@@ -5,9 +5,13 @@
  * `npm run admin -- migrate-to-postgres [postgres://…]` (or DATABASE_URL): copies this
  * instance's SQLite file (DATA_DIR) into an empty PostgreSQL database, verifies every table's
  * count and hash, and commits only if all match (server/db/sqlite-to-postgres.ts).
+ *
+ * `npm run admin -- rotate-matching-key`: replaces the matching escrow's OPRF key
+ * (MATCHING_KEY_FILE) with a new one of the next version. Restart every server instance
+ * afterwards; survivors' browsers re-derive their tags under the new key on their next visit.
  */
 import { systemClock } from './clock';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, rotateMatchingKey } from './config';
 import { migrate, openDatabase } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { copySqliteToPostgres, CopyRefused, type CopyReport } from './db/sqlite-to-postgres';
@@ -17,6 +21,7 @@ const USAGE = [
   'usage: npm run admin -- init                               print a one-time link to create the first admin',
   '       npm run admin -- migrate-to-postgres [postgres://…]  copy this SQLite instance into an empty PostgreSQL database',
   '                                                            (the address defaults to DATABASE_URL)',
+  '       npm run admin -- rotate-matching-key                 replace the matching OPRF key with the next version (then restart)',
 ].join('\n');
 
 async function init(): Promise<number> {
@@ -118,6 +123,15 @@ async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'init' && rest.length === 0) return init();
   if (command === 'migrate-to-postgres' && rest.length <= 1) return migrateToPostgres(rest[0]);
+  if (command === 'rotate-matching-key' && rest.length === 0) {
+    const config = loadConfig();
+    const version = rotateMatchingKey(config.matchingKeyFile);
+    console.log(`Matching key ${config.matchingKeyFile} is now version ${version}. Restart every Awaaz instance that shares it.`);
+    console.log(
+      "Survivors' browsers re-derive their identifiers' tags under it on their next visit; until then, older tags match only each other.",
+    );
+    return 0;
+  }
   console.error(USAGE);
   return 2;
 }

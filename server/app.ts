@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { systemClock, type Clock } from './clock';
-import { loadAddressKey, type Config } from './config';
+import { loadAddressKey, loadMatchingKey, type Config, type MatchingKeyFile } from './config';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { Batcher } from './db/batcher';
@@ -16,6 +16,7 @@ import { challengeRepo } from './db/challenge-repo';
 import { erase, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
+import { matchingRepo } from './db/matching-repo';
 import { publishingRepo } from './db/publishing-repo';
 import { RateLimitCounters } from './db/rate-limit-store';
 import { settingsRepo } from './db/settings-repo';
@@ -25,11 +26,12 @@ import { survivorRepo } from './db/survivor-repo';
 import { createStaffAuth, requireSurvivor, type StaffAuth } from './http/auth';
 import { errorHandler, HttpError, notFound, notFoundHandler } from './http/errors';
 import { jsonBody } from './http/json-body';
-import { identityLimiter, limiter } from './http/rate-limit';
+import { identityHash, identityLimiter, limiter } from './http/rate-limit';
 import { changesState, sameOriginWrites, securityHeaders } from './http/security';
 import { compressedAssets, sendPage } from './http/static';
 import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
+import { staffMatchingRoutes, survivorMatchingRoutes } from './routes/matching';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
 import { publicRoutes } from './routes/public';
 import { staffRoutes } from './routes/staff';
@@ -37,6 +39,8 @@ import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
 import { survivorRoutes } from './routes/survivor';
 import { openCases, type NewTestimony } from './services/survivors';
+import { oprfKeyFromSeed } from '../protocol/oprf';
+import type { MatchingContext } from './services/matching';
 
 export interface AppDeps {
   db: Db;
@@ -48,6 +52,8 @@ export interface AppDeps {
   clock?: Clock;
   /** the rate-limit key (main.ts reads it before opening the database); read from config.addressKeyFile when not given */
   addressKey?: string;
+  /** the matching escrow's OPRF key (main.ts reads it with the address key); read from config.matchingKeyFile when not given */
+  matchingKey?: MatchingKeyFile;
 }
 
 export interface AppContext {
@@ -69,7 +75,10 @@ export interface AppContext {
     audit: ReturnType<typeof auditRepo>;
     settings: ReturnType<typeof settingsRepo>;
     security: ReturnType<typeof staffSecurityRepo>;
+    matching: ReturnType<typeof matchingRepo>;
   };
+  /** the matching escrow's OPRF key (from its file, never the database) and evaluation counters (server/services/matching.ts) */
+  matching: MatchingContext;
   /** the one clock: every time and day the server reads or stores comes from it */
   clock: Clock;
   /** authentication, built once: staff sessions with the 2FA gate, and survivor bearer tokens (server/http/auth.ts) */
@@ -117,6 +126,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
+  const matchingKey = deps.matchingKey ?? loadMatchingKey(config.matchingKeyFile);
   const security = staffSecurityRepo(db);
   const settings = settingsRepo(db, config);
   const counters = new RateLimitCounters(db, clock);
@@ -130,6 +140,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       audit: auditRepo(db, { instanceId: instance.instance_id, clock }),
       settings,
       security,
+      matching: matchingRepo(db),
+    },
+    matching: {
+      keyVersion: matchingKey.version,
+      secretKey: oprfKeyFromSeed(matchingKey.seed),
+      survivorCounter: (survivorId, day) => `s.${identityHash(addressKey, 'survivor', survivorId, day)}`,
     },
     clock,
     auth: {
@@ -181,10 +197,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(attachmentRoutes(ctx));
   api.use('/survivor', survivorRoutes(ctx));
   api.use('/survivor', survivorPublishingRoutes(ctx));
+  api.use('/survivor', survivorMatchingRoutes(ctx));
   api.use(staffAuthRoutes(ctx));
   api.use(staffRoutes(ctx));
   api.use(staffCaseRoutes(ctx));
   api.use(staffPublishingRoutes(ctx));
+  api.use(staffMatchingRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
 

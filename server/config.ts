@@ -30,6 +30,11 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
   ADDRESS_KEY_FILE: z.string().min(1).optional(),
+  /** the matching escrow's OPRF key (never in the database); DATA_DIR/matching.key unless set */
+  MATCHING_KEY_FILE: z.string().min(1).optional(),
+  /** OPRF evaluations (each tests one guessed identifier) per survivor per UTC day, and for everyone together */
+  MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY: z.coerce.number().int().min(1).max(1000).default(20),
+  MATCHING_EVALUATIONS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   /** postgres://… to use PostgreSQL (15 or newer) instead of the embedded SQLite file */
   DATABASE_URL: z
     .string()
@@ -107,6 +112,10 @@ export interface Config {
   database: { client: 'sqlite'; filename: string; synchronous?: SqliteSynchronous } | { client: 'pg'; url: string };
   /** where the address key lives (see loadAddressKey) */
   addressKeyFile: string;
+  /** where the matching escrow's OPRF key lives (see loadMatchingKey) */
+  matchingKeyFile: string;
+  matchingEvaluationsPerSurvivorPerDay: number;
+  matchingEvaluationsPerDay: number;
   trustProxyHops: number;
   powBits: number;
   cookieSecure: boolean;
@@ -150,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { client: 'pg', url: e.DATABASE_URL }
       : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3'), synchronous: e.SQLITE_SYNCHRONOUS },
     addressKeyFile: path.resolve(e.ADDRESS_KEY_FILE ?? path.join(e.DATA_DIR, 'address.key')),
+    matchingKeyFile: path.resolve(e.MATCHING_KEY_FILE ?? path.join(e.DATA_DIR, 'matching.key')),
+    matchingEvaluationsPerSurvivorPerDay: e.MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY,
+    matchingEvaluationsPerDay: e.MATCHING_EVALUATIONS_PER_DAY,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     powBits: e.POW_BITS,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
@@ -182,10 +194,70 @@ const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
  * Several instances that share one database must share this file too.
  */
 export function loadAddressKey(file: string): string {
-  const refuse = (why: string) => new ConfigError(`invalid configuration: ADDRESS_KEY_FILE: ${file} ${why}`);
+  const key = readKeyFile(
+    file,
+    'ADDRESS_KEY_FILE',
+    ADDRESS_KEY,
+    'an address key (one line of 43 base64url characters: 32 random bytes)',
+    () => crypto.randomBytes(32).toString('base64url'),
+  );
+  return key;
+}
+
+/** One line: the key's version, a space, and 32 random bytes in base64url (the OPRF key seed). */
+const MATCHING_KEY = /^([1-9]\d{0,8}) ([A-Za-z0-9_-]{43})$/;
+
+export interface MatchingKeyFile {
+  version: number;
+  /** 32 bytes: the OPRF key is derived from it (protocol/oprf.ts oprfKeyFromSeed) */
+  seed: Uint8Array;
+}
+
+/**
+ * The matching escrow's OPRF key (server/services/matching.ts): like the address key, a file
+ * apart from the database, made at first start (version 1), refused when group or others may
+ * read it. With the database alone nobody can test guessed identifiers against the stored
+ * tags; with this file too they can (SECURITY.md "Matching escrow"). Rotation
+ * (`npm run admin -- rotate-matching-key`) writes the next version: survivors' browsers
+ * re-derive their tags under it on their next visit.
+ */
+export function loadMatchingKey(file: string): MatchingKeyFile {
+  const line = readKeyFile(
+    file,
+    'MATCHING_KEY_FILE',
+    MATCHING_KEY,
+    'a matching key (one line: a version, a space, 43 base64url characters)',
+    () => newMatchingKeyLine(1),
+  );
+  const [, version, seed] = MATCHING_KEY.exec(line)!;
+  return { version: Number(version), seed: new Uint8Array(Buffer.from(seed, 'base64url')) };
+}
+
+function newMatchingKeyLine(version: number): string {
+  return `${version} ${crypto.randomBytes(32).toString('base64url')}`;
+}
+
+/** Replaces the matching key with a new random one of the next version (atomically: a new file renamed over the old). Returns the new version. */
+export function rotateMatchingKey(file: string): number {
+  const next = loadMatchingKey(file).version + 1;
+  const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(temporary, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, `${newMatchingKeyLine(next)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
+  return next;
+}
+
+/** A key file's one line: made with `make()` when missing, refused (naming the variable) when open to others or not of `pattern`. */
+function readKeyFile(file: string, variable: string, pattern: RegExp, what: string, make: () => string): string {
+  const refuse = (why: string) => new ConfigError(`invalid configuration: ${variable}: ${file} ${why}`);
   if (!fs.existsSync(file)) {
     try {
-      createAddressKey(file);
+      createKeyFile(file, make());
     } catch (e) {
       throw refuse(`does not exist and could not be made (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
@@ -207,17 +279,17 @@ export function loadAddressKey(file: string): string {
     throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const key = text.replace(/\r?\n$/, '');
-  if (!ADDRESS_KEY.test(key))
-    throw refuse('is not an address key (one line of 43 base64url characters: 32 random bytes); delete it and a new one is made at start');
+  if (!pattern.test(key)) throw refuse(`is not ${what}; delete it and a new one is made at start`);
   return key;
 }
 
-function createAddressKey(file: string): void {
+/** Written under a temporary name and linked into place, so that instances starting together all end up with the same key. */
+function createKeyFile(file: string, line: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
   const fd = fs.openSync(temporary, 'wx', 0o600);
   try {
-    fs.writeSync(fd, `${crypto.randomBytes(32).toString('base64url')}\n`);
+    fs.writeSync(fd, `${line}\n`);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -1,10 +1,12 @@
 /**
  * The sweeper erases what has expired: rate-limit counters whose minute is over, challenges
- * past their expiry, and uploads that no message carried within two UTC days. It runs at
+ * past their expiry, uploads that no message carried within two UTC days, and the matching
+ * escrow's evaluation counts of earlier UTC days. It runs at
  * start and then a second after every clock minute, when the counters of the minute just
  * ended expire (their windows are aligned to the clock: server/db/rate-limit-store.ts), so
  * the database files never hold a counter more than a few seconds older than its minute.
  */
+import { utcDay } from '../protocol';
 import type { AppContext } from './app';
 import { purgeExpiredCounters } from './db/rate-limit-store';
 
@@ -12,6 +14,7 @@ export interface Swept {
   counters: number;
   challenges: number;
   uploads: number;
+  matchingCounts: number;
 }
 
 /** One sweep, as one erasure (ctx.erase: no copy of what it deletes is left in the files). */
@@ -20,6 +23,7 @@ export function sweepExpired(ctx: AppContext, now = ctx.clock.now()): Promise<Sw
     counters: await purgeExpiredCounters(trx, now),
     challenges: await ctx.repos.challenges.purgeExpired(trx, now),
     uploads: await ctx.repos.attachments.deleteStale(trx, now),
+    matchingCounts: await ctx.repos.matching.purgeEvaluationsBefore(trx, utcDay(new Date(now))),
   }));
 }
 

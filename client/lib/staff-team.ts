@@ -18,7 +18,7 @@ export async function initTeamPanel(current: StaffSession): Promise<void> {
 export function bindTeamPanel(): void {
   onSubmit(byId<HTMLFormElement>('invite-form'), byId('workspace-status'), async () => {
     const role = byId<HTMLSelectElement>('invite-role').value;
-    const invite = await api<{ url: string; expiresAt: string }>('POST', '/api/staff/invites', { roles: [role] });
+    const invite = await api<{ url: string; expiresAt: string }>('POST', '/api/staff/invites', { roles: role.split(',') });
     byId('invite-link').textContent = invite.url;
     byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
     show(byId('invite-result'));

@@ -86,6 +86,7 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
     '/assets/catalog-ur.js',
     '/assets/evidence-tools.js',
     '/assets/kdf-worker.js',
+    '/assets/matching.js',
     '/assets/pdf-cleaner.js',
   ]);
   expect(weights.lazy.map((f) => f.url)).toContain('/assets/evidence-tools.js');
@@ -118,6 +119,33 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
   // Counted up front they would break the budget: this is why they are lazy.
   const gz = (file: string) => zlib.gzipSync(fs.readFileSync(path.join(CLIENT_DIR, file)), { level: 9 }).length;
   expect(weights.totalGzip + gz('assets/evidence-tools.js') + gz('assets/pdf-cleaner.js')).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
+});
+
+test('the matching escrow (with @noble/curves) is not loaded up front: the return page names it under its hash, to load when a survivor adds an identifier', () => {
+  const weights = measureSurvivorPages(CLIENT_DIR);
+  expect(weights.lazy.map((f) => f.url)).toContain('/assets/matching.js');
+  expect(weights.files.map((f) => f.url)).not.toContain('/assets/matching.js');
+  const sri =
+    'sha384-' +
+    crypto
+      .createHash('sha384')
+      .update(fs.readFileSync(path.join(CLIENT_DIR, 'assets/matching.js')))
+      .digest('base64');
+  for (const [page, file] of Object.entries(SURVIVOR_PAGES)) {
+    const html = fs.readFileSync(path.join(CLIENT_DIR, file), 'utf8');
+    expect(html).not.toMatch(/<(script|link)[^>]*matching\.js/);
+    if (page === '/return') expect(html).toContain(`<meta name="awaaz-matching" content="/assets/matching.js ${sri}">`);
+  }
+  // The OPRF (its suite name is in @noble/curves' code) is in the lazy script and in no counted file.
+  expect(fs.readFileSync(path.join(CLIENT_DIR, 'assets/matching.js'), 'utf8')).toContain('ristretto255-SHA512');
+  for (const f of weights.files.filter((f) => f.url.startsWith('/assets/')))
+    expect({ url: f.url, oprf: fs.readFileSync(path.join(CLIENT_DIR, f.url), 'utf8').includes('ristretto255') }).toEqual({
+      url: f.url,
+      oprf: false,
+    });
+  // Counted up front it would break the budget.
+  const gz = zlib.gzipSync(fs.readFileSync(path.join(CLIENT_DIR, 'assets/matching.js')), { level: 9 }).length;
+  expect(weights.totalGzip + gz).toBeGreaterThan(SURVIVOR_BUDGET_BYTES);
 });
 
 describe('a language other than English costs the survivor pages nothing up front', () => {

@@ -153,6 +153,9 @@ export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publ
 /** Tables of migrations/005_attachments.ts (uploads and their sealed records). */
 export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
 
+/** Tables of migrations/010_matching.ts (the evaluation counters are counters, like rate limits, and left out). */
+export const MATCHING_TABLES = ['matching_entries'];
+
 /**
  * Every table's rows except rate-limit counters, in a set order, to prove a rejected request wrote nothing.
  * Binary values (attachment records) stand as their SHA-256: jest compares a 64 KiB Buffer
@@ -180,6 +183,7 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
     ...PUBLISHING_TABLES,
     ...STAFF_SECURITY_TABLES,
     ...ATTACHMENT_TABLES,
+    ...MATCHING_TABLES,
   ]) {
     // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
     out[table] = (await db(table).select())
@@ -373,10 +377,11 @@ export async function addStaff(
   t: TestServer,
   admin: StaffActor,
   username: string,
-  role: StaffRole = 'moderator',
+  role: StaffRole | StaffRole[] = 'moderator',
   kdfParams: Argon2Params = STAFF_KDF,
 ): Promise<StaffActor> {
-  const invite = await admin.agent.post('/api/staff/invites').send({ roles: [role] });
+  const roles = Array.isArray(role) ? role : [role];
+  const invite = await admin.agent.post('/api/staff/invites').send({ roles });
   if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
   const inviteToken = String(invite.body.url).split('#')[1];
   const password = `${username} password for tests`;
@@ -393,16 +398,13 @@ export async function addStaff(
       version: current.keyset.version + 1,
       prev: keysetHash(current.keyset),
       issuedDay: utcDay(),
-      members: [
-        ...current.keyset.members,
-        { staffId: enrol.body.id, username, roles: [role], boxPk: material.boxPk, signPk: material.signPk },
-      ],
+      members: [...current.keyset.members, { staffId: enrol.body.id, username, roles, boxPk: material.boxPk, signPk: material.signPk }],
     },
     admin.instance!,
   );
   const published = await admin.agent.post('/api/staff/keysets').send({ signed: next });
   if (published.status !== 201) throw new Error(`keyset failed: ${published.status} ${JSON.stringify(published.body)}`);
-  return { agent, staffId: enrol.body.id, username, roles: [role], password, box, sign, ...totp };
+  return { agent, staffId: enrol.body.id, username, roles, password, box, sign, ...totp };
 }
 
 export interface SurvivorActor {

@@ -13,17 +13,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en as enCore } from '../../i18n/en';
 import { evidenceEn, evidenceUr } from '../../i18n/evidence';
+import { matchingEn, matchingUr } from '../../i18n/matching';
 import { publicEn, publicUr } from '../../i18n/public';
 import { ur as urCore } from '../../i18n/ur';
 import { parseMessage } from '../../i18n/format';
 import { CONTEXT_VALUES, DRAFT_STATUS_VALUES, PROVINCE_VALUES, STATUS_VALUES } from '../../client/lib/testimony-values';
 import { CaseStatus } from '../../protocol/api';
+import { IDENTIFIER_PROBLEMS, IDENTIFIER_TYPES, SOCIAL_NETWORKS } from '../../protocol/matching';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLIENT = path.join(ROOT, 'client');
 /** The catalogs with the evidence tools' and the public pages' messages, which ship apart (i18n/evidence.ts, public.ts). */
-const en = { ...enCore, ...evidenceEn, ...publicEn };
-const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publicUr };
+const en = { ...enCore, ...evidenceEn, ...publicEn, ...matchingEn };
+const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr };
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */
@@ -63,6 +65,9 @@ const SURVIVOR_TS = [
   'lib/evidence-tools-loader.ts',
   'lib/metadata.ts',
   'lib/metadata-scan.ts',
+  'matching.ts',
+  'lib/matching-loader.ts',
+  'lib/survivor-matching.ts',
   // Not listed, like protocol/: lib/attachment-records.ts and lib/pdf-clean.ts (with its entry
   // pdf-cleaner.ts) show nothing; their errors carry codes that lib/attachments.ts and
   // lib/metadata.ts turn into catalog messages.
@@ -73,6 +78,9 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'context.': CONTEXT_VALUES,
   'province.': PROVINCE_VALUES,
   'draftStatus.': DRAFT_STATUS_VALUES,
+  'matching.type.': IDENTIFIER_TYPES,
+  'matching.network.': SOCIAL_NETWORKS,
+  'matching.problem.': IDENTIFIER_PROBLEMS,
 };
 
 function allFiles(dir: string, ext: string): string[] {

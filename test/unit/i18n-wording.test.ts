@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en } from '../../i18n/en';
 import { evidenceUr } from '../../i18n/evidence';
+import { matchingUr } from '../../i18n/matching';
 import { publicUr } from '../../i18n/public';
 import { ur as urCore } from '../../i18n/ur';
 import { formatDate, withDates } from '../../i18n/format';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ur = { ...urCore, ...evidenceUr, ...publicUr };
+const ur = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr };
 
 /** Urdu wording that the glossary replaced, and why (each would mislead or leave someone out). */
 const DEPRECATED: [RegExp, string][] = [

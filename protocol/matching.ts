@@ -1,0 +1,428 @@
+/**
+ * The matching escrow (DESIGN.md "Matching escrow"): identifiers of a perpetrator, normalized
+ * in the survivor's browser so that two spellings of one number meet; the match tag derived
+ * from the OPRF output (protocol/oprf.ts); and the sealed entry that only the matching
+ * counselors (and the survivor who filed it) can open.
+ *
+ *   input    = utf8("awaaz/v1/match\n" + type + ":" + value)       (value normalized)
+ *   output   = OPRF(serverKey, input)                                 (RFC 9497, ristretto255-SHA512)
+ *   tag      = SHA-512("awaaz/v1/match-tag\n" || output)[0..32]       (base64url)
+ *   entry    = { v, alg, ciphertext = nonce24 || secretbox(pad(json), nonce, K),
+ *                keys: [{ kid, epk, wrapped = nonce24 || box(K, …) }] }
+ *   json     = { v, kind: "match-entry", tag, keyVersion, identifier: { type, value }, caseId }
+ *
+ * The plaintext names its tag and key version, so a counselor's browser refuses an entry the
+ * server moved to another tag; it re-normalizes the identifier, so a hand-made entry whose
+ * identifier is not in normal form is refused too. Kept out of protocol/index.ts and
+ * protocol/survivor.ts: only the matching code (a lazy script), the staff page and the server
+ * import it.
+ */
+import type { BoxKeyPair } from 'tweetnacl';
+import { concatBytes, fromBase64url, fromUtf8, isCanonicalBase64url, nacl, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
+import { keyId, type RandomBytes } from './envelope';
+import { pad, unpad } from './padding';
+
+export const IDENTIFIER_TYPES = ['phone', 'email', 'social'] as const;
+export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
+
+export interface Identifier {
+  type: IdentifierType;
+  /** the normal form: +923001234567, name@example.com, instagram:some.name */
+  value: string;
+}
+
+/** Why an identifier was refused; the browser words each for the survivor (i18n/matching.ts). */
+export const IDENTIFIER_PROBLEMS = [
+  'phone_characters',
+  'phone_country',
+  'phone_length',
+  'email_shape',
+  'social_network',
+  'social_not_profile',
+  'social_handle',
+] as const;
+export type IdentifierProblem = (typeof IDENTIFIER_PROBLEMS)[number];
+
+export class IdentifierError extends ProtocolError {
+  constructor(
+    readonly problem: IdentifierProblem,
+    message: string,
+  ) {
+    super('bad_identifier', message);
+  }
+}
+
+/** The country code a number without one belongs to (Pakistan). */
+export const DEFAULT_COUNTRY_CODE = '92';
+
+/** Urdu (Extended Arabic-Indic), Arabic-Indic and full-width digits, as phones and keyboards type them. */
+function asciiDigits(text: string): string {
+  return text.replace(/[\u06f0-\u06f9\u0660-\u0669\uff10-\uff19]/g, (d) => {
+    const c = d.charCodeAt(0);
+    const zero = c >= 0xff10 ? 0xff10 : c >= 0x06f0 ? 0x06f0 : 0x0660;
+    return String(c - zero);
+  });
+}
+
+/**
+ * A phone number in E.164 (+ and 8 to 15 digits). A local number (0300-1234567, 3001234567)
+ * belongs to the default country; 0092… and 92… (12 digits) are read as +92…; the trunk 0
+ * written after a country code, "+92 (0)300…" or "+92 0300…", is dropped.
+ */
+export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): string {
+  let s = asciiDigits(raw.normalize('NFKC')).trim().replace(/^tel:/i, '').replace(/\(0\)/g, '');
+  s = s.replace(/[\s\-.()/\u2010-\u2015\u00a0\u202f]/g, '');
+  if (!/^\+?\d+$/.test(s))
+    throw new IdentifierError('phone_characters', 'a phone number has only digits, spaces, dashes, dots, brackets and a leading +');
+  let digits: string;
+  if (s.startsWith('+')) digits = s.slice(1);
+  else if (s.startsWith('00')) digits = s.slice(2);
+  else if (s.startsWith('0')) digits = country + s.slice(1);
+  else if (country === '92' && /^3\d{9}$/.test(s)) digits = country + s;
+  else if (s.startsWith(country) && s.length >= country.length + 9) digits = s;
+  else throw new IdentifierError('phone_country', 'write the number as you would dial it (starting with 0), or with its country code (+…)');
+  if (digits.startsWith(country + '0')) digits = country + digits.slice(country.length + 1);
+  if (!/^[1-9]\d{7,14}$/.test(digits)) throw new IdentifierError('phone_length', 'a phone number has 8 to 15 digits with its country code');
+  // Pakistan: 9 or 10 digits after +92 (mobiles 3xx xxxxxxx, landlines with their area code).
+  if (digits.startsWith('92') && !/^92\d{9,10}$/.test(digits))
+    throw new IdentifierError('phone_length', 'a Pakistani number has 10 digits after +92 (11 with the leading 0)');
+  return '+' + digits;
+}
+
+/** Providers that ignore dots and "+tags" in the name before @: the same mailbox, however written. */
+const DOTLESS_PLUS_PROVIDERS: Record<string, string> = { 'gmail.com': 'gmail.com', 'googlemail.com': 'gmail.com' };
+
+/** An email address, lower-cased; Gmail's dots and +tags removed (one mailbox). */
+export function normalizeEmail(raw: string): string {
+  let s = raw
+    .normalize('NFKC')
+    .trim()
+    .replace(/^mailto:/i, '')
+    .toLowerCase();
+  if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1).trim();
+  const parts = s.split('@');
+  if (parts.length !== 2) throw new IdentifierError('email_shape', 'an email address has one @ between a name and a domain');
+  let [local, domain] = parts;
+  domain = domain.replace(/\.$/, '');
+  if (!/^[^\s@<>(),;:"[\]\\]{1,64}$/.test(local) || !/^(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}$/.test(domain))
+    throw new IdentifierError('email_shape', 'an email address looks like name@example.com');
+  const provider = DOTLESS_PLUS_PROVIDERS[domain];
+  if (provider) {
+    local = local.split('+')[0].replace(/\./g, '');
+    domain = provider;
+    if (!local) throw new IdentifierError('email_shape', 'an email address looks like name@example.com');
+  }
+  return `${local}@${domain}`;
+}
+
+export const SOCIAL_NETWORKS = ['facebook', 'instagram', 'x', 'tiktok', 'linkedin', 'snapchat', 'youtube', 'telegram', 'threads'] as const;
+export type SocialNetwork = (typeof SOCIAL_NETWORKS)[number];
+
+const NETWORK_HOSTS: Record<string, SocialNetwork> = {
+  'facebook.com': 'facebook',
+  'fb.com': 'facebook',
+  'instagram.com': 'instagram',
+  'instagr.am': 'instagram',
+  'twitter.com': 'x',
+  'x.com': 'x',
+  'tiktok.com': 'tiktok',
+  'linkedin.com': 'linkedin',
+  'snapchat.com': 'snapchat',
+  'youtube.com': 'youtube',
+  't.me': 'telegram',
+  'telegram.me': 'telegram',
+  'threads.net': 'threads',
+  'threads.com': 'threads',
+};
+
+/** First path parts that are pages of the network, not someone's profile (a post, a share link, a search). */
+const NOT_PROFILES = new Set([
+  'p',
+  'reel',
+  'reels',
+  'stories',
+  'share',
+  'sharer',
+  'watch',
+  'status',
+  'hashtag',
+  'explore',
+  'search',
+  'home',
+  'login',
+  'intent',
+  'i',
+  'groups',
+  'events',
+  'photo',
+  'photo.php',
+  'story.php',
+  'video',
+  'shorts',
+  'tv',
+  'messages',
+  'joinchat',
+]);
+
+/** A profile's handle: letters, digits, dot, underscore, dash (lower-cased, no @). */
+function handleOf(text: string, network: SocialNetwork): string {
+  let h = text.trim().replace(/^@/, '').toLowerCase();
+  // Facebook ignores dots in a username: john.smith and johnsmith are one profile.
+  if (network === 'facebook' && !h.startsWith('id:')) h = h.replace(/\./g, '');
+  if (!/^(id:\d{5,20}|[a-z0-9._-]{1,100})$/.test(h) || /^[._-]+$/.test(h))
+    throw new IdentifierError('social_handle', 'a profile name has letters, digits, dots, underscores or dashes');
+  return h;
+}
+
+/**
+ * A social-media profile as `network:handle`: from a profile address of a common network
+ * (any of its hosts, with or without www., m., mobile.; tracking parameters and fragments
+ * dropped), or from a handle with the network named.
+ */
+export function normalizeSocial(raw: string, network?: SocialNetwork): string {
+  if (network !== undefined && !SOCIAL_NETWORKS.includes(network))
+    throw new IdentifierError('social_network', 'this is not a network Awaaz knows');
+  const s = raw.normalize('NFKC').trim();
+  const looksLikeAddress = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^(www\.|m\.|mobile\.)?[a-z0-9.-]+\.[a-z]{2,}\//i.test(s);
+  if (!looksLikeAddress) {
+    if (!network) throw new IdentifierError('social_network', 'choose the network, or paste the address of the profile');
+    const prefixed = s.match(/^([a-z]+):(.+)$/);
+    if (prefixed && prefixed[1] === network) return `${network}:${handleOf(prefixed[2], network)}`;
+    return `${network}:${handleOf(s, network)}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `https://${s}`);
+  } catch {
+    throw new IdentifierError('social_network', 'this is not a profile address of a network Awaaz knows');
+  }
+  const host = url.hostname.toLowerCase().replace(/^(www|m|mobile|web|mbasic|touch|[a-z]{2}(-[a-z]{2})?)\./, '');
+  const found = NETWORK_HOSTS[host] ?? NETWORK_HOSTS[url.hostname.toLowerCase().replace(/^www\./, '')];
+  if (!found || (network && network !== found))
+    throw new IdentifierError('social_network', 'this is not a profile address of a network Awaaz knows');
+  const path = url.pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
+  let handle: string | undefined;
+  if (found === 'facebook' && path[0] === 'profile.php') {
+    const id = url.searchParams.get('id');
+    handle = id ? `id:${id}` : undefined;
+  } else if (found === 'facebook' && path[0] === 'people' && path.length >= 3) handle = `id:${path[2]}`;
+  else if (found === 'linkedin') handle = path[0] === 'in' ? path[1] : undefined;
+  else if (found === 'snapchat') handle = path[0] === 'add' ? path[1] : undefined;
+  else if (found === 'youtube') handle = path[0]?.startsWith('@') ? path[0] : path[0] === 'c' || path[0] === 'user' ? path[1] : undefined;
+  else handle = path[0];
+  if (!handle || NOT_PROFILES.has(handle.toLowerCase()))
+    throw new IdentifierError(
+      'social_not_profile',
+      'this address is not a profile (a post or a page of the network); open the profile and copy its address',
+    );
+  return `${found}:${handleOf(handle, found)}`;
+}
+
+/** The normal form of an identifier of this type (throws IdentifierError naming the problem). */
+export function normalizeIdentifier(type: IdentifierType, raw: string, network?: SocialNetwork): Identifier {
+  if (type === 'phone') return { type, value: normalizePhone(raw) };
+  if (type === 'email') return { type, value: normalizeEmail(raw) };
+  if (type === 'social') return { type, value: normalizeSocial(raw, network) };
+  throw new IdentifierError('social_network', 'an identifier is a phone number, an email address or a social-media profile');
+}
+
+/** What is blinded for the OPRF: the identifier's normal form, domain-separated. */
+export function oprfInput(identifier: Identifier): Uint8Array {
+  return utf8(`awaaz/v1/match\n${identifier.type}:${identifier.value}`);
+}
+
+/** The match tag of an OPRF output: two survivors naming one identifier under one key hold the same tag. */
+export function matchTag(oprfOutput: Uint8Array): string {
+  if (oprfOutput.length !== 64) throw new ProtocolError('bad_oprf_output', 'an OPRF output of ristretto255-SHA512 is 64 bytes');
+  return toBase64url(sha512(concatBytes(utf8('awaaz/v1/match-tag\n'), oprfOutput)).slice(0, 32));
+}
+
+/** A tag is 32 bytes in base64url. */
+export function isMatchTag(tag: string): boolean {
+  return tag.length === 43 && isCanonicalBase64url(tag);
+}
+
+export const MATCH_ENTRY_VERSION = 1;
+export const MATCH_ENTRY_ALG = 'x25519-xsalsa20poly1305-padme';
+
+export interface MatchEntryKey {
+  kid: string;
+  epk: string;
+  wrapped: string;
+}
+
+/** What the server stores: opaque to it. */
+export interface SealedMatchEntry {
+  v: typeof MATCH_ENTRY_VERSION;
+  alg: typeof MATCH_ENTRY_ALG;
+  ciphertext: string;
+  keys: MatchEntryKey[];
+}
+
+export interface MatchEntryBody {
+  v: typeof MATCH_ENTRY_VERSION;
+  kind: 'match-entry';
+  tag: string;
+  keyVersion: number;
+  identifier: Identifier;
+  /** the survivor's case this identifier belongs to */
+  caseId: string;
+}
+
+export interface SealMatchEntryInput {
+  identifier: Identifier;
+  caseId: string;
+  tag: string;
+  keyVersion: number;
+  /** box public keys: the matching counselors, and the survivor herself (to re-derive after a key rotation) */
+  recipients: Uint8Array[];
+  random?: RandomBytes;
+}
+
+export function sealMatchEntry(input: SealMatchEntryInput): SealedMatchEntry {
+  const random = input.random ?? ((n: number) => nacl.randomBytes(n));
+  if (input.recipients.length === 0) throw new ProtocolError('no_recipients', 'an entry needs at least one reader');
+  const kids = input.recipients.map(keyId);
+  if (new Set(kids).size !== kids.length) throw new ProtocolError('duplicate_recipient', 'a recipient is listed twice');
+  const body: MatchEntryBody = {
+    v: MATCH_ENTRY_VERSION,
+    kind: 'match-entry',
+    tag: input.tag,
+    keyVersion: input.keyVersion,
+    identifier: { type: input.identifier.type, value: input.identifier.value },
+    caseId: input.caseId,
+  };
+  const contentKey = random(nacl.secretbox.keyLength);
+  const nonce = random(nacl.secretbox.nonceLength);
+  const ciphertext = concatBytes(nonce, nacl.secretbox(pad(utf8(JSON.stringify(body))), nonce, contentKey));
+  const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
+  const epk = toBase64url(ephemeral.publicKey);
+  const keys = input.recipients.map((pk, i) => {
+    const wrapNonce = random(nacl.box.nonceLength);
+    return { kid: kids[i], epk, wrapped: toBase64url(concatBytes(wrapNonce, nacl.box(contentKey, wrapNonce, pk, ephemeral.secretKey))) };
+  });
+  ephemeral.secretKey.fill(0);
+  contentKey.fill(0);
+  return { v: MATCH_ENTRY_VERSION, alg: MATCH_ENTRY_ALG, ciphertext: toBase64url(ciphertext), keys };
+}
+
+const CASE_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Opens an entry with this reader's box key and checks it: its format, that it decrypts, that
+ * its plaintext names the tag and key version it is stored under, that its identifier is in
+ * normal form and its case reference well formed. Throws ProtocolError otherwise.
+ */
+export function openMatchEntry(sealed: SealedMatchEntry, box: BoxKeyPair, expected: { tag: string; keyVersion: number }): MatchEntryBody {
+  if (typeof sealed !== 'object' || sealed === null || sealed.v !== MATCH_ENTRY_VERSION || sealed.alg !== MATCH_ENTRY_ALG)
+    throw new ProtocolError('unsupported_version', 'this entry is not a version 1 matching entry');
+  if (!Array.isArray(sealed.keys) || typeof sealed.ciphertext !== 'string') throw new ProtocolError('bad_entry', 'the entry is malformed');
+  const kid = keyId(box.publicKey);
+  const entry = sealed.keys.find((k) => k && k.kid === kid);
+  if (!entry) throw new ProtocolError('not_a_recipient', 'this entry is not addressed to this key');
+  let contentKey: Uint8Array | null;
+  let padded: Uint8Array | null;
+  try {
+    const wrapped = fromBase64url(entry.wrapped);
+    contentKey = nacl.box.open(wrapped.subarray(24), wrapped.subarray(0, 24), fromBase64url(entry.epk), box.secretKey);
+    if (!contentKey || contentKey.length !== nacl.secretbox.keyLength)
+      throw new ProtocolError('decrypt_failed', 'the wrapped key does not open');
+    const ciphertext = fromBase64url(sealed.ciphertext);
+    padded = nacl.secretbox.open(ciphertext.subarray(24), ciphertext.subarray(0, 24), contentKey);
+    contentKey.fill(0);
+  } catch (e) {
+    if (e instanceof ProtocolError && e.code === 'decrypt_failed') throw e;
+    throw new ProtocolError('decrypt_failed', 'the entry does not decrypt: it was altered or is malformed');
+  }
+  if (!padded) throw new ProtocolError('decrypt_failed', 'the entry does not decrypt: it was altered');
+  let body: MatchEntryBody;
+  try {
+    body = JSON.parse(fromUtf8(unpad(padded))) as MatchEntryBody;
+  } catch {
+    throw new ProtocolError('bad_plaintext', 'the decrypted entry is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || body.v !== MATCH_ENTRY_VERSION || body.kind !== 'match-entry')
+    throw new ProtocolError('bad_plaintext', 'the decrypted entry is not a matching entry');
+  if (body.tag !== expected.tag || body.keyVersion !== expected.keyVersion)
+    throw new ProtocolError('wrong_context', 'the entry names another tag or key version than the one it is stored under');
+  if (typeof body.caseId !== 'string' || !CASE_ID.test(body.caseId)) throw new ProtocolError('bad_plaintext', 'the entry names no case');
+  const id = body.identifier;
+  if (typeof id !== 'object' || id === null || !IDENTIFIER_TYPES.includes(id.type) || typeof id.value !== 'string')
+    throw new ProtocolError('bad_plaintext', 'the entry holds no identifier');
+  let again: string;
+  try {
+    again = normalizeIdentifier(id.type, id.value, id.type === 'social' ? (id.value.split(':')[0] as SocialNetwork) : undefined).value;
+  } catch {
+    throw new ProtocolError('bad_plaintext', 'the entry holds an identifier that is not valid');
+  }
+  if (again !== id.value) throw new ProtocolError('bad_plaintext', 'the entry holds an identifier that is not in normal form');
+  return {
+    v: body.v,
+    kind: body.kind,
+    tag: body.tag,
+    keyVersion: body.keyVersion,
+    identifier: { type: id.type, value: id.value },
+    caseId: body.caseId,
+  };
+}
+
+/** Two opened entries name the same person only if their identifiers are equal in normal form. */
+export function sameIdentifier(a: MatchEntryBody, b: MatchEntryBody): boolean {
+  return a.identifier.type === b.identifier.type && a.identifier.value === b.identifier.value;
+}
+
+export interface MatchCheck {
+  /** the entries that opened and name the matched identifier, in the order given */
+  confirmed: { index: number; body: MatchEntryBody }[];
+  /** the entries refused, with why: forged, malformed, not addressed to this reader, or naming another identifier */
+  refused: { index: number; reason: string }[];
+  /** true when entries of at least two distinct survivors name one identifier */
+  isMatch: boolean;
+}
+
+/**
+ * What a matching counselor's browser concludes from a match the server reports: it opens
+ * every entry stored under the tag and confirms the identifier that the most survivors' entries
+ * name, if at least two distinct survivors (by handle) name it. The server only says that tags
+ * are equal; this checks that identifiers are (a survivor who sealed another identifier under a
+ * tag she obtained would otherwise fake a match, and is refused here).
+ */
+export function checkMatch(
+  tag: string,
+  keyVersion: number,
+  entries: { handle: string; sealed: SealedMatchEntry }[],
+  box: BoxKeyPair,
+): MatchCheck {
+  const opened: { index: number; handle: string; body: MatchEntryBody }[] = [];
+  const refused: MatchCheck['refused'] = [];
+  entries.forEach((entry, index) => {
+    try {
+      opened.push({ index, handle: entry.handle, body: openMatchEntry(entry.sealed, box, { tag, keyVersion }) });
+    } catch (e) {
+      refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  const survivorsNaming = new Map<string, Set<string>>();
+  for (const o of opened) {
+    const key = `${o.body.identifier.type}:${o.body.identifier.value}`;
+    survivorsNaming.set(key, (survivorsNaming.get(key) ?? new Set()).add(o.handle));
+  }
+  const [best] = [...survivorsNaming.entries()].sort((a, b) => b[1].size - a[1].size);
+  const isMatch = best !== undefined && best[1].size >= 2;
+  const confirmed: MatchCheck['confirmed'] = [];
+  for (const o of opened) {
+    if (isMatch && `${o.body.identifier.type}:${o.body.identifier.value}` === best[0]) confirmed.push({ index: o.index, body: o.body });
+    else
+      refused.push({
+        index: o.index,
+        reason: isMatch
+          ? 'it names another identifier than the matching entries (forged)'
+          : 'no entry of another survivor names the same identifier',
+      });
+  }
+  refused.sort((a, b) => a.index - b.index);
+  return { confirmed, refused, isMatch };
+}

@@ -1,0 +1,285 @@
+/**
+ * The matching escrow's pure parts (protocol/matching.ts): identifiers normalized from the
+ * spellings people really use, the match tag, and the sealed entry that a counselor's browser
+ * opens, refusing one that was forged, moved to another tag, or altered.
+ */
+import fc from 'fast-check';
+import nacl from 'tweetnacl';
+import { fromBase64url, randomId, toBase64url } from '../../protocol';
+import {
+  IdentifierError,
+  isMatchTag,
+  matchTag,
+  normalizeEmail,
+  normalizeIdentifier,
+  normalizePhone,
+  normalizeSocial,
+  openMatchEntry,
+  oprfInput,
+  sameIdentifier,
+  sealMatchEntry,
+  type Identifier,
+  type SealedMatchEntry,
+} from '../../protocol/matching';
+import { expectProtocolError, flipBit } from './helpers';
+
+function problemOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof IdentifierError) return e.problem;
+    throw e;
+  }
+  throw new Error('expected an IdentifierError');
+}
+
+describe('phone numbers to E.164 (+92 for a local number)', () => {
+  test.each([
+    ['0300-1234567', '+923001234567'],
+    ['0300 1234567', '+923001234567'],
+    ['03001234567', '+923001234567'],
+    ['+92 300 1234567', '+923001234567'],
+    ['+92-300-1234567', '+923001234567'],
+    ['+92 (0)300 1234567', '+923001234567'],
+    ['+92 0300 1234567', '+923001234567'],
+    ['0092 300 1234567', '+923001234567'],
+    ['923001234567', '+923001234567'],
+    ['3001234567', '+923001234567'],
+    ['(0300) 123-4567', '+923001234567'],
+    ['0300.123.4567', '+923001234567'],
+    ['tel:+923001234567', '+923001234567'],
+    ['۰۳۰۰۱۲۳۴۵۶۷', '+923001234567'], // Urdu digits
+    ['٠٣٠٠١٢٣٤٥٦٧', '+923001234567'], // Arabic-Indic digits
+    ['０３００１２３４５６７', '+923001234567'], // full-width digits
+    ['  0300\u00a01234567 ', '+923001234567'],
+    ['042-35761234', '+924235761234'], // a Lahore landline
+    ['+44 20 7946 0958', '+442079460958'],
+    ['+1 (415) 555-2671', '+14155552671'],
+    ['00971 50 123 4567', '+971501234567'],
+  ])('%s → %s', (raw, e164) => {
+    expect(normalizePhone(raw)).toBe(e164);
+  });
+
+  test.each([
+    ['0300-12345ab', 'phone_characters'],
+    ['ali 0300', 'phone_characters'],
+    ['+92 300 123', 'phone_length'],
+    ['+92 300 12345678901', 'phone_length'],
+    ['12345', 'phone_country'],
+    ['+0300 1234567', 'phone_length'],
+    ['', 'phone_characters'],
+  ])('%s is refused (%s)', (raw, problem) => {
+    expect(problemOf(() => normalizePhone(raw))).toBe(problem);
+  });
+
+  test('any spacing and punctuation of a local mobile number gives one E.164 form', () => {
+    const separators = fc.constantFrom('', ' ', '-', '.', '  ', ' - ');
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^3\d{9}$/),
+        fc.array(separators, { minLength: 11, maxLength: 11 }),
+        fc.boolean(),
+        (national, seps, international) => {
+          const digits = (international ? '+92' : '0') + national;
+          const written = [...digits].map((d, i) => d + (seps[i] ?? '')).join('');
+          expect(normalizePhone(written)).toBe(`+92${national}`);
+        },
+      ),
+    );
+  });
+
+  test('normalizing is idempotent', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^\+[1-9]\d{7,14}$/), (e164) => {
+        let once: string;
+        try {
+          once = normalizePhone(e164);
+        } catch {
+          return; // e.g. a +92 number of the wrong length
+        }
+        expect(normalizePhone(once)).toBe(once);
+      }),
+    );
+  });
+});
+
+describe('email addresses', () => {
+  test.each([
+    ['Ali.Khan@Example.COM', 'ali.khan@example.com'],
+    ['  ali@example.pk ', 'ali@example.pk'],
+    ['mailto:ali@example.com', 'ali@example.com'],
+    ['<ali@example.com>', 'ali@example.com'],
+    ['ali@example.com.', 'ali@example.com'],
+    ['Ali.Khan+work@gmail.com', 'alikhan@gmail.com'],
+    ['a.l.i.k.h.a.n@googlemail.com', 'alikhan@gmail.com'],
+    ['ali+news@example.com', 'ali+news@example.com'], // other providers: a +tag may be another mailbox
+  ])('%s → %s', (raw, normal) => {
+    expect(normalizeEmail(raw)).toBe(normal);
+  });
+
+  test.each(['ali', 'ali@', '@example.com', 'ali@@example.com', 'ali@example', 'a b@example.com', 'ali@exa mple.com', '+x@gmail.com'])(
+    '%s is refused',
+    (raw) => {
+      expect(problemOf(() => normalizeEmail(raw))).toBe('email_shape');
+    },
+  );
+
+  test('case never matters', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9._-]{1,20}$/), fc.stringMatching(/^[a-z]{1,10}\.(com|pk|org)$/), (local, domain) => {
+        const upper = `${local.toUpperCase()}@${domain.toUpperCase()}`;
+        expect(normalizeEmail(upper)).toBe(normalizeEmail(`${local}@${domain}`));
+      }),
+    );
+  });
+});
+
+describe('social-media profiles', () => {
+  test.each([
+    ['https://www.instagram.com/Ali.Khan/?igshid=MzRlODBiNWFlZA==', undefined, 'instagram:ali.khan'],
+    ['instagram.com/ali.khan', undefined, 'instagram:ali.khan'],
+    ['@Ali.Khan', 'instagram', 'instagram:ali.khan'],
+    ['https://twitter.com/AliKhan?s=20&t=abc', undefined, 'x:alikhan'],
+    ['https://x.com/alikhan/status/1234567890', undefined, 'x:alikhan'],
+    ['https://mobile.twitter.com/AliKhan', undefined, 'x:alikhan'],
+    ['@alikhan', 'x', 'x:alikhan'],
+    ['https://m.facebook.com/ali.khan.5?mibextid=ZbWKwL', undefined, 'facebook:alikhan5'],
+    ['https://web.facebook.com/alikhan5#', undefined, 'facebook:alikhan5'],
+    ['https://www.facebook.com/profile.php?id=100012345678901&ref=share', undefined, 'facebook:id:100012345678901'],
+    ['fb.com/Ali.Khan.5', undefined, 'facebook:alikhan5'],
+    ['ali.khan.5', 'facebook', 'facebook:alikhan5'],
+    ['https://www.tiktok.com/@ali_khan/video/7234567890?lang=en', undefined, 'tiktok:ali_khan'],
+    ['https://pk.linkedin.com/in/ali-khan-12345/', undefined, 'linkedin:ali-khan-12345'],
+    ['https://www.snapchat.com/add/alikhan?share_id=abc', undefined, 'snapchat:alikhan'],
+    ['https://www.youtube.com/@AliKhan', undefined, 'youtube:alikhan'],
+    ['https://t.me/AliKhan', undefined, 'telegram:alikhan'],
+    ['https://www.threads.net/@ali.khan', undefined, 'threads:ali.khan'],
+    ['instagram:ali.khan', 'instagram', 'instagram:ali.khan'],
+  ] as const)('%s (%s) → %s', (raw, network, normal) => {
+    expect(normalizeSocial(raw, network)).toBe(normal);
+  });
+
+  test.each([
+    ['https://www.instagram.com/p/Cabc123/', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/share/abc/', undefined, 'social_not_profile'],
+    ['https://example.com/alikhan', undefined, 'social_network'],
+    ['https://instagram.com/ali', 'x', 'social_network'],
+    ['alikhan', undefined, 'social_network'],
+    ['Ali Khan', 'instagram', 'social_handle'],
+    ['...', 'instagram', 'social_handle'],
+  ] as const)('%s (%s) is refused: %s', (raw, network, problem) => {
+    expect(problemOf(() => normalizeSocial(raw, network))).toBe(problem);
+  });
+
+  test('a profile address and its handle meet, whatever the tracking parameters', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9][a-z0-9_]{0,19}$/),
+        fc.constantFrom('', '?igshid=abc', '?utm_source=ig_web_copy_link', '/#', '/?hl=en'),
+        fc.constantFrom('https://www.', 'https://', 'http://m.', ''),
+        (handle, tail, prefix) => {
+          expect(normalizeSocial(`${prefix}instagram.com/${handle.toUpperCase()}${tail}`)).toBe(normalizeSocial(`@${handle}`, 'instagram'));
+        },
+      ),
+    );
+  });
+});
+
+describe('match tags', () => {
+  test('the tag is 32 bytes of SHA-512 over a domain-separated OPRF output', () => {
+    const output = new Uint8Array(64).fill(7);
+    const tag = matchTag(output);
+    expect(isMatchTag(tag)).toBe(true);
+    expect(fromBase64url(tag)).toHaveLength(32);
+    expect(matchTag(new Uint8Array(64).fill(8))).not.toBe(tag);
+    expectProtocolError(() => matchTag(new Uint8Array(32)), 'bad_oprf_output');
+  });
+
+  test('the OPRF input names the type, so a phone and a handle of the same characters differ', () => {
+    const a = oprfInput({ type: 'phone', value: '+923001234567' });
+    const b = oprfInput({ type: 'social', value: '+923001234567' });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+  });
+});
+
+describe('sealed entries: only the counselors and the survivor open them, and a forged one is refused', () => {
+  const counselor = nacl.box.keyPair();
+  const survivor = nacl.box.keyPair();
+  const outsider = nacl.box.keyPair();
+  const identifier: Identifier = normalizeIdentifier('phone', '0300-1234567');
+  const tag = matchTag(new Uint8Array(64).fill(1));
+  const caseId = randomId();
+  const seal = (over: Partial<Parameters<typeof sealMatchEntry>[0]> = {}) =>
+    sealMatchEntry({ identifier, caseId, tag, keyVersion: 1, recipients: [counselor.publicKey, survivor.publicKey], ...over });
+
+  test('the counselor and the survivor open it; it names the identifier and the case', () => {
+    const sealed = seal();
+    for (const reader of [counselor, survivor]) {
+      const body = openMatchEntry(sealed, reader, { tag, keyVersion: 1 });
+      expect(body.identifier).toEqual({ type: 'phone', value: '+923001234567' });
+      expect(body.caseId).toBe(caseId);
+    }
+    expect(JSON.stringify(sealed)).not.toContain('923001234567');
+    expectProtocolError(() => openMatchEntry(sealed, outsider, { tag, keyVersion: 1 }), 'not_a_recipient');
+  });
+
+  test('an entry moved to another tag or key version is refused', () => {
+    const sealed = seal();
+    expectProtocolError(
+      () => openMatchEntry(sealed, counselor, { tag: matchTag(new Uint8Array(64).fill(2)), keyVersion: 1 }),
+      'wrong_context',
+    );
+    expectProtocolError(() => openMatchEntry(sealed, counselor, { tag, keyVersion: 2 }), 'wrong_context');
+  });
+
+  test('an altered ciphertext or wrapped key does not decrypt', () => {
+    const sealed = seal();
+    const ct = fromBase64url(sealed.ciphertext);
+    expectProtocolError(
+      () => openMatchEntry({ ...sealed, ciphertext: toBase64url(flipBit(ct, ct.length - 3, 2)) }, counselor, { tag, keyVersion: 1 }),
+      'decrypt_failed',
+    );
+    const keys = sealed.keys.map((k) => ({ ...k, wrapped: toBase64url(flipBit(fromBase64url(k.wrapped), 30, 0)) }));
+    expectProtocolError(() => openMatchEntry({ ...sealed, keys }, counselor, { tag, keyVersion: 1 }), 'decrypt_failed');
+  });
+
+  test('a malformed entry is refused without throwing anything else', () => {
+    const sealed = seal();
+    const cases: unknown[] = [
+      null,
+      { ...sealed, v: 2 },
+      { ...sealed, alg: 'none' },
+      { ...sealed, keys: 'x' },
+      { ...sealed, ciphertext: '!!' },
+      { ...sealed, keys: sealed.keys.map((k) => ({ ...k, epk: 'short' })) },
+    ];
+    for (const bad of cases) {
+      const code = (() => {
+        try {
+          openMatchEntry(bad as SealedMatchEntry, counselor, { tag, keyVersion: 1 });
+          return 'opened';
+        } catch (e) {
+          return (e as { code?: string }).code;
+        }
+      })();
+      expect(['unsupported_version', 'bad_entry', 'decrypt_failed']).toContain(code);
+    }
+  });
+
+  test('an entry hand-made with an identifier that is not in normal form, or without a case, is refused', () => {
+    const loose = seal({ identifier: { type: 'phone', value: '0300-1234567' } });
+    expectProtocolError(() => openMatchEntry(loose, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+    const noCase = seal({ caseId: 'x' });
+    expectProtocolError(() => openMatchEntry(noCase, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+    const badSocial = seal({ identifier: { type: 'social', value: 'myspace:ali' } });
+    expectProtocolError(() => openMatchEntry(badSocial, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+  });
+
+  test('sameIdentifier compares normal forms', () => {
+    const a = openMatchEntry(seal(), counselor, { tag, keyVersion: 1 });
+    const b = openMatchEntry(seal({ identifier: normalizeIdentifier('phone', '+92 300 1234567') }), counselor, { tag, keyVersion: 1 });
+    const c = openMatchEntry(seal({ identifier: normalizeIdentifier('phone', '0300 7654321') }), counselor, { tag, keyVersion: 1 });
+    expect(sameIdentifier(a, b)).toBe(true);
+    expect(sameIdentifier(a, c)).toBe(false);
+  });
+});
