@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { systemClock, type Clock } from './clock';
-import { loadAddressKey, type Config } from './config';
+import { ConfigError, loadAddressKey, loadTotpKeys, type Config } from './config';
+import { TotpKeyMissing, totpSealer } from './crypto/totp-sealing';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { caseRepo } from './db/case-repo';
@@ -45,6 +46,8 @@ export interface AppDeps {
   clock?: Clock;
   /** the rate-limit key (main.ts reads it before opening the database); read from config.addressKeyFile when not given */
   addressKey?: string;
+  /** the keys TOTP secrets are sealed under (main.ts reads them at start); read from config.totpKeyFile when not given */
+  totpKeys?: { current: string; previous?: string };
 }
 
 export interface AppContext {
@@ -82,6 +85,25 @@ export interface AppContext {
   erase<T>(work: (trx: Db) => Promise<T>): Promise<T>;
 }
 
+/**
+ * Before serving: every TOTP secret stored in plaintext (before encryption at rest) or under
+ * the previous key is sealed under the current one, as an erasure, so no copy of the old
+ * values stays in the database files. Here rather than in a migration, because the key is
+ * never in the database. A secret under a key that is not loaded stops the start.
+ */
+async function sealTotpSecrets(db: Db, security: ReturnType<typeof staffSecurityRepo>, log: (line: string) => void): Promise<void> {
+  try {
+    const { result: sealed } = await erase(db, (trx) => security.sealStoredSecrets(trx));
+    if (sealed > 0) log(`TOTP secrets: ${sealed} member${sealed === 1 ? '' : 's'} sealed under the current TOTP key`);
+  } catch (e) {
+    if (e instanceof TotpKeyMissing)
+      throw new ConfigError(
+        'invalid configuration: TOTP_KEY_FILE: some TOTP secrets are encrypted under a key that is neither TOTP_KEY_FILE nor TOTP_PREVIOUS_KEY_FILE; restore the key file they were made with (or set it as TOTP_PREVIOUS_KEY_FILE)',
+      );
+    throw e;
+  }
+}
+
 /** Pages by URL path; each has one entry script in client/ (see client/README.md). */
 export const PAGES: Record<string, string> = {
   '/': 'index.html',
@@ -112,7 +134,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
-  const security = staffSecurityRepo(db);
+  const security = staffSecurityRepo(db, totpSealer(deps.totpKeys ?? loadTotpKeys(config)));
+  await sealTotpSecrets(db, security, log);
   const settings = settingsRepo(db, config);
   const ctx: AppContext = {
     db,

@@ -30,6 +30,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
   ADDRESS_KEY_FILE: z.string().min(1).optional(),
+  /** the key staff TOTP secrets are encrypted under (never in the database); DATA_DIR/totp.key unless set */
+  TOTP_KEY_FILE: z.string().min(1).optional(),
+  /** while rotating: the key TOTP secrets were encrypted under before; they are re-encrypted under TOTP_KEY_FILE at start */
+  TOTP_PREVIOUS_KEY_FILE: z.string().min(1).optional(),
   /** postgres://… to use PostgreSQL (15 or newer) instead of the embedded SQLite file */
   DATABASE_URL: z
     .string()
@@ -107,6 +111,9 @@ export interface Config {
   database: { client: 'sqlite'; filename: string; synchronous?: SqliteSynchronous } | { client: 'pg'; url: string };
   /** where the address key lives (see loadAddressKey) */
   addressKeyFile: string;
+  /** where the TOTP key lives, and the previous one while rotating (see loadTotpKeys) */
+  totpKeyFile: string;
+  totpPreviousKeyFile?: string;
   trustProxyHops: number;
   powBits: number;
   cookieSecure: boolean;
@@ -150,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { client: 'pg', url: e.DATABASE_URL }
       : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3'), synchronous: e.SQLITE_SYNCHRONOUS },
     addressKeyFile: path.resolve(e.ADDRESS_KEY_FILE ?? path.join(e.DATA_DIR, 'address.key')),
+    totpKeyFile: path.resolve(e.TOTP_KEY_FILE ?? path.join(e.DATA_DIR, 'totp.key')),
+    ...(e.TOTP_PREVIOUS_KEY_FILE ? { totpPreviousKeyFile: path.resolve(e.TOTP_PREVIOUS_KEY_FILE) } : {}),
     trustProxyHops: e.TRUST_PROXY_HOPS,
     powBits: e.POW_BITS,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
@@ -167,8 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** 32 random bytes in base64url: the only content an address key file may have (a final newline aside). */
-const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
+/** 32 random bytes in base64url: the only content a key file may have (a final newline aside). */
+const KEY_FILE_CONTENT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The address key: rate-limit counters are keyed by HMACs of the client's address (or of a
@@ -182,10 +191,29 @@ const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
  * Several instances that share one database must share this file too.
  */
 export function loadAddressKey(file: string): string {
-  const refuse = (why: string) => new ConfigError(`invalid configuration: ADDRESS_KEY_FILE: ${file} ${why}`);
+  return loadKeyFile(file, 'ADDRESS_KEY_FILE', 'an address key', { create: true });
+}
+
+/**
+ * The TOTP keys: staff TOTP secrets are stored encrypted under `current`
+ * (server/crypto/totp-sealing.ts), so a copy of the database alone does not give anyone the
+ * codes. Made at first start like the address key, and refused the same way. `previous`
+ * (TOTP_PREVIOUS_KEY_FILE, only while rotating) must exist: secrets under it are re-encrypted
+ * under the current key at start. Several instances that share one database must share it.
+ */
+export function loadTotpKeys(config: Pick<Config, 'totpKeyFile' | 'totpPreviousKeyFile'>): { current: string; previous?: string } {
+  const current = loadKeyFile(config.totpKeyFile, 'TOTP_KEY_FILE', 'a TOTP key', { create: true });
+  if (!config.totpPreviousKeyFile) return { current };
+  const previous = loadKeyFile(config.totpPreviousKeyFile, 'TOTP_PREVIOUS_KEY_FILE', 'a TOTP key', { create: false });
+  return { current, previous };
+}
+
+function loadKeyFile(file: string, variable: string, what: string, opts: { create: boolean }): string {
+  const refuse = (why: string) => new ConfigError(`invalid configuration: ${variable}: ${file} ${why}`);
   if (!fs.existsSync(file)) {
+    if (!opts.create) throw refuse('does not exist');
     try {
-      createAddressKey(file);
+      createKeyFile(file);
     } catch (e) {
       throw refuse(`does not exist and could not be made (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
@@ -207,12 +235,14 @@ export function loadAddressKey(file: string): string {
     throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const key = text.replace(/\r?\n$/, '');
-  if (!ADDRESS_KEY.test(key))
-    throw refuse('is not an address key (one line of 43 base64url characters: 32 random bytes); delete it and a new one is made at start');
+  if (!KEY_FILE_CONTENT.test(key))
+    throw refuse(
+      `is not ${what} (one line of 43 base64url characters: 32 random bytes)${opts.create ? '; delete it and a new one is made at start' : ''}`,
+    );
   return key;
 }
 
-function createAddressKey(file: string): void {
+function createKeyFile(file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
   const fd = fs.openSync(temporary, 'wx', 0o600);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
-import { ConfigError, loadAddressKey, loadConfig } from './config';
+import { ConfigError, loadAddressKey, loadConfig, loadTotpKeys } from './config';
 import { migrate, openDatabase } from './db/database';
 import { issueSetupLink } from './setup-link';
 import { startSweeper } from './sweeper';
@@ -15,9 +15,10 @@ import { startSweeper } from './sweeper';
 async function main(): Promise<void> {
   const config = loadConfig();
   const addressKey = loadAddressKey(config.addressKeyFile);
+  const totpKeys = loadTotpKeys(config);
   const db = openDatabase(config.database);
   await migrate(db);
-  const { app, ctx } = await createApp({ db, config, addressKey, clientDir: path.resolve(__dirname, '../client') });
+  const { app, ctx } = await createApp({ db, config, addressKey, totpKeys, clientDir: path.resolve(__dirname, '../client') });
   // Expired counters, challenges and stale uploads are erased now and a second after every minute.
   const stopSweeper = startSweeper(ctx);
 
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   console.log(`Awaaz is running at ${config.publicUrl}`);
   console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
   console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
+  console.log(`TOTP key: ${config.totpKeyFile} (keep a copy apart from the database backups: without it no one can sign in)`);
   const row = await ctx.repos.instance.ensure(ctx.clock.today());
   if (!row.instance_pk) {
     const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
