@@ -365,6 +365,9 @@ export const schemas = {
       path: ['recoveryCode'],
     }),
   confirmTotp: z.strictObject({ code: TotpCode }),
+  /** new recovery codes (the old ones stop working): the password and a fresh TOTP code prove it is the member */
+  regenerateRecoveryCodes: z.strictObject({ currentAuthKey: b64Bytes(32), totp: TotpCode }),
+  staffIdParam: z.strictObject({ staffId: Id }),
   /** the browser re-wraps the same private keys under a key derived from the new password */
   changePassword: CredentialsSwap,
   /** the same password, derived again with the current staff KDF parameters and a new salt */
