@@ -15,6 +15,7 @@ import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/st
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
+import { bindRecoveryCodesForm } from './lib/staff-security';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -53,6 +54,7 @@ document.addEventListener('DOMContentLoaded', () => {
   bindPublishingPanel();
   bindAccountPanels();
   bindAuditPanel();
+  bindRecoveryCodesForm(() => session);
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
