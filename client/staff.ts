@@ -16,6 +16,7 @@ import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
 import { bindRecoveryCodesForm } from './lib/staff-security';
+import { bindTakedownPanel, initTakedownPanel } from './lib/staff-takedown';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -55,6 +56,7 @@ document.addEventListener('DOMContentLoaded', () => {
   bindAccountPanels();
   bindAuditPanel();
   bindRecoveryCodesForm(() => session);
+  bindTakedownPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -68,6 +70,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
   if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
+  if (me.roles.includes('admin') || me.roles.includes('advocate')) initTakedownPanel();
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
