@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import {
+  AUDIT_LIMITS,
   fromBase64url,
   keyId,
   readersOf,
@@ -298,7 +299,9 @@ export async function takeDown(
     if ((await publishing.takeDown(trx, alias, text, day)) !== 1)
       throw conflict('story_gone', 'this story is no longer published (withdrawn or taken down already)');
     if (found.draftId) await publishing.setDraftStatus(trx, found.draftId, 'taken_down', day);
-    await audit.record(trx, { actorId: member.id, action: 'story.taken_down', subject: found.caseId, detail: { alias, reason: text } });
+    // The audit log keeps strings to AUDIT_LIMITS.stringLength; the full reason is on the tombstone.
+    const shown = text.length <= AUDIT_LIMITS.stringLength ? text : `${text.slice(0, AUDIT_LIMITS.stringLength - 1)}…`;
+    await audit.record(trx, { actorId: member.id, action: 'story.taken_down', subject: found.caseId, detail: { alias, reason: shown } });
   });
   return { alias, status: 'taken_down' };
 }

@@ -280,9 +280,17 @@ describe('taking a published story down', () => {
         'alias',
       );
     });
-    const res = await advocate.agent.post(`/api/staff/stories/${alias}/takedown`).send({ reason: 'The survivor is at risk' });
+    // The longest reason: the page shows it whole, the audit log (whose strings are shorter) its start.
+    const reason = `The survivor is at risk. ${'x'.repeat(475)}`;
+    expect(reason).toHaveLength(500);
+    const res = await advocate.agent.post(`/api/staff/stories/${alias}/takedown`).send({ reason });
     expect(res.status).toBe(200);
-    expect((await request(t.app).get(`/stories/${alias}`)).text).toContain('The survivor is at risk');
+    expect((await request(t.app).get(`/stories/${alias}`)).text).toContain(reason);
+    const audit = await admin.agent.get('/api/staff/audit?limit=500');
+    const entry = audit.body.entries.find(
+      (e: { action: string; detail: { alias?: string } }) => e.action === 'story.taken_down' && e.detail.alias === alias,
+    );
+    expect(entry).toMatchObject({ actorId: advocate.staffId, detail: { alias, reason: `${reason.slice(0, 199)}…` } });
   });
 
   test('a story its survivor withdrew answers 410 as withdrawn, and cannot be taken down', async () => {
