@@ -13,7 +13,7 @@ import { auditRepo } from './db/audit-repo';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
-import { erase, type Db } from './db/database';
+import { erase, flushErased, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
 import { publishingRepo } from './db/publishing-repo';
@@ -93,8 +93,10 @@ export interface AppContext {
  */
 async function sealTotpSecrets(db: Db, security: ReturnType<typeof staffSecurityRepo>, log: (line: string) => void): Promise<void> {
   try {
-    const { result: sealed } = await erase(db, (trx) => security.sealStoredSecrets(trx));
-    if (sealed > 0) log(`TOTP secrets: ${sealed} member${sealed === 1 ? '' : 's'} sealed under the current TOTP key`);
+    const sealed = await db.transaction((trx) => security.sealStoredSecrets(trx));
+    if (sealed === 0) return; // the usual start: nothing to seal, and no flush (a VACUUM on PostgreSQL) either
+    await flushErased(db);
+    log(`TOTP secrets: ${sealed} member${sealed === 1 ? '' : 's'} sealed under the current TOTP key`);
   } catch (e) {
     if (e instanceof TotpKeyMissing)
       throw new ConfigError(
