@@ -16,6 +16,8 @@ import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindMatchingPanel, initMatchingPanel } from './lib/staff-matching';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
+import { bindRecoveryCodesForm } from './lib/staff-security';
+import { bindTakedownPanel, initTakedownPanel } from './lib/staff-takedown';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -55,6 +57,8 @@ document.addEventListener('DOMContentLoaded', () => {
   bindAccountPanels();
   bindAuditPanel();
   bindMatchingPanel();
+  bindRecoveryCodesForm(() => session);
+  bindTakedownPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -72,6 +76,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
     await initMatchingPanel(current).catch((e) =>
       say(byId('matching-status'), `The matches could not be loaded: ${errorMessage(e)}`, 'error'),
     );
+  if (me.roles.includes('admin') || me.roles.includes('advocate')) initTakedownPanel();
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));

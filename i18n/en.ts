@@ -244,7 +244,7 @@ export const en = {
   'drafts.changesLabel': 'What should change?',
   'drafts.sendChanges': 'Send my request',
   'drafts.changesMessage': 'About draft {version}: {text}',
-  'drafts.changesSent': 'Your request was sent to the moderators.',
+  'drafts.changesSent': 'Your request was sent to the moderators and the draft’s author.',
   'drafts.seeStory': 'See the published story',
   'drafts.revoke': 'Withdraw my consent',
   'drafts.revokeConfirm':
@@ -252,6 +252,9 @@ export const en = {
   'drafts.revokeYes': 'Yes, withdraw it',
   'drafts.revoked': 'Withdrawn. The story is no longer published.',
   'drafts.unsafe': 'This draft could not be opened safely: {reason}',
+  // A published story taken down by the organisation (issue 15)
+  'draftStatus.taken_down': 'Taken down by the organisation',
+  'drafts.takenDown': 'The organisation took the story down. Their reason:',
   // Delete everything, on the return page
   'delete.heading': 'Delete everything',
   'delete.text':

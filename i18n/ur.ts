@@ -241,7 +241,7 @@ export const ur: Catalog = {
   'drafts.changesLabel': 'کیا بدلنا چاہیے؟',
   'drafts.sendChanges': 'میری درخواست بھیجیں',
   'drafts.changesMessage': 'مسودہ {version} کے بارے میں: {text}',
-  'drafts.changesSent': 'آپ کی درخواست ماڈریٹرز کو بھیج دی گئی۔',
+  'drafts.changesSent': 'آپ کی درخواست ماڈریٹرز اور مسودہ لکھنے والے کو بھیج دی گئی۔',
   'drafts.seeStory': 'شائع شدہ کہانی دیکھیں',
   'drafts.revoke': 'اپنی رضامندی واپس لیں',
   'drafts.revokeConfirm':
@@ -249,6 +249,9 @@ export const ur: Catalog = {
   'drafts.revokeYes': 'ہاں، واپس لیں',
   'drafts.revoked': 'واپس لے لیا گیا۔ کہانی اب شائع نہیں ہے۔',
   'drafts.unsafe': 'یہ مسودہ محفوظ طریقے سے نہیں کھولا جا سکا: {reason}',
+  // A published story taken down by the organisation (issue 15)
+  'draftStatus.taken_down': 'تنظیم نے ہٹا دی',
+  'drafts.takenDown': 'تنظیم نے یہ کہانی ہٹا دی۔ ان کی بتائی ہوئی وجہ:',
   'delete.heading': 'سب کچھ مٹا دیں',
   'delete.text':
     'اس سے اس سرور سے آپ کے بیانات، گفتگو، مسودے، آپ کی منظوریاں، ہر شائع شدہ کہانی اور آپ کے خفیہ نام کی چابیاں مٹ جائیں گی۔ یہ واپس نہیں ہو سکتا: کوئی بھی اس میں سے کچھ واپس نہیں لا سکتا۔ شائع شدہ کہانی کی جو نقلیں لوگ پہلے بنا چکے ہوں، وہ اس سے نہیں مٹتیں۔',

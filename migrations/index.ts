@@ -9,6 +9,7 @@ import * as threads from './003_threads';
 import * as publishing from './004_publishing';
 import * as attachments from './005_attachments';
 import * as inboxKeyset from './006_inbox_keyset';
+import * as accountSecurity from './008_account_security';
 import * as matching from './010_matching';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004_publishing': publishing,
   '005_attachments': attachments,
   '006_inbox_keyset': inboxKeyset,
+  '008_account_security': accountSecurity,
   '010_matching': matching,
 };
 

@@ -171,6 +171,8 @@ export type Sharing = z.infer<typeof SharingSchema>;
 /** Longest public story title and text: a testimony's own limit (share.html maxlength). */
 export const MAX_STORY_TITLE = 200;
 export const MAX_STORY_TEXT = 60000;
+/** Longest takedown reason (publications.takedown_reason holds 600). */
+export const MAX_TAKEDOWN_REASON = 500;
 const nonBlank = (max: number) =>
   z
     .string()
@@ -346,8 +348,12 @@ export const schemas = {
   postDraft: z.strictObject({ draftId: Id, envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
   consent: z.strictObject({ statement: ConsentStatementSchema, sig: b64Bytes(64) }),
   revoke: z.strictObject({ statement: RevocationStatementSchema, sig: b64Bytes(64) }),
-  requestChanges: z.strictObject({}),
+  /** the request for changes, sealed (kind 'changes', body `{changes: {draftId, text}}`) to the survivor, the moderators and the draft's author */
+  requestChanges: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
   publish: z.strictObject({ story: PublicStorySchema }),
+  /** an admin or advocate takes a published story down; the reason is shown on its 410 page and to the survivor */
+  storyAliasParam: z.strictObject({ alias: z.string().regex(/^[a-z2-9]{10}$/, 'must be a story address: 10 characters a-z and 2-9') }),
+  takedown: z.strictObject({ reason: nonBlank(MAX_TAKEDOWN_REASON) }),
   deleteEverything: z.strictObject({
     confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }),
   }),
@@ -389,6 +395,9 @@ export const schemas = {
       path: ['recoveryCode'],
     }),
   confirmTotp: z.strictObject({ code: TotpCode }),
+  /** new recovery codes (the old ones stop working): the password and a fresh TOTP code prove it is the member */
+  regenerateRecoveryCodes: z.strictObject({ currentAuthKey: b64Bytes(32), totp: TotpCode }),
+  staffIdParam: z.strictObject({ staffId: Id }),
   /** the browser re-wraps the same private keys under a key derived from the new password */
   changePassword: CredentialsSwap,
   /** the same password, derived again with the current staff KDF parameters and a new salt */
@@ -541,6 +550,10 @@ export interface DraftItem {
   item: EnvelopeItem;
   /** once published (and until revoked): the story's public address */
   publication: { alias: string; publishedDay: string } | null;
+  /** when staff took the published story down: why, and the UTC day */
+  takedown: { alias: string; reason: string; day: string } | null;
+  /** the survivor's request for changes (kind 'changes', sealed to the survivor, moderators and the draft's author), if any */
+  changes: EnvelopeItem | null;
 }
 export const DRAFT_STATUSES = DRAFT_STATUS_VALUES;
 export interface SurvivorCase {
@@ -569,6 +582,8 @@ export interface PublishingCase extends PublishingCaseSummary {
     item: EnvelopeItem;
     author: string | null;
     publication: DraftItem['publication'];
+    takedown: DraftItem['takedown'];
+    changes: DraftItem['changes'];
   })[];
 }
 export interface PendingGrants {

@@ -72,6 +72,10 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'story.published': "published a story with its survivor's signed consent",
   'case.attachment_opened': 'opened an evidence file of a case',
   'matching.listed': 'looked at the matches (survivors who named the same person)',
+  'staff.recovery_codes_regenerated': 'made new recovery codes',
+  'staff.recovery_codes_failed': 'failed to make new recovery codes',
+  'staff.totp_reset': "reset a member's two-factor sign-in",
+  'story.taken_down': 'took a published story down',
 };
 
 /** The chain's first prevHash: bound to the instance, so one instance's log cannot pass as another's. */

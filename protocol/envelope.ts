@@ -36,7 +36,7 @@ export interface RecipientKey {
   digest?: string;
 }
 
-export const ENVELOPE_KINDS = ['testimony', 'message', 'note', 'draft'] as const;
+export const ENVELOPE_KINDS = ['testimony', 'message', 'note', 'draft', 'changes'] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {

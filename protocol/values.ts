@@ -26,7 +26,15 @@ export const FIRST_STATISTICS_YEAR = 1980;
  * A draft's life: proposed to the survivor, changes asked for, approved (consent signed),
  * published, revoked by the survivor, or superseded by a newer draft.
  */
-export const DRAFT_STATUS_VALUES = ['proposed', 'changes_requested', 'approved', 'published', 'revoked', 'superseded'] as const;
+export const DRAFT_STATUS_VALUES = [
+  'proposed',
+  'changes_requested',
+  'approved',
+  'published',
+  'revoked',
+  'superseded',
+  'taken_down',
+] as const;
 export type DraftStatus = (typeof DRAFT_STATUS_VALUES)[number];
 /** What the survivor's page sends to confirm "delete everything" (the API refuses anything else). */
 export const DELETE_EVERYTHING_CONFIRMATION = 'delete everything';

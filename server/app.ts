@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { systemClock, type Clock } from './clock';
-import { loadAddressKey, loadMatchingKey, type Config, type MatchingKeyFile } from './config';
+import { ConfigError, loadAddressKey, loadMatchingKey, loadTotpKeys, type Config, type MatchingKeyFile } from './config';
+import { TotpKeyMissing, totpSealer } from './crypto/totp-sealing';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { Batcher } from './db/batcher';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
-import { erase, type Db } from './db/database';
+import { erase, flushErased, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
 import { matchingRepo } from './db/matching-repo';
@@ -54,6 +55,8 @@ export interface AppDeps {
   addressKey?: string;
   /** the matching escrow's OPRF key (main.ts reads it with the address key); read from config.matchingKeyFile when not given */
   matchingKey?: MatchingKeyFile;
+  /** the keys TOTP secrets are sealed under (main.ts reads them at start); read from config.totpKeyFile when not given */
+  totpKeys?: { current: string; previous?: string };
 }
 
 export interface AppContext {
@@ -96,6 +99,27 @@ export interface AppContext {
   erase<T>(work: (trx: Db) => Promise<T>): Promise<T>;
 }
 
+/**
+ * Before serving: every TOTP secret stored in plaintext (before encryption at rest) or under
+ * the previous key is sealed under the current one, as an erasure, so no copy of the old
+ * values stays in the database files. Here rather than in a migration, because the key is
+ * never in the database. A secret under a key that is not loaded stops the start.
+ */
+async function sealTotpSecrets(db: Db, security: ReturnType<typeof staffSecurityRepo>, log: (line: string) => void): Promise<void> {
+  try {
+    const sealed = await db.transaction((trx) => security.sealStoredSecrets(trx));
+    if (sealed === 0) return; // the usual start: nothing to seal, and no flush (a VACUUM on PostgreSQL) either
+    await flushErased(db);
+    log(`TOTP secrets: ${sealed} member${sealed === 1 ? '' : 's'} sealed under the current TOTP key`);
+  } catch (e) {
+    if (e instanceof TotpKeyMissing)
+      throw new ConfigError(
+        'invalid configuration: TOTP_KEY_FILE: some TOTP secrets are encrypted under a key that is neither TOTP_KEY_FILE nor TOTP_PREVIOUS_KEY_FILE; restore the key file they were made with (or set it as TOTP_PREVIOUS_KEY_FILE)',
+      );
+    throw e;
+  }
+}
+
 /** Pages by URL path; each has one entry script in client/ (see client/README.md). */
 export const PAGES: Record<string, string> = {
   '/': 'index.html',
@@ -127,7 +151,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
   const matchingKey = deps.matchingKey ?? loadMatchingKey(config.matchingKeyFile);
-  const security = staffSecurityRepo(db);
+  const security = staffSecurityRepo(db, totpSealer(deps.totpKeys ?? loadTotpKeys(config)));
+  await sealTotpSecrets(db, security, log);
   const settings = settingsRepo(db, config);
   const counters = new RateLimitCounters(db, clock);
   const ctx: AppContext = {

@@ -35,6 +35,10 @@ const EnvSchema = z.object({
   /** OPRF evaluations (each tests one guessed identifier) per survivor per UTC day, and for everyone together */
   MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY: z.coerce.number().int().min(1).max(1000).default(20),
   MATCHING_EVALUATIONS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** the key staff TOTP secrets are encrypted under (never in the database); DATA_DIR/totp.key unless set */
+  TOTP_KEY_FILE: z.string().min(1).optional(),
+  /** while rotating: the key TOTP secrets were encrypted under before; they are re-encrypted under TOTP_KEY_FILE at start */
+  TOTP_PREVIOUS_KEY_FILE: z.string().min(1).optional(),
   /** postgres://… to use PostgreSQL (15 or newer) instead of the embedded SQLite file */
   DATABASE_URL: z
     .string()
@@ -116,6 +120,9 @@ export interface Config {
   matchingKeyFile: string;
   matchingEvaluationsPerSurvivorPerDay: number;
   matchingEvaluationsPerDay: number;
+  /** where the TOTP key lives, and the previous one while rotating (see loadTotpKeys) */
+  totpKeyFile: string;
+  totpPreviousKeyFile?: string;
   trustProxyHops: number;
   powBits: number;
   cookieSecure: boolean;
@@ -162,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     matchingKeyFile: path.resolve(e.MATCHING_KEY_FILE ?? path.join(e.DATA_DIR, 'matching.key')),
     matchingEvaluationsPerSurvivorPerDay: e.MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY,
     matchingEvaluationsPerDay: e.MATCHING_EVALUATIONS_PER_DAY,
+    totpKeyFile: path.resolve(e.TOTP_KEY_FILE ?? path.join(e.DATA_DIR, 'totp.key')),
+    ...(e.TOTP_PREVIOUS_KEY_FILE ? { totpPreviousKeyFile: path.resolve(e.TOTP_PREVIOUS_KEY_FILE) } : {}),
     trustProxyHops: e.TRUST_PROXY_HOPS,
     powBits: e.POW_BITS,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
@@ -179,8 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** 32 random bytes in base64url: the only content an address key file may have (a final newline aside). */
-const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
+/** 32 random bytes in base64url: the only content a key file may have (a final newline aside). */
+const KEY_FILE_CONTENT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The address key: rate-limit counters are keyed by HMACs of the client's address (or of a
@@ -194,14 +203,24 @@ const ADDRESS_KEY = /^[A-Za-z0-9_-]{43}$/;
  * Several instances that share one database must share this file too.
  */
 export function loadAddressKey(file: string): string {
-  const key = readKeyFile(
-    file,
-    'ADDRESS_KEY_FILE',
-    ADDRESS_KEY,
-    'an address key (one line of 43 base64url characters: 32 random bytes)',
-    () => crypto.randomBytes(32).toString('base64url'),
-  );
-  return key;
+  return readKeyFile(file, 'ADDRESS_KEY_FILE', KEY_FILE_CONTENT, `an address key (${KEY_FILE_WORDS})`, newKeyLine);
+}
+
+const KEY_FILE_WORDS = 'one line of 43 base64url characters: 32 random bytes';
+const newKeyLine = () => crypto.randomBytes(32).toString('base64url');
+
+/**
+ * The TOTP keys: staff TOTP secrets are stored encrypted under `current`
+ * (server/crypto/totp-sealing.ts), so a copy of the database alone does not give anyone the
+ * codes. Made at first start like the address key, and refused the same way. `previous`
+ * (TOTP_PREVIOUS_KEY_FILE, only while rotating) must exist: secrets under it are re-encrypted
+ * under the current key at start. Several instances that share one database must share it.
+ */
+export function loadTotpKeys(config: Pick<Config, 'totpKeyFile' | 'totpPreviousKeyFile'>): { current: string; previous?: string } {
+  const what = `a TOTP key (${KEY_FILE_WORDS})`;
+  const current = readKeyFile(config.totpKeyFile, 'TOTP_KEY_FILE', KEY_FILE_CONTENT, what, newKeyLine);
+  if (!config.totpPreviousKeyFile) return { current };
+  return { current, previous: readKeyFile(config.totpPreviousKeyFile, 'TOTP_PREVIOUS_KEY_FILE', KEY_FILE_CONTENT, what) };
 }
 
 /** One line: the key's version, a space, and 32 random bytes in base64url (the OPRF key seed). */
@@ -252,10 +271,14 @@ export function rotateMatchingKey(file: string): number {
   return next;
 }
 
-/** A key file's one line: made with `make()` when missing, refused (naming the variable) when open to others or not of `pattern`. */
-function readKeyFile(file: string, variable: string, pattern: RegExp, what: string, make: () => string): string {
+/**
+ * A key file's one line: made with `make()` when missing (refused when there is no `make`: a
+ * previous key must exist), refused (naming the variable) when open to others or not of `pattern`.
+ */
+function readKeyFile(file: string, variable: string, pattern: RegExp, what: string, make?: () => string): string {
   const refuse = (why: string) => new ConfigError(`invalid configuration: ${variable}: ${file} ${why}`);
   if (!fs.existsSync(file)) {
+    if (!make) throw refuse('does not exist');
     try {
       createKeyFile(file, make());
     } catch (e) {
@@ -279,7 +302,7 @@ function readKeyFile(file: string, variable: string, pattern: RegExp, what: stri
     throw refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const key = text.replace(/\r?\n$/, '');
-  if (!pattern.test(key)) throw refuse(`is not ${what}; delete it and a new one is made at start`);
+  if (!pattern.test(key)) throw refuse(`is not ${what}${make ? '; delete it and a new one is made at start' : ''}`);
   return key;
 }
 

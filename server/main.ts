@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
-import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey } from './config';
+import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadTotpKeys } from './config';
 import { migrate, openDatabase } from './db/database';
 import { issueSetupLink } from './setup-link';
 import { startSweeper } from './sweeper';
@@ -16,9 +16,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const addressKey = loadAddressKey(config.addressKeyFile);
   const matchingKey = loadMatchingKey(config.matchingKeyFile);
+  const totpKeys = loadTotpKeys(config);
   const db = openDatabase(config.database);
   await migrate(db);
-  const { app, ctx } = await createApp({ db, config, addressKey, matchingKey, clientDir: path.resolve(__dirname, '../client') });
+  const { app, ctx } = await createApp({
+    db,
+    config,
+    addressKey,
+    matchingKey,
+    totpKeys,
+    clientDir: path.resolve(__dirname, '../client'),
+  });
   // Expired counters, challenges and stale uploads are erased now and a second after every minute.
   const stopSweeper = startSweeper(ctx);
 
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
   console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
   console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
   console.log(`Matching key: ${config.matchingKeyFile}, version ${matchingKey.version} (never back it up with the database)`);
+  console.log(`TOTP key: ${config.totpKeyFile} (keep a copy apart from the database backups: without it no one can sign in)`);
   const row = await ctx.repos.instance.ensure(ctx.clock.today());
   if (!row.instance_pk) {
     const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);

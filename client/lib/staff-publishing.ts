@@ -12,6 +12,8 @@ import { api } from './api';
 import { byId, el, errorMessage, onSubmit, say, show } from './dom';
 import type { StaffSession } from './staff';
 import { keyset } from './staff-cases';
+import { changeRequestNote } from './staff-changes';
+import { takedownForm } from './staff-takedown';
 import { CONTEXTS, openTestimony, renderTestimony } from './testimony';
 
 let session: StaffSession;
@@ -19,11 +21,12 @@ let openCase: PublishingCase | undefined;
 
 const DRAFT_STATUS_LABELS: Record<string, string> = {
   proposed: 'Proposed: waiting for the survivor',
-  changes_requested: 'The survivor asked for changes (see the conversation)',
+  changes_requested: 'Waits on a change the survivor asked for',
   approved: 'Approved by the survivor',
   published: 'Published',
   revoked: 'Withdrawn by the survivor',
   superseded: 'Replaced by a newer draft',
+  taken_down: 'Taken down by the organisation',
 };
 
 function box(): nacl.BoxKeyPair {
@@ -63,7 +66,13 @@ async function loadPublishing(): Promise<void> {
     });
     const latest = c.drafts[c.drafts.length - 1];
     const drafts = latest ? `${c.drafts.length} (latest: ${DRAFT_STATUS_LABELS[latest.status] ?? latest.status})` : 'none yet';
-    return el('tr', {}, [el('td', { text: c.handle }), el('td', { text: c.createdDay }), el('td', { text: drafts }), el('td', {}, [open])]);
+    const waiting = c.drafts.some((d) => d.status === 'changes_requested');
+    return el('tr', { className: waiting ? 'waits-on-change' : undefined }, [
+      el('td', { text: c.handle }),
+      el('td', { text: c.createdDay }),
+      el('td', { text: drafts }, waiting ? [el('strong', { className: 'badge', text: ' Waits on a change' })] : []),
+      el('td', {}, [open]),
+    ]);
   });
   byId('publishing-cases').replaceChildren(...rows);
   if (rows.length === 0)
@@ -126,6 +135,8 @@ async function showCase(caseId: string): Promise<void> {
       } catch (e) {
         article.append(el('p', { attrs: { role: 'alert' }, text: `This draft could not be opened safely: ${errorMessage(e)}` }));
       }
+      const change = changeRequestNote(detail, d, box());
+      if (change) article.append(change);
       if (d.publication) {
         article.append(
           el('p', {}, [
@@ -133,7 +144,16 @@ async function showCase(caseId: string): Promise<void> {
             el('a', { text: `/stories/${d.publication.alias}`, attrs: { href: `/stories/${d.publication.alias}` } }),
           ]),
         );
+        if (isAdvocate())
+          article.append(
+            takedownForm(d.publication.alias, async (message) => {
+              await showCase(detail.caseId);
+              say(byId('publishing-case-status'), message);
+            }),
+          );
       }
+      if (d.takedown)
+        article.append(el('p', { className: 'notice', text: `Taken down on ${d.takedown.day}. Reason given: ${d.takedown.reason}` }));
       if (story && d.status === 'approved' && isAdvocate()) {
         const publish = el('button', { text: 'Publish on the wall', attrs: { type: 'button' } });
         const approved = story;

@@ -6,6 +6,7 @@ import { api } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
 import type { StaffSession } from './staff';
 import { lastSeenText } from './staff-account';
+import { resetTotpButton } from './staff-security';
 
 let session: StaffSession;
 
@@ -58,6 +59,7 @@ async function loadMembers(): Promise<StaffMemberSummary[]> {
         });
         actions.append(remove);
       }
+      if (m.status !== 'removed' && m.id !== session.me.id) actions.append(resetTotpButton(m, loadMembers));
       return el('tr', {}, [
         el('td', { text: m.username }),
         el('td', { text: m.roles.join(', ') }),

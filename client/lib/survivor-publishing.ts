@@ -10,6 +10,7 @@ import {
   makeGrant,
   openEnvelope,
   readersOf,
+  sealEnvelope,
   signStatement,
   storyHash,
   toBase64url,
@@ -146,6 +147,11 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
     heading('h3', 'drafts.version', { version: d.version }),
     status,
   ]);
+  if (d.takedown) {
+    const why = el('p', { className: 'notice' });
+    localize(why, 'drafts.takenDown');
+    article.append(why, el('blockquote', { text: d.takedown.reason, attrs: { dir: 'auto' } }));
+  }
   if (!opened.story) {
     const failed = el('p', { attrs: { role: 'alert' } });
     localize(failed, 'drafts.unsafe', { reason: opened.error ?? '' });
@@ -206,7 +212,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
       async () => {
         const wanted = text.value.trim();
         if (!wanted) throw new LocalizedError('thread.emptyText');
-        // The request goes to the moderators in the encrypted thread, then the draft is marked.
+        // The request goes to the moderators in the encrypted thread, then on the draft.
         const keyset = (await ctx.currentHistory()).current.keyset;
         const envelope = sealMessage({
           caseId: c.caseId,
@@ -217,7 +223,20 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
           signer: ctx.keys.sign,
         });
         await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
-        await api('POST', `${base}/changes`, {}, ctx.session.token);
+        // And on the draft, to its author too (an advocate does not read the conversation): the
+        // member of the verified keyset whose key signed the draft.
+        const author = keyset.members.find((m) => m.signPk === d.item.envelope.signer);
+        const readers = new Map(
+          [ctx.keys.box.publicKey, ...readersOf(keyset), ...(author ? [fromBase64url(author.boxPk)] : [])].map((pk) => [keyId(pk), pk]),
+        );
+        const request = sealEnvelope({
+          kind: 'changes',
+          caseId: c.caseId,
+          body: { changes: { draftId: d.draftId, text: wanted } },
+          recipients: [...readers.values()],
+          signer: ctx.keys.sign,
+        });
+        await api('POST', `${base}/changes`, { envelope: request, keysetVersion: keyset.version }, ctx.session.token);
         await ctx.refresh();
         sayMessage(byId('list-status'), 'drafts.changesSent');
       },

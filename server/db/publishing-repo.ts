@@ -19,6 +19,8 @@ export interface DraftRecord {
   status: DraftStatus;
   createdDay: string;
   updatedDay: string;
+  /** the survivor's change request envelope, if they asked for changes */
+  changesEnvelopeId: number | null;
 }
 
 export interface ConsentRecord {
@@ -39,8 +41,8 @@ export interface StorySummary {
   month: string;
 }
 
-/** A published story, or the tombstone of one that was taken down. */
-export type StoryLookup = { state: 'live'; story: StorySummary } | { state: 'gone' };
+/** A published story, or the tombstone of one that was withdrawn (or taken down by staff, with their reason). */
+export type StoryLookup = { state: 'live'; story: StorySummary } | { state: 'gone'; takedownReason: string | null };
 
 /** Counted testimonies by one disclosed field; the route suppresses small cells. */
 export interface StatisticsCounts {
@@ -59,6 +61,7 @@ interface DraftRow {
   status: DraftStatus;
   created_day: string;
   updated_day: string;
+  changes_envelope_id: number | null;
 }
 const draftFromRow = (r: DraftRow): DraftRecord => ({
   id: r.id,
@@ -69,6 +72,7 @@ const draftFromRow = (r: DraftRow): DraftRecord => ({
   status: r.status,
   createdDay: r.created_day,
   updatedDay: r.updated_day,
+  changesEnvelopeId: r.changes_envelope_id === null ? null : Number(r.changes_envelope_id),
 });
 
 /** Drafts still waiting on the survivor (or approved, not yet out) that a newer draft replaces. */
@@ -186,27 +190,57 @@ export function publishingRepo(db: Db) {
       return row && draftFromRow(row);
     },
 
-    async draftsOf(
-      caseIds: string[],
-    ): Promise<(DraftRecord & { author: string | null; publication: { alias: string; publishedDay: string } | null })[]> {
+    async draftsOf(caseIds: string[]): Promise<
+      (DraftRecord & {
+        author: string | null;
+        publication: { alias: string; publishedDay: string } | null;
+        takedown: { alias: string; reason: string; day: string } | null;
+      })[]
+    > {
       if (caseIds.length === 0) return [];
-      const rows: (DraftRow & { author: string | null; alias: string | null; published_day: string | null })[] = await db('drafts')
+      const rows: (DraftRow & {
+        author: string | null;
+        alias: string | null;
+        published_day: string | null;
+        taken_alias: string | null;
+        takedown_reason: string | null;
+        taken_day: string | null;
+      })[] = await db('drafts')
         .leftJoin('staff', 'staff.id', 'drafts.author_id')
         .leftJoin('publications', function () {
           this.on('publications.draft_id', '=', 'drafts.id').andOnNull('publications.revoked_day');
         })
+        .leftJoin('publications as taken', function () {
+          this.on('taken.draft_id', '=', 'drafts.id').andOnNotNull('taken.takedown_reason');
+        })
         .whereIn('drafts.case_id', caseIds)
-        .select('drafts.*', 'staff.username as author', 'publications.alias', 'publications.published_day')
+        .select(
+          'drafts.*',
+          'staff.username as author',
+          'publications.alias',
+          'publications.published_day',
+          'taken.alias as taken_alias',
+          'taken.takedown_reason',
+          'taken.revoked_day as taken_day',
+        )
         .orderBy([{ column: 'drafts.case_id' }, { column: 'drafts.version', order: 'asc' }]);
       return rows.map((r) => ({
         ...draftFromRow(r),
         author: r.author,
         publication: r.alias ? { alias: r.alias, publishedDay: r.published_day! } : null,
+        takedown: r.taken_alias ? { alias: r.taken_alias, reason: r.takedown_reason!, day: r.taken_day! } : null,
       }));
     },
 
     async setDraftStatus(trx: Db, draftId: string, status: DraftStatus, day: string): Promise<void> {
       await trx('drafts').where({ id: draftId }).update({ status, updated_day: day });
+    },
+
+    /** The survivor asked for changes: the draft waits on them, with their request (an envelope). */
+    async requestChanges(trx: Db, draftId: string, changesEnvelopeId: number, day: string): Promise<void> {
+      await trx('drafts')
+        .where({ id: draftId })
+        .update({ status: 'changes_requested', changes_envelope_id: changesEnvelopeId, updated_day: day });
     },
 
     async insertConsent(trx: Db, c: { statement: ConsentStatement; sig: string }): Promise<void> {
@@ -270,6 +304,28 @@ export function publishingRepo(db: Db) {
       );
     },
 
+    /** A live publication by its address, with what it hangs from. */
+    async publication(
+      alias: string,
+    ): Promise<{ alias: string; draftId: string | null; caseId: string | null; revokedDay: string | null } | undefined> {
+      const r = await db('publications').where({ alias }).first('alias', 'draft_id', 'case_id', 'revoked_day');
+      return r && { alias: r.alias, draftId: r.draft_id, caseId: r.case_id, revokedDay: r.revoked_day };
+    },
+
+    /**
+     * Staff take a story down: its words are erased, its address answers 410 with the reason
+     * from now on, and the tombstone keeps the draft (so the survivor sees why) but not the
+     * case. 0 if it was not live any more.
+     */
+    async takeDown(trx: Db, alias: string, reason: string, day: string): Promise<number> {
+      return Number(
+        await trx('publications')
+          .where({ alias })
+          .whereNull('revoked_day')
+          .update({ title: null, text: null, context: null, revoked_day: day, case_id: null, takedown_reason: reason }),
+      );
+    },
+
     /** Before a survivor's cases are deleted: every story of theirs becomes a tombstone with no link back. */
     async tombstoneCases(trx: Db, caseIds: string[], day: string): Promise<void> {
       if (caseIds.length === 0) return;
@@ -294,7 +350,7 @@ export function publishingRepo(db: Db) {
     async story(alias: string): Promise<StoryLookup | undefined> {
       const r = await db('publications').where({ alias }).first();
       if (!r) return undefined;
-      if (r.revoked_day) return { state: 'gone' };
+      if (r.revoked_day) return { state: 'gone', takedownReason: r.takedown_reason ?? null };
       return { state: 'live', story: { alias: r.alias, title: r.title, text: r.text, context: r.context, month: r.month } };
     },
 

@@ -4,7 +4,8 @@
  * day, and replacing a member's password-derived credentials. Policy (how long a lock lasts,
  * what counts as a valid code) lives in server/http; this file only reads and writes.
  */
-import { fromBase64url, toBase64url, type Argon2Params } from '../../protocol';
+import { fromBase64url, type Argon2Params } from '../../protocol';
+import type { TotpSealer } from '../crypto/totp-sealing';
 import { rowsOf, type Db } from './database';
 
 export interface TotpState {
@@ -20,29 +21,37 @@ export interface LoginLock {
   lockedUntil: number;
 }
 
-const bytes = (v: string | null) => (v ? fromBase64url(v) : null);
-
-export function staffSecurityRepo(db: Db) {
+/**
+ * TOTP secrets are stored sealed (server/crypto/totp-sealing.ts): `sealer` encrypts what is
+ * written and opens what is read, each value bound to its member and column.
+ */
+export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
+  /** The member's recovery codes are these from now on; the old ones stop working. */
+  async function replaceRecoveryCodes(trx: Db, staffId: string, recoveryCodeHashes: string[]): Promise<void> {
+    await trx('staff_recovery_codes').where({ staff_id: staffId }).delete();
+    await trx('staff_recovery_codes').insert(recoveryCodeHashes.map((code_hash) => ({ staff_id: staffId, code_hash })));
+  }
+  const open = (v: string | null | undefined, staffId: string, slot: 'secret' | 'pending') => (v ? sealer.open(v, staffId, slot) : null);
   return {
     // TOTP -------------------------------------------------------------------------------
-    async totpState(staffId: string): Promise<TotpState> {
-      const row = await db('staff').where({ id: staffId }).first('totp_secret', 'totp_pending_secret', 'totp_last_step');
+    async totpState(staffId: string, q: Db = db): Promise<TotpState> {
+      const row = await q('staff').where({ id: staffId }).first('totp_secret_sealed', 'totp_pending_sealed', 'totp_last_step');
       return {
-        secret: bytes(row?.totp_secret ?? null),
-        pending: bytes(row?.totp_pending_secret ?? null),
+        secret: open(row?.totp_secret_sealed, staffId, 'secret'),
+        pending: open(row?.totp_pending_sealed, staffId, 'pending'),
         lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step),
       };
     },
     async totpEnrolled(staffId: string): Promise<boolean> {
-      const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret').first('id');
+      const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
       return Boolean(row);
     },
     /** Stores a new unconfirmed secret; false once a secret is confirmed (it cannot be swapped this way). */
     async setPendingTotp(staffId: string, secret: Uint8Array): Promise<boolean> {
       const n = await db('staff')
         .where({ id: staffId })
-        .whereNull('totp_secret')
-        .update({ totp_pending_secret: toBase64url(secret) });
+        .whereNull('totp_secret_sealed')
+        .update({ totp_pending_sealed: sealer.seal(secret, staffId, 'pending') });
       return n === 1;
     },
     /**
@@ -57,20 +66,85 @@ export function staffSecurityRepo(db: Db) {
       now: number,
       recoveryCodeHashes: string[],
     ): Promise<boolean> {
+      // The stored value is sealed under a fresh nonce each time: compare what it opens to.
+      const row = await trx('staff').where({ id: staffId }).whereNull('totp_secret_sealed').first('totp_pending_sealed');
+      const stored: string | null = row?.totp_pending_sealed ?? null;
+      const current = open(stored, staffId, 'pending');
+      if (!stored || !current || Buffer.compare(Buffer.from(current), Buffer.from(pending)) !== 0) return false;
       const n = await trx('staff')
-        .where({ id: staffId, totp_pending_secret: toBase64url(pending) })
-        .whereNull('totp_secret')
-        .update({ totp_secret: toBase64url(pending), totp_pending_secret: null, totp_last_step: step, totp_enrolled_at: now });
+        .where({ id: staffId, totp_pending_sealed: stored })
+        .whereNull('totp_secret_sealed')
+        .update({
+          totp_secret_sealed: sealer.seal(pending, staffId, 'secret'),
+          totp_pending_sealed: null,
+          totp_last_step: step,
+          totp_enrolled_at: now,
+        });
       if (n !== 1) return false;
-      await trx('staff_recovery_codes').where({ staff_id: staffId }).delete();
-      await trx('staff_recovery_codes').insert(recoveryCodeHashes.map((code_hash) => ({ staff_id: staffId, code_hash })));
+      await replaceRecoveryCodes(trx, staffId, recoveryCodeHashes);
       return true;
+    },
+    replaceRecoveryCodes,
+    /**
+     * Forgets the member's second factor (an admin's reset): secret, unconfirmed secret, last
+     * step and recovery codes. Their next sign-in can only enrol TOTP again. False if the member
+     * had none.
+     */
+    async resetTotp(trx: Db, staffId: string): Promise<boolean> {
+      const n = await trx('staff')
+        .where({ id: staffId })
+        .whereNotNull('totp_secret_sealed')
+        .update({ totp_secret_sealed: null, totp_pending_sealed: null, totp_last_step: null, totp_enrolled_at: null });
+      await trx('staff_recovery_codes').where({ staff_id: staffId }).delete();
+      return n === 1;
+    },
+    /**
+     * At start: seals every TOTP secret not yet under the current key: those stored before
+     * encryption at rest (in the plaintext columns, which are emptied) and, while rotating,
+     * those under the previous key. Returns how many members' rows changed. Throws
+     * TotpKeyMissing, before writing anything, if one is under a key that is not loaded.
+     */
+    async sealStoredSecrets(trx: Db): Promise<number> {
+      type Row = Record<'totp_secret' | 'totp_pending_secret' | 'totp_secret_sealed' | 'totp_pending_sealed', string | null> & {
+        id: string;
+      };
+      const rows: Row[] = await trx('staff')
+        .where((q) => {
+          for (const c of ['totp_secret', 'totp_pending_secret', 'totp_secret_sealed', 'totp_pending_sealed']) q.orWhereNotNull(c);
+        })
+        .select('id', 'totp_secret', 'totp_pending_secret', 'totp_secret_sealed', 'totp_pending_sealed');
+      const updates: { was: Row; now: Partial<Row> }[] = [];
+      for (const r of rows) {
+        const sealed = (plain: string | null, stored: string | null, slot: 'secret' | 'pending') => {
+          if (plain !== null) return sealer.seal(fromBase64url(plain), r.id, slot);
+          if (stored === null || sealer.isCurrent(stored)) return stored;
+          return sealer.seal(sealer.open(stored, r.id, slot), r.id, slot);
+        };
+        const now = {
+          totp_secret: null,
+          totp_pending_secret: null,
+          totp_secret_sealed: sealed(r.totp_secret, r.totp_secret_sealed, 'secret'),
+          totp_pending_sealed: sealed(r.totp_pending_secret, r.totp_pending_sealed, 'pending'),
+        };
+        if (Object.entries(now).some(([k, v]) => r[k as keyof Row] !== v)) updates.push({ was: r, now });
+      }
+      for (const { was, now } of updates) {
+        // Only if nobody changed it meanwhile (another instance starting at the same time).
+        const q = trx('staff').where({ id: was.id });
+        for (const column of Object.keys(now)) {
+          const value = was[column as keyof Row];
+          if (value === null) q.whereNull(column);
+          else q.where(column, value);
+        }
+        await q.update(now);
+      }
+      return updates.length;
     },
     /** Records a code's step as used; false if this step or a later one was already used (a replay). */
     async acceptTotpStep(trx: Db, staffId: string, step: number): Promise<boolean> {
       const n = await trx('staff')
         .where({ id: staffId })
-        .whereNotNull('totp_secret')
+        .whereNotNull('totp_secret_sealed')
         .where((q) => {
           q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step);
         })

@@ -4,7 +4,7 @@
  * chose to disclose. Drawn on the server, so they work without JavaScript (Tor Browser's
  * safest level); no third-party request, charts in SVG.
  *
- * A withdrawn story's address answers 410 Gone at once. Nothing here may be cached
+ * A withdrawn story's address answers 410 Gone at once; one taken down by staff, 410 with their reason. Nothing here may be cached
  * (Cache-Control: no-store, set for every response in app.ts) or archived (X-Robots-Tag).
  */
 import { Router, type Request, type Response } from 'express';
@@ -158,6 +158,14 @@ ${entries.join('\n')}
     const found = alias ? await publishing.story(alias) : undefined;
     if (!found)
       return send(req, res, 404, 'wall.missingTitle', html`${msgHtml('h1', 'wall.missingTitle')}${msgHtml('p', 'wall.backToWall')}`);
+    if (found.state === 'gone' && found.takedownReason !== null)
+      return send(
+        req,
+        res,
+        410,
+        'wall.takenDownTitle',
+        html`${msgHtml('h1', 'wall.takenDownTitle')}${msgHtml('p', 'wall.takenDownText')}<blockquote class="takedown-reason" dir="auto">${paragraphs(found.takedownReason)}</blockquote>${msgHtml('p', 'wall.backToWall')}`,
+      );
     if (found.state === 'gone')
       return send(
         req,

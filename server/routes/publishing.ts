@@ -20,6 +20,7 @@ import {
   publishingCases,
   requestChanges,
   revoke,
+  takeDown,
   updateSharing,
 } from '../services/publishing';
 
@@ -43,8 +44,8 @@ export function survivorPublishingRoutes(ctx: AppContext): Router {
   router.post('/cases/:caseId/drafts/:draftId/changes', auth, async (req, res) => {
     const { caseId, draftId } = draftParam(req.params);
     const own = await ownDraft(ctx, survivorIdOf(req), caseId, draftId);
-    parseWith(schemas.requestChanges, req.body);
-    res.json(await requestChanges(ctx, own));
+    const body = parseWith(schemas.requestChanges, req.body);
+    res.json(await requestChanges(ctx, own, body));
   });
 
   router.post('/cases/:caseId/drafts/:draftId/consent', auth, async (req, res) => {
@@ -97,6 +98,13 @@ export function staffPublishingRoutes(ctx: AppContext): Router {
     const { draftId } = parseWith(schemas.staffDraftParam, { draftId: req.params.draftId }, 'path');
     const { story } = parseWith(schemas.publish, req.body);
     res.status(201).json(await publish(ctx, staffOf(req), draftId, story));
+  });
+
+  /** Takes a published story down with a reason, shown on its 410 page and to the survivor. */
+  router.post('/staff/stories/:alias/takedown', requireStaff('admin', 'advocate'), async (req, res) => {
+    const { alias } = parseWith(schemas.storyAliasParam, { alias: req.params.alias }, 'path');
+    const body = parseWith(schemas.takedown, req.body);
+    res.json(await takeDown(ctx, staffOf(req), alias, body));
   });
 
   return router;

@@ -63,6 +63,12 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     res.status(201).json(await signIn.confirmTotp(staffOf(req), code));
   });
 
+  /** New recovery codes, the old ones void: the password and a fresh TOTP code again. */
+  router.post('/staff/recovery-codes', ctx.limits.sensitive, requireStaff(), async (req, res) => {
+    const body = parseWith(schemas.regenerateRecoveryCodes, req.body);
+    res.status(201).json(await signIn.regenerateRecoveryCodes(staffOf(req), body));
+  });
+
   // Password change and KDF upgrade: the browser re-wraps the same private keys under keys
   // derived anew (from a new password, or from the same one with the current parameters). ------
 

@@ -7,8 +7,8 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { parseWith } from '../http/validate';
-import { checkInvite, createInvite, enrol, listMembers, publishKeyset, setUpFirstAdmin } from '../services/staff-accounts';
+import { EmptyBody, parseWith } from '../http/validate';
+import { checkInvite, createInvite, enrol, listMembers, publishKeyset, resetMemberTotp, setUpFirstAdmin } from '../services/staff-accounts';
 
 export function staffRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -40,6 +40,13 @@ export function staffRoutes(ctx: AppContext): Router {
 
   router.get('/staff/members', requireStaff('admin'), async (_req, res) => {
     res.json(await listMembers(ctx));
+  });
+
+  /** Erases another member's TOTP secret and recovery codes and ends their sessions: they enrol again at next sign-in. */
+  router.post('/staff/members/:staffId/totp-reset', requireStaff('admin'), async (req, res) => {
+    const { staffId } = parseWith(schemas.staffIdParam, { staffId: req.params.staffId }, 'path');
+    parseWith(EmptyBody, req.body);
+    res.json(await resetMemberTotp(ctx, staffOf(req), staffId));
   });
 
   router.post('/staff/keysets', requireStaff('admin'), async (req, res) => {

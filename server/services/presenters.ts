@@ -21,13 +21,15 @@ export async function draftItems(
 ): Promise<(DraftItem & { caseId: string; author: string | null })[]> {
   const { publishing, envelopes } = ctx.repos;
   const drafts = await publishing.draftsOf(caseIds);
-  const rows = await envelopes.byIds(drafts.map((d) => d.envelopeId));
+  const changesIds = drafts.flatMap((d) => (d.changesEnvelopeId === null ? [] : [d.changesEnvelopeId]));
+  const rows = await envelopes.byIds([...drafts.map((d) => d.envelopeId), ...changesIds]);
   const grants = readerKid
-    ? await envelopes.grantsFor(
-        drafts.map((d) => d.envelopeId),
-        readerKid,
-      )
+    ? await envelopes.grantsFor([...drafts.map((d) => d.envelopeId), ...changesIds], readerKid)
     : new Map<number, KeyGrant[]>();
+  const changes = (id: number | null) => {
+    const row = id === null ? undefined : rows.get(id);
+    return row ? item(row, grants.get(row.id)) : null;
+  };
   return drafts.map((d) => ({
     caseId: d.caseId,
     draftId: d.id,
@@ -37,6 +39,8 @@ export async function draftItems(
     author: d.author,
     item: item(rows.get(d.envelopeId)!, grants.get(d.envelopeId)),
     publication: d.publication,
+    takedown: d.takedown,
+    changes: changes(d.changesEnvelopeId),
   }));
 }
 

@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import {
+  AUDIT_LIMITS,
   fromBase64url,
   keyId,
   readersOf,
@@ -122,11 +123,36 @@ export async function updateSharing(
   return { sharing };
 }
 
-/** The survivor sends a proposed draft back for changes. */
-export async function requestChanges(ctx: AppContext, { draft }: OwnDraft): Promise<{ status: DraftStatus }> {
+/**
+ * The survivor sends a proposed draft back for changes, with their request sealed (kind
+ * 'changes') to themselves, the moderators and the draft's author, who may be an advocate
+ * (advocates never read the conversation). The draft then waits on that change.
+ */
+export async function requestChanges(
+  ctx: AppContext,
+  { survivor, found, draft }: OwnDraft,
+  { envelope: env, keysetVersion }: z.infer<typeof schemas.requestChanges>,
+): Promise<{ status: DraftStatus }> {
+  const { envelopes, keysets, publishing } = ctx.repos;
   if (draft.status !== 'proposed')
     throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')}; only a proposed draft can be sent back`);
-  await ctx.db.transaction((trx) => ctx.repos.publishing.setDraftStatus(trx, draft.id, 'changes_requested', ctx.clock.today()));
+  checkContext(env, { kind: 'changes', caseId: found.caseId, threaded: false });
+  if (env.signer !== survivor.signPk) throw badRequest('untrusted_signer', 'envelope.signer must be your own signing key');
+  const verified = verifyEnvelope(env, [fromBase64url(survivor.signPk)], nodeBackend);
+  const keyset = await currentKeysetFor(keysets, keysetVersion);
+  checkRecipients(env, keyset, found.survivorBoxPk, { survivor: 'required', advocates: 'allowed' });
+  // The author must be able to read it, while they are still a member.
+  const author = keyset.keyset.members.find((m) => m.staffId === draft.authorId);
+  if (author && !env.keys.some((k) => k.kid === keyId(fromBase64url(author.boxPk))))
+    throw badRequest(
+      'missing_recipient',
+      "envelope.keys must include the draft's author, who may be an advocate and does not read the conversation",
+    );
+  const day = ctx.clock.today();
+  await ctx.db.transaction(async (trx) => {
+    const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: false, day });
+    await publishing.requestChanges(trx, draft.id, envelopeId, day);
+  });
   return { status: 'changes_requested' };
 }
 
@@ -249,6 +275,35 @@ export async function proposeDraft(
     return v;
   });
   return { draftId, version, status: 'proposed' };
+}
+
+/**
+ * An admin or advocate takes a published story down (legal advice): in one erasure its words
+ * leave the database, its address answers 410 with the reason, and the draft is marked taken
+ * down, so the survivor sees it and why. The survivor's consent stays as it was: this is the
+ * organisation's decision, not theirs.
+ */
+export async function takeDown(
+  ctx: AppContext,
+  member: StaffRecord,
+  alias: string,
+  { reason }: z.infer<typeof schemas.takedown>,
+): Promise<{ alias: string; status: DraftStatus }> {
+  const { publishing, audit } = ctx.repos;
+  const found = await publishing.publication(alias);
+  if (!found) throw notFound('no published story at this address');
+  if (found.revokedDay) throw conflict('story_gone', 'this story is no longer published (withdrawn or taken down already)');
+  const text = reason.trim();
+  const day = ctx.clock.today();
+  await ctx.erase(async (trx) => {
+    if ((await publishing.takeDown(trx, alias, text, day)) !== 1)
+      throw conflict('story_gone', 'this story is no longer published (withdrawn or taken down already)');
+    if (found.draftId) await publishing.setDraftStatus(trx, found.draftId, 'taken_down', day);
+    // The audit log keeps strings to AUDIT_LIMITS.stringLength; the full reason is on the tombstone.
+    const shown = text.length <= AUDIT_LIMITS.stringLength ? text : `${text.slice(0, AUDIT_LIMITS.stringLength - 1)}…`;
+    await audit.record(trx, { actorId: member.id, action: 'story.taken_down', subject: found.caseId, detail: { alias, reason: shown } });
+  });
+  return { alias, status: 'taken_down' };
 }
 
 /** Publishes the story an advocate decrypted, only if its hash is the one the survivor signed. */

@@ -29,7 +29,7 @@ import {
 import type { AppContext } from '../app';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
-import { badRequest, conflict, forbidden, HttpError } from '../http/errors';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
 import { hashAuthKey } from '../http/staff-credentials';
 import { hashToken, randomToken } from '../http/tokens';
 import { staffMe } from './presenters';
@@ -158,6 +158,35 @@ export async function listMembers(ctx: AppContext): Promise<{ members: StaffMemb
     signPk: s.signPk,
   }));
   return { members };
+}
+
+/**
+ * An admin resets another member's second factor (a lost phone, no recovery code left): the
+ * TOTP secret and recovery codes are erased and every session of the member ends, so their
+ * next sign-in, with the password, can only set up TOTP again. An admin cannot reset their
+ * own: another admin can; the only admin signs in with a recovery code and makes new ones.
+ */
+export async function resetMemberTotp(ctx: AppContext, admin: StaffRecord, staffId: string): Promise<{ sessionsEnded: number }> {
+  const { staff, security, audit } = ctx.repos;
+  if (staffId === admin.id)
+    throw conflict(
+      'own_account',
+      'an admin cannot reset their own two-factor sign-in: ask another admin, or sign in with a recovery code and make new codes under Your account',
+    );
+  const member = await staff.byId(staffId);
+  if (!member || member.status === 'removed') throw notFound('no staff member with this id');
+  return ctx.erase(async (trx) => {
+    if (!(await security.resetTotp(trx, member.id)))
+      throw conflict('totp_not_enrolled', `${member.username} has not set up two-factor sign-in, so there is nothing to reset`);
+    const sessionsEnded = await security.deleteSessions(trx, member.id);
+    await audit.record(trx, {
+      actorId: admin.id,
+      action: 'staff.totp_reset',
+      subject: member.id,
+      detail: { username: member.username, sessionsEnded },
+    });
+    return { sessionsEnded };
+  });
 }
 
 /**

@@ -294,5 +294,46 @@ export function createStaffSignIn(ctx: AppContext) {
     });
   }
 
-  return { loginParams, signIn, endAllSessions, startTotpSetup, confirmTotp, changePassword, upgradeKdf };
+  /**
+   * New recovery codes for the signed-in member, who proves it again with the password and a
+   * fresh TOTP code (a session alone is not enough: someone at an unlocked screen must not get
+   * codes that outlive the session). Wrong ones count like failed sign-ins. The old codes stop
+   * working in the same transaction.
+   */
+  async function regenerateRecoveryCodes(me: StaffRecord, body: z.infer<typeof schemas.regenerateRecoveryCodes>): Promise<RecoveryCodes> {
+    const failedAction = 'staff.recovery_codes_failed';
+    await refuseWhileLocked(me.username);
+    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+      await recordFailure(me.username, me, 'password', failedAction);
+      throw new HttpError(403, 'wrong_password', 'the current password is wrong');
+    }
+    const state = await security.totpState(me.id);
+    const step = state.secret ? matchTotp(state.secret, body.totp, ctx.clock.now(), state.lastStep) : undefined;
+    const wrongCode = () =>
+      new HttpError(403, 'wrong_code', 'totp does not match: type the code your authenticator app shows now (each code works once)');
+    if (step === undefined) {
+      await recordFailure(me.username, me, 'totp', failedAction);
+      throw wrongCode();
+    }
+    const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    const done = await ctx.db.transaction(async (trx) => {
+      if (!(await security.acceptTotpStep(trx, me.id, step))) return false;
+      await security.replaceRecoveryCodes(trx, me.id, recoveryCodes.map(recoveryCodeHash));
+      await security.clearLoginFailures(trx, lockKey(me.username));
+      await audit.record(trx, {
+        actorId: me.id,
+        action: 'staff.recovery_codes_regenerated',
+        subject: me.id,
+        detail: { recoveryCodes: RECOVERY_CODE_COUNT },
+      });
+      return true;
+    });
+    if (!done) {
+      await recordFailure(me.username, me, 'totp_replayed', failedAction);
+      throw wrongCode();
+    }
+    return { recoveryCodes };
+  }
+
+  return { loginParams, signIn, endAllSessions, startTotpSetup, confirmTotp, changePassword, upgradeKdf, regenerateRecoveryCodes };
 }

@@ -620,6 +620,41 @@ const jsonRoutes: JsonRoute[] = [
   {
     name: 'POST /api/survivor/cases/:caseId/drafts/:draftId/changes',
     open: () => request(t.app).post(`/api/survivor/cases/${openCase.caseId}/drafts/${draftId}/changes`).set('Authorization', bearer()),
+    valid: () => ({ envelope: { ...structuredClone(openCase), kind: 'changes' }, keysetVersion: 3 }),
+    string: 'envelope.ciphertext',
+    number: 'keysetVersion',
+    required: 'envelope',
+    nested: 'envelope',
+    b64: [
+      ['envelope.keys.0.epk', 32],
+      ['envelope.sig', 64],
+    ],
+    extra: [['an unknown envelope kind', (b) => setIn(b, 'envelope.kind', MARKER), ['envelope.kind']]],
+  },
+  {
+    name: 'POST /api/staff/stories/:alias/takedown',
+    open: () => advocate.agent.post('/api/staff/stories/abcdefghjk/takedown'),
+    valid: () => ({ reason: 'On legal advice' }),
+    string: 'reason',
+    required: 'reason',
+    extra: [
+      ['a blank reason', (b) => setIn(b, 'reason', '   '), ['reason', 'empty']],
+      ['a reason over the limit', (b) => setIn(b, 'reason', MARKER + 'a'.repeat(501)), ['reason', '500']],
+      ['a control character in the reason', (b) => setIn(b, 'reason', `${MARKER}\u0007`), ['reason', 'U+0007']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/recovery-codes',
+    open: () => moderator.agent.post('/api/staff/recovery-codes'),
+    valid: () => ({ currentAuthKey: b64(32), totp: '123456' }),
+    string: 'totp',
+    required: 'currentAuthKey',
+    b64: [['currentAuthKey', 32]],
+    extra: [['a code of 5 digits', (b) => setIn(b, 'totp', '12345'), ['totp', '6 digits']]],
+  },
+  {
+    name: 'POST /api/staff/members/:staffId/totp-reset',
+    open: () => admin.agent.post(`/api/staff/members/${moderator.staffId}/totp-reset`),
     valid: () => ({}),
   },
   {

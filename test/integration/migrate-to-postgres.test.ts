@@ -224,8 +224,9 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     }
     expectSourceUntouched();
 
-    // The app on the copy: the same instance, people and data.
-    const pgApp = await makeTestServer({ DATABASE_URL: url });
+    // The app on the copy: the same instance, people and data. The TOTP key file goes with it
+    // (staff TOTP secrets are sealed under it; a start with another key stops, naming it).
+    const pgApp = await makeTestServer({ DATABASE_URL: url, TOTP_KEY_FILE: src.ctx.config.totpKeyFile });
     try {
       expect(pgApp.ctx.instanceId).toBe(src.ctx.instanceId);
 

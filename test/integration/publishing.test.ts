@@ -110,6 +110,20 @@ async function propose(author: StaffActor, caseId: string, survivor: SurvivorAct
   return { res, draftId };
 }
 
+/** The survivor's request for changes to a draft, sealed to themselves, the moderators and (extra) the draft's author. */
+async function changesRequest(survivor: SurvivorActor, caseId: string, draftId: string, text: string, extra: Uint8Array[] = []) {
+  const ks = await currentKeyset(t);
+  const readers = new Map([survivor.keys.box.publicKey, ...readersOf(ks.keyset), ...extra].map((pk) => [keyId(pk), pk]));
+  const envelope = sealEnvelope({
+    kind: 'changes',
+    caseId,
+    body: { changes: { draftId, text } },
+    recipients: [...readers.values()],
+    signer: survivor.keys.sign,
+  });
+  return { envelope, keysetVersion: ks.keyset.version };
+}
+
 const survivorPost = (survivor: SurvivorActor, url: string, body: unknown) =>
   request(t.app)
     .post(url)
@@ -256,9 +270,10 @@ describe('draft, consent, publish, revoke', () => {
     const first = await propose(mod, caseId, survivor, { ...STORY, text: 'first wording' });
     expect(first.res.status).toBe(201);
     expect(first.res.body).toEqual({ draftId: first.draftId, version: 1, status: 'proposed' });
-    const changes = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, {});
+    const request = await changesRequest(survivor, caseId, first.draftId, 'please change the wording');
+    const changes = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, request);
     expect(changes.status).toBe(200);
-    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, {})).status).toBe(409);
+    expect((await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${first.draftId}/changes`, request)).status).toBe(409);
 
     const second = await propose(advocate, caseId, survivor);
     expect(second.res.status).toBe(201);
