@@ -16,6 +16,7 @@ import { erase, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
 import { publishingRepo } from './db/publishing-repo';
+import { retentionRepo } from './db/retention-repo';
 import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
@@ -30,6 +31,7 @@ import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './ro
 import { instanceRoutes } from './routes/instance';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
 import { publicRoutes } from './routes/public';
+import { retentionRoutes } from './routes/retention';
 import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
@@ -66,6 +68,8 @@ export interface AppContext {
     audit: ReturnType<typeof auditRepo>;
     settings: ReturnType<typeof settingsRepo>;
     security: ReturnType<typeof staffSecurityRepo>;
+    /** retention periods, and the closed cases and idle accounts past them (server/services/retention.ts) */
+    retention: ReturnType<typeof retentionRepo>;
   };
   /** the one clock: every time and day the server reads or stores comes from it */
   clock: Clock;
@@ -109,6 +113,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     publishing: publishingRepo(db),
     challenges: challengeRepo(db),
     attachments: attachmentRepo(db),
+    retention: retentionRepo(db),
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
@@ -178,6 +183,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(staffRoutes(ctx));
   api.use(staffCaseRoutes(ctx));
   api.use(staffPublishingRoutes(ctx));
+  api.use(retentionRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
 

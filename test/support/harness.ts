@@ -153,6 +153,9 @@ export const PUBLISHING_TABLES = ['case_statistics', 'drafts', 'consents', 'publ
 /** Tables of migrations/005_attachments.ts (uploads and their sealed records). */
 export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
 
+/** Tables of migrations/007_alerts_retention.ts (staff alert choices and the alert queue). */
+export const ALERT_TABLES = ['staff_alerts', 'alert_queue'];
+
 /**
  * Every table's rows except rate-limit counters, in a set order, to prove a rejected request wrote nothing.
  * Binary values (attachment records) stand as their SHA-256: jest compares a 64 KiB Buffer
@@ -180,6 +183,7 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
     ...PUBLISHING_TABLES,
     ...STAFF_SECURITY_TABLES,
     ...ATTACHMENT_TABLES,
+    ...ALERT_TABLES,
   ]) {
     // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
     out[table] = (await db(table).select())
