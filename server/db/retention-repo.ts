@@ -63,7 +63,9 @@ export function retentionRepo(db: Db) {
       return Number(
         await trx('survivors')
           .where('last_visit_day', '<', cutoffDay)
-          .whereNotExists((q) => q.select(trx.raw('1')).from('cases').whereRaw('cases.survivor_id = survivors.id'))
+          .whereNotExists((q) => {
+            q.select(trx.raw('1')).from('cases').whereRaw('cases.survivor_id = survivors.id');
+          })
           .delete(),
       );
     },

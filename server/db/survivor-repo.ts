@@ -45,7 +45,9 @@ export function survivorRepo(db: Db) {
     async recordVisit(id: string, day: string): Promise<void> {
       await db('survivors')
         .where({ id })
-        .where((q) => q.whereNull('last_visit_day').orWhere('last_visit_day', '<', day))
+        .where((q) => {
+          q.whereNull('last_visit_day').orWhere('last_visit_day', '<', day);
+        })
         .update({ last_visit_day: day });
     },
   };
