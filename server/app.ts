@@ -15,6 +15,7 @@ import { challengeRepo } from './db/challenge-repo';
 import { erase, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
+import { alertRepo } from './db/alert-repo';
 import { publishingRepo } from './db/publishing-repo';
 import { retentionRepo } from './db/retention-repo';
 import { settingsRepo } from './db/settings-repo';
@@ -32,6 +33,7 @@ import { instanceRoutes } from './routes/instance';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
 import { publicRoutes } from './routes/public';
 import { retentionRoutes } from './routes/retention';
+import { staffAlertRoutes } from './routes/staff-alerts';
 import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
@@ -70,6 +72,8 @@ export interface AppContext {
     security: ReturnType<typeof staffSecurityRepo>;
     /** retention periods, and the closed cases and idle accounts past them (server/services/retention.ts) */
     retention: ReturnType<typeof retentionRepo>;
+    /** staff alert choices and the alert queue (server/services/alerts.ts) */
+    alerts: ReturnType<typeof alertRepo>;
   };
   /** the one clock: every time and day the server reads or stores comes from it */
   clock: Clock;
@@ -114,6 +118,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     challenges: challengeRepo(db),
     attachments: attachmentRepo(db),
     retention: retentionRepo(db),
+    alerts: alertRepo(db),
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
@@ -184,6 +189,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(staffCaseRoutes(ctx));
   api.use(staffPublishingRoutes(ctx));
   api.use(retentionRoutes(ctx));
+  api.use(staffAlertRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
 

@@ -11,6 +11,7 @@ import { nodeBackend } from '../crypto/node-backend';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken } from '../http/tokens';
+import { queueAlert } from './alerts';
 import { attachmentsToLink, linkAttachments } from './attachments';
 import { issueChallenge, spendPow } from './challenges';
 import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
@@ -121,6 +122,7 @@ export async function submitTestimony(
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId: env.caseId, envelopeId });
     if (sharing.statistics) await publishing.addStatistics(trx, env.caseId, sharing.statistics, day.slice(0, 7));
   });
+  await queueAlert(ctx, 'new_case');
   return { caseId: env.caseId, status: 'new', createdDay: day };
 }
 
@@ -159,6 +161,7 @@ export async function postMessage(
     const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
     await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });
   });
+  await queueAlert(ctx, 'answer', found.assignee?.id);
   return { seq: head.seq + 1, day };
 }
 

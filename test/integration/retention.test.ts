@@ -8,13 +8,14 @@
  */
 import request from 'supertest';
 import nacl from 'tweetnacl';
-import { randomId, signLogin, toBase64url } from '../../protocol';
+import { randomId } from '../../protocol';
 import { addDays } from '../../server/services/retention';
 import { sweepExpired } from '../../server/sweeper';
 import { foundInDatabase } from '../support/database-files';
 import {
   asSurvivor,
   currentKeyset,
+  logInSurvivor,
   makeTestServer,
   pow,
   registerSurvivor,
@@ -41,19 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** The survivor comes back: a fresh login (her old token has expired by then). */
-async function logIn(s: SurvivorActor): Promise<void> {
-  const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
-  const res = await request(t.app)
-    .post('/api/survivor/session')
-    .send({
-      signPk: toBase64url(s.keys.sign.publicKey),
-      challenge,
-      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, s.keys.sign.secretKey)),
-    });
-  expect(res.status).toBe(200);
-  s.token = res.body.token;
-}
+const logIn = (s: SurvivorActor) => logInSurvivor(t, s);
 
 async function survivorId(s: SurvivorActor): Promise<string | undefined> {
   return (await t.db('survivors').where({ handle: s.handle }).first('id'))?.id;

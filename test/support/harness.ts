@@ -429,6 +429,20 @@ export async function registerSurvivor(t: TestServer): Promise<SurvivorActor> {
   return { codename, keys, token: res.body.token, handle: res.body.handle };
 }
 
+/** The survivor comes back: a fresh login with her sign key, whose token replaces the one she held (which may have expired). */
+export async function logInSurvivor(t: TestServer, survivor: SurvivorActor): Promise<void> {
+  const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
+  const res = await request(t.app)
+    .post('/api/survivor/session')
+    .send({
+      signPk: toBase64url(survivor.keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)),
+    });
+  if (res.status !== 200) throw new Error(`survivor login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  survivor.token = res.body.token;
+}
+
 /** A testimony sealed to the survivor and every moderator; with manifests, it carries those files' keys. */
 export function testimonyEnvelope(
   survivor: SurvivorActor,
