@@ -12,9 +12,11 @@ import type { StaffMe } from '../protocol/api';
 import { kdfProgress, staffLogin, type StaffSession } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
+import { bindAlertsPanel, initAlertsPanel } from './lib/staff-alerts';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
+import { bindRetentionPanel, initRetentionPanel } from './lib/staff-retention';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -53,6 +55,8 @@ document.addEventListener('DOMContentLoaded', () => {
   bindPublishingPanel();
   bindAccountPanels();
   bindAuditPanel();
+  bindAlertsPanel();
+  bindRetentionPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -63,11 +67,13 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   show(byId('pending-note'), me.status !== 'active');
   initAccountPanel(current);
   if (me.status !== 'active') return;
+  await initAlertsPanel().catch((e) => say(byId('alerts-status'), errorMessage(e), 'error'));
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
   if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
+    await initRetentionPanel().catch((e) => say(byId('retention-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
   }
 }
