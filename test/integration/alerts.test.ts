@@ -7,15 +7,10 @@
  * server is tried again, a survivor's submission never depends on the queue, and with no SMTP
  * server the feature is off and says so.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import request from 'supertest';
-import { SMTPServer } from 'smtp-server';
 import { envelopeHash, readersOf, sealEnvelope } from '../../protocol';
 import { ConfigError, loadConfig } from '../../server/config';
-import { smtpSender } from '../../server/mailer';
+import { smtpSender, startMailer } from '../../server/mailer';
 import { deliverAlerts } from '../../server/services/alerts';
 import {
   addStaff,
@@ -32,98 +27,28 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { SMTP_USER, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp-server';
 import { expectError } from './expect-error';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const USER = 'awaaz-alerts';
-const PASSWORD = 'smtp password for tests';
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  /** the message as a reader sees it: quoted-printable soft breaks and escapes undone */
-  text: string;
-  secure: boolean;
-  user: string | undefined;
-}
-
-/** A self-signed certificate for 127.0.0.1, made with openssl in a temporary folder. */
-function makeCertificate(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' }); // prettier-ignore
-  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
-}
-
-function decodeQuotedPrintable(s: string): string {
-  return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-let smtp: SMTPServer;
-let smtpPort: number;
-let certFile: string;
-let refuseMail = false;
-const inbox: Received[] = [];
-let dir: string;
+let smtp: TestSmtpServer;
+let inbox: ReceivedMail[];
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-smtp-'));
-  const made = makeCertificate(dir);
-  certFile = made.certFile;
-  smtp = new SMTPServer({
-    key: made.key,
-    cert: made.cert,
-    authMethods: ['PLAIN', 'LOGIN'],
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === USER && auth.password === PASSWORD) callback(null, { user: USER });
-      else callback(new Error('bad credentials'));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (refuseMail) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
-        const raw = Buffer.concat(chunks).toString('utf8');
-        inbox.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-          text: decodeQuotedPrintable(raw),
-          secure: session.secure,
-          user: session.user as string | undefined,
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as { port: number }).port;
+  smtp = await startSmtpServer();
+  inbox = smtp.inbox;
 });
-afterAll(async () => {
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => smtp.close());
 
 function smtpEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
+  return smtp.env({
     PUBLIC_URL: 'https://helpline.example.org',
     COOKIE_SECURE: 'false',
-    SMTP_HOST: '127.0.0.1',
-    SMTP_PORT: String(smtpPort),
-    SMTP_USER: USER,
-    SMTP_PASSWORD: PASSWORD,
-    SMTP_FROM: 'Awaaz alerts <alerts@helpline.example.org>',
-    SMTP_CA_FILE: certFile,
     ALERT_PAUSE_MINUTES: '30',
     ALERT_DIGEST_HOUR_UTC: '7',
     ...extra,
-  };
+  });
 }
 
 /** Milliseconds from `now` to the next `hour`:00 UTC. */
@@ -159,7 +84,7 @@ describe('with an SMTP server', () => {
   });
 
   /** Everything a received alert must not hold: handles, survivor ids, case ids, testimony words, ciphertext. */
-  function leaks(mail: Received): string[] {
+  function leaks(mail: ReceivedMail): string[] {
     return secrets.filter((s) => mail.raw.includes(s) || mail.text.includes(s));
   }
 
@@ -216,7 +141,7 @@ describe('with an SMTP server', () => {
     expect(inbox).toHaveLength(1);
     const [mail] = inbox;
     expect(mail.secure).toBe(true);
-    expect(mail.user).toBe(USER);
+    expect(mail.user).toBe(SMTP_USER);
     expect(mail.from).toBe('alerts@helpline.example.org');
     expect(mail.to).toEqual(['admin@helpline.example.org']);
     expect(mail.text).toContain('A new case is waiting in the workspace.');
@@ -306,12 +231,12 @@ describe('with an SMTP server', () => {
   test('a server that refuses is tried again later; the submission never waits for it', async () => {
     inbox.length = 0;
     t.clock.advance(HOUR);
-    refuseMail = true;
+    smtp.refuse = true;
     await testify('sixth canary, while mail is down');
     expect(await deliver()).toEqual({ sent: 0, failed: 1 });
     expect(t.logs.some((l) => /alerts: the SMTP server did not take an alert/.test(l))).toBe(true);
     expect(await t.db('alert_queue').where({ staff_id: admin.staffId }).first('attempts')).toEqual({ attempts: 1 });
-    refuseMail = false;
+    smtp.refuse = false;
     expect(await deliver()).toEqual({ sent: 0, failed: 0 }); // not yet: the retry waits
     t.clock.advance(2 * MINUTE);
     expect(await deliver()).toEqual({ sent: 1, failed: 0 });
@@ -328,6 +253,22 @@ describe('with an SMTP server', () => {
     } finally {
       await t.db.schema.renameTable('alert_queue_away', 'alert_queue');
     }
+  });
+
+  test('the mailer as the server starts it sends what is queued, apart from any request', async () => {
+    inbox.length = 0;
+    t.clock.advance(HOUR); // past any pause
+    await testify('mailer canary');
+    const queued = () => t.db('alert_queue').where({ staff_id: admin.staffId, kind: 'new_case' });
+    expect(await queued()).toHaveLength(1);
+    const stop = startMailer(t.ctx);
+    try {
+      for (let i = 0; i < 400 && (await queued()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      stop();
+    }
+    expect(inbox.filter((m) => m.to[0] === 'admin@helpline.example.org')).toHaveLength(1);
+    for (const m of inbox) expect(leaks(m)).toEqual([]);
   });
 
   test('turning a kind off drops what was queued for it', async () => {
