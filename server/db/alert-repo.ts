@@ -149,6 +149,12 @@ export function alertRepo(db: Db) {
         .whereIn('kind', kinds)
         .update({ attempts: db.raw('attempts + 1'), next_try_at: nextTryAt });
     },
+    /** Removed members: their address, choices and queued alerts go (inside the removal's erasure). */
+    async forget(trx: Db, staffIds: string[]): Promise<void> {
+      if (staffIds.length === 0) return;
+      await trx('alert_queue').whereIn('staff_id', staffIds).delete();
+      await trx('staff_alerts').whereIn('staff_id', staffIds).delete();
+    },
     async drop(staffId: string, kinds: QueueKind[]): Promise<void> {
       await db('alert_queue').where({ staff_id: staffId }).whereIn('kind', kinds).delete();
     },

@@ -8,7 +8,8 @@
  * server the feature is off and says so.
  */
 import request from 'supertest';
-import { envelopeHash, readersOf, sealEnvelope } from '../../protocol';
+import { envelopeHash, keysetHash, readersOf, sealEnvelope, signKeyset } from '../../protocol';
+import { foundInDatabase } from '../support/database-files';
 import { ConfigError, loadConfig } from '../../server/config';
 import { smtpSender, startMailer } from '../../server/mailer';
 import { deliverAlerts } from '../../server/services/alerts';
@@ -280,6 +281,27 @@ describe('with an SMTP server', () => {
         .status,
     ).toBe(200);
     expect(await t.db('alert_queue').where({ staff_id: admin.staffId, kind: 'new_case' })).toHaveLength(0);
+  });
+  test("a removed member's address and queued alerts are erased with the removal", async () => {
+    await testify('ninth canary, queued for the digest');
+    expect(await t.db('alert_queue').where({ staff_id: digester.staffId })).toHaveLength(1);
+    admin.agent = await signIn(t, admin);
+    const current = await currentKeyset(t);
+    const next = signKeyset(
+      {
+        v: 1,
+        instanceId: t.ctx.instanceId,
+        version: current.keyset.version + 1,
+        prev: keysetHash(current.keyset),
+        issuedDay: t.ctx.clock.today(),
+        members: current.keyset.members.filter((m) => m.staffId !== digester.staffId),
+      },
+      admin.instance!,
+    );
+    expect((await admin.agent.post('/api/staff/keysets').send({ signed: next })).status).toBe(201);
+    expect(await t.db('staff_alerts').where({ staff_id: digester.staffId })).toEqual([]);
+    expect(await t.db('alert_queue').where({ staff_id: digester.staffId })).toEqual([]);
+    expect(await foundInDatabase(t, ['digester@helpline.example.org'])).toEqual([]);
   });
 });
 
