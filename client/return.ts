@@ -140,6 +140,11 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
       renderTestimony(testimony.testimony, { day: c.createdDay, status: c.status }),
       ...attachedList(testimony.testimony.attachments ?? []),
     );
+    if (c.keptUntilDay) {
+      const kept = el('p', { className: 'hint' });
+      localize(kept, 'return.keptUntil', { date: dateText(c.keptUntilDay) });
+      wrapper.append(kept);
+    }
     const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
     const drafts = draftsSection(c, testimony.testimony, ctx);
     if (drafts) wrapper.append(drafts);

@@ -12,12 +12,14 @@ import type { StaffMe } from '../protocol/api';
 import { kdfProgress, staffLogin, type StaffSession } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
+import { bindAlertsPanel, initAlertsPanel } from './lib/staff-alerts';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
 import { bindMatchingPanel, initMatchingPanel } from './lib/staff-matching';
 import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
 import { bindRecoveryCodesForm } from './lib/staff-security';
 import { bindTakedownPanel, initTakedownPanel } from './lib/staff-takedown';
+import { bindRetentionPanel, initRetentionPanel } from './lib/staff-retention';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
 
 let session: StaffSession | undefined;
@@ -59,6 +61,8 @@ document.addEventListener('DOMContentLoaded', () => {
   bindMatchingPanel();
   bindRecoveryCodesForm(() => session);
   bindTakedownPanel();
+  bindAlertsPanel();
+  bindRetentionPanel();
 });
 
 async function openWorkspace(current: StaffSession): Promise<void> {
@@ -69,6 +73,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   show(byId('pending-note'), me.status !== 'active');
   initAccountPanel(current);
   if (me.status !== 'active') return;
+  await initAlertsPanel().catch((e) => say(byId('alerts-status'), errorMessage(e), 'error'));
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
   if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
@@ -79,6 +84,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   if (me.roles.includes('admin') || me.roles.includes('advocate')) initTakedownPanel();
   if (me.roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
+    await initRetentionPanel().catch((e) => say(byId('retention-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
   }
 }

@@ -293,6 +293,9 @@ export const en = {
   'date.months': 'January February March April May June July August September October November December',
   'date.at': '{date}, {time}',
   'safety.supportContacts': 'Support from this organisation: {contacts}',
+  // Retention (issue 15): the period on /safety, the last kept day beside a closed case on /return
+  'safety.retention': 'A closed case is erased {days} days after it was closed or after your last visit, whichever is later.',
+  'return.keptUntil': 'Closed. Kept until {date}; each visit keeps it longer.',
   'kdf.working':
     'Working… In this safer mode (no WebAssembly) your keys take a little while, usually under half a minute. Please keep this page open.',
   // The matching escrow's offer on the return page; the form and its explanations load with client/matching.ts (i18n/matching.ts)

@@ -9,6 +9,7 @@ import * as threads from './003_threads';
 import * as publishing from './004_publishing';
 import * as attachments from './005_attachments';
 import * as inboxKeyset from './006_inbox_keyset';
+import * as alertsRetention from './007_alerts_retention';
 import * as accountSecurity from './008_account_security';
 import * as matching from './010_matching';
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004_publishing': publishing,
   '005_attachments': attachments,
   '006_inbox_keyset': inboxKeyset,
+  '007_alerts_retention': alertsRetention,
   '008_account_security': accountSecurity,
   '010_matching': matching,
 };

@@ -144,6 +144,34 @@ export const RecoveryCode = z
   .regex(/^[A-Za-z2-7 -]+$/, 'may use only letters, digits 2-7, dashes and spaces')
   .refine((s) => s.replace(/[\s-]/g, '').length === 20, 'must be the 20 letters and digits of a recovery code');
 
+/** Retention (issue 15): how many days closed cases and survivor accounts with no case are kept (POST /api/staff/settings/retention). */
+export const RETENTION_BOUNDS = {
+  closedCaseDays: { min: 7, max: 3650 },
+  idleAccountDays: { min: 7, max: 3650 },
+} as const;
+export interface RetentionPeriods {
+  /** a closed case is erased this many days after the later of its closing and its survivor's last visit */
+  closedCaseDays: number;
+  /** a survivor account with no case is erased this many days after the survivor's last visit */
+  idleAccountDays: number;
+}
+/** Staff alerts (issue 15): each kind is off, sent as it happens (coalesced), or in a daily digest. */
+export const ALERT_MODES = ['off', 'immediate', 'digest'] as const;
+export type AlertMode = (typeof ALERT_MODES)[number];
+export const ALERT_KINDS = ['newCase', 'answer'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+/** GET /api/staff/me/alerts: `available` is false when no SMTP server is configured (then nothing is sent) */
+export interface StaffAlertSettings {
+  available: boolean;
+  email: string | null;
+  newCase: AlertMode;
+  answer: AlertMode;
+  /** the UTC hour at which daily digests go out */
+  digestHourUtc: number;
+  /** the least time between two immediate alerts of one kind, in minutes */
+  pauseMinutes: number;
+}
+
 /** what an admin may set the staff session timeouts to (POST /api/staff/settings) */
 export const SESSION_SETTING_BOUNDS = {
   sessionIdleMinutes: { min: 5, max: 24 * 60 },
@@ -419,6 +447,20 @@ export const schemas = {
       message: 'must not be longer than the absolute timeout',
       path: ['sessionIdleMinutes'],
     }),
+  retention: z.strictObject({
+    closedCaseDays: z.number().int().min(RETENTION_BOUNDS.closedCaseDays.min).max(RETENTION_BOUNDS.closedCaseDays.max),
+    idleAccountDays: z.number().int().min(RETENTION_BOUNDS.idleAccountDays.min).max(RETENTION_BOUNDS.idleAccountDays.max),
+  }),
+  staffAlerts: z
+    .strictObject({
+      email: z.string().trim().max(254, 'must be at most 254 characters').email('must be an email address').nullable(),
+      newCase: z.enum(ALERT_MODES),
+      answer: z.enum(ALERT_MODES),
+    })
+    .refine((b) => b.email !== null || (b.newCase === 'off' && b.answer === 'off'), {
+      message: 'give an email address to receive alerts, or turn both kinds off',
+      path: ['email'],
+    }),
   auditQuery: z.strictObject({
     /** entries after this position (0: from the first) */
     after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0),
@@ -444,6 +486,8 @@ export interface InstanceInfo {
   supportContacts: string;
   /** the largest evidence file, the most a testimony's files may total, and the plaintext bytes of a record (all in bytes) */
   attachmentLimits: { fileBytes: number; testimonyBytes: number; recordBytes: number };
+  /** how long closed cases and accounts with no case are kept, in days (shown on /safety) */
+  retention: RetentionPeriods;
 }
 export interface PowChallenge {
   challenge: string;
@@ -565,6 +609,8 @@ export interface SurvivorCase {
   thread: EnvelopeItem[];
   /** staff messages after the last one the survivor marked as seen */
   unread: number;
+  /** a closed case: the last UTC day it is kept, unless the survivor comes back; null while open */
+  keptUntilDay: string | null;
 }
 /** GET /api/staff/publishing: cases whose survivor lets advocates read, newest first. */
 export interface PublishingCaseSummary {

@@ -17,9 +17,11 @@ import { challengeRepo } from './db/challenge-repo';
 import { erase, flushErased, type Db } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { keysetRepo } from './db/keyset-repo';
+import { alertRepo } from './db/alert-repo';
 import { matchingRepo } from './db/matching-repo';
 import { publishingRepo } from './db/publishing-repo';
 import { RateLimitCounters } from './db/rate-limit-store';
+import { retentionRepo } from './db/retention-repo';
 import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
@@ -35,6 +37,8 @@ import { instanceRoutes } from './routes/instance';
 import { staffMatchingRoutes, survivorMatchingRoutes } from './routes/matching';
 import { staffPublishingRoutes, survivorPublishingRoutes } from './routes/publishing';
 import { publicRoutes } from './routes/public';
+import { retentionRoutes } from './routes/retention';
+import { staffAlertRoutes } from './routes/staff-alerts';
 import { staffRoutes } from './routes/staff';
 import { staffCaseRoutes } from './routes/staff-cases';
 import { staffAuthRoutes } from './routes/staff-auth';
@@ -79,6 +83,10 @@ export interface AppContext {
     settings: ReturnType<typeof settingsRepo>;
     security: ReturnType<typeof staffSecurityRepo>;
     matching: ReturnType<typeof matchingRepo>;
+    /** retention periods, and the closed cases and idle accounts past them (server/services/retention.ts) */
+    retention: ReturnType<typeof retentionRepo>;
+    /** staff alert choices and the alert queue (server/services/alerts.ts) */
+    alerts: ReturnType<typeof alertRepo>;
   };
   /** the matching escrow's OPRF key (from its file, never the database) and evaluation counters (server/services/matching.ts) */
   matching: MatchingContext;
@@ -147,6 +155,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     publishing: publishingRepo(db),
     challenges: challengeRepo(db),
     attachments: attachmentRepo(db),
+    retention: retentionRepo(db),
+    alerts: alertRepo(db),
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
@@ -228,6 +238,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   api.use(staffCaseRoutes(ctx));
   api.use(staffPublishingRoutes(ctx));
   api.use(staffMatchingRoutes(ctx));
+  api.use(retentionRoutes(ctx));
+  api.use(staffAlertRoutes(ctx));
   api.use(notFoundHandler);
   app.use('/api', api);
 

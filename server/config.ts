@@ -104,7 +104,76 @@ const EnvSchema = z.object({
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'one line of text, no control characters')
     .default(''),
+  /**
+   * Staff alerts (issue 15) go through this SMTP server; with no SMTP_HOST the feature is off.
+   * SMTP_TLS: starttls (the default: the connection must be upgraded, or nothing is sent),
+   * implicit (TLS from the first byte, usually port 465), or none (only to a server on this machine).
+   */
+  SMTP_HOST: z.string().trim().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_TLS: z
+    .enum(['starttls', 'implicit', 'none'], { message: 'must be starttls, implicit or none (none only for a server on this machine)' })
+    .default('starttls'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  /** the sender of alerts: an address, or `Name <address>` */
+  SMTP_FROM: z
+    .string()
+    .trim()
+    .max(300)
+    .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an email address, or Name <address>')
+    .optional(),
+  /** a PEM file of the certificate authority (or self-signed certificate) to trust for the SMTP server, when it is not a public one */
+  SMTP_CA_FILE: z.string().min(1).optional(),
+  /** the least time between two immediate alerts of one kind to one member; events meanwhile wait and are told in one alert */
+  ALERT_PAUSE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  /** the UTC hour at which daily digests go out */
+  ALERT_DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(7),
 });
+
+/** Where staff alerts are sent from (null: no SMTP server set, the feature is off). */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  tls: 'starttls' | 'implicit' | 'none';
+  auth: { user: string; password: string } | null;
+  from: string;
+  /** PEM text of the certificate authority to trust, when SMTP_CA_FILE is set */
+  ca: string | null;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+function smtpConfig(e: z.infer<typeof EnvSchema>): SmtpConfig | null {
+  const refuse = (message: string) => new ConfigError(`invalid configuration: ${message}`);
+  if (!e.SMTP_HOST) {
+    const stray = (['SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD', 'SMTP_FROM', 'SMTP_CA_FILE'] as const).filter((k) => e[k] !== undefined);
+    if (stray.length) throw refuse(`SMTP_HOST: must be set when ${stray.join(', ')} is (or unset those to turn alerts off)`);
+    return null;
+  }
+  if (!e.SMTP_FROM) throw refuse('SMTP_FROM: must be set with SMTP_HOST (the address alerts are sent from)');
+  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined))
+    throw refuse('SMTP_PASSWORD: SMTP_USER and SMTP_PASSWORD go together (set both, or neither for a server without AUTH)');
+  if (e.SMTP_TLS === 'none' && !LOOPBACK_HOSTS.has(e.SMTP_HOST))
+    throw refuse('SMTP_TLS: none is allowed only for an SMTP server on this machine (localhost); use starttls or implicit');
+  let ca: string | null = null;
+  if (e.SMTP_CA_FILE) {
+    try {
+      ca = fs.readFileSync(e.SMTP_CA_FILE, 'utf8');
+    } catch (err) {
+      throw refuse(`SMTP_CA_FILE: ${e.SMTP_CA_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw refuse(`SMTP_CA_FILE: ${e.SMTP_CA_FILE} is not a PEM certificate`);
+  }
+  return {
+    host: e.SMTP_HOST,
+    port: e.SMTP_PORT ?? (e.SMTP_TLS === 'implicit' ? 465 : 587),
+    tls: e.SMTP_TLS,
+    auth: e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : null,
+    from: e.SMTP_FROM,
+    ca,
+  };
+}
 
 /** SQLite's `synchronous` pragma in write-ahead-log mode (server/db/database.ts). */
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -138,6 +207,9 @@ export interface Config {
   supportContacts: string;
   attachmentMaxFileBytes: number;
   attachmentMaxTestimonyBytes: number;
+  /** the SMTP server for staff alerts; null when none is set (alerts are off) */
+  smtp: SmtpConfig | null;
+  alerts: { pauseMs: number; digestHourUtc: number };
 }
 
 const MB = 1024 * 1024;
@@ -185,6 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     supportContacts: e.SUPPORT_CONTACTS,
     attachmentMaxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
     attachmentMaxTestimonyBytes: e.ATTACHMENT_MAX_TESTIMONY_MB * MB,
+    smtp: smtpConfig(e),
+    alerts: { pauseMs: e.ALERT_PAUSE_MINUTES * 60_000, digestHourUtc: e.ALERT_DIGEST_HOUR_UTC },
   };
 }
 

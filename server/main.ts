@@ -10,6 +10,7 @@ import { createApp } from './app';
 import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadTotpKeys } from './config';
 import { migrate, openDatabase } from './db/database';
 import { issueSetupLink } from './setup-link';
+import { startMailer } from './mailer';
 import { startSweeper } from './sweeper';
 
 async function main(): Promise<void> {
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   });
   // Expired counters, challenges and stale uploads are erased now and a second after every minute.
   const stopSweeper = startSweeper(ctx);
+  // Staff alerts, when an SMTP server is configured: sent from their queue every minute.
+  const stopMailer = startMailer(ctx);
 
   const server = app.listen(config.port, config.host);
   server.requestTimeout = 60_000;
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: finishing open requests, then stopping`);
     stopSweeper();
+    stopMailer();
     server.close(() => {
       db.destroy().then(
         () => process.exit(0),
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
   console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
   console.log(`Matching key: ${config.matchingKeyFile}, version ${matchingKey.version} (never back it up with the database)`);
   console.log(`TOTP key: ${config.totpKeyFile} (keep a copy apart from the database backups: without it no one can sign in)`);
+  console.log(config.smtp ? `Staff alerts: by email through ${config.smtp.host}:${config.smtp.port}` : 'Staff alerts: off (no SMTP_HOST)');
   const row = await ctx.repos.instance.ensure(ctx.clock.today());
   if (!row.instance_pk) {
     const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);

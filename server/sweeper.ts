@@ -5,27 +5,39 @@
  * start and then a second after every clock minute, when the counters of the minute just
  * ended expire (their windows are aligned to the clock: server/db/rate-limit-store.ts), so
  * the database files never hold a counter more than a few seconds older than its minute.
+ * At start and once an hour it also erases closed cases and survivor accounts past their
+ * retention period (server/services/retention.ts).
  */
 import { utcDay } from '../protocol';
 import type { AppContext } from './app';
 import { purgeExpiredCounters } from './db/rate-limit-store';
+import { eraseExpired, type RetentionSwept } from './services/retention';
 
 export interface Swept {
   counters: number;
   challenges: number;
   uploads: number;
   matchingCounts: number;
+  /** closed cases and idle survivor accounts past their retention period (only when the sweep included retention) */
+  retention?: RetentionSwept;
 }
 
-/** One sweep, as one erasure (ctx.erase: no copy of what it deletes is left in the files). */
-export function sweepExpired(ctx: AppContext, now = ctx.clock.now()): Promise<Swept> {
+/**
+ * One sweep, as one erasure (ctx.erase: no copy of what it deletes is left in the files). With
+ * `retention`, it also erases closed cases and accounts past their period (server/services/retention.ts).
+ */
+export function sweepExpired(ctx: AppContext, now = ctx.clock.now(), opts: { retention?: boolean } = { retention: true }): Promise<Swept> {
   return ctx.erase(async (trx) => ({
     counters: await purgeExpiredCounters(trx, now),
     challenges: await ctx.repos.challenges.purgeExpired(trx, now),
     uploads: await ctx.repos.attachments.deleteStale(trx, now),
     matchingCounts: await ctx.repos.matching.purgeEvaluationsBefore(trx, utcDay(new Date(now))),
+    ...(opts.retention ? { retention: await eraseExpired(ctx, trx, ctx.clock.today()) } : {}),
   }));
 }
+
+/** Retention works in days: the sweeper looks for expired cases at start and then once an hour, not every minute. */
+const RETENTION_EVERY_MS = 3_600_000;
 
 /** How long after each clock minute the sweep runs: the counters of that minute expire exactly at it. */
 const AFTER_MINUTE_MS = 1_000;
@@ -34,9 +46,12 @@ const AFTER_MINUTE_MS = 1_000;
 export function startSweeper(ctx: AppContext): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let retentionDueAt = 0;
   const run = async () => {
     try {
-      await sweepExpired(ctx);
+      const retention = ctx.clock.now() >= retentionDueAt;
+      await sweepExpired(ctx, ctx.clock.now(), { retention });
+      if (retention) retentionDueAt = ctx.clock.now() + RETENTION_EVERY_MS;
     } catch {
       ctx.log('sweeper: a sweep failed; the next one tries again');
     }

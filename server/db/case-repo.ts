@@ -197,6 +197,8 @@ export function caseRepo(db: Db) {
     ): Promise<void> {
       const patch: Record<string, unknown> = { updated_day: change.day };
       if (change.status !== undefined) patch.status = change.status;
+      // Retention counts from the closing day (server/services/retention.ts).
+      if (change.status !== undefined) patch.closed_day = change.status === 'closed' ? change.day : null;
       if (change.assigneeId !== undefined) patch.assignee_id = change.assigneeId;
       if (change.awaitingStaff !== undefined) patch.awaiting_staff = change.awaitingStaff;
       await trx('cases').where({ id: caseId }).update(patch);

@@ -38,7 +38,23 @@ export function survivorRepo(db: Db) {
       await trx('survivors').where({ id }).delete();
     },
     async insert(trx: Db, s: SurvivorRecord, day: string): Promise<void> {
-      await trx('survivors').insert({ id: s.id, handle: s.handle, sign_pk: s.signPk, box_pk: s.boxPk, created_day: day });
+      await trx('survivors').insert({
+        id: s.id,
+        handle: s.handle,
+        sign_pk: s.signPk,
+        box_pk: s.boxPk,
+        created_day: day,
+        last_visit_day: day,
+      });
+    },
+    /** The survivor logged in today: retention counts from this day (a UTC day, never a time); one write a day at most. */
+    async recordVisit(id: string, day: string): Promise<void> {
+      await db('survivors')
+        .where({ id })
+        .where((q) => {
+          q.whereNull('last_visit_day').orWhere('last_visit_day', '<', day);
+        })
+        .update({ last_visit_day: day });
     },
   };
 }

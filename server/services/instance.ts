@@ -19,6 +19,7 @@ export async function instanceInfo(ctx: AppContext): Promise<InstanceInfo> {
       testimonyBytes: ctx.config.attachmentMaxTestimonyBytes,
       recordBytes: RECORD_BYTES,
     },
+    retention: await ctx.repos.retention.periods(),
   };
 }
 

@@ -225,6 +225,7 @@ export async function publishKeyset(
     // them: what they could read before stays readable only by the others.
     await staff.remove(trx, droppedIds);
     await cases.unassign(trx, droppedIds);
+    await ctx.repos.alerts.forget(trx, droppedIds); // their email address too
     for (const s of dropped) await envelopes.eraseReader(trx, fromBase64url(s.boxPk));
     // audit
     await audit.record(trx, {

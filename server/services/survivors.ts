@@ -13,11 +13,13 @@ import type { StoredChallenge } from '../db/challenge-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 import { issueSurvivorToken } from '../http/tokens';
+import { queueAlert } from './alerts';
 import { attachmentsToLink, linkAttachments } from './attachments';
 import { issueChallenge, spendPow } from './challenges';
 import { checkContext, checkRecipients, currentKeysetFor, namedKeyset } from './envelope-rules';
 import { draftItems, item } from './presenters';
 import { newHandle } from './pseudonyms';
+import { keptUntilDays } from './retention';
 
 function session(ctx: AppContext, survivorId: string, handle: string): SurvivorSession {
   return {
@@ -59,6 +61,7 @@ export async function logIn(ctx: AppContext, body: z.infer<typeof schemas.surviv
   // Spend the challenge only once everything else holds, so a rejected attempt writes nothing.
   const spent = await ctx.db.transaction((trx) => challenges.consume(trx, body.challenge, 'login', ctx.clock.now()));
   if (!spent) throw unauthorized('the login challenge is unknown, expired or already used');
+  await survivors.recordVisit(survivor.id, ctx.clock.today()); // coming back keeps closed cases (retention)
   return session(ctx, survivor.id, survivor.handle);
 }
 
@@ -70,6 +73,7 @@ export async function casesOf(ctx: AppContext, survivorId: string): Promise<{ ca
   const rows = await envelopes.threadsOfCases(caseIds);
   const sharing = await publishing.sharingOf(caseIds);
   const drafts = await draftItems(ctx, caseIds);
+  const keptUntil = await keptUntilDays(ctx, survivorId);
   const body: SurvivorCase[] = list.map((c) => {
     const thread = rows.filter((r) => r.caseId === c.caseId);
     return {
@@ -80,6 +84,7 @@ export async function casesOf(ctx: AppContext, survivorId: string): Promise<{ ca
       drafts: drafts.filter((d) => d.caseId === c.caseId).map(({ caseId: _caseId, author: _author, ...d }) => d),
       thread: thread.map((r) => item(r)),
       unread: thread.filter((r) => r.fromStaff && (r.seq ?? 0) > c.seenSeq).length,
+      keptUntilDay: keptUntil.get(c.caseId) ?? null,
     };
   });
   return { cases: body };
@@ -131,6 +136,7 @@ export async function submitTestimony(
     attachments,
     day,
   });
+  await queueAlert(ctx, 'new_case');
   return { caseId: env.caseId, status: 'new', createdDay: day };
 }
 
@@ -248,6 +254,7 @@ export async function postMessage(
     const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
     await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });
   });
+  await queueAlert(ctx, 'answer', found.assignee?.id);
   return { seq: head.seq + 1, day };
 }
 

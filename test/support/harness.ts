@@ -155,6 +155,8 @@ export const ATTACHMENT_TABLES = ['attachments', 'attachment_records'];
 
 /** Tables of migrations/010_matching.ts (the evaluation counters are counters, like rate limits, and left out). */
 export const MATCHING_TABLES = ['matching_entries'];
+/** Tables of migrations/007_alerts_retention.ts (staff alert choices and the alert queue). */
+export const ALERT_TABLES = ['staff_alerts', 'alert_queue'];
 
 /**
  * Every table's rows except rate-limit counters, in a set order, to prove a rejected request wrote nothing.
@@ -184,6 +186,7 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
     ...STAFF_SECURITY_TABLES,
     ...ATTACHMENT_TABLES,
     ...MATCHING_TABLES,
+    ...ALERT_TABLES,
   ]) {
     // Sorted, since a query without ORDER BY has no set order (PostgreSQL moves a row it updates, even to the same values).
     out[table] = (await db(table).select())
@@ -437,6 +440,20 @@ export async function registerSurvivor(t: TestServer): Promise<SurvivorActor> {
     });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { codename, keys, token: res.body.token, handle: res.body.handle };
+}
+
+/** The survivor comes back: a fresh login with her sign key, whose token replaces the one she held (which may have expired). */
+export async function logInSurvivor(t: TestServer, survivor: SurvivorActor): Promise<void> {
+  const { challenge } = (await request(t.app).post('/api/survivor/challenge').send({})).body;
+  const res = await request(t.app)
+    .post('/api/survivor/session')
+    .send({
+      signPk: toBase64url(survivor.keys.sign.publicKey),
+      challenge,
+      sig: toBase64url(signLogin(t.ctx.instanceId, challenge, survivor.keys.sign.secretKey)),
+    });
+  if (res.status !== 200) throw new Error(`survivor login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  survivor.token = res.body.token;
 }
 
 /** A testimony sealed to the survivor and every moderator; with manifests, it carries those files' keys. */

@@ -1,0 +1,163 @@
+/**
+ * Staff alerts (issue 15): each member's email address and choices, and the queue the mailer
+ * sends from. A queue row names a member and a kind of alert and nothing else (no case, no
+ * survivor, no time of the event); its primary key (staff_id, kind) coalesces a flood of
+ * events into one row. Kinds are stored as 'new_case' and 'answer'.
+ */
+import type { AlertKind, AlertMode } from '../../protocol/api';
+import type { Db } from './database';
+
+export type QueueKind = 'new_case' | 'answer';
+export const QUEUE_KIND: Record<AlertKind, QueueKind> = { newCase: 'new_case', answer: 'answer' };
+
+export interface AlertChoices {
+  email: string | null;
+  newCase: AlertMode;
+  answer: AlertMode;
+}
+
+/** A queued alert that is due, with what the mailer needs to send it. */
+export interface DueAlert {
+  staffId: string;
+  kind: QueueKind;
+  attempts: number;
+  email: string;
+  mode: AlertMode;
+  /** when the last immediate alert of this kind went out, while it still holds the next one back */
+  pausedSince: number | null;
+  digestDay: string | null;
+}
+
+const SENT_AT: Record<QueueKind, string> = { new_case: 'new_case_sent_at', answer: 'answer_sent_at' };
+
+export function alertRepo(db: Db) {
+  return {
+    async choices(staffId: string): Promise<AlertChoices> {
+      const row: { email: string | null; new_case: AlertMode; answer: AlertMode } | undefined = await db('staff_alerts')
+        .where({ staff_id: staffId })
+        .first('email', 'new_case', 'answer');
+      return row ? { email: row.email, newCase: row.new_case, answer: row.answer } : { email: null, newCase: 'off', answer: 'off' };
+    },
+    /** Stores the member's choices; a kind turned off drops what was queued for it. */
+    async setChoices(trx: Db, staffId: string, c: AlertChoices): Promise<void> {
+      await trx('staff_alerts')
+        .insert({ staff_id: staffId, email: c.email, new_case: c.newCase, answer: c.answer })
+        .onConflict('staff_id')
+        .merge(['email', 'new_case', 'answer']);
+      const off = (Object.entries(QUEUE_KIND) as [AlertKind, QueueKind][]).filter(([k]) => c[k] === 'off').map(([, q]) => q);
+      if (off.length) await trx('alert_queue').where({ staff_id: staffId }).whereIn('kind', off).delete();
+    },
+    /**
+     * Queues one alert of this kind for every active member who chose it (for 'answer', only
+     * the case's assignee; for 'new_case', only moderators, who are the ones who read new
+     * cases). One statement; a member who already has one queued keeps that one.
+     */
+    async enqueue(kind: QueueKind, assigneeId?: string | null): Promise<void> {
+      const column = kind === 'new_case' ? 'new_case' : 'answer';
+      if (kind === 'answer' && !assigneeId) return;
+      const who = db('staff_alerts')
+        .join('staff', 'staff.id', 'staff_alerts.staff_id')
+        .whereNot(`staff_alerts.${column}`, 'off')
+        .whereNotNull('staff_alerts.email')
+        .where('staff.status', 'active')
+        .select('staff_alerts.staff_id', db.raw('? as kind', [kind]));
+      if (kind === 'answer') who.where('staff_alerts.staff_id', assigneeId as string);
+      else who.where('staff.roles', 'like', '%"moderator"%');
+      // INSERT … SELECT … ON CONFLICT, which knex's insert() does not build from a subquery. The
+      // SELECT has a WHERE, so SQLite does not read ON CONFLICT as part of its join.
+      const { sql, bindings } = who.toSQL();
+      await db.raw(`insert into alert_queue (staff_id, kind) ${sql} on conflict (staff_id, kind) do nothing`, bindings);
+    },
+    /** Pauses that are over (the last immediate alert is older than `pauseMs`): how many, so the caller clears them only when there are some. */
+    async pausesOver(now: number, pauseMs: number): Promise<number> {
+      const [{ n }] = await db('staff_alerts')
+        .where('new_case_sent_at', '<=', now - pauseMs)
+        .orWhere('answer_sent_at', '<=', now - pauseMs)
+        .count<{ n: number | string }[]>({ n: '*' });
+      return Number(n);
+    },
+    /** Forgets when the last immediate alerts went out once their pause is over: that time falls close to a survivor's action. */
+    async clearPausesOver(trx: Db, now: number, pauseMs: number): Promise<void> {
+      for (const column of Object.values(SENT_AT))
+        await trx('staff_alerts')
+          .where(column, '<=', now - pauseMs)
+          .update({ [column]: null });
+    },
+    async due(now: number): Promise<DueAlert[]> {
+      const rows: {
+        staff_id: string;
+        kind: QueueKind;
+        attempts: number | string;
+        email: string | null;
+        new_case: AlertMode;
+        answer: AlertMode;
+        new_case_sent_at: number | string | null;
+        answer_sent_at: number | string | null;
+        digest_day: string | null;
+        status: string;
+      }[] = await db('alert_queue')
+        .join('staff_alerts', 'staff_alerts.staff_id', 'alert_queue.staff_id')
+        .join('staff', 'staff.id', 'alert_queue.staff_id')
+        .where('alert_queue.next_try_at', '<=', now)
+        .select(
+          'alert_queue.staff_id',
+          'alert_queue.kind',
+          'alert_queue.attempts',
+          'staff_alerts.email',
+          'staff_alerts.new_case',
+          'staff_alerts.answer',
+          'staff_alerts.new_case_sent_at',
+          'staff_alerts.answer_sent_at',
+          'staff_alerts.digest_day',
+          'staff.status',
+        )
+        .orderBy(['alert_queue.staff_id', 'alert_queue.kind']);
+      return rows.map((r) => {
+        const sentAt = r.kind === 'new_case' ? r.new_case_sent_at : r.answer_sent_at;
+        return {
+          staffId: r.staff_id,
+          kind: r.kind,
+          attempts: Number(r.attempts),
+          email: r.status === 'active' ? (r.email ?? '') : '',
+          mode: r.kind === 'new_case' ? r.new_case : r.answer,
+          pausedSince: sentAt === null ? null : Number(sentAt),
+          digestDay: r.digest_day,
+        };
+      });
+    },
+    /** Takes a due row for `holdMs` so that another instance's mailer does not send it too; false if one already did. */
+    async claim(staffId: string, kind: QueueKind, now: number, holdMs: number): Promise<boolean> {
+      const n = await db('alert_queue')
+        .where({ staff_id: staffId, kind })
+        .where('next_try_at', '<=', now)
+        .update({ next_try_at: now + holdMs });
+      return Number(n) === 1;
+    },
+    /** Sent: the rows leave the queue; an immediate alert starts its kind's pause, a digest marks the day. */
+    async sent(staffId: string, kinds: QueueKind[], mark: { pauseFrom: number } | { digestDay: string }): Promise<void> {
+      await db.transaction(async (trx) => {
+        await trx('alert_queue').where({ staff_id: staffId }).whereIn('kind', kinds).delete();
+        const patch: Record<string, unknown> =
+          'digestDay' in mark ? { digest_day: mark.digestDay } : Object.fromEntries(kinds.map((k) => [SENT_AT[k], mark.pauseFrom]));
+        await trx('staff_alerts').where({ staff_id: staffId }).update(patch);
+      });
+    },
+    /** Not sent: tried again at `nextTryAt`. */
+    async failed(staffId: string, kinds: QueueKind[], nextTryAt: number): Promise<void> {
+      await db('alert_queue')
+        .where({ staff_id: staffId })
+        .whereIn('kind', kinds)
+        .update({ attempts: db.raw('attempts + 1'), next_try_at: nextTryAt });
+    },
+    /** Removed members: their address, choices and queued alerts go (inside the removal's erasure). */
+    async forget(trx: Db, staffIds: string[]): Promise<void> {
+      if (staffIds.length === 0) return;
+      await trx('alert_queue').whereIn('staff_id', staffIds).delete();
+      await trx('staff_alerts').whereIn('staff_id', staffIds).delete();
+    },
+    async drop(staffId: string, kinds: QueueKind[]): Promise<void> {
+      await db('alert_queue').where({ staff_id: staffId }).whereIn('kind', kinds).delete();
+    },
+  };
+}
+export type AlertRepo = ReturnType<typeof alertRepo>;

@@ -1,0 +1,86 @@
+/**
+ * Retention (issue 15): the periods the admin sets, and the cases and survivor accounts whose
+ * period is over. A closed case is kept for `closedCaseDays` from the later of its closing day
+ * and its survivor's last visit; a survivor account with no case for `idleAccountDays` from
+ * its last visit (its creation counts as one). Only UTC days are compared.
+ */
+import { RETENTION_BOUNDS, type RetentionPeriods } from '../../protocol/api';
+import type { Db } from './database';
+
+const KEYS = { closedCaseDays: 'retention.closed_case_days', idleAccountDays: 'retention.idle_account_days' } as const;
+
+export const RETENTION_DEFAULTS: RetentionPeriods = { closedCaseDays: 180, idleAccountDays: 90 };
+
+export function retentionRepo(db: Db) {
+  return {
+    /** The periods in force: the admin's, else the defaults (a stored value out of bounds counts as unset). Pass the transaction when inside one. */
+    async periods(q: Db = db): Promise<RetentionPeriods> {
+      const rows: { key: string; value: string }[] = await q('settings').whereIn('key', Object.values(KEYS)).select('key', 'value');
+      const stored = new Map(rows.map((r) => [r.key, Number(r.value)]));
+      const pick = (field: keyof RetentionPeriods): number => {
+        const v = stored.get(KEYS[field]);
+        const { min, max } = RETENTION_BOUNDS[field];
+        return v !== undefined && Number.isInteger(v) && v >= min && v <= max ? v : RETENTION_DEFAULTS[field];
+      };
+      return { closedCaseDays: pick('closedCaseDays'), idleAccountDays: pick('idleAccountDays') };
+    },
+    async setPeriods(trx: Db, value: RetentionPeriods): Promise<void> {
+      for (const [field, key] of Object.entries(KEYS) as [keyof RetentionPeriods, string][]) {
+        await trx('settings')
+          .insert({ key, value: String(value[field]) })
+          .onConflict('key')
+          .merge();
+      }
+    },
+    /** Closed cases whose closing day and survivor's last visit are both before `cutoffDay`. */
+    async expiredClosedCases(trx: Db, cutoffDay: string): Promise<string[]> {
+      const rows: { id: string }[] = await trx('cases')
+        .join('survivors', 'survivors.id', 'cases.survivor_id')
+        .where('cases.status', 'closed')
+        .where('cases.closed_day', '<', cutoffDay)
+        .where('survivors.last_visit_day', '<', cutoffDay)
+        .select('cases.id');
+      return rows.map((r) => r.id);
+    },
+    /**
+     * Deletes these cases: their envelopes, wrapped keys, grants, drafts, consents, statistics,
+     * attachments and records go with them (ON DELETE CASCADE). A published story keeps its
+     * words: its link to the case and draft is set to null (migrations/004_publishing.ts).
+     */
+    async eraseCases(trx: Db, caseIds: string[]): Promise<number> {
+      let erased = 0;
+      // In slices, so that no statement carries more parameters than an engine allows.
+      for (let i = 0; i < caseIds.length; i += 500)
+        erased += Number(
+          await trx('cases')
+            .whereIn('id', caseIds.slice(i, i + 500))
+            .delete(),
+        );
+      return erased;
+    },
+    /** Deletes survivor accounts with no case whose last visit is before `cutoffDay` (their unsent uploads go with them). */
+    async eraseIdleAccounts(trx: Db, cutoffDay: string): Promise<number> {
+      return Number(
+        await trx('survivors')
+          .where('last_visit_day', '<', cutoffDay)
+          .whereNotExists((q) => {
+            q.select(trx.raw('1')).from('cases').whereRaw('cases.survivor_id = survivors.id');
+          })
+          .delete(),
+      );
+    },
+    /** The survivor's last visit (UTC day), for the days shown beside their cases. */
+    async lastVisitDay(survivorId: string): Promise<string | undefined> {
+      const row: { last_visit_day: string | null } | undefined = await db('survivors').where({ id: survivorId }).first('last_visit_day');
+      return row?.last_visit_day ?? undefined;
+    },
+    /** Each of the survivor's closed cases and its closing day. */
+    async closedDays(survivorId: string): Promise<Map<string, string>> {
+      const rows: { id: string; closed_day: string | null }[] = await db('cases')
+        .where({ survivor_id: survivorId, status: 'closed' })
+        .select('id', 'closed_day');
+      return new Map(rows.filter((r) => r.closed_day).map((r) => [r.id, r.closed_day as string]));
+    },
+  };
+}
+export type RetentionRepo = ReturnType<typeof retentionRepo>;

@@ -1,0 +1,57 @@
+/**
+ * The mailer sends staff alerts from the queue (server/services/alerts.ts) through the SMTP
+ * server set in the configuration (SMTP_*), every minute; with none set it does not start.
+ * It is apart from every request: a slow or failing mail server delays alerts, never a survivor.
+ */
+import nodemailer from 'nodemailer';
+import type { AppContext } from './app';
+import type { SmtpConfig } from './config';
+import { deliverAlerts, type SendMail } from './services/alerts';
+
+/** An SMTP sender: STARTTLS required unless the configuration says implicit TLS or (on this machine only) none. */
+export function smtpSender(smtp: SmtpConfig): { send: SendMail; close(): void } {
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.tls === 'implicit',
+    requireTLS: smtp.tls === 'starttls',
+    ignoreTLS: smtp.tls === 'none',
+    auth: smtp.auth ? { user: smtp.auth.user, pass: smtp.auth.password } : undefined,
+    tls: { ...(smtp.ca ? { ca: smtp.ca } : {}), minVersion: 'TLSv1.2' },
+    connectionTimeout: 20_000,
+    greetingTimeout: 20_000,
+    socketTimeout: 30_000,
+  });
+  return {
+    async send(message) {
+      await transport.sendMail({ from: smtp.from, to: message.to, subject: message.subject, text: message.text });
+    },
+    close: () => transport.close(),
+  };
+}
+
+const EVERY_MS = 60_000;
+
+/** Sends what is due now and then every minute; returns the function that stops it (a no-op when alerts are off). */
+export function startMailer(ctx: AppContext): () => void {
+  if (!ctx.config.smtp) return () => {};
+  const sender = smtpSender(ctx.config.smtp);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const run = async () => {
+    try {
+      await deliverAlerts(ctx, sender.send);
+    } catch {
+      ctx.log('mailer: a round failed; the next one tries again');
+    }
+    if (stopped) return;
+    timer = setTimeout(() => void run(), EVERY_MS);
+    timer.unref();
+  };
+  void run();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    sender.close();
+  };
+}
