@@ -9,6 +9,7 @@ import * as threads from './003_threads';
 import * as publishing from './004_publishing';
 import * as attachments from './005_attachments';
 import * as inboxKeyset from './006_inbox_keyset';
+import * as workspace from './009_workspace';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004_publishing': publishing,
   '005_attachments': attachments,
   '006_inbox_keyset': inboxKeyset,
+  '009_workspace': workspace,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
