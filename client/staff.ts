@@ -1,11 +1,14 @@
 /**
  * Staff workspace entry: sign in with password and a second factor (keys unwrapped in memory
- * only), two-factor enrolment for a member who has not done it yet (lib/staff-2fa.ts), then the
- * panels each role may use: team and invites (admin, lib/staff-team.ts), cases (moderator,
- * lib/staff-cases.ts), publishing (moderator and advocate, lib/staff-publishing.ts), the
- * member's own account (lib/staff-account.ts), and for admins the session settings and the
- * audit log (lib/staff-account.ts, lib/staff-audit.ts).
+ * only, and kept sealed for a reload of this tab: lib/staff-reload.ts), two-factor enrolment
+ * for a member who has not done it yet (lib/staff-2fa.ts), then the views each role may use,
+ * each at its own address (lib/staff-views.ts): Cases (moderator, lib/staff-cases.ts),
+ * Publishing (moderator and advocate, lib/staff-publishing.ts), Team (admin: members, invites,
+ * session settings; lib/staff-team.ts, lib/staff-account.ts), Audit (admin, lib/staff-audit.ts)
+ * and Account (everyone, lib/staff-account.ts). Lists refresh by themselves (lib/staff-live.ts).
  */
+import nacl from 'tweetnacl';
+import { memberFingerprint } from '../protocol';
 import { api } from './lib/api';
 import { byId, errorMessage, listen, nextFrame, onSubmit, say, show, showStep } from './lib/dom';
 import type { StaffMe } from '../protocol/api';
@@ -13,13 +16,20 @@ import { kdfProgress, staffLogin, type StaffSession } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 import { bindAccountPanels, initAccountPanel, initSettingsPanel } from './lib/staff-account';
 import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
-import { bindCasesPanel, initCasesPanel } from './lib/staff-cases';
-import { bindPublishingPanel, initPublishingPanel } from './lib/staff-publishing';
+import { bindCasesPanel, closeCase, initCasesPanel, openCaseId, refreshCases, showCase } from './lib/staff-cases';
+import { startLiveUpdates } from './lib/staff-live';
+import { bindPublishingPanel, closePublishingCase, initPublishingPanel, showPublishingCase } from './lib/staff-publishing';
+import { forgetKeptSession, hasKeptSession, keepForReload, restoreKeptSession } from './lib/staff-reload';
 import { bindTeamPanel, initTeamPanel } from './lib/staff-team';
+import { addressOf, placeOf, placeSections, renderNavigation, showView, viewsFor, type StaffView } from './lib/staff-views';
 
 let session: StaffSession | undefined;
+let views: StaffView[] = [];
+/** The panels are filled: a case the address names can be opened. */
+let panelsReady = false;
 
 document.addEventListener('DOMContentLoaded', () => {
+  placeSections();
   const loginStatus = byId('login-status');
   onSubmit(byId<HTMLFormElement>('login-form'), loginStatus, async () => {
     say(loginStatus, kdfProgress('Signing in'));
@@ -39,10 +49,12 @@ document.addEventListener('DOMContentLoaded', () => {
       session.me = await api<StaffMe>('GET', '/api/staff/me');
       session.recoveryCodesLeft = 10;
     }
+    await keepForReload(session.keys, session.recoveryCodesLeft);
     await openWorkspace(session);
   });
 
   listen(byId('logout'), 'click', async () => {
+    forgetKeptSession();
     await api('POST', '/api/staff/logout', {}).catch(() => undefined);
     session = undefined;
     location.replace('/staff');
@@ -53,21 +65,86 @@ document.addEventListener('DOMContentLoaded', () => {
   bindPublishingPanel();
   bindAccountPanels();
   bindAuditPanel();
+
+  if (hasKeptSession()) void reopen();
 });
+
+/** A reload of a signed-in tab: the kept keys, opened with this session's key, or the sign-in form. */
+async function reopen(): Promise<void> {
+  showStep('step-restoring');
+  try {
+    const kept = await restoreKeptSession();
+    if (kept) {
+      session = kept;
+      await openWorkspace(kept);
+      return;
+    }
+    showStep('step-login');
+  } catch (e) {
+    showStep('step-login');
+    say(
+      byId('login-status'),
+      `Your workspace could not be reopened: ${errorMessage(e)} Reload the page to try again, or sign in.`,
+      'error',
+    );
+  }
+}
 
 async function openWorkspace(current: StaffSession): Promise<void> {
   const me = current.me;
+  const active = me.status === 'active';
   byId('whoami-name').textContent = `${me.username} (${me.roles.join(', ')})`;
   show(byId('whoami'));
+  byId('main').classList.add('workspace');
   showStep('step-workspace');
-  show(byId('pending-note'), me.status !== 'active');
+  show(byId('pending-note'), !active);
+  if (!active)
+    // From the keys this browser holds, not from what the server says: that is what makes the comparison worth it.
+    byId('own-key-code').textContent = memberFingerprint(
+      nacl.box.keyPair.fromSecretKey(current.keys.boxSecretKey).publicKey,
+      nacl.sign.keyPair.fromSecretKey(current.keys.signSecretKey).publicKey,
+    );
+  views = viewsFor(me.roles, active);
+  renderNavigation(views);
   initAccountPanel(current);
-  if (me.status !== 'active') return;
-  if (me.roles.includes('admin')) await initTeamPanel(current);
-  if (me.roles.includes('moderator')) await initCasesPanel(current);
-  if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
-  if (me.roles.includes('admin')) {
+  window.addEventListener('hashchange', () => void route());
+  await route();
+  if (!active) return;
+  const roles = me.roles;
+  const failed = (what: string) => (e: unknown) =>
+    say(byId('workspace-status'), `${what} could not be loaded: ${errorMessage(e)}`, 'error');
+  if (roles.includes('admin')) await initTeamPanel(current).catch(failed('The team'));
+  if (roles.includes('moderator')) await initCasesPanel(current).catch(failed('The cases'));
+  if (roles.includes('moderator') || roles.includes('advocate')) await initPublishingPanel(current).catch(failed('Publishing'));
+  if (roles.includes('admin')) {
     await initSettingsPanel().catch((e) => say(byId('settings-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
+  }
+  panelsReady = true;
+  await route(); // open the case the address names, if any
+  if (roles.includes('moderator'))
+    startLiveUpdates(refreshCases, () =>
+      say(byId('workspace-status'), 'You were signed out (the session ended). Reload the page to sign in again.', 'error'),
+    );
+}
+
+/** Shows what the address names: a view this member may use (else their first), and the case open in it. */
+async function route(): Promise<void> {
+  if (views.length === 0) return;
+  const place = placeOf(location.hash);
+  if (!place || !views.some((v) => v.id === place.view)) {
+    history.replaceState(null, '', addressOf({ view: views[0].id }));
+    return route();
+  }
+  showView(place.view);
+  if (!panelsReady) return;
+  const failed = (e: unknown) => say(byId('workspace-status'), errorMessage(e), 'error');
+  if (place.view === 'cases' && session?.me.roles.includes('moderator')) {
+    if (!place.caseId) closeCase();
+    else if (place.caseId !== openCaseId()) await showCase(place.caseId).catch(failed);
+  }
+  if (place.view === 'publishing') {
+    if (!place.caseId) closePublishingCase();
+    else await showPublishingCase(place.caseId).catch(failed);
   }
 }

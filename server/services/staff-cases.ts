@@ -6,7 +6,16 @@
  */
 import { z } from 'zod';
 import { fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant, type VerifiedEnvelope } from '../../protocol';
-import { Day, Id, schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail, type UnreadCount } from '../../protocol/api';
+import {
+  Day,
+  Id,
+  schemas,
+  type CaseList,
+  type CaseStatus,
+  type PendingGrants,
+  type StaffCaseDetail,
+  type UnreadCount,
+} from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
 import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';

@@ -8,7 +8,17 @@
 import type { Browser } from 'playwright-core';
 import { keyId, fromBase64url, randomId, STATUS_VALUES } from '../../protocol';
 import type { Db } from '../../server/db/database';
-import { acceptInvite, ADMIN, createInvite, MODERATOR, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
+import {
+  acceptInvite,
+  ADMIN,
+  createInvite,
+  MODERATOR,
+  openView,
+  setUpFirstAdmin,
+  shareTestimony,
+  signWaitingMembers,
+  staffSignIn,
+} from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
 const LATECOMER = { username: 'sana.late', password: 'a long latecomer passphrase' };
@@ -116,6 +126,7 @@ describeInBrowser('staff workspace in Chromium', () => {
     const moderatorKid = await kidOf(MODERATOR.username);
     expect(await db('envelope_keys').where({ kid: moderatorKid }).whereNotNull('wrapped')).not.toEqual([]);
     await staffSignIn(admin.page, server.url, ADMIN);
+    await openView(admin.page, 'Team');
     admin.page.once('dialog', (d) => d.accept());
     await admin.page.getByRole('button', { name: `Remove ${MODERATOR.username}` }).click();
     await admin.page.locator('#workspace-status').filter({ hasText: 'Signed version' }).waitFor();

@@ -103,7 +103,11 @@ test('a moderator replies, the survivor sees it unread, answers, and the moderat
   const ks = await currentKeyset(t);
   const first = await detail(mod);
   const reply = await staffMessage(mod, 'we are reading you', first.thread);
-  const sent = await post(mod, `/api/staff/cases/${caseId}/messages`, { envelope: reply, keysetVersion: ks.keyset.version });
+  const sent = await post(mod, `/api/staff/cases/${caseId}/messages`, {
+    envelope: reply,
+    keysetVersion: ks.keyset.version,
+    status: 'waiting_for_survivor',
+  });
   expect(sent.status).toBe(201);
   expect(sent.body.seq).toBe(1);
 
