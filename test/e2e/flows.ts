@@ -134,13 +134,16 @@ export async function acceptInvite(page: Page, link: string, who: { username: st
  */
 export async function signWaitingMembers(page: Page, codes?: Record<string, string>): Promise<void> {
   await openView(page, 'Team');
+  await page.locator('#waiting-members input[type=checkbox]').first().waitFor({ timeout: 30_000 });
   for (const [username, code] of Object.entries(codes ?? {})) {
     const shown = (await page.locator(`[data-key-code-of="${username}"]`).textContent())?.trim();
     if (shown === code) await page.getByLabel(`The codes match for ${username}`).check();
   }
   if (!codes) for (const box of await page.locator('#waiting-members input[type=checkbox]').all()) await box.check();
   await page.getByRole('button', { name: 'Sign and publish' }).click();
-  await page.locator('#workspace-status').filter({ hasText: 'Signed version' }).waitFor({ timeout: 30_000 });
+  const refused = page.locator('#workspace-status[data-kind="error"]');
+  await page.locator('#workspace-status').filter({ hasText: 'Signed version' }).or(refused).waitFor({ timeout: 30_000 });
+  if (await refused.isVisible()) throw new Error(`signing the waiting members failed: ${await refused.textContent()}`);
 }
 
 export interface Shared {

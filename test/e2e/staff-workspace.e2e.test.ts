@@ -115,7 +115,13 @@ describeInBrowser('staff workspace in Chromium', () => {
 
     await staffSignIn(m, server.url, MODERATOR);
     await m.getByRole('button', { name: `Share older cases with ${LATECOMER.username}` }).click();
-    await m.locator('#grant-status').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
+    await m
+      .locator('#grant-status')
+      .filter({ hasText: 'Done' })
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}\ngrant status: ${await m.locator('#grant-status').textContent()}`);
+      });
     expect(await m.locator('#grant-progress').getAttribute('value')).toBe(await m.locator('#grant-progress').getAttribute('max'));
     await late.page.getByRole('button', { name: 'Back to cases' }).click();
     await late.page.getByRole('button', { name: `Open case of ${shared.handle}`, exact: false }).click();
