@@ -85,7 +85,7 @@ export async function staffSignIn(
   // A tab that is still signed in reopens its workspace (client/lib/staff-reload.ts): sign out first.
   await page.locator('#step-login:visible, #step-workspace:visible').waitFor({ timeout: 30_000 });
   if (await page.locator('#step-workspace').isVisible()) {
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await page.locator('#step-login:visible').waitFor({ timeout: 30_000 });
   }
   await page.getByLabel('Username').fill(who.username);
