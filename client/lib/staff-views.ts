@@ -116,7 +116,7 @@ export function setViewCount(id: ViewId, count: number, capped: boolean, what: s
   const cell = document.getElementById(`count-${id}`);
   if (!cell) return;
   cell.hidden = count === 0;
-  cell.textContent = capped ? `${count}+` : String(count);
+  cell.textContent = count === 0 ? '' : capped ? `${count}+` : String(count);
   // The number is drawn for the eye; screen readers get it in words, after the link's name.
   cell.setAttribute('aria-hidden', 'true');
   const words = document.getElementById(`count-${id}-words`);

@@ -96,7 +96,7 @@ export async function staffSignIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   // Either the workspace opens, or the page says why not (say that, rather than time out).
   const refused = page.locator('#login-status[data-kind="error"]');
-  await page.getByRole('heading', { name: 'Workspace' }).or(refused).waitFor({ timeout: 30_000 });
+  await page.getByRole('heading', { name: 'Workspace', exact: true }).or(refused).waitFor({ timeout: 30_000 });
   if (await refused.isVisible()) throw new Error(`${who.username} could not sign in: ${await refused.textContent()}`);
 }
 

@@ -176,7 +176,7 @@ describeInBrowser('a 360 px phone', () => {
 
     // Right after setup the workspace opens without a second sign-in; sign out to see the sign-in form.
     await p.goto(`${server.url}/staff`);
-    await p.getByRole('heading', { name: 'Workspace' }).waitFor({ timeout: 30_000 });
+    await p.getByRole('heading', { name: 'Workspace', exact: true }).waitFor({ timeout: 30_000 });
     await p.getByRole('button', { name: 'Log out', exact: true }).click();
     await p.getByRole('button', { name: 'Sign in' }).waitFor();
     await probe(p, 'staff sign-in', findings);

@@ -53,7 +53,7 @@ describeInBrowser('staff desk in Chromium', () => {
     const a = admin.page;
     await setUpFirstAdmin(a, server.setupLink, true);
     await a.getByRole('link', { name: 'Go to the staff workspace' }).click();
-    await a.getByRole('heading', { name: 'Workspace' }).waitFor({ timeout: 30_000 });
+    await a.getByRole('heading', { name: 'Workspace', exact: true }).waitFor({ timeout: 30_000 });
     expect(await a.locator('#whoami-name').textContent()).toContain(ADMIN.username);
     expect(await a.locator('#step-login').isVisible()).toBe(false);
 
@@ -137,7 +137,8 @@ describeInBrowser('staff desk in Chromium', () => {
 
     // The moderator reloads into an empty inbox; a new case appears there without a reload, counted unread.
     await m.reload();
-    await m.locator('#view-cases:visible').waitFor({ timeout: 30_000 });
+    await m.getByRole('navigation', { name: 'Workspace' }).waitFor({ timeout: 30_000 });
+    await openView(m, 'Cases');
     await m.evaluate('window.awaazSameDocument = true');
     const survivor = await newGuardedPage(browser, problems);
     const testimony = `DESK-TESTIMONY-${Date.now()}`;
