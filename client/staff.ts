@@ -95,7 +95,7 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   const active = me.status === 'active';
   byId('whoami-name').textContent = `${me.username} (${me.roles.join(', ')})`;
   show(byId('whoami'));
-  byId('main').classList.add('workspace');
+  document.body.classList.add('workspace');
   showStep('step-workspace');
   show(byId('pending-note'), !active);
   if (!active)

@@ -259,9 +259,9 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
   const head = detail.thread[detail.thread.length - 1]?.seq;
   if (typeof head === 'number') {
     await api('POST', `/api/staff/cases/${detail.caseId}/read`, { seq: head });
-    await refreshUnread();
   }
   await loadInbox();
+  await refreshUnread();
 }
 
 async function sendReply(): Promise<void> {

@@ -160,7 +160,8 @@ describeInBrowser('staff desk in Chromium', () => {
     expect(caseBox.x).toBeGreaterThanOrEqual(inboxBox.x + inboxBox.width - 1);
     expect(Math.abs(caseBox.y - inboxBox.y)).toBeLessThan(50);
     await m.locator('#count-cases').waitFor({ state: 'hidden' });
-    expect(await m.locator('#cases tr.unread').count()).toBe(0);
+    await m.locator('#cases tr.unread').waitFor({ state: 'detached' });
+    expect(await m.locator('#cases tr.open').count()).toBe(1);
     const moderatorRow = await db('staff').where({ username: MODERATOR.username }).first();
     expect(await db('case_reads').where({ case_id: caseRow.id }).select('staff_id', 'seq')).toEqual([
       { staff_id: moderatorRow.id, seq: 0 },
