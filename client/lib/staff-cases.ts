@@ -158,7 +158,10 @@ export function closeCase(): void {
   if (!openCaseDetail) return;
   openCaseDetail = undefined;
   revokeAttachmentUrls();
+  // Focus inside the closing case would fall to the page's start: bring it to the inbox instead.
+  const hadFocus = byId('case-panel').contains(document.activeElement);
   show(byId('case-panel'), false);
+  if (hadFocus) byId('inbox-heading').focus();
   byId('view-cases').classList.remove('has-open');
   loadInbox().catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
 }
