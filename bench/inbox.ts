@@ -57,6 +57,7 @@ async function seed(db: Db, from: number, to: number, moderators: string[]): Pro
       const last = Math.min(to, first + batch);
       const survivors: Record<string, unknown>[] = [];
       const cases: Record<string, unknown>[] = [];
+      const reads: Record<string, unknown>[] = [];
       let survivorId = '';
       for (let n = first; n < last; n++) {
         if (n % CASES_PER_SURVIVOR === 0 || survivorId === '') {
@@ -73,14 +74,18 @@ async function seed(db: Db, from: number, to: number, moderators: string[]): Pro
           assignee_id: n % 3 === 0 ? moderators[n % 2] : null,
           awaiting_staff: n % 5 === 0,
         });
+        // The first moderator has read every case waiting for staff: the unread count's worst
+        // case, which walks all of them to find none.
+        if (n % 5 === 0) reads.push({ staff_id: moderators[0], case_id: cases[cases.length - 1].id, seq: 0 });
       }
       await trx('survivors').insert(survivors);
       await trx('cases').insert(cases);
+      if (reads.length) await trx('case_reads').insert(reads);
     }
   });
   // PostgreSQL's autovacuum would analyze the grown table shortly; do it now so the plans are
   // the ones a running instance gets. SQLite's planner needs no statistics for these indexes.
-  if (isPostgres(db)) await db.raw('ANALYZE cases, survivors, staff');
+  if (isPostgres(db)) await db.raw('ANALYZE cases, survivors, staff, case_reads');
 }
 
 interface Listing {
@@ -185,7 +190,10 @@ async function main(): Promise<void> {
         `\n${total.toLocaleString('en')} cases (grown in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`,
       );
 
-      const queries: [string, string][] = [['GET /api/instance (baseline)', '/api/instance']];
+      const queries: [string, string][] = [
+        ['GET /api/instance (baseline)', '/api/instance'],
+        ['unread count (navigation, every case read)', '/api/staff/inbox/unread'],
+      ];
       for (const l of LISTINGS) {
         queries.push([`${l.label}, first page`, `/api/staff/cases${l.query ? `?${l.query}` : ''}`]);
         const cursor = await deepCursor(db, l, mod.staffId);

@@ -4,9 +4,11 @@
  */
 import type { StaffMe } from '../protocol/api';
 import { api, ApiFailure } from './lib/api';
+import { memberFingerprint } from '../protocol';
 import { byId, fragmentToken, listen, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
+import { keepForReload } from './lib/staff-reload';
 
 listen(document, 'DOMContentLoaded', async () => {
   const inviteToken = fragmentToken();
@@ -34,6 +36,9 @@ listen(document, 'DOMContentLoaded', async () => {
     history.replaceState(null, '', '/invite');
     say(status, '');
     await enrolTotp();
+    // The session is open: the workspace opens without a second sign-in (lib/staff-reload.ts).
+    await keepForReload({ boxSecretKey: keys.box.secretKey, signSecretKey: keys.sign.secretKey }, 10);
+    byId('own-key-code').textContent = memberFingerprint(keys.box.publicKey, keys.sign.publicKey);
     showStep('step-done');
   });
 });

@@ -10,6 +10,7 @@ import { api } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
+import { keepForReload } from './lib/staff-reload';
 
 document.addEventListener('DOMContentLoaded', () => {
   const status = byId('setup-status');
@@ -47,6 +48,11 @@ document.addEventListener('DOMContentLoaded', () => {
     history.replaceState(null, '', '/setup'); // the token is spent; keep it out of history
     say(status, '');
     await enrolTotp();
+    // The session is open: "Go to the staff workspace" opens it without a second sign-in (lib/staff-reload.ts).
+    await keepForReload(
+      { boxSecretKey: keys.box.secretKey, signSecretKey: keys.sign.secretKey, instanceSecretKey: keys.instance!.secretKey },
+      10,
+    );
     // From the key this browser made, not from what the server says.
     const fp = fingerprint(keys.instance!.publicKey);
     byId('fingerprint').textContent = fp;

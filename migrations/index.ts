@@ -11,6 +11,7 @@ import * as attachments from './005_attachments';
 import * as inboxKeyset from './006_inbox_keyset';
 import * as alertsRetention from './007_alerts_retention';
 import * as accountSecurity from './008_account_security';
+import * as workspace from './009_workspace';
 import * as matching from './010_matching';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '006_inbox_keyset': inboxKeyset,
   '007_alerts_retention': alertsRetention,
   '008_account_security': accountSecurity,
+  '009_workspace': workspace,
   '010_matching': matching,
 };
 

@@ -338,6 +338,10 @@ export const schemas = {
   postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
   /** a staff thread message or an internal note: staff send no attachments (an `attachments` field is an unknown field) */
   postStaffEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  /** a staff reply; `status` is the status the case takes with it (left out: the status stays as it is) */
+  postStaffReply: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), status: CaseStatus.optional() }),
+  /** the moderator has read the case's thread up to seq (opening a case marks it read) */
+  caseRead: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
   setStatus: z.strictObject({ status: CaseStatus }),
   setAssignee: z.strictObject({ staffId: Id.nullable() }),
   survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
@@ -556,6 +560,8 @@ export interface CaseSummary {
   assignee: { id: string; username: string } | null;
   /** the survivor wrote and no staff member has replied since */
   awaitingStaff: boolean;
+  /** in inbox listings: the survivor wrote beyond what the asking moderator has read */
+  unread?: boolean;
 }
 /** One envelope as the server returns it: its row id, thread position, UTC day, and for staff the grants addressed to them. */
 export interface EnvelopeItem {
@@ -575,6 +581,16 @@ export interface CaseList {
   totalCapped: boolean;
   /** pass it as `cursor` (with the same filters and sort) for the next page; null on the last page */
   nextCursor: string | null;
+}
+/** How many cases wait unread for the asking moderator, counted up to `limit` (then "more than limit"). */
+export interface UnreadCount {
+  unread: number;
+  limit: number;
+  capped: boolean;
+}
+/** The key that seals this session's unlocked private keys in the browser's sessionStorage (SECURITY.md). */
+export interface SessionReloadKey {
+  key: string;
 }
 export interface StaffCaseDetail extends CaseSummary {
   survivorSignPk: string;

@@ -5,6 +5,7 @@ export * from './kdf';
 export * from './envelope';
 export * from './keyset';
 export * from './fingerprint-link';
+export * from './member-fingerprint';
 export * from './staffkeys';
 export * from './auth';
 export * from './pow';

@@ -11,6 +11,7 @@ import { TotpKeyMissing, totpSealer } from './crypto/totp-sealing';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
 import { Batcher } from './db/batcher';
+import { caseReadRepo } from './db/case-read-repo';
 import { caseRepo } from './db/case-repo';
 import { envelopeRepo } from './db/envelope-repo';
 import { challengeRepo } from './db/challenge-repo';
@@ -74,6 +75,8 @@ export interface AppContext {
     keysets: ReturnType<typeof keysetRepo>;
     survivors: ReturnType<typeof survivorRepo>;
     cases: ReturnType<typeof caseRepo>;
+    /** how far each moderator has read each case (server/db/case-read-repo.ts) */
+    caseReads: ReturnType<typeof caseReadRepo>;
     envelopes: ReturnType<typeof envelopeRepo>;
     publishing: ReturnType<typeof publishingRepo>;
     challenges: ReturnType<typeof challengeRepo>;
@@ -151,6 +154,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     keysets: keysetRepo(db),
     survivors: survivorRepo(db),
     cases: caseRepo(db),
+    caseReads: caseReadRepo(db),
     envelopes: envelopeRepo(db),
     publishing: publishingRepo(db),
     challenges: challengeRepo(db),

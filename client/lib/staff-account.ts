@@ -6,6 +6,7 @@ import type { SessionSettings, StaffActivity } from '../../protocol/api';
 import { api } from './api';
 import { byId, listen, onSubmit, say, show } from './dom';
 import { changePassword, checkPassword, kdfProgress, type StaffSession } from './staff';
+import { forgetKeptSession } from './staff-reload';
 
 let session: StaffSession | undefined;
 
@@ -40,6 +41,7 @@ function fillSettings(s: SessionSettings): void {
 export function bindAccountPanels(): void {
   listen(byId('logout-everywhere'), 'click', async () => {
     if (!confirm('Sign out of Awaaz on every device, this one included?')) return;
+    forgetKeptSession();
     try {
       await api('POST', '/api/staff/logout/everywhere', {});
     } finally {

@@ -1,28 +1,34 @@
 /**
- * Moderator panel: the inbox (filters, order, pages by cursor), one case (testimony, thread, notes,
- * status, assignee) decrypted in this browser, replies and notes encrypted here, and
- * re-wrapping older cases for newer moderators.
+ * Moderator panel: the inbox (filters, order, pages by cursor, unread marks), one case
+ * (testimony, thread, notes, status, assignee) decrypted in this browser and marked read for
+ * this moderator, replies and notes encrypted here, printing a case, refreshing without a
+ * reload (refreshCases), and re-wrapping older cases for newer moderators. Which case is open
+ * follows the address (#/cases/<caseId>, client/staff.ts).
  */
 import nacl from 'tweetnacl';
 import { fromBase64url, makeGrant, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
-import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
+import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail, UnreadCount } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
 import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
-import { renderTestimony, STATUS_LABELS } from './testimony';
+import { addressOf, setViewCount } from './staff-views';
+import { renderTestimony } from './testimony';
 import { currentTrustedHistory } from './trust';
 
-/** Statuses as staff read them: the survivor's "A reply is waiting for you" is addressed to the survivor. */
-const STAFF_STATUS_LABELS: Record<string, string> = { ...STATUS_LABELS, waiting_for_survivor: 'Waiting for survivor' };
-/** The status menus' names (protocol/values.ts STATUS_VALUES gives the statuses; each must have a name here). */
-const STATUS_MENU_LABELS: Record<CaseStatus, string> = {
+/**
+ * The staff words for case statuses, the one set every staff page uses (inbox, case summary,
+ * filters and menus). The survivor's words (i18n status.*, "A reply is waiting for you") speak
+ * to the survivor. protocol/values.ts STATUS_VALUES gives the statuses; each must have a name here.
+ */
+export const STAFF_STATUS_LABELS: Record<CaseStatus, string> = {
   new: 'New',
   in_review: 'In review',
   waiting_for_survivor: 'Waiting for survivor',
   closed: 'Closed',
 };
+const statusLabel = (status: string) => STAFF_STATUS_LABELS[status as CaseStatus] ?? status;
 
 let session: StaffSession;
 /**
@@ -33,6 +39,8 @@ let session: StaffSession;
 let pageCursors: (string | undefined)[] = [undefined];
 let nextCursor: string | null = null;
 let openCaseDetail: StaffCaseDetail | undefined;
+/** What the inbox last showed, to redraw it only when something changed (a redraw loses focus). */
+let shownInbox = '';
 
 function box(): nacl.BoxKeyPair {
   return nacl.box.keyPair.fromSecretKey(session.keys.boxSecretKey);
@@ -51,12 +59,47 @@ export async function initCasesPanel(current: StaffSession): Promise<void> {
   session = current;
   show(byId('inbox-panel'));
   await loadInbox();
+  await refreshUnread();
   await showGrantTargets();
 }
 
+/** The open case's id, if any. */
+export function openCaseId(): string | undefined {
+  return openCaseDetail?.caseId;
+}
+
+/** The navigation's count of cases unread by this moderator. */
+async function refreshUnread(): Promise<void> {
+  const count = await api<UnreadCount>('GET', '/api/staff/inbox/unread');
+  setViewCount('cases', count.unread, count.capped, count.unread === 1 ? 'unread case' : 'unread cases');
+}
+
+/**
+ * What a live update does: the unread count, the inbox page as it is now, and the open case's
+ * thread and notes if someone wrote (the reply being typed stays as it is).
+ */
+export async function refreshCases(): Promise<void> {
+  await refreshUnread();
+  await loadInbox();
+  const open = openCaseDetail;
+  if (!open) return;
+  const now = await api<StaffCaseDetail>('GET', `/api/staff/cases/${open.caseId}`);
+  if (openCaseDetail?.caseId !== open.caseId) return;
+  const changed = now.thread.length !== open.thread.length || now.notes.length !== open.notes.length || now.status !== open.status;
+  if (changed) await showCase(open.caseId, { detail: now, focus: false });
+}
+
 export function bindCasesPanel(): void {
-  for (const menu of ['filter-status', 'case-status-select'])
-    byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STATUS_MENU_LABELS[s], attrs: { value: s } })));
+  for (const menu of ['filter-status', 'case-status-select', 'reply-status'])
+    byId(menu).append(...STATUS_VALUES.map((s) => el('option', { text: STAFF_STATUS_LABELS[s], attrs: { value: s } })));
+  // The status a reply leaves follows the one the moderator picks for the case.
+  byId<HTMLSelectElement>('case-status-select').addEventListener('change', (e) => {
+    byId<HTMLSelectElement>('reply-status').value = (e.currentTarget as HTMLSelectElement).value;
+  });
+  byId('print-case').addEventListener('click', () => {
+    byId('case-printed').textContent = `Printed from Awaaz on ${new Date().toLocaleString()}. Confidential.`;
+    window.print();
+  });
   const status = () => byId('workspace-status');
   byId('prev-page').addEventListener('click', () => {
     if (pageCursors.length > 1) pageCursors.pop();
@@ -72,11 +115,7 @@ export function bindCasesPanel(): void {
     return loadInbox();
   });
   byId('close-case').addEventListener('click', () => {
-    openCaseDetail = undefined;
-    revokeAttachmentUrls();
-    show(byId('case-panel'), false);
-    show(byId('inbox-panel'));
-    loadInbox().catch((e) => say(status(), errorMessage(e), 'error'));
+    location.hash = addressOf({ view: 'cases' });
   });
   onSubmit(byId<HTMLFormElement>('reply-form'), byId('case-status'), sendReply);
   onSubmit(byId<HTMLFormElement>('note-form'), byId('case-status'), addNote);
@@ -107,8 +146,24 @@ async function loadInbox(): Promise<void> {
     : `Page ${page} (${total} cases)`;
   byId<HTMLButtonElement>('prev-page').disabled = page <= 1;
   byId<HTMLButtonElement>('next-page').disabled = nextCursor === null;
+  const shown = JSON.stringify([list.cases, openCaseDetail?.caseId]);
+  if (shown === shownInbox) return;
+  shownInbox = shown;
   byId('cases').replaceChildren(...list.cases.map(caseRow));
   if (list.cases.length === 0) byId('cases').append(el('tr', {}, [el('td', { text: 'No cases match.', attrs: { colspan: '5' } })]));
+}
+
+/** Closes the open case (the address went back to #/cases). */
+export function closeCase(): void {
+  if (!openCaseDetail) return;
+  openCaseDetail = undefined;
+  revokeAttachmentUrls();
+  // Focus inside the closing case would fall to the page's start: bring it to the inbox instead.
+  const hadFocus = byId('case-panel').contains(document.activeElement);
+  show(byId('case-panel'), false);
+  if (hadFocus) byId('inbox-heading').focus();
+  byId('view-cases').classList.remove('has-open');
+  loadInbox().catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
 }
 
 function caseRow(c: CaseSummary): HTMLTableRowElement {
@@ -118,17 +173,22 @@ function caseRow(c: CaseSummary): HTMLTableRowElement {
     attrs: { type: 'button', 'aria-label': `Open case of ${c.handle} from ${c.createdDay}` },
   });
   open.addEventListener('click', () => {
-    openCase(c.caseId).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
+    location.hash = addressOf({ view: 'cases', caseId: c.caseId });
   });
-  const statusCell = el('td', { text: STAFF_STATUS_LABELS[c.status] ?? c.status });
-  if (c.awaitingStaff && c.status !== 'new') statusCell.append(' ', el('strong', { className: 'badge', text: 'new reply' }));
-  return el('tr', {}, [
-    el('td', { text: c.handle }),
-    el('td', { text: c.createdDay }),
-    statusCell,
-    el('td', { text: c.assignee?.username ?? '—' }),
-    el('td', {}, [open]),
-  ]);
+  const statusCell = el('td', { text: statusLabel(c.status) });
+  if (c.unread) statusCell.append(' ', el('strong', { className: 'badge', text: c.status === 'new' ? 'unread' : 'new answer' }));
+  const isOpen = c.caseId === openCaseDetail?.caseId;
+  return el(
+    'tr',
+    { className: [c.unread ? 'unread' : '', isOpen ? 'open' : ''].join(' ').trim(), attrs: isOpen ? { 'aria-current': 'true' } : {} },
+    [
+      el('td', { text: c.handle }),
+      el('td', { text: c.createdDay }),
+      statusCell,
+      el('td', { text: c.assignee?.username ?? '—' }),
+      el('td', {}, [open]),
+    ],
+  );
 }
 
 function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
@@ -141,8 +201,13 @@ function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
   ]);
 }
 
-async function openCase(caseId: string): Promise<void> {
-  const [detail, ks] = await Promise.all([api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
+/**
+ * Shows the case beside the inbox (in its place on a narrow screen), decrypted here, and marks
+ * it read up to its newest message for this moderator. `detail` when the caller has it already.
+ */
+export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail; focus?: boolean } = {}): Promise<void> {
+  const [detail, ks] = await Promise.all([opts.detail ?? api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
+  const reopened = openCaseDetail?.caseId === detail.caseId;
   openCaseDetail = detail;
   revokeAttachmentUrls();
   const body = byId('case-body');
@@ -166,7 +231,7 @@ async function openCase(caseId: string): Promise<void> {
           day: detail.createdDay,
           status: detail.status,
           handle: detail.handle,
-          statusLabel: STAFF_STATUS_LABELS[detail.status],
+          statusLabel: statusLabel(detail.status),
         }),
         ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []),
       );
@@ -181,6 +246,8 @@ async function openCase(caseId: string): Promise<void> {
     notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
   }
   byId<HTMLSelectElement>('case-status-select').value = detail.status;
+  // A reply keeps the status chosen for the case; a new case's first reply suggests waiting for the survivor.
+  if (!reopened) byId<HTMLSelectElement>('reply-status').value = detail.status === 'new' ? 'waiting_for_survivor' : detail.status;
   const assignee = byId<HTMLSelectElement>('case-assignee-select');
   const moderators = ks.keyset.members.filter((m) => m.roles.includes('moderator'));
   assignee.replaceChildren(
@@ -189,9 +256,15 @@ async function openCase(caseId: string): Promise<void> {
   );
   assignee.value = detail.assignee?.id ?? '';
   byId('case-heading').textContent = `Case of ${detail.handle}`;
-  show(byId('inbox-panel'), false);
+  byId('view-cases').classList.add('has-open');
   show(byId('case-panel'));
-  byId('case-heading').focus();
+  if (opts.focus !== false) byId('case-heading').focus();
+  const head = detail.thread[detail.thread.length - 1]?.seq;
+  if (typeof head === 'number') {
+    await api('POST', `/api/staff/cases/${detail.caseId}/read`, { seq: head });
+  }
+  await loadInbox();
+  await refreshUnread();
 }
 
 async function sendReply(): Promise<void> {
@@ -207,9 +280,10 @@ async function sendReply(): Promise<void> {
     keyset: ks.keyset,
     signer: signer(),
   });
-  await api('POST', `/api/staff/cases/${detail.caseId}/messages`, { envelope, keysetVersion: ks.keyset.version });
+  const status = byId<HTMLSelectElement>('reply-status').value;
+  await api('POST', `/api/staff/cases/${detail.caseId}/messages`, { envelope, keysetVersion: ks.keyset.version, status });
   byId<HTMLTextAreaElement>('reply-text').value = '';
-  await openCase(detail.caseId);
+  await showCase(detail.caseId);
   say(byId('case-status'), 'Reply sent.');
 }
 
@@ -221,7 +295,7 @@ async function addNote(): Promise<void> {
   const envelope = sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
   await api('POST', `/api/staff/cases/${detail.caseId}/notes`, { envelope, keysetVersion: ks.keyset.version });
   byId<HTMLTextAreaElement>('note-text').value = '';
-  await openCase(detail.caseId);
+  await showCase(detail.caseId);
   say(byId('case-status'), 'Note added.');
 }
 
@@ -232,7 +306,7 @@ async function saveWorkflow(): Promise<void> {
   if (status !== detail.status) await api('POST', `/api/staff/cases/${detail.caseId}/status`, { status });
   if (assignee !== (detail.assignee?.id ?? ''))
     await api('POST', `/api/staff/cases/${detail.caseId}/assignee`, { staffId: assignee || null });
-  await openCase(detail.caseId);
+  await showCase(detail.caseId);
   say(byId('case-status'), 'Saved.');
 }
 

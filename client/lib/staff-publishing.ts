@@ -14,6 +14,7 @@ import type { StaffSession } from './staff';
 import { keyset } from './staff-cases';
 import { changeRequestNote } from './staff-changes';
 import { takedownForm } from './staff-takedown';
+import { addressOf } from './staff-views';
 import { CONTEXTS, openTestimony, renderTestimony } from './testimony';
 
 let session: StaffSession;
@@ -46,10 +47,7 @@ export async function initPublishingPanel(current: StaffSession): Promise<void> 
 export function bindPublishingPanel(): void {
   onSubmit(byId<HTMLFormElement>('draft-form'), byId('publishing-case-status'), proposeDraft);
   byId('close-publishing-case').addEventListener('click', () => {
-    openCase = undefined;
-    show(byId('publishing-case'), false);
-    show(byId('publishing-panel'));
-    loadPublishing().catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
+    location.hash = addressOf({ view: 'publishing' });
   });
 }
 
@@ -62,7 +60,7 @@ async function loadPublishing(): Promise<void> {
       attrs: { type: 'button', 'aria-label': `Open publication of ${c.handle}` },
     });
     open.addEventListener('click', () => {
-      showCase(c.caseId).catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
+      location.hash = addressOf({ view: 'publishing', caseId: c.caseId });
     });
     const latest = c.drafts[c.drafts.length - 1];
     const drafts = latest ? `${c.drafts.length} (latest: ${DRAFT_STATUS_LABELS[latest.status] ?? latest.status})` : 'none yet';
@@ -96,7 +94,8 @@ function openDraft(detail: PublishingCase, d: PublishingCase['drafts'][number], 
   return { title: draft.title, text: draft.text, context: draft.context };
 }
 
-async function showCase(caseId: string): Promise<void> {
+/** Shows the publication of a case beside the list (in its place on a narrow screen); the address names it (#/publishing/<caseId>). */
+export async function showPublishingCase(caseId: string): Promise<void> {
   const [detail, ks] = await Promise.all([api<PublishingCase>('GET', `/api/staff/publishing/${caseId}`), keyset()]);
   openCase = detail;
   const signers = [...ks.history.signers.keys()].map(fromBase64url);
@@ -106,7 +105,7 @@ async function showCase(caseId: string): Promise<void> {
   try {
     const t = openTestimony(detail.testimony.envelope, detail.caseId, box(), detail.survivorSignPk, detail.testimony.grants, signers);
     testimonyText = t.what;
-    testimonyBox.append(renderTestimony(t, { day: detail.createdDay, status: 'in_review', handle: detail.handle }));
+    testimonyBox.append(renderTestimony(t, { day: detail.createdDay, handle: detail.handle }));
     byId<HTMLSelectElement>('draft-context').value = t.context in CONTEXTS ? t.context : 'other';
   } catch (e) {
     testimonyBox.append(el('p', { attrs: { role: 'alert' }, text: `The testimony could not be opened safely: ${errorMessage(e)}` }));
@@ -147,7 +146,7 @@ async function showCase(caseId: string): Promise<void> {
         if (isAdvocate())
           article.append(
             takedownForm(d.publication.alias, async (message) => {
-              await showCase(detail.caseId);
+              await showPublishingCase(detail.caseId);
               say(byId('publishing-case-status'), message);
             }),
           );
@@ -161,7 +160,7 @@ async function showCase(caseId: string): Promise<void> {
           publish.disabled = true;
           api<{ alias: string; url: string }>('POST', `/api/staff/drafts/${d.draftId}/publish`, { story: approved })
             .then(async (r) => {
-              await showCase(detail.caseId);
+              await showPublishingCase(detail.caseId);
               say(byId('publishing-case-status'), `Published at ${r.url}.`);
             })
             .catch((e) => say(byId('publishing-case-status'), errorMessage(e), 'error'))
@@ -174,10 +173,18 @@ async function showCase(caseId: string): Promise<void> {
   );
   if (detail.drafts.length === 0) list.append(el('p', { className: 'hint', text: 'No draft yet.' }));
   byId('publishing-case-heading').textContent = `Publication for ${detail.handle}`;
-  show(byId('publishing-panel'), false);
-  show(byId('inbox-panel'), false);
+  byId('view-publishing').classList.add('has-open');
   show(byId('publishing-case'));
   byId('publishing-case-heading').focus();
+}
+
+/** Closes the open publication (the address went back to #/publishing). */
+export function closePublishingCase(): void {
+  if (!openCase) return;
+  openCase = undefined;
+  show(byId('publishing-case'), false);
+  byId('view-publishing').classList.remove('has-open');
+  loadPublishing().catch((e) => say(byId('publishing-status'), errorMessage(e), 'error'));
 }
 
 async function proposeDraft(): Promise<void> {
@@ -213,6 +220,6 @@ async function proposeDraft(): Promise<void> {
   await api('POST', `/api/staff/cases/${detail.caseId}/drafts`, { draftId, envelope, keysetVersion: ks.keyset.version });
   byId<HTMLInputElement>('draft-title').value = '';
   byId<HTMLTextAreaElement>('draft-text').value = '';
-  await showCase(detail.caseId);
+  await showPublishingCase(detail.caseId);
   say(byId('publishing-case-status'), 'Draft encrypted and proposed to the survivor.');
 }

@@ -1,6 +1,19 @@
-/** Admin panel: the team, invites, and signing the next keyset (adding or removing members). */
+/**
+ * Admin panel: the team, invites, and signing the next keyset (adding or removing members).
+ * A waiting member is added only once the admin has compared their key code (computed here
+ * from the keys the server shows) with the one the member's own browser shows, and ticked it.
+ */
 import nacl from 'tweetnacl';
-import { fingerprint, keysetHash, signKeyset, utcDay, verifyKeyset, type KeysetMember, type SignedKeyset } from '../../protocol';
+import {
+  fingerprint,
+  keysetHash,
+  memberFingerprint,
+  signKeyset,
+  utcDay,
+  verifyKeyset,
+  type KeysetMember,
+  type SignedKeyset,
+} from '../../protocol';
 import type { InstanceInfo, StaffActivity, StaffMemberSummary } from '../../protocol/api';
 import { api } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
@@ -63,14 +76,32 @@ async function loadMembers(): Promise<StaffMemberSummary[]> {
       return el('tr', {}, [
         el('td', { text: m.username }),
         el('td', { text: m.roles.join(', ') }),
-        el('td', { text: m.status === 'pending' ? 'waiting to be added' : m.status }),
+        el('td', { text: m.status === 'pending' ? `waiting to be added (key code ${memberFingerprint(m.boxPk, m.signPk)})` : m.status }),
         el('td', { text: lastSeenText(seen.get(m.id)) }),
         actions,
       ]);
     }),
   );
-  show(byId('pending-members'), members.some((m) => m.status === 'pending') && Boolean(session.keys.instanceSecretKey));
+  const waiting = members.filter((m) => m.status === 'pending');
+  byId('waiting-members').replaceChildren(
+    ...waiting.map((m) => {
+      const code = memberFingerprint(m.boxPk, m.signPk);
+      const box = el('input', { attrs: { type: 'checkbox', 'data-staff-id': m.id, 'data-code': code } });
+      return el('li', {}, [
+        el('p', {}, [el('strong', { text: m.username }), ` (${m.roles.join(', ')}), key code:`]),
+        el('p', { className: 'key-code', text: code, attrs: { 'data-key-code-of': m.username } }),
+        el('label', { className: 'inline' }, [box, ` The codes match for ${m.username}`]),
+      ]);
+    }),
+  );
+  show(byId('pending-members'), waiting.length > 0 && Boolean(session.keys.instanceSecretKey));
   return members;
+}
+
+/** The waiting members the admin ticked, with the code each was shown with. */
+function confirmedCodes(): Map<string, string> {
+  const ticked = [...byId('waiting-members').querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')];
+  return new Map(ticked.map((box) => [box.dataset.staffId ?? '', box.dataset.code ?? '']));
 }
 
 /** The admin's browser builds the next keyset from the current one, signs it and publishes it. */
@@ -84,12 +115,18 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
     instanceId: info.instanceId,
     pinnedFingerprint: fingerprint(instance.publicKey),
   }).keyset;
+  const confirmed = change.addWaiting ? confirmedCodes() : new Map<string, string>();
+  if (change.addWaiting && confirmed.size === 0)
+    throw new Error(
+      'Compare each waiting member’s key code with the one their own screen shows, and tick those that match, before signing.',
+    );
   const members = await loadMembers();
-  const added: KeysetMember[] = change.addWaiting
-    ? members
-        .filter((m) => m.status === 'pending')
-        .map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }))
-    : [];
+  // Only the ticked members, and only with the very keys whose code the admin compared.
+  const added: KeysetMember[] = members
+    .filter((m) => m.status === 'pending' && confirmed.get(m.id) === memberFingerprint(m.boxPk, m.signPk))
+    .map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }));
+  if (change.addWaiting && added.length < confirmed.size)
+    throw new Error('A waiting member’s keys changed on the server since you compared their code. Nothing was signed: compare again.');
   const kept = current.members.filter((m) => m.staffId !== change.removeStaffId);
   const next = signKeyset(
     {
@@ -103,6 +140,7 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
     instance,
   );
   await api('POST', '/api/staff/keysets', { signed: next });
-  say(byId('workspace-status'), `Signed version ${next.keyset.version} of the list of readers.`);
+  const names = added.map((m) => m.username).join(', ');
+  say(byId('workspace-status'), `Signed version ${next.keyset.version} of the list of readers.${names ? ` Added: ${names}.` : ''}`);
   await loadMembers();
 }

@@ -85,7 +85,7 @@ function data(text: string, dir: 'ltr' | 'auto'): HTMLElement {
  */
 export function renderTestimony(
   t: TestimonyBody,
-  meta: { day: string; status: string; handle?: string; statusLabel?: string },
+  meta: { day: string; status?: string; handle?: string; statusLabel?: string },
 ): HTMLElement {
   const dl = el('dl', { className: 'meta' });
   const row = (label: MessageKey, value: HTMLElement) => {
@@ -98,14 +98,16 @@ export function renderTestimony(
   if (meta.handle) row('testimony.survivor', data(meta.handle, 'ltr'));
   row('testimony.sentOn', dateElement(meta.day));
   // Staff pages pass their own label: the survivor's status.* messages speak to the survivor.
-  row(
-    'testimony.status',
-    meta.statusLabel !== undefined
-      ? data(meta.statusLabel, 'auto')
-      : isMessageKey(statusKey)
-        ? message(statusKey)
-        : data(meta.status, 'auto'),
-  );
+  // No status (a publishing page, which does not know the case's): no row.
+  if (meta.status !== undefined)
+    row(
+      'testimony.status',
+      meta.statusLabel !== undefined
+        ? data(meta.statusLabel, 'auto')
+        : isMessageKey(statusKey)
+          ? message(statusKey)
+          : data(meta.status, 'auto'),
+    );
   row('testimony.where', isMessageKey(contextKey) ? message(contextKey) : data(t.context, 'auto'));
   if (t.when) row('testimony.when', data(t.when, 'auto'));
   row('testimony.wantsReplies', message(t.wantsReplies ? 'common.yes' : 'common.no'));

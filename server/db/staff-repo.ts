@@ -125,6 +125,15 @@ export function staffRepo(db: Db) {
     async deleteSession(tokenHash: string): Promise<void> {
       await db('staff_sessions').where({ token_hash: tokenHash }).delete();
     },
+    /**
+     * The session's reload key: `fresh` is stored if the session has none yet (one statement,
+     * so two tabs asking at once get the same key), then whichever is stored is returned.
+     */
+    async sessionReloadKey(tokenHash: string, fresh: string): Promise<string | undefined> {
+      await db('staff_sessions').where({ token_hash: tokenHash }).whereNull('reload_key').update({ reload_key: fresh });
+      const row = await db('staff_sessions').where({ token_hash: tokenHash }).first('reload_key');
+      return row?.reload_key ?? undefined;
+    },
   };
 }
 export type StaffRepo = ReturnType<typeof staffRepo>;

@@ -10,6 +10,7 @@ import type { AppContext } from '../app';
 import { staffOf, staffSessionOf } from '../http/auth';
 import { EmptyBody, parseWith } from '../http/validate';
 import { auditPage, changeSessionSettings, sessionSettings, staffActivity } from '../services/staff-accounts';
+import { sessionReloadKey } from '../services/staff-session';
 import { staffMe } from '../services/presenters';
 import { createStaffSignIn } from '../services/staff-sign-in';
 
@@ -47,6 +48,16 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   router.get('/staff/me', requireAnyStaff(), (req, res) => {
     const { staff, totpEnrolled } = staffSessionOf(req);
     res.json(staffMe(staff, totpEnrolled));
+  });
+
+  /**
+   * The key that seals this session's unlocked private keys in the browser's sessionStorage, so
+   * a reload keeps the member signed in (SECURITY.md "Staff sessions and reloads"). Made at the
+   * first ask, the same for the rest of the session, gone with the session row.
+   */
+  router.post('/staff/session/key', requireStaff(), async (req, res) => {
+    parseWith(EmptyBody, req.body);
+    res.json(await sessionReloadKey(ctx, staffSessionOf(req).sessionHash));
   });
 
   // TOTP enrolment: only in the session of a member who has not confirmed a code yet. ----------

@@ -7,8 +7,20 @@ import { Router, type Request } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { parseWith } from '../http/validate';
-import { addNote, caseForStaff, grantKeys, inbox, openCase, pendingGrants, reply, setAssignee, setStatus } from '../services/staff-cases';
+import { EmptyBody, parseWith } from '../http/validate';
+import {
+  addNote,
+  caseForStaff,
+  grantKeys,
+  inbox,
+  markRead,
+  openCase,
+  pendingGrants,
+  reply,
+  setAssignee,
+  setStatus,
+  unreadCount,
+} from '../services/staff-cases';
 
 const caseIdOf = (req: Request) => parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path').caseId;
 
@@ -21,6 +33,12 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     res.json(await inbox(ctx, staffOf(req), query));
   });
 
+  /** The navigation's count of cases waiting unread for this moderator (polled while the page is visible). */
+  router.get('/staff/inbox/unread', moderator, async (req, res) => {
+    parseWith(EmptyBody, req.query, 'query');
+    res.json(await unreadCount(ctx, staffOf(req)));
+  });
+
   router.get('/staff/cases/:caseId', moderator, async (req, res) => {
     res.json(await caseForStaff(ctx, staffOf(req), caseIdOf(req)));
   });
@@ -29,7 +47,7 @@ export function staffCaseRoutes(ctx: AppContext): Router {
 
   router.post('/staff/cases/:caseId/messages', moderator, async (req, res) => {
     const found = await openCase(ctx, caseIdOf(req));
-    const body = parseWith(schemas.postStaffEnvelope, req.body);
+    const body = parseWith(schemas.postStaffReply, req.body);
     res.status(201).json(await reply(ctx, staffOf(req), found, body));
   });
 
@@ -37,6 +55,12 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     const found = await openCase(ctx, caseIdOf(req));
     const body = parseWith(schemas.postStaffEnvelope, req.body);
     res.status(201).json(await addNote(ctx, staffOf(req), found, body));
+  });
+
+  router.post('/staff/cases/:caseId/read', moderator, async (req, res) => {
+    const found = await openCase(ctx, caseIdOf(req));
+    const { seq } = parseWith(schemas.caseRead, req.body);
+    res.json(await markRead(ctx, staffOf(req), found, seq));
   });
 
   router.post('/staff/cases/:caseId/status', moderator, async (req, res) => {

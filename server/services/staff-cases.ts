@@ -6,9 +6,19 @@
  */
 import { z } from 'zod';
 import { fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant, type VerifiedEnvelope } from '../../protocol';
-import { Day, Id, schemas, type CaseList, type CaseStatus, type PendingGrants, type StaffCaseDetail } from '../../protocol/api';
+import {
+  Day,
+  Id,
+  schemas,
+  type CaseList,
+  type CaseStatus,
+  type PendingGrants,
+  type StaffCaseDetail,
+  type UnreadCount,
+} from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
+import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, notFound } from '../http/errors';
@@ -21,6 +31,7 @@ export const GRANT_PAGE_SIZE = 100;
 export type StaffCase = NonNullable<Awaited<ReturnType<CaseRepo['detail']>>>;
 
 type StaffEnvelopePost = z.infer<typeof schemas.postStaffEnvelope>;
+type StaffReplyPost = z.infer<typeof schemas.postStaffReply>;
 
 /**
  * The case, or 404. Routes that take a body call it before parsing the body, so an unknown
@@ -87,8 +98,12 @@ export async function inbox(ctx: AppContext, me: StaffRecord, query: InboxQuery)
   const assignee = query.assignee === 'me' ? me.id : query.assignee;
   const { status, from, to, sort } = query;
   const found = await ctx.repos.cases.listForStaff({ status, assignee, from, to, sort, after });
+  const unread = await ctx.repos.caseReads.unreadAmong(
+    me.id,
+    found.cases.map((c) => c.caseId),
+  );
   return {
-    cases: found.cases,
+    cases: found.cases.map((c) => ({ ...c, unread: unread.has(c.caseId) })),
     pageSize: INBOX_PAGE_SIZE,
     total: found.total,
     totalCapped: found.totalCapped,
@@ -109,12 +124,15 @@ export async function caseForStaff(ctx: AppContext, me: StaffRecord, caseId: str
   return { ...summary, thread: thread.map((r) => item(r, grants.get(r.id))), notes: notes.map((r) => item(r, grants.get(r.id))) };
 }
 
-/** A message to the survivor, at the head of the thread. */
+/**
+ * A message to the survivor, at the head of the thread. The case takes the status the
+ * moderator sent with it, or keeps its own: a reply never picks one on their behalf.
+ */
 export async function reply(
   ctx: AppContext,
   me: StaffRecord,
   found: StaffCase,
-  { envelope: env, keysetVersion }: StaffEnvelopePost,
+  { envelope: env, keysetVersion, status }: StaffReplyPost,
 ): Promise<{ id: number; seq: number; day: string }> {
   const { cases, envelopes, keysets, audit } = ctx.repos;
   checkContext(env, { kind: 'message', caseId: found.caseId, threaded: true });
@@ -125,15 +143,32 @@ export async function reply(
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
     const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: true, day });
-    await cases.update(trx, found.caseId, {
-      awaitingStaff: false,
-      status: found.status === 'closed' ? undefined : 'waiting_for_survivor',
-      day,
-    });
+    await cases.update(trx, found.caseId, { awaitingStaff: false, status, day });
     await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
+    if (status !== undefined && status !== found.status)
+      await audit.record(trx, {
+        actorId: me.id,
+        action: 'case.status_changed',
+        subject: found.caseId,
+        detail: { from: found.status, to: status },
+      });
     return inserted;
   });
   return { id, seq: head.seq + 1, day };
+}
+
+/** Marks the case read up to seq for this moderator (opening it does), so it leaves their unread count. */
+export async function markRead(ctx: AppContext, me: StaffRecord, found: StaffCase, seq: number): Promise<{ seq: number }> {
+  const head = await ctx.repos.envelopes.head(found.caseId);
+  if (!head || seq > head.seq) throw badRequest('invalid_request', 'seq is beyond the last message of this case');
+  await ctx.repos.caseReads.markRead(me.id, found.caseId, seq);
+  return { seq };
+}
+
+/** How many cases wait unread for this moderator (the navigation's count), capped. */
+export async function unreadCount(ctx: AppContext, me: StaffRecord): Promise<UnreadCount> {
+  const n = await ctx.repos.caseReads.countUnread(me.id);
+  return { unread: Math.min(n, UNREAD_COUNT_LIMIT), limit: UNREAD_COUNT_LIMIT, capped: n > UNREAD_COUNT_LIMIT };
 }
 
 /** An internal note: staff only, never readable by the survivor. */

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN, setUpFirstAdmin, staffSignIn } from './flows';
+import { ADMIN, openView, setUpFirstAdmin, staffSignIn } from './flows';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';
 import { en, inPage, neutralSite, ur, type NeutralSite } from './safety-support';
 
@@ -87,6 +87,11 @@ describeInBrowser('accessibility', () => {
     await setUpFirstAdmin(admin, server.setupLink, true);
     await staffSignIn(page, server.url, ADMIN);
     failing.push(...(await check(page, 'staff workspace')));
+    // Every other view of the workspace, each at its own address.
+    for (const view of ['Publishing', 'Team', 'Audit', 'Account'] as const) {
+      await openView(page, view);
+      failing.push(...(await check(page, `staff workspace, ${view} view`)));
+    }
     await context.close();
     expect(failing).toEqual([]);
     expect(problems).toEqual([]);

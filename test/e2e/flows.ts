@@ -82,6 +82,12 @@ export async function staffSignIn(
   const app = authenticators.get(who.username);
   if (!app) throw new Error(`${who.username} has not enrolled TOTP in this run (finishTotpEnrolment)`);
   await page.goto(`${baseUrl}/staff`);
+  // A tab that is still signed in reopens its workspace (client/lib/staff-reload.ts): sign out first.
+  await page.locator('#step-login:visible, #step-workspace:visible').waitFor({ timeout: 30_000 });
+  if (await page.locator('#step-workspace').isVisible()) {
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await page.locator('#step-login:visible').waitFor({ timeout: 30_000 });
+  }
   await page.getByLabel('Username').fill(who.username);
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   const now = factor === 'recovery' ? undefined : nextTotpCode(app, 'now');
@@ -90,11 +96,18 @@ export async function staffSignIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   // Either the workspace opens, or the page says why not (say that, rather than time out).
   const refused = page.locator('#login-status[data-kind="error"]');
-  await page.getByRole('heading', { name: 'Workspace' }).or(refused).waitFor({ timeout: 30_000 });
+  await page.getByRole('heading', { name: 'Workspace', exact: true }).or(refused).waitFor({ timeout: 30_000 });
   if (await refused.isVisible()) throw new Error(`${who.username} could not sign in: ${await refused.textContent()}`);
 }
 
+/** Opens a view of the workspace by its link in the navigation, and waits until it shows. */
+export async function openView(page: Page, name: 'Cases' | 'Publishing' | 'Team' | 'Audit' | 'Account'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name }).click();
+  await page.locator(`#view-${name.toLowerCase()}:visible`).waitFor();
+}
+
 export async function createInvite(page: Page, role: 'moderator' | 'advocate' | 'admin'): Promise<string> {
+  await openView(page, 'Team');
   await page.getByLabel('Invite a new member as').selectOption(role);
   await page.getByRole('button', { name: 'Create invite link' }).click();
   await page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
@@ -114,9 +127,23 @@ export async function acceptInvite(page: Page, link: string, who: { username: st
   await page.getByRole('heading', { name: 'Your account is ready' }).waitFor({ timeout: 30_000 });
 }
 
-export async function signWaitingMembers(page: Page): Promise<void> {
+/**
+ * Signs the waiting members in. The admin confirms each one's key code first: `codes` holds
+ * what each member's own screen shows, by username, and only a member whose code matches the
+ * admin's is ticked; without `codes`, every waiting member is ticked.
+ */
+export async function signWaitingMembers(page: Page, codes?: Record<string, string>): Promise<void> {
+  await openView(page, 'Team');
+  await page.locator('#waiting-members input[type=checkbox]').first().waitFor({ timeout: 30_000 });
+  for (const [username, code] of Object.entries(codes ?? {})) {
+    const shown = (await page.locator(`[data-key-code-of="${username}"]`).textContent())?.trim();
+    if (shown === code) await page.getByLabel(`The codes match for ${username}`).check();
+  }
+  if (!codes) for (const box of await page.locator('#waiting-members input[type=checkbox]').all()) await box.check();
   await page.getByRole('button', { name: 'Sign and publish' }).click();
-  await page.locator('#workspace-status').filter({ hasText: 'Signed version' }).waitFor({ timeout: 30_000 });
+  const refused = page.locator('#workspace-status[data-kind="error"]');
+  await page.locator('#workspace-status').filter({ hasText: 'Signed version' }).or(refused).waitFor({ timeout: 30_000 });
+  if (await refused.isVisible()) throw new Error(`signing the waiting members failed: ${await refused.textContent()}`);
 }
 
 export interface Shared {

@@ -174,7 +174,10 @@ describeInBrowser('a 360 px phone', () => {
     await p.getByRole('heading', { name: 'Awaaz is set up' }).waitFor({ timeout: 30_000 });
     await probe(p, 'setup done', findings);
 
+    // Right after setup the workspace opens without a second sign-in; sign out to see the sign-in form.
     await p.goto(`${server.url}/staff`);
+    await p.getByRole('heading', { name: 'Workspace', exact: true }).waitFor({ timeout: 30_000 });
+    await p.getByRole('button', { name: 'Log out', exact: true }).click();
     await p.getByRole('button', { name: 'Sign in' }).waitFor();
     await probe(p, 'staff sign-in', findings);
     await staffSignIn(p, server.url, ADMIN);

@@ -7,7 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import type { Db } from '../../server/db/database';
-import { acceptInvite, ADMIN, createInvite, setUpFirstAdmin, signWaitingMembers, staffSignIn } from './flows';
+import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, switchLanguage } from './support';
 
 const ADVOCATE = { username: 'zara.adv', password: 'a long advocate passphrase' };
@@ -71,6 +71,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
     // A moderator proposes a redacted draft.
     const m = admin.page;
     await staffSignIn(m, server.url, ADMIN);
+    await openView(m, 'Publishing');
     await m.getByRole('button', { name: `Open publication of ${handle}` }).click();
     await m.locator('#publishing-testimony').filter({ hasText: testimony }).waitFor();
     expect(await m.getByLabel('Text to publish').inputValue()).toBe(testimony);
@@ -99,6 +100,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await m.getByRole('button', { name: `Open case of ${handle}`, exact: false }).click();
     await m.locator('#case-thread').filter({ hasText: change }).waitFor({ timeout: 30_000 });
     await m.getByRole('button', { name: 'Back to cases' }).click();
+    await openView(m, 'Publishing');
     await m.getByRole('button', { name: `Open publication of ${handle}` }).click();
     await m.getByLabel('Title').fill(title);
     await m.getByLabel('Text to publish').fill(secondDraft);

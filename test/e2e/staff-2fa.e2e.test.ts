@@ -12,7 +12,7 @@ import jsQR from 'jsqr';
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { base32Decode, hotp, totpStep } from '../../server/http/totp';
-import { ADMIN, authenticators, finishTotpEnrolment, staffSignIn } from './flows';
+import { ADMIN, authenticators, finishTotpEnrolment, openView, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
 /** Draws the page's QR code SVG onto a canvas (in the page) and returns its RGBA pixels. */
@@ -116,6 +116,7 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     await staffSignIn(page, server.url, ADMIN, 'totp');
     expect((await loginRequest).postDataJSON().ticket).toMatch(/^[A-Za-z0-9_-]{54}$/);
     const usedCode = hotp(app.secret, app.lastStep!);
+    await openView(page, 'Audit');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.locator('#audit-verdict').filter({ hasText: 'Verified in this browser' }).waitFor({ timeout: 30_000 });
 
@@ -141,12 +142,14 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     expect(await page.locator('#members').textContent()).toContain('(signed in)');
 
     // 6. Session settings.
+    await openView(page, 'Team');
     await page.getByLabel('Sign staff out after this many minutes without activity').fill('45');
     await page.getByRole('button', { name: 'Save session settings' }).click();
     await page.locator('#settings-status').filter({ hasText: 'after 45 minutes without activity' }).waitFor();
 
     // 7. Change the password in the browser: the other session ends, the old password stops working.
     const newPassword = 'an entirely new admin passphrase';
+    await openView(page, 'Account');
     await page.getByLabel('Current password').fill(ADMIN.password);
     await page.getByLabel('New password', { exact: false }).first().fill(newPassword);
     await page.getByLabel('New password again').fill(newPassword);
@@ -159,6 +162,7 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
     );
     const renewed = { username: ADMIN.username, password: newPassword };
     await staffSignIn(other.page, server.url, renewed); // the keys open with the new password
+    await openView(other.page, 'Team');
     expect(await other.page.locator('#admin-panel').isVisible()).toBe(true);
 
     // 8. Log out everywhere, from the first browser: both are signed out.
@@ -170,6 +174,7 @@ describeInBrowser('staff two-factor sign-in in Chromium', () => {
 
     // 9. Tampering with the audit log in the database: the admin's browser says so.
     await staffSignIn(page, server.url, renewed);
+    await openView(page, 'Audit');
     await page.locator('#audit-verdict').filter({ hasText: 'Verified in this browser' }).waitFor({ timeout: 30_000 });
     const second = await db('audit_log').where({ seq: 2 }).first();
     await db('audit_log')

@@ -47,6 +47,7 @@ test('a testimony goes from the survivor to a moderator, readable only by them',
       updatedDay: res.body.createdDay,
       assignee: null,
       awaitingStaff: true,
+      unread: true,
     },
   ]);
   const detail = await moderator.agent.get(`/api/staff/cases/${envelope.caseId}`);

@@ -181,6 +181,7 @@ export async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
     'envelopes',
     'envelope_keys',
     'envelope_grants',
+    'case_reads',
     'challenges',
     ...PUBLISHING_TABLES,
     ...STAFF_SECURITY_TABLES,
