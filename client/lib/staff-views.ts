@@ -11,7 +11,7 @@
 import type { StaffRole } from '../../protocol';
 import { byId, el } from './dom';
 
-export type ViewId = 'cases' | 'publishing' | 'matching' | 'team' | 'audit' | 'account';
+export type ViewId = 'cases' | 'publishing' | 'matches' | 'team' | 'audit' | 'account';
 
 export interface StaffView {
   id: ViewId;
@@ -33,7 +33,7 @@ export const VIEWS: StaffView[] = [
     sections: ['publishing-panel', 'publishing-case'],
     desk: true,
   },
-  { id: 'matching', label: 'Matches', roles: ['matching_counselor'], sections: ['matching-panel'] },
+  { id: 'matches', label: 'Matches', roles: ['matching_counselor'], sections: ['matching-panel'] },
   { id: 'team', label: 'Team', roles: ['admin'], sections: ['admin-panel', 'settings-panel', 'retention-panel', 'takedown-panel'] },
   { id: 'audit', label: 'Audit', roles: ['admin'], sections: ['audit-panel'] },
   { id: 'account', label: 'Account', roles: 'any', sections: ['account-panel', 'alerts-panel'] },

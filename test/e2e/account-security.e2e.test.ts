@@ -21,6 +21,7 @@ import {
   nextTotpCode,
   setUpFirstAdmin,
   signWaitingMembers,
+  openView,
   staffSignIn,
 } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
@@ -57,6 +58,7 @@ describeInBrowser('recovery codes and 2FA reset in Chromium', () => {
     await staffSignIn(m, server.url, MODERATOR, 'totp');
     const app = authenticators.get(MODERATOR.username)!;
     const oldCodes = [...app.recoveryCodes];
+    await openView(m, 'Account');
     await m.getByLabel('Your password').fill(MODERATOR.password);
     await m.getByLabel('The 6-digit code your authenticator app shows now').fill(await nextTotpCode(app, 'wait'));
     await m.getByRole('button', { name: 'Make new recovery codes' }).click();
@@ -76,6 +78,7 @@ describeInBrowser('recovery codes and 2FA reset in Chromium', () => {
 
     // The admin resets the moderator's 2FA from the Team list; there is no such button on the admin's own row.
     await staffSignIn(admin.page, server.url, ADMIN);
+    await openView(admin.page, 'Team');
     const rows = admin.page.locator('#members tr');
     await rows.filter({ hasText: MODERATOR.username }).waitFor();
     expect(

@@ -101,7 +101,7 @@ export async function staffSignIn(
 }
 
 /** Opens a view of the workspace by its link in the navigation, and waits until it shows. */
-export async function openView(page: Page, name: 'Cases' | 'Publishing' | 'Team' | 'Audit' | 'Account'): Promise<void> {
+export async function openView(page: Page, name: 'Cases' | 'Publishing' | 'Matches' | 'Team' | 'Audit' | 'Account'): Promise<void> {
   await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name }).click();
   await page.locator(`#view-${name.toLowerCase()}:visible`).waitFor();
 }

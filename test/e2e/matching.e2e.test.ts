@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { fromBase64url, randomId } from '../../protocol';
 import { matchTag, normalizeIdentifier, sealMatchEntry } from '../../protocol/matching';
-import { acceptInvite, ADMIN, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn, type Shared } from './flows';
+import { acceptInvite, ADMIN, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn, type Shared } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
 const COUNSELOR = { username: 'zara.counsel', password: 'a long counselor passphrase' };
@@ -60,6 +60,7 @@ describeInBrowser('matching escrow in Chromium', () => {
     const admin = await newGuardedPage(browser, problems);
     await setUpFirstAdmin(admin.page, on.setupLink, true);
     await staffSignIn(admin.page, on.url, ADMIN);
+    await openView(admin.page, 'Team');
     await admin.page.getByLabel('Invite a new member as').selectOption('moderator,matching_counselor');
     await admin.page.getByRole('button', { name: 'Create invite link' }).click();
     await admin.page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
@@ -93,6 +94,7 @@ describeInBrowser('matching escrow in Chromium', () => {
 
     // The counselor: one confirmed match, between the first two survivors; both testimonies readable.
     await staffSignIn(counselorPage, server.url, COUNSELOR);
+    await openView(counselorPage, 'Matches');
     const c = counselorPage;
     await c.getByRole('heading', { name: 'Matches' }).waitFor();
     await c.locator('#matching-status').filter({ hasText: '1 confirmed match.' }).waitFor({ timeout: 30_000 });
@@ -180,6 +182,7 @@ describeInBrowser('matching escrow in Chromium', () => {
       const late = await shareTestimony(second.page, rotated.url, `LATE-${Date.now()}`);
       await namePhone(second.page, second.sent, late, '+92 300 1234567', '+923001234567', rotated);
       await staffSignIn(counselorPage, rotated.url, COUNSELOR);
+      await openView(counselorPage, 'Matches');
       await counselorPage.locator('#matching-status').filter({ hasText: '1 confirmed match.' }).waitFor({ timeout: 30_000 });
       const match = counselorPage.locator('#matching-list article.match[data-confirmed="true"]');
       expect((await match.textContent()) ?? '').toContain(early.handle);

@@ -8,7 +8,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server';
-import { ADMIN, setUpFirstAdmin, shareTestimony, staffSignIn } from './flows';
+import { ADMIN, openView, setUpFirstAdmin, shareTestimony, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer } from './support';
 
 describeInBrowser('staff alerts in Chromium', () => {
@@ -33,6 +33,7 @@ describeInBrowser('staff alerts in Chromium', () => {
     const { page } = await newGuardedPage(browser, problems);
     await setUpFirstAdmin(page, server.setupLink, true);
     await staffSignIn(page, server.url, ADMIN);
+    await openView(page, 'Account');
 
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
     expect(await page.locator('#alerts-off').isHidden()).toBe(true);
@@ -70,6 +71,7 @@ describeInBrowser('staff alerts in Chromium', () => {
     const { page } = await newGuardedPage(browser, problems);
     await setUpFirstAdmin(page, server.setupLink, false);
     await staffSignIn(page, server.url, ADMIN);
+    await openView(page, 'Account');
     await page.locator('#alerts-off:not([hidden])').waitFor();
     expect(await page.locator('#alerts-off').textContent()).toContain('Alerts are off on this server');
     expect(await page.getByRole('button', { name: 'Save alerts' }).isDisabled()).toBe(true);

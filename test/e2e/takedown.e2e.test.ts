@@ -10,7 +10,7 @@
  */
 import type { Browser } from 'playwright-core';
 import type { Db } from '../../server/db/database';
-import { acceptInvite, ADMIN, createInvite, setUpFirstAdmin, signWaitingMembers, staffSignIn } from './flows';
+import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, switchLanguage, type RunningServer } from './support';
 
 const ADVOCATE = { username: 'sana.adv', password: 'a long advocate passphrase' };
@@ -121,6 +121,7 @@ describeInBrowser('change requests reach the author, and a story taken down, in 
     // The admin takes it down by its address, with a reason.
     const m = admin.page;
     await staffSignIn(m, server.url, ADMIN);
+    await openView(m, 'Team');
     await m.getByLabel('Address of the story').fill(storyUrl);
     await m.getByLabel('Reason, shown publicly').fill(reason);
     m.once('dialog', (d) => void d.accept());
