@@ -6,7 +6,7 @@
  * server's sync path cannot drift apart: they are the same code, fed by equivalent primitives.
  */
 import nacl from 'tweetnacl';
-import { X25519_BASE, type CryptoProvider } from './crypto-provider';
+import { cryptoProvider, X25519_BASE, type CryptoProvider } from './crypto-provider';
 import { hasCanonicalS, naclBackend, type CryptoBackend } from './signatures';
 
 export type CryptoOp =
@@ -61,10 +61,11 @@ export function runSync<T>(steps: Steps<T>, backend: CryptoBackend = naclBackend
 }
 
 /**
- * Runs the steps with `provider`. With tweetnacl (a browser without WebCrypto Ed25519), each
+ * Runs the steps with `provider` (by default the one this runtime detected). With tweetnacl (a browser without WebCrypto Ed25519), each
  * operation is milliseconds of main-thread work, so the run lets the page breathe between them.
  */
-export async function runAsync<T>(steps: Steps<T>, provider: CryptoProvider): Promise<T> {
+export async function runAsync<T>(steps: Steps<T>, provider?: CryptoProvider): Promise<T> {
+  provider ??= await cryptoProvider();
   let next = steps.next();
   let since = performance.now();
   while (!next.done) {

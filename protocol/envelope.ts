@@ -25,7 +25,7 @@ import nacl from 'tweetnacl';
 import { canonicalJson, concatBytes, equalBytes, fromBase64url, fromUtf8, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
 import { pad, unpad } from './padding';
 import { naclBackend, type CryptoBackend } from './signatures';
-import { cryptoProvider, type CryptoProvider } from './crypto-provider';
+import type { CryptoProvider } from './crypto-provider';
 import { boxKeyStep, boxPublicKeyStep, runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
 
 export const ENVELOPE_VERSION = 1;
@@ -179,8 +179,7 @@ function* sealSteps(input: SealInput): Steps<Envelope> {
 }
 
 export const sealEnvelope = (input: SealInput): Envelope => runSync(sealSteps(input));
-export const sealEnvelopeAsync = async (input: SealInput, provider?: CryptoProvider): Promise<Envelope> =>
-  runAsync(sealSteps(input), provider ?? (await cryptoProvider()));
+export const sealEnvelopeAsync = (input: SealInput, provider?: CryptoProvider): Promise<Envelope> => runAsync(sealSteps(input), provider);
 
 /**
  * Checks the envelope's version and its signature by `signer`, and that the signer is one the
@@ -208,11 +207,8 @@ function* verifyEnvelopeSteps(env: Envelope, trustedSigners: Uint8Array[], backe
 export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): VerifiedEnvelope {
   return runSync(verifyEnvelopeSteps(env, trustedSigners, backend), backend);
 }
-export const verifyEnvelopeAsync = async (
-  env: Envelope,
-  trustedSigners: Uint8Array[],
-  provider?: CryptoProvider,
-): Promise<VerifiedEnvelope> => runAsync(verifyEnvelopeSteps(env, trustedSigners, naclBackend), provider ?? (await cryptoProvider()));
+export const verifyEnvelopeAsync = (env: Envelope, trustedSigners: Uint8Array[], provider?: CryptoProvider): Promise<VerifiedEnvelope> =>
+  runAsync(verifyEnvelopeSteps(env, trustedSigners, naclBackend), provider);
 
 /**
  * A re-wrap: a staff member who can open an envelope wraps its content key to a newer
@@ -309,16 +305,18 @@ function* grantSteps(env: Envelope, input: GrantInput): Steps<KeyGrant> {
 
 /** Wraps an envelope's content key to another reader, signed by the granter. */
 export const makeGrant = (env: Envelope, input: GrantInput): KeyGrant => runSync(grantSteps(env, input));
-export const makeGrantAsync = async (env: Envelope, input: GrantInput, provider?: CryptoProvider): Promise<KeyGrant> =>
-  runAsync(grantSteps(env, input), provider ?? (await cryptoProvider()));
+export const makeGrantAsync = (env: Envelope, input: GrantInput, provider?: CryptoProvider): Promise<KeyGrant> =>
+  runAsync(grantSteps(env, input), provider);
 
 export interface Opened<T> {
   body: T & { v: number; kind: string; caseId: string };
   signer: string;
+  /** envelopeHash, computed on the way (a thread reader checks `prev` links with it) */
+  hash: string;
 }
 
 function* openSteps<T>(env: Envelope, input: OpenInput): Steps<Opened<T>> {
-  yield* verifyEnvelopeSteps(env, input.trustedSigners, naclBackend);
+  const { hash } = yield* verifyEnvelopeSteps(env, input.trustedSigners, naclBackend);
   if (env.kind !== input.expectedKind || env.caseId !== input.expectedCaseId) {
     throw new ProtocolError('wrong_context', 'the envelope belongs to another case or kind');
   }
@@ -342,23 +340,24 @@ function* openSteps<T>(env: Envelope, input: OpenInput): Steps<Opened<T>> {
   if (typeof body !== 'object' || body === null || body.v !== ENVELOPE_VERSION || body.kind !== env.kind || body.caseId !== env.caseId) {
     throw new ProtocolError('wrong_context', 'the plaintext names another case, kind or version than its envelope');
   }
-  return { body, signer: env.signer };
+  return { body, signer: env.signer, hash };
 }
 
 export const openEnvelope = <T = Record<string, unknown>>(env: Envelope, input: OpenInput): Opened<T> => runSync(openSteps<T>(env, input));
-export const openEnvelopeAsync = async <T = Record<string, unknown>>(
+export const openEnvelopeAsync = <T = Record<string, unknown>>(
   env: Envelope,
   input: OpenInput,
   provider?: CryptoProvider,
-): Promise<Opened<T>> => runAsync(openSteps<T>(env, input), provider ?? (await cryptoProvider()));
+): Promise<Opened<T>> => runAsync(openSteps<T>(env, input), provider);
 
 /**
  * A case's thread, in the order the server returned it: the testimony first, then each
  * message naming the one before it. Throws at the first envelope out of place, so a reader
  * refuses a thread that was reordered, spliced, or given a message from another case.
- * (Signatures are checked when each envelope is opened.)
+ * (Signatures are checked when each envelope is opened.) `hashes`, when given, are the
+ * envelopes' envelopeHash as opening them computed it, so they are not computed twice.
  */
-export function verifyThread(thread: Envelope[], caseId: string): void {
+export function verifyThread(thread: Envelope[], caseId: string, hashes?: string[]): void {
   thread.forEach((env, i) => {
     if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);
     if (i === 0) {
@@ -367,7 +366,7 @@ export function verifyThread(thread: Envelope[], caseId: string): void {
       return;
     }
     if (env.kind !== 'message') throw new ProtocolError('bad_thread', `thread entry ${i + 1} is not a message`);
-    if (env.prev !== envelopeHash(thread[i - 1]))
+    if (env.prev !== (hashes?.[i - 1] ?? envelopeHash(thread[i - 1])))
       throw new ProtocolError(
         'bad_thread',
         `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`,

@@ -7,8 +7,8 @@
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
-import { cryptoProvider, type CryptoProvider } from './crypto-provider';
-import { runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
+import type { CryptoProvider } from './crypto-provider';
+import { runAsync, runSync, verifyStep, type Steps } from './crypto-steps';
 
 export const STAFF_ROLES = ['admin', 'moderator', 'advocate'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
@@ -57,14 +57,11 @@ export function fingerprint(instancePk: Uint8Array | string): string {
   return hex.match(/.{4}/g)!.join(' ');
 }
 
-function* signKeysetSteps(keyset: Keyset, instance: nacl.SignKeyPair): Steps<SignedKeyset> {
-  const sig = yield* signStep(keysetMessage(keyset), instance.secretKey);
+/** Only the admin's browser signs a keyset, rarely: tweetnacl is enough (no async variant). */
+export function signKeyset(keyset: Keyset, instance: nacl.SignKeyPair): SignedKeyset {
+  const sig = nacl.sign.detached(keysetMessage(keyset), instance.secretKey);
   return { keyset, instancePk: toBase64url(instance.publicKey), sig: toBase64url(sig) };
 }
-
-export const signKeyset = (keyset: Keyset, instance: nacl.SignKeyPair): SignedKeyset => runSync(signKeysetSteps(keyset, instance));
-export const signKeysetAsync = async (keyset: Keyset, instance: nacl.SignKeyPair, provider?: CryptoProvider): Promise<SignedKeyset> =>
-  runAsync(signKeysetSteps(keyset, instance), provider ?? (await cryptoProvider()));
 
 function checkShape(keyset: Keyset): void {
   if (keyset.v !== 1) throw new ProtocolError('unsupported_version', `keyset version ${String(keyset.v)} is not supported`);
@@ -173,8 +170,8 @@ function* historySteps(history: SignedKeyset[], expect: KeysetExpectations): Ste
 
 export const verifyKeysetHistory = (history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory =>
   runSync(historySteps(history, expect));
-export const verifyKeysetHistoryAsync = async (
+export const verifyKeysetHistoryAsync = (
   history: SignedKeyset[],
   expect: KeysetExpectations,
   provider?: CryptoProvider,
-): Promise<VerifiedHistory> => runAsync(historySteps(history, expect), provider ?? (await cryptoProvider()));
+): Promise<VerifiedHistory> => runAsync(historySteps(history, expect), provider);

@@ -14,7 +14,6 @@ export * from './auth';
 export * from './pow';
 export * from './signatures';
 export * from './crypto-provider';
-export * from './crypto-steps';
 export * from './consent';
 export * from './values';
 export * from './attachment';

@@ -4,11 +4,12 @@
  * re-wrapping older cases for newer moderators.
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrant, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
+import { fromBase64url, makeGrantAsync, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
-import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
+import { openNotes, sealNote } from './case-notes';
+import { openThread, sealMessage, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
 import { renderTestimony, STATUS_LABELS } from './testimony';
@@ -153,7 +154,7 @@ async function openCase(caseId: string): Promise<void> {
   notes.replaceChildren();
   say(byId('case-status'), '');
   try {
-    const entries = openThread(
+    const entries = await openThread(
       detail.caseId,
       detail.thread,
       { box: box() },
@@ -176,7 +177,7 @@ async function openCase(caseId: string): Promise<void> {
     body.append(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
   }
   try {
-    notes.append(...openNotes(detail.notes, { box: box() }, ks.history).map((e) => renderEntry(e, detail.handle)));
+    notes.append(...(await openNotes(detail.notes, { box: box() }, ks.history)).map((e) => renderEntry(e, detail.handle)));
   } catch (e) {
     notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
   }
@@ -199,7 +200,7 @@ async function sendReply(): Promise<void> {
   const text = byId<HTMLTextAreaElement>('reply-text').value.trim();
   if (!text) throw new Error('Write a reply first.');
   const ks = await keyset();
-  const envelope = sealMessage({
+  const envelope = await sealMessage({
     caseId: detail.caseId,
     thread: detail.thread,
     text,
@@ -218,7 +219,7 @@ async function addNote(): Promise<void> {
   const text = byId<HTMLTextAreaElement>('note-text').value.trim();
   if (!text) throw new Error('Write the note first.');
   const ks = await keyset();
-  const envelope = sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
+  const envelope = await sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
   await api('POST', `/api/staff/cases/${detail.caseId}/notes`, { envelope, keysetVersion: ks.keyset.version });
   byId<HTMLTextAreaElement>('note-text').value = '';
   await openCase(detail.caseId);
@@ -273,14 +274,16 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
     total ??= pending.total;
     progress.max = Math.max(1, total);
     if (pending.items.length === 0) break;
-    const grants = [];
-    for (const item of pending.items) {
-      try {
-        grants.push({ envelopeId: item.id, grant: makeGrant(item.envelope, { ...me, grants: item.grants, recipient, granter: signer() }) });
-      } catch {
-        skipped++; // an envelope this browser cannot open either
-      }
-    }
+    const made = await Promise.all(
+      pending.items.map((item) =>
+        makeGrantAsync(item.envelope, { ...me, grants: item.grants, recipient, granter: signer() }).then(
+          (grant) => ({ envelopeId: item.id, grant }),
+          () => undefined, // an envelope this browser cannot open either
+        ),
+      ),
+    );
+    const grants = made.filter((g) => g !== undefined);
+    skipped += made.length - grants.length;
     if (grants.length) await api('POST', '/api/staff/grants', { staffId, grants });
     done += grants.length;
     after = pending.items[pending.items.length - 1].id;

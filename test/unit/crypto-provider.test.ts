@@ -11,12 +11,12 @@ import {
   naclProvider,
   passesSelfTest,
   rememberingVerified,
-  refusing,
   webCryptoProvider,
   type CryptoProvider,
 } from '../../protocol/crypto-provider';
 import { openEnvelope, openEnvelopeAsync, sealEnvelope, sealEnvelopeAsync, makeGrant, makeGrantAsync } from '../../protocol/envelope';
 import { canonicalJson, toBase64url } from '../../protocol/encoding';
+import { refusing } from '../vectors/refusing';
 import { runProviderVectors } from '../vectors/provider-vectors';
 import vectors from '../vectors/publishing-v1.json';
 import { deterministicRandom } from '../vectors/deterministic-random';

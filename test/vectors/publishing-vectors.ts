@@ -38,11 +38,9 @@ import {
   fingerprint,
   keysetHash,
   signKeyset,
-  signKeysetAsync,
   verifyKeysetHistory,
   verifyKeysetHistoryAsync,
   type KeysetExpectations,
-  type Keyset,
   type SignedKeyset,
 } from '../../protocol/keyset';
 import { signStatement, signStatementAsync, storyHash, verifyStatement, type SurvivorStatement } from '../../protocol/consent';
@@ -57,7 +55,6 @@ export async function runPublishingVectors(vectors: any, provider?: CryptoProvid
   const open = async (env: Envelope, input: OpenInput) => (p ? openEnvelopeAsync(env, input, p) : openEnvelope(env, input));
   const verify = async (env: Envelope, signers: Uint8Array[]) => (p ? verifyEnvelopeAsync(env, signers, p) : verifyEnvelope(env, signers));
   const grantOf = async (env: Envelope, input: GrantInput) => (p ? makeGrantAsync(env, input, p) : makeGrant(env, input));
-  const signKs = async (ks: Keyset, pair: nacl.SignKeyPair) => (p ? signKeysetAsync(ks, pair, p) : signKeyset(ks, pair));
   const verifyHistory = async (h: SignedKeyset[], e: KeysetExpectations) =>
     p ? verifyKeysetHistoryAsync(h, e, p) : verifyKeysetHistory(h, e);
   const signSt = async (st: SurvivorStatement, sk: Uint8Array) => (p ? signStatementAsync(st, sk, p) : signStatement(st, sk));
@@ -99,7 +96,7 @@ export async function runPublishingVectors(vectors: any, provider?: CryptoProvid
       expectEqual(`keysets[${i}].canonicalJson`, canonicalJson(v.signed.keyset), v.canonicalJson);
       expectEqual(`keysets[${i}].signedMessage`, 'awaaz/v1/keyset\n' + canonicalJson(v.signed.keyset), v.signedMessage);
       expectEqual(`keysets[${i}].keysetHash`, keysetHash(v.signed.keyset), v.keysetHash);
-      const resigned = await signKs(v.signed.keyset, instance);
+      const resigned = signKeyset(v.signed.keyset, instance);
       expectEqual(`keysets[${i}].sig`, resigned.sig, v.signed.sig);
       expectEqual(`keysets[${i}].instancePk`, resigned.instancePk, v.signed.instancePk);
       if (i > 0) expectEqual(`keysets[${i}].prev`, v.signed.keyset.prev, vectors.keysets[i - 1].keysetHash);
