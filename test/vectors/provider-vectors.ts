@@ -30,7 +30,7 @@ export interface ProviderReport {
   failures: string[];
 }
 
-const hex = (h: string) => Uint8Array.from(h.match(/../g)!, (b) => parseInt(b, 16));
+const hex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** RFC 8032 section 7.1 tests 1 and 2 (Ed25519) and RFC 7748 section 6.1 (X25519), through `provider`. */
