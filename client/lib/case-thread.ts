@@ -61,16 +61,21 @@ export function openAs<T>(
   });
 }
 
-/** Envelopes opened at once: each slice is one short task of hashing, then waits on the provider. */
+/** Envelopes opened at once: each slice is a short task of hashing, then waits on the provider. */
 const SLICE = 32;
 
-/** `open` of every index, newest first, one slice at a time; results in index order. */
+/**
+ * `open` of every index, newest first, one slice at a time; results in index order. Between
+ * slices the page gets its turn (Chromium may answer WebCrypto within the same task, so
+ * awaiting it alone does not let input or painting in).
+ */
 export async function newestFirst<T>(count: number, open: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array<T>(count);
   for (let end = count; end > 0; end -= SLICE) {
     const start = Math.max(0, end - SLICE);
     const slice = await Promise.all(Array.from({ length: end - start }, (_, k) => open(start + k)));
     slice.forEach((value, k) => (out[start + k] = value));
+    if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return out;
 }

@@ -9,9 +9,10 @@ import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail 
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
 import { openNotes, sealNote } from './case-notes';
-import { openThread, sealMessage, type ThreadEntry } from './case-thread';
+import { newestFirst, openThread, sealMessage, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
+import { noteGrants, unfinishedGrants } from './grant-resume';
 import { renderTestimony, STATUS_LABELS } from './testimony';
 import { currentTrustedHistory } from './trust';
 
@@ -253,6 +254,8 @@ async function showGrantTargets(): Promise<void> {
           .catch((e) => say(byId('grant-status'), errorMessage(e), 'error'))
           .finally(() => (button.disabled = false));
       });
+      // Sharing left unfinished (the page closed) resumes by itself.
+      if (unfinishedGrants(session.me.id).includes(m.staffId)) queueMicrotask(() => button.click());
       return button;
     }),
   );
@@ -269,17 +272,17 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
   let skipped = 0;
   let total: number | undefined;
   show(progress);
+  noteGrants(session.me.id, staffId, true);
   for (;;) {
     const pending = await api<PendingGrants>('GET', `/api/staff/grants/pending?staffId=${staffId}&after=${after}`);
-    total ??= pending.total;
+    total ??= pending.total ?? 0;
     progress.max = Math.max(1, total);
     if (pending.items.length === 0) break;
-    const made = await Promise.all(
-      pending.items.map((item) =>
-        makeGrantAsync(item.envelope, { ...me, grants: item.grants, recipient, granter: signer() }).then(
-          (grant) => ({ envelopeId: item.id, grant }),
-          () => undefined, // an envelope this browser cannot open either
-        ),
+    // A slice at a time (newestFirst), so no task holds the page.
+    const made = await newestFirst(pending.items.length, (k) =>
+      makeGrantAsync(pending.items[k].envelope, { ...me, grants: pending.items[k].grants, recipient, granter: signer() }).then(
+        (grant) => ({ envelopeId: pending.items[k].id, grant }),
+        () => undefined, // an envelope this browser cannot open either
       ),
     );
     const grants = made.filter((g) => g !== undefined);
@@ -291,6 +294,7 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
     say(status, `Shared ${done} of ${total}…`);
   }
   progress.value = progress.max;
+  noteGrants(session.me.id, staffId, false);
   say(
     status,
     skipped ? `Done: shared ${done}; ${skipped} you cannot open yourself were left for another moderator.` : `Done: shared ${done}.`,
