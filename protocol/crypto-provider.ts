@@ -49,7 +49,8 @@ export function webCryptoProvider(subtle: Subtle, fallback: CryptoProvider = nac
   // ephemeral, one per envelope: not worth keeping.)
   const keys = new Map<string, Promise<Key>>();
   const ed25519 = (format: 'raw' | 'pkcs8', bytes: Uint8Array) => {
-    const id = format + String.fromCharCode(...bytes);
+    // A private key is kept by its hash, so no string holds the seed.
+    const id = format + String.fromCharCode(...(format === 'raw' ? bytes : nacl.hash(bytes)));
     if (keys.size > 256) keys.clear();
     let key = keys.get(id);
     if (!key) keys.set(id, (key = importKey(format, bytes, 'Ed25519', [format === 'raw' ? 'verify' : 'sign'])));
