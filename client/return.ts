@@ -116,17 +116,18 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
     localize(none, 'return.none');
     list.append(none);
   }
-  for (const c of cases) list.append(renderCase(c, session, history));
+  // Opened together: the signatures are checked off the main thread (WebCrypto) where the browser can.
+  list.append(...(await Promise.all(cases.map((c) => renderCase(c, session, history)))));
   if (keys && cases.length > 0) offerMatching({ keys, token: session.token, cases, currentHistory });
 }
 
 /** One testimony and its conversation with the moderators, decrypted and checked here. */
-function renderCase(c: SurvivorCase, session: SurvivorSession, history: VerifiedHistory): HTMLElement {
+async function renderCase(c: SurvivorCase, session: SurvivorSession, history: VerifiedHistory): Promise<HTMLElement> {
   const own = keys!;
   const wrapper = el('section', { className: 'case', attrs: { 'aria-label': dateText(c.createdDay) } });
   let entries: ThreadEntry[];
   try {
-    entries = openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });
+    entries = await openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });
   } catch (e) {
     // A thread out of order, or an entry whose signature fails, is not shown at all.
     const failed = el('p', { attrs: { role: 'alert' } });
@@ -146,7 +147,7 @@ function renderCase(c: SurvivorCase, session: SurvivorSession, history: Verified
       wrapper.append(kept);
     }
     const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
-    const drafts = draftsSection(c, testimony.testimony, ctx);
+    const drafts = await draftsSection(c, testimony.testimony, ctx);
     if (drafts) wrapper.append(drafts);
     wrapper.append(sharingSection(c, testimony.testimony, ctx));
   }
@@ -226,7 +227,7 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
       // Readers may have changed since the page opened: check the keyset as it is now.
       const current = (await currentHistory()).current.keyset;
       const files = await evidence.upload(session.token);
-      const envelope = sealMessage({
+      const envelope = await sealMessage({
         caseId: c.caseId,
         thread: c.thread,
         text: message,

@@ -148,7 +148,7 @@ listen(document, 'DOMContentLoaded', async () => {
       const session = await register(keys, instanceId);
       // Files first: the testimony carries their manifests, and the server links their ids to it.
       const files = await evidence.upload(session.token);
-      const envelope = sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
+      const envelope = await sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
       const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
       await api(
         'POST',

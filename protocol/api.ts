@@ -649,7 +649,8 @@ export interface PublishingCase extends PublishingCaseSummary {
   })[];
 }
 export interface PendingGrants {
-  total: number;
+  /** on the first page only (after = 0) */
+  total?: number;
   items: { id: number; caseId: string; envelope: Envelope; grants: KeyGrant[] }[];
 }
 export interface SurvivorSession {

@@ -6,6 +6,7 @@
 import nacl from 'tweetnacl';
 import { utf8 } from './encoding';
 import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
+import { cryptoProvider, type CryptoProvider } from './crypto-provider';
 
 export function loginMessage(instanceId: string, challenge: string): Uint8Array {
   return utf8(`awaaz/v1/login\n${instanceId}\n${challenge}`);
@@ -13,6 +14,16 @@ export function loginMessage(instanceId: string, challenge: string): Uint8Array 
 
 export function signLogin(instanceId: string, challenge: string, signSecretKey: Uint8Array): Uint8Array {
   return nacl.sign.detached(loginMessage(instanceId, challenge), signSecretKey);
+}
+
+/** signLogin with the browser's provider (WebCrypto where it has Ed25519): the same signature. */
+export async function signLoginAsync(
+  instanceId: string,
+  challenge: string,
+  signSecretKey: Uint8Array,
+  provider?: CryptoProvider,
+): Promise<Uint8Array> {
+  return (provider ?? (await cryptoProvider())).sign(loginMessage(instanceId, challenge), signSecretKey);
 }
 
 export function verifyLogin(

@@ -11,6 +11,7 @@
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, toBase64url, utf8 } from './encoding';
 import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
+import { cryptoProvider, type CryptoProvider } from './crypto-provider';
 
 export const CONSENT_VERSION = 1;
 
@@ -58,6 +59,11 @@ function statementBytes(s: SurvivorStatement): Uint8Array {
 
 export function signStatement(s: SurvivorStatement, signSecretKey: Uint8Array): string {
   return toBase64url(nacl.sign.detached(statementBytes(s), signSecretKey));
+}
+
+/** signStatement with the browser's provider (WebCrypto where it has Ed25519): the same signature. */
+export async function signStatementAsync(s: SurvivorStatement, signSecretKey: Uint8Array, provider?: CryptoProvider): Promise<string> {
+  return toBase64url(await (provider ?? (await cryptoProvider())).sign(statementBytes(s), signSecretKey));
 }
 
 /** Throws unless `sig` is the survivor's signature of exactly this statement. */

@@ -16,11 +16,17 @@
  * tweetnacl has no associated data and secretbox is not key-committing, so the plaintext is
  * JSON naming its own {v, kind, caseId}; openEnvelope checks it against what the reader expects.
  * The envelope names its version and algorithm so later versions can be read side by side.
+ *
+ * Each operation is written once as steps (crypto-steps.ts) and exported twice: sync with
+ * tweetnacl (the server, with its OpenSSL verify) and `...Async` with a CryptoProvider
+ * (browsers: WebCrypto where they have Ed25519 and X25519). Same bytes either way.
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, concatBytes, equalBytes, fromBase64url, fromUtf8, ProtocolError, toBase64url, utf8 } from './encoding';
 import { pad, unpad } from './padding';
-import { naclBackend, verifyDetached, type CryptoBackend } from './signatures';
+import { naclBackend, type CryptoBackend } from './signatures';
+import type { CryptoProvider } from './crypto-provider';
+import { boxKeyStep, boxPublicKeyStep, runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
 
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_ALG = 'x25519-xsalsa20poly1305-ed25519-padme';
@@ -142,7 +148,7 @@ export interface SealInput {
   random?: RandomBytes;
 }
 
-export function sealEnvelope(input: SealInput): Envelope {
+function* sealSteps(input: SealInput): Steps<Envelope> {
   const random = input.random ?? ((n: number) => nacl.randomBytes(n));
   if (input.recipients.length === 0) throw new ProtocolError('no_recipients', 'an envelope needs at least one recipient');
   const kids = input.recipients.map(keyId);
@@ -153,14 +159,15 @@ export function sealEnvelope(input: SealInput): Envelope {
   const nonce = random(nacl.secretbox.nonceLength);
   const ciphertext = concatBytes(nonce, nacl.secretbox(pad(plaintext), nonce, contentKey));
 
-  const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
-  const epk = toBase64url(ephemeral.publicKey);
-  const keys = input.recipients.map((pk, i) => {
+  const ephemeralSk = random(nacl.box.secretKeyLength);
+  const epk = toBase64url(yield* boxPublicKeyStep(ephemeralSk));
+  const keys = [];
+  for (const [i, pk] of input.recipients.entries()) {
     const wrapNonce = random(nacl.box.nonceLength);
-    const wrapped = concatBytes(wrapNonce, nacl.box(contentKey, wrapNonce, pk, ephemeral.secretKey));
-    return { kid: kids[i], epk, wrapped: toBase64url(wrapped) };
-  });
-  ephemeral.secretKey.fill(0);
+    const wrapped = concatBytes(wrapNonce, nacl.box.after(contentKey, wrapNonce, yield* boxKeyStep(pk, ephemeralSk)));
+    keys.push({ kid: kids[i], epk, wrapped: toBase64url(wrapped) });
+  }
+  ephemeralSk.fill(0);
 
   const unsigned = {
     v: ENVELOPE_VERSION,
@@ -172,16 +179,19 @@ export function sealEnvelope(input: SealInput): Envelope {
     keys,
   } as const;
   if (unsigned.prev === undefined) delete (unsigned as { prev?: string }).prev;
-  const sig = nacl.sign.detached(signedPart(unsigned), input.signer.secretKey);
+  const sig = yield* signStep(signedPart(unsigned), input.signer.secretKey);
   return { ...unsigned, keys, signer: toBase64url(input.signer.publicKey), sig: toBase64url(sig) };
 }
+
+export const sealEnvelope = (input: SealInput): Envelope => runSync(sealSteps(input));
+export const sealEnvelopeAsync = (input: SealInput, provider?: CryptoProvider): Promise<Envelope> => runAsync(sealSteps(input), provider);
 
 /**
  * Checks the envelope's version and its signature by `signer`, and that the signer is one the
  * caller trusts. Used by the server on every write (with its OpenSSL backend) and by every
  * reader before decrypting. Returns the envelope's hash and key digests, computed on the way.
  */
-export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): VerifiedEnvelope {
+function* verifyEnvelopeSteps(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend): Steps<VerifiedEnvelope> {
   if (env.v !== ENVELOPE_VERSION || env.alg !== ENVELOPE_ALG) {
     throw new ProtocolError('unsupported_version', `envelope version ${String(env.v)}/${String(env.alg)} is not supported`);
   }
@@ -193,11 +203,17 @@ export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], back
     throw new ProtocolError('bad_signature', 'signature or signer key has the wrong length');
   }
   const signed = signedPartOf(env, backend);
-  if (!verifyDetached(signed.bytes, sig, signer, backend)) {
+  if (!(yield* verifyStep(signed.bytes, sig, signer))) {
     throw new ProtocolError('bad_signature', 'the envelope signature does not verify: it was altered or forged');
   }
   return { hash: hashOfSignedBytes(signed.bytes, backend), keyDigests: signed.keyDigests };
 }
+
+export function verifyEnvelope(env: Envelope, trustedSigners: Uint8Array[], backend: CryptoBackend = naclBackend): VerifiedEnvelope {
+  return runSync(verifyEnvelopeSteps(env, trustedSigners, backend), backend);
+}
+export const verifyEnvelopeAsync = (env: Envelope, trustedSigners: Uint8Array[], provider?: CryptoProvider): Promise<VerifiedEnvelope> =>
+  runAsync(verifyEnvelopeSteps(env, trustedSigners, naclBackend), provider);
 
 /**
  * A re-wrap: a staff member who can open an envelope wraps its content key to a newer
@@ -218,24 +234,27 @@ function grantMessage(g: Pick<KeyGrant, 'v' | 'envelopeHash' | 'kid' | 'epk' | '
   return utf8('awaaz/v1/grant\n' + canonicalJson({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }));
 }
 
-export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
+function* verifyGrantSteps(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend): Steps<void> {
   const granter = fromBase64url(grant.granter);
   if (!trustedGranters.some((t) => equalBytes(t, granter)))
     throw new ProtocolError('untrusted_signer', 'the key grant is signed by a key this reader does not trust');
   if (grant.envelopeHash !== envelopeHash(env, backend))
     throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
-  if (!verifyDetached(grantMessage(grant), fromBase64url(grant.sig), granter, backend)) {
+  if (!(yield* verifyStep(grantMessage(grant), fromBase64url(grant.sig), granter))) {
     throw new ProtocolError('bad_signature', 'the key grant signature does not verify: it was altered or forged');
   }
 }
 
-function unwrapContentKey(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Uint8Array {
+export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
+  runSync(verifyGrantSteps(grant, env, trustedGranters, backend), backend);
+}
+
+function* unwrapContentKeySteps(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Steps<Uint8Array> {
   const wrapped = fromBase64url(entry.wrapped);
-  const contentKey = nacl.box.open(
+  const contentKey = nacl.box.open.after(
     wrapped.subarray(nacl.box.nonceLength),
     wrapped.subarray(0, nacl.box.nonceLength),
-    fromBase64url(entry.epk),
-    box.secretKey,
+    yield* boxKeyStep(fromBase64url(entry.epk), box.secretKey),
   );
   if (!contentKey || contentKey.length !== nacl.secretbox.keyLength)
     throw new ProtocolError('decrypt_failed', 'the wrapped key does not open with this key');
@@ -253,50 +272,60 @@ export interface OpenInput {
 }
 
 /** The content key for this reader: from its own entry, or from a verified grant. */
-function contentKeyFor(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'>): Uint8Array {
+function* contentKeySteps(env: Envelope, input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'>): Steps<Uint8Array> {
   const kid = keyId(input.box.publicKey);
   const entry = env.keys.find((k) => k.kid === kid && k.wrapped !== undefined && k.epk !== undefined);
-  if (entry) return unwrapContentKey({ epk: entry.epk!, wrapped: entry.wrapped! }, input.box);
+  if (entry) return yield* unwrapContentKeySteps({ epk: entry.epk!, wrapped: entry.wrapped! }, input.box);
   const grant = input.grants?.find((g) => g.kid === kid);
   if (!grant) throw new ProtocolError('not_a_recipient', 'this envelope is not addressed to this key');
-  verifyGrant(grant, env, input.trustedGranters ?? []);
-  return unwrapContentKey(grant, input.box);
+  yield* verifyGrantSteps(grant, env, input.trustedGranters ?? [], naclBackend);
+  return yield* unwrapContentKeySteps(grant, input.box);
 }
 
-/** Wraps an envelope's content key to another reader, signed by the granter. */
-export function makeGrant(
-  env: Envelope,
-  input: Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & { recipient: Uint8Array; granter: nacl.SignKeyPair; random?: RandomBytes },
-): KeyGrant {
+export type GrantInput = Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> & {
+  recipient: Uint8Array;
+  granter: nacl.SignKeyPair;
+  random?: RandomBytes;
+};
+
+function* grantSteps(env: Envelope, input: GrantInput): Steps<KeyGrant> {
   const random = input.random ?? ((n: number) => nacl.randomBytes(n));
-  const contentKey = contentKeyFor(env, input);
-  const ephemeral = nacl.box.keyPair.fromSecretKey(random(nacl.box.secretKeyLength));
+  const contentKey = yield* contentKeySteps(env, input);
+  const ephemeralSk = random(nacl.box.secretKeyLength);
   const nonce = random(nacl.box.nonceLength);
-  const wrapped = toBase64url(concatBytes(nonce, nacl.box(contentKey, nonce, input.recipient, ephemeral.secretKey)));
+  const wrapped = toBase64url(concatBytes(nonce, nacl.box.after(contentKey, nonce, yield* boxKeyStep(input.recipient, ephemeralSk))));
   contentKey.fill(0);
-  ephemeral.secretKey.fill(0);
+  const epk = toBase64url(yield* boxPublicKeyStep(ephemeralSk));
+  ephemeralSk.fill(0);
   const unsigned = {
     v: ENVELOPE_VERSION,
     envelopeHash: envelopeHash(env),
     kid: keyId(input.recipient),
-    epk: toBase64url(ephemeral.publicKey),
+    epk,
     wrapped,
   } as const;
-  const sig = nacl.sign.detached(grantMessage(unsigned), input.granter.secretKey);
+  const sig = yield* signStep(grantMessage(unsigned), input.granter.secretKey);
   return { ...unsigned, granter: toBase64url(input.granter.publicKey), sig: toBase64url(sig) };
 }
+
+/** Wraps an envelope's content key to another reader, signed by the granter. */
+export const makeGrant = (env: Envelope, input: GrantInput): KeyGrant => runSync(grantSteps(env, input));
+export const makeGrantAsync = (env: Envelope, input: GrantInput, provider?: CryptoProvider): Promise<KeyGrant> =>
+  runAsync(grantSteps(env, input), provider);
 
 export interface Opened<T> {
   body: T & { v: number; kind: string; caseId: string };
   signer: string;
+  /** envelopeHash, computed on the way (a thread reader checks `prev` links with it) */
+  hash: string;
 }
 
-export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: OpenInput): Opened<T> {
-  verifyEnvelope(env, input.trustedSigners);
+function* openSteps<T>(env: Envelope, input: OpenInput): Steps<Opened<T>> {
+  const { hash } = yield* verifyEnvelopeSteps(env, input.trustedSigners, naclBackend);
   if (env.kind !== input.expectedKind || env.caseId !== input.expectedCaseId) {
     throw new ProtocolError('wrong_context', 'the envelope belongs to another case or kind');
   }
-  const contentKey = contentKeyFor(env, input);
+  const contentKey = yield* contentKeySteps(env, input);
   const ciphertext = fromBase64url(env.ciphertext);
   const padded = nacl.secretbox.open(
     ciphertext.subarray(nacl.secretbox.nonceLength),
@@ -316,16 +345,24 @@ export function openEnvelope<T = Record<string, unknown>>(env: Envelope, input: 
   if (typeof body !== 'object' || body === null || body.v !== ENVELOPE_VERSION || body.kind !== env.kind || body.caseId !== env.caseId) {
     throw new ProtocolError('wrong_context', 'the plaintext names another case, kind or version than its envelope');
   }
-  return { body, signer: env.signer };
+  return { body, signer: env.signer, hash };
 }
+
+export const openEnvelope = <T = Record<string, unknown>>(env: Envelope, input: OpenInput): Opened<T> => runSync(openSteps<T>(env, input));
+export const openEnvelopeAsync = <T = Record<string, unknown>>(
+  env: Envelope,
+  input: OpenInput,
+  provider?: CryptoProvider,
+): Promise<Opened<T>> => runAsync(openSteps<T>(env, input), provider);
 
 /**
  * A case's thread, in the order the server returned it: the testimony first, then each
  * message naming the one before it. Throws at the first envelope out of place, so a reader
  * refuses a thread that was reordered, spliced, or given a message from another case.
- * (Signatures are checked when each envelope is opened.)
+ * (Signatures are checked when each envelope is opened.) `hashes`, when given, are the
+ * envelopes' envelopeHash as opening them computed it, so they are not computed twice.
  */
-export function verifyThread(thread: Envelope[], caseId: string): void {
+export function verifyThread(thread: Envelope[], caseId: string, hashes?: string[]): void {
   thread.forEach((env, i) => {
     if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);
     if (i === 0) {
@@ -334,7 +371,7 @@ export function verifyThread(thread: Envelope[], caseId: string): void {
       return;
     }
     if (env.kind !== 'message') throw new ProtocolError('bad_thread', `thread entry ${i + 1} is not a message`);
-    if (env.prev !== envelopeHash(thread[i - 1]))
+    if (env.prev !== (hashes?.[i - 1] ?? envelopeHash(thread[i - 1])))
       throw new ProtocolError(
         'bad_thread',
         `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`,

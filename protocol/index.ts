@@ -10,6 +10,8 @@ export * from './staffkeys';
 export * from './auth';
 export * from './pow';
 export * from './signatures';
+export * from './crypto-provider';
+export * from './crypto-steps';
 export * from './audit';
 export * from './attachment';
 export * from './consent';

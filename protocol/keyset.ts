@@ -7,7 +7,8 @@
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
-import { verifyDetached } from './signatures';
+import type { CryptoProvider } from './crypto-provider';
+import { runAsync, runSync, verifyStep, type Steps } from './crypto-steps';
 
 /** matching_counselor: told when two survivors name the same person, and opens those entries (protocol/matching.ts) */
 export const STAFF_ROLES = ['admin', 'moderator', 'advocate', 'matching_counselor'] as const;
@@ -57,6 +58,7 @@ export function fingerprint(instancePk: Uint8Array | string): string {
   return hex.match(/.{4}/g)!.join(' ');
 }
 
+/** Only the admin's browser signs a keyset, rarely: tweetnacl is enough (no async variant). */
 export function signKeyset(keyset: Keyset, instance: nacl.SignKeyPair): SignedKeyset {
   const sig = nacl.sign.detached(keysetMessage(keyset), instance.secretKey);
   return { keyset, instancePk: toBase64url(instance.publicKey), sig: toBase64url(sig) };
@@ -95,7 +97,7 @@ export interface VerifiedKeyset {
   fingerprint: string;
 }
 
-export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): VerifiedKeyset {
+function* verifyKeysetSteps(signed: SignedKeyset, expect: KeysetExpectations): Steps<VerifiedKeyset> {
   const pk = fromBase64url(signed.instancePk);
   const sig = fromBase64url(signed.sig);
   if (pk.length !== nacl.sign.publicKeyLength || sig.length !== nacl.sign.signatureLength)
@@ -104,7 +106,7 @@ export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): 
   if (expect.pinnedFingerprint !== undefined && expect.pinnedFingerprint !== fp) {
     throw new ProtocolError('fingerprint_changed', `the instance fingerprint changed from ${expect.pinnedFingerprint} to ${fp}`);
   }
-  if (!verifyDetached(keysetMessage(signed.keyset), sig, pk)) {
+  if (!(yield* verifyStep(keysetMessage(signed.keyset), sig, pk))) {
     throw new ProtocolError('bad_signature', 'the keyset signature does not verify: the list of readers was altered');
   }
   checkShape(signed.keyset);
@@ -115,15 +117,23 @@ export function verifyKeyset(signed: SignedKeyset, expect: KeysetExpectations): 
   return { keyset: signed.keyset, fingerprint: fp };
 }
 
-/** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
-export function verifyKeysetSuccessor(current: SignedKeyset, next: SignedKeyset): VerifiedKeyset {
-  const verified = verifyKeyset(next, { instanceId: current.keyset.instanceId, pinnedFingerprint: fingerprint(current.instancePk) });
+export const verifyKeyset = (signed: SignedKeyset, expect: KeysetExpectations): VerifiedKeyset =>
+  runSync(verifyKeysetSteps(signed, expect));
+
+function* successorSteps(current: SignedKeyset, next: SignedKeyset): Steps<VerifiedKeyset> {
+  const verified = yield* verifyKeysetSteps(next, {
+    instanceId: current.keyset.instanceId,
+    pinnedFingerprint: fingerprint(current.instancePk),
+  });
   if (next.keyset.version !== current.keyset.version + 1)
     throw new ProtocolError('bad_keyset', `the next keyset must be version ${current.keyset.version + 1}`);
   if (next.keyset.prev !== keysetHash(current.keyset))
     throw new ProtocolError('bad_keyset', 'the next keyset does not chain to the current one');
   return verified;
 }
+
+/** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
+export const verifyKeysetSuccessor = (current: SignedKeyset, next: SignedKeyset): VerifiedKeyset => runSync(successorSteps(current, next));
 
 /** Box public keys of the members who read cases (moderators). */
 export function readersOf(keyset: Keyset, role: StaffRole = 'moderator'): Uint8Array[] {
@@ -143,18 +153,26 @@ export interface VerifiedHistory {
  * member at some version (a removed moderator's old replies stay readable), and encrypt only
  * to the newest. The pin and rollback checks apply to the newest.
  */
-export function verifyKeysetHistory(history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory {
+function* historySteps(history: SignedKeyset[], expect: KeysetExpectations): Steps<VerifiedHistory> {
   if (expect.pinnedInstanceId !== undefined && expect.pinnedInstanceId !== expect.instanceId) {
     throw new ProtocolError('wrong_instance', `the instance id changed from ${expect.pinnedInstanceId} to ${expect.instanceId}`);
   }
   if (history.length === 0) throw new ProtocolError('bad_keyset', 'the keyset history is empty');
   const sorted = [...history].sort((a, b) => a.keyset.version - b.keyset.version);
   if (sorted[0].keyset.version !== 1) throw new ProtocolError('bad_keyset', 'the keyset history does not start at version 1');
-  verifyKeyset(sorted[0], { instanceId: expect.instanceId, pinnedFingerprint: expect.pinnedFingerprint });
-  for (let i = 1; i < sorted.length; i++) verifyKeysetSuccessor(sorted[i - 1], sorted[i]);
-  const current = verifyKeyset(sorted[sorted.length - 1], expect);
+  yield* verifyKeysetSteps(sorted[0], { instanceId: expect.instanceId, pinnedFingerprint: expect.pinnedFingerprint });
+  for (let i = 1; i < sorted.length; i++) yield* successorSteps(sorted[i - 1], sorted[i]);
+  const current = yield* verifyKeysetSteps(sorted[sorted.length - 1], expect);
   const signers = new Map<string, { username: string; current: boolean }>();
   for (const signed of sorted) for (const m of signed.keyset.members) signers.set(m.signPk, { username: m.username, current: false });
   for (const m of current.keyset.members) signers.set(m.signPk, { username: m.username, current: true });
   return { current, signers };
 }
+
+export const verifyKeysetHistory = (history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory =>
+  runSync(historySteps(history, expect));
+export const verifyKeysetHistoryAsync = (
+  history: SignedKeyset[],
+  expect: KeysetExpectations,
+  provider?: CryptoProvider,
+): Promise<VerifiedHistory> => runAsync(historySteps(history, expect), provider);

@@ -7,6 +7,7 @@
  * S >= L, as RFC 8032 and OpenSSL do.
  */
 import nacl from 'tweetnacl';
+import { runSync, verifyStep } from './crypto-steps';
 
 export interface CryptoBackend {
   /** Ed25519 detached signature check; lengths are checked by the caller. */
@@ -35,14 +36,12 @@ export function hasCanonicalS(signature: Uint8Array): boolean {
   return false; // S == L
 }
 
-/** Length checks, the canonical-S rule, then the backend's Ed25519 check. */
+/** Length checks, the canonical-S rule, then the backend's Ed25519 check (crypto-steps.ts verifyStep). */
 export function verifyDetached(
   message: Uint8Array,
   signature: Uint8Array,
   publicKey: Uint8Array,
   backend: CryptoBackend = naclBackend,
 ): boolean {
-  if (signature.length !== nacl.sign.signatureLength || publicKey.length !== nacl.sign.publicKeyLength) return false;
-  if (!hasCanonicalS(signature)) return false;
-  return backend.verify(message, signature, publicKey);
+  return runSync(verifyStep(message, signature, publicKey), backend);
 }

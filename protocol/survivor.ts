@@ -13,6 +13,7 @@ export * from './keyset';
 export * from './auth';
 export * from './pow';
 export * from './signatures';
+export * from './crypto-provider';
 export * from './consent';
 export * from './values';
 export * from './attachment';

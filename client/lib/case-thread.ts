@@ -2,16 +2,22 @@
  * A case's thread and notes as a reader sees them: checked in order (verifyThread), each
  * envelope's signature checked against who may have written it, then decrypted here.
  * Shared by the survivor's page and the staff workspace.
+ *
+ * Signatures and key agreement go through the browser's crypto provider (WebCrypto where it
+ * has Ed25519 and X25519, off the main thread; protocol/crypto-provider.ts), which remembers
+ * what it verified for the page's life: a reply or a re-open checks only what is new. A long
+ * thread is opened newest first, a slice at a time, so no task holds the page for long.
  */
 import type nacl from 'tweetnacl';
 import {
   envelopeHash,
   fromBase64url,
   keyId,
-  openEnvelope,
+  openEnvelopeAsync,
   readersOf,
-  sealEnvelope,
+  sealEnvelopeAsync,
   verifyThread,
+  type Opened,
   type AttachmentManifest,
   type Envelope,
   type Keyset,
@@ -38,8 +44,14 @@ export type ThreadEntry =
   | { kind: 'message'; seq: number; day: string; fromStaff: boolean; author: string; text: string; attachments: AttachmentManifest[] }
   | { kind: 'note'; day: string; author: string; text: string };
 
-function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uint8Array[], history: VerifiedHistory) {
-  return openEnvelope<T>(env, {
+export function openAs<T>(
+  env: Envelope,
+  grants: KeyGrant[],
+  reader: Reader,
+  signers: Uint8Array[],
+  history: VerifiedHistory,
+): Promise<Opened<T>> {
+  return openEnvelopeAsync<T>(env, {
     box: reader.box,
     expectedKind: env.kind,
     expectedCaseId: env.caseId,
@@ -49,47 +61,65 @@ function open<T>(env: Envelope, grants: KeyGrant[], reader: Reader, signers: Uin
   });
 }
 
+/** Envelopes opened at once: each slice is a short task of hashing, then waits on the provider. */
+const SLICE = 32;
+
 /**
- * Verifies the order of the whole thread, then opens every entry. Throws (ProtocolError)
- * if the thread was reordered, spliced or swapped, or an entry's signature is not from the
- * survivor (testimony, survivor messages) or a keyset member (staff messages).
+ * `open` of every index, newest first, one slice at a time; results in index order. Between
+ * slices the page gets its turn (Chromium may answer WebCrypto within the same task, so
+ * awaiting it alone does not let input or painting in).
  */
-export function openThread(caseId: string, items: EnvelopeItem[], reader: Reader, trust: Trust): ThreadEntry[] {
-  verifyThread(
-    items.map((i) => i.envelope),
-    caseId,
-  );
+export async function newestFirst<T>(count: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array<T>(count);
+  for (let end = count; end > 0; end -= SLICE) {
+    const start = Math.max(0, end - SLICE);
+    const slice = await Promise.all(Array.from({ length: end - start }, (_, k) => open(start + k)));
+    slice.forEach((value, k) => (out[start + k] = value));
+    if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return out;
+}
+
+/**
+ * Opens every entry (checking each signature against who may have written it), then the
+ * order of the whole thread. Throws (ProtocolError) if the thread was reordered, spliced or
+ * swapped, or an entry's signature is not from the survivor (testimony, survivor messages)
+ * or a keyset member (staff messages).
+ */
+export async function openThread(caseId: string, items: EnvelopeItem[], reader: Reader, trust: Trust): Promise<ThreadEntry[]> {
   const staff = trust.history.signers;
   const survivor = fromBase64url(trust.survivorSignPk);
-  return items.map((i) => {
+  const opened = await newestFirst(items.length, async (index): Promise<{ entry: ThreadEntry; hash: string }> => {
+    const i = items[index];
     const env = i.envelope;
     if (env.kind === 'testimony') {
-      const t = open<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history).body.testimony;
-      return { kind: 'testimony', seq: 0, day: i.day, testimony: { ...t, attachments: readManifests(t.attachments) } };
+      const t = await openAs<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history);
+      const testimony = t.body.testimony;
+      return {
+        hash: t.hash,
+        entry: { kind: 'testimony', seq: 0, day: i.day, testimony: { ...testimony, attachments: readManifests(testimony.attachments) } },
+      };
     }
     const fromStaff = staff.has(env.signer);
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
-    const body = open<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history).body;
-    const attachments = readManifests(body.attachments);
-    return {
+    const m = await openAs<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history);
+    const entry: ThreadEntry = {
       kind: 'message',
       seq: i.seq ?? 0,
       day: i.day,
       fromStaff,
       author: fromStaff ? staff.get(env.signer)!.username : '',
-      text: String(body.text),
-      attachments,
+      text: String(m.body.text),
+      attachments: readManifests(m.body.attachments),
     };
+    return { hash: m.hash, entry };
   });
-}
-
-export function openNotes(items: EnvelopeItem[], reader: Reader, history: VerifiedHistory): ThreadEntry[] {
-  return items.map((i) => {
-    const author = history.signers.get(i.envelope.signer);
-    if (!author) throw new LocalizedError('thread.unknownAuthor');
-    const body = open<{ text: string }>(i.envelope, i.grants, reader, [fromBase64url(i.envelope.signer)], history).body;
-    return { kind: 'note', day: i.day, author: author.username, text: String(body.text) };
-  });
+  verifyThread(
+    items.map((i) => i.envelope),
+    caseId,
+    opened.map((o) => o.hash),
+  );
+  return opened.map((o) => o.entry);
 }
 
 /**
@@ -105,23 +135,19 @@ export function sealMessage(input: {
   survivorBoxPk: string;
   keyset: Keyset;
   signer: nacl.SignKeyPair;
-}): Envelope {
+}): Promise<Envelope> {
   const survivorBox = fromBase64url(input.survivorBoxPk);
   const testimony = input.thread[0]?.envelope;
   if (!testimony || !testimony.keys.some((k) => k.kid === keyId(survivorBox))) throw new LocalizedError('thread.keyMismatch');
   const readers = readersOf(input.keyset).filter((pk) => keyId(pk) !== keyId(survivorBox));
   const prev = envelopeHash(input.thread[input.thread.length - 1].envelope);
   const body = input.attachments?.length ? { text: input.text, attachments: input.attachments } : { text: input.text };
-  return sealEnvelope({ kind: 'message', caseId: input.caseId, prev, body, recipients: [survivorBox, ...readers], signer: input.signer });
-}
-
-/** An internal note: to the moderators only, never the survivor. */
-export function sealNote(input: { caseId: string; text: string; keyset: Keyset; signer: nacl.SignKeyPair }): Envelope {
-  return sealEnvelope({
-    kind: 'note',
+  return sealEnvelopeAsync({
+    kind: 'message',
     caseId: input.caseId,
-    body: { text: input.text },
-    recipients: readersOf(input.keyset),
+    prev,
+    body,
+    recipients: [survivorBox, ...readers],
     signer: input.signer,
   });
 }

@@ -6,7 +6,7 @@
  * fetched under the integrity hash the build recorded (a Worker cannot carry an `integrity`
  * attribute) and started from a blob: URL of the checked bytes (lib/lazy-script.ts).
  */
-import { solvePow } from '../../protocol/pow';
+import { solvePowAsync } from '../../protocol/pow';
 import { wasmArgon2, type Argon2Engine, type Argon2Params } from '../../protocol/kdf';
 import { lazyWorkerUrl } from './lazy-script';
 
@@ -55,9 +55,10 @@ export const browserArgon2: Argon2Engine = (password, salt, params) =>
   hasWebAssembly() ? wasmArgon2(password, salt, params) : workerArgon2(password, salt, params);
 
 /**
- * The proof of work. Without a JIT (Safer turns it off with WebAssembly) tweetnacl's SHA-512
- * makes it take seconds, so it runs in the same Worker; elsewhere it is quick on the page.
+ * The proof of work, with WebCrypto's SHA-512 (native and async: protocol/pow.ts). Without a
+ * JIT (Safer turns it off with WebAssembly) it runs in the same Worker, so even the little
+ * JavaScript around each hash stays off the page; elsewhere it runs on the page in batches.
  */
 export async function browserSolvePow(challenge: string, bits: number): Promise<number> {
-  return hasWebAssembly() ? solvePow(challenge, bits) : (await inWorker({ kind: 'pow', challenge, bits })).nonce!;
+  return hasWebAssembly() ? solvePowAsync(challenge, bits) : (await inWorker({ kind: 'pow', challenge, bits })).nonce!;
 }

@@ -6,13 +6,15 @@
  * follows the address (#/cases/<caseId>, client/staff.ts).
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrant, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
+import { fromBase64url, makeGrantAsync, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail, UnreadCount } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
-import { openNotes, openThread, sealMessage, sealNote, type ThreadEntry } from './case-thread';
+import { openNotes, sealNote } from './case-notes';
+import { newestFirst, openThread, sealMessage, type ThreadEntry } from './case-thread';
 import type { StaffSession } from './staff';
 import { renderAttachments, revokeAttachmentUrls } from './staff-attachments';
+import { noteGrants, unfinishedGrants } from './grant-resume';
 import { addressOf, setViewCount } from './staff-views';
 import { renderTestimony } from './testimony';
 import { currentTrustedHistory } from './trust';
@@ -218,7 +220,7 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
   notes.replaceChildren();
   say(byId('case-status'), '');
   try {
-    const entries = openThread(
+    const entries = await openThread(
       detail.caseId,
       detail.thread,
       { box: box() },
@@ -241,7 +243,7 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
     body.append(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
   }
   try {
-    notes.append(...openNotes(detail.notes, { box: box() }, ks.history).map((e) => renderEntry(e, detail.handle)));
+    notes.append(...(await openNotes(detail.notes, { box: box() }, ks.history)).map((e) => renderEntry(e, detail.handle)));
   } catch (e) {
     notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
   }
@@ -272,7 +274,7 @@ async function sendReply(): Promise<void> {
   const text = byId<HTMLTextAreaElement>('reply-text').value.trim();
   if (!text) throw new Error('Write a reply first.');
   const ks = await keyset();
-  const envelope = sealMessage({
+  const envelope = await sealMessage({
     caseId: detail.caseId,
     thread: detail.thread,
     text,
@@ -292,7 +294,7 @@ async function addNote(): Promise<void> {
   const text = byId<HTMLTextAreaElement>('note-text').value.trim();
   if (!text) throw new Error('Write the note first.');
   const ks = await keyset();
-  const envelope = sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
+  const envelope = await sealNote({ caseId: detail.caseId, text, keyset: ks.keyset, signer: signer() });
   await api('POST', `/api/staff/cases/${detail.caseId}/notes`, { envelope, keysetVersion: ks.keyset.version });
   byId<HTMLTextAreaElement>('note-text').value = '';
   await showCase(detail.caseId);
@@ -326,6 +328,8 @@ async function showGrantTargets(): Promise<void> {
           .catch((e) => say(byId('grant-status'), errorMessage(e), 'error'))
           .finally(() => (button.disabled = false));
       });
+      // Sharing left unfinished (the page closed) resumes by itself.
+      if (unfinishedGrants(session.me.id).includes(m.staffId)) queueMicrotask(() => button.click());
       return button;
     }),
   );
@@ -342,19 +346,21 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
   let skipped = 0;
   let total: number | undefined;
   show(progress);
+  noteGrants(session.me.id, staffId, true);
   for (;;) {
     const pending = await api<PendingGrants>('GET', `/api/staff/grants/pending?staffId=${staffId}&after=${after}`);
-    total ??= pending.total;
+    total ??= pending.total ?? 0;
     progress.max = Math.max(1, total);
     if (pending.items.length === 0) break;
-    const grants = [];
-    for (const item of pending.items) {
-      try {
-        grants.push({ envelopeId: item.id, grant: makeGrant(item.envelope, { ...me, grants: item.grants, recipient, granter: signer() }) });
-      } catch {
-        skipped++; // an envelope this browser cannot open either
-      }
-    }
+    // A slice at a time (newestFirst), so no task holds the page.
+    const made = await newestFirst(pending.items.length, (k) =>
+      makeGrantAsync(pending.items[k].envelope, { ...me, grants: pending.items[k].grants, recipient, granter: signer() }).then(
+        (grant) => ({ envelopeId: pending.items[k].id, grant }),
+        () => undefined, // an envelope this browser cannot open either
+      ),
+    );
+    const grants = made.filter((g) => g !== undefined);
+    skipped += made.length - grants.length;
     if (grants.length) await api('POST', '/api/staff/grants', { staffId, grants });
     done += grants.length;
     after = pending.items[pending.items.length - 1].id;
@@ -362,6 +368,7 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
     say(status, `Shared ${done} of ${total}…`);
   }
   progress.value = progress.max;
+  noteGrants(session.me.id, staffId, false);
   say(
     status,
     skipped ? `Done: shared ${done}; ${skipped} you cannot open yourself were left for another moderator.` : `Done: shared ${done}.`,

@@ -91,7 +91,7 @@ async function readCase(caseId: string, handle: string): Promise<void> {
     );
   } else {
     try {
-      const entries = openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history });
+      const entries = await openThread(detail.caseId, detail.thread, { box: box() }, { survivorSignPk: detail.survivorSignPk, history });
       const first = entries[0];
       if (first.kind === 'testimony')
         section.append(renderTestimony(first.testimony, { day: detail.createdDay, status: detail.status, handle: detail.handle }));

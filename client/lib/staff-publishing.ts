@@ -5,7 +5,7 @@
  * the one the survivor signed, so what is sent here must be the draft exactly as decrypted.
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, keyId, openEnvelope, randomId, readersOf, sealEnvelope, type PublicStory } from '../../protocol';
+import { fromBase64url, keyId, openEnvelopeAsync, randomId, readersOf, sealEnvelopeAsync, type PublicStory } from '../../protocol';
 import { storyControlCharacter } from '../../protocol/story-text';
 import type { PublishingCase, PublishingCaseSummary } from '../../protocol/api';
 import { api } from './api';
@@ -80,8 +80,8 @@ async function loadPublishing(): Promise<void> {
 }
 
 /** A draft as sealed by a member of the keyset, checked to name this case and this draft. */
-function openDraft(detail: PublishingCase, d: PublishingCase['drafts'][number], signers: Uint8Array[]): PublicStory {
-  const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
+async function openDraft(detail: PublishingCase, d: PublishingCase['drafts'][number], signers: Uint8Array[]): Promise<PublicStory> {
+  const opened = await openEnvelopeAsync<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
     box: box(),
     expectedKind: 'draft',
     expectedCaseId: detail.caseId,
@@ -103,7 +103,7 @@ export async function showPublishingCase(caseId: string): Promise<void> {
   testimonyBox.replaceChildren();
   let testimonyText = '';
   try {
-    const t = openTestimony(detail.testimony.envelope, detail.caseId, box(), detail.survivorSignPk, detail.testimony.grants, signers);
+    const t = await openTestimony(detail.testimony.envelope, detail.caseId, box(), detail.survivorSignPk, detail.testimony.grants, signers);
     testimonyText = t.what;
     testimonyBox.append(renderTestimony(t, { day: detail.createdDay, handle: detail.handle }));
     byId<HTMLSelectElement>('draft-context').value = t.context in CONTEXTS ? t.context : 'other';
@@ -114,8 +114,17 @@ export async function showPublishingCase(caseId: string): Promise<void> {
   if (!text.value) text.value = testimonyText;
 
   const list = byId('publishing-drafts');
+  const drafts = [...detail.drafts].reverse();
+  const opened = await Promise.all(
+    drafts.map((d) =>
+      openDraft(detail, d, signers).then(
+        (story) => ({ story }),
+        (error: unknown) => ({ error }),
+      ),
+    ),
+  );
   list.replaceChildren(
-    ...[...detail.drafts].reverse().map((d) => {
+    ...drafts.map((d, i) => {
       const article = el('article', { className: 'draft', attrs: { 'aria-label': `Draft ${d.version}` } }, [
         el('h4', { text: `Draft ${d.version}` }),
         el('p', {
@@ -125,7 +134,9 @@ export async function showPublishingCase(caseId: string): Promise<void> {
       ]);
       let story: PublicStory | undefined;
       try {
-        story = openDraft(detail, d, signers);
+        const draft = opened[i];
+        if ('error' in draft) throw draft.error;
+        story = draft.story;
         article.append(
           el('h5', { text: story.title, attrs: { dir: 'auto' } }),
           el('p', { className: 'hint', text: CONTEXTS[story.context] ?? story.context }),
@@ -210,7 +221,7 @@ async function proposeDraft(): Promise<void> {
   const seen = new Set([keyId(survivorBox)]);
   const staff = [...readersOf(ks.keyset), ...readersOf(ks.keyset, 'advocate')].filter((pk) => !seen.has(keyId(pk)) && seen.add(keyId(pk)));
   const draftId = randomId();
-  const envelope = sealEnvelope({
+  const envelope = await sealEnvelopeAsync({
     kind: 'draft',
     caseId: detail.caseId,
     body: { draft: { draftId, ...story } },

@@ -7,11 +7,11 @@ import type nacl from 'tweetnacl';
 import {
   fromBase64url,
   keyId,
-  makeGrant,
-  openEnvelope,
+  makeGrantAsync,
+  openEnvelopeAsync,
   readersOf,
   sealEnvelope,
-  signStatement,
+  signStatementAsync,
   storyHash,
   toBase64url,
   utcDay,
@@ -78,7 +78,7 @@ export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: S
         const readable = new Set(envelope.keys.filter((k) => k.wrapped !== undefined).map((k) => k.kid));
         for (const advocate of readersOf(keyset, 'advocate')) {
           if (!readable.has(keyId(advocate)))
-            grants.push(makeGrant(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
+            grants.push(await makeGrantAsync(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
         }
       }
       await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
@@ -97,9 +97,9 @@ interface OpenedDraft {
 }
 
 /** Opens a draft: sealed by a member of the verified keyset, naming this case and this draft. */
-function openDraft(d: DraftItem, caseId: string, ctx: SurvivorContext): OpenedDraft {
+async function openDraft(d: DraftItem, caseId: string, ctx: SurvivorContext): Promise<OpenedDraft> {
   try {
-    const opened = openEnvelope<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
+    const opened = await openEnvelopeAsync<{ draft: PublicStory & { draftId: string } }>(d.item.envelope, {
       box: ctx.keys.box,
       expectedKind: 'draft',
       expectedCaseId: caseId,
@@ -134,7 +134,7 @@ function storyView(story: PublicStory): HTMLElement {
 }
 
 async function signAndPost(ctx: SurvivorContext, url: string, statement: ConsentStatement | RevocationStatement): Promise<void> {
-  await api('POST', url, { statement, sig: signStatement(statement, ctx.keys.sign.secretKey) }, ctx.session.token);
+  await api('POST', url, { statement, sig: await signStatementAsync(statement, ctx.keys.sign.secretKey) }, ctx.session.token);
 }
 
 /** One draft beside the testimony, with what the survivor can do about it now. */
@@ -214,7 +214,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
         if (!wanted) throw new LocalizedError('thread.emptyText');
         // The request goes to the moderators in the encrypted thread, then on the draft.
         const keyset = (await ctx.currentHistory()).current.keyset;
-        const envelope = sealMessage({
+        const envelope = await sealMessage({
           caseId: c.caseId,
           thread: c.thread,
           text: msg('drafts.changesMessage', { version: d.version, text: wanted }),
@@ -277,11 +277,9 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
 }
 
 /** The drafts proposed for a case, newest first; superseded ones are left out. */
-export function draftsSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): HTMLElement | undefined {
+export async function draftsSection(c: SurvivorCase, testimony: TestimonyBody, ctx: SurvivorContext): Promise<HTMLElement | undefined> {
   const shown = c.drafts.filter((d) => d.status !== 'superseded').reverse();
   if (shown.length === 0) return undefined;
-  return el('section', { className: 'drafts' }, [
-    heading('h2', 'drafts.heading'),
-    ...shown.map((d) => draftView(c, testimony, openDraft(d, c.caseId, ctx), ctx)),
-  ]);
+  const opened = await Promise.all(shown.map((d) => openDraft(d, c.caseId, ctx)));
+  return el('section', { className: 'drafts' }, [heading('h2', 'drafts.heading'), ...opened.map((o) => draftView(c, testimony, o, ctx))]);
 }

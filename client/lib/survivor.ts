@@ -1,5 +1,5 @@
 /** The survivor's side of the protocol: keys from the codename, proof of work, login. */
-import { normalizeCodename, signLogin, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol/survivor';
+import { normalizeCodename, signLoginAsync, survivorKeyPairs, survivorMaster, toBase64url, type KeyPairs } from '../../protocol/survivor';
 import type { PowChallenge, SurvivorSession } from '../../protocol/api';
 import { api } from './api';
 import { browserArgon2, browserSolvePow } from './kdf';
@@ -22,7 +22,7 @@ export async function register(keys: KeyPairs, instanceId: string): Promise<Surv
     signPk: toBase64url(keys.sign.publicKey),
     boxPk: toBase64url(keys.box.publicKey),
     pow,
-    sig: toBase64url(signLogin(instanceId, pow.challenge, keys.sign.secretKey)),
+    sig: toBase64url(await signLoginAsync(instanceId, pow.challenge, keys.sign.secretKey)),
   });
 }
 
@@ -31,6 +31,6 @@ export async function login(keys: KeyPairs, instanceId: string): Promise<Survivo
   return api<SurvivorSession>('POST', '/api/survivor/session', {
     signPk: toBase64url(keys.sign.publicKey),
     challenge,
-    sig: toBase64url(signLogin(instanceId, challenge, keys.sign.secretKey)),
+    sig: toBase64url(await signLoginAsync(instanceId, challenge, keys.sign.secretKey)),
   });
 }

@@ -2,9 +2,9 @@
 import type nacl from 'tweetnacl';
 import {
   fromBase64url,
-  openEnvelope,
+  openEnvelopeAsync,
   randomId,
-  sealEnvelope,
+  sealEnvelopeAsync,
   type AttachmentManifest,
   type Envelope,
   type KeyGrant,
@@ -33,8 +33,8 @@ export function sealTestimony(
   body: TestimonyBody,
   readers: Uint8Array[],
   survivor: { box: nacl.BoxKeyPair; sign: nacl.SignKeyPair },
-): Envelope {
-  return sealEnvelope({
+): Promise<Envelope> {
+  return sealEnvelopeAsync({
     kind: 'testimony',
     caseId: randomId(),
     body: { testimony: body },
@@ -45,16 +45,16 @@ export function sealTestimony(
 }
 
 /** Opens a testimony envelope, checking it is signed by the case's survivor and names this case. */
-export function openTestimony(
+export async function openTestimony(
   env: Envelope,
   caseId: string,
   box: nacl.BoxKeyPair,
   survivorSignPk: string,
   grants: KeyGrant[] = [],
   staffGranters: Uint8Array[] = [],
-): TestimonyBody {
+): Promise<TestimonyBody> {
   const survivor = fromBase64url(survivorSignPk);
-  const opened = openEnvelope<{ testimony: TestimonyBody }>(env, {
+  const opened = await openEnvelopeAsync<{ testimony: TestimonyBody }>(env, {
     box,
     expectedKind: 'testimony',
     expectedCaseId: caseId,

@@ -5,7 +5,7 @@
  * instanceId, the highest version seen), and refuse, worded for the survivor, anything that
  * differs. Every fingerprint a page shows comes from here, computed from what was verified.
  */
-import { ProtocolError, verifyKeysetHistory, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
+import { ProtocolError, verifyKeysetHistoryAsync, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
 import { pinAfterVerified } from '../../protocol/pin';
 import type { InstanceInfo } from '../../protocol/api';
 import { api } from './api';
@@ -38,7 +38,7 @@ export async function trustedHistory(
   if (history.length === 0) throw new TrustError('trust.notSetUp');
   let verified: VerifiedHistory;
   try {
-    verified = verifyKeysetHistory(history, {
+    verified = await verifyKeysetHistoryAsync(history, {
       instanceId,
       pinnedFingerprint: pin?.fingerprint,
       minVersion: pin?.version || undefined,

@@ -182,7 +182,8 @@ export function envelopeRepo(db: Db) {
       after: number,
       limit: number,
       scope: 'all' | 'advocate' = 'all',
-    ): Promise<{ total: number; items: EnvelopeRow[] }> {
+      countTotal = true,
+    ): Promise<{ total?: number; items: EnvelopeRow[] }> {
       const kid = keyId(boxPk);
       const base = db('envelopes');
       if (scope === 'advocate') {
@@ -202,14 +203,15 @@ export function envelopeRepo(db: Db) {
             .whereNotNull('envelope_keys.wrapped'),
         )
         .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
-      const [{ n }] = await base.clone().count<{ n: number | string }[]>({ n: '*' });
+      // Counting scans every envelope: a caller paging through asks for it once (issue 17).
+      const total = countTotal ? Number((await base.clone().count<{ n: number | string }[]>({ n: '*' }))[0].n) : undefined;
       const rows: RawRow[] = await base
         .clone()
         .where('envelopes.id', '>', after)
         .select('envelopes.*')
         .orderBy('envelopes.id')
         .limit(limit);
-      return { total: Number(n), items: await withKeys(rows) };
+      return { total, items: await withKeys(rows) };
     },
 
     /** Whether advocates may read an envelope: a draft, or the testimony of a case its survivor opened to them. */

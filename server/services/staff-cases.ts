@@ -247,7 +247,8 @@ export async function pendingGrants(
 ): Promise<PendingGrants> {
   const { envelopes } = ctx.repos;
   const { target, scope } = await grantTarget(ctx, staffId);
-  const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope);
+  // The total on the first page only: the client keeps it while it pages on.
+  const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope, after === 0);
   const mine = await envelopes.grantsFor(
     items.map((r) => r.id),
     keyId(fromBase64url(me.boxPk)),

@@ -115,7 +115,17 @@ describeInBrowser('staff workspace in Chromium', () => {
     await late.page.locator('#case-body [role="alert"]').waitFor();
     expect(await late.page.locator('#case-body').textContent()).not.toContain(testimony);
 
+    // Sharing the moderator started and did not finish (the page closed) resumes by itself at the next sign-in.
+    const idOf = async (username: string) => String((await db('staff').where({ username }).first()).id);
+    const unfinishedKey = JSON.stringify(`awaaz.grants-unfinished.${await idOf(MODERATOR.username)}`);
+    await m.evaluate(`localStorage.setItem(${unfinishedKey}, ${JSON.stringify(JSON.stringify([await idOf(LATECOMER.username)]))})`);
     await staffSignIn(m, server.url, MODERATOR);
+    await m
+      .locator('#grant-status')
+      .filter({ hasText: /Done: shared [1-9]/ })
+      .waitFor({ timeout: 60_000 });
+    expect(await m.evaluate(`localStorage.getItem(${unfinishedKey})`)).toBeNull();
+    // Pressed again, there is nothing left to share.
     await m.getByRole('button', { name: `Share older cases with ${LATECOMER.username}` }).click();
     await m
       .locator('#grant-status')

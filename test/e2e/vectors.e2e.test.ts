@@ -25,7 +25,9 @@ describeInBrowser('protocol vectors in Chromium', () => {
       stdin: {
         contents:
           "import { runProtocolVectors } from './test/vectors/browser-vectors'; import { runPublishingVectors } from './test/vectors/publishing-vectors';" +
-          ' (globalThis as any).runProtocolVectors = runProtocolVectors; (globalThis as any).runPublishingVectors = runPublishingVectors;',
+          " import { runProviderVectors } from './test/vectors/provider-vectors';" +
+          ' (globalThis as any).runProtocolVectors = runProtocolVectors; (globalThis as any).runPublishingVectors = runPublishingVectors;' +
+          ' (globalThis as any).runProviderVectors = runProviderVectors;',
         resolveDir: ROOT,
         sourcefile: 'vectors-entry.ts',
         loader: 'ts',
@@ -43,8 +45,8 @@ describeInBrowser('protocol vectors in Chromium', () => {
 
   async function runInBrowser(
     input: unknown,
-    runner: 'runProtocolVectors' | 'runPublishingVectors' = 'runProtocolVectors',
-  ): Promise<string[]> {
+    runner: 'runProtocolVectors' | 'runPublishingVectors' | 'runProviderVectors' = 'runProtocolVectors',
+  ): Promise<any> {
     const page = await browser.newPage();
     try {
       // A secure context, as the pages have, for WebCrypto's SHA-256 (about:blank has none here).
@@ -54,7 +56,7 @@ describeInBrowser('protocol vectors in Chromium', () => {
       );
       await page.goto(VECTORS_PAGE);
       await page.addScriptTag({ content: await bundle() });
-      return await page.evaluate(([v, name]) => (globalThis as any)[name](v) as string[], [input, runner] as const);
+      return await page.evaluate(([v, name]) => (globalThis as any)[name](v) as unknown, [input, runner] as const);
     } finally {
       await page.close();
     }
@@ -67,12 +69,20 @@ describeInBrowser('protocol vectors in Chromium', () => {
   test('an altered vector is reported in the browser too', async () => {
     const altered = JSON.parse(JSON.stringify(vectors));
     altered.staffKdf.authKeyHex = '00'.repeat(32);
-    const failures = await runInBrowser(altered);
+    const failures = (await runInBrowser(altered)) as string[];
     expect(failures.some((f) => f.startsWith('staffKdf.authKey'))).toBe(true);
   });
 
   test('every publishing and signing vector matches in the browser', async () => {
     expect(await runInBrowser(publishingVectors, 'runPublishingVectors')).toEqual([]);
+  });
+
+  test('WebCrypto Ed25519/X25519 is detected, and gives the same bytes as tweetnacl (vectors, RFC answers, random operations)', async () => {
+    expect(await runInBrowser(publishingVectors, 'runProviderVectors')).toEqual({
+      detected: 'webcrypto',
+      webCryptoSelfTest: true,
+      failures: [],
+    });
   });
 
   test('an altered publishing vector is reported in the browser too', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { randomId, utf8 } from '../../protocol/encoding';
 import { loginMessage, signLogin, verifyLogin } from '../../protocol/auth';
-import { checkPow, solvePow } from '../../protocol/pow';
+import { checkPow, solvePow, solvePowAsync } from '../../protocol/pow';
 import { nodeSha512 } from './helpers';
 
 describe('survivor login signatures', () => {
@@ -60,6 +60,22 @@ describe('proof of work', () => {
     expect(checkPow(challenge, nonce, 8)).toBe(true);
     expect(referenceZeroBits(challenge, nonce)).toBeGreaterThanOrEqual(8);
     for (let n = 0; n < nonce; n++) expect(checkPow(challenge, n, 8)).toBe(false);
+  });
+
+  it('solvePowAsync (WebCrypto SHA-512, in batches) finds the same nonce as solvePow (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ maxLength: 40 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 1, max: 300 }),
+        async (challenge, bits, batch) => {
+          const nonce = await solvePowAsync(challenge, bits, undefined, batch);
+          expect(nonce).toBe(solvePow(challenge, bits));
+          expect(checkPow(challenge, nonce, bits)).toBe(true);
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 
   it('checkPow agrees with a reference count of leading zero bits', () => {

@@ -5,6 +5,10 @@
  * DOM-free and Node-free, like browser-vectors.ts: test/e2e/vectors.e2e.test.ts runs it inside
  * Chromium (WebCrypto's SHA-256 for the story hash, the browser's tweetnacl), and
  * test/unit/publishing-vectors.test.ts under Node.
+ *
+ * With a `provider`, every signature, verification and key agreement goes through the async
+ * variants (sealEnvelopeAsync, openEnvelopeAsync, makeGrantAsync, ...) and that provider, so
+ * the same vectors prove that WebCrypto and tweetnacl give the same bytes (provider-vectors.ts).
  */
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, fromUtf8, toBase64url } from '../../protocol/encoding';
@@ -14,21 +18,46 @@ import {
   keyDigest,
   keyId,
   makeGrant,
+  makeGrantAsync,
   openEnvelope,
+  openEnvelopeAsync,
   sealEnvelope,
+  sealEnvelopeAsync,
   signedPart,
   verifyEnvelope,
+  verifyEnvelopeAsync,
   verifyGrant,
+  type GrantInput,
+  type OpenInput,
+  type SealInput,
   type Envelope,
   type EnvelopeKind,
   type KeyGrant,
 } from '../../protocol/envelope';
-import { fingerprint, keysetHash, signKeyset, verifyKeysetHistory, type SignedKeyset } from '../../protocol/keyset';
-import { signStatement, storyHash, verifyStatement, type SurvivorStatement } from '../../protocol/consent';
+import {
+  fingerprint,
+  keysetHash,
+  signKeyset,
+  verifyKeysetHistory,
+  verifyKeysetHistoryAsync,
+  type KeysetExpectations,
+  type SignedKeyset,
+} from '../../protocol/keyset';
+import { signStatement, signStatementAsync, storyHash, verifyStatement, type SurvivorStatement } from '../../protocol/consent';
+import type { CryptoProvider } from '../../protocol/crypto-provider';
 import { deterministicRandom, fromHex } from './deterministic-random';
 
-export async function runPublishingVectors(vectors: any): Promise<string[]> {
+export async function runPublishingVectors(vectors: any, provider?: CryptoProvider): Promise<string[]> {
   const failures: string[] = [];
+  // The sync functions (tweetnacl), or their async variants with `provider`.
+  const p = provider;
+  const seal = async (input: SealInput) => (p ? sealEnvelopeAsync(input, p) : sealEnvelope(input));
+  const open = async (env: Envelope, input: OpenInput) => (p ? openEnvelopeAsync(env, input, p) : openEnvelope(env, input));
+  const verify = async (env: Envelope, signers: Uint8Array[]) => (p ? verifyEnvelopeAsync(env, signers, p) : verifyEnvelope(env, signers));
+  const grantOf = async (env: Envelope, input: GrantInput) => (p ? makeGrantAsync(env, input, p) : makeGrant(env, input));
+  const verifyHistory = async (h: SignedKeyset[], e: KeysetExpectations) =>
+    p ? verifyKeysetHistoryAsync(h, e, p) : verifyKeysetHistory(h, e);
+  const signSt = async (st: SurvivorStatement, sk: Uint8Array) => (p ? signStatementAsync(st, sk, p) : signStatement(st, sk));
   const expectEqual = (what: string, actual: unknown, expected: unknown): void => {
     if (actual !== expected) failures.push(`${what}: expected ${String(expected)}, got ${String(actual)}`);
   };
@@ -60,8 +89,10 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
     }
   });
 
-  await section('keysets', () => {
-    (vectors.keysets as { signed: SignedKeyset; canonicalJson: string; signedMessage: string; keysetHash: string }[]).forEach((v, i) => {
+  await section('keysets', async () => {
+    for (const [i, v] of (
+      vectors.keysets as { signed: SignedKeyset; canonicalJson: string; signedMessage: string; keysetHash: string }[]
+    ).entries()) {
       expectEqual(`keysets[${i}].canonicalJson`, canonicalJson(v.signed.keyset), v.canonicalJson);
       expectEqual(`keysets[${i}].signedMessage`, 'awaaz/v1/keyset\n' + canonicalJson(v.signed.keyset), v.signedMessage);
       expectEqual(`keysets[${i}].keysetHash`, keysetHash(v.signed.keyset), v.keysetHash);
@@ -69,8 +100,8 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
       expectEqual(`keysets[${i}].sig`, resigned.sig, v.signed.sig);
       expectEqual(`keysets[${i}].instancePk`, resigned.instancePk, v.signed.instancePk);
       if (i > 0) expectEqual(`keysets[${i}].prev`, v.signed.keyset.prev, vectors.keysets[i - 1].keysetHash);
-    });
-    verifyKeysetHistory(
+    }
+    await verifyHistory(
       vectors.keysets.map((v: { signed: SignedKeyset }) => v.signed),
       { instanceId, pinnedFingerprint: k.instance.fingerprint },
     );
@@ -78,10 +109,10 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
 
   /** Seals again from the same seed and compares, then checks the signed part, digests and hash given. */
   const envelopeSection = (name: string, signer: nacl.SignKeyPair, readers: (keyof typeof people)[], extra: { prev?: string } = {}) =>
-    section(name, () => {
+    section(name, async () => {
       const v = vectors[name];
       const expected = v.envelope as Envelope;
-      const sealed = sealEnvelope({
+      const sealed = await seal({
         kind: expected.kind as EnvelopeKind,
         caseId,
         prev: extra.prev,
@@ -95,34 +126,34 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
       expectEqual(`${name}.envelopeHash`, envelopeHash(expected), v.envelopeHash);
       expected.keys.forEach((entry, i) => expectEqual(`${name}.keyDigests[${i}]`, keyDigest(entry), v.keyDigests[i]));
       expectEqual(`${name}.signedPart names ciphertextHash`, v.signedPart.includes(`"ciphertextHash":"${v.ciphertextHash}"`), true);
-      verifyEnvelope(expected, [signer.publicKey]);
-      readers.forEach((r) => {
-        const opened = openEnvelope(expected, {
+      await verify(expected, [signer.publicKey]);
+      for (const r of readers) {
+        const opened = await open(expected, {
           box: people[r].box,
           expectedKind: expected.kind,
           expectedCaseId: caseId,
           trustedSigners: [signer.publicKey],
         });
         expectEqual(`${name} opened by ${r}`, canonicalJson(opened.body), canonicalJson(JSON.parse(v.plaintext)));
-      });
+      }
     });
 
   await envelopeSection('testimony', people.survivor.sign, ['survivor', 'moderator']);
-  await section('testimony erased', () => {
+  await section('testimony erased', async () => {
     const v = vectors.testimony;
     const erased = eraseKey(v.envelope, v.erasedKid);
     expectEqual('testimony.erasedEnvelope', canonicalJson(erased), canonicalJson(v.erasedEnvelope));
     expectEqual('testimony.erasedEnvelope hash', envelopeHash(v.erasedEnvelope), v.envelopeHash);
     expectEqual('testimony.erasedEnvelope signedPart', fromUtf8(signedPart(v.erasedEnvelope)), v.signedPart);
-    verifyEnvelope(v.erasedEnvelope, [people.survivor.sign.publicKey]);
+    await verify(v.erasedEnvelope, [people.survivor.sign.publicKey]);
   });
   await envelopeSection('message', people.moderator.sign, ['survivor', 'moderator'], { prev: vectors.testimony.envelopeHash });
   await section('message.prev', () => expectEqual('message.envelope.prev', vectors.message.envelope.prev, vectors.testimony.envelopeHash));
 
-  await section('grant', () => {
+  await section('grant', async () => {
     const v = vectors.grant;
     const testimony = vectors.testimony.envelope as Envelope;
-    const grant = makeGrant(testimony, {
+    const grant = await grantOf(testimony, {
       box: people.survivor.box,
       recipient: people.advocate.box.publicKey,
       granter: people.survivor.sign,
@@ -137,7 +168,7 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
     );
     expectEqual('grant.envelopeHash', g.envelopeHash, vectors.testimony.envelopeHash);
     verifyGrant(g, testimony, [people.survivor.sign.publicKey]);
-    const opened = openEnvelope(testimony, {
+    const opened = await open(testimony, {
       box: people.advocate.box,
       expectedKind: 'testimony',
       expectedCaseId: caseId,
@@ -166,10 +197,10 @@ export async function runPublishingVectors(vectors: any): Promise<string[]> {
   });
 
   for (const name of ['consent', 'revocation'] as const) {
-    await section(name, () => {
+    await section(name, async () => {
       const v = vectors[name] as { statement: SurvivorStatement; signedMessage: string; sig: string };
       expectEqual(`${name}.signedMessage`, `awaaz/v1/${v.statement.type}\n` + canonicalJson(v.statement), v.signedMessage);
-      expectEqual(`${name}.sig`, signStatement(v.statement, people.survivor.sign.secretKey), v.sig);
+      expectEqual(`${name}.sig`, await signSt(v.statement, people.survivor.sign.secretKey), v.sig);
       verifyStatement(v.statement, v.sig, k.survivor.signPk);
       expectEqual(`${name}.statement names the case`, v.statement.caseId, caseId);
       if (v.statement.type === 'publish') expectEqual('consent.textHash', v.statement.textHash, vectors.story.textHash);

@@ -1,0 +1,134 @@
+/**
+ * Browser crypto that scales (issue 17): the code the pages ran before (tweetnacl, synchronous,
+ * on the main thread) and the code they run now (the crypto provider: WebCrypto Ed25519 and
+ * X25519 where the browser has them, async; threads opened in slices; proof of work with
+ * WebCrypto's SHA-512), side by side in one page and one run, on the same envelopes.
+ *
+ *   npm run build && node dist/bench/browser-crypto.js
+ *
+ * Bundles bench/browser/crypto-page.ts (the client's own openThread and sealMessage, and
+ * protocol/) with esbuild, serves it from 127.0.0.1 and runs it in Chromium: opening a case of
+ * 200 and 1,000 messages as a member and through grants (time, and the longest main-thread
+ * task), re-opening it, and re-wrapping envelopes for a new moderator. Then in Firefox ESR at
+ * Tor Browser's Standard and Safer levels: a survivor's first testimony (two proofs of work,
+ * the login signature, the sealed testimony), a reply, and opening a 20-message thread.
+ * Not the real staff page: the thread is made in the page (the server plays no part in these
+ * figures). Exit status: 0 after a measurement, 2 on a setup error. Knobs: bench/README.md.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import type { CaseOpenResult, GrantResult, SendResult, Timed } from './lib/browser-crypto-types';
+import { CHROMIUM_ARGS } from '../test/support/awaaz-server';
+import { FIREFOX, launchFirefox, type TorLevel } from '../test/support/firefox';
+import { intEnv } from './lib/env';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+const knobs = () => ({
+  sizes: (process.env.BENCH_MESSAGES || '200,1000').split(',').map(Number),
+  grantEnvelopes: intEnv('BENCH_GRANT_ENVELOPES', 1000, 100),
+  powBits: intEnv('BENCH_POW_BITS', 14, 1),
+  timeoutSeconds: intEnv('BENCH_TIMEOUT_SECONDS', 900, 10),
+  chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+});
+
+async function pageScript(): Promise<string> {
+  const out = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['bench/browser/crypto-page.ts'],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    minify: true,
+    target: ['chrome100', 'firefox100', 'safari15'], // as the pages are built (scripts/build.mjs)
+    external: ['crypto'],
+    write: false,
+    logLevel: 'warning',
+  });
+  return out.outputFiles[0].text;
+}
+
+function serve(script: string): Promise<http.Server> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+      else
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><title>crypto bench</title><script src="/bench.js"></script>');
+    });
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const ms = (t: Timed) => `${t.ms.toFixed(0).padStart(7)} ms (longest task ${String(t.longestTask).padStart(5)} ms)`;
+const row = (what: string, before: Timed, after: Timed) =>
+  console.log(`${what.padEnd(34)} ${ms(before)}   ${ms(after)}   ${(before.ms / Math.max(after.ms, 0.1)).toFixed(1).padStart(6)}x`);
+const header = (title: string) =>
+  console.log(`\n${title}\n${''.padEnd(34)} ${'before (tweetnacl, sync)'.padEnd(36)}  ${'after (provider, async)'.padEnd(36)}  speed-up`);
+
+async function main(): Promise<void> {
+  const k = knobs();
+  setTimeout(() => {
+    console.error(`bench:browser-crypto: gave up after ${k.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS)`);
+    process.exit(2);
+  }, k.timeoutSeconds * 1000).unref();
+  if (!fs.existsSync(k.chromium)) {
+    console.error(`bench:browser-crypto: no Chromium at ${k.chromium} (apt-get install chromium, or set CHROMIUM_PATH)`);
+    process.exit(2);
+  }
+  const server = await serve(await pageScript());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: k.chromium, args: CHROMIUM_ARGS });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(url);
+    const agent = await page.evaluate<string>('navigator.userAgent');
+    console.log(`bench:browser-crypto in ${/(?:Headless)?Chrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; ${os.availableParallelism()} CPUs`);
+    for (const n of k.sizes) {
+      const r = await page.evaluate<CaseOpenResult>(`cryptoBench.caseOpen(${n})`);
+      header(`Chromium: opening a case of ${n} messages (after: the ${r.provider} provider)`);
+      row('as a member', r.before, r.after);
+      row('again (signatures remembered)', r.before, r.afterAgain);
+      row('through grants (another case)', r.grantsBefore, r.grantsAfter);
+    }
+    const g = await page.evaluate<GrantResult>(`cryptoBench.grantBatch(${k.grantEnvelopes})`);
+    header(`Chromium: re-wrapping ${g.envelopes} envelopes for a new moderator (browser crypto only, batches of 100)`);
+    row(`${g.envelopes} envelopes`, g.before, g.after);
+    console.log(
+      `${''.padEnd(34)} per envelope: ${(g.before.ms / g.envelopes).toFixed(2)} ms before, ${(g.after.ms / g.envelopes).toFixed(3)} ms after; 10,000 envelopes ≈ ${((g.before.ms / g.envelopes) * 10).toFixed(1)} s before, ${((g.after.ms / g.envelopes) * 10).toFixed(1)} s after`,
+    );
+  } finally {
+    await context.close();
+  }
+  if (!FIREFOX) console.log('\nFirefox ESR: not installed, skipped');
+  else
+    for (const level of ['standard', 'safer'] as TorLevel[]) {
+      const firefox = await launchFirefox(level);
+      try {
+        const page = await firefox.newPage();
+        await page.goto(url);
+        const r = (await page.evaluate(`cryptoBench.survivorSend(${k.powBits})`)) as SendResult;
+        header(`Firefox ESR at Tor Browser ${level}: a survivor (keys already derived; after: the ${r.provider} provider)`);
+        row(`first testimony (2 proofs, ${k.powBits} bits)`, r.firstBefore, r.firstAfter);
+        row('a reply', r.replyBefore, r.replyAfter);
+        row('opening a 20-message thread', r.openBefore, r.openAfter);
+      } finally {
+        await firefox.close();
+      }
+    }
+  server.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(2);
+});

@@ -1,0 +1,245 @@
+/**
+ * The browser side of bench/browser-crypto.ts, bundled by it with esbuild and run in Chromium
+ * and Firefox ESR. "Before" is the code the pages ran until issue 17, kept here as it was:
+ * verifyThread, then the synchronous tweetnacl openEnvelope of every entry, sealEnvelope,
+ * makeGrant and solvePow on the main thread. "After" is the pages' code now: openThread and
+ * sealMessage from client/lib/case-thread.ts (the crypto provider: WebCrypto where the browser
+ * has it), makeGrantAsync in a batch, solvePowAsync. The same envelopes, keys and challenges
+ * on both sides, in the same page. The longest task is taken from the Long Tasks API where
+ * the browser has it (Chromium; tasks of 50 ms or more), and otherwise from the gaps a 10 ms
+ * timer measures between its own runs.
+ */
+import nacl from 'tweetnacl';
+import {
+  cryptoProvider,
+  envelopeHash,
+  fromBase64url,
+  makeGrant,
+  makeGrantAsync,
+  openEnvelope,
+  readersOf,
+  sealEnvelope,
+  sealEnvelopeAsync,
+  signKeyset,
+  solvePow,
+  solvePowAsync,
+  toBase64url,
+  verifyKeysetHistory,
+  verifyThread,
+  type Envelope,
+  type Keyset,
+  type KeysetMember,
+  type VerifiedHistory,
+} from '../../protocol';
+import type { EnvelopeItem } from '../../protocol/api';
+import { openThread, sealMessage } from '../../client/lib/case-thread';
+import type { CaseOpenResult, GrantResult, SendResult, Timed } from '../lib/browser-crypto-types';
+
+/** Runs `work` while watching the main thread: the longest task it saw. */
+async function timed(work: () => unknown): Promise<Timed> {
+  let longest = 0;
+  const hasLongTasks = typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes.includes('longtask');
+  const observer = hasLongTasks
+    ? new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+      })
+    : undefined;
+  observer?.observe({ type: 'longtask' });
+  // Without the Long Tasks API: a timer due every 10 ms that arrives late was held up by a task.
+  let last = performance.now();
+  let ticking = !hasLongTasks;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 10);
+    last = now;
+    if (ticking) setTimeout(tick, 10);
+  };
+  if (ticking) setTimeout(tick, 10);
+  const t = performance.now();
+  await work();
+  const ms = performance.now() - t;
+  // Let the last long task be reported.
+  await new Promise((r) => setTimeout(r, 60));
+  ticking = false;
+  observer?.disconnect();
+  return { ms, longestTask: Math.round(longest) };
+}
+
+interface World {
+  caseId: string;
+  survivor: { sign: nacl.SignKeyPair; box: nacl.BoxKeyPair };
+  moderators: { sign: nacl.SignKeyPair; box: nacl.BoxKeyPair }[];
+  /** a moderator who joined later and reads through grants */
+  newcomer: { sign: nacl.SignKeyPair; box: nacl.BoxKeyPair };
+  keyset: Keyset;
+  history: VerifiedHistory;
+  items: EnvelopeItem[];
+}
+
+const pair = () => ({ sign: nacl.sign.keyPair(), box: nacl.box.keyPair() });
+
+/** A case of `messages` messages after its testimony, alternately from the survivor and a moderator (not timed). */
+async function world(messages: number, moderatorCount = 3): Promise<World> {
+  const survivor = pair();
+  const moderators = Array.from({ length: moderatorCount }, pair);
+  const newcomer = pair();
+  const instance = nacl.sign.keyPair();
+  const member = (p: { sign: nacl.SignKeyPair; box: nacl.BoxKeyPair }, i: number): KeysetMember => ({
+    staffId: `staff-${i}`,
+    username: `mod.${i}`,
+    roles: ['moderator'],
+    boxPk: toBase64url(p.box.publicKey),
+    signPk: toBase64url(p.sign.publicKey),
+  });
+  const keyset: Keyset = {
+    v: 1,
+    instanceId: 'bench',
+    version: 1,
+    prev: null,
+    issuedDay: '2026-11-30',
+    members: [...moderators, newcomer].map(member),
+  };
+  const signed = signKeyset(keyset, instance);
+  const history = verifyKeysetHistory([signed], { instanceId: 'bench' });
+  const caseId = 'bench-case';
+  const readers = moderators.map((m) => m.box.publicKey);
+  const items: EnvelopeItem[] = [];
+  let prev: string | undefined;
+  for (let i = 0; i <= messages; i++) {
+    const from = i === 0 || i % 2 === 1 ? survivor : moderators[i % moderators.length];
+    const envelope: Envelope = await sealEnvelopeAsync({
+      kind: i === 0 ? 'testimony' : 'message',
+      caseId,
+      prev,
+      body:
+        i === 0
+          ? { testimony: { what: 'What happened, told at some length. '.repeat(20), when: '', context: 'workplace', wantsReplies: true } }
+          : { text: `Message ${i}: ` + 'a reply of ordinary length. '.repeat(8) },
+      recipients: [survivor.box.publicKey, ...readers],
+      signer: from.sign,
+    });
+    prev = envelopeHash(envelope);
+    items.push({ id: i + 1, seq: i, day: '2026-11-30', envelope, grants: [] } as unknown as EnvelopeItem);
+  }
+  return { caseId, survivor, moderators, newcomer, keyset, history, items };
+}
+
+/** The thread as a reader opened it before issue 17: order first, then every entry, synchronously with tweetnacl. */
+function openBefore(w: World, box: nacl.BoxKeyPair, items: EnvelopeItem[]): number {
+  verifyThread(
+    items.map((i) => i.envelope),
+    w.caseId,
+  );
+  const survivor = w.survivor.sign.publicKey;
+  const granters = [...w.history.signers.keys()].map(fromBase64url);
+  let opened = 0;
+  for (const i of items) {
+    const env = i.envelope;
+    const staff = w.history.signers.has(env.signer);
+    openEnvelope(env, {
+      box,
+      expectedKind: env.kind,
+      expectedCaseId: env.caseId,
+      trustedSigners: staff ? [fromBase64url(env.signer)] : [survivor],
+      grants: i.grants,
+      trustedGranters: granters,
+    });
+    opened++;
+  }
+  return opened;
+}
+
+function openAfter(w: World, box: nacl.BoxKeyPair, items: EnvelopeItem[]) {
+  return openThread(w.caseId, items, { box }, { survivorSignPk: toBase64url(w.survivor.sign.publicKey), history: w.history });
+}
+
+export async function caseOpen(messages: number): Promise<CaseOpenResult> {
+  const w = await world(messages);
+  const reader = w.moderators[0].box;
+  const provider = (await cryptoProvider()).name;
+  const before = await timed(() => openBefore(w, reader, w.items));
+  const after = await timed(() => openAfter(w, reader, w.items));
+  const afterAgain = await timed(() => openAfter(w, reader, w.items));
+  // Another case, whose signatures this page has not seen, read by a newcomer through grants (made untimed).
+  const g = await world(messages);
+  const granted = await Promise.all(
+    g.items.map(async (i) => ({
+      ...i,
+      grants: [
+        await makeGrantAsync(i.envelope, { box: g.moderators[0].box, recipient: g.newcomer.box.publicKey, granter: g.moderators[0].sign }),
+      ],
+    })),
+  );
+  const grantsBefore = await timed(() => openBefore(g, g.newcomer.box, granted));
+  const grantsAfter = await timed(() => openAfter(g, g.newcomer.box, granted));
+  return { messages, provider, before, after, afterAgain, grantsBefore, grantsAfter };
+}
+
+/** Re-wrapping `envelopes` envelopes for a newcomer, in batches of 100 as the staff page does. */
+export async function grantBatch(envelopes: number): Promise<GrantResult> {
+  const w = await world(envelopes - 1);
+  const me = { box: w.moderators[0].box, granter: w.moderators[0].sign, recipient: w.newcomer.box.publicKey };
+  const batches = (n: number) => Array.from({ length: Math.ceil(n / 100) }, (_, b) => w.items.slice(b * 100, b * 100 + 100));
+  const before = await timed(async () => {
+    for (const batch of batches(envelopes)) {
+      batch.map((i) => makeGrant(i.envelope, me));
+      await new Promise((r) => setTimeout(r, 0)); // the request between batches
+    }
+  });
+  const after = await timed(async () => {
+    for (const batch of batches(envelopes)) {
+      await Promise.all(batch.map((i) => makeGrantAsync(i.envelope, me)));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  });
+  return { envelopes, before, after };
+}
+
+export async function survivorSend(bits: number): Promise<SendResult> {
+  const w = await world(20);
+  const provider = (await cryptoProvider()).name;
+  const challenges = ['bench-challenge-1', 'bench-challenge-2'];
+  const readers = readersOf(w.keyset);
+  const body = { testimony: { what: 'What happened. '.repeat(40), when: '', context: 'workplace', wantsReplies: true } };
+  const firstBefore = await timed(() => {
+    for (const c of challenges) solvePow(c, bits);
+    nacl.sign.detached(new Uint8Array(64), w.survivor.sign.secretKey);
+    sealEnvelope({ kind: 'testimony', caseId: 'c', body, recipients: [w.survivor.box.publicKey, ...readers], signer: w.survivor.sign });
+  });
+  const firstAfter = await timed(async () => {
+    for (const c of challenges) await solvePowAsync(c, bits);
+    await (await cryptoProvider()).sign(new Uint8Array(64), w.survivor.sign.secretKey);
+    await sealEnvelopeAsync({
+      kind: 'testimony',
+      caseId: 'c',
+      body,
+      recipients: [w.survivor.box.publicKey, ...readers],
+      signer: w.survivor.sign,
+    });
+  });
+  const reply = {
+    caseId: w.caseId,
+    thread: w.items,
+    text: 'Thank you. '.repeat(20),
+    survivorBoxPk: toBase64url(w.survivor.box.publicKey),
+    keyset: w.keyset,
+    signer: w.survivor.sign,
+  };
+  const replyBefore = await timed(() => {
+    const prev = envelopeHash(w.items[w.items.length - 1].envelope);
+    sealEnvelope({
+      kind: 'message',
+      caseId: w.caseId,
+      prev,
+      body: { text: reply.text },
+      recipients: [w.survivor.box.publicKey, ...readers],
+      signer: w.survivor.sign,
+    });
+  });
+  const replyAfter = await timed(() => sealMessage(reply));
+  const openBefore_ = await timed(() => openBefore(w, w.survivor.box, w.items));
+  const openAfter_ = await timed(() => openAfter(w, w.survivor.box, w.items));
+  return { provider, firstBefore, firstAfter, replyBefore, replyAfter, openBefore: openBefore_, openAfter: openAfter_ };
+}
+
+(globalThis as Record<string, unknown>).cryptoBench = { caseOpen, grantBatch, survivorSend };

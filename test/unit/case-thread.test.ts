@@ -1,0 +1,137 @@
+/**
+ * client/lib/case-thread.ts openThread: entries opened through the crypto provider (Node's
+ * WebCrypto here), newest first in slices, returned in thread order; a thread whose order or
+ * signatures were tampered with is refused as before (verifyThread, then each signature).
+ */
+import nacl from 'tweetnacl';
+import {
+  envelopeHash,
+  sealEnvelope,
+  signKeyset,
+  toBase64url,
+  verifyKeysetHistory,
+  type Envelope,
+  type Keyset,
+  type VerifiedHistory,
+} from '../../protocol';
+import type { EnvelopeItem } from '../../protocol/api';
+
+/**
+ * The module's functions, loaded by path: the module imports DOM helpers, which the tests'
+ * type check (no DOM library) must not follow; these functions touch no DOM.
+ */
+interface CaseThread {
+  openThread: (
+    caseId: string,
+    items: EnvelopeItem[],
+    reader: { box: nacl.BoxKeyPair },
+    trust: { survivorSignPk: string; history: VerifiedHistory },
+  ) => Promise<Record<string, unknown>[]>;
+  sealMessage: (input: {
+    caseId: string;
+    thread: EnvelopeItem[];
+    text: string;
+    survivorBoxPk: string;
+    keyset: Keyset;
+    signer: nacl.SignKeyPair;
+  }) => Promise<Envelope>;
+}
+const { openThread, sealMessage } = jest.requireActual<CaseThread>('../../client/lib/case-thread');
+
+const survivor = { sign: nacl.sign.keyPair(), box: nacl.box.keyPair() };
+const moderator = { sign: nacl.sign.keyPair(), box: nacl.box.keyPair() };
+const keyset: Keyset = {
+  v: 1,
+  instanceId: 'unit',
+  version: 1,
+  prev: null,
+  issuedDay: '2026-11-30',
+  members: [
+    {
+      staffId: 's1',
+      username: 'mod.one',
+      roles: ['moderator'],
+      boxPk: toBase64url(moderator.box.publicKey),
+      signPk: toBase64url(moderator.sign.publicKey),
+    },
+  ],
+};
+const history = verifyKeysetHistory([signKeyset(keyset, nacl.sign.keyPair())], { instanceId: 'unit' });
+const caseId = 'case-1';
+const item = (envelope: Envelope, seq: number): EnvelopeItem => ({
+  id: seq + 1,
+  seq,
+  day: '2026-11-30',
+  fromStaff: false,
+  envelope,
+  grants: [],
+});
+
+/** A thread of `n` messages after the testimony, alternately from the survivor and the moderator. */
+function thread(n: number): EnvelopeItem[] {
+  const items = [
+    item(
+      sealEnvelope({
+        kind: 'testimony',
+        caseId,
+        body: { testimony: { what: 'what happened', when: '', context: 'workplace', wantsReplies: true } },
+        recipients: [survivor.box.publicKey, moderator.box.publicKey],
+        signer: survivor.sign,
+      }),
+      0,
+    ),
+  ];
+  for (let i = 1; i <= n; i++) {
+    const envelope = sealEnvelope({
+      kind: 'message',
+      caseId,
+      prev: envelopeHash(items[i - 1].envelope),
+      body: { text: `message ${i}` },
+      recipients: [survivor.box.publicKey, moderator.box.publicKey],
+      signer: i % 2 ? moderator.sign : survivor.sign,
+    });
+    items.push(item(envelope, i));
+  }
+  return items;
+}
+
+const trust = { survivorSignPk: toBase64url(survivor.sign.publicKey), history };
+
+describe('openThread', () => {
+  const items = thread(70); // more than two slices
+
+  it('opens every entry, in thread order, with who wrote it', async () => {
+    const entries = await openThread(caseId, items, { box: moderator.box }, trust);
+    expect(entries).toHaveLength(71);
+    expect(entries[0].kind).toBe('testimony');
+    entries.slice(1).forEach((e, i) => {
+      expect(e).toMatchObject({ kind: 'message', seq: i + 1, text: `message ${i + 1}`, fromStaff: (i + 1) % 2 === 1 });
+    });
+    // Opened again (its signatures remembered): the same entries.
+    expect(await openThread(caseId, items, { box: survivor.box }, trust)).toEqual(entries);
+  });
+
+  it('refuses a reordered thread, and one with an altered signature, even after opening it once', async () => {
+    const swapped = [...items];
+    [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
+    await expect(openThread(caseId, swapped, { box: moderator.box }, trust)).rejects.toThrow(/does not follow/);
+    const sig = items[40].envelope.sig;
+    const forged = items.map((i, k) =>
+      k === 40 ? { ...i, envelope: { ...i.envelope, sig: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) } } : i,
+    );
+    await expect(openThread(caseId, forged, { box: moderator.box }, trust)).rejects.toThrow(/signature/);
+  });
+
+  it('a reply seals after the newest entry, and opens with the rest', async () => {
+    const reply = await sealMessage({
+      caseId,
+      thread: items,
+      text: 'a reply',
+      survivorBoxPk: toBase64url(survivor.box.publicKey),
+      keyset,
+      signer: moderator.sign,
+    });
+    const entries = await openThread(caseId, [...items, item(reply, 71)], { box: survivor.box }, trust);
+    expect(entries[71]).toMatchObject({ kind: 'message', text: 'a reply', fromStaff: true, author: 'mod.one' });
+  });
+});
