@@ -36,6 +36,8 @@ export const LAZY_ASSETS: Record<string, string> = {
     'the evidence picker: cleaning, sealing and uploading files, loaded by lib/evidence-tools-loader.ts when a survivor chooses a first file',
   '/assets/matching.js':
     'the matching escrow (normalizing, the RFC 9497 OPRF of @noble/curves, sealing to the matching counselors), loaded by lib/matching-loader.ts when a survivor chooses to add an identifier of the person, or must derive one again after a key rotation',
+  '/assets/drafts.js':
+    'the drafts proposed to a survivor (approving the exact words, asking for changes, withdrawing consent), loaded by lib/drafts-loader.ts only for a case that has a draft',
   '/assets/kdf-worker.js':
     'argon2id in pure JavaScript and the proof of work, in a Worker, loaded by lib/kdf.ts only where WebAssembly is missing (Tor Browser Safer)',
   ...Object.fromEntries(

@@ -21,7 +21,8 @@ import { instanceInfo, reportError } from './lib/survivor-page';
 import { openThread, sealMessage, type ThreadEntry } from './lib/case-thread';
 import { renderTestimony } from './lib/testimony';
 import { currentTrustedHistory } from './lib/trust';
-import { draftsSection, sharingSection, type SurvivorContext } from './lib/survivor-publishing';
+import { draftsOf } from './lib/drafts-loader';
+import { sharingSection, type SurvivorContext } from './lib/survivor-publishing';
 import { offerMatching } from './lib/matching-loader';
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
@@ -147,7 +148,7 @@ async function renderCase(c: SurvivorCase, session: SurvivorSession, history: Ve
       wrapper.append(kept);
     }
     const ctx: SurvivorContext = { keys: own, session, history, currentHistory, refresh: () => showTestimonies(session) };
-    const drafts = await draftsSection(c, testimony.testimony, ctx);
+    const drafts = await draftsOf(c, testimony.testimony, ctx);
     if (drafts) wrapper.append(drafts);
     wrapper.append(sharingSection(c, testimony.testimony, ctx));
   }

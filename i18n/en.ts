@@ -225,36 +225,7 @@ export const en = {
   'sharing.saving': 'Saving…',
   'sharing.saved': 'Your choices were saved.',
   // Publication drafts, on the return page
-  'drafts.heading': 'Proposed publication',
-  'drafts.version': 'Draft {version}',
-  'draftStatus.proposed': 'Waiting for your decision',
-  'draftStatus.changes_requested': 'You asked for changes',
-  'draftStatus.approved': 'Approved, not yet published',
-  'draftStatus.published': 'Published',
-  'draftStatus.revoked': 'Withdrawn',
-  'draftStatus.superseded': 'Replaced by a newer draft',
-  'drafts.original': 'What you wrote',
-  'drafts.proposal': 'What would be published',
-  'drafts.approveNote':
-    'If you approve, an advocate may publish exactly these words on the Stories page: the title, the text and where it happened. You can withdraw them at any time, and the story then leaves the public page at once; people who already read it, copied it or received it through the feed may keep a copy.',
-  'drafts.approve': 'Approve these exact words',
-  'drafts.approving': 'Recording your approval securely…',
-  'drafts.approved': 'Approved. An advocate can now publish it.',
-  'drafts.askChanges': 'Ask for changes',
-  'drafts.changesLabel': 'What should change?',
-  'drafts.sendChanges': 'Send my request',
-  'drafts.changesMessage': 'About draft {version}: {text}',
-  'drafts.changesSent': 'Your request was sent to the moderators and the draft’s author.',
-  'drafts.seeStory': 'See the published story',
-  'drafts.revoke': 'Withdraw my consent',
-  'drafts.revokeConfirm':
-    'Withdraw it? The story leaves the public page at once and its link stops working. Copies that people already made may remain.',
-  'drafts.revokeYes': 'Yes, withdraw it',
-  'drafts.revoked': 'Withdrawn. The story is no longer published.',
-  'drafts.unsafe': 'This draft could not be opened safely: {reason}',
   // A published story taken down by the organisation (issue 15)
-  'draftStatus.taken_down': 'Taken down by the organisation',
-  'drafts.takenDown': 'The organisation took the story down. Their reason:',
   // Delete everything, on the return page
   'delete.heading': 'Delete everything',
   'delete.text':

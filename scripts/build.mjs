@@ -52,6 +52,7 @@ export const LAYERS = [
       'client/lib/trust.ts',
       'client/lib/sharing.ts',
       'client/lib/survivor-publishing.ts',
+      'client/lib/case-thread.ts',
       'client/lib/attachment-view.ts',
       'client/lib/evidence-slot.ts',
     ],
@@ -250,6 +251,8 @@ export const LAZY_LAYERED = [
   { name: 'evidence-tools', entry: 'client/evidence-tools.ts' },
   // The matching escrow (the OPRF of @noble/curves), loaded by the return page only when a survivor adds an identifier.
   { name: 'matching', entry: 'client/matching.ts' },
+  // The drafts proposed to a survivor, loaded by the return page only for a case that has one.
+  { name: 'drafts', entry: 'client/drafts.ts' },
 ];
 for (const lazy of LAZY_LAYERED) {
   await build({

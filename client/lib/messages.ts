@@ -9,13 +9,14 @@
  */
 import { en } from '../../i18n/en';
 import type { evidenceEn } from '../../i18n/evidence';
+import type { DraftsMessageKey } from '../../i18n/drafts';
 import type { MatchingMessageKey } from '../../i18n/matching';
 import type { PublicMessageKey } from '../../i18n/public';
 import { formatDate, plain, withDates, type Params } from '../../i18n/format';
 
 export type { Catalog } from '../../i18n/en';
 /** Every message: the catalogs', the evidence tools' (i18n/evidence.ts) and the public pages' (i18n/public.ts), registered when their scripts load. */
-export type MessageKey = keyof typeof en | keyof typeof evidenceEn | PublicMessageKey | MatchingMessageKey;
+export type MessageKey = keyof typeof en | keyof typeof evidenceEn | PublicMessageKey | MatchingMessageKey | DraftsMessageKey;
 /** The English messages as looked up by key; the evidence tools add theirs (lib/i18n.ts addMessages). */
 const english: Record<string, string> = en;
 export { fill, formatDate, parseMessage, plain, withDates, type Params, type Piece } from '../../i18n/format';

@@ -33,7 +33,7 @@ describeInBrowser('recovery codes and 2FA reset in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
+    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', RATE_LIMIT_PER_MINUTE: '1200' });
     browser = await launchBrowser();
     db = server.openDb();
   });

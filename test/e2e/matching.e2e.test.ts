@@ -26,7 +26,7 @@ describeInBrowser('matching escrow in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
+    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', RATE_LIMIT_PER_MINUTE: '1200' });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -135,7 +135,11 @@ describeInBrowser('matching escrow in Chromium', () => {
     const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-matching-key-'));
     const keyFile = path.join(keyDir, 'matching.key');
     fs.writeFileSync(keyFile, `2 ${crypto.randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-    const rotated = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', MATCHING_KEY_FILE: keyFile });
+    const rotated = await startServer({
+      RATE_LIMIT_SENSITIVE_PER_MINUTE: '300',
+      RATE_LIMIT_PER_MINUTE: '1200',
+      MATCHING_KEY_FILE: keyFile,
+    });
     const db = rotated.openDb();
     try {
       const counselorPage = await setUpTeam(rotated);

@@ -19,7 +19,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
+    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', RATE_LIMIT_PER_MINUTE: '1200' });
     browser = await launchBrowser();
     db = server.openDb();
   });

@@ -22,7 +22,7 @@ describeInBrowser('change requests reach the author, and a story taken down, in 
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300' });
+    server = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', RATE_LIMIT_PER_MINUTE: '1200' });
     browser = await launchBrowser();
     db = server.openDb();
   });

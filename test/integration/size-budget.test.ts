@@ -84,6 +84,7 @@ test('the evidence tools and pdf-lib are not loaded up front: separate scripts, 
   const weights = measureSurvivorPages(CLIENT_DIR);
   expect(Object.keys(LAZY_ASSETS).sort()).toEqual([
     '/assets/catalog-ur.js',
+    '/assets/drafts.js',
     '/assets/evidence-tools.js',
     '/assets/kdf-worker.js',
     '/assets/matching.js',

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en as enCore } from '../../i18n/en';
 import { evidenceEn, evidenceUr } from '../../i18n/evidence';
+import { draftsEn, draftsUr } from '../../i18n/drafts';
 import { matchingEn, matchingUr } from '../../i18n/matching';
 import { publicEn, publicUr } from '../../i18n/public';
 import { ur as urCore } from '../../i18n/ur';
@@ -24,8 +25,8 @@ import { IDENTIFIER_PROBLEMS, IDENTIFIER_TYPES, SOCIAL_NETWORKS } from '../../pr
 const ROOT = path.resolve(__dirname, '../..');
 const CLIENT = path.join(ROOT, 'client');
 /** The catalogs with the evidence tools' and the public pages' messages, which ship apart (i18n/evidence.ts, public.ts). */
-const en = { ...enCore, ...evidenceEn, ...publicEn, ...matchingEn };
-const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr };
+const en = { ...enCore, ...evidenceEn, ...publicEn, ...matchingEn, ...draftsEn };
+const ur: Record<keyof typeof en, string> = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr, ...draftsUr };
 const keys = Object.keys(en) as (keyof typeof en)[];
 
 /** Survivor pages and the partial they share (staff pages are English only). */
@@ -59,6 +60,9 @@ const SURVIVOR_TS = [
   'lib/trust.ts',
   'lib/sharing.ts',
   'lib/survivor-publishing.ts',
+  'drafts.ts',
+  'lib/drafts-loader.ts',
+  'lib/survivor-drafts.ts',
   'lib/attachments.ts',
   'lib/evidence-picker.ts',
   'lib/evidence-slot.ts',

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { en } from '../../i18n/en';
 import { evidenceUr } from '../../i18n/evidence';
+import { draftsUr } from '../../i18n/drafts';
 import { matchingUr } from '../../i18n/matching';
 import { publicUr } from '../../i18n/public';
 import { ur as urCore } from '../../i18n/ur';
 import { formatDate, withDates } from '../../i18n/format';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ur = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr };
+const ur = { ...urCore, ...evidenceUr, ...publicUr, ...matchingUr, ...draftsUr };
 
 /** Urdu wording that the glossary replaced, and why (each would mislead or leave someone out). */
 const DEPRECATED: [RegExp, string][] = [
