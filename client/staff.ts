@@ -67,7 +67,6 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   show(byId('pending-note'), me.status !== 'active');
   initAccountPanel(current);
   if (me.status !== 'active') return;
-  await initAlertsPanel().catch((e) => say(byId('alerts-status'), errorMessage(e), 'error'));
   if (me.roles.includes('admin')) await initTeamPanel(current);
   if (me.roles.includes('moderator')) await initCasesPanel(current);
   if (me.roles.includes('moderator') || me.roles.includes('advocate')) await initPublishingPanel(current);
@@ -76,4 +75,6 @@ async function openWorkspace(current: StaffSession): Promise<void> {
     await initRetentionPanel().catch((e) => say(byId('retention-status'), errorMessage(e), 'error'));
     await initAuditPanel().catch((e) => say(byId('audit-verdict'), `The audit log could not be loaded: ${errorMessage(e)}`, 'error'));
   }
+  // Last, so that the panels of the member's roles appear first.
+  await initAlertsPanel().catch((e) => say(byId('alerts-status'), errorMessage(e), 'error'));
 }
