@@ -251,6 +251,7 @@ export function firefoxJourney(level: TorLevel, moderator: { username: string; p
     await textShown(survivor.page, '#cases .thread', reply);
     await survivorAnswerFirefox(survivor.page, answer);
 
+    await staff.page.bringToFront();
     await press(staff.page, '#close-case');
     await openCaseFirefox(staff.page, shared.handle, testimony);
     await textShown(staff.page, '#case-thread', answer);

@@ -119,7 +119,10 @@ export async function acceptInvite(page: Page, link: string, who: { username: st
   await page.getByLabel('Username').fill(who.username);
   await page.getByLabel('Password', { exact: false }).first().fill(who.password);
   await page.getByLabel('Password again').fill(who.password);
-  await page.getByRole('button', { name: 'Create my account' }).click();
+  // The page derives the keys (argon2id, 64 MiB) on its main thread right after the click; on a
+  // loaded machine Playwright's wait for navigations the click might start (it starts none: the
+  // form is handled by script) outlasted the click's timeout. The heading below is what counts.
+  await page.getByRole('button', { name: 'Create my account' }).click({ noWaitAfter: true });
   const refused = page.locator('#invite-status[data-kind="error"]');
   await page.getByRole('heading', { name: 'Set up two-factor sign-in' }).or(refused).waitFor({ timeout: 30_000 });
   if (await refused.isVisible()) throw new Error(`${who.username} could not accept the invite: ${await refused.textContent()}`);
