@@ -69,8 +69,9 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
     const at = clock.now();
     await staff.createSession(hashToken(token), staffId, at);
     await security.markSeen(staffId, utcDay(new Date(at)));
-    const { absoluteMs } = await settings.sessionTimeouts();
-    res.cookie(STAFF_COOKIE, token, { ...cookieOptions, maxAge: absoluteMs });
+    // A session cookie (no Max-Age): closing the browser drops it, as it drops the keys a reload
+    // keeps in sessionStorage; the server still ends the session at the admin's timeouts.
+    res.cookie(STAFF_COOKIE, token, cookieOptions);
   }
 
   function clearSessionCookie(res: Response): void {
