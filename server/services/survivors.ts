@@ -114,7 +114,8 @@ export async function submitTestimony(
   survivorId: string,
   body: z.infer<typeof schemas.submitCase>,
 ): Promise<{ caseId: string; status: 'new'; createdDay: string }> {
-  const survivor = await ctx.repos.survivors.byId(survivorId);
+  // Her keys, from memory after her first request: openCases checks that she still exists.
+  const survivor = await ctx.repos.survivors.keysOf(survivorId);
   if (!survivor) throw unauthorized('this survivor account no longer exists');
   const env = body.envelope;
   checkContext(env, { kind: 'testimony', caseId: env.caseId, threaded: false });
@@ -142,19 +143,26 @@ export async function submitTestimony(
 
 /**
  * Writes testimonies in one transaction (the batch of server/db/batcher.ts): the keyset each
- * was sealed for is checked to be still the current one, each case id to be new, each
+ * was sealed for is checked to be still the current one (and each survivor to still exist), each case id to be new, each
  * proof-of-work challenge is spent, and the cases, envelopes, key rows, attachments and
  * statistics are written. Each testimony's refusal is its own: what was written for a refused
  * one is taken back inside the transaction (its case row deleted, its challenge put back), so a
  * refused request writes nothing and the others go on. Refusals come in the order a lone
- * request meets them: keyset, case id, then proof of work.
+ * request meets them: survivor, keyset, case id, then proof of work.
  */
 export async function openCases(ctx: AppContext, batch: NewTestimony[]): Promise<Outcome<void>[]> {
-  const { cases, challenges, envelopes, keysets, publishing } = ctx.repos;
+  const { cases, challenges, envelopes, keysets, publishing, survivors } = ctx.repos;
   const outcomes: (Outcome<void> | undefined)[] = batch.map(() => undefined);
   const pending = () => batch.map((t, i) => ({ t, i })).filter(({ i }) => outcomes[i] === undefined);
   const now = ctx.clock.now();
   await ctx.db.transaction(async (trx) => {
+    const present = await survivors.existing(
+      trx,
+      batch.map((t) => t.survivor.id),
+    );
+    for (const { t, i } of pending())
+      if (!present.has(t.survivor.id)) outcomes[i] = refused(unauthorized('this survivor account no longer exists'));
+
     const current = await keysets.currentVersion(trx);
     for (const { t, i } of pending()) {
       if (current === undefined) outcomes[i] = refused(new HttpError(503, 'not_set_up', 'this instance has no staff keys yet'));

@@ -57,12 +57,12 @@ function writeTogether(batch: NewTestimony[]): Promise<PromiseSettledResult<void
 
 const codeOf = (r: PromiseSettledResult<void>) => (r.status === 'rejected' && r.reason instanceof HttpError ? r.reason.code : r.status);
 
-test('eight testimonies sent together are one transaction of seven statements, and all are stored', async () => {
+test('eight testimonies sent together are one transaction of eight statements, and all are stored', async () => {
   const batch = await Promise.all(Array.from({ length: 8 }, () => newTestimony()));
   const { result, sqls } = await statementsOf(t.db, () => writeTogether(batch));
   expect(result.map(codeOf)).toEqual(Array(8).fill('fulfilled'));
-  // BEGIN, the keyset's version, the cases, the challenges, the envelopes, their keys, COMMIT
-  expect(sqls).toHaveLength(7);
+  // BEGIN, the survivors still there, the keyset's version, the cases, the challenges, the envelopes, their keys, COMMIT
+  expect(sqls).toHaveLength(8);
   expect(sqls.filter((q) => /^BEGIN/i.test(q))).toHaveLength(1);
   for (const item of batch) {
     expect(await t.db('cases').where({ id: item.envelope.caseId }).first()).toBeDefined();
@@ -127,15 +127,25 @@ test('in one batch each refusal is its own: refused ones write nothing, the othe
   );
 });
 
+test('a survivor erased since her keys were read is refused inside the transaction, and the others are stored', async () => {
+  const fine = await newTestimony();
+  const erased = await newTestimony();
+  erased.survivor = { ...erased.survivor, id: randomId() };
+  const result = await writeTogether([fine, erased]);
+  expect(result.map(codeOf)).toEqual(['fulfilled', 'unauthorized']);
+  expect(await t.db('cases').where({ id: erased.envelope.caseId }).first()).toBeUndefined();
+  expect(await t.db('challenges').where({ challenge: erased.pow.challenge })).toHaveLength(1);
+});
+
 test('a batch that fails as a whole is tried again one by one, so only the failing testimony is refused', async () => {
   const fine = await newTestimony();
-  // a survivor id that is not in the table: the case's foreign key fails the whole statement
-  const orphan = await newTestimony();
-  orphan.survivor = { ...orphan.survivor, id: randomId() };
+  // an attachment that is not there: linking it throws inside the transaction, failing the batch
+  const failing = await newTestimony({ attachments: [randomId()] });
   const alsoFine = await newTestimony();
-  const result = await writeTogether([fine, orphan, alsoFine]);
-  expect(result.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-  expect(await t.db('cases').where({ id: orphan.envelope.caseId }).first()).toBeUndefined();
+  const result = await writeTogether([fine, failing, alsoFine]);
+  expect(result.map(codeOf)).toEqual(['fulfilled', 'conflict', 'fulfilled']);
+  expect(await t.db('cases').where({ id: failing.envelope.caseId }).first()).toBeUndefined();
+  expect(await t.db('challenges').where({ challenge: failing.pow.challenge })).toHaveLength(1);
   expect(await t.db('cases').where({ id: fine.envelope.caseId }).first()).toBeDefined();
   expect(await t.db('cases').where({ id: alsoFine.envelope.caseId }).first()).toBeDefined();
 });
