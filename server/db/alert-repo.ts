@@ -2,12 +2,13 @@
  * Staff alerts (issue 15): each member's email address and choices, and the queue the mailer
  * sends from. A queue row names a member and a kind of alert and nothing else (no case, no
  * survivor, no time of the event); its primary key (staff_id, kind) coalesces a flood of
- * events into one row. Kinds are stored as 'new_case' and 'answer'.
+ * events into one row. Kinds are stored as 'new_case', 'answer' and 'match' (a new match, for
+ * matching counselors: it follows their choice for new cases, and shares that pause).
  */
 import type { AlertKind, AlertMode } from '../../protocol/api';
 import type { Db } from './database';
 
-export type QueueKind = 'new_case' | 'answer';
+export type QueueKind = 'new_case' | 'answer' | 'match';
 export const QUEUE_KIND: Record<AlertKind, QueueKind> = { newCase: 'new_case', answer: 'answer' };
 
 export interface AlertChoices {
@@ -28,7 +29,9 @@ export interface DueAlert {
   digestDay: string | null;
 }
 
-const SENT_AT: Record<QueueKind, string> = { new_case: 'new_case_sent_at', answer: 'answer_sent_at' };
+const SENT_AT: Record<QueueKind, string> = { new_case: 'new_case_sent_at', answer: 'answer_sent_at', match: 'new_case_sent_at' };
+/** The member's choice a kind follows: a match alert goes as the member chose for new cases. */
+const CHOICE_OF: Record<QueueKind, 'new_case' | 'answer'> = { new_case: 'new_case', answer: 'answer', match: 'new_case' };
 
 export function alertRepo(db: Db) {
   return {
@@ -45,15 +48,17 @@ export function alertRepo(db: Db) {
         .onConflict('staff_id')
         .merge(['email', 'new_case', 'answer']);
       const off = (Object.entries(QUEUE_KIND) as [AlertKind, QueueKind][]).filter(([k]) => c[k] === 'off').map(([, q]) => q);
+      if (off.includes('new_case')) off.push('match');
       if (off.length) await trx('alert_queue').where({ staff_id: staffId }).whereIn('kind', off).delete();
     },
     /**
      * Queues one alert of this kind for every active member who chose it (for 'answer', only
      * the case's assignee; for 'new_case', only moderators, who are the ones who read new
-     * cases). One statement; a member who already has one queued keeps that one.
+     * cases; for 'match', only matching counselors, as they chose for new cases). One
+     * statement; a member who already has one queued keeps that one.
      */
     async enqueue(kind: QueueKind, assigneeId?: string | null): Promise<void> {
-      const column = kind === 'new_case' ? 'new_case' : 'answer';
+      const column = CHOICE_OF[kind];
       if (kind === 'answer' && !assigneeId) return;
       const who = db('staff_alerts')
         .join('staff', 'staff.id', 'staff_alerts.staff_id')
@@ -62,7 +67,7 @@ export function alertRepo(db: Db) {
         .where('staff.status', 'active')
         .select('staff_alerts.staff_id', db.raw('? as kind', [kind]));
       if (kind === 'answer') who.where('staff_alerts.staff_id', assigneeId as string);
-      else who.where('staff.roles', 'like', '%"moderator"%');
+      else who.where('staff.roles', 'like', kind === 'match' ? '%"matching_counselor"%' : '%"moderator"%');
       // INSERT … SELECT … ON CONFLICT, which knex's insert() does not build from a subquery. The
       // SELECT has a WHERE, so SQLite does not read ON CONFLICT as part of its join.
       const { sql, bindings } = who.toSQL();
@@ -78,7 +83,7 @@ export function alertRepo(db: Db) {
     },
     /** Forgets when the last immediate alerts went out once their pause is over: that time falls close to a survivor's action. */
     async clearPausesOver(trx: Db, now: number, pauseMs: number): Promise<void> {
-      for (const column of Object.values(SENT_AT))
+      for (const column of new Set(Object.values(SENT_AT)))
         await trx('staff_alerts')
           .where(column, '<=', now - pauseMs)
           .update({ [column]: null });
@@ -113,13 +118,13 @@ export function alertRepo(db: Db) {
         )
         .orderBy(['alert_queue.staff_id', 'alert_queue.kind']);
       return rows.map((r) => {
-        const sentAt = r.kind === 'new_case' ? r.new_case_sent_at : r.answer_sent_at;
+        const sentAt = CHOICE_OF[r.kind] === 'new_case' ? r.new_case_sent_at : r.answer_sent_at;
         return {
           staffId: r.staff_id,
           kind: r.kind,
           attempts: Number(r.attempts),
           email: r.status === 'active' ? (r.email ?? '') : '',
-          mode: r.kind === 'new_case' ? r.new_case : r.answer,
+          mode: CHOICE_OF[r.kind] === 'new_case' ? r.new_case : r.answer,
           pausedSince: sentAt === null ? null : Number(sentAt),
           digestDay: r.digest_day,
         };

@@ -35,6 +35,13 @@ const fromRow = (r: Row): MatchEntryRecord => ({
 
 export function matchingRepo(db: Db) {
   return {
+    /** Whether this tag, under this key version, is now held by two distinct survivors or more. */
+    async isMatched(trx: Db, tag: string, keyVersion: number): Promise<boolean> {
+      const [{ n }] = await trx('matching_entries')
+        .where({ tag, key_version: keyVersion })
+        .countDistinct<{ n: number | string }[]>({ n: 'survivor_id' });
+      return Number(n) >= 2;
+    },
     async insert(trx: Db, e: MatchEntryRecord): Promise<void> {
       await trx('matching_entries').insert({
         id: e.id,

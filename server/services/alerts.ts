@@ -60,6 +60,7 @@ export async function queueAlert(ctx: AppContext, kind: QueueKind, assigneeId?: 
 
 const LINES: Record<QueueKind, string> = {
   new_case: 'A new case is waiting in the workspace.',
+  match: 'Two testimonies may name the same person: a match is waiting in the workspace.',
   answer: 'An answer is waiting in a case assigned to you.',
 };
 

@@ -18,6 +18,7 @@ import type { MatchEntryRecord } from '../db/matching-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors';
+import { queueAlert } from './alerts';
 
 type EntryBody = z.infer<typeof schemas.matchEntry>;
 
@@ -112,11 +113,14 @@ export async function addEntry(ctx: AppContext, survivorId: string, body: EntryB
     sealed: body.sealed,
     createdDay: ctx.clock.today(),
   };
-  await ctx.db.transaction(async (trx) => {
+  const matched = await ctx.db.transaction(async (trx) => {
     if ((await matching.countOfSurvivor(trx, survivorId)) >= MAX_MATCH_ENTRIES)
       throw conflict('too_many_identifiers', `at most ${MAX_MATCH_ENTRIES} identifiers can be kept per survivor; withdraw one first`);
     await matching.insert(trx, record);
+    return matching.isMatched(trx, record.tag, record.keyVersion);
   });
+  // The counselors who chose alerts are told that a match waits (nothing more), after the transaction.
+  if (matched) await queueAlert(ctx, 'match');
   return { id: record.id };
 }
 
@@ -132,7 +136,11 @@ export async function replaceEntry(ctx: AppContext, survivorId: string, entry: M
     throw conflict('not_stale', 'this identifier is already kept under the current key; withdraw it and add it again to change it');
   const survivor = (await ctx.repos.survivors.byId(survivorId))!;
   await checkEntry(ctx, survivor, body);
-  await ctx.erase((trx) => ctx.repos.matching.replace(trx, entry.id, { tag: body.tag, keyVersion: body.keyVersion, sealed: body.sealed }));
+  const matched = await ctx.erase(async (trx) => {
+    await ctx.repos.matching.replace(trx, entry.id, { tag: body.tag, keyVersion: body.keyVersion, sealed: body.sealed });
+    return ctx.repos.matching.isMatched(trx, body.tag, body.keyVersion);
+  });
+  if (matched) await queueAlert(ctx, 'match');
 }
 
 /** Withdrawing erases the entry (no copy left in the database files): the tag no longer matches. */

@@ -39,6 +39,9 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { smtpSender } from '../../server/mailer';
+import { deliverAlerts } from '../../server/services/alerts';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server';
 import { expectError, MARKER } from './expect-error';
 
 type App = Parameters<typeof request>[0];
@@ -485,5 +488,62 @@ describe('matching limits', () => {
     await unchanged(t, async () => {
       expectError(await asSurvivor(t, s).post('/api/survivor/matching/entries', { tag, keyVersion: 1, sealed }), 409, 'no_counselors');
     });
+  });
+});
+
+describe('a new match alerts the matching counselors (issue 16, with the alerts of issue 15)', () => {
+  let smtp: TestSmtpServer;
+  let t: TestServer;
+  let counselor: StaffActor;
+  let moderator: StaffActor;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await makeTestServer(smtp.env({ PUBLIC_URL: 'https://helpline.example.org', COOKIE_SECURE: 'false' }));
+    const admin = await setupAdmin(t, ['admin', 'moderator']);
+    counselor = await addStaff(t, admin, 'counsel.alert', ['moderator', 'matching_counselor']);
+    moderator = await addStaff(t, admin, 'mod.alert');
+    for (const [who, email] of [
+      [counselor, 'counselor@helpline.example.org'],
+      [moderator, 'moderator@helpline.example.org'],
+    ] as const)
+      expect((await who.agent.post('/api/staff/me/alerts').send({ email, newCase: 'immediate', answer: 'off' })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  const matchRows = async () => t.db('alert_queue').where({ kind: 'match' }).select('staff_id');
+
+  test('a second survivor naming the same number queues one match alert, for the counselor only, and the mail names nothing', async () => {
+    const [a, b] = [await registerSurvivor(t), await registerSurvivor(t)];
+    const [caseA, caseB] = [await newCase(t, a, 'alert match one'), await newCase(t, b, 'alert match two')];
+    await t.db('alert_queue').delete(); // the new-case alerts of those two testimonies
+    expect((await nameIdentifier(t, a, caseA, 'phone', '0333-5550123')).res.status).toBe(201);
+    expect(await matchRows()).toEqual([]); // one survivor alone matches nothing
+    const named = await nameIdentifier(t, b, caseB, 'phone', '+92 333 5550123');
+    expect(named.res.status).toBe(201);
+    expect(await matchRows()).toEqual([{ staff_id: counselor.staffId }]);
+
+    const sender = smtpSender(t.ctx.config.smtp!);
+    try {
+      expect(await deliverAlerts(t.ctx, sender.send)).toEqual({ sent: 1, failed: 0 });
+    } finally {
+      sender.close();
+    }
+    const mail = smtp.inbox.at(-1)!;
+    expect(mail.to).toEqual(['counselor@helpline.example.org']);
+    expect(mail.text).toContain('a match is waiting in the workspace');
+    for (const secret of [a.handle, b.handle, caseA, caseB, named.tag, '3335550123', '0333-5550123'])
+      expect({ secret, inMail: mail.raw.includes(secret) }).toEqual({ secret, inMail: false });
+  });
+
+  test('one survivor naming the same person twice alerts nobody', async () => {
+    const s = await registerSurvivor(t);
+    const [one, two] = [await newCase(t, s, 'repeat one'), await newCase(t, s, 'repeat two')];
+    await t.db('alert_queue').delete();
+    expect((await nameIdentifier(t, s, one, 'email', 'Same.Person@Example.com')).res.status).toBe(201);
+    expect((await nameIdentifier(t, s, two, 'email', 'same.person@example.com')).res.status).toBe(201);
+    expect(await matchRows()).toEqual([]);
   });
 });
