@@ -117,6 +117,8 @@ export function bindCasesPanel(): void {
     return loadInbox();
   });
   byId('close-case').addEventListener('click', () => {
+    // Forget the decrypted case at once, not when the address change is handled a task later.
+    closeCase();
     location.hash = addressOf({ view: 'cases' });
   });
   onSubmit(byId<HTMLFormElement>('reply-form'), byId('case-status'), sendReply);
