@@ -81,7 +81,8 @@ export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): str
   else if (country === '92' && /^3\d{9}$/.test(s)) digits = country + s;
   else if (s.startsWith(country) && s.length >= country.length + 9) digits = s;
   else throw new IdentifierError('phone_country', 'write the number as you would dial it (starting with 0), or with its country code (+…)');
-  if (digits.startsWith(country + '0')) digits = country + digits.slice(country.length + 1);
+  // +92 0300… is written for +92 300…; every zero after the country code goes, so normalizing twice changes nothing.
+  if (digits.startsWith(country + '0')) digits = country + digits.slice(country.length).replace(/^0+/, '');
   if (!/^[1-9]\d{7,14}$/.test(digits)) throw new IdentifierError('phone_length', 'a phone number has 8 to 15 digits with its country code');
   // Pakistan: 9 or 10 digits after +92 (mobiles 3xx xxxxxxx, landlines with their area code).
   if (digits.startsWith('92') && !/^92\d{9,10}$/.test(digits))
@@ -136,7 +137,7 @@ const NETWORK_HOSTS: Record<string, SocialNetwork> = {
 };
 
 /** First path parts that are pages of the network, not someone's profile (a post, a share link, a search). */
-const NOT_PROFILES = new Set([
+export const NOT_PROFILES: ReadonlySet<string> = new Set([
   'p',
   'reel',
   'reels',
