@@ -7,6 +7,9 @@
  *  - at 320 px wide nothing scrolls sideways, in either language;
  *  - a survivor can share a testimony by keyboard alone, every focus stop is visibly outlined,
  *    the skip link appears when focused, and Quick exit is reachable by Tab and Enter.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';

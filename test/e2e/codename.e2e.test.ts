@@ -5,6 +5,9 @@
  * both give the plain codename; no word of the list overflows its cell, on the narrowest
  * phone (320 px), at 640 px, or where the grid turns to 4 columns (768 px). And a codename
  * made from the BIP39 list before the list changed still opens on /return.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import type { Browser, Page } from 'playwright-core';
 import {

@@ -2,6 +2,9 @@
  * Tor Browser at its Safer security level (Firefox ESR with the preferences Tor Browser sets: no WebAssembly, no JIT):
  * everything a survivor and a moderator do works. See firefox-flows.ts firefoxJourney.
  * And Urdu, which a page fetches on demand (client/lib/i18n.ts), under its integrity hash, in Tor Browser's engine too.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import type { Browser } from 'puppeteer-core';
 import { en } from '../../i18n/en';

@@ -2,6 +2,9 @@
  * WebCrypto and tweetnacl give the same bytes in Firefox ESR (Tor Browser's engine), at Tor
  * Browser's Standard and Safer levels (Safer turns off the JIT and WebAssembly, not WebCrypto):
  * test/vectors/provider-vectors.ts, bundled as the pages bundle protocol/, runs in a page.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -5,6 +5,9 @@
  * the header is mirrored, nothing scrolls sideways); Urdu is drawn with an Arabic-script font
  * (not boxes); Latin data (codename, fingerprint, handle) stays left to right; messages drawn
  * by code change language too. Screenshots of the Urdu pages are written for review.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';

@@ -7,6 +7,9 @@
  * Standard and at Safer, where the page must really take the Worker path. The worker script is
  * fetched under its integrity hash, so tampered bytes never run, and the CSP lets only blob:
  * workers start.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import type { Browser as ChromiumBrowser } from 'playwright-core';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';

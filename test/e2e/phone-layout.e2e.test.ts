@@ -8,6 +8,9 @@
  *    by anything (the sticky header included), at least 44 px high and wide.
  * The wall and a story's page show a published story full of long unbroken words. Flows use
  * element ids rather than wording, so that they read the same in both languages.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { jpegWithExif } from '../support/evidence-files';

@@ -6,6 +6,9 @@
  * not grow and Back does not return to Awaaz. It also works before the server has answered
  * anything, with the address baked into the page. Moving between survivor pages keeps one
  * history entry. The safety page exists in both languages and every survivor page links to it.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describeInBrowser, guardPage, launchBrowser, startServer, type RunningServer, switchLanguage } from './support';

@@ -3,6 +3,9 @@
  * code the pages bundle: the browser's hash-wasm argon2id, tweetnacl, WebCrypto SHA-256 and
  * TextEncoder must give the bytes Node gives (test/unit/browser-vectors.test.ts and
  * test/unit/publishing-vectors.test.ts run the same checks in Node).
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
+ * run already covers the same server paths (scripts/test.sh).
  */
 import path from 'node:path';
 import { build } from 'esbuild';
