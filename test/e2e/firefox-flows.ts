@@ -15,7 +15,7 @@ import { authenticators, nextTotpCode, setUpFirstAdmin } from './flows';
 import { launchBrowser, startServer, type RunningServer } from './support';
 
 /** Waits until the element is shown; when the `error` region shows first, fails with what it says. */
-async function shown(page: Page, selector: string, timeout = 30_000, error?: string): Promise<void> {
+export async function shown(page: Page, selector: string, timeout = 30_000, error?: string): Promise<void> {
   if (process.env.AWAAZ_TRACE) console.log(new Date().toISOString(), 'shown?', selector);
   const found = await page.waitForSelector(error ? `${selector}, ${error}` : selector, { visible: true, timeout });
   if (error && (await found!.evaluate((e, err) => e.matches(err), error)))
@@ -36,7 +36,7 @@ export async function textShown(page: Page, selector: string, text: string, time
 }
 
 /** Types into a field (puppeteer's fill), naming the field and the page when it cannot. */
-async function fill(page: Page, selector: string, value: string): Promise<void> {
+export async function fill(page: Page, selector: string, value: string): Promise<void> {
   if (process.env.AWAAZ_TRACE) console.log(new Date().toISOString(), 'fill', selector);
   await page
     .locator(selector)
@@ -46,7 +46,7 @@ async function fill(page: Page, selector: string, value: string): Promise<void> 
     });
 }
 
-async function press(page: Page, selector: string): Promise<void> {
+export async function press(page: Page, selector: string): Promise<void> {
   if (process.env.AWAAZ_TRACE) console.log(new Date().toISOString(), 'press', selector);
   await page
     .locator(selector)
@@ -134,7 +134,13 @@ export interface FirefoxShared {
 }
 
 /** From the landing page to a sent testimony, with files attached as evidence. */
-export async function shareInFirefox(page: Page, baseUrl: string, what: string, files: string[]): Promise<FirefoxShared> {
+export async function shareInFirefox(
+  page: Page,
+  baseUrl: string,
+  what: string,
+  files: string[],
+  choices: { advocatesMayRead?: boolean } = {},
+): Promise<FirefoxShared> {
   await page.bringToFront();
   await page.goto(baseUrl);
   await Promise.all([page.waitForNavigation(), press(page, 'a.button[href="/share"]')]);
@@ -148,14 +154,17 @@ export async function shareInFirefox(page: Page, baseUrl: string, what: string, 
   await fill(page, '#what', what);
   await fill(page, '#when', 'spring 2018');
   await page.select('#context', 'workplace');
-  const input = await page.waitForSelector('#evidence input[type="file"]');
-  await input!.uploadFile(...files);
-  // The first file loads the evidence tools; each file gets its row once it is cleaned.
-  await page.waitForFunction(`document.querySelectorAll('ul.evidence > li').length >= ${files.length}`, { timeout: 30_000 });
-  await page.waitForFunction(
-    "![...document.querySelectorAll('ul.evidence > li')].some((li) => /Removing hidden details/.test(li.textContent))",
-    { timeout: 30_000 },
-  );
+  if (choices.advocatesMayRead) await press(page, '#share-advocates');
+  if (files.length > 0) {
+    const input = await page.waitForSelector('#evidence input[type="file"]');
+    await input!.uploadFile(...files);
+    // The first file loads the evidence tools; each file gets its row once it is cleaned.
+    await page.waitForFunction(`document.querySelectorAll('ul.evidence > li').length >= ${files.length}`, { timeout: 30_000 });
+    await page.waitForFunction(
+      "![...document.querySelectorAll('ul.evidence > li')].some((li) => /Removing hidden details/.test(li.textContent))",
+      { timeout: 30_000 },
+    );
+  }
   await press(page, '#testimony-form button[type="submit"]');
   await shown(page, '#step-done', 90_000, '#write-status[data-kind="error"]');
   const handle = (await page.$eval('#handle', (e) => e.textContent ?? '')).trim();

@@ -1,5 +1,5 @@
 /** What each person does in the browser, step by step, as page actions shared by the e2e tests. */
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { base32Decode, hotp, totpStep } from '../../server/http/totp';
 
 export const ADMIN = { username: 'amina', password: 'a long admin passphrase' };
@@ -185,4 +185,30 @@ export async function readFirstCase(page: Page): Promise<string> {
     .click();
   await page.locator('#case-body article').first().waitFor({ timeout: 30_000 });
   return (await page.locator('#case-body').textContent()) ?? '';
+}
+
+/**
+ * The admin sets the instance up (also a moderator) and invites `counselor` as a moderator who
+ * is also the matching counselor; the admin signs the new member in. Returns the counselor's page.
+ */
+export async function setUpMatchingTeam(
+  browser: Browser,
+  newPage: (browser: Browser) => Promise<{ page: Page; context: { close(): Promise<void> } }>,
+  on: { url: string; setupLink: string },
+  counselor: { username: string; password: string },
+): Promise<Page> {
+  const admin = await newPage(browser);
+  await setUpFirstAdmin(admin.page, on.setupLink, true);
+  await staffSignIn(admin.page, on.url, ADMIN);
+  await openView(admin.page, 'Team');
+  await admin.page.getByLabel('Invite a new member as').selectOption('moderator,matching_counselor');
+  await admin.page.getByRole('button', { name: 'Create invite link' }).click();
+  await admin.page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
+  const invite = (await admin.page.locator('#invite-link').textContent())!.trim();
+  const member = await newPage(browser);
+  await acceptInvite(member.page, invite, counselor);
+  await staffSignIn(admin.page, on.url, ADMIN);
+  await signWaitingMembers(admin.page);
+  await admin.context.close();
+  return member.page;
 }

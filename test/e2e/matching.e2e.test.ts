@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { fromBase64url, randomId } from '../../protocol';
 import { matchTag, normalizeIdentifier, sealMatchEntry } from '../../protocol/matching';
-import { acceptInvite, ADMIN, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn, type Shared } from './flows';
+import { openView, setUpMatchingTeam, shareTestimony, staffSignIn, type Shared } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
 const COUNSELOR = { username: 'zara.counsel', password: 'a long counselor passphrase' };
@@ -56,22 +56,7 @@ describeInBrowser('matching escrow in Chromium', () => {
   }
 
   /** The admin sets the instance up and invites a moderator who is also the matching counselor. */
-  async function setUpTeam(on: RunningServer): Promise<Page> {
-    const admin = await newGuardedPage(browser, problems);
-    await setUpFirstAdmin(admin.page, on.setupLink, true);
-    await staffSignIn(admin.page, on.url, ADMIN);
-    await openView(admin.page, 'Team');
-    await admin.page.getByLabel('Invite a new member as').selectOption('moderator,matching_counselor');
-    await admin.page.getByRole('button', { name: 'Create invite link' }).click();
-    await admin.page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
-    const invite = (await admin.page.locator('#invite-link').textContent())!.trim();
-    const counselor = await newGuardedPage(browser, problems);
-    await acceptInvite(counselor.page, invite, COUNSELOR);
-    await staffSignIn(admin.page, on.url, ADMIN);
-    await signWaitingMembers(admin.page);
-    await admin.context.close();
-    return counselor.page;
-  }
+  const setUpTeam = (on: RunningServer): Promise<Page> => setUpMatchingTeam(browser, (b) => newGuardedPage(b, problems), on, COUNSELOR);
 
   test('two spellings of one number match, a third survivor matches nothing, nothing is stored in the clear', async () => {
     const counselorPage = await setUpTeam(server);
