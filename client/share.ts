@@ -16,10 +16,13 @@ import { slowKdf } from './lib/kdf';
 import { instanceInfo, reportError } from './lib/survivor-page';
 import { sealTestimony, type TestimonyBody } from './lib/testimony';
 import { currentTrustedHistory } from './lib/trust';
+import { offerMatching } from './lib/matching-loader';
 
 let codename = '';
 let info: InstanceInfo | undefined;
 let keysPromise: Promise<KeyPairs> | undefined;
+/** Her keys once the testimony is sent, kept only while the page offers to name the person (matching). */
+let sentKeys: KeyPairs | undefined;
 
 function wipe(keys: KeyPairs): void {
   keys.sign.secretKey.fill(0);
@@ -31,7 +34,13 @@ onQuickExit(() => {
   keysPromise?.then(wipe, () => undefined);
   keysPromise = undefined;
   info = undefined;
+  forgetSentKeys();
 });
+
+function forgetSentKeys(): void {
+  if (sentKeys) wipe(sentKeys);
+  sentKeys = undefined;
+}
 
 /**
  * One numbered item per word (the numbers come from the stylesheet, left to right on Urdu
@@ -150,13 +159,12 @@ listen(document, 'DOMContentLoaded', async () => {
       const files = await evidence.upload(session.token);
       const envelope = await sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
       const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
-      await api(
+      const sent = await api<{ caseId: string; createdDay: string }>(
         'POST',
         '/api/survivor/cases',
         { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices, ...attachments },
         session.token,
       );
-      wipe(keys);
       evidence.clear();
 
       form.reset();
@@ -165,6 +173,16 @@ listen(document, 'DOMContentLoaded', async () => {
       codename = '';
       keysPromise = undefined;
       showStep('step-done');
+      // She may name the person now, as from the return page; her keys stay in this page
+      // until she leaves it or presses Quick exit (as on the return page while signed in).
+      sentKeys = keys;
+      window.addEventListener('pagehide', forgetSentKeys, { once: true });
+      offerMatching({
+        keys,
+        token: session.token,
+        cases: [{ caseId: sent.caseId, createdDay: sent.createdDay }],
+        currentHistory: () => currentTrustedHistory(fresh),
+      });
     },
     reportError,
   );

@@ -55,6 +55,8 @@ export const LAYERS = [
       'client/lib/case-thread.ts',
       'client/lib/attachment-view.ts',
       'client/lib/evidence-slot.ts',
+      // Both pages offer the matching escrow (share once the testimony is sent, return after sign-in).
+      'client/lib/matching-loader.ts',
     ],
   },
 ];
@@ -249,7 +251,7 @@ const layerByName = Object.fromEntries(builtLayers.map((l) => [l.name, l]));
  */
 export const LAZY_LAYERED = [
   { name: 'evidence-tools', entry: 'client/evidence-tools.ts' },
-  // The matching escrow (the OPRF of @noble/curves), loaded by the return page only when a survivor adds an identifier.
+  // The matching escrow (the OPRF of @noble/curves), loaded by the share and return pages only when a survivor adds an identifier.
   { name: 'matching', entry: 'client/matching.ts' },
   // The drafts proposed to a survivor, loaded by the return page only for a case that has one.
   { name: 'drafts', entry: 'client/drafts.ts' },

@@ -1,6 +1,7 @@
 /**
  * The matching escrow in Chromium, end to end through the built server: two survivors name one
- * phone number written two different ways on their return pages; a third names another. The
+ * phone number written two different ways, one on the share page as soon as her testimony is
+ * sent, the other later on her return page; a third names another. The
  * matching counselor's workspace shows exactly one match, confirmed by opening both sealed
  * entries in the browser, and the counselor reads both testimonies; once one of the two
  * withdraws, the match is gone. The matching code loads
@@ -39,6 +40,11 @@ describeInBrowser('matching escrow in Chromium', () => {
     await page.goto(`${on.url}/return`);
     await page.getByLabel('Your codename').fill(shared.codename);
     await page.getByRole('button', { name: 'Open' }).click();
+    await addPhone(page, sent, written, normal);
+  }
+
+  /** On a page that offers it (return after sign-in, share once sent): she reads what happens and adds a phone number. */
+  async function addPhone(page: Page, sent: SentRequest[], written: string, normal: string): Promise<void> {
     await page.getByRole('heading', { name: 'Has this person harmed others?' }).waitFor({ timeout: 60_000 });
     expect(sent.filter((r) => r.url.endsWith('/assets/matching.js'))).toEqual([]); // not loaded before she chooses
     await page.getByRole('button', { name: 'Add a phone, email or profile' }).click();
@@ -73,7 +79,9 @@ describeInBrowser('matching escrow in Chromium', () => {
       const shared = await shareTestimony(s.page, server.url, testimonies[i]);
       survivors.push(shared);
       pages.push(s.page);
-      await namePhone(s.page, s.sent, shared, written[i], normal[i]);
+      // The first names the person as soon as her testimony is sent, on the share page; the others later, from their return page.
+      if (i === 0) await addPhone(s.page, s.sent, written[i], normal[i]);
+      else await namePhone(s.page, s.sent, shared, written[i], normal[i]);
       allSent.push(...s.sent);
     }
 
