@@ -685,6 +685,12 @@ export interface SurvivorMatchEntry {
   keyVersion: number;
   createdDay: string;
   sealed: SealedMatchEntry;
+  /**
+   * The matching counselors changed since it was sealed (one was added or left): her browser
+   * seals it again to the counselors of the keyset it verifies (same tag, same key version).
+   * A hint only: her browser decides from the keyset it checked.
+   */
+  reseal: boolean;
 }
 export interface SurvivorMatching {
   /** the OPRF key version evaluations are made under now */

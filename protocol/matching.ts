@@ -378,8 +378,16 @@ export function sameIdentifier(a: MatchEntryBody, b: MatchEntryBody): boolean {
 export interface MatchCheck {
   /** the entries that opened and name the matched identifier, in the order given */
   confirmed: { index: number; body: MatchEntryBody }[];
-  /** the entries refused, with why: forged, malformed, not addressed to this reader, or naming another identifier */
+  /** the entries refused, with why: forged, malformed, or naming another identifier */
   refused: { index: number; reason: string }[];
+  /**
+   * the entries not sealed to this reader: sealed before this counselor held the role, they
+   * open once their survivor's browser seals them again on her next visit (neither confirmed
+   * nor refused)
+   */
+  notForMe: number[];
+  /** entries that opened, when no match is confirmed but some entries are not sealed to this reader: undecided until those open */
+  undecided: number[];
   /** true when entries of at least two distinct survivors name one identifier */
   isMatch: boolean;
 }
@@ -399,11 +407,13 @@ export function checkMatch(
 ): MatchCheck {
   const opened: { index: number; handle: string; body: MatchEntryBody }[] = [];
   const refused: MatchCheck['refused'] = [];
+  const notForMe: number[] = [];
   entries.forEach((entry, index) => {
     try {
       opened.push({ index, handle: entry.handle, body: openMatchEntry(entry.sealed, box, { tag, keyVersion }) });
     } catch (e) {
-      refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
+      if (e instanceof ProtocolError && e.code === 'not_a_recipient') notForMe.push(index);
+      else refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
     }
   });
   const survivorsNaming = new Map<string, Set<string>>();
@@ -414,8 +424,10 @@ export function checkMatch(
   const [best] = [...survivorsNaming.entries()].sort((a, b) => b[1].size - a[1].size);
   const isMatch = best !== undefined && best[1].size >= 2;
   const confirmed: MatchCheck['confirmed'] = [];
+  const undecided: number[] = [];
   for (const o of opened) {
     if (isMatch && `${o.body.identifier.type}:${o.body.identifier.value}` === best[0]) confirmed.push({ index: o.index, body: o.body });
+    else if (!isMatch && notForMe.length > 0) undecided.push(o.index);
     else
       refused.push({
         index: o.index,
@@ -425,5 +437,5 @@ export function checkMatch(
       });
   }
   refused.sort((a, b) => a.index - b.index);
-  return { confirmed, refused, isMatch };
+  return { confirmed, refused, notForMe, undecided, isMatch };
 }

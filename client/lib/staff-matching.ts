@@ -51,6 +51,8 @@ async function loadMatches(): Promise<void> {
           text: `${new Set(check.confirmed.map((c) => m.entries[c.index].handle)).size} survivors named this ${id.type}. This browser opened their sealed entries and checked that they name the same one.`,
         }),
       );
+    } else if (check.notForMe.length > 0) {
+      item.append(el('h3', { text: 'A reported match that this browser cannot open yet' }));
     } else {
       item.append(el('h3', { text: 'A reported match that this browser could not confirm' }));
     }
@@ -69,6 +71,24 @@ async function loadMatches(): Promise<void> {
           className: 'match-refused',
           attrs: { role: 'alert' },
           text: `Refused: the entry of ${entry.handle} (${entry.createdDay}): ${r.reason}`,
+        }),
+      );
+    }
+    for (const index of check.undecided) {
+      const entry = m.entries[index];
+      rows.append(
+        el('li', {
+          className: 'match-waiting',
+          text: `${entry.handle}, named on ${entry.createdDay}: opened here; whether it matches waits for the entries below.`,
+        }),
+      );
+    }
+    for (const index of check.notForMe) {
+      const entry = m.entries[index];
+      rows.append(
+        el('li', {
+          className: 'match-waiting',
+          text: `Not sealed to you yet: the entry of ${entry.handle} (${entry.createdDay}) was sealed before you were a matching counselor; it opens here once that survivor visits again.`,
         }),
       );
     }

@@ -7,7 +7,7 @@
  * clear (protocol/matching.ts, protocol/oprf.ts).
  */
 import { fromBase64url, keyId, readersOf, toBase64url } from '../../protocol/survivor';
-import type { MatchEvaluation, SurvivorMatching } from '../../protocol/api';
+import type { MatchEvaluation, SurvivorMatchEntry, SurvivorMatching } from '../../protocol/api';
 import {
   IdentifierError,
   IDENTIFIER_TYPES,
@@ -209,12 +209,25 @@ export async function openMatching(container: HTMLElement, ctx: MatchingPageCont
   container.append(yoursHeading, list, listStatus, form);
 }
 
-/** On a visit after a key rotation: each identifier made under an older key, opened with her key and derived again. */
+/**
+ * On a visit after a key rotation: each identifier made under an older key, opened with her key
+ * and derived again. And each one sealed to other matching counselors than those of the keyset
+ * her browser verifies now (a counselor joined or left): opened and sealed again to them, with
+ * the same tag (the server's `reseal` hint only says when to look; this decides).
+ */
 export async function rederiveStale(ctx: MatchingPageContext, status: SurvivorMatching): Promise<void> {
+  const own = keyId(ctx.keys.box.publicKey);
+  const counselors = new Set(readersOf((await ctx.currentHistory()).current.keyset, 'matching_counselor').map(keyId));
+  counselors.delete(own);
+  const sealedToThem = (entry: SurvivorMatchEntry) => {
+    const sealedTo = entry.sealed.keys.map((k) => k.kid).filter((kid) => kid !== own);
+    return counselors.size === 0 || (sealedTo.length === counselors.size && sealedTo.every((kid) => counselors.has(kid)));
+  };
   for (const entry of status.entries) {
-    if (entry.keyVersion >= status.keyVersion) continue;
+    const stale = entry.keyVersion < status.keyVersion;
+    if (!stale && sealedToThem(entry)) continue;
     const mine = openMatchEntry(entry.sealed, ctx.keys.box, entry);
-    const derived = await deriveTag(mine.identifier, ctx.token);
+    const derived = stale ? await deriveTag(mine.identifier, ctx.token) : { tag: entry.tag, keyVersion: entry.keyVersion };
     const sealed = await seal(ctx, mine.identifier, mine.caseId, derived);
     await api('POST', `/api/survivor/matching/entries/${entry.id}/replace`, { ...derived, sealed }, ctx.token);
   }

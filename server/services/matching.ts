@@ -37,6 +37,12 @@ async function counselorKids(ctx: AppContext): Promise<Set<string>> {
   return new Set(current ? readersOf(current.keyset, 'matching_counselor').map(keyId) : []);
 }
 
+/** Whether the entry is sealed to other matching counselors than those of the current keyset (one joined or left since). */
+function sealedToOthers(sealed: MatchEntryRecord['sealed'], ownKid: string, counselors: Set<string>): boolean {
+  const to = new Set(sealed.keys.map((k) => k.kid).filter((kid) => kid !== ownKid));
+  return counselors.size > 0 && (to.size !== counselors.size || [...to].some((kid) => !counselors.has(kid)));
+}
+
 export async function survivorMatching(ctx: AppContext, survivorId: string): Promise<SurvivorMatching> {
   const { matching } = ctx.repos;
   const day = ctx.clock.today();
@@ -45,10 +51,19 @@ export async function survivorMatching(ctx: AppContext, survivorId: string): Pro
     counselorKids(ctx),
     matching.evaluationsToday(ctx.matching.survivorCounter(survivorId, day), day),
   ]);
+  const survivor = await ctx.repos.survivors.keysOf(survivorId);
+  const own = survivor ? keyId(fromBase64url(survivor.boxPk)) : '';
   return {
     keyVersion: ctx.matching.keyVersion,
     counselors: counselors.size > 0,
-    entries: entries.map((e) => ({ id: e.id, tag: e.tag, keyVersion: e.keyVersion, createdDay: e.createdDay, sealed: e.sealed })),
+    entries: entries.map((e) => ({
+      id: e.id,
+      tag: e.tag,
+      keyVersion: e.keyVersion,
+      createdDay: e.createdDay,
+      sealed: e.sealed,
+      reseal: sealedToOthers(e.sealed, own, counselors),
+    })),
     evaluationsLeftToday: Math.max(0, ctx.config.matchingEvaluationsPerSurvivorPerDay - used),
   };
 }
@@ -130,17 +145,30 @@ export async function ownEntry(ctx: AppContext, survivorId: string, entryId: str
   return entry;
 }
 
-/** After a key rotation: the same identifier, evaluated again by the survivor's browser, under the new key. */
+/**
+ * The same identifier sealed again: after a key rotation, evaluated again under the new key;
+ * or, under the current key with the same tag, sealed to the matching counselors as they are
+ * now (one was added or left since).
+ */
 export async function replaceEntry(ctx: AppContext, survivorId: string, entry: MatchEntryRecord, body: EntryBody): Promise<void> {
-  if (entry.keyVersion >= ctx.matching.keyVersion)
-    throw conflict('not_stale', 'this identifier is already kept under the current key; withdraw it and add it again to change it');
   const survivor = (await ctx.repos.survivors.byId(survivorId))!;
+  const reseal =
+    entry.keyVersion === ctx.matching.keyVersion &&
+    body.keyVersion === entry.keyVersion &&
+    body.tag === entry.tag &&
+    sealedToOthers(entry.sealed, keyId(fromBase64url(survivor.boxPk)), await counselorKids(ctx));
+  if (entry.keyVersion >= ctx.matching.keyVersion && !reseal)
+    throw conflict(
+      'not_stale',
+      'this identifier is already kept under the current key and sealed to the current matching counselors; withdraw it and add it again to change it',
+    );
   await checkEntry(ctx, survivor, body);
   const matched = await ctx.erase(async (trx) => {
     await ctx.repos.matching.replace(trx, entry.id, { tag: body.tag, keyVersion: body.keyVersion, sealed: body.sealed });
     return ctx.repos.matching.isMatched(trx, body.tag, body.keyVersion);
   });
-  if (matched) await queueAlert(ctx, 'match');
+  // Sealing again changes who can open it, not whether it matches: counselors were told already.
+  if (matched && !reseal) await queueAlert(ctx, 'match');
 }
 
 /** Withdrawing erases the entry (no copy left in the database files): the tag no longer matches. */

@@ -106,7 +106,7 @@ export async function openView(page: Page, name: 'Cases' | 'Publishing' | 'Match
   await page.locator(`#view-${name.toLowerCase()}:visible`).waitFor();
 }
 
-export async function createInvite(page: Page, role: 'moderator' | 'advocate' | 'admin'): Promise<string> {
+export async function createInvite(page: Page, role: 'moderator' | 'advocate' | 'admin' | 'moderator,matching_counselor'): Promise<string> {
   await openView(page, 'Team');
   await page.getByLabel('Invite a new member as').selectOption(role);
   await page.getByRole('button', { name: 'Create invite link' }).click();
@@ -200,11 +200,7 @@ export async function setUpMatchingTeam(
   const admin = await newPage(browser);
   await setUpFirstAdmin(admin.page, on.setupLink, true);
   await staffSignIn(admin.page, on.url, ADMIN);
-  await openView(admin.page, 'Team');
-  await admin.page.getByLabel('Invite a new member as').selectOption('moderator,matching_counselor');
-  await admin.page.getByRole('button', { name: 'Create invite link' }).click();
-  await admin.page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
-  const invite = (await admin.page.locator('#invite-link').textContent())!.trim();
+  const invite = await createInvite(admin.page, 'moderator,matching_counselor');
   const member = await newPage(browser);
   await acceptInvite(member.page, invite, counselor);
   await staffSignIn(admin.page, on.url, ADMIN);

@@ -16,10 +16,21 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { fromBase64url, randomId } from '../../protocol';
 import { matchTag, normalizeIdentifier, sealMatchEntry } from '../../protocol/matching';
-import { openView, setUpMatchingTeam, shareTestimony, staffSignIn, type Shared } from './flows';
+import {
+  acceptInvite,
+  ADMIN,
+  createInvite,
+  openView,
+  setUpMatchingTeam,
+  shareTestimony,
+  signWaitingMembers,
+  staffSignIn,
+  type Shared,
+} from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
 const COUNSELOR = { username: 'zara.counsel', password: 'a long counselor passphrase' };
+const LATER = { username: 'nadia.counsel', password: 'a long passphrase for the second counselor' };
 
 describeInBrowser('matching escrow in Chromium', () => {
   let server: RunningServer;
@@ -189,6 +200,63 @@ describeInBrowser('matching escrow in Chromium', () => {
       await db.destroy();
       await rotated.stop();
       fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a counselor who joins later reads the earlier match once its survivors have visited again', async () => {
+    const on = await startServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '300', RATE_LIMIT_PER_MINUTE: '1200' });
+    try {
+      await setUpTeam(on);
+      const stamp = Date.now();
+      const named: { page: Page; shared: Shared }[] = [];
+      for (const [i, written] of ['0300-5556667', '+92 300 5556667'].entries()) {
+        const s = await newGuardedPage(browser, problems);
+        const shared = await shareTestimony(s.page, on.url, `JOINED-LATER-${i}-${stamp}`);
+        await addPhone(s.page, s.sent, written, '+923005556667');
+        named.push({ page: s.page, shared });
+      }
+
+      // The admin brings in a second matching counselor.
+      const admin = await newGuardedPage(browser, problems);
+      await staffSignIn(admin.page, on.url, ADMIN);
+      const invite = await createInvite(admin.page, 'moderator,matching_counselor');
+      const newcomer = await newGuardedPage(browser, problems);
+      await acceptInvite(newcomer.page, invite, LATER);
+      await staffSignIn(admin.page, on.url, ADMIN);
+      await signWaitingMembers(admin.page);
+      await admin.context.close();
+
+      // The entries were sealed before: the newcomer sees the match but cannot open it, and nothing is called forged.
+      const c = newcomer.page;
+      await staffSignIn(c, on.url, LATER);
+      await openView(c, 'Matches');
+      await c.locator('#matching-status').filter({ hasText: '0 confirmed matches.' }).waitFor({ timeout: 30_000 });
+      await c.getByRole('heading', { name: 'A reported match that this browser cannot open yet' }).waitFor();
+      expect(await c.locator('#matching-list .match-waiting').count()).toBe(2);
+      expect(await c.locator('#matching-list .match-refused').count()).toBe(0);
+
+      // Each survivor's next visit seals her entry again, to both counselors, without her doing anything.
+      for (const { page, shared } of named) {
+        await page.goto(`${on.url}/return`);
+        await page.getByLabel('Your codename').fill(shared.codename);
+        await page.getByRole('button', { name: 'Open' }).click();
+        await page.getByRole('heading', { name: 'Has this person harmed others?' }).waitFor({ timeout: 60_000 });
+      }
+      // (The second visit's re-sealing runs after its page shows: ask again until it has landed.)
+      let said = '';
+      for (let i = 0; i < 60 && said !== '1 confirmed match.'; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        await c.getByRole('button', { name: 'Check again' }).click();
+        await c.locator('#matching-status').filter({ hasText: 'confirmed' }).waitFor({ timeout: 30_000 });
+        said = ((await c.locator('#matching-status').textContent()) ?? '').trim();
+      }
+      expect(said).toBe('1 confirmed match.');
+      const match = c.locator('#matching-list article.match[data-confirmed="true"]');
+      await match.getByRole('heading', { name: 'Match: phone +923005556667' }).waitFor();
+      for (const { shared } of named) expect((await match.textContent()) ?? '').toContain(shared.handle);
+      expect(problems).toEqual([]);
+    } finally {
+      await on.stop();
     }
   });
 });

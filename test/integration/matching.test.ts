@@ -436,6 +436,111 @@ describe('matching escrow', () => {
   });
 });
 
+describe('a matching counselor who joins later (entries sealed before are sealed again by their survivors)', () => {
+  let t: TestServer;
+  let admin: StaffActor;
+  let first: StaffActor;
+  const survivors: SurvivorActor[] = [];
+  const named: { id: string; caseId: string; tag: string; keyVersion: number }[] = [];
+
+  beforeAll(async () => {
+    t = await makeTestServer();
+    admin = await setupAdmin(t, ['admin', 'moderator']);
+    first = await addStaff(t, admin, 'counsel.first', ['moderator', 'matching_counselor']);
+    for (const written of ['0300-2223334', '+923002223334']) {
+      const s = await registerSurvivor(t);
+      survivors.push(s);
+      const caseId = await newCase(t, s, `testimony naming ${written}`);
+      const { res, tag, keyVersion } = await nameIdentifier(t, s, caseId, 'phone', written);
+      expect(res.status).toBe(201);
+      named.push({ id: res.body.id, caseId, tag, keyVersion });
+    }
+  });
+  afterAll(() => t.close());
+
+  const status = async (s: SurvivorActor): Promise<SurvivorMatching> => (await asSurvivor(t, s).get('/api/survivor/matching')).body;
+
+  test('the new counselor cannot open the earlier entries: neither confirmed nor refused, but not sealed to them yet', async () => {
+    expect((await status(survivors[0])).entries.map((e) => e.reseal)).toEqual([false]);
+    const second = await addStaff(t, admin, 'counsel.second', ['moderator', 'matching_counselor']);
+    // The survivors' page learns that the counselors changed.
+    for (const s of survivors) expect((await status(s)).entries.map((e) => e.reseal)).toEqual([true]);
+
+    const [m] = await matches(second.agent);
+    const check = checkMatch(m.tag, m.keyVersion, m.entries, second.box);
+    expect(check).toEqual({ confirmed: [], refused: [], notForMe: [0, 1], undecided: [], isMatch: false });
+    // The first counselor still confirms it.
+    expect(checkMatch(m.tag, m.keyVersion, m.entries, first.box).isMatch).toBe(true);
+
+    // One survivor visits and her browser seals her entry again: the other is still not sealed to the newcomer.
+    const resealed = async (i: number, recipients: Uint8Array[]) => {
+      const s = survivors[i];
+      const [entry] = (await status(s)).entries;
+      const mine = openMatchEntry(entry.sealed, s.keys.box, entry);
+      const sealed = sealMatchEntry({
+        identifier: mine.identifier,
+        caseId: mine.caseId,
+        tag: entry.tag,
+        keyVersion: entry.keyVersion,
+        recipients,
+      });
+      return asSurvivor(t, s).post(`/api/survivor/matching/entries/${entry.id}/replace`, {
+        tag: entry.tag,
+        keyVersion: entry.keyVersion,
+        sealed,
+      });
+    };
+    // Sealed again without the newcomer: refused, nothing written.
+    await unchanged(t, async () => {
+      expectError(await resealed(0, [first.box.publicKey, survivors[0].keys.box.publicKey]), 400, 'bad_recipients', 'missing');
+    });
+    const everyone = async (i: number) => [...(await counselorKeys(t)), survivors[i].keys.box.publicKey];
+    expect((await resealed(0, await everyone(0))).status).toBe(204);
+    expect((await status(survivors[0])).entries.map((e) => e.reseal)).toEqual([false]);
+    const half = checkMatch(m.tag, m.keyVersion, (await matches(second.agent))[0].entries, second.box);
+    expect({ notForMe: half.notForMe.length, undecided: half.undecided.length, refused: half.refused, isMatch: half.isMatch }).toEqual({
+      notForMe: 1,
+      undecided: 1,
+      refused: [],
+      isMatch: false,
+    });
+    // Nothing left to seal again: the same request is refused now.
+    await unchanged(t, async () => {
+      expectError(await resealed(0, await everyone(0)), 409, 'not_stale', 'current matching counselors');
+    });
+
+    // The other survivor visits: the newcomer confirms the match and both cases.
+    expect((await resealed(1, await everyone(1))).status).toBe(204);
+    const [after] = await matches(second.agent);
+    expect(after.tag).toBe(named[0].tag);
+    const confirmed = checkMatch(after.tag, after.keyVersion, after.entries, second.box);
+    expect(confirmed.isMatch).toBe(true);
+    expect(confirmed.confirmed.map((c) => c.body.caseId).sort()).toEqual(named.map((n) => n.caseId).sort());
+  });
+
+  test('a re-sealed entry must keep its tag: another tag under the current key is refused', async () => {
+    const s = survivors[0];
+    const third = await addStaff(t, admin, 'counsel.third', ['moderator', 'matching_counselor']);
+    expect(third.username).toBe('counsel.third');
+    const [entry] = (await status(s)).entries;
+    expect(entry.reseal).toBe(true);
+    const other = await deriveTag(t.app, s, normalizeIdentifier('phone', '0333-9998887'));
+    const sealed = sealMatchEntry({
+      identifier: normalizeIdentifier('phone', '0333-9998887'),
+      caseId: named[0].caseId,
+      ...other,
+      recipients: [...(await counselorKeys(t)), s.keys.box.publicKey],
+    });
+    await unchanged(t, async () => {
+      expectError(
+        await asSurvivor(t, s).post(`/api/survivor/matching/entries/${entry.id}/replace`, { ...other, sealed }),
+        409,
+        'not_stale',
+      );
+    });
+  });
+});
+
 describe('matching limits', () => {
   let t: TestServer;
   beforeAll(async () => {
