@@ -23,7 +23,13 @@ import { bindAuditPanel, initAuditPanel } from './lib/staff-audit';
 import { bindCasesPanel, closeCase, initCasesPanel, openCaseId, refreshCases, showCase } from './lib/staff-cases';
 import { startLiveUpdates } from './lib/staff-live';
 import { bindMatchingPanel, initMatchingPanel } from './lib/staff-matching';
-import { bindPublishingPanel, closePublishingCase, initPublishingPanel, showPublishingCase } from './lib/staff-publishing';
+import {
+  bindPublishingPanel,
+  closePublishingCase,
+  initPublishingPanel,
+  refreshPublishing,
+  showPublishingCase,
+} from './lib/staff-publishing';
 import { forgetKeptSession, hasKeptSession, keepForReload, restoreKeptSession } from './lib/staff-reload';
 import { bindRetentionPanel, initRetentionPanel } from './lib/staff-retention';
 import { bindRecoveryCodesForm } from './lib/staff-security';
@@ -142,9 +148,16 @@ async function openWorkspace(current: StaffSession): Promise<void> {
   }
   panelsReady = true;
   await route(); // open the case the address names, if any
-  if (roles.includes('moderator'))
-    startLiveUpdates(refreshCases, () =>
-      say(byId('workspace-status'), 'You were signed out (the session ended). Reload the page to sign in again.', 'error'),
+  // Live: the cases (and the navigation's unread count) for a moderator; the publishing list
+  // while its view is shown (drafts approved, changes asked), for moderators and advocates.
+  const publishes = roles.includes('moderator') || roles.includes('advocate');
+  if (roles.includes('moderator') || publishes)
+    startLiveUpdates(
+      async () => {
+        if (roles.includes('moderator')) await refreshCases();
+        if (publishes && placeOf(location.hash)?.view === 'publishing') await refreshPublishing();
+      },
+      () => say(byId('workspace-status'), 'You were signed out (the session ended). Reload the page to sign in again.', 'error'),
     );
 }
 
@@ -164,7 +177,9 @@ async function route(): Promise<void> {
     else if (place.caseId !== openCaseId()) await showCase(place.caseId).catch(failed);
   }
   if (place.view === 'publishing') {
-    if (!place.caseId) closePublishingCase();
-    else await showPublishingCase(place.caseId).catch(failed);
+    if (!place.caseId) {
+      closePublishingCase();
+      await refreshPublishing().catch(failed);
+    } else await showPublishingCase(place.caseId).catch(failed);
   }
 }

@@ -51,8 +51,19 @@ export function bindPublishingPanel(): void {
   });
 }
 
+/** What the list last showed: a refresh that finds the same leaves the rows (and the focus in them) alone. */
+let listed = '';
+
+/** The list again (live updates while the Publishing view is shown, and on entering it). */
+export async function refreshPublishing(): Promise<void> {
+  await loadPublishing();
+}
+
 async function loadPublishing(): Promise<void> {
   const { cases } = await api<{ cases: PublishingCaseSummary[] }>('GET', '/api/staff/publishing');
+  const now = JSON.stringify(cases);
+  if (now === listed) return;
+  listed = now;
   const rows = cases.map((c) => {
     const open = el('button', {
       text: 'Open',

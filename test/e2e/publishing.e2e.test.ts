@@ -93,6 +93,12 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await draft1.getByRole('button', { name: 'Send my request' }).click();
     await s.locator('#list-status').filter({ hasText: 'Your request was sent' }).waitFor({ timeout: 30_000 });
     await s.getByRole('article', { name: 'Draft 1' }).getByText('You asked for changes').waitFor();
+    // The moderator, still on the Publishing view, sees the draft wait on a change without a reload (one live round: 20 s).
+    await m
+      .locator('#publishing-cases tr.waits-on-change')
+      .filter({ hasText: handle })
+      .getByText('Waits on a change')
+      .waitFor({ state: 'attached', timeout: 45_000 });
 
     // The moderator reads the request in the conversation and proposes a second draft.
     await m.getByRole('button', { name: 'Back to publishing' }).click();
