@@ -5,6 +5,9 @@
  * to a real SMTP server started here (STARTTLS with a certificate made for the test, AUTH),
  * and what arrives names no handle and holds no words of the testimony. On a server with no
  * SMTP server set, the block says that alerts are off and cannot be saved.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It waits for the mailer's minute, and
+ * test/integration/alerts.test.ts runs the alert queue and the mail on PostgreSQL too.
  */
 import type { Browser } from 'playwright-core';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server';
