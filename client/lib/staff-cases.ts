@@ -285,8 +285,8 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
     keepingView(thread.firstElementChild, () => {
       thread.prepend(...entries.filter((e) => e.kind !== 'testimony').map((e) => renderEntry(e, detail.handle)));
       if (from === 0) drawTestimony(entries[0]);
+      say(progress, from > 0 ? `Checking older messages… (${total - from} of ${total})` : '');
     });
-    if (from > 0) say(progress, `Checking older messages… (${total - from} of ${total})`);
   };
   let checked: (ok: boolean) => void = () => undefined;
   threadChecked = new Promise((resolve) => (checked = resolve));
