@@ -110,21 +110,22 @@ export async function openThread(
 ): Promise<ThreadEntry[]> {
   const staff = trust.history.signers;
   const survivor = fromBase64url(trust.survivorSignPk);
-  const open = async (index: number): Promise<{ entry: ThreadEntry; hash: string }> => {
+  /** each entry's envelopeHash, as opening it computed it */
+  const hashes: string[] = [];
+  const open = async (index: number): Promise<ThreadEntry> => {
     const i = items[index];
     const env = i.envelope;
     if (env.kind === 'testimony') {
       const t = await openAs<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history);
       const testimony = t.body.testimony;
-      return {
-        hash: t.hash,
-        entry: { kind: 'testimony', seq: 0, day: i.day, testimony: { ...testimony, attachments: readManifests(testimony.attachments) } },
-      };
+      hashes[index] = t.hash;
+      return { kind: 'testimony', seq: 0, day: i.day, testimony: { ...testimony, attachments: readManifests(testimony.attachments) } };
     }
     const fromStaff = staff.has(env.signer);
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
     const m = await openAs<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history);
-    const entry: ThreadEntry = {
+    hashes[index] = m.hash;
+    return {
       kind: 'message',
       seq: i.seq ?? 0,
       day: i.day,
@@ -133,23 +134,13 @@ export async function openThread(
       text: String(m.body.text),
       attachments: readManifests(m.body.attachments),
     };
-    return { hash: m.hash, entry };
   };
   const envelopes = items.map((i) => i.envelope);
-  const opened = await newestFirst(items.length, open, (out, from, end) => {
+  return newestFirst(items.length, open, (out, from, end) => {
     // The run from this slice to the newest entry (the newer ones again: a few comparisons).
-    verifyThread(
-      envelopes,
-      caseId,
-      out.map((o) => o.hash),
-      from,
-    );
-    onShown?.(
-      out.slice(from, end).map((o) => o.entry),
-      from,
-    );
+    verifyThread(envelopes, caseId, hashes, from);
+    onShown?.(out.slice(from, end), from);
   });
-  return opened.map((o) => o.entry);
 }
 
 /**

@@ -3,10 +3,13 @@
  * WebCrypto here), newest first in slices, returned in thread order; a thread whose order or
  * signatures were tampered with is refused as before (verifyThread, then each signature).
  * Shown newest first (`onShown`): each slice is handed over only once it and the run up to
- * the newest entry are checked, and a later failure hands over nothing more.
+ * the newest entry are checked, and a later failure hands over nothing more. A re-open and
+ * a reply verify only what is new, and the reader's private key is imported once, not once
+ * an envelope (counted on Node's WebCrypto, which still does the work).
  */
 import nacl from 'tweetnacl';
 import {
+  cryptoProvider,
   envelopeHash,
   sealEnvelope,
   signKeyset,
@@ -193,5 +196,40 @@ describe('openThread', () => {
       expect(error).toBeDefined();
       expect(calls).toEqual([]);
     });
+  });
+
+  it('a re-open verifies nothing again, a reply only itself, and the reader key is imported once', async () => {
+    const fresh = thread(40);
+    await cryptoProvider(); // detected (its self-test verifies too) before counting
+    const subtle = globalThis.crypto.subtle;
+    const verify = jest.spyOn(subtle, 'verify');
+    const importKey = jest.spyOn(subtle, 'importKey');
+    const privateImports = () => importKey.mock.calls.filter(([format]) => format === 'pkcs8').length;
+    try {
+      const entries = await openThread(caseId, fresh, { box: moderator.box }, trust);
+      expect(verify).toHaveBeenCalledTimes(41);
+      expect(privateImports()).toBeLessThanOrEqual(1); // not one an envelope
+      verify.mockClear();
+      importKey.mockClear();
+      expect(await openThread(caseId, fresh, { box: moderator.box }, trust)).toEqual(entries);
+      expect(verify).not.toHaveBeenCalled();
+      expect(privateImports()).toBe(0);
+
+      const reply = await sealMessage({
+        caseId,
+        thread: fresh,
+        text: 'a reply',
+        survivorBoxPk: toBase64url(survivor.box.publicKey),
+        keyset,
+        signer: moderator.sign,
+      });
+      verify.mockClear();
+      const after = await openThread(caseId, [...fresh, item(reply, 41)], { box: moderator.box }, trust);
+      expect(after[41]).toMatchObject({ text: 'a reply' });
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+      importKey.mockRestore();
+    }
   });
 });
