@@ -44,25 +44,27 @@ export const buf = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
 export function webCryptoProvider(subtle: Subtle, fallback: CryptoProvider = naclProvider): CryptoProvider {
   const importKey = (format: 'raw' | 'pkcs8', bytes: Uint8Array, alg: string, usages: ('sign' | 'verify' | 'deriveBits')[]) =>
     subtle.importKey(format, buf(bytes), alg, false, usages);
-  // Ed25519 keys are kept: a page signs with one and verifies a handful of signers. Cleared
-  // when large, so a long session cannot grow it without end. (X25519 public keys are
-  // ephemeral, one per envelope: not worth keeping.)
+  // Ed25519 keys are kept: a page signs with one and verifies a handful of signers; and
+  // X25519 private keys: a reader unwraps every envelope with the same one, and importing it
+  // costs about ten times the key agreement (the import derives its public key). Cleared when
+  // large (one-off ephemeral keys of sealing pass through too), so a long session cannot grow
+  // it without end. (X25519 public keys are ephemeral, one per envelope: not worth keeping.)
   const keys = new Map<string, Promise<Key>>();
-  const ed25519 = (format: 'raw' | 'pkcs8', bytes: Uint8Array) => {
+  const kept = (format: 'raw' | 'pkcs8', bytes: Uint8Array, alg: 'Ed25519' | 'X25519', usages: ('sign' | 'verify' | 'deriveBits')[]) => {
     // A private key is kept by its hash, so no string holds the seed.
-    const id = format + String.fromCharCode(...(format === 'raw' ? bytes : nacl.hash(bytes)));
+    const id = alg + format + String.fromCharCode(...(format === 'raw' ? bytes : nacl.hash(bytes)));
     if (keys.size > 256) keys.clear();
     let key = keys.get(id);
-    if (!key) keys.set(id, (key = importKey(format, bytes, 'Ed25519', [format === 'raw' ? 'verify' : 'sign'])));
+    if (!key) keys.set(id, (key = importKey(format, bytes, alg, usages)));
     return key;
   };
   return {
     name: 'webcrypto',
     sign: async (message, secretKey) =>
-      new Uint8Array(await subtle.sign('Ed25519', await ed25519('pkcs8', pkcs8(112, secretKey)), buf(message))),
+      new Uint8Array(await subtle.sign('Ed25519', await kept('pkcs8', pkcs8(112, secretKey), 'Ed25519', ['sign']), buf(message))),
     verify: async (message, signature, publicKey) => {
       try {
-        return await subtle.verify('Ed25519', await ed25519('raw', publicKey), buf(signature), buf(message));
+        return await subtle.verify('Ed25519', await kept('raw', publicKey, 'Ed25519', ['verify']), buf(signature), buf(message));
       } catch {
         return fallback.verify(message, signature, publicKey);
       }
@@ -72,7 +74,7 @@ export function webCryptoProvider(subtle: Subtle, fallback: CryptoProvider = nac
         // An X25519 public key has no usages of its own (WebCrypto refuses any).
         const [pub, priv] = await Promise.all([
           importKey('raw', publicKey, 'X25519', []),
-          importKey('pkcs8', pkcs8(110, secretKey), 'X25519', ['deriveBits']),
+          kept('pkcs8', pkcs8(110, secretKey), 'X25519', ['deriveBits']),
         ]);
         return new Uint8Array(
           await subtle.deriveBits({ name: 'X25519', public: pub } as unknown as Parameters<Subtle['deriveBits']>[0], priv, 256),

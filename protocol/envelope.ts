@@ -361,20 +361,24 @@ export const openEnvelopeAsync = <T = Record<string, unknown>>(
  * refuses a thread that was reordered, spliced, or given a message from another case.
  * (Signatures are checked when each envelope is opened.) `hashes`, when given, are the
  * envelopes' envelopeHash as opening them computed it, so they are not computed twice.
+ * With `from`, checks only the run from entry `from` to the newest (a reader opening the
+ * thread newest first, a slice at a time): each entry in it, and each link inside it; the
+ * link of entry `from` to the one before it is left for a run that holds that one.
  */
-export function verifyThread(thread: Envelope[], caseId: string, hashes?: string[]): void {
-  thread.forEach((env, i) => {
+export function verifyThread(thread: Envelope[], caseId: string, hashes?: string[], from = 0): void {
+  for (let i = from; i < thread.length; i++) {
+    const env = thread[i];
     if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);
     if (i === 0) {
       if (env.kind !== 'testimony' || env.prev !== undefined)
         throw new ProtocolError('bad_thread', 'a thread must start with its testimony');
-      return;
+      continue;
     }
     if (env.kind !== 'message') throw new ProtocolError('bad_thread', `thread entry ${i + 1} is not a message`);
-    if (env.prev !== (hashes?.[i - 1] ?? envelopeHash(thread[i - 1])))
+    if (i > from && env.prev !== (hashes?.[i - 1] ?? envelopeHash(thread[i - 1])))
       throw new ProtocolError(
         'bad_thread',
         `thread entry ${i + 1} does not follow entry ${i}: messages were reordered, removed or swapped`,
       );
-  });
+  }
 }

@@ -67,43 +67,65 @@ const SLICE = 32;
 /**
  * `open` of every index, newest first, one slice at a time; results in index order. Between
  * slices the page gets its turn (Chromium may answer WebCrypto within the same task, so
- * awaiting it alone does not let input or painting in).
+ * awaiting it alone does not let input or painting in). `onSlice`, after each slice, gets
+ * the results so far and where the slice starts and ends; what it throws ends the run.
  */
-export async function newestFirst<T>(count: number, open: (i: number) => Promise<T>): Promise<T[]> {
+export async function newestFirst<T>(
+  count: number,
+  open: (i: number) => Promise<T>,
+  onSlice?: (out: T[], start: number, end: number) => void,
+): Promise<T[]> {
   const out: T[] = new Array<T>(count);
   for (let end = count; end > 0; end -= SLICE) {
     const start = Math.max(0, end - SLICE);
     const slice = await Promise.all(Array.from({ length: end - start }, (_, k) => open(start + k)));
     slice.forEach((value, k) => (out[start + k] = value));
+    onSlice?.(out, start, end);
     if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return out;
 }
 
 /**
- * Opens every entry (checking each signature against who may have written it), then the
- * order of the whole thread. Throws (ProtocolError) if the thread was reordered, spliced or
+ * Opens every entry (checking each signature against who may have written it) and the order
+ * of the whole thread. Throws (ProtocolError) if the thread was reordered, spliced or
  * swapped, or an entry's signature is not from the survivor (testimony, survivor messages)
  * or a keyset member (staff messages).
+ *
+ * Newest first: `onShown`, when given, gets each slice's entries (and the index of the first)
+ * as soon as they are checked as far as they can be without the older ones: each signature,
+ * each entry naming this case, and each link inside the run from the slice to the newest
+ * entry. So what it gets is a contiguous, untouched run of this case's thread, ending at the
+ * newest entry the server gave, in the order it was written; only the link of its oldest
+ * entry to the one before is still to check, with the next slice. The last call (from 0)
+ * comes once the whole thread is checked. If a later check fails, this throws, and what
+ * was shown must be taken back (client/README.md "Opening a thread").
  */
-export async function openThread(caseId: string, items: EnvelopeItem[], reader: Reader, trust: Trust): Promise<ThreadEntry[]> {
+export async function openThread(
+  caseId: string,
+  items: EnvelopeItem[],
+  reader: Reader,
+  trust: Trust,
+  onShown?: (entries: ThreadEntry[], from: number) => void,
+): Promise<ThreadEntry[]> {
   const staff = trust.history.signers;
   const survivor = fromBase64url(trust.survivorSignPk);
-  const opened = await newestFirst(items.length, async (index): Promise<{ entry: ThreadEntry; hash: string }> => {
+  /** each entry's envelopeHash, as opening it computed it */
+  const hashes: string[] = [];
+  const open = async (index: number): Promise<ThreadEntry> => {
     const i = items[index];
     const env = i.envelope;
     if (env.kind === 'testimony') {
       const t = await openAs<{ testimony: TestimonyBody }>(env, i.grants, reader, [survivor], trust.history);
       const testimony = t.body.testimony;
-      return {
-        hash: t.hash,
-        entry: { kind: 'testimony', seq: 0, day: i.day, testimony: { ...testimony, attachments: readManifests(testimony.attachments) } },
-      };
+      hashes[index] = t.hash;
+      return { kind: 'testimony', seq: 0, day: i.day, testimony: { ...testimony, attachments: readManifests(testimony.attachments) } };
     }
     const fromStaff = staff.has(env.signer);
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
     const m = await openAs<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history);
-    const entry: ThreadEntry = {
+    hashes[index] = m.hash;
+    return {
       kind: 'message',
       seq: i.seq ?? 0,
       day: i.day,
@@ -112,14 +134,13 @@ export async function openThread(caseId: string, items: EnvelopeItem[], reader: 
       text: String(m.body.text),
       attachments: readManifests(m.body.attachments),
     };
-    return { hash: m.hash, entry };
+  };
+  const envelopes = items.map((i) => i.envelope);
+  return newestFirst(items.length, open, (out, from, end) => {
+    // The run from this slice to the newest entry (the newer ones again: a few comparisons).
+    verifyThread(envelopes, caseId, hashes, from);
+    onShown?.(out.slice(from, end), from);
   });
-  verifyThread(
-    items.map((i) => i.envelope),
-    caseId,
-    opened.map((o) => o.hash),
-  );
-  return opened.map((o) => o.entry);
 }
 
 /**

@@ -161,6 +161,7 @@ async function loadInbox(): Promise<void> {
 export function closeCase(): void {
   if (!openCaseDetail) return;
   openCaseDetail = undefined;
+  opening++;
   revokeAttachmentUrls();
   // Focus inside the closing case would fall to the page's start: bring it to the inbox instead.
   const hadFocus = byId('case-panel').contains(document.activeElement);
@@ -205,64 +206,128 @@ function renderEntry(entry: ThreadEntry, handle: string): HTMLElement {
   ]);
 }
 
+/** Thrown into an opening that another showCase or closeCase replaced, to stop its work. */
+class Replaced extends Error {}
+/** Bumped by every showCase and closeCase: an opening that is no longer the latest draws nothing. */
+let opening = 0;
+/** Whether the open case's whole thread was checked (a reply waits for it, and is refused if it failed). */
+let threadChecked: Promise<boolean> = Promise.resolve(false);
+
+/** The nearest ancestor that scrolls (the case panel beside the inbox), else the page. */
+function scrollerOf(node: HTMLElement): Element {
+  for (let e = node.parentElement; e; e = e.parentElement) {
+    const overflow = getComputedStyle(e).overflowY;
+    if ((overflow === 'auto' || overflow === 'scroll') && e.scrollHeight > e.clientHeight) return e;
+  }
+  return document.scrollingElement ?? document.documentElement;
+}
+
+/**
+ * Runs `change` (which adds content before `anchor`) so that what the reader looks at stays
+ * put: if `anchor` is above the visible part of its scroller, the scroller follows it. The
+ * browser's own scroll anchoring is off in the case panel (client/staff.css): it does nothing
+ * at the top of a scroller nor in Safari, and would add its shift to this one.
+ */
+function keepingView(anchor: Element | null, change: () => void): void {
+  const top = anchor?.getBoundingClientRect().top;
+  change();
+  if (!anchor || top === undefined) return;
+  const scroller = scrollerOf(anchor as HTMLElement);
+  const viewTop = scroller === document.scrollingElement ? 0 : scroller.getBoundingClientRect().top;
+  if (top < viewTop) scroller.scrollTop += anchor.getBoundingClientRect().top - top;
+}
+
 /**
  * Shows the case beside the inbox (in its place on a narrow screen), decrypted here, and marks
  * it read up to its newest message for this moderator. `detail` when the caller has it already.
+ *
+ * A case opened anew shows its newest messages as soon as they are checked and adds the older
+ * ones above them as they are, under a note "Checking older messages… (N of M)"; the
+ * testimony, the oldest entry, comes last. If any check fails, everything shown is replaced
+ * by the error (what "checked" means for a newest slice: openThread, client/README.md). The
+ * same case shown again (a reply, a note, a live update) keeps what it shows until the new
+ * thread is wholly checked, then redraws at once, so the view does not jump.
  */
 export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail; focus?: boolean } = {}): Promise<void> {
+  const mine = ++opening;
   const [detail, ks] = await Promise.all([opts.detail ?? api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
+  if (mine !== opening) return;
   const reopened = openCaseDetail?.caseId === detail.caseId;
   openCaseDetail = detail;
-  revokeAttachmentUrls();
   const body = byId('case-body');
   const thread = byId('case-thread');
   const notes = byId('case-notes');
-  body.replaceChildren();
-  thread.replaceChildren();
-  notes.replaceChildren();
+  const progress = byId('thread-progress');
   say(byId('case-status'), '');
+  if (!reopened) {
+    revokeAttachmentUrls();
+    body.replaceChildren();
+    thread.replaceChildren();
+    notes.replaceChildren();
+  }
+  showCaseControls(detail, ks.keyset, reopened, opts.focus !== false);
+
+  const drawTestimony = (entry: ThreadEntry) => {
+    if (entry.kind !== 'testimony') return;
+    body.replaceChildren(
+      renderTestimony(entry.testimony, {
+        day: detail.createdDay,
+        status: detail.status,
+        handle: detail.handle,
+        statusLabel: statusLabel(detail.status),
+      }),
+      ...renderAttachments(detail.caseId, entry.testimony.attachments ?? []),
+    );
+  };
+  const total = detail.thread.length;
+  const onShown = (entries: ThreadEntry[], from: number) => {
+    if (mine !== opening) throw new Replaced();
+    keepingView(thread.firstElementChild, () => {
+      thread.prepend(...entries.filter((e) => e.kind !== 'testimony').map((e) => renderEntry(e, detail.handle)));
+      if (from === 0) drawTestimony(entries[0]);
+      say(progress, from > 0 ? `Checking older messages… (${total - from} of ${total})` : '');
+    });
+  };
+  let checked: (ok: boolean) => void = () => undefined;
+  threadChecked = new Promise((resolve) => (checked = resolve));
+  thread.setAttribute('aria-busy', 'true');
   try {
     const entries = await openThread(
       detail.caseId,
       detail.thread,
       { box: box() },
       { survivorSignPk: detail.survivorSignPk, history: ks.history },
+      reopened ? undefined : onShown,
     );
-    const testimony = entries[0];
-    if (testimony.kind === 'testimony')
-      body.append(
-        renderTestimony(testimony.testimony, {
-          day: detail.createdDay,
-          status: detail.status,
-          handle: detail.handle,
-          statusLabel: statusLabel(detail.status),
-        }),
-        ...renderAttachments(detail.caseId, testimony.testimony.attachments ?? []),
-      );
-    thread.append(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
+    if (mine !== opening) return checked(false);
+    if (reopened) {
+      revokeAttachmentUrls();
+      drawTestimony(entries[0]);
+      thread.replaceChildren(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
+    }
     if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
+    checked(true);
   } catch (e) {
-    body.append(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
+    checked(false);
+    if (mine !== opening) return;
+    // Nothing of a thread that failed a check stays on screen, not even what was checked before.
+    revokeAttachmentUrls();
+    thread.replaceChildren();
+    body.replaceChildren(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
+  } finally {
+    if (mine === opening) {
+      thread.removeAttribute('aria-busy');
+      say(progress, '');
+    }
   }
+  let shownNotes: HTMLElement[];
   try {
-    notes.append(...(await openNotes(detail.notes, { box: box() }, ks.history)).map((e) => renderEntry(e, detail.handle)));
+    shownNotes = (await openNotes(detail.notes, { box: box() }, ks.history)).map((e) => renderEntry(e, detail.handle));
   } catch (e) {
-    notes.append(el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` }));
+    shownNotes = [el('li', { attrs: { role: 'alert' }, text: `The notes could not be opened: ${errorMessage(e)}` })];
   }
-  byId<HTMLSelectElement>('case-status-select').value = detail.status;
-  // A reply keeps the status chosen for the case; a new case's first reply suggests waiting for the survivor.
-  if (!reopened) byId<HTMLSelectElement>('reply-status').value = detail.status === 'new' ? 'waiting_for_survivor' : detail.status;
-  const assignee = byId<HTMLSelectElement>('case-assignee-select');
-  const moderators = ks.keyset.members.filter((m) => m.roles.includes('moderator'));
-  assignee.replaceChildren(
-    el('option', { text: 'Nobody', attrs: { value: '' } }),
-    ...moderators.map((m) => el('option', { text: m.username, attrs: { value: m.staffId } })),
-  );
-  assignee.value = detail.assignee?.id ?? '';
-  byId('case-heading').textContent = `Case of ${detail.handle}`;
-  byId('view-cases').classList.add('has-open');
-  show(byId('case-panel'));
-  if (opts.focus !== false) byId('case-heading').focus();
+  if (mine !== opening) return;
+  notes.replaceChildren(...shownNotes);
   const head = detail.thread[detail.thread.length - 1]?.seq;
   if (typeof head === 'number') {
     await api('POST', `/api/staff/cases/${detail.caseId}/read`, { seq: head });
@@ -271,10 +336,30 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
   await refreshUnread();
 }
 
+/** The case's heading, status and assignee menus, shown (and focused) before its thread is opened. */
+function showCaseControls(detail: StaffCaseDetail, ks: Keyset, reopened: boolean, focus: boolean): void {
+  byId<HTMLSelectElement>('case-status-select').value = detail.status;
+  // A reply keeps the status chosen for the case; a new case's first reply suggests waiting for the survivor.
+  if (!reopened) byId<HTMLSelectElement>('reply-status').value = detail.status === 'new' ? 'waiting_for_survivor' : detail.status;
+  const assignee = byId<HTMLSelectElement>('case-assignee-select');
+  const moderators = ks.members.filter((m) => m.roles.includes('moderator'));
+  assignee.replaceChildren(
+    el('option', { text: 'Nobody', attrs: { value: '' } }),
+    ...moderators.map((m) => el('option', { text: m.username, attrs: { value: m.staffId } })),
+  );
+  assignee.value = detail.assignee?.id ?? '';
+  byId('case-heading').textContent = `Case of ${detail.handle}`;
+  byId('view-cases').classList.add('has-open');
+  show(byId('case-panel'));
+  if (focus) byId('case-heading').focus();
+}
+
 async function sendReply(): Promise<void> {
   const detail = openCaseDetail!;
   const text = byId<HTMLTextAreaElement>('reply-text').value.trim();
   if (!text) throw new Error('Write a reply first.');
+  // A reply names the newest message as the one it follows: only once the whole thread is checked.
+  if (!(await threadChecked) || openCaseDetail !== detail) throw new Error('This conversation could not be checked: no reply was sent.');
   const ks = await keyset();
   const envelope = await sealMessage({
     caseId: detail.caseId,

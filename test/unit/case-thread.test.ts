@@ -2,9 +2,14 @@
  * client/lib/case-thread.ts openThread: entries opened through the crypto provider (Node's
  * WebCrypto here), newest first in slices, returned in thread order; a thread whose order or
  * signatures were tampered with is refused as before (verifyThread, then each signature).
+ * Shown newest first (`onShown`): each slice is handed over only once it and the run up to
+ * the newest entry are checked, and a later failure hands over nothing more. A re-open and
+ * a reply verify only what is new, and the reader's private key is imported once, not once
+ * an envelope (counted on Node's WebCrypto, which still does the work).
  */
 import nacl from 'tweetnacl';
 import {
+  cryptoProvider,
   envelopeHash,
   sealEnvelope,
   signKeyset,
@@ -26,6 +31,7 @@ interface CaseThread {
     items: EnvelopeItem[],
     reader: { box: nacl.BoxKeyPair },
     trust: { survivorSignPk: string; history: VerifiedHistory },
+    onShown?: (entries: Record<string, unknown>[], from: number) => void,
   ) => Promise<Record<string, unknown>[]>;
   sealMessage: (input: {
     caseId: string;
@@ -133,5 +139,97 @@ describe('openThread', () => {
     });
     const entries = await openThread(caseId, [...items, item(reply, 71)], { box: survivor.box }, trust);
     expect(entries[71]).toMatchObject({ kind: 'message', text: 'a reply', fromStaff: true, author: 'mod.one' });
+  });
+
+  describe('newest first (onShown)', () => {
+    /** What onShown was given, call by call: the index of the first entry and the seqs. */
+    async function shown(thread: EnvelopeItem[]): Promise<{ calls: { from: number; seqs: unknown[] }[]; error?: Error }> {
+      const calls: { from: number; seqs: unknown[] }[] = [];
+      try {
+        await openThread(caseId, thread, { box: moderator.box }, trust, (entries, from) =>
+          calls.push({ from, seqs: entries.map((e) => e.seq) }),
+        );
+        return { calls };
+      } catch (e) {
+        return { calls, error: e as Error };
+      }
+    }
+    const seqs = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+    it('hands over the newest slice first, then each older one, ending with the testimony', async () => {
+      const { calls, error } = await shown(items);
+      expect(error).toBeUndefined();
+      expect(calls).toEqual([
+        { from: 39, seqs: seqs(39, 71) },
+        { from: 7, seqs: seqs(7, 39) },
+        { from: 0, seqs: seqs(0, 7) },
+      ]);
+    });
+
+    it('an older message out of order: the newest slice is shown, the broken one never is', async () => {
+      const swapped = [...items];
+      [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
+      const { calls, error } = await shown(swapped);
+      expect(error?.message).toMatch(/does not follow/);
+      expect(calls).toEqual([{ from: 39, seqs: seqs(39, 71) }]);
+    });
+
+    it('a message dropped where two slices meet is caught with the older slice', async () => {
+      // Entry 39 is the oldest of the newest slice: its link to entry 38 is checked with the next slice.
+      const spliced = items.filter((_, k) => k !== 38);
+      const { calls, error } = await shown(spliced);
+      expect(error?.message).toMatch(/does not follow/);
+      expect(calls).toHaveLength(1);
+    });
+
+    it('a forged newest message: nothing is shown', async () => {
+      const last = items[70];
+      const forged = [...items.slice(0, 70), { ...last, envelope: { ...last.envelope, sig: items[69].envelope.sig } }];
+      const { calls, error } = await shown(forged);
+      expect(error?.message).toMatch(/signature/);
+      expect(calls).toEqual([]);
+    });
+
+    it('a message from another case is refused in its own slice', async () => {
+      const moved = [...items.slice(0, 50), { ...items[50], envelope: { ...items[50].envelope, caseId: 'case-2' } }, ...items.slice(51)];
+      const { calls, error } = await shown(moved);
+      expect(error).toBeDefined();
+      expect(calls).toEqual([]);
+    });
+  });
+
+  it('a re-open verifies nothing again, a reply only itself, and the reader key is imported once', async () => {
+    const fresh = thread(40);
+    await cryptoProvider(); // detected (its self-test verifies too) before counting
+    const subtle = globalThis.crypto.subtle;
+    const verify = jest.spyOn(subtle, 'verify');
+    const importKey = jest.spyOn(subtle, 'importKey');
+    const privateImports = () => importKey.mock.calls.filter(([format]) => format === 'pkcs8').length;
+    try {
+      const entries = await openThread(caseId, fresh, { box: moderator.box }, trust);
+      expect(verify).toHaveBeenCalledTimes(41);
+      expect(privateImports()).toBeLessThanOrEqual(1); // not one an envelope
+      verify.mockClear();
+      importKey.mockClear();
+      expect(await openThread(caseId, fresh, { box: moderator.box }, trust)).toEqual(entries);
+      expect(verify).not.toHaveBeenCalled();
+      expect(privateImports()).toBe(0);
+
+      const reply = await sealMessage({
+        caseId,
+        thread: fresh,
+        text: 'a reply',
+        survivorBoxPk: toBase64url(survivor.box.publicKey),
+        keyset,
+        signer: moderator.sign,
+      });
+      verify.mockClear();
+      const after = await openThread(caseId, [...fresh, item(reply, 41)], { box: moderator.box }, trust);
+      expect(after[41]).toMatchObject({ text: 'a reply' });
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+      importKey.mockRestore();
+    }
   });
 });

@@ -53,6 +53,17 @@ describe('threads', () => {
     expect(code(() => verifyThread([testimony, other, answer], caseId))).toBe('bad_thread');
   });
 
+  test('a run from an entry to the newest: checked inside, its link to the entry before left for later', () => {
+    const other = seal('message', 'swapped in', oldMod.sign, envelopeHash(testimony));
+    // [testimony, answer, reply]: entry 2 (reply) does not follow entry 1 (answer).
+    expect(() => verifyThread([testimony, answer, reply], caseId, undefined, 2)).not.toThrow();
+    expect(code(() => verifyThread([testimony, answer, reply], caseId, undefined, 1))).toBe('bad_thread');
+    // A run is still checked for its case and kind, and the testimony where it starts the thread.
+    expect(code(() => verifyThread([testimony, other, answer], randomId(), undefined, 2))).toBe('wrong_context');
+    expect(code(() => verifyThread([testimony, other, testimony], caseId, undefined, 2))).toBe('bad_thread');
+    expect(code(() => verifyThread([reply, testimony], caseId, undefined, 0))).toBe('bad_thread');
+  });
+
   test('a message moved to another case is refused by the thread and by its reader', () => {
     const elsewhere = randomId();
     const moved = { ...reply, caseId: elsewhere };
