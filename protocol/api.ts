@@ -6,7 +6,15 @@
 import { z } from 'zod';
 import { recordCount } from './attachment';
 import { BASE64URL_PATTERN, isCanonicalBase64url } from './encoding';
-import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type AnyKeyGrant, type Envelope, type EnvelopeKind, type RecipientKey } from './envelope';
+import {
+  ENVELOPE_ALG,
+  ENVELOPE_KINDS,
+  ENVELOPE_VERSION,
+  type AnyKeyGrant,
+  type Envelope,
+  type EnvelopeKind,
+  type RecipientKey,
+} from './envelope';
 import { MAX_GRANT_BATCH } from './grant-tree';
 import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';

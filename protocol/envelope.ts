@@ -27,7 +27,7 @@ import { pad, unpad } from './padding';
 import { naclBackend, type CryptoBackend } from './signatures';
 import type { CryptoProvider } from './crypto-provider';
 import { boxKeyStep, boxPublicKeyStep, runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
-import { verifyBatchGrantSteps, type BatchKeyGrant } from './grant-tree';
+import type { BatchKeyGrant } from './grant-tree';
 
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_ALG = 'x25519-xsalsa20poly1305-ed25519-padme';
@@ -238,9 +238,24 @@ function grantMessage(g: Pick<KeyGrant, 'v' | 'envelopeHash' | 'kid' | 'epk' | '
 /** A grant of either version: v1 signed alone, v2 one of a signed batch (grant-tree.ts). v1 grants stay readable. */
 export type AnyKeyGrant = KeyGrant | BatchKeyGrant;
 
+type BatchGrantCheck = (grant: BatchKeyGrant, hash: string, trustedGranters: Uint8Array[], backend: CryptoBackend) => Steps<void>;
+let batchGrantCheck: BatchGrantCheck | undefined;
+
+/**
+ * grant-batch.ts installs the check of v2 grants when it loads (staff pages and the server
+ * import it through protocol/index.ts). Survivor pages never read grants, so their 80 KB
+ * budget does not carry the Merkle code.
+ */
+export function acceptBatchGrants(check: BatchGrantCheck): void {
+  batchGrantCheck = check;
+}
+
 /** Checks a grant of either version against the hash of the envelope it must belong to. */
 export function* verifyAnyGrantSteps(grant: AnyKeyGrant, hash: string, trustedGranters: Uint8Array[], backend: CryptoBackend): Steps<void> {
-  if (grant.v === 2) return yield* verifyBatchGrantSteps(grant, hash, trustedGranters, backend);
+  if (grant.v === 2) {
+    if (!batchGrantCheck) throw new ProtocolError('unsupported_version', 'v2 key grants are read with protocol/grant-batch.ts loaded');
+    return yield* batchGrantCheck(grant, hash, trustedGranters, backend);
+  }
   if (grant.v !== ENVELOPE_VERSION) throw new ProtocolError('unsupported_version', 'this key grant version is not supported');
   const granter = fromBase64url(grant.granter);
   if (!trustedGranters.some((t) => equalBytes(t, granter)))

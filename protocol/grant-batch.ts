@@ -15,8 +15,27 @@ import { fromBase64url, ProtocolError, toBase64url } from './encoding';
 import { naclBackend, type CryptoBackend } from './signatures';
 import type { CryptoProvider } from './crypto-provider';
 import { runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
-import { keyId, unwrapContentKeySteps, verifyAnyGrantSteps, wrapContentKeySteps, type AnyKeyGrant, type RandomBytes } from './envelope';
-import { batchMessage, BATCH_GRANT_VERSION, grantTree, leafHash, MAX_GRANT_BATCH, type BatchKeyGrant, type GrantLeaf } from './grant-tree';
+import {
+  acceptBatchGrants,
+  keyId,
+  unwrapContentKeySteps,
+  verifyAnyGrantSteps,
+  wrapContentKeySteps,
+  type AnyKeyGrant,
+  type RandomBytes,
+} from './envelope';
+import {
+  batchMessage,
+  BATCH_GRANT_VERSION,
+  grantTree,
+  leafHash,
+  MAX_GRANT_BATCH,
+  verifyBatchGrantSteps,
+  type BatchKeyGrant,
+  type GrantLeaf,
+} from './grant-tree';
+
+acceptBatchGrants(verifyBatchGrantSteps);
 
 /** What a granter receives about one envelope (GET /api/staff/grants/pending). */
 export interface GrantSource {

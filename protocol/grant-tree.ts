@@ -16,8 +16,9 @@
  * remembers verified signatures (crypto-provider.ts rememberingVerified) checks one signature
  * per batch. The root is not stored: it is what the path folds to, so it cannot disagree.
  *
- * This file holds what a reader needs (envelope.ts opens v2 grants with it); making and
- * server-side checking of whole batches are in grant-batch.ts, off the survivor pages.
+ * This file holds what a reader needs; grant-batch.ts installs it into envelope.ts (so that
+ * openEnvelope accepts v2 grants) and makes and checks whole batches. Survivor pages, which
+ * never read grants, carry neither.
  */
 import { canonicalJson, concatBytes, equalBytes, fromBase64url, ProtocolError, toBase64url, utf8 } from './encoding';
 import { verifyStep, type Steps } from './crypto-steps';

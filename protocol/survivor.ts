@@ -9,7 +9,6 @@ export * from './padding';
 export * from './codename';
 export * from './kdf';
 export * from './envelope';
-export * from './grant-tree';
 export * from './keyset';
 export * from './auth';
 export * from './pow';
