@@ -106,13 +106,14 @@ async function main(): Promise<void> {
     console.log(
       `${''.padEnd(34)} per envelope: ${(g.before.ms / g.envelopes).toFixed(2)} ms before, ${(g.after.ms / g.envelopes).toFixed(3)} ms after; 10,000 envelopes ≈ ${((g.before.ms / g.envelopes) * 10).toFixed(1)} s before, ${((g.after.ms / g.envelopes) * 10).toFixed(1)} s after`,
     );
-    header(`Chromium: sharing ${g.envelopes} envelopes, grants v1 against v2 (both with the provider)`);
+    console.log(`\nChromium: sharing ${g.envelopes} envelopes, grants v1 against v2 (both with the provider)`);
     console.log(`${''.padEnd(34)} ${'v1 (one signature each)'.padEnd(36)}  ${'v2 (one signature per 1,000)'.padEnd(36)}  speed-up`);
     row('browser crypto', g.after, g.v2);
     const traffic = (what: string, v1: number, v2: number, unit: string) =>
       console.log(
         `${what.padEnd(34)} ${`${v1} ${unit}`.padStart(36)}   ${`${v2} ${unit}`.padStart(36)}   ${(v1 / Math.max(v2, 1)).toFixed(1).padStart(6)}x`,
       );
+    console.log(`${'  of which signing a batch'.padEnd(34)} ${''.padEnd(36)}   ${ms(g.v2Sign)} (${g.v2Sign.leaves} leaves)`);
     traffic('requests', g.v1.requests, g.v2Traffic.requests, '');
     traffic('downloaded per envelope (JSON)', g.v1.downBytes, g.v2Traffic.downBytes, 'B');
     traffic('uploaded per envelope (JSON)', g.v1.upBytes, g.v2Traffic.upBytes, 'B');

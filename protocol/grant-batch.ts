@@ -76,8 +76,10 @@ export const rewrapKey = (source: GrantSource, input: RewrapInput): GrantLeaf =>
 export const rewrapKeyAsync = (source: GrantSource, input: RewrapInput, provider?: CryptoProvider): Promise<GrantLeaf> =>
   runAsync(rewrapSteps(source, input), provider);
 
+const sha512Of = (backend: CryptoBackend) => (bytes: Uint8Array) => backend.sha512(bytes);
+
 function treeOf(leaves: GrantLeaf[], backend: CryptoBackend): ReturnType<typeof grantTree> {
-  const sha512 = (bytes: Uint8Array) => backend.sha512(bytes);
+  const sha512 = sha512Of(backend);
   return grantTree(
     leaves.map((l) => leafHash(l, sha512)),
     sha512,
@@ -104,18 +106,48 @@ function grantsOf(leaves: GrantLeaf[], granter: string, paths: Uint8Array[][], s
   }));
 }
 
-function* signGrantBatchSteps(leaves: GrantLeaf[], granter: nacl.SignKeyPair): Steps<{ sig: string; grants: BatchKeyGrant[] }> {
+/** The batch signature over the leaves' root (and the tree, for whoever wants the paths). */
+function* batchSignatureSteps(
+  leaves: GrantLeaf[],
+  granter: nacl.SignKeyPair,
+  leafHashes: Uint8Array[] = leaves.map((l) => leafHash(l, sha512Of(naclBackend))),
+): Steps<{ sig: string; granterPk: string; paths: Uint8Array[][] }> {
   checkBatchSize(leaves.length);
-  const { root, paths } = treeOf(leaves, naclBackend);
+  const { root, paths } = grantTree(leafHashes, sha512Of(naclBackend));
   const granterPk = toBase64url(granter.publicKey);
   const sig = toBase64url(yield* signStep(batchMessage(granterPk, root, leaves.length), granter.secretKey));
+  return { sig, granterPk, paths };
+}
+
+function* signGrantBatchSteps(leaves: GrantLeaf[], granter: nacl.SignKeyPair): Steps<{ sig: string; grants: BatchKeyGrant[] }> {
+  const { sig, granterPk, paths } = yield* batchSignatureSteps(leaves, granter);
   return { sig, grants: grantsOf(leaves, granterPk, paths, sig) };
 }
 
+/** Leaves hashed per this many between the page's turns: a thousand at once is a task of 100 ms or more on a slow machine. */
+const HASH_SLICE = 100;
+
 /** Signs a batch of leaves once: the signature, and each leaf as a grant that verifies alone. */
 export const signGrantBatch = (leaves: GrantLeaf[], granter: nacl.SignKeyPair) => runSync(signGrantBatchSteps(leaves, granter));
-export const signGrantBatchAsync = (leaves: GrantLeaf[], granter: nacl.SignKeyPair, provider?: CryptoProvider) =>
-  runAsync(signGrantBatchSteps(leaves, granter), provider);
+
+/**
+ * The batch signature alone, for a page that posts the batch (POST /api/staff/grants/batch
+ * takes the leaves' keys and `sig`; the server makes the paths): the leaves are hashed a slice
+ * at a time, and the signature goes through the provider.
+ */
+export async function signGrantBatchAsync(
+  leaves: GrantLeaf[],
+  granter: nacl.SignKeyPair,
+  provider?: CryptoProvider,
+): Promise<{ sig: string }> {
+  const hashes: Uint8Array[] = [];
+  for (let at = 0; at < leaves.length; at += HASH_SLICE) {
+    for (const l of leaves.slice(at, at + HASH_SLICE)) hashes.push(leafHash(l, sha512Of(naclBackend)));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const { sig } = await runAsync(batchSignatureSteps(leaves, granter, hashes), provider);
+  return { sig };
+}
 
 /**
  * The server's check of a posted batch: the leaves in the order they were signed (each with

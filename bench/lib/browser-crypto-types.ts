@@ -36,6 +36,8 @@ export interface GrantResult {
   after: Timed;
   /** grants v2 with the provider: hashes and own key entries in, one signature per 1,000 */
   v2: Timed;
+  /** signing one batch alone (hashing its leaves, the tree, one signature) */
+  v2Sign: Timed & { leaves: number };
   v1: GrantTraffic;
   v2Traffic: GrantTraffic;
 }
