@@ -114,6 +114,7 @@ async function main(): Promise<void> {
         `${what.padEnd(34)} ${`${v1} ${unit}`.padStart(36)}   ${`${v2} ${unit}`.padStart(36)}   ${(v1 / Math.max(v2, 1)).toFixed(1).padStart(6)}x`,
       );
     console.log(`${'  of which signing a batch'.padEnd(34)} ${''.padEnd(36)}   ${ms(g.v2Sign)} (${g.v2Sign.leaves} leaves)`);
+    row(`browser crypto, tweetnacl (${g.tweetnacl.envelopes})`, g.tweetnacl.v1, g.tweetnacl.v2);
     traffic('requests', g.v1.requests, g.v2Traffic.requests, '');
     traffic('downloaded per envelope (JSON)', g.v1.downBytes, g.v2Traffic.downBytes, 'B');
     traffic('uploaded per envelope (JSON)', g.v1.upBytes, g.v2Traffic.upBytes, 'B');

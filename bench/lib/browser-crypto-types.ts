@@ -38,6 +38,8 @@ export interface GrantResult {
   v2: Timed;
   /** signing one batch alone (hashing its leaves, the tree, one signature) */
   v2Sign: Timed & { leaves: number };
+  /** v1 and v2 with the tweetnacl provider (a browser without WebCrypto Ed25519), on at most 500 envelopes */
+  tweetnacl: { envelopes: number; v1: Timed; v2: Timed };
   v1: GrantTraffic;
   v2Traffic: GrantTraffic;
 }
