@@ -9,7 +9,8 @@
  * Bundles bench/browser/crypto-page.ts (the client's own openThread and sealMessage, and
  * protocol/) with esbuild, serves it from 127.0.0.1 and runs it in Chromium: opening a case of
  * 200 and 1,000 messages as a member and through grants (time, and the longest main-thread
- * task), re-opening it, and re-wrapping envelopes for a new moderator. Then in Firefox ESR at
+ * task), re-opening it, and re-wrapping envelopes for a new moderator (grants v1 before and
+ * after, and grants v2: crypto time, requests and bytes per envelope). Then in Firefox ESR at
  * Tor Browser's Standard and Safer levels: a survivor's first testimony (two proofs of work,
  * the login signature, the sealed testimony), a reply, and opening a 20-message thread.
  * Those figures are of a bench page: the thread is made in the page (the server plays no part).
@@ -130,11 +131,23 @@ async function main(): Promise<void> {
       }
     }
     const g = await page.evaluate<GrantResult>(`cryptoBench.grantBatch(${k.grantEnvelopes})`);
-    header(`Chromium: re-wrapping ${g.envelopes} envelopes for a new moderator (browser crypto only, batches of 100)`);
+    header(`Chromium: re-wrapping ${g.envelopes} envelopes for a new moderator (browser crypto only, grants v1, batches of 100)`);
     row(`${g.envelopes} envelopes`, g.before, g.after);
     console.log(
       `${''.padEnd(34)} per envelope: ${(g.before.ms / g.envelopes).toFixed(2)} ms before, ${(g.after.ms / g.envelopes).toFixed(3)} ms after; 10,000 envelopes ≈ ${((g.before.ms / g.envelopes) * 10).toFixed(1)} s before, ${((g.after.ms / g.envelopes) * 10).toFixed(1)} s after`,
     );
+    console.log(`\nChromium: sharing ${g.envelopes} envelopes, grants v1 against v2 (both with the provider)`);
+    console.log(`${''.padEnd(34)} ${'v1 (one signature each)'.padEnd(36)}  ${'v2 (one signature per 1,000)'.padEnd(36)}  speed-up`);
+    row('browser crypto', g.after, g.v2);
+    const traffic = (what: string, v1: number, v2: number, unit: string) =>
+      console.log(
+        `${what.padEnd(34)} ${`${v1} ${unit}`.padStart(36)}   ${`${v2} ${unit}`.padStart(36)}   ${(v1 / Math.max(v2, 1)).toFixed(1).padStart(6)}x`,
+      );
+    console.log(`${'  of which signing a batch'.padEnd(34)} ${''.padEnd(36)}   ${ms(g.v2Sign)} (${g.v2Sign.leaves} leaves)`);
+    row(`browser crypto, tweetnacl (${g.tweetnacl.envelopes})`, g.tweetnacl.v1, g.tweetnacl.v2);
+    traffic('requests', g.v1.requests, g.v2Traffic.requests, '');
+    traffic('downloaded per envelope (JSON)', g.v1.downBytes, g.v2Traffic.downBytes, 'B');
+    traffic('uploaded per envelope (JSON)', g.v1.upBytes, g.v2Traffic.upBytes, 'B');
   } finally {
     await context.close();
   }

@@ -6,7 +6,16 @@
 import { z } from 'zod';
 import { recordCount } from './attachment';
 import { BASE64URL_PATTERN, isCanonicalBase64url } from './encoding';
-import { ENVELOPE_ALG, ENVELOPE_KINDS, ENVELOPE_VERSION, type Envelope, type KeyGrant } from './envelope';
+import {
+  ENVELOPE_ALG,
+  ENVELOPE_KINDS,
+  ENVELOPE_VERSION,
+  type AnyKeyGrant,
+  type Envelope,
+  type EnvelopeKind,
+  type RecipientKey,
+} from './envelope';
+import { MAX_GRANT_BATCH } from './grant-tree';
 import type { AuditRecord } from './audit';
 import type { Argon2Params } from './kdf';
 import { STAFF_ROLES } from './keyset';
@@ -353,6 +362,19 @@ export const schemas = {
       .min(1)
       .max(100),
   }),
+  /**
+   * A batch of v2 grants (protocol/grant-batch.ts), in the order the granter signed them: per
+   * envelope only the content key wrapped to staffId's key; the server adds the hash it stores
+   * and the colleague's kid, recomputes the tree and checks `sig` once.
+   */
+  postGrantBatch: z.strictObject({
+    staffId: Id,
+    sig: b64Bytes(64),
+    grants: z
+      .array(z.strictObject({ envelopeId: z.number().int().min(1), epk: b64Bytes(32), wrapped: b64Bytes(24 + 32 + 16) }))
+      .min(1)
+      .max(MAX_GRANT_BATCH),
+  }),
   /** sig = signLogin(instanceId, pow.challenge): proves the browser holds the sign key */
   register: z.strictObject({ signPk: b64Bytes(32), boxPk: b64Bytes(32), pow: PowSolutionSchema, sig: b64Bytes(64) }),
   survivorChallenge: z.strictObject({}),
@@ -570,7 +592,7 @@ export interface EnvelopeItem {
   day: string;
   fromStaff: boolean;
   envelope: Envelope;
-  grants: KeyGrant[];
+  grants: AnyKeyGrant[];
 }
 export interface CaseList {
   cases: CaseSummary[];
@@ -648,10 +670,21 @@ export interface PublishingCase extends PublishingCaseSummary {
     changes: DraftItem['changes'];
   })[];
 }
+/** What a granter needs per envelope (issue 17): no ciphertext, the stored hash and its own way in. */
 export interface PendingGrants {
   /** on the first page only (after = 0) */
   total?: number;
-  items: { id: number; caseId: string; envelope: Envelope; grants: KeyGrant[] }[];
+  items: {
+    id: number;
+    caseId: string;
+    kind: EnvelopeKind;
+    /** envelopeHash as the server computed it when the envelope was submitted */
+    hash: string;
+    /** the asking member's own key entry, when the envelope was sealed to it */
+    key?: Required<Pick<RecipientKey, 'kid' | 'epk' | 'wrapped'>>;
+    /** grants addressed to the asking member (how it reads the envelope otherwise) */
+    grants: AnyKeyGrant[];
+  }[];
 }
 export interface SurvivorSession {
   token: string;

@@ -27,6 +27,7 @@ import { pad, unpad } from './padding';
 import { naclBackend, type CryptoBackend } from './signatures';
 import type { CryptoProvider } from './crypto-provider';
 import { boxKeyStep, boxPublicKeyStep, runAsync, runSync, signStep, verifyStep, type Steps } from './crypto-steps';
+import type { BatchKeyGrant } from './grant-tree';
 
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_ALG = 'x25519-xsalsa20poly1305-ed25519-padme';
@@ -234,22 +235,47 @@ function grantMessage(g: Pick<KeyGrant, 'v' | 'envelopeHash' | 'kid' | 'epk' | '
   return utf8('awaaz/v1/grant\n' + canonicalJson({ v: g.v, envelopeHash: g.envelopeHash, kid: g.kid, epk: g.epk, wrapped: g.wrapped }));
 }
 
-function* verifyGrantSteps(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend): Steps<void> {
+/** A grant of either version: v1 signed alone, v2 one of a signed batch (grant-tree.ts). v1 grants stay readable. */
+export type AnyKeyGrant = KeyGrant | BatchKeyGrant;
+
+type BatchGrantCheck = (grant: BatchKeyGrant, hash: string, trustedGranters: Uint8Array[], backend: CryptoBackend) => Steps<void>;
+let batchGrantCheck: BatchGrantCheck | undefined;
+
+/**
+ * grant-batch.ts installs the check of v2 grants when it loads (staff pages and the server
+ * import it through protocol/index.ts). Survivor pages never read grants, so their 80 KB
+ * budget does not carry the Merkle code.
+ */
+export function acceptBatchGrants(check: BatchGrantCheck): void {
+  batchGrantCheck = check;
+}
+
+/** Checks a grant of either version against the hash of the envelope it must belong to. */
+export function* verifyAnyGrantSteps(grant: AnyKeyGrant, hash: string, trustedGranters: Uint8Array[], backend: CryptoBackend): Steps<void> {
+  if (grant.v === 2) {
+    if (!batchGrantCheck) throw new ProtocolError('unsupported_version', 'v2 key grants are read with protocol/grant-batch.ts loaded');
+    return yield* batchGrantCheck(grant, hash, trustedGranters, backend);
+  }
+  if (grant.v !== ENVELOPE_VERSION) throw new ProtocolError('unsupported_version', 'this key grant version is not supported');
   const granter = fromBase64url(grant.granter);
   if (!trustedGranters.some((t) => equalBytes(t, granter)))
     throw new ProtocolError('untrusted_signer', 'the key grant is signed by a key this reader does not trust');
-  if (grant.envelopeHash !== envelopeHash(env, backend))
-    throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
+  if (grant.envelopeHash !== hash) throw new ProtocolError('wrong_context', 'the key grant belongs to another envelope');
   if (!(yield* verifyStep(grantMessage(grant), fromBase64url(grant.sig), granter))) {
     throw new ProtocolError('bad_signature', 'the key grant signature does not verify: it was altered or forged');
   }
 }
 
-export function verifyGrant(grant: KeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
+function* verifyGrantSteps(grant: AnyKeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend): Steps<void> {
+  yield* verifyAnyGrantSteps(grant, envelopeHash(env, backend), trustedGranters, backend);
+}
+
+/** Checks a grant (v1 or v2) against the envelope it claims to open. */
+export function verifyGrant(grant: AnyKeyGrant, env: Envelope, trustedGranters: Uint8Array[], backend: CryptoBackend = naclBackend): void {
   runSync(verifyGrantSteps(grant, env, trustedGranters, backend), backend);
 }
 
-function* unwrapContentKeySteps(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Steps<Uint8Array> {
+export function* unwrapContentKeySteps(entry: { epk: string; wrapped: string }, box: nacl.BoxKeyPair): Steps<Uint8Array> {
   const wrapped = fromBase64url(entry.wrapped);
   const contentKey = nacl.box.open.after(
     wrapped.subarray(nacl.box.nonceLength),
@@ -267,7 +293,7 @@ export interface OpenInput {
   expectedCaseId: string;
   trustedSigners: Uint8Array[];
   /** re-wraps addressed to this reader, and whose signatures it accepts on them */
-  grants?: KeyGrant[];
+  grants?: AnyKeyGrant[];
   trustedGranters?: Uint8Array[];
 }
 
@@ -288,15 +314,24 @@ export type GrantInput = Pick<OpenInput, 'box' | 'grants' | 'trustedGranters'> &
   random?: RandomBytes;
 };
 
-function* grantSteps(env: Envelope, input: GrantInput): Steps<KeyGrant> {
-  const random = input.random ?? ((n: number) => nacl.randomBytes(n));
-  const contentKey = yield* contentKeySteps(env, input);
+/** Wraps a content key to `recipient` with a fresh ephemeral key (and wipes the content key): a grant's {epk, wrapped}. */
+export function* wrapContentKeySteps(
+  contentKey: Uint8Array,
+  recipient: Uint8Array,
+  random: RandomBytes = (n) => nacl.randomBytes(n),
+): Steps<{ epk: string; wrapped: string }> {
   const ephemeralSk = random(nacl.box.secretKeyLength);
   const nonce = random(nacl.box.nonceLength);
-  const wrapped = toBase64url(concatBytes(nonce, nacl.box.after(contentKey, nonce, yield* boxKeyStep(input.recipient, ephemeralSk))));
+  const wrapped = toBase64url(concatBytes(nonce, nacl.box.after(contentKey, nonce, yield* boxKeyStep(recipient, ephemeralSk))));
   contentKey.fill(0);
   const epk = toBase64url(yield* boxPublicKeyStep(ephemeralSk));
   ephemeralSk.fill(0);
+  return { epk, wrapped };
+}
+
+function* grantSteps(env: Envelope, input: GrantInput): Steps<KeyGrant> {
+  const contentKey = yield* contentKeySteps(env, input);
+  const { epk, wrapped } = yield* wrapContentKeySteps(contentKey, input.recipient, input.random);
   const unsigned = {
     v: ENVELOPE_VERSION,
     envelopeHash: envelopeHash(env),

@@ -3,6 +3,8 @@ export * from './padding';
 export * from './codename';
 export * from './kdf';
 export * from './envelope';
+export * from './grant-tree';
+export * from './grant-batch';
 export * from './keyset';
 export * from './fingerprint-link';
 export * from './member-fingerprint';

@@ -21,7 +21,7 @@ import {
   type AttachmentManifest,
   type Envelope,
   type Keyset,
-  type KeyGrant,
+  type AnyKeyGrant,
   type VerifiedHistory,
 } from '../../protocol/survivor';
 import type { EnvelopeItem } from '../../protocol/api';
@@ -46,7 +46,7 @@ export type ThreadEntry =
 
 export function openAs<T>(
   env: Envelope,
-  grants: KeyGrant[],
+  grants: AnyKeyGrant[],
   reader: Reader,
   signers: Uint8Array[],
   history: VerifiedHistory,

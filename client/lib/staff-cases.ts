@@ -6,7 +6,7 @@
  * follows the address (#/cases/<caseId>, client/staff.ts).
  */
 import nacl from 'tweetnacl';
-import { fromBase64url, makeGrantAsync, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
+import { fromBase64url, rewrapKeyAsync, signGrantBatchAsync, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail, UnreadCount } from '../../protocol/api';
 import { api } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
@@ -423,11 +423,19 @@ async function showGrantTargets(): Promise<void> {
   show(byId('grants-panel'), others.length > 0);
 }
 
+/**
+ * Pages through what the colleague cannot open (hashes and this member's own key entries, no
+ * ciphertext), re-wraps each key a slice at a time, signs each page once as a v2 batch
+ * (protocol/grant-batch.ts) and posts it: two requests per thousand envelopes.
+ */
 async function grantAll(staffId: string, boxPk: string): Promise<void> {
   const progress = byId<HTMLProgressElement>('grant-progress');
   const status = byId('grant-status');
-  const me = { box: box(), trustedGranters: [...(await keyset()).history.signers.keys()].map(fromBase64url) };
-  const recipient = fromBase64url(boxPk);
+  const me = {
+    box: box(),
+    recipient: fromBase64url(boxPk),
+    trustedGranters: [...(await keyset()).history.signers.keys()].map(fromBase64url),
+  };
   let after = 0;
   let done = 0;
   let skipped = 0;
@@ -440,16 +448,24 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
     progress.max = Math.max(1, total);
     if (pending.items.length === 0) break;
     // A slice at a time (newestFirst), so no task holds the page.
-    const made = await newestFirst(pending.items.length, (k) =>
-      makeGrantAsync(pending.items[k].envelope, { ...me, grants: pending.items[k].grants, recipient, granter: signer() }).then(
-        (grant) => ({ envelopeId: pending.items[k].id, grant }),
+    const made = await newestFirst(pending.items.length, (k) => {
+      const item = pending.items[k];
+      return rewrapKeyAsync({ envelopeHash: item.hash, key: item.key, grants: item.grants }, me).then(
+        (leaf) => ({ envelopeId: item.id, leaf }),
         () => undefined, // an envelope this browser cannot open either
-      ),
-    );
-    const grants = made.filter((g) => g !== undefined);
-    skipped += made.length - grants.length;
-    if (grants.length) await api('POST', '/api/staff/grants', { staffId, grants });
-    done += grants.length;
+      );
+    });
+    const leaves = made.filter((m) => m !== undefined);
+    skipped += made.length - leaves.length;
+    if (leaves.length) {
+      const { sig } = await signGrantBatchAsync(
+        leaves.map((m) => m.leaf),
+        signer(),
+      );
+      const grants = leaves.map((m) => ({ envelopeId: m.envelopeId, epk: m.leaf.epk, wrapped: m.leaf.wrapped }));
+      await api('POST', '/api/staff/grants/batch', { staffId, sig, grants });
+    }
+    done += leaves.length;
     after = pending.items[pending.items.length - 1].id;
     progress.value = done + skipped;
     say(status, `Shared ${done} of ${total}…`);

@@ -7,7 +7,7 @@ import {
   sealEnvelopeAsync,
   type AttachmentManifest,
   type Envelope,
-  type KeyGrant,
+  type AnyKeyGrant,
 } from '../../protocol/survivor';
 import { en } from '../../i18n/en';
 import { el } from './dom';
@@ -50,7 +50,7 @@ export async function openTestimony(
   caseId: string,
   box: nacl.BoxKeyPair,
   survivorSignPk: string,
-  grants: KeyGrant[] = [],
+  grants: AnyKeyGrant[] = [],
   staffGranters: Uint8Array[] = [],
 ): Promise<TestimonyBody> {
   const survivor = fromBase64url(survivorSignPk);

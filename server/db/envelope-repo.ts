@@ -2,7 +2,7 @@
  * Envelopes of a case (testimony, thread messages, staff notes), their wrapped keys (one row
  * each, erasable) and re-wrap grants. The envelope body is stored as signed, minus the keys.
  */
-import { keyId, type Envelope, type KeyGrant, type RecipientKey, type VerifiedEnvelope } from '../../protocol';
+import { keyId, type AnyKeyGrant, type Envelope, type RecipientKey, type VerifiedEnvelope } from '../../protocol';
 import type { Db } from './database';
 
 export interface EnvelopeRow {
@@ -26,6 +26,18 @@ interface RawRow {
   created_day: string;
   body: string;
 }
+
+/** An envelope without its body: what a granter needs (issue 17). */
+export interface EnvelopeSummary {
+  id: number;
+  caseId: string;
+  kind: string;
+  /** envelopeHash, as the server computed it when the envelope was submitted */
+  hash: string;
+}
+type SummaryRow = Pick<RawRow, 'id' | 'case_id' | 'kind' | 'hash'>;
+const SUMMARY_COLUMNS = ['envelopes.id', 'envelopes.case_id', 'envelopes.kind', 'envelopes.hash'];
+const summaryOf = (r: SummaryRow): EnvelopeSummary => ({ id: Number(r.id), caseId: r.case_id, kind: r.kind, hash: r.hash });
 
 /** What a case's thread holds, in seq order; notes and drafts live beside it. */
 const THREAD_KINDS = ['testimony', 'message'];
@@ -119,6 +131,45 @@ export function envelopeRepo(db: Db) {
     });
   }
 
+  /** The query behind unreadableBy and unreadableHashes: a page of envelopes `boxPk` cannot open, and their count when asked. */
+  async function unreadablePage(
+    boxPk: Uint8Array,
+    after: number,
+    limit: number,
+    scope: 'all' | 'advocate',
+    countTotal: boolean,
+    columns: string | string[],
+  ): Promise<{ total?: number; rows: (RawRow | SummaryRow)[] }> {
+    const kid = keyId(boxPk);
+    const base = db('envelopes');
+    if (scope === 'advocate') {
+      // A builder callback adds conditions to its argument and returns nothing (returning the
+      // builder would read as a promise handed to a function that ignores it).
+      base.where((q) => {
+        q.where('envelopes.kind', 'draft').orWhere((t) => {
+          t.where('envelopes.kind', 'testimony').whereIn('envelopes.case_id', openToAdvocates());
+        });
+      });
+    }
+    base
+      .whereNotExists(
+        db('envelope_keys')
+          .whereRaw('envelope_keys.envelope_id = envelopes.id')
+          .where('envelope_keys.kid', kid)
+          .whereNotNull('envelope_keys.wrapped'),
+      )
+      .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
+    // Counting scans every envelope: a caller paging through asks for it once (issue 17).
+    const total = countTotal ? Number((await base.clone().count<{ n: number | string }[]>({ n: '*' }))[0].n) : undefined;
+    const rows: (RawRow | SummaryRow)[] = await base
+      .clone()
+      .where('envelopes.id', '>', after)
+      .select(columns)
+      .orderBy('envelopes.id')
+      .limit(limit);
+    return { total, rows };
+  }
+
   return {
     /** Stores an envelope that verifyEnvelope accepted, with the hash and key digests it computed. */
     async insert(trx: Db, e: NewEnvelope): Promise<number> {
@@ -168,8 +219,8 @@ export function envelopeRepo(db: Db) {
     },
 
     /** Grants addressed to one reader, by envelope id. */
-    async grantsFor(envelopeIds: number[], kid: string): Promise<Map<number, KeyGrant[]>> {
-      const out = new Map<number, KeyGrant[]>();
+    async grantsFor(envelopeIds: number[], kid: string): Promise<Map<number, AnyKeyGrant[]>> {
+      const out = new Map<number, AnyKeyGrant[]>();
       if (envelopeIds.length === 0) return out;
       const rows: { envelope_id: number; body: string }[] = await db('envelope_grants').whereIn('envelope_id', envelopeIds).where({ kid });
       for (const r of rows) out.set(r.envelope_id, [...(out.get(r.envelope_id) ?? []), JSON.parse(r.body)]);
@@ -184,44 +235,55 @@ export function envelopeRepo(db: Db) {
       scope: 'all' | 'advocate' = 'all',
       countTotal = true,
     ): Promise<{ total?: number; items: EnvelopeRow[] }> {
-      const kid = keyId(boxPk);
-      const base = db('envelopes');
-      if (scope === 'advocate') {
-        // A builder callback adds conditions to its argument and returns nothing (returning the
-        // builder would read as a promise handed to a function that ignores it).
-        base.where((q) => {
-          q.where('envelopes.kind', 'draft').orWhere((t) => {
-            t.where('envelopes.kind', 'testimony').whereIn('envelopes.case_id', openToAdvocates());
-          });
-        });
-      }
-      base
-        .whereNotExists(
-          db('envelope_keys')
-            .whereRaw('envelope_keys.envelope_id = envelopes.id')
-            .where('envelope_keys.kid', kid)
-            .whereNotNull('envelope_keys.wrapped'),
-        )
-        .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
-      // Counting scans every envelope: a caller paging through asks for it once (issue 17).
-      const total = countTotal ? Number((await base.clone().count<{ n: number | string }[]>({ n: '*' }))[0].n) : undefined;
-      const rows: RawRow[] = await base
-        .clone()
-        .where('envelopes.id', '>', after)
-        .select('envelopes.*')
-        .orderBy('envelopes.id')
-        .limit(limit);
-      return { total, items: await withKeys(rows) };
+      const { total, rows } = await unreadablePage(boxPk, after, limit, scope, countTotal, 'envelopes.*');
+      return { total, items: await withKeys(rows as RawRow[]) };
+    },
+
+    /** unreadableBy without the envelopes: their ids, cases and stored hashes (a granter needs no ciphertext, issue 17). */
+    async unreadableHashes(
+      boxPk: Uint8Array,
+      after: number,
+      limit: number,
+      scope: 'all' | 'advocate',
+      countTotal: boolean,
+    ): Promise<{ total?: number; items: EnvelopeSummary[] }> {
+      const { total, rows } = await unreadablePage(boxPk, after, limit, scope, countTotal, SUMMARY_COLUMNS);
+      return { total, items: rows.map(summaryOf) };
+    },
+
+    /** Ids, cases, kinds and stored hashes of these envelopes, by id. */
+    async summaries(ids: number[]): Promise<Map<number, EnvelopeSummary>> {
+      if (ids.length === 0) return new Map();
+      const rows: SummaryRow[] = await db('envelopes').whereIn('id', ids).select(SUMMARY_COLUMNS);
+      return new Map(rows.map((r) => [Number(r.id), summaryOf(r)]));
+    },
+
+    /** One reader's own key entries in these envelopes (not erased), by envelope id. */
+    async keysFor(envelopeIds: number[], kid: string): Promise<Map<number, { kid: string; epk: string; wrapped: string }>> {
+      if (envelopeIds.length === 0) return new Map();
+      const rows: { envelope_id: number; epk: string; wrapped: string }[] = await db('envelope_keys')
+        .whereIn('envelope_id', envelopeIds)
+        .where({ kid })
+        .whereNotNull('wrapped')
+        .select('envelope_id', 'epk', 'wrapped');
+      return new Map(rows.map((r) => [Number(r.envelope_id), { kid, epk: r.epk, wrapped: r.wrapped }]));
     },
 
     /** Whether advocates may read an envelope: a draft, or the testimony of a case its survivor opened to them. */
-    async advocatesMayRead(row: EnvelopeRow): Promise<boolean> {
+    async advocatesMayRead(row: Pick<EnvelopeRow, 'kind' | 'caseId'>): Promise<boolean> {
       if (row.kind === 'draft') return true;
       return row.kind === 'testimony' && Boolean(await openToAdvocates().where('id', row.caseId).first());
     },
 
-    async insertGrant(trx: Db, envelopeId: number, grant: KeyGrant): Promise<void> {
+    async insertGrant(trx: Db, envelopeId: number, grant: AnyKeyGrant): Promise<void> {
       await trx('envelope_grants').insert({ envelope_id: envelopeId, kid: grant.kid, body: JSON.stringify(grant) });
+    },
+
+    /** Many grants in few statements (a batch of up to 1,000, issue 17). */
+    async insertGrants(trx: Db, rows: { envelopeId: number; grant: AnyKeyGrant }[]): Promise<void> {
+      const values = rows.map((r) => ({ envelope_id: r.envelopeId, kid: r.grant.kid, body: JSON.stringify(r.grant) }));
+      for (let at = 0; at < values.length; at += KEY_ROWS_PER_INSERT)
+        await trx('envelope_grants').insert(values.slice(at, at + KEY_ROWS_PER_INSERT));
     },
 
     /** Erases the keys and grants of one envelope wrapped to these readers (a survivor withdrawing advocates). */

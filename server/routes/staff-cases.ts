@@ -11,6 +11,7 @@ import { EmptyBody, parseWith } from '../http/validate';
 import {
   addNote,
   caseForStaff,
+  grantKeyBatch,
   grantKeys,
   inbox,
   markRead,
@@ -75,15 +76,22 @@ export function staffCaseRoutes(ctx: AppContext): Router {
     res.json(await setAssignee(ctx, staffOf(req), found, staffId));
   });
 
-  /** Envelopes a newer colleague cannot open yet, with the grants that let me open them. */
+  /** Envelopes a newer colleague cannot open yet: their stored hashes, and my key entry or grants for each. */
   router.get('/staff/grants/pending', moderator, async (req, res) => {
     const query = parseWith(schemas.pendingGrantsQuery, req.query, 'query');
     res.json(await pendingGrants(ctx, staffOf(req), query));
   });
 
+  /** v1 grants, each signed alone (kept for pages loaded before v2). */
   router.post('/staff/grants', moderator, async (req, res) => {
     const body = parseWith(schemas.postGrants, req.body);
     res.status(201).json(await grantKeys(ctx, staffOf(req), body));
+  });
+
+  /** A batch of v2 grants signed once (issue 17). */
+  router.post('/staff/grants/batch', moderator, async (req, res) => {
+    const body = parseWith(schemas.postGrantBatch, req.body);
+    res.status(201).json(await grantKeyBatch(ctx, staffOf(req), body));
   });
 
   return router;

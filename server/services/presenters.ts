@@ -3,13 +3,13 @@
  * one route returns (protocol/api.ts has the types).
  */
 import type { DraftItem, EnvelopeItem, StaffMe } from '../../protocol/api';
-import type { KeyGrant } from '../../protocol';
+import type { AnyKeyGrant } from '../../protocol';
 import type { AppContext } from '../app';
 import type { EnvelopeRow } from '../db/envelope-repo';
 import type { StaffRecord } from '../db/staff-repo';
 
 /** An envelope of a thread, with the re-wrap grants addressed to the reader. */
-export function item(row: EnvelopeRow, grants: KeyGrant[] = []): EnvelopeItem {
+export function item(row: EnvelopeRow, grants: AnyKeyGrant[] = []): EnvelopeItem {
   return { id: row.id, seq: row.seq, day: row.day, fromStaff: row.fromStaff, envelope: row.envelope, grants };
 }
 
@@ -25,7 +25,7 @@ export async function draftItems(
   const rows = await envelopes.byIds([...drafts.map((d) => d.envelopeId), ...changesIds]);
   const grants = readerKid
     ? await envelopes.grantsFor([...drafts.map((d) => d.envelopeId), ...changesIds], readerKid)
-    : new Map<number, KeyGrant[]>();
+    : new Map<number, AnyKeyGrant[]>();
   const changes = (id: number | null) => {
     const row = id === null ? undefined : rows.get(id);
     return row ? item(row, grants.get(row.id)) : null;

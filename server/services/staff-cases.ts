@@ -5,7 +5,20 @@
  * position) before it is stored.
  */
 import { z } from 'zod';
-import { fromBase64url, keyId, verifyEnvelope, verifyGrant, type Envelope, type KeyGrant, type VerifiedEnvelope } from '../../protocol';
+import {
+  fromBase64url,
+  keyId,
+  MAX_GRANT_BATCH,
+  ProtocolError,
+  verifyEnvelope,
+  verifyGrant,
+  verifyGrantBatch,
+  type BatchKeyGrant,
+  type Envelope,
+  type EnvelopeKind,
+  type KeyGrant,
+  type VerifiedEnvelope,
+} from '../../protocol';
 import {
   Day,
   Id,
@@ -18,6 +31,7 @@ import {
 } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
+import type { EnvelopeSummary } from '../db/envelope-repo';
 import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
@@ -25,7 +39,8 @@ import { badRequest, conflict, notFound } from '../http/errors';
 import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
 import { item } from './presenters';
 
-export const GRANT_PAGE_SIZE = 100;
+/** Envelopes per page of GET /api/staff/grants/pending: small items (no ciphertext), one batch each (issue 17). */
+export const GRANT_PAGE_SIZE = MAX_GRANT_BATCH;
 
 /** A case as the staff services act on it (with its survivor's keys). */
 export type StaffCase = NonNullable<Awaited<ReturnType<CaseRepo['detail']>>>;
@@ -239,7 +254,11 @@ async function grantTarget(ctx: AppContext, staffId: string): Promise<{ target: 
   return { target, scope };
 }
 
-/** Envelopes a newer colleague cannot open yet, with the grants that let me open them. */
+/**
+ * Envelopes a newer colleague cannot open yet, with what lets me open each: my own key entry,
+ * or grants to me, and the hash stored at submission; no ciphertext (issue 17: a granter
+ * re-wraps keys and need not download what it does not read).
+ */
 export async function pendingGrants(
   ctx: AppContext,
   me: StaffRecord,
@@ -248,12 +267,93 @@ export async function pendingGrants(
   const { envelopes } = ctx.repos;
   const { target, scope } = await grantTarget(ctx, staffId);
   // The total on the first page only: the client keeps it while it pages on.
-  const { total, items } = await envelopes.unreadableBy(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope, after === 0);
-  const mine = await envelopes.grantsFor(
-    items.map((r) => r.id),
-    keyId(fromBase64url(me.boxPk)),
+  const { total, items } = await envelopes.unreadableHashes(fromBase64url(target.boxPk), after, GRANT_PAGE_SIZE, scope, after === 0);
+  const ids = items.map((r) => r.id);
+  const myKid = keyId(fromBase64url(me.boxPk));
+  const [keys, mine] = await Promise.all([envelopes.keysFor(ids, myKid), envelopes.grantsFor(ids, myKid)]);
+  return {
+    total,
+    items: items.map((r) => ({
+      id: r.id,
+      caseId: r.caseId,
+      kind: r.kind as EnvelopeKind,
+      hash: r.hash,
+      key: keys.get(r.id),
+      grants: mine.get(r.id) ?? [],
+    })),
+  };
+}
+
+/**
+ * The envelopes a batch names, checked for this colleague: each exists, may be read in the
+ * colleague's scope, appears once, and has no grant to the colleague yet.
+ */
+async function grantableEnvelopes(
+  ctx: AppContext,
+  envelopeIds: number[],
+  targetKid: string,
+  scope: 'all' | 'advocate',
+): Promise<Map<number, EnvelopeSummary>> {
+  const { envelopes } = ctx.repos;
+  const found = await envelopes.summaries(envelopeIds);
+  const granted = await envelopes.grantsFor(envelopeIds, targetKid);
+  const seen = new Set<number>();
+  const advocatesMay = new Map<string, boolean>();
+  for (const [i, id] of envelopeIds.entries()) {
+    const row = found.get(id);
+    if (!row) throw badRequest('invalid_request', `grants[${i}].envelopeId names no envelope`);
+    if (seen.has(id)) throw badRequest('invalid_request', `grants[${i}].envelopeId is named twice in the batch`);
+    seen.add(id);
+    if (granted.has(id)) throw conflict('already_granted', `grants[${i}]: the colleague can already open this envelope through a grant`);
+    if (scope === 'advocate') {
+      const key = `${row.kind}/${row.caseId}`;
+      if (!advocatesMay.has(key)) advocatesMay.set(key, await envelopes.advocatesMayRead(row));
+      if (!advocatesMay.get(key)) throw badRequest('forbidden_recipient', `grants[${i}]: advocates may not read this envelope`);
+    }
+  }
+  return found;
+}
+
+/**
+ * A batch of v2 grants for a colleague, signed once by me: the leaves are rebuilt with each
+ * envelope's stored hash and the colleague's key id, so one signature check covers them all
+ * and a grant naming another envelope fails it. All are stored, or none.
+ */
+export async function grantKeyBatch(
+  ctx: AppContext,
+  me: StaffRecord,
+  { staffId, sig, grants }: z.infer<typeof schemas.postGrantBatch>,
+): Promise<{ granted: number }> {
+  const { envelopes, audit } = ctx.repos;
+  const { target, scope } = await grantTarget(ctx, staffId);
+  if (target.id === me.id) throw badRequest('invalid_request', 'staffId must name another member');
+  const targetKid = keyId(fromBase64url(target.boxPk));
+  const found = await grantableEnvelopes(
+    ctx,
+    grants.map((g) => g.envelopeId),
+    targetKid,
+    scope,
   );
-  return { total, items: items.map((r) => ({ id: r.id, caseId: r.caseId, envelope: r.envelope, grants: mine.get(r.id) ?? [] })) };
+  const leaves = grants.map((g) => ({ envelopeHash: found.get(g.envelopeId)!.hash, kid: targetKid, epk: g.epk, wrapped: g.wrapped }));
+  let stored: BatchKeyGrant[];
+  try {
+    stored = verifyGrantBatch(leaves, me.signPk, sig, nodeBackend);
+  } catch (e) {
+    if (e instanceof ProtocolError)
+      throw badRequest(
+        e.code,
+        'sig does not verify over these grants, for these envelopes and this colleague, in this order, with your signing key',
+      );
+    throw e;
+  }
+  await ctx.db.transaction(async (trx) => {
+    await envelopes.insertGrants(
+      trx,
+      stored.map((grant, i) => ({ envelopeId: grants[i].envelopeId, grant })),
+    );
+    await audit.record(trx, { actorId: me.id, action: 'case.keys_granted', subject: target.id, detail: { envelopes: stored.length } });
+  });
+  return { granted: stored.length };
 }
 
 /** Re-wrapped envelope keys for a colleague, each signed by me and checked before any is stored. */

@@ -125,6 +125,16 @@ describeInBrowser('staff workspace in Chromium', () => {
       .filter({ hasText: /Done: shared [1-9]/ })
       .waitFor({ timeout: 60_000 });
     expect(await m.evaluate(`localStorage.getItem(${unfinishedKey})`)).toBeNull();
+    // Shared as v2 grants (issue 17): one batch, one signature, each grant with its own path.
+    const shared2 = (
+      (await db('envelope_grants')
+        .where({ kid: await kidOf(LATECOMER.username) })
+        .pluck('body')) as string[]
+    ).map((b) => JSON.parse(b) as { v: number; sig: string; index: number; count: number });
+    expect(shared2.length).toBeGreaterThan(0);
+    expect(shared2.every((g) => g.v === 2 && g.count === shared2.length)).toBe(true);
+    expect(new Set(shared2.map((g) => g.sig)).size).toBe(1);
+    expect(shared2.map((g) => g.index).sort((a, b) => a - b)).toEqual(shared2.map((_, i) => i));
     // Pressed again, there is nothing left to share.
     await m.getByRole('button', { name: `Share older cases with ${LATECOMER.username}` }).click();
     await m

@@ -1,8 +1,9 @@
 /**
  * The protocol's known-answer vectors, recomputed inside Chromium with the same protocol/
  * code the pages bundle: the browser's hash-wasm argon2id, tweetnacl, WebCrypto SHA-256 and
- * TextEncoder must give the bytes Node gives (test/unit/browser-vectors.test.ts and
- * test/unit/publishing-vectors.test.ts run the same checks in Node).
+ * TextEncoder must give the bytes Node gives (test/unit/browser-vectors.test.ts,
+ * test/unit/publishing-vectors.test.ts and test/unit/grants-v2-vectors.test.ts run the same
+ * checks in Node).
  *
  * @engine-free: `npm test` runs this on SQLite only. It tests the browser, and the PostgreSQL
  * run already covers the same server paths (scripts/test.sh).
@@ -12,6 +13,7 @@ import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import vectors from '../vectors/protocol-v1.json';
 import publishingVectors from '../vectors/publishing-v1.json';
+import grantVectors from '../vectors/grants-v2.json';
 import { describeInBrowser, launchBrowser, ROOT } from './support';
 
 const VECTORS_PAGE = 'http://localhost/vectors';
@@ -29,6 +31,9 @@ describeInBrowser('protocol vectors in Chromium', () => {
         contents:
           "import { runProtocolVectors } from './test/vectors/browser-vectors'; import { runPublishingVectors } from './test/vectors/publishing-vectors';" +
           " import { runProviderVectors } from './test/vectors/provider-vectors';" +
+          " import { runGrantVectors } from './test/vectors/grants-v2-vectors'; import { cryptoProvider } from './protocol/crypto-provider';" +
+          ' (globalThis as any).runGrantVectors = async (v: unknown) => { const provider = await cryptoProvider();' +
+          ' return { provider: provider.name, sync: await runGrantVectors(v), async: await runGrantVectors(v, provider) }; };' +
           ' (globalThis as any).runProtocolVectors = runProtocolVectors; (globalThis as any).runPublishingVectors = runPublishingVectors;' +
           ' (globalThis as any).runProviderVectors = runProviderVectors;',
         resolveDir: ROOT,
@@ -48,7 +53,7 @@ describeInBrowser('protocol vectors in Chromium', () => {
 
   async function runInBrowser(
     input: unknown,
-    runner: 'runProtocolVectors' | 'runPublishingVectors' | 'runProviderVectors' = 'runProtocolVectors',
+    runner: 'runProtocolVectors' | 'runPublishingVectors' | 'runProviderVectors' | 'runGrantVectors' = 'runProtocolVectors',
   ): Promise<any> {
     const page = await browser.newPage();
     try {
@@ -86,6 +91,10 @@ describeInBrowser('protocol vectors in Chromium', () => {
       webCryptoSelfTest: true,
       failures: [],
     });
+  });
+
+  test('every key grants v2 vector matches in the browser, with tweetnacl and with WebCrypto', async () => {
+    expect(await runInBrowser(grantVectors, 'runGrantVectors')).toEqual({ provider: 'webcrypto', sync: [], async: [] });
   });
 
   test('an altered publishing vector is reported in the browser too', async () => {

@@ -404,6 +404,27 @@ const jsonRoutes: JsonRoute[] = [
     ],
   },
   {
+    name: 'POST /api/staff/grants/batch',
+    open: () => moderator.agent.post('/api/staff/grants/batch'),
+    valid: () => ({ staffId: randomId(), sig: b64(64), grants: [{ envelopeId: 1, epk: b64(32), wrapped: b64(72) }] }),
+    string: 'staffId',
+    number: 'grants.0.envelopeId',
+    required: 'grants',
+    nested: 'grants.0',
+    b64: [
+      ['sig', 64],
+      ['grants.0.epk', 32],
+      ['grants.0.wrapped', 72],
+    ],
+    extra: [
+      ['no grants', (b) => setIn(b, 'grants', []), ['grants']],
+      ['1,001 grants', (b) => setIn(b, 'grants', new Array(1001).fill((b.grants as unknown[])[0])), ['grants']],
+      ['a grant carrying its own hash', (b) => setIn(b, 'grants.0.envelopeHash', b64(64)), ['grants[0]', 'envelopeHash']],
+      ['a path sent by the granter', (b) => setIn(b, 'grants.0.path', [b64(32)]), ['grants[0]', 'path']],
+      ['an envelopeId of 0', (b) => setIn(b, 'grants.0.envelopeId', 0), ['grants[0].envelopeId']],
+    ],
+  },
+  {
     name: 'POST /api/setup',
     open: () => request(t.app).post('/api/setup'),
     valid: () => structuredClone(admin.setupBody!),

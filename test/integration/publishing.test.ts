@@ -11,6 +11,8 @@ import {
   keyId,
   makeGrant,
   openEnvelope,
+  rewrapKey,
+  signGrantBatch,
   randomId,
   readersOf,
   sealEnvelope,
@@ -24,7 +26,7 @@ import {
   type RevocationStatement,
   type SignedKeyset,
 } from '../../protocol';
-import type { DraftItem, PublishingCase, SurvivorCase } from '../../protocol/api';
+import type { DraftItem, PendingGrants, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
 import { foundInDatabase, storedBytes } from '../support/database-files';
 import { newAlias } from '../../server/services/pseudonyms';
@@ -486,13 +488,13 @@ describe('an advocate who joins later', () => {
 
     const pending = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`);
     expect(pending.status).toBe(200);
-    const items: { id: number; caseId: string; envelope: Envelope }[] = pending.body.items;
-    expect(items.every((i) => i.envelope.kind === 'draft' || (i.envelope.kind === 'testimony' && i.caseId !== closed.caseId))).toBe(true);
-    const testimonyItem = items.find((i) => i.caseId === open.caseId && i.envelope.kind === 'testimony')!;
+    const items: PendingGrants['items'] = pending.body.items;
+    expect(items.every((i) => i.kind === 'draft' || (i.kind === 'testimony' && i.caseId !== closed.caseId))).toBe(true);
+    const testimonyItem = items.find((i) => i.caseId === open.caseId && i.kind === 'testimony')!;
     expect(testimonyItem).toBeDefined();
     expect(items.some((i) => i.caseId === closed.caseId)).toBe(false);
 
-    // A grant of the closed testimony to the advocate is refused.
+    // A grant of the closed testimony to the advocate is refused, alone (v1) or in a batch (v2).
     const closedRow = await t.db('envelopes').where({ case_id: closed.caseId, kind: 'testimony' }).first();
     const refused = await mod.agent.post('/api/staff/grants').send({
       staffId: late.staffId,
@@ -502,16 +504,23 @@ describe('an advocate who joins later', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('forbidden_recipient');
+    const rewrap = { box: mod.box, recipient: late.box.publicKey, trustedGranters: [] };
+    const keyRows: { envelope_id: number; kid: string; epk: string; wrapped: string }[] = await t
+      .db('envelope_keys')
+      .where({ kid: keyId(mod.box.publicKey) });
+    const ownKey = (id: number) => keyRows.find((k) => k.envelope_id === id)!;
 
-    const granted = await mod.agent.post('/api/staff/grants').send({
-      staffId: late.staffId,
-      grants: [
-        {
-          envelopeId: testimonyItem.id,
-          grant: makeGrant(testimonyItem.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }),
-        },
-      ],
-    });
+    const batchOf = (rows: { id: number; hash: string }[]) => {
+      const leaves = rows.map((r) => rewrapKey({ envelopeHash: r.hash, key: ownKey(r.id) }, rewrap));
+      const { sig } = signGrantBatch(leaves, mod.sign);
+      return { staffId: late.staffId, sig, grants: leaves.map((l, i) => ({ envelopeId: rows[i].id, epk: l.epk, wrapped: l.wrapped })) };
+    };
+    const refusedBatch = await mod.agent.post('/api/staff/grants/batch').send(batchOf([testimonyItem, closedRow]));
+    expect(refusedBatch.status).toBe(400);
+    expect(refusedBatch.body.error.code).toBe('forbidden_recipient');
+    expect(refusedBatch.body.error.message).toMatch(/grants\[1\]/);
+
+    const granted = await mod.agent.post('/api/staff/grants/batch').send(batchOf([testimonyItem]));
     expect(granted.status).toBe(201);
     const detail: PublishingCase = (await late.agent.get(`/api/staff/publishing/${open.caseId}`)).body;
     const opened = openEnvelope<{ testimony: { what: string } }>(detail.testimony.envelope, {

@@ -7,8 +7,11 @@ import request from 'supertest';
 import nacl from 'tweetnacl';
 import {
   envelopeHash,
+  fromBase64url,
   keyId,
   makeGrant,
+  rewrapKey,
+  signGrantBatch,
   openEnvelope,
   readersOf,
   sealEnvelope,
@@ -17,9 +20,8 @@ import {
   utcDay,
   verifyThread,
   type Envelope,
-  type KeyGrant,
 } from '../../protocol';
-import type { EnvelopeItem, StaffCaseDetail } from '../../protocol/api';
+import type { EnvelopeItem, PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { foundInDatabase } from '../support/database-files';
 import {
   addStaff,
@@ -271,47 +273,130 @@ describe('a newer moderator', () => {
     const pending = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`);
     expect(pending.status).toBe(200);
     expect(pending.body.total).toBeGreaterThanOrEqual(5); // 2 testimonies, 2 messages, 1 note
+    const items: PendingGrants['items'] = pending.body.items;
     // Later pages leave the total out: counting scans every envelope, and the client keeps the first page's.
-    const later = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}&after=${pending.body.items[0].id}`);
+    const later = await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}&after=${items[0].id}`);
     expect(later.status).toBe(200);
     expect(later.body.total).toBeUndefined();
-    expect(later.body.items.map((i: { id: number }) => i.id)).toEqual(pending.body.items.slice(1).map((i: { id: number }) => i.id));
-    const grants = pending.body.items.map((i: { id: number; envelope: Envelope; grants: KeyGrant[] }) => ({
-      envelopeId: i.id,
-      grant: makeGrant(i.envelope, { box: mod.box, grants: i.grants, recipient: late.box.publicKey, granter: mod.sign }),
-    }));
+    expect(later.body.items.map((i: { id: number }) => i.id)).toEqual(items.slice(1).map((i) => i.id));
+
+    // Each item is the stored hash and the moderator's own key entry: no ciphertext.
+    const envelopes = new Map<number, Envelope>();
+    for (const id of new Set(items.map((i) => i.caseId))) {
+      const d = await detail(mod, id);
+      for (const e of [...d.thread, ...d.notes]) envelopes.set(e.id, e.envelope);
+    }
+    for (const i of items) {
+      expect(Object.keys(i).sort()).toEqual(['caseId', 'grants', 'hash', 'id', 'key', 'kind']);
+      expect(i.hash).toBe(envelopeHash(envelopes.get(i.id)!));
+      expect(i.key).toEqual(envelopes.get(i.id)!.keys.find((k) => k.kid === keyId(mod.box.publicKey)));
+    }
+    expect(JSON.stringify(pending.body)).not.toContain(envelopes.get(items[0].id)!.ciphertext.slice(0, 40));
 
     const before = await snapshot(t.db);
-    const forged = { ...grants[0], grant: { ...grants[0].grant, wrapped: grants[1].grant.wrapped } };
+    // v1 grants (pages loaded before v2) are still checked one by one.
+    const v1 = {
+      envelopeId: items[0].id,
+      grant: makeGrant(envelopes.get(items[0].id)!, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }),
+    };
+    const forged = {
+      ...v1,
+      grant: {
+        ...v1.grant,
+        wrapped: makeGrant(envelopes.get(items[1].id)!, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign }).wrapped,
+      },
+    };
     expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [forged] })).body.error.code).toBe('bad_signature');
-    const wrongTarget = makeGrant(pending.body.items[0].envelope, {
+    const wrongTarget = makeGrant(envelopes.get(items[0].id)!, {
       box: mod.box,
       recipient: nacl.box.keyPair().publicKey,
       granter: mod.sign,
     });
     expect(
-      (await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [{ envelopeId: grants[0].envelopeId, grant: wrongTarget }] }))
-        .status,
+      (await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [{ envelopeId: items[0].id, grant: wrongTarget }] })).status,
     ).toBe(400);
     // Only the signed-in moderator's own signature may sign what they post.
-    const signedByOther = makeGrant(pending.body.items[0].envelope, { box: mod.box, recipient: mod.box.publicKey, granter: mod.sign });
+    const signedByOther = makeGrant(envelopes.get(items[0].id)!, { box: mod.box, recipient: mod.box.publicKey, granter: mod.sign });
     expect(
-      (
-        await post(late, '/api/staff/grants', {
-          staffId: mod.staffId,
-          grants: [{ envelopeId: grants[0].envelopeId, grant: signedByOther }],
-        })
-      ).body.error.code,
+      (await post(late, '/api/staff/grants', { staffId: mod.staffId, grants: [{ envelopeId: items[0].id, grant: signedByOther }] })).body
+        .error.code,
     ).toBe('untrusted_signer');
+
+    // v2: the rest as one batch, re-wrapped from the hashes and key entries alone, signed once.
+    const rest = items.slice(1);
+    const rewrap = { box: mod.box, recipient: late.box.publicKey, trustedGranters: [] };
+    const leaves = rest.map((i) => rewrapKey({ envelopeHash: i.hash, key: i.key, grants: i.grants }, rewrap));
+    const { sig } = signGrantBatch(leaves, mod.sign);
+    const batch = {
+      staffId: late.staffId,
+      sig,
+      grants: leaves.map((l, k) => ({ envelopeId: rest[k].id, epk: l.epk, wrapped: l.wrapped })),
+    };
+    const refusals: [string, object, StaffActor, number, string][] = [
+      ['reordered', { ...batch, grants: [batch.grants[1], batch.grants[0], ...batch.grants.slice(2)] }, mod, 400, 'bad_signature'],
+      ['one grant left out', { ...batch, grants: batch.grants.slice(1) }, mod, 400, 'bad_signature'],
+      [
+        'a grant moved to another envelope',
+        { ...batch, grants: [{ ...batch.grants[0], envelopeId: items[0].id }, ...batch.grants.slice(1)] },
+        mod,
+        400,
+        'bad_signature',
+      ],
+      [
+        'another wrapped key',
+        { ...batch, grants: [{ ...batch.grants[0], wrapped: batch.grants[1].wrapped }, ...batch.grants.slice(1)] },
+        mod,
+        400,
+        'bad_signature',
+      ],
+      ['for someone who reads no cases', { ...batch, staffId: admin.staffId }, mod, 400, 'not_a_reader'],
+      ['posted by another member', { ...batch, staffId: mod.staffId }, late, 400, 'bad_signature'],
+      ['signed by another key', { ...batch, sig: signGrantBatch(leaves, admin.sign).sig }, mod, 400, 'bad_signature'],
+      ['an envelope named twice', { ...batch, grants: [...batch.grants, batch.grants[0]] }, mod, 400, 'invalid_request'],
+      [
+        'an unknown envelope',
+        { ...batch, grants: [{ ...batch.grants[0], envelopeId: 999999 }, ...batch.grants.slice(1)] },
+        mod,
+        400,
+        'invalid_request',
+      ],
+      ['to themselves', { ...batch, staffId: mod.staffId }, mod, 400, 'invalid_request'],
+    ];
+    for (const [what, body, actor, status, code] of refusals) {
+      const res = await post(actor, '/api/staff/grants/batch', body);
+      expect([what, res.status, res.body.error?.code]).toEqual([what, status, code]);
+    }
     expect(await snapshot(t.db)).toEqual(before);
 
-    const granted = await post(mod, '/api/staff/grants', { staffId: late.staffId, grants });
+    expect((await post(mod, '/api/staff/grants', { staffId: late.staffId, grants: [v1] })).status).toBe(201);
+    const granted = await post(mod, '/api/staff/grants/batch', batch);
     expect(granted.status).toBe(201);
+    expect(granted.body).toEqual({ granted: rest.length });
+    const again = await post(mod, '/api/staff/grants/batch', batch);
+    expect([again.status, again.body.error.code]).toEqual([409, 'already_granted']);
     expect((await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`)).body.total).toBe(0);
+    const stored = (
+      (await t
+        .db('envelope_grants')
+        .where({ kid: keyId(late.box.publicKey) })
+        .pluck('body')) as string[]
+    ).map((b) => JSON.parse(b));
+    expect(stored.map((g) => g.v).sort()).toEqual([1, ...rest.map(() => 2)]);
+    expect(new Set(stored.filter((g) => g.v === 2).map((g) => g.sig)).size).toBe(1);
 
-    const now = await detail(late);
+    // The newer moderator opens everything: the v1 grant, and each v2 grant alone.
     const granters = [mod.sign.publicKey];
+    for (const id of new Set(items.map((i) => i.caseId))) {
+      const now = await detail(late, id);
+      const survivorPk = envelopes.get(now.thread[0].id)!.signer;
+      for (const e of [...now.thread, ...now.notes]) {
+        const signers = [fromBase64url(survivorPk), mod.sign.publicKey, admin.sign.publicKey];
+        expect(openAs(late.box, e, signers, granters).body).toBeDefined();
+      }
+    }
+    const now = await detail(late);
     expect(openAs(late.box, now.thread[0], [survivor.keys.sign.publicKey], granters).body.kind).toBe('testimony');
+    expect(now.thread[0].grants[0].v).toBe(items[0].caseId === caseId && now.thread[0].id === items[0].id ? 1 : 2);
     expect(openAs(late.box, now.notes[0], [mod.sign.publicKey], granters).body.text).toBe('internal');
   });
 
