@@ -93,7 +93,10 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await draft1.getByRole('button', { name: 'Send my request' }).click();
     await s.locator('#list-status').filter({ hasText: 'Your request was sent' }).waitFor({ timeout: 30_000 });
     await s.getByRole('article', { name: 'Draft 1' }).getByText('You asked for changes').waitFor();
-    // The moderator, still on the Publishing view, sees the draft wait on a change without a reload (one live round: 20 s).
+    // The moderator, still on the Publishing view, sees the draft wait on a change without a
+    // reload: the live round runs when the tab is shown again (client/lib/staff-live.ts), as
+    // here, rather than waiting for its 20 s timer (test/e2e/staff-desk.e2e.test.ts waits for that).
+    await m.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
     await m
       .locator('#publishing-cases tr.waits-on-change')
       .filter({ hasText: handle })
