@@ -129,6 +129,8 @@ const EnvSchema = z.object({
   ALERT_PAUSE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   /** the UTC hour at which daily digests go out */
   ALERT_DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(7),
+  /** how often the mailer looks at the queue: an immediate alert leaves within this many seconds */
+  ALERT_CHECK_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
 });
 
 /** Where staff alerts are sent from (null: no SMTP server set, the feature is off). */
@@ -209,7 +211,7 @@ export interface Config {
   attachmentMaxTestimonyBytes: number;
   /** the SMTP server for staff alerts; null when none is set (alerts are off) */
   smtp: SmtpConfig | null;
-  alerts: { pauseMs: number; digestHourUtc: number };
+  alerts: { pauseMs: number; digestHourUtc: number; checkEveryMs: number };
 }
 
 const MB = 1024 * 1024;
@@ -258,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attachmentMaxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
     attachmentMaxTestimonyBytes: e.ATTACHMENT_MAX_TESTIMONY_MB * MB,
     smtp: smtpConfig(e),
-    alerts: { pauseMs: e.ALERT_PAUSE_MINUTES * 60_000, digestHourUtc: e.ALERT_DIGEST_HOUR_UTC },
+    alerts: { pauseMs: e.ALERT_PAUSE_MINUTES * 60_000, digestHourUtc: e.ALERT_DIGEST_HOUR_UTC, checkEveryMs: e.ALERT_CHECK_SECONDS * 1000 },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The mailer sends staff alerts from the queue (server/services/alerts.ts) through the SMTP
- * server set in the configuration (SMTP_*), every minute; with none set it does not start.
+ * server set in the configuration (SMTP_*), every ALERT_CHECK_SECONDS (a minute by default);
+ * with none set it does not start.
  * It is apart from every request: a slow or failing mail server delays alerts, never a survivor.
  */
 import nodemailer from 'nodemailer';
@@ -30,9 +31,7 @@ export function smtpSender(smtp: SmtpConfig): { send: SendMail; close(): void } 
   };
 }
 
-const EVERY_MS = 60_000;
-
-/** Sends what is due now and then every minute; returns the function that stops it (a no-op when alerts are off). */
+/** Sends what is due now and then every ALERT_CHECK_SECONDS; returns the function that stops it (a no-op when alerts are off). */
 export function startMailer(ctx: AppContext): () => void {
   if (!ctx.config.smtp) return () => {};
   const sender = smtpSender(ctx.config.smtp);
@@ -45,7 +44,7 @@ export function startMailer(ctx: AppContext): () => void {
       ctx.log('mailer: a round failed; the next one tries again');
     }
     if (stopped) return;
-    timer = setTimeout(() => void run(), EVERY_MS);
+    timer = setTimeout(() => void run(), ctx.config.alerts.checkEveryMs);
     timer.unref();
   };
   void run();

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   // Expired counters, challenges and stale uploads are erased now and a second after every minute.
   const stopSweeper = startSweeper(ctx);
-  // Staff alerts, when an SMTP server is configured: sent from their queue every minute.
+  // Staff alerts, when an SMTP server is configured: sent from their queue every ALERT_CHECK_SECONDS.
   const stopMailer = startMailer(ctx);
 
   const server = app.listen(config.port, config.host);

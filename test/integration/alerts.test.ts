@@ -343,6 +343,7 @@ describe('SMTP configuration is checked at start', () => {
     ['a CA file that is not there', { ...base, SMTP_CA_FILE: '/nonexistent/ca.pem' }, /SMTP_CA_FILE/],
     ['a pause of zero', { ...base, ALERT_PAUSE_MINUTES: '0' }, /ALERT_PAUSE_MINUTES/],
     ['a digest hour of 24', { ...base, ALERT_DIGEST_HOUR_UTC: '24' }, /ALERT_DIGEST_HOUR_UTC/],
+    ['a mailer that looks every 2 s', { ...base, ALERT_CHECK_SECONDS: '2' }, /ALERT_CHECK_SECONDS/],
   ])('%s is refused, naming the variable', (_label, env, names) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(names);
