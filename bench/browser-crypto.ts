@@ -17,7 +17,10 @@
  * Then the same sizes in the REAL staff page (bench/lib/staff-page-case-open.ts: the built
  * server and page, cases seeded through the API, a moderator signed in with TOTP): time to
  * the newest messages shown, to the whole thread, and the longest task, as a member, again,
- * and through grants, beside the bench page's "before" of the same size from this run.
+ * and through grants, beside the bench page's "before" of the same size from this run. Last,
+ * the real staff page sharing 10,000 and 60,000 envelopes with a new moderator
+ * (bench/lib/staff-page-share.ts: time from the click to "Done", requests, bytes each way, the
+ * longest task), beside what can stand for grants v1 in the same run.
  * Exit status: 0 after a measurement, 2 on a setup error. Knobs: bench/README.md.
  */
 import fs from 'node:fs';
