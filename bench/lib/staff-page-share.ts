@@ -52,6 +52,8 @@ export interface ShareResult {
   /** the longest main-thread task in between (Long Tasks API: 0 when none reached 50 ms) */
   longestTask: number;
   requests: number;
+  /** of which GET /api/staff/grants/pending and POST /api/staff/grants/batch */
+  grantRequests: number;
   /** response bodies, bytes */
   downBytes: number;
   /** request bodies, bytes */
@@ -97,10 +99,14 @@ async function sealCase(survivor: Survivor, keyset: SignedKeyset, provider: Cryp
   return { survivor, envelopes };
 }
 
-/** Writes sealed cases through the server's repositories, as openCases and postMessage do. */
-async function writeCases(db: Db, sealed: SealedCase[], survivorIds: Map<Survivor, string>, day: string): Promise<void> {
+/**
+ * Writes sealed cases through the server's repositories, as openCases and postMessage do;
+ * answers the bytes a v1 granter downloaded for them.
+ */
+async function writeCases(db: Db, sealed: SealedCase[], survivorIds: Map<Survivor, string>, day: string): Promise<number> {
   const cases = caseRepo(db);
   const envelopes = envelopeRepo(db);
+  let v1Bytes = 0;
   await db.transaction(async (trx) => {
     await cases.insertMany(
       trx,
@@ -108,8 +114,15 @@ async function writeCases(db: Db, sealed: SealedCase[], survivorIds: Map<Survivo
     );
     // knex writes a multi-row insert on SQLite as a compound SELECT, of at most 500 parts.
     const all = sealed.flatMap((c) => c.envelopes);
-    for (let at = 0; at < all.length; at += ENVELOPES_PER_INSERT) await envelopes.insertMany(trx, all.slice(at, at + ENVELOPES_PER_INSERT));
+    for (let at = 0; at < all.length; at += ENVELOPES_PER_INSERT) {
+      const part = all.slice(at, at + ENVELOPES_PER_INSERT);
+      const ids = await envelopes.insertMany(trx, part);
+      // What the v1 pending list sent for each: its id, case and whole envelope.
+      for (const [i, e] of part.entries())
+        v1Bytes += JSON.stringify({ id: ids[i], caseId: e.envelope.caseId, envelope: e.envelope, grants: [] }).length;
+    }
   });
+  return v1Bytes;
 }
 
 /** Seeds `count` envelopes (whole cases); answers the bytes a v1 granter would have downloaded for them. */
@@ -124,14 +137,12 @@ async function seed(db: Db, base: string, survivors: Survivor[], survivorIds: Ma
   const flush = async () => {
     const batch = pending;
     pending = [];
-    await writeCases(db, batch, survivorIds, day);
+    v1Bytes += await writeCases(db, batch, survivorIds, day);
   };
   const worker = async () => {
     while (next < caseCount) {
       const k = next++;
       const sealed = await sealCase(survivors[k % survivors.length], keyset, provider, day);
-      for (const e of sealed.envelopes)
-        v1Bytes += JSON.stringify({ id: 1_000_000 + k, caseId: e.envelope.caseId, envelope: e.envelope, grants: [] }).length;
       pending.push(sealed);
       if (pending.length >= CASES_PER_TRANSACTION) await flush();
     }
@@ -220,9 +231,9 @@ export async function staffPageShare(sizes: number[], chromiumPath: string, log:
         await signIn(page, base, admin);
         const label = `Share older cases with ${newcomer.username}`;
         await page.getByRole('button', { name: label }).waitFor({ timeout: 60_000 });
-        const traffic: Promise<{ up: number; down: number }>[] = [];
+        const traffic: Promise<{ url: string; up: number; down: number }>[] = [];
         const onRequest = (request: Request) =>
-          traffic.push(request.sizes().then((s) => ({ up: s.requestBodySize, down: s.responseBodySize })));
+          traffic.push(request.sizes().then((s) => ({ url: request.url(), up: s.requestBodySize, down: s.responseBodySize })));
         page.on('requestfinished', onRequest);
         const measured = await page.evaluate<{ ms: number; longestTask: number; status: string }>(MEASURE(label));
         page.off('requestfinished', onRequest);
@@ -232,6 +243,7 @@ export async function staffPageShare(sizes: number[], chromiumPath: string, log:
           seedSeconds,
           ...measured,
           requests: sizesOf.length,
+          grantRequests: sizesOf.filter((s) => new URL(s.url).pathname.startsWith('/api/staff/grants/')).length,
           downBytes: sizesOf.reduce((n, s) => n + s.down, 0),
           upBytes: sizesOf.reduce((n, s) => n + s.up, 0),
           v1DownBytes: v1Seeded,
