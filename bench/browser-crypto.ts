@@ -17,7 +17,10 @@
  * Then the same sizes in the REAL staff page (bench/lib/staff-page-case-open.ts: the built
  * server and page, cases seeded through the API, a moderator signed in with TOTP): time to
  * the newest messages shown, to the whole thread, and the longest task, as a member, again,
- * and through grants, beside the bench page's "before" of the same size from this run.
+ * and through grants, beside the bench page's "before" of the same size from this run. Last,
+ * the real staff page sharing 10,000 and 60,000 envelopes with a new moderator
+ * (bench/lib/staff-page-share.ts: time from the click to "Done", requests, bytes each way, the
+ * longest task), beside what can stand for grants v1 in the same run.
  * Exit status: 0 after a measurement, 2 on a setup error. Knobs: bench/README.md.
  */
 import fs from 'node:fs';
@@ -32,6 +35,7 @@ import { CHROMIUM_ARGS } from '../test/support/awaaz-server';
 import { FIREFOX, launchFirefox, type TorLevel } from '../test/support/firefox';
 import { intEnv } from './lib/env';
 import { staffPageCaseOpen, type PageOpen } from './lib/staff-page-case-open';
+import { staffPageShare } from './lib/staff-page-share';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -41,6 +45,8 @@ const knobs = () => ({
   powBits: intEnv('BENCH_POW_BITS', 14, 1),
   timeoutSeconds: intEnv('BENCH_TIMEOUT_SECONDS', 900, 10),
   staffPage: process.env.BENCH_STAFF_PAGE !== '0',
+  share: process.env.BENCH_SHARE !== '0',
+  shareEnvelopes: (process.env.BENCH_SHARE_ENVELOPES || '10000,60000').split(',').map(Number),
   chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
 });
 
@@ -87,6 +93,47 @@ const pageRow = (what: string, before: Timed, p: PageOpen) =>
 
 const header = (title: string) =>
   console.log(`\n${title}\n${''.padEnd(34)} ${'before (tweetnacl, sync)'.padEnd(36)}  ${'after (provider, async)'.padEnd(36)}  speed-up`);
+
+/** Issue 17: "sharing 10,000 cases takes under 10 s". */
+const SHARE_BUDGET_MS = 10_000;
+/** The issue's own measurements of sharing before (the staff page with grants v1 and tweetnacl). */
+const ISSUE_BEFORE = '54 s for 10,000 cases; 330 s and 113 MB for 10,000 cases of five messages';
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * The real staff page sharing BENCH_SHARE_ENVELOPES envelopes with a new moderator, beside
+ * what can stand for "before" in the same run: grants v1 of the bench page (browser crypto
+ * only, its per-envelope time and requests of `g.envelopes` envelopes times the size) and
+ * what a v1 granter downloaded (every seeded envelope's whole JSON), and the issue's figure.
+ */
+async function shareInStaffPage(sizes: number[], chromiumPath: string, g: GrantResult): Promise<void> {
+  console.log(`\nThe real staff page in Chromium sharing with a new moderator (built server and page on 127.0.0.1, SQLite): seeding`);
+  const results = await staffPageShare(sizes, chromiumPath, (line) => console.log(line));
+  const perV1 = (ms: number) => ms / g.envelopes;
+  console.log(
+    `\nChromium, the REAL staff page: sharing with a new moderator, grants v2 (budget: 10,000 under ${SHARE_BUDGET_MS / 1000} s)\n` +
+      `${''.padEnd(20)} ${'wall time'.padStart(10)} ${'longest task'.padStart(13)} ${'requests (grants)'.padStart(17)} ${'downloaded'.padStart(11)} ${'uploaded'.padStart(10)} ${'per envelope'.padStart(15)}   budget`,
+  );
+  for (const r of results)
+    console.log(
+      `${`${r.envelopes} envelopes`.padEnd(20)} ${`${(r.ms / 1000).toFixed(1)} s`.padStart(10)} ${`${r.longestTask} ms`.padStart(13)} ${`${r.requests} (${r.grantRequests})`.padStart(17)} ${mb(r.downBytes).padStart(11)} ${mb(r.upBytes).padStart(10)} ${`${Math.round(r.downBytes / r.envelopes)} B / ${Math.round(r.upBytes / r.envelopes)} B`.padStart(15)}   ${r.envelopes > 10_000 ? '' : r.ms <= SHARE_BUDGET_MS ? 'met' : 'missed'}  (${r.status})`,
+    );
+  console.log(
+    `\nBefore (grants v1: no longer in the page or on the server, so not the same path): what this run can set beside it\n` +
+      `${''.padEnd(20)} ${'v1 crypto, tweetnacl'.padStart(21)} ${'v1 crypto, provider'.padStart(20)} ${'requests'.padStart(9)} ${'downloaded'.padStart(11)} ${'uploaded'.padStart(10)}`,
+  );
+  for (const r of results)
+    console.log(
+      `${`${r.envelopes} envelopes`.padEnd(20)} ${`${((perV1(g.before.ms) * r.envelopes) / 1000).toFixed(1)} s`.padStart(21)} ${`${((perV1(g.after.ms) * r.envelopes) / 1000).toFixed(1)} s`.padStart(20)} ${String(Math.round((g.v1.requests / g.envelopes) * r.envelopes)).padStart(9)} ${mb(r.v1DownBytes).padStart(11)} ${mb(g.v1.upBytes * r.envelopes).padStart(10)}`,
+    );
+  console.log(
+    `${''.padEnd(20)} (crypto and requests: this run's bench-page figures for ${g.envelopes} envelopes, times the size; downloaded: the seeded envelopes' whole JSON,\n` +
+      `${''.padEnd(20)}  as the v1 pending list sent each; uploaded: the bench page's v1 JSON per envelope, times the size; network and server time not included)\n` +
+      `${''.padEnd(20)} the issue's own measured before (the staff page with grants v1 and tweetnacl): ${ISSUE_BEFORE}`,
+  );
+  for (const r of results) console.log(`  seeding ${r.envelopes} envelopes took ${r.seedSeconds.toFixed(1)} s (not measured above)`);
+}
 
 async function main(): Promise<void> {
   const k = knobs();
@@ -148,6 +195,7 @@ async function main(): Promise<void> {
     traffic('requests', g.v1.requests, g.v2Traffic.requests, '');
     traffic('downloaded per envelope (JSON)', g.v1.downBytes, g.v2Traffic.downBytes, 'B');
     traffic('uploaded per envelope (JSON)', g.v1.upBytes, g.v2Traffic.upBytes, 'B');
+    if (k.share) await shareInStaffPage(k.shareEnvelopes, k.chromium, g);
   } finally {
     await context.close();
   }
