@@ -40,6 +40,8 @@ onQuickExit(() => {
 function forgetSentKeys(): void {
   if (sentKeys) wipe(sentKeys);
   sentKeys = undefined;
+  // Without her keys the offer cannot work (a page back from the browser's cache would show it).
+  document.getElementById('matching')?.setAttribute('hidden', '');
 }
 
 /**
