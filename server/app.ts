@@ -21,7 +21,7 @@ import { keysetRepo } from './db/keyset-repo';
 import { alertRepo } from './db/alert-repo';
 import { matchingRepo } from './db/matching-repo';
 import { publishingRepo } from './db/publishing-repo';
-import { RateLimitCounters } from './db/rate-limit-store';
+import { rateLimitCounters, type RateLimitCounters } from './db/rate-limit-store';
 import { retentionRepo } from './db/retention-repo';
 import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
@@ -99,6 +99,8 @@ export interface AppContext {
   auth: { staff: StaffAuth; survivor: RequestHandler };
   /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
   limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
+  /** the limiters' counters: in the database on PostgreSQL, in this process on SQLite (server/db/rate-limit-store.ts) */
+  rateLimits: RateLimitCounters;
   /** new testimonies, written in batches (server/services/survivors.ts `openCases`, server/db/batcher.ts) */
   testimonies: Batcher<NewTestimony, void>;
   log: (line: string) => void;
@@ -168,7 +170,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   const security = staffSecurityRepo(db, totpSealer(deps.totpKeys ?? loadTotpKeys(config)));
   await sealTotpSecrets(db, security, log);
   const settings = settingsRepo(db, config);
-  const counters = new RateLimitCounters(db, clock);
+  const counters = rateLimitCounters(db, clock);
   const ctx: AppContext = {
     db,
     config,
@@ -198,6 +200,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       sensitive: limiter(counters, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
       records: identityLimiter(counters, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
     },
+    rateLimits: counters,
     testimonies: new Batcher((batch) => openCases(ctx, batch)),
     log,
     async erase(work) {

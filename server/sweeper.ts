@@ -1,5 +1,6 @@
 /**
- * The sweeper erases what has expired: rate-limit counters whose minute is over, challenges
+ * The sweeper erases what has expired: rate-limit counters whose minute is over (in the
+ * database on PostgreSQL; on SQLite they are in memory and never reach the file), challenges
  * past their expiry, uploads that no message carried within two UTC days, and the matching
  * escrow's evaluation counts of earlier UTC days. It runs at
  * start and then a second after every clock minute, when the counters of the minute just
@@ -10,7 +11,6 @@
  */
 import { utcDay } from '../protocol';
 import type { AppContext } from './app';
-import { purgeExpiredCounters } from './db/rate-limit-store';
 import { eraseExpired, type RetentionSwept } from './services/retention';
 
 export interface Swept {
@@ -28,7 +28,7 @@ export interface Swept {
  */
 export function sweepExpired(ctx: AppContext, now = ctx.clock.now(), opts: { retention?: boolean } = { retention: true }): Promise<Swept> {
   return ctx.erase(async (trx) => ({
-    counters: await purgeExpiredCounters(trx, now),
+    counters: await ctx.rateLimits.purgeExpired(trx, now),
     challenges: await ctx.repos.challenges.purgeExpired(trx, now),
     uploads: await ctx.repos.attachments.deleteStale(trx, now),
     matchingCounts: await ctx.repos.matching.purgeEvaluationsBefore(trx, utcDay(new Date(now))),

@@ -1,22 +1,107 @@
 /**
- * express-rate-limit counters in the database, so several app instances behind one
- * PostgreSQL share them. Keys are already salted hashes of the address (server/http/rate-limit).
+ * Where express-rate-limit's counters live, behind one interface (`RateLimitCounters`):
+ *
+ * - **PostgreSQL: in the database** (`DatabaseRateLimitCounters`), so that several app
+ *   instances behind one database share them and a limit holds across all of them.
+ * - **SQLite: in the process** (`MemoryRateLimitCounters`). On SQLite an instance is one
+ *   process with one connection (test/integration/two-instances.test.ts), so its own memory
+ *   counts exactly. Kept there, no address hash is ever written to the database file, and a
+ *   request no longer waits for a database write of its own before its route runs (issue 14:
+ *   the counters' upserts took turns with the testimonies' transactions on the one
+ *   connection). A restart forgets the current minute's counts.
+ *
+ * Keys are already salted hashes of the address (server/http/rate-limit.ts). Windows are
+ * aligned to the clock, so a counter says nothing about when the first request came.
  */
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import type { Clock } from '../clock';
 import { accepted, Batcher, refused, type Outcome } from './batcher';
-import { rowsOf, type Db } from './database';
+import { isPostgres, rowsOf, type Db } from './database';
+
+/** One counter as the store holds it. */
+export interface CounterRow {
+  key: string;
+  hits: number;
+  /** when its window ends (ms since the epoch, on a multiple of the window) */
+  resetAt: number;
+}
+
+export interface RateLimitCounters {
+  increment(key: string, windowMs: number): Promise<ClientRateLimitInfo>;
+  decrement(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+  /**
+   * Forgets every counter whose window is over, and answers how many. The sweeper
+   * (server/sweeper.ts) runs it each minute inside its erasure `trx`, so that no expired key is
+   * left in the database files.
+   */
+  purgeExpired(trx: Db, now: number): Promise<number>;
+  /** Every counter held now (what an operator or a test may inspect). */
+  rows(): Promise<CounterRow[]>;
+}
+
+/** The end of the clock-aligned window that `now` falls in. */
+const windowEnd = (now: number, windowMs: number) => Math.ceil((now + 1) / windowMs) * windowMs;
+
+/** The counters this engine keeps: shared in the database on PostgreSQL, in this process on SQLite. */
+export function rateLimitCounters(db: Db, clock: Clock): RateLimitCounters {
+  return isPostgres(db) ? new DatabaseRateLimitCounters(db, clock) : new MemoryRateLimitCounters(clock);
+}
+
+/** Counters in this process's memory: exact for the one process that serves a SQLite file. */
+export class MemoryRateLimitCounters implements RateLimitCounters {
+  private readonly counters = new Map<string, { hits: number; resetAt: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  increment(key: string, windowMs: number): Promise<ClientRateLimitInfo> {
+    const now = this.clock.now();
+    let counter = this.counters.get(key);
+    if (!counter || counter.resetAt <= now) {
+      counter = { hits: 0, resetAt: windowEnd(now, windowMs) };
+      this.counters.set(key, counter);
+    }
+    counter.hits++;
+    return Promise.resolve({ totalHits: counter.hits, resetTime: new Date(counter.resetAt) });
+  }
+
+  decrement(key: string): Promise<void> {
+    const counter = this.counters.get(key);
+    if (counter && counter.hits > 0) counter.hits--;
+    return Promise.resolve();
+  }
+
+  reset(key: string): Promise<void> {
+    this.counters.delete(key);
+    return Promise.resolve();
+  }
+
+  purgeExpired(_trx: Db, now: number): Promise<number> {
+    let purged = 0;
+    for (const [key, { resetAt }] of this.counters)
+      if (resetAt <= now) {
+        this.counters.delete(key);
+        purged++;
+      }
+    return Promise.resolve(purged);
+  }
+
+  rows(): Promise<CounterRow[]> {
+    return Promise.resolve([...this.counters].map(([key, c]) => ({ key, hits: c.hits, resetAt: c.resetAt })));
+  }
+}
 
 /**
- * The counters of every limiter of one app, written together: each increment joins the next
- * batch (server/db/batcher.ts), and a batch is one statement whatever its size, so a busy
- * server does not pay a database round trip per limiter per request.
+ * Counters in the database, for PostgreSQL. The counters of every limiter of one app are
+ * written together: each increment joins the next batch (server/db/batcher.ts), and a batch is
+ * one statement whatever its size, so a busy server does not pay a database round trip per
+ * limiter per request.
  */
-export class RateLimitCounters {
+export class DatabaseRateLimitCounters implements RateLimitCounters {
   private readonly batcher = new Batcher<{ key: string; windowMs: number }, ClientRateLimitInfo>((items) => this.incrementAll(items), 256);
 
   constructor(
-    readonly db: Db,
+    private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
@@ -24,13 +109,29 @@ export class RateLimitCounters {
     return this.batcher.run({ key, windowMs });
   }
 
+  async decrement(key: string): Promise<void> {
+    await this.db('rate_limits').where({ key }).where('hits', '>', 0).decrement('hits', 1);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.db('rate_limits').where({ key }).delete();
+  }
+
+  async purgeExpired(trx: Db, now: number): Promise<number> {
+    return Number(await trx('rate_limits').where('reset_at', '<=', now).delete());
+  }
+
+  async rows(): Promise<CounterRow[]> {
+    const rows: { key: string; hits: number | string; reset_at: number | string }[] = await this.db('rate_limits').select();
+    return rows.map((r) => ({ key: r.key, hits: Number(r.hits), resetAt: Number(r.reset_at) }));
+  }
+
   /**
    * One statement for the batch (no read-then-write race between instances): each key's
    * counter is inserted, or bumped by its number of hits in the batch, or restarted when its
    * window is over. Each request then gets the count it would have had alone: the counter's
    * new value minus the hits queued after it. Keys are sorted, so that two instances' batches
-   * lock rows in one order on PostgreSQL. Windows are aligned to the clock, so the stored time
-   * says nothing about when the first request came.
+   * lock rows in one order on PostgreSQL.
    */
   private async incrementAll(items: { key: string; windowMs: number }[]): Promise<Outcome<ClientRateLimitInfo>[]> {
     const now = this.clock.now();
@@ -38,7 +139,7 @@ export class RateLimitCounters {
     for (const { key, windowMs } of items) {
       const counter = hitsOf.get(key);
       if (counter) counter.hits++;
-      else hitsOf.set(key, { hits: 1, resetAt: Math.ceil((now + 1) / windowMs) * windowMs });
+      else hitsOf.set(key, { hits: 1, resetAt: windowEnd(now, windowMs) });
     }
     const keys = [...hitsOf.keys()].sort();
     const rows = rowsOf<{ key: string; hits: number | string; reset_at: number | string }>(
@@ -64,15 +165,12 @@ export class RateLimitCounters {
 }
 
 /** One limiter's view of the counters: its keys carry its name. */
-export class DatabaseRateLimitStore implements Store {
+export class CounterStore implements Store {
   private windowMs = 60_000;
-  private readonly db: Db;
   constructor(
     private readonly counters: RateLimitCounters,
     readonly prefix: string,
-  ) {
-    this.db = counters.db;
-  }
+  ) {}
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
@@ -82,24 +180,11 @@ export class DatabaseRateLimitStore implements Store {
     return this.counters.increment(this.prefix + key, this.windowMs);
   }
 
-  async decrement(key: string): Promise<void> {
-    await this.db('rate_limits')
-      .where({ key: this.prefix + key })
-      .where('hits', '>', 0)
-      .decrement('hits', 1);
+  decrement(key: string): Promise<void> {
+    return this.counters.decrement(this.prefix + key);
   }
 
-  async resetKey(key: string): Promise<void> {
-    await this.db('rate_limits')
-      .where({ key: this.prefix + key })
-      .delete();
+  resetKey(key: string): Promise<void> {
+    return this.counters.reset(this.prefix + key);
   }
-}
-
-/**
- * Deletes every counter whose window is over (the sweeper, server/sweeper.ts, runs it in an
- * erasure each minute, so that no expired key is left in the files). Returns how many.
- */
-export async function purgeExpiredCounters(trx: Db, now: number): Promise<number> {
-  return Number(await trx('rate_limits').where('reset_at', '<=', now).delete());
 }

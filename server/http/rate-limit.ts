@@ -19,7 +19,7 @@ import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { toBase64url } from '../../protocol';
 import type { Clock } from '../clock';
-import { DatabaseRateLimitStore, type RateLimitCounters } from '../db/rate-limit-store';
+import { CounterStore, type RateLimitCounters } from '../db/rate-limit-store';
 import { hmac } from './tokens';
 
 /** The day's salt: derived from the address key, so it changes at each UTC midnight and is never stored. */
@@ -66,7 +66,7 @@ export function limiter(
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    store: new DatabaseRateLimitStore(counters, name + ':'),
+    store: new CounterStore(counters, name + ':'),
     keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req, clock.today())),
     ...(opts.skip ? { skip: opts.skip } : {}),
     // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.

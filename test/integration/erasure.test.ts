@@ -8,8 +8,10 @@
  *
  * - Rate-limit counters: behind a trusted proxy, clients from one /24 make requests; the
  *   attacker tries every address of that /24 against the files with every secret the database
- *   holds, and finds none. With the address key file too, they find exactly the clients of the
- *   current minute (the control that shows the search works); after the sweep, not even that.
+ *   holds, and finds none. On PostgreSQL, with the address key file too, they find exactly the
+ *   clients of the current minute (the control that shows the search works); after the sweep,
+ *   not even that. On SQLite the counters are in the server's memory and never in the files,
+ *   so even the key file finds nothing (the control: the keys it derives are the ones held).
  * - The sweeper's other erasures: expired challenges and stale uploads leave no bytes behind.
  * (Withdrawal and "delete everything": test/integration/publishing.test.ts; a removed
  * member's keys: test/integration/threads.test.ts.)
@@ -83,6 +85,9 @@ async function searchSurvivors(secrets: string[]): Promise<string[]> {
 
 const addressKey = () => loadAddressKey(t.ctx.config.addressKeyFile);
 
+/** The counters' keys, where the server keeps them: the database on PostgreSQL, its memory on SQLite. */
+const counterKeys = async () => (await t.ctx.rateLimits.rows()).map((r) => r.key);
+
 /** How many times PostgreSQL has vacuumed a table (VACUUM reports it to the statistics at once). */
 async function vacuumCount(table: string): Promise<number> {
   const { rows } = await t.db.raw('SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relname = ? AND schemaname = current_schema()', [
@@ -115,7 +120,7 @@ describe('rate-limit counters', () => {
     const secrets = await secretsInDatabase();
     expect(secrets).toContain((await t.db('instance').first()).server_secret);
     // The counters are there to attack: one per client and limiter, and the survivor's.
-    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    const keys = await counterKeys();
     expect(keys.filter((k) => k.startsWith('all:')).length).toBeGreaterThanOrEqual(CLIENTS.length);
     expect(keys.some((k) => k.startsWith('records:s.'))).toBe(true);
 
@@ -123,26 +128,40 @@ describe('rate-limit counters', () => {
     expect(await searchSurvivors(secrets)).toEqual([]);
   });
 
-  test('with the address key file as well, the same search finds exactly the clients of the current minute', async () => {
-    // The control: it shows the search works, and what a thief holding both files gets.
-    expect(await searchAddresses([addressKey()])).toEqual(CLIENTS);
-    const [{ id }] = await t.db('survivors').select('id');
-    expect(await searchSurvivors([addressKey()])).toEqual([id]);
-  });
+  if (TEST_ENGINE === 'pg')
+    test('with the address key file as well, the same search finds exactly the clients of the current minute', async () => {
+      // The control: it shows the search works, and what a thief holding both files gets.
+      expect(await searchAddresses([addressKey()])).toEqual(CLIENTS);
+      const [{ id }] = await t.db('survivors').select('id');
+      expect(await searchSurvivors([addressKey()])).toEqual([id]);
+    });
+  else
+    test("with the address key file as well, the search finds nothing: the counters are in the server's memory, and they are exactly the keys it looks for", async () => {
+      expect(await searchAddresses([addressKey()])).toEqual([]);
+      expect(await searchSurvivors([addressKey()])).toEqual([]);
+      // The control: the keys the search derives with the key file are the counters the server
+      // holds, so it would find them in the files if they were there.
+      const held = new Set((await counterKeys()).map((k) => k.replace(/^[a-z]+:(?:[st]\.)?/, '')));
+      expect(RANGE.filter((address) => addressCandidates(addressKey(), address).some((k) => held.has(k)))).toEqual(CLIENTS);
+      const [{ id }] = await t.db('survivors').select('id');
+      expect(survivorCandidates(addressKey(), id).some((k) => held.has(k))).toBe(true);
+    });
 
   test("a sweep before the counters' window ends keeps every one of them: the limits count until then", async () => {
-    const rows: { reset_at: number | string }[] = await t.db('rate_limits').select('reset_at');
-    const firstEnd = Math.min(...rows.map((r) => Number(r.reset_at)));
+    const rows = await t.ctx.rateLimits.rows();
+    const firstEnd = Math.min(...rows.map((r) => r.resetAt));
     expect((await sweepExpired(t.ctx, firstEnd - 1)).counters).toBe(0);
-    expect(await t.db('rate_limits').count({ n: '*' })).toEqual([{ n: rows.length }]);
+    expect(await t.ctx.rateLimits.rows()).toHaveLength(rows.length);
   });
 
   test('once the minute is over, the sweep erases every counter: neither search finds anything in the main file or the WAL', async () => {
-    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
-    expect(await foundInDatabase(t, keys)).toEqual(keys);
+    const keys = await counterKeys();
+    // On PostgreSQL the counters are rows; on SQLite they never reach the file.
+    expect(await foundInDatabase(t, keys)).toEqual(TEST_ENGINE === 'pg' ? keys : []);
     // Windows end at the next clock minute; the sweeper runs a second after it.
     const swept = await flushedAfter('rate_limits', () => sweepExpired(t.ctx, Math.ceil((Date.now() + 1) / 60_000) * 60_000 + 1_000));
     expect(swept.counters).toBe(keys.length);
+    expect(await t.ctx.rateLimits.rows()).toEqual([]);
     expect(await t.db('rate_limits').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(await foundInDatabase(t, keys)).toEqual([]);
     expect(await searchAddresses([addressKey(), ...(await secretsInDatabase())])).toEqual([]);

@@ -6,7 +6,7 @@
 import request from 'supertest';
 import { fromBase64url, randomId, verifyEnvelope, type SignedKeyset } from '../../protocol';
 import { nodeBackend } from '../../server/crypto/node-backend';
-import { RateLimitCounters } from '../../server/db/rate-limit-store';
+import { DatabaseRateLimitCounters } from '../../server/db/rate-limit-store';
 import { HttpError } from '../../server/http/errors';
 import type { NewTestimony } from '../../server/services/survivors';
 import {
@@ -151,7 +151,7 @@ test('a batch that fails as a whole is tried again one by one, so only the faili
 });
 
 test('rate-limit hits that arrive together are one statement, and each request gets the count it would have had alone', async () => {
-  const counters = new RateLimitCounters(t.db, t.ctx.clock);
+  const counters = new DatabaseRateLimitCounters(t.db, t.ctx.clock);
   const { result, sqls } = await statementsOf(t.db, () =>
     Promise.all([
       counters.increment('test:a', 60_000),

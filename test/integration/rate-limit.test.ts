@@ -15,6 +15,7 @@ import {
   registerSurvivor,
   setupAdmin,
   submitTestimony,
+  TEST_ENGINE,
   uploadFile,
   type TestServer,
 } from '../support/harness';
@@ -39,10 +40,17 @@ function hashedKey(t: TestServer, address: string): string {
   return hashAddress(loadAddressKey(t.ctx.config.addressKeyFile), address, t.ctx.clock.today());
 }
 
-/** Every value of every column of rate_limits, as text. */
+/** The counters as the server keeps them: in the database on PostgreSQL, in its memory on SQLite (server/db/rate-limit-store.ts). */
+const counterRows = (t: TestServer) => t.ctx.rateLimits.rows();
+
+/** Every value of every counter, as text. */
 async function rateLimitCells(t: TestServer): Promise<string[]> {
-  const rows: Record<string, unknown>[] = await t.db('rate_limits').select();
-  return rows.flatMap((r) => Object.values(r).map(String));
+  return (await counterRows(t)).flatMap((r) => Object.values(r).map(String));
+}
+
+/** The keys of the counters whose key starts with `prefix`. */
+async function counterKeys(t: TestServer, prefix = ''): Promise<string[]> {
+  return (await counterRows(t)).map((r) => r.key).filter((k) => k.startsWith(prefix));
 }
 
 describe('directly connected clients (no proxy trusted)', () => {
@@ -79,11 +87,11 @@ describe('directly connected clients (no proxy trusted)', () => {
     expectError(res, 429, 'rate_limited');
     expect((await rateLimitCells(t)).join('\n')).not.toContain('203.0.113.99');
     // The spoofed request was counted against the connection's own key, not a new one.
-    expect(await t.db('rate_limits').where('key', 'like', 'all:%').count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await counterKeys(t, 'all:')).toHaveLength(1);
   });
 
   test('the counters hold hashed keys, never the raw address', async () => {
-    const rows: { key: string; hits: number }[] = await t.db('rate_limits').select();
+    const rows = await counterRows(t);
     expect(rows.map((r) => r.key).sort()).toEqual(
       expect.arrayContaining([expect.stringMatching(/^all:/), expect.stringMatching(/^sensitive:/)]),
     );
@@ -95,6 +103,13 @@ describe('directly connected clients (no proxy trusted)', () => {
     const hashes = LOOPBACK.map((a) => hashedKey(t, a));
     expect(keys.some((k) => hashes.some((h) => k === `all:${h}`))).toBe(true);
     expect(keys.every((k) => /^(all|sensitive):[A-Za-z0-9_-]{32}$/.test(k))).toBe(true);
+  });
+
+  test(`the counters live ${TEST_ENGINE === 'pg' ? 'in the database, where every instance counts them' : 'in the process: the database holds none'}`, async () => {
+    const held = await counterRows(t);
+    expect(held.length).toBeGreaterThan(0);
+    const stored: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    expect(stored.sort()).toEqual(TEST_ENGINE === 'pg' ? held.map((r) => r.key).sort() : []);
   });
 });
 
@@ -128,7 +143,7 @@ describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
   test('neither forwarded address nor the socket address is stored, only their keyed hashes', async () => {
     const cells = (await rateLimitCells(t)).join('\n');
     for (const address of ['198.51.100.7', '2001:db8::42', '192.0.2.1', ...LOOPBACK]) expect(cells).not.toContain(address);
-    const keys: string[] = (await t.db('rate_limits').select('key')).map((r: { key: string }) => r.key);
+    const keys = await counterKeys(t);
     expect(keys.sort()).toEqual(
       [
         `all:${hashedKey(t, '198.51.100.7')}`,
@@ -138,9 +153,7 @@ describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
         `sensitive:${hashedKey(t, '2001:db8::42')}`,
       ].sort(),
     );
-    const hits = Object.fromEntries(
-      (await t.db('rate_limits').select()).map((r: { key: string; hits: number }) => [r.key, Number(r.hits)]),
-    );
+    const hits = Object.fromEntries((await counterRows(t)).map((r) => [r.key, r.hits]));
     expect(hits[`all:${hashedKey(t, '198.51.100.7')}`]).toBe(11);
     expect(hits[`sensitive:${hashedKey(t, '198.51.100.7')}`]).toBe(4);
   });
@@ -166,8 +179,8 @@ describe('attachment records: a budget per survivor or staff member, not per add
 
   /** Requests counted against addresses (everyone here shares the loopback one). */
   async function addressHits(): Promise<number> {
-    const rows: { hits: number }[] = await t.db('rate_limits').where('key', 'like', 'all:%').select('hits');
-    return rows.reduce((n, r) => n + Number(r.hits), 0);
+    const rows = (await counterRows(t)).filter((r) => r.key.startsWith('all:'));
+    return rows.reduce((n, r) => n + r.hits, 0);
   }
 
   test("a survivor's record uploads use her own budget, and leave the shared address budget alone", async () => {
@@ -187,7 +200,7 @@ describe('attachment records: a budget per survivor or staff member, not per add
     expect((await asSurvivor(t, b).get(`/api/survivor/attachments/${other.id}`)).body).toMatchObject({ received: 1, closed: true });
 
     // The counters name neither survivor: a keyed hash of each, rotated daily like the address key.
-    const keys: string[] = (await t.db('rate_limits').where('key', 'like', 'records:%').select('key')).map((r: { key: string }) => r.key);
+    const keys = await counterKeys(t, 'records:');
     expect(keys).toHaveLength(2);
     for (const key of keys) expect(key).toMatch(/^records:s\.[A-Za-z0-9_-]{32}$/);
     const ids: string[] = (await t.db('survivors').select('id')).map((r: { id: string }) => r.id);
@@ -223,6 +236,6 @@ describe('attachment records: a budget per survivor or staff member, not per add
       expect({ i, status: (await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`)).status }).toEqual({ i, status: 200 });
     expectError(await mod.agent.get(`/api/staff/attachments/${up.id}/records/0`), 429, 'rate_limited');
     expect(await addressHits()).toBe(before);
-    expect(await t.db('rate_limits').where('key', 'like', 'records:t.%').count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await counterKeys(t, 'records:t.')).toHaveLength(1);
   });
 });
