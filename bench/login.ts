@@ -6,8 +6,8 @@
  *   npm run bench:login          (builds, then runs dist/bench/login.js)
  *
  * The process forks itself ("server" mode) to run the real app (createApp) on 127.0.0.1, a
- * fresh temporary SQLite file and rate limits high enough never to trigger (the counters are
- * still kept in the database). The parent sets up the first admin through the real setup and
+ * fresh temporary SQLite file and rate limits high enough never to trigger (every request is
+ * still counted, in memory as on any SQLite instance). The parent sets up the first admin through the real setup and
  * TOTP routes, has the server create the login accounts (bench/lib/staff-accounts.ts: one
  * shared password-derived authKey, hashed by the server as the routes do, and a TOTP secret
  * per account), and then:

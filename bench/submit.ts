@@ -13,7 +13,7 @@
  *   - the real Awaaz app (createApp) on that database (a temporary SQLite file or a fresh
  *     PostgreSQL database), POW_BITS=0 (solving
  *     costs nothing, but every submission still spends a single-use challenge row) and rate
- *     limits high enough never to trigger (the counters are still kept in the database);
+ *     limits high enough never to trigger (every request is still counted: in memory on SQLite, in the database on PostgreSQL);
  *   - a bare Express app: express.json with the same body limit and one POST route that
  *     answers 201 {ok:true}.
  * The parent sets up an admin, a moderator and a few survivors over HTTP with protocol/,
