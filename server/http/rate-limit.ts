@@ -1,5 +1,6 @@
 /**
- * Rate limits on every route, keyed by a salted hash of the client address. The salt is
+ * Rate limits on every route, keyed by a salted hash of the client address (of an IPv6
+ * address, its /56 prefix: `hashAddress`). The salt is
  * derived from the address key and the UTC day, so keys rotate daily and the address itself
  * is never stored or logged. The address key is kept in a file and never in the database
  * (server/config.ts `loadAddressKey`): with the database alone, nobody can try guessed
@@ -16,7 +17,7 @@
  * against its address as usual, and the route refuses it before any work.
  */
 import type { Request } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { toBase64url } from '../../protocol';
 import type { Clock } from '../clock';
 import { CounterStore, type RateLimitCounters } from '../db/rate-limit-store';
@@ -31,9 +32,20 @@ export function daySalt(addressKey: string, day: string): string {
 }
 let lastSalt: { addressKey: string; day: string; salt: string } | undefined;
 
-/** The counter key of an address on a day (what the store keeps, behind the limiter's name). */
+/**
+ * IPv6 clients count by their /56 prefix, as express-rate-limit does by default: a home or
+ * server connection gets a /64 or more, so a client counted by its full address could escape
+ * every limit by changing the low bits of its address.
+ */
+export const IPV6_LIMIT_PREFIX = 56;
+
+/**
+ * The counter key of an address on a day (what the store keeps, behind the limiter's name): a
+ * keyed hash of the IPv4 address, or of the IPv6 address's /56 prefix (an IPv4-mapped IPv6
+ * address counts as its IPv4 address).
+ */
 export function hashAddress(addressKey: string, address: string, day: string): string {
-  return toBase64url(hmac(daySalt(addressKey, day), 'address', address)).slice(0, 32);
+  return toBase64url(hmac(daySalt(addressKey, day), 'address', ipKeyGenerator(address, IPV6_LIMIT_PREFIX))).slice(0, 32);
 }
 
 /** The hashed counter key of a request's address (req.ip: behind TRUST_PROXY_HOPS, the one the proxy forwards). */
@@ -69,7 +81,8 @@ export function limiter(
     store: new CounterStore(counters, name + ':'),
     keyGenerator: opts.key ?? ((req) => requestKey(addressKey, req, clock.today())),
     ...(opts.skip ? { skip: opts.skip } : {}),
-    // The key is already a hash; express-rate-limit's IPv6 check would look at a raw address.
+    // The key is already a hash (of the IPv6 prefix, see hashAddress); express-rate-limit's
+    // IPv6 check would look for a raw address.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
     handler: (_req, res) => {
       res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests; wait a minute and try again' } });

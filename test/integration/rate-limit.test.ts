@@ -165,6 +165,18 @@ describe('behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
     expect((await a.post('/api/pow').send({})).status).toBe(200);
     expect((await a.get('/api/instance')).status).toBe(200);
   });
+
+  test('IPv6 clients count by their /56 prefix: changing the low bits of the address does not escape the limit', async () => {
+    clock += 60_000;
+    for (const [i, address] of ['2001:db8:aa:1::1', '2001:db8:aa:2::99', '2001:db8:aa:ff:1:2:3:4'].entries())
+      expect({ i, status: (await from(address).post('/api/pow').send({})).status }).toEqual({ i, status: 200 });
+    expectError(await from('2001:db8:aa:42::7').post('/api/pow').send({}), 429, 'rate_limited');
+    // Another /56 has its own budget.
+    expect((await from('2001:db8:ab::1').post('/api/pow').send({})).status).toBe(200);
+    // One counter for the whole prefix, keyed by its hash.
+    const prefixKey = `sensitive:${hashedKey(t, '2001:db8:aa::')}`;
+    expect((await counterRows(t)).find((r) => r.key === prefixKey)?.hits).toBe(4);
+  });
 });
 
 describe('attachment records: a budget per survivor or staff member, not per address', () => {
