@@ -401,6 +401,8 @@ export const openEnvelopeAsync = <T = Record<string, unknown>>(
  * link of entry `from` to the one before it is left for a run that holds that one.
  */
 export function verifyThread(thread: Envelope[], caseId: string, hashes?: string[], from = 0): void {
+  // A case always has its testimony: a thread without one is not shown as complete.
+  if (thread.length === 0) throw new ProtocolError('bad_thread', 'a thread must start with its testimony');
   for (let i = from; i < thread.length; i++) {
     const env = thread[i];
     if (env.caseId !== caseId) throw new ProtocolError('wrong_context', `thread entry ${i + 1} belongs to another case`);

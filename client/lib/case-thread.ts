@@ -63,6 +63,11 @@ export function openAs<T>(
 
 /** Envelopes opened at once: each slice is a short task of hashing, then waits on the provider. */
 const SLICE = 32;
+/** Envelopes hashed in one task when the links are checked before anything is shown. */
+const HASHED_PER_TASK = 128;
+
+/** Lets the page run (Chromium may answer WebCrypto within the same task, so awaiting it alone does not). */
+const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * `open` of every index, newest first, one slice at a time; results in index order. Between
@@ -81,7 +86,7 @@ export async function newestFirst<T>(
     const slice = await Promise.all(Array.from({ length: end - start }, (_, k) => open(start + k)));
     slice.forEach((value, k) => (out[start + k] = value));
     onSlice?.(out, start, end);
-    if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (start > 0) await pause();
   }
   return out;
 }
@@ -93,13 +98,18 @@ export async function newestFirst<T>(
  * or a keyset member (staff messages).
  *
  * Newest first: `onShown`, when given, gets each slice's entries (and the index of the first)
- * as soon as they are checked as far as they can be without the older ones: each signature,
- * each entry naming this case, and each link inside the run from the slice to the newest
- * entry. So what it gets is a contiguous, untouched run of this case's thread, ending at the
- * newest entry the server gave, in the order it was written; only the link of its oldest
- * entry to the one before is still to check, with the next slice. The last call (from 0)
- * comes once the whole thread is checked. If a later check fails, this throws, and what
- * was shown must be taken back (client/README.md "Opening a thread").
+ * as soon as they are checked as far as they can be without opening the older ones. Before
+ * the first slice, the testimony is opened and checked against the case's survivor key, and
+ * every link of the whole thread, from the testimony to the newest entry, is checked (hashes
+ * only, a few short tasks): otherwise a server that swapped the survivor key could show
+ * messages it signed itself, appended after the genuine ones, until the testimony's turn came.
+ * Then each slice's own signatures and case ids are checked. So what `onShown` gets is a run
+ * of this case's thread, in the order it was written, ending at the newest entry the server
+ * gave, each entry signed by the key that signed this thread's testimony or by a keyset
+ * member; what is still to check is the signatures and contents of the older entries, which
+ * the shown ones' links already commit to. The last call (from 0) comes once the whole
+ * thread is checked. If a later check fails, this throws, and what was shown must be taken
+ * back (client/README.md "Opening a thread").
  */
 export async function openThread(
   caseId: string,
@@ -136,7 +146,19 @@ export async function openThread(
     };
   };
   const envelopes = items.map((i) => i.envelope);
-  return newestFirst(items.length, open, (out, from, end) => {
+  // First of all, the thread starts with this case's testimony (an empty one is refused).
+  verifyThread(envelopes.slice(0, 1), caseId);
+  const opened: Promise<ThreadEntry>[] = [];
+  const openOnce = (index: number) => (opened[index] ??= open(index));
+  if (onShown) {
+    await openOnce(0);
+    for (let i = 0; i < envelopes.length - 1; i++) {
+      hashes[i] ??= envelopeHash(envelopes[i]);
+      if (i % HASHED_PER_TASK === HASHED_PER_TASK - 1) await pause();
+    }
+    verifyThread(envelopes, caseId, hashes);
+  }
+  return newestFirst(items.length, openOnce, (out, from, end) => {
     // The run from this slice to the newest entry (the newer ones again: a few comparisons).
     verifyThread(envelopes, caseId, hashes, from);
     onShown?.(out.slice(from, end), from);

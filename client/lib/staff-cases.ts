@@ -162,7 +162,7 @@ export function closeCase(): void {
   if (!openCaseDetail) return;
   openCaseDetail = undefined;
   opening++;
-  revokeAttachmentUrls();
+  clearThreadView();
   // Focus inside the closing case would fall to the page's start: bring it to the inbox instead.
   const hadFocus = byId('case-panel').contains(document.activeElement);
   show(byId('case-panel'), false);
@@ -212,6 +212,22 @@ class Replaced extends Error {}
 let opening = 0;
 /** Whether the open case's whole thread was checked (a reply waits for it, and is refused if it failed). */
 let threadChecked: Promise<boolean> = Promise.resolve(false);
+/**
+ * Whether the case view shows newest slices whose older entries are still being checked. An
+ * opening that is replaced stops checking, so whoever replaces it takes them down first:
+ * nothing stays on screen whose check will not finish.
+ */
+let shownUnchecked = false;
+
+/** Takes down the case's testimony, thread and attachments, and the checking note. */
+function clearThreadView(): void {
+  revokeAttachmentUrls();
+  byId('case-body').replaceChildren();
+  byId('case-thread').replaceChildren();
+  byId('case-thread').removeAttribute('aria-busy');
+  say(byId('thread-progress'), '');
+  shownUnchecked = false;
+}
 
 /** The nearest ancestor that scrolls (the case panel beside the inbox), else the page. */
 function scrollerOf(node: HTMLElement): Element {
@@ -250,6 +266,7 @@ function keepingView(anchor: Element | null, change: () => void): void {
  */
 export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail; focus?: boolean } = {}): Promise<void> {
   const mine = ++opening;
+  if (shownUnchecked) clearThreadView();
   const [detail, ks] = await Promise.all([opts.detail ?? api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
   if (mine !== opening) return;
   const reopened = openCaseDetail?.caseId === detail.caseId;
@@ -287,8 +304,10 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
       if (from === 0) drawTestimony(entries[0]);
       say(progress, from > 0 ? `Checking older messages… (${total - from} of ${total})` : '');
     });
+    shownUnchecked = from > 0;
   };
   let checked: (ok: boolean) => void = () => undefined;
+  let checkedWhole = false;
   threadChecked = new Promise((resolve) => (checked = resolve));
   thread.setAttribute('aria-busy', 'true');
   try {
@@ -306,13 +325,13 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
       thread.replaceChildren(...entries.slice(1).map((e) => renderEntry(e, detail.handle)));
     }
     if (entries.length === 1) thread.append(el('li', { className: 'hint', text: 'No messages yet.' }));
+    checkedWhole = true;
     checked(true);
   } catch (e) {
     checked(false);
     if (mine !== opening) return;
     // Nothing of a thread that failed a check stays on screen, not even what was checked before.
-    revokeAttachmentUrls();
-    thread.replaceChildren();
+    clearThreadView();
     body.replaceChildren(el('p', { attrs: { role: 'alert' }, text: `This case could not be opened safely: ${errorMessage(e)}` }));
   } finally {
     if (mine === opening) {
@@ -328,8 +347,9 @@ export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail;
   }
   if (mine !== opening) return;
   notes.replaceChildren(...shownNotes);
+  // Read up to the newest message only if the thread passed its check.
   const head = detail.thread[detail.thread.length - 1]?.seq;
-  if (typeof head === 'number') {
+  if (checkedWhole && typeof head === 'number') {
     await api('POST', `/api/staff/cases/${detail.caseId}/read`, { seq: head });
   }
   await loadInbox();

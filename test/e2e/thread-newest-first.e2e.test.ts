@@ -5,8 +5,10 @@
  * while the older ones are still being checked, under an accessible note, keeps a reader's
  * place while older ones are added above (beside the inbox and on a phone), and ends with
  * every message in order. With one
- * byte of an older message flipped in the database, the page replaces everything it showed
- * with the error: nothing of the thread stays on screen.
+ * byte of an older message's signature flipped in the database, the page replaces everything
+ * it showed with the error: nothing of the thread stays on screen. With one byte of its
+ * ciphertext flipped instead (which breaks the next message's link), the page shows nothing
+ * of the thread at all, since every link is checked before the first slice is drawn.
  *
  * What the page showed is recorded by a MutationObserver in the page, after each change of
  * the case panel: no clock is read.
@@ -194,14 +196,19 @@ describeInBrowser('a long thread opens newest first in the staff page (Chromium)
     for (const top of onPhone) expect(Math.abs(top - onPhone[0])).toBeLessThanOrEqual(4);
     await m.setViewportSize({ width: 1280, height: 720 });
 
-    // One byte of message 10's ciphertext flipped where it is stored: opened again, the page
-    // shows the newest slices, then meets message 10 and takes everything back.
+    // One byte of message 10's signature flipped where it is stored (the links do not cover
+    // signatures): opened again, the page shows the newest slices, then meets message 10 and
+    // takes everything back.
     const row = await db('envelopes').where({ case_id: caseId, seq: 10 }).first();
-    const body = JSON.parse(row.body);
-    body.ciphertext = body.ciphertext.slice(0, 40) + (body.ciphertext[40] === 'A' ? 'B' : 'A') + body.ciphertext.slice(41);
-    await db('envelopes')
-      .where({ id: row.id })
-      .update({ body: JSON.stringify(body) });
+    const flipped = (text: string) => text.slice(0, 40) + (text[40] === 'A' ? 'B' : 'A') + text.slice(41);
+    const storeMessage10 = (change: (body: Record<string, string>) => void) => {
+      const body = JSON.parse(row.body);
+      change(body);
+      return db('envelopes')
+        .where({ id: row.id })
+        .update({ body: JSON.stringify(body) });
+    };
+    await storeMessage10((body) => (body.sig = flipped(body.sig)));
     await m.getByRole('button', { name: 'Back to cases' }).click();
     await openRecorded(m, shared.handle);
     await m.locator('#case-body [role="alert"]').waitFor({ timeout: 60_000 });
@@ -215,6 +222,17 @@ describeInBrowser('a long thread opens newest first in the staff page (Chromium)
     // It had shown verified newest messages before it reached the tampered one.
     expect(tampered.some((s) => s.checking && s.items > 0 && s.last.includes(label(MESSAGES)))).toBe(true);
     expect(tampered[tampered.length - 1]).toMatchObject({ items: 0, alert: true, checking: false });
+
+    // One byte of its ciphertext flipped instead: message 11 no longer follows it, and the
+    // page, which checks every link before it draws, shows nothing of the thread at all.
+    await storeMessage10((body) => (body.ciphertext = flipped(body.ciphertext)));
+    await m.getByRole('button', { name: 'Back to cases' }).click();
+    await openRecorded(m, shared.handle);
+    await m.locator('#case-body [role="alert"]').waitFor({ timeout: 60_000 });
+    expect(await m.locator('#case-body').textContent()).toMatch(/This case could not be opened safely: .*does not follow/);
+    const unlinked = await shown(m);
+    expect(unlinked.some((s) => s.items > 0)).toBe(false);
+    expect(unlinked[unlinked.length - 1]).toMatchObject({ items: 0, alert: true, checking: false });
 
     // A reply is refused while the thread fails its check.
     await m.getByLabel('Reply to the survivor').fill('a reply that must not go');

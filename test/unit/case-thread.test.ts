@@ -166,20 +166,70 @@ describe('openThread', () => {
       ]);
     });
 
-    it('an older message out of order: the newest slice is shown, the broken one never is', async () => {
+    it('an older message out of order: nothing is shown, since every link is checked before the first slice', async () => {
       const swapped = [...items];
       [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
       const { calls, error } = await shown(swapped);
       expect(error?.message).toMatch(/does not follow/);
-      expect(calls).toEqual([{ from: 39, seqs: seqs(39, 71) }]);
+      expect(calls).toEqual([]);
     });
 
-    it('a message dropped where two slices meet is caught with the older slice', async () => {
-      // Entry 39 is the oldest of the newest slice: its link to entry 38 is checked with the next slice.
+    it('a message dropped where two slices meet: nothing is shown', async () => {
+      // Entry 39 would be the oldest of the newest slice.
       const spliced = items.filter((_, k) => k !== 38);
       const { calls, error } = await shown(spliced);
       expect(error?.message).toMatch(/does not follow/);
-      expect(calls).toHaveLength(1);
+      expect(calls).toEqual([]);
+    });
+
+    it('an older message with a forged signature: the newest slice is shown, the forged one never is, and the run fails', async () => {
+      // The links do not cover signatures, so only opening entry 10 finds it.
+      const sig = items[10].envelope.sig;
+      const forged = items.map((i, k) =>
+        k === 10 ? { ...i, envelope: { ...i.envelope, sig: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) } } : i,
+      );
+      const { calls, error } = await shown(forged);
+      expect(error?.message).toMatch(/signature/);
+      expect(calls).toEqual([
+        { from: 39, seqs: seqs(39, 71) },
+        // entry 10 is in the slice from 7: never handed over
+      ]);
+    });
+
+    it('a server that swaps the survivor key and appends messages signed with its own: nothing is shown', async () => {
+      // Its messages link on from the genuine newest entry and fill the newest slice; only the
+      // testimony, signed with the genuine key, can tell that the key is not this case's.
+      const impostor = nacl.sign.keyPair();
+      const appended = [...items];
+      for (let i = 71; i < 71 + 40; i++)
+        appended.push(
+          item(
+            sealEnvelope({
+              kind: 'message',
+              caseId,
+              prev: envelopeHash(appended[i - 1].envelope),
+              body: { text: `forged ${i}` },
+              recipients: [survivor.box.publicKey, moderator.box.publicKey],
+              signer: impostor,
+            }),
+            i,
+          ),
+        );
+      const calls: number[] = [];
+      const swappedKey = { ...trust, survivorSignPk: toBase64url(impostor.publicKey) };
+      await expect(openThread(caseId, appended, { box: moderator.box }, swappedKey, (_e, from) => calls.push(from))).rejects.toThrow(
+        /trust|signature/,
+      );
+      expect(calls).toEqual([]);
+      // With the genuine key, the appended messages fail in the newest slice, before it is shown.
+      const withGenuine = await shown(appended);
+      expect(withGenuine.error).toBeDefined();
+      expect(withGenuine.calls).toEqual([]);
+    });
+
+    it('an empty thread is refused, with or without onShown', async () => {
+      await expect(openThread(caseId, [], { box: moderator.box }, trust)).rejects.toThrow(/testimony/);
+      expect((await shown([])).error?.message).toMatch(/testimony/);
     });
 
     it('a forged newest message: nothing is shown', async () => {
