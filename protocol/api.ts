@@ -36,6 +36,15 @@ import {
 const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
 
 /** base64url of exactly `bytes` bytes (unpadded length is fixed by the byte count) */
+/**
+ * The largest value of the database's integer columns (PostgreSQL's `integer` is 32-bit):
+ * ids, versions and counts a request names stay within it, so a larger one is refused as bad
+ * input, naming the field, instead of failing in the database.
+ */
+export const DB_INT_MAX = 2_147_483_647;
+/** A whole number that the database's integer columns hold: an id, a version, a count. */
+const dbInteger = (min: number) => z.number().int().min(min).max(DB_INT_MAX);
+
 export const b64Bytes = (bytes: number) =>
   z
     .string()
@@ -127,7 +136,7 @@ export const SignedKeysetSchema = z.strictObject({
   keyset: z.strictObject({
     v: z.literal(1),
     instanceId: Id,
-    version: z.number().int().min(1),
+    version: dbInteger(1),
     prev: b64Bytes(64).nullable(),
     issuedDay: Day,
     members: z.array(KeysetMemberSchema).min(1).max(MAX_RECIPIENTS),
@@ -344,21 +353,21 @@ export const schemas = {
       .optional(),
   }),
   /** a survivor's thread message, with the evidence files it carries */
-  postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), attachments: AttachmentIds.optional() }),
+  postEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: dbInteger(1), attachments: AttachmentIds.optional() }),
   /** a staff thread message or an internal note: staff send no attachments (an `attachments` field is an unknown field) */
-  postStaffEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  postStaffEnvelope: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: dbInteger(1) }),
   /** a staff reply; `status` is the status the case takes with it (left out: the status stays as it is) */
-  postStaffReply: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1), status: CaseStatus.optional() }),
+  postStaffReply: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: dbInteger(1), status: CaseStatus.optional() }),
   /** the moderator has read the case's thread up to seq (opening a case marks it read) */
   caseRead: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
   setStatus: z.strictObject({ status: CaseStatus }),
   setAssignee: z.strictObject({ staffId: Id.nullable() }),
   survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
-  pendingGrantsQuery: z.strictObject({ staffId: Id, after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0) }),
+  pendingGrantsQuery: z.strictObject({ staffId: Id, after: plainInteger(0, DB_INT_MAX).default(0) }),
   postGrants: z.strictObject({
     staffId: Id,
     grants: z
-      .array(z.strictObject({ envelopeId: z.number().int().min(1), grant: KeyGrantSchema }))
+      .array(z.strictObject({ envelopeId: dbInteger(1), grant: KeyGrantSchema }))
       .min(1)
       .max(100),
   }),
@@ -371,7 +380,7 @@ export const schemas = {
     staffId: Id,
     sig: b64Bytes(64),
     grants: z
-      .array(z.strictObject({ envelopeId: z.number().int().min(1), epk: b64Bytes(32), wrapped: b64Bytes(24 + 32 + 16) }))
+      .array(z.strictObject({ envelopeId: dbInteger(1), epk: b64Bytes(32), wrapped: b64Bytes(24 + 32 + 16) }))
       .min(1)
       .max(MAX_GRANT_BATCH),
   }),
@@ -381,7 +390,7 @@ export const schemas = {
   survivorSession: z.strictObject({ signPk: b64Bytes(32), challenge: b64Bytes(32), sig: b64Bytes(64) }),
   submitCase: z.strictObject({
     envelope: EnvelopeSchema,
-    keysetVersion: z.number().int().min(1),
+    keysetVersion: dbInteger(1),
     pow: PowSolutionSchema,
     sharing: SharingSchema.optional(),
     attachments: AttachmentIds.optional(),
@@ -396,14 +405,14 @@ export const schemas = {
   /** grants: when advocates may now read, the testimony's key re-wrapped to each advocate, signed by the survivor */
   updateSharing: z.strictObject({
     sharing: SharingSchema,
-    keysetVersion: z.number().int().min(1),
+    keysetVersion: dbInteger(1),
     grants: z.array(KeyGrantSchema).max(MAX_RECIPIENTS).default([]),
   }),
-  postDraft: z.strictObject({ draftId: Id, envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  postDraft: z.strictObject({ draftId: Id, envelope: EnvelopeSchema, keysetVersion: dbInteger(1) }),
   consent: z.strictObject({ statement: ConsentStatementSchema, sig: b64Bytes(64) }),
   revoke: z.strictObject({ statement: RevocationStatementSchema, sig: b64Bytes(64) }),
   /** the request for changes, sealed (kind 'changes', body `{changes: {draftId, text}}`) to the survivor, the moderators and the draft's author */
-  requestChanges: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: z.number().int().min(1) }),
+  requestChanges: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: dbInteger(1) }),
   publish: z.strictObject({ story: PublicStorySchema }),
   /** an admin or advocate takes a published story down; the reason is shown on its 410 page and to the survivor */
   storyAliasParam: z.strictObject({ alias: z.string().regex(/^[a-z2-9]{10}$/, 'must be a story address: 10 characters a-z and 2-9') }),
@@ -420,7 +429,7 @@ export const schemas = {
   createAttachment: z
     .strictObject({
       size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      records: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      records: dbInteger(1),
     })
     .superRefine((b, issue) => {
       if (!Number.isSafeInteger(b.size) || b.size < 0) return; // already refused above
@@ -489,7 +498,7 @@ export const schemas = {
     }),
   auditQuery: z.strictObject({
     /** entries after this position (0: from the first) */
-    after: plainInteger(0, Number.MAX_SAFE_INTEGER).default(0),
+    after: plainInteger(0, DB_INT_MAX).default(0),
     limit: plainInteger(1, 500).default(200),
   }),
 } as const;

@@ -26,6 +26,7 @@ import {
   type KeysetMember,
   type SignedKeyset,
 } from '../../protocol';
+import { DB_INT_MAX } from '../../protocol/api';
 import { hashToken, issueSurvivorToken, randomToken } from '../../server/http/tokens';
 import {
   addStaff,
@@ -890,6 +891,16 @@ function casesFor(r: JsonRoute): Case[] {
       code: 'invalid_request',
       mentions: [display(r.number), 'expected number'],
     });
+  // Beyond the database's 32-bit integers (PostgreSQL would fail on it); the proof-of-work
+  // nonce is never stored, and may be larger.
+  if (r.number && r.number !== 'pow.nonce')
+    out.push({
+      label: `a ${r.number} beyond the database's integers`,
+      send: (x) => json(setIn(x.valid(), r.number!, DB_INT_MAX + 1))(x),
+      status: 400,
+      code: 'invalid_request',
+      mentions: [display(r.number)],
+    });
   if (r.required)
     out.push({
       label: `no ${r.required}`,
@@ -1006,6 +1017,16 @@ describe('GET routes', () => {
       () => moderator.agent.get(`/api/staff/grants/pending?staffId=${withTrailingBits(moderator.staffId)}`),
       'staffId:',
     ],
+    [
+      "GET /api/staff/grants/pending: an after beyond the database's integers",
+      () => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=${DB_INT_MAX + 1}`),
+      'after:',
+    ],
+    [
+      "GET /api/staff/audit: an after beyond the database's integers",
+      () => admin.agent.get(`/api/staff/audit?after=${DB_INT_MAX + 1}`),
+      'after:',
+    ],
     ['GET /api/staff/audit: an empty after', () => admin.agent.get('/api/staff/audit?after='), 'after:'],
     ['GET /api/staff/audit: a limit in exponent form', () => admin.agent.get('/api/staff/audit?limit=1e2'), 'limit:'],
     ['GET /api/staff/audit: a limit with a sign', () => admin.agent.get('/api/staff/audit?limit=%2B10'), 'limit:'],
@@ -1017,6 +1038,8 @@ describe('GET routes', () => {
     expect((await moderator.agent.get('/api/staff/cases?status=new&sort=oldest')).status).toBe(200);
     expect((await moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=0`)).status).toBe(200);
     expect((await admin.agent.get('/api/staff/audit?after=0&limit=500')).status).toBe(200);
+    expect((await admin.agent.get(`/api/staff/audit?after=${DB_INT_MAX}`)).status).toBe(200);
+    expect((await moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&after=${DB_INT_MAX}`)).status).toBe(200);
     expect((await request(t.app).get('/stories?page=1')).status).toBe(200);
   });
 
