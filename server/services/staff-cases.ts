@@ -35,7 +35,7 @@ import type { EnvelopeSummary } from '../db/envelope-repo';
 import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
-import { badRequest, conflict, notFound } from '../http/errors';
+import { badRequest, conflict, forbidden, notFound } from '../http/errors';
 import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
 import { item } from './presenters';
 
@@ -285,6 +285,22 @@ export async function pendingGrants(
 }
 
 /**
+ * The granter holds a key to each envelope (a key entry or a grant of their own). The server
+ * cannot tell whether a wrapped key is genuine, and the first grant stored for a colleague is
+ * the one they get: a grant that does not open would block every genuine one after it. So
+ * only a member who can open an envelope may grant it. Checked after the signature, so a
+ * request signed by someone else is refused as that first.
+ */
+async function requireGranterHolds(ctx: AppContext, me: StaffRecord, envelopeIds: number[]): Promise<void> {
+  const { envelopes } = ctx.repos;
+  const myKid = keyId(fromBase64url(me.boxPk));
+  const myKeys = await envelopes.keysFor(envelopeIds, myKid);
+  const myGrants = await envelopes.grantsFor(envelopeIds, myKid);
+  for (const [i, id] of envelopeIds.entries())
+    if (!myKeys.has(id) && !myGrants.has(id)) throw forbidden(`grants[${i}]: you hold no key to this envelope, so you cannot grant it`);
+}
+
+/**
  * The envelopes a batch names, checked for this colleague: each exists, may be read in the
  * colleague's scope, appears once, and has no grant to the colleague yet.
  */
@@ -346,6 +362,11 @@ export async function grantKeyBatch(
       );
     throw e;
   }
+  await requireGranterHolds(
+    ctx,
+    me,
+    grants.map((g) => g.envelopeId),
+  );
   await ctx.db.transaction(async (trx) => {
     await envelopes.insertGrants(
       trx,
@@ -377,6 +398,11 @@ export async function grantKeys(
     verifyGrant(grant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);
     rows.push({ envelopeId, grant: grant });
   }
+  await requireGranterHolds(
+    ctx,
+    me,
+    rows.map((r) => r.envelopeId),
+  );
   await ctx.db.transaction(async (trx) => {
     for (const r of rows) await envelopes.insertGrant(trx, r.envelopeId, r.grant);
     await audit.record(trx, { actorId: me.id, action: 'case.keys_granted', subject: target.id, detail: { envelopes: rows.length } });

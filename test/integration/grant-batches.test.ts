@@ -12,10 +12,12 @@ import {
   rewrapKeyAsync,
   sealEnvelopeAsync,
   signGrantBatch,
+  toBase64url,
   utcDay,
   verifyEnvelope,
   type BatchKeyGrant,
 } from '../../protocol';
+import nacl from 'tweetnacl';
 import type { PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { MAX_BODY_BYTES } from '../../server/http/json-body';
 import { nodeBackend } from '../../server/crypto/node-backend';
@@ -28,6 +30,7 @@ import {
   type StaffActor,
   type TestServer,
 } from '../support/harness';
+import { expectError } from './expect-error';
 
 const NOTES = 1000;
 
@@ -130,3 +133,29 @@ test('1,000 grants go in one signed batch, and each opens its envelope alone', a
     expect(body.kind).toBe(item.envelope.kind);
   }
 }, 300_000);
+
+test('a member who holds no key to an envelope cannot grant it, even with a valid signature, and nothing is stored', async () => {
+  // The server cannot tell a genuine wrapped key from random bytes, and a colleague gets the
+  // first grant stored: one that does not open would block every genuine one after it.
+  const third = await addStaff(t, admin, 'mod.third');
+  const lateKid = keyId(late.box.publicKey);
+  const note = await t
+    .db('envelopes')
+    .where({ case_id: caseId, kind: 'note' })
+    .whereNotIn('id', t.db('envelope_grants').where({ kid: lateKid }).select('envelope_id'))
+    .first();
+  expect(note).toBeDefined();
+  const leaf = {
+    envelopeHash: note.hash,
+    kid: keyId(third.box.publicKey),
+    epk: toBase64url(nacl.randomBytes(32)),
+    wrapped: toBase64url(nacl.randomBytes(72)),
+  };
+  const { sig } = signGrantBatch([leaf], late.sign);
+  const body = { staffId: third.staffId, sig, grants: [{ envelopeId: note.id, epk: leaf.epk, wrapped: leaf.wrapped }] };
+  expectError(await late.agent.post('/api/staff/grants/batch').send(body), 403, 'forbidden', 'grants[0]', 'no key');
+  expect(await t.db('envelope_grants').where({ kid: leaf.kid })).toEqual([]);
+  // The note stays pending for the member who holds its key, who can still share it.
+  const pending = (await mod.agent.get(`/api/staff/grants/pending?staffId=${third.staffId}&after=${note.id - 1}`)).body as PendingGrants;
+  expect(pending.items.map((i) => i.id)).toContain(note.id);
+});
