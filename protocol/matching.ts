@@ -390,6 +390,11 @@ export interface MatchCheck {
   undecided: number[];
   /** true when entries of at least two distinct survivors name one identifier */
   isMatch: boolean;
+  /**
+   * true when two handles list entries naming the same case: one survivor's entry replayed
+   * under another handle, which only the server can do. Nothing under the tag is confirmed then.
+   */
+  forged: boolean;
 }
 
 /**
@@ -397,7 +402,10 @@ export interface MatchCheck {
  * every entry stored under the tag and confirms the identifier that the most survivors' entries
  * name, if at least two distinct survivors (by handle) name it. The server only says that tags
  * are equal; this checks that identifiers are (a survivor who sealed another identifier under a
- * tag she obtained would otherwise fake a match, and is refused here).
+ * tag she obtained would otherwise fake a match, and is refused here). A case belongs to one
+ * survivor, so entries naming one case under two handles are the server replaying one
+ * survivor's entry as a second survivor's: the whole reported match is refused as forged (a
+ * hostile server has shown itself, and no handle it lists can be trusted to be distinct).
  */
 export function checkMatch(
   tag: string,
@@ -416,6 +424,22 @@ export function checkMatch(
       else refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
     }
   });
+  const handlesOfCase = new Map<string, Set<string>>();
+  for (const o of opened) handlesOfCase.set(o.body.caseId, (handlesOfCase.get(o.body.caseId) ?? new Set()).add(o.handle));
+  if ([...handlesOfCase.values()].some((handles) => handles.size > 1)) {
+    for (const o of opened) {
+      const handles = handlesOfCase.get(o.body.caseId)!;
+      refused.push({
+        index: o.index,
+        reason:
+          handles.size > 1
+            ? `replayed: it names the same case as the entry of ${[...handles].filter((h) => h !== o.handle).join(', ') || 'another handle'} (one survivor's entry listed under two handles: a forged match)`
+            : "not confirmed: this reported match lists one survivor's entry under two handles (forged), so none of its entries is trusted",
+      });
+    }
+    refused.sort((a, b) => a.index - b.index);
+    return { confirmed: [], refused, notForMe, undecided: [], isMatch: false, forged: true };
+  }
   const survivorsNaming = new Map<string, Set<string>>();
   for (const o of opened) {
     const key = `${o.body.identifier.type}:${o.body.identifier.value}`;
@@ -437,5 +461,5 @@ export function checkMatch(
       });
   }
   refused.sort((a, b) => a.index - b.index);
-  return { confirmed, refused, notForMe, undecided, isMatch };
+  return { confirmed, refused, notForMe, undecided, isMatch, forged: false };
 }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { fromBase64url, randomId, toBase64url } from '../../protocol';
 import {
+  checkMatch,
   IdentifierError,
   NOT_PROFILES,
   isMatchTag,
@@ -275,6 +276,72 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
     expectProtocolError(() => openMatchEntry(noCase, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
     const badSocial = seal({ identifier: { type: 'social', value: 'myspace:ali' } });
     expectProtocolError(() => openMatchEntry(badSocial, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+  });
+
+  test('one entry replayed under a second handle is refused as a forged match, not confirmed and not "no match"', () => {
+    const genuine = seal();
+    const other = seal({ caseId: randomId(), identifier: normalizeIdentifier('phone', '+92 300 1234567') });
+    // Two survivors, two cases: a match.
+    expect(
+      checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'bravo', sealed: other },
+        ],
+        counselor,
+      ),
+    ).toMatchObject({
+      isMatch: true,
+      forged: false,
+    });
+    // The server lists alpha's entry again as bravo's (identical, or sealed to the same case again by alpha and moved).
+    for (const replay of [genuine, seal()]) {
+      const check = checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'bravo', sealed: replay },
+        ],
+        counselor,
+      );
+      expect(check.isMatch).toBe(false);
+      expect(check.forged).toBe(true);
+      expect(check.confirmed).toEqual([]);
+      expect(check.refused.map((r) => r.index)).toEqual([0, 1]);
+      expect(check.refused[0].reason).toMatch(/^replayed: .*bravo.*forged/);
+      expect(check.refused[1].reason).toMatch(/^replayed: .*alpha/);
+    }
+    // A genuine third survivor does not rescue a tag under which the server replayed an entry.
+    const three = checkMatch(
+      tag,
+      1,
+      [
+        { handle: 'alpha', sealed: genuine },
+        { handle: 'bravo', sealed: other },
+        { handle: 'charlie', sealed: genuine },
+      ],
+      counselor,
+    );
+    expect(three).toMatchObject({ isMatch: false, forged: true, confirmed: [] });
+    expect(three.refused.map((r) => r.reason.split(':')[0])).toEqual(['replayed', 'not confirmed', 'replayed']);
+    // One survivor naming the same case twice under her own handle is no match, and no forgery.
+    expect(
+      checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'alpha', sealed: seal() },
+        ],
+        counselor,
+      ),
+    ).toMatchObject({
+      isMatch: false,
+      forged: false,
+    });
   });
 
   test('sameIdentifier compares normal forms', () => {
