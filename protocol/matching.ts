@@ -136,37 +136,55 @@ const NETWORK_HOSTS: Record<string, SocialNetwork> = {
   'threads.com': 'threads',
 };
 
-/** First path parts that are pages of the network, not someone's profile (a post, a share link, a search). */
+/**
+ * First path parts that are pages of a network, never someone's profile: posts, share links,
+ * messages, settings, searches, sign-in. An address whose first part is one of these is refused
+ * rather than read as a handle (else every TikTok share link, t.me/s/… or x.com/notifications
+ * would become one "handle", and strangers would match). One list for every network: a handle
+ * drawn for a test that avoids it is a profile everywhere.
+ */
 export const NOT_PROFILES: ReadonlySet<string> = new Set([
-  'p',
-  'reel',
-  'reels',
-  'stories',
-  'share',
-  'sharer',
-  'watch',
-  'status',
-  'hashtag',
-  'explore',
-  'search',
-  'home',
-  'login',
-  'intent',
-  'i',
-  'groups',
-  'events',
-  'photo',
-  'photo.php',
-  'story.php',
-  'video',
-  'shorts',
-  'tv',
-  'messages',
-  'joinchat',
+  // shared by several networks
+  ...['p', 'reel', 'reels', 'stories', 'story', 'share', 'sharer', 'sharer.php', 'watch', 'status', 'hashtag', 'explore', 'search'],
+  ...['home', 'home.php', 'login', 'login.php', 'logout', 'signup', 'intent', 'i', 'groups', 'events', 'photo', 'photos', 'photo.php'],
+  ...['story.php', 'video', 'videos', 'video.php', 'shorts', 'tv', 'messages', 'notifications', 'settings', 'privacy', 'help', 'legal'],
+  ...['about', 'media', 'live', 'ads', 'business', 'policies', 'l.php', 'dialog', 'plugins', 'r.php', 'profile', 'profile.php', 'people'],
+  // facebook
+  ...['permalink.php', 'pages', 'marketplace', 'gaming', 'friends', 'bookmarks', 'saved', 'memories', 'fundraisers', 'posts', 'notes'],
+  ...['composer', 'checkpoint', 'recover', 'reg', 'comment', 'commerce', 'games', 'messenger', 'watchparty'],
+  // instagram
+  ...['direct', 'accounts', 'developer', 'web', 'challenge', 'emails', 'sessions', '_u', '_n', 'ar', 's', 'oauth'],
+  // x
+  ...['compose', 'account', 'download', 'jobs', 'tos', 'lists'],
+  // tiktok (profiles are /@name, so these only document what is refused)
+  ...['t', 'v', 'tag', 'discover', 'music', 'foryou', 'following', 'upload', 'embed'],
+  // telegram
+  ...['joinchat', 'c', 'addstickers', 'addemoji', 'addtheme', 'addlist', 'proxy', 'socks', 'iv', 'setlanguage', 'bg', 'confirmphone'],
+  ...['contact', 'boost', 'invoice', 'giftcode', 'm'],
 ]);
 
-/** A profile's handle: letters, digits, dot, underscore, dash (lower-cased, no @). */
+/** Why an address was refused as a profile: the survivor is told what to paste instead. */
+const NOT_A_PROFILE =
+  "this address is not a profile (a share link, a post, a message or a page of the network); paste the profile's address or its handle instead";
+
+/**
+ * YouTube keeps several names per channel: the @handle every channel page shows since 2022, and
+ * the older custom /c/name and /user/name, chosen apart from it, which may belong to another
+ * channel than the @handle of the same spelling. Each form keeps its prefix (youtube:@john,
+ * youtube:c/john, youtube:user/john, youtube:channel/<id>): two survivors who paste the same
+ * kind of link meet, and a channel is never joined to a stranger's of the same spelling. A bare
+ * name is read as an @handle, the name a survivor sees on the channel's page.
+ */
+function youtubeHandle(text: string): string {
+  const m = text.match(/^(c\/|user\/|channel\/|@)?([a-z0-9._-]{1,100})$/);
+  if (!m || /^[._-]+$/.test(m[2]))
+    throw new IdentifierError('social_handle', 'a profile name has letters, digits, dots, underscores or dashes');
+  return (m[1] ?? '@') + m[2];
+}
+
+/** A profile's handle: letters, digits, dot, underscore, dash (lower-cased, no @; YouTube's keep their form). */
 function handleOf(text: string, network: SocialNetwork): string {
+  if (network === 'youtube') return youtubeHandle(text.trim().toLowerCase());
   let h = text.trim().replace(/^@/, '').toLowerCase();
   // Facebook ignores dots in a username: john.smith and johnsmith are one profile.
   if (network === 'facebook' && !h.startsWith('id:')) h = h.replace(/\./g, '');
@@ -175,10 +193,48 @@ function handleOf(text: string, network: SocialNetwork): string {
   return h;
 }
 
+/** A numeric Facebook profile id (profile.php?id=N, /profile/N, /people/name/N), or nothing. */
+const facebookId = (n: string | null | undefined): string | undefined => (n && /^\d{5,20}$/.test(n) ? `id:${n}` : undefined);
+
+/**
+ * The handle an address names on its network, or nothing when it names no profile. TikTok and
+ * Threads profiles are always /@name, so anything else (a /t/ or vm.tiktok.com share link, a
+ * video without its author) names none; LinkedIn's are /in/name, Snapchat's /add/name or /@name.
+ * A post under its author (x.com/name/status/…, tiktok.com/@name/video/…) names its author.
+ */
+function profileHandle(network: SocialNetwork, path: string[], url: URL): string | undefined {
+  const [first = '', second] = path;
+  const profile = (name: string | undefined) => (name && !NOT_PROFILES.has(name) ? name : undefined);
+  switch (network) {
+    case 'facebook':
+      if (first === 'profile.php') return facebookId(url.searchParams.get('id'));
+      if (first === 'profile') return facebookId(second);
+      if (first === 'people') return facebookId(path[2]);
+      return profile(first);
+    case 'linkedin':
+      return first === 'in' ? second : undefined;
+    case 'snapchat':
+      return first === 'add' ? second : first.startsWith('@') ? first : undefined;
+    case 'tiktok':
+    case 'threads':
+      return first.startsWith('@') ? first : undefined;
+    case 'youtube':
+      if (first.startsWith('@')) return first;
+      return (first === 'c' || first === 'user' || first === 'channel') && second ? `${first}/${second}` : undefined;
+    case 'telegram':
+      // t.me/s/name is the web preview of the channel @name; t.me/+code is an invitation.
+      if (first === 's') return profile(second);
+      return first.startsWith('+') ? undefined : profile(first);
+    default:
+      return profile(first);
+  }
+}
+
 /**
  * A social-media profile as `network:handle`: from a profile address of a common network
  * (any of its hosts, with or without www., m., mobile.; tracking parameters and fragments
- * dropped), or from a handle with the network named.
+ * dropped), or from a handle with the network named. An address that names no profile (a share
+ * link, a post without its author, a message, a setting) is refused, never read as a handle.
  */
 export function normalizeSocial(raw: string, network?: SocialNetwork): string {
   if (network !== undefined && !SOCIAL_NETWORKS.includes(network))
@@ -201,24 +257,20 @@ export function normalizeSocial(raw: string, network?: SocialNetwork): string {
   const found = NETWORK_HOSTS[host] ?? NETWORK_HOSTS[url.hostname.toLowerCase().replace(/^www\./, '')];
   if (!found || (network && network !== found))
     throw new IdentifierError('social_network', 'this is not a profile address of a network Awaaz knows');
-  const path = url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((p) => decodeURIComponent(p));
-  let handle: string | undefined;
-  if (found === 'facebook' && path[0] === 'profile.php') {
-    const id = url.searchParams.get('id');
-    handle = id ? `id:${id}` : undefined;
-  } else if (found === 'facebook' && path[0] === 'people' && path.length >= 3) handle = `id:${path[2]}`;
-  else if (found === 'linkedin') handle = path[0] === 'in' ? path[1] : undefined;
-  else if (found === 'snapchat') handle = path[0] === 'add' ? path[1] : undefined;
-  else if (found === 'youtube') handle = path[0]?.startsWith('@') ? path[0] : path[0] === 'c' || path[0] === 'user' ? path[1] : undefined;
-  else handle = path[0];
-  if (!handle || NOT_PROFILES.has(handle.toLowerCase()))
+  let path: string[];
+  try {
+    path = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p).toLowerCase());
+  } catch {
     throw new IdentifierError(
       'social_not_profile',
-      'this address is not a profile (a post or a page of the network); open the profile and copy its address',
+      "this address has a broken %-escape; paste the profile's address or its handle instead",
     );
+  }
+  const handle = profileHandle(found, path, url);
+  if (!handle) throw new IdentifierError('social_not_profile', NOT_A_PROFILE);
   return `${found}:${handleOf(handle, found)}`;
 }
 

@@ -2,6 +2,9 @@
  * The matching escrow's pure parts (protocol/matching.ts): identifiers normalized from the
  * spellings people really use, the match tag, and the sealed entry that a counselor's browser
  * opens, refusing one that was forged, moved to another tag, or altered.
+ *
+ * The property tests draw MATCHING_PROPERTY_RUNS cases each (100 by default; run them with
+ * MATCHING_PROPERTY_RUNS=5000 after changing a normalizer).
  */
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
@@ -20,10 +23,14 @@ import {
   oprfInput,
   sameIdentifier,
   sealMatchEntry,
+  SOCIAL_NETWORKS,
   type Identifier,
+  type SocialNetwork,
   type SealedMatchEntry,
 } from '../../protocol/matching';
 import { expectProtocolError, flipBit } from './helpers';
+
+const RUNS = { numRuns: Number(process.env.MATCHING_PROPERTY_RUNS) || 100 };
 
 function problemOf(fn: () => unknown): string {
   try {
@@ -87,6 +94,7 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
           expect(normalizePhone(written)).toBe(`+92${national}`);
         },
       ),
+      RUNS,
     );
   });
 
@@ -101,6 +109,7 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
         }
         expect(normalizePhone(once)).toBe(once);
       }),
+      RUNS,
     );
   });
 });
@@ -132,6 +141,7 @@ describe('email addresses', () => {
         const upper = `${local.toUpperCase()}@${domain.toUpperCase()}`;
         expect(normalizeEmail(upper)).toBe(normalizeEmail(`${local}@${domain}`));
       }),
+      RUNS,
     );
   });
 });
@@ -153,7 +163,19 @@ describe('social-media profiles', () => {
     ['https://www.tiktok.com/@ali_khan/video/7234567890?lang=en', undefined, 'tiktok:ali_khan'],
     ['https://pk.linkedin.com/in/ali-khan-12345/', undefined, 'linkedin:ali-khan-12345'],
     ['https://www.snapchat.com/add/alikhan?share_id=abc', undefined, 'snapchat:alikhan'],
-    ['https://www.youtube.com/@AliKhan', undefined, 'youtube:alikhan'],
+    ['https://www.youtube.com/@AliKhan', undefined, 'youtube:@alikhan'],
+    ['https://www.youtube.com/c/AliKhan/videos', undefined, 'youtube:c/alikhan'],
+    ['https://www.youtube.com/user/AliKhan', undefined, 'youtube:user/alikhan'],
+    ['https://www.youtube.com/channel/UCabc_123-xyz', undefined, 'youtube:channel/ucabc_123-xyz'],
+    ['@AliKhan', 'youtube', 'youtube:@alikhan'],
+    ['AliKhan', 'youtube', 'youtube:@alikhan'], // a bare name is the @handle a channel page shows
+    ['c/AliKhan', 'youtube', 'youtube:c/alikhan'],
+    ['youtube:user/alikhan', 'youtube', 'youtube:user/alikhan'],
+    ['https://www.facebook.com/profile/100012345678901', undefined, 'facebook:id:100012345678901'],
+    ['https://www.facebook.com/people/Ali-Khan/100012345678901/', undefined, 'facebook:id:100012345678901'],
+    ['https://t.me/s/AliKhan', undefined, 'telegram:alikhan'], // the web preview of the channel @alikhan
+    ['https://www.tiktok.com/%40ali_khan', undefined, 'tiktok:ali_khan'],
+    ['https://www.snapchat.com/@alikhan', undefined, 'snapchat:alikhan'],
     ['https://t.me/AliKhan', undefined, 'telegram:alikhan'],
     ['https://www.threads.net/@ali.khan', undefined, 'threads:ali.khan'],
     ['instagram:ali.khan', 'instagram', 'instagram:ali.khan'],
@@ -164,6 +186,39 @@ describe('social-media profiles', () => {
   test.each([
     ['https://www.instagram.com/p/Cabc123/', undefined, 'social_not_profile'],
     ['https://www.facebook.com/share/abc/', undefined, 'social_not_profile'],
+    // Share links, posts without their author, messages, settings: never read as a handle.
+    ['https://www.tiktok.com/t/ZTRabc123/', undefined, 'social_not_profile'],
+    ['https://www.tiktok.com/t/ZTRxyz789/', undefined, 'social_not_profile'],
+    ['https://vm.tiktok.com/ZMabc123/', undefined, 'social_not_profile'],
+    ['https://vt.tiktok.com/ZSabc123/', undefined, 'social_not_profile'],
+    ['https://www.tiktok.com/video/7234567890', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile/', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile/ali.khan', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile.php', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/permalink.php?story_fbid=123&id=100012345678901', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/media/set/?set=a.123', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/photo/?fbid=123', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/direct/inbox/', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/direct/t/1234567890', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/accounts/edit/', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/stories/ali.khan/123/', undefined, 'social_not_profile'],
+    ['https://t.me/c/1234567890/42', undefined, 'social_not_profile'],
+    ['https://t.me/s/', undefined, 'social_not_profile'],
+    ['https://t.me/+AbCdEfGh123', undefined, 'social_not_profile'],
+    ['https://t.me/joinchat/AbCdEf', undefined, 'social_not_profile'],
+    ['https://x.com/notifications', undefined, 'social_not_profile'],
+    ['https://x.com/settings/account', undefined, 'social_not_profile'],
+    ['https://x.com/messages/123-456', undefined, 'social_not_profile'],
+    ['https://x.com/i/flow/login', undefined, 'social_not_profile'],
+    ['https://twitter.com/compose/tweet', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/watch?v=abc123', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/c/', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/AliKhan', undefined, 'social_not_profile'],
+    ['https://www.threads.net/ali.khan', undefined, 'social_not_profile'],
+    ['https://www.linkedin.com/feed/', undefined, 'social_not_profile'],
+    // A broken %-escape is refused, not thrown as a URIError.
+    ['https://www.instagram.com/ali%E0%A4%A', undefined, 'social_not_profile'],
+    ['https://t.me/%', undefined, 'social_not_profile'],
     ['https://example.com/alikhan', undefined, 'social_network'],
     ['https://instagram.com/ali', 'x', 'social_network'],
     ['alikhan', undefined, 'social_network'],
@@ -171,6 +226,110 @@ describe('social-media profiles', () => {
     ['...', 'instagram', 'social_handle'],
   ] as const)('%s (%s) is refused: %s', (raw, network, problem) => {
     expect(problemOf(() => normalizeSocial(raw, network))).toBe(problem);
+  });
+
+  test('a refusal names what to paste instead', () => {
+    for (const raw of ['https://www.tiktok.com/t/ZTRabc123/', 'https://www.instagram.com/ali%E0%A4%A']) {
+      expect(() => normalizeSocial(raw)).toThrow(/paste the profile's address or its handle instead/);
+    }
+  });
+
+  test('YouTube keeps its @handle, /c/ and /user/ names apart (they may be different channels)', () => {
+    const forms = ['https://youtube.com/@john', 'https://youtube.com/c/john', 'https://youtube.com/user/john'].map((u) =>
+      normalizeSocial(u),
+    );
+    expect(new Set(forms).size).toBe(3);
+  });
+
+  test('two share links never meet each other', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9]{6,12}$/),
+        fc.constantFrom('www.tiktok.com/t/', 'vm.tiktok.com/', 'vt.tiktok.com/'),
+        (code, at) => {
+          expect(problemOf(() => normalizeSocial(`https://${at}${code}/`))).toBe('social_not_profile');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('a network page (any reserved first part) is refused on the networks whose profile is the first part', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...NOT_PROFILES),
+        fc.constantFrom('facebook.com', 'instagram.com', 'x.com', 'twitter.com', 't.me'),
+        fc.stringMatching(/^(|\/[a-z][a-z0-9_]{0,10})$/),
+        (page, host, tail) => {
+          fc.pre(!(host === 't.me' && page === 's' && tail !== '')); // t.me/s/name is the channel @name
+          expect(problemOf(() => normalizeSocial(`https://${host}/${page}${tail}`))).toBe('social_not_profile');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('the normal form of every network and address form is idempotent', () => {
+    const forms: Record<SocialNetwork, ((h: string) => string)[]> = {
+      facebook: [(h) => `facebook.com/${h}`, (h) => `https://m.facebook.com/${h}?mibextid=x`],
+      instagram: [(h) => `https://www.instagram.com/${h}/`],
+      x: [(h) => `https://x.com/${h}/status/123`, (h) => `twitter.com/${h}`],
+      tiktok: [(h) => `https://www.tiktok.com/@${h}`, (h) => `https://www.tiktok.com/@${h}/video/1`],
+      linkedin: [(h) => `https://www.linkedin.com/in/${h}/`],
+      snapchat: [(h) => `https://www.snapchat.com/add/${h}`],
+      youtube: [
+        (h) => `https://www.youtube.com/@${h}`,
+        (h) => `https://www.youtube.com/c/${h}`,
+        (h) => `https://www.youtube.com/user/${h}`,
+      ],
+      telegram: [(h) => `https://t.me/${h}`, (h) => `https://t.me/s/${h}`],
+      threads: [(h) => `https://www.threads.net/@${h}`],
+    };
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9][a-z0-9._]{0,19}$/).filter((h) => !NOT_PROFILES.has(h)),
+        fc.constantFrom(...SOCIAL_NETWORKS),
+        fc.nat(),
+        (handle, network, pick) => {
+          const form = forms[network][pick % forms[network].length];
+          const once = normalizeSocial(form(handle));
+          expect(once.startsWith(`${network}:`)).toBe(true);
+          expect(normalizeSocial(once, network)).toBe(once);
+          expect(normalizeIdentifier('social', once, network).value).toBe(once);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('any address on a known network is normalized idempotently or refused with an IdentifierError', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'facebook.com',
+          'instagram.com',
+          'x.com',
+          'tiktok.com',
+          'youtube.com',
+          't.me',
+          'linkedin.com',
+          'snapchat.com',
+          'threads.net',
+        ),
+        fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[%A-Fa-f0-9/@._+?=-]{0,30}$/)),
+        (host, path) => {
+          let once: string;
+          try {
+            once = normalizeSocial(`https://${host}/${path}`);
+          } catch (e) {
+            expect(e).toBeInstanceOf(IdentifierError);
+            return;
+          }
+          expect(normalizeSocial(once, once.split(':')[0] as SocialNetwork)).toBe(once);
+        },
+      ),
+      RUNS,
+    );
   });
 
   test('a profile address and its handle meet, whatever the tracking parameters', () => {
@@ -184,6 +343,7 @@ describe('social-media profiles', () => {
           expect(normalizeSocial(`${prefix}instagram.com/${handle.toUpperCase()}${tail}`)).toBe(normalizeSocial(`@${handle}`, 'instagram'));
         },
       ),
+      RUNS,
     );
   });
 });
