@@ -65,9 +65,47 @@ function asciiDigits(text: string): string {
 }
 
 /**
+ * Country codes after which a 0 is the national trunk prefix, never part of the number: their
+ * national numbers never start with 0 in international form, yet people write "+44 07911…" or
+ * "+971 050…" as they dial at home. E.164 codes are prefix-free, so at most one applies. Every
+ * zero after the code goes, so normalizing twice changes nothing. Not Italy (39), where the
+ * leading 0 of a landline (+39 06…) is part of the number, nor any country not listed: there a
+ * 0 is kept, and two spellings of one number may not meet.
+ */
+export const TRUNK_ZERO_COUNTRY_CODES: readonly string[] = [
+  '92', // Pakistan
+  '44', // United Kingdom
+  '971', // United Arab Emirates
+  '966', // Saudi Arabia
+  '91', // India
+  '93', // Afghanistan
+  '880', // Bangladesh
+  '98', // Iran
+  '90', // Turkey
+  '60', // Malaysia
+  '61', // Australia
+  '64', // New Zealand
+  '49', // Germany
+  '33', // France
+  '353', // Ireland
+  '27', // South Africa
+  '20', // Egypt
+  '94', // Sri Lanka
+  '977', // Nepal
+  '86', // China
+  '62', // Indonesia
+  '63', // Philippines
+  '81', // Japan
+  '82', // South Korea
+  '234', // Nigeria
+  '254', // Kenya
+];
+
+/**
  * A phone number in E.164 (+ and 8 to 15 digits). A local number (0300-1234567, 3001234567)
  * belongs to the default country; 0092… and 92… (12 digits) are read as +92…; the trunk 0
- * written after a country code, "+92 (0)300…" or "+92 0300…", is dropped.
+ * written after a country code of TRUNK_ZERO_COUNTRY_CODES, "+92 (0)300…" or "+44 07911…", is
+ * dropped.
  */
 export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): string {
   let s = asciiDigits(raw.normalize('NFKC')).trim().replace(/^tel:/i, '').replace(/\(0\)/g, '');
@@ -81,8 +119,9 @@ export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): str
   else if (country === '92' && /^3\d{9}$/.test(s)) digits = country + s;
   else if (s.startsWith(country) && s.length >= country.length + 9) digits = s;
   else throw new IdentifierError('phone_country', 'write the number as you would dial it (starting with 0), or with its country code (+…)');
-  // +92 0300… is written for +92 300…; every zero after the country code goes, so normalizing twice changes nothing.
-  if (digits.startsWith(country + '0')) digits = country + digits.slice(country.length).replace(/^0+/, '');
+  // "+971 050…" is written for "+971 50…": a trunk 0 after the country code goes where it is never part of the number.
+  const code = TRUNK_ZERO_COUNTRY_CODES.find((c) => digits.startsWith(c + '0'));
+  if (code) digits = code + digits.slice(code.length).replace(/^0+/, '');
   if (!/^[1-9]\d{7,14}$/.test(digits)) throw new IdentifierError('phone_length', 'a phone number has 8 to 15 digits with its country code');
   // Pakistan: 9 or 10 digits after +92 (mobiles 3xx xxxxxxx, landlines with their area code).
   if (digits.startsWith('92') && !/^92\d{9,10}$/.test(digits))

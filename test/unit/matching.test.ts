@@ -24,6 +24,7 @@ import {
   sameIdentifier,
   sealMatchEntry,
   SOCIAL_NETWORKS,
+  TRUNK_ZERO_COUNTRY_CODES,
   type Identifier,
   type SocialNetwork,
   type SealedMatchEntry,
@@ -79,6 +80,61 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
     ['', 'phone_characters'],
   ])('%s is refused (%s)', (raw, problem) => {
     expect(problemOf(() => normalizePhone(raw))).toBe(problem);
+  });
+
+  test.each([
+    ['+971 050 1234567', '+971 50 1234567'],
+    ['+44 07911 123456', '+44 7911 123456'],
+    ['+44 (0)7911 123456', '+44 7911 123456'],
+    ['0044 07911 123456', '+447911123456'],
+    ['+966 050 123 4567', '+966 50 123 4567'],
+    ['+91 098765 43210', '+91 98765 43210'],
+    ['+93 070 123 4567', '+93 70 123 4567'],
+    ['+880 01712 345678', '+880 1712 345678'],
+    ['+98 0912 345 6789', '+98 912 345 6789'],
+    ['+90 0532 123 4567', '+90 532 123 4567'],
+    ['+60 012 345 6789', '+60 12 345 6789'],
+    ['+61 0412 345 678', '+61 412 345 678'],
+    ['+64 021 123 4567', '+64 21 123 4567'],
+    ['+49 0151 12345678', '+49 151 12345678'],
+    ['+33 06 12 34 56 78', '+33 6 12 34 56 78'],
+    ['+353 085 123 4567', '+353 85 123 4567'],
+    ['+27 082 123 4567', '+27 82 123 4567'],
+    ['+20 010 1234 5678', '+20 10 1234 5678'],
+    ['+94 071 234 5678', '+94 71 234 5678'],
+    ['+977 0981 234 5678', '+977 981 234 5678'],
+    ['+86 0139 1234 5678', '+86 139 1234 5678'],
+    ['+62 0812 3456 7890', '+62 812 3456 7890'],
+    ['+63 0917 123 4567', '+63 917 123 4567'],
+    ['+81 090 1234 5678', '+81 90 1234 5678'],
+    ['+82 010 1234 5678', '+82 10 1234 5678'],
+    ['+234 0803 123 4567', '+234 803 123 4567'],
+    ['+254 0712 345678', '+254 712 345678'],
+  ])('the trunk 0 of %s is dropped: the same number as %s', (withZero, without) => {
+    expect(normalizePhone(withZero)).toBe(normalizePhone(without));
+    expect(normalizePhone(withZero)).toBe('+' + without.replace(/\D/g, ''));
+  });
+
+  test('Italy keeps its leading 0, part of the number (+39 06… is a Rome landline, +39 6… another number)', () => {
+    expect(normalizePhone('+39 06 1234 5678')).toBe('+390612345678');
+    expect(normalizePhone('0039 06 1234 5678')).toBe('+390612345678');
+    expect(normalizePhone('+39 06 1234 5678')).not.toBe(normalizePhone('+39 6 1234 5678'));
+  });
+
+  test('a trunk 0 after any listed country code is dropped, and normalizing again changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...TRUNK_ZERO_COUNTRY_CODES),
+        fc.stringMatching(/^[1-9]\d{8,9}$/),
+        fc.constantFrom('0', '(0)', ' 0', '00'),
+        (cc, national, zero) => {
+          const once = normalizePhone(`+${cc}${zero}${national}`);
+          expect(once).toBe(`+${cc}${national}`);
+          expect(normalizePhone(once)).toBe(once);
+        },
+      ),
+      RUNS,
+    );
   });
 
   test('any spacing and punctuation of a local mobile number gives one E.164 form', () => {
