@@ -50,7 +50,7 @@ export const matchingEn = {
   'matching.problem.email_shape': 'An email address looks like name@example.com.',
   'matching.problem.social_network': 'Choose the network, or paste the address of a profile on one of the networks listed.',
   'matching.problem.social_not_profile':
-    'This is the address of a post or a page, not of a profile. Open the profile and copy its address.',
+    'This is not the address of a profile (it is a share link, a post, a message or a page). Paste the profile’s address or its handle (@name) instead.',
   'matching.problem.social_handle': 'A profile name has only letters, digits, dots, underscores or dashes.',
 } as const;
 
@@ -100,6 +100,7 @@ export const matchingUr: Record<MatchingMessageKey, string> = {
   'matching.problem.phone_length': 'اس نمبر میں ہندسے بہت کم یا بہت زیادہ ہیں۔',
   'matching.problem.email_shape': 'ای میل ایڈریس کچھ یوں ہوتا ہے: name@example.com',
   'matching.problem.social_network': 'نیٹ ورک منتخب کریں، یا دیے گئے نیٹ ورکس میں سے کسی پروفائل کا ایڈریس چسپاں کریں۔',
-  'matching.problem.social_not_profile': 'یہ کسی پوسٹ یا صفحے کا ایڈریس ہے، پروفائل کا نہیں۔ پروفائل کھولیں اور اس کا ایڈریس کاپی کریں۔',
+  'matching.problem.social_not_profile':
+    'یہ کسی پروفائل کا ایڈریس نہیں (یہ شیئر لنک، پوسٹ، پیغام یا کسی صفحے کا ہے)۔ اس کے بجائے پروفائل کا ایڈریس یا اس کا صارف نام (@name) پیسٹ کریں۔',
   'matching.problem.social_handle': 'پروفائل کے نام میں صرف حروف، ہندسے، نقطے، انڈر اسکور یا ڈیش ہوتے ہیں۔',
 };

@@ -65,9 +65,47 @@ function asciiDigits(text: string): string {
 }
 
 /**
+ * Country codes after which a 0 is the national trunk prefix, never part of the number: their
+ * national numbers never start with 0 in international form, yet people write "+44 07911…" or
+ * "+971 050…" as they dial at home. E.164 codes are prefix-free, so at most one applies. Every
+ * zero after the code goes, so normalizing twice changes nothing. Not Italy (39), where the
+ * leading 0 of a landline (+39 06…) is part of the number, nor any country not listed: there a
+ * 0 is kept, and two spellings of one number may not meet.
+ */
+export const TRUNK_ZERO_COUNTRY_CODES: readonly string[] = [
+  '92', // Pakistan
+  '44', // United Kingdom
+  '971', // United Arab Emirates
+  '966', // Saudi Arabia
+  '91', // India
+  '93', // Afghanistan
+  '880', // Bangladesh
+  '98', // Iran
+  '90', // Turkey
+  '60', // Malaysia
+  '61', // Australia
+  '64', // New Zealand
+  '49', // Germany
+  '33', // France
+  '353', // Ireland
+  '27', // South Africa
+  '20', // Egypt
+  '94', // Sri Lanka
+  '977', // Nepal
+  '86', // China
+  '62', // Indonesia
+  '63', // Philippines
+  '81', // Japan
+  '82', // South Korea
+  '234', // Nigeria
+  '254', // Kenya
+];
+
+/**
  * A phone number in E.164 (+ and 8 to 15 digits). A local number (0300-1234567, 3001234567)
  * belongs to the default country; 0092… and 92… (12 digits) are read as +92…; the trunk 0
- * written after a country code, "+92 (0)300…" or "+92 0300…", is dropped.
+ * written after a country code of TRUNK_ZERO_COUNTRY_CODES, "+92 (0)300…" or "+44 07911…", is
+ * dropped.
  */
 export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): string {
   let s = asciiDigits(raw.normalize('NFKC')).trim().replace(/^tel:/i, '').replace(/\(0\)/g, '');
@@ -81,8 +119,9 @@ export function normalizePhone(raw: string, country = DEFAULT_COUNTRY_CODE): str
   else if (country === '92' && /^3\d{9}$/.test(s)) digits = country + s;
   else if (s.startsWith(country) && s.length >= country.length + 9) digits = s;
   else throw new IdentifierError('phone_country', 'write the number as you would dial it (starting with 0), or with its country code (+…)');
-  // +92 0300… is written for +92 300…; every zero after the country code goes, so normalizing twice changes nothing.
-  if (digits.startsWith(country + '0')) digits = country + digits.slice(country.length).replace(/^0+/, '');
+  // "+971 050…" is written for "+971 50…": a trunk 0 after the country code goes where it is never part of the number.
+  const code = TRUNK_ZERO_COUNTRY_CODES.find((c) => digits.startsWith(c + '0'));
+  if (code) digits = code + digits.slice(code.length).replace(/^0+/, '');
   if (!/^[1-9]\d{7,14}$/.test(digits)) throw new IdentifierError('phone_length', 'a phone number has 8 to 15 digits with its country code');
   // Pakistan: 9 or 10 digits after +92 (mobiles 3xx xxxxxxx, landlines with their area code).
   if (digits.startsWith('92') && !/^92\d{9,10}$/.test(digits))
@@ -136,37 +175,55 @@ const NETWORK_HOSTS: Record<string, SocialNetwork> = {
   'threads.com': 'threads',
 };
 
-/** First path parts that are pages of the network, not someone's profile (a post, a share link, a search). */
+/**
+ * First path parts that are pages of a network, never someone's profile: posts, share links,
+ * messages, settings, searches, sign-in. An address whose first part is one of these is refused
+ * rather than read as a handle (else every TikTok share link, t.me/s/… or x.com/notifications
+ * would become one "handle", and strangers would match). One list for every network: a handle
+ * drawn for a test that avoids it is a profile everywhere.
+ */
 export const NOT_PROFILES: ReadonlySet<string> = new Set([
-  'p',
-  'reel',
-  'reels',
-  'stories',
-  'share',
-  'sharer',
-  'watch',
-  'status',
-  'hashtag',
-  'explore',
-  'search',
-  'home',
-  'login',
-  'intent',
-  'i',
-  'groups',
-  'events',
-  'photo',
-  'photo.php',
-  'story.php',
-  'video',
-  'shorts',
-  'tv',
-  'messages',
-  'joinchat',
+  // shared by several networks
+  ...['p', 'reel', 'reels', 'stories', 'story', 'share', 'sharer', 'sharer.php', 'watch', 'status', 'hashtag', 'explore', 'search'],
+  ...['home', 'home.php', 'login', 'login.php', 'logout', 'signup', 'intent', 'i', 'groups', 'events', 'photo', 'photos', 'photo.php'],
+  ...['story.php', 'video', 'videos', 'video.php', 'shorts', 'tv', 'messages', 'notifications', 'settings', 'privacy', 'help', 'legal'],
+  ...['about', 'media', 'live', 'ads', 'business', 'policies', 'l.php', 'dialog', 'plugins', 'r.php', 'profile', 'profile.php', 'people'],
+  // facebook
+  ...['permalink.php', 'pages', 'marketplace', 'gaming', 'friends', 'bookmarks', 'saved', 'memories', 'fundraisers', 'posts', 'notes'],
+  ...['composer', 'checkpoint', 'recover', 'reg', 'comment', 'commerce', 'games', 'messenger', 'watchparty'],
+  // instagram
+  ...['direct', 'accounts', 'developer', 'web', 'challenge', 'emails', 'sessions', '_u', '_n', 'ar', 's', 'oauth'],
+  // x
+  ...['compose', 'account', 'download', 'jobs', 'tos', 'lists'],
+  // tiktok (profiles are /@name, so these only document what is refused)
+  ...['t', 'v', 'tag', 'discover', 'music', 'foryou', 'following', 'upload', 'embed'],
+  // telegram
+  ...['joinchat', 'c', 'addstickers', 'addemoji', 'addtheme', 'addlist', 'proxy', 'socks', 'iv', 'setlanguage', 'bg', 'confirmphone'],
+  ...['contact', 'boost', 'invoice', 'giftcode', 'm'],
 ]);
 
-/** A profile's handle: letters, digits, dot, underscore, dash (lower-cased, no @). */
+/** Why an address was refused as a profile: the survivor is told what to paste instead. */
+const NOT_A_PROFILE =
+  "this address is not a profile (a share link, a post, a message or a page of the network); paste the profile's address or its handle instead";
+
+/**
+ * YouTube keeps several names per channel: the @handle every channel page shows since 2022, and
+ * the older custom /c/name and /user/name, chosen apart from it, which may belong to another
+ * channel than the @handle of the same spelling. Each form keeps its prefix (youtube:@john,
+ * youtube:c/john, youtube:user/john, youtube:channel/<id>): two survivors who paste the same
+ * kind of link meet, and a channel is never joined to a stranger's of the same spelling. A bare
+ * name is read as an @handle, the name a survivor sees on the channel's page.
+ */
+function youtubeHandle(text: string): string {
+  const m = text.match(/^(c\/|user\/|channel\/|@)?([a-z0-9._-]{1,100})$/);
+  if (!m || /^[._-]+$/.test(m[2]))
+    throw new IdentifierError('social_handle', 'a profile name has letters, digits, dots, underscores or dashes');
+  return (m[1] ?? '@') + m[2];
+}
+
+/** A profile's handle: letters, digits, dot, underscore, dash (lower-cased, no @; YouTube's keep their form). */
 function handleOf(text: string, network: SocialNetwork): string {
+  if (network === 'youtube') return youtubeHandle(text.trim().toLowerCase());
   let h = text.trim().replace(/^@/, '').toLowerCase();
   // Facebook ignores dots in a username: john.smith and johnsmith are one profile.
   if (network === 'facebook' && !h.startsWith('id:')) h = h.replace(/\./g, '');
@@ -175,10 +232,48 @@ function handleOf(text: string, network: SocialNetwork): string {
   return h;
 }
 
+/** A numeric Facebook profile id (profile.php?id=N, /profile/N, /people/name/N), or nothing. */
+const facebookId = (n: string | null | undefined): string | undefined => (n && /^\d{5,20}$/.test(n) ? `id:${n}` : undefined);
+
+/**
+ * The handle an address names on its network, or nothing when it names no profile. TikTok and
+ * Threads profiles are always /@name, so anything else (a /t/ or vm.tiktok.com share link, a
+ * video without its author) names none; LinkedIn's are /in/name, Snapchat's /add/name or /@name.
+ * A post under its author (x.com/name/status/…, tiktok.com/@name/video/…) names its author.
+ */
+function profileHandle(network: SocialNetwork, path: string[], url: URL): string | undefined {
+  const [first = '', second] = path;
+  const profile = (name: string | undefined) => (name && !NOT_PROFILES.has(name) ? name : undefined);
+  switch (network) {
+    case 'facebook':
+      if (first === 'profile.php') return facebookId(url.searchParams.get('id'));
+      if (first === 'profile') return facebookId(second);
+      if (first === 'people') return facebookId(path[2]);
+      return profile(first);
+    case 'linkedin':
+      return first === 'in' ? second : undefined;
+    case 'snapchat':
+      return first === 'add' ? second : first.startsWith('@') ? first : undefined;
+    case 'tiktok':
+    case 'threads':
+      return first.startsWith('@') ? first : undefined;
+    case 'youtube':
+      if (first.startsWith('@')) return first;
+      return (first === 'c' || first === 'user' || first === 'channel') && second ? `${first}/${second}` : undefined;
+    case 'telegram':
+      // t.me/s/name is the web preview of the channel @name; t.me/+code is an invitation.
+      if (first === 's') return profile(second);
+      return first.startsWith('+') ? undefined : profile(first);
+    default:
+      return profile(first);
+  }
+}
+
 /**
  * A social-media profile as `network:handle`: from a profile address of a common network
  * (any of its hosts, with or without www., m., mobile.; tracking parameters and fragments
- * dropped), or from a handle with the network named.
+ * dropped), or from a handle with the network named. An address that names no profile (a share
+ * link, a post without its author, a message, a setting) is refused, never read as a handle.
  */
 export function normalizeSocial(raw: string, network?: SocialNetwork): string {
   if (network !== undefined && !SOCIAL_NETWORKS.includes(network))
@@ -201,24 +296,20 @@ export function normalizeSocial(raw: string, network?: SocialNetwork): string {
   const found = NETWORK_HOSTS[host] ?? NETWORK_HOSTS[url.hostname.toLowerCase().replace(/^www\./, '')];
   if (!found || (network && network !== found))
     throw new IdentifierError('social_network', 'this is not a profile address of a network Awaaz knows');
-  const path = url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((p) => decodeURIComponent(p));
-  let handle: string | undefined;
-  if (found === 'facebook' && path[0] === 'profile.php') {
-    const id = url.searchParams.get('id');
-    handle = id ? `id:${id}` : undefined;
-  } else if (found === 'facebook' && path[0] === 'people' && path.length >= 3) handle = `id:${path[2]}`;
-  else if (found === 'linkedin') handle = path[0] === 'in' ? path[1] : undefined;
-  else if (found === 'snapchat') handle = path[0] === 'add' ? path[1] : undefined;
-  else if (found === 'youtube') handle = path[0]?.startsWith('@') ? path[0] : path[0] === 'c' || path[0] === 'user' ? path[1] : undefined;
-  else handle = path[0];
-  if (!handle || NOT_PROFILES.has(handle.toLowerCase()))
+  let path: string[];
+  try {
+    path = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p).toLowerCase());
+  } catch {
     throw new IdentifierError(
       'social_not_profile',
-      'this address is not a profile (a post or a page of the network); open the profile and copy its address',
+      "this address has a broken %-escape; paste the profile's address or its handle instead",
     );
+  }
+  const handle = profileHandle(found, path, url);
+  if (!handle) throw new IdentifierError('social_not_profile', NOT_A_PROFILE);
   return `${found}:${handleOf(handle, found)}`;
 }
 
@@ -390,6 +481,11 @@ export interface MatchCheck {
   undecided: number[];
   /** true when entries of at least two distinct survivors name one identifier */
   isMatch: boolean;
+  /**
+   * true when two handles list entries naming the same case: one survivor's entry replayed
+   * under another handle, which only the server can do. Nothing under the tag is confirmed then.
+   */
+  forged: boolean;
 }
 
 /**
@@ -397,7 +493,10 @@ export interface MatchCheck {
  * every entry stored under the tag and confirms the identifier that the most survivors' entries
  * name, if at least two distinct survivors (by handle) name it. The server only says that tags
  * are equal; this checks that identifiers are (a survivor who sealed another identifier under a
- * tag she obtained would otherwise fake a match, and is refused here).
+ * tag she obtained would otherwise fake a match, and is refused here). A case belongs to one
+ * survivor, so entries naming one case under two handles are the server replaying one
+ * survivor's entry as a second survivor's: the whole reported match is refused as forged (a
+ * hostile server has shown itself, and no handle it lists can be trusted to be distinct).
  */
 export function checkMatch(
   tag: string,
@@ -416,6 +515,22 @@ export function checkMatch(
       else refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
     }
   });
+  const handlesOfCase = new Map<string, Set<string>>();
+  for (const o of opened) handlesOfCase.set(o.body.caseId, (handlesOfCase.get(o.body.caseId) ?? new Set()).add(o.handle));
+  if ([...handlesOfCase.values()].some((handles) => handles.size > 1)) {
+    for (const o of opened) {
+      const handles = handlesOfCase.get(o.body.caseId)!;
+      refused.push({
+        index: o.index,
+        reason:
+          handles.size > 1
+            ? `replayed: it names the same case as the entry of ${[...handles].filter((h) => h !== o.handle).join(', ') || 'another handle'} (one survivor's entry listed under two handles: a forged match)`
+            : "not confirmed: this reported match lists one survivor's entry under two handles (forged), so none of its entries is trusted",
+      });
+    }
+    refused.sort((a, b) => a.index - b.index);
+    return { confirmed: [], refused, notForMe, undecided: [], isMatch: false, forged: true };
+  }
   const survivorsNaming = new Map<string, Set<string>>();
   for (const o of opened) {
     const key = `${o.body.identifier.type}:${o.body.identifier.value}`;
@@ -437,5 +552,5 @@ export function checkMatch(
       });
   }
   refused.sort((a, b) => a.index - b.index);
-  return { confirmed, refused, notForMe, undecided, isMatch };
+  return { confirmed, refused, notForMe, undecided, isMatch, forged: false };
 }

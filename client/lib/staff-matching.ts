@@ -3,7 +3,8 @@
  * the server reports them. Nothing is shown on the server's word: this browser opens every
  * sealed entry with the counselor's key and confirms a match only when entries of two distinct
  * survivors name the same identifier (protocol/matching.ts checkMatch); a forged, altered or
- * different entry is listed as refused. A counselor who is also a moderator then reads each
+ * different entry is listed as refused, and a match where one survivor's entry is listed under
+ * two handles is shown as forged. A counselor who is also a moderator then reads each
  * case here, checked to be the case of the survivor who named it.
  */
 import nacl from 'tweetnacl';
@@ -40,8 +41,20 @@ async function loadMatches(): Promise<void> {
   let confirmed = 0;
   for (const m of matches) {
     const check = checkMatch(m.tag, m.keyVersion, m.entries, reader);
-    const item = el('article', { className: 'match', attrs: { 'data-confirmed': String(check.isMatch) } });
-    if (check.isMatch) {
+    const item = el('article', {
+      className: 'match',
+      attrs: { 'data-confirmed': String(check.isMatch), 'data-forged': String(check.forged) },
+    });
+    if (check.forged) {
+      item.append(el('h3', { text: 'Refused: a forged match (one survivor’s entry is listed under two handles)' }));
+      item.append(
+        el('p', {
+          className: 'hint',
+          attrs: { role: 'alert' },
+          text: 'Two of these entries name the same case. Only the server can list one entry twice, so nothing in this reported match is confirmed. Tell the administrator.',
+        }),
+      );
+    } else if (check.isMatch) {
       confirmed++;
       const id = check.confirmed[0].body.identifier;
       item.append(el('h3', { text: `Match: ${id.type} ${id.value}` }));

@@ -223,12 +223,22 @@ export async function rederiveStale(ctx: MatchingPageContext, status: SurvivorMa
     const sealedTo = entry.sealed.keys.map((k) => k.kid).filter((kid) => kid !== own);
     return counselors.size === 0 || (sealedTo.length === counselors.size && sealedTo.every((kid) => counselors.has(kid)));
   };
+  let failure: Error | undefined;
   for (const entry of status.entries) {
     const stale = entry.keyVersion < status.keyVersion;
     if (!stale && sealedToThem(entry)) continue;
-    const mine = openMatchEntry(entry.sealed, ctx.keys.box, entry);
-    const derived = stale ? await deriveTag(mine.identifier, ctx.token) : { tag: entry.tag, keyVersion: entry.keyVersion };
-    const sealed = await seal(ctx, mine.identifier, mine.caseId, derived);
-    await api('POST', `/api/survivor/matching/entries/${entry.id}/replace`, { ...derived, sealed }, ctx.token);
+    // Each entry on its own: one that does not open or is refused must not leave the others
+    // under the old key or counselors. Only the day's evaluation limit stops the rest, which it
+    // would refuse too. What failed is tried again on the next visit.
+    try {
+      const mine = openMatchEntry(entry.sealed, ctx.keys.box, entry);
+      const derived = stale ? await deriveTag(mine.identifier, ctx.token) : { tag: entry.tag, keyVersion: entry.keyVersion };
+      const sealed = await seal(ctx, mine.identifier, mine.caseId, derived);
+      await api('POST', `/api/survivor/matching/entries/${entry.id}/replace`, { ...derived, sealed }, ctx.token);
+    } catch (e) {
+      if (e instanceof LocalizedError && e.key === 'matching.limit') throw e;
+      failure ??= e instanceof Error ? e : new Error(String(e));
+    }
   }
+  if (failure) throw failure;
 }

@@ -17,7 +17,7 @@ import type { AppContext } from '../app';
 import type { MatchEntryRecord } from '../db/matching-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
-import { badRequest, conflict, HttpError, notFound } from '../http/errors';
+import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 import { queueAlert } from './alerts';
 
 type EntryBody = z.infer<typeof schemas.matchEntry>;
@@ -43,16 +43,27 @@ function sealedToOthers(sealed: MatchEntryRecord['sealed'], ownKid: string, coun
   return counselors.size > 0 && (to.size !== counselors.size || [...to].some((kid) => !counselors.has(kid)));
 }
 
+/**
+ * The survivor a token names. Survivor tokens are stateless, so one still passes the guard after
+ * "delete everything" erased its account: every matching route answers 401 then, as the
+ * attachment routes do, rather than evaluating for nobody or failing on the missing keys.
+ */
+async function liveSurvivor(ctx: AppContext, survivorId: string): Promise<SurvivorRecord> {
+  const survivor = await ctx.repos.survivors.byId(survivorId);
+  if (!survivor) throw unauthorized('this survivor account no longer exists');
+  return survivor;
+}
+
 export async function survivorMatching(ctx: AppContext, survivorId: string): Promise<SurvivorMatching> {
   const { matching } = ctx.repos;
+  const survivor = await liveSurvivor(ctx, survivorId);
   const day = ctx.clock.today();
   const [entries, counselors, used] = await Promise.all([
     matching.ofSurvivor(survivorId),
     counselorKids(ctx),
     matching.evaluationsToday(ctx.matching.survivorCounter(survivorId, day), day),
   ]);
-  const survivor = await ctx.repos.survivors.keysOf(survivorId);
-  const own = survivor ? keyId(fromBase64url(survivor.boxPk)) : '';
+  const own = keyId(fromBase64url(survivor.boxPk));
   return {
     keyVersion: ctx.matching.keyVersion,
     counselors: counselors.size > 0,
@@ -70,6 +81,7 @@ export async function survivorMatching(ctx: AppContext, survivorId: string): Pro
 
 /** Evaluates each blinded element; counts them against today's limits in the same transaction (a refusal counts nothing). */
 export async function evaluateBlinded(ctx: AppContext, survivorId: string, blinded: string[]): Promise<MatchEvaluation> {
+  await liveSurvivor(ctx, survivorId);
   const evaluated = blinded.map((b, i) => {
     try {
       return toBase64url(oprfEvaluate(ctx.matching.secretKey, fromBase64url(b)));
@@ -117,8 +129,8 @@ async function checkEntry(ctx: AppContext, survivor: SurvivorRecord, body: Entry
 }
 
 export async function addEntry(ctx: AppContext, survivorId: string, body: EntryBody): Promise<{ id: string }> {
-  const { survivors, matching } = ctx.repos;
-  const survivor = (await survivors.byId(survivorId))!;
+  const { matching } = ctx.repos;
+  const survivor = await liveSurvivor(ctx, survivorId);
   await checkEntry(ctx, survivor, body);
   const record: MatchEntryRecord = {
     id: randomId(),
@@ -140,6 +152,7 @@ export async function addEntry(ctx: AppContext, survivorId: string, body: EntryB
 }
 
 export async function ownEntry(ctx: AppContext, survivorId: string, entryId: string): Promise<MatchEntryRecord> {
+  await liveSurvivor(ctx, survivorId);
   const entry = await ctx.repos.matching.ownEntry(survivorId, entryId);
   if (!entry) throw notFound('no such identifier of yours');
   return entry;
@@ -151,7 +164,7 @@ export async function ownEntry(ctx: AppContext, survivorId: string, entryId: str
  * now (one was added or left since).
  */
 export async function replaceEntry(ctx: AppContext, survivorId: string, entry: MatchEntryRecord, body: EntryBody): Promise<void> {
-  const survivor = (await ctx.repos.survivors.byId(survivorId))!;
+  const survivor = await liveSurvivor(ctx, survivorId);
   const reseal =
     entry.keyVersion === ctx.matching.keyVersion &&
     body.keyVersion === entry.keyVersion &&

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { fromBase64url, randomId } from '../../protocol';
+import { fromBase64url } from '../../protocol';
 import { matchTag, normalizeIdentifier, sealMatchEntry } from '../../protocol/matching';
 import {
   acceptInvite,
@@ -161,15 +161,29 @@ describeInBrowser('matching escrow in Chromium', () => {
         keyVersion: 1,
         recipients: [fromBase64url(counselorRow.box_pk), fromBase64url(survivor.box_pk)],
       });
-      const entryId = randomId();
-      await db('matching_entries').insert({
-        id: entryId,
-        survivor_id: survivor.id,
-        tag: oldTag,
-        key_version: 1,
-        sealed: JSON.stringify(sealed),
-        created_day: new Date().toISOString().slice(0, 10),
+      // Listed before it (entries come in id order), one of hers that her browser cannot open
+      // (not sealed to her): it fails, and must not stop the re-derivation of the next one.
+      const unopenable = sealMatchEntry({
+        identifier: normalizeIdentifier('phone', '0300-7654321'),
+        caseId: caseRow.id,
+        tag: matchTag(crypto.randomBytes(64)),
+        keyVersion: 1,
+        recipients: [fromBase64url(counselorRow.box_pk)],
       });
+      const entryId = 'zzzzzzzzzzzzzzzzzzzzzw';
+      const day = new Date().toISOString().slice(0, 10);
+      for (const [id, entry] of [
+        ['AAAAAAAAAAAAAAAAAAAAAA', unopenable],
+        [entryId, sealed],
+      ] as const)
+        await db('matching_entries').insert({
+          id,
+          survivor_id: survivor.id,
+          tag: oldTag,
+          key_version: 1,
+          sealed: JSON.stringify(entry),
+          created_day: day,
+        });
 
       // Her next visit: the page sees an identifier under an older key and derives it again, without her doing anything.
       await first.page.goto(`${rotated.url}/return`);
@@ -183,6 +197,7 @@ describeInBrowser('matching escrow in Chromium', () => {
       }
       expect(Number(row.key_version)).toBe(2);
       expect(row.tag).not.toBe(oldTag);
+      expect(Number((await db('matching_entries').where({ id: 'AAAAAAAAAAAAAAAAAAAAAA' }).first()).key_version)).toBe(1);
       expect(first.sent.filter((r) => r.url.endsWith('/assets/matching.js'))).toHaveLength(1);
 
       // A second survivor names the same number under the new key: the counselor sees the match.

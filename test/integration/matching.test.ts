@@ -214,6 +214,29 @@ describe('matching escrow', () => {
     expect(await t.db('matching_entries').where({ id: named.res.body.id }).first()).toBeUndefined();
   });
 
+  test('after "delete everything", her still-valid token gets 401 on every matching route, and nothing is written', async () => {
+    const s = await registerSurvivor(t);
+    const named = await nameIdentifier(t, s, await newCase(t, s, 'then deleted'), 'email', 'deleted.after@example.org');
+    expect(named.res.status).toBe(201);
+    const entryId = named.res.body.id as string;
+    expect((await asSurvivor(t, s).post('/api/survivor/delete-everything', { confirm: DELETE_EVERYTHING_CONFIRMATION })).status).toBe(204);
+    const { blinded } = oprfBlind(oprfInput(normalizeIdentifier('email', 'deleted.after@example.org')));
+    const entry = { tag: named.tag, keyVersion: named.keyVersion, sealed: named.sealed };
+    const as = asSurvivor(t, s);
+    await unchanged(t, async () => {
+      for (const res of [
+        await as.get('/api/survivor/matching'),
+        await as.post('/api/survivor/matching/evaluate', { blinded: [toBase64url(blinded)] }),
+        await as.post('/api/survivor/matching/entries', entry),
+        await as.post(`/api/survivor/matching/entries/${entryId}/replace`, entry),
+        await as.post(`/api/survivor/matching/entries/${entryId}/withdraw`),
+      ]) {
+        expectError(res, 401, 'unauthorized');
+        expect(res.body.error.message).toMatch(/no longer exists/);
+      }
+    });
+  });
+
   test('a forged entry (another identifier sealed under a tag its maker obtained) is refused by the counselor check', async () => {
     const forger = await registerSurvivor(t);
     const forged = await nameIdentifier(t, forger, await newCase(t, forger, 'f'), 'phone', '0300-1234567', {
@@ -468,7 +491,7 @@ describe('a matching counselor who joins later (entries sealed before are sealed
 
     const [m] = await matches(second.agent);
     const check = checkMatch(m.tag, m.keyVersion, m.entries, second.box);
-    expect(check).toEqual({ confirmed: [], refused: [], notForMe: [0, 1], undecided: [], isMatch: false });
+    expect(check).toEqual({ confirmed: [], refused: [], notForMe: [0, 1], undecided: [], isMatch: false, forged: false });
     // The first counselor still confirms it.
     expect(checkMatch(m.tag, m.keyVersion, m.entries, first.box).isMatch).toBe(true);
 

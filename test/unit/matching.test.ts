@@ -2,11 +2,15 @@
  * The matching escrow's pure parts (protocol/matching.ts): identifiers normalized from the
  * spellings people really use, the match tag, and the sealed entry that a counselor's browser
  * opens, refusing one that was forged, moved to another tag, or altered.
+ *
+ * The property tests draw MATCHING_PROPERTY_RUNS cases each (100 by default; run them with
+ * MATCHING_PROPERTY_RUNS=5000 after changing a normalizer).
  */
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { fromBase64url, randomId, toBase64url } from '../../protocol';
 import {
+  checkMatch,
   IdentifierError,
   NOT_PROFILES,
   isMatchTag,
@@ -19,10 +23,15 @@ import {
   oprfInput,
   sameIdentifier,
   sealMatchEntry,
+  SOCIAL_NETWORKS,
+  TRUNK_ZERO_COUNTRY_CODES,
   type Identifier,
+  type SocialNetwork,
   type SealedMatchEntry,
 } from '../../protocol/matching';
 import { expectProtocolError, flipBit } from './helpers';
+
+const RUNS = { numRuns: Number(process.env.MATCHING_PROPERTY_RUNS) || 100 };
 
 function problemOf(fn: () => unknown): string {
   try {
@@ -73,6 +82,61 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
     expect(problemOf(() => normalizePhone(raw))).toBe(problem);
   });
 
+  test.each([
+    ['+971 050 1234567', '+971 50 1234567'],
+    ['+44 07911 123456', '+44 7911 123456'],
+    ['+44 (0)7911 123456', '+44 7911 123456'],
+    ['0044 07911 123456', '+447911123456'],
+    ['+966 050 123 4567', '+966 50 123 4567'],
+    ['+91 098765 43210', '+91 98765 43210'],
+    ['+93 070 123 4567', '+93 70 123 4567'],
+    ['+880 01712 345678', '+880 1712 345678'],
+    ['+98 0912 345 6789', '+98 912 345 6789'],
+    ['+90 0532 123 4567', '+90 532 123 4567'],
+    ['+60 012 345 6789', '+60 12 345 6789'],
+    ['+61 0412 345 678', '+61 412 345 678'],
+    ['+64 021 123 4567', '+64 21 123 4567'],
+    ['+49 0151 12345678', '+49 151 12345678'],
+    ['+33 06 12 34 56 78', '+33 6 12 34 56 78'],
+    ['+353 085 123 4567', '+353 85 123 4567'],
+    ['+27 082 123 4567', '+27 82 123 4567'],
+    ['+20 010 1234 5678', '+20 10 1234 5678'],
+    ['+94 071 234 5678', '+94 71 234 5678'],
+    ['+977 0981 234 5678', '+977 981 234 5678'],
+    ['+86 0139 1234 5678', '+86 139 1234 5678'],
+    ['+62 0812 3456 7890', '+62 812 3456 7890'],
+    ['+63 0917 123 4567', '+63 917 123 4567'],
+    ['+81 090 1234 5678', '+81 90 1234 5678'],
+    ['+82 010 1234 5678', '+82 10 1234 5678'],
+    ['+234 0803 123 4567', '+234 803 123 4567'],
+    ['+254 0712 345678', '+254 712 345678'],
+  ])('the trunk 0 of %s is dropped: the same number as %s', (withZero, without) => {
+    expect(normalizePhone(withZero)).toBe(normalizePhone(without));
+    expect(normalizePhone(withZero)).toBe('+' + without.replace(/\D/g, ''));
+  });
+
+  test('Italy keeps its leading 0, part of the number (+39 06… is a Rome landline, +39 6… another number)', () => {
+    expect(normalizePhone('+39 06 1234 5678')).toBe('+390612345678');
+    expect(normalizePhone('0039 06 1234 5678')).toBe('+390612345678');
+    expect(normalizePhone('+39 06 1234 5678')).not.toBe(normalizePhone('+39 6 1234 5678'));
+  });
+
+  test('a trunk 0 after any listed country code is dropped, and normalizing again changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...TRUNK_ZERO_COUNTRY_CODES),
+        fc.stringMatching(/^[1-9]\d{8,9}$/),
+        fc.constantFrom('0', '(0)', ' 0', '00'),
+        (cc, national, zero) => {
+          const once = normalizePhone(`+${cc}${zero}${national}`);
+          expect(once).toBe(`+${cc}${national}`);
+          expect(normalizePhone(once)).toBe(once);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   test('any spacing and punctuation of a local mobile number gives one E.164 form', () => {
     const separators = fc.constantFrom('', ' ', '-', '.', '  ', ' - ');
     fc.assert(
@@ -86,6 +150,7 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
           expect(normalizePhone(written)).toBe(`+92${national}`);
         },
       ),
+      RUNS,
     );
   });
 
@@ -100,6 +165,7 @@ describe('phone numbers to E.164 (+92 for a local number)', () => {
         }
         expect(normalizePhone(once)).toBe(once);
       }),
+      RUNS,
     );
   });
 });
@@ -131,6 +197,7 @@ describe('email addresses', () => {
         const upper = `${local.toUpperCase()}@${domain.toUpperCase()}`;
         expect(normalizeEmail(upper)).toBe(normalizeEmail(`${local}@${domain}`));
       }),
+      RUNS,
     );
   });
 });
@@ -152,7 +219,19 @@ describe('social-media profiles', () => {
     ['https://www.tiktok.com/@ali_khan/video/7234567890?lang=en', undefined, 'tiktok:ali_khan'],
     ['https://pk.linkedin.com/in/ali-khan-12345/', undefined, 'linkedin:ali-khan-12345'],
     ['https://www.snapchat.com/add/alikhan?share_id=abc', undefined, 'snapchat:alikhan'],
-    ['https://www.youtube.com/@AliKhan', undefined, 'youtube:alikhan'],
+    ['https://www.youtube.com/@AliKhan', undefined, 'youtube:@alikhan'],
+    ['https://www.youtube.com/c/AliKhan/videos', undefined, 'youtube:c/alikhan'],
+    ['https://www.youtube.com/user/AliKhan', undefined, 'youtube:user/alikhan'],
+    ['https://www.youtube.com/channel/UCabc_123-xyz', undefined, 'youtube:channel/ucabc_123-xyz'],
+    ['@AliKhan', 'youtube', 'youtube:@alikhan'],
+    ['AliKhan', 'youtube', 'youtube:@alikhan'], // a bare name is the @handle a channel page shows
+    ['c/AliKhan', 'youtube', 'youtube:c/alikhan'],
+    ['youtube:user/alikhan', 'youtube', 'youtube:user/alikhan'],
+    ['https://www.facebook.com/profile/100012345678901', undefined, 'facebook:id:100012345678901'],
+    ['https://www.facebook.com/people/Ali-Khan/100012345678901/', undefined, 'facebook:id:100012345678901'],
+    ['https://t.me/s/AliKhan', undefined, 'telegram:alikhan'], // the web preview of the channel @alikhan
+    ['https://www.tiktok.com/%40ali_khan', undefined, 'tiktok:ali_khan'],
+    ['https://www.snapchat.com/@alikhan', undefined, 'snapchat:alikhan'],
     ['https://t.me/AliKhan', undefined, 'telegram:alikhan'],
     ['https://www.threads.net/@ali.khan', undefined, 'threads:ali.khan'],
     ['instagram:ali.khan', 'instagram', 'instagram:ali.khan'],
@@ -163,6 +242,39 @@ describe('social-media profiles', () => {
   test.each([
     ['https://www.instagram.com/p/Cabc123/', undefined, 'social_not_profile'],
     ['https://www.facebook.com/share/abc/', undefined, 'social_not_profile'],
+    // Share links, posts without their author, messages, settings: never read as a handle.
+    ['https://www.tiktok.com/t/ZTRabc123/', undefined, 'social_not_profile'],
+    ['https://www.tiktok.com/t/ZTRxyz789/', undefined, 'social_not_profile'],
+    ['https://vm.tiktok.com/ZMabc123/', undefined, 'social_not_profile'],
+    ['https://vt.tiktok.com/ZSabc123/', undefined, 'social_not_profile'],
+    ['https://www.tiktok.com/video/7234567890', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile/', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile/ali.khan', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/profile.php', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/permalink.php?story_fbid=123&id=100012345678901', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/media/set/?set=a.123', undefined, 'social_not_profile'],
+    ['https://www.facebook.com/photo/?fbid=123', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/direct/inbox/', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/direct/t/1234567890', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/accounts/edit/', undefined, 'social_not_profile'],
+    ['https://www.instagram.com/stories/ali.khan/123/', undefined, 'social_not_profile'],
+    ['https://t.me/c/1234567890/42', undefined, 'social_not_profile'],
+    ['https://t.me/s/', undefined, 'social_not_profile'],
+    ['https://t.me/+AbCdEfGh123', undefined, 'social_not_profile'],
+    ['https://t.me/joinchat/AbCdEf', undefined, 'social_not_profile'],
+    ['https://x.com/notifications', undefined, 'social_not_profile'],
+    ['https://x.com/settings/account', undefined, 'social_not_profile'],
+    ['https://x.com/messages/123-456', undefined, 'social_not_profile'],
+    ['https://x.com/i/flow/login', undefined, 'social_not_profile'],
+    ['https://twitter.com/compose/tweet', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/watch?v=abc123', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/c/', undefined, 'social_not_profile'],
+    ['https://www.youtube.com/AliKhan', undefined, 'social_not_profile'],
+    ['https://www.threads.net/ali.khan', undefined, 'social_not_profile'],
+    ['https://www.linkedin.com/feed/', undefined, 'social_not_profile'],
+    // A broken %-escape is refused, not thrown as a URIError.
+    ['https://www.instagram.com/ali%E0%A4%A', undefined, 'social_not_profile'],
+    ['https://t.me/%', undefined, 'social_not_profile'],
     ['https://example.com/alikhan', undefined, 'social_network'],
     ['https://instagram.com/ali', 'x', 'social_network'],
     ['alikhan', undefined, 'social_network'],
@@ -170,6 +282,110 @@ describe('social-media profiles', () => {
     ['...', 'instagram', 'social_handle'],
   ] as const)('%s (%s) is refused: %s', (raw, network, problem) => {
     expect(problemOf(() => normalizeSocial(raw, network))).toBe(problem);
+  });
+
+  test('a refusal names what to paste instead', () => {
+    for (const raw of ['https://www.tiktok.com/t/ZTRabc123/', 'https://www.instagram.com/ali%E0%A4%A']) {
+      expect(() => normalizeSocial(raw)).toThrow(/paste the profile's address or its handle instead/);
+    }
+  });
+
+  test('YouTube keeps its @handle, /c/ and /user/ names apart (they may be different channels)', () => {
+    const forms = ['https://youtube.com/@john', 'https://youtube.com/c/john', 'https://youtube.com/user/john'].map((u) =>
+      normalizeSocial(u),
+    );
+    expect(new Set(forms).size).toBe(3);
+  });
+
+  test('two share links never meet each other', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9]{6,12}$/),
+        fc.constantFrom('www.tiktok.com/t/', 'vm.tiktok.com/', 'vt.tiktok.com/'),
+        (code, at) => {
+          expect(problemOf(() => normalizeSocial(`https://${at}${code}/`))).toBe('social_not_profile');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('a network page (any reserved first part) is refused on the networks whose profile is the first part', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...NOT_PROFILES),
+        fc.constantFrom('facebook.com', 'instagram.com', 'x.com', 'twitter.com', 't.me'),
+        fc.stringMatching(/^(|\/[a-z][a-z0-9_]{0,10})$/),
+        (page, host, tail) => {
+          fc.pre(!(host === 't.me' && page === 's' && tail !== '')); // t.me/s/name is the channel @name
+          expect(problemOf(() => normalizeSocial(`https://${host}/${page}${tail}`))).toBe('social_not_profile');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('the normal form of every network and address form is idempotent', () => {
+    const forms: Record<SocialNetwork, ((h: string) => string)[]> = {
+      facebook: [(h) => `facebook.com/${h}`, (h) => `https://m.facebook.com/${h}?mibextid=x`],
+      instagram: [(h) => `https://www.instagram.com/${h}/`],
+      x: [(h) => `https://x.com/${h}/status/123`, (h) => `twitter.com/${h}`],
+      tiktok: [(h) => `https://www.tiktok.com/@${h}`, (h) => `https://www.tiktok.com/@${h}/video/1`],
+      linkedin: [(h) => `https://www.linkedin.com/in/${h}/`],
+      snapchat: [(h) => `https://www.snapchat.com/add/${h}`],
+      youtube: [
+        (h) => `https://www.youtube.com/@${h}`,
+        (h) => `https://www.youtube.com/c/${h}`,
+        (h) => `https://www.youtube.com/user/${h}`,
+      ],
+      telegram: [(h) => `https://t.me/${h}`, (h) => `https://t.me/s/${h}`],
+      threads: [(h) => `https://www.threads.net/@${h}`],
+    };
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9][a-z0-9._]{0,19}$/).filter((h) => !NOT_PROFILES.has(h)),
+        fc.constantFrom(...SOCIAL_NETWORKS),
+        fc.nat(),
+        (handle, network, pick) => {
+          const form = forms[network][pick % forms[network].length];
+          const once = normalizeSocial(form(handle));
+          expect(once.startsWith(`${network}:`)).toBe(true);
+          expect(normalizeSocial(once, network)).toBe(once);
+          expect(normalizeIdentifier('social', once, network).value).toBe(once);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('any address on a known network is normalized idempotently or refused with an IdentifierError', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'facebook.com',
+          'instagram.com',
+          'x.com',
+          'tiktok.com',
+          'youtube.com',
+          't.me',
+          'linkedin.com',
+          'snapchat.com',
+          'threads.net',
+        ),
+        fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[%A-Fa-f0-9/@._+?=-]{0,30}$/)),
+        (host, path) => {
+          let once: string;
+          try {
+            once = normalizeSocial(`https://${host}/${path}`);
+          } catch (e) {
+            expect(e).toBeInstanceOf(IdentifierError);
+            return;
+          }
+          expect(normalizeSocial(once, once.split(':')[0] as SocialNetwork)).toBe(once);
+        },
+      ),
+      RUNS,
+    );
   });
 
   test('a profile address and its handle meet, whatever the tracking parameters', () => {
@@ -183,6 +399,7 @@ describe('social-media profiles', () => {
           expect(normalizeSocial(`${prefix}instagram.com/${handle.toUpperCase()}${tail}`)).toBe(normalizeSocial(`@${handle}`, 'instagram'));
         },
       ),
+      RUNS,
     );
   });
 });
@@ -275,6 +492,72 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
     expectProtocolError(() => openMatchEntry(noCase, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
     const badSocial = seal({ identifier: { type: 'social', value: 'myspace:ali' } });
     expectProtocolError(() => openMatchEntry(badSocial, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+  });
+
+  test('one entry replayed under a second handle is refused as a forged match, not confirmed and not "no match"', () => {
+    const genuine = seal();
+    const other = seal({ caseId: randomId(), identifier: normalizeIdentifier('phone', '+92 300 1234567') });
+    // Two survivors, two cases: a match.
+    expect(
+      checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'bravo', sealed: other },
+        ],
+        counselor,
+      ),
+    ).toMatchObject({
+      isMatch: true,
+      forged: false,
+    });
+    // The server lists alpha's entry again as bravo's (identical, or sealed to the same case again by alpha and moved).
+    for (const replay of [genuine, seal()]) {
+      const check = checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'bravo', sealed: replay },
+        ],
+        counselor,
+      );
+      expect(check.isMatch).toBe(false);
+      expect(check.forged).toBe(true);
+      expect(check.confirmed).toEqual([]);
+      expect(check.refused.map((r) => r.index)).toEqual([0, 1]);
+      expect(check.refused[0].reason).toMatch(/^replayed: .*bravo.*forged/);
+      expect(check.refused[1].reason).toMatch(/^replayed: .*alpha/);
+    }
+    // A genuine third survivor does not rescue a tag under which the server replayed an entry.
+    const three = checkMatch(
+      tag,
+      1,
+      [
+        { handle: 'alpha', sealed: genuine },
+        { handle: 'bravo', sealed: other },
+        { handle: 'charlie', sealed: genuine },
+      ],
+      counselor,
+    );
+    expect(three).toMatchObject({ isMatch: false, forged: true, confirmed: [] });
+    expect(three.refused.map((r) => r.reason.split(':')[0])).toEqual(['replayed', 'not confirmed', 'replayed']);
+    // One survivor naming the same case twice under her own handle is no match, and no forgery.
+    expect(
+      checkMatch(
+        tag,
+        1,
+        [
+          { handle: 'alpha', sealed: genuine },
+          { handle: 'alpha', sealed: seal() },
+        ],
+        counselor,
+      ),
+    ).toMatchObject({
+      isMatch: false,
+      forged: false,
+    });
   });
 
   test('sameIdentifier compares normal forms', () => {
