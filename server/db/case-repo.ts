@@ -1,7 +1,7 @@
 /** Cases: workflow status, assignee, unread markers and UTC days. Their envelopes live in envelope-repo. */
 import type { CaseStatus, CaseSummary } from '../../protocol/api';
 import type { Knex } from 'knex';
-import type { Db } from './database';
+import { lockRows, type Db } from './database';
 
 export const INBOX_PAGE_SIZE = 50;
 /**
@@ -117,6 +117,17 @@ export function caseRepo(db: Db) {
     /** The batch form of insert: the ids that were new, and are now inserted (ids must differ). */
     insertMany: insertCases,
     /** Removes cases inserted earlier in the same transaction for requests then refused. */
+    /**
+     * Of these cases, those whose survivor still lets advocates read the testimony, read with
+     * the cases' rows locked (PostgreSQL) inside `trx`: a survivor who withdraws meanwhile
+     * either waits for `trx`, and then erases what it wrote, or is seen to have withdrawn.
+     */
+    async lockOpenToAdvocates(trx: Db, ids: string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      await lockRows(trx, trx('cases').whereIn('id', ids).select('id'));
+      const rows: { id: string }[] = await trx('cases').whereIn('id', ids).where('advocates_may_read', true).select('id');
+      return new Set(rows.map((r) => r.id));
+    },
     async withdrawNew(trx: Db, ids: string[]): Promise<void> {
       if (ids.length > 0) await trx('cases').whereIn('id', ids).delete();
     },

@@ -32,6 +32,7 @@ import {
 import type { AppContext } from '../app';
 import { INBOX_PAGE_SIZE, type CaseRepo, type InboxPosition } from '../db/case-repo';
 import type { EnvelopeSummary } from '../db/envelope-repo';
+import type { Db } from '../db/database';
 import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
@@ -301,6 +302,22 @@ async function requireGranterHolds(ctx: AppContext, me: StaffRecord, envelopeIds
 }
 
 /**
+ * Inside the grants' transaction, for an advocate: each testimony's survivor still lets
+ * advocates read it. The scope was checked before (grantableEnvelopes), but a survivor who
+ * withdrew between that check and the insert would otherwise leave the advocate a key, and a
+ * grant her page could never replace when she opens the case again.
+ */
+async function requireStillOpenToAdvocates(ctx: AppContext, trx: Db, envelopes: { kind: string; caseId: string }[]): Promise<void> {
+  const caseIds = [...new Set(envelopes.filter((e) => e.kind === 'testimony').map((e) => e.caseId))];
+  const open = await ctx.repos.cases.lockOpenToAdvocates(trx, caseIds);
+  if (caseIds.some((id) => !open.has(id)))
+    throw conflict(
+      'sharing_withdrawn',
+      'a survivor no longer lets advocates read one of these testimonies; reload the list and share again',
+    );
+}
+
+/**
  * The envelopes a batch names, checked for this colleague: each exists, may be read in the
  * colleague's scope, appears once, and has no grant to the colleague yet.
  */
@@ -368,6 +385,7 @@ export async function grantKeyBatch(
     grants.map((g) => g.envelopeId),
   );
   await ctx.db.transaction(async (trx) => {
+    if (scope === 'advocate') await requireStillOpenToAdvocates(ctx, trx, [...found.values()]);
     await envelopes.insertGrants(
       trx,
       stored.map((grant, i) => ({ envelopeId: grants[i].envelopeId, grant })),
@@ -387,7 +405,7 @@ export async function grantKeys(
   const { target, scope } = await grantTarget(ctx, staffId);
   if (target.id === me.id) throw badRequest('invalid_request', 'staffId must name another member');
   const targetKid = keyId(fromBase64url(target.boxPk));
-  const rows: { envelopeId: number; grant: KeyGrant }[] = [];
+  const rows: { envelopeId: number; grant: KeyGrant; envelope: { kind: string; caseId: string } }[] = [];
   for (const [i, { envelopeId, grant }] of grants.entries()) {
     const row = await envelopes.byId(envelopeId);
     if (!row) throw badRequest('invalid_request', `grants[${i}].envelopeId names no envelope`);
@@ -396,7 +414,7 @@ export async function grantKeys(
     if (grant.kid !== targetKid) throw badRequest('invalid_request', `grants[${i}].grant.kid is not the key of staffId`);
     if (grant.granter !== me.signPk) throw badRequest('untrusted_signer', `grants[${i}].grant.granter must be your own signing key`);
     verifyGrant(grant, row.envelope, [fromBase64url(me.signPk)], nodeBackend);
-    rows.push({ envelopeId, grant: grant });
+    rows.push({ envelopeId, grant, envelope: row });
   }
   await requireGranterHolds(
     ctx,
@@ -404,6 +422,12 @@ export async function grantKeys(
     rows.map((r) => r.envelopeId),
   );
   await ctx.db.transaction(async (trx) => {
+    if (scope === 'advocate')
+      await requireStillOpenToAdvocates(
+        ctx,
+        trx,
+        rows.map((r) => r.envelope),
+      );
     for (const r of rows) await envelopes.insertGrant(trx, r.envelopeId, r.grant);
     await audit.record(trx, { actorId: me.id, action: 'case.keys_granted', subject: target.id, detail: { envelopes: rows.length } });
   });
