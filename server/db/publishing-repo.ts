@@ -31,6 +31,8 @@ export interface ConsentRecord {
   sig: string;
   issuedDay: string;
   revokedDay: string | null;
+  /** whether a signed revocation is stored (whatever revoked_day says) */
+  revoked: boolean;
 }
 
 export interface StorySummary {
@@ -236,6 +238,16 @@ export function publishingRepo(db: Db) {
       await trx('drafts').where({ id: draftId }).update({ status, updated_day: day });
     },
 
+    /**
+     * Moves a draft to `status` only from one of `from`, in one statement: whether it moved.
+     * Approving and publishing check the draft's status before their transaction; a revocation,
+     * a newer draft or an erasure that came in between must win, not be overwritten.
+     */
+    async moveDraftStatus(trx: Db, draftId: string, from: DraftStatus[], status: DraftStatus, day: string): Promise<boolean> {
+      const moved = await trx('drafts').where({ id: draftId }).whereIn('status', from).update({ status, updated_day: day });
+      return Number(moved) === 1;
+    },
+
     /** The survivor asked for changes: the draft waits on them, with their request (an envelope). */
     async requestChanges(trx: Db, draftId: string, changesEnvelopeId: number, day: string): Promise<void> {
       await trx('drafts')
@@ -265,6 +277,7 @@ export function publishingRepo(db: Db) {
         sig: r.sig,
         issuedDay: r.issued_day,
         revokedDay: r.revoked_day,
+        revoked: r.revoked_day !== null || r.revocation !== null,
       };
     },
 

@@ -172,8 +172,10 @@ export async function consent(
   if (draft.status !== 'proposed' && draft.status !== 'changes_requested')
     throw conflict('draft_not_open', `this draft is ${draft.status.replace('_', ' ')} and cannot be approved`);
   await ctx.db.transaction(async (trx) => {
+    // A newer draft proposed meanwhile supersedes this one: it must not come back as approved.
+    if (!(await publishing.moveDraftStatus(trx, draft.id, ['proposed', 'changes_requested'], 'approved', ctx.clock.today())))
+      throw conflict('draft_not_open', 'this draft changed meanwhile and cannot be approved; reload it');
     await publishing.insertConsent(trx, { statement, sig });
-    await publishing.setDraftStatus(trx, draft.id, 'approved', ctx.clock.today());
   });
   return { status: 'approved' };
 }
@@ -318,7 +320,8 @@ export async function publish(
   if (!draft) throw notFound('no draft with this id');
   const consent = await publishing.consent(draftId);
   if (!consent) throw conflict('not_approved', 'the survivor has not approved this draft');
-  if (consent.revokedDay) throw conflict('consent_revoked', 'the survivor revoked consent to this draft');
+  // A stored revocation counts even if its day was cleared: a database write cannot undo it.
+  if (consent.revoked) throw conflict('consent_revoked', 'the survivor revoked consent to this draft');
   if (draft.status === 'published') throw conflict('already_published', 'this draft is already published');
   if (draft.status !== 'approved') throw conflict('not_approved', `this draft is ${draft.status.replace('_', ' ')}, not approved`);
   // Check the stored consent again, as if it had just arrived: a row written to the database
@@ -340,8 +343,12 @@ export async function publish(
   while (await publishing.aliasExists(alias)) alias = newAlias();
   const day = ctx.clock.today();
   await ctx.db.transaction(async (trx) => {
+    // Checked again where it counts: a revocation (or an erasure) that came in since the checks
+    // above moved the draft on, and wins. On PostgreSQL this update holds the draft's row, so a
+    // revocation arriving now waits for this transaction and then takes the story down.
+    if (!(await publishing.moveDraftStatus(trx, draftId, ['approved'], 'published', day)))
+      throw conflict('consent_revoked', 'the draft is no longer approved (consent was revoked, or the case erased, meanwhile); nothing was published');
     await publishing.publish(trx, { alias, draftId, caseId: draft.caseId, story, month: day.slice(0, 7), day });
-    await publishing.setDraftStatus(trx, draftId, 'published', day);
     await audit.record(trx, { actorId: advocate.id, action: 'story.published', subject: draft.caseId });
   });
   return { alias, url: `${ctx.config.publicUrl}/stories/${alias}` };

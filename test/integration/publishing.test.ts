@@ -829,3 +829,100 @@ describe('story text and XML', () => {
     }
   });
 });
+
+/**
+ * What arrives between a route's checks and its transaction (a review found all three): the
+ * repository call that sits in that gap runs the other request first, through the real API,
+ * so the two interleave exactly there.
+ */
+describe('a revocation, an erasure or a newer draft arriving in the middle of a request', () => {
+  /** Runs `meanwhile` the first time publishing.`name` is called, then lets the call go on. */
+  function interleave(name: 'aliasExists' | 'consent', meanwhile: () => Promise<unknown>) {
+    const repo = t.ctx.repos.publishing;
+    const original = repo[name].bind(repo) as (...args: unknown[]) => Promise<unknown>;
+    let done = false;
+    return jest.spyOn(repo, name).mockImplementation((async (...args: unknown[]) => {
+      const result = await original(...args);
+      if (!done) {
+        done = true;
+        await meanwhile();
+      }
+      return result;
+    }) as never);
+  }
+  afterEach(() => jest.restoreAllMocks());
+
+  async function approved() {
+    const survivor = await registerSurvivor(t);
+    const { caseId } = await submit(survivor, 'a testimony', { advocatesMayRead: true, statistics: null });
+    const { draftId } = await propose(mod, caseId, survivor);
+    const consented = await survivorPost(
+      survivor,
+      `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+      await consentOf(survivor, caseId, draftId),
+    );
+    expect(consented.status).toBe(201);
+    return { survivor, caseId, draftId };
+  }
+  const draftStatus = async (draftId: string) => (await t.db('drafts').where({ id: draftId }).first())?.status;
+
+  test('a revocation while the advocate publishes: nothing is published, and the draft stays revoked', async () => {
+    const { survivor, caseId, draftId } = await approved();
+    let revoked: request.Response | undefined;
+    interleave('aliasExists', async () => {
+      revoked = await survivorPost(
+        survivor,
+        `/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`,
+        revocationOf(survivor, caseId, draftId),
+      );
+    });
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(revoked?.status).toBe(200);
+    expect(published.status).toBe(409);
+    expect(published.body.error.code).toBe('consent_revoked');
+    expect(await draftStatus(draftId)).toBe('revoked');
+    expect(await t.db('publications').where({ draft_id: draftId }).whereNull('revoked_day')).toEqual([]);
+  });
+
+  test('"delete everything" while the advocate publishes: 409, not 500, and nothing is published', async () => {
+    const { survivor, draftId } = await approved();
+    interleave('aliasExists', () => survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' }));
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(published.status).toBe(409);
+    expect(await t.db('publications').where({ draft_id: draftId })).toEqual([]);
+  });
+
+  test('a newer draft proposed while the survivor approves the older one: the older one stays superseded', async () => {
+    const survivor = await registerSurvivor(t);
+    const { caseId } = await submit(survivor, 'a testimony', { advocatesMayRead: true, statistics: null });
+    const { draftId } = await propose(mod, caseId, survivor);
+    let newer: { draftId: string } | undefined;
+    interleave('consent', async () => {
+      newer = await propose(mod, caseId, survivor, { ...STORY, text: 'A newer version of the story.' });
+    });
+    const consented = await survivorPost(
+      survivor,
+      `/api/survivor/cases/${caseId}/drafts/${draftId}/consent`,
+      await consentOf(survivor, caseId, draftId),
+    );
+    expect(consented.status).toBe(409);
+    expect(consented.body.error.code).toBe('draft_not_open');
+    expect(await draftStatus(draftId)).toBe('superseded');
+    expect(await draftStatus(newer!.draftId)).toBe('proposed');
+    expect(await t.db('consents').where({ draft_id: draftId })).toEqual([]);
+  });
+
+  test('a revocation stored with its day cleared still stops a publication', async () => {
+    const { survivor, caseId, draftId } = await approved();
+    expect(
+      (await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`, revocationOf(survivor, caseId, draftId)))
+        .status,
+    ).toBe(200);
+    // Someone with the database clears the day and sets the draft back.
+    await t.db('consents').where({ draft_id: draftId }).update({ revoked_day: null });
+    await t.db('drafts').where({ id: draftId }).update({ status: 'approved' });
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(published.status).toBe(409);
+    expect(published.body.error.code).toBe('consent_revoked');
+  });
+});
