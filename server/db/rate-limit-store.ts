@@ -76,14 +76,16 @@ export class MemoryRateLimitCounters implements RateLimitCounters {
     return Promise.resolve();
   }
 
-  purgeExpired(_trx: Db, now: number): Promise<number> {
+  async purgeExpired(trx: Db, now: number): Promise<number> {
     let purged = 0;
     for (const [key, { resetAt }] of this.counters)
       if (resetAt <= now) {
         this.counters.delete(key);
         purged++;
       }
-    return Promise.resolve(purged);
+    // Counters that a version before this one wrote to the file (their last minute before the
+    // upgrade) are erased like any expired counter, at the first sweep after start.
+    return purged + Number(await trx('rate_limits').where('reset_at', '<=', now).delete());
   }
 
   rows(): Promise<CounterRow[]> {

@@ -92,10 +92,14 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
     const addressKey = fs.readFileSync(keyFile, 'utf8').trim();
 
     for (const address of CLIENTS) {
+      const remaining: number[] = [];
       for (const route of ['/api/instance', '/', '/api/keysets']) {
         const res = await fetch(`${server.url}${route}`, { headers: { 'X-Forwarded-For': address } });
         expect({ address, route, status: res.status }).toEqual({ address, route, status: 200 });
+        remaining.push(Number(/r=(\d+)/.exec(res.headers.get('ratelimit') ?? '')?.[1]));
       }
+      // The limiter counts each client on its own (wherever it keeps the counts).
+      expect(remaining).toEqual([remaining[0], remaining[0] - 1, remaining[0] - 2]);
       const pow = await fetch(`${server.url}/api/pow`, {
         method: 'POST',
         headers: { 'X-Forwarded-For': address, 'Content-Type': 'application/json' },

@@ -58,6 +58,18 @@ describe.each(homes)('counters %s', (home, make) => {
   });
 });
 
+test("rows left in the table by a version that kept counters there are erased by the memory home's sweep too", async () => {
+  await t.db('rate_limits').delete();
+  await t.db('rate_limits').insert([
+    { key: 'all:left-over-ended', hits: 3, reset_at: START - 20_000 },
+    { key: 'all:left-over-current', hits: 1, reset_at: START - 20_000 + MINUTE },
+  ]);
+  const memory = new MemoryRateLimitCounters(clockFrom(() => START));
+  expect(await memory.purgeExpired(t.db, START)).toBe(1);
+  expect(await memory.purgeExpired(t.db, START - 20_000 + MINUTE)).toBe(1);
+  expect(await t.db('rate_limits').count({ n: '*' })).toEqual([{ n: 0 }]);
+});
+
 test('only the database home writes rows', async () => {
   await t.db('rate_limits').delete();
   const memory = new MemoryRateLimitCounters(clockFrom(() => START));
