@@ -267,6 +267,12 @@ function keepingView(anchor: Element | null, change: () => void): void {
 export async function showCase(caseId: string, opts: { detail?: StaffCaseDetail; focus?: boolean } = {}): Promise<void> {
   const mine = ++opening;
   if (shownUnchecked) clearThreadView();
+  else {
+    // An opening replaced before it drew anything (still checking the testimony and the
+    // links) leaves no slice, but its busy state must not outlive it.
+    byId('case-thread').removeAttribute('aria-busy');
+    say(byId('thread-progress'), '');
+  }
   const [detail, ks] = await Promise.all([opts.detail ?? api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`), keyset()]);
   if (mine !== opening) return;
   const reopened = openCaseDetail?.caseId === detail.caseId;
