@@ -481,9 +481,12 @@ export interface MatchCheck {
   undecided: number[];
   /** true when entries of at least two distinct survivors name one identifier */
   isMatch: boolean;
+  /** how many distinct survivors name the confirmed identifier (0 when no match) */
+  survivors: number;
   /**
-   * true when two handles list entries naming the same case: one survivor's entry replayed
-   * under another handle, which only the server can do. Nothing under the tag is confirmed then.
+   * true when two handles list entries naming the same case: the server replaying one
+   * survivor's entry under another handle, or one person with two accounts naming her own case
+   * twice. Such entries count as one survivor: they make no match, and hide none.
    */
   forged: boolean;
 }
@@ -494,9 +497,10 @@ export interface MatchCheck {
  * name, if at least two distinct survivors (by handle) name it. The server only says that tags
  * are equal; this checks that identifiers are (a survivor who sealed another identifier under a
  * tag she obtained would otherwise fake a match, and is refused here). A case belongs to one
- * survivor, so entries naming one case under two handles are the server replaying one
- * survivor's entry as a second survivor's: the whole reported match is refused as forged (a
- * hostile server has shown itself, and no handle it lists can be trusted to be distinct).
+ * survivor, so entries naming one case count as one survivor whatever handles list them: a
+ * server replaying one survivor's entry under a second handle makes no match, and neither does
+ * one person who names her own case from two accounts. Refusing the whole reported match
+ * instead would let that person hide every genuine match on the identifier.
  */
 export function checkMatch(
   tag: string,
@@ -515,42 +519,39 @@ export function checkMatch(
       else refused.push({ index, reason: e instanceof Error ? e.message : String(e) });
     }
   });
-  const handlesOfCase = new Map<string, Set<string>>();
-  for (const o of opened) handlesOfCase.set(o.body.caseId, (handlesOfCase.get(o.body.caseId) ?? new Set()).add(o.handle));
-  if ([...handlesOfCase.values()].some((handles) => handles.size > 1)) {
-    for (const o of opened) {
-      const handles = handlesOfCase.get(o.body.caseId)!;
-      refused.push({
-        index: o.index,
-        reason:
-          handles.size > 1
-            ? `replayed: it names the same case as the entry of ${[...handles].filter((h) => h !== o.handle).join(', ') || 'another handle'} (one survivor's entry listed under two handles: a forged match)`
-            : "not confirmed: this reported match lists one survivor's entry under two handles (forged), so none of its entries is trusted",
-      });
-    }
-    refused.sort((a, b) => a.index - b.index);
-    return { confirmed: [], refused, notForMe, undecided: [], isMatch: false, forged: true };
-  }
-  const survivorsNaming = new Map<string, Set<string>>();
-  for (const o of opened) {
+  // One survivor per group of entries linked by a handle or by a case they both name.
+  const group = opened.map((_, k) => k);
+  const root = (k: number): number => (group[k] === k ? k : (group[k] = root(group[k])));
+  for (let a = 0; a < opened.length; a++)
+    for (let b = a + 1; b < opened.length; b++)
+      if (opened[a].handle === opened[b].handle || opened[a].body.caseId === opened[b].body.caseId) group[root(b)] = root(a);
+  const handlesOf = new Map<number, Set<string>>();
+  opened.forEach((o, k) => handlesOf.set(root(k), (handlesOf.get(root(k)) ?? new Set()).add(o.handle)));
+  const forged = [...handlesOf.values()].some((handles) => handles.size > 1);
+  const survivorsNaming = new Map<string, Set<number>>();
+  opened.forEach((o, k) => {
     const key = `${o.body.identifier.type}:${o.body.identifier.value}`;
-    survivorsNaming.set(key, (survivorsNaming.get(key) ?? new Set()).add(o.handle));
-  }
+    survivorsNaming.set(key, (survivorsNaming.get(key) ?? new Set()).add(root(k)));
+  });
   const [best] = [...survivorsNaming.entries()].sort((a, b) => b[1].size - a[1].size);
   const isMatch = best !== undefined && best[1].size >= 2;
   const confirmed: MatchCheck['confirmed'] = [];
   const undecided: number[] = [];
-  for (const o of opened) {
+  opened.forEach((o, k) => {
+    const handles = handlesOf.get(root(k))!;
     if (isMatch && `${o.body.identifier.type}:${o.body.identifier.value}` === best[0]) confirmed.push({ index: o.index, body: o.body });
     else if (!isMatch && notForMe.length > 0) undecided.push(o.index);
     else
       refused.push({
         index: o.index,
-        reason: isMatch
-          ? 'it names another identifier than the matching entries (forged)'
-          : 'no entry of another survivor names the same identifier',
+        reason:
+          handles.size > 1
+            ? `one survivor: it names the same case as the entry of ${[...handles].filter((h) => h !== o.handle).join(', ')}, so they count once (the server listed one entry twice, or one person used two accounts)`
+            : isMatch
+              ? 'it names another identifier than the matching entries (forged)'
+              : 'no entry of another survivor names the same identifier',
       });
-  }
+  });
   refused.sort((a, b) => a.index - b.index);
-  return { confirmed, refused, notForMe, undecided, isMatch, forged: false };
+  return { confirmed, refused, notForMe, undecided, isMatch, survivors: isMatch ? best[1].size : 0, forged };
 }

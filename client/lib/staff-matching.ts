@@ -3,8 +3,8 @@
  * the server reports them. Nothing is shown on the server's word: this browser opens every
  * sealed entry with the counselor's key and confirms a match only when entries of two distinct
  * survivors name the same identifier (protocol/matching.ts checkMatch); a forged, altered or
- * different entry is listed as refused, and a match where one survivor's entry is listed under
- * two handles is shown as forged. A counselor who is also a moderator then reads each
+ * different entry is listed as refused, and entries of two handles that name one case count as
+ * one survivor, with a warning. A counselor who is also a moderator then reads each
  * case here, checked to be the case of the survivor who named it.
  */
 import nacl from 'tweetnacl';
@@ -45,23 +45,14 @@ async function loadMatches(): Promise<void> {
       className: 'match',
       attrs: { 'data-confirmed': String(check.isMatch), 'data-forged': String(check.forged) },
     });
-    if (check.forged) {
-      item.append(el('h3', { text: 'Refused: a forged match (one survivor’s entry is listed under two handles)' }));
-      item.append(
-        el('p', {
-          className: 'hint',
-          attrs: { role: 'alert' },
-          text: 'Two of these entries name the same case. Only the server can list one entry twice, so nothing in this reported match is confirmed. Tell the administrator.',
-        }),
-      );
-    } else if (check.isMatch) {
+    if (check.isMatch) {
       confirmed++;
       const id = check.confirmed[0].body.identifier;
       item.append(el('h3', { text: `Match: ${id.type} ${id.value}` }));
       item.append(
         el('p', {
           className: 'hint',
-          text: `${new Set(check.confirmed.map((c) => m.entries[c.index].handle)).size} survivors named this ${id.type}. This browser opened their sealed entries and checked that they name the same one.`,
+          text: `${check.survivors} survivors named this ${id.type}. This browser opened their sealed entries and checked that they name the same one.`,
         }),
       );
     } else if (check.notForMe.length > 0) {
@@ -69,6 +60,14 @@ async function loadMatches(): Promise<void> {
     } else {
       item.append(el('h3', { text: 'A reported match that this browser could not confirm' }));
     }
+    if (check.forged)
+      item.append(
+        el('p', {
+          className: 'hint',
+          attrs: { role: 'alert' },
+          text: 'Two handles list entries that name the same case: the server listed one entry twice, or one person used two accounts. They count as one survivor here. Tell the administrator.',
+        }),
+      );
     const rows = el('ul');
     for (const c of check.confirmed) {
       const entry = m.entries[c.index];

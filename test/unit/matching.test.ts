@@ -494,7 +494,7 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
     expectProtocolError(() => openMatchEntry(badSocial, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
   });
 
-  test('one entry replayed under a second handle is refused as a forged match, not confirmed and not "no match"', () => {
+  test('entries of two handles that name one case count as one survivor: a replay makes no match, and hides none', () => {
     const genuine = seal();
     const other = seal({ caseId: randomId(), identifier: normalizeIdentifier('phone', '+92 300 1234567') });
     // Two survivors, two cases: a match.
@@ -527,10 +527,11 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
       expect(check.forged).toBe(true);
       expect(check.confirmed).toEqual([]);
       expect(check.refused.map((r) => r.index)).toEqual([0, 1]);
-      expect(check.refused[0].reason).toMatch(/^replayed: .*bravo.*forged/);
-      expect(check.refused[1].reason).toMatch(/^replayed: .*alpha/);
+      expect(check.refused[0].reason).toMatch(/^one survivor: .*bravo.*count once/);
+      expect(check.refused[1].reason).toMatch(/^one survivor: .*alpha/);
     }
-    // A genuine third survivor does not rescue a tag under which the server replayed an entry.
+    // A replay (or one person naming her own case from a second account) does not hide the
+    // genuine match of two other survivors: the two handles of case 1 count once.
     const three = checkMatch(
       tag,
       1,
@@ -541,8 +542,20 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
       ],
       counselor,
     );
-    expect(three).toMatchObject({ isMatch: false, forged: true, confirmed: [] });
-    expect(three.refused.map((r) => r.reason.split(':')[0])).toEqual(['replayed', 'not confirmed', 'replayed']);
+    expect(three).toMatchObject({ isMatch: true, survivors: 2, forged: true, refused: [] });
+    expect(three.confirmed.map((c) => c.index)).toEqual([0, 1, 2]);
+    // Two handles naming one case, and nobody else: still no match.
+    const alone = checkMatch(
+      tag,
+      1,
+      [
+        { handle: 'alpha', sealed: genuine },
+        { handle: 'charlie', sealed: genuine },
+        { handle: 'delta', sealed: seal() },
+      ],
+      counselor,
+    );
+    expect(alone).toMatchObject({ isMatch: false, survivors: 0, forged: true, confirmed: [] });
     // One survivor naming the same case twice under her own handle is no match, and no forgery.
     expect(
       checkMatch(
