@@ -407,8 +407,19 @@ const CASE_ID = /^[A-Za-z0-9_-]{16,64}$/;
  * Opens an entry with this reader's box key and checks it: its format, that it decrypts, that
  * its plaintext names the tag and key version it is stored under, that its identifier is in
  * normal form and its case reference well formed. Throws ProtocolError otherwise.
+ *
+ * `olderForm`, for the survivor's own entries only: an identifier written in a normal form of
+ * an earlier version (e.g. `youtube:name` before YouTube handles kept their `@`) opens too, in
+ * today's form, marked `olderForm`, so that her page can show it, let her withdraw it, and
+ * derive it again. A counselor's check never accepts one: its tag was derived from the older
+ * spelling.
  */
-export function openMatchEntry(sealed: SealedMatchEntry, box: BoxKeyPair, expected: { tag: string; keyVersion: number }): MatchEntryBody {
+export function openMatchEntry(
+  sealed: SealedMatchEntry,
+  box: BoxKeyPair,
+  expected: { tag: string; keyVersion: number },
+  opts: { olderForm?: boolean } = {},
+): MatchEntryBody & { olderForm?: true } {
   if (typeof sealed !== 'object' || sealed === null || sealed.v !== MATCH_ENTRY_VERSION || sealed.alg !== MATCH_ENTRY_ALG)
     throw new ProtocolError('unsupported_version', 'this entry is not a version 1 matching entry');
   if (!Array.isArray(sealed.keys) || typeof sealed.ciphertext !== 'string') throw new ProtocolError('bad_entry', 'the entry is malformed');
@@ -450,14 +461,16 @@ export function openMatchEntry(sealed: SealedMatchEntry, box: BoxKeyPair, expect
   } catch {
     throw new ProtocolError('bad_plaintext', 'the entry holds an identifier that is not valid');
   }
-  if (again !== id.value) throw new ProtocolError('bad_plaintext', 'the entry holds an identifier that is not in normal form');
+  if (again !== id.value && !opts.olderForm)
+    throw new ProtocolError('bad_plaintext', 'the entry holds an identifier that is not in normal form');
   return {
     v: body.v,
     kind: body.kind,
     tag: body.tag,
     keyVersion: body.keyVersion,
-    identifier: { type: id.type, value: id.value },
+    identifier: { type: id.type, value: again },
     caseId: body.caseId,
+    ...(again !== id.value ? { olderForm: true as const } : {}),
   };
 }
 

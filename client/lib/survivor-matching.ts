@@ -92,7 +92,8 @@ export async function openMatching(container: HTMLElement, ctx: MatchingPageCont
     for (const entry of s.entries) {
       let shown: string;
       try {
-        shown = openMatchEntry(entry.sealed, ctx.keys.box, entry).identifier.value.replace(/^[a-z]+:/, (n) => `${n} `);
+        // An entry in an older normal form is hers too: shown in today's form, and withdrawable.
+        shown = openMatchEntry(entry.sealed, ctx.keys.box, entry, { olderForm: true }).identifier.value.replace(/^[a-z]+:/, (n) => `${n} `);
       } catch {
         continue; // not one this browser can open: nothing to show
       }
@@ -113,6 +114,12 @@ export async function openMatching(container: HTMLElement, ctx: MatchingPageCont
   };
   const refresh = async () => drawList(await api<SurvivorMatching>('GET', '/api/survivor/matching', undefined, ctx.token));
   drawList(status);
+  // Entries in an older normal form are named again in today's once the tools are here (the
+  // page loads them on its own only for a key rotation or new counselors).
+  if (status.entries.length > 0)
+    rederiveStale(ctx, status)
+      .then(refresh)
+      .catch(() => undefined); // tried again on the next visit
 
   const caseSelect = el('select', { attrs: { id: 'matching-case', name: 'case' } });
   caseSelect.append(...ctx.cases.map((c) => option(c.caseId, 'matching.caseOption', { day: c.createdDay })));
@@ -226,12 +233,28 @@ export async function rederiveStale(ctx: MatchingPageContext, status: SurvivorMa
   let failure: Error | undefined;
   for (const entry of status.entries) {
     const stale = entry.keyVersion < status.keyVersion;
-    if (!stale && sealedToThem(entry)) continue;
     // Each entry on its own: one that does not open or is refused must not leave the others
     // under the old key or counselors. Only the day's evaluation limit stops the rest, which it
     // would refuse too. What failed is tried again on the next visit.
     try {
-      const mine = openMatchEntry(entry.sealed, ctx.keys.box, entry);
+      // Opened in today's normal form even if written in an older one: derived again, it gets
+      // the tag of today's spelling, which a counselor's check accepts.
+      const mine = openMatchEntry(entry.sealed, ctx.keys.box, entry, { olderForm: true });
+      if (mine.olderForm && !stale) {
+        // Under the current key the server keeps its tag, so it is named again as a new entry
+        // (unless an earlier visit did, and only the withdrawal failed) and the older one withdrawn.
+        const fresh = await deriveTag(mine.identifier, ctx.token);
+        if (!status.entries.some((e) => e.tag === fresh.tag && e.keyVersion === fresh.keyVersion))
+          await api(
+            'POST',
+            '/api/survivor/matching/entries',
+            { ...fresh, sealed: await seal(ctx, mine.identifier, mine.caseId, fresh) },
+            ctx.token,
+          );
+        await api('POST', `/api/survivor/matching/entries/${entry.id}/withdraw`, {}, ctx.token);
+        continue;
+      }
+      if (!stale && sealedToThem(entry)) continue;
       const derived = stale ? await deriveTag(mine.identifier, ctx.token) : { tag: entry.tag, keyVersion: entry.keyVersion };
       const sealed = await seal(ctx, mine.identifier, mine.caseId, derived);
       await api('POST', `/api/survivor/matching/entries/${entry.id}/replace`, { ...derived, sealed }, ctx.token);

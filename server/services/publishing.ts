@@ -347,7 +347,10 @@ export async function publish(
     // above moved the draft on, and wins. On PostgreSQL this update holds the draft's row, so a
     // revocation arriving now waits for this transaction and then takes the story down.
     if (!(await publishing.moveDraftStatus(trx, draftId, ['approved'], 'published', day)))
-      throw conflict('consent_revoked', 'the draft is no longer approved (consent was revoked, or the case erased, meanwhile); nothing was published');
+      throw conflict(
+        'consent_revoked',
+        'the draft is no longer approved (consent was revoked, or the case erased, meanwhile); nothing was published',
+      );
     await publishing.publish(trx, { alias, draftId, caseId: draft.caseId, story, month: day.slice(0, 7), day });
     await audit.record(trx, { actorId: advocate.id, action: 'story.published', subject: draft.caseId });
   });

@@ -134,6 +134,56 @@ describeInBrowser('matching escrow in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  test("an identifier she named in an older normal form is named again in today's when she next opens the section", async () => {
+    // The team of the first test (the counselor) is there. Her entry, as a version before
+    // YouTube handles kept their @ wrote it, under the current key (1) and a tag of that spelling.
+    const db = server.openDb();
+    try {
+      const s = await newGuardedPage(browser, problems);
+      const shared = await shareTestimony(s.page, server.url, `OLDER-FORM-${Date.now()}`);
+      const survivor = await db('survivors').where({ handle: shared.handle }).first();
+      const caseRow = await db('cases').where({ survivor_id: survivor.id }).first();
+      const counselorRow = await db('staff').where({ username: COUNSELOR.username }).first();
+      const olderId = 'zzzzzzzzzzzzzzzzzzzzzg';
+      const olderTag = matchTag(crypto.randomBytes(64));
+      const sealed = sealMatchEntry({
+        identifier: { type: 'social', value: 'youtube:alikhan' },
+        caseId: caseRow.id,
+        tag: olderTag,
+        keyVersion: 1,
+        recipients: [fromBase64url(counselorRow.box_pk), fromBase64url(survivor.box_pk)],
+      });
+      await db('matching_entries').insert({
+        id: olderId,
+        survivor_id: survivor.id,
+        tag: olderTag,
+        key_version: 1,
+        sealed: JSON.stringify(sealed),
+        created_day: new Date().toISOString().slice(0, 10),
+      });
+
+      await s.page.goto(`${server.url}/return`);
+      await s.page.getByLabel('Your codename').fill(shared.codename);
+      await s.page.getByRole('button', { name: 'Open' }).click();
+      await s.page.getByRole('heading', { name: 'Has this person harmed others?' }).waitFor({ timeout: 60_000 });
+      await s.page.getByRole('button', { name: 'Add a phone, email or profile' }).click();
+      // Shown in today's form at once, then named again under a new tag, and the older entry withdrawn.
+      await s.page.locator('#matching-list').filter({ hasText: '@alikhan' }).waitFor({ timeout: 30_000 });
+      let rows = await db('matching_entries').where({ survivor_id: survivor.id });
+      for (let i = 0; i < 300 && rows.some((r: { id: string }) => r.id === olderId); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = await db('matching_entries').where({ survivor_id: survivor.id });
+      }
+      expect(rows.map((r: { id: string }) => r.id)).not.toContain(olderId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].tag).not.toBe(olderTag);
+      await s.page.locator('#matching-list').filter({ hasText: '@alikhan' }).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   test("after a key rotation, the survivor's browser derives her tag again on her next visit, and it matches under the new key", async () => {
     // An instance whose matching key is at version 2 (rotated once).
     const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-matching-key-'));

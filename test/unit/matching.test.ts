@@ -442,6 +442,22 @@ describe('sealed entries: only the counselors and the survivor open them, and a 
     expectProtocolError(() => openMatchEntry(sealed, outsider, { tag, keyVersion: 1 }), 'not_a_recipient');
   });
 
+  test("an entry written in an older normal form: refused by a counselor, opened in today's form for its survivor", () => {
+    for (const [older, today] of [
+      [{ type: 'social', value: 'youtube:john' }, 'youtube:@john'],
+      [{ type: 'phone', value: '+4407911123456' }, '+447911123456'],
+    ] as const) {
+      const sealed = seal({ identifier: older });
+      expectProtocolError(() => openMatchEntry(sealed, counselor, { tag, keyVersion: 1 }), 'bad_plaintext');
+      const mine = openMatchEntry(sealed, survivor, { tag, keyVersion: 1 }, { olderForm: true });
+      expect(mine).toMatchObject({ identifier: { type: older.type, value: today }, olderForm: true, caseId });
+    }
+    // An entry in today's form is not marked, and nothing invalid opens either way.
+    expect(openMatchEntry(seal(), survivor, { tag, keyVersion: 1 }, { olderForm: true }).olderForm).toBeUndefined();
+    const invalid = seal({ identifier: { type: 'phone', value: '+12' } });
+    expectProtocolError(() => openMatchEntry(invalid, survivor, { tag, keyVersion: 1 }, { olderForm: true }), 'bad_plaintext');
+  });
+
   test('an entry moved to another tag or key version is refused', () => {
     const sealed = seal();
     expectProtocolError(
