@@ -313,7 +313,7 @@ async function requireStillOpenToAdvocates(ctx: AppContext, trx: Db, envelopes: 
   if (caseIds.some((id) => !open.has(id)))
     throw conflict(
       'sharing_withdrawn',
-      'a survivor no longer lets advocates read one of these testimonies; reload the list and share again',
+      'a survivor no longer lets advocates read one of these testimonies, or erased it; reload the list and share again',
     );
 }
 
