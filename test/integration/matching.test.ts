@@ -491,7 +491,7 @@ describe('a matching counselor who joins later (entries sealed before are sealed
 
     const [m] = await matches(second.agent);
     const check = checkMatch(m.tag, m.keyVersion, m.entries, second.box);
-    expect(check).toEqual({ confirmed: [], refused: [], notForMe: [0, 1], undecided: [], isMatch: false, forged: false });
+    expect(check).toEqual({ confirmed: [], refused: [], notForMe: [0, 1], undecided: [], isMatch: false, survivors: 0, forged: false });
     // The first counselor still confirms it.
     expect(checkMatch(m.tag, m.keyVersion, m.entries, first.box).isMatch).toBe(true);
 
