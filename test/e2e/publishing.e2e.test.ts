@@ -33,7 +33,10 @@ describeInBrowser('publishing with consent in Chromium', () => {
     const stamp = Date.now();
     const testimony = `At my office in Lahore, my manager Imran cornered me. TESTIMONY-${stamp}`;
     const firstDraft = `At my office, my manager cornered me. DRAFT-ONE-${stamp}`;
-    const secondDraft = `At my office, a senior colleague cornered me. DRAFT-TWO-${stamp}`;
+    // Two lines, then a second paragraph: the story page must keep the line breaks the survivor approved.
+    const secondDraft = `At my office, a senior colleague cornered me.\nHe said nobody would believe me.\n\nDRAFT-TWO-${stamp}`;
+    // Each line alone, for the scans: a JSON body or a database row would escape the line breaks.
+    const secondDraftLines = secondDraft.split('\n').filter(Boolean);
     const title = `Cornered at work ${stamp}`;
     const change = `Please say colleague, not manager. CHANGE-${stamp}`;
 
@@ -124,6 +127,8 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await draft2.waitFor({ timeout: 60_000 });
     expect(await s.getByRole('article', { name: 'Draft 1' }).count()).toBe(0);
     expect(await draft2.locator('.proposal').textContent()).toContain(secondDraft);
+    // What she sees, laid out: the approved words line by line (innerText follows the CSS).
+    expect(await draft2.locator('.proposal .text').innerText()).toBe(secondDraft);
     await draft2.getByRole('button', { name: 'Approve these exact words' }).click();
     await s.locator('#list-status').filter({ hasText: 'Approved' }).waitFor({ timeout: 30_000 });
 
@@ -145,7 +150,8 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await r.goto(`${server.url}/stories`);
     await r.getByRole('link', { name: title }).click();
     await r.getByRole('heading', { name: title }).waitFor();
-    expect(await r.locator('article.story').textContent()).toContain(secondDraft);
+    // The same lines and the same paragraph break as in what she approved, not joined into one line.
+    expect(await r.locator('article.story').innerText()).toContain(secondDraft);
     expect(await r.content()).not.toContain(handle);
     const feed = await r.request.get(`${server.url}/stories/feed.atom`);
     expect(feed.status()).toBe(200);
@@ -167,12 +173,15 @@ describeInBrowser('publishing with consent in Chromium', () => {
     const gone = await r.goto(`${server.url}${storyPath}`);
     expect(gone!.status()).toBe(410);
     await r.getByRole('heading', { name: 'This story was withdrawn' }).waitFor();
-    expect(await r.content()).not.toContain(secondDraft);
-    expect(await (await r.request.get(`${server.url}/stories/feed.atom`)).text()).not.toContain(secondDraft);
+    const withdrawnFeed = await (await r.request.get(`${server.url}/stories/feed.atom`)).text();
+    for (const line of secondDraftLines) {
+      expect(await r.content()).not.toContain(line);
+      expect(withdrawnFeed).not.toContain(line);
+    }
 
     // What the survivor's browser sent: never their testimony, their change request or a draft in the clear.
     for (const req of survivor.sent) {
-      for (const secret of [testimony, change, firstDraft, secondDraft, codename]) expect(req.body).not.toContain(secret);
+      for (const secret of [testimony, change, firstDraft, ...secondDraftLines, codename]) expect(req.body).not.toContain(secret);
     }
 
     // Delete everything: after the confirmation, nothing of theirs is left in what a copy of the database holds.
@@ -184,7 +193,7 @@ describeInBrowser('publishing with consent in Chromium', () => {
     expect(await db('survivors').select()).toEqual([]);
     expect(await db('cases').select()).toEqual([]);
     const bytes = await server.storedBytes();
-    for (const needle of [handle, secondDraft, title]) expect(bytes.includes(Buffer.from(needle))).toBe(false);
+    for (const needle of [handle, ...secondDraftLines, title]) expect(bytes.includes(Buffer.from(needle))).toBe(false);
     expect((await r.goto(`${server.url}${storyPath}`))!.status()).toBe(410);
 
     expect(problems).toEqual([]);
