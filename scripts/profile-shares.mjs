@@ -4,7 +4,10 @@
  * `node scripts/profile-shares.mjs /tmp/prof/CPU.*.cpuprofile`. Self time of each function,
  * grouped by the package or node module it belongs to; idle time is left out, so the shares
  * are of the time the main thread was busy. The app's own code is bundled into one file by
- * scripts/build.mjs, so its functions are listed by name below the groups.
+ * scripts/build.mjs, so its functions are listed by name below the groups. A native function
+ * (no url: a C++ binding such as OpenSSL's one-shot verify) is counted with the part that called
+ * it, so that "native: run" does not hide which part of the stack spent the time; the bench's own
+ * call that stops the profiler (node:inspector) is left out.
  */
 import fs from 'node:fs';
 
@@ -37,6 +40,22 @@ const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const selfMs = new Map();
 profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
 
+const parentOf = new Map();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
+
+function groupOfUrl(url) {
+  return GROUPS.find(([, re]) => re.test(url))?.[0] ?? `other: ${url.replace(/.*node_modules\//, '').split('/')[0]}`;
+}
+/** The nearest caller with a url, or undefined; null when the node runs under node:inspector. */
+function callerUrl(node) {
+  for (let up = parentOf.get(node.id); up; up = parentOf.get(up.id)) {
+    if (up.callFrame.url.startsWith('node:inspector')) return null;
+    if (up.callFrame.url) return up.callFrame.url;
+  }
+  return undefined;
+}
+const underInspector = (node) => node.callFrame.url.startsWith('node:inspector') || callerUrl(node) === null;
+
 const byGroup = new Map();
 const byAppFunction = new Map();
 let busy = 0;
@@ -44,18 +63,19 @@ for (const node of profile.nodes) {
   const ms = selfMs.get(node.id) ?? 0;
   if (ms === 0) continue;
   const { url, functionName } = node.callFrame;
-  if (functionName === '(idle)') continue;
+  if (functionName === '(idle)' || underInspector(node)) continue;
   busy += ms;
   let group;
   if (functionName === '(garbage collector)') group = 'garbage collection';
   else if (functionName === '(program)') group = 'native, outside JavaScript ((program))';
-  else if (!url) group = `native: ${functionName}`;
-  else group = GROUPS.find(([, re]) => re.test(url))?.[0] ?? `other: ${url.replace(/.*node_modules\//, '').split('/')[0]}`;
+  else if (!url) {
+    const caller = callerUrl(node);
+    group = caller ? groupOfUrl(caller) : `native: ${functionName}`;
+  } else group = groupOfUrl(url);
   byGroup.set(group, (byGroup.get(group) ?? 0) + ms);
   if (group === 'app code (dist bundle)')
     byAppFunction.set(functionName || '(anonymous)', (byAppFunction.get(functionName || '(anonymous)') ?? 0) + ms);
 }
-// native helpers reached from JavaScript (e.g. a C++ binding) have no url: fold small ones together
 const rows = [...byGroup].sort((a, b) => b[1] - a[1]);
 console.log(`busy main-thread time: ${(busy / 1000).toFixed(2)} s`);
 let small = 0;
