@@ -29,6 +29,7 @@ import {
 import type { DraftItem, PendingGrants, PublishingCase, SurvivorCase } from '../../protocol/api';
 import { suppressSmallCounts } from '../../server/routes/public';
 import { foundInDatabase, storedBytes } from '../support/database-files';
+import { expectError } from './expect-error';
 import { newAlias } from '../../server/services/pseudonyms';
 import {
   addStaff,
@@ -831,17 +832,16 @@ describe('story text and XML', () => {
 });
 
 /**
- * What arrives between a route's checks and its transaction (a review found all three): the
+ * What arrives between a route's checks and its transaction (reviews found each): the
  * repository call that sits in that gap runs the other request first, through the real API,
  * so the two interleave exactly there.
  */
-describe('a revocation, an erasure or a newer draft arriving in the middle of a request', () => {
-  /** Runs `meanwhile` the first time publishing.`name` is called, then lets the call go on. */
-  function interleave(name: 'aliasExists' | 'consent', meanwhile: () => Promise<unknown>) {
-    const repo = t.ctx.repos.publishing;
-    const original = repo[name].bind(repo) as (...args: unknown[]) => Promise<unknown>;
+describe('a revocation, an erasure, a newer draft or a withdrawn sharing arriving in the middle of a request', () => {
+  /** Runs `meanwhile` once the first call of repo.`name` has answered, then lets that call return its answer. */
+  function interleave<R extends object>(repo: R, name: keyof R & string, meanwhile: () => Promise<unknown>) {
+    const original = (repo[name] as (...args: unknown[]) => Promise<unknown>).bind(repo);
     let done = false;
-    return jest.spyOn(repo, name).mockImplementation((async (...args: unknown[]) => {
+    return jest.spyOn(repo, name as never).mockImplementation((async (...args: unknown[]) => {
       const result = await original(...args);
       if (!done) {
         done = true;
@@ -869,7 +869,7 @@ describe('a revocation, an erasure or a newer draft arriving in the middle of a 
   test('a revocation while the advocate publishes: nothing is published, and the draft stays revoked', async () => {
     const { survivor, caseId, draftId } = await approved();
     let revoked: request.Response | undefined;
-    interleave('aliasExists', async () => {
+    interleave(t.ctx.repos.publishing, 'aliasExists', async () => {
       revoked = await survivorPost(
         survivor,
         `/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`,
@@ -886,7 +886,9 @@ describe('a revocation, an erasure or a newer draft arriving in the middle of a 
 
   test('"delete everything" while the advocate publishes: 409, not 500, and nothing is published', async () => {
     const { survivor, draftId } = await approved();
-    interleave('aliasExists', () => survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' }));
+    interleave(t.ctx.repos.publishing, 'aliasExists', () =>
+      survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' }),
+    );
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
     expect(published.status).toBe(409);
     expect(await t.db('publications').where({ draft_id: draftId })).toEqual([]);
@@ -897,7 +899,7 @@ describe('a revocation, an erasure or a newer draft arriving in the middle of a 
     const { caseId } = await submit(survivor, 'a testimony', { advocatesMayRead: true, statistics: null });
     const { draftId } = await propose(mod, caseId, survivor);
     let newer: { draftId: string } | undefined;
-    interleave('consent', async () => {
+    interleave(t.ctx.repos.publishing, 'consent', async () => {
       newer = await propose(mod, caseId, survivor, { ...STORY, text: 'A newer version of the story.' });
     });
     const consented = await survivorPost(
@@ -925,4 +927,74 @@ describe('a revocation, an erasure or a newer draft arriving in the middle of a 
     expect(published.status).toBe(409);
     expect(published.body.error.code).toBe('consent_revoked');
   });
+
+  test.each([
+    ['v1', '/api/staff/grants'],
+    ['v2', '/api/staff/grants/batch'],
+  ])(
+    'a withdrawal of sharing while a moderator grants the testimony to a newer advocate (%s): 409, the advocate holds no key, and she can open the case again',
+    async (version, route) => {
+      const survivor = await registerSurvivor(t);
+      const { caseId, envelope } = await submit(survivor, 'open, then withdrawn', { advocatesMayRead: true, statistics: null });
+      const late = await addStaff(t, admin, `adv.race.${version}`, 'advocate');
+      const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`)).body;
+      const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+      expect(item).toBeDefined();
+      const { body, wrapped } = (() => {
+        if (version === 'v1') {
+          const grant = makeGrant(envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign });
+          return { body: { staffId: late.staffId, grants: [{ envelopeId: item.id, grant }] }, wrapped: grant.wrapped };
+        }
+        const leaf = rewrapKey(
+          { envelopeHash: item.hash, key: item.key, grants: item.grants },
+          { box: mod.box, recipient: late.box.publicKey, trustedGranters: [] },
+        );
+        const { sig } = signGrantBatch([leaf], mod.sign);
+        return {
+          body: { staffId: late.staffId, sig, grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }] },
+          wrapped: leaf.wrapped,
+        };
+      })();
+
+      // The route's scope check passes (the case is still open to advocates); the survivor
+      // withdraws right after it, before the grants' transaction.
+      const ks = await currentKeyset(t);
+      let withdrawn: request.Response | undefined;
+      const scopeCheck = interleave(t.ctx.repos.envelopes, 'advocatesMayRead', async () => {
+        withdrawn = await survivorPost(survivor, `/api/survivor/cases/${caseId}/sharing`, {
+          sharing: { advocatesMayRead: false, statistics: null },
+          keysetVersion: ks.keyset.version,
+        });
+      });
+      const granted = await mod.agent.post(route).send(body);
+      expect(scopeCheck).toHaveBeenCalled();
+      expect(withdrawn?.status).toBe(200);
+      expectError(granted, 409, 'sharing_withdrawn');
+      expect(await t.db('envelope_grants').where({ kid: keyId(late.box.publicKey) })).toEqual([]);
+      expect(await foundInDatabase(t, [wrapped])).toEqual([]);
+      expect((await late.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
+
+      // When she opens the case to advocates again, her grants reach every advocate: no
+      // moderator's grant stored after her withdrawal stands in the way of hers.
+      const grants = readersOf(ks.keyset, 'advocate').map((pk) =>
+        makeGrant(envelope, { box: survivor.keys.box, recipient: pk, granter: survivor.keys.sign }),
+      );
+      const reopened = await survivorPost(survivor, `/api/survivor/cases/${caseId}/sharing`, {
+        sharing: { advocatesMayRead: true, statistics: null },
+        keysetVersion: ks.keyset.version,
+        grants,
+      });
+      expect(reopened.status).toBe(200);
+      const detail: PublishingCase = (await late.agent.get(`/api/staff/publishing/${caseId}`)).body;
+      const opened = openEnvelope<{ testimony: { what: string } }>(detail.testimony.envelope, {
+        box: late.box,
+        expectedKind: 'testimony',
+        expectedCaseId: caseId,
+        trustedSigners: [survivor.keys.sign.publicKey],
+        grants: detail.testimony.grants,
+        trustedGranters: [survivor.keys.sign.publicKey],
+      });
+      expect(opened.body.testimony.what).toBe('open, then withdrawn');
+    },
+  );
 });

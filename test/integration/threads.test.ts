@@ -31,10 +31,12 @@ import {
   setupAdmin,
   snapshot,
   submitTestimony,
+  unchanged,
   type StaffActor,
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { expectError } from './expect-error';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -398,6 +400,66 @@ describe('a newer moderator', () => {
     expect(openAs(late.box, now.thread[0], [survivor.keys.sign.publicKey], granters).body.kind).toBe('testimony');
     expect(now.thread[0].grants[0].v).toBe(items[0].caseId === caseId && now.thread[0].id === items[0].id ? 1 : 2);
     expect(openAs(late.box, now.notes[0], [mod.sign.publicKey], granters).body.text).toBe('internal');
+  });
+
+  test('v1 grants too come only from a member who holds a key to each envelope: 403 and nothing stored; a grant received may be passed on', async () => {
+    // The server cannot tell a genuine wrapped key from any other bytes, and a colleague gets
+    // the first grant stored for them: one from a member who cannot open the envelope would
+    // block every genuine one after it.
+    const third = await addStaff(t, admin, 'mod.third');
+    const ks = await currentKeyset(t);
+    const note = sealEnvelope({
+      kind: 'note',
+      caseId,
+      body: { text: 'for mod.one alone' },
+      recipients: [mod.box.publicKey],
+      signer: mod.sign,
+    });
+    const added = await post(mod, `/api/staff/cases/${caseId}/notes`, { envelope: note, keysetVersion: ks.keyset.version });
+    expect(added.status).toBe(201);
+    const noteId: number = added.body.id;
+
+    // The newer moderator holds the testimony through the grant of the test above, and no key
+    // to the note. Their grant of the note is signed by them and even wraps the right key
+    // (made here with the holder's box key): the server refuses it for what it knows they
+    // hold, not for the bytes, which it cannot check.
+    const testimony = (await detail(late)).thread[0];
+    expect(testimony.grants).toHaveLength(1);
+    const passedOn = {
+      envelopeId: testimony.id,
+      grant: makeGrant(testimony.envelope, {
+        box: late.box,
+        grants: testimony.grants,
+        trustedGranters: [mod.sign.publicKey],
+        recipient: third.box.publicKey,
+        granter: late.sign,
+      }),
+    };
+    const ofNote = {
+      envelopeId: noteId,
+      grant: makeGrant(note, { box: mod.box, recipient: third.box.publicKey, granter: late.sign }),
+    };
+    const refused = await unchanged(t, () => post(late, '/api/staff/grants', { staffId: third.staffId, grants: [passedOn, ofNote] }));
+    expectError(refused, 403, 'forbidden', 'grants[1]', 'no key');
+    // All or nothing: the grant they may pass on is not stored either.
+    expect(await t.db('envelope_grants').where({ kid: keyId(third.box.publicKey) })).toEqual([]);
+
+    // What they hold through a grant, they may pass on; the third moderator opens it through that grant.
+    expect(await post(late, '/api/staff/grants', { staffId: third.staffId, grants: [passedOn] })).toMatchObject({
+      status: 201,
+      body: { granted: 1 },
+    });
+    const opened = (await detail(third)).thread[0];
+    expect(opened.grants.map((g) => g.granter)).toEqual([passedOn.grant.granter]);
+    expect(openAs(third.box, opened, [survivor.keys.sign.publicKey], [late.sign.publicKey]).body).toMatchObject({
+      kind: 'testimony',
+      testimony: { what: 'the testimony' },
+    });
+
+    // The note stays pending for the third moderator, for the member who holds its key.
+    const pending = (await mod.agent.get(`/api/staff/grants/pending?staffId=${third.staffId}`)).body as PendingGrants;
+    expect(pending.items.map((i) => i.id)).toContain(noteId);
+    expect(await t.db('envelope_grants').where({ envelope_id: noteId })).toEqual([]);
   });
 
   test('once removed, they are signed out, unassigned, and every key wrapped or granted to them is erased', async () => {
