@@ -6,7 +6,7 @@
  */
 import type { Sharing, StatisticsChoice } from '../../protocol/api';
 import type { ConsentStatement, DraftStatus, PublicStory, RevocationStatement } from '../../protocol';
-import type { Db } from './database';
+import { lockRows, type Db } from './database';
 
 export const STORIES_PAGE_SIZE = 20;
 
@@ -340,6 +340,16 @@ export function publishingRepo(db: Db) {
     },
 
     /** Before a survivor's cases are deleted: every story of theirs becomes a tombstone with no link back. */
+    /**
+     * Holds the drafts of these cases until the transaction ends. A publication in flight holds
+     * its draft's row from its first statement to its commit, so an erasure that takes these
+     * first waits for it, and then sees its story (PostgreSQL; SQLite runs one transaction at a time).
+     */
+    async lockDraftsOfCases(trx: Db, caseIds: string[]): Promise<void> {
+      if (caseIds.length === 0) return;
+      await lockRows(trx, trx('drafts').whereIn('case_id', caseIds).select('id'));
+    },
+
     async tombstoneCases(trx: Db, caseIds: string[], day: string): Promise<void> {
       if (caseIds.length === 0) return;
       await trx('publications')

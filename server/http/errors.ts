@@ -42,13 +42,22 @@ function fromBodyParser(err: { type?: string; status?: number }): HttpError | un
   }
 }
 
-/**
- * A unique-key violation: a concurrent request (same caseId, same keys, same username, same
- * keyset version) got there first, after this one's own existence check. SQLite and PostgreSQL.
- */
-function isUniqueViolation(err: unknown): boolean {
+/** A unique key taken by a concurrent request (same caseId, same keys, same username, same keyset version). */
+function isUniqueKeyTaken(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   return (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE constraint failed/.test(String(e.message))) || e?.code === '23505';
+}
+
+/**
+ * A concurrent request got there first, after this one's own checks: a unique key taken, a row
+ * it references erased meanwhile (a foreign key), or on PostgreSQL two transactions that waited
+ * on each other (deadlock, serialization failure), of which this one was rolled back.
+ */
+function isConcurrentChange(err: unknown): boolean {
+  if (isUniqueKeyTaken(err)) return true;
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (e?.code === 'SQLITE_CONSTRAINT') return /FOREIGN KEY constraint failed/.test(String(e.message));
+  return e?.code === '23503' || e?.code === '40P01' || e?.code === '40001';
 }
 
 export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
@@ -56,8 +65,12 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else if (err instanceof ProtocolError) e = badRequest(err.code, err.message);
-    else if (isUniqueViolation(err)) e = conflict('conflict', 'a concurrent request already did this; reload and try again');
-    else {
+    else if (isConcurrentChange(err)) {
+      e = conflict('conflict', 'a concurrent request changed this at the same moment; reload and try again');
+      // Rare enough to be worth a line (a bug could hide behind one), naming only the engine's code.
+      if (!isUniqueKeyTaken(err))
+        log(`conflict: a concurrent change rolled a transaction back (${String((err as { code?: unknown }).code)})`);
+    } else {
       // Express and its body parser give an error a status (and body-parser a type); anything may be thrown, though.
       const raw = (typeof err === 'object' && err !== null ? err : {}) as { type?: string; status?: number };
       const status = typeof raw.status === 'number' ? raw.status : 500;

@@ -209,6 +209,9 @@ export async function deleteEverything(ctx: AppContext, survivorId: string): Pro
   if (!survivor) throw unauthorized('this survivor account no longer exists');
   const caseIds = (await cases.listForSurvivor(survivor.id)).map((c) => c.caseId);
   await ctx.erase(async (trx) => {
+    // First wait for any publication in flight, so that its story is taken down here too
+    // rather than left live with nothing left to withdraw it.
+    await publishing.lockDraftsOfCases(trx, caseIds);
     await publishing.tombstoneCases(trx, caseIds, ctx.clock.today());
     await survivors.erase(trx, survivor.id);
   });

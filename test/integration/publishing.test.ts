@@ -31,6 +31,7 @@ import { suppressSmallCounts } from '../../server/routes/public';
 import { foundInDatabase, storedBytes } from '../support/database-files';
 import { expectError } from './expect-error';
 import { newAlias } from '../../server/services/pseudonyms';
+import { isPostgres } from '../../server/db/database';
 import {
   addStaff,
   currentKeyset,
@@ -865,6 +866,16 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     return { survivor, caseId, draftId };
   }
   const draftStatus = async (draftId: string) => (await t.db('drafts').where({ id: draftId }).first())?.status;
+  /** PostgreSQL: returns once another session of this database waits for a row lock (at most 20 s). */
+  async function waitUntilSomeoneWaitsOnALock(): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      const { rows } = await t.db.raw(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      if (rows[0].n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   test('a revocation while the advocate publishes: nothing is published, and the draft stays revoked', async () => {
     const { survivor, caseId, draftId } = await approved();
@@ -892,6 +903,29 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
     expect(published.status).toBe(409);
     expect(await t.db('publications').where({ draft_id: draftId })).toEqual([]);
+  });
+
+  test('"delete everything" arriving while a publication commits: the new story is taken down too', async () => {
+    const { survivor, draftId } = await approved();
+    const liveStories = async () => Number((await t.db('publications').whereNull('revoked_day').count({ n: '*' }))[0].n);
+    const liveBefore = await liveStories();
+    let erased: Promise<request.Response> | undefined;
+    // Inside the publication's transaction, its story inserted but not committed: the survivor
+    // deletes everything now. On PostgreSQL her erasure runs alongside and must wait for the
+    // publication rather than miss its story; on SQLite the one connection serializes them.
+    interleave(t.ctx.repos.audit, 'record', async () => {
+      erased = survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' }).then((r) => r);
+      if (isPostgres(t.db)) await waitUntilSomeoneWaitsOnALock();
+    });
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    const erasure = await erased!;
+    expect(erasure.status).toBe(204);
+    // The publication may answer 201 or 409, but her story is never left live with no account to withdraw it.
+    if (published.status === 201) {
+      expect((await request(t.app).get(`/stories/${published.body.alias}`)).status).toBe(410);
+      expect(await t.db('publications').where({ alias: published.body.alias }).first()).toMatchObject({ text: null, title: null });
+    } else expect(published.status).toBe(409);
+    expect(await liveStories()).toBe(liveBefore);
   });
 
   test('a newer draft proposed while the survivor approves the older one: the older one stays superseded', async () => {
