@@ -32,31 +32,22 @@ export function retentionRepo(db: Db) {
           .merge();
       }
     },
-    /** Closed cases whose closing day and survivor's last visit are both before `cutoffDay`. */
-    async expiredClosedCases(trx: Db, cutoffDay: string): Promise<string[]> {
-      const rows: { id: string }[] = await trx('cases')
-        .join('survivors', 'survivors.id', 'cases.survivor_id')
-        .where('cases.status', 'closed')
-        .where('cases.closed_day', '<', cutoffDay)
-        .where('survivors.last_visit_day', '<', cutoffDay)
-        .select('cases.id');
-      return rows.map((r) => r.id);
-    },
     /**
-     * Deletes these cases: their envelopes, wrapped keys, grants, drafts, consents, statistics,
+     * Deletes the closed cases whose closing day and survivor's last visit are both before
+     * `cutoffDay`: their envelopes, wrapped keys, grants, drafts, consents, statistics,
      * attachments and records go with them (ON DELETE CASCADE). A published story keeps its
      * words: its link to the case and draft is set to null (migrations/004_publishing.ts).
+     * One statement that checks as it deletes, so a case reopened or a survivor who signed in
+     * since the sweep began is not erased on the strength of an earlier read (PostgreSQL).
      */
-    async eraseCases(trx: Db, caseIds: string[]): Promise<number> {
-      let erased = 0;
-      // In slices, so that no statement carries more parameters than an engine allows.
-      for (let i = 0; i < caseIds.length; i += 500)
-        erased += Number(
-          await trx('cases')
-            .whereIn('id', caseIds.slice(i, i + 500))
-            .delete(),
-        );
-      return erased;
+    async eraseExpiredClosedCases(trx: Db, cutoffDay: string): Promise<number> {
+      return Number(
+        await trx('cases')
+          .where('status', 'closed')
+          .where('closed_day', '<', cutoffDay)
+          .whereIn('survivor_id', trx('survivors').where('last_visit_day', '<', cutoffDay).select('id'))
+          .delete(),
+      );
     },
     /** Deletes survivor accounts with no case whose last visit is before `cutoffDay` (their unsent uploads go with them). */
     async eraseIdleAccounts(trx: Db, cutoffDay: string): Promise<number> {

@@ -74,8 +74,7 @@ export interface RetentionSwept {
 export async function eraseExpired(ctx: AppContext, trx: Db, today: string): Promise<RetentionSwept> {
   const { retention, audit } = ctx.repos;
   const periods = await retention.periods(trx);
-  const expired = await retention.expiredClosedCases(trx, addDays(today, -periods.closedCaseDays));
-  const cases = await retention.eraseCases(trx, expired);
+  const cases = await retention.eraseExpiredClosedCases(trx, addDays(today, -periods.closedCaseDays));
   const accounts = await retention.eraseIdleAccounts(trx, addDays(today, -periods.idleAccountDays));
   if (cases > 0 || accounts > 0) await audit.record(trx, { actorId: null, action: 'retention.erased', detail: { cases, accounts } });
   return { cases, accounts };
