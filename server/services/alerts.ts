@@ -5,11 +5,10 @@
  * id, no content, no time of a survivor's action.
  *
  * Sending never touches a survivor's request: the request only queues (`queueAlert`, one
- * statement, after its transaction; a match in its transaction, `queueAlertIf`; a failure there
- * is logged, never answered), and the
- * mailer (server/mailer.ts) sends from the queue with retry. An immediate alert starts a pause
- * (ALERT_PAUSE_MINUTES) during which further events of that kind wait, and are then told in one
- * alert; digests go out once a day at ALERT_DIGEST_HOUR_UTC.
+ * statement, after its transaction; a match inside it, `queueAlertIf`; a failure there is
+ * logged, never answered), and the mailer (server/mailer.ts) sends from the queue with retry.
+ * An immediate alert starts a pause (ALERT_PAUSE_MINUTES) during which further events of that
+ * kind wait, and are then told in one alert; digests go out once a day at ALERT_DIGEST_HOUR_UTC.
  */
 import type { z } from 'zod';
 import type { schemas, StaffAlertSettings } from '../../protocol/api';
