@@ -216,13 +216,24 @@ export async function openMatching(container: HTMLElement, ctx: MatchingPageCont
   container.append(yoursHeading, list, listStatus, form);
 }
 
+let rederiving: Promise<void> | undefined;
+
 /**
  * On a visit after a key rotation: each identifier made under an older key, opened with her key
  * and derived again. And each one sealed to other matching counselors than those of the keyset
  * her browser verifies now (a counselor joined or left): opened and sealed again to them, with
  * the same tag (the server's `reseal` hint only says when to look; this decides).
+ *
+ * One run at a time: the sign-in's may still be running when she opens the section, and two
+ * would each name an older-form entry again (a duplicate). A second caller waits for the
+ * running one instead, then sees its result; what only its own, newer status shows stale is
+ * left for the next visit.
  */
-export async function rederiveStale(ctx: MatchingPageContext, status: SurvivorMatching): Promise<void> {
+export function rederiveStale(ctx: MatchingPageContext, status: SurvivorMatching): Promise<void> {
+  return (rederiving ??= rederiveOnce(ctx, status).finally(() => (rederiving = undefined)));
+}
+
+async function rederiveOnce(ctx: MatchingPageContext, status: SurvivorMatching): Promise<void> {
   const own = keyId(ctx.keys.box.publicKey);
   const counselors = new Set(readersOf((await ctx.currentHistory()).current.keyset, 'matching_counselor').map(keyId));
   counselors.delete(own);

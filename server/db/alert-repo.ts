@@ -5,6 +5,7 @@
  * events into one row. Kinds are stored as 'new_case', 'answer' and 'match' (a new match, for
  * matching counselors: it follows their choice for new cases, and shares that pause).
  */
+import type { Knex } from 'knex';
 import type { AlertKind, AlertMode } from '../../protocol/api';
 import type { Db } from './database';
 
@@ -33,6 +34,28 @@ const SENT_AT: Record<QueueKind, string> = { new_case: 'new_case_sent_at', answe
 /** The member's choice a kind follows: a match alert goes as the member chose for new cases. */
 const CHOICE_OF: Record<QueueKind, 'new_case' | 'answer'> = { new_case: 'new_case', answer: 'answer', match: 'new_case' };
 
+/** Who is to be told of an alert of this kind: (staff_id, kind) rows for INSERT … SELECT. */
+function recipients(db: Db, kind: QueueKind, assigneeId?: string | null): Knex.QueryBuilder {
+  const who = db('staff_alerts')
+    .join('staff', 'staff.id', 'staff_alerts.staff_id')
+    .whereNot(`staff_alerts.${CHOICE_OF[kind]}`, 'off')
+    .whereNotNull('staff_alerts.email')
+    .where('staff.status', 'active')
+    .select('staff_alerts.staff_id', db.raw('? as kind', [kind]));
+  if (kind === 'answer') who.where('staff_alerts.staff_id', assigneeId as string);
+  else who.where('staff.roles', 'like', kind === 'match' ? '%"matching_counselor"%' : '%"moderator"%');
+  return who;
+}
+
+/**
+ * INSERT … SELECT … ON CONFLICT, which knex's insert() does not build from a subquery. The
+ * SELECT has a WHERE, so SQLite does not read ON CONFLICT as part of its join.
+ */
+async function insertAlerts(db: Db, who: Knex.QueryBuilder): Promise<void> {
+  const { sql, bindings } = who.toSQL();
+  await db.raw(`insert into alert_queue (staff_id, kind) ${sql} on conflict (staff_id, kind) do nothing`, bindings);
+}
+
 export function alertRepo(db: Db) {
   return {
     async choices(staffId: string): Promise<AlertChoices> {
@@ -58,20 +81,16 @@ export function alertRepo(db: Db) {
      * statement; a member who already has one queued keeps that one.
      */
     async enqueue(kind: QueueKind, assigneeId?: string | null): Promise<void> {
-      const column = CHOICE_OF[kind];
       if (kind === 'answer' && !assigneeId) return;
-      const who = db('staff_alerts')
-        .join('staff', 'staff.id', 'staff_alerts.staff_id')
-        .whereNot(`staff_alerts.${column}`, 'off')
-        .whereNotNull('staff_alerts.email')
-        .where('staff.status', 'active')
-        .select('staff_alerts.staff_id', db.raw('? as kind', [kind]));
-      if (kind === 'answer') who.where('staff_alerts.staff_id', assigneeId as string);
-      else who.where('staff.roles', 'like', kind === 'match' ? '%"matching_counselor"%' : '%"moderator"%');
-      // INSERT … SELECT … ON CONFLICT, which knex's insert() does not build from a subquery. The
-      // SELECT has a WHERE, so SQLite does not read ON CONFLICT as part of its join.
-      const { sql, bindings } = who.toSQL();
-      await db.raw(`insert into alert_queue (staff_id, kind) ${sql} on conflict (staff_id, kind) do nothing`, bindings);
+      await insertAlerts(db, recipients(db, kind, assigneeId));
+    },
+    /**
+     * The same statement in the caller's transaction, queuing only if `condition` (a subquery)
+     * finds a row: it runs whether or not it queues anything, so the request's statements do
+     * not tell whether it did (a new match: server/services/matching.ts).
+     */
+    async enqueueIf(trx: Db, kind: Exclude<QueueKind, 'answer'>, condition: Knex.QueryBuilder): Promise<void> {
+      await insertAlerts(trx, recipients(trx, kind).whereExists(condition));
     },
     /** Pauses that are over (the last immediate alert is older than `pauseMs`): how many, so the caller clears them only when there are some. */
     async pausesOver(now: number, pauseMs: number): Promise<number> {

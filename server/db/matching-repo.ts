@@ -3,6 +3,7 @@
  * are; and the daily counts of OPRF evaluations. A match is a tag held, under one key version,
  * by two or more distinct survivors.
  */
+import type { Knex } from 'knex';
 import type { SealedMatchEntry } from '../../protocol/matching';
 import { rowsOf, type Db } from './database';
 
@@ -35,12 +36,12 @@ const fromRow = (r: Row): MatchEntryRecord => ({
 
 export function matchingRepo(db: Db) {
   return {
-    /** Whether this tag, under this key version, is now held by two distinct survivors or more. */
-    async isMatched(trx: Db, tag: string, keyVersion: number): Promise<boolean> {
-      const [{ n }] = await trx('matching_entries')
-        .where({ tag, key_version: keyVersion })
-        .countDistinct<{ n: number | string }[]>({ n: 'survivor_id' });
-      return Number(n) >= 2;
+    /**
+     * Another survivor's entries with this tag under this key version: with hers, a match. A
+     * subquery for the caller's statement (queuing the match alert), never run on its own.
+     */
+    heldByAnother(trx: Db, tag: string, keyVersion: number, survivorId: string): Knex.QueryBuilder {
+      return trx('matching_entries').where({ tag, key_version: keyVersion }).whereNot('survivor_id', survivorId).select('id');
     },
     async insert(trx: Db, e: MatchEntryRecord): Promise<void> {
       await trx('matching_entries').insert({

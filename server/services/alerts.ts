@@ -5,15 +5,17 @@
  * id, no content, no time of a survivor's action.
  *
  * Sending never touches a survivor's request: the request only queues (`queueAlert`, one
- * statement, after its transaction, and a failure there is logged, never answered), and the
- * mailer (server/mailer.ts) sends from the queue with retry. An immediate alert starts a pause
- * (ALERT_PAUSE_MINUTES) during which further events of that kind wait, and are then told in one
- * alert; digests go out once a day at ALERT_DIGEST_HOUR_UTC.
+ * statement, after its transaction; a match inside it, `queueAlertIf`; a failure there is
+ * logged, never answered), and the mailer (server/mailer.ts) sends from the queue with retry.
+ * An immediate alert starts a pause (ALERT_PAUSE_MINUTES) during which further events of that
+ * kind wait, and are then told in one alert; digests go out once a day at ALERT_DIGEST_HOUR_UTC.
  */
 import type { z } from 'zod';
 import type { schemas, StaffAlertSettings } from '../../protocol/api';
 import type { AppContext } from '../app';
+import type { Knex } from 'knex';
 import type { DueAlert, QueueKind } from '../db/alert-repo';
+import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict } from '../http/errors';
 
@@ -53,6 +55,21 @@ export async function queueAlert(ctx: AppContext, kind: QueueKind, assigneeId?: 
   if (!ctx.config.smtp) return;
   try {
     await ctx.repos.alerts.enqueue(kind, assigneeId);
+  } catch {
+    ctx.log('alerts: an alert could not be queued (what the survivor sent is saved)');
+  }
+}
+
+/**
+ * Queues a match alert inside the survivor's own transaction, if `condition` finds a row: the
+ * statement runs either way, so her request's statements (and its one commit) are the same
+ * whether or not someone else named the same identifier. In a savepoint, so that an alert that
+ * cannot be queued is rolled back alone and her entry is still kept.
+ */
+export async function queueAlertIf(ctx: AppContext, trx: Db, kind: 'match', condition: Knex.QueryBuilder): Promise<void> {
+  if (!ctx.config.smtp) return;
+  try {
+    await trx.transaction((savepoint) => ctx.repos.alerts.enqueueIf(savepoint, kind, condition));
   } catch {
     ctx.log('alerts: an alert could not be queued (what the survivor sent is saved)');
   }

@@ -18,7 +18,7 @@ import type { MatchEntryRecord } from '../db/matching-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
-import { queueAlert } from './alerts';
+import { queueAlertIf } from './alerts';
 
 type EntryBody = z.infer<typeof schemas.matchEntry>;
 
@@ -140,14 +140,14 @@ export async function addEntry(ctx: AppContext, survivorId: string, body: EntryB
     sealed: body.sealed,
     createdDay: ctx.clock.today(),
   };
-  const matched = await ctx.db.transaction(async (trx) => {
+  await ctx.db.transaction(async (trx) => {
     if ((await matching.countOfSurvivor(trx, survivorId)) >= MAX_MATCH_ENTRIES)
       throw conflict('too_many_identifiers', `at most ${MAX_MATCH_ENTRIES} identifiers can be kept per survivor; withdraw one first`);
     await matching.insert(trx, record);
-    return matching.isMatched(trx, record.tag, record.keyVersion);
+    // The counselors who chose alerts are told that a match waits (nothing more). One statement
+    // that runs whether or not there is a match, so her request cannot tell whether there was.
+    await queueAlertIf(ctx, trx, 'match', matching.heldByAnother(trx, record.tag, record.keyVersion, survivorId));
   });
-  // The counselors who chose alerts are told that a match waits (nothing more), after the transaction.
-  if (matched) await queueAlert(ctx, 'match');
   return { id: record.id };
 }
 
@@ -176,12 +176,13 @@ export async function replaceEntry(ctx: AppContext, survivorId: string, entry: M
       'this identifier is already kept under the current key and sealed to the current matching counselors; withdraw it and add it again to change it',
     );
   await checkEntry(ctx, survivor, body);
-  const matched = await ctx.erase(async (trx) => {
+  await ctx.erase(async (trx) => {
     await ctx.repos.matching.replace(trx, entry.id, { tag: body.tag, keyVersion: body.keyVersion, sealed: body.sealed });
-    return ctx.repos.matching.isMatched(trx, body.tag, body.keyVersion);
+    // Derived again under a new key, it may match now: as for a new entry, the alert's statement
+    // runs whether or not it does. Sealing again changes who can open it, not whether it
+    // matches (counselors were told already): her own entry and request say so, not the others'.
+    if (!reseal) await queueAlertIf(ctx, trx, 'match', ctx.repos.matching.heldByAnother(trx, body.tag, body.keyVersion, survivorId));
   });
-  // Sealing again changes who can open it, not whether it matches: counselors were told already.
-  if (matched && !reseal) await queueAlert(ctx, 'match');
 }
 
 /** Withdrawing erases the entry (no copy left in the database files): the tag no longer matches. */

@@ -72,6 +72,33 @@ describeInBrowser('matching escrow in Chromium', () => {
     await page.locator('#matching-list').filter({ hasText: normal }).waitFor();
   }
 
+  /**
+   * Her entry as a version before YouTube handles kept their @ wrote it, under the current key
+   * (1) and a tag of that spelling, sealed to the counselor (and `alsoTo`) and her.
+   */
+  async function olderFormEntry(db: ReturnType<RunningServer['openDb']>, shared: Shared, olderId: string, alsoTo: Uint8Array[] = []) {
+    const survivor = await db('survivors').where({ handle: shared.handle }).first();
+    const caseRow = await db('cases').where({ survivor_id: survivor.id }).first();
+    const counselorRow = await db('staff').where({ username: COUNSELOR.username }).first();
+    const olderTag = matchTag(crypto.randomBytes(64));
+    const sealed = sealMatchEntry({
+      identifier: { type: 'social', value: 'youtube:alikhan' },
+      caseId: caseRow.id,
+      tag: olderTag,
+      keyVersion: 1,
+      recipients: [fromBase64url(counselorRow.box_pk), ...alsoTo, fromBase64url(survivor.box_pk)],
+    });
+    await db('matching_entries').insert({
+      id: olderId,
+      survivor_id: survivor.id,
+      tag: olderTag,
+      key_version: 1,
+      sealed: JSON.stringify(sealed),
+      created_day: new Date().toISOString().slice(0, 10),
+    });
+    return { survivor, olderId, olderTag };
+  }
+
   /** The admin sets the instance up and invites a moderator who is also the matching counselor. */
   const setUpTeam = (on: RunningServer): Promise<Page> => setUpMatchingTeam(browser, (b) => newGuardedPage(b, problems), on, COUNSELOR);
 
@@ -141,26 +168,7 @@ describeInBrowser('matching escrow in Chromium', () => {
     try {
       const s = await newGuardedPage(browser, problems);
       const shared = await shareTestimony(s.page, server.url, `OLDER-FORM-${Date.now()}`);
-      const survivor = await db('survivors').where({ handle: shared.handle }).first();
-      const caseRow = await db('cases').where({ survivor_id: survivor.id }).first();
-      const counselorRow = await db('staff').where({ username: COUNSELOR.username }).first();
-      const olderId = 'zzzzzzzzzzzzzzzzzzzzzg';
-      const olderTag = matchTag(crypto.randomBytes(64));
-      const sealed = sealMatchEntry({
-        identifier: { type: 'social', value: 'youtube:alikhan' },
-        caseId: caseRow.id,
-        tag: olderTag,
-        keyVersion: 1,
-        recipients: [fromBase64url(counselorRow.box_pk), fromBase64url(survivor.box_pk)],
-      });
-      await db('matching_entries').insert({
-        id: olderId,
-        survivor_id: survivor.id,
-        tag: olderTag,
-        key_version: 1,
-        sealed: JSON.stringify(sealed),
-        created_day: new Date().toISOString().slice(0, 10),
-      });
+      const { survivor, olderId, olderTag } = await olderFormEntry(db, shared, 'zzzzzzzzzzzzzzzzzzzzzg');
 
       await s.page.goto(`${server.url}/return`);
       await s.page.getByLabel('Your codename').fill(shared.codename);
@@ -178,6 +186,56 @@ describeInBrowser('matching escrow in Chromium', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0].tag).not.toBe(olderTag);
       await s.page.locator('#matching-list').filter({ hasText: '@alikhan' }).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  test('opening the section while the sign-in still re-derives starts no second run: the older-form entry is named again once', async () => {
+    const db = server.openDb();
+    try {
+      const s = await newGuardedPage(browser, problems);
+      const shared = await shareTestimony(s.page, server.url, `OVERLAP-${Date.now()}`);
+      // Also sealed to a counselor who has since left: the sign-in starts a run (to seal it again),
+      // and that run names it again in today's form, as opening the section does.
+      const { survivor, olderId, olderTag } = await olderFormEntry(db, shared, 'zzzzzzzzzzzzzzzzzzzzzw', [crypto.randomBytes(32)]);
+      // The sign-in's run is held at its evaluation until the section is open and drawn.
+      let release = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      let evaluations = 0;
+      let firstEvaluation = () => {};
+      const evaluating = new Promise<void>((r) => (firstEvaluation = r));
+      await s.page.route('**/api/survivor/matching/evaluate', async (route) => {
+        evaluations++;
+        firstEvaluation();
+        await released;
+        await route.continue();
+      });
+      let withdrawn = 0;
+      s.page.on('requestfinished', (r) => {
+        if (r.url().endsWith(`/entries/${olderId}/withdraw`)) withdrawn++;
+      });
+
+      await s.page.goto(`${server.url}/return`);
+      await s.page.getByLabel('Your codename').fill(shared.codename);
+      await s.page.getByRole('button', { name: 'Open' }).click();
+      await evaluating;
+      await s.page.getByRole('button', { name: 'Add a phone, email or profile' }).click();
+      await s.page.locator('#matching-list').filter({ hasText: '@alikhan' }).waitFor({ timeout: 30_000 });
+      release();
+
+      // Every run that asked for an evaluation goes on to withdraw the older entry: wait for as many.
+      let rows = await db('matching_entries').where({ survivor_id: survivor.id });
+      for (let i = 0; i < 300 && (rows.some((r: { id: string }) => r.id === olderId) || withdrawn < evaluations); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = await db('matching_entries').where({ survivor_id: survivor.id });
+      }
+      expect(rows).toHaveLength(1);
+      expect({ evaluations, withdrawn }).toEqual({ evaluations: 1, withdrawn: 1 });
+      expect(rows[0].tag).not.toBe(olderTag);
+      await s.page.locator('#matching-list li').filter({ hasText: '@alikhan' }).waitFor();
+      expect(await s.page.locator('#matching-list li').count()).toBe(1);
       expect(problems).toEqual([]);
     } finally {
       await db.destroy();

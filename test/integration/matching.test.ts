@@ -33,6 +33,7 @@ import {
   makeTestServer,
   registerSurvivor,
   setupAdmin,
+  statementsOf,
   submitTestimony,
   unchanged,
   type StaffActor,
@@ -72,20 +73,25 @@ async function nameIdentifier(
   opts: { app?: App; sealAs?: Identifier } = {},
 ) {
   const app = opts.app ?? t.app;
-  const identifier = normalizeIdentifier(type, raw);
-  const { tag, keyVersion } = await deriveTag(app, survivor, identifier);
-  const sealed = sealMatchEntry({
-    identifier: opts.sealAs ?? identifier,
-    caseId,
-    tag,
-    keyVersion,
-    recipients: [...(await counselorKeys(t)), survivor.keys.box.publicKey],
-  });
+  const { tag, keyVersion, sealed } = await entryBody(t, app, survivor, caseId, normalizeIdentifier(type, raw), opts.sealAs);
   const res = await request(app)
     .post('/api/survivor/matching/entries')
     .set('Authorization', `Bearer ${survivor.token}`)
     .send({ tag, keyVersion, sealed });
   return { res, tag, keyVersion, sealed };
+}
+
+/** What her browser sends to add (or replace) an entry: the tag under `app`'s key, and the entry sealed. */
+async function entryBody(t: TestServer, app: App, survivor: SurvivorActor, caseId: string, identifier: Identifier, sealAs?: Identifier) {
+  const { tag, keyVersion } = await deriveTag(app, survivor, identifier);
+  const sealed = sealMatchEntry({
+    identifier: sealAs ?? identifier,
+    caseId,
+    tag,
+    keyVersion,
+    recipients: [...(await counselorKeys(t)), survivor.keys.box.publicKey],
+  });
+  return { tag, keyVersion, sealed };
 }
 
 async function matches(agent: StaffActor['agent']): Promise<StaffMatch[]> {
@@ -664,6 +670,85 @@ describe('a new match alerts the matching counselors (issue 16, with the alerts 
     expect(mail.text).toContain('a match is waiting in the workspace');
     for (const secret of [a.handle, b.handle, caseA, caseB, named.tag, '3335550123', '0333-5550123'])
       expect({ secret, inMail: mail.raw.includes(secret) }).toEqual({ secret, inMail: false });
+  });
+
+  /**
+   * The timing side channel: a request whose database work differs when it makes a match would
+   * tell a survivor, by its response time, whether someone else already named the same
+   * identifier. A count and sequence of statements, not a time: the same for a matched and an
+   * unmatched addition, and for a matched and an unmatched re-derivation after a key rotation.
+   */
+  test('adding or re-deriving an entry runs the same statements whether or not it makes a match', async () => {
+    const [a, b, c, d] = [await registerSurvivor(t), await registerSurvivor(t), await registerSurvivor(t), await registerSurvivor(t)];
+    const cases = [await newCase(t, a, 'side one'), await newCase(t, b, 'side two'), await newCase(t, c, 'side three')];
+    const [person, nobody] = [normalizeIdentifier('phone', '0301-4440001'), normalizeIdentifier('phone', '0301-4440002')];
+    /** The statements one add or replace request runs, its body prepared beforehand; and whether it queued a match alert. */
+    const measured = async (app: App, s: SurvivorActor, path: string, body: object, status: number) => {
+      await t.db('alert_queue').delete();
+      const { sqls } = await statementsOf(t.db, async () => {
+        const res = await request(app).post(path).set('Authorization', `Bearer ${s.token}`).send(body);
+        expect(res.status).toBe(status);
+      });
+      // knex numbers its savepoints (SAVEPOINT trx182): a counter of this process, not data
+      return { sqls: sqls.map((sql) => sql.replace(/\btrx\d+\b/g, 'trx')), alerted: (await matchRows()).length > 0 };
+    };
+    const add = async (s: SurvivorActor, caseId: string, identifier: Identifier, app: App = t.app) =>
+      measured(app, s, '/api/survivor/matching/entries', await entryBody(t, app, s, caseId, identifier), 201);
+
+    await add(a, cases[0], person); // the first to name the person (and the server's caches warm)
+    const unmatched = await add(c, cases[2], nobody);
+    const matched = await add(b, cases[1], person);
+    expect([unmatched.alerted, matched.alerted]).toEqual([false, true]);
+    expect(matched.sqls.some((sql) => /alert_queue/.test(sql))).toBe(true);
+    expect(matched.sqls).toEqual(unmatched.sqls);
+
+    // After a key rotation (a second app on the same database, as after a restart): a survivor
+    // names the person under the new key; then two survivors' browsers derive their entries
+    // again, one naming the person (now a match under the new key), one nobody.
+    const { app: rotated } = await createApp({
+      db: t.db,
+      config: t.ctx.config,
+      clientDir: CLIENT_DIR,
+      log: () => undefined,
+      clock: clockFrom(() => t.clock.now()),
+      matchingKey: { version: 2, seed: nacl.randomBytes(32) },
+    });
+    expect((await add(d, await newCase(t, d, 'side four'), person, rotated)).alerted).toBe(false);
+    const replace = async (s: SurvivorActor, caseId: string, identifier: Identifier) => {
+      const [entry] = (await asSurvivor(t, s).get('/api/survivor/matching')).body.entries as SurvivorMatching['entries'];
+      expect(entry.keyVersion).toBe(1);
+      return measured(
+        rotated,
+        s,
+        `/api/survivor/matching/entries/${entry.id}/replace`,
+        await entryBody(t, rotated, s, caseId, identifier),
+        204,
+      );
+    };
+    await replace(b, cases[1], person); // the caches of the rotated app warm
+    const unmatchedAgain = await replace(c, cases[2], nobody);
+    const matchedAgain = await replace(a, cases[0], person);
+    expect([unmatchedAgain.alerted, matchedAgain.alerted]).toEqual([false, true]);
+    expect(matchedAgain.sqls).toEqual(unmatchedAgain.sqls);
+  });
+
+  test('an alert that cannot be queued is rolled back alone: her entry is kept, and the failure logged', async () => {
+    const [a, b] = [await registerSurvivor(t), await registerSurvivor(t)];
+    const [caseA, caseB] = [await newCase(t, a, 'broken queue one'), await newCase(t, b, 'broken queue two')];
+    expect((await nameIdentifier(t, a, caseA, 'email', 'queue.breaker@example.com')).res.status).toBe(201);
+    // The queue is out of reach: the alert's statement fails (on PostgreSQL, a failed statement
+    // would otherwise abort the whole transaction).
+    await t.db.schema.renameTable('alert_queue', 'alert_queue_away');
+    let named: Awaited<ReturnType<typeof nameIdentifier>>;
+    try {
+      named = await nameIdentifier(t, b, caseB, 'email', 'Queue.Breaker@example.com');
+    } finally {
+      await t.db.schema.renameTable('alert_queue_away', 'alert_queue');
+    }
+    expect(named.res.status).toBe(201);
+    expect(await t.db('matching_entries').where({ id: named.res.body.id }).first()).toBeDefined();
+    expect((await matches(counselor.agent)).map((m) => m.tag)).toContain(named.tag);
+    expect(t.logs).toContain('alerts: an alert could not be queued (what the survivor sent is saved)');
   });
 
   test('one survivor naming the same person twice alerts nobody', async () => {
