@@ -572,19 +572,26 @@ export function checkMatch(
 
 /**
  * The survivor signing key of a matched case, as the case itself proves it: the server sent
- * the case asked for, its thread starts with this case's testimony, and that testimony is
- * signed by the key the server gives as its survivor's (`survivorSignPk`). The server cannot
- * give one survivor's case another key: the testimony would not verify. Throws ProtocolError
- * otherwise. Needs no decryption, so it works for a moderator not yet granted the case.
+ * the case the entry names, as the case of the handle that listed the entry, its thread starts
+ * with this case's testimony, and that testimony is signed by the key the server gives as its
+ * survivor's (`survivorSignPk`). The server cannot give one survivor's case another key: the
+ * testimony would not verify. Throws ProtocolError otherwise. Needs no decryption, so it works
+ * for a moderator not yet granted the case.
  */
 export async function caseSurvivorKey(
-  caseId: string,
-  detail: { caseId: string; survivorSignPk: string; thread: readonly { envelope: Envelope }[] },
+  named: { caseId: string; handle: string },
+  detail: { caseId: string; handle: string; survivorSignPk: string; thread: readonly { envelope: Envelope }[] },
   provider?: CryptoProvider,
 ): Promise<string> {
+  const { caseId, handle } = named;
   if (detail.caseId !== caseId) throw new ProtocolError('wrong_context', 'the server sent another case than the one the entry names');
+  if (detail.handle !== handle)
+    throw new ProtocolError('wrong_context', `this case belongs to ${detail.handle}, not to ${handle} who named it`);
   const testimony = detail.thread[0]?.envelope;
-  verifyThread(detail.thread.slice(0, 1).map((i) => i.envelope), caseId);
+  verifyThread(
+    detail.thread.slice(0, 1).map((i) => i.envelope),
+    caseId,
+  );
   const key = isCanonicalBase64url(detail.survivorSignPk) ? fromBase64url(detail.survivorSignPk) : new Uint8Array(0);
   if (key.length !== nacl.sign.publicKeyLength) throw new ProtocolError('bad_key', "the case's survivor key is malformed");
   await verifyEnvelopeAsync(testimony, [key], provider);

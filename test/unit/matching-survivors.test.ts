@@ -40,6 +40,7 @@ const testimony = (caseId: string, by: nacl.SignKeyPair): Envelope =>
   });
 const detailOf = (caseId: string, by: nacl.SignKeyPair, thread = [testimony(caseId, by)]) => ({
   caseId,
+  handle: 'alpha',
   survivorSignPk: toBase64url(by.publicKey),
   thread: thread.map((envelope) => ({ envelope })),
 });
@@ -51,29 +52,37 @@ describe("a case's survivor key, as its testimony proves it", () => {
   const caseId = randomId();
 
   test('the key that signed the testimony of the case asked for', async () => {
-    await expect(caseSurvivorKey(caseId, detailOf(caseId, her))).resolves.toBe(toBase64url(her.publicKey));
+    await expect(caseSurvivorKey({ caseId, handle: 'alpha' }, detailOf(caseId, her))).resolves.toBe(toBase64url(her.publicKey));
   });
 
-  test('another key than the one that signed it, another case, or a thread without its testimony is refused', async () => {
+  test('another key than the one that signed it, another case or handle, or a thread without its testimony is refused', async () => {
     const other = survivor();
     // The server gives the case another survivor's key: the testimony does not verify against it.
     await expectRejectsProtocolError(
-      caseSurvivorKey(caseId, { ...detailOf(caseId, her), survivorSignPk: toBase64url(other.publicKey) }),
+      caseSurvivorKey({ caseId, handle: 'alpha' }, { ...detailOf(caseId, her), survivorSignPk: toBase64url(other.publicKey) }),
       'untrusted_signer',
     );
     // The server answers with another case, or one whose testimony names another case.
     const elsewhere = randomId();
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, detailOf(elsewhere, her)), 'wrong_context');
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, { ...detailOf(elsewhere, her), caseId }), 'wrong_context');
+    await expectRejectsProtocolError(caseSurvivorKey({ caseId, handle: 'alpha' }, detailOf(elsewhere, her)), 'wrong_context');
+    await expectRejectsProtocolError(
+      caseSurvivorKey({ caseId, handle: 'alpha' }, { ...detailOf(elsewhere, her), caseId }),
+      'wrong_context',
+    );
+    // The server lists the entry under one handle, and gives the case as another's.
+    await expectRejectsProtocolError(caseSurvivorKey({ caseId, handle: 'bravo' }, detailOf(caseId, her)), 'wrong_context');
     // No testimony first: an empty thread, or a message in its place.
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, detailOf(caseId, her, [])), 'bad_thread');
+    await expectRejectsProtocolError(caseSurvivorKey({ caseId, handle: 'alpha' }, detailOf(caseId, her, [])), 'bad_thread');
     const message = sealEnvelope({ kind: 'message', caseId, body: { text: 'hi' }, recipients: [moderator.publicKey], signer: her });
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, detailOf(caseId, her, [message])), 'bad_thread');
+    await expectRejectsProtocolError(caseSurvivorKey({ caseId, handle: 'alpha' }, detailOf(caseId, her, [message])), 'bad_thread');
     // A forged signature, and a malformed key.
     const genuine = testimony(caseId, her);
     const forged = { ...genuine, sig: toBase64url(nacl.sign.detached(new Uint8Array(8), other.secretKey)) };
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, detailOf(caseId, her, [forged])), 'bad_signature');
-    await expectRejectsProtocolError(caseSurvivorKey(caseId, { ...detailOf(caseId, her), survivorSignPk: 'short' }), 'bad_key');
+    await expectRejectsProtocolError(caseSurvivorKey({ caseId, handle: 'alpha' }, detailOf(caseId, her, [forged])), 'bad_signature');
+    await expectRejectsProtocolError(
+      caseSurvivorKey({ caseId, handle: 'alpha' }, { ...detailOf(caseId, her), survivorSignPk: 'short' }),
+      'bad_key',
+    );
   });
 });
 
