@@ -21,13 +21,16 @@ import { renderTestimony } from './testimony';
 import { currentTrustedHistory } from './trust';
 
 let session: StaffSession;
-/** each matched case's survivor key, once its testimony verified against it (a case never changes survivor) */
-const caseKeys = new Map<string, string>();
-/** why a matched case's key could not be checked, for this listing */
-let caseProblems = new Map<string, string>();
+/**
+ * For this listing, by case and the handle that listed its entry: the case's survivor key once
+ * its testimony verified against it, or why it could not be checked. A newer listing (Check
+ * again) checks again: the server may list a case under another handle since.
+ */
+let caseChecks = new Map<string, { key: string } | { problem: string }>();
 /** the listing shown: a newer one (Check again) drops what an older one was still checking */
 let listing = 0;
 
+const checkOf = (caseId: string, handle: string) => caseChecks.get(`${caseId} ${handle}`);
 const box = () => nacl.box.keyPair.fromSecretKey(session.keys.boxSecretKey);
 const status = () => byId('matching-status');
 const canReadCases = () => session.me.roles.includes('moderator');
@@ -37,7 +40,6 @@ export function bindMatchingPanel(): void {
 }
 
 export async function initMatchingPanel(current: StaffSession): Promise<void> {
-  if (session !== current) caseKeys.clear();
   session = current;
   show(byId('matching-panel'));
   await loadMatches();
@@ -56,7 +58,7 @@ async function loadMatches(): Promise<void> {
   const list = byId('matching-list');
   list.replaceChildren();
   byId('matching-cases').replaceChildren();
-  caseProblems = new Map();
+  caseChecks = new Map();
   const reader = box();
   const shown: Shown[] = matches.map((match) => ({
     match,
@@ -68,7 +70,7 @@ async function loadMatches(): Promise<void> {
     list.append(s.item);
   }
   if (matches.length === 0) list.append(el('p', { text: 'No two survivors have named the same person.' }));
-  const toCheck = shown.filter((s) => checkSurvivorKeys(s.check, s.match.entries, caseKeys).unchecked.length > 0);
+  const toCheck = shown.filter((s) => checkSurvivorKeys(s.check, s.match.entries, keysOf(s)).unchecked.length > 0);
   if (canReadCases() && toCheck.length > 0) {
     say(status(), `Checking the survivors' cases of ${toCheck.length} reported ${toCheck.length === 1 ? 'match' : 'matches'}…`);
     for (const s of toCheck) {
@@ -77,7 +79,7 @@ async function loadMatches(): Promise<void> {
       renderMatch(s);
     }
   }
-  const states = shown.map((s) => checkSurvivorKeys(s.check, s.match.entries, caseKeys).state);
+  const states = shown.map((s) => checkSurvivorKeys(s.check, s.match.entries, keysOf(s)).state);
   const confirmed = states.filter((state) => state === 'confirmed').length;
   const waiting = states.filter((state) => state === 'unchecked').length;
   say(
@@ -89,22 +91,36 @@ async function loadMatches(): Promise<void> {
 
 /** Checks the survivor key of each case that the match's entries name, one case at a time. */
 async function checkCasesOf({ match, check }: Shown): Promise<void> {
+  const checks = caseChecks; // this listing's, even if Check again starts another meanwhile
   for (const c of check.confirmed) {
     const { caseId } = c.body;
-    if (caseKeys.has(caseId) || caseProblems.has(caseId)) continue;
     const handle = match.entries[c.index].handle;
+    if (checks.has(`${caseId} ${handle}`)) continue;
+    let result: { key: string } | { problem: string };
     try {
       const detail = await api<StaffCaseDetail>('GET', `/api/staff/cases/${caseId}`);
-      caseKeys.set(caseId, await caseSurvivorKey({ caseId, handle }, detail));
+      result = { key: await caseSurvivorKey({ caseId, handle }, detail) };
     } catch (e) {
-      caseProblems.set(caseId, errorMessage(e));
+      result = { problem: errorMessage(e) };
     }
+    checks.set(`${caseId} ${handle}`, result);
   }
 }
 
+/** The survivor key of each case the match's entries name, where it was checked as the case of the handle that listed it. */
+function keysOf({ match, check }: Shown): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const c of check.confirmed) {
+    const checked = checkOf(c.body.caseId, match.entries[c.index].handle);
+    if (checked && 'key' in checked) keys.set(c.body.caseId, checked.key);
+  }
+  return keys;
+}
+
 /** The match as this browser judges it now: the entries, then who stands behind them. */
-function renderMatch({ match, check, item }: Shown): void {
-  const survivors = checkSurvivorKeys(check, match.entries, caseKeys);
+function renderMatch(shown: Shown): void {
+  const { match, check, item } = shown;
+  const survivors = checkSurvivorKeys(check, match.entries, keysOf(shown));
   item.replaceChildren();
   item.className = 'match';
   item.setAttribute('data-confirmed', String(survivors.state === 'confirmed'));
@@ -133,7 +149,8 @@ function renderMatch({ match, check, item }: Shown): void {
     const entry = match.entries[c.index];
     const read = el('button', { className: 'secondary', text: `Read the case of ${entry.handle}`, attrs: { type: 'button' } });
     listen(read, 'click', () => readCase(c.body.caseId, entry.handle).catch((e) => say(status(), errorMessage(e), 'error')));
-    const problem = caseProblems.get(c.body.caseId);
+    const checked = checkOf(c.body.caseId, entry.handle);
+    const problem = checked && 'problem' in checked ? checked.problem : undefined;
     const note = !unchecked.has(c.index)
       ? ''
       : problem !== undefined

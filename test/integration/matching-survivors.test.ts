@@ -6,23 +6,11 @@
  * counted by key (checkSurvivorKeys). A hostile server is played by writing to the database:
  * it lists one survivor's two cases, each with its own genuine entry, under two handles.
  */
-import request from 'supertest';
-import { fromBase64url, toBase64url, readersOf } from '../../protocol';
+import { toBase64url } from '../../protocol';
 import type { StaffMatch } from '../../protocol/api';
-import {
-  caseSurvivorKey,
-  checkMatch,
-  checkSurvivorKeys,
-  matchTag,
-  normalizeIdentifier,
-  oprfInput,
-  sealMatchEntry,
-  type SurvivorKeyCheck,
-} from '../../protocol/matching';
-import { oprfBlind, oprfFinalize } from '../../protocol/oprf';
+import { caseSurvivorKey, checkMatch, checkSurvivorKeys, normalizeIdentifier, type SurvivorKeyCheck } from '../../protocol/matching';
 import {
   addStaff,
-  currentKeyset,
   makeTestServer,
   registerSurvivor,
   setupAdmin,
@@ -31,6 +19,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { namePhoneOverApi } from '../support/matching';
 
 describe("a match's survivors, counted by the keys of their cases", () => {
   let t: TestServer;
@@ -48,25 +37,7 @@ describe("a match's survivors, counted by the keys of their cases", () => {
     return envelope.caseId;
   }
 
-  /** What the survivor's browser does: blind, evaluate, finalize, seal to the counselors and herself, keep. Returns the entry's id. */
-  async function name(s: SurvivorActor, caseId: string, phone: string): Promise<string> {
-    const identifier = normalizeIdentifier('phone', phone);
-    const input = oprfInput(identifier);
-    const { blind, blinded } = oprfBlind(input);
-    const bearer = `Bearer ${s.token}`;
-    const evaluated = await request(t.app)
-      .post('/api/survivor/matching/evaluate')
-      .set('Authorization', bearer)
-      .send({ blinded: [toBase64url(blinded)] });
-    expect(evaluated.status).toBe(200);
-    const tag = matchTag(oprfFinalize(input, blind, fromBase64url(evaluated.body.evaluated[0])));
-    const keyVersion = evaluated.body.keyVersion;
-    const counselors = readersOf((await currentKeyset(t)).keyset, 'matching_counselor');
-    const sealed = sealMatchEntry({ identifier, caseId, tag, keyVersion, recipients: [...counselors, s.keys.box.publicKey] });
-    const res = await request(t.app).post('/api/survivor/matching/entries').set('Authorization', bearer).send({ tag, keyVersion, sealed });
-    expect(res.status).toBe(201);
-    return res.body.id;
-  }
+  const name = (s: SurvivorActor, caseId: string, phone: string) => namePhoneOverApi(t.app, s, caseId, phone);
 
   /** The match on this number, as the server lists it to the counselor. */
   async function matchOn(who: StaffActor, phone: string): Promise<StaffMatch> {
