@@ -214,7 +214,7 @@ function headingOf(check: MatchCheck, survivors: SurvivorKeyCheck, handles: numb
         className: 'hint',
         text:
           `${survivors.survivors} survivors named this ${id.type}. This browser opened their sealed entries, checked that they name the same one, and checked that their cases are signed by ${survivors.survivors} different survivor keys.` +
-          (survivors.unchecked.length > 0 ? ' Some of the cases below are not checked yet.' : ''),
+          (survivors.unchecked.length > 0 ? ' Some cases below are not checked: see why beside each.' : ''),
       }),
     ];
   if (survivors.state === 'one-survivor')
@@ -231,7 +231,7 @@ function headingOf(check: MatchCheck, survivors: SurvivorKeyCheck, handles: numb
       className: 'hint',
       text: `Entries listed under ${handles} handles name this ${id.type}. Whether they are different survivors shows only in the keys that signed their cases${
         canReadCases()
-          ? ', and some cases are not checked yet (see below).'
+          ? ', and some cases are not checked: see why beside each.'
           : ': checking them needs the moderator role. Ask a colleague who is a moderator and matching counselor to look.'
       }`,
     }),
