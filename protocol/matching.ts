@@ -19,7 +19,8 @@
  */
 import type { BoxKeyPair } from 'tweetnacl';
 import { concatBytes, fromBase64url, fromUtf8, isCanonicalBase64url, nacl, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
-import { keyId, type RandomBytes } from './envelope';
+import type { CryptoProvider } from './crypto-provider';
+import { keyId, verifyEnvelopeAsync, verifyThread, type Envelope, type RandomBytes } from './envelope';
 import { pad, unpad } from './padding';
 
 export const IDENTIFIER_TYPES = ['phone', 'email', 'social'] as const;
@@ -567,4 +568,87 @@ export function checkMatch(
   });
   refused.sort((a, b) => a.index - b.index);
   return { confirmed, refused, notForMe, undecided, isMatch, survivors: isMatch ? best[1].size : 0, forged };
+}
+
+/**
+ * The survivor signing key of a matched case, as the case itself proves it: the server sent
+ * the case the entry names, as the case of the handle that listed the entry, its thread starts
+ * with this case's testimony, and that testimony is signed by the key the server gives as its
+ * survivor's (`survivorSignPk`). The server cannot give one survivor's case another key: the
+ * testimony would not verify. Throws ProtocolError otherwise. Needs no decryption, so it works
+ * for a moderator not yet granted the case.
+ */
+export async function caseSurvivorKey(
+  named: { caseId: string; handle: string },
+  detail: { caseId: string; handle: string; survivorSignPk: string; thread: readonly { envelope: Envelope }[] },
+  provider?: CryptoProvider,
+): Promise<string> {
+  const { caseId, handle } = named;
+  if (detail.caseId !== caseId) throw new ProtocolError('wrong_context', 'the server sent another case than the one the entry names');
+  if (detail.handle !== handle)
+    throw new ProtocolError('wrong_context', `this case belongs to ${detail.handle}, not to ${handle} who named it`);
+  const testimony = detail.thread[0]?.envelope;
+  verifyThread(
+    detail.thread.slice(0, 1).map((i) => i.envelope),
+    caseId,
+  );
+  const key = isCanonicalBase64url(detail.survivorSignPk) ? fromBase64url(detail.survivorSignPk) : new Uint8Array(0);
+  if (key.length !== nacl.sign.publicKeyLength) throw new ProtocolError('bad_key', "the case's survivor key is malformed");
+  await verifyEnvelopeAsync(testimony, [key], provider);
+  return detail.survivorSignPk;
+}
+
+export interface SurvivorKeyCheck {
+  /**
+   * - `confirmed`: the cases of entries naming the identifier carry at least two distinct
+   *   survivor keys: two survivors, whatever the server says about handles;
+   * - `unchecked`: fewer than two so far, and the key of some entry's case is not known (not
+   *   read yet, or it could not be checked): not confirmed yet;
+   * - `one-survivor`: every case is checked and one survivor key signed them all;
+   * - `no-match`: checkMatch confirmed no identifier.
+   */
+  state: 'confirmed' | 'unchecked' | 'one-survivor' | 'no-match';
+  /** distinct survivor keys among the checked cases of the confirmed entries */
+  survivors: number;
+  /** the confirmed entries (indices) whose case's key is not known, in the order given */
+  unchecked: number[];
+  /** handles that list different cases signed by one survivor key: one survivor, shown as several */
+  sameKey: string[][];
+}
+
+/**
+ * Counts the survivors of a match that checkMatch confirmed by the signing keys of their cases.
+ * An entry carries nothing authenticated about who filed it, so a hostile server (which cannot
+ * read entries or forge a testimony's signature) could still list two cases of ONE survivor,
+ * each with its own genuine entry, under two handles. Each case's testimony is signed by its
+ * survivor's key (`caseSurvivorKey`), one survivor's cases share it, and one account has one
+ * key, so the survivors are the distinct keys of the cases, whatever handles list them. A
+ * match is confirmed only by two distinct keys: until then, an entry whose case was not
+ * checked leaves it unconfirmed, never confirmed on the handles' word. Knowing more keys never
+ * takes a confirmation back. `caseKeys` maps a case id to the key its testimony verified
+ * against.
+ */
+export function checkSurvivorKeys(
+  check: MatchCheck,
+  entries: readonly { handle: string }[],
+  caseKeys: ReadonlyMap<string, string>,
+): SurvivorKeyCheck {
+  if (!check.isMatch) return { state: 'no-match', survivors: 0, unchecked: [], sameKey: [] };
+  const byKey = new Map<string, { handles: Set<string>; cases: Set<string> }>();
+  const unchecked: number[] = [];
+  for (const { index, body } of check.confirmed) {
+    const key = caseKeys.get(body.caseId);
+    if (key === undefined) {
+      unchecked.push(index);
+      continue;
+    }
+    const seen = byKey.get(key) ?? { handles: new Set(), cases: new Set() };
+    seen.handles.add(entries[index].handle);
+    seen.cases.add(body.caseId);
+    byKey.set(key, seen);
+  }
+  const sameKey = [...byKey.values()].filter((s) => s.handles.size > 1 && s.cases.size > 1).map((s) => [...s.handles].sort());
+  const survivors = byKey.size;
+  const state = survivors >= 2 ? 'confirmed' : unchecked.length > 0 ? 'unchecked' : 'one-survivor';
+  return { state, survivors, unchecked, sameKey };
 }
