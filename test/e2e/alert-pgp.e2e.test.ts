@@ -45,7 +45,7 @@ describeInBrowser('alerts encrypted to an OpenPGP key, in Chromium', () => {
     await setUpFirstAdmin(page, server.setupLink, true);
     await staffSignIn(page, server.url, ADMIN);
     await openView(page, 'Account');
-    await page.getByRole('heading', { name: 'Encrypt my alerts (OpenPGP, optional)' }).waitFor();
+    await page.getByRole('heading', { name: 'Encrypt with OpenPGP (optional)' }).waitFor();
     expect(await page.locator('#alerts-key-current').isHidden()).toBe(true);
 
     // A private key pasted by mistake is refused, and said to be.
