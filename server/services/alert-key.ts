@@ -43,16 +43,18 @@ const PROBLEM_WORDS: Record<AlertKeyProblem, string> = {
 /** Why this key cannot encrypt at `now`, or null if it can (checked with a real encryption). */
 async function problemOf(key: openpgp.Key, now: number): Promise<AlertKeyProblem | null> {
   const date = new Date(now);
+  // openpgp says why in words only: "Primary key is expired", "… Subkey is revoked", "Could not find valid encryption key packet …".
+  const problem = (e: unknown): AlertKeyProblem => {
+    const why = e instanceof Error ? e.message : '';
+    return /expired/i.test(why) ? 'expired' : /revoked/i.test(why) ? 'revoked' : 'cannot_encrypt';
+  };
   try {
     await key.verifyPrimaryKey(date);
+    await key.getEncryptionKey(undefined, date);
   } catch (e) {
-    const why = e instanceof Error ? e.message : '';
-    if (/expired/i.test(why)) return 'expired';
-    if (/revoked/i.test(why)) return 'revoked';
-    return 'cannot_encrypt';
+    return problem(e);
   }
   try {
-    await key.getEncryptionKey(undefined, date);
     await openpgp.encrypt({ message: await openpgp.createMessage({ text: 'test' }), encryptionKeys: key, date });
   } catch {
     return 'cannot_encrypt';

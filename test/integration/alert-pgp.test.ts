@@ -188,6 +188,19 @@ describe('alerts encrypted to an OpenPGP key', () => {
       format: 'armored',
     });
     const other = await makeKeyPair('other@helpline.example.org');
+    const signOnly = await openpgp.generateKey({
+      type: 'curve25519',
+      userIDs: [{ email: 'sign@helpline.example.org' }],
+      subkeys: [],
+      format: 'armored',
+    });
+    const subkeyExpired = await openpgp.generateKey({
+      type: 'curve25519',
+      userIDs: [{ email: 'sub@helpline.example.org' }],
+      subkeys: [{ keyExpirationTime: 3600 }],
+      date: new Date(t.clock.now() - DAY),
+      format: 'armored',
+    });
     const garbage = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEga2V5IGF0IGFsbA==\n-----END PGP PUBLIC KEY BLOCK-----\n';
     const bad: [unknown, number, string, string][] = [
       [{ publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI not an openpgp key' }, 400, 'unreadable_key', 'publicKey'],
@@ -197,6 +210,8 @@ describe('alerts encrypted to an OpenPGP key', () => {
       [{ publicKey: adminKey.privateKey.replace(/PRIVATE KEY BLOCK/g, 'PUBLIC KEY BLOCK') }, 400, 'private_key', 'private key'],
       [{ publicKey: expired.publicKey }, 400, 'key_expired', 'expired'],
       [{ publicKey: revoked.publicKey }, 400, 'key_revoked', 'revoked'],
+      [{ publicKey: signOnly.publicKey }, 400, 'key_cannot_encrypt', 'no valid subkey that can encrypt'],
+      [{ publicKey: subkeyExpired.publicKey }, 400, 'key_expired', 'expired'],
       [{ publicKey: `${other.publicKey}\n${adminKey.publicKey}` }, 400, 'one_key_only', 'more than one'],
       [{ publicKey: adminKey.publicKey + '\n'.repeat(70_000) }, 400, 'invalid_request', 'publicKey'],
       [{ publicKey: '   ' }, 400, 'invalid_request', 'publicKey'],
