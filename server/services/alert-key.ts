@@ -112,7 +112,14 @@ export async function checkAlertKey(pasted: string, now: number): Promise<{ armo
 
 /** What the member's settings show of their stored key, checked again at `now`. */
 export async function storedKeyInfo(armored: string, now: number): Promise<AlertKeyInfo> {
-  return infoOf(await openpgp.readKey({ armoredKey: armored }), now);
+  let key: openpgp.Key;
+  try {
+    key = await openpgp.readKey({ armoredKey: armored });
+  } catch {
+    // Only a damaged row gets here (what is stored was read once already): the settings still open, and say the key does not work.
+    return { fingerprint: '', userIds: [], expires: null, problem: 'cannot_encrypt' };
+  }
+  return infoOf(key, now);
 }
 
 /** CRLF lines, as MIME wants them. */
