@@ -316,8 +316,24 @@ describe('alerts encrypted to an OpenPGP key', () => {
     expect(inTheClear(smtp.inbox[0])).toEqual([]);
   });
 
+  test('a damaged stored key holds alerts back too, and the settings still open and say it does not work', async () => {
+    smtp.inbox.length = 0;
+    await t.db('staff_alerts').where({ staff_id: admin.staffId }).update({ pgp_key: 'damaged' });
+    expect((await admin.agent.get('/api/staff/me/alerts')).body.pgpKey).toEqual({
+      fingerprint: '',
+      userIds: [],
+      expires: null,
+      problem: 'cannot_encrypt',
+    });
+    t.clock.advance(HOUR);
+    await testify('canary with a damaged key');
+    expect(await deliver()).toEqual({ sent: 0, failed: 1 });
+    expect(smtp.inbox).toEqual([]);
+  });
+
   test('removing the key: alerts go as plain mail again', async () => {
     smtp.inbox.length = 0;
+    admin.agent = await signIn(t, admin);
     const removed = await admin.agent.post('/api/staff/me/alerts/key/remove').send({});
     expect(removed.status).toBe(200);
     expect(removed.body).toMatchObject({ email: 'admin@helpline.example.org', newCase: 'immediate', pgpKey: null });
