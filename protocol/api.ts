@@ -188,6 +188,24 @@ export interface StaffAlertSettings {
   digestHourUtc: number;
   /** the least time between two immediate alerts of one kind, in minutes */
   pauseMinutes: number;
+  /** the OpenPGP key alerts are encrypted to, or null: alerts go as plain mail */
+  pgpKey: AlertKeyInfo | null;
+}
+/** The most characters of an ASCII-armored key POST /api/staff/me/alerts/key takes. */
+export const ALERT_KEY_MAX_CHARS = 64 * 1024;
+/** Why a stored alert key no longer encrypts (alerts to the member are then held, never sent in the clear). */
+export const ALERT_KEY_PROBLEMS = ['expired', 'revoked', 'cannot_encrypt'] as const;
+export type AlertKeyProblem = (typeof ALERT_KEY_PROBLEMS)[number];
+/** What the member is shown of the key they pasted, to check it is theirs. */
+export interface AlertKeyInfo {
+  /** the key's fingerprint, upper-case hex (40 digits for a v4 key, 64 for v6) */
+  fingerprint: string;
+  /** the key's user IDs as it states them (at most 5, each at most 200 characters): they need not match the address */
+  userIds: string[];
+  /** when the key expires (ISO 8601), or null if it does not */
+  expires: string | null;
+  /** null while the key encrypts; otherwise why it does not, now */
+  problem: AlertKeyProblem | null;
 }
 
 /** what an admin may set the staff session timeouts to (POST /api/staff/settings) */
@@ -496,6 +514,15 @@ export const schemas = {
       message: 'give an email address to receive alerts, or turn both kinds off',
       path: ['email'],
     }),
+  alertKey: z.strictObject({
+    publicKey: z
+      .string()
+      .max(
+        ALERT_KEY_MAX_CHARS,
+        `must be at most ${ALERT_KEY_MAX_CHARS} characters (export the key alone, without others' signatures: gpg --armor --export-options export-minimal --export <address>)`,
+      )
+      .refine((k) => k.trim().length > 0, 'must not be empty: paste an ASCII-armored OpenPGP public key'),
+  }),
   auditQuery: z.strictObject({
     /** entries after this position (0: from the first) */
     after: plainInteger(0, DB_INT_MAX).default(0),

@@ -5,9 +5,35 @@
  * It is apart from every request: a slow or failing mail server delays alerts, never a survivor.
  */
 import nodemailer from 'nodemailer';
+import MimeNode from 'nodemailer/lib/mime-node';
 import type { AppContext } from './app';
 import type { SmtpConfig } from './config';
+import type { EncryptedAlert } from './services/alert-key';
 import { deliverAlerts, type SendMail } from './services/alerts';
+
+/**
+ * An encrypted alert as PGP/MIME (RFC 3156 section 4): a multipart/encrypted message whose
+ * first part says "Version: 1" and whose second holds the armored OpenPGP message. nodemailer
+ * builds no such structure itself, so the tree is made with its MimeNode (which writes the
+ * headers as for any other message) and sent as a raw message with its envelope.
+ */
+export function pgpMimeMessage(from: string, alert: EncryptedAlert): MimeNode {
+  const root = new MimeNode('multipart/encrypted; protocol="application/pgp-encrypted"');
+  root.setHeader({ From: from, To: alert.to, Subject: alert.subject });
+  root
+    .createChild('application/pgp-encrypted')
+    .setHeader({ 'Content-Description': 'PGP/MIME version identification', 'Content-Transfer-Encoding': '7bit' })
+    .setContent('Version: 1\r\n');
+  root
+    .createChild('application/octet-stream; name="encrypted.asc"')
+    .setHeader({
+      'Content-Description': 'OpenPGP encrypted message',
+      'Content-Disposition': 'inline; filename="encrypted.asc"',
+      'Content-Transfer-Encoding': '7bit',
+    })
+    .setContent(alert.pgpMessage.replace(/\r?\n/g, '\r\n'));
+  return root;
+}
 
 /** An SMTP sender: STARTTLS required unless the configuration says implicit TLS or (on this machine only) none. */
 export function smtpSender(smtp: SmtpConfig): { send: SendMail; close(): void } {
@@ -25,7 +51,12 @@ export function smtpSender(smtp: SmtpConfig): { send: SendMail; close(): void } 
   });
   return {
     async send(message) {
-      await transport.sendMail({ from: smtp.from, to: message.to, subject: message.subject, text: message.text });
+      if ('pgpMessage' in message) {
+        const mime = pgpMimeMessage(smtp.from, message);
+        await transport.sendMail({ envelope: mime.getEnvelope(), raw: await mime.build() });
+      } else {
+        await transport.sendMail({ from: smtp.from, to: message.to, subject: message.subject, text: message.text });
+      }
     },
     close: () => transport.close(),
   };

@@ -28,6 +28,8 @@ export interface DueAlert {
   /** when the last immediate alert of this kind went out, while it still holds the next one back */
   pausedSince: number | null;
   digestDay: string | null;
+  /** the member's OpenPGP public key (armored): the alert goes encrypted to it, or not at all */
+  pgpKey: string | null;
 }
 
 const SENT_AT: Record<QueueKind, string> = { new_case: 'new_case_sent_at', answer: 'answer_sent_at', match: 'new_case_sent_at' };
@@ -63,6 +65,15 @@ export function alertRepo(db: Db) {
         .where({ staff_id: staffId })
         .first('email', 'new_case', 'answer');
       return row ? { email: row.email, newCase: row.new_case, answer: row.answer } : { email: null, newCase: 'off', answer: 'off' };
+    },
+    /** The armored OpenPGP public key the member's alerts are encrypted to, or null. */
+    async pgpKey(staffId: string): Promise<string | null> {
+      const row: { pgp_key: string | null } | undefined = await db('staff_alerts').where({ staff_id: staffId }).first('pgp_key');
+      return row?.pgp_key ?? null;
+    },
+    /** Sets (or, with null, removes) the member's key; a member with no settings yet gets a row with every kind off. */
+    async setPgpKey(trx: Db, staffId: string, armored: string | null): Promise<void> {
+      await trx('staff_alerts').insert({ staff_id: staffId, pgp_key: armored }).onConflict('staff_id').merge(['pgp_key']);
     },
     /** Stores the member's choices; a kind turned off drops what was queued for it. */
     async setChoices(trx: Db, staffId: string, c: AlertChoices): Promise<void> {
@@ -118,6 +129,7 @@ export function alertRepo(db: Db) {
         new_case_sent_at: number | string | null;
         answer_sent_at: number | string | null;
         digest_day: string | null;
+        pgp_key: string | null;
         status: string;
       }[] = await db('alert_queue')
         .join('staff_alerts', 'staff_alerts.staff_id', 'alert_queue.staff_id')
@@ -133,6 +145,7 @@ export function alertRepo(db: Db) {
           'staff_alerts.new_case_sent_at',
           'staff_alerts.answer_sent_at',
           'staff_alerts.digest_day',
+          'staff_alerts.pgp_key',
           'staff.status',
         )
         .orderBy(['alert_queue.staff_id', 'alert_queue.kind']);
@@ -146,6 +159,7 @@ export function alertRepo(db: Db) {
           mode: CHOICE_OF[r.kind] === 'new_case' ? r.new_case : r.answer,
           pausedSince: sentAt === null ? null : Number(sentAt),
           digestDay: r.digest_day,
+          pgpKey: r.pgp_key,
         };
       });
     },

@@ -18,22 +18,40 @@ import type { DueAlert, QueueKind } from '../db/alert-repo';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict } from '../http/errors';
+import { checkAlertKey, encryptAlert, storedKeyInfo, type EncryptedAlert, type PlainAlert } from './alert-key';
 
-/** What the mailer sends: one plain-text message. */
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-}
-export type SendMail = (message: MailMessage) => Promise<void>;
+/** What the mailer sends: one plain-text message, or one encrypted to the member's OpenPGP key (sent as PGP/MIME). */
+export type MailMessage = PlainAlert;
+export type SendMail = (message: PlainAlert | EncryptedAlert) => Promise<void>;
 
 export async function alertSettings(ctx: AppContext, me: StaffRecord): Promise<StaffAlertSettings> {
+  const armored = await ctx.repos.alerts.pgpKey(me.id);
   return {
     available: ctx.config.smtp !== null,
     ...(await ctx.repos.alerts.choices(me.id)),
     digestHourUtc: ctx.config.alerts.digestHourUtc,
     pauseMinutes: Math.round(ctx.config.alerts.pauseMs / 60_000),
+    pgpKey: armored === null ? null : await storedKeyInfo(armored, ctx.clock.now()),
   };
+}
+
+/** Sets the key alerts to this member are encrypted to, after checking it (nothing is written if it is refused). */
+export async function setAlertKey(ctx: AppContext, me: StaffRecord, body: z.infer<typeof schemas.alertKey>): Promise<StaffAlertSettings> {
+  requireSmtp(ctx);
+  const { armored } = await checkAlertKey(body.publicKey, ctx.clock.now());
+  await ctx.db.transaction((trx) => ctx.repos.alerts.setPgpKey(trx, me.id, armored));
+  return alertSettings(ctx, me);
+}
+
+/** Removes the member's key: their alerts go as plain mail again. */
+export async function removeAlertKey(ctx: AppContext, me: StaffRecord): Promise<StaffAlertSettings> {
+  requireSmtp(ctx);
+  await ctx.db.transaction((trx) => ctx.repos.alerts.setPgpKey(trx, me.id, null));
+  return alertSettings(ctx, me);
+}
+
+function requireSmtp(ctx: AppContext): void {
+  if (!ctx.config.smtp) throw conflict('alerts_unavailable', 'alerts are off on this server: no SMTP server is configured (SMTP_HOST)');
 }
 
 export async function changeAlerts(
@@ -41,7 +59,7 @@ export async function changeAlerts(
   me: StaffRecord,
   body: z.infer<typeof schemas.staffAlerts>,
 ): Promise<StaffAlertSettings> {
-  if (!ctx.config.smtp) throw conflict('alerts_unavailable', 'alerts are off on this server: no SMTP server is configured (SMTP_HOST)');
+  requireSmtp(ctx);
   await ctx.db.transaction((trx) => ctx.repos.alerts.setChoices(trx, me.id, body));
   return alertSettings(ctx, me);
 }
@@ -126,16 +144,16 @@ export async function deliverAlerts(ctx: AppContext, send: SendMail): Promise<De
     a.pausedSince !== null && a.pausedSince <= now - pauseMs ? { ...a, pausedSince: null } : a,
   );
   const digestTime = new Date(now).getUTCHours() >= digestHourUtc;
-  const batches: { staffId: string; email: string; rows: DueAlert[]; digest: boolean }[] = [];
+  const batches: { staffId: string; email: string; pgpKey: string | null; rows: DueAlert[]; digest: boolean }[] = [];
   for (const a of due) {
     if (a.mode === 'off' || !a.email) {
       await alerts.drop(a.staffId, [a.kind]);
     } else if (a.mode === 'immediate') {
-      if (a.pausedSince === null) batches.push({ staffId: a.staffId, email: a.email, rows: [a], digest: false });
+      if (a.pausedSince === null) batches.push({ staffId: a.staffId, email: a.email, pgpKey: a.pgpKey, rows: [a], digest: false });
     } else if (digestTime && a.digestDay !== today) {
       const batch = batches.find((b) => b.digest && b.staffId === a.staffId);
       if (batch) batch.rows.push(a);
-      else batches.push({ staffId: a.staffId, email: a.email, rows: [a], digest: true });
+      else batches.push({ staffId: a.staffId, email: a.email, pgpKey: a.pgpKey, rows: [a], digest: true });
     }
   }
 
@@ -145,19 +163,29 @@ export async function deliverAlerts(ctx: AppContext, send: SendMail): Promise<De
     for (const row of batch.rows) if (await alerts.claim(row.staffId, row.kind, now, CLAIM_MS)) claimed.push(row);
     if (claimed.length === 0) continue;
     const kinds = claimed.map((r) => r.kind);
+    const plain = alertMessage(ctx.config.publicUrl, batch.email, kinds, batch.digest);
+    let message: PlainAlert | EncryptedAlert = plain;
+    let failure: 'smtp' | 'key' = 'key';
     try {
-      await send(alertMessage(ctx.config.publicUrl, batch.email, kinds, batch.digest));
+      // With a key, only the encrypted alert may leave: a key that no longer encrypts holds the alert back.
+      if (batch.pgpKey !== null) message = await encryptAlert(plain, batch.pgpKey, now);
+      failure = 'smtp';
+      await send(message);
       await alerts.sent(batch.staffId, kinds, batch.digest ? { digestDay: today } : { pauseFrom: now });
       out.sent++;
     } catch {
       out.failed++;
       const attempts = Math.max(...claimed.map((r) => r.attempts)) + 1;
+      const why =
+        failure === 'key'
+          ? "it could not be encrypted to its member's OpenPGP key (expired, revoked or unusable; their alert settings say so), and is never sent in the clear"
+          : 'the SMTP server did not take it';
       if (attempts >= MAX_ATTEMPTS) {
         await alerts.drop(batch.staffId, kinds);
-        ctx.log(`alerts: an alert to a staff member was given up after ${attempts} failed attempts (see the SMTP server)`);
+        ctx.log(`alerts: an alert to a staff member was given up after ${attempts} failed attempts: ${why}`);
       } else {
         await alerts.failed(batch.staffId, kinds, now + retryDelay(attempts));
-        ctx.log('alerts: the SMTP server did not take an alert; it is tried again later');
+        ctx.log(`alerts: an alert was not sent: ${why}; it is tried again later`);
       }
     }
   }

@@ -100,7 +100,15 @@ describe('with an SMTP server', () => {
   test('each member reads and sets their own alerts; the screen knows the feature is on', async () => {
     const before = await admin.agent.get('/api/staff/me/alerts');
     expect(before.status).toBe(200);
-    expect(before.body).toEqual({ available: true, email: null, newCase: 'off', answer: 'off', digestHourUtc: 7, pauseMinutes: 30 });
+    expect(before.body).toEqual({
+      available: true,
+      email: null,
+      newCase: 'off',
+      answer: 'off',
+      digestHourUtc: 7,
+      pauseMinutes: 30,
+      pgpKey: null,
+    });
     const set = await admin.agent
       .post('/api/staff/me/alerts')
       .send({ email: 'admin@helpline.example.org', newCase: 'immediate', answer: 'immediate' });
@@ -235,7 +243,7 @@ describe('with an SMTP server', () => {
     smtp.refuse = true;
     await testify('sixth canary, while mail is down');
     expect(await deliver()).toEqual({ sent: 0, failed: 1 });
-    expect(t.logs.some((l) => /alerts: the SMTP server did not take an alert/.test(l))).toBe(true);
+    expect(t.logs.some((l) => /alerts: an alert was not sent: the SMTP server did not take it/.test(l))).toBe(true);
     expect(await t.db('alert_queue').where({ staff_id: admin.staffId }).first('attempts')).toEqual({ attempts: 1 });
     smtp.refuse = false;
     expect(await deliver()).toEqual({ sent: 0, failed: 0 }); // not yet: the retry waits
