@@ -407,6 +407,65 @@ describe('login throttling', () => {
     ).toBe(200);
   });
 
+  test('attempts sent all at once get no more verifications than the lock allows: five, then one per lock, unknown usernames alike', async () => {
+    // The scenario: the password is stolen, the phone is not; every guess of the code is sent at once.
+    const victim = await addStaff(t, admin, 'burst.me');
+    const stolen = (await loginBody(t, victim)).body;
+    let guess = 0;
+    const guesses = (n: number, username = 'burst.me') => {
+      const valid = new Set([-2, -1, 0, 1, 2].map((d) => hotp(victim.totpSecret, totpStep(t.clock.now()) + d)));
+      const codes: string[] = [];
+      while (codes.length < n) {
+        const code = String((guess++ * 7919) % 1_000_000).padStart(6, '0');
+        if (!valid.has(code)) codes.push(code);
+      }
+      return codes.map((totp) => ({ ...stolen, username, totp }));
+    };
+    const verify = jest.spyOn(argon2, 'verify');
+    const statuses = async (bodies: object[]) => {
+      verify.mockClear();
+      const answers = await Promise.all(bodies.map((body) => request(t.app).post('/api/staff/login').send(body)));
+      for (const a of answers) expect(a.headers['set-cookie']).toBeUndefined();
+      const count = (status: number) => answers.filter((a) => a.status === status).length;
+      return { 401: count(401), 429: count(429), verified: verify.mock.calls.length };
+    };
+    try {
+      expect(await statuses(guesses(20))).toEqual({ 401: 5, 429: 15, verified: 5 });
+      t.clock.advance(31_000);
+      expect(await statuses(guesses(12))).toEqual({ 401: 1, 429: 11, verified: 1 });
+      t.clock.advance(61_000);
+      expect(await statuses(guesses(12))).toEqual({ 401: 1, 429: 11, verified: 1 });
+      // An unknown username: the same counts, so a burst does not tell who has an account either.
+      expect(await statuses(guesses(20, 'ghost.burst'))).toEqual({ 401: 5, 429: 15, verified: 5 });
+      t.clock.advance(31_000);
+      expect(await statuses(guesses(12, 'ghost.burst'))).toEqual({ 401: 1, 429: 11, verified: 1 });
+    } finally {
+      verify.mockRestore();
+    }
+    // Each verified attempt is audited once, with the count and lock it made.
+    t.clock.advance(121_000);
+    admin.agent = await signIn(t, admin);
+    const log = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === victim.staffId);
+    const counted = log.map((e) => [Number(e.detail!.failures), Number(e.detail!.lockedForSeconds)]);
+    expect(counted.sort((a, b) => a[0] - b[0])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [5, 30],
+      [6, 60],
+      [7, 120],
+    ]);
+    // The owner, with the phone, still signs in once the lock is over, and that resets the count.
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, victim)).body)
+      ).status,
+    ).toBe(200);
+  });
+
   test('per hashed address too: the sensitive limiter answers 429 rate_limited', async () => {
     const t2 = await makeTestServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '3' });
     try {
