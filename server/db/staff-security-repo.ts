@@ -231,6 +231,7 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
     /** Live sessions per member under the given timeouts. */
     async liveSessionCounts(now: number, idleMs: number, absoluteMs: number): Promise<Map<string, number>> {
       const rows: { staff_id: string; n: number | string }[] = await db('staff_sessions')
+        .where('live_until', '>=', now)
         .where('last_seen_at', '>=', now - idleMs)
         .where('created_at', '>=', now - absoluteMs)
         .groupBy('staff_id')

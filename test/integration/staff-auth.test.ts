@@ -28,8 +28,9 @@ import {
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
 import { lockDelayMs, LOGIN_LOCK, recoveryCodeHash } from '../../server/http/staff-credentials';
-import { SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
+import { hashToken, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
 import { hotp, totpStep } from '../../server/http/totp';
+import { sweepExpired } from '../../server/sweeper';
 import {
   addStaff,
   enrolTotp,
@@ -571,6 +572,85 @@ describe('sessions', () => {
     await t.db('settings').where({ key: 'session.idle_minutes' }).update({ value: '0' });
     expect((await admin.agent.get('/api/staff/settings')).body.sessionIdleMinutes).toBe(30);
     await t.db('settings').where({ key: 'session.idle_minutes' }).update({ value: '10' });
+  });
+
+  /** Signs `who` in with a new agent, and gives the stored hash of its session token too. */
+  async function sessionOf(who: StaffActor): Promise<{ agent: Agent; hash: string }> {
+    const agent = request.agent(t.app);
+    const res = await agent.post('/api/staff/login').send((await loginBody(t, who)).body);
+    expect(res.status).toBe(200);
+    const token = /awaaz_staff=([^;]+)/.exec(String(res.headers['set-cookie']))![1];
+    return { agent, hash: hashToken(token) };
+  }
+  const setTimeouts = async (sessionIdleMinutes: number, sessionAbsoluteHours: number) =>
+    expect((await admin.agent.post('/api/staff/settings').send({ sessionIdleMinutes, sessionAbsoluteHours })).status).toBe(200);
+
+  test('a session that has ended stays ended when the admin raises the timeouts; lowering them ends sessions at once', async () => {
+    admin.agent = await signIn(t, admin);
+    await setTimeouts(10, 1);
+    const idle = await sessionOf(mod); // left alone: ends 10 minutes after its last use
+    const busy = await sessionOf(mod); // used every 9 minutes: ends an hour after sign-in
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(9 * 60_000);
+      for (const a of [admin.agent, busy.agent]) expect((await a.get('/api/staff/me')).status).toBe(200);
+    }
+    t.clock.advance(9 * 60_000);
+    admin.agent = await signIn(t, admin); // 63 minutes: the admin's session ended too
+    await setTimeouts(120, 12);
+    // Under the new timeouts both would be live (63 minutes idle of 120; 63 minutes old of 12
+    // hours): they ended under the old ones and stay ended, and their rows go.
+    expectError(await idle.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expectError(await busy.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expect(await t.db('staff_sessions').whereIn('token_hash', [idle.hash, busy.hash])).toEqual([]);
+
+    // A live session takes the raised timeouts from its next use (the admin's, which was last
+    // checked under the old ones, with this request); a new one from its start.
+    expect((await admin.agent.get('/api/staff/me')).status).toBe(200);
+    const later = await sessionOf(mod);
+    t.clock.advance(100 * 60_000);
+    for (const a of [admin.agent, later.agent]) expect((await a.get('/api/staff/me')).status).toBe(200);
+    // Lowering them ends it at its next request, however long its own end is.
+    t.clock.advance(20 * 60_000);
+    await setTimeouts(10, 12);
+    expectError(await later.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    await setTimeouts(10, 1);
+    admin.agent = await signIn(t, admin); // the admin's own session, 2 hours old, has just ended
+  });
+
+  test('the sweeper erases every ended session, its reload key with it, and keeps the live ones', async () => {
+    const idle = await sessionOf(mod);
+    const reloadKey = (await idle.agent.post('/api/staff/session/key').send({})).body.key;
+    expect(await t.db('staff_sessions').where({ reload_key: reloadKey }).first()).toBeDefined();
+    const live = await sessionOf(mod);
+    t.clock.advance(9 * 60_000);
+    expect((await live.agent.get('/api/staff/me')).status).toBe(200);
+    expect((await admin.agent.get('/api/staff/me')).status).toBe(200);
+    t.clock.advance(2 * 60_000); // idle: 11 minutes unused, past its 10; live: 2
+    // Raised now, the timeouts alone would not end `idle`: its own end does.
+    await setTimeouts(60, 12);
+    const now = t.clock.now();
+    type Row = { token_hash: string; created_at: number | string; last_seen_at: number | string; live_until: number | string };
+    const ended = (r: Row) =>
+      Number(r.live_until) < now || Number(r.last_seen_at) < now - 60 * 60_000 || Number(r.created_at) < now - 12 * 3_600_000;
+    const before: Row[] = await t.db('staff_sessions').select();
+    expect(before.filter(ended).map((r) => r.token_hash)).toContain(idle.hash);
+
+    const swept = await sweepExpired(t.ctx, now);
+    expect(swept.sessions).toBe(before.filter(ended).length);
+    const after: Row[] = await t.db('staff_sessions').select();
+    expect(after.filter(ended)).toEqual([]);
+    expect(after.map((r) => r.token_hash).sort()).toEqual(
+      before
+        .filter((r) => !ended(r))
+        .map((r) => r.token_hash)
+        .sort(),
+    );
+    expect(after.map((r) => r.token_hash)).toEqual(expect.arrayContaining([live.hash]));
+    expect(await t.db('staff_sessions').where({ reload_key: reloadKey }).first()).toBeUndefined();
+    expect((await live.agent.get('/api/staff/me')).status).toBe(200);
+    expectError(await idle.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expect((await live.agent.post('/api/staff/logout').send({})).status).toBe(204);
+    await setTimeouts(10, 1);
   });
 
   test('the admin sees who is active: last-seen day and live sessions', async () => {
