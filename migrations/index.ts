@@ -14,6 +14,7 @@ import * as accountSecurity from './008_account_security';
 import * as workspace from './009_workspace';
 import * as matching from './010_matching';
 import * as alertPgpKey from './012_alert_pgp_key';
+import * as sessionEnd from './013_session_end';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '009_workspace': workspace,
   '010_matching': matching,
   '012_alert_pgp_key': alertPgpKey,
+  '013_session_end': sessionEnd,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,8 +1,9 @@
 /**
  * The sweeper erases what has expired: rate-limit counters whose minute is over (in the
  * database on PostgreSQL; on SQLite they are in memory and never reach the file), challenges
- * past their expiry, uploads that no message carried within two UTC days, and the matching
- * escrow's evaluation counts of earlier UTC days. It runs at
+ * past their expiry, uploads that no message carried within two UTC days, the matching
+ * escrow's evaluation counts of earlier UTC days, and staff sessions that have ended (with
+ * their reload keys; server/http/auth.ts `sessionEnded`). It runs at
  * start and then a second after every clock minute, when the counters of the minute just
  * ended expire (their windows are aligned to the clock: server/db/rate-limit-store.ts), so
  * the database files never hold a counter more than a few seconds older than its minute.
@@ -18,6 +19,8 @@ export interface Swept {
   challenges: number;
   uploads: number;
   matchingCounts: number;
+  /** staff sessions past their end or the timeouts in force */
+  sessions: number;
   /** closed cases and idle survivor accounts past their retention period (only when the sweep included retention) */
   retention?: RetentionSwept;
 }
@@ -26,12 +29,19 @@ export interface Swept {
  * One sweep, as one erasure (ctx.erase: no copy of what it deletes is left in the files). With
  * `retention`, it also erases closed cases and accounts past their period (server/services/retention.ts).
  */
-export function sweepExpired(ctx: AppContext, now = ctx.clock.now(), opts: { retention?: boolean } = { retention: true }): Promise<Swept> {
+export async function sweepExpired(
+  ctx: AppContext,
+  now = ctx.clock.now(),
+  opts: { retention?: boolean } = { retention: true },
+): Promise<Swept> {
+  // Read before the erasure's transaction: on SQLite that holds the one connection.
+  const timeouts = await ctx.repos.settings.sessionTimeouts();
   return ctx.erase(async (trx) => ({
     counters: await ctx.rateLimits.purgeExpired(trx, now),
     challenges: await ctx.repos.challenges.purgeExpired(trx, now),
     uploads: await ctx.repos.attachments.deleteStale(trx, now),
     matchingCounts: await ctx.repos.matching.purgeEvaluationsBefore(trx, utcDay(new Date(now))),
+    sessions: await ctx.repos.staff.deleteEndedSessions(trx, now, timeouts),
     ...(opts.retention ? { retention: await eraseExpired(ctx, trx, ctx.clock.today()) } : {}),
   }));
 }

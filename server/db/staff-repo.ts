@@ -17,6 +17,14 @@ export interface StaffRecord {
   wrappedKeys: string;
 }
 
+export interface StaffSession {
+  staffId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** the last moment it is live under the timeouts in force at its last use (the current ones may end it sooner) */
+  liveUntil: number;
+}
+
 interface StaffRow {
   id: string;
   username: string;
@@ -111,19 +119,53 @@ export function staffRepo(db: Db) {
       return n === 1;
     },
 
-    // Sessions: a random token in an HttpOnly cookie; only its hash is stored.
-    async createSession(tokenHash: string, staffId: string, now: number): Promise<void> {
-      await db('staff_sessions').insert({ token_hash: tokenHash, staff_id: staffId, created_at: now, last_seen_at: now });
+    // Sessions: a random token in an HttpOnly cookie; only its hash is stored. `liveUntil` is
+    // the last moment the session is live under the timeouts in force when it was last used.
+    async createSession(tokenHash: string, staffId: string, now: number, liveUntil: number): Promise<void> {
+      await db('staff_sessions').insert({
+        token_hash: tokenHash,
+        staff_id: staffId,
+        created_at: now,
+        last_seen_at: now,
+        live_until: liveUntil,
+      });
     },
-    async findSession(tokenHash: string): Promise<{ staffId: string; createdAt: number; lastSeenAt: number } | undefined> {
+    async findSession(tokenHash: string): Promise<StaffSession | undefined> {
       const row = await db('staff_sessions').where({ token_hash: tokenHash }).first();
-      return row && { staffId: row.staff_id, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at) };
+      return (
+        row && {
+          staffId: row.staff_id,
+          createdAt: Number(row.created_at),
+          lastSeenAt: Number(row.last_seen_at),
+          liveUntil: Number(row.live_until),
+        }
+      );
     },
-    async touchSession(tokenHash: string, now: number): Promise<void> {
-      await db('staff_sessions').where({ token_hash: tokenHash }).update({ last_seen_at: now });
+    /**
+     * Records a successful request at `now`: only forward (a slower request finishing later
+     * does not move it back) and only for a session still live at `now`, so a touch never
+     * revives one that has ended.
+     */
+    async touchSession(tokenHash: string, now: number, liveUntil: number): Promise<void> {
+      await db('staff_sessions')
+        .where({ token_hash: tokenHash })
+        .where('last_seen_at', '<=', now)
+        .where('live_until', '>=', now)
+        .update({ last_seen_at: now, live_until: liveUntil });
     },
     async deleteSession(tokenHash: string): Promise<void> {
       await db('staff_sessions').where({ token_hash: tokenHash }).delete();
+    },
+    /**
+     * Deletes (inside the sweeper's erasure) every session that has ended: past its own end, or
+     * past the timeouts in force now. Returns how many.
+     */
+    async deleteEndedSessions(trx: Db, now: number, timeouts: { idleMs: number; absoluteMs: number }): Promise<number> {
+      return trx('staff_sessions')
+        .where('live_until', '<', now)
+        .orWhere('last_seen_at', '<', now - timeouts.idleMs)
+        .orWhere('created_at', '<', now - timeouts.absoluteMs)
+        .delete();
     },
     /**
      * The session's reload key: `fresh` is stored if the session has none yet (one statement,

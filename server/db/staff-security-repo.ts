@@ -167,31 +167,51 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
       return row ? { failures: Number(row.failures), lockedUntil: Number(row.locked_until) } : { failures: 0, lockedUntil: 0 };
     },
     /**
-     * Counts one more consecutive failure (counting restarts after `forgetBefore`: a failure
-     * older than that is forgotten) and sets the lock that `lockFor(failures)` asks for.
+     * Reserves one sign-in attempt, counted up front as a failure, in one conditional
+     * statement: unless the key is locked at `now`, it counts one more consecutive failure
+     * (counting restarts after `forgetBefore`: a failure older than that is forgotten) and sets
+     * the lock that this count calls for (`lockMsAfter[n - 1]` after n failures; the last entry
+     * for every count beyond). Answers undefined, writing nothing, while locked. Because the
+     * check and the count are one statement (SQLite's one connection runs them alone;
+     * PostgreSQL's upsert locks the row and re-checks the condition on the newest version),
+     * concurrent attempts cannot all pass the same unlocked state: once the count reaches the
+     * lock, every later attempt is refused before anything is verified. A success undoes it
+     * with clearLoginFailures.
      */
-    async recordLoginFailure(
-      trx: Db,
+    async reserveLoginAttempt(
       key: string,
       now: number,
       forgetBefore: number,
-      lockFor: (failures: number) => number,
-    ): Promise<LoginLock> {
-      const [row] = rowsOf<{ failures: number | string }>(
-        await trx.raw(
-          `INSERT INTO login_failures (key, failures, locked_until, last_failed_at) VALUES (?, 1, 0, ?)
+      lockMsAfter: readonly number[],
+    ): Promise<LoginLock | undefined> {
+      const until = (ms: number) => (ms > 0 ? now + ms : 0);
+      const counted = 'CASE WHEN login_failures.last_failed_at < ? THEN 1 ELSE login_failures.failures + 1 END';
+      const last = lockMsAfter.length;
+      const [row] = rowsOf<{ failures: number | string; locked_until: number | string }>(
+        await db.raw(
+          `INSERT INTO login_failures (key, failures, locked_until, last_failed_at) VALUES (?, 1, ?, ?)
            ON CONFLICT (key) DO UPDATE SET
-             failures = CASE WHEN login_failures.last_failed_at < ? THEN 1 ELSE login_failures.failures + 1 END,
+             failures = ${counted},
+             locked_until = CASE ${counted} ${lockMsAfter
+               .slice(0, -1)
+               .map(() => 'WHEN ? THEN CAST(? AS BIGINT)')
+               .join(' ')} ELSE CAST(? AS BIGINT) END,
              last_failed_at = excluded.last_failed_at
-           RETURNING failures`,
-          [key, now, forgetBefore],
+           WHERE login_failures.locked_until <= ?
+           RETURNING failures, locked_until`,
+          [
+            key,
+            until(lockMsAfter[0]),
+            now,
+            forgetBefore,
+            forgetBefore,
+            ...lockMsAfter.slice(0, -1).flatMap((ms, i) => [i + 1, until(ms)]),
+            until(lockMsAfter[last - 1]),
+            now,
+          ],
         ),
       );
-      const failures = Number(row.failures);
-      const lockMs = lockFor(failures);
-      const lockedUntil = lockMs > 0 ? now + lockMs : 0;
-      if (lockedUntil) await trx('login_failures').where({ key }).update({ locked_until: lockedUntil });
-      return { failures, lockedUntil };
+      return row && { failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
     },
     async clearLoginFailures(trx: Db, key: string): Promise<void> {
       await trx('login_failures').where({ key }).delete();
@@ -211,6 +231,7 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
     /** Live sessions per member under the given timeouts. */
     async liveSessionCounts(now: number, idleMs: number, absoluteMs: number): Promise<Map<string, number>> {
       const rows: { staff_id: string; n: number | string }[] = await db('staff_sessions')
+        .where('live_until', '>=', now)
         .where('last_seen_at', '>=', now - idleMs)
         .where('created_at', '>=', now - absoluteMs)
         .groupBy('staff_id')

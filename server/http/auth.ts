@@ -1,7 +1,8 @@
 /**
  * Who is asking. Staff: a random session token in an HttpOnly, SameSite=Strict cookie, its
  * hash in the database, with idle and absolute timeouts (the admin's settings, else the
- * configuration's). Survivors: a bearer token the page keeps in memory (never a cookie).
+ * configuration's); a session that has ended stays ended (sessionEnded). Survivors: a bearer
+ * token the page keeps in memory (never a cookie).
  *
  * Two-factor gate: a staff member who has not yet confirmed a TOTP code (right after the
  * password step of setup or of an invite, or at a later sign-in if they stopped there) has a
@@ -14,7 +15,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { SettingsRepo } from '../db/settings-repo';
 import type { StaffSecurityRepo } from '../db/staff-security-repo';
-import type { StaffRecord, StaffRepo } from '../db/staff-repo';
+import type { StaffRecord, StaffRepo, StaffSession } from '../db/staff-repo';
 import { forbidden, HttpError, unauthorized } from './errors';
 import { hashToken, randomToken, readSurvivorToken } from './tokens';
 
@@ -59,6 +60,25 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 type TotpStage = 'enrolled' | 'enrolling' | 'any';
 
+interface SessionTimeoutsMs {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+/** The last moment a session is live under these timeouts: the idle one from its last use, capped by the absolute one. */
+export function sessionEnd(session: Pick<StaffSession, 'createdAt' | 'lastSeenAt'>, { idleMs, absoluteMs }: SessionTimeoutsMs): number {
+  return Math.min(session.lastSeenAt + idleMs, session.createdAt + absoluteMs);
+}
+
+/**
+ * Whether the session has ended at `at`: past the end fixed at its last use (so raising the
+ * timeouts later does not bring it back) or past the timeouts in force now (so lowering them
+ * ends it at once). The sweeper erases ended rows (StaffRepo.deleteEndedSessions, the same rule).
+ */
+export function sessionEnded(session: StaffSession, at: number, now: SessionTimeoutsMs): boolean {
+  return at > Math.min(session.liveUntil, sessionEnd(session, now));
+}
+
 export type StaffAuth = ReturnType<typeof createStaffAuth>;
 
 export function createStaffAuth({ staff, security, settings, config, clock }: StaffAuthDeps) {
@@ -67,7 +87,8 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
   async function startSession(res: Response, staffId: string): Promise<void> {
     const token = randomToken();
     const at = clock.now();
-    await staff.createSession(hashToken(token), staffId, at);
+    const timeouts = await settings.sessionTimeouts();
+    await staff.createSession(hashToken(token), staffId, at, sessionEnd({ createdAt: at, lastSeenAt: at }, timeouts));
     await security.markSeen(staffId, utcDay(new Date(at)));
     // A session cookie (no Max-Age): closing the browser drops it, as it drops the keys a reload
     // keeps in sessionStorage; the server still ends the session at the admin's timeouts.
@@ -92,8 +113,8 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
         const hash = hashToken(token);
         const session = await staff.findSession(hash);
         const at = clock.now();
-        const { idleMs, absoluteMs } = await settings.sessionTimeouts();
-        if (!session || at - session.lastSeenAt > idleMs || at - session.createdAt > absoluteMs) {
+        const timeouts = await settings.sessionTimeouts();
+        if (!session || sessionEnded(session, at, timeouts)) {
           if (session) await staff.deleteSession(hash);
           throw unauthorized('your session has ended; log in again');
         }
@@ -111,7 +132,7 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
         // writes nothing (DESIGN.md "Bad input"), not even the session's last-seen time.
         res.once('finish', () => {
           if (res.statusCode < 400) {
-            staff.touchSession(hash, at).catch(() => undefined);
+            staff.touchSession(hash, at, sessionEnd({ createdAt: session.createdAt, lastSeenAt: at }, timeouts)).catch(() => undefined);
             security.markSeen(member.id, utcDay(new Date(at))).catch(() => undefined);
           }
         });

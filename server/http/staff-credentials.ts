@@ -99,3 +99,14 @@ export function lockDelayMs(failures: number): number {
   if (failures < LOGIN_LOCK.threshold) return 0;
   return Math.min(LOGIN_LOCK.maxMs, LOGIN_LOCK.firstMs * 2 ** Math.min(20, failures - LOGIN_LOCK.threshold));
 }
+
+/**
+ * lockDelayMs as a table, for the statement that counts a failure and sets the lock at once
+ * (server/db/staff-security-repo.ts `reserveLoginAttempt`): entry n - 1 is the lock after n
+ * failures, and the last entry (the longest lock) holds for every count beyond.
+ */
+export const LOGIN_LOCK_SCHEDULE: readonly number[] = (() => {
+  const schedule = [lockDelayMs(1)];
+  while (schedule[schedule.length - 1] < LOGIN_LOCK.maxMs) schedule.push(lockDelayMs(schedule.length + 1));
+  return schedule;
+})();

@@ -8,7 +8,9 @@
  * server checks it against argon2id(authKey). Every failed sign-in answers the same 401
  * ("wrong username, password or code") whether the username exists, the password is wrong
  * or the code is wrong; unknown usernames still cost one argon2 verification and are counted
- * and locked exactly like real ones (the counter is keyed by an HMAC of the username).
+ * and locked exactly like real ones (the counter is keyed by an HMAC of the username). Each
+ * attempt is counted before its argon2 verification starts and uncounted by a success, so
+ * attempts sent at the same time cannot get more verifications than the lock allows.
  */
 import type { z } from 'zod';
 import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
@@ -22,12 +24,13 @@ import {
 } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { Db } from '../db/database';
+import type { LoginLock } from '../db/staff-security-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict, HttpError, unauthorized } from '../http/errors';
 import {
   hashAuthKey,
-  lockDelayMs,
   LOGIN_LOCK,
+  LOGIN_LOCK_SCHEDULE,
   newRecoveryCode,
   RECOVERY_CODE_COUNT,
   recoveryCodeHash,
@@ -42,6 +45,9 @@ export const LOGIN_FAILED_MESSAGE = 'wrong username, password or code';
 type LoginFailure = 'password' | 'account_removed' | 'code_missing' | 'totp' | 'totp_replayed' | 'recovery_code';
 
 type CredentialsSwap = z.infer<typeof schemas.changePassword>;
+
+/** An attempt counted up front (reserveAttempt): the count and lock it made, and when. */
+type Reservation = LoginLock & { at: number };
 
 /** The refusal while an account is locked (429 with Retry-After), or undefined once the lock is over. */
 export function accountLocked(lockedUntil: number, at: number): HttpError | undefined {
@@ -69,28 +75,43 @@ export function createStaffSignIn(ctx: AppContext) {
   /** The throttling key of a username: the table of counters does not list who has an account. */
   const lockKey = (username: string) => toBase64url(hmac(ctx.serverSecret, 'login-failures', username));
 
-  async function refuseWhileLocked(username: string): Promise<void> {
-    const { lockedUntil } = await security.loginLock(lockKey(username));
-    const refusal = accountLocked(lockedUntil, ctx.clock.now());
-    if (refusal) throw refusal;
+  /**
+   * Reserves one attempt for the username before anything is verified: it is counted as a
+   * failure at once (and locks the username when the count calls for it), so that however
+   * many attempts run at the same time, no more are verified than the lock allows; a success
+   * resets the count (clearLoginFailures). While locked: 429, and nothing is checked or counted.
+   */
+  async function reserveAttempt(username: string): Promise<Reservation> {
+    const key = lockKey(username);
+    // A lock that a concurrent success cleared between the two statements: reserve again.
+    for (let tries = 1; ; tries++) {
+      const at = ctx.clock.now();
+      const lock = await security.reserveLoginAttempt(key, at, at - LOGIN_LOCK.forgetAfterMs, LOGIN_LOCK_SCHEDULE);
+      if (lock) return { ...lock, at };
+      const refusal =
+        accountLocked((await security.loginLock(key)).lockedUntil, at) ?? (tries >= 3 ? accountLocked(at + 1000, at) : undefined);
+      if (refusal) throw refusal;
+    }
   }
 
-  /** Counts a failure for the username and, for an existing account, audits it. */
+  /**
+   * The reserved attempt failed: it is counted already; this audits it for an existing account
+   * and forgets counters nobody added to for a day.
+   */
   async function recordFailure(
-    username: string,
+    reservation: Reservation,
     member: StaffRecord | undefined,
     reason: LoginFailure,
     action = 'staff.login_failed',
   ): Promise<void> {
-    const at = ctx.clock.now();
+    const { failures, lockedUntil, at } = reservation;
     await ctx.db.transaction(async (trx) => {
-      const lock = await security.recordLoginFailure(trx, lockKey(username), at, at - LOGIN_LOCK.forgetAfterMs, lockDelayMs);
       if (member) {
         await audit.record(trx, {
           actorId: member.id,
           action,
           subject: member.id,
-          detail: { reason, failures: lock.failures, lockedForSeconds: lock.lockedUntil ? Math.ceil((lock.lockedUntil - at) / 1000) : 0 },
+          detail: { reason, failures, lockedForSeconds: lockedUntil ? Math.ceil((lockedUntil - at) / 1000) : 0 },
         });
       }
     });
@@ -113,7 +134,7 @@ export function createStaffSignIn(ctx: AppContext) {
    * the session of `staffId` and answers `answer`.
    */
   async function signIn(body: z.infer<typeof schemas.staffLogin>): Promise<{ staffId: string; answer: StaffLoginResult }> {
-    await refuseWhileLocked(body.username);
+    const reservation = await reserveAttempt(body.username);
 
     const found = await staff.byUsername(body.username);
     const member = found && found.status !== 'removed' ? found : undefined;
@@ -121,7 +142,7 @@ export function createStaffSignIn(ctx: AppContext) {
       ? await verifyAuthKey(member.authHash, body.authKey)
       : (await verifyAuthKey(await dummyHash, body.authKey), false);
     if (!member || !passwordOk) {
-      await recordFailure(body.username, found, found && !member ? 'account_removed' : 'password');
+      await recordFailure(reservation, found, found && !member ? 'account_removed' : 'password');
       throw unauthorized(LOGIN_FAILED_MESSAGE);
     }
 
@@ -168,7 +189,7 @@ export function createStaffSignIn(ctx: AppContext) {
       if (!done) failure = method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
     }
     if (failure) {
-      await recordFailure(body.username, member, failure);
+      await recordFailure(reservation, member, failure);
       throw unauthorized(LOGIN_FAILED_MESSAGE);
     }
 
@@ -233,11 +254,13 @@ export function createStaffSignIn(ctx: AppContext) {
     body: CredentialsSwap,
     how: { failedAction: string; done: (trx: Db) => Promise<void> },
   ): Promise<StaffMe> {
-    await refuseWhileLocked(me.username);
+    const reservation = await reserveAttempt(me.username);
     if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
-      await recordFailure(me.username, me, 'password', how.failedAction);
+      await recordFailure(reservation, me, 'password', how.failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }
+    // The password is proven: the attempt counted up front is undone, as a sign-in's would be.
+    await security.clearLoginFailures(ctx.db, lockKey(me.username));
     const authHash = await hashAuthKey(body.authKey);
     await ctx.db.transaction(async (trx) => {
       const replaced = await security.replaceCredentials(trx, me.id, me.authHash, {
@@ -260,7 +283,6 @@ export function createStaffSignIn(ctx: AppContext) {
       failedAction: 'staff.password_change_failed',
       done: async (trx) => {
         const sessionsEnded = await security.deleteSessions(trx, me.id, keepSessionHash);
-        await security.clearLoginFailures(trx, lockKey(me.username));
         await audit.record(trx, { actorId: me.id, action: 'staff.password_changed', subject: me.id, detail: { sessionsEnded } });
       },
     });
@@ -302,9 +324,9 @@ export function createStaffSignIn(ctx: AppContext) {
    */
   async function regenerateRecoveryCodes(me: StaffRecord, body: z.infer<typeof schemas.regenerateRecoveryCodes>): Promise<RecoveryCodes> {
     const failedAction = 'staff.recovery_codes_failed';
-    await refuseWhileLocked(me.username);
+    const reservation = await reserveAttempt(me.username);
     if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
-      await recordFailure(me.username, me, 'password', failedAction);
+      await recordFailure(reservation, me, 'password', failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }
     const state = await security.totpState(me.id);
@@ -312,7 +334,7 @@ export function createStaffSignIn(ctx: AppContext) {
     const wrongCode = () =>
       new HttpError(403, 'wrong_code', 'totp does not match: type the code your authenticator app shows now (each code works once)');
     if (step === undefined) {
-      await recordFailure(me.username, me, 'totp', failedAction);
+      await recordFailure(reservation, me, 'totp', failedAction);
       throw wrongCode();
     }
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
@@ -329,7 +351,7 @@ export function createStaffSignIn(ctx: AppContext) {
       return true;
     });
     if (!done) {
-      await recordFailure(me.username, me, 'totp_replayed', failedAction);
+      await recordFailure(reservation, me, 'totp_replayed', failedAction);
       throw wrongCode();
     }
     return { recoveryCodes };

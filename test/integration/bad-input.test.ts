@@ -1719,9 +1719,13 @@ describe('authorization', () => {
 
   test('a logged-out session cookie is 401', async () => {
     const token = randomToken(32);
-    await t
-      .db('staff_sessions')
-      .insert({ token_hash: hashToken(token), staff_id: moderator.staffId, created_at: Date.now(), last_seen_at: Date.now() });
+    await t.db('staff_sessions').insert({
+      token_hash: hashToken(token),
+      staff_id: moderator.staffId,
+      created_at: Date.now(),
+      last_seen_at: Date.now(),
+      live_until: Date.now() + 60_000,
+    });
     const cookie = `awaaz_staff=${token}`;
     expect((await request(t.app).get('/api/staff/me').set('Cookie', cookie)).status).toBe(200);
     expect((await request(t.app).post('/api/staff/logout').set('Cookie', cookie).send({})).status).toBe(204);
@@ -1733,7 +1737,10 @@ describe('authorization', () => {
     ['past its absolute lifetime', { created_at: Date.now() - 3_600_000 * 13, last_seen_at: Date.now() }],
   ])('a session %s is 401, and its row is deleted', async (_label, times) => {
     const token = randomToken(32);
-    await t.db('staff_sessions').insert({ token_hash: hashToken(token), staff_id: moderator.staffId, ...times });
+    // Its own end lies ahead: the timeouts in force now are what end it.
+    await t
+      .db('staff_sessions')
+      .insert({ token_hash: hashToken(token), staff_id: moderator.staffId, live_until: Date.now() + 86_400_000, ...times });
     expectError(await request(t.app).get('/api/staff/cases').set('Cookie', `awaaz_staff=${token}`), 401, 'unauthorized', 'ended');
     expect(
       await t

@@ -12,7 +12,8 @@
  *   clients of the current minute (the control that shows the search works); after the sweep,
  *   not even that. On SQLite the counters are in the server's memory and never in the files,
  *   so even the key file finds nothing (the control: the keys it derives are the ones held).
- * - The sweeper's other erasures: expired challenges and stale uploads leave no bytes behind.
+ * - The sweeper's other erasures: expired challenges, stale uploads and ended staff sessions
+ *   (their reload keys) leave no bytes behind.
  * (Withdrawal and "delete everything": test/integration/publishing.test.ts; a removed
  * member's keys: test/integration/threads.test.ts.)
  */
@@ -30,6 +31,7 @@ import {
   asSurvivor,
   makeTestServer,
   registerSurvivor,
+  setupAdmin,
   TEST_ENGINE,
   uploadFile,
   type SurvivorActor,
@@ -204,6 +206,19 @@ describe("the sweeper's other erasures", () => {
     expect((await foundInDatabase(t, keptSlices)).length).toBeGreaterThan(keptSlices.length * 0.8);
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${stale.id}`)).status).toBe(404);
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${kept.id}`)).status).toBe(200);
+  });
+
+  test("a staff session past its idle timeout is erased, its reload key's bytes with it", async () => {
+    const admin = await setupAdmin(t);
+    const key: string = (await admin.agent.post('/api/staff/session/key').send({})).body.key;
+    expect(await foundInDatabase(t, [key])).toEqual([key]);
+    // Not yet ended: kept.
+    expect((await sweepExpired(t.ctx, t.clock.now() + 29 * 60_000)).sessions).toBe(0);
+    expect(await foundInDatabase(t, [key])).toEqual([key]);
+    const swept = await flushedAfter('staff_sessions', () => sweepExpired(t.ctx, t.clock.now() + 31 * 60_000));
+    expect(swept.sessions).toBe(1);
+    expect(await t.db('staff_sessions').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(await foundInDatabase(t, [key])).toEqual([]);
   });
 });
 

@@ -28,8 +28,9 @@ import {
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
 import { lockDelayMs, LOGIN_LOCK, recoveryCodeHash } from '../../server/http/staff-credentials';
-import { SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
+import { hashToken, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
 import { hotp, totpStep } from '../../server/http/totp';
+import { sweepExpired } from '../../server/sweeper';
 import {
   addStaff,
   enrolTotp,
@@ -407,6 +408,65 @@ describe('login throttling', () => {
     ).toBe(200);
   });
 
+  test('attempts sent all at once get no more verifications than the lock allows: five, then one per lock, unknown usernames alike', async () => {
+    // The scenario: the password is stolen, the phone is not; every guess of the code is sent at once.
+    const victim = await addStaff(t, admin, 'burst.me');
+    const stolen = (await loginBody(t, victim)).body;
+    let guess = 0;
+    const guesses = (n: number, username = 'burst.me') => {
+      const valid = new Set([-2, -1, 0, 1, 2].map((d) => hotp(victim.totpSecret, totpStep(t.clock.now()) + d)));
+      const codes: string[] = [];
+      while (codes.length < n) {
+        const code = String((guess++ * 7919) % 1_000_000).padStart(6, '0');
+        if (!valid.has(code)) codes.push(code);
+      }
+      return codes.map((totp) => ({ ...stolen, username, totp }));
+    };
+    const verify = jest.spyOn(argon2, 'verify');
+    const statuses = async (bodies: object[]) => {
+      verify.mockClear();
+      const answers = await Promise.all(bodies.map((body) => request(t.app).post('/api/staff/login').send(body)));
+      for (const a of answers) expect(a.headers['set-cookie']).toBeUndefined();
+      const count = (status: number) => answers.filter((a) => a.status === status).length;
+      return { 401: count(401), 429: count(429), verified: verify.mock.calls.length };
+    };
+    try {
+      expect(await statuses(guesses(20))).toEqual({ 401: 5, 429: 15, verified: 5 });
+      t.clock.advance(31_000);
+      expect(await statuses(guesses(12))).toEqual({ 401: 1, 429: 11, verified: 1 });
+      t.clock.advance(61_000);
+      expect(await statuses(guesses(12))).toEqual({ 401: 1, 429: 11, verified: 1 });
+      // An unknown username: the same counts, so a burst does not tell who has an account either.
+      expect(await statuses(guesses(20, 'ghost.burst'))).toEqual({ 401: 5, 429: 15, verified: 5 });
+      t.clock.advance(31_000);
+      expect(await statuses(guesses(12, 'ghost.burst'))).toEqual({ 401: 1, 429: 11, verified: 1 });
+    } finally {
+      verify.mockRestore();
+    }
+    // Each verified attempt is audited once, with the count and lock it made.
+    t.clock.advance(121_000);
+    admin.agent = await signIn(t, admin);
+    const log = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === victim.staffId);
+    const counted = log.map((e) => [Number(e.detail!.failures), Number(e.detail!.lockedForSeconds)]);
+    expect(counted.sort((a, b) => a[0] - b[0])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [5, 30],
+      [6, 60],
+      [7, 120],
+    ]);
+    // The owner, with the phone, still signs in once the lock is over, and that resets the count.
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, victim)).body)
+      ).status,
+    ).toBe(200);
+  });
+
   test('per hashed address too: the sensitive limiter answers 429 rate_limited', async () => {
     const t2 = await makeTestServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '3' });
     try {
@@ -512,6 +572,85 @@ describe('sessions', () => {
     await t.db('settings').where({ key: 'session.idle_minutes' }).update({ value: '0' });
     expect((await admin.agent.get('/api/staff/settings')).body.sessionIdleMinutes).toBe(30);
     await t.db('settings').where({ key: 'session.idle_minutes' }).update({ value: '10' });
+  });
+
+  /** Signs `who` in with a new agent, and gives the stored hash of its session token too. */
+  async function sessionOf(who: StaffActor): Promise<{ agent: Agent; hash: string }> {
+    const agent = request.agent(t.app);
+    const res = await agent.post('/api/staff/login').send((await loginBody(t, who)).body);
+    expect(res.status).toBe(200);
+    const token = /awaaz_staff=([^;]+)/.exec(String(res.headers['set-cookie']))![1];
+    return { agent, hash: hashToken(token) };
+  }
+  const setTimeouts = async (sessionIdleMinutes: number, sessionAbsoluteHours: number) =>
+    expect((await admin.agent.post('/api/staff/settings').send({ sessionIdleMinutes, sessionAbsoluteHours })).status).toBe(200);
+
+  test('a session that has ended stays ended when the admin raises the timeouts; lowering them ends sessions at once', async () => {
+    admin.agent = await signIn(t, admin);
+    await setTimeouts(10, 1);
+    const idle = await sessionOf(mod); // left alone: ends 10 minutes after its last use
+    const busy = await sessionOf(mod); // used every 9 minutes: ends an hour after sign-in
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(9 * 60_000);
+      for (const a of [admin.agent, busy.agent]) expect((await a.get('/api/staff/me')).status).toBe(200);
+    }
+    t.clock.advance(9 * 60_000);
+    admin.agent = await signIn(t, admin); // 63 minutes: the admin's session ended too
+    await setTimeouts(120, 12);
+    // Under the new timeouts both would be live (63 minutes idle of 120; 63 minutes old of 12
+    // hours): they ended under the old ones and stay ended, and their rows go.
+    expectError(await idle.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expectError(await busy.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expect(await t.db('staff_sessions').whereIn('token_hash', [idle.hash, busy.hash])).toEqual([]);
+
+    // A live session takes the raised timeouts from its next use (the admin's, which was last
+    // checked under the old ones, with this request); a new one from its start.
+    expect((await admin.agent.get('/api/staff/me')).status).toBe(200);
+    const later = await sessionOf(mod);
+    t.clock.advance(100 * 60_000);
+    for (const a of [admin.agent, later.agent]) expect((await a.get('/api/staff/me')).status).toBe(200);
+    // Lowering them ends it at its next request, however long its own end is.
+    t.clock.advance(20 * 60_000);
+    await setTimeouts(10, 12);
+    expectError(await later.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    await setTimeouts(10, 1);
+    admin.agent = await signIn(t, admin); // the admin's own session, 2 hours old, has just ended
+  });
+
+  test('the sweeper erases every ended session, its reload key with it, and keeps the live ones', async () => {
+    const idle = await sessionOf(mod);
+    const reloadKey = (await idle.agent.post('/api/staff/session/key').send({})).body.key;
+    expect(await t.db('staff_sessions').where({ reload_key: reloadKey }).first()).toBeDefined();
+    const live = await sessionOf(mod);
+    t.clock.advance(9 * 60_000);
+    expect((await live.agent.get('/api/staff/me')).status).toBe(200);
+    expect((await admin.agent.get('/api/staff/me')).status).toBe(200);
+    t.clock.advance(2 * 60_000); // idle: 11 minutes unused, past its 10; live: 2
+    // Raised now, the timeouts alone would not end `idle`: its own end does.
+    await setTimeouts(60, 12);
+    const now = t.clock.now();
+    type Row = { token_hash: string; created_at: number | string; last_seen_at: number | string; live_until: number | string };
+    const ended = (r: Row) =>
+      Number(r.live_until) < now || Number(r.last_seen_at) < now - 60 * 60_000 || Number(r.created_at) < now - 12 * 3_600_000;
+    const before: Row[] = await t.db('staff_sessions').select();
+    expect(before.filter(ended).map((r) => r.token_hash)).toContain(idle.hash);
+
+    const swept = await sweepExpired(t.ctx, now);
+    expect(swept.sessions).toBe(before.filter(ended).length);
+    const after: Row[] = await t.db('staff_sessions').select();
+    expect(after.filter(ended)).toEqual([]);
+    expect(after.map((r) => r.token_hash).sort()).toEqual(
+      before
+        .filter((r) => !ended(r))
+        .map((r) => r.token_hash)
+        .sort(),
+    );
+    expect(after.map((r) => r.token_hash)).toEqual(expect.arrayContaining([live.hash]));
+    expect(await t.db('staff_sessions').where({ reload_key: reloadKey }).first()).toBeUndefined();
+    expect((await live.agent.get('/api/staff/me')).status).toBe(200);
+    expectError(await idle.agent.get('/api/staff/me'), 401, 'unauthorized', 'ended');
+    expect((await live.agent.post('/api/staff/logout').send({})).status).toBe(204);
+    await setTimeouts(10, 1);
   });
 
   test('the admin sees who is active: last-seen day and live sessions', async () => {
