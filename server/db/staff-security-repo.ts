@@ -213,6 +213,10 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
       );
       return row && { failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
     },
+    /** Moves the counter's last failure to `at`: a write that every failed attempt commits, known username or not. */
+    async touchLoginFailure(trx: Db, key: string, at: number): Promise<void> {
+      await trx('login_failures').where({ key }).update({ last_failed_at: at });
+    },
     async clearLoginFailures(trx: Db, key: string): Promise<void> {
       await trx('login_failures').where({ key }).delete();
     },

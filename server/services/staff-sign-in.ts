@@ -46,8 +46,8 @@ type LoginFailure = 'password' | 'account_removed' | 'code_missing' | 'totp' | '
 
 type CredentialsSwap = z.infer<typeof schemas.changePassword>;
 
-/** An attempt counted up front (reserveAttempt): the count and lock it made, and when. */
-type Reservation = LoginLock & { at: number };
+/** An attempt counted before it is checked: the counter as it now stands, when, and under which throttling key. */
+type Reservation = LoginLock & { at: number; key: string };
 
 /** The refusal while an account is locked (429 with Retry-After), or undefined once the lock is over. */
 export function accountLocked(lockedUntil: number, at: number): HttpError | undefined {
@@ -87,7 +87,7 @@ export function createStaffSignIn(ctx: AppContext) {
     for (let tries = 1; ; tries++) {
       const at = ctx.clock.now();
       const lock = await security.reserveLoginAttempt(key, at, at - LOGIN_LOCK.forgetAfterMs, LOGIN_LOCK_SCHEDULE);
-      if (lock) return { ...lock, at };
+      if (lock) return { ...lock, at, key };
       const refusal =
         accountLocked((await security.loginLock(key)).lockedUntil, at) ?? (tries >= 3 ? accountLocked(at + 1000, at) : undefined);
       if (refusal) throw refusal;
@@ -104,8 +104,11 @@ export function createStaffSignIn(ctx: AppContext) {
     reason: LoginFailure,
     action = 'staff.login_failed',
   ): Promise<void> {
-    const { failures, lockedUntil, at } = reservation;
+    const { failures, lockedUntil, at, key } = reservation;
     await ctx.db.transaction(async (trx) => {
+      // Written for every username, so that an unknown one commits a write too (a commit with
+      // nothing in it costs no sync, and its speed would tell who has an account).
+      await security.touchLoginFailure(trx, key, ctx.clock.now());
       if (member) {
         await audit.record(trx, {
           actorId: member.id,

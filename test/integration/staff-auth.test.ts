@@ -40,6 +40,7 @@ import {
   setupAdmin,
   signIn,
   staffMaterial,
+  statementsOf,
   submitTestimony,
   unchanged,
   type StaffActor,
@@ -304,6 +305,45 @@ describe('two-factor sign-in', () => {
     // The counters of failed sign-ins do not list usernames either.
     expect(JSON.stringify(await t.db('login_failures').select())).not.toMatch(/nobody|mod\.one/);
     // A success resets this account's counter.
+    expect(
+      (
+        await request(t.app)
+          .post('/api/staff/login')
+          .send((await loginBody(t, mod)).body)
+      ).status,
+    ).toBe(200);
+  });
+
+  /**
+   * Not a time but its cause: a commit that writes costs a sync, an empty one does not. A failed
+   * sign-in of an unknown username must commit as many writing transactions as a known one's,
+   * or the speed of the 401 would tell who has an account.
+   */
+  test('a failed sign-in commits the same writes for an unknown username as for a known one', async () => {
+    const right = await loginBody(t, mod, {});
+    /** Each committed unit of work of one request: a transaction, or a statement on its own; and whether it wrote. */
+    const commitsOf = async (body: object) => {
+      const { sqls } = await statementsOf(t.db, async () => {
+        expect((await request(t.app).post('/api/staff/login').send(body)).status).toBe(401);
+      });
+      const units: boolean[] = [];
+      let open: boolean | undefined;
+      for (const sql of sqls) {
+        const writes = /^\s*(insert|update|delete)\b/i.test(sql);
+        if (/^\s*begin\b/i.test(sql)) open = false;
+        else if (/^\s*commit\b/i.test(sql)) {
+          units.push(open!);
+          open = undefined;
+        } else if (open === undefined) units.push(writes);
+        else open ||= writes;
+      }
+      return units;
+    };
+    const known = await commitsOf({ username: 'mod.one', authKey: toBase64url(nacl.randomBytes(32)), totp: '123456' });
+    const unknown = await commitsOf({ username: 'nobody.at.all', authKey: right.body.authKey, totp: '123456' });
+    expect(known.length).toBeGreaterThan(0);
+    expect(unknown).toEqual(known);
+    // and the next success resets the known account's counter, as the test above expects of it
     expect(
       (
         await request(t.app)
