@@ -6,15 +6,21 @@
  * back a session that has already ended, and the sweeper erases ended rows with their reload
  * keys (server/http/auth.ts, server/sweeper.ts).
  *
- * Sessions from before this migration get 0, so they count as ended: the sweeper's first
- * sweep, at start, erases them, and their members sign in again once.
+ * Sessions from before this migration get their sign-in time plus the longest absolute timeout
+ * there can be (168 hours, the bound of STAFF_SESSION_ABSOLUTE_HOURS and of the admin's
+ * setting when this was written): a session ends at the earlier of live_until and what the
+ * current timeouts say, so they end exactly as they would have without the upgrade, and
+ * nobody is signed out by it.
  */
 import type { Knex } from 'knex';
+
+const LONGEST_ABSOLUTE_MS = 168 * 3_600_000;
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('staff_sessions', (t) => {
     t.bigInteger('live_until').notNullable().defaultTo(0);
   });
+  await knex('staff_sessions').update({ live_until: knex.raw('created_at + ?', [LONGEST_ABSOLUTE_MS]) });
 }
 
 export async function down(knex: Knex): Promise<void> {
