@@ -73,6 +73,14 @@ export function bindAlertsPanel(): void {
   onSubmit(byId<HTMLFormElement>('alerts-key-form'), keyStatus, async () => {
     const publicKey = keyField.value.trim();
     if (!publicKey) throw new Error('Paste your public key first.');
+    // A private key pasted by mistake never leaves this page (the server refuses one too, but
+    // would have received it): the field is emptied, and nothing is sent.
+    if (/-----BEGIN PGP (PRIVATE|SECRET) KEY BLOCK-----/i.test(publicKey)) {
+      keyField.value = '';
+      throw new Error(
+        'This is a private key: it was not sent, and the field was emptied. Paste your public key (gpg --armor --export), never the private one.',
+      );
+    }
     const saved = await api<StaffAlertSettings>('POST', '/api/staff/me/alerts/key', { publicKey });
     keyField.value = '';
     fill(saved);

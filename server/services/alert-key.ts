@@ -126,6 +126,21 @@ export async function storedKeyInfo(armored: string, now: number): Promise<Alert
 const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
 
 /**
+ * Every encrypted alert's entity is padded with blank lines to a multiple of this many bytes,
+ * so that its size does not tell a new case from an answer, a match or a digest (OpenPGP
+ * hides the words, not the length). Every alert's words fit in one block.
+ */
+export const ENCRYPTED_ALERT_BLOCK_BYTES = 2048;
+
+function padded(entity: string): string {
+  const bytes = Buffer.byteLength(entity, 'utf8');
+  const size = Math.max(1, Math.ceil(bytes / ENCRYPTED_ALERT_BLOCK_BYTES)) * ENCRYPTED_ALERT_BLOCK_BYTES;
+  const filler = size - bytes;
+  // CRLF pairs, and one space when the gap is odd: trailing blank lines a mail program does not show.
+  return entity + '\r\n'.repeat(Math.floor(filler / 2)) + ' '.repeat(filler % 2);
+}
+
+/**
  * Encrypts an alert to the member's key at `now`: the whole alert, its real subject included
  * (as a protected header), becomes one MIME entity inside the OpenPGP message, as RFC 3156
  * asks. Throws when the key no longer encrypts (expired, revoked): the caller must not send
@@ -133,14 +148,16 @@ const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
  */
 export async function encryptAlert(alert: PlainAlert, armoredKey: string, now: number): Promise<EncryptedAlert> {
   const key = await openpgp.readKey({ armoredKey });
-  const inner = crlf(
-    [
-      'Content-Type: text/plain; charset=utf-8; protected-headers="v1"',
-      'Content-Transfer-Encoding: 8bit',
-      `Subject: ${alert.subject}`,
-      '',
-      alert.text,
-    ].join('\n'),
+  const inner = padded(
+    crlf(
+      [
+        'Content-Type: text/plain; charset=utf-8; protected-headers="v1"',
+        'Content-Transfer-Encoding: 8bit',
+        `Subject: ${alert.subject}`,
+        '',
+        alert.text,
+      ].join('\n'),
+    ),
   );
   // openpgp's result type names web streams, which the server's types do not include: checked here instead.
   const pgpMessage: unknown = await openpgp.encrypt({

@@ -41,19 +41,21 @@ describeInBrowser('alerts encrypted to an OpenPGP key, in Chromium', () => {
     });
     const fingerprint = (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint().toUpperCase();
 
-    const { page } = await newGuardedPage(browser, problems);
+    const { page, sent } = await newGuardedPage(browser, problems);
     await setUpFirstAdmin(page, server.setupLink, true);
     await staffSignIn(page, server.url, ADMIN);
     await openView(page, 'Account');
     await page.getByRole('heading', { name: 'Encrypt with OpenPGP (optional)' }).waitFor();
     expect(await page.locator('#alerts-key-current').isHidden()).toBe(true);
 
-    // A private key pasted by mistake is refused, and said to be.
+    // A private key pasted by mistake is refused in the page, never sent, and the field emptied.
     const keyField = page.getByLabel('Public key, ASCII-armored');
     await keyField.fill(privateKey);
     await page.getByRole('button', { name: 'Save key' }).click();
-    await page.locator('#alerts-key-status', { hasText: 'this is a private key, and it was not stored' }).waitFor();
+    await page.locator('#alerts-key-status', { hasText: 'This is a private key: it was not sent' }).waitFor();
     expect(await page.locator('#alerts-key-current').isHidden()).toBe(true);
+    expect(await keyField.inputValue()).toBe('');
+    expect(sent.filter((r) => /PRIVATE KEY/.test(r.body))).toEqual([]);
 
     await keyField.fill(publicKey);
     await page.getByRole('button', { name: 'Save key' }).click();
