@@ -13,6 +13,7 @@ import * as alertsRetention from './007_alerts_retention';
 import * as accountSecurity from './008_account_security';
 import * as workspace from './009_workspace';
 import * as matching from './010_matching';
+import * as serverKeyFile from './014_server_key_file';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '008_account_security': accountSecurity,
   '009_workspace': workspace,
   '010_matching': matching,
+  '014_server_key_file': serverKeyFile,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
