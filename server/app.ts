@@ -105,8 +105,12 @@ export interface AppContext {
   clock: Clock;
   /** authentication, built once: staff sessions with the 2FA gate, and survivor bearer tokens (server/http/auth.ts) */
   auth: { staff: StaffAuth; survivor: RequestHandler };
-  /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
-  limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
+  /**
+   * general: per address, every request but credentialed record requests; records: per survivor
+   * or staff member (server/http/rate-limit.ts); refusedRecords: the general budget again, for a
+   * staff record request that general let through for its cookie and whose session is refused.
+   */
+  limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler; refusedRecords: RequestHandler };
   /** the limiters' counters: in the database on PostgreSQL, in this process on SQLite (server/db/rate-limit-store.ts) */
   rateLimits: RateLimitCounters;
   /** new testimonies, written in batches (server/services/survivors.ts `openCases`, server/db/batcher.ts) */
@@ -209,6 +213,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
       }),
       sensitive: limiter(counters, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
       records: identityLimiter(counters, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
+      // Same name, so same counters as general: without the skip, for the requests it skipped.
+      refusedRecords: limiter(counters, clock, addressKey, 'all', config.rateLimitPerMinute),
     },
     rateLimits: counters,
     testimonies: new Batcher((batch) => openCases(ctx, batch)),
