@@ -148,7 +148,7 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
 });
 
 test.each(['ADDRESS_KEY_FILE', 'SERVER_KEY_FILE'])(
-  'a %s that group or others may read stops the server at start, naming it',
+  '%s: a key file that group or others may read stops the server at start, naming it',
   async (variable) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-key-'));
     const keyFile = path.join(dir, 'some.key');
