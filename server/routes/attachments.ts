@@ -95,7 +95,9 @@ export function attachmentRoutes(ctx: AppContext): Router {
   const perSender = ctx.limits.records;
   // A made-up staff cookie got this request past the general limit: refused, it counts by address.
   const moderatorOrCountAddress: RequestHandler = (req, res, next) =>
-    moderator(req, res, (err?: unknown) => (err === undefined ? next() : ctx.limits.refusedRecords(req, res, () => next(err))));
+    moderator(req, res, (refusal?: unknown) =>
+      refusal === undefined ? next() : ctx.limits.refusedRecords(req, res, (limitError?: unknown) => next(limitError ?? refusal)),
+    );
 
   router.post('/survivor/attachments', auth, async (req, res) => {
     const body = parseWith(schemas.createAttachment, req.body);
