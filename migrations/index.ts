@@ -15,6 +15,7 @@ import * as workspace from './009_workspace';
 import * as matching from './010_matching';
 import * as alertPgpKey from './012_alert_pgp_key';
 import * as sessionEnd from './013_session_end';
+import * as serverKeyFile from './014_server_key_file';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '010_matching': matching,
   '012_alert_pgp_key': alertPgpKey,
   '013_session_end': sessionEnd,
+  '014_server_key_file': serverKeyFile,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

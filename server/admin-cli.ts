@@ -114,6 +114,7 @@ async function migrateToPostgres(urlArgument: string | undefined): Promise<numbe
   console.log('Every table was copied and matches. Next:');
   console.log(`  1. Keep the address key with the instance: ${source.addressKeyFile} (it is not in the database;`);
   console.log('     without it rate-limit counters start afresh). On another machine, copy it there (mode 0600) and set ADDRESS_KEY_FILE.');
+  console.log(`     Likewise the server key, ${source.serverKeyFile} (SERVER_KEY_FILE): without it, open survivor sessions end.`);
   console.log('  2. Start Awaaz on PostgreSQL: DATABASE_URL=<this address> npm start');
   console.log(`  3. Keep ${source.database.filename} as a backup until you have checked the instance, then delete it.`);
   return 0;

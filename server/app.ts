@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { systemClock, type Clock } from './clock';
-import { ConfigError, loadAddressKey, loadMatchingKey, loadTotpKeys, type Config, type MatchingKeyFile } from './config';
+import { ConfigError, loadAddressKey, loadMatchingKey, loadServerKey, loadTotpKeys, type Config, type MatchingKeyFile } from './config';
 import { TotpKeyMissing, totpSealer } from './crypto/totp-sealing';
 import { attachmentRepo } from './db/attachment-repo';
 import { auditRepo } from './db/audit-repo';
@@ -58,6 +58,8 @@ export interface AppDeps {
   clock?: Clock;
   /** the rate-limit key (main.ts reads it before opening the database); read from config.addressKeyFile when not given */
   addressKey?: string;
+  /** the key tokens and sign-in tickets are signed with (main.ts reads it with the address key); read from config.serverKeyFile when not given */
+  serverKey?: string;
   /** the matching escrow's OPRF key (main.ts reads it with the address key); read from config.matchingKeyFile when not given */
   matchingKey?: MatchingKeyFile;
   /** the keys TOTP secrets are sealed under (main.ts reads them at start); read from config.totpKeyFile when not given */
@@ -68,7 +70,13 @@ export interface AppContext {
   db: Db;
   config: Config;
   instanceId: string;
+  /**
+   * The server key, from SERVER_KEY_FILE and never the database: it signs survivor tokens and
+   * staff sign-in tickets, and keys the sign-in failure counters (server/http/tokens.ts).
+   */
   serverSecret: string;
+  /** keys unknown usernames' fake salts; in the database, where its theft is harmless (migrations/014_server_key_file.ts) */
+  fakeSaltKey: string;
   repos: {
     instance: ReturnType<typeof instanceRepo>;
     staff: ReturnType<typeof staffRepo>;
@@ -97,8 +105,12 @@ export interface AppContext {
   clock: Clock;
   /** authentication, built once: staff sessions with the 2FA gate, and survivor bearer tokens (server/http/auth.ts) */
   auth: { staff: StaffAuth; survivor: RequestHandler };
-  /** general: per address, every request but credentialed record requests; records: per survivor or staff member (server/http/rate-limit.ts) */
-  limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler };
+  /**
+   * general: per address, every request but credentialed record requests; records: per survivor
+   * or staff member (server/http/rate-limit.ts); refusedRecords: the general budget again, for a
+   * staff record request that general let through for its cookie and whose session is refused.
+   */
+  limits: { general: RequestHandler; sensitive: RequestHandler; records: RequestHandler; refusedRecords: RequestHandler };
   /** the limiters' counters: in the database on PostgreSQL, in this process on SQLite (server/db/rate-limit-store.ts) */
   rateLimits: RateLimitCounters;
   /** new testimonies, written in batches (server/services/survivors.ts `openCases`, server/db/batcher.ts) */
@@ -166,6 +178,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
   };
   const instance = await repos.instance.ensure(clock.today());
   const addressKey = deps.addressKey ?? loadAddressKey(config.addressKeyFile);
+  const serverKey = deps.serverKey ?? loadServerKey(config.serverKeyFile);
   const matchingKey = deps.matchingKey ?? loadMatchingKey(config.matchingKeyFile);
   const security = staffSecurityRepo(db, totpSealer(deps.totpKeys ?? loadTotpKeys(config)));
   await sealTotpSecrets(db, security, log);
@@ -175,7 +188,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     db,
     config,
     instanceId: instance.instance_id,
-    serverSecret: instance.server_secret,
+    serverSecret: serverKey,
+    fakeSaltKey: instance.fake_salt_key,
     repos: {
       ...repos,
       audit: auditRepo(db, { instanceId: instance.instance_id, clock }),
@@ -191,14 +205,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     clock,
     auth: {
       staff: createStaffAuth({ staff: repos.staff, security, settings, config, clock }),
-      survivor: requireSurvivor(instance.server_secret, clock),
+      survivor: requireSurvivor(serverKey, clock),
     },
     limits: {
       general: limiter(counters, clock, addressKey, 'all', config.rateLimitPerMinute, {
-        skip: (req) => isCredentialedRecordRequest(instance.server_secret, req, clock.now()),
+        skip: (req) => isCredentialedRecordRequest(serverKey, req, clock.now()),
       }),
       sensitive: limiter(counters, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
       records: identityLimiter(counters, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),
+      // Same name, so same counters as general: without the skip, for the requests it skipped.
+      refusedRecords: limiter(counters, clock, addressKey, 'all', config.rateLimitPerMinute),
     },
     rateLimits: counters,
     testimonies: new Batcher((batch) => openCases(ctx, batch)),

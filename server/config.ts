@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
   ADDRESS_KEY_FILE: z.string().min(1).optional(),
+  /** the key survivor session tokens and staff sign-in tickets are signed with (never in the database); DATA_DIR/server.key unless set */
+  SERVER_KEY_FILE: z.string().min(1).optional(),
   /** the matching escrow's OPRF key (never in the database); DATA_DIR/matching.key unless set */
   MATCHING_KEY_FILE: z.string().min(1).optional(),
   /** OPRF evaluations (each tests one guessed identifier) per survivor per UTC day, and for everyone together */
@@ -187,6 +189,8 @@ export interface Config {
   database: { client: 'sqlite'; filename: string; synchronous?: SqliteSynchronous } | { client: 'pg'; url: string };
   /** where the address key lives (see loadAddressKey) */
   addressKeyFile: string;
+  /** where the server key lives (see loadServerKey) */
+  serverKeyFile: string;
   /** where the matching escrow's OPRF key lives (see loadMatchingKey) */
   matchingKeyFile: string;
   matchingEvaluationsPerSurvivorPerDay: number;
@@ -240,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { client: 'pg', url: e.DATABASE_URL }
       : { client: 'sqlite', filename: path.resolve(e.DATA_DIR, 'awaaz.sqlite3'), synchronous: e.SQLITE_SYNCHRONOUS },
     addressKeyFile: path.resolve(e.ADDRESS_KEY_FILE ?? path.join(e.DATA_DIR, 'address.key')),
+    serverKeyFile: path.resolve(e.SERVER_KEY_FILE ?? path.join(e.DATA_DIR, 'server.key')),
     matchingKeyFile: path.resolve(e.MATCHING_KEY_FILE ?? path.join(e.DATA_DIR, 'matching.key')),
     matchingEvaluationsPerSurvivorPerDay: e.MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY,
     matchingEvaluationsPerDay: e.MATCHING_EVALUATIONS_PER_DAY,
@@ -280,6 +285,18 @@ const KEY_FILE_CONTENT = /^[A-Za-z0-9_-]{43}$/;
  */
 export function loadAddressKey(file: string): string {
   return readKeyFile(file, 'ADDRESS_KEY_FILE', KEY_FILE_CONTENT, `an address key (${KEY_FILE_WORDS})`, newKeyLine);
+}
+
+/**
+ * The server key: it signs survivor session tokens and staff sign-in tickets
+ * (server/http/tokens.ts) and keys the sign-in failure counters. A file, never the database:
+ * with a copy of the database alone, nobody can make a token that the live server accepts
+ * (and so act as a survivor: erase her testimonies, stop her sharing). Made at first start and
+ * refused like the address key. Several instances that share one database must share this
+ * file too, or a token one of them issued is refused by the others.
+ */
+export function loadServerKey(file: string): string {
+  return readKeyFile(file, 'SERVER_KEY_FILE', KEY_FILE_CONTENT, `a server key (${KEY_FILE_WORDS})`, newKeyLine);
 }
 
 const KEY_FILE_WORDS = 'one line of 43 base64url characters: 32 random bytes';

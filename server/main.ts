@@ -1,5 +1,5 @@
 /**
- * Starts Awaaz: checks the configuration and the address key file, opens the database, runs
+ * Starts Awaaz: checks the configuration and the key files, opens the database, runs
  * the migrations, starts the sweeper, prints the URL (and a one-time setup link while there is
  * no admin), listens, and shuts down cleanly.
  */
@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
-import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadTotpKeys } from './config';
+import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadServerKey, loadTotpKeys } from './config';
 import { migrate, openDatabase } from './db/database';
 import { issueSetupLink } from './setup-link';
 import { startMailer } from './mailer';
@@ -16,6 +16,7 @@ import { startSweeper } from './sweeper';
 async function main(): Promise<void> {
   const config = loadConfig();
   const addressKey = loadAddressKey(config.addressKeyFile);
+  const serverKey = loadServerKey(config.serverKeyFile);
   const matchingKey = loadMatchingKey(config.matchingKeyFile);
   const totpKeys = loadTotpKeys(config);
   const db = openDatabase(config.database);
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     db,
     config,
     addressKey,
+    serverKey,
     matchingKey,
     totpKeys,
     clientDir: path.resolve(__dirname, '../client'),
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
   console.log(`Awaaz is running at ${config.publicUrl}`);
   console.log(`Database: ${config.database.client === 'sqlite' ? config.database.filename : 'PostgreSQL (DATABASE_URL)'}`);
   console.log(`Address key: ${config.addressKeyFile} (never back it up with the database)`);
+  console.log(`Server key: ${config.serverKeyFile} (never back it up with the database)`);
   console.log(`Matching key: ${config.matchingKeyFile}, version ${matchingKey.version} (never back it up with the database)`);
   console.log(`TOTP key: ${config.totpKeyFile} (keep a copy apart from the database backups: without it no one can sign in)`);
   console.log(config.smtp ? `Staff alerts: by email through ${config.smtp.host}:${config.smtp.port}` : 'Staff alerts: off (no SMTP_HOST)');

@@ -1,11 +1,12 @@
-/** The instance row: its id, the server secret, the instance public key and the setup token. */
+/** The instance row: its id, the fake-salt key, the instance public key and the setup token. */
 import nacl from 'tweetnacl';
 import { randomId, toBase64url } from '../../protocol';
 import type { Db } from './database';
 
 export interface InstanceRow {
   instance_id: string;
-  server_secret: string;
+  /** keys the fake salts of unknown staff usernames (server/services/staff-sign-in.ts); nothing is signed with it (migrations/014_server_key_file.ts) */
+  fake_salt_key: string;
   instance_pk: string | null;
   setup_token_hash: string | null;
 }
@@ -19,7 +20,7 @@ export function instanceRepo(db: Db) {
         .first();
       if (existing) return existing;
       await db('instance')
-        .insert({ id: 1, instance_id: randomId(), server_secret: toBase64url(nacl.randomBytes(32)), created_day: today })
+        .insert({ id: 1, instance_id: randomId(), fake_salt_key: toBase64url(nacl.randomBytes(32)), created_day: today })
         .onConflict('id')
         .ignore();
       return (await db<InstanceRow>('instance')

@@ -14,7 +14,9 @@
  * way), and not against the general one, once the request shows a credential (a valid
  * survivor token, or a staff session cookie that the route then checks: see
  * `isCredentialedRecordRequest` in server/routes/attachments.ts). A request without one counts
- * against its address as usual, and the route refuses it before any work.
+ * against its address as usual, and the route refuses it before any work; so does one whose
+ * staff cookie names no moderator's live session, once the route has refused it
+ * (`ctx.limits.refusedRecords`).
  */
 import type { Request } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';

@@ -1,6 +1,9 @@
 /**
  * Server-side secrets and tokens. Survivor sessions are stateless HMAC tokens kept in the
- * page's memory: no row records when a survivor was here.
+ * page's memory: no row records when a survivor was here. They and the sign-in tickets are
+ * signed with the server key (`ctx.serverSecret`, from SERVER_KEY_FILE: server/config.ts
+ * loadServerKey), never with anything the database holds, so a copy of the database cannot
+ * make a token the server accepts.
  */
 import crypto from 'node:crypto';
 import { fromBase64url, toBase64url } from '../../protocol';

@@ -10,7 +10,7 @@
  * Record bodies are raw bytes (application/octet-stream), the one exception to "JSON only"
  * (server/app.ts), read with a limit of one record so nothing larger is ever buffered.
  */
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { RECORD_BYTES, RECORD_OVERHEAD } from '../../protocol';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
@@ -51,7 +51,9 @@ export function recordRoute(req: Request): { side: 'survivor' | 'staff'; upload:
 /**
  * A record request that shows a credential (a valid survivor token, or a staff session cookie,
  * which the route then checks) counts against its sender's records budget instead of the
- * general, per-address one (server/http/rate-limit.ts).
+ * general, per-address one (server/http/rate-limit.ts). The cookie is only looked at here, to
+ * spare every request a database read: a staff record request whose session the route then
+ * refuses counts against its address after all (`ctx.limits.refusedRecords`).
  */
 export function isCredentialedRecordRequest(serverSecret: string, req: Request, now: number): boolean {
   const route = recordRoute(req);
@@ -91,6 +93,11 @@ export function attachmentRoutes(ctx: AppContext): Router {
   const auth = ctx.auth.survivor;
   const moderator = ctx.auth.staff.requireStaff('moderator');
   const perSender = ctx.limits.records;
+  // A made-up staff cookie got this request past the general limit: refused, it counts by address.
+  const moderatorOrCountAddress: RequestHandler = (req, res, next) =>
+    moderator(req, res, (refusal?: unknown) =>
+      refusal === undefined ? next() : ctx.limits.refusedRecords(req, res, (limitError?: unknown) => next(limitError ?? refusal)),
+    );
 
   router.post('/survivor/attachments', auth, async (req, res) => {
     const body = parseWith(schemas.createAttachment, req.body);
@@ -129,7 +136,7 @@ export function attachmentRoutes(ctx: AppContext): Router {
     res.json(await openForStaff(ctx, staffOf(req).id, id));
   });
 
-  router.get('/staff/attachments/:id/records/:index', moderator, perSender, async (req, res) => {
+  router.get('/staff/attachments/:id/records/:index', moderatorOrCountAddress, perSender, async (req, res) => {
     const { id, index } = parseWith(schemas.recordParams, { id: req.params.id, index: req.params.index }, 'path');
     sendRecord(res, await staffRecord(ctx, id, index));
   });

@@ -127,7 +127,7 @@ export function createStaffSignIn(ctx: AppContext) {
     // Unknown usernames get a stable fake salt, so the answer does not tell who has an account.
     const kdf = member
       ? { params: member.kdfParams, salt: member.kdfSalt }
-      : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.serverSecret, 'fake-salt', username).slice(0, 16)) };
+      : { params: STAFF_KDF, salt: toBase64url(hmac(ctx.fakeSaltKey, 'fake-salt', username).slice(0, 16)) };
     // Every username gets a ticket, so the ticket says nothing about who has an account either.
     return { kdf, ticket: issueSignInTicket(ctx.serverSecret, username, ctx.clock.now()) };
   }

@@ -33,9 +33,9 @@ async function loot(server: RunningServer): Promise<{ keys: Set<string>; secrets
 /**
  * Every 32-byte value (43 base64url characters) that any cell of any table holds, as the
  * attacker reads them from a copy of the files (SQLite) or of the database (PostgreSQL); the
- * server secret among them.
+ * instance row's fake-salt key (what is left of the server secret, migrations/014) among them.
  */
-async function cellSecrets(server: RunningServer): Promise<{ all: string[]; serverSecret: string }> {
+async function cellSecrets(server: RunningServer): Promise<{ all: string[]; fakeSaltKey: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-stolen-'));
   let db: Db;
   if (server.database.client === 'pg') {
@@ -59,7 +59,7 @@ async function cellSecrets(server: RunningServer): Promise<{ all: string[]; serv
         for (const v of Object.values(row)) if (typeof v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(v)) all.add(v);
       }
     }
-    return { all: [...all], serverSecret: (await db('instance').first()).server_secret };
+    return { all: [...all], fakeSaltKey: (await db('instance').first()).fake_salt_key };
   } finally {
     await db.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -111,8 +111,13 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
     const { keys, secrets: rawSecrets } = await loot(server);
     const cells = await cellSecrets(server);
     const secrets = [...new Set([...rawSecrets, ...cells.all])];
-    expect(secrets).toContain(cells.serverSecret);
+    expect(secrets).toContain(cells.fakeSaltKey);
     expect(secrets).not.toContain(addressKey);
+    // Nor the key that signs survivor tokens (SERVER_KEY_FILE, made beside the address key).
+    const serverKeyFile = path.join(server.dataDir, 'server.key');
+    expect(fs.statSync(serverKeyFile).mode & 0o777).toBe(0o600);
+    expect(server.output()).toContain(`Server key: ${serverKeyFile}`);
+    expect(secrets).not.toContain(fs.readFileSync(serverKeyFile, 'utf8').trim());
     if (server.database.client === 'sqlite') {
       // On SQLite the counters live in the server process (server/db/rate-limit-store.ts): the
       // files hold none, so even the key file recovers nothing. (The integration test
@@ -142,16 +147,17 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
   }, 120_000);
 });
 
-test('a key file that group or others may read stops the server at start, naming it', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-key-'));
-  const keyFile = path.join(dir, 'address.key');
-  fs.writeFileSync(keyFile, `${Buffer.alloc(32, 9).toString('base64url')}\n`, { mode: 0o644 });
-  fs.chmodSync(keyFile, 0o644);
-  try {
-    await expect(startServer({ ADDRESS_KEY_FILE: keyFile })).rejects.toThrow(
-      `ADDRESS_KEY_FILE: ${keyFile} is open to group or others (mode 0644)`,
-    );
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test.each(['ADDRESS_KEY_FILE', 'SERVER_KEY_FILE'])(
+  '%s: a key file that group or others may read stops the server at start, naming it',
+  async (variable) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-key-'));
+    const keyFile = path.join(dir, 'some.key');
+    fs.writeFileSync(keyFile, `${Buffer.alloc(32, 9).toString('base64url')}\n`, { mode: 0o644 });
+    fs.chmodSync(keyFile, 0o644);
+    try {
+      await expect(startServer({ [variable]: keyFile })).rejects.toThrow(`${variable}: ${keyFile} is open to group or others (mode 0644)`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

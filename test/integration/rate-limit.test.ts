@@ -250,4 +250,20 @@ describe('attachment records: a budget per survivor or staff member, not per add
     expect(await addressHits()).toBe(before);
     expect(await counterKeys(t, 'records:t.')).toHaveLength(1);
   });
+
+  test('a made-up staff cookie gets a record request past no limit: refused, it counts against its address', async () => {
+    clock += 60_000;
+    const forged = () => request(t.app).get('/api/staff/attachments/x/records/0').set('Cookie', 'awaaz_staff=made-up');
+    const thisMinute = async () =>
+      (await counterRows(t)).filter((r) => r.key.startsWith('all:') && r.resetAt > clock).reduce((n, r) => n + r.hits, 0);
+    expect(await thisMinute()).toBe(0);
+    expectError(await forged(), 401, 'unauthorized');
+    expect(await thisMinute()).toBe(1);
+    // The address's general budget (80 a minute here) runs out like any other client's.
+    const statuses: number[] = [];
+    for (let i = 0; i < 80; i++) statuses.push((await forged()).status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(79);
+    expectError(await forged(), 429, 'rate_limited');
+    expect(statuses.at(-1)).toBe(429);
+  });
 });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadAddressKey, loadConfig } from '../../server/config';
+import { ConfigError, loadAddressKey, loadConfig, loadServerKey } from '../../server/config';
 import { openDatabase, rowsOf } from '../../server/db/database';
 
 test('defaults give the embedded SQLite file under ./data on localhost:8080', () => {
@@ -161,5 +161,38 @@ describe('the address key file (rate-limit keys; never in the database)', () => 
     fs.writeFileSync(path.join(dir, 'a-file'), 'not a folder');
     expect(() => loadAddressKey(blocked)).toThrow(ConfigError);
     expect(() => loadAddressKey(blocked)).toThrow(`ADDRESS_KEY_FILE: ${blocked} does not exist and could not be made`);
+  });
+});
+
+describe('the server key file (signs survivor tokens and staff sign-in tickets; never in the database)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-key-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('lives beside the database unless SERVER_KEY_FILE says otherwise, and is made at first start with mode 0600', () => {
+    expect(loadConfig({ DATA_DIR: dir }).serverKeyFile).toBe(path.join(dir, 'server.key'));
+    expect(loadConfig({ DATA_DIR: dir, SERVER_KEY_FILE: '/etc/awaaz/server.key' }).serverKeyFile).toBe('/etc/awaaz/server.key');
+    const file = loadConfig({ DATA_DIR: dir }).serverKeyFile;
+    expect(fs.existsSync(file)).toBe(false);
+    const key = loadServerKey(file);
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadServerKey(file)).toBe(key);
+    // Not the address key: each file is its own key.
+    expect(loadAddressKey(path.join(dir, 'address.key'))).not.toBe(key);
+  });
+
+  test('one others may read, or that is not a key, stops the start, naming SERVER_KEY_FILE and the file', () => {
+    const file = path.join(dir, 'server.key');
+    const key = loadServerKey(file);
+    fs.chmodSync(file, 0o644);
+    expect(() => loadServerKey(file)).toThrow(ConfigError);
+    expect(() => loadServerKey(file)).toThrow(`SERVER_KEY_FILE: ${file} is open to group or others (mode 0644); run \`chmod 600 ${file}\``);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${key}\n`);
+    fs.writeFileSync(file, 'not a key\n', { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    expect(() => loadServerKey(file)).toThrow(`SERVER_KEY_FILE: ${file} is not a server key`);
   });
 });
