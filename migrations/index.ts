@@ -13,9 +13,9 @@ import * as alertsRetention from './007_alerts_retention';
 import * as accountSecurity from './008_account_security';
 import * as workspace from './009_workspace';
 import * as matching from './010_matching';
-import * as alertPgpKey from './012_alert_pgp_key';
-import * as sessionEnd from './013_session_end';
-import * as serverKeyFile from './014_server_key_file';
+import * as alertPgpKey from './011_alert_pgp_key';
+import * as sessionEnd from './012_session_end';
+import * as serverKeyFile from './013_server_key_file';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -28,9 +28,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '008_account_security': accountSecurity,
   '009_workspace': workspace,
   '010_matching': matching,
-  '012_alert_pgp_key': alertPgpKey,
-  '013_session_end': sessionEnd,
-  '014_server_key_file': serverKeyFile,
+  '011_alert_pgp_key': alertPgpKey,
+  '012_session_end': sessionEnd,
+  '013_server_key_file': serverKeyFile,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -75,7 +75,7 @@ export interface AppContext {
    * staff sign-in tickets, and keys the sign-in failure counters (server/http/tokens.ts).
    */
   serverSecret: string;
-  /** keys unknown usernames' fake salts; in the database, where its theft is harmless (migrations/014_server_key_file.ts) */
+  /** keys unknown usernames' fake salts; in the database, where its theft is harmless (migrations/013_server_key_file.ts) */
   fakeSaltKey: string;
   repos: {
     instance: ReturnType<typeof instanceRepo>;

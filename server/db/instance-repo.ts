@@ -5,7 +5,7 @@ import type { Db } from './database';
 
 export interface InstanceRow {
   instance_id: string;
-  /** keys the fake salts of unknown staff usernames (server/services/staff-sign-in.ts); nothing is signed with it (migrations/014_server_key_file.ts) */
+  /** keys the fake salts of unknown staff usernames (server/services/staff-sign-in.ts); nothing is signed with it (migrations/013_server_key_file.ts) */
   fake_salt_key: string;
   instance_pk: string | null;
   setup_token_hash: string | null;

@@ -134,7 +134,7 @@ describe('a copy of the database does not let anyone act as a survivor', () => {
   });
 });
 
-test('the upgrade (migration 014): the old secret signs nothing any more, and unknown usernames keep their fake salts', async () => {
+test('the upgrade (migration 013_server_key_file): the old secret signs nothing any more, and unknown usernames keep their fake salts', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-upgrade-'));
   const pg = process.env.TEST_DATABASE_URL ? await freshPostgresDatabase(process.env.TEST_DATABASE_URL) : undefined;
   const env = { DATA_DIR: dir, ...(pg ? { DATABASE_URL: pg.url } : {}) };
@@ -142,11 +142,11 @@ test('the upgrade (migration 014): the old secret signs nothing any more, and un
   try {
     // A database as the version before this one left it, with its secret in the instance row.
     const before = openDatabase(loadConfig(env).database);
-    const upTo013 = {
+    const beforeServerKeyFile = {
       ...migrationSource,
-      getMigrations: async () => (await migrationSource.getMigrations([])).filter((name) => name < '014'),
+      getMigrations: async () => (await migrationSource.getMigrations([])).filter((name) => name < '013'),
     };
-    await before.migrate.latest({ migrationSource: upTo013 });
+    await before.migrate.latest({ migrationSource: beforeServerKeyFile });
     const oldSecret = toBase64url(nacl.randomBytes(32));
     await before('instance').insert({ id: 1, instance_id: randomId(), server_secret: oldSecret, created_day: '2026-11-01' });
     await before.destroy();
