@@ -162,7 +162,7 @@ export function* historySteps(history: SignedKeyset[], expect: KeysetExpectation
   checkNotOlder(current.keyset, expect.minVersion);
   // The chain is whole from version 1 and reaches minVersion (checked above): version v sits at v - 1.
   if (expect.pinnedHash && keysetHash(sorted[expect.minVersion! - 1].keyset) !== expect.pinnedHash)
-    throw new ProtocolError('keyset_changed', `keyset ${expect.minVersion} changed`);
+    throw new ProtocolError('keyset_forked', `keyset ${expect.minVersion} changed`);
   const signers = new Map<string, { username: string; current: boolean }>();
   for (const signed of sorted) for (const m of signed.keyset.members) signers.set(m.signPk, { username: m.username, current: false });
   for (const m of current.keyset.members) signers.set(m.signPk, { username: m.username, current: true });

@@ -103,7 +103,7 @@ describe('the pinned keyset hash (a fork under the same version number)', () => 
 
   test('another keyset with the pinned version number is refused, even validly signed and chained', () => {
     const e = protocolErrorOf(() => verifyKeysetHistory(fork(), pinnedAt3()));
-    expect(e.code).toBe('keyset_changed');
+    expect(e.code).toBe('keyset_forked');
     expect(e.message).toContain('keyset 3 changed');
     // Also once the fork has grown past the pin.
     const forked = fork();
@@ -111,7 +111,7 @@ describe('the pinned keyset hash (a fork under the same version number)', () => 
       { v: 1, instanceId, version: 4, prev: keysetHash(forked[2].keyset), issuedDay: '2026-01-06', members: [a] },
       instance,
     );
-    expect(code(() => verifyKeysetHistory([...forked, v4], pinnedAt3()))).toBe('keyset_changed');
+    expect(code(() => verifyKeysetHistory([...forked, v4], pinnedAt3()))).toBe('keyset_forked');
     // Without a hash (a pin written before hashes), the version alone is checked, as before.
     expect(verifyKeysetHistory(fork(), { instanceId, minVersion: 3 }).current.keyset.version).toBe(3);
   });
@@ -125,14 +125,14 @@ describe('the pinned keyset hash (a fork under the same version number)', () => 
       ).toBe(3);
       for (const h of history.filter((s) => s !== pinned))
         expect(code(() => verifyKeysetHistory(history, { instanceId, minVersion: version, pinnedHash: keysetHash(h.keyset) }))).toBe(
-          'keyset_changed',
+          'keyset_forked',
         );
     }
     // Signature checks are slow under tweetnacl: few runs, each a whole chain.
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (version, bytes) => {
         expect(code(() => verifyKeysetHistory(history, { instanceId, minVersion: version, pinnedHash: toBase64url(bytes) }))).toBe(
-          'keyset_changed',
+          'keyset_forked',
         );
       }),
       { numRuns: 8 },
