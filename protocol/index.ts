@@ -6,6 +6,7 @@ export * from './envelope';
 export * from './grant-tree';
 export * from './grant-batch';
 export * from './keyset';
+export * from './keyset-signing';
 export * from './fingerprint-link';
 export * from './member-fingerprint';
 export * from './staffkeys';

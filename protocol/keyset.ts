@@ -8,7 +8,7 @@
 import nacl from 'tweetnacl';
 import { canonicalJson, fromBase64url, ProtocolError, sha512, toBase64url, utf8 } from './encoding';
 import type { CryptoProvider } from './crypto-provider';
-import { runAsync, runSync, verifyStep, type Steps } from './crypto-steps';
+import { runAsync, verifyStep, type Steps } from './crypto-steps';
 
 /** matching_counselor: told when two survivors name the same person, and opens those entries (protocol/matching.ts) */
 export const STAFF_ROLES = ['admin', 'moderator', 'advocate', 'matching_counselor'] as const;
@@ -41,7 +41,8 @@ export interface SignedKeyset {
 
 const KEYSET_DOMAIN = 'awaaz/v1/keyset\n';
 
-function keysetMessage(keyset: Keyset): Uint8Array {
+/** What the instance key signs (protocol/keyset-signing.ts). */
+export function keysetMessage(keyset: Keyset): Uint8Array {
   return utf8(KEYSET_DOMAIN + canonicalJson(keyset));
 }
 
@@ -56,12 +57,6 @@ export function fingerprint(instancePk: Uint8Array | string): string {
     .join('')
     .toUpperCase();
   return hex.match(/.{4}/g)!.join(' ');
-}
-
-/** Only the admin's browser signs a keyset, rarely: tweetnacl is enough (no async variant). */
-export function signKeyset(keyset: Keyset, instance: nacl.SignKeyPair): SignedKeyset {
-  const sig = nacl.sign.detached(keysetMessage(keyset), instance.secretKey);
-  return { keyset, instancePk: toBase64url(instance.publicKey), sig: toBase64url(sig) };
 }
 
 function checkShape(keyset: Keyset): void {
@@ -90,6 +85,8 @@ export interface KeysetExpectations {
   minVersion?: number;
   /** the instanceId pinned with the fingerprint: a server that now names another is refused (verifyKeysetHistory) */
   pinnedInstanceId?: string;
+  /** with minVersion: keysetHash of the keyset seen at that version; the chain must hold exactly that one there, not another of that number (verifyKeysetHistory) */
+  pinnedHash?: string;
 }
 
 export interface VerifiedKeyset {
@@ -97,7 +94,7 @@ export interface VerifiedKeyset {
   fingerprint: string;
 }
 
-function* verifyKeysetSteps(signed: SignedKeyset, expect: KeysetExpectations): Steps<VerifiedKeyset> {
+export function* verifyKeysetSteps(signed: SignedKeyset, expect: KeysetExpectations): Steps<VerifiedKeyset> {
   const pk = fromBase64url(signed.instancePk);
   const sig = fromBase64url(signed.sig);
   if (pk.length !== nacl.sign.publicKeyLength || sig.length !== nacl.sign.signatureLength)
@@ -111,16 +108,17 @@ function* verifyKeysetSteps(signed: SignedKeyset, expect: KeysetExpectations): S
   }
   checkShape(signed.keyset);
   if (signed.keyset.instanceId !== expect.instanceId) throw new ProtocolError('wrong_instance', 'the keyset belongs to another instance');
-  if (expect.minVersion !== undefined && signed.keyset.version < expect.minVersion) {
-    throw new ProtocolError('keyset_rollback', `the keyset went back from version ${expect.minVersion} to ${signed.keyset.version}`);
-  }
+  checkNotOlder(signed.keyset, expect.minVersion);
   return { keyset: signed.keyset, fingerprint: fp };
 }
 
-export const verifyKeyset = (signed: SignedKeyset, expect: KeysetExpectations): VerifiedKeyset =>
-  runSync(verifyKeysetSteps(signed, expect));
+function checkNotOlder(keyset: Keyset, minVersion = 0): void {
+  if (keyset.version < minVersion)
+    throw new ProtocolError('keyset_rollback', `the keyset went back from version ${minVersion} to ${keyset.version}`);
+}
 
-function* successorSteps(current: SignedKeyset, next: SignedKeyset): Steps<VerifiedKeyset> {
+/** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
+export function* successorSteps(current: SignedKeyset, next: SignedKeyset): Steps<VerifiedKeyset> {
   const verified = yield* verifyKeysetSteps(next, {
     instanceId: current.keyset.instanceId,
     pinnedFingerprint: fingerprint(current.instancePk),
@@ -131,9 +129,6 @@ function* successorSteps(current: SignedKeyset, next: SignedKeyset): Steps<Verif
     throw new ProtocolError('bad_keyset', 'the next keyset does not chain to the current one');
   return verified;
 }
-
-/** A new keyset must extend the current one: same instance key, next version, prev = hash(current). */
-export const verifyKeysetSuccessor = (current: SignedKeyset, next: SignedKeyset): VerifiedKeyset => runSync(successorSteps(current, next));
 
 /** Box public keys of the members who read cases (moderators). */
 export function readersOf(keyset: Keyset, role: StaffRole = 'moderator'): Uint8Array[] {
@@ -151,26 +146,29 @@ export interface VerifiedHistory {
  * Every keyset from version 1 to the newest, each signed by the same instance key and naming
  * the hash of the one before. Readers accept messages and grants signed by anyone who was a
  * member at some version (a removed moderator's old replies stay readable), and encrypt only
- * to the newest. The pin and rollback checks apply to the newest.
+ * to the newest. The pin and rollback checks apply to the newest, and the pinned hash to the
+ * keyset at the pinned version: another keyset under that number (a fork) is refused.
  */
-function* historySteps(history: SignedKeyset[], expect: KeysetExpectations): Steps<VerifiedHistory> {
+export function* historySteps(history: SignedKeyset[], expect: KeysetExpectations): Steps<VerifiedHistory> {
   if (expect.pinnedInstanceId !== undefined && expect.pinnedInstanceId !== expect.instanceId) {
     throw new ProtocolError('wrong_instance', `the instance id changed from ${expect.pinnedInstanceId} to ${expect.instanceId}`);
   }
   if (history.length === 0) throw new ProtocolError('bad_keyset', 'the keyset history is empty');
   const sorted = [...history].sort((a, b) => a.keyset.version - b.keyset.version);
   if (sorted[0].keyset.version !== 1) throw new ProtocolError('bad_keyset', 'the keyset history does not start at version 1');
-  yield* verifyKeysetSteps(sorted[0], { instanceId: expect.instanceId, pinnedFingerprint: expect.pinnedFingerprint });
-  for (let i = 1; i < sorted.length; i++) yield* successorSteps(sorted[i - 1], sorted[i]);
-  const current = yield* verifyKeysetSteps(sorted[sorted.length - 1], expect);
+  // Each signature is checked once: the first keyset's against the pin, each later one's as its predecessor's successor.
+  let current = yield* verifyKeysetSteps(sorted[0], { ...expect, minVersion: 0 });
+  for (let i = 1; i < sorted.length; i++) current = yield* successorSteps(sorted[i - 1], sorted[i]);
+  checkNotOlder(current.keyset, expect.minVersion);
+  // The chain is whole from version 1 and reaches minVersion (checked above): version v sits at v - 1.
+  if (expect.pinnedHash && keysetHash(sorted[expect.minVersion! - 1].keyset) !== expect.pinnedHash)
+    throw new ProtocolError('keyset_forked', `keyset ${expect.minVersion} changed`);
   const signers = new Map<string, { username: string; current: boolean }>();
   for (const signed of sorted) for (const m of signed.keyset.members) signers.set(m.signPk, { username: m.username, current: false });
   for (const m of current.keyset.members) signers.set(m.signPk, { username: m.username, current: true });
   return { current, signers };
 }
 
-export const verifyKeysetHistory = (history: SignedKeyset[], expect: KeysetExpectations): VerifiedHistory =>
-  runSync(historySteps(history, expect));
 export const verifyKeysetHistoryAsync = (
   history: SignedKeyset[],
   expect: KeysetExpectations,

@@ -79,7 +79,11 @@ async function main(): Promise<void> {
   } else {
     const fp = fingerprint(row.instance_pk);
     console.log(`Instance fingerprint: ${fp}`);
-    console.log(`Link to publish (a first visit through it trusts only this fingerprint): ${fingerprintLink(config.publicUrl, fp)}`);
+    // With the newest keyset version: a visit through the link refuses an older list (publish it again after a removal).
+    const version = (await ctx.repos.keysets.current())?.keyset.version;
+    console.log(
+      `Link to publish (a first visit through it trusts only this fingerprint, and no list of readers older than version ${version ?? 1}; publish it again after removing a member): ${fingerprintLink(config.publicUrl, fp, version)}`,
+    );
   }
 }
 

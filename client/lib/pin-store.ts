@@ -1,7 +1,7 @@
 /**
  * The instance pin in this browser (localStorage `awaaz.pin`, one per origin), and the
- * fingerprint link: a survivor page opened as `…#fp=<fingerprint>` records that fingerprint
- * (protocol/pin.ts decides how) and takes the fragment out of the address bar, so it is neither
+ * fingerprint link: a survivor page opened as `…#fp=<fingerprint>&v=<version>` records that
+ * fingerprint and lowest version (protocol/pin.ts decides how) and takes the fragment out of the address bar, so it is neither
  * left in the history nor copied along. Pages move between each other with location.replace,
  * which drops fragments: what the link said lives on in the pin.
  */
@@ -29,7 +29,7 @@ export function writePin(pin: Pin): void {
 export function takeFingerprintLink(): boolean {
   const link = fingerprintInFragment(location.hash);
   if (link === undefined) return false;
-  writePin(pinAfterLink(readPin(), link));
+  writePin(pinAfterLink(readPin(), link, location.hash));
   history.replaceState(null, '', location.pathname + location.search);
   return true;
 }

@@ -6,17 +6,20 @@
 import nacl from 'tweetnacl';
 import {
   fingerprint,
+  fingerprintLink,
   keysetHash,
   memberFingerprint,
   signKeyset,
   utcDay,
-  verifyKeyset,
+  type Keyset,
   type KeysetMember,
-  type SignedKeyset,
 } from '../../protocol';
 import type { InstanceInfo, StaffActivity, StaffMemberSummary } from '../../protocol/api';
+import { pinAfterVerified } from '../../protocol/pin';
 import { api } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
+import { readPin, writePin } from './pin-store';
+import { currentTrustedHistory, TrustError } from './trust';
 import type { StaffSession } from './staff';
 import { lastSeenText } from './staff-account';
 import { resetTotpButton } from './staff-security';
@@ -26,7 +29,18 @@ let session: StaffSession;
 export async function initTeamPanel(current: StaffSession): Promise<void> {
   session = current;
   show(byId('admin-panel'));
-  await loadMembers();
+  await Promise.all([loadMembers(), showLinkToPublish()]);
+}
+
+/** The fingerprint link with the newest version, from the chain this browser verified (never the server's word). */
+async function showLinkToPublish(): Promise<void> {
+  const target = byId('fingerprint-link');
+  try {
+    const { fingerprint: fp, keyset } = (await currentTrustedHistory(undefined, false)).current;
+    target.textContent = fingerprintLink(location.origin, fp, keyset.version);
+  } catch (e) {
+    target.textContent = errorMessage(e);
+  }
 }
 
 export function bindTeamPanel(): void {
@@ -86,7 +100,8 @@ async function loadMembers(): Promise<StaffMemberSummary[]> {
   byId('waiting-members').replaceChildren(
     ...waiting.map((m) => {
       const code = memberFingerprint(m.boxPk, m.signPk);
-      const box = el('input', { attrs: { type: 'checkbox', 'data-staff-id': m.id, 'data-code': code } });
+      // The roles shown here are the ones signed: the key code does not cover them.
+      const box = el('input', { attrs: { type: 'checkbox', 'data-staff-id': m.id, 'data-code': code, 'data-roles': m.roles.join(',') } });
       return el('li', {}, [
         el('p', {}, [el('strong', { text: m.username }), ` (${m.roles.join(', ')}), key code:`]),
         el('p', { className: 'key-code', text: code, attrs: { 'data-key-code-of': m.username } }),
@@ -98,10 +113,33 @@ async function loadMembers(): Promise<StaffMemberSummary[]> {
   return members;
 }
 
-/** The waiting members the admin ticked, with the code each was shown with. */
-function confirmedCodes(): Map<string, string> {
+/** The waiting members the admin ticked, with the key code and the roles each was shown with. */
+function confirmedMembers(): Map<string, { code: string; roles: string }> {
   const ticked = [...byId('waiting-members').querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')];
-  return new Map(ticked.map((box) => [box.dataset.staffId ?? '', box.dataset.code ?? '']));
+  return new Map(ticked.map((box) => [box.dataset.staffId ?? '', { code: box.dataset.code ?? '', roles: box.dataset.roles ?? '' }]));
+}
+
+/**
+ * The chain this browser accepts to extend: verified whole against this browser's pin (the
+ * newest version it saw, with that keyset's hash) and under the admin's own instance key. A
+ * server whose newest keyset is older than the pin (its newest rows deleted, say to bring back
+ * a removed member) or differs from it is refused, so the admin never re-signs a rolled-back
+ * list as the next version.
+ */
+async function trustedCurrent(info: InstanceInfo, instancePk: Uint8Array): Promise<Keyset> {
+  let verified;
+  try {
+    verified = (await currentTrustedHistory(info, false)).current;
+  } catch (e) {
+    if (!(e instanceof TrustError)) throw e;
+    throw new Error(
+      `Nothing was signed: the list of readers this server serves is not the one this browser last saw (${String(e.params?.reason ?? e.message)}). Someone may have changed the server's database, for instance to bring back a removed member. Check the team and the audit log with another admin before signing again.`,
+      { cause: e },
+    );
+  }
+  if (verified.fingerprint !== fingerprint(instancePk))
+    throw new Error('Nothing was signed: the list of readers this server serves is not signed by your instance key.');
+  return verified.keyset;
 }
 
 /** The admin's browser builds the next keyset from the current one, signs it and publishes it. */
@@ -110,23 +148,25 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
   if (!instanceSecret) throw new Error('Only the admin who holds the instance key can sign the list of readers.');
   const instance = nacl.sign.keyPair.fromSecretKey(instanceSecret);
   const info = await api<InstanceInfo>('GET', '/api/instance');
-  // Check the current keyset against our own instance key before extending it.
-  const current = verifyKeyset(info.keyset as SignedKeyset, {
-    instanceId: info.instanceId,
-    pinnedFingerprint: fingerprint(instance.publicKey),
-  }).keyset;
-  const confirmed = change.addWaiting ? confirmedCodes() : new Map<string, string>();
+  const current = await trustedCurrent(info, instance.publicKey);
+  const confirmed = change.addWaiting ? confirmedMembers() : new Map<string, { code: string; roles: string }>();
   if (change.addWaiting && confirmed.size === 0)
     throw new Error(
       'Compare each waiting member’s key code with the one their own screen shows, and tick those that match, before signing.',
     );
   const members = await loadMembers();
-  // Only the ticked members, and only with the very keys whose code the admin compared.
+  // Only the ticked members, with the very keys whose code the admin compared and the roles the admin saw.
   const added: KeysetMember[] = members
-    .filter((m) => m.status === 'pending' && confirmed.get(m.id) === memberFingerprint(m.boxPk, m.signPk))
+    .filter((m) => m.status === 'pending' && confirmed.get(m.id)?.code === memberFingerprint(m.boxPk, m.signPk))
     .map((m) => ({ staffId: m.id, username: m.username, roles: m.roles, boxPk: m.boxPk, signPk: m.signPk }));
   if (change.addWaiting && added.length < confirmed.size)
     throw new Error('A waiting member’s keys changed on the server since you compared their code. Nothing was signed: compare again.');
+  // So what is signed is exactly what the admin saw (the key code does not cover roles).
+  const changedRoles = added.find((m) => m.roles.join(',') !== confirmed.get(m.staffId)?.roles);
+  if (changedRoles)
+    throw new Error(
+      `The server now lists other roles for ${changedRoles.username} (${changedRoles.roles.join(', ')}) than the ones you saw when you ticked (${confirmed.get(changedRoles.staffId)?.roles.split(',').join(', ') ?? ''}). Nothing was signed: check their invite, then compare again.`,
+    );
   const kept = current.members.filter((m) => m.staffId !== change.removeStaffId);
   const next = signKeyset(
     {
@@ -140,7 +180,12 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
     instance,
   );
   await api('POST', '/api/staff/keysets', { signed: next });
+  // This browser now knows this version (and its hash): an older or different list served later is refused.
+  writePin(pinAfterVerified(readPin(), info.instanceId, fingerprint(instance.publicKey), next.keyset.version, keysetHash(next.keyset)));
   const names = added.map((m) => m.username).join(', ');
-  say(byId('workspace-status'), `Signed version ${next.keyset.version} of the list of readers.${names ? ` Added: ${names}.` : ''}`);
-  await loadMembers();
+  say(
+    byId('workspace-status'),
+    `Signed version ${next.keyset.version} of the list of readers.${names ? ` Added: ${names}.` : ''}${change.removeStaffId ? ' Publish the new link below in place of the old one.' : ''}`,
+  );
+  await Promise.all([loadMembers(), showLinkToPublish()]);
 }

@@ -2,10 +2,10 @@
  * Trust in the instance's keyset: verify the whole chain of keysets (one instance key from
  * version 1 to the newest), check it against this browser's pin (protocol/pin.ts: the
  * fingerprint pinned on first use or from the organisation's fingerprint link, the
- * instanceId, the highest version seen), and refuse, worded for the survivor, anything that
+ * instanceId, the highest version seen and its hash), and refuse, worded for the survivor, anything that
  * differs. Every fingerprint a page shows comes from here, computed from what was verified.
  */
-import { ProtocolError, verifyKeysetHistoryAsync, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
+import { keysetHash, ProtocolError, verifyKeysetHistoryAsync, type SignedKeyset, type VerifiedHistory } from '../../protocol/survivor';
 import { pinAfterVerified } from '../../protocol/pin';
 import type { InstanceInfo } from '../../protocol/api';
 import { api } from './api';
@@ -43,6 +43,7 @@ export async function trustedHistory(
       pinnedFingerprint: pin?.fingerprint,
       minVersion: pin?.version || undefined,
       pinnedInstanceId: pin?.instanceId,
+      pinnedHash: pin?.keysetHash,
     });
   } catch (e) {
     // Some keyset's instance key is not the one the organisation's link named.
@@ -51,7 +52,8 @@ export async function trustedHistory(
     const reason = e instanceof ProtocolError ? e.message : msg('trust.unknownReason');
     throw new TrustError('trust.failed', { reason });
   }
-  if (remember) writePin(pinAfterVerified(pin, instanceId, verified.current.fingerprint, verified.current.keyset.version));
+  const { fingerprint, keyset } = verified.current;
+  if (remember) writePin(pinAfterVerified(pin, instanceId, fingerprint, keyset.version, keysetHash(keyset)));
   return verified;
 }
 

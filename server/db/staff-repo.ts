@@ -109,6 +109,11 @@ export function staffRepo(db: Db) {
       const row = await db('staff_invites').where({ token_hash: tokenHash }).whereNull('used_by').where('expires_at', '>', now).first();
       return row && { roles: JSON.parse(row.roles) };
     },
+    /** The roles each of these members was invited with (the invite they used), by staff id. */
+    async invitedRoles(staffIds: string[]): Promise<Map<string, StaffRole[]>> {
+      const rows = staffIds.length ? await db('staff_invites').whereIn('used_by', staffIds).select('used_by', 'roles') : [];
+      return new Map(rows.map((r: { used_by: string; roles: string }) => [r.used_by, JSON.parse(r.roles) as StaffRole[]]));
+    },
     /** Marks the invite used inside the enrolment transaction; false if it was used meanwhile. */
     async consumeInvite(trx: Db, tokenHash: string, staffId: string, now: number): Promise<boolean> {
       const n = await trx('staff_invites')

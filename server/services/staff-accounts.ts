@@ -204,12 +204,15 @@ export async function publishKeyset(
   if (!current) throw new HttpError(503, 'not_set_up', 'this instance is not set up');
   const next = verifyKeysetSuccessor(current, signed).keyset;
   const all = new Map((await staff.list()).map((s) => [s.id, s]));
+  // A new member's roles are checked against their invite's, not the editable staff row's.
+  const invited = await staff.invitedRoles([...all.values()].filter((s) => s.status === 'pending').map((s) => s.id));
   for (const m of next.members) {
     const s = all.get(m.staffId);
     if (!s || s.status === 'removed') throw badRequest('bad_keyset', `keyset member ${m.username} is not a staff member`);
     if (s.username !== m.username || s.boxPk !== m.boxPk || s.signPk !== m.signPk)
       throw badRequest('bad_keyset', `keyset member ${m.username} does not carry that member's own keys`);
-    if (!sameRoles(s.roles, m.roles))
+    const roles = s.status === 'pending' ? invited.get(s.id) : s.roles;
+    if (!roles || !sameRoles(roles, m.roles) || !sameRoles(s.roles, m.roles))
       throw badRequest('bad_keyset', `keyset member ${m.username} must have the roles they were invited with`);
   }
   const listed = new Set(next.members.map((m) => m.staffId));

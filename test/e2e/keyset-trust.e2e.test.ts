@@ -81,6 +81,9 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     }
   }
 
+  /** What a pin records besides the version: the newest keyset's hash. */
+  const newestHash = async () => (await keysetRows()).at(-1)!.hash;
+
   const realChain = async () => (await keysetRows()).map((r) => JSON.parse(r.signed) as SignedKeyset);
 
   /** The real chain re-signed from version 1 by another instance key, the intruder added to the newest. */
@@ -226,7 +229,13 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     expect(linked.page.url()).toBe(server.url + '/');
     expect(await pinOf(linked.page)).toEqual({ fingerprint: adminFingerprint, fromLink: true, version: 0 });
     await shareTestimony(linked.page, server.url, 'sent after coming in through the link');
-    expect(await pinOf(linked.page)).toEqual({ fingerprint: adminFingerprint, instanceId: expect.any(String), fromLink: true, version: 1 });
+    expect(await pinOf(linked.page)).toEqual({
+      fingerprint: adminFingerprint,
+      instanceId: expect.any(String),
+      fromLink: true,
+      version: 1,
+      keysetHash: await newestHash(),
+    });
 
     const attacker = nacl.sign.keyPair();
     await withKeysets(await rewrittenChain(attacker), async () => {
@@ -277,7 +286,12 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     expect(await landingFingerprint(pinned.page)).toBe(adminFingerprint);
     expect(await pinOf(pinned.page)).toBeNull();
     await shareTestimony(pinned.page, server.url, 'sending pins the fingerprint');
-    expect(await pinOf(pinned.page)).toEqual({ fingerprint: adminFingerprint, instanceId: expect.any(String), version: 1 });
+    expect(await pinOf(pinned.page)).toEqual({
+      fingerprint: adminFingerprint,
+      instanceId: expect.any(String),
+      version: 1,
+      keysetHash: await newestHash(),
+    });
     pinned.sent.length = 0;
     // Followed from the landing page itself (only the fragment changes), and from elsewhere.
     await pinned.page.goto(server.url);
@@ -293,7 +307,13 @@ describeInBrowser('the survivor browser trusts only the keyset chain it verifies
     // The organisation's own link settles it.
     await pinned.page.goto(adminLink);
     expect(await landingFingerprint(pinned.page)).toBe(adminFingerprint);
-    expect(await pinOf(pinned.page)).toEqual({ fingerprint: adminFingerprint, instanceId: expect.any(String), version: 1, fromLink: true });
+    expect(await pinOf(pinned.page)).toEqual({
+      fingerprint: adminFingerprint,
+      instanceId: expect.any(String),
+      version: 1,
+      keysetHash: await newestHash(),
+      fromLink: true,
+    });
     await pinned.context.close();
     expect(problems).toEqual([]);
   });

@@ -77,7 +77,7 @@ describeInBrowser('no trace of a survivor on the device', () => {
     const storage = await storageOf(page);
     expect(Object.keys(storage.local).sort()).toEqual(['awaaz.lang', 'awaaz.pin']);
     expect(storage.local['awaaz.lang']).toBe('ur');
-    expect(Object.keys(JSON.parse(storage.local['awaaz.pin'])).sort()).toEqual(['fingerprint', 'instanceId', 'version']);
+    expect(Object.keys(JSON.parse(storage.local['awaaz.pin'])).sort()).toEqual(['fingerprint', 'instanceId', 'keysetHash', 'version']);
     expect(storage.session).toEqual({});
     const everything = JSON.stringify(storage);
     for (const secret of [marker, shared.codename, shared.handle]) expect(everything).not.toContain(secret);

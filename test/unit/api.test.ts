@@ -4,7 +4,8 @@ import { EnvelopeSchema, Id, KdfSchema, PowSolutionSchema, schemas, SignedKeyset
 import { fromBase64url, randomId, toBase64url, utcDay } from '../../protocol/encoding';
 import { sealEnvelope, type Envelope } from '../../protocol/envelope';
 import { STAFF_KDF } from '../../protocol/kdf';
-import { keysetHash, signKeyset, type Keyset } from '../../protocol/keyset';
+import { keysetHash, type Keyset } from '../../protocol/keyset';
+import { signKeyset } from '../../protocol/keyset-signing';
 import { wrapPrivateKeys } from '../../protocol/staffkeys';
 
 const signer = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(1));

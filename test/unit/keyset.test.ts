@@ -4,14 +4,12 @@ import {
   fingerprint,
   keysetHash,
   readersOf,
-  signKeyset,
-  verifyKeyset,
-  verifyKeysetSuccessor,
   type Keyset,
   type KeysetMember,
   type SignedKeyset,
   type StaffRole,
 } from '../../protocol/keyset';
+import { signKeyset, verifyKeyset, verifyKeysetSuccessor } from '../../protocol/keyset-signing';
 import { expectProtocolError, nodeSha512 } from './helpers';
 
 // Ed25519 is slow under jest (see envelope-jobs.ts): the key pairs are made once, deterministically.

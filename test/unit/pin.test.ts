@@ -6,7 +6,7 @@
  */
 import nacl from 'tweetnacl';
 import { fingerprint, fingerprintLink } from '../../protocol';
-import { fingerprintInFragment, normalizeFingerprint, parsePin, pinAfterLink, pinAfterVerified, type Pin } from '../../protocol/pin';
+import { fingerprintInFragment, parsePin, pinAfterLink, pinAfterVerified, type Pin } from '../../protocol/pin';
 
 const fp = fingerprint(nacl.sign.keyPair().publicKey);
 const other = fingerprint(nacl.sign.keyPair().publicKey);
@@ -24,7 +24,20 @@ describe('the fingerprint in a link', () => {
     expect(fingerprintInFragment(`#fp=${hex.toLowerCase()}`)).toBe(fp);
     expect(fingerprintInFragment(`#fp=${fp.replace(/ /g, '%20')}`)).toBe(fp);
     expect(fingerprintInFragment(`#lang=ur&fp=${hex}`)).toBe(fp);
-    expect(normalizeFingerprint(fp)).toBe(fp);
+    expect(fingerprintInFragment(`#fp=${fp}`)).toBe(fp);
+    expect(fingerprintInFragment(`#fp=${hex.replace(/(.{4})/g, '$1:')}`)).toBe(fp);
+  });
+
+  test('the link can name the lowest keyset version to accept; links without one (or a damaged one) name none', () => {
+    const link = fingerprintLink('https://awaaz.example.org', fp, 7);
+    expect(link).toBe(`https://awaaz.example.org/#fp=${hex}&v=7`);
+    const { hash } = new URL(link);
+    expect(fingerprintInFragment(hash)).toBe(fp);
+    expect(pinAfterLink(undefined, fp, hash)).toEqual({ fingerprint: fp, version: 7, fromLink: true });
+    expect(pinAfterLink(undefined, fp, `#v=12&fp=${hex}`).version).toBe(12);
+    expect(fingerprintLink('https://awaaz.example.org/', fp, 1)).toBe(`https://awaaz.example.org/#fp=${hex}`);
+    for (const old of [`#fp=${hex}`, '', `#fp=${hex}&v=`, `#fp=${hex}&v=x1`, `#fp=${hex}&v=1x`, `#fp=${hex}&lv=4`])
+      expect(pinAfterLink(undefined, fp, old).version).toBe(0);
   });
 
   test('a fragment without fp names none; a truncated or altered value is not a fingerprint', () => {
@@ -54,6 +67,17 @@ describe('the pin', () => {
     expect(pinAfterLink({ ...firstUse, fromLink: true }, other)).toEqual({ ...firstUse, fromLink: true, conflict: other });
   });
 
+  test('a link naming a version pins it as the lowest to accept; an older pin is raised to it (its hash learned again), never lowered', () => {
+    const v = (n: number) => `#fp=${hex}&v=${n}`;
+    expect(pinAfterLink(undefined, fp, v(5))).toEqual({ fingerprint: fp, version: 5, fromLink: true });
+    const hashed: Pin = { ...firstUse, keysetHash: 'h3' };
+    expect(pinAfterLink(hashed, fp, v(5))).toEqual({ fingerprint: fp, instanceId: 'inst', version: 5, fromLink: true });
+    expect(pinAfterLink(hashed, fp, v(2))).toEqual({ ...hashed, fromLink: true });
+    expect(pinAfterLink(hashed, fp, v(3))).toEqual({ ...hashed, fromLink: true });
+    // A conflicting link changes nothing but the conflict, whatever version it names.
+    expect(pinAfterLink(hashed, other, v(9))).toEqual({ ...hashed, conflict: other });
+  });
+
   test('a malformed link is a conflict too, and the right link afterwards still pins', () => {
     expect(pinAfterLink(firstUse, '')).toEqual({ ...firstUse, conflict: '' });
     const bad = pinAfterLink(undefined, '');
@@ -61,15 +85,24 @@ describe('the pin', () => {
     expect(pinAfterLink(bad, fp)).toEqual({ fingerprint: fp, version: 0, fromLink: true });
   });
 
-  test('a verified chain records the instance and the highest version, and keeps a link origin', () => {
-    expect(pinAfterVerified(undefined, 'inst', fp, 2)).toEqual({ fingerprint: fp, instanceId: 'inst', version: 2 });
-    expect(pinAfterVerified({ fingerprint: fp, version: 0, fromLink: true }, 'inst', fp, 2)).toEqual({
+  test("a verified chain records the instance, the highest version and that keyset's hash, and keeps a link origin", () => {
+    expect(pinAfterVerified(undefined, 'inst', fp, 2, 'h2')).toEqual({ fingerprint: fp, instanceId: 'inst', version: 2, keysetHash: 'h2' });
+    expect(pinAfterVerified({ fingerprint: fp, version: 0, fromLink: true }, 'inst', fp, 2, 'h2')).toEqual({
       fingerprint: fp,
       instanceId: 'inst',
       version: 2,
+      keysetHash: 'h2',
       fromLink: true,
     });
-    expect(pinAfterVerified(firstUse, 'inst', fp, 1).version).toBe(3);
+    // A newer chain replaces the version and the hash (an older one never gets here: verifyKeysetHistory refuses it).
+    expect(pinAfterVerified({ ...firstUse, keysetHash: 'h3' }, 'inst', fp, 4, 'h4')).toEqual({ ...firstUse, version: 4, keysetHash: 'h4' });
+  });
+
+  test('a pin written before hashes (version only) gains the hash on the next good visit', () => {
+    const old = parsePin(JSON.stringify({ fingerprint: fp, instanceId: 'inst', version: 3 }));
+    expect(old?.keysetHash).toBeUndefined();
+    expect(pinAfterVerified(old, 'inst', fp, 3, 'h3')).toEqual({ ...firstUse, keysetHash: 'h3' });
+    expect(pinAfterVerified(old, 'inst', fp, 4, 'h4')).toEqual({ ...firstUse, version: 4, keysetHash: 'h4' });
   });
 
   test('stored pins read back, including those written before links existed; anything else is no pin', () => {

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { canonicalJson, fromUtf8, toBase64url } from '../../protocol/encoding';
 import { eraseKey, envelopeHash, keyDigest, keyId, makeGrant, sealEnvelope, signedPart, type Envelope } from '../../protocol/envelope';
-import { fingerprint, keysetHash, signKeyset, type Keyset } from '../../protocol/keyset';
+import { fingerprint, keysetHash, type Keyset } from '../../protocol/keyset';
+import { signKeyset } from '../../protocol/keyset-signing';
 import { signStatement, storyHash, type ConsentStatement, type RevocationStatement } from '../../protocol/consent';
 import { deterministicRandom, toHex } from './deterministic-random';
 

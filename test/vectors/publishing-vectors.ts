@@ -34,15 +34,8 @@ import {
   type EnvelopeKind,
   type KeyGrant,
 } from '../../protocol/envelope';
-import {
-  fingerprint,
-  keysetHash,
-  signKeyset,
-  verifyKeysetHistory,
-  verifyKeysetHistoryAsync,
-  type KeysetExpectations,
-  type SignedKeyset,
-} from '../../protocol/keyset';
+import { fingerprint, keysetHash, verifyKeysetHistoryAsync, type KeysetExpectations, type SignedKeyset } from '../../protocol/keyset';
+import { signKeyset, verifyKeysetHistory } from '../../protocol/keyset-signing';
 import { signStatement, signStatementAsync, storyHash, verifyStatement, type SurvivorStatement } from '../../protocol/consent';
 import type { CryptoProvider } from '../../protocol/crypto-provider';
 import { deterministicRandom, fromHex } from './deterministic-random';
