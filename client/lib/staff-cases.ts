@@ -466,6 +466,9 @@ async function grantAll(staffId: string, boxPk: string): Promise<void> {
   let done = 0;
   let skipped = 0;
   let total: number | undefined;
+  // A second run starts from nothing: the last run's "Done" and full bar must not stand for this one.
+  progress.removeAttribute('value');
+  say(status, 'Looking for what to share…');
   show(progress);
   noteGrants(session.me.id, staffId, true);
   for (;;) {

@@ -139,7 +139,7 @@ describeInBrowser('staff workspace in Chromium', () => {
     await m.getByRole('button', { name: `Share older cases with ${LATECOMER.username}` }).click();
     await m
       .locator('#grant-status')
-      .filter({ hasText: 'Done' })
+      .filter({ hasText: 'Done: shared 0.' })
       .waitFor({ timeout: 60_000 })
       .catch(async (e) => {
         throw new Error(`${e.message}\ngrant status: ${await m.locator('#grant-status').textContent()}`);
