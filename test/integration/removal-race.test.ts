@@ -1,0 +1,250 @@
+/**
+ * A member's removal racing a write that wraps a key to them (a review found it): the write's
+ * recipients were checked against the keyset before the removal, and it lands after. Whatever
+ * the order, the removed member must end with no wrapped key and no grant: the write either
+ * commits first and its key is erased with the others, or it is refused with 409.
+ *
+ * Each interleaving is made exact as in publishing.test.ts: a repository call that sits in the
+ * gap runs the removal through the real API before it returns.
+ */
+import request from 'supertest';
+import {
+  envelopeHash,
+  keyId,
+  keysetHash,
+  makeGrant,
+  readersOf,
+  rewrapKey,
+  sealEnvelope,
+  signGrantBatch,
+  signKeyset,
+  utcDay,
+  type Envelope,
+  type SignedKeyset,
+} from '../../protocol';
+import type { PendingGrants, StaffCaseDetail } from '../../protocol/api';
+import { isPostgres } from '../../server/db/database';
+import {
+  addStaff,
+  currentKeyset,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  testimonyEnvelope,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
+import { expectError } from './expect-error';
+
+let t: TestServer;
+let admin: StaffActor;
+let mod: StaffActor;
+let survivor: SurvivorActor;
+let caseId: string;
+let testimony: Envelope;
+
+beforeAll(async () => {
+  t = await makeTestServer();
+  admin = await setupAdmin(t, ['admin']);
+  mod = await addStaff(t, admin, 'mod.stays');
+  survivor = await registerSurvivor(t);
+  const submitted = await submitTestimony(t, survivor, 'the testimony');
+  expect(submitted.res.status).toBe(201);
+  caseId = submitted.envelope.caseId;
+  testimony = submitted.envelope;
+});
+afterAll(() => t.close());
+afterEach(() => jest.restoreAllMocks());
+
+/** Runs `meanwhile` once the first call of repo.`name` has answered, then lets that call return its answer. */
+function interleave<R extends object>(repo: R, name: keyof R & string, meanwhile: () => Promise<unknown>) {
+  const original = (repo[name] as (...args: unknown[]) => Promise<unknown>).bind(repo);
+  let done = false;
+  return jest.spyOn(repo, name as never).mockImplementation((async (...args: unknown[]) => {
+    const result = await original(...args);
+    if (!done) {
+      done = true;
+      await meanwhile();
+    }
+    return result;
+  }) as never);
+}
+
+/** The next keyset without this member, signed by the admin's instance key. */
+async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
+  const current = await currentKeyset(t);
+  return signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: current.keyset.version + 1,
+      prev: keysetHash(current.keyset),
+      issuedDay: utcDay(),
+      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
+    },
+    admin.instance!,
+  );
+}
+
+const publish = (signed: SignedKeyset) => admin.agent.post('/api/staff/keysets').send({ signed });
+
+/** Every wrapped key and grant the database still holds for this member. */
+async function keysLeftTo(member: StaffActor): Promise<unknown[]> {
+  const kid = keyId(member.box.publicKey);
+  return [
+    ...(await t.db('envelope_keys').where({ kid }).whereNotNull('wrapped').pluck('envelope_id')),
+    ...(await t.db('envelope_grants').where({ kid }).pluck('envelope_id')),
+  ];
+}
+
+async function threadHead(): Promise<string> {
+  const d: StaffCaseDetail = (await mod.agent.get(`/api/staff/cases/${caseId}`)).body;
+  return envelopeHash(d.thread[d.thread.length - 1].envelope);
+}
+
+const envelopeCount = async () => Number((await t.db('envelopes').count({ n: '*' }))[0].n);
+
+/** PostgreSQL: returns once another session of this database waits for a lock (at most 20 s). */
+async function someoneWaitsOnALock(): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const { rows } = await t.db.raw(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('an envelope sealed to a member whose removal is published between its checks and its transaction', () => {
+  const cases: [string, (ks: SignedKeyset, sealedFor: Uint8Array[]) => Promise<request.Response>][] = [
+    [
+      "the survivor's message",
+      async (ks, readers) => {
+        const envelope = sealEnvelope({
+          kind: 'message',
+          caseId,
+          prev: await threadHead(),
+          body: { text: 'are you there?' },
+          recipients: [survivor.keys.box.publicKey, ...readers],
+          signer: survivor.keys.sign,
+        });
+        return request(t.app)
+          .post(`/api/survivor/cases/${caseId}/messages`)
+          .set('Authorization', `Bearer ${survivor.token}`)
+          .send({ envelope, keysetVersion: ks.keyset.version });
+      },
+    ],
+    [
+      "a moderator's reply",
+      async (ks, readers) => {
+        const envelope = sealEnvelope({
+          kind: 'message',
+          caseId,
+          prev: await threadHead(),
+          body: { text: 'we are reading you' },
+          recipients: [survivor.keys.box.publicKey, ...readers],
+          signer: mod.sign,
+        });
+        return mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+      },
+    ],
+    [
+      "a moderator's internal note",
+      async (ks, readers) => {
+        const envelope = sealEnvelope({ kind: 'note', caseId, body: { text: 'internal' }, recipients: readers, signer: mod.sign });
+        return mod.agent.post(`/api/staff/cases/${caseId}/notes`).send({ envelope, keysetVersion: ks.keyset.version });
+      },
+    ],
+  ];
+
+  test.each(cases)('%s: 409 keyset_changed, nothing stored, and the removed member holds no key', async (_name, send) => {
+    const leaving = await addStaff(t, admin, `mod.leaving.${Math.random().toString(36).slice(2, 8)}`);
+    const ks = await currentKeyset(t);
+    const readers = readersOf(ks.keyset);
+    expect(readers.map(keyId)).toContain(keyId(leaving.box.publicKey));
+    const removal = await keysetWithout(leaving);
+    const before = await envelopeCount();
+    let removed: request.Response | undefined;
+    // The write has read the keyset (the one naming `leaving`) and checked its recipients against it.
+    const check = interleave(t.ctx.repos.keysets, 'current', async () => {
+      removed = await publish(removal);
+    });
+    const written = await send(ks, readers);
+    expect(check).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(removed?.body.removed).toBe(1);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    expectError(written, 409, 'keyset_changed');
+    expect(written.body.error.message).toContain(`version ${removal.keyset.version}`);
+    expect(await envelopeCount()).toBe(before);
+  });
+});
+
+test.each(['v1', 'v2'])(
+  'a grant (%s) to a colleague removed between its checks and its transaction: 409 reader_removed, and no grant is left to them',
+  async (version) => {
+    const leaving = await addStaff(t, admin, `mod.granted.${version}`);
+    const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${leaving.staffId}`)).body;
+    const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+    expect(item).toBeDefined();
+    let route: string;
+    let body: object;
+    if (version === 'v1') {
+      const grant = makeGrant(testimony, { box: mod.box, recipient: leaving.box.publicKey, granter: mod.sign });
+      route = '/api/staff/grants';
+      body = { staffId: leaving.staffId, grants: [{ envelopeId: item.id, grant }] };
+    } else {
+      const leaf = rewrapKey(
+        { envelopeHash: item.hash, key: item.key, grants: item.grants },
+        { box: mod.box, recipient: leaving.box.publicKey, trustedGranters: [] },
+      );
+      route = '/api/staff/grants/batch';
+      body = {
+        staffId: leaving.staffId,
+        sig: signGrantBatch([leaf], mod.sign).sig,
+        grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }],
+      };
+    }
+    const removal = await keysetWithout(leaving);
+    let removed: request.Response | undefined;
+    // The last check before the grants' transaction: the granter holds a key to each envelope.
+    const check = interleave(t.ctx.repos.envelopes, 'keysFor', async () => {
+      removed = await publish(removal);
+    });
+    const granted = await mod.agent.post(route).send(body);
+    expect(check).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    expectError(granted, 409, 'reader_removed');
+  },
+);
+
+test('a testimony whose transaction is under way when a removal is published: its key to the removed member is erased too', async () => {
+  const leaving = await addStaff(t, admin, 'mod.leaving.testimony');
+  const ks = await currentKeyset(t);
+  const envelope = testimonyEnvelope(survivor, ks, 'sent while a moderator is removed');
+  expect(envelope.keys.map((k) => k.kid)).toContain(keyId(leaving.box.publicKey));
+  const removal = await keysetWithout(leaving);
+  let removed: Promise<request.Response> | undefined;
+  // Inside the submission's transaction, its keyset version checked and its case inserted, but
+  // not committed: the admin publishes the removal now. On PostgreSQL it runs on another
+  // connection, alongside, and must wait for the testimony rather than erase before its key
+  // rows are visible; on SQLite the one connection runs it after the testimony's transaction.
+  const inTransaction = interleave(t.ctx.repos.cases, 'insertMany', async () => {
+    removed = publish(removal).then((r) => r);
+    if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+  });
+  const submitted = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(t) });
+  expect(inTransaction).toHaveBeenCalled();
+  expect((await removed!).status).toBe(201);
+  // The testimony either committed first (201, its key then erased) or was refused.
+  if (submitted.status === 201) expect(await t.db('cases').where({ id: envelope.caseId }).first()).toBeDefined();
+  else expectError(submitted, 409, 'keyset_changed');
+  expect(await keysLeftTo(leaving)).toEqual([]);
+});
