@@ -13,6 +13,7 @@ import {
   keyId,
   keysetHash,
   makeGrant,
+  randomId,
   readersOf,
   rewrapKey,
   sealEnvelope,
@@ -21,9 +22,11 @@ import {
   utcDay,
   type Envelope,
   type SignedKeyset,
+  type StaffRole,
 } from '../../protocol';
 import type { PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { isPostgres } from '../../server/db/database';
+import { foundInDatabase } from '../support/database-files';
 import {
   addStaff,
   currentKeyset,
@@ -45,6 +48,8 @@ let mod: StaffActor;
 let survivor: SurvivorActor;
 let caseId: string;
 let testimony: Envelope;
+/** a case whose survivor lets advocates read it: drafts are proposed there */
+let openCaseId: string;
 
 beforeAll(async () => {
   t = await makeTestServer();
@@ -55,6 +60,14 @@ beforeAll(async () => {
   expect(submitted.res.status).toBe(201);
   caseId = submitted.envelope.caseId;
   testimony = submitted.envelope;
+  const ks = await currentKeyset(t);
+  const open = testimonyEnvelope(survivor, ks, 'a testimony advocates may read');
+  const opened = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope: open, keysetVersion: ks.keyset.version, pow: await pow(t), sharing: { advocatesMayRead: true, statistics: null } });
+  expect(opened.status).toBe(201);
+  openCaseId = open.caseId;
 });
 afterAll(() => t.close());
 afterEach(() => jest.restoreAllMocks());
@@ -105,6 +118,19 @@ async function threadHead(): Promise<string> {
   return envelopeHash(d.thread[d.thread.length - 1].envelope);
 }
 
+/** A draft of the case open to advocates, sealed to the survivor and the moderators, by `mod`. */
+function draft(ks: SignedKeyset): { draftId: string; envelope: Envelope } {
+  const draftId = randomId();
+  const envelope = sealEnvelope({
+    kind: 'draft',
+    caseId: openCaseId,
+    body: { draft: { draftId, title: 'A title', text: 'The story, redacted.', context: 'workplace' } },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+    signer: mod.sign,
+  });
+  return { draftId, envelope };
+}
+
 const envelopeCount = async () => Number((await t.db('envelopes').count({ n: '*' }))[0].n);
 
 /** PostgreSQL: returns once another session of this database waits for a lock (at most 20 s). */
@@ -118,53 +144,127 @@ async function someoneWaitsOnALock(): Promise<void> {
   }
 }
 
-describe('an envelope sealed to a member whose removal is published between its checks and its transaction', () => {
-  const cases: [string, (ks: SignedKeyset, sealedFor: Uint8Array[]) => Promise<request.Response>][] = [
+describe('a write sealed to a member whose removal is published between its checks and its transaction', () => {
+  type Send = () => Promise<request.Response>;
+  interface Race {
+    /** the member removed: a moderator, or an advocate for the survivor's grants */
+    role: StaffRole;
+    /** Before the race: seals the write for this keyset (which names `leaving`) and returns how to send it. */
+    prepare: (ks: SignedKeyset, leaving: StaffActor) => Send | Promise<Send>;
+  }
+  const asSurvivor = (path: string, body: object) => request(t.app).post(path).set('Authorization', `Bearer ${survivor.token}`).send(body);
+  const races: [string, Race][] = [
     [
       "the survivor's message",
-      async (ks, readers) => {
-        const envelope = sealEnvelope({
-          kind: 'message',
-          caseId,
-          prev: await threadHead(),
-          body: { text: 'are you there?' },
-          recipients: [survivor.keys.box.publicKey, ...readers],
-          signer: survivor.keys.sign,
-        });
-        return request(t.app)
-          .post(`/api/survivor/cases/${caseId}/messages`)
-          .set('Authorization', `Bearer ${survivor.token}`)
-          .send({ envelope, keysetVersion: ks.keyset.version });
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'message',
+            caseId,
+            prev: await threadHead(),
+            body: { text: 'are you there?' },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: survivor.keys.sign,
+          });
+          return () => asSurvivor(`/api/survivor/cases/${caseId}/messages`, { envelope, keysetVersion: ks.keyset.version });
+        },
       },
     ],
     [
       "a moderator's reply",
-      async (ks, readers) => {
-        const envelope = sealEnvelope({
-          kind: 'message',
-          caseId,
-          prev: await threadHead(),
-          body: { text: 'we are reading you' },
-          recipients: [survivor.keys.box.publicKey, ...readers],
-          signer: mod.sign,
-        });
-        return mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'message',
+            caseId,
+            prev: await threadHead(),
+            body: { text: 'we are reading you' },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: mod.sign,
+          });
+          return () => mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+        },
       },
     ],
     [
       "a moderator's internal note",
-      async (ks, readers) => {
-        const envelope = sealEnvelope({ kind: 'note', caseId, body: { text: 'internal' }, recipients: readers, signer: mod.sign });
-        return mod.agent.post(`/api/staff/cases/${caseId}/notes`).send({ envelope, keysetVersion: ks.keyset.version });
+      {
+        role: 'moderator',
+        prepare: (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'note',
+            caseId,
+            body: { text: 'internal' },
+            recipients: readersOf(ks.keyset),
+            signer: mod.sign,
+          });
+          return () => mod.agent.post(`/api/staff/cases/${caseId}/notes`).send({ envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      'a proposed draft',
+      {
+        role: 'moderator',
+        prepare: (ks) => {
+          const { draftId, envelope } = draft(ks);
+          return () =>
+            mod.agent.post(`/api/staff/cases/${openCaseId}/drafts`).send({ draftId, envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      "the survivor's request for changes to a draft",
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const proposed = draft(ks);
+          const res = await mod.agent
+            .post(`/api/staff/cases/${openCaseId}/drafts`)
+            .send({ draftId: proposed.draftId, envelope: proposed.envelope, keysetVersion: ks.keyset.version });
+          expect(res.status).toBe(201);
+          const envelope = sealEnvelope({
+            kind: 'changes',
+            caseId: openCaseId,
+            body: { changes: { draftId: proposed.draftId, text: 'leave out the street' } },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: survivor.keys.sign,
+          });
+          return () =>
+            asSurvivor(`/api/survivor/cases/${openCaseId}/drafts/${proposed.draftId}/changes`, {
+              envelope,
+              keysetVersion: ks.keyset.version,
+            });
+        },
+      },
+    ],
+    [
+      'the survivor letting advocates read, with her grants to them',
+      {
+        role: 'advocate',
+        prepare: async (ks, leaving) => {
+          const submitted = await submitTestimony(t, survivor, 'shared later');
+          expect(submitted.res.status).toBe(201);
+          const grants = [
+            makeGrant(submitted.envelope, { box: survivor.keys.box, recipient: leaving.box.publicKey, granter: survivor.keys.sign }),
+          ];
+          return () =>
+            asSurvivor(`/api/survivor/cases/${submitted.envelope.caseId}/sharing`, {
+              sharing: { advocatesMayRead: true, statistics: null },
+              keysetVersion: ks.keyset.version,
+              grants,
+            });
+        },
       },
     ],
   ];
 
-  test.each(cases)('%s: 409 keyset_changed, nothing stored, and the removed member holds no key', async (_name, send) => {
-    const leaving = await addStaff(t, admin, `mod.leaving.${Math.random().toString(36).slice(2, 8)}`);
+  test.each(races)('%s: 409 keyset_changed, nothing stored, and the removed member holds no key', async (name, { role, prepare }) => {
+    const leaving = await addStaff(t, admin, `${role}.leaving.${races.findIndex(([n]) => n === name)}`, role);
     const ks = await currentKeyset(t);
-    const readers = readersOf(ks.keyset);
-    expect(readers.map(keyId)).toContain(keyId(leaving.box.publicKey));
+    const send = await prepare(ks, leaving);
     const removal = await keysetWithout(leaving);
     const before = await envelopeCount();
     let removed: request.Response | undefined;
@@ -172,7 +272,7 @@ describe('an envelope sealed to a member whose removal is published between its 
     const check = interleave(t.ctx.repos.keysets, 'current', async () => {
       removed = await publish(removal);
     });
-    const written = await send(ks, readers);
+    const written = await send();
     expect(check).toHaveBeenCalled();
     expect(removed?.status).toBe(201);
     expect(removed?.body.removed).toBe(1);
@@ -243,8 +343,12 @@ test('a testimony whose transaction is under way when a removal is published: it
     .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(t) });
   expect(inTransaction).toHaveBeenCalled();
   expect((await removed!).status).toBe(201);
-  // The testimony either committed first (201, its key then erased) or was refused.
-  if (submitted.status === 201) expect(await t.db('cases').where({ id: envelope.caseId }).first()).toBeDefined();
-  else expectError(submitted, 409, 'keyset_changed');
   expect(await keysLeftTo(leaving)).toEqual([]);
+  // The testimony either committed first (201, its key then erased with the others, leaving no
+  // copy in the files) or was refused.
+  if (submitted.status === 201) {
+    expect(await t.db('cases').where({ id: envelope.caseId }).first()).toBeDefined();
+    const wrapped = envelope.keys.find((k) => k.kid === keyId(leaving.box.publicKey))!.wrapped!;
+    expect(await foundInDatabase(t, [wrapped])).toEqual([]);
+  } else expectError(submitted, 409, 'keyset_changed');
 });
