@@ -352,3 +352,54 @@ test('a testimony whose transaction is under way when a removal is published: it
     expect(await foundInDatabase(t, [wrapped])).toEqual([]);
   } else expectError(submitted, 409, 'keyset_changed');
 });
+
+test.each(['a reply', 'a grant batch'])(
+  '%s whose transaction is under way when a removal is published: its key to the removed member is erased too',
+  async (kind) => {
+    const leaving = await addStaff(t, admin, `mod.leaving.${kind === 'a reply' ? 'reply' : 'grants'}.concurrent`);
+    let send: () => Promise<request.Response>;
+    let inTransaction: jest.SpyInstance;
+    let removed: Promise<request.Response> | undefined;
+    const removal = await keysetWithout(leaving);
+    // Inside the write's transaction, after its recheck, its rows not yet committed: the admin
+    // publishes the removal now (as for the testimony above).
+    const meanwhile = async () => {
+      removed = publish(removal).then((r) => r);
+      if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+    };
+    if (kind === 'a reply') {
+      const ks = await currentKeyset(t);
+      const envelope = sealEnvelope({
+        kind: 'message',
+        caseId,
+        prev: await threadHead(),
+        body: { text: 'still here' },
+        recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+        signer: mod.sign,
+      });
+      expect(envelope.keys.map((k) => k.kid)).toContain(keyId(leaving.box.publicKey));
+      inTransaction = interleave(t.ctx.repos.envelopes, 'insert', meanwhile);
+      send = () => mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+    } else {
+      const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${leaving.staffId}`)).body;
+      const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+      const leaf = rewrapKey(
+        { envelopeHash: item.hash, key: item.key, grants: item.grants },
+        { box: mod.box, recipient: leaving.box.publicKey, trustedGranters: [] },
+      );
+      const body = {
+        staffId: leaving.staffId,
+        sig: signGrantBatch([leaf], mod.sign).sig,
+        grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }],
+      };
+      inTransaction = interleave(t.ctx.repos.envelopes, 'insertGrants', meanwhile);
+      send = () => mod.agent.post('/api/staff/grants/batch').send(body);
+    }
+    const written = await send();
+    expect(inTransaction).toHaveBeenCalled();
+    expect((await removed!).status).toBe(201);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    // The write committed first (the removal waited for it), or was refused.
+    if (written.status !== 201) expectError(written, 409, kind === 'a reply' ? 'keyset_changed' : 'reader_removed');
+  },
+);
