@@ -5,7 +5,11 @@
  * commits first and its key is erased with the others, or it is refused with 409.
  *
  * Each interleaving is made exact as in publishing.test.ts: a repository call that sits in the
- * gap runs the removal through the real API before it returns.
+ * gap runs the removal through the real API before it returns. Where the gap is inside the
+ * write's transaction ("under way"), the removal runs alongside on PostgreSQL (another
+ * connection; the test waits until it blocks on a lock) and those tests fail there without
+ * the keyset lock; on SQLite the one connection runs it after the write, and the same end
+ * state is checked.
  */
 import request from 'supertest';
 import {
