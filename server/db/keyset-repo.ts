@@ -1,6 +1,12 @@
 /** Signed keysets, append-only: the current one is the highest version. */
 import type { SignedKeyset } from '../../protocol';
-import type { Db } from './database';
+import { isPostgres, type Db } from './database';
+
+/**
+ * PostgreSQL advisory lock key ("keys") that a keyset publication takes alone and every write
+ * of wrapped keys or grants shares (`holdOffPublications`, `lockForPublication`).
+ */
+const PG_KEYSET_LOCK = 0x6b657973;
 
 export function keysetRepo(db: Db) {
   /** Versions already read: a keyset never changes once stored, so it can be kept. */
@@ -29,6 +35,26 @@ export function keysetRepo(db: Db) {
     async currentVersion(trx: Db): Promise<number | undefined> {
       const row = await trx('keysets').max({ version: 'version' }).first();
       return row?.version == null ? undefined : Number(row.version);
+    },
+    /**
+     * First thing inside a transaction that writes wrapped keys or grants, before the recheck
+     * of the keyset version (or of the grant's recipient): on PostgreSQL, waits for a keyset
+     * publication in flight, then keeps the next one from committing (or erasing a removed
+     * member's keys) until this transaction ends; without it, under READ COMMITTED, a removal
+     * could commit between the recheck and the insert, and its erasure would not see the new
+     * rows. A shared advisory lock: writers do not wait for one another. SQLite needs none:
+     * its one connection runs one transaction at a time.
+     */
+    async holdOffPublications(trx: Db): Promise<void> {
+      if (isPostgres(trx)) await trx.raw('SELECT pg_advisory_xact_lock_shared(?)', [PG_KEYSET_LOCK]);
+    },
+    /**
+     * First thing inside a keyset publication's transaction: waits for every write of keys or
+     * grants in flight (their rows are then visible to its erasure), and makes new ones wait
+     * for it (they then see the new version, or the removed member, and are refused).
+     */
+    async lockForPublication(trx: Db): Promise<void> {
+      if (isPostgres(trx)) await trx.raw('SELECT pg_advisory_xact_lock(?)', [PG_KEYSET_LOCK]);
     },
     async current(): Promise<SignedKeyset | undefined> {
       const row = await db('keysets').orderBy('version', 'desc').first();

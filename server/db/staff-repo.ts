@@ -64,6 +64,11 @@ export function staffRepo(db: Db) {
       const row = await db<StaffRow>('staff').where({ id }).first();
       return row && fromRow(row);
     },
+    /** A member's status as the caller's transaction sees it (a grant's recipient, checked again where it is stored). */
+    async statusIn(trx: Db, id: string): Promise<StaffStatus | undefined> {
+      const row = await trx<StaffRow>('staff').where({ id }).select('status').first();
+      return row?.status;
+    },
     async list(): Promise<StaffRecord[]> {
       return (await db<StaffRow>('staff').orderBy('created_at')).map(fromRow);
     },

@@ -6,14 +6,34 @@
 import { fromBase64url, keyIdUsing, readersOf, type Envelope, type SignedKeyset } from '../../protocol';
 import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, HttpError } from '../http/errors';
+import type { Db } from '../db/database';
 import type { KeysetRepo } from '../db/keyset-repo';
+
+const notSetUp = () => new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
+
+/** 409: what was sealed for an older keyset must be sealed again for the current one. */
+export const keysetChanged = (current: number) =>
+  conflict('keyset_changed', `the keyset is now version ${current}; reload and encrypt again`);
 
 export async function currentKeysetFor(keysets: KeysetRepo, keysetVersion: number): Promise<SignedKeyset> {
   const current = await keysets.current();
-  if (!current) throw new HttpError(503, 'not_set_up', 'this instance has no staff keys yet');
-  if (keysetVersion !== current.keyset.version)
-    throw conflict('keyset_changed', `the keyset is now version ${current.keyset.version}; reload and encrypt again`);
+  if (!current) throw notSetUp();
+  if (keysetVersion !== current.keyset.version) throw keysetChanged(current.keyset.version);
   return current;
+}
+
+/**
+ * First thing inside the transaction that writes an envelope's wrapped keys (or a survivor's
+ * grants): the keyset its recipients were checked against is still the current one. A member
+ * removed since that check has had their keys erased; this write would otherwise store a key
+ * to them that nothing erases. On PostgreSQL it also holds off the next publication until this
+ * transaction commits, so that its erasure sees what this one wrote (`holdOffPublications`).
+ */
+export async function requireKeysetStill(keysets: KeysetRepo, trx: Db, keysetVersion: number): Promise<void> {
+  await keysets.holdOffPublications(trx);
+  const current = await keysets.currentVersion(trx);
+  if (current === undefined) throw notSetUp();
+  if (current !== keysetVersion) throw keysetChanged(current);
 }
 
 const readerKids = new WeakMap<SignedKeyset, { moderatorKids: Set<string>; advocateKids: Set<string> }>();

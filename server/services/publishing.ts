@@ -35,7 +35,7 @@ import type { DraftRecord } from '../db/publishing-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import type { SurvivorRecord } from '../db/survivor-repo';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
+import { checkContext, checkRecipients, currentKeysetFor, requireKeysetStill } from './envelope-rules';
 import { draftItems, item } from './presenters';
 import { newAlias } from './pseudonyms';
 
@@ -114,6 +114,8 @@ export async function updateSharing(
   }
   const closing = !sharing.advocatesMayRead && before.advocatesMayRead;
   const update = async (trx: Db) => {
+    // The grants go to the advocates of the keyset checked above: it must still be the current one.
+    if (opening) await requireKeysetStill(keysets, trx, keysetVersion);
     await publishing.setSharing(trx, found.caseId, sharing, found.createdDay.slice(0, 7));
     if (opening) for (const grant of grants) await envelopes.insertGrant(trx, testimony.id, grant);
     // Advocates may no longer read: erase their keys to the testimony (drafts stay theirs).
@@ -150,6 +152,7 @@ export async function requestChanges(
     );
   const day = ctx.clock.today();
   await ctx.db.transaction(async (trx) => {
+    await requireKeysetStill(keysets, trx, keysetVersion);
     const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: false, day });
     await publishing.requestChanges(trx, draft.id, envelopeId, day);
   });
@@ -274,6 +277,7 @@ export async function proposeDraft(
   if (await publishing.draftExists(draftId)) throw conflict('draft_exists', 'draftId is already used');
   const day = ctx.clock.today();
   const version = await ctx.db.transaction(async (trx) => {
+    await requireKeysetStill(keysets, trx, keysetVersion);
     const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: true, day });
     const v = await publishing.insertDraft(trx, { id: draftId, caseId: found.caseId, envelopeId, authorId: author.id, day });
     await audit.record(trx, { actorId: author.id, action: 'case.draft_proposed', subject: found.caseId, detail: { version: v } });

@@ -222,6 +222,9 @@ export async function publishKeyset(
   const dropped = [...all.values()].filter((s) => s.status === 'active' && !listed.has(s.id));
   const droppedIds = dropped.map((s) => s.id);
   const update = async (trx: Db) => {
+    // First: wait for every write of keys or grants in flight, so the erasure below sees its
+    // rows, and make the next ones wait and then find the new version (keyset-repo.ts).
+    await keysets.lockForPublication(trx);
     await keysets.insert(trx, signed, keysetHash(next), ctx.clock.today());
     await staff.setStatus(trx, added, 'active');
     // A removed member loses their sessions, their assignments, and every key wrapped to

@@ -37,7 +37,7 @@ import { UNREAD_COUNT_LIMIT } from '../db/case-read-repo';
 import type { StaffRecord } from '../db/staff-repo';
 import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors';
-import { checkContext, checkRecipients, currentKeysetFor } from './envelope-rules';
+import { checkContext, checkRecipients, currentKeysetFor, requireKeysetStill } from './envelope-rules';
 import { item } from './presenters';
 
 /** Envelopes per page of GET /api/staff/grants/pending: small items (no ciphertext), one batch each (issue 17). */
@@ -158,6 +158,7 @@ export async function reply(
   if (!head || env.prev !== head.hash) throw conflict('thread_moved', 'a new message arrived in this case; reload it and write again');
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
+    await requireKeysetStill(keysets, trx, keysetVersion);
     const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: true, day });
     await cases.update(trx, found.caseId, { awaitingStaff: false, status, day });
     await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
@@ -200,6 +201,7 @@ export async function addNote(
   checkRecipients(env, await currentKeysetFor(keysets, keysetVersion), found.survivorBoxPk, { survivor: 'forbidden' });
   const day = ctx.clock.today();
   const id = await ctx.db.transaction(async (trx) => {
+    await requireKeysetStill(keysets, trx, keysetVersion);
     const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: true, day });
     await audit.record(trx, { actorId: me.id, action: 'case.note_added', subject: found.caseId });
     return inserted;
@@ -253,6 +255,18 @@ async function grantTarget(ctx: AppContext, staffId: string): Promise<{ target: 
       : undefined;
   if (!target || !scope) throw badRequest('not_a_reader', 'staffId does not name an active moderator or advocate');
   return { target, scope };
+}
+
+/**
+ * First thing inside the grants' transaction: the colleague is still an active member. A
+ * removal that committed since grantTarget has already erased their keys and grants, and
+ * these would outlive it; on PostgreSQL a removal in flight is waited for, and the next one
+ * waits for these grants, so that its erasure sees them (keyset-repo.ts `holdOffPublications`).
+ */
+async function requireStillActive(ctx: AppContext, trx: Db, target: StaffRecord): Promise<void> {
+  await ctx.repos.keysets.holdOffPublications(trx);
+  if ((await ctx.repos.staff.statusIn(trx, target.id)) !== 'active')
+    throw conflict('reader_removed', `${target.username} was removed from the team meanwhile; nothing was granted`);
 }
 
 /**
@@ -385,6 +399,7 @@ export async function grantKeyBatch(
     grants.map((g) => g.envelopeId),
   );
   await ctx.db.transaction(async (trx) => {
+    await requireStillActive(ctx, trx, target);
     if (scope === 'advocate') await requireStillOpenToAdvocates(ctx, trx, [...found.values()]);
     await envelopes.insertGrants(
       trx,
@@ -422,6 +437,7 @@ export async function grantKeys(
     rows.map((r) => r.envelopeId),
   );
   await ctx.db.transaction(async (trx) => {
+    await requireStillActive(ctx, trx, target);
     if (scope === 'advocate')
       await requireStillOpenToAdvocates(
         ctx,

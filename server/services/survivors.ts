@@ -16,7 +16,7 @@ import { issueSurvivorToken } from '../http/tokens';
 import { queueAlert } from './alerts';
 import { attachmentsToLink, linkAttachments } from './attachments';
 import { issueChallenge, spendPow } from './challenges';
-import { checkContext, checkRecipients, currentKeysetFor, namedKeyset } from './envelope-rules';
+import { checkContext, checkRecipients, currentKeysetFor, keysetChanged, namedKeyset, requireKeysetStill } from './envelope-rules';
 import { draftItems, item } from './presenters';
 import { newHandle } from './pseudonyms';
 import { keptUntilDays } from './retention';
@@ -163,11 +163,13 @@ export async function openCases(ctx: AppContext, batch: NewTestimony[]): Promise
     for (const { t, i } of pending())
       if (!present.has(t.survivor.id)) outcomes[i] = refused(unauthorized('this survivor account no longer exists'));
 
+    // Once per batch: a removal in flight commits first (then this sees its version), or
+    // waits for this batch, so its erasure sees these key rows (keyset-repo.ts).
+    await keysets.holdOffPublications(trx);
     const current = await keysets.currentVersion(trx);
     for (const { t, i } of pending()) {
       if (current === undefined) outcomes[i] = refused(new HttpError(503, 'not_set_up', 'this instance has no staff keys yet'));
-      else if (t.keysetVersion !== current)
-        outcomes[i] = refused(conflict('keyset_changed', `the keyset is now version ${current}; reload and encrypt again`));
+      else if (t.keysetVersion !== current) outcomes[i] = refused(keysetChanged(current));
     }
 
     const caseExists = () => refused<void>(conflict('case_exists', 'envelope.caseId is already used'));
@@ -257,6 +259,7 @@ export async function postMessage(
   if (!found) throw notFound('no case with this id');
   const day = ctx.clock.today();
   await ctx.db.transaction(async (trx) => {
+    await requireKeysetStill(keysets, trx, keysetVersion);
     const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: false, day });
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId, envelopeId });
     const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';

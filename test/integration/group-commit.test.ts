@@ -17,6 +17,7 @@ import {
   setupAdmin,
   snapshot,
   statementsOf,
+  TEST_ENGINE,
   testimonyEnvelope,
   type SurvivorActor,
   type TestServer,
@@ -57,12 +58,17 @@ function writeTogether(batch: NewTestimony[]): Promise<PromiseSettledResult<void
 
 const codeOf = (r: PromiseSettledResult<void>) => (r.status === 'rejected' && r.reason instanceof HttpError ? r.reason.code : r.status);
 
-test('eight testimonies sent together are one transaction of eight statements, and all are stored', async () => {
+/** PostgreSQL: one shared lock per batch against a keyset publication in flight (server/db/keyset-repo.ts). */
+const LOCK_STATEMENTS = TEST_ENGINE === 'pg' ? 1 : 0;
+
+test(`eight testimonies sent together are one transaction of ${8 + LOCK_STATEMENTS} statements, and all are stored`, async () => {
   const batch = await Promise.all(Array.from({ length: 8 }, () => newTestimony()));
   const { result, sqls } = await statementsOf(t.db, () => writeTogether(batch));
   expect(result.map(codeOf)).toEqual(Array(8).fill('fulfilled'));
-  // BEGIN, the survivors still there, the keyset's version, the cases, the challenges, the envelopes, their keys, COMMIT
-  expect(sqls).toHaveLength(8);
+  // BEGIN, the survivors still there, (PostgreSQL) the lock against a keyset publication, the
+  // keyset's version, the cases, the challenges, the envelopes, their keys, COMMIT
+  expect(sqls).toHaveLength(8 + LOCK_STATEMENTS);
+  expect(sqls.filter((q) => /pg_advisory_xact_lock_shared/.test(q))).toHaveLength(LOCK_STATEMENTS);
   expect(sqls.filter((q) => /^BEGIN/i.test(q))).toHaveLength(1);
   for (const item of batch) {
     expect(await t.db('cases').where({ id: item.envelope.caseId }).first()).toBeDefined();

@@ -1,0 +1,409 @@
+/**
+ * A member's removal racing a write that wraps a key to them (a review found it): the write's
+ * recipients were checked against the keyset before the removal, and it lands after. Whatever
+ * the order, the removed member must end with no wrapped key and no grant: the write either
+ * commits first and its key is erased with the others, or it is refused with 409.
+ *
+ * Each interleaving is made exact as in publishing.test.ts: a repository call that sits in the
+ * gap runs the removal through the real API before it returns. Where the gap is inside the
+ * write's transaction ("under way"), the removal runs alongside on PostgreSQL (another
+ * connection; the test waits until it blocks on a lock) and those tests fail there without
+ * the keyset lock; on SQLite the one connection runs it after the write, and the same end
+ * state is checked.
+ */
+import request from 'supertest';
+import {
+  envelopeHash,
+  keyId,
+  keysetHash,
+  makeGrant,
+  randomId,
+  readersOf,
+  rewrapKey,
+  sealEnvelope,
+  signGrantBatch,
+  signKeyset,
+  utcDay,
+  type Envelope,
+  type SignedKeyset,
+  type StaffRole,
+} from '../../protocol';
+import type { PendingGrants, StaffCaseDetail } from '../../protocol/api';
+import { isPostgres } from '../../server/db/database';
+import { foundInDatabase } from '../support/database-files';
+import {
+  addStaff,
+  currentKeyset,
+  makeTestServer,
+  pow,
+  registerSurvivor,
+  setupAdmin,
+  submitTestimony,
+  testimonyEnvelope,
+  type StaffActor,
+  type SurvivorActor,
+  type TestServer,
+} from '../support/harness';
+import { expectError } from './expect-error';
+
+let t: TestServer;
+let admin: StaffActor;
+let mod: StaffActor;
+let survivor: SurvivorActor;
+let caseId: string;
+let testimony: Envelope;
+/** a case whose survivor lets advocates read it: drafts are proposed there */
+let openCaseId: string;
+
+beforeAll(async () => {
+  t = await makeTestServer();
+  admin = await setupAdmin(t, ['admin']);
+  mod = await addStaff(t, admin, 'mod.stays');
+  survivor = await registerSurvivor(t);
+  const submitted = await submitTestimony(t, survivor, 'the testimony');
+  expect(submitted.res.status).toBe(201);
+  caseId = submitted.envelope.caseId;
+  testimony = submitted.envelope;
+  const ks = await currentKeyset(t);
+  const open = testimonyEnvelope(survivor, ks, 'a testimony advocates may read');
+  const opened = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope: open, keysetVersion: ks.keyset.version, pow: await pow(t), sharing: { advocatesMayRead: true, statistics: null } });
+  expect(opened.status).toBe(201);
+  openCaseId = open.caseId;
+});
+afterAll(() => t.close());
+afterEach(() => jest.restoreAllMocks());
+
+/** Runs `meanwhile` once the first call of repo.`name` has answered, then lets that call return its answer. */
+function interleave<R extends object>(repo: R, name: keyof R & string, meanwhile: () => Promise<unknown>) {
+  const original = (repo[name] as (...args: unknown[]) => Promise<unknown>).bind(repo);
+  let done = false;
+  return jest.spyOn(repo, name as never).mockImplementation((async (...args: unknown[]) => {
+    const result = await original(...args);
+    if (!done) {
+      done = true;
+      await meanwhile();
+    }
+    return result;
+  }) as never);
+}
+
+/** The next keyset without this member, signed by the admin's instance key. */
+async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
+  const current = await currentKeyset(t);
+  return signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: current.keyset.version + 1,
+      prev: keysetHash(current.keyset),
+      issuedDay: utcDay(),
+      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
+    },
+    admin.instance!,
+  );
+}
+
+const publish = (signed: SignedKeyset) => admin.agent.post('/api/staff/keysets').send({ signed });
+
+/** Every wrapped key and grant the database still holds for this member. */
+async function keysLeftTo(member: StaffActor): Promise<unknown[]> {
+  const kid = keyId(member.box.publicKey);
+  return [
+    ...(await t.db('envelope_keys').where({ kid }).whereNotNull('wrapped').pluck('envelope_id')),
+    ...(await t.db('envelope_grants').where({ kid }).pluck('envelope_id')),
+  ];
+}
+
+async function threadHead(): Promise<string> {
+  const d: StaffCaseDetail = (await mod.agent.get(`/api/staff/cases/${caseId}`)).body;
+  return envelopeHash(d.thread[d.thread.length - 1].envelope);
+}
+
+/** A draft of the case open to advocates, sealed to the survivor and the moderators, by `mod`. */
+function draft(ks: SignedKeyset): { draftId: string; envelope: Envelope } {
+  const draftId = randomId();
+  const envelope = sealEnvelope({
+    kind: 'draft',
+    caseId: openCaseId,
+    body: { draft: { draftId, title: 'A title', text: 'The story, redacted.', context: 'workplace' } },
+    recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+    signer: mod.sign,
+  });
+  return { draftId, envelope };
+}
+
+const envelopeCount = async () => Number((await t.db('envelopes').count({ n: '*' }))[0].n);
+
+/** PostgreSQL: returns once another session of this database waits for a lock (at most 20 s). */
+async function someoneWaitsOnALock(): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const { rows } = await t.db.raw(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a write sealed to a member whose removal is published between its checks and its transaction', () => {
+  type Send = () => Promise<request.Response>;
+  interface Race {
+    /** the member removed: a moderator, or an advocate for the survivor's grants */
+    role: StaffRole;
+    /** Before the race: seals the write for this keyset (which names `leaving`) and returns how to send it. */
+    prepare: (ks: SignedKeyset, leaving: StaffActor) => Send | Promise<Send>;
+  }
+  const asSurvivor = (path: string, body: object) => request(t.app).post(path).set('Authorization', `Bearer ${survivor.token}`).send(body);
+  const races: [string, Race][] = [
+    [
+      "the survivor's message",
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'message',
+            caseId,
+            prev: await threadHead(),
+            body: { text: 'are you there?' },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: survivor.keys.sign,
+          });
+          return () => asSurvivor(`/api/survivor/cases/${caseId}/messages`, { envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      "a moderator's reply",
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'message',
+            caseId,
+            prev: await threadHead(),
+            body: { text: 'we are reading you' },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: mod.sign,
+          });
+          return () => mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      "a moderator's internal note",
+      {
+        role: 'moderator',
+        prepare: (ks) => {
+          const envelope = sealEnvelope({
+            kind: 'note',
+            caseId,
+            body: { text: 'internal' },
+            recipients: readersOf(ks.keyset),
+            signer: mod.sign,
+          });
+          return () => mod.agent.post(`/api/staff/cases/${caseId}/notes`).send({ envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      'a proposed draft',
+      {
+        role: 'moderator',
+        prepare: (ks) => {
+          const { draftId, envelope } = draft(ks);
+          return () =>
+            mod.agent.post(`/api/staff/cases/${openCaseId}/drafts`).send({ draftId, envelope, keysetVersion: ks.keyset.version });
+        },
+      },
+    ],
+    [
+      "the survivor's request for changes to a draft",
+      {
+        role: 'moderator',
+        prepare: async (ks) => {
+          const proposed = draft(ks);
+          const res = await mod.agent
+            .post(`/api/staff/cases/${openCaseId}/drafts`)
+            .send({ draftId: proposed.draftId, envelope: proposed.envelope, keysetVersion: ks.keyset.version });
+          expect(res.status).toBe(201);
+          const envelope = sealEnvelope({
+            kind: 'changes',
+            caseId: openCaseId,
+            body: { changes: { draftId: proposed.draftId, text: 'leave out the street' } },
+            recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+            signer: survivor.keys.sign,
+          });
+          return () =>
+            asSurvivor(`/api/survivor/cases/${openCaseId}/drafts/${proposed.draftId}/changes`, {
+              envelope,
+              keysetVersion: ks.keyset.version,
+            });
+        },
+      },
+    ],
+    [
+      'the survivor letting advocates read, with her grants to them',
+      {
+        role: 'advocate',
+        prepare: async (ks, leaving) => {
+          const submitted = await submitTestimony(t, survivor, 'shared later');
+          expect(submitted.res.status).toBe(201);
+          const grants = [
+            makeGrant(submitted.envelope, { box: survivor.keys.box, recipient: leaving.box.publicKey, granter: survivor.keys.sign }),
+          ];
+          return () =>
+            asSurvivor(`/api/survivor/cases/${submitted.envelope.caseId}/sharing`, {
+              sharing: { advocatesMayRead: true, statistics: null },
+              keysetVersion: ks.keyset.version,
+              grants,
+            });
+        },
+      },
+    ],
+  ];
+
+  test.each(races)('%s: 409 keyset_changed, nothing stored, and the removed member holds no key', async (name, { role, prepare }) => {
+    const leaving = await addStaff(t, admin, `${role}.leaving.${races.findIndex(([n]) => n === name)}`, role);
+    const ks = await currentKeyset(t);
+    const send = await prepare(ks, leaving);
+    const removal = await keysetWithout(leaving);
+    const before = await envelopeCount();
+    let removed: request.Response | undefined;
+    // The write has read the keyset (the one naming `leaving`) and checked its recipients against it.
+    const check = interleave(t.ctx.repos.keysets, 'current', async () => {
+      removed = await publish(removal);
+    });
+    const written = await send();
+    expect(check).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(removed?.body.removed).toBe(1);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    expectError(written, 409, 'keyset_changed');
+    expect(written.body.error.message).toContain(`version ${removal.keyset.version}`);
+    expect(await envelopeCount()).toBe(before);
+  });
+});
+
+test.each(['v1', 'v2'])(
+  'a grant (%s) to a colleague removed between its checks and its transaction: 409 reader_removed, and no grant is left to them',
+  async (version) => {
+    const leaving = await addStaff(t, admin, `mod.granted.${version}`);
+    const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${leaving.staffId}`)).body;
+    const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+    expect(item).toBeDefined();
+    let route: string;
+    let body: object;
+    if (version === 'v1') {
+      const grant = makeGrant(testimony, { box: mod.box, recipient: leaving.box.publicKey, granter: mod.sign });
+      route = '/api/staff/grants';
+      body = { staffId: leaving.staffId, grants: [{ envelopeId: item.id, grant }] };
+    } else {
+      const leaf = rewrapKey(
+        { envelopeHash: item.hash, key: item.key, grants: item.grants },
+        { box: mod.box, recipient: leaving.box.publicKey, trustedGranters: [] },
+      );
+      route = '/api/staff/grants/batch';
+      body = {
+        staffId: leaving.staffId,
+        sig: signGrantBatch([leaf], mod.sign).sig,
+        grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }],
+      };
+    }
+    const removal = await keysetWithout(leaving);
+    let removed: request.Response | undefined;
+    // The last check before the grants' transaction: the granter holds a key to each envelope.
+    const check = interleave(t.ctx.repos.envelopes, 'keysFor', async () => {
+      removed = await publish(removal);
+    });
+    const granted = await mod.agent.post(route).send(body);
+    expect(check).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    expectError(granted, 409, 'reader_removed');
+  },
+);
+
+test('a testimony whose transaction is under way when a removal is published: its key to the removed member is erased too', async () => {
+  const leaving = await addStaff(t, admin, 'mod.leaving.testimony');
+  const ks = await currentKeyset(t);
+  const envelope = testimonyEnvelope(survivor, ks, 'sent while a moderator is removed');
+  expect(envelope.keys.map((k) => k.kid)).toContain(keyId(leaving.box.publicKey));
+  const removal = await keysetWithout(leaving);
+  let removed: Promise<request.Response> | undefined;
+  // Inside the submission's transaction, its keyset version checked and its case inserted, but
+  // not committed: the admin publishes the removal now. On PostgreSQL it runs on another
+  // connection, alongside, and must wait for the testimony rather than erase before its key
+  // rows are visible; on SQLite the one connection runs it after the testimony's transaction.
+  const inTransaction = interleave(t.ctx.repos.cases, 'insertMany', async () => {
+    removed = publish(removal).then((r) => r);
+    if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+  });
+  const submitted = await request(t.app)
+    .post('/api/survivor/cases')
+    .set('Authorization', `Bearer ${survivor.token}`)
+    .send({ envelope, keysetVersion: ks.keyset.version, pow: await pow(t) });
+  expect(inTransaction).toHaveBeenCalled();
+  expect((await removed!).status).toBe(201);
+  expect(await keysLeftTo(leaving)).toEqual([]);
+  // The testimony either committed first (201, its key then erased with the others, leaving no
+  // copy in the files) or was refused.
+  if (submitted.status === 201) {
+    expect(await t.db('cases').where({ id: envelope.caseId }).first()).toBeDefined();
+    const wrapped = envelope.keys.find((k) => k.kid === keyId(leaving.box.publicKey))!.wrapped!;
+    expect(await foundInDatabase(t, [wrapped])).toEqual([]);
+  } else expectError(submitted, 409, 'keyset_changed');
+});
+
+test.each(['a reply', 'a grant batch'])(
+  '%s whose transaction is under way when a removal is published: its key to the removed member is erased too',
+  async (kind) => {
+    const leaving = await addStaff(t, admin, `mod.leaving.${kind === 'a reply' ? 'reply' : 'grants'}.concurrent`);
+    let send: () => Promise<request.Response>;
+    let inTransaction: jest.SpyInstance;
+    let removed: Promise<request.Response> | undefined;
+    const removal = await keysetWithout(leaving);
+    // Inside the write's transaction, after its recheck, its rows not yet committed: the admin
+    // publishes the removal now (as for the testimony above).
+    const meanwhile = async () => {
+      removed = publish(removal).then((r) => r);
+      if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+    };
+    if (kind === 'a reply') {
+      const ks = await currentKeyset(t);
+      const envelope = sealEnvelope({
+        kind: 'message',
+        caseId,
+        prev: await threadHead(),
+        body: { text: 'still here' },
+        recipients: [survivor.keys.box.publicKey, ...readersOf(ks.keyset)],
+        signer: mod.sign,
+      });
+      expect(envelope.keys.map((k) => k.kid)).toContain(keyId(leaving.box.publicKey));
+      inTransaction = interleave(t.ctx.repos.envelopes, 'insert', meanwhile);
+      send = () => mod.agent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope, keysetVersion: ks.keyset.version });
+    } else {
+      const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${leaving.staffId}`)).body;
+      const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+      const leaf = rewrapKey(
+        { envelopeHash: item.hash, key: item.key, grants: item.grants },
+        { box: mod.box, recipient: leaving.box.publicKey, trustedGranters: [] },
+      );
+      const body = {
+        staffId: leaving.staffId,
+        sig: signGrantBatch([leaf], mod.sign).sig,
+        grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }],
+      };
+      inTransaction = interleave(t.ctx.repos.envelopes, 'insertGrants', meanwhile);
+      send = () => mod.agent.post('/api/staff/grants/batch').send(body);
+    }
+    const written = await send();
+    expect(inTransaction).toHaveBeenCalled();
+    expect((await removed!).status).toBe(201);
+    expect(await keysLeftTo(leaving)).toEqual([]);
+    // The write committed first (the removal waited for it), or was refused.
+    if (written.status !== 201) expectError(written, 409, kind === 'a reply' ? 'keyset_changed' : 'reader_removed');
+  },
+);
