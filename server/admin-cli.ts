@@ -112,9 +112,12 @@ async function migrateToPostgres(urlArgument: string | undefined): Promise<numbe
   }
   console.log('');
   console.log('Every table was copied and matches. Next:');
-  console.log(`  1. Keep the address key with the instance: ${source.addressKeyFile} (it is not in the database;`);
-  console.log('     without it rate-limit counters start afresh). On another machine, copy it there (mode 0600) and set ADDRESS_KEY_FILE.');
-  console.log(`     Likewise the server key, ${source.serverKeyFile} (SERVER_KEY_FILE): without it, open survivor sessions end.`);
+  console.log('  1. Keep the key files with the instance: none of them is in the database. On another machine, copy each');
+  console.log('     there (mode 0600) and set its variable. Most of all:');
+  console.log(`     - the TOTP key, ${source.totpKeyFile} (TOTP_KEY_FILE): without it no staff member can sign in;`);
+  console.log(`     - the matching key, ${source.matchingKeyFile} (MATCHING_KEY_FILE): without it no identifier named so far matches;`);
+  console.log(`     - the server key, ${source.serverKeyFile} (SERVER_KEY_FILE): without it, open survivor sessions end;`);
+  console.log(`     - the address key, ${source.addressKeyFile} (ADDRESS_KEY_FILE): without it, rate-limit counters start afresh.`);
   console.log('  2. Start Awaaz on PostgreSQL: DATABASE_URL=<this address> npm start');
   console.log(`  3. Keep ${source.database.filename} as a backup until you have checked the instance, then delete it.`);
   return 0;

@@ -336,7 +336,7 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     for (const t of report.tables)
       expect(first.out).toMatch(new RegExp(`^${t.table} +${t.sourceRows} +${t.sourceRows} +${t.sourceSha256} +same$`, 'm'));
     expect(first.out).toMatch(/Every table was copied and matches/);
-    expect(first.out).toContain(path.join(src.dir, 'address.key'));
+    for (const key of ['totp.key', 'matching.key', 'server.key', 'address.key']) expect(first.out).toContain(path.join(src.dir, key));
     expectSourceUntouched();
 
     const again = await run(['migrate-to-postgres', url]);
