@@ -16,6 +16,7 @@ import * as matching from './010_matching';
 import * as alertPgpKey from './011_alert_pgp_key';
 import * as sessionEnd from './012_session_end';
 import * as serverKeyFile from './013_server_key_file';
+import * as inviteIds from './014_invite_ids';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '011_alert_pgp_key': alertPgpKey,
   '012_session_end': sessionEnd,
   '013_server_key_file': serverKeyFile,
+  '014_invite_ids': inviteIds,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

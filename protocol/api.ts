@@ -348,6 +348,7 @@ export const schemas = {
   login: z.strictObject({ username: Username, authKey: b64Bytes(32) }),
   createInvite: z.strictObject({ roles: z.array(Role).min(1).max(STAFF_ROLES.length) }),
   checkInvite: z.strictObject({ inviteToken: b64Bytes(32) }),
+  inviteIdParam: z.strictObject({ inviteId: Id }),
   enrol: z.strictObject({ inviteToken: b64Bytes(32), ...StaffKeyMaterial }),
   publishKeyset: z.strictObject({ signed: SignedKeysetSchema }),
   caseListQuery: z.strictObject({
@@ -601,6 +602,19 @@ export interface AuditPage {
   entries: AuditRecord[];
   latest: { seq: number; hash: string } | null;
 }
+/** One invite not yet used or expired, as GET /api/staff/invites lists it: nothing in it lets anyone enrol. */
+export const PendingInviteSchema = z.strictObject({
+  id: Id,
+  roles: z.array(Role).min(1),
+  /** the username of the admin who made it */
+  createdBy: Username,
+  /** ISO 8601 */
+  expiresAt: z.string(),
+});
+export type PendingInvite = z.infer<typeof PendingInviteSchema>;
+/** GET /api/staff/invites */
+export const PendingInviteListSchema = z.strictObject({ invites: z.array(PendingInviteSchema) });
+export type PendingInviteList = z.infer<typeof PendingInviteListSchema>;
 export interface StaffMemberSummary {
   id: string;
   username: string;

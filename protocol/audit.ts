@@ -61,6 +61,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'staff.kdf_upgraded': 'updated their key protection at sign-in',
   'staff.enrolled': 'joined through an invite',
   'invite.created': 'created an invite',
+  'invite.revoked': 'revoked an invite',
   'keyset.published': 'signed and published the list of readers',
   'settings.changed': 'changed the session settings',
   'case.status_changed': 'changed the status of a case',

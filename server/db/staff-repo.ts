@@ -54,6 +54,15 @@ function fromRow(r: StaffRow): StaffRecord {
   };
 }
 
+/** A pending invite as the admin's list shows it: never its token or the token's hash. */
+export interface PendingInviteRow {
+  id: string;
+  roles: StaffRole[];
+  /** the username of the admin who made it */
+  createdBy: string;
+  expiresAt: number;
+}
+
 export function staffRepo(db: Db) {
   return {
     async byUsername(username: string): Promise<StaffRecord | undefined> {
@@ -102,8 +111,9 @@ export function staffRepo(db: Db) {
     },
 
     // Invites: only the token's hash is stored.
-    async createInvite(trx: Db, tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {
+    async createInvite(trx: Db, id: string, tokenHash: string, roles: StaffRole[], createdBy: string, expiresAt: number): Promise<void> {
       await trx('staff_invites').insert({
+        id,
         token_hash: tokenHash,
         roles: JSON.stringify(roles),
         created_by: createdBy,
@@ -113,6 +123,37 @@ export function staffRepo(db: Db) {
     async openInvite(tokenHash: string, now: number): Promise<{ roles: StaffRole[] } | undefined> {
       const row = await db('staff_invites').where({ token_hash: tokenHash }).whereNull('used_by').where('expires_at', '>', now).first();
       return row && { roles: JSON.parse(row.roles) };
+    },
+    /** Invites not used and not expired, soonest to expire first, with who made them. */
+    async pendingInvites(now: number): Promise<PendingInviteRow[]> {
+      const rows = await db('staff_invites')
+        .join('staff', 'staff.id', 'staff_invites.created_by')
+        .whereNull('staff_invites.used_by')
+        .where('staff_invites.expires_at', '>', now)
+        .orderBy([{ column: 'staff_invites.expires_at' }, { column: 'staff_invites.id' }])
+        .select('staff_invites.id', 'staff_invites.roles', 'staff.username', 'staff_invites.expires_at');
+      return rows.map((r: { id: string; roles: string; username: string; expires_at: number | string }) => ({
+        id: r.id,
+        roles: JSON.parse(r.roles),
+        createdBy: r.username,
+        expiresAt: Number(r.expires_at),
+      }));
+    },
+    /**
+     * Deletes a pending invite inside the caller's transaction; its roles, or undefined if it
+     * was unknown, used or expired. Conditional like consumeInvite, so a revocation and an
+     * enrolment racing for the same invite cannot both succeed.
+     */
+    async revokeInvite(trx: Db, id: string, now: number): Promise<{ roles: StaffRole[] } | undefined> {
+      const row = await trx('staff_invites').where({ id }).whereNull('used_by').where('expires_at', '>', now).first('roles');
+      if (!row) return undefined;
+      const n = await trx('staff_invites').where({ id }).whereNull('used_by').where('expires_at', '>', now).delete();
+      return n === 1 ? { roles: JSON.parse(row.roles) } : undefined;
+    },
+    /** Deletes the pending invites these members made (they are being removed); how many. */
+    async deletePendingInvitesBy(trx: Db, staffIds: string[], now: number): Promise<number> {
+      if (staffIds.length === 0) return 0;
+      return trx('staff_invites').whereIn('created_by', staffIds).whereNull('used_by').where('expires_at', '>', now).delete();
     },
     /** The roles each of these members was invited with (the invite they used), by staff id. */
     async invitedRoles(staffIds: string[]): Promise<Map<string, StaffRole[]>> {

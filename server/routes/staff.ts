@@ -8,7 +8,17 @@ import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
 import { EmptyBody, parseWith } from '../http/validate';
-import { checkInvite, createInvite, enrol, listMembers, publishKeyset, resetMemberTotp, setUpFirstAdmin } from '../services/staff-accounts';
+import {
+  checkInvite,
+  createInvite,
+  enrol,
+  listMembers,
+  listPendingInvites,
+  publishKeyset,
+  resetMemberTotp,
+  revokeInvite,
+  setUpFirstAdmin,
+} from '../services/staff-accounts';
 
 export function staffRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -24,6 +34,17 @@ export function staffRoutes(ctx: AppContext): Router {
   router.post('/staff/invites', requireStaff('admin'), async (req, res) => {
     const { roles } = parseWith(schemas.createInvite, req.body);
     res.status(201).json(await createInvite(ctx, staffOf(req), roles));
+  });
+
+  router.get('/staff/invites', requireStaff('admin'), async (_req, res) => {
+    res.json(await listPendingInvites(ctx));
+  });
+
+  /** Deletes a pending invite: its link can no longer be checked or used. */
+  router.post('/staff/invites/:inviteId/revoke', requireStaff('admin'), async (req, res) => {
+    const { inviteId } = parseWith(schemas.inviteIdParam, { inviteId: req.params.inviteId }, 'path');
+    parseWith(EmptyBody, req.body);
+    res.json(await revokeInvite(ctx, staffOf(req), inviteId));
   });
 
   router.post('/staff/invites/check', ctx.limits.sensitive, async (req, res) => {

@@ -20,6 +20,7 @@ import {
   schemas,
   type AuditPage,
   type EnrolRequest,
+  type PendingInviteList,
   type SessionSettings,
   type SetupRequest,
   type StaffActivity,
@@ -94,11 +95,29 @@ export async function createInvite(
   const token = randomToken(32);
   const expiresAt = ctx.clock.now() + ctx.config.inviteMs;
   await ctx.db.transaction(async (trx) => {
-    await staff.createInvite(trx, hashToken(token), roles, me.id, expiresAt);
+    await staff.createInvite(trx, randomId(), hashToken(token), roles, me.id, expiresAt);
     // audit (not the token: nothing in the log can be used as an invite)
     await audit.record(trx, { actorId: me.id, action: 'invite.created', detail: { roles, expiresAt } });
   });
   return { url: `${ctx.config.publicUrl}/invite#${token}`, roles, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/** The invites that can still be used, for the admin's team view. */
+export async function listPendingInvites(ctx: AppContext): Promise<PendingInviteList> {
+  const rows = await ctx.repos.staff.pendingInvites(ctx.clock.now());
+  return { invites: rows.map((r) => ({ ...r, expiresAt: new Date(r.expiresAt).toISOString() })) };
+}
+
+/** An admin withdraws an invite before anyone uses it: its link stops working at once. */
+export async function revokeInvite(ctx: AppContext, me: StaffRecord, inviteId: string): Promise<{ revoked: true }> {
+  const { staff, audit } = ctx.repos;
+  await ctx.db.transaction(async (trx) => {
+    const revoked = await staff.revokeInvite(trx, inviteId, ctx.clock.now());
+    if (!revoked) throw notFound('no pending invite with this id: it was already used, has expired or was revoked');
+    // audit
+    await audit.record(trx, { actorId: me.id, action: 'invite.revoked', detail: { inviteId, roles: revoked.roles } });
+  });
+  return { revoked: true };
 }
 
 /** The roles of an invite that can still be used. */
@@ -230,6 +249,8 @@ export async function publishKeyset(
     // A removed member loses their sessions, their assignments, and every key wrapped to
     // them: what they could read before stays readable only by the others.
     await staff.remove(trx, droppedIds);
+    // An invite a removed admin made must not let anyone in after them.
+    const invitesRevoked = await staff.deletePendingInvitesBy(trx, droppedIds, ctx.clock.now());
     await cases.unassign(trx, droppedIds);
     await ctx.repos.alerts.forget(trx, droppedIds); // their email address too
     for (const s of dropped) await envelopes.eraseReader(trx, fromBase64url(s.boxPk));
@@ -238,7 +259,7 @@ export async function publishKeyset(
       actorId: me.id,
       action: 'keyset.published',
       subject: null,
-      detail: { version: next.version, added, removed: droppedIds },
+      detail: { version: next.version, added, removed: droppedIds, invitesRevoked },
     });
   };
   // Removing a member is an erasure: their wrapped keys leave no copy in the files.

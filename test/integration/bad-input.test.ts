@@ -65,6 +65,8 @@ let survivorId: string;
 let firstCase: Envelope;
 /** an open invite that no test consumes */
 let openInvite: string;
+/** the id of an open invite that no test revokes */
+let openInviteId: string;
 /** the first keyset, as the admin signed it at setup */
 let keysetV1: SignedKeyset;
 /** a case open to advocates, with one proposed draft */
@@ -89,6 +91,12 @@ beforeAll(async () => {
   await enrolTotp(t, agent, 'pending.one'); // two-factor sign-in is set up; only the keyset is missing
   pending = { agent, id: enrol.body.id, material, inviteToken };
   openInvite = String((await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] })).body.url).split('#')[1];
+  openInviteId = (
+    await t
+      .db('staff_invites')
+      .where({ token_hash: hashToken(openInvite) })
+      .first()
+  ).id;
 
   survivor = await registerSurvivor(t);
   survivorId = (await t.db('survivors').where({ handle: survivor.handle }).first()).id;
@@ -675,6 +683,11 @@ const jsonRoutes: JsonRoute[] = [
     extra: [['a code of 5 digits', (b) => setIn(b, 'totp', '12345'), ['totp', '6 digits']]],
   },
   {
+    name: 'POST /api/staff/invites/:inviteId/revoke',
+    open: () => admin.agent.post(`/api/staff/invites/${openInviteId}/revoke`),
+    valid: () => ({}),
+  },
+  {
     name: 'POST /api/staff/members/:staffId/totp-reset',
     open: () => admin.agent.post(`/api/staff/members/${moderator.staffId}/totp-reset`),
     valid: () => ({}),
@@ -946,6 +959,7 @@ describe('GET routes', () => {
     ['GET /api/survivor/cases', () => request(t.app).get('/api/survivor/cases').set('Authorization', bearer())],
     ['GET /api/staff/me', () => admin.agent.get('/api/staff/me')],
     ['GET /api/staff/members', () => admin.agent.get('/api/staff/members')],
+    ['GET /api/staff/invites', () => admin.agent.get('/api/staff/invites')],
     ['GET /api/staff/cases', () => moderator.agent.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${firstCase.caseId}`)],
     ['GET /api/keysets', () => request(t.app).get('/api/keysets')],
@@ -1694,6 +1708,8 @@ describe('authorization', () => {
     ['GET /api/staff/me', (r) => r.get('/api/staff/me')],
     ['POST /api/staff/invites', (r) => r.post('/api/staff/invites').send({ roles: ['moderator'] })],
     ['GET /api/staff/members', (r) => r.get('/api/staff/members')],
+    ['GET /api/staff/invites', (r) => r.get('/api/staff/invites')],
+    ['POST /api/staff/invites/:inviteId/revoke', (r) => r.post(`/api/staff/invites/${openInviteId}/revoke`).send({})],
     ['POST /api/staff/keysets', (r) => r.post('/api/staff/keysets').send({ signed: keysetV1 })],
     ['GET /api/staff/cases', (r) => r.get('/api/staff/cases')],
     ['GET /api/staff/cases/:caseId', (r) => r.get(`/api/staff/cases/${firstCase.caseId}`)],
