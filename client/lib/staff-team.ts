@@ -1,5 +1,5 @@
 /**
- * Admin panel: the team, invites, and signing the next keyset (adding or removing members).
+ * Admin panel: the team, invites (made, listed, revoked), and signing the next keyset (adding or removing members).
  * A waiting member is added only once the admin has compared their key code (computed here
  * from the keys the server shows) with the one the member's own browser shows, and ticked it.
  */
@@ -14,7 +14,7 @@ import {
   type Keyset,
   type KeysetMember,
 } from '../../protocol';
-import type { InstanceInfo, StaffActivity, StaffMemberSummary } from '../../protocol/api';
+import type { InstanceInfo, PendingInvite, PendingInviteList, StaffActivity, StaffMemberSummary } from '../../protocol/api';
 import { pinAfterVerified } from '../../protocol/pin';
 import { api } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
@@ -29,7 +29,7 @@ let session: StaffSession;
 export async function initTeamPanel(current: StaffSession): Promise<void> {
   session = current;
   show(byId('admin-panel'));
-  await Promise.all([loadMembers(), showLinkToPublish()]);
+  await Promise.all([loadMembers(), showLinkToPublish(), loadInvites()]);
 }
 
 /** The fingerprint link with the newest version, from the chain this browser verified (never the server's word). */
@@ -50,6 +50,7 @@ export function bindTeamPanel(): void {
     byId('invite-link').textContent = invite.url;
     byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
     show(byId('invite-result'));
+    await loadInvites();
   });
   // copyText shows a failure on the button itself and never rejects: nothing to wait for.
   byId<HTMLButtonElement>('copy-invite').addEventListener(
@@ -59,6 +60,41 @@ export function bindTeamPanel(): void {
   byId('sign-keyset').addEventListener('click', () => {
     publishKeyset({ addWaiting: true }).catch((e) => say(byId('workspace-status'), errorMessage(e), 'error'));
   });
+}
+
+const rolesText = (roles: readonly string[]) => roles.join(', ').replaceAll('_', ' ');
+
+/** The invites not yet used or expired, each with a button to revoke it. */
+async function loadInvites(): Promise<void> {
+  const { invites } = await api<PendingInviteList>('GET', '/api/staff/invites');
+  byId('pending-invites').replaceChildren(...invites.map(inviteRow));
+  show(byId('pending-invites-table'), invites.length > 0);
+  show(byId('no-pending-invites'), invites.length === 0);
+}
+
+function inviteRow(invite: PendingInvite): HTMLElement {
+  const roles = rolesText(invite.roles);
+  const expires = new Date(invite.expiresAt).toLocaleString();
+  const revoke = el('button', {
+    text: 'Revoke',
+    className: 'secondary',
+    attrs: { type: 'button', 'aria-label': `Revoke invite for ${roles}, made by ${invite.createdBy}, expires ${expires}` },
+  });
+  revoke.addEventListener('click', () => {
+    if (!confirm(`Revoke the invite for ${roles} made by ${invite.createdBy}? Its link stops working at once.`)) return;
+    const status = byId('workspace-status');
+    api('POST', `/api/staff/invites/${invite.id}/revoke`, {})
+      .then(() => say(status, `Revoked the invite for ${roles} made by ${invite.createdBy}.`))
+      .catch((e) => say(status, errorMessage(e), 'error'))
+      // Used, expired or revoked meanwhile: the list shows what is left either way.
+      .finally(() => loadInvites().catch((e) => say(status, errorMessage(e), 'error')));
+  });
+  return el('tr', {}, [
+    el('td', { text: roles }),
+    el('td', { text: invite.createdBy }),
+    el('td', { text: expires }),
+    el('td', {}, [revoke]),
+  ]);
 }
 
 async function loadMembers(): Promise<StaffMemberSummary[]> {
@@ -187,5 +223,6 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
     byId('workspace-status'),
     `Signed version ${next.keyset.version} of the list of readers.${names ? ` Added: ${names}.` : ''}${change.removeStaffId ? ' Publish the new link below in place of the old one.' : ''}`,
   );
-  await Promise.all([loadMembers(), showLinkToPublish()]);
+  // A removed admin's pending invites were deleted with them.
+  await Promise.all([loadMembers(), showLinkToPublish(), loadInvites()]);
 }

@@ -44,7 +44,7 @@ export interface NewMember {
 const sameRoles = (a: readonly StaffRole[], b: readonly StaffRole[]) => [...a].sort().join() === [...b].sort().join();
 
 const inviteInvalid = (message: string) => new HttpError(410, 'invite_invalid', message);
-const INVITE_GONE = 'this invite link has expired or was already used; ask the admin for a new one';
+const INVITE_GONE = 'this invite link has expired, was already used or was revoked; ask the admin for a new one';
 
 /** The first admin, with the keyset that names only them: once, with the setup token. */
 export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Promise<NewMember> {
