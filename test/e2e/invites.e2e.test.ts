@@ -34,7 +34,11 @@ describeInBrowser('pending invites in the Team view', () => {
 
     const advocateLink = await createInvite(admin, 'advocate');
     await rows().first().waitFor();
-    const moderatorLink = await createInvite(admin, 'moderator');
+    await createInvite(admin, 'moderator');
+    // createInvite finds the first link still shown: wait for the new one.
+    const newLink = admin.locator('#invite-link').filter({ hasNotText: advocateLink });
+    await newLink.waitFor();
+    const moderatorLink = (await newLink.textContent())!.trim();
     await admin.locator('#pending-invites tr').nth(1).waitFor();
     await expectRows(2);
     const moderatorRow = rows().filter({ hasText: /^moderator/ });
@@ -50,7 +54,12 @@ describeInBrowser('pending invites in the Team view', () => {
     // The newcomer's browser: another context, without the admin's session.
     const kept = (await newGuardedPage(browser, problems)).page;
     await kept.goto(moderatorLink);
-    await kept.getByRole('heading', { name: /^Join as moderator/ }).waitFor({ timeout: 30_000 });
+    await kept
+      .getByRole('heading', { name: /^Join as moderator/ })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (e) => {
+        throw new Error(`${String(e)} page: ${await kept.locator('body').innerText()}`);
+      });
     await expectRows(2);
 
     let asked = '';
@@ -79,7 +88,9 @@ describeInBrowser('pending invites in the Team view', () => {
     expect(problems).toEqual([]);
   });
 
+  /** Waits until the list shows `n` invites (the page's CSP forbids evaluating a string, so poll the locator). */
   async function expectRows(n: number): Promise<void> {
-    await admin.waitForFunction((count) => document.querySelectorAll('#pending-invites tr').length === count, n, { timeout: 30_000 });
+    for (let tries = 0; tries < 300 && (await rows().count()) !== n; tries++) await admin.waitForTimeout(100);
+    expect(await rows().count()).toBe(n);
   }
 });
