@@ -36,3 +36,35 @@ test('session_end: staff signed in before the upgrade stay signed in, and their 
   t.clock.advance(13 * HOUR_MS);
   expect((await admin.agent.get('/api/staff/me')).status).toBe(401);
 });
+
+test('invite_ids: invites made before the upgrade get an id, are listed, can be revoked, and still admit their holder', async () => {
+  const u = await makeTestServer();
+  try {
+    const admin = await setupAdmin(u);
+    const name = await migrationNamed('_invite_ids');
+    await u.db.migrate.down({ migrationSource, name });
+    expect(await u.db.schema.hasColumn('staff_invites', 'id')).toBe(false);
+    // Two invites as an instance from before the upgrade holds them (no id).
+    for (const tokenHash of ['hash-of-first-token', 'hash-of-second-token'])
+      await u.db('staff_invites').insert({
+        token_hash: tokenHash,
+        roles: JSON.stringify(['moderator']),
+        created_by: admin.staffId,
+        expires_at: Date.now() + HOUR_MS,
+      });
+
+    await u.db.migrate.latest({ migrationSource });
+    const listed = await admin.agent.get('/api/staff/invites');
+    expect(listed.status).toBe(200);
+    const ids = listed.body.invites.map((i: { id: string }) => i.id);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect((await admin.agent.post(`/api/staff/invites/${ids[0]}/revoke`).send({})).status).toBe(200);
+    expect(await u.db('staff_invites').pluck('token_hash')).toHaveLength(1);
+    // New invites get their own id too.
+    expect((await admin.agent.post('/api/staff/invites').send({ roles: ['advocate'] })).status).toBe(201);
+    expect((await admin.agent.get('/api/staff/invites')).body.invites).toHaveLength(2);
+  } finally {
+    await u.close();
+  }
+});
