@@ -109,9 +109,17 @@ export async function openView(page: Page, name: 'Cases' | 'Publishing' | 'Match
 export async function createInvite(page: Page, role: 'moderator' | 'advocate' | 'admin' | 'moderator,matching_counselor'): Promise<string> {
   await openView(page, 'Team');
   await page.getByLabel('Invite a new member as').selectOption(role);
+  // The link of an invite made before on this page may still be shown: wait for a new one.
+  const shown = page.locator('#invite-link');
+  const before = (await shown.count()) ? ((await shown.textContent()) ?? '').trim() : '';
   await page.getByRole('button', { name: 'Create invite link' }).click();
-  await page.locator('#invite-link').filter({ hasText: '/invite#' }).waitFor();
-  return (await page.locator('#invite-link').textContent())!.trim();
+  for (let tries = 0; tries < 600; tries++) {
+    await shown.filter({ hasText: '/invite#' }).waitFor();
+    const link = ((await shown.textContent()) ?? '').trim();
+    if (link !== before) return link;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('no new invite link was shown within 30 s');
 }
 
 export async function acceptInvite(page: Page, link: string, who: { username: string; password: string }): Promise<void> {
