@@ -47,6 +47,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { interleave, someoneWaitsOnALock } from '../support/interleave';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -838,19 +839,6 @@ describe('story text and XML', () => {
  * so the two interleave exactly there.
  */
 describe('a revocation, an erasure, a newer draft or a withdrawn sharing arriving in the middle of a request', () => {
-  /** Runs `meanwhile` once the first call of repo.`name` has answered, then lets that call return its answer. */
-  function interleave<R extends object>(repo: R, name: keyof R & string, meanwhile: () => Promise<unknown>) {
-    const original = (repo[name] as (...args: unknown[]) => Promise<unknown>).bind(repo);
-    let done = false;
-    return jest.spyOn(repo, name as never).mockImplementation((async (...args: unknown[]) => {
-      const result = await original(...args);
-      if (!done) {
-        done = true;
-        await meanwhile();
-      }
-      return result;
-    }) as never);
-  }
   afterEach(() => jest.restoreAllMocks());
 
   async function approved() {
@@ -866,16 +854,6 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     return { survivor, caseId, draftId };
   }
   const draftStatus = async (draftId: string) => (await t.db('drafts').where({ id: draftId }).first())?.status;
-  /** PostgreSQL: returns once another session of this database waits for a row lock (at most 20 s). */
-  async function waitUntilSomeoneWaitsOnALock(): Promise<void> {
-    for (let i = 0; i < 400; i++) {
-      const { rows } = await t.db.raw(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-      );
-      if (rows[0].n > 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   test('a revocation while the advocate publishes: nothing is published, and the draft stays revoked', async () => {
     const { survivor, caseId, draftId } = await approved();
@@ -915,7 +893,7 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     // publication rather than miss its story; on SQLite the one connection serializes them.
     interleave(t.ctx.repos.audit, 'record', async () => {
       erased = survivorPost(survivor, '/api/survivor/delete-everything', { confirm: 'delete everything' }).then((r) => r);
-      if (isPostgres(t.db)) await waitUntilSomeoneWaitsOnALock();
+      if (isPostgres(t.db)) await someoneWaitsOnALock(t.db);
     });
     const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
     const erasure = await erased!;

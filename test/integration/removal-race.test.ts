@@ -44,6 +44,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { interleave, someoneWaitsOnALock } from '../support/interleave';
 import { expectError } from './expect-error';
 
 let t: TestServer;
@@ -75,20 +76,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 afterEach(() => jest.restoreAllMocks());
-
-/** Runs `meanwhile` once the first call of repo.`name` has answered, then lets that call return its answer. */
-function interleave<R extends object>(repo: R, name: keyof R & string, meanwhile: () => Promise<unknown>) {
-  const original = (repo[name] as (...args: unknown[]) => Promise<unknown>).bind(repo);
-  let done = false;
-  return jest.spyOn(repo, name as never).mockImplementation((async (...args: unknown[]) => {
-    const result = await original(...args);
-    if (!done) {
-      done = true;
-      await meanwhile();
-    }
-    return result;
-  }) as never);
-}
 
 /** The next keyset without this member, signed by the admin's instance key. */
 async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
@@ -136,17 +123,6 @@ function draft(ks: SignedKeyset): { draftId: string; envelope: Envelope } {
 }
 
 const envelopeCount = async () => Number((await t.db('envelopes').count({ n: '*' }))[0].n);
-
-/** PostgreSQL: returns once another session of this database waits for a lock (at most 20 s). */
-async function someoneWaitsOnALock(): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const { rows } = await t.db.raw(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-    );
-    if (rows[0].n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a write sealed to a member whose removal is published between its checks and its transaction', () => {
   type Send = () => Promise<request.Response>;
@@ -339,7 +315,7 @@ test('a testimony whose transaction is under way when a removal is published: it
   // rows are visible; on SQLite the one connection runs it after the testimony's transaction.
   const inTransaction = interleave(t.ctx.repos.cases, 'insertMany', async () => {
     removed = publish(removal).then((r) => r);
-    if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+    if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock(t.db)]);
   });
   const submitted = await request(t.app)
     .post('/api/survivor/cases')
@@ -369,7 +345,7 @@ test.each(['a reply', 'a grant batch'])(
     // publishes the removal now (as for the testimony above).
     const meanwhile = async () => {
       removed = publish(removal).then((r) => r);
-      if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock()]);
+      if (isPostgres(t.db)) await Promise.race([removed, someoneWaitsOnALock(t.db)]);
     };
     if (kind === 'a reply') {
       const ks = await currentKeyset(t);
