@@ -8,7 +8,7 @@
 import nacl from 'tweetnacl';
 import { fromBase64url, rewrapKeyAsync, signGrantBatchAsync, STATUS_VALUES, type Keyset, type VerifiedHistory } from '../../protocol';
 import type { CaseList, CaseStatus, CaseSummary, PendingGrants, StaffCaseDetail, UnreadCount } from '../../protocol/api';
-import { api } from './api';
+import { api, ApiFailure } from './api';
 import { byId, el, errorMessage, formText, onSubmit, say, show } from './dom';
 import { openNotes, sealNote } from './case-notes';
 import { newestFirst, openThread, sealMessage, type ThreadEntry } from './case-thread';
@@ -438,7 +438,7 @@ async function showGrantTargets(): Promise<void> {
       button.addEventListener('click', () => {
         button.disabled = true;
         grantAll(m.staffId, m.boxPk)
-          .catch((e) => say(byId('grant-status'), errorMessage(e), 'error'))
+          .catch((e) => grantFailed(m, e))
           .finally(() => (button.disabled = false));
       });
       // Sharing left unfinished (the page closed) resumes by itself.
@@ -447,6 +447,26 @@ async function showGrantTargets(): Promise<void> {
     }),
   );
   show(byId('grants-panel'), others.length > 0);
+}
+
+/**
+ * A colleague removed while this browser shared with them (`not_a_reader` when the removal came
+ * before a batch, `reader_removed` when it raced one): what was shared before the removal was
+ * erased with their keys, nothing more can be, and sharing must not resume at the next sign-in. The buttons are drawn again from the keyset that no longer lists them.
+ */
+function grantFailed(target: { staffId: string; username: string }, e: unknown): void {
+  if (!(e instanceof ApiFailure && (e.code === 'reader_removed' || e.code === 'not_a_reader'))) {
+    say(byId('grant-status'), errorMessage(e), 'error');
+    return;
+  }
+  noteGrants(session.me.id, target.staffId, false);
+  show(byId('grant-progress'), false);
+  say(
+    byId('grant-status'),
+    `${target.username} was removed from the team while you were sharing. Nothing more was shared with them.`,
+    'error',
+  );
+  showGrantTargets().catch((err) => say(byId('grant-status'), errorMessage(err), 'error'));
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
-import { fromBase64url, keysetHash, signKeyset, staffSecrets, unwrapPrivateKeys, utcDay, type SignedKeyset } from '../../protocol';
+import { fromBase64url, keyId, keysetHash, signKeyset, staffSecrets, unwrapPrivateKeys, utcDay, type SignedKeyset } from '../../protocol';
 import type { Db } from '../../server/db/database';
 import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
@@ -20,6 +20,7 @@ import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type Run
 const MALLORY = { username: 'mallory.mod', password: 'a long passphrase for mallory' };
 const CAROL = { username: 'carol.adv', password: 'a long passphrase for carol' };
 const DAVE = { username: 'dave.adv', password: 'a long passphrase for dave' };
+const ERIN = { username: 'erin.mod', password: 'a long passphrase for erin' };
 
 describeInBrowser("the admin's browser signs only over the keyset chain it trusts", () => {
   let server: RunningServer;
@@ -235,6 +236,56 @@ describeInBrowser("the admin's browser signs only over the keyset chain it trust
     await signWaitingMembers(admin);
     const newest = JSON.parse((await db('keysets').where({ version: 5 }).first()).signed) as SignedKeyset;
     expect(newest.keyset.members.find((m) => m.username === DAVE.username)?.roles).toEqual(['advocate']);
+    expect(problems).toEqual([]);
+  });
+  test('sharing older cases with a colleague who is removed meanwhile stops, says so, and does not resume', async () => {
+    await inviteAndEnrol('moderator', ERIN);
+    await signWaitingMembers(admin);
+    // The cases panel draws its sharing buttons from the keyset it loaded with.
+    await admin.reload();
+    await admin.getByRole('heading', { name: 'Workspace', exact: true }).waitFor({ timeout: 30_000 });
+    await openView(admin, 'Cases');
+    const share = admin.getByRole('button', { name: `Share older cases with ${ERIN.username}` });
+    await share.waitFor({ timeout: 30_000 });
+    // The admin's first batch is held while the admin removes Erin from the Team view, then let through.
+    let batchArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (batchArrived = resolve));
+    let letThrough!: () => void;
+    const removed = new Promise<void>((resolve) => (letThrough = resolve));
+    let held = 0;
+    await admin.route('**/api/staff/grants/batch', async (route) => {
+      held += 1;
+      batchArrived();
+      await removed;
+      await route.continue();
+    });
+    const removal = (await keysetCount()) + 1;
+    await share.click();
+    await arrived;
+    await openView(admin, 'Team');
+    admin.once('dialog', (d) => void d.accept());
+    await admin.getByRole('button', { name: `Remove ${ERIN.username}` }).click();
+    await admin
+      .locator('#workspace-status')
+      .filter({ hasText: `Signed version ${removal}` })
+      .waitFor({ timeout: 30_000 });
+    letThrough();
+    await openView(admin, 'Cases');
+    await admin
+      .locator('#grant-status[data-kind="error"]')
+      .filter({ hasText: `${ERIN.username} was removed from the team while you were sharing` })
+      .waitFor({ timeout: 60_000 });
+    await admin.unroute('**/api/staff/grants/batch');
+    expect(held).toBe(1);
+    const erin = await db('staff').where({ username: ERIN.username }).first();
+    expect(erin.status).toBe('removed');
+    // Nothing reached her, the page no longer offers to share with her, and no sign-in resumes it.
+    expect(await db('envelope_grants').where({ kid: keyId(fromBase64url(erin.box_pk)) })).toEqual([]);
+    await share.waitFor({ state: 'detached', timeout: 30_000 });
+    const adminId = String((await db('staff').where({ username: ADMIN.username }).first()).id);
+    expect(
+      JSON.parse((await admin.evaluate<string | null>(`localStorage.getItem('awaaz.grants-unfinished.${adminId}')`)) ?? '[]'),
+    ).not.toContain(String(erin.id));
     expect(problems).toEqual([]);
   });
 });
