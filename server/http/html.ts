@@ -89,10 +89,12 @@ export function publicPageRenderer(clientDir: string) {
       if (!fs.existsSync(file)) return undefined;
       template = fs.readFileSync(file, 'utf8');
     }
+    // Replaced by functions: a replacement string would read $&, $` and $' in a story's words
+    // as patterns, and the page would no longer show the words the survivor approved.
     return template
-      .replace('<!--slot:title-->', msgHtml('title', title).value)
-      .replace('<!--slot:head-->', head.value)
-      .replace('<!--slot:main-->', main.value);
+      .replace('<!--slot:title-->', () => msgHtml('title', title).value)
+      .replace('<!--slot:head-->', () => head.value)
+      .replace('<!--slot:main-->', () => main.value);
   };
 }
 

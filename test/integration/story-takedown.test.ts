@@ -37,6 +37,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { escapeHtml } from '../../server/http/html';
 import { expectError, MARKER } from './expect-error';
 
 let t: TestServer;
@@ -308,5 +309,30 @@ describe('taking a published story down', () => {
     const page = await request(t.app).get(`/stories/${alias}`);
     expect(page.status).toBe(410);
     expect(page.text).toContain('This story was withdrawn');
+  });
+});
+
+describe("the public pages show the survivor's words exactly", () => {
+  // String.prototype.replace reads $&, $`, $' and $$ in a replacement string as patterns: a
+  // page frame filled that way put the frame itself, or nothing, where these characters were.
+  const dollars = 'He said "pay 100$" and left. $$ $& $` $\' <b>$1</b> & 100$\'s worth';
+
+  test('a story with dollar signs: the page, the wall and a takedown reason show them as written', async () => {
+    const survivor = await registerSurvivor(t);
+    const story = { title: `Title $' $& "$"`, text: dollars, context: 'online' as const };
+    const { alias } = await published(survivor, story);
+    const page = await request(t.app).get(`/stories/${alias}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(escapeHtml(dollars));
+    expect(page.text).toContain(escapeHtml(story.title));
+    expect(page.text.match(/<!DOCTYPE html>/gi)).toHaveLength(1);
+    const wall = await request(t.app).get('/stories');
+    expect(wall.text).toContain(escapeHtml(story.title));
+
+    const reason = `Taken down: $' $& $\` $$ "100$"`;
+    expect((await advocate.agent.post(`/api/staff/stories/${alias}/takedown`).send({ reason })).status).toBe(200);
+    const gone = await request(t.app).get(`/stories/${alias}`);
+    expect(gone.status).toBe(410);
+    expect(gone.text).toContain(escapeHtml(reason));
   });
 });
