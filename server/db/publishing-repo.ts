@@ -248,11 +248,16 @@ export function publishingRepo(db: Db) {
       return Number(moved) === 1;
     },
 
-    /** The survivor asked for changes: the draft waits on them, with their request (an envelope). */
-    async requestChanges(trx: Db, draftId: string, changesEnvelopeId: number, day: string): Promise<void> {
-      await trx('drafts')
-        .where({ id: draftId })
+    /**
+     * The survivor asked for changes: the draft waits on them, with their request (an envelope).
+     * Only from `proposed`, in one statement, so that a newer draft or a publication that came in
+     * between is not undone: whether it moved.
+     */
+    async requestChanges(trx: Db, draftId: string, changesEnvelopeId: number, day: string): Promise<boolean> {
+      const moved = await trx('drafts')
+        .where({ id: draftId, status: 'proposed' })
         .update({ status: 'changes_requested', changes_envelope_id: changesEnvelopeId, updated_day: day });
+      return Number(moved) === 1;
     },
 
     async insertConsent(trx: Db, c: { statement: ConsentStatement; sig: string }): Promise<void> {

@@ -52,10 +52,16 @@ export interface OwnDraft extends OwnCase {
   draft: DraftRecord;
 }
 
-/** A survivor's statement must be about this case and draft, and of about today (UTC, a day either side). */
+/**
+ * A survivor's statement must be about this case and draft. A consent must be of about today
+ * (UTC, a day either side). A revocation may carry any day: it is final and a replay of it
+ * changes nothing, while a phone whose clock is days off (common after a cheap phone's battery
+ * runs out) must still be able to withdraw a story.
+ */
 function checkStatementContext(statement: ConsentStatement | RevocationStatement, caseId: string, draftId: string, now: number): void {
   if (statement.caseId !== caseId) throw badRequest('wrong_case', 'statement.caseId does not name this case');
   if (statement.draftId !== draftId) throw badRequest('wrong_draft', 'statement.draftId does not name this draft');
+  if (statement.type === 'revoke') return;
   const day = (offset: number) => utcDay(new Date(now + offset * 86_400_000));
   if (![day(-1), day(0), day(1)].includes(statement.issuedDay))
     throw badRequest('stale_statement', 'statement.issuedDay must be today (UTC); sign it again');
@@ -154,7 +160,9 @@ export async function requestChanges(
   await ctx.db.transaction(async (trx) => {
     await requireKeysetStill(keysets, trx, keysetVersion);
     const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: null, fromStaff: false, day });
-    await publishing.requestChanges(trx, draft.id, envelopeId, day);
+    // A newer draft proposed meanwhile superseded this one: it must not come back to be approved.
+    if (!(await publishing.requestChanges(trx, draft.id, envelopeId, day)))
+      throw conflict('draft_not_open', 'this draft changed meanwhile and cannot be sent back; reload it');
   });
   return { status: 'changes_requested' };
 }

@@ -139,8 +139,8 @@ async function consentOf(survivor: SurvivorActor, caseId: string, draftId: strin
   const statement: ConsentStatement = { v: 1, type: 'publish', caseId, draftId, textHash: await storyHash(story), issuedDay: utcDay() };
   return { statement, sig: signStatement(statement, signer.secretKey) };
 }
-function revocationOf(survivor: SurvivorActor, caseId: string, draftId: string) {
-  const statement: RevocationStatement = { v: 1, type: 'revoke', caseId, draftId, issuedDay: utcDay() };
+function revocationOf(survivor: SurvivorActor, caseId: string, draftId: string, issuedDay = utcDay()) {
+  const statement: RevocationStatement = { v: 1, type: 'revoke', caseId, draftId, issuedDay };
   return { statement, sig: signStatement(statement, survivor.keys.sign.secretKey) };
 }
 
@@ -924,6 +924,40 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     expect(await draftStatus(draftId)).toBe('superseded');
     expect(await draftStatus(newer!.draftId)).toBe('proposed');
     expect(await t.db('consents').where({ draft_id: draftId })).toEqual([]);
+  });
+
+  test('a newer draft proposed while the survivor asks for changes to the older one: the older one stays superseded', async () => {
+    const survivor = await registerSurvivor(t);
+    const { caseId } = await submit(survivor, 'a testimony', { advocatesMayRead: true, statistics: null });
+    const { draftId } = await propose(mod, caseId, survivor);
+    const body = await changesRequest(survivor, caseId, draftId, 'please change the wording');
+    let newer: { draftId: string } | undefined;
+    // Between the request's status check and its transaction (the keyset is read in the gap).
+    interleave(t.ctx.repos.keysets, 'current', async () => {
+      newer = await propose(mod, caseId, survivor, { ...STORY, text: 'A newer version of the story.' });
+    });
+    const asked = await survivorPost(survivor, `/api/survivor/cases/${caseId}/drafts/${draftId}/changes`, body);
+    expect(newer).toBeDefined();
+    expect(asked.status).toBe(409);
+    expect(asked.body.error.code).toBe('draft_not_open');
+    expect(await draftStatus(draftId)).toBe('superseded');
+    expect(await draftStatus(newer!.draftId)).toBe('proposed');
+    // Refused whole: the request's envelope was not kept either.
+    expect(await t.db('envelopes').where({ case_id: caseId, kind: 'changes' })).toEqual([]);
+  });
+
+  test('a revocation signed on a phone whose clock is days off still takes the story down', async () => {
+    const { survivor, caseId, draftId } = await approved();
+    const published = await advocate.agent.post(`/api/staff/drafts/${draftId}/publish`).send({ story: STORY });
+    expect(published.status).toBe(201);
+    const longAgo = utcDay(new Date(Date.now() - 3 * 86_400_000));
+    const res = await survivorPost(
+      survivor,
+      `/api/survivor/cases/${caseId}/drafts/${draftId}/revoke`,
+      revocationOf(survivor, caseId, draftId, longAgo),
+    );
+    expect(res.status).toBe(200);
+    expect((await request(t.app).get(`/stories/${published.body.alias}`)).status).toBe(410);
   });
 
   test('a revocation stored with its day cleared still stops a publication', async () => {
