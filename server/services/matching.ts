@@ -121,8 +121,9 @@ async function checkEntry(ctx: AppContext, survivor: SurvivorRecord, body: Entry
   const own = keyId(fromBase64url(survivor.boxPk));
   const kids = body.sealed.keys.map((k) => k.kid);
   if (new Set(kids).size !== kids.length) throw badRequest('bad_recipients', 'sealed.keys: a reader is listed twice');
-  const stranger = kids.find((kid) => kid !== own && !counselors.has(kid));
-  if (stranger) throw badRequest('bad_recipients', `sealed.keys: ${stranger} is neither a matching counselor nor you`);
+  // Named by its place, not its value: an error message never repeats what the client sent.
+  const stranger = kids.findIndex((kid) => kid !== own && !counselors.has(kid));
+  if (stranger >= 0) throw badRequest('bad_recipients', `sealed.keys[${stranger}] is neither a matching counselor nor you`);
   const missing = [...counselors].filter((kid) => !kids.includes(kid));
   if (missing.length)
     throw badRequest('bad_recipients', `sealed.keys: the entry must be sealed to every matching counselor (missing ${missing.join(', ')})`);

@@ -419,15 +419,17 @@ describe('matching escrow', () => {
           'identifier',
         );
         expectError(await as.post('/api/survivor/matching/entries', { ...good, keyVersion: 7 }), 409, 'stale_key', 'keyVersion');
-        expectError(
+        const strangers = expectError(
           await as.post('/api/survivor/matching/entries', {
             ...good,
             sealed: reseal([...counselors, s.keys.box.publicKey, stranger.publicKey]),
           }),
           400,
           'bad_recipients',
-          keyId(stranger.publicKey),
+          /^sealed\.keys\[\d+\] is neither a matching counselor nor you$/,
         );
+        // Named by its place: the message does not repeat what was sent.
+        expect(strangers.message).not.toContain(keyId(stranger.publicKey));
         expectError(
           await as.post('/api/survivor/matching/entries', { ...good, sealed: reseal([s.keys.box.publicKey]) }),
           400,
