@@ -6,6 +6,10 @@
  * password goes straight to setting up a new authenticator app, after which the workspace
  * opens. The admin's own row has no reset button. The TOTP secrets are in no form in the
  * database file.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the account block and the Team
+ * list in the browser; the server paths (recovery codes, the reset, TOTP secrets in no form in
+ * the database) run on PostgreSQL in test/integration/account-security.test.ts (scripts/test.sh).
  */
 import type { Knex } from 'knex';
 import type { Browser } from 'playwright-core';

@@ -7,6 +7,10 @@
  * unread counts; the inbox and the open case side by side on a wide screen and in turn at
  * 360 px; opening marks the case read for that moderator; a reply keeps the status chosen; and
  * a case prints as a clean page.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests the staff page in the browser;
+ * the server paths it uses (read marks, unread counts, the session key, the keyset) run on
+ * PostgreSQL in test/integration/workspace.test.ts and staff-auth.test.ts (scripts/test.sh).
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';

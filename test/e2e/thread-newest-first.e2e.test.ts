@@ -12,6 +12,10 @@
  *
  * What the page showed is recorded by a MutationObserver in the page, after each change of
  * the case panel: no clock is read.
+ *
+ * @engine-free: `npm test` runs this on SQLite only. It tests how the page draws a long
+ * thread; the server's thread routes run on PostgreSQL in test/integration/threads.test.ts
+ * (scripts/test.sh).
  */
 import type { Browser, Page } from 'playwright-core';
 import {
