@@ -5,7 +5,13 @@
  */
 import type { Knex } from 'knex';
 import type { SealedMatchEntry } from '../../protocol/matching';
-import { rowsOf, type Db } from './database';
+import { isPostgres, rowsOf, type Db } from './database';
+
+/**
+ * PostgreSQL advisory lock class ("mtch") for entries of one tag (`lockTag`); the two-key form
+ * keeps it apart from the keyset's one-key lock (keyset-repo.ts).
+ */
+const PG_TAG_LOCK = 0x6d746368;
 
 export interface MatchEntryRecord {
   id: string;
@@ -40,6 +46,16 @@ export function matchingRepo(db: Db) {
      * Another survivor's entries with this tag under this key version: with hers, a match. A
      * subquery for the caller's statement (queuing the match alert), never run on its own.
      */
+    /**
+     * First thing before an entry with this tag is written. On PostgreSQL (READ COMMITTED), two
+     * survivors adding the same tag at once would each look for the other's row before it was
+     * committed, and neither would queue the match alert; with this lock the second waits for the
+     * first to commit and then sees it. It runs whether or not there is a match. SQLite needs
+     * none: its one connection runs one transaction at a time.
+     */
+    async lockTag(trx: Db, tag: string, keyVersion: number): Promise<void> {
+      if (isPostgres(trx)) await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [PG_TAG_LOCK, `${keyVersion}:${tag}`]);
+    },
     heldByAnother(trx: Db, tag: string, keyVersion: number, survivorId: string): Knex.QueryBuilder {
       return trx('matching_entries').where({ tag, key_version: keyVersion }).whereNot('survivor_id', survivorId).select('id');
     },

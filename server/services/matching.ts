@@ -144,6 +144,7 @@ export async function addEntry(ctx: AppContext, survivorId: string, body: EntryB
   await ctx.db.transaction(async (trx) => {
     if ((await matching.countOfSurvivor(trx, survivorId)) >= MAX_MATCH_ENTRIES)
       throw conflict('too_many_identifiers', `at most ${MAX_MATCH_ENTRIES} identifiers can be kept per survivor; withdraw one first`);
+    await matching.lockTag(trx, record.tag, record.keyVersion);
     await matching.insert(trx, record);
     // The counselors who chose alerts are told that a match waits (nothing more). One statement
     // that runs whether or not there is a match, so her request cannot tell whether there was.
@@ -178,6 +179,7 @@ export async function replaceEntry(ctx: AppContext, survivorId: string, entry: M
     );
   await checkEntry(ctx, survivor, body);
   await ctx.erase(async (trx) => {
+    await ctx.repos.matching.lockTag(trx, body.tag, body.keyVersion);
     await ctx.repos.matching.replace(trx, entry.id, { tag: body.tag, keyVersion: body.keyVersion, sealed: body.sealed });
     // Derived again under a new key, it may match now: as for a new entry, the alert's statement
     // runs whether or not it does. Sealing again changes who can open it, not whether it

@@ -40,6 +40,8 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { interleave, someoneWaitsOnALock } from '../support/interleave';
+import { isPostgres } from '../../server/db/database';
 import { smtpSender } from '../../server/mailer';
 import { deliverAlerts } from '../../server/services/alerts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server';
@@ -732,6 +734,31 @@ describe('a new match alerts the matching counselors (issue 16, with the alerts 
     const matchedAgain = await replace(a, cases[0], person);
     expect([unmatchedAgain.alerted, matchedAgain.alerted]).toEqual([false, true]);
     expect(matchedAgain.sqls).toEqual(unmatchedAgain.sqls);
+  });
+
+  test('two survivors naming the same number at the same moment still queue the match alert', async () => {
+    const [a, b] = [await registerSurvivor(t), await registerSurvivor(t)];
+    const [caseA, caseB] = [await newCase(t, a, 'same moment one'), await newCase(t, b, 'same moment two')];
+    const person = normalizeIdentifier('phone', '0345-7770001');
+    const [bodyA, bodyB] = [await entryBody(t, t.app, a, caseA, person), await entryBody(t, t.app, b, caseB, person)];
+    await t.db('alert_queue').delete();
+    // Her entry written and its alert statement run (finding no one), not yet committed: the
+    // second survivor adds hers now. On PostgreSQL each would miss the other's uncommitted row;
+    // the second must wait for the first. On SQLite the one connection serializes them.
+    let second: Promise<request.Response> | undefined;
+    const spy = interleave(t.ctx.repos.alerts, 'enqueueIf', async () => {
+      second = request(t.app)
+        .post('/api/survivor/matching/entries')
+        .set('Authorization', `Bearer ${b.token}`)
+        .send(bodyB)
+        .then((r) => r);
+      if (isPostgres(t.db)) await someoneWaitsOnALock(t.db);
+    });
+    const first = await request(t.app).post('/api/survivor/matching/entries').set('Authorization', `Bearer ${a.token}`).send(bodyA);
+    expect(first.status).toBe(201);
+    expect((await second!).status).toBe(201);
+    spy.mockRestore();
+    expect(await matchRows()).toEqual([{ staff_id: counselor.staffId }]);
   });
 
   test('an alert that cannot be queued is rolled back alone: her entry is kept, and the failure logged', async () => {
