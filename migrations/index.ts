@@ -17,6 +17,7 @@ import * as alertPgpKey from './011_alert_pgp_key';
 import * as sessionEnd from './012_session_end';
 import * as serverKeyFile from './013_server_key_file';
 import * as inviteIds from './014_invite_ids';
+import * as keyChecks from './015_key_checks';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '012_session_end': sessionEnd,
   '013_server_key_file': serverKeyFile,
   '014_invite_ids': inviteIds,
+  '015_key_checks': keyChecks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

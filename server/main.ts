@@ -9,6 +9,7 @@ import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
 import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadServerKey, loadTotpKeys } from './config';
 import { migrate, openDatabase } from './db/database';
+import { checkKeyFiles, watchKeyFiles } from './key-checks';
 import { issueSetupLink } from './setup-link';
 import { startMailer } from './mailer';
 import { startSweeper } from './sweeper';
@@ -21,6 +22,10 @@ async function main(): Promise<void> {
   const totpKeys = loadTotpKeys(config);
   const db = openDatabase(config.database);
   await migrate(db);
+  // A matching key the database contradicts stops the start; a changed address or server key is said.
+  const keys = { addressKey, serverKey, matchingKey };
+  for (const warning of await checkKeyFiles(db, config, keys)) console.warn(warning);
+  const stopKeyWatch = watchKeyFiles(db, config, keys, (line) => console.warn(line));
   const { app, ctx } = await createApp({
     db,
     config,
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: finishing open requests, then stopping`);
     stopSweeper();
     stopMailer();
+    stopKeyWatch();
     server.close(() => {
       db.destroy().then(
         () => process.exit(0),
