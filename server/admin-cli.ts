@@ -33,7 +33,7 @@ const USAGE = [
 process.umask(0o077);
 
 const NO_INSTANCE =
-  'Start the server once (npm start): it makes the database and prints the link. If the instance exists, run this command with the DATA_DIR (or DATABASE_URL) the server runs with.';
+  'Start the server once (npm start): it sets up the database and prints the link. If the instance exists, run this command with the DATA_DIR (or DATABASE_URL) the server runs with.';
 
 async function init(): Promise<number> {
   const config = loadConfig();

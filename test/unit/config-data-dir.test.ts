@@ -137,7 +137,7 @@ describe('npm run admin -- init (the built command) where there is no instance',
     expect(run.code).toBe(1);
     expect(run.out).toBe('');
     expect(run.err).toContain(`DATA_DIR: there is no Awaaz database at ${path.join(wrong, 'awaaz.sqlite3')}; nothing was made.`);
-    expect(run.err).toContain('Start the server once (npm start)');
+    expect(run.err).toContain('Start the server once (npm start): it sets up the database and prints the link.');
     expect(fs.existsSync(wrong)).toBe(false);
   });
 
