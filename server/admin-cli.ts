@@ -1,6 +1,9 @@
 /**
  * `npm run admin -- init`: prints a fresh one-time link to create the first admin (the old
- * link stops working). Refuses once an admin exists.
+ * link stops working). Refuses once an admin exists, and where there is no instance yet (no
+ * database in DATA_DIR, or an empty DATABASE_URL): a link to a new empty database would be to
+ * an instance no server runs (the wrong folder, most likely); the first `npm start` makes the
+ * database and prints the link itself.
  *
  * `npm run admin -- migrate-to-postgres [postgres://…]` (or DATABASE_URL): copies this
  * instance's SQLite file (DATA_DIR) into an empty PostgreSQL database, verifies every table's
@@ -11,7 +14,9 @@
  * afterwards; survivors' browsers re-derive their tags under the new key on their next visit.
  */
 import { systemClock } from './clock';
+import fs from 'node:fs';
 import { ConfigError, loadConfig, rotateMatchingKey } from './config';
+import { checkDataDir, databaseOpenError } from './data-dir';
 import { migrate, openDatabase } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { copySqliteToPostgres, CopyRefused, type CopyReport } from './db/sqlite-to-postgres';
@@ -24,10 +29,35 @@ const USAGE = [
   '       npm run admin -- rotate-matching-key                 replace the matching OPRF key with the next version (then restart)',
 ].join('\n');
 
+// Anything these commands write (a key file, the database's -wal and -shm) is this user's alone, as the server's.
+process.umask(0o077);
+
+const NO_INSTANCE =
+  'Start the server once (npm start): it sets up the database and prints the link. If the instance exists, run this command with the DATA_DIR (or DATABASE_URL) the server runs with.';
+
 async function init(): Promise<number> {
   const config = loadConfig();
+  if (config.database.client === 'sqlite') {
+    if (!fs.existsSync(config.database.filename)) {
+      console.error(`DATA_DIR: there is no Awaaz database at ${config.database.filename}; nothing was made. ${NO_INSTANCE}`);
+      return 1;
+    }
+    checkDataDir(config.database.filename);
+  }
   const db = openDatabase(config.database);
   try {
+    let made: boolean;
+    try {
+      made = await db.schema.hasTable('instance');
+    } catch (e) {
+      throw config.database.client === 'sqlite' ? databaseOpenError(config.database.filename, e) : e;
+    }
+    if (!made) {
+      console.error(
+        `${config.database.client === 'sqlite' ? 'DATA_DIR' : 'DATABASE_URL'}: this database holds no Awaaz instance. ${NO_INSTANCE}`,
+      );
+      return 1;
+    }
     await migrate(db);
     const repo = instanceRepo(db);
     const row = await repo.ensure(systemClock.today());

@@ -22,11 +22,51 @@ const httpUrl = z
     }
   }, 'must be an http:// or https:// address');
 
+/**
+ * A whole number in decimal digits, from min to max, and nothing else. z.coerce.number read
+ * an empty value as 0 (`POW_BITS=` turned the proof of work off, `PORT=` listened on a random
+ * port) and `0xBC3D` as hexadecimal; those, and spaces, signs, fractions and exponents, are
+ * refused, naming the variable.
+ */
+function wholeNumber(min: number, max: number) {
+  const range = `a whole number from ${min} to ${max}, in decimal digits`;
+  return z
+    .string()
+    .superRefine((text, ctx) => {
+      if (text === '') ctx.addIssue({ code: 'custom', message: `is set but empty: give ${range}, or unset it for the default` });
+      else if (!/^\d{1,10}$/.test(text) || Number(text) < min || Number(text) > max)
+        ctx.addIssue({ code: 'custom', message: `must be ${range}` });
+    })
+    .transform(Number);
+}
+
+/**
+ * PUBLIC_URL: an http(s) site address alone. Awaaz serves from the root of its site (setup,
+ * invite and fingerprint links are this address followed by a path and a #fragment), so a
+ * path, ?query, #fragment or user:password in it would come out mangled in every link; and a
+ * non-http(s) address has the origin "null", which a cross-site page's `Origin: null` matches.
+ */
+const siteUrl = z.string().superRefine((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// address' });
+  else if (url.pathname !== '/' || /[?#]/.test(text) || url.username || url.password)
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be the address of the site alone, such as https://awaaz.example.org (no path, ?query, #fragment or user:password: Awaaz is served from the root of its site)',
+    });
+});
+
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** the URL people use to reach this instance, printed in setup and invite links */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: siteUrl.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   /** the key that rate-limit counters are derived from (never in the database); DATA_DIR/address.key unless set */
   ADDRESS_KEY_FILE: z.string().min(1).optional(),
@@ -35,8 +75,8 @@ const EnvSchema = z.object({
   /** the matching escrow's OPRF key (never in the database); DATA_DIR/matching.key unless set */
   MATCHING_KEY_FILE: z.string().min(1).optional(),
   /** OPRF evaluations (each tests one guessed identifier) per survivor per UTC day, and for everyone together */
-  MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY: z.coerce.number().int().min(1).max(1000).default(20),
-  MATCHING_EVALUATIONS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  MATCHING_EVALUATIONS_PER_SURVIVOR_PER_DAY: wholeNumber(1, 1000).default(20),
+  MATCHING_EVALUATIONS_PER_DAY: wholeNumber(1, 1_000_000).default(2000),
   /** the key staff TOTP secrets are encrypted under (never in the database); DATA_DIR/totp.key unless set */
   TOTP_KEY_FILE: z.string().min(1).optional(),
   /** while rotating: the key TOTP secrets were encrypted under before; they are re-encrypted under TOTP_KEY_FILE at start */
@@ -64,38 +104,23 @@ const EnvSchema = z.object({
     })
     .default('FULL'),
   /** set when a reverse proxy sets X-Forwarded-For: how many proxy hops to trust */
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  TRUST_PROXY_HOPS: wholeNumber(0, 5).default(0),
   /** leading zero bits of the anonymous proof of work */
-  POW_BITS: z.coerce.number().int().min(0).max(24).default(14),
+  POW_BITS: wholeNumber(0, 24).default(14),
   /** cookies get Secure when served over TLS; set false only for plain-HTTP onion or localhost */
   COOKIE_SECURE: boolean.optional(),
-  STAFF_SESSION_IDLE_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(30),
-  STAFF_SESSION_ABSOLUTE_HOURS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 7)
-    .default(12),
-  SURVIVOR_SESSION_MINUTES: z.coerce.number().int().min(1).max(240).default(30),
-  INVITE_HOURS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 30)
-    .default(72),
+  STAFF_SESSION_IDLE_MINUTES: wholeNumber(1, 24 * 60).default(30),
+  STAFF_SESSION_ABSOLUTE_HOURS: wholeNumber(1, 24 * 7).default(12),
+  SURVIVOR_SESSION_MINUTES: wholeNumber(1, 240).default(30),
+  INVITE_HOURS: wholeNumber(1, 24 * 30).default(72),
   /** requests per minute per hashed address for the whole API, and for the expensive routes */
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
-  RATE_LIMIT_SENSITIVE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000_000).default(300),
+  RATE_LIMIT_SENSITIVE_PER_MINUTE: wholeNumber(1, 1_000_000_000).default(20),
   /** attachment record uploads and downloads per minute per survivor or staff member (not per address: see server/http/rate-limit.ts) */
-  RATE_LIMIT_RECORDS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_RECORDS_PER_MINUTE: wholeNumber(1, 1_000_000_000).default(1200),
   /** the largest evidence file, and the most a testimony's files (or one survivor's unsent uploads) may total, in MB (1 MB = 1024 * 1024 bytes) */
-  ATTACHMENT_MAX_FILE_MB: z.coerce.number().int().min(1).max(1024).default(25),
-  ATTACHMENT_MAX_TESTIMONY_MB: z.coerce.number().int().min(1).max(4096).default(100),
+  ATTACHMENT_MAX_FILE_MB: wholeNumber(1, 1024).default(25),
+  ATTACHMENT_MAX_TESTIMONY_MB: wholeNumber(1, 4096).default(100),
   /** the neutral site that survivor pages' quick exit replaces them with */
   QUICK_EXIT_URL: httpUrl.default(DEFAULT_QUICK_EXIT_URL),
   /** the organisation's own support contacts (helpline, counsellor), shown on the safety page under "If you are in danger now" */
@@ -112,7 +137,7 @@ const EnvSchema = z.object({
    * implicit (TLS from the first byte, usually port 465), or none (only to a server on this machine).
    */
   SMTP_HOST: z.string().trim().min(1).optional(),
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_PORT: wholeNumber(1, 65535).optional(),
   SMTP_TLS: z
     .enum(['starttls', 'implicit', 'none'], { message: 'must be starttls, implicit or none (none only for a server on this machine)' })
     .default('starttls'),
@@ -128,11 +153,11 @@ const EnvSchema = z.object({
   /** a PEM file of the certificate authority (or self-signed certificate) to trust for the SMTP server, when it is not a public one */
   SMTP_CA_FILE: z.string().min(1).optional(),
   /** the least time between two immediate alerts of one kind to one member; events meanwhile wait and are told in one alert */
-  ALERT_PAUSE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  ALERT_PAUSE_MINUTES: wholeNumber(1, 1440).default(30),
   /** the UTC hour at which daily digests go out */
-  ALERT_DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(7),
+  ALERT_DIGEST_HOUR_UTC: wholeNumber(0, 23).default(7),
   /** how often the mailer looks at the queue: an immediate alert leaves within this many seconds */
-  ALERT_CHECK_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  ALERT_CHECK_SECONDS: wholeNumber(5, 3600).default(60),
 });
 
 /** Where staff alerts are sent from (null: no SMTP server set, the feature is off). */
@@ -235,7 +260,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const localHost = e.HOST === '0.0.0.0' || e.HOST === '127.0.0.1' || e.HOST === '::';
-  const publicUrl = (e.PUBLIC_URL ?? `http://${localHost ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  // Its origin: the site address alone, as every link is built from it (siteUrl refused anything more).
+  // An IPv6 HOST goes in brackets, or the default address would not be a URL at all.
+  const hostInUrl = localHost ? 'localhost' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  const publicUrl = e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : `http://${hostInUrl}:${e.PORT}`;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -349,8 +377,18 @@ function newMatchingKeyLine(version: number): string {
   return `${version} ${crypto.randomBytes(32).toString('base64url')}`;
 }
 
-/** Replaces the matching key with a new random one of the next version (atomically: a new file renamed over the old). Returns the new version. */
+/**
+ * Replaces the matching key with a new random one of the next version (atomically: a new file
+ * renamed over the old). Returns the new version. A missing file is refused, not made: a key
+ * made here would be version 1 beside no server (the wrong DATA_DIR or MATCHING_KEY_FILE), and
+ * "rotated" would be untrue.
+ */
 export function rotateMatchingKey(file: string): number {
+  if (!fs.existsSync(file)) {
+    throw new ConfigError(
+      `invalid configuration: MATCHING_KEY_FILE: ${file} does not exist, so there is no key to rotate (nothing was written). Run the command with the DATA_DIR or MATCHING_KEY_FILE the server runs with; a server makes the key at its first start`,
+    );
+  }
   const next = loadMatchingKey(file).version + 1;
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
   const fd = fs.openSync(temporary, 'wx', 0o600);

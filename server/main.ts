@@ -1,27 +1,40 @@
 /**
- * Starts Awaaz: checks the configuration and the key files, opens the database, runs
- * the migrations, starts the sweeper, prints the URL (and a one-time setup link while there is
- * no admin), listens, and shuts down cleanly.
+ * Starts Awaaz: checks the configuration, the data folder (SQLite: its modes, and one server
+ * at a time: server/data-dir.ts) and the key files, opens the database, runs the migrations,
+ * checks the key files against the database (server/key-checks.ts), starts the sweeper, prints
+ * the URL (and a one-time setup link while there is no admin), listens, and shuts down cleanly.
  */
 import { once } from 'node:events';
 import path from 'node:path';
 import { fingerprint, fingerprintLink } from '../protocol';
 import { createApp } from './app';
 import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadServerKey, loadTotpKeys } from './config';
+import { checkDataDir, databaseOpenError, lockDataDir } from './data-dir';
 import { migrate, openDatabase } from './db/database';
 import { checkKeyFiles, watchKeyFiles } from './key-checks';
 import { issueSetupLink } from './setup-link';
 import { startMailer } from './mailer';
 import { startSweeper } from './sweeper';
 
+// Before any file is made: the database, its -wal and -shm, and the key files are the server user's alone.
+process.umask(0o077);
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.database.client === 'sqlite') {
+    checkDataDir(config.database.filename);
+    lockDataDir(path.dirname(config.database.filename)); // given back at exit
+  }
   const addressKey = loadAddressKey(config.addressKeyFile);
   const serverKey = loadServerKey(config.serverKeyFile);
   const matchingKey = loadMatchingKey(config.matchingKeyFile);
   const totpKeys = loadTotpKeys(config);
   const db = openDatabase(config.database);
-  await migrate(db);
+  try {
+    await migrate(db);
+  } catch (e) {
+    throw config.database.client === 'sqlite' ? databaseOpenError(config.database.filename, e) : e;
+  }
   // A matching key the database contradicts stops the start; a changed address or server key is said.
   const keys = { addressKey, serverKey, matchingKey };
   for (const warning of await checkKeyFiles(db, config, keys)) console.warn(warning);

@@ -7,9 +7,11 @@
  * and a pg_dump (test/support/database-files.ts says why not the server's data files). They find none. On PostgreSQL the same search with the address key file finds the
  * clients of the current minute, and nothing once the server's own sweeper has run after that
  * minute; on SQLite the counters stay in the server's memory, and the files hold none at all.
- * A key file that group or others may read stops the server at start.
+ * A key file that group or others may read stops the server at start; on SQLite the database
+ * files are mode 0600 and a second server on the same DATA_DIR is refused.
  * No browser: this test needs only the server.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +19,7 @@ import { utcDay, toBase64url } from '../../protocol';
 import { hashAddress } from '../../server/http/rate-limit';
 import { hmac } from '../../server/http/tokens';
 import { openDatabase, rowsOf, type Db } from '../../server/db/database';
-import { startServer, type RunningServer } from './support';
+import { ROOT, startServer, type RunningServer } from './support';
 
 const RANGE = Array.from({ length: 256 }, (_, i) => `198.51.100.${i}`);
 const CLIENTS = ['198.51.100.4', '198.51.100.99', '198.51.100.250'];
@@ -145,6 +147,35 @@ describe('the address search against a running server (TRUST_PROXY_HOPS=1)', () 
     // PostgreSQL's WAL keeps erased rows until its segments are recycled (SECURITY.md "What
     // "deleted" means on PostgreSQL"), so no claim is made about it here.
   }, 120_000);
+
+  test("SQLite: the database files are the server user's alone, and a second server on the same DATA_DIR is refused, naming it", async () => {
+    // On PostgreSQL the database is not in DATA_DIR, and several servers may share it (README "On PostgreSQL").
+    if (server.database.client !== 'sqlite') return;
+    for (const file of [server.dbFile, `${server.dbFile}-wal`, `${server.dbFile}-shm`, path.join(server.dataDir, 'awaaz.lock')])
+      expect({ file, mode: (fs.statSync(file).mode & 0o777).toString(8) }).toEqual({ file, mode: '600' });
+    const second = () =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const env = { PATH: process.env.PATH, DATA_DIR: server.dataDir, PORT: '0', HOST: '127.0.0.1' };
+        // Were it not refused, it would serve: the timeout ends it, and the exit code is not 1.
+        execFile(process.execPath, [path.join(ROOT, 'dist/server/main.js')], { env, timeout: 15_000 }, (error, _out, err) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, err }),
+        );
+      });
+    const running = await second();
+    expect(running.err).toContain(`DATA_DIR: another Awaaz server (process `);
+    expect(running.err).toContain(`runs on ${server.dataDir}: stop it first`);
+    expect(running.code).toBe(1);
+    fs.chmodSync(server.dataDir, 0o755);
+    try {
+      const open = await second();
+      expect(open.err).toContain(`DATA_DIR: ${server.dataDir} is open to group or others (mode 0755); run \`chmod 700 ${server.dataDir}\``);
+      expect(open.code).toBe(1);
+    } finally {
+      fs.chmodSync(server.dataDir, 0o700);
+    }
+    // The first server still serves.
+    expect((await fetch(`${server.url}/api/instance`)).status).toBe(200);
+  }, 40_000);
 });
 
 test.each(['ADDRESS_KEY_FILE', 'SERVER_KEY_FILE'])(

@@ -83,6 +83,56 @@ test.each([
   expect(() => loadConfig(env)).toThrow(name);
 });
 
+test.each([
+  ['POW_BITS', '', 'is set but empty'],
+  ['PORT', '', 'is set but empty'],
+  ['PORT', '0xBC3D', 'must be a whole number from 0 to 65535, in decimal digits'],
+  ['PORT', ' 8080', 'must be a whole number'],
+  ['PORT', '8e3', 'must be a whole number'],
+  ['PORT', '65536', 'must be a whole number from 0 to 65535'],
+  ['TRUST_PROXY_HOPS', '-1', 'must be a whole number from 0 to 5'],
+  ['RATE_LIMIT_PER_MINUTE', '', 'is set but empty'],
+  ['RATE_LIMIT_SENSITIVE_PER_MINUTE', '20.0', 'must be a whole number'],
+  ['SMTP_PORT', '', 'is set but empty'],
+  ['ALERT_CHECK_SECONDS', '0x3c', 'must be a whole number from 5 to 3600'],
+])('%s=%j is refused, naming the variable (an empty value is not 0, nor 0x… hexadecimal)', (name, value, message) => {
+  const env = { [name]: value, ...(name === 'SMTP_PORT' ? { SMTP_HOST: 'localhost', SMTP_FROM: 'a@b.org' } : {}) };
+  expect(() => loadConfig(env)).toThrow(ConfigError);
+  expect(() => loadConfig(env)).toThrow(`${name}: ${message}`);
+});
+
+test('numbers in decimal digits are read as written, and unset ones take their defaults', () => {
+  const c = loadConfig({ PORT: '48189', POW_BITS: '0', TRUST_PROXY_HOPS: '1', RATE_LIMIT_PER_MINUTE: '1000000' });
+  expect([c.port, c.powBits, c.trustProxyHops, c.rateLimitPerMinute]).toEqual([48189, 0, 1, 1000000]);
+  const d = loadConfig({});
+  expect([d.port, d.powBits, d.trustProxyHops, d.rateLimitPerMinute]).toEqual([8080, 14, 0, 300]);
+});
+
+test.each([
+  ['ftp://awaaz.example.org', 'must be an http:// or https:// address'],
+  ['javascript:alert(1)', 'must be an http:// or https:// address'],
+  ['awaaz.example.org', 'must be an http:// or https:// address'],
+  ['', 'must be an http:// or https:// address'],
+  ['https://awaaz.example.org/awaaz', 'must be the address of the site alone'],
+  ['https://awaaz.example.org/?lang=ur', 'must be the address of the site alone'],
+  ['https://awaaz.example.org?', 'must be the address of the site alone'],
+  ['https://awaaz.example.org/#top', 'must be the address of the site alone'],
+  ['https://admin:secret@awaaz.example.org', 'must be the address of the site alone'],
+])('PUBLIC_URL=%j is refused, naming it: links are built from it', (value, message) => {
+  expect(() => loadConfig({ PUBLIC_URL: value })).toThrow(ConfigError);
+  expect(() => loadConfig({ PUBLIC_URL: value })).toThrow(`PUBLIC_URL: ${message}`);
+});
+
+test('PUBLIC_URL is kept as its origin: the links printed from it have no doubled slash', () => {
+  expect(loadConfig({ PUBLIC_URL: 'https://Awaaz.Example.org/' }).publicUrl).toBe('https://awaaz.example.org');
+  expect(loadConfig({ PUBLIC_URL: 'https://awaaz.example.org:443' }).publicUrl).toBe('https://awaaz.example.org');
+  expect(loadConfig({ PUBLIC_URL: 'http://abcdefghij234567.onion' }).publicUrl).toBe('http://abcdefghij234567.onion');
+  expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:8081' }).publicUrl).toBe('http://127.0.0.1:8081');
+  // Unset, it is made from HOST and PORT: an IPv6 address in brackets.
+  expect(loadConfig({ HOST: '::1', PORT: '8081' }).publicUrl).toBe('http://[::1]:8081');
+  expect(loadConfig({ HOST: '192.0.2.7' }).publicUrl).toBe('http://192.0.2.7:8080');
+});
+
 describe('the address key file (rate-limit keys; never in the database)', () => {
   let dir: string;
   beforeEach(() => {

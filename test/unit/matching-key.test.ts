@@ -3,7 +3,7 @@
  * made at first start with mode 0600 and version 1, refused when open to others or malformed,
  * and rotated to the next version with a new key by the admin command (run here as built).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,4 +74,19 @@ test('npm run admin -- rotate-matching-key (the built command) rotates the confi
   });
   expect(out).toContain(`${file} is now version 2`);
   expect(loadMatchingKey(file).version).toBe(2);
+});
+
+test('rotating a key file that does not exist is refused, naming MATCHING_KEY_FILE, and makes none (the wrong DATA_DIR)', () => {
+  if (!fs.existsSync(CLI)) throw new Error('dist/server/admin-cli.js is missing: run `npm run build` first');
+  const file = path.join(dir, 'matching.key');
+  expect(() => rotateMatchingKey(file)).toThrow(ConfigError);
+  expect(() => rotateMatchingKey(file)).toThrow(`MATCHING_KEY_FILE: ${file} does not exist, so there is no key to rotate`);
+  const run = spawnSync(process.execPath, [CLI, 'rotate-matching-key'], {
+    env: { PATH: process.env.PATH, DATA_DIR: dir },
+    encoding: 'utf8',
+  });
+  expect(run.status).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toContain(`MATCHING_KEY_FILE: ${file} does not exist, so there is no key to rotate (nothing was written)`);
+  expect(fs.readdirSync(dir)).toEqual([]);
 });
