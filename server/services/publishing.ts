@@ -120,8 +120,15 @@ export async function updateSharing(
   }
   const closing = !sharing.advocatesMayRead && before.advocatesMayRead;
   const update = async (trx: Db) => {
-    // The grants go to the advocates of the keyset checked above: it must still be the current one.
-    if (opening) await requireKeysetStill(keysets, trx, keysetVersion);
+    // The grants go to, and a withdrawal erases the keys of, the advocates of the keyset checked
+    // above: it must still be the current one (a removal or an added advocate waits for this).
+    await requireKeysetStill(keysets, trx, keysetVersion);
+    // Opening or closing was decided from the sharing read before this transaction: the case's
+    // row is locked and read again, so that another request that changed it meanwhile (her other
+    // tab) is not undone, nor a withdrawal left with advocates' keys standing.
+    const openNow = (await ctx.repos.cases.lockOpenToAdvocates(trx, [found.caseId])).has(found.caseId);
+    if (openNow !== before.advocatesMayRead)
+      throw conflict('sharing_changed', 'who may read this case changed meanwhile; nothing was changed, reload and choose again');
     await publishing.setSharing(trx, found.caseId, sharing, found.createdDay.slice(0, 7));
     if (opening) for (const grant of grants) await envelopes.insertGrant(trx, testimony.id, grant);
     // Advocates may no longer read: erase their keys to the testimony (drafts stay theirs).

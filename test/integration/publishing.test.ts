@@ -974,6 +974,68 @@ describe('a revocation, an erasure, a newer draft or a withdrawn sharing arrivin
     expect(published.body.error.code).toBe('consent_revoked');
   });
 
+  test('her other tab opens the case to advocates while this one keeps it closed: 409, and her opening stands whole', async () => {
+    const survivor = await registerSurvivor(t);
+    const { res, caseId, envelope } = await submit(
+      survivor,
+      'two tabs',
+      { advocatesMayRead: false, statistics: null },
+      { advocates: false },
+    );
+    expect(res.status).toBe(201);
+    const ks = await currentKeyset(t);
+    const url = `/api/survivor/cases/${caseId}/sharing`;
+    const grants = readersOf(ks.keyset, 'advocate').map((pk) =>
+      makeGrant(envelope, { box: survivor.keys.box, recipient: pk, granter: survivor.keys.sign }),
+    );
+    let opened: request.Response | undefined;
+    // This tab read the sharing (closed) before its transaction; the other tab opens it in between.
+    interleave(t.ctx.repos.publishing, 'sharingOf', async () => {
+      opened = await survivorPost(survivor, url, {
+        sharing: { advocatesMayRead: true, statistics: null },
+        keysetVersion: ks.keyset.version,
+        grants,
+      });
+    });
+    const kept = await survivorPost(survivor, url, {
+      sharing: { advocatesMayRead: false, statistics: { context: 'online' } },
+      keysetVersion: ks.keyset.version,
+    });
+    expect(opened?.status).toBe(200);
+    expectError(kept, 409, 'sharing_changed');
+    // Not undone by the stale request: open, with a key for every advocate, and no statistics written.
+    expect((await t.db('cases').where({ id: caseId }).first()).advocates_may_read).toBeTruthy();
+    expect(
+      await t.db('envelope_grants').where({ envelope_id: (await t.db('envelopes').where({ case_id: caseId, seq: 0 }).first()).id }),
+    ).toHaveLength(grants.length);
+    expect(await t.db('case_statistics').where({ case_id: caseId })).toEqual([]);
+  });
+
+  test('a withdrawal while an advocate joins and is granted the testimony: 409 keyset_changed, then the withdrawal erases their key too', async () => {
+    const survivor = await registerSurvivor(t);
+    const { caseId, envelope } = await submit(survivor, 'withdrawn as someone joins', { advocatesMayRead: true, statistics: null });
+    const ks = await currentKeyset(t);
+    const url = `/api/survivor/cases/${caseId}/sharing`;
+    let late: StaffActor | undefined;
+    interleave(t.ctx.repos.publishing, 'sharingOf', async () => {
+      late = await addStaff(t, admin, 'adv.joins.meanwhile', 'advocate');
+      const pending: PendingGrants = (await mod.agent.get(`/api/staff/grants/pending?staffId=${late.staffId}`)).body;
+      const item = pending.items.find((i) => i.caseId === caseId && i.kind === 'testimony')!;
+      const grant = makeGrant(envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign });
+      expect(
+        (await mod.agent.post('/api/staff/grants').send({ staffId: late.staffId, grants: [{ envelopeId: item.id, grant }] })).status,
+      ).toBe(201);
+    });
+    const withdraw = (version: number) =>
+      survivorPost(survivor, url, { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion: version });
+    expectError(await withdraw(ks.keyset.version), 409, 'keyset_changed');
+    expect(await t.db('envelope_grants').where({ kid: keyId(late!.box.publicKey) })).toHaveLength(1);
+    // Her page reads the keyset again and sends again: now the newcomer's key goes too.
+    expect((await withdraw((await currentKeyset(t)).keyset.version)).status).toBe(200);
+    expect(await t.db('envelope_grants').where({ kid: keyId(late!.box.publicKey) })).toEqual([]);
+    expect((await late!.agent.get(`/api/staff/publishing/${caseId}`)).status).toBe(404);
+  });
+
   test.each([
     ['v1', '/api/staff/grants'],
     ['v2', '/api/staff/grants/batch'],
