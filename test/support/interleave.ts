@@ -29,3 +29,9 @@ export async function someoneWaitsOnALock(db: Db): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** SQLite: returns once a query waits for the one connection (which the caller's transaction holds; at most 20 s). */
+export async function someoneWaitsForTheConnection(db: Db): Promise<void> {
+  const pool = db.client.pool as { numPendingAcquires(): number };
+  for (let i = 0; i < 400 && pool.numPendingAcquires() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
