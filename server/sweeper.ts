@@ -15,6 +15,7 @@
  */
 import { utcDay } from '../protocol';
 import type { AppContext } from './app';
+import type { Erased } from './db/batch';
 import { lockForTransaction, tryLockForTransaction, type Db } from './db/database';
 import { eraseExpiredBatch, RETENTION_BATCH, type RetentionBatch, type RetentionSwept } from './services/retention';
 
@@ -57,13 +58,13 @@ const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolv
  * One sweep. The privacy-critical purges come first, each in its own short transaction, then
  * one flush (nothing they deleted is left in the files; it also finishes an earlier erasure
  * whose flush another process kept from happening). Then stale uploads, and with `retention`
- * closed cases and accounts past their period, each batch an erasure of its own (ctx.erase).
+ * closed cases and accounts past their period, in batches, each an erasure of its own (ctx.erase).
  * Never throws: a part that fails is logged and listed in `failed`.
  */
 export async function sweepExpired(
   ctx: AppContext,
   now = ctx.clock.now(),
-  opts: { retention?: boolean; retentionBatch?: RetentionBatch } = { retention: true },
+  opts: { retention?: boolean; retentionBatch?: RetentionBatch; uploadBatch?: typeof UPLOAD_BATCH } = { retention: true },
 ): Promise<Swept> {
   const failed: SweepPart[] = [];
   const part = async <T>(name: SweepPart, work: () => Promise<T>, none: T): Promise<T> => {
@@ -94,20 +95,32 @@ export async function sweepExpired(
   const matchingCounts = await purge('matchingCounts', (trx) => ctx.repos.matching.purgeEvaluationsBefore(trx, utcDay(new Date(now))));
   await part('flush', () => ctx.flushErased(), undefined);
 
-  /** An erasure that only one instance runs at a time; undefined when another one is running it. */
-  const heavy = <T>(work: (trx: Db) => Promise<T>, erased: (result: T) => boolean) =>
-    ctx.erase(
-      async (trx) => ((await tryLockForTransaction(trx, PG_HEAVY_LOCK)) ? work(trx) : undefined),
-      (result) => result !== undefined && erased(result),
-    );
-  const uploads = await part(
+  /**
+   * An erasure in batches, each a transaction of its own (`add` counts what each one erased),
+   * with waiting requests let through between them. Only one instance runs it at a time:
+   * another one skips it this run.
+   */
+  const inBatches = async <B extends Erased>(work: (trx: Db) => Promise<B>, add: (batch: B) => void) => {
+    for (;;) {
+      const batch = await ctx.erase(
+        async (trx) => ((await tryLockForTransaction(trx, PG_HEAVY_LOCK)) ? work(trx) : undefined),
+        (b) => b !== undefined && b.erased > 0,
+      );
+      if (!batch) return; // another instance is running it
+      add(batch);
+      if (!batch.more || batch.erased === 0) return;
+      await yieldToRequests();
+    }
+  };
+  let uploads = 0;
+  await part(
     'uploads',
-    async () =>
-      (await heavy(
-        (trx) => ctx.repos.attachments.deleteStale(trx, now),
-        (n) => n > 0,
-      )) ?? 0,
-    0,
+    () =>
+      inBatches(
+        (trx) => ctx.repos.attachments.deleteStale(trx, now, opts.uploadBatch ?? UPLOAD_BATCH),
+        (b) => (uploads += b.erased),
+      ),
+    undefined,
   );
   const swept: Swept = { counters, challenges, sessions, invites, matchingCounts, uploads, failed };
   if (!opts.retention) return swept;
@@ -115,23 +128,24 @@ export async function sweepExpired(
   const today = ctx.clock.today();
   await part(
     'retention',
-    async () => {
-      for (;;) {
-        const batch = await heavy(
-          (trx) => eraseExpiredBatch(ctx, trx, today, opts.retentionBatch ?? RETENTION_BATCH),
-          (b) => b.cases + b.accounts > 0,
-        );
-        if (!batch) return; // another instance is erasing them now
-        retention.cases += batch.cases;
-        retention.accounts += batch.accounts;
-        if (!batch.more || batch.cases + batch.accounts === 0) return;
-        await yieldToRequests();
-      }
-    },
+    () =>
+      inBatches(
+        async (trx) => {
+          const b = await eraseExpiredBatch(ctx, trx, today, opts.retentionBatch ?? RETENTION_BATCH);
+          return { ...b, erased: b.cases + b.accounts };
+        },
+        (b) => {
+          retention.cases += b.cases;
+          retention.accounts += b.accounts;
+        },
+      ),
     undefined,
   );
   return { ...swept, retention };
 }
+
+/** How many stale uploads one transaction erases at most: 64, and beyond the first, 32 MiB of them. */
+export const UPLOAD_BATCH = { uploads: 64, bytes: 32 * 1024 * 1024 };
 
 /** Retention works in days: the sweeper looks for expired cases at start and then once an hour, not every minute. */
 const RETENTION_EVERY_MS = 3_600_000;

@@ -6,13 +6,8 @@
  */
 import { RETENTION_BOUNDS, type RetentionPeriods } from '../../protocol/api';
 import type { Knex } from 'knex';
+import { batchWithin, type Erased } from './batch';
 import type { Db } from './database';
-
-/** What one batch erased, and whether more was left for the next. */
-export interface Erased {
-  erased: number;
-  more: boolean;
-}
 
 const KEYS = { closedCaseDays: 'retention.closed_case_days', idleAccountDays: 'retention.idle_account_days' } as const;
 
@@ -62,15 +57,9 @@ export function retentionRepo(db: Db) {
         .orderBy('cases.id')
         .limit(batch.cases + 1)
         .select('cases.id', trx.raw('COALESCE(SUM(attachments.size), 0) AS bytes'));
-      const ids: string[] = [];
-      let bytes = 0;
-      for (const c of found.slice(0, batch.cases)) {
-        if (ids.length > 0 && bytes + Number(c.bytes) > batch.bytes) break;
-        ids.push(c.id);
-        bytes += Number(c.bytes);
-      }
+      const { ids, more } = batchWithin(found, batch.cases, batch.bytes);
       const erased = ids.length > 0 ? Number(await expired(trx('cases')).whereIn('cases.id', ids).delete()) : 0;
-      return { erased, more: ids.length < found.length };
+      return { erased, more };
     },
     /**
      * Deletes survivor accounts with no case whose last visit is before `cutoffDay`, at most

@@ -214,6 +214,34 @@ describe("the sweeper's other erasures", () => {
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${kept.id}`)).status).toBe(200);
   });
 
+  test('many stale uploads are erased in batches, one transaction each, all of them', async () => {
+    const stale = [];
+    for (let i = 0; i < 3; i++) stale.push(await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES)));
+    const threeDaysAgo = utcDay(new Date(Date.now() - 3 * 86_400_000));
+    await t
+      .db('attachments')
+      .whereIn(
+        'id',
+        stale.map((u) => u.id),
+      )
+      .update({ created_day: threeDaysAgo });
+    const batches = jest.spyOn(t.ctx.repos.attachments, 'deleteStale');
+    try {
+      // A budget below two uploads' bytes: one upload per batch.
+      const swept = await sweepExpired(t.ctx, Date.now(), { uploadBatch: { uploads: 64, bytes: RECORD_BYTES + 1 } });
+      expect(swept.uploads).toBe(3);
+      expect(batches.mock.calls.length).toBe(3);
+    } finally {
+      batches.mockRestore();
+    }
+    expect(
+      await t.db('attachments').whereIn(
+        'id',
+        stale.map((u) => u.id),
+      ),
+    ).toEqual([]);
+  });
+
   test("a staff session past its idle timeout is erased, its reload key's bytes with it", async () => {
     admin = await setupAdmin(t);
     const key: string = (await admin.agent.post('/api/staff/session/key').send({})).body.key;
