@@ -1,7 +1,8 @@
 /**
  * Putting one request in the middle of another, deterministically: the repository call that
  * sits in the gap runs the other request first (through the real API), and on PostgreSQL a test
- * can wait until that request is blocked on a lock the first one holds.
+ * can wait until that request is blocked on a lock the first one holds (on SQLite, until it
+ * waits for the one connection the first one holds).
  */
 import type { Db } from '../../server/db/database';
 
