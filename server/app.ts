@@ -120,8 +120,11 @@ export interface AppContext {
    * Every erasure: runs `work` in a transaction, and when it answers, nothing it deleted or
    * overwrote is left in the database files (server/db/database.ts `erase`). If another process
    * kept that from happening, it says so in the log; the sweeper finishes it within a minute.
+   * `flushIf`: whether this result erased anything worth the flush (default: always).
    */
-  erase<T>(work: (trx: Db) => Promise<T>): Promise<T>;
+  erase<T>(work: (trx: Db) => Promise<T>, flushIf?: (result: T) => boolean): Promise<T>;
+  /** The flush of `erase` alone, after erasures made in several transactions (the sweeper's). */
+  flushErased(): Promise<void>;
 }
 
 /**
@@ -144,6 +147,9 @@ async function sealTotpSecrets(db: Db, security: ReturnType<typeof staffSecurity
     throw e;
   }
 }
+
+const NOT_FLUSHED =
+  'erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute';
 
 /** Pages by URL path; each has one entry script in client/ (see client/README.md). */
 export const PAGES: Record<string, string> = {
@@ -219,13 +225,13 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     rateLimits: counters,
     testimonies: new Batcher((batch) => openCases(ctx, batch)),
     log,
-    async erase(work) {
-      const { result, flushed } = await erase(db, work);
-      if (!flushed)
-        log(
-          'erasure: erased rows may still have a copy in the database files (SQLite: another process was reading it); the sweeper tries again within a minute',
-        );
+    async erase(work, flushIf) {
+      const { result, flushed } = await erase(db, work, flushIf);
+      if (!flushed) log(NOT_FLUSHED);
       return result;
+    },
+    async flushErased() {
+      if (!(await flushErased(db))) log(NOT_FLUSHED);
     },
   };
 

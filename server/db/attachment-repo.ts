@@ -5,6 +5,8 @@
  * between a route's check and the write, on SQLite or PostgreSQL alike.
  */
 import { utcDay } from '../../protocol';
+import type { Knex } from 'knex';
+import { batchWithin, type Erased } from './batch';
 import { lockRows, type Db } from './database';
 
 export interface AttachmentRow {
@@ -167,9 +169,21 @@ export function attachmentRepo(db: Db) {
       return { linked: Number(n), caseBytes: await caseBytes(to.caseId, trx) };
     },
 
-    /** Deletes unlinked uploads older than STALE_AFTER_DAYS UTC days (their records go with them). Returns how many. */
-    async deleteStale(trx: Db, now: number): Promise<number> {
-      return Number(await trx('attachments').whereNull('case_id').where('created_day', '<', staleCutoffDay(now)).delete());
+    /**
+     * Deletes unlinked uploads older than STALE_AFTER_DAYS UTC days (their records go with
+     * them), a batch at a time: at most `batch.uploads`, and beyond the first, no more than
+     * `batch.bytes` in all. The delete states the condition again (a link made meanwhile keeps
+     * the upload). `more`: stale uploads were left for the next batch.
+     */
+    async deleteStale(trx: Db, now: number, batch: { uploads: number; bytes: number }): Promise<Erased> {
+      const stale = (q: Knex.QueryBuilder) => q.whereNull('case_id').where('created_day', '<', staleCutoffDay(now));
+      const found: { id: string; bytes: number | string }[] = await stale(trx('attachments'))
+        .orderBy('id')
+        .limit(batch.uploads + 1)
+        .select('id', 'size as bytes');
+      const { ids, more } = batchWithin(found, batch.uploads, batch.bytes);
+      const erased = ids.length > 0 ? Number(await stale(trx('attachments')).whereIn('id', ids).delete()) : 0;
+      return { erased, more };
     },
   };
 }

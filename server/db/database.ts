@@ -50,6 +50,26 @@ export async function lockRows(trx: Db, query: Knex.QueryBuilder): Promise<void>
   await (isPostgres(trx) ? query.forNoKeyUpdate() : query);
 }
 
+/**
+ * Takes a PostgreSQL advisory lock until the transaction ends, waiting for it if another
+ * session holds it: for work that two app instances must not do at once (where each would
+ * lock the other's rows in another order). SQLite needs none: its one connection runs one
+ * transaction at a time.
+ */
+export async function lockForTransaction(trx: Db, key: number): Promise<void> {
+  if (isPostgres(trx)) await trx.raw('SELECT pg_advisory_xact_lock(?)', [key]);
+}
+
+/**
+ * As lockForTransaction, without waiting: false when another session holds the lock (it is
+ * doing the same work now). Always true on SQLite.
+ */
+export async function tryLockForTransaction(trx: Db, key: number): Promise<boolean> {
+  if (!isPostgres(trx)) return true;
+  const [row] = rowsOf<{ locked: boolean }>(await trx.raw('SELECT pg_try_advisory_xact_lock(?) AS locked', [key]));
+  return row.locked === true;
+}
+
 export function openDatabase(database: Config['database']): Db {
   if (database.client === 'pg') {
     return knex({
@@ -128,15 +148,21 @@ export function rowsOf<T>(result: unknown): T[] {
 
 /**
  * Every erasure goes through here (withdrawal, "delete everything", a removed member's keys,
- * advocates losing access, and the sweeper's expired counters, challenges and uploads): `work`
- * runs in a transaction, then flushErased. On SQLite, once this returns, what it deleted or
- * overwrote has no copy left in the main file or the write-ahead log; `flushed` is false when
- * that could not be made sure (another process reading); the sweeper tries again within a
- * minute. On PostgreSQL the guarantee is weaker: see flushErased.
+ * advocates losing access, and the sweeper's stale uploads and retention batches): `work` runs
+ * in a transaction, then flushErased (unless `flushIf` says the transaction erased nothing).
+ * On SQLite, once this returns, what it deleted or overwrote has no copy left in the main
+ * file or the write-ahead log; `flushed` is false when that could not be made sure (another
+ * process reading); the sweeper tries again within a minute. On PostgreSQL the guarantee is
+ * weaker: see flushErased. (The sweeper's small purges run in transactions of their own and
+ * then call flushErased once.)
  */
-export async function erase<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<{ result: T; flushed: boolean }> {
+export async function erase<T>(
+  db: Db,
+  work: (trx: Db) => Promise<T>,
+  flushIf: (result: T) => boolean = () => true,
+): Promise<{ result: T; flushed: boolean }> {
   const result = await db.transaction((trx) => work(trx));
-  return { result, flushed: await flushErased(db) };
+  return { result, flushed: flushIf(result) ? await flushErased(db) : true };
 }
 
 /**

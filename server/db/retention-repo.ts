@@ -5,6 +5,8 @@
  * its last visit (its creation counts as one). Only UTC days are compared.
  */
 import { RETENTION_BOUNDS, type RetentionPeriods } from '../../protocol/api';
+import type { Knex } from 'knex';
+import { batchWithin, type Erased } from './batch';
 import type { Db } from './database';
 
 const KEYS = { closedCaseDays: 'retention.closed_case_days', idleAccountDays: 'retention.idle_account_days' } as const;
@@ -33,32 +35,50 @@ export function retentionRepo(db: Db) {
       }
     },
     /**
-     * Deletes the closed cases whose closing day and survivor's last visit are both before
-     * `cutoffDay`: their envelopes, wrapped keys, grants, drafts, consents, statistics,
-     * attachments and records go with them (ON DELETE CASCADE). A published story keeps its
-     * words: its link to the case and draft is set to null (migrations/004_publishing.ts).
-     * One statement that checks as it deletes, so a case reopened or a survivor who signed in
-     * since the sweep began is not erased on the strength of an earlier read (PostgreSQL).
+     * Deletes closed cases whose closing day and survivor's last visit are both before
+     * `cutoffDay`, a batch at a time: at most `batch.cases`, and beyond the first, no more
+     * than `batch.bytes` of attachments in all (a case is erased whole, however large). Their
+     * envelopes, wrapped keys, grants, drafts, consents, statistics, attachments and records
+     * go with them (ON DELETE CASCADE). A published story keeps its words: its link to the
+     * case and draft is set to null (migrations/004_publishing.ts). The delete checks again as
+     * it deletes, in one statement, so a case reopened or a survivor who signed in since the
+     * batch was chosen is not erased on the strength of an earlier read (PostgreSQL).
+     * `more`: expired cases were left for the next batch.
      */
-    async eraseExpiredClosedCases(trx: Db, cutoffDay: string): Promise<number> {
-      return Number(
-        await trx('cases')
-          .where('status', 'closed')
-          .where('closed_day', '<', cutoffDay)
-          .whereIn('survivor_id', trx('survivors').where('last_visit_day', '<', cutoffDay).select('id'))
-          .delete(),
-      );
+    async eraseExpiredClosedCases(trx: Db, cutoffDay: string, batch: { cases: number; bytes: number }): Promise<Erased> {
+      const expired = (q: Knex.QueryBuilder) =>
+        q
+          .where('cases.status', 'closed')
+          .where('cases.closed_day', '<', cutoffDay)
+          .whereIn('cases.survivor_id', trx('survivors').where('last_visit_day', '<', cutoffDay).select('id'));
+      const found: { id: string; bytes: number | string }[] = await expired(trx('cases'))
+        .leftJoin('attachments', 'attachments.case_id', 'cases.id')
+        .groupBy('cases.id')
+        .orderBy('cases.id')
+        .limit(batch.cases + 1)
+        .select('cases.id', trx.raw('COALESCE(SUM(attachments.size), 0) AS bytes'));
+      const { ids, more } = batchWithin(found, batch.cases, batch.bytes);
+      const erased = ids.length > 0 ? Number(await expired(trx('cases')).whereIn('cases.id', ids).delete()) : 0;
+      return { erased, more };
     },
-    /** Deletes survivor accounts with no case whose last visit is before `cutoffDay` (their unsent uploads go with them). */
-    async eraseIdleAccounts(trx: Db, cutoffDay: string): Promise<number> {
-      return Number(
-        await trx('survivors')
-          .where('last_visit_day', '<', cutoffDay)
-          .whereNotExists((q) => {
-            q.select(trx.raw('1')).from('cases').whereRaw('cases.survivor_id = survivors.id');
-          })
-          .delete(),
-      );
+    /**
+     * Deletes survivor accounts with no case whose last visit is before `cutoffDay`, at most
+     * `limit` of them (their unsent uploads go with them); checked again as it deletes.
+     */
+    async eraseIdleAccounts(trx: Db, cutoffDay: string, limit: number): Promise<Erased> {
+      const idle = (q: Knex.QueryBuilder) =>
+        q.where('survivors.last_visit_day', '<', cutoffDay).whereNotExists((sub) => {
+          sub.select(trx.raw('1')).from('cases').whereRaw('cases.survivor_id = survivors.id');
+        });
+      const found: string[] = (
+        await idle(trx('survivors'))
+          .orderBy('survivors.id')
+          .limit(limit + 1)
+          .select('survivors.id')
+      ).map((r: { id: string }) => r.id);
+      const ids = found.slice(0, limit);
+      const erased = ids.length > 0 ? Number(await idle(trx('survivors')).whereIn('survivors.id', ids).delete()) : 0;
+      return { erased, more: found.length > limit };
     },
     /** The survivor's last visit (UTC day), for the days shown beside their cases. */
     async lastVisitDay(survivorId: string): Promise<string | undefined> {

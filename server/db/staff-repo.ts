@@ -155,6 +155,13 @@ export function staffRepo(db: Db) {
       if (staffIds.length === 0) return 0;
       return trx('staff_invites').whereIn('created_by', staffIds).whereNull('used_by').where('expires_at', '>', now).delete();
     },
+    /**
+     * Deletes the invites that expired unused (their token hashes and who made them); how
+     * many. Used invites stay: they hold the roles their member was invited with.
+     */
+    async deleteExpiredInvites(trx: Db, now: number): Promise<number> {
+      return Number(await trx('staff_invites').whereNull('used_by').where('expires_at', '<=', now).delete());
+    },
     /** The roles each of these members was invited with (the invite they used), by staff id. */
     async invitedRoles(staffIds: string[]): Promise<Map<string, StaffRole[]>> {
       const rows = staffIds.length ? await db('staff_invites').whereIn('used_by', staffIds).select('used_by', 'roles') : [];

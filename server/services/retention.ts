@@ -68,14 +68,36 @@ export interface RetentionSwept {
 }
 
 /**
- * Erases, inside the caller's erasure (ctx.erase), the closed cases and idle accounts past their
- * period on `today`, and records in the audit log only how many (no id, no day of a survivor's).
+ * How much one retention transaction erases at most: a case is erased whole whatever its size,
+ * but between batches the sweep lets waiting requests through (on SQLite a transaction holds
+ * the one connection). Beyond the first case, `bytes` caps the attachments a batch erases.
  */
-export async function eraseExpired(ctx: AppContext, trx: Db, today: string): Promise<RetentionSwept> {
+export interface RetentionBatch {
+  cases: number;
+  bytes: number;
+  accounts: number;
+}
+export const RETENTION_BATCH: RetentionBatch = { cases: 16, bytes: 32 * 1024 * 1024, accounts: 500 };
+
+/**
+ * Erases, inside the caller's erasure (ctx.erase), one batch of the closed cases and idle
+ * accounts past their period on `today` (accounts once no expired case is left, as erasing a
+ * case can leave its survivor's account idle), and records in the audit log only how many (no
+ * id, no day of a survivor's). `more`: the caller runs another batch.
+ */
+export async function eraseExpiredBatch(
+  ctx: AppContext,
+  trx: Db,
+  today: string,
+  batch: RetentionBatch = RETENTION_BATCH,
+): Promise<RetentionSwept & { more: boolean }> {
   const { retention, audit } = ctx.repos;
   const periods = await retention.periods(trx);
-  const cases = await retention.eraseExpiredClosedCases(trx, addDays(today, -periods.closedCaseDays));
-  const accounts = await retention.eraseIdleAccounts(trx, addDays(today, -periods.idleAccountDays));
-  if (cases > 0 || accounts > 0) await audit.record(trx, { actorId: null, action: 'retention.erased', detail: { cases, accounts } });
-  return { cases, accounts };
+  const cases = await retention.eraseExpiredClosedCases(trx, addDays(today, -periods.closedCaseDays), batch);
+  const accounts = cases.more
+    ? { erased: 0, more: true }
+    : await retention.eraseIdleAccounts(trx, addDays(today, -periods.idleAccountDays), batch.accounts);
+  if (cases.erased > 0 || accounts.erased > 0)
+    await audit.record(trx, { actorId: null, action: 'retention.erased', detail: { cases: cases.erased, accounts: accounts.erased } });
+  return { cases: cases.erased, accounts: accounts.erased, more: cases.more || accounts.more };
 }

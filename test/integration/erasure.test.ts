@@ -12,8 +12,9 @@
  *   clients of the current minute (the control that shows the search works); after the sweep,
  *   not even that. On SQLite the counters are in the server's memory and never in the files,
  *   so even the key file finds nothing (the control: the keys it derives are the ones held).
- * - The sweeper's other erasures: expired challenges, stale uploads and ended staff sessions
- *   (their reload keys) leave no bytes behind.
+ * - The sweeper's other erasures: expired challenges, stale uploads, ended staff sessions
+ *   (their reload keys) and invites that expired unused leave no bytes behind; and a part of
+ *   the sweep that fails stops only itself.
  * (Withdrawal and "delete everything": test/integration/publishing.test.ts; a removed
  * member's keys: test/integration/threads.test.ts.)
  */
@@ -23,17 +24,21 @@ import nacl from 'tweetnacl';
 import { fromBase64url, RECORD_BYTES, toBase64url, utcDay } from '../../protocol';
 import { loadAddressKey } from '../../server/config';
 import { hashAddress, identityHash } from '../../server/http/rate-limit';
-import { hmac } from '../../server/http/tokens';
+import { hashToken, hmac } from '../../server/http/tokens';
 import { openDatabase } from '../../server/db/database';
-import { sweepExpired } from '../../server/sweeper';
+import { sweepExpired, type Swept } from '../../server/sweeper';
 import { foundInDatabase, storedBytes, walSize } from '../support/database-files';
+import { interleave } from '../support/interleave';
 import {
   asSurvivor,
   makeTestServer,
   registerSurvivor,
+  secondInstance,
   setupAdmin,
+  signIn,
   TEST_ENGINE,
   uploadFile,
+  type StaffActor,
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
@@ -44,6 +49,7 @@ const CLIENTS = ['203.0.113.7', '203.0.113.77', '203.0.113.200'];
 
 let t: TestServer;
 let survivor: SurvivorActor;
+let admin: StaffActor;
 
 beforeAll(async () => {
   t = await makeTestServer({ TRUST_PROXY_HOPS: '1' });
@@ -208,8 +214,36 @@ describe("the sweeper's other erasures", () => {
     expect((await asSurvivor(t, survivor).get(`/api/survivor/attachments/${kept.id}`)).status).toBe(200);
   });
 
+  test('many stale uploads are erased in batches, one transaction each, all of them', async () => {
+    const stale = [];
+    for (let i = 0; i < 3; i++) stale.push(await uploadFile(t, survivor, nacl.randomBytes(RECORD_BYTES)));
+    const threeDaysAgo = utcDay(new Date(Date.now() - 3 * 86_400_000));
+    await t
+      .db('attachments')
+      .whereIn(
+        'id',
+        stale.map((u) => u.id),
+      )
+      .update({ created_day: threeDaysAgo });
+    const batches = jest.spyOn(t.ctx.repos.attachments, 'deleteStale');
+    try {
+      // A budget below two uploads' bytes: one upload per batch.
+      const swept = await sweepExpired(t.ctx, Date.now(), { uploadBatch: { uploads: 64, bytes: RECORD_BYTES + 1 } });
+      expect(swept.uploads).toBe(3);
+      expect(batches.mock.calls.length).toBe(3);
+    } finally {
+      batches.mockRestore();
+    }
+    expect(
+      await t.db('attachments').whereIn(
+        'id',
+        stale.map((u) => u.id),
+      ),
+    ).toEqual([]);
+  });
+
   test("a staff session past its idle timeout is erased, its reload key's bytes with it", async () => {
-    const admin = await setupAdmin(t);
+    admin = await setupAdmin(t);
     const key: string = (await admin.agent.post('/api/staff/session/key').send({})).body.key;
     expect(await foundInDatabase(t, [key])).toEqual([key]);
     // Not yet ended: kept.
@@ -219,6 +253,77 @@ describe("the sweeper's other erasures", () => {
     expect(swept.sessions).toBe(1);
     expect(await t.db('staff_sessions').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(await foundInDatabase(t, [key])).toEqual([]);
+  });
+
+  test('an invite that expired unused is erased, its token hash and its maker with it; a pending one and a used one stay', async () => {
+    admin = { ...admin, agent: await signIn(t, admin) };
+    const make = async () => {
+      const made = await admin.agent.post('/api/staff/invites').send({ roles: ['advocate'] });
+      expect(made.status).toBe(201);
+      return hashToken(String(made.body.url).split('#')[1]);
+    };
+    const [expired, used, pending] = [await make(), await make(), await make()];
+    const past = t.clock.now() - 1;
+    await t.db('staff_invites').whereIn('token_hash', [expired, used]).update({ expires_at: past });
+    // Stands for an enrolment: a used invite keeps the roles its member was invited with.
+    await t.db('staff_invites').where({ token_hash: used }).update({ used_by: admin.staffId });
+    expect(await foundInDatabase(t, [expired, used, pending])).toEqual([expired, used, pending]);
+    const swept = await flushedAfter('staff_invites', () => sweepExpired(t.ctx, t.clock.now()));
+    expect(swept.invites).toBe(1);
+    expect((await t.db('staff_invites').select('token_hash')).map((r: { token_hash: string }) => r.token_hash).sort()).toEqual(
+      [used, pending].sort(),
+    );
+    expect(await foundInDatabase(t, [expired, used, pending])).toEqual([used, pending]);
+  });
+});
+
+// Each part of the sweep runs in its own transaction: a table made unreadable (a real failure
+// of the real database, as a lock, a deadlock or a bad row would be) stops only its part.
+describe('when a part of the sweep fails', () => {
+  const failedLines = () => t.logs.filter((l) => l.startsWith('sweeper:'));
+  async function withTableAway<T>(table: string, work: () => Promise<T>): Promise<T> {
+    await t.db.schema.renameTable(table, `${table}_away`);
+    try {
+      return await work();
+    } finally {
+      await t.db.schema.renameTable(`${table}_away`, table);
+    }
+  }
+
+  test('the purges still erase counters and challenges when uploads and retention fail; the log names the code, no value', async () => {
+    t.logs.length = 0;
+    await request(t.app).get('/api/instance').set('X-Forwarded-For', CLIENTS[0]);
+    const issued: string = (await request(t.app).post('/api/pow').send({})).body.challenge;
+    expect(await counterKeys()).not.toEqual([]);
+    const swept = await withTableAway('attachments', () => sweepExpired(t.ctx, Date.now() + 24 * 3_600_000));
+    expect(swept.failed).toEqual(['uploads', 'retention']);
+    expect(swept.challenges).toBeGreaterThanOrEqual(1);
+    expect(swept.counters).toBeGreaterThanOrEqual(1);
+    expect(await counterKeys()).toEqual([]);
+    expect(await foundInDatabase(t, [issued])).toEqual([]);
+    const code = TEST_ENGINE === 'pg' ? '42P01 error' : 'SQLITE_ERROR Error';
+    expect(failedLines()).toEqual([
+      `sweeper: erasing uploads failed (${code}); the next sweep tries again`,
+      `sweeper: erasing retention failed (${code}); the next sweep tries again`,
+    ]);
+  });
+
+  test('stale uploads and retention are still erased when a purge fails', async () => {
+    t.logs.length = 0;
+    const stale = await uploadFile(t, survivor, nacl.randomBytes(100));
+    await t
+      .db('attachments')
+      .where({ id: stale.id })
+      .update({ created_day: utcDay(new Date(Date.now() - 3 * 86_400_000)) });
+    const swept = await withTableAway('challenges', () => sweepExpired(t.ctx));
+    expect(swept.failed).toEqual(['challenges']);
+    expect(swept.uploads).toBe(1);
+    expect(swept.retention).toEqual({ cases: 0, accounts: 0 });
+    expect(await t.db('attachments').where({ id: stale.id }).first()).toBeUndefined();
+    expect(failedLines()).toEqual([
+      `sweeper: erasing challenges failed (${TEST_ENGINE === 'pg' ? '42P01 error' : 'SQLITE_ERROR Error'}); the next sweep tries again`,
+    ]);
+    expect((await sweepExpired(t.ctx)).failed).toEqual([]);
   });
 });
 
@@ -278,6 +383,34 @@ if (TEST_ENGINE === 'sqlite') {
       }
       expect(t.logs.filter((l) => l.startsWith('erasure:'))).toEqual([]);
       expect(await foundInDatabase(t, [issued])).toEqual([]);
+    });
+  });
+
+  describe('two instances sweeping at once', () => {
+    test("while one erases uploads, the other's sweep purges what is due, skips the heavy part instead of waiting for its rows, and fails nowhere", async () => {
+      const other = await secondInstance(t);
+      try {
+        const stale = await uploadFile(t, survivor, nacl.randomBytes(100));
+        await t
+          .db('attachments')
+          .where({ id: stale.id })
+          .update({ created_day: utcDay(new Date(Date.now() - 3 * 86_400_000)) });
+        const issued: string = (await request(t.app).post('/api/pow').send({})).body.challenge;
+        let meanwhile: Swept | undefined;
+        // The first instance has deleted the upload, its transaction still open, when the other sweeps.
+        interleave(t.ctx.repos.attachments, 'deleteStale', async () => {
+          meanwhile = await sweepExpired(other.ctx, Date.now() + 24 * 3_600_000);
+        });
+        const first = await sweepExpired(t.ctx);
+        expect(first).toMatchObject({ uploads: 1, failed: [] });
+        expect(meanwhile).toMatchObject({ uploads: 0, retention: { cases: 0, accounts: 0 }, failed: [] });
+        expect(meanwhile!.challenges).toBeGreaterThanOrEqual(1);
+        expect(await foundInDatabase(t, [issued])).toEqual([]);
+        expect(await t.db('attachments').where({ id: stale.id }).first()).toBeUndefined();
+      } finally {
+        jest.restoreAllMocks();
+        await other.close();
+      }
     });
   });
 }

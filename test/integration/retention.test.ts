@@ -12,6 +12,7 @@ import { randomId } from '../../protocol';
 import { addDays } from '../../server/services/retention';
 import { sweepExpired } from '../../server/sweeper';
 import { foundInDatabase } from '../support/database-files';
+import { interleave, someoneWaitsForTheConnection } from '../support/interleave';
 import {
   asSurvivor,
   currentKeyset,
@@ -22,6 +23,7 @@ import {
   setupAdmin,
   signIn,
   submitTestimony,
+  TEST_ENGINE,
   testimonyEnvelope,
   unchanged,
   uploadFile,
@@ -50,6 +52,22 @@ async function survivorId(s: SurvivorActor): Promise<string | undefined> {
 
 async function close(caseId: string): Promise<void> {
   expect((await admin.agent.post(`/api/staff/cases/${caseId}/status`).send({ status: 'closed' })).status).toBe(200);
+}
+
+/** Sends a testimony carrying a 70 kB file (its one statistic counted); its case, ciphertext and the file's first record. */
+async function submitWithFile(s: SurvivorActor, text: string) {
+  const file = await uploadFile(t, s, nacl.randomBytes(70_000));
+  const keyset = await currentKeyset(t);
+  const envelope = testimonyEnvelope(s, keyset, text, randomId(), [file.manifest]);
+  const sent = await asSurvivor(t, s).post('/api/survivor/cases', {
+    envelope,
+    keysetVersion: keyset.keyset.version,
+    pow: await pow(t),
+    attachments: [file.id],
+    sharing: { advocatesMayRead: false, statistics: { context: 'workplace' } },
+  });
+  expect(sent.status).toBe(201);
+  return { caseId: envelope.caseId, ciphertext: envelope.ciphertext, record: file.records[0] };
 }
 
 describe('the admin sets the periods', () => {
@@ -114,20 +132,10 @@ describe('the sweep erases what is past its period, and only that', () => {
     [a, b, c, d] = [await registerSurvivor(t), await registerSurvivor(t), await registerSurvivor(t), await registerSurvivor(t)];
     aId = (await survivorId(a))!;
     // A's testimony carries a file and lets one statistic be counted.
-    const file = await uploadFile(t, a, nacl.randomBytes(70_000));
-    aRecord = file.records[0];
-    const keyset = await currentKeyset(t);
-    const envelope = testimonyEnvelope(a, keyset, 'retention canary: what happened to A', randomId(), [file.manifest]);
-    const sent = await asSurvivor(t, a).post('/api/survivor/cases', {
-      envelope,
-      keysetVersion: keyset.keyset.version,
-      pow: await pow(t),
-      attachments: [file.id],
-      sharing: { advocatesMayRead: false, statistics: { context: 'workplace' } },
-    });
-    expect(sent.status).toBe(201);
-    aCase = envelope.caseId;
-    aCiphertext = envelope.ciphertext;
+    const sent = await submitWithFile(a, 'retention canary: what happened to A');
+    aRecord = sent.record;
+    aCase = sent.caseId;
+    aCiphertext = sent.ciphertext;
     const bSent = await submitTestimony(t, b, 'what happened to B');
     bCase = bSent.envelope.caseId;
     bCiphertext = bSent.envelope.ciphertext;
@@ -219,5 +227,58 @@ describe('the sweep erases what is past its period, and only that', () => {
     expect((await t.db('cases').where({ id: cCase }).first('closed_day')).closed_day).toBeNull();
     t.clock.advance(400 * DAY_MS);
     expect((await sweepExpired(t.ctx)).retention).toEqual({ cases: 0, accounts: 0 });
+  });
+});
+
+describe('much to erase: the sweep goes in batches, and requests are served between them', () => {
+  test('three expired cases, one per batch under a byte budget: each erased whole, and a request waiting for the database is served after the first', async () => {
+    admin = { ...admin, agent: await signIn(t, admin) };
+    const survivors = [await registerSurvivor(t), await registerSurvivor(t), await registerSurvivor(t)];
+    const sent = [];
+    for (const s of survivors) sent.push(await submitWithFile(s, 'retention batch: what happened'));
+    for (const c of sent) await close(c.caseId);
+    t.clock.advance(181 * DAY_MS);
+    const canaries = sent.flatMap((c) => [c.ciphertext.slice(0, 60), c.record.slice(0, 64)]);
+    expect((await foundInDatabase(t, canaries)).length).toBe(canaries.length);
+    const auditBefore = Number((await t.db('audit_log').count({ n: '*' }))[0].n);
+
+    // When the first batch has erased its case (its transaction still open), a request comes:
+    // on SQLite it waits for the one connection, on PostgreSQL another one serves it.
+    let served: Promise<{ status: number; afterBatches: number }> | undefined;
+    const batches = interleave(t.ctx.repos.retention, 'eraseExpiredClosedCases', async () => {
+      served = request(t.app)
+        .get('/api/keysets')
+        .then((res) => ({ status: res.status, afterBatches: batches.mock.calls.length }));
+      await (TEST_ENGINE === 'pg' ? served : someoneWaitsForTheConnection(t.db));
+    });
+    try {
+      // 70 kB of attachments each: a budget of 100 kB takes one case per batch.
+      const swept = await sweepExpired(t.ctx, t.clock.now(), {
+        retention: true,
+        retentionBatch: { cases: 16, bytes: 100_000, accounts: 500 },
+      });
+      expect(swept.retention).toEqual({ cases: 3, accounts: 3 });
+      expect(swept.failed).toEqual([]);
+      expect(batches.mock.calls.length).toBe(3);
+    } finally {
+      batches.mockRestore();
+    }
+    // Served before the second batch began, not after the whole sweep.
+    expect(await served).toEqual({ status: 200, afterBatches: 1 });
+    // One audit entry per batch; the last one also erased the three accounts, left with no case.
+    const entries = await t.db('audit_log').where('seq', '>', auditBefore).orderBy('seq');
+    expect(entries.map((e: { action: string; detail: string }) => [e.action, JSON.parse(e.detail)])).toEqual([
+      ['retention.erased', { cases: 1, accounts: 0 }],
+      ['retention.erased', { cases: 1, accounts: 0 }],
+      ['retention.erased', { cases: 1, accounts: 3 }],
+    ]);
+    expect(
+      await t.db('cases').whereIn(
+        'id',
+        sent.map((c) => c.caseId),
+      ),
+    ).toEqual([]);
+    for (const s of survivors) expect(await survivorId(s)).toBeUndefined();
+    expect(await foundInDatabase(t, canaries)).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Putting one request in the middle of another, deterministically: the repository call that
  * sits in the gap runs the other request first (through the real API), and on PostgreSQL a test
- * can wait until that request is blocked on a lock the first one holds.
+ * can wait until that request is blocked on a lock the first one holds (on SQLite, until it
+ * waits for the one connection the first one holds).
  */
 import type { Db } from '../../server/db/database';
 
@@ -28,4 +29,10 @@ export async function someoneWaitsOnALock(db: Db): Promise<void> {
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** SQLite: returns once a query waits for the one connection (which the caller's transaction holds; at most 20 s). */
+export async function someoneWaitsForTheConnection(db: Db): Promise<void> {
+  const pool = db.client.pool as { numPendingAcquires(): number };
+  for (let i = 0; i < 400 && pool.numPendingAcquires() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
 }
