@@ -50,7 +50,15 @@ function wipe(keys: KeyPairs): void {
   keys.box.secretKey.fill(0);
 }
 
+/** Whether Copy put her codename on the clipboard: emptied once she has confirmed it, and on Quick exit (SECURITY.md). */
+let copied = false;
+function clearClipboard(): void {
+  if (copied) navigator.clipboard.writeText('').catch(() => undefined); // best effort: the page may be leaving
+  copied = false;
+}
+
 onQuickExit(() => {
+  clearClipboard();
   codename = '';
   keysPromise?.then(wipe, () => undefined);
   keysPromise = undefined;
@@ -118,7 +126,10 @@ listen(document, 'DOMContentLoaded', async () => {
   // Enabled only now (a click before the instance is known would do nothing), unless the check already refused.
   make.disabled = refused;
   // copyText shows a failure on the button itself and never rejects: nothing to wait for.
-  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => void copyText(codename, e.currentTarget as HTMLButtonElement));
+  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => {
+    copied = true;
+    void copyText(codename, e.currentTarget as HTMLButtonElement);
+  });
 
   onSubmit(
     byId<HTMLFormElement>('confirm-form'),
@@ -133,6 +144,7 @@ listen(document, 'DOMContentLoaded', async () => {
       }
       if (!same) throw new LocalizedError('share.notSame');
       input.value = '';
+      clearClipboard();
       // The codename has been written down: stop showing it.
       byId('codename').textContent = '';
       // Start the slow key derivation now, while the survivor writes.
