@@ -136,10 +136,10 @@ async function renderCase(c: SurvivorCase, session: SurvivorSession, history: Ve
   const own = keys!;
   const wrapper = el('section', { className: 'case', attrs: { 'aria-label': dateText(c.createdDay) } });
   const open = (items: SurvivorCase['thread']) =>
-    openThread(c.caseId, items, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });
-  const unsafe = (e: unknown) => {
+    openThread(c.caseId, items, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history, unreadableAlone: true });
+  const unsafe = (e: unknown, key: 'thread.unsafe' | 'thread.unreadable' = 'thread.unsafe') => {
     const failed = el('p', { attrs: { role: 'alert' } });
-    localize(failed, 'thread.unsafe', { reason: (e as Error).message });
+    localize(failed, key, { reason: e instanceof Error ? e.message : String(e) });
     return failed;
   };
   let entries: ThreadEntry[];
@@ -198,7 +198,10 @@ async function renderCase(c: SurvivorCase, session: SurvivorSession, history: Ve
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
     const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [
       who,
-      el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }),
+      // A message that opened but holds what no message should is not shown, on its line alone.
+      m.unreadable === undefined
+        ? el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } })
+        : unsafe(m.unreadable, 'thread.unreadable'),
       ...attachedList(m.attachments),
     ]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {

@@ -275,6 +275,8 @@ export const en = {
   'matching.open': 'Add a phone, email or profile',
   // A session renewed by signing in again failed (client/lib/survivor.ts renewSessions)
   'api.sessionEnded': 'Your session ended and could not be renewed. What you wrote is kept on this page: try again in a moment.',
+  // One thread message that opened but holds what no message should (client/return.ts)
+  'thread.unreadable': 'This message could not be shown safely: {reason}',
 } as const;
 
 export type MessageKey = keyof typeof en;

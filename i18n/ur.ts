@@ -269,4 +269,5 @@ export const ur: Catalog = {
   // client/lib/survivor.ts renewSessions
   'api.sessionEnded':
     'آپ کا سیشن ختم ہو گیا اور دوبارہ شروع نہیں ہو سکا۔ آپ نے جو لکھا ہے وہ اس صفحے پر موجود ہے: تھوڑی دیر بعد دوبارہ کوشش کریں۔',
+  'thread.unreadable': 'یہ پیغام محفوظ طریقے سے نہیں دکھایا جا سکا: {reason}',
 };

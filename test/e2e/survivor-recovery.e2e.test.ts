@@ -9,9 +9,10 @@
  *   message and keeps her reply in its box; her session then expires (SURVIVOR_SESSION_MINUTES
  *   = 1, the clock moved past it): sending signs in again with the keys in memory and the
  *   reply arrives.
- * - /return: a staff message she cannot open (sealed and signed by a real staff key, with a
- *   manifest that is not one) hides the conversation, not her testimony nor her choices about
- *   it: the sharing choices are still there and saved.
+ * - /return: a staff message sealed and signed by a real staff key with a manifest that is not
+ *   one shows as unsafe on its own line, the rest of the conversation as usual; once its
+ *   signature is broken too, the conversation is hidden, but not her testimony nor her choices
+ *   about it: the sharing choices are still there and saved.
  *
  * @engine-free: `npm test` runs this on SQLite only; it tests the browser's side.
  */
@@ -135,12 +136,33 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     expect([posts('/api/survivor/session') - signIns, posts(`/api/survivor/cases/${caseId}/messages`) - replies]).toEqual([1, 2]);
   });
 
-  test('/return: a staff message that cannot be opened hides the conversation, not her choices', async () => {
-    await moderatorWrites({ text: 'hi', attachments: 'x' }); // opens, but its manifest is not one
+  test('/return: a staff message that cannot be read shows alone as unsafe; one that fails its checks hides the conversation, not her choices', async () => {
+    await moderatorWrites({ text: 'hi', attachments: 'x' }); // signed and linked, but its manifest is not one
     await openOwnTestimonies(page, baseUrl, codename);
-    await page.locator('.case [role="alert"]', { hasText: 'These messages could not be shown safely' }).waitFor();
+    const lines = page.locator('.thread li');
+    await lines
+      .last()
+      .locator('[role="alert"]', { hasText: en['thread.unreadable'].split(':')[0] })
+      .waitFor();
+    expect(await lines.count()).toBe(3);
+    expect(await lines.nth(0).textContent()).toContain('a question from the moderator');
+    expect(await lines.nth(1).textContent()).toContain('my reply, typed while the session ran out');
+    expect(await page.getByLabel(en['thread.replyLabel']).count()).toBe(1);
+
+    // Its signature broken where it is stored: nothing of the conversation shows, nor a reply
+    // (it would follow a message nobody could check), but her testimony and choices do.
+    const { id: caseId } = await t.db('cases').first('id');
+    const row = await t.db('envelopes').where({ case_id: caseId }).orderBy('id', 'desc').first('id', 'body');
+    const body = JSON.parse(row.body);
+    body.sig = body.sig.slice(0, 40) + (body.sig[40] === 'A' ? 'B' : 'A') + body.sig.slice(41);
+    await t
+      .db('envelopes')
+      .where({ id: row.id })
+      .update({ body: JSON.stringify(body) });
+    await openOwnTestimonies(page, baseUrl, codename);
+    await page.locator('.case > [role="alert"]', { hasText: en['thread.unsafe'].split(':')[0] }).waitFor();
     expect(await page.locator('.case').textContent()).toContain('what happened, sent through a failing connection');
-    expect(await page.locator('.thread').count()).toBe(0);
+    expect([await page.locator('.thread').count(), await page.getByLabel(en['thread.replyLabel']).count()]).toEqual([0, 0]);
 
     const advocates = page.locator('.sharing-form input[name="advocates"]');
     expect(await advocates.isChecked()).toBe(false);

@@ -128,6 +128,27 @@ describe('openThread', () => {
     await expect(openThread(caseId, forged, { box: moderator.box }, trust)).rejects.toThrow(/signature/);
   });
 
+  it('a message whose manifest is not one fails the thread, or only itself with unreadableAlone', async () => {
+    const short = thread(2);
+    const odd = sealEnvelope({
+      kind: 'message',
+      caseId,
+      prev: envelopeHash(short[2].envelope),
+      body: { text: 'hi', attachments: 'x' },
+      recipients: [survivor.box.publicKey, moderator.box.publicKey],
+      signer: moderator.sign,
+    });
+    const withOdd = [...short, item(odd, 3)];
+    await expect(openThread(caseId, withOdd, { box: survivor.box }, trust)).rejects.toThrow();
+    const entries = await openThread(caseId, withOdd, { box: survivor.box }, { ...trust, unreadableAlone: true });
+    expect(entries.map((e) => (e.kind === 'message' ? [e.text, e.unreadable !== undefined] : e.kind))).toEqual([
+      'testimony',
+      ['message 1', false],
+      ['message 2', false],
+      ['hi', true],
+    ]);
+  });
+
   it('a reply seals after the newest entry, and opens with the rest', async () => {
     const reply = await sealMessage({
       caseId,
