@@ -30,7 +30,7 @@ interface CaseThread {
     caseId: string,
     items: EnvelopeItem[],
     reader: { box: nacl.BoxKeyPair },
-    trust: { survivorSignPk: string; history: VerifiedHistory },
+    trust: { survivorSignPk: string; history: VerifiedHistory; unreadableAlone?: boolean },
     onShown?: (entries: Record<string, unknown>[], from: number) => void,
   ) => Promise<Record<string, unknown>[]>;
   sealMessage: (input: {
