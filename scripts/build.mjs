@@ -219,7 +219,7 @@ function layerImports(layers) {
  * message's key with an empty value, and lib/i18n.ts shows the page's own text for it when
  * the reader switches back to English. About 4 KB gzipped of the survivor pages' 80 KB (the
  * safety page's text, mostly). A key any code names (client/, protocol/, server/, the other
- * catalogs), literally or by a `prefix.${...}` template, keeps its English.
+ * catalogs), literally or by a `prefix.${...}` template or a 'prefix.' + concatenation, keeps its English.
  */
 const htmlOnlyEnglish = await (async () => {
   const { en } = await nodeModule('i18n/en.ts');
@@ -237,7 +237,7 @@ const htmlOnlyEnglish = await (async () => {
   const named = new Set();
   for (const m of html.matchAll(/data-i18n="([^"]+)"/g)) named.add(m[1]);
   for (const m of html.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const pair of m[1].split(';')) named.add(pair.split(':')[1]?.trim());
-  const prefixes = [...code.matchAll(/`([A-Za-z]+\.)\$\{/g)].map((m) => m[1]);
+  const prefixes = [...code.matchAll(/`([A-Za-z]+\.)\$\{|['"]([A-Za-z]+\.)['"]\s*\+/g)].map((m) => m[1] ?? m[2]);
   const inCode = (key) => ["'", '"', '`'].some((q) => code.includes(q + key + q)) || prefixes.some((p) => key.startsWith(p));
   const stripped = Object.fromEntries(Object.entries(en).map(([key, value]) => [key, named.has(key) && !inCode(key) ? '' : value]));
   return {
