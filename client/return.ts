@@ -9,12 +9,12 @@ import {
   type VerifiedHistory,
 } from '../protocol/survivor';
 import type { SurvivorCase, SurvivorSession } from '../protocol/api';
-import { api } from './lib/api';
+import { api, ApiFailure } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
 import { byId, el, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { dateText, LocalizedError, localize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
-import { deriveSurvivorKeys, login } from './lib/survivor';
+import { deriveSurvivorKeys, login, renewSessions } from './lib/survivor';
 import { slowKdf } from './lib/kdf';
 import { attachedList, evidenceSlot } from './lib/evidence-slot';
 import { instanceInfo, reportError } from './lib/survivor-page';
@@ -27,6 +27,9 @@ import { offerMatching } from './lib/matching-loader';
 
 /** The survivor's keys, held in this page's memory to open and answer the conversation; quick exit zeroes them. */
 let keys: KeyPairs | undefined;
+let instanceId: string | undefined;
+// An expired session is renewed with her keys, and the refused action sent again (lib/survivor.ts).
+renewSessions(() => ({ keys, session: currentSession, instanceId }));
 
 function forgetKeys(): void {
   keys?.sign.secretKey.fill(0);
@@ -61,7 +64,7 @@ document.addEventListener('DOMContentLoaded', () => {
     deleteStatus,
     async () => {
       if (!byId<HTMLInputElement>('delete-confirm').checked) throw new LocalizedError('delete.needConfirm');
-      if (!currentSession) throw new LocalizedError('api.unauthorized');
+      if (!currentSession) throw new LocalizedError('api.sessionEnded');
       sayMessage(deleteStatus, 'delete.deleting');
       await api('POST', '/api/survivor/delete-everything', { confirm: DELETE_EVERYTHING_CONFIRMATION }, currentSession.token);
       currentSession = undefined;
@@ -81,7 +84,7 @@ document.addEventListener('DOMContentLoaded', () => {
       sayMessage(status, slowKdf() ? 'kdf.working' : 'return.opening');
       await nextFrame();
       const info = await instanceInfo();
-      keys = await deriveSurvivorKeys(input.value, info.instanceId);
+      keys = await deriveSurvivorKeys(input.value, (instanceId = info.instanceId));
       input.value = '';
       try {
         await showTestimonies(await login(keys, info.instanceId));
@@ -111,6 +114,8 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
 
   byId('handle').textContent = session.handle;
   const list = byId('cases');
+  // What she is typing survives the redraw (after a reply, or a message that arrived meanwhile).
+  const typed = Array.from(list.querySelectorAll('textarea'), (t) => [t.id, t.value]);
   list.replaceChildren();
   if (cases.length === 0) {
     const none = el('p');
@@ -119,6 +124,10 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
   }
   // Opened together: the signatures are checked off the main thread (WebCrypto) where the browser can.
   list.append(...(await Promise.all(cases.map((c) => renderCase(c, session, history)))));
+  for (const [id, value] of typed) {
+    const area = document.getElementById(id) as HTMLTextAreaElement | null;
+    if (area && value) area.value = value;
+  }
   if (keys && cases.length > 0) offerMatching({ keys, token: session.token, cases, currentHistory });
 }
 
@@ -126,15 +135,28 @@ async function showTestimonies(session: SurvivorSession): Promise<void> {
 async function renderCase(c: SurvivorCase, session: SurvivorSession, history: VerifiedHistory): Promise<HTMLElement> {
   const own = keys!;
   const wrapper = el('section', { className: 'case', attrs: { 'aria-label': dateText(c.createdDay) } });
-  let entries: ThreadEntry[];
-  try {
-    entries = await openThread(c.caseId, c.thread, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history });
-  } catch (e) {
-    // A thread out of order, or an entry whose signature fails, is not shown at all.
+  const open = (items: SurvivorCase['thread']) =>
+    openThread(c.caseId, items, { box: own.box }, { survivorSignPk: toBase64url(own.sign.publicKey), history, unreadableAlone: true });
+  const unsafe = (e: unknown, key: 'thread.unsafe' | 'thread.unreadable' = 'thread.unsafe') => {
     const failed = el('p', { attrs: { role: 'alert' } });
-    localize(failed, 'thread.unsafe', { reason: (e as Error).message });
-    wrapper.append(failed);
-    return wrapper;
+    localize(failed, key, { reason: e instanceof Error ? e.message : String(e) });
+    return failed;
+  };
+  let entries: ThreadEntry[];
+  let threadFailure: unknown;
+  try {
+    entries = await open(c.thread);
+  } catch (e) {
+    // A thread out of order, or an entry that fails its checks, is not shown. Her testimony
+    // alone, if it is hers and intact, still is, with her choices about it (withdraw, sharing):
+    // a message she cannot open (a staff client can seal anything) must not take them away.
+    threadFailure = e;
+    try {
+      entries = await open(c.thread.slice(0, 1));
+    } catch {
+      wrapper.append(unsafe(e));
+      return wrapper;
+    }
   }
   const testimony = entries[0];
   if (testimony.kind === 'testimony') {
@@ -156,6 +178,11 @@ async function renderCase(c: SurvivorCase, session: SurvivorSession, history: Ve
   const heading = el('h2');
   localize(heading, 'thread.heading');
   wrapper.append(heading);
+  // No reply either: it would follow a message nobody could check.
+  if (threadFailure) {
+    wrapper.append(unsafe(threadFailure));
+    return wrapper;
+  }
   if (c.unread > 0) {
     const badge = el('p', { className: 'badge' });
     localize(badge, 'thread.unread', { count: c.unread });
@@ -171,7 +198,10 @@ async function renderCase(c: SurvivorCase, session: SurvivorSession, history: Ve
     localize(who, m.fromStaff ? 'thread.fromTeam' : 'thread.fromYou', { day: m.day });
     const item = el('li', { className: m.fromStaff ? 'from-staff' : 'from-survivor' }, [
       who,
-      el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } }),
+      // A message that opened but holds what no message should is not shown, on its line alone.
+      m.unreadable === undefined
+        ? el('p', { className: 'text', text: m.text, attrs: { dir: 'auto' } })
+        : unsafe(m.unreadable, 'thread.unreadable'),
       ...attachedList(m.attachments),
     ]);
     if (m.fromStaff && staffSeen++ >= firstUnread) {
@@ -219,7 +249,7 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
     status,
     async () => {
       const own = keys;
-      if (!own) throw new LocalizedError('api.unauthorized');
+      if (!own) throw new LocalizedError('api.sessionEnded');
       const message = text.value.trim();
       if (!message) throw new LocalizedError('thread.emptyText');
       evidence.check();
@@ -238,19 +268,29 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
         signer: own.sign,
       });
       const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
-      await api(
-        'POST',
-        `/api/survivor/cases/${c.caseId}/messages`,
-        { envelope, keysetVersion: current.version, ...attachments },
-        session.token,
-      );
+      // the form's own status, once redrawn (not the evidence progress)
+      const region = () =>
+        (document.getElementById(id) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(':scope > [role="status"]');
+      try {
+        await api(
+          'POST',
+          `/api/survivor/cases/${c.caseId}/messages`,
+          { envelope, keysetVersion: current.version, ...attachments },
+          session.token,
+        );
+      } catch (e) {
+        if (!(e instanceof ApiFailure && e.code === 'thread_moved')) throw e;
+        // A moderator wrote meanwhile: show it, her reply kept in its box, to be read and sent again.
+        await showTestimonies(session);
+        const moved = region();
+        if (moved) reportError(moved, e);
+        return;
+      }
       text.value = '';
       evidence.clear();
       await showTestimonies(session);
-      const region = (document.getElementById(`reply-${c.caseId}`) as HTMLTextAreaElement | null)?.form?.querySelector<HTMLElement>(
-        ':scope > [role="status"]',
-      ); // the form's own, not the evidence progress
-      if (region) sayMessage(region, 'thread.sent');
+      const sent = region();
+      if (sent) sayMessage(sent, 'thread.sent');
     },
     reportError,
   );

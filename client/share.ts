@@ -4,13 +4,13 @@
  */
 import { generateCodename, normalizeCodename, readersOf, type KeyPairs, type VerifiedHistory } from '../protocol/survivor';
 import { sharingControls, testimonyReaders } from './lib/sharing';
-import type { InstanceInfo } from '../protocol/api';
+import type { InstanceInfo, SurvivorCase, SurvivorSession } from '../protocol/api';
 import { api } from './lib/api';
 import { attachmentLimits } from './lib/attachment-records';
 import { byId, copyText, el, formText, listen, nextFrame, onSubmit, say, sayMessage, showStep } from './lib/dom';
 import { LocalizedError, unlocalize } from './lib/messages';
 import { onQuickExit } from './lib/quick-exit';
-import { register, solvedPow, deriveSurvivorKeys } from './lib/survivor';
+import { registerOrLogIn, renewSessions, solvedPow, deriveSurvivorKeys } from './lib/survivor';
 import { evidenceSlot } from './lib/evidence-slot';
 import { slowKdf } from './lib/kdf';
 import { instanceInfo, reportError } from './lib/survivor-page';
@@ -23,17 +23,47 @@ let info: InstanceInfo | undefined;
 let keysPromise: Promise<KeyPairs> | undefined;
 /** Her keys once the testimony is sent, kept only while the page offers to name the person (matching). */
 let sentKeys: KeyPairs | undefined;
+/**
+ * Her account's session, kept across presses of "Encrypt and send": a failure after the
+ * account was made (a refused or lost answer) must not make the testimony unsendable.
+ */
+let session: SurvivorSession | undefined;
+/** Her keys while a session is held (renewSessions signs in again with them). */
+let held: KeyPairs | undefined;
+/** A testimony went out and no answer was read: the next press first asks whether it arrived. */
+let maybeSent = false;
+renewSessions(() => ({ keys: held ?? sentKeys, session, instanceId: info?.instanceId }));
+
+/** The keys of her codename, derived once; a failed derivation is forgotten, so the next press derives again. */
+function keysOf(instanceId: string): Promise<KeyPairs> {
+  if (!keysPromise) {
+    const derived = (keysPromise = deriveSurvivorKeys(codename, instanceId));
+    derived.catch(() => {
+      if (keysPromise === derived) keysPromise = undefined;
+    });
+  }
+  return keysPromise;
+}
 
 function wipe(keys: KeyPairs): void {
   keys.sign.secretKey.fill(0);
   keys.box.secretKey.fill(0);
 }
 
+/** Whether Copy put her codename on the clipboard: emptied once she has confirmed it, and on Quick exit (SECURITY.md). */
+let copied = false;
+function clearClipboard(): void {
+  if (copied) navigator.clipboard.writeText('').catch(() => undefined); // best effort: the page may be leaving
+  copied = false;
+}
+
 onQuickExit(() => {
+  clearClipboard();
   codename = '';
   keysPromise?.then(wipe, () => undefined);
   keysPromise = undefined;
   info = undefined;
+  session = held = undefined;
   forgetSentKeys();
 });
 
@@ -96,7 +126,10 @@ listen(document, 'DOMContentLoaded', async () => {
   // Enabled only now (a click before the instance is known would do nothing), unless the check already refused.
   make.disabled = refused;
   // copyText shows a failure on the button itself and never rejects: nothing to wait for.
-  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => void copyText(codename, e.currentTarget as HTMLButtonElement));
+  byId<HTMLButtonElement>('copy-codename').addEventListener('click', (e) => {
+    copied = true;
+    void copyText(codename, e.currentTarget as HTMLButtonElement);
+  });
 
   onSubmit(
     byId<HTMLFormElement>('confirm-form'),
@@ -111,10 +144,11 @@ listen(document, 'DOMContentLoaded', async () => {
       }
       if (!same) throw new LocalizedError('share.notSame');
       input.value = '';
+      clearClipboard();
       // The codename has been written down: stop showing it.
       byId('codename').textContent = '';
       // Start the slow key derivation now, while the survivor writes.
-      keysPromise = deriveSurvivorKeys(codename, instanceId);
+      void keysOf(instanceId);
       showStep('step-write');
     },
     reportError,
@@ -153,27 +187,36 @@ listen(document, 'DOMContentLoaded', async () => {
 
       sayMessage(progress, slowKdf() ? 'kdf.working' : 'share.preparing');
       await nextFrame();
-      const keys = await (keysPromise ?? deriveSurvivorKeys(codename, instanceId));
+      const keys = (held = await keysOf(instanceId));
       sayMessage(progress, 'share.sending');
       await nextFrame();
-      const session = await register(keys, instanceId);
-      // Files first: the testimony carries their manifests, and the server links their ids to it.
-      const files = await evidence.upload(session.token);
-      const envelope = await sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
-      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
-      const sent = await api<{ caseId: string; createdDay: string }>(
-        'POST',
-        '/api/survivor/cases',
-        { envelope, keysetVersion: verified.keyset.version, pow: await solvedPow(), sharing: choices, ...attachments },
-        session.token,
-      );
+      const signedIn = (session ??= await registerOrLogIn(keys, instanceId));
+      // Her codename is new to this page: any case of her account is this testimony, sent by an
+      // earlier press whose answer was lost. Sending it again would make a second case.
+      let sent: Pick<SurvivorCase, 'caseId' | 'createdDay'> | undefined;
+      if (maybeSent) sent = (await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, signedIn.token)).cases[0];
+      if (!sent) {
+        // Files first: the testimony carries their manifests, and the server links their ids to it.
+        const files = await evidence.upload(signedIn.token);
+        const envelope = await sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
+        const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+        const pow = await solvedPow();
+        maybeSent = true;
+        sent = await api<{ caseId: string; createdDay: string }>(
+          'POST',
+          '/api/survivor/cases',
+          { envelope, keysetVersion: verified.keyset.version, pow, sharing: choices, ...attachments },
+          signedIn.token,
+        );
+      }
+      maybeSent = false;
       evidence.clear();
 
       form.reset();
       say(progress, '');
-      byId('handle').textContent = session.handle;
+      byId('handle').textContent = signedIn.handle;
       codename = '';
-      keysPromise = undefined;
+      keysPromise = held = undefined;
       showStep('step-done');
       // She may name the person now, as from the return page; her keys stay in this page
       // until she leaves it or presses Quick exit (as on the return page while signed in).
@@ -181,7 +224,7 @@ listen(document, 'DOMContentLoaded', async () => {
       window.addEventListener('pagehide', forgetSentKeys, { once: true });
       offerMatching({
         keys,
-        token: session.token,
+        token: signedIn.token,
         cases: [{ caseId: sent.caseId, createdDay: sent.createdDay }],
         currentHistory: () => currentTrustedHistory(fresh),
       });

@@ -201,7 +201,7 @@ export const en = {
   'thread.unsafe': 'These messages could not be shown safely: {reason}',
   'thread.keyMismatch': "The survivor's key does not match their testimony; nothing was sent.",
   'thread.unknownAuthor': 'A note is signed by someone who is not on the team.',
-  'api.threadMoved': 'A new message arrived meanwhile. Open your testimonies again to read it, then write again.',
+  'api.threadMoved': 'A new message arrived meanwhile: it is shown now. What you wrote is kept: read it, then send again.',
   // Publishing and statistics choices (share and return pages)
   'share.sharingLegend': 'Publishing and statistics (you can change these later)',
   'share.advocatesLabel':
@@ -273,6 +273,10 @@ export const en = {
   'matching.heading': 'Has this person harmed others?',
   'matching.teaser': 'You may add their phone number, email or profile. It stays sealed unless another survivor names the same.',
   'matching.open': 'Add a phone, email or profile',
+  // A session renewed by signing in again failed (client/lib/survivor.ts renewSessions)
+  'api.sessionEnded': 'Your session ended and could not be renewed. What you wrote is kept on this page: try again in a moment.',
+  // One thread message that opened but holds what no message should (client/return.ts)
+  'thread.unreadable': 'This message could not be shown safely: {reason}',
 } as const;
 
 export type MessageKey = keyof typeof en;

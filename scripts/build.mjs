@@ -212,6 +212,42 @@ function layerImports(layers) {
   };
 }
 
+/**
+ * The English text of a message that only the survivor pages' HTML names (data-i18n,
+ * data-i18n-attr) and no code does is already in the page, as its no-JavaScript fallback
+ * (test/unit/i18n-catalog.test.ts checks it is the catalog's): survivor-base.js ships such a
+ * message's key with an empty value, and lib/i18n.ts shows the page's own text for it when
+ * the reader switches back to English. About 4 KB gzipped of the survivor pages' 80 KB (the
+ * safety page's text, mostly). A key any code names (client/, protocol/, server/, the other
+ * catalogs), literally or by a `prefix.${...}` template or a 'prefix.' + concatenation, keeps its English.
+ */
+const htmlOnlyEnglish = await (async () => {
+  const { en } = await nodeModule('i18n/en.ts');
+  /** Every file under dir whose path passes keep, with its path relative to root. */
+  const filesUnder = (dir, keep) =>
+    fs
+      .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+      .map((f) => `${dir}/${f}`)
+      .filter(keep)
+      .map((f) => fs.readFileSync(path.join(root, f), 'utf8'));
+  const html = filesUnder('client/pages', (f) => f.endsWith('.html')).join('\n');
+  const code = ['client', 'protocol', 'server', 'i18n']
+    .flatMap((dir) => filesUnder(dir, (f) => f.endsWith('.ts') && f !== 'i18n/en.ts' && f !== 'i18n/ur.ts'))
+    .join('\n');
+  const named = new Set();
+  for (const m of html.matchAll(/data-i18n="([^"]+)"/g)) named.add(m[1]);
+  for (const m of html.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const pair of m[1].split(';')) named.add(pair.split(':')[1]?.trim());
+  const prefixes = [...code.matchAll(/`([A-Za-z]+\.)\$\{|['"]([A-Za-z]+\.)['"]\s*\+/g)].map((m) => m[1] ?? m[2]);
+  const inCode = (key) => ["'", '"', '`'].some((q) => code.includes(q + key + q)) || prefixes.some((p) => key.startsWith(p));
+  const stripped = Object.fromEntries(Object.entries(en).map(([key, value]) => [key, named.has(key) && !inCode(key) ? '' : value]));
+  return {
+    name: 'awaaz-html-only-english',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]i18n[\\/]en\.ts$/ }, () => ({ loader: 'js', contents: `export const en = ${JSON.stringify(stripped)};` }));
+    },
+  };
+})();
+
 /** Builds one layer: a first pass finds its modules, the second exposes every first-party one. */
 async function buildLayer(layer, before) {
   const imports = [...(layer.entry ? [layer.entry] : []), ...layer.roots].map((p) => `import ${JSON.stringify('./' + p)};`).join('\n');
@@ -221,7 +257,7 @@ async function buildLayer(layer, before) {
     write: false,
     outfile: 'probe.js',
     metafile: true,
-    plugins: [layerImports(before)],
+    plugins: [htmlOnlyEnglish, layerImports(before)],
   });
   const inputs = new Set(Object.keys(probe.metafile.inputs).filter((p) => !p.includes(':') && !p.endsWith('.probe.js')));
   const exposed = [...inputs].filter(firstParty).sort();
@@ -235,7 +271,7 @@ async function buildLayer(layer, before) {
     ...BROWSER,
     stdin: { contents: entry, resolveDir: root, sourcefile: `${layer.name}.entry.js` },
     outfile: path.join(assetsOut, `${layer.name}.js`),
-    plugins: [layerImports(before)],
+    plugins: [htmlOnlyEnglish, layerImports(before)],
   });
   return { ...layer, inputs, exposed: new Set(exposed) };
 }

@@ -12,13 +12,24 @@ export class ApiFailure extends Error {
   }
 }
 
-/** One request; a network failure or an error status becomes an ApiFailure. */
+/** How a page gets a new bearer token when the server refuses an expired one (lib/survivor.ts renewSessions). */
+let renewToken: ((expired: string) => Promise<string | undefined>) | undefined;
+export function onExpiredToken(renew: typeof renewToken): void {
+  renewToken = renew;
+}
+
+/**
+ * One request; a network failure or an error status becomes an ApiFailure. A request refused
+ * as unauthorized is sent once more with the token the page renewed; refused again, or not
+ * renewed, it fails as `session_ended`.
+ */
 async function send(
   method: 'GET' | 'POST' | 'PUT',
   path: string,
   headers: Record<string, string>,
   body: BodyInit | undefined,
   bearer?: string,
+  renew = renewToken,
 ): Promise<Response> {
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let res: Response;
@@ -26,6 +37,13 @@ async function send(
     res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
   } catch {
     throw new ApiFailure(0, 'network', msg('api.network'));
+  }
+  if (res.status === 401 && bearer && renew) {
+    const fresh = await renew(bearer);
+    if (!fresh) throw new ApiFailure(401, 'session_ended', msg('api.sessionEnded'));
+    return send(method, path, headers, body, fresh, undefined).catch((e: ApiFailure) => {
+      throw e.status === 401 ? new ApiFailure(401, 'session_ended', e.message) : e;
+    });
   }
   if (!res.ok) {
     const err = ((await res.json().catch(() => undefined)) as ApiError | undefined)?.error;

@@ -37,11 +37,26 @@ export interface Trust {
   survivorSignPk: string;
   /** the verified keyset chain: anyone who was ever a member may have signed a past message or grant */
   history: VerifiedHistory;
+  /**
+   * A message signed and linked as it should be whose contents are not what a message holds
+   * (a manifest that is not one) comes back with `unreadable`, its reason, instead of failing
+   * the thread: the survivor's page shows that one line as unsafe and the rest as usual.
+   */
+  unreadableAlone?: boolean;
 }
 
 export type ThreadEntry =
   | { kind: 'testimony'; seq: number; day: string; testimony: TestimonyBody }
-  | { kind: 'message'; seq: number; day: string; fromStaff: boolean; author: string; text: string; attachments: AttachmentManifest[] }
+  | {
+      kind: 'message';
+      seq: number;
+      day: string;
+      fromStaff: boolean;
+      author: string;
+      text: string;
+      attachments: AttachmentManifest[];
+      unreadable?: string;
+    }
   | { kind: 'note'; day: string; author: string; text: string };
 
 export function openAs<T>(
@@ -135,15 +150,22 @@ export async function openThread(
     const signers = fromStaff ? [fromBase64url(env.signer)] : [survivor];
     const m = await openAs<{ text: string; attachments?: unknown }>(env, i.grants, reader, signers, trust.history);
     hashes[index] = m.hash;
-    return {
+    const entry: ThreadEntry = {
       kind: 'message',
       seq: i.seq ?? 0,
       day: i.day,
       fromStaff,
       author: fromStaff ? staff.get(env.signer)!.username : '',
       text: String(m.body.text),
-      attachments: readManifests(m.body.attachments),
+      attachments: [],
     };
+    try {
+      entry.attachments = readManifests(m.body.attachments);
+    } catch (e) {
+      if (!trust.unreadableAlone) throw e;
+      entry.unreadable = (e as Error).message;
+    }
+    return entry;
   };
   const envelopes = items.map((i) => i.envelope);
   // First of all, the thread starts with this case's testimony (an empty one is refused).

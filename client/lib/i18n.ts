@@ -121,14 +121,19 @@ export function renderMessage(el: HTMLElement, key: MessageKey, given: Params = 
   const params = localDates(given)!;
   const template = message(key);
   const isolate = RTL[current];
-  if (PLAIN_ONLY.has(el.tagName)) {
-    el.textContent = plain(template, params, isolate);
-    return;
-  }
   const slots = new Map<string, Element>();
   for (const child of Array.from(el.children)) {
     const name = (child as HTMLElement).dataset?.slot;
     if (name) slots.set(name, child);
+  }
+  if (!template) {
+    // English that only the page's HTML carries (scripts/build.mjs htmlOnlyEnglish): the page's own text, its slots kept live.
+    el.replaceChildren(...(PAGE_TEXT.get(el) ?? []).map((n) => slots.get((n as HTMLElement).dataset?.slot ?? '') ?? n.cloneNode(true)));
+    return;
+  }
+  if (PLAIN_ONLY.has(el.tagName)) {
+    el.textContent = plain(template, params, isolate);
+    return;
   }
   const nodes: (Node | string)[] = [];
   for (const piece of parseMessage(template)) {
@@ -171,16 +176,28 @@ function argsOf(el: HTMLElement): Params | undefined {
   }
 }
 
+/** Each element's text and attributes as the page came, kept the first time it is translated (the English of renderMessage's empty messages). */
+const PAGE_TEXT = new WeakMap<Element, Node[]>();
+const PAGE_ATTRS = new WeakMap<Element, Record<string, string | null>>();
+
 /** Fills every data-i18n and data-i18n-attr under root in the current language. */
 export function translate(root: ParentNode = document): void {
   root.querySelectorAll<HTMLElement>('[data-i18n]').forEach((el) => {
     const key = el.dataset.i18n ?? '';
+    if (!english[key] && !PAGE_TEXT.has(el))
+      PAGE_TEXT.set(
+        el,
+        Array.from(el.childNodes, (n) => n.cloneNode(true)),
+      );
     if (isMessageKey(key)) renderMessage(el, key, argsOf(el));
   });
   root.querySelectorAll<HTMLElement>('[data-i18n-attr]').forEach((el) => {
+    const original = PAGE_ATTRS.get(el) ?? {};
+    PAGE_ATTRS.set(el, original);
     for (const pair of (el.dataset.i18nAttr ?? '').split(';')) {
       const [attr, key] = pair.split(':').map((s) => s.trim());
-      if (attr && key && isMessageKey(key)) el.setAttribute(attr, t(key));
+      if (!(attr in original)) original[attr] = el.getAttribute(attr);
+      if (attr && key && isMessageKey(key)) el.setAttribute(attr, t(key) || (original[attr] ?? ''));
     }
   });
   root.querySelectorAll<HTMLElement>('time[data-date]').forEach((el) => (el.textContent = localDate(el.dataset.date ?? '')));

@@ -19,7 +19,7 @@ import {
   type RevocationStatement,
 } from '../../protocol/survivor';
 import type { DraftItem, SurvivorCase } from '../../protocol/api';
-import { api } from './api';
+import { api, ApiFailure } from './api';
 import { byId, el, nextFrame, onSubmit, sayMessage } from './dom';
 import { isMessageKey, LocalizedError, localize, msg } from './messages';
 import { sealMessage } from './case-thread';
@@ -159,7 +159,15 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
           keyset,
           signer: ctx.keys.sign,
         });
-        await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
+        try {
+          await api('POST', `/api/survivor/cases/${c.caseId}/messages`, { envelope, keysetVersion: keyset.version }, ctx.session.token);
+        } catch (e) {
+          if (!(e instanceof ApiFailure && e.code === 'thread_moved')) throw e;
+          // A moderator wrote meanwhile: show it (what she typed is kept through the redraw), then she sends again.
+          await ctx.refresh();
+          reportError(byId('list-status'), e);
+          return;
+        }
         // And on the draft, to its author too (an advocate does not read the conversation): the
         // member of the verified keyset whose key signed the draft.
         const author = keyset.members.find((m) => m.signPk === d.item.envelope.signer);

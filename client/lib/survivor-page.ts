@@ -31,6 +31,7 @@ const API_MESSAGES: Record<string, MessageKey> = {
   network: 'api.network',
   rate_limited: 'api.rateLimited',
   unauthorized: 'api.unauthorized',
+  session_ended: 'api.sessionEnded',
   keyset_changed: 'api.keysetChanged',
   thread_moved: 'api.threadMoved',
   not_set_up: 'share.noModerator',

@@ -136,6 +136,13 @@ describeInBrowser('the codename on the share page', () => {
     expect(await reader.evaluate('navigator.clipboard.readText()')).toBe(words);
     expect(await page.evaluate('navigator.clipboard.readText().then(() => "read", (e) => e.name)')).toBe('NotAllowedError');
     expect(words.split(' ')).toHaveLength(8);
+    // Once she has confirmed it, the clipboard no longer holds it (a codename copied again is emptied by Quick exit too).
+    await page.bringToFront();
+    await page.getByLabel('To be sure you kept it').fill(words);
+    await page.getByRole('button', { name: en['share.confirmButton'] }).click();
+    await page.getByLabel('What happened').waitFor();
+    await reader.bringToFront();
+    expect(await reader.evaluate('navigator.clipboard.readText()')).toBe('');
     await close();
     expect(problems).toEqual([]);
   });

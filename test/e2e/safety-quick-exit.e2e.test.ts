@@ -1,7 +1,8 @@
 /**
  * Quick exit and the safety page in a real Chromium. Awaaz runs with QUICK_EXIT_URL pointing
  * at a neutral page served on 127.0.0.1 by the test. Escape pressed three times, or the
- * button, on every survivor page: the page is emptied (fields, codename, sessionStorage)
+ * button, on every survivor page: the page is emptied (fields, codename, sessionStorage, and
+ * the clipboard if the codename was copied)
  * before it is replaced by the neutral page with location.replace, so the tab's history does
  * not grow and Back does not return to Awaaz. It also works before the server has answered
  * anything, with the address baked into the page. Moving between survivor pages keeps one
@@ -81,6 +82,9 @@ describeInBrowser('quick exit and the safety page', () => {
 
     await page.getByRole('button', { name: 'Create my codename' }).click();
     const codename = (await page.getByTestId('codename').textContent())!.trim();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: en['share.copy'] }).click();
+    await page.getByRole('button', { name: en['copy.done'] }).waitFor();
     await page.getByLabel('To be sure you kept it').fill(codename);
     await page.evaluate("sessionStorage.setItem('probe', 'left by a script')");
     await recordAtExit(page);
@@ -102,6 +106,15 @@ describeInBrowser('quick exit and the safety page', () => {
     expect(held.text).not.toContain(codename.split(' ')[0]);
     expect(held.session).toBe(0);
     expect(held.title).toBe('');
+    // The codename she copied left the clipboard too (read from a blank page of the same
+    // origin: the survivor pages' Permissions-Policy denies reading it).
+    const reader = await context.newPage();
+    await reader.route(`${server.url}/clipboard-reader`, (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>r</title>' }),
+    );
+    await reader.goto(`${server.url}/clipboard-reader`);
+    await reader.bringToFront();
+    expect(await reader.evaluate('navigator.clipboard.readText()')).toBe('');
     await context.close();
     expect(problems).toEqual([]);
   });

@@ -30,7 +30,7 @@ interface CaseThread {
     caseId: string,
     items: EnvelopeItem[],
     reader: { box: nacl.BoxKeyPair },
-    trust: { survivorSignPk: string; history: VerifiedHistory },
+    trust: { survivorSignPk: string; history: VerifiedHistory; unreadableAlone?: boolean },
     onShown?: (entries: Record<string, unknown>[], from: number) => void,
   ) => Promise<Record<string, unknown>[]>;
   sealMessage: (input: {
@@ -126,6 +126,27 @@ describe('openThread', () => {
       k === 40 ? { ...i, envelope: { ...i.envelope, sig: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) } } : i,
     );
     await expect(openThread(caseId, forged, { box: moderator.box }, trust)).rejects.toThrow(/signature/);
+  });
+
+  it('a message whose manifest is not one fails the thread, or only itself with unreadableAlone', async () => {
+    const short = thread(2);
+    const odd = sealEnvelope({
+      kind: 'message',
+      caseId,
+      prev: envelopeHash(short[2].envelope),
+      body: { text: 'hi', attachments: 'x' },
+      recipients: [survivor.box.publicKey, moderator.box.publicKey],
+      signer: moderator.sign,
+    });
+    const withOdd = [...short, item(odd, 3)];
+    await expect(openThread(caseId, withOdd, { box: survivor.box }, trust)).rejects.toThrow();
+    const entries = await openThread(caseId, withOdd, { box: survivor.box }, { ...trust, unreadableAlone: true });
+    expect(entries.map((e) => (e.kind === 'message' ? [e.text, e.unreadable !== undefined] : e.kind))).toEqual([
+      'testimony',
+      ['message 1', false],
+      ['message 2', false],
+      ['hi', true],
+    ]);
   });
 
   it('a reply seals after the newest entry, and opens with the rest', async () => {
