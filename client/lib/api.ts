@@ -1,6 +1,15 @@
 /** fetch wrapper for the Awaaz API: JSON in, JSON out, errors as ApiFailure with the server's message. */
+import { utcDay } from '../../protocol';
 import type { ApiError } from '../../protocol/api';
 import { msg } from './messages';
+
+/**
+ * How far the server's clock is ahead of this device's, from the Date header of its latest
+ * answer. Signed statements are dated by the server's day (it accepts that day, give or take
+ * one), since a phone's clock can be days off after its battery ran out.
+ */
+let serverAhead = 0;
+export const serverToday = (): string => utcDay(new Date(Date.now() + serverAhead));
 
 export class ApiFailure extends Error {
   constructor(
@@ -38,6 +47,8 @@ async function send(
   } catch {
     throw new ApiFailure(0, 'network', msg('api.network'));
   }
+  const serverNow = Date.parse(res.headers.get('Date') ?? '');
+  if (serverNow) serverAhead = serverNow - Date.now();
   if (res.status === 401 && bearer && renew) {
     const fresh = await renew(bearer);
     if (!fresh) throw new ApiFailure(401, 'session_ended', msg('api.sessionEnded'));

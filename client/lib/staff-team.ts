@@ -4,19 +4,10 @@
  * from the keys the server shows) with the one the member's own browser shows, and ticked it.
  */
 import nacl from 'tweetnacl';
-import {
-  fingerprint,
-  fingerprintLink,
-  keysetHash,
-  memberFingerprint,
-  signKeyset,
-  utcDay,
-  type Keyset,
-  type KeysetMember,
-} from '../../protocol';
+import { fingerprint, fingerprintLink, keysetHash, memberFingerprint, signKeyset, type Keyset, type KeysetMember } from '../../protocol';
 import type { InstanceInfo, PendingInvite, PendingInviteList, StaffActivity, StaffMemberSummary } from '../../protocol/api';
 import { pinAfterVerified } from '../../protocol/pin';
-import { api } from './api';
+import { api, serverToday } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
 import { readPin, writePin } from './pin-store';
 import { currentTrustedHistory, TrustError } from './trust';
@@ -210,7 +201,7 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
       instanceId: info.instanceId,
       version: current.version + 1,
       prev: keysetHash(current),
-      issuedDay: utcDay(),
+      issuedDay: serverToday(),
       members: [...kept, ...added],
     },
     instance,

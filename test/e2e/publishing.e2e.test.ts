@@ -120,6 +120,9 @@ describeInBrowser('publishing with consent in Chromium', () => {
     await m.locator('#publishing-case-status').filter({ hasText: 'Draft encrypted and proposed' }).waitFor({ timeout: 30_000 });
 
     // The survivor approves the exact words of draft 2 (draft 1 is superseded and no longer shown).
+    // Her phone's clock is three days behind (its battery ran out): the consent she signs is
+    // dated by the server's day, which the server accepts, not by the phone's.
+    await s.clock.install({ time: Date.now() - 3 * 86_400_000 });
     await s.goto(`${server.url}/return`);
     await s.getByLabel('Your codename').fill(codename);
     await s.getByRole('button', { name: 'Open' }).click();
@@ -130,7 +133,13 @@ describeInBrowser('publishing with consent in Chromium', () => {
     // What she sees, laid out: the approved words line by line (innerText follows the CSS).
     expect(await draft2.locator('.proposal .text').innerText()).toBe(secondDraft);
     await draft2.getByRole('button', { name: 'Approve these exact words' }).click();
-    await s.locator('#list-status').filter({ hasText: 'Approved' }).waitFor({ timeout: 30_000 });
+    await s
+      .locator('#list-status')
+      .filter({ hasText: 'Approved' })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}\nlist status: ${await s.locator('#list-status').textContent()}`);
+      });
 
     // An advocate publishes it.
     const a = advocate.page;
