@@ -42,8 +42,13 @@ const NOT_CANONICAL = 'is not canonical base64url (non-zero trailing bits)';
  * input, naming the field, instead of failing in the database.
  */
 export const DB_INT_MAX = 2_147_483_647;
+/**
+ * A whole number from min to max. The bounds are checked before .int(): zod 4 names the first
+ * failed check, and .int() first would answer 1e308 with the safe-integer bound instead of max.
+ */
+const wholeNumber = (min: number, max: number, minMessage?: string) => z.number().min(min, minMessage).max(max).int();
 /** A whole number that the database's integer columns hold: an id, a version, a count. */
-const dbInteger = (min: number) => z.number().int().min(min).max(DB_INT_MAX);
+const dbInteger = (min: number) => wholeNumber(min, DB_INT_MAX);
 
 export const b64Bytes = (bytes: number) =>
   z
@@ -113,13 +118,9 @@ export const KeyGrantSchema = z.strictObject({
 export const KdfSchema = z.strictObject({
   params: z.strictObject({
     alg: z.literal('argon2id'),
-    m: z
-      .number()
-      .int()
-      .min(19 * 1024)
-      .max(1024 * 1024),
-    t: z.number().int().min(2).max(20),
-    p: z.number().int().min(1).max(8),
+    m: wholeNumber(19 * 1024, 1024 * 1024),
+    t: wholeNumber(2, 20),
+    p: wholeNumber(1, 8),
   }),
   salt: b64Bytes(16),
 });
@@ -147,7 +148,7 @@ export const SignedKeysetSchema = z.strictObject({
 
 export const PowSolutionSchema = z.strictObject({
   challenge: b64Bytes(32),
-  nonce: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  nonce: wholeNumber(0, Number.MAX_SAFE_INTEGER),
 });
 
 /** a 6-digit code from an authenticator app (RFC 6238 TOTP) */
@@ -221,7 +222,7 @@ export const SESSION_SETTING_BOUNDS = {
  */
 export const StatisticsChoiceSchema = z.strictObject({
   context: z.enum(CONTEXT_VALUES).optional(),
-  year: z.number().int().min(FIRST_STATISTICS_YEAR, `must be ${FIRST_STATISTICS_YEAR} or later`).max(2100).optional(),
+  year: wholeNumber(FIRST_STATISTICS_YEAR, 2100, `must be ${FIRST_STATISTICS_YEAR} or later`).optional(),
   province: z.enum(PROVINCE_VALUES).optional(),
 });
 export type StatisticsChoice = z.infer<typeof StatisticsChoiceSchema>;
@@ -332,7 +333,7 @@ export const SealedMatchEntrySchema = z.strictObject({
 const MatchEntryBody = {
   /** SHA-512 of the OPRF output, first 32 bytes (protocol/matching.ts matchTag) */
   tag: b64Bytes(32),
-  keyVersion: z.number().int().min(1).max(999_999_999),
+  keyVersion: wholeNumber(1, 999_999_999),
   sealed: SealedMatchEntrySchema,
 };
 
@@ -378,10 +379,10 @@ export const schemas = {
   /** a staff reply; `status` is the status the case takes with it (left out: the status stays as it is) */
   postStaffReply: z.strictObject({ envelope: EnvelopeSchema, keysetVersion: dbInteger(1), status: CaseStatus.optional() }),
   /** the moderator has read the case's thread up to seq (opening a case marks it read) */
-  caseRead: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
+  caseRead: z.strictObject({ seq: wholeNumber(0, 1_000_000) }),
   setStatus: z.strictObject({ status: CaseStatus }),
   setAssignee: z.strictObject({ staffId: Id.nullable() }),
-  survivorSeen: z.strictObject({ seq: z.number().int().min(0).max(1_000_000) }),
+  survivorSeen: z.strictObject({ seq: wholeNumber(0, 1_000_000) }),
   pendingGrantsQuery: z.strictObject({ staffId: Id, after: plainInteger(0, DB_INT_MAX).default(0) }),
   postGrants: z.strictObject({
     staffId: Id,
@@ -447,7 +448,7 @@ export const schemas = {
   /** size: plaintext bytes; records: recordCount(size), so both sides agree on every record's length */
   createAttachment: z
     .strictObject({
-      size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      size: wholeNumber(0, Number.MAX_SAFE_INTEGER),
       records: dbInteger(1),
     })
     .superRefine((b, issue) => {
@@ -486,24 +487,16 @@ export const schemas = {
   upgradeKdf: CredentialsSwap,
   sessionSettings: z
     .strictObject({
-      sessionIdleMinutes: z
-        .number()
-        .int()
-        .min(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min)
-        .max(SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),
-      sessionAbsoluteHours: z
-        .number()
-        .int()
-        .min(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.min)
-        .max(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.max),
+      sessionIdleMinutes: wholeNumber(SESSION_SETTING_BOUNDS.sessionIdleMinutes.min, SESSION_SETTING_BOUNDS.sessionIdleMinutes.max),
+      sessionAbsoluteHours: wholeNumber(SESSION_SETTING_BOUNDS.sessionAbsoluteHours.min, SESSION_SETTING_BOUNDS.sessionAbsoluteHours.max),
     })
     .refine((b) => b.sessionIdleMinutes <= b.sessionAbsoluteHours * 60, {
       message: 'must not be longer than the absolute timeout',
       path: ['sessionIdleMinutes'],
     }),
   retention: z.strictObject({
-    closedCaseDays: z.number().int().min(RETENTION_BOUNDS.closedCaseDays.min).max(RETENTION_BOUNDS.closedCaseDays.max),
-    idleAccountDays: z.number().int().min(RETENTION_BOUNDS.idleAccountDays.min).max(RETENTION_BOUNDS.idleAccountDays.max),
+    closedCaseDays: wholeNumber(RETENTION_BOUNDS.closedCaseDays.min, RETENTION_BOUNDS.closedCaseDays.max),
+    idleAccountDays: wholeNumber(RETENTION_BOUNDS.idleAccountDays.min, RETENTION_BOUNDS.idleAccountDays.max),
   }),
   staffAlerts: z
     .strictObject({

@@ -32,6 +32,7 @@ import { errorHandler, HttpError, notFound, notFoundHandler } from './http/error
 import { jsonBody } from './http/json-body';
 import { identityHash, identityLimiter, limiter } from './http/rate-limit';
 import { changesState, sameOriginWrites, securityHeaders } from './http/security';
+import { noQuery } from './http/validate';
 import { compressedAssets, sendPage } from './http/static';
 import { attachmentRoutes, isCredentialedRecordRequest, recordRoute } from './routes/attachments';
 import { instanceRoutes } from './routes/instance';
@@ -254,6 +255,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
 
   const api = express.Router();
   api.use(sameOriginWrites(config.publicUrl));
+  // No write takes a query parameter (its input is the body); each read names its own, or takes none (noQuery).
+  api.use((req, res, next) => (changesState(req) ? noQuery(req, res, next) : next()));
   const json = jsonBody();
   // An attachment record is raw bytes: its route reads it, with a limit of one record.
   api.use((req, res, next) => (recordRoute(req)?.upload ? next() : json(req, res, next)));

@@ -76,6 +76,10 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
       const status = typeof raw.status === 'number' ? raw.status : 500;
       e =
         fromBodyParser(raw) ??
+        // The router decodes path parameters; a `%` not followed by two hex digits fails there.
+        (err instanceof URIError && status === 400
+          ? badRequest('malformed_path', 'the path has a malformed %-escape: a % must be followed by two hexadecimal digits')
+          : undefined) ??
         (status === 404
           ? notFound()
           : status >= 400 && status < 500

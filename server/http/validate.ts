@@ -1,4 +1,5 @@
 /** zod at the edge: a failed parse becomes a 400 naming the first offending field. */
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { badRequest } from './errors';
 
@@ -33,3 +34,12 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what =
   if (!result.success) throw badRequest('invalid_request', describeZodError(result.error, what));
   return result.data;
 }
+
+/**
+ * For a route that takes no query parameters: any one is refused, naming it (a typo, or a
+ * parameter of another route), as an unknown body field is.
+ */
+export const noQuery: RequestHandler = (req, _res, next) => {
+  parseWith(EmptyBody, req.query, 'query');
+  next();
+};

@@ -16,7 +16,7 @@ import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { bearerSurvivorId, readCookie, STAFF_COOKIE, staffOf, survivorIdOf } from '../http/auth';
 import { HttpError } from '../http/errors';
-import { parseWith } from '../http/validate';
+import { noQuery, parseWith } from '../http/validate';
 import {
   closeUpload,
   createUpload,
@@ -104,7 +104,7 @@ export function attachmentRoutes(ctx: AppContext): Router {
     res.status(201).json(await createUpload(ctx, survivorIdOf(req), body));
   });
 
-  router.get('/survivor/attachments/:id', auth, async (req, res) => {
+  router.get('/survivor/attachments/:id', auth, noQuery, async (req, res) => {
     const { id } = parseWith(schemas.attachmentIdParam, { id: req.params.id }, 'path');
     res.json(await uploadStatus(ctx, survivorIdOf(req), id));
   });
@@ -126,17 +126,17 @@ export function attachmentRoutes(ctx: AppContext): Router {
     res.json(await closeUpload(ctx, survivorIdOf(req), upload));
   });
 
-  router.get('/survivor/attachments/:id/records/:index', auth, perSender, async (req, res) => {
+  router.get('/survivor/attachments/:id/records/:index', auth, perSender, noQuery, async (req, res) => {
     const { id, index } = parseWith(schemas.recordParams, { id: req.params.id, index: req.params.index }, 'path');
     sendRecord(res, await survivorRecord(ctx, survivorIdOf(req), id, index));
   });
 
-  router.get('/staff/attachments/:id', moderator, async (req, res) => {
+  router.get('/staff/attachments/:id', moderator, noQuery, async (req, res) => {
     const { id } = parseWith(schemas.attachmentIdParam, { id: req.params.id }, 'path');
     res.json(await openForStaff(ctx, staffOf(req).id, id));
   });
 
-  router.get('/staff/attachments/:id/records/:index', moderatorOrCountAddress, perSender, async (req, res) => {
+  router.get('/staff/attachments/:id/records/:index', moderatorOrCountAddress, perSender, noQuery, async (req, res) => {
     const { id, index } = parseWith(schemas.recordParams, { id: req.params.id, index: req.params.index }, 'path');
     sendRecord(res, await staffRecord(ctx, id, index));
   });

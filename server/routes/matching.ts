@@ -7,14 +7,14 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf, survivorIdOf } from '../http/auth';
-import { EmptyBody, parseWith } from '../http/validate';
+import { EmptyBody, noQuery, parseWith } from '../http/validate';
 import { addEntry, evaluateBlinded, listMatches, ownEntry, replaceEntry, survivorMatching, withdrawEntry } from '../services/matching';
 
 export function survivorMatchingRoutes(ctx: AppContext): Router {
   const router = Router();
   const auth = ctx.auth.survivor;
 
-  router.get('/matching', auth, async (req, res) => {
+  router.get('/matching', auth, noQuery, async (req, res) => {
     res.json(await survivorMatching(ctx, survivorIdOf(req)));
   });
 
@@ -50,7 +50,7 @@ export function survivorMatchingRoutes(ctx: AppContext): Router {
 
 export function staffMatchingRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.get('/staff/matches', ctx.auth.staff.requireStaff('matching_counselor'), async (req, res) => {
+  router.get('/staff/matches', ctx.auth.staff.requireStaff('matching_counselor'), noQuery, async (req, res) => {
     res.json(await listMatches(ctx, staffOf(req)));
   });
   return router;

@@ -7,7 +7,7 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf, survivorIdOf } from '../http/auth';
-import { parseWith } from '../http/validate';
+import { noQuery, parseWith } from '../http/validate';
 import {
   caseOpenToAdvocates,
   consent,
@@ -77,11 +77,11 @@ export function staffPublishingRoutes(ctx: AppContext): Router {
   const { requireStaff } = ctx.auth.staff;
   const reader = requireStaff('moderator', 'advocate');
 
-  router.get('/staff/publishing', reader, async (_req, res) => {
+  router.get('/staff/publishing', reader, noQuery, async (_req, res) => {
     res.json(await publishingCases(ctx));
   });
 
-  router.get('/staff/publishing/:caseId', reader, async (req, res) => {
+  router.get('/staff/publishing/:caseId', reader, noQuery, async (req, res) => {
     const { caseId } = parseWith(schemas.caseIdParam, { caseId: req.params.caseId }, 'path');
     res.json(await publishingCase(ctx, staffOf(req), caseId));
   });

@@ -6,14 +6,14 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { parseWith } from '../http/validate';
+import { noQuery, parseWith } from '../http/validate';
 import { changeRetention, retentionSettings } from '../services/retention';
 
 export function retentionRoutes(ctx: AppContext): Router {
   const router = Router();
   const { requireStaff } = ctx.auth.staff;
 
-  router.get('/staff/settings/retention', requireStaff('admin'), async (_req, res) => {
+  router.get('/staff/settings/retention', requireStaff('admin'), noQuery, async (_req, res) => {
     res.json(await retentionSettings(ctx));
   });
 

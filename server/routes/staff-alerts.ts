@@ -7,14 +7,14 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { EmptyBody, parseWith } from '../http/validate';
+import { EmptyBody, noQuery, parseWith } from '../http/validate';
 import { alertSettings, changeAlerts, removeAlertKey, setAlertKey } from '../services/alerts';
 
 export function staffAlertRoutes(ctx: AppContext): Router {
   const router = Router();
   const { requireStaff } = ctx.auth.staff;
 
-  router.get('/staff/me/alerts', requireStaff(), async (req, res) => {
+  router.get('/staff/me/alerts', requireStaff(), noQuery, async (req, res) => {
     res.json(await alertSettings(ctx, staffOf(req)));
   });
 

@@ -8,7 +8,7 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf, staffSessionOf } from '../http/auth';
-import { EmptyBody, parseWith } from '../http/validate';
+import { EmptyBody, noQuery, parseWith } from '../http/validate';
 import { auditPage, changeSessionSettings, sessionSettings, staffActivity } from '../services/staff-accounts';
 import { sessionReloadKey } from '../services/staff-session';
 import { staffMe } from '../services/presenters';
@@ -45,7 +45,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     res.status(204).end();
   });
 
-  router.get('/staff/me', requireAnyStaff(), (req, res) => {
+  router.get('/staff/me', requireAnyStaff(), noQuery, (req, res) => {
     const { staff, totpEnrolled } = staffSessionOf(req);
     res.json(staffMe(staff, totpEnrolled));
   });
@@ -97,7 +97,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
 
   // Admin: session settings, who is active, the audit log. ----------------------------------
 
-  router.get('/staff/settings', requireStaff('admin'), async (_req, res) => {
+  router.get('/staff/settings', requireStaff('admin'), noQuery, async (_req, res) => {
     res.json(await sessionSettings(ctx));
   });
 
@@ -106,7 +106,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     res.json(await changeSessionSettings(ctx, staffOf(req), body));
   });
 
-  router.get('/staff/activity', requireStaff('admin'), async (_req, res) => {
+  router.get('/staff/activity', requireStaff('admin'), noQuery, async (_req, res) => {
     res.json(await staffActivity(ctx));
   });
 

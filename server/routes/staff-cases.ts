@@ -7,7 +7,7 @@ import { Router, type Request } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { EmptyBody, parseWith } from '../http/validate';
+import { noQuery, parseWith } from '../http/validate';
 import {
   addNote,
   caseForStaff,
@@ -35,12 +35,11 @@ export function staffCaseRoutes(ctx: AppContext): Router {
   });
 
   /** The navigation's count of cases waiting unread for this moderator (polled while the page is visible). */
-  router.get('/staff/inbox/unread', moderator, async (req, res) => {
-    parseWith(EmptyBody, req.query, 'query');
+  router.get('/staff/inbox/unread', moderator, noQuery, async (req, res) => {
     res.json(await unreadCount(ctx, staffOf(req)));
   });
 
-  router.get('/staff/cases/:caseId', moderator, async (req, res) => {
+  router.get('/staff/cases/:caseId', moderator, noQuery, async (req, res) => {
     res.json(await caseForStaff(ctx, staffOf(req), caseIdOf(req)));
   });
 

@@ -7,7 +7,7 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { staffOf } from '../http/auth';
-import { EmptyBody, parseWith } from '../http/validate';
+import { EmptyBody, noQuery, parseWith } from '../http/validate';
 import {
   checkInvite,
   createInvite,
@@ -36,7 +36,7 @@ export function staffRoutes(ctx: AppContext): Router {
     res.status(201).json(await createInvite(ctx, staffOf(req), roles));
   });
 
-  router.get('/staff/invites', requireStaff('admin'), async (_req, res) => {
+  router.get('/staff/invites', requireStaff('admin'), noQuery, async (_req, res) => {
     res.json(await listPendingInvites(ctx));
   });
 
@@ -59,7 +59,7 @@ export function staffRoutes(ctx: AppContext): Router {
     res.status(201).json(answer);
   });
 
-  router.get('/staff/members', requireStaff('admin'), async (_req, res) => {
+  router.get('/staff/members', requireStaff('admin'), noQuery, async (_req, res) => {
     res.json(await listMembers(ctx));
   });
 

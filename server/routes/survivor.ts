@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
 import { survivorIdOf } from '../http/auth';
-import { parseWith } from '../http/validate';
+import { noQuery, parseWith } from '../http/validate';
 import {
   casesOf,
   checkOwnCase,
@@ -38,7 +38,7 @@ export function survivorRoutes(ctx: AppContext): Router {
     res.json(await logIn(ctx, body));
   });
 
-  router.get('/cases', auth, async (req, res) => {
+  router.get('/cases', auth, noQuery, async (req, res) => {
     res.json(await casesOf(ctx, survivorIdOf(req)));
   });
 

@@ -27,6 +27,7 @@ import {
   type SignedKeyset,
 } from '../../protocol';
 import { DB_INT_MAX } from '../../protocol/api';
+import { MATCH_ENTRY_ALG, MATCH_ENTRY_VERSION } from '../../protocol/matching';
 import { hashToken, issueSurvivorToken, randomToken } from '../../server/http/tokens';
 import {
   addStaff,
@@ -37,6 +38,7 @@ import {
   pow,
   registerSurvivor,
   setupAdmin,
+  snapshot,
   staffMaterial,
   submitTestimony,
   testimonyEnvelope,
@@ -47,6 +49,7 @@ import {
   type UploadedFile,
   unchanged as unchangedIn,
 } from '../support/harness';
+import { namePhoneOverApi } from '../support/matching';
 import { expectError, findEnvelope, MARKER } from './expect-error';
 
 let t: TestServer;
@@ -75,12 +78,17 @@ let draftId: string;
 /** an upload of the survivor with one of its two records in (open), and one closed and attached to a testimony */
 let openUpload: UploadedFile;
 let sentUpload: UploadedFile;
+/** a member signed in who has not set up two-factor sign-in yet (the TOTP enrolment routes) */
+let enrolling: ReturnType<typeof request.agent>;
+/** the survivor's matching entry for firstCase */
+let matchEntryId: string;
 
 beforeAll(async () => {
   t = await makeTestServer();
   admin = await setupAdmin(t);
   moderator = await addStaff(t, admin, 'mod.one');
-  advocate = await addStaff(t, admin, 'adv.one', 'advocate');
+  // Also the matching counselor, so that a survivor can keep a matching entry.
+  advocate = await addStaff(t, admin, 'adv.one', ['advocate', 'matching_counselor']);
 
   const invite = await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
   const inviteToken = String(invite.body.url).split('#')[1];
@@ -139,6 +147,14 @@ beforeAll(async () => {
   sentUpload = await uploadFile(t, survivor, nacl.randomBytes(100));
   const sent = await submitTestimony(t, survivor, 'with a file', [sentUpload.manifest]);
   if (sent.res.status !== 201) throw new Error(`submit with a file failed: ${sent.res.status} ${sent.res.text}`);
+  matchEntryId = await namePhoneOverApi(t.app, survivor, firstCase.caseId, '0300-1234567');
+
+  const third = String((await admin.agent.post('/api/staff/invites').send({ roles: ['moderator'] })).body.url).split('#')[1];
+  enrolling = request.agent(t.app);
+  const enrolled = await enrolling
+    .post('/api/staff/enrol')
+    .send({ inviteToken: third, ...(await staffMaterial('enrolling.one', 'enrolling password for tests')).material });
+  if (enrolled.status !== 201) throw new Error(`enrol failed: ${enrolled.status} ${enrolled.text}`);
 });
 afterAll(async () => {
   // A successful staff request records its session's last-seen time after the response; let it land.
@@ -716,7 +732,164 @@ const jsonRoutes: JsonRoute[] = [
       ['true instead of the words', (b) => setIn(b, 'confirm', true), ['confirm', 'delete everything']],
     ],
   },
+  // Alerts, settings and the staff account. Several of these change something when the body is
+  // well-formed (a password, the settings, every session); the table only ever sends bad bodies.
+  {
+    // null for email is valid with both kinds off, so the required field tried is newCase.
+    name: 'POST /api/staff/me/alerts',
+    open: () => moderator.agent.post('/api/staff/me/alerts'),
+    valid: () => ({ email: 'mod.one@example.org', newCase: 'immediate', answer: 'off' }),
+    string: 'email',
+    required: 'newCase',
+    extra: [
+      ['an unknown alert mode', (b) => setIn(b, 'answer', MARKER), ['answer']],
+      ['an email that is not an address', (b) => setIn(b, 'email', `${MARKER} at example`), ['email', 'email address']],
+      ['alerts without an email', (b) => setIn(b, 'email', null), ['email', 'give an email address']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/me/alerts/key',
+    open: () => moderator.agent.post('/api/staff/me/alerts/key'),
+    valid: () => ({ publicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n' }),
+    string: 'publicKey',
+    required: 'publicKey',
+    extra: [
+      ['a blank key', (b) => setIn(b, 'publicKey', '  \n '), ['publicKey', 'must not be empty']],
+      ['a key over the limit', (b) => setIn(b, 'publicKey', MARKER + 'A'.repeat(64 * 1024)), ['publicKey', 'at most']],
+    ],
+  },
+  { name: 'POST /api/staff/me/alerts/key/remove', open: () => moderator.agent.post('/api/staff/me/alerts/key/remove'), valid: () => ({}) },
+  {
+    name: 'POST /api/staff/settings/retention',
+    open: () => admin.agent.post('/api/staff/settings/retention'),
+    valid: () => ({ closedCaseDays: 30, idleAccountDays: 90 }),
+    number: 'closedCaseDays',
+    required: 'idleAccountDays',
+    extra: [
+      // zod 4 would name the safe-integer bound first if .int() came before the real one.
+      ['a day count of 1e308', (b) => setIn(b, 'closedCaseDays', 1e308), ['closedCaseDays', '3650']],
+      ['a day count below the least', (b) => setIn(b, 'idleAccountDays', 6), ['idleAccountDays', '7']],
+      ['a fractional day count', (b) => setIn(b, 'closedCaseDays', 30.5), ['closedCaseDays', 'int']],
+    ],
+  },
+  {
+    name: 'POST /api/staff/settings',
+    open: () => admin.agent.post('/api/staff/settings'),
+    valid: () => ({ sessionIdleMinutes: 30, sessionAbsoluteHours: 12 }),
+    number: 'sessionAbsoluteHours',
+    required: 'sessionIdleMinutes',
+    extra: [
+      ['hours of 1e308', (b) => setIn(b, 'sessionAbsoluteHours', 1e308), ['sessionAbsoluteHours', '168']],
+      [
+        'an idle timeout longer than the absolute one',
+        (b) => ({ ...b, sessionIdleMinutes: 120, sessionAbsoluteHours: 1 }),
+        ['sessionIdleMinutes', 'absolute'],
+      ],
+    ],
+  },
+  // A rejected request must not end any session: the snapshot includes staff_sessions.
+  { name: 'POST /api/staff/logout/everywhere', open: () => pending.agent.post('/api/staff/logout/everywhere'), valid: () => ({}) },
+  { name: 'POST /api/staff/session/key', open: () => moderator.agent.post('/api/staff/session/key'), valid: () => ({}) },
+  { name: 'POST /api/staff/totp/setup', open: () => enrolling.post('/api/staff/totp/setup'), valid: () => ({}) },
+  {
+    name: 'POST /api/staff/totp/confirm',
+    open: () => enrolling.post('/api/staff/totp/confirm'),
+    valid: () => ({ code: '123456' }),
+    string: 'code',
+    required: 'code',
+    extra: [['a code of 7 digits', (b) => setIn(b, 'code', '1234567'), ['code', '6 digits']]],
+  },
+  {
+    name: 'POST /api/staff/password',
+    open: () => moderator.agent.post('/api/staff/password'),
+    valid: () => ({ currentAuthKey: b64(32), kdf: { params: { ...STAFF_KDF }, salt: b64(16) }, authKey: b64(32), wrappedKeys: b64(200) }),
+    // The schema of POST /api/staff/kdf, whose entry tries every field.
+    string: 'wrappedKeys',
+    number: 'kdf.params.m',
+    required: 'authKey',
+    extra: [
+      ['the same authKey as the current one', (b) => setIn(b, 'authKey', b.currentAuthKey), ['authKey', 'must differ']],
+      ['a KDF of 1e308 KiB', (b) => setIn(b, 'kdf.params.m', 1e308), ['kdf.params.m', '1048576']],
+    ],
+  },
+  // Cases
+  {
+    name: 'POST /api/staff/cases/:caseId/read',
+    open: () => moderator.agent.post(`/api/staff/cases/${firstCase.caseId}/read`),
+    valid: () => ({ seq: 0 }),
+    number: 'seq',
+    required: 'seq',
+    extra: [
+      ['a negative seq', (b) => setIn(b, 'seq', -1), ['seq']],
+      ['a seq of 1e308', (b) => setIn(b, 'seq', 1e308), ['seq', '1000000']],
+    ],
+  },
+  // Matching escrow
+  {
+    name: 'POST /api/survivor/matching/evaluate',
+    open: () => request(t.app).post('/api/survivor/matching/evaluate').set('Authorization', bearer()),
+    valid: () => ({ blinded: [b64(32)] }),
+    string: 'blinded.0',
+    required: 'blinded',
+    b64: [['blinded.0', 32]],
+    extra: [
+      ['nothing to evaluate', (b) => setIn(b, 'blinded', []), ['blinded']],
+      [
+        'six values at once',
+        (b) =>
+          setIn(
+            b,
+            'blinded',
+            Array.from({ length: 6 }, () => b64(32)),
+          ),
+        ['blinded', '5'],
+      ],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/matching/entries',
+    open: () => request(t.app).post('/api/survivor/matching/entries').set('Authorization', bearer()),
+    valid: () => matchEntryBody(),
+    string: 'tag',
+    number: 'keyVersion',
+    required: 'sealed',
+    nested: 'sealed',
+    b64: [['tag', 32]],
+    extra: [
+      ['another sealing algorithm', (b) => setIn(b, 'sealed.alg', MARKER), ['sealed.alg']],
+      ['a key version of 1e308', (b) => setIn(b, 'keyVersion', 1e308), ['keyVersion', '999999999']],
+    ],
+  },
+  {
+    name: 'POST /api/survivor/matching/entries/:entryId/replace',
+    open: () => request(t.app).post(`/api/survivor/matching/entries/${matchEntryId}/replace`).set('Authorization', bearer()),
+    valid: () => matchEntryBody(),
+    // The body of POST /api/survivor/matching/entries, tried in full there.
+    string: 'sealed.ciphertext',
+    required: 'tag',
+    nested: 'sealed.keys.0',
+    extra: [['no readers', (b) => setIn(b, 'sealed.keys', []), ['sealed.keys']]],
+  },
+  {
+    name: 'POST /api/survivor/matching/entries/:entryId/withdraw',
+    open: () => request(t.app).post(`/api/survivor/matching/entries/${matchEntryId}/withdraw`).set('Authorization', bearer()),
+    valid: () => ({}),
+  },
 ];
+
+/** A body of the shape POST /api/survivor/matching/entries takes (its tag evaluated by no one). */
+function matchEntryBody(): Body {
+  return {
+    tag: b64(32),
+    keyVersion: 1,
+    sealed: {
+      v: MATCH_ENTRY_VERSION,
+      alg: MATCH_ENTRY_ALG,
+      ciphertext: b64(300),
+      keys: [{ kid: b64(16), epk: b64(32), wrapped: b64(72) }],
+    },
+  };
+}
 
 interface Case {
   label: string;
@@ -948,9 +1121,80 @@ function casesFor(r: JsonRoute): Case[] {
 }
 
 describe.each(jsonRoutes.map((r) => [r.name, r] as const))('%s', (_name, route) => {
-  test.each(casesFor(route).map((c) => [c.label, c] as const))('rejects %s and writes nothing', async (_label, c) => {
-    await unchanged(async () => expectError(await c.send(route), c.status, c.code, ...c.mentions));
+  // Every case is refused, so the tables stay as they were before the first one: one snapshot
+  // per case instead of two (the snapshots are most of this file's time).
+  let before: Awaited<ReturnType<typeof snapshot>>;
+  beforeAll(async () => {
+    before = await snapshot(t.db);
   });
+  test.each(casesFor(route).map((c) => [c.label, c] as const))('rejects %s and writes nothing', async (_label, c) => {
+    expectError(await c.send(route), c.status, c.code, ...c.mentions);
+    expect(await snapshot(t.db)).toEqual(before);
+  });
+});
+
+/** Runs each route's check in turn inside one snapshot, saying which route failed. */
+async function eachRoute<R extends { name: string }>(routes: R[], check: (route: R) => Promise<unknown>): Promise<void> {
+  await unchanged(async () => {
+    for (const route of routes) {
+      try {
+        await check(route);
+      } catch (e) {
+        throw new Error(`${route.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+  });
+}
+
+// JSON.parse would keep the last value; another parser, the first: one request, two readings.
+// The body parser refuses it before any route runs; each route is tried once, in one snapshot.
+test('every JSON route refuses a body whose object gives a key twice, and writes nothing', async () => {
+  await eachRoute(jsonRoutes, async (route) => {
+    const body = route.valid();
+    const key = Object.keys(body)[0] ?? 'extraField';
+    const rest = JSON.stringify(body).slice(1);
+    const text = `{"${key}":"${MARKER}",${rest === '}' ? `"${key}":1}` : rest}`;
+    expectError(await route.open().set('Content-Type', 'application/json').send(text), 400, 'invalid_request', `the key ${key} twice`);
+  });
+});
+
+describe('a key given twice in one object', () => {
+  const retention = (text: string) => admin.agent.post('/api/staff/settings/retention').set('Content-Type', 'application/json').send(text);
+  test.each<[string, string, string[]]>([
+    // The last value alone would pass: it must not be what the server reads.
+    [
+      'a bad value, then a good one',
+      '{"closedCaseDays":"x","closedCaseDays":30,"idleAccountDays":90}',
+      ['body has the key closedCaseDays twice'],
+    ],
+    ['the same value twice', '{"closedCaseDays":30,"idleAccountDays":90,"closedCaseDays":30}', ['body has the key closedCaseDays twice']],
+    [
+      'one spelled with an escape',
+      '{"closedCaseDays":30,"idleAccountDays":90,"\\u0063losedCaseDays":40}',
+      ['body has the key closedCaseDays twice'],
+    ],
+    ['a key that is not a field name, not echoed', `{"<${MARKER}>":1,"<${MARKER}>":2}`, ['body has a key twice']],
+  ])('POST /api/staff/settings/retention refuses %s and writes nothing', async (_label, text, mentions) => {
+    await unchanged(async () => expectError(await retention(text), 400, 'invalid_request', ...mentions));
+  });
+
+  test('a repeated key deep inside is named by its path', async () => {
+    const body = JSON.stringify(matchEntryBody()).replace('"epk":', `"epk":"${MARKER}","epk":`);
+    await unchanged(async () =>
+      expectError(
+        await request(t.app)
+          .post('/api/survivor/matching/entries')
+          .set('Authorization', bearer())
+          .set('Content-Type', 'application/json')
+          .send(body),
+        400,
+        'invalid_request',
+        'sealed.keys[0] has the key epk twice',
+      ),
+    );
+  });
+  // Objects side by side with the same keys (an envelope's recipient keys, a sealed entry's) are
+  // accepted: every submission in beforeAll has them.
 });
 
 describe('GET routes', () => {
@@ -976,6 +1220,13 @@ describe('GET routes', () => {
     ],
     ['GET /api/staff/attachments/:id', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}`)],
     ['GET /api/staff/attachments/:id/records/:index', () => moderator.agent.get(`/api/staff/attachments/${sentUpload.id}/records/0`)],
+    ['GET /api/staff/me/alerts', () => moderator.agent.get('/api/staff/me/alerts')],
+    ['GET /api/staff/settings/retention', () => admin.agent.get('/api/staff/settings/retention')],
+    ['GET /api/staff/settings', () => admin.agent.get('/api/staff/settings')],
+    ['GET /api/staff/activity', () => admin.agent.get('/api/staff/activity')],
+    ['GET /api/staff/inbox/unread', () => moderator.agent.get('/api/staff/inbox/unread')],
+    ['GET /api/survivor/matching', () => request(t.app).get('/api/survivor/matching').set('Authorization', bearer())],
+    ['GET /api/staff/matches', () => advocate.agent.get('/api/staff/matches')],
   ];
   test.each(getRoutes)('%s rejects a malformed JSON body and an oversized one, and writes nothing', async (_name, open) => {
     await unchanged(async () => {
@@ -998,6 +1249,36 @@ describe('GET routes', () => {
     ['an unknown parameter', `extraField=${MARKER}`, ['query has unknown field', 'extraField']],
     ['an unknown parameter whose name is not a field name', `%3Cb%3E${MARKER}=1`, ['query has unknown field']],
   ];
+  // Every route refuses a query parameter it does not take, the ones that take none included
+  // (writes take none: their input is the body).
+  const queryFree: [string, (query: string) => request.Test][] = [
+    ...getRoutes.map(([name, open]): [string, (query: string) => request.Test] => [name, (query) => open().query(query)]),
+    ['GET /api/staff/invites (admin)', (query) => admin.agent.get(`/api/staff/invites?${query}`)],
+    ['GET /stories/feed.atom', (query) => request(t.app).get(`/stories/feed.atom?${query}`)],
+    ['GET /stories/:alias', (query) => request(t.app).get(`/stories/abcdefghjk?${query}`)],
+    ['GET /stats', (query) => request(t.app).get(`/stats?${query}`)],
+    ['GET /api/staff/audit', (query) => admin.agent.get(`/api/staff/audit?after=0&${query}`)],
+    ['GET /api/staff/grants/pending', (query) => moderator.agent.get(`/api/staff/grants/pending?staffId=${moderator.staffId}&${query}`)],
+    [
+      'POST /api/staff/settings/retention',
+      (query) => admin.agent.post(`/api/staff/settings/retention?${query}`).send({ closedCaseDays: 30 }),
+    ],
+    [
+      'POST /api/survivor/matching/evaluate',
+      (query) =>
+        request(t.app)
+          .post(`/api/survivor/matching/evaluate?${query}`)
+          .set('Authorization', bearer())
+          .send({ blinded: [b64(32)] }),
+    ],
+  ];
+  test('every route refuses an unknown query parameter, naming it, and writes nothing', async () => {
+    await eachRoute(
+      queryFree.map(([name, send]) => ({ name, send })),
+      async ({ send }) => expectError(await send(`extraField=${MARKER}`), 400, 'invalid_request', 'query has unknown field', 'extraField'),
+    );
+  });
+
   test.each(badQueries)('GET /api/staff/cases rejects %s', async (_label, query, mentions) => {
     await unchanged(async () => expectError(await moderator.agent.get(`/api/staff/cases?${query}`), 400, 'invalid_request', ...mentions));
   });
@@ -1077,6 +1358,38 @@ describe('GET routes', () => {
     await unchanged(async () =>
       expectError(await moderator.agent.get(`/api/staff/cases/${encodeURIComponent(caseId)}`), 400, 'invalid_request', 'caseId'),
     );
+  });
+
+  const pathIdRoutes: [string, string, (id: string) => request.Test][] = [
+    ['POST /api/staff/cases/:caseId/read', 'caseId', (id) => moderator.agent.post(`/api/staff/cases/${id}/read`).send({ seq: 0 })],
+    [
+      'POST /api/survivor/matching/entries/:entryId/replace',
+      'entryId',
+      (id) => request(t.app).post(`/api/survivor/matching/entries/${id}/replace`).set('Authorization', bearer()).send(matchEntryBody()),
+    ],
+    [
+      'POST /api/survivor/matching/entries/:entryId/withdraw',
+      'entryId',
+      (id) => request(t.app).post(`/api/survivor/matching/entries/${id}/withdraw`).set('Authorization', bearer()).send({}),
+    ],
+  ];
+  test.each(pathIdRoutes)(
+    '%s refuses a path id that is not an id, and answers 404 for one that names nothing',
+    async (_name, field, send) => {
+      await unchanged(async () => {
+        expectError(await send(encodeURIComponent(`${MARKER}/x`)), 400, 'invalid_request', `${field}:`);
+        expectError(await send(withTrailingBits(randomId())), 400, 'invalid_request', `${field}:`, 'canonical');
+        expectError(await send(randomId()), 404, 'not_found');
+      });
+    },
+  );
+
+  test.each<[string, () => request.Test]>([
+    ['POST /api/staff/invites/:inviteId/revoke', () => admin.agent.post('/api/staff/invites/%ZZ/revoke').send({})],
+    ['GET /stories/:alias', () => request(t.app).get('/stories/%ZZ')],
+    ['GET /api/staff/cases/:caseId', () => moderator.agent.get(`/api/staff/cases/${MARKER}%E0%A4`)],
+  ])('%s names a malformed %%-escape in the path', async (_name, send) => {
+    await unchanged(async () => expectError(await send(), 400, 'malformed_path', 'malformed %-escape'));
   });
 
   test('GET /api/staff/cases/:caseId answers 404 for an id that names no case', async () => {
