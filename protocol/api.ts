@@ -440,7 +440,9 @@ export const schemas = {
   deleteEverything: z.strictObject({
     confirm: z.literal(DELETE_EVERYTHING_CONFIRMATION, { message: `must be the words "${DELETE_EVERYTHING_CONFIRMATION}"` }),
   }),
-  storiesQuery: z.strictObject({
+  // The public pages are reached through shared links, which pick up parameters on the way
+  // (?fbclid=, ?utm_source=): unknown ones are ignored there, the known ones checked.
+  storiesQuery: z.object({
     context: z.enum(CONTEXT_VALUES).optional(),
     page: plainInteger(1, 100000).default(1),
   }),

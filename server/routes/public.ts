@@ -15,7 +15,7 @@ import { STORIES_PAGE_SIZE, type StorySummary } from '../db/publishing-repo';
 import { HttpError } from '../http/errors';
 import { escapeHtml, html, msgHtml, pageMessages, publicPageRenderer, trusted, type Html, type PageMessageKey } from '../http/html';
 import { sendHtml } from '../http/static';
-import { noQuery, parseWith } from '../http/validate';
+import { parseWith } from '../http/validate';
 
 /** No published figure is below this (DESIGN: small counts could single someone out). */
 export const SMALLEST_SHOWN_COUNT = 5;
@@ -125,7 +125,7 @@ export function publicRoutes(ctx: AppContext, clientDir: string): Router {
     );
   });
 
-  router.get('/stories/feed.atom', noQuery, async (_req, res) => {
+  router.get('/stories/feed.atom', async (_req, res) => {
     const { stories } = await publishing.listStories({ page: 1 });
     const base = ctx.config.publicUrl;
     const entries = stories.slice(0, FEED_SIZE).map(
@@ -153,7 +153,7 @@ ${entries.join('\n')}
 `);
   });
 
-  router.get('/stories/:alias', noQuery, async (req, res) => {
+  router.get('/stories/:alias', async (req, res) => {
     const param = String(req.params.alias);
     const alias = /^[a-z2-9]{10}$/.test(param) ? param : undefined;
     const found = alias ? await publishing.story(alias) : undefined;
@@ -186,7 +186,7 @@ ${entries.join('\n')}
     );
   });
 
-  router.get('/stats', noQuery, async (req, res) => {
+  router.get('/stats', async (req, res) => {
     const counts = await publishing.statistics();
     const chart = (heading: PageMessageKey, cells: Cell[], label: (key: string) => Html | string, id: string) => {
       if (cells.length === 0)
