@@ -204,12 +204,19 @@ export function caseRepo(db: Db) {
     async update(
       trx: Db,
       caseId: string,
-      change: { status?: CaseStatus; assigneeId?: string | null; awaitingStaff?: boolean; day: string },
+      change: { status?: CaseStatus; reopen?: true; assigneeId?: string | null; awaitingStaff?: boolean; day: string },
     ): Promise<void> {
       const patch: Record<string, unknown> = { updated_day: change.day };
       if (change.status !== undefined) patch.status = change.status;
       // Retention counts from the closing day (server/services/retention.ts).
       if (change.status !== undefined) patch.closed_day = change.status === 'closed' ? change.day : null;
+      // A survivor's answer reopens a case waiting for her or closed, judged by the row as this
+      // statement finds it: a case closed after her request read it is reopened too.
+      if (change.reopen) {
+        const reopens = "status IN ('waiting_for_survivor', 'closed')";
+        patch.status = trx.raw(`CASE WHEN ${reopens} THEN 'in_review' ELSE status END`);
+        patch.closed_day = trx.raw(`CASE WHEN ${reopens} THEN NULL ELSE closed_day END`);
+      }
       if (change.assigneeId !== undefined) patch.assignee_id = change.assigneeId;
       if (change.awaitingStaff !== undefined) patch.awaiting_staff = change.awaitingStaff;
       await trx('cases').where({ id: caseId }).update(patch);

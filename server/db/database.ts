@@ -44,10 +44,10 @@ export function isPostgres(db: Db): boolean {
  * Locks the rows `query` selects until the transaction ends, so that a count and the insert
  * it allows cannot interleave with another transaction's. PostgreSQL: SELECT … FOR NO KEY
  * UPDATE (which still lets other transactions insert rows that reference them). SQLite needs
- * none: its one connection runs one transaction at a time.
+ * none: its one connection runs one transaction at a time. Answers the rows it selected.
  */
-export async function lockRows(trx: Db, query: Knex.QueryBuilder): Promise<void> {
-  await (isPostgres(trx) ? query.forNoKeyUpdate() : query);
+export async function lockRows(trx: Db, query: Knex.QueryBuilder): Promise<unknown[]> {
+  return (await (isPostgres(trx) ? query.forNoKeyUpdate() : query)) as unknown[];
 }
 
 /**

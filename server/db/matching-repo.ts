@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { SealedMatchEntry } from '../../protocol/matching';
-import { isPostgres, rowsOf, type Db } from './database';
+import { isPostgres, lockRows, rowsOf, type Db } from './database';
 
 /**
  * PostgreSQL advisory lock class ("mtch") for entries of one tag (`lockTag`); the two-key form
@@ -74,7 +74,13 @@ export function matchingRepo(db: Db) {
       return (await db('matching_entries').where({ survivor_id: survivorId }).orderBy('id')).map(fromRow);
     },
 
+    /**
+     * How many entries the survivor keeps, for the cap (MAX_MATCH_ENTRIES). Locks her row first,
+     * so that two additions of hers count one after the other (on PostgreSQL; SQLite runs one
+     * transaction at a time anyway); it runs for every addition, match or not.
+     */
     async countOfSurvivor(trx: Db, survivorId: string): Promise<number> {
+      await lockRows(trx, trx('survivors').where({ id: survivorId }).select('id'));
       const [row] = await trx('matching_entries').where({ survivor_id: survivorId }).count({ n: '*' });
       return Number(row.n);
     },

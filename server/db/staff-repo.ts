@@ -179,8 +179,9 @@ export function staffRepo(db: Db) {
 
     // Sessions: a random token in an HttpOnly cookie; only its hash is stored. `liveUntil` is
     // the last moment the session is live under the timeouts in force when it was last used.
-    async createSession(tokenHash: string, staffId: string, now: number, liveUntil: number): Promise<void> {
-      await db('staff_sessions').insert({
+    /** In the caller's transaction when given (a sign-in stores its session where it checks the password's hash again). */
+    async createSession(tokenHash: string, staffId: string, now: number, liveUntil: number, trx: Db = db): Promise<void> {
+      await trx('staff_sessions').insert({
         token_hash: tokenHash,
         staff_id: staffId,
         created_at: now,

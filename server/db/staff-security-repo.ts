@@ -6,7 +6,7 @@
  */
 import { fromBase64url, type Argon2Params } from '../../protocol';
 import type { TotpSealer } from '../crypto/totp-sealing';
-import { rowsOf, type Db } from './database';
+import { lockRows, rowsOf, type Db } from './database';
 
 export interface TotpState {
   /** the confirmed secret; null until the member confirmed a code */
@@ -258,6 +258,18 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
     },
 
     // Credentials --------------------------------------------------------------------------
+    /**
+     * Locks the member's row if they are not removed and their auth hash is still this one: a
+     * sign-in checks again, where it stores its session, the hash it verified the password
+     * against. A change of credentials or a removal then waits for the sign-in (PostgreSQL).
+     */
+    async lockIfCredentials(trx: Db, staffId: string, authHash: string): Promise<boolean> {
+      const rows = await lockRows(
+        trx,
+        trx('staff').where({ id: staffId, auth_hash: authHash }).whereNot({ status: 'removed' }).select('id'),
+      );
+      return rows.length === 1;
+    },
     /**
      * Replaces the password-derived credentials, only if the stored login hash is still the
      * one the caller verified (so two concurrent changes cannot both win).

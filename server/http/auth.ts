@@ -13,6 +13,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { utcDay, type StaffRole } from '../../protocol';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
+import type { Db } from '../db/database';
 import type { SettingsRepo } from '../db/settings-repo';
 import type { StaffSecurityRepo } from '../db/staff-security-repo';
 import type { StaffRecord, StaffRepo, StaffSession } from '../db/staff-repo';
@@ -81,18 +82,40 @@ export function sessionEnded(session: StaffSession, at: number, now: SessionTime
 
 export type StaffAuth = ReturnType<typeof createStaffAuth>;
 
+/** A staff session not stored yet (StaffAuth.prepareSession). */
+export interface PreparedSession {
+  store(trx?: Db): Promise<void>;
+  send(res: Response): Promise<void>;
+}
+
 export function createStaffAuth({ staff, security, settings, config, clock }: StaffAuthDeps) {
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: config.cookieSecure, path: '/' };
 
-  async function startSession(res: Response, staffId: string): Promise<void> {
+  /**
+   * A new session of this member, made ready outside any transaction (it reads the timeouts):
+   * `store` writes its row in the caller's transaction (or alone), then `send` gives the
+   * browser its cookie. A sign-in stores it where it checks the password hash again, so that
+   * a password change or a removal that ends the member's sessions cannot miss it.
+   */
+  async function prepareSession(staffId: string): Promise<PreparedSession> {
     const token = randomToken();
     const at = clock.now();
     const timeouts = await settings.sessionTimeouts();
-    await staff.createSession(hashToken(token), staffId, at, sessionEnd({ createdAt: at, lastSeenAt: at }, timeouts));
-    await security.markSeen(staffId, utcDay(new Date(at)));
-    // A session cookie (no Max-Age): closing the browser drops it, as it drops the keys a reload
-    // keeps in sessionStorage; the server still ends the session at the admin's timeouts.
-    res.cookie(STAFF_COOKIE, token, cookieOptions);
+    return {
+      store: (trx) => staff.createSession(hashToken(token), staffId, at, sessionEnd({ createdAt: at, lastSeenAt: at }, timeouts), trx),
+      send: async (res) => {
+        await security.markSeen(staffId, utcDay(new Date(at)));
+        // A session cookie (no Max-Age): closing the browser drops it, as it drops the keys a reload
+        // keeps in sessionStorage; the server still ends the session at the admin's timeouts.
+        res.cookie(STAFF_COOKIE, token, cookieOptions);
+      },
+    };
+  }
+
+  async function startSession(res: Response, staffId: string): Promise<void> {
+    const session = await prepareSession(staffId);
+    await session.store();
+    await session.send(res);
   }
 
   function clearSessionCookie(res: Response): void {
@@ -162,7 +185,7 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
     return guard([], 'any');
   }
 
-  return { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff };
+  return { prepareSession, startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff };
 }
 
 /** The survivor id of a valid, unexpired bearer token in the request; undefined otherwise. */

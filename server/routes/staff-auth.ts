@@ -16,7 +16,7 @@ import { createStaffSignIn } from '../services/staff-sign-in';
 
 export function staffAuthRoutes(ctx: AppContext): Router {
   const router = Router();
-  const { startSession, endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff } = ctx.auth.staff;
+  const { endSession, clearSessionCookie, requireStaff, requireStaffEnrolling, requireAnyStaff } = ctx.auth.staff;
   const signIn = createStaffSignIn(ctx);
 
   router.post('/staff/login/params', ctx.limits.sensitive, async (req, res) => {
@@ -26,8 +26,8 @@ export function staffAuthRoutes(ctx: AppContext): Router {
 
   router.post('/staff/login', ctx.limits.sensitive, async (req, res) => {
     const body = parseWith(schemas.staffLogin, req.body);
-    const { staffId, answer } = await signIn.signIn(body);
-    await startSession(res, staffId);
+    const { answer, session } = await signIn.signIn(body);
+    await session.send(res);
     res.json(answer);
   });
 

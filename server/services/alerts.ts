@@ -18,6 +18,7 @@ import type { DueAlert, QueueKind } from '../db/alert-repo';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict } from '../http/errors';
+import { requireNotRemoved } from './staff-accounts';
 import { checkAlertKey, encryptAlert, storedKeyInfo, type EncryptedAlert, type PlainAlert } from './alert-key';
 
 /** What the mailer sends: one plain-text message, or one encrypted to the member's OpenPGP key (sent as PGP/MIME). */
@@ -39,14 +40,20 @@ export async function alertSettings(ctx: AppContext, me: StaffRecord): Promise<S
 export async function setAlertKey(ctx: AppContext, me: StaffRecord, body: z.infer<typeof schemas.alertKey>): Promise<StaffAlertSettings> {
   requireSmtp(ctx);
   const { armored } = await checkAlertKey(body.publicKey, ctx.clock.now());
-  await ctx.db.transaction((trx) => ctx.repos.alerts.setPgpKey(trx, me.id, armored));
+  await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    await ctx.repos.alerts.setPgpKey(trx, me.id, armored);
+  });
   return alertSettings(ctx, me);
 }
 
 /** Removes the member's key: their alerts go as plain mail again. */
 export async function removeAlertKey(ctx: AppContext, me: StaffRecord): Promise<StaffAlertSettings> {
   requireSmtp(ctx);
-  await ctx.db.transaction((trx) => ctx.repos.alerts.setPgpKey(trx, me.id, null));
+  await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    await ctx.repos.alerts.setPgpKey(trx, me.id, null);
+  });
   return alertSettings(ctx, me);
 }
 
@@ -60,7 +67,10 @@ export async function changeAlerts(
   body: z.infer<typeof schemas.staffAlerts>,
 ): Promise<StaffAlertSettings> {
   requireSmtp(ctx);
-  await ctx.db.transaction((trx) => ctx.repos.alerts.setChoices(trx, me.id, body));
+  await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    await ctx.repos.alerts.setChoices(trx, me.id, body);
+  });
   return alertSettings(ctx, me);
 }
 

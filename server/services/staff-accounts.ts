@@ -85,6 +85,20 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
   return { staffId: record.id, answer: staffMe(record) };
 }
 
+/**
+ * First thing inside the transaction of a write a member makes for themselves (an invite,
+ * their alert settings): they were not removed since the guard read their record. A removal
+ * that committed meanwhile has already deleted what it erases (their pending invites, their
+ * email address and key), and this write would outlive it; on PostgreSQL a removal in flight
+ * is waited for, and the next one waits for this write, so that its cleanup sees it
+ * (keyset-repo.ts `holdOffPublications`).
+ */
+export async function requireNotRemoved(ctx: AppContext, trx: Db, me: StaffRecord): Promise<void> {
+  await ctx.repos.keysets.holdOffPublications(trx);
+  if ((await ctx.repos.staff.statusIn(trx, me.id)) === 'removed')
+    throw conflict('member_removed', 'your account was removed from the team meanwhile; nothing was saved');
+}
+
 /** An invite link for these roles; only the token's hash is kept. */
 export async function createInvite(
   ctx: AppContext,
@@ -95,6 +109,7 @@ export async function createInvite(
   const token = randomToken(32);
   const expiresAt = ctx.clock.now() + ctx.config.inviteMs;
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
     await staff.createInvite(trx, randomId(), hashToken(token), roles, me.id, expiresAt);
     // audit (not the token: nothing in the log can be used as an invite)
     await audit.record(trx, { actorId: me.id, action: 'invite.created', detail: { roles, expiresAt } });

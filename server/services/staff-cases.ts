@@ -231,8 +231,10 @@ export async function setAssignee(
   staffId: string | null,
 ): Promise<{ staffId: string | null }> {
   const { cases, audit } = ctx.repos;
-  if (staffId !== null) await activeModerator(ctx, staffId);
+  const target = staffId === null ? null : await activeModerator(ctx, staffId);
   await ctx.db.transaction(async (trx) => {
+    // A removal unassigns the member's cases: one committed since the check above must not be undone.
+    if (target) await requireStillActive(ctx, trx, target, 'nothing was assigned');
     await cases.update(trx, found.caseId, { assigneeId: staffId, day: ctx.clock.today() });
     await audit.record(trx, { actorId: me.id, action: 'case.assigned', subject: found.caseId, detail: { to: staffId } });
   });
@@ -263,10 +265,10 @@ async function grantTarget(ctx: AppContext, staffId: string): Promise<{ target: 
  * these would outlive it; on PostgreSQL a removal in flight is waited for, and the next one
  * waits for these grants, so that its erasure sees them (keyset-repo.ts `holdOffPublications`).
  */
-async function requireStillActive(ctx: AppContext, trx: Db, target: StaffRecord): Promise<void> {
+async function requireStillActive(ctx: AppContext, trx: Db, target: StaffRecord, nothingDone = 'nothing was granted'): Promise<void> {
   await ctx.repos.keysets.holdOffPublications(trx);
   if ((await ctx.repos.staff.statusIn(trx, target.id)) !== 'active')
-    throw conflict('reader_removed', `${target.username} was removed from the team meanwhile; nothing was granted`);
+    throw conflict('reader_removed', `${target.username} was removed from the team meanwhile; ${nothingDone}`);
 }
 
 /**

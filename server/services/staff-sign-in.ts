@@ -26,6 +26,7 @@ import type { AppContext } from '../app';
 import type { Db } from '../db/database';
 import type { LoginLock } from '../db/staff-security-repo';
 import type { StaffRecord } from '../db/staff-repo';
+import type { PreparedSession } from '../http/auth';
 import { conflict, HttpError, unauthorized } from '../http/errors';
 import {
   hashAuthKey,
@@ -133,10 +134,10 @@ export function createStaffSignIn(ctx: AppContext) {
   }
 
   /**
-   * Checks the password, then the second factor, under the lock. On success the caller starts
-   * the session of `staffId` and answers `answer`.
+   * Checks the password, then the second factor, under the lock. On success the session is
+   * stored; the caller sends its cookie (`session.send`) and answers `answer`.
    */
-  async function signIn(body: z.infer<typeof schemas.staffLogin>): Promise<{ staffId: string; answer: StaffLoginResult }> {
+  async function signIn(body: z.infer<typeof schemas.staffLogin>): Promise<{ answer: StaffLoginResult; session: PreparedSession }> {
     const reservation = await reserveAttempt(body.username);
 
     const found = await staff.byUsername(body.username);
@@ -176,9 +177,14 @@ export function createStaffSignIn(ctx: AppContext) {
     }
 
     if (!failure) {
-      const done = await ctx.db.transaction(async (trx) => {
+      const session = await ctx.auth.staff.prepareSession(member.id);
+      failure = await ctx.db.transaction(async (trx): Promise<LoginFailure | undefined> => {
+        // The password was verified against the hash read before argon2 ran: a password change
+        // or a removal committed since then fails the sign-in, and one that comes later waits
+        // for this row (PostgreSQL) and ends the session stored below with the others.
+        if (!(await security.lockIfCredentials(trx, member.id, member.authHash))) return 'password';
         // A code used by a concurrent sign-in (or a recovery code already spent) fails here.
-        for (const s of spend) if (!(await s(trx))) return false;
+        for (const s of spend) if (!(await s(trx))) return method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
         await security.clearLoginFailures(trx, lockKey(body.username));
         const left = enrolled ? await security.recoveryCodesLeft(member.id, trx) : 0;
         await audit.record(trx, {
@@ -187,19 +193,17 @@ export function createStaffSignIn(ctx: AppContext) {
           subject: member.id,
           detail: { method, ...(method === 'recovery_code' ? { recoveryCodesLeft: left } : {}) },
         });
-        return true;
+        await session.store(trx);
+        return undefined;
       });
-      if (!done) failure = method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
+      if (!failure)
+        return {
+          answer: { ...staffMe(member, enrolled), recoveryCodesLeft: enrolled ? await security.recoveryCodesLeft(member.id) : 0 },
+          session,
+        };
     }
-    if (failure) {
-      await recordFailure(reservation, member, failure);
-      throw unauthorized(LOGIN_FAILED_MESSAGE);
-    }
-
-    return {
-      staffId: member.id,
-      answer: { ...staffMe(member, enrolled), recoveryCodesLeft: enrolled ? await security.recoveryCodesLeft(member.id) : 0 },
-    };
+    await recordFailure(reservation, member, failure);
+    throw unauthorized(LOGIN_FAILED_MESSAGE);
   }
 
   /** Ends every session of the member, on every device, the caller's own included. */

@@ -262,8 +262,7 @@ export async function postMessage(
     await requireKeysetStill(keysets, trx, keysetVersion);
     const envelopeId = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: false, day });
     await linkAttachments(ctx, trx, attached, { survivorId: survivor.id, caseId, envelopeId });
-    const reopen = found.status === 'waiting_for_survivor' || found.status === 'closed';
-    await cases.update(trx, caseId, { awaitingStaff: true, status: reopen ? 'in_review' : undefined, day });
+    await cases.update(trx, caseId, { awaitingStaff: true, reopen: true, day });
   });
   await queueAlert(ctx, 'answer', found.assignee?.id);
   return { seq: head.seq + 1, day };

@@ -5,7 +5,7 @@
  * that are still pending go with them, in the same transaction.
  */
 import request from 'supertest';
-import { keysetHash, signKeyset, utcDay, type StaffRole } from '../../protocol';
+import { keysetHash, signKeyset, utcDay, type SignedKeyset, type StaffRole } from '../../protocol';
 import { PendingInviteListSchema, type PendingInvite } from '../../protocol/api';
 import { hashToken } from '../../server/http/tokens';
 import {
@@ -18,6 +18,7 @@ import {
   type StaffActor,
   type TestServer,
 } from '../support/harness';
+import { interleave } from '../support/interleave';
 import { expectError } from './expect-error';
 
 let t: TestServer;
@@ -46,6 +47,22 @@ async function invite(by: StaffActor, roles: StaffRole[]): Promise<{ token: stri
     .where({ token_hash: hashToken(token) })
     .first();
   return { token, id: row.id };
+}
+
+/** The next keyset without this member, signed by the first admin's instance key. */
+async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
+  const current = await currentKeyset(t);
+  return signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: current.keyset.version + 1,
+      prev: keysetHash(current.keyset),
+      issuedDay: utcDay(),
+      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
+    },
+    admin.instance!,
+  );
 }
 
 async function pending(by: StaffActor = admin): Promise<PendingInvite[]> {
@@ -187,19 +204,7 @@ test("removing an admin deletes the invites they made that are still pending, in
       .sort(),
   ).toEqual(theirs.map((i) => i.id).sort());
 
-  const current = await currentKeyset(t);
-  const signed = signKeyset(
-    {
-      v: 1,
-      instanceId: t.ctx.instanceId,
-      version: current.keyset.version + 1,
-      prev: keysetHash(current.keyset),
-      issuedDay: utcDay(),
-      members: current.keyset.members.filter((m) => m.staffId !== second.staffId),
-    },
-    admin.instance!,
-  );
-  expect((await admin.agent.post('/api/staff/keysets').send({ signed })).status).toBe(201);
+  expect((await admin.agent.post('/api/staff/keysets').send({ signed: await keysetWithout(second) })).status).toBe(201);
 
   const ids = (await pending()).map((i) => i.id);
   for (const gone of theirs) {
@@ -211,4 +216,19 @@ test("removing an admin deletes the invites they made that are still pending, in
   expect(await t.db('staff_invites').where({ used_by: enrolled.body.id }).first()).toBeDefined();
   const entry = await t.db('audit_log').where({ action: 'keyset.published' }).orderBy('seq', 'desc').first();
   expect(JSON.parse(entry.detail)).toMatchObject({ removed: [second.staffId], invitesRevoked: 2 });
+});
+
+test('an admin removed after their request passed the guard makes no invite: 409 member_removed, no link left working', async () => {
+  const leaving = await addStaff(t, admin, 'admin.leaving', ['admin']);
+  const removal = await keysetWithout(leaving);
+  let removed: request.Response | undefined;
+  // The guard has read the admin's record (still active) when the other admin removes them.
+  const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+    removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+  });
+  const made = await leaving.agent.post('/api/staff/invites').send({ roles: ['moderator'] });
+  expect(guarded).toHaveBeenCalled();
+  expect(removed?.status).toBe(201);
+  expectError(made, 409, 'member_removed', 'removed');
+  expect(await t.db('staff_invites').where({ created_by: leaving.staffId })).toEqual([]);
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import request from 'supertest';
 import nacl from 'tweetnacl';
 import { DELETE_EVERYTHING_CONFIRMATION, fromBase64url, keyId, randomId, readersOf, toBase64url } from '../../protocol';
-import type { StaffMatch, SurvivorMatching } from '../../protocol/api';
+import { MAX_MATCH_ENTRIES, type StaffMatch, type SurvivorMatching } from '../../protocol/api';
 import {
   checkMatch,
   matchTag,
@@ -128,6 +128,7 @@ describe('matching escrow', () => {
     }
   });
   afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
 
   const box = () => counselor.box;
 
@@ -280,6 +281,38 @@ describe('matching escrow', () => {
     expect(broken.refused[0].reason).toMatch(/does not decrypt/);
 
     expect((await asSurvivor(t, forger).post(`/api/survivor/matching/entries/${forged.res.body.id}/withdraw`)).status).toBe(204);
+  });
+
+  test('the cap on identifiers holds for additions that count at once: the last place is taken once, the other is refused', async () => {
+    const s = await registerSurvivor(t);
+    const caseId = await newCase(t, s, 'many names');
+    const survivorId: string = (await t.db('survivors').where({ handle: s.handle }).first('id')).id;
+    const keyVersion = t.ctx.matching.keyVersion;
+    const recipients = [...(await counselorKeys(t)), s.keys.box.publicKey];
+    const body = (n: number) => {
+      const tag = matchTag(nacl.randomBytes(64));
+      const identifier = normalizeIdentifier('email', `person.${n}@example.com`);
+      return { tag, keyVersion, sealed: sealMatchEntry({ identifier, caseId, tag, keyVersion, recipients }) };
+    };
+    // All places but one taken already (written straight to the table: the evaluations a
+    // survivor may ask for in a day would not reach that many).
+    await t.db.transaction(async (trx) => {
+      for (let n = 0; n < MAX_MATCH_ENTRIES - 1; n++)
+        await t.ctx.repos.matching.insert(trx, { id: randomId(), survivorId, ...body(n), createdDay: t.ctx.clock.today() });
+    });
+    const add = (b: object) => asSurvivor(t, s).post('/api/survivor/matching/entries', b);
+    // Her first addition has counted her entries, not yet inserted: the second one counts now.
+    // On PostgreSQL it must wait for the first; on SQLite the one connection runs it after.
+    let second: Promise<request.Response> | undefined;
+    const counted = interleave(t.ctx.repos.matching, 'countOfSurvivor', async () => {
+      second = add(body(100)).then((r) => r);
+      if (isPostgres(t.db)) await Promise.race([second, someoneWaitsOnALock(t.db)]);
+    });
+    const first = await add(body(99));
+    expect(counted).toHaveBeenCalled();
+    expect(first.status).toBe(201);
+    expectError(await second!, 409, 'too_many_identifiers', String(MAX_MATCH_ENTRIES));
+    expect(await t.db('matching_entries').where({ survivor_id: survivorId })).toHaveLength(MAX_MATCH_ENTRIES);
   });
 
   test('after a key rotation, tags are re-derived under the new key; old and new tags do not meet until then', async () => {

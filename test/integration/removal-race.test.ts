@@ -383,3 +383,23 @@ test.each(['a reply', 'a grant batch'])(
     if (written.status !== 201) expectError(written, 409, kind === 'a reply' ? 'keyset_changed' : 'reader_removed');
   },
 );
+
+test('an assignment to a moderator removed between its check and its transaction: 409 reader_removed, the case stays unassigned', async () => {
+  const leaving = await addStaff(t, admin, 'mod.assigned');
+  const removal = await keysetWithout(leaving);
+  let removed: request.Response | undefined;
+  // The route has opened the case; its next read of a member is the check that the assignee is
+  // an active moderator: the removal is published right after that check.
+  const opened = interleave(t.ctx.repos.cases, 'detail', () => {
+    interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await publish(removal);
+    });
+    return Promise.resolve();
+  });
+  const assigned = await mod.agent.post(`/api/staff/cases/${caseId}/assignee`).send({ staffId: leaving.staffId });
+  expect(opened).toHaveBeenCalled();
+  expect(removed?.status).toBe(201);
+  expect(removed?.body.removed).toBe(1);
+  expectError(assigned, 409, 'reader_removed', leaving.username);
+  expect(await t.db('cases').where({ assignee_id: leaving.staffId })).toEqual([]);
+});

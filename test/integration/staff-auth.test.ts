@@ -46,6 +46,7 @@ import {
   type StaffActor,
   type TestServer,
 } from '../support/harness';
+import { interleave } from '../support/interleave';
 import { expectError, MARKER } from './expect-error';
 
 type Agent = ReturnType<typeof request.agent>;
@@ -722,6 +723,7 @@ describe('password change', () => {
     member = await addStaff(t, admin, 'pw.changer');
   });
   afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
 
   /** What the browser sends (client/lib/staff.ts changePassword): the same keys, re-wrapped. */
   async function rewrap(current: string, next: string) {
@@ -795,6 +797,26 @@ describe('password change', () => {
     const before = await t.db('staff').where({ id: member.staffId }).first();
     expectError(await member.agent.post('/api/staff/password').send({ ...next, currentAuthKey: oldAuthKey }), 403, 'wrong_password');
     expect(await t.db('staff').where({ id: member.staffId }).first()).toEqual(before);
+  });
+
+  test('a sign-in whose password a concurrent change replaces gets no session: 401, only the changing session is left', async () => {
+    const login = await loginBody(t, member); // the current password, and a valid code
+    const next = 'the passphrase that replaces it meanwhile';
+    const change = await rewrap(member.password, next);
+    let changed: request.Response | undefined;
+    // The sign-in has read the member's record (the hash of the password it carries) when the
+    // change commits; argon2 then verifies the old password against that hash.
+    const read = interleave(t.ctx.repos.staff, 'byUsername', async () => {
+      changed = await member.agent.post('/api/staff/password').send(change);
+    });
+    const signedIn = await request(t.app).post('/api/staff/login').send(login.body);
+    expect(read).toHaveBeenCalled();
+    expect(changed?.status).toBe(200);
+    member.password = next;
+    expectError(signedIn, 401, 'unauthorized', 'wrong username, password or code');
+    expect(signedIn.headers['set-cookie']).toBeUndefined();
+    expect(await t.db('staff_sessions').where({ staff_id: member.staffId })).toHaveLength(1);
+    expect((await member.agent.get('/api/staff/me')).status).toBe(200);
   });
 });
 

@@ -36,6 +36,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { interleave } from '../support/interleave';
 import { expectError } from './expect-error';
 
 let t: TestServer;
@@ -54,6 +55,7 @@ beforeAll(async () => {
   caseId = envelope.caseId;
 });
 afterAll(() => t.close());
+afterEach(() => jest.restoreAllMocks());
 
 async function detail(actor: StaffActor, id = caseId): Promise<StaffCaseDetail> {
   const res = await actor.agent.get(`/api/staff/cases/${id}`);
@@ -539,4 +541,26 @@ test('case actions are in the audit log, naming the case and the staff member, n
   const everything = JSON.stringify(rows);
   expect(everything).not.toContain(survivor.handle);
   expect(everything).not.toContain((await t.db('survivors').first()).id);
+});
+
+test("a survivor's answer reopens a case that a moderator closed after her request had read it", async () => {
+  expect((await post(mod, `/api/staff/cases/${caseId}/status`, { status: 'in_review' })).status).toBe(200);
+  const ks = await currentKeyset(t);
+  const { thread } = await detail(mod);
+  const answer = survivorMessage('one more thing', envelopeHash(thread[thread.length - 1].envelope), readersOf(ks.keyset));
+  let closed: request.Response | undefined;
+  // Her request has read the case (in review, so nothing to reopen) when the moderator closes it.
+  const read = interleave(t.ctx.repos.cases, 'detail', async () => {
+    closed = await post(mod, `/api/staff/cases/${caseId}/status`, { status: 'closed' });
+  });
+  const answered = await asSurvivor('post', `/api/survivor/cases/${caseId}/messages`).send({
+    envelope: answer,
+    keysetVersion: ks.keyset.version,
+  });
+  expect(read).toHaveBeenCalled();
+  expect(closed?.status).toBe(200);
+  expect(answered.status).toBe(201);
+  // Her answer is waiting in an open case, and retention does not count from the closing.
+  const row = await t.db('cases').where({ id: caseId }).first();
+  expect({ status: row.status, closedDay: row.closed_day }).toEqual({ status: 'in_review', closedDay: null });
 });
