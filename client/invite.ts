@@ -41,4 +41,5 @@ listen(document, 'DOMContentLoaded', async () => {
     byId('own-key-code').textContent = memberFingerprint(keys.box.publicKey, keys.sign.publicKey);
     showStep('step-done');
   });
+  byId<HTMLButtonElement>('invite-submit').disabled = false;
 });

@@ -50,7 +50,20 @@ describeInBrowser('pending invites in the Team view', () => {
     await revoke.click();
     // The newcomer's browser: another context, without the admin's session.
     const kept = (await newGuardedPage(browser, problems)).page;
+    // Until the page has checked the invite and taken the form over, the form cannot be sent:
+    // a press then would send it as a plain GET with the username in the address.
+    let letCheckThrough!: () => void;
+    const checkHeld = new Promise<void>((resolve) => (letCheckThrough = resolve));
+    await kept.route('**/api/staff/invites/check', async (route) => {
+      await checkHeld;
+      await route.continue();
+    });
     await kept.goto(moderatorLink);
+    const create = kept.getByRole('button', { name: 'Create my account' });
+    expect(await create.isDisabled()).toBe(true);
+    letCheckThrough();
+    await kept.locator('#invite-submit:not([disabled])').waitFor({ timeout: 30_000 });
+    await kept.unroute('**/api/staff/invites/check');
     await kept
       .getByRole('heading', { name: /^Join as moderator/ })
       .waitFor({ timeout: 30_000 })
