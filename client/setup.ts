@@ -4,9 +4,9 @@
  * admin sets up two-factor sign-in (lib/staff-2fa.ts) and sees the instance fingerprint and the
  * link to publish, both computed here from the instance key.
  */
-import { fingerprint, fingerprintLink, signKeyset, type StaffRole } from '../protocol';
+import { fingerprint, fingerprintLink, signKeyset, utcDay, type StaffRole } from '../protocol';
 import type { InstanceInfo, StaffMe } from '../protocol/api';
-import { api, serverToday } from './lib/api';
+import { api, serverNow } from './lib/api';
 import { byId, fragmentToken, nextFrame, onSubmit, say, showStep } from './lib/dom';
 import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
@@ -39,7 +39,7 @@ document.addEventListener('DOMContentLoaded', () => {
         instanceId: info.instanceId,
         version: 1,
         prev: null,
-        issuedDay: serverToday(),
+        issuedDay: utcDay(serverNow()),
         members: [{ staffId: keys.staffId, username, roles, boxPk: keys.material.boxPk, signPk: keys.material.signPk }],
       },
       keys.instance!,

@@ -1,15 +1,14 @@
 /** fetch wrapper for the Awaaz API: JSON in, JSON out, errors as ApiFailure with the server's message. */
-import { utcDay } from '../../protocol';
 import type { ApiError } from '../../protocol/api';
 import { msg } from './messages';
 
 /**
  * How far the server's clock is ahead of this device's, from the Date header of its latest
- * answer. Signed statements are dated by the server's day (it accepts that day, give or take
+ * answer. Signed statements are dated by the server's day (`utcDay(serverNow())`) (it accepts that day, give or take
  * one), since a phone's clock can be days off after its battery ran out.
  */
 let serverAhead = 0;
-export const serverToday = (): string => utcDay(new Date(Date.now() + serverAhead));
+export const serverNow = (): Date => new Date(Date.now() + serverAhead);
 
 export class ApiFailure extends Error {
   constructor(

@@ -4,10 +4,19 @@
  * from the keys the server shows) with the one the member's own browser shows, and ticked it.
  */
 import nacl from 'tweetnacl';
-import { fingerprint, fingerprintLink, keysetHash, memberFingerprint, signKeyset, type Keyset, type KeysetMember } from '../../protocol';
+import {
+  fingerprint,
+  fingerprintLink,
+  keysetHash,
+  memberFingerprint,
+  signKeyset,
+  utcDay,
+  type Keyset,
+  type KeysetMember,
+} from '../../protocol';
 import type { InstanceInfo, PendingInvite, PendingInviteList, StaffActivity, StaffMemberSummary } from '../../protocol/api';
 import { pinAfterVerified } from '../../protocol/pin';
-import { api, serverToday } from './api';
+import { api, serverNow } from './api';
 import { byId, copyText, el, errorMessage, onSubmit, say, show } from './dom';
 import { readPin, writePin } from './pin-store';
 import { currentTrustedHistory, TrustError } from './trust';
@@ -201,7 +210,7 @@ async function publishKeyset(change: { addWaiting?: boolean; removeStaffId?: str
       instanceId: info.instanceId,
       version: current.version + 1,
       prev: keysetHash(current),
-      issuedDay: serverToday(),
+      issuedDay: utcDay(serverNow()),
       members: [...kept, ...added],
     },
     instance,

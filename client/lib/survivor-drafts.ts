@@ -13,12 +13,13 @@ import {
   signStatementAsync,
   storyHash,
   toBase64url,
+  utcDay,
   type ConsentStatement,
   type PublicStory,
   type RevocationStatement,
 } from '../../protocol/survivor';
 import type { DraftItem, SurvivorCase } from '../../protocol/api';
-import { api, ApiFailure, serverToday } from './api';
+import { api, ApiFailure, serverNow } from './api';
 import { byId, el, nextFrame, onSubmit, sayMessage } from './dom';
 import { isMessageKey, LocalizedError, localize, msg } from './messages';
 import { sealMessage } from './case-thread';
@@ -119,7 +120,7 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
           caseId: c.caseId,
           draftId: d.draftId,
           textHash: await storyHash(story),
-          issuedDay: serverToday(),
+          issuedDay: utcDay(serverNow()),
         };
         await signAndPost(ctx, `${base}/consent`, statement);
         await ctx.refresh();
@@ -207,7 +208,13 @@ function draftView(c: SurvivorCase, testimony: TestimonyBody, opened: OpenedDraf
       revokeForm,
       region,
       async () => {
-        const statement: RevocationStatement = { v: 1, type: 'revoke', caseId: c.caseId, draftId: d.draftId, issuedDay: serverToday() };
+        const statement: RevocationStatement = {
+          v: 1,
+          type: 'revoke',
+          caseId: c.caseId,
+          draftId: d.draftId,
+          issuedDay: utcDay(serverNow()),
+        };
         await signAndPost(ctx, `${base}/revoke`, statement);
         await ctx.refresh();
         sayMessage(byId('list-status'), 'drafts.revoked');
