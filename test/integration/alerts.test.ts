@@ -8,7 +8,7 @@
  * server the feature is off and says so.
  */
 import request from 'supertest';
-import { envelopeHash, keysetHash, readersOf, sealEnvelope, signKeyset, type SignedKeyset } from '../../protocol';
+import { envelopeHash, readersOf, sealEnvelope } from '../../protocol';
 import { foundInDatabase } from '../support/database-files';
 import { ConfigError, loadConfig } from '../../server/config';
 import { smtpSender, startMailer } from '../../server/mailer';
@@ -17,6 +17,7 @@ import {
   addStaff,
   asSurvivor,
   currentKeyset,
+  keysetWithout,
   logInSurvivor,
   makeTestServer,
   registerSurvivor,
@@ -85,22 +86,6 @@ describe('with an SMTP server', () => {
     await t.close();
   });
   afterEach(() => jest.restoreAllMocks());
-
-  /** The next keyset without this member, signed by the admin's instance key. */
-  async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
-    const current = await currentKeyset(t);
-    return signKeyset(
-      {
-        v: 1,
-        instanceId: t.ctx.instanceId,
-        version: current.keyset.version + 1,
-        prev: keysetHash(current.keyset),
-        issuedDay: t.ctx.clock.today(),
-        members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
-      },
-      admin.instance!,
-    );
-  }
 
   /** Everything a received alert must not hold: handles, survivor ids, case ids, testimony words, ciphertext. */
   function leaks(mail: ReceivedMail): string[] {
@@ -312,7 +297,7 @@ describe('with an SMTP server', () => {
     await testify('ninth canary, queued for the digest');
     expect(await t.db('alert_queue').where({ staff_id: digester.staffId })).toHaveLength(1);
     admin.agent = await signIn(t, admin);
-    expect((await admin.agent.post('/api/staff/keysets').send({ signed: await keysetWithout(digester) })).status).toBe(201);
+    expect((await admin.agent.post('/api/staff/keysets').send({ signed: await keysetWithout(t, admin, digester) })).status).toBe(201);
     expect(await t.db('staff_alerts').where({ staff_id: digester.staffId })).toEqual([]);
     expect(await t.db('alert_queue').where({ staff_id: digester.staffId })).toEqual([]);
     expect(await foundInDatabase(t, ['digester@helpline.example.org'])).toEqual([]);
@@ -324,7 +309,7 @@ describe('with an SMTP server', () => {
   ])('a member removed after their request to %s passed the guard: 409 member_removed, nothing stored', async (route, body) => {
     admin.agent = await signIn(t, admin);
     const leaving = await addStaff(t, admin, `alerts.leaving.${route.length}`);
-    const removal = await keysetWithout(leaving);
+    const removal = await keysetWithout(t, admin, leaving);
     let removed: request.Response | undefined;
     // The guard has read the member's record (still active) when the admin removes them.
     const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {

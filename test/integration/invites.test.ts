@@ -5,12 +5,12 @@
  * that are still pending go with them, in the same transaction.
  */
 import request from 'supertest';
-import { keysetHash, signKeyset, utcDay, type SignedKeyset, type StaffRole } from '../../protocol';
+import type { StaffRole } from '../../protocol';
 import { PendingInviteListSchema, type PendingInvite } from '../../protocol/api';
 import { hashToken } from '../../server/http/tokens';
 import {
   addStaff,
-  currentKeyset,
+  keysetWithout,
   makeTestServer,
   setupAdmin,
   staffMaterial,
@@ -47,22 +47,6 @@ async function invite(by: StaffActor, roles: StaffRole[]): Promise<{ token: stri
     .where({ token_hash: hashToken(token) })
     .first();
   return { token, id: row.id };
-}
-
-/** The next keyset without this member, signed by the first admin's instance key. */
-async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
-  const current = await currentKeyset(t);
-  return signKeyset(
-    {
-      v: 1,
-      instanceId: t.ctx.instanceId,
-      version: current.keyset.version + 1,
-      prev: keysetHash(current.keyset),
-      issuedDay: utcDay(),
-      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
-    },
-    admin.instance!,
-  );
 }
 
 async function pending(by: StaffActor = admin): Promise<PendingInvite[]> {
@@ -204,7 +188,7 @@ test("removing an admin deletes the invites they made that are still pending, in
       .sort(),
   ).toEqual(theirs.map((i) => i.id).sort());
 
-  expect((await admin.agent.post('/api/staff/keysets').send({ signed: await keysetWithout(second) })).status).toBe(201);
+  expect((await admin.agent.post('/api/staff/keysets').send({ signed: await keysetWithout(t, admin, second) })).status).toBe(201);
 
   const ids = (await pending()).map((i) => i.id);
   for (const gone of theirs) {
@@ -220,7 +204,7 @@ test("removing an admin deletes the invites they made that are still pending, in
 
 test('an admin removed after their request passed the guard makes no invite: 409 member_removed, no link left working', async () => {
   const leaving = await addStaff(t, admin, 'admin.leaving', ['admin']);
-  const removal = await keysetWithout(leaving);
+  const removal = await keysetWithout(t, admin, leaving);
   let removed: request.Response | undefined;
   // The guard has read the admin's record (still active) when the other admin removes them.
   const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {

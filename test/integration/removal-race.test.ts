@@ -15,15 +15,12 @@ import request from 'supertest';
 import {
   envelopeHash,
   keyId,
-  keysetHash,
   makeGrant,
   randomId,
   readersOf,
   rewrapKey,
   sealEnvelope,
   signGrantBatch,
-  signKeyset,
-  utcDay,
   type Envelope,
   type SignedKeyset,
   type StaffRole,
@@ -34,6 +31,7 @@ import { foundInDatabase } from '../support/database-files';
 import {
   addStaff,
   currentKeyset,
+  keysetWithout,
   makeTestServer,
   pow,
   registerSurvivor,
@@ -76,22 +74,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 afterEach(() => jest.restoreAllMocks());
-
-/** The next keyset without this member, signed by the admin's instance key. */
-async function keysetWithout(member: StaffActor): Promise<SignedKeyset> {
-  const current = await currentKeyset(t);
-  return signKeyset(
-    {
-      v: 1,
-      instanceId: t.ctx.instanceId,
-      version: current.keyset.version + 1,
-      prev: keysetHash(current.keyset),
-      issuedDay: utcDay(),
-      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
-    },
-    admin.instance!,
-  );
-}
 
 const publish = (signed: SignedKeyset) => admin.agent.post('/api/staff/keysets').send({ signed });
 
@@ -245,7 +227,7 @@ describe('a write sealed to a member whose removal is published between its chec
     const leaving = await addStaff(t, admin, `${role}.leaving.${races.findIndex(([n]) => n === name)}`, role);
     const ks = await currentKeyset(t);
     const send = await prepare(ks, leaving);
-    const removal = await keysetWithout(leaving);
+    const removal = await keysetWithout(t, admin, leaving);
     const before = await envelopeCount();
     let removed: request.Response | undefined;
     // The write has read the keyset (the one naming `leaving`) and checked its recipients against it.
@@ -288,7 +270,7 @@ test.each(['v1', 'v2'])(
         grants: [{ envelopeId: item.id, epk: leaf.epk, wrapped: leaf.wrapped }],
       };
     }
-    const removal = await keysetWithout(leaving);
+    const removal = await keysetWithout(t, admin, leaving);
     let removed: request.Response | undefined;
     // The last check before the grants' transaction: the granter holds a key to each envelope.
     const check = interleave(t.ctx.repos.envelopes, 'keysFor', async () => {
@@ -307,7 +289,7 @@ test('a testimony whose transaction is under way when a removal is published: it
   const ks = await currentKeyset(t);
   const envelope = testimonyEnvelope(survivor, ks, 'sent while a moderator is removed');
   expect(envelope.keys.map((k) => k.kid)).toContain(keyId(leaving.box.publicKey));
-  const removal = await keysetWithout(leaving);
+  const removal = await keysetWithout(t, admin, leaving);
   let removed: Promise<request.Response> | undefined;
   // Inside the submission's transaction, its keyset version checked and its case inserted, but
   // not committed: the admin publishes the removal now. On PostgreSQL it runs on another
@@ -340,7 +322,7 @@ test.each(['a reply', 'a grant batch'])(
     let send: () => Promise<request.Response>;
     let inTransaction: jest.SpyInstance;
     let removed: Promise<request.Response> | undefined;
-    const removal = await keysetWithout(leaving);
+    const removal = await keysetWithout(t, admin, leaving);
     // Inside the write's transaction, after its recheck, its rows not yet committed: the admin
     // publishes the removal now (as for the testimony above).
     const meanwhile = async () => {
@@ -386,7 +368,7 @@ test.each(['a reply', 'a grant batch'])(
 
 test('an assignment to a moderator removed between its check and its transaction: 409 reader_removed, the case stays unassigned', async () => {
   const leaving = await addStaff(t, admin, 'mod.assigned');
-  const removal = await keysetWithout(leaving);
+  const removal = await keysetWithout(t, admin, leaving);
   let removed: request.Response | undefined;
   // The route has opened the case; its next read of a member is the check that the assignee is
   // an active moderator: the removal is published right after that check.

@@ -376,6 +376,22 @@ export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
   return (await request(t.app).get('/api/instance')).body.keyset;
 }
 
+/** The next keyset without this member, signed by the admin's instance key (what the admin's browser sends to remove them). */
+export async function keysetWithout(t: TestServer, admin: StaffActor, member: StaffActor): Promise<SignedKeyset> {
+  const current = await currentKeyset(t);
+  return signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: current.keyset.version + 1,
+      prev: keysetHash(current.keyset),
+      issuedDay: t.ctx.clock.today(),
+      members: current.keyset.members.filter((m) => m.staffId !== member.staffId),
+    },
+    admin.instance!,
+  );
+}
+
 /** Admin invites, the new member enrols, the admin's browser signs the next keyset. */
 export async function addStaff(
   t: TestServer,
