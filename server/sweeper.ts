@@ -16,6 +16,7 @@
 import { utcDay } from '../protocol';
 import type { AppContext } from './app';
 import type { Erased } from './db/batch';
+import { errorCodes } from './error-codes';
 import { lockForTransaction, tryLockForTransaction, type Db } from './db/database';
 import { eraseExpiredBatch, RETENTION_BATCH, type RetentionBatch, type RetentionSwept } from './services/retention';
 
@@ -43,13 +44,6 @@ export interface Swept {
  */
 const PG_PURGE_LOCK = 0x73776570; // "swep"
 const PG_HEAVY_LOCK = 0x68657679; // "hevy"
-
-/** An error's code and name, for the log: never its message, which may quote values. */
-export function errorCodes(err: unknown): string {
-  const { code, name } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; name?: unknown };
-  const word = (v: unknown) => (typeof v === 'string' && /^[\w.-]{1,40}$/.test(v) ? v : undefined);
-  return [word(code), word(name)].filter(Boolean).join(' ') || 'no code';
-}
 
 /** Lets requests waiting for the database (on SQLite, for its one connection) through before the next batch. */
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));

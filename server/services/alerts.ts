@@ -18,6 +18,7 @@ import type { DueAlert, QueueKind } from '../db/alert-repo';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { conflict } from '../http/errors';
+import { errorCodes } from '../error-codes';
 import { requireNotRemoved } from './staff-accounts';
 import { checkAlertKey, encryptAlert, storedKeyInfo, type EncryptedAlert, type PlainAlert } from './alert-key';
 
@@ -183,13 +184,13 @@ export async function deliverAlerts(ctx: AppContext, send: SendMail): Promise<De
       await send(message);
       await alerts.sent(batch.staffId, kinds, batch.digest ? { digestDay: today } : { pauseFrom: now });
       out.sent++;
-    } catch {
+    } catch (err) {
       out.failed++;
       const attempts = Math.max(...claimed.map((r) => r.attempts)) + 1;
       const why =
         failure === 'key'
           ? "it could not be encrypted to its member's OpenPGP key (expired, revoked or unusable; their alert settings say so), and is never sent in the clear"
-          : 'the SMTP server did not take it';
+          : `the SMTP server did not take it (${errorCodes(err)})`;
       if (attempts >= MAX_ATTEMPTS) {
         await alerts.drop(batch.staffId, kinds);
         ctx.log(`alerts: an alert to a staff member was given up after ${attempts} failed attempts: ${why}`);
