@@ -18,6 +18,7 @@ import * as sessionEnd from './012_session_end';
 import * as serverKeyFile from './013_server_key_file';
 import * as inviteIds from './014_invite_ids';
 import * as keyChecks from './015_key_checks';
+import * as envelopePositions from './016_envelope_positions';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '013_server_key_file': serverKeyFile,
   '014_invite_ids': inviteIds,
   '015_key_checks': keyChecks,
+  '016_envelope_positions': envelopePositions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -65,6 +65,8 @@ export interface AppDeps {
   matchingKey?: MatchingKeyFile;
   /** the keys TOTP secrets are sealed under (main.ts reads them at start); read from config.totpKeyFile when not given */
   totpKeys?: { current: string; previous?: string };
+  /** draws new envelope ids (random, server/db/envelope-repo.ts); tests pass one that repeats an id to force a collision */
+  drawEnvelopeId?: () => number;
 }
 
 export interface AppContext {
@@ -176,7 +178,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     survivors: survivorRepo(db),
     cases: caseRepo(db),
     caseReads: caseReadRepo(db),
-    envelopes: envelopeRepo(db),
+    envelopes: envelopeRepo(db, deps.drawEnvelopeId),
     publishing: publishingRepo(db),
     challenges: challengeRepo(db),
     attachments: attachmentRepo(db),

@@ -2,6 +2,7 @@
  * Envelopes of a case (testimony, thread messages, staff notes), their wrapped keys (one row
  * each, erasable) and re-wrap grants. The envelope body is stored as signed, minus the keys.
  */
+import crypto from 'node:crypto';
 import { keyId, type AnyKeyGrant, type Envelope, type RecipientKey, type VerifiedEnvelope } from '../../protocol';
 import type { Db } from './database';
 
@@ -52,35 +53,73 @@ export interface NewEnvelope {
 
 const KEY_ROWS_PER_INSERT = 400;
 
+/** The highest envelope id: PostgreSQL's `integer` and the API's `dbInteger(1)` both stop there. */
+export const MAX_ENVELOPE_ID = 2 ** 31 - 1;
+
 /**
- * Inserts the envelopes, then all their key rows in one statement. The ids come back with
- * each row's hash, which is unique, so they are matched to the envelopes whatever order the
- * engine returns them in.
+ * A new envelope's id, drawn at random from [1, MAX_ENVELOPE_ID]: ids that counted up across
+ * every case would tell in which order a survivor's message and staff actions of exact,
+ * audited times were written (SECURITY.md, "the order of messages across cases").
  */
-async function insertEnvelopes(trx: Db, list: NewEnvelope[]): Promise<number[]> {
+export const randomEnvelopeId = (): number => crypto.randomInt(1, MAX_ENVELOPE_ID + 1);
+
+/** How many times an envelope's id is drawn before the insert gives up (a second draw is already a one in millions event). */
+const ID_DRAWS = 8;
+
+/**
+ * Where a new envelope stands in its case (0 for the first): the order of a case's notes, which
+ * have no seq, and of everything in it, now that ids are random. A testimony opens its case, so
+ * its position is known; any other envelope's is one past the case's last, read in the insert.
+ */
+function positionOf(trx: Db, e: NewEnvelope) {
+  if (e.envelope.kind === 'testimony') return 0;
+  return trx('envelopes')
+    .where('case_id', e.envelope.caseId)
+    .select(trx.raw('coalesce(max(??), -1) + 1', ['position_in_case']));
+}
+
+/**
+ * Inserts the envelopes under random ids, then all their key rows in one statement. An id
+ * already taken is skipped by the insert (`on conflict do nothing`) and only those envelopes
+ * are drawn again, so a collision costs one more statement and fails nobody. The ids come
+ * back with each row's hash, which is unique, so they are matched to the envelopes whatever
+ * order the engine returns them in. Envelopes of one case after the first, or with the same
+ * hash, go one at a time: each one's position reads the one before.
+ */
+async function insertEnvelopes(trx: Db, list: NewEnvelope[], drawId: () => number): Promise<number[]> {
   if (list.length === 0) return [];
-  if (new Set(list.map((e) => e.verified.hash)).size < list.length) {
+  const laterInCase = list.filter((e) => e.envelope.kind !== 'testimony').map((e) => e.envelope.caseId);
+  if (new Set(list.map((e) => e.verified.hash)).size < list.length || new Set(laterInCase).size < laterInCase.length) {
     const ids: number[] = [];
-    for (const e of list) ids.push(...(await insertEnvelopes(trx, [e])));
+    for (const e of list) ids.push(...(await insertEnvelopes(trx, [e], drawId)));
     return ids;
   }
-  const inserted: { id: number | string; hash: string }[] = await trx('envelopes')
-    .insert(
-      list.map((e) => {
-        const { keys: _keys, ...body } = e.envelope;
-        return {
-          case_id: e.envelope.caseId,
-          kind: e.envelope.kind,
-          body: JSON.stringify(body),
-          created_day: e.day,
-          seq: e.seq,
-          hash: e.verified.hash,
-          from_staff: e.fromStaff,
-        };
-      }),
-    )
-    .returning(['id', 'hash']);
-  const idOf = new Map(inserted.map((r) => [r.hash, Number(r.id)]));
+  const idOf = new Map<string, number>();
+  for (let draw = 0; idOf.size < list.length; draw++) {
+    if (draw === ID_DRAWS) throw new Error(`envelopes: no free id in ${ID_DRAWS} draws`);
+    const left = list.filter((e) => !idOf.has(e.verified.hash));
+    const inserted: { id: number | string; hash: string }[] = await trx('envelopes')
+      .insert(
+        left.map((e) => {
+          const { keys: _keys, ...body } = e.envelope;
+          return {
+            id: drawId(),
+            case_id: e.envelope.caseId,
+            kind: e.envelope.kind,
+            body: JSON.stringify(body),
+            created_day: e.day,
+            seq: e.seq,
+            position_in_case: positionOf(trx, e),
+            hash: e.verified.hash,
+            from_staff: e.fromStaff,
+          };
+        }),
+      )
+      .onConflict('id')
+      .ignore()
+      .returning(['id', 'hash']);
+    for (const r of inserted) idOf.set(r.hash, Number(r.id));
+  }
   const ids = list.map((e) => idOf.get(e.verified.hash)!);
   const keyRows = list.flatMap((e, i) =>
     e.envelope.keys.map((k, position) => ({
@@ -98,7 +137,8 @@ async function insertEnvelopes(trx: Db, list: NewEnvelope[]): Promise<number[]> 
   return ids;
 }
 
-export function envelopeRepo(db: Db) {
+/** `drawId`: where new ids come from; tests pass one that repeats an id, to force a collision. */
+export function envelopeRepo(db: Db, drawId: () => number = randomEnvelopeId) {
   const openToAdvocates = () => db('cases').where('advocates_may_read', true).select('id');
   /** Reassembles envelopes with their keys, in the order the signature lists them. */
   async function withKeys(rows: RawRow[]): Promise<EnvelopeRow[]> {
@@ -173,18 +213,21 @@ export function envelopeRepo(db: Db) {
   return {
     /** Stores an envelope that verifyEnvelope accepted, with the hash and key digests it computed. */
     async insert(trx: Db, e: NewEnvelope): Promise<number> {
-      const [id] = await insertEnvelopes(trx, [e]);
+      const [id] = await insertEnvelopes(trx, [e], drawId);
       return id;
     },
-    /** The batch form of insert: two statements for any number of envelopes; their ids, in order. */
-    insertMany: insertEnvelopes,
+    /** The batch form of insert: two statements for any number of envelopes (one more per round of taken ids); their ids, in order. */
+    insertMany: (trx: Db, list: NewEnvelope[]): Promise<number[]> => insertEnvelopes(trx, list, drawId),
 
-    /** The case's thread (testimony and messages, by seq) and, for staff, its notes. */
+    /** The case's thread (testimony and messages, by seq) and, for staff, its notes (in the order written). */
     async ofCase(caseId: string, opts: { notes: boolean }): Promise<{ thread: EnvelopeRow[]; notes: EnvelopeRow[] }> {
+      // Ids are random: position_in_case orders what has no seq (two notes written at the same
+      // moment on PostgreSQL may share a position; the id then settles their order).
       const rows: RawRow[] = await db('envelopes')
         .where({ case_id: caseId })
         .orderBy([
           { column: 'seq', order: 'asc' },
+          { column: 'position_in_case', order: 'asc' },
           { column: 'id', order: 'asc' },
         ]);
       // Drafts are not part of the thread: they come with their drafts (publishing-repo).

@@ -4,7 +4,8 @@
  * as an instance from before it would be, and applies it again.
  */
 import { migrationSource } from '../../migrations';
-import { makeTestServer, setupAdmin, type TestServer } from '../support/harness';
+import { envelopeHash, readersOf, sealEnvelope } from '../../protocol';
+import { currentKeyset, makeTestServer, registerSurvivor, setupAdmin, submitTestimony, type TestServer } from '../support/harness';
 
 const HOUR_MS = 3_600_000;
 
@@ -64,6 +65,61 @@ test('invite_ids: invites made before the upgrade get an id, are listed, can be 
     // New invites get their own id too.
     expect((await admin.agent.post('/api/staff/invites').send({ roles: ['advocate'] })).status).toBe(201);
     expect((await admin.agent.get('/api/staff/invites')).body.invites).toHaveLength(2);
+  } finally {
+    await u.close();
+  }
+});
+
+test('envelope_positions: envelopes from before the upgrade are placed in their case by id; notes written after it follow them', async () => {
+  const u = await makeTestServer();
+  try {
+    const admin = await setupAdmin(u);
+    const survivor = await registerSurvivor(u);
+    const cases: string[] = [];
+    for (const what of ['first case', 'second case']) {
+      const { res, envelope } = await submitTestimony(u, survivor, what);
+      expect(res.status).toBe(201);
+      cases.push(envelope.caseId);
+    }
+    const name = await migrationNamed('_envelope_positions');
+    await u.db.migrate.down({ migrationSource, name });
+    expect(await u.db.schema.hasColumn('envelopes', 'position_in_case')).toBe(false);
+    // Notes as an instance from before the upgrade wrote them: ids counting up, cases in turn.
+    for (const [n, id] of [11, 12, 13, 14, 15].entries())
+      await u.db('envelopes').insert({
+        id,
+        case_id: cases[n % 2],
+        kind: 'note',
+        body: '{}',
+        created_day: u.ctx.clock.today(),
+        seq: null,
+        hash: `note-${id}`,
+        from_staff: true,
+      });
+
+    await u.db.migrate.latest({ migrationSource });
+    for (const caseId of cases) {
+      const rows: { id: number; position_in_case: number }[] = await u
+        .db('envelopes')
+        .where({ case_id: caseId })
+        .select('id', 'position_in_case');
+      const byId = [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+      expect(byId.map((r) => Number(r.position_in_case))).toEqual(byId.map((_, i) => i));
+    }
+    // A note written now comes after every envelope of its case.
+    const ks = await currentKeyset(u);
+    const note = sealEnvelope({
+      kind: 'note',
+      caseId: cases[0],
+      body: { text: 'after' },
+      recipients: readersOf(ks.keyset),
+      signer: admin.sign,
+    });
+    expect(
+      (await admin.agent.post(`/api/staff/cases/${cases[0]}/notes`).send({ envelope: note, keysetVersion: ks.keyset.version })).status,
+    ).toBe(201);
+    const last = await u.db('envelopes').where({ case_id: cases[0] }).orderBy('position_in_case', 'desc').first('hash', 'position_in_case');
+    expect({ hash: last.hash, position: Number(last.position_in_case) }).toEqual({ hash: envelopeHash(note), position: 4 });
   } finally {
     await u.close();
   }

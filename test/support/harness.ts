@@ -72,9 +72,13 @@ export interface TestServer {
 
 /**
  * With `env.DATABASE_URL`, the server runs on that database (the caller made it and drops it);
- * with `opts.engine` 'sqlite', on a SQLite file even when TEST_DATABASE_URL is set.
+ * with `opts.engine` 'sqlite', on a SQLite file even when TEST_DATABASE_URL is set;
+ * `opts.drawEnvelopeId` replaces the random source of new envelope ids (to force a collision).
  */
-export async function makeTestServer(env: Record<string, string> = {}, opts: { engine?: 'sqlite' } = {}): Promise<TestServer> {
+export async function makeTestServer(
+  env: Record<string, string> = {},
+  opts: { engine?: 'sqlite'; drawEnvelopeId?: () => number } = {},
+): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awaaz-test-'));
   const serverUrl = env.DATABASE_URL || opts.engine === 'sqlite' ? undefined : process.env.TEST_DATABASE_URL;
   const pgDatabase = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
@@ -97,7 +101,14 @@ export async function makeTestServer(env: Record<string, string> = {}, opts: { e
       offset += ms;
     },
   };
-  const { app, ctx } = await createApp({ db, config, clientDir: CLIENT_DIR, log: (l) => logs.push(l), clock: clockFrom(clock.now) });
+  const { app, ctx } = await createApp({
+    db,
+    config,
+    clientDir: CLIENT_DIR,
+    log: (l) => logs.push(l),
+    clock: clockFrom(clock.now),
+    drawEnvelopeId: opts.drawEnvelopeId,
+  });
   return {
     app,
     ctx,
