@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { keyId, type AnyKeyGrant, type Envelope, type RecipientKey, type VerifiedEnvelope } from '../../protocol';
+import type { Knex } from 'knex';
 import type { Db } from './database';
 
 export interface EnvelopeRow {
@@ -53,8 +54,13 @@ export interface NewEnvelope {
 
 const KEY_ROWS_PER_INSERT = 400;
 
-/** The highest envelope id: PostgreSQL's `integer` and the API's `dbInteger(1)` both stop there. */
-export const MAX_ENVELOPE_ID = 2 ** 31 - 1;
+/**
+ * The highest envelope id drawn: within PostgreSQL's `integer` and the API's `dbInteger(1)`
+ * (2^31 - 1), and below 10^9 so that no id reads as a time of this century in epoch seconds
+ * (test/integration/privacy.test.ts flags such numbers in survivor tables). 30 bits: a second
+ * draw is needed once in 10^9 / (envelopes stored) inserts.
+ */
+export const MAX_ENVELOPE_ID = 999_999_999;
 
 /**
  * A new envelope's id, drawn at random from [1, MAX_ENVELOPE_ID]: ids that counted up across
@@ -63,19 +69,39 @@ export const MAX_ENVELOPE_ID = 2 ** 31 - 1;
  */
 export const randomEnvelopeId = (): number => crypto.randomInt(1, MAX_ENVELOPE_ID + 1);
 
-/** How many times an envelope's id is drawn before the insert gives up (a second draw is already a one in millions event). */
+/** How many times an envelope's id is drawn before the insert gives up (with a million envelopes stored, a second draw is a one in a thousand event). */
 const ID_DRAWS = 8;
 
 /**
- * Where a new envelope stands in its case (0 for the first): the order of a case's notes, which
- * have no seq, and of everything in it, now that ids are random. A testimony opens its case, so
- * its position is known; any other envelope's is one past the case's last, read in the insert.
+ * Where each new envelope stands in its case (0 for the first): the order of a case's notes,
+ * which have no seq, and of everything in it, now that ids are random. A testimony opens its
+ * case: 0. Any other envelope alone in the list for its case: one past the case's last, read in
+ * the insert itself (no extra statement). Several of one case (only seeding scripts write
+ * those): one read of the cases' last positions, then numbers in list order, which stay right
+ * when a collision makes some of them go in a later statement.
  */
-function positionOf(trx: Db, e: NewEnvelope) {
-  if (e.envelope.kind === 'testimony') return 0;
-  return trx('envelopes')
-    .where('case_id', e.envelope.caseId)
-    .select(trx.raw('coalesce(max(??), -1) + 1', ['position_in_case']));
+async function positionsOf(trx: Db, list: NewEnvelope[]): Promise<(number | Knex.QueryBuilder)[]> {
+  const caseIds = list.map((e) => e.envelope.caseId);
+  const distinct = [...new Set(caseIds)];
+  if (distinct.length === list.length)
+    return list.map((e) =>
+      e.envelope.kind === 'testimony'
+        ? 0
+        : trx('envelopes')
+            .where('case_id', e.envelope.caseId)
+            .select(trx.raw('coalesce(max(??), -1) + 1', ['position_in_case'])),
+    );
+  const rows: { case_id: string; last: number | string | null }[] = await trx('envelopes')
+    .whereIn('case_id', distinct)
+    .groupBy('case_id')
+    .select('case_id')
+    .max({ last: 'position_in_case' });
+  const next = new Map(rows.map((r) => [r.case_id, r.last === null ? 0 : Number(r.last) + 1]));
+  return caseIds.map((caseId) => {
+    const position = next.get(caseId) ?? 0;
+    next.set(caseId, position + 1);
+    return position;
+  });
 }
 
 /**
@@ -83,17 +109,17 @@ function positionOf(trx: Db, e: NewEnvelope) {
  * already taken is skipped by the insert (`on conflict do nothing`) and only those envelopes
  * are drawn again, so a collision costs one more statement and fails nobody. The ids come
  * back with each row's hash, which is unique, so they are matched to the envelopes whatever
- * order the engine returns them in. Envelopes of one case after the first, or with the same
- * hash, go one at a time: each one's position reads the one before.
+ * order the engine returns them in. Envelopes with the same hash go one at a time.
  */
 async function insertEnvelopes(trx: Db, list: NewEnvelope[], drawId: () => number): Promise<number[]> {
   if (list.length === 0) return [];
-  const laterInCase = list.filter((e) => e.envelope.kind !== 'testimony').map((e) => e.envelope.caseId);
-  if (new Set(list.map((e) => e.verified.hash)).size < list.length || new Set(laterInCase).size < laterInCase.length) {
+  if (new Set(list.map((e) => e.verified.hash)).size < list.length) {
     const ids: number[] = [];
     for (const e of list) ids.push(...(await insertEnvelopes(trx, [e], drawId)));
     return ids;
   }
+  const positions = await positionsOf(trx, list);
+  const positionOf = new Map(list.map((e, i) => [e, positions[i]]));
   const idOf = new Map<string, number>();
   for (let draw = 0; idOf.size < list.length; draw++) {
     if (draw === ID_DRAWS) throw new Error(`envelopes: no free id in ${ID_DRAWS} draws`);
@@ -109,7 +135,7 @@ async function insertEnvelopes(trx: Db, list: NewEnvelope[], drawId: () => numbe
             body: JSON.stringify(body),
             created_day: e.day,
             seq: e.seq,
-            position_in_case: positionOf(trx, e),
+            position_in_case: positionOf.get(e),
             hash: e.verified.hash,
             from_staff: e.fromStaff,
           };

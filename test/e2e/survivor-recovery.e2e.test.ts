@@ -152,7 +152,7 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     // Its signature broken where it is stored: nothing of the conversation shows, nor a reply
     // (it would follow a message nobody could check), but her testimony and choices do.
     const { id: caseId } = await t.db('cases').first('id');
-    const row = await t.db('envelopes').where({ case_id: caseId }).orderBy('id', 'desc').first('id', 'body');
+    const row = await t.db('envelopes').where({ case_id: caseId }).orderBy('position_in_case', 'desc').first('id', 'body');
     const body = JSON.parse(row.body);
     body.sig = body.sig.slice(0, 40) + (body.sig[40] === 'A' ? 'B' : 'A') + body.sig.slice(41);
     await t

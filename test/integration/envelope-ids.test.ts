@@ -220,6 +220,41 @@ test('inside a batch of testimonies, a taken id and an id drawn twice are drawn 
   }
 });
 
+test('several envelopes of one case in one insertMany (as bench seeding writes them) keep their order, even when a taken id sends one to a later statement', async () => {
+  const ks = await currentKeyset(t);
+  const survivorId = (await t.db('survivors').where({ handle: bea.handle }).first()).id;
+  const testimony = testimonyEnvelope(bea, ks, 'seeded');
+  const caseId = testimony.caseId;
+  const recipients = [bea.keys.box.publicKey, ...readersOf(ks.keyset)];
+  const first = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(testimony), body: { text: '1' }, recipients, signer: mod.sign });
+  const aside = sealEnvelope({ kind: 'note', caseId, body: { text: 'aside' }, recipients: readersOf(ks.keyset), signer: mod.sign });
+  const second = sealEnvelope({ kind: 'message', caseId, prev: envelopeHash(first), body: { text: '2' }, recipients, signer: mod.sign });
+  const list = [
+    { envelope: testimony, signer: bea.keys.sign.publicKey, seq: 0, fromStaff: false },
+    { envelope: first, signer: mod.sign.publicKey, seq: 1, fromStaff: true },
+    { envelope: aside, signer: mod.sign.publicKey, seq: null, fromStaff: true },
+    { envelope: second, signer: mod.sign.publicKey, seq: 2, fromStaff: true },
+  ].map(({ envelope, signer, seq, fromStaff }) => ({
+    envelope,
+    verified: verifyEnvelope(envelope, [signer], nodeBackend),
+    seq,
+    fromStaff,
+    day: t.ctx.clock.today(),
+  }));
+  const fresh = [MAX_ENVELOPE_ID - 4, MAX_ENVELOPE_ID - 5, MAX_ENVELOPE_ID - 6, MAX_ENVELOPE_ID - 7];
+  planned.push(fresh[0], await idOf(written[0]), fresh[1], fresh[2], fresh[3]);
+  const ids = await t.db.transaction(async (trx) => {
+    await t.ctx.repos.cases.insertMany(trx, [{ id: caseId, survivorId, advocatesMayRead: false, day: t.ctx.clock.today() }]);
+    return t.ctx.repos.envelopes.insertMany(trx, list);
+  });
+  expect(planned).toEqual([]);
+  expect(ids).toEqual([fresh[0], fresh[3], fresh[1], fresh[2]]);
+  const rows = await t.db('envelopes').where({ case_id: caseId }).select('hash', 'position_in_case');
+  const positionOf = new Map(rows.map((r: { hash: string; position_in_case: number }) => [r.hash, Number(r.position_in_case)]));
+  expect(list.map((e) => positionOf.get(e.verified.hash))).toEqual([0, 1, 2, 3]);
+  expect((await threadOf(caseId)).notes.map((item) => envelopeHash(item.envelope))).toEqual([envelopeHash(aside)]);
+});
+
 test('pending grants page through every envelope, each once', async () => {
   const late = await addStaff(t, admin, 'mod.late');
   const all = (await t.db('envelopes').pluck('id')).map(Number);

@@ -31,6 +31,7 @@ import {
 } from '../../protocol';
 import type { EnvelopeItem } from '../../protocol/api';
 import { openDatabase, openSqliteReadOnly, rowsOf } from '../../server/db/database';
+import { MAX_ENVELOPE_ID, randomEnvelopeId } from '../../server/db/envelope-repo';
 import { copySqliteToPostgres, CopyRefused, type CopyReport } from '../../server/db/sqlite-to-postgres';
 import {
   addStaff,
@@ -60,6 +61,9 @@ const STORY: PublicStory = {
 
 let server: { url: string; release(): void };
 let src: TestServer;
+/** Ids the source server's next envelopes get, before its random draws take over again. */
+const plannedIds: number[] = [];
+const ERASED_ENVELOPE_ID = MAX_ENVELOPE_ID - 1;
 let admin: StaffActor;
 let mod: StaffActor;
 let advocate: StaffActor;
@@ -83,7 +87,7 @@ const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).dige
 describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
   beforeAll(async () => {
     server = testPostgresServer();
-    src = await makeTestServer({}, { engine: 'sqlite' });
+    src = await makeTestServer({}, { engine: 'sqlite', drawEnvelopeId: () => plannedIds.shift() ?? randomEnvelopeId() });
     admin = await setupAdmin(src, ['admin']);
     mod = await addStaff(src, admin, 'mod.one');
     advocate = await addStaff(src, admin, 'adv.one', 'advocate');
@@ -152,8 +156,10 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     alias = published.body.alias;
 
     // A second survivor testifies and then deletes everything: SQLite remembers the erased
-    // envelopes' ids (sqlite_sequence), so the highest id left is below the next one handed out.
+    // envelope's id (sqlite_sequence), so the highest id left is below the sequence's next one.
+    // Envelope ids are random: this one is made the highest ever drawn.
     const erased = await registerSurvivor(src);
+    plannedIds.push(ERASED_ENVELOPE_ID);
     expect((await submitTestimony(src, erased, 'to be erased')).res.status).toBe(201);
     expect(
       (
@@ -214,7 +220,8 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
     try {
       const [{ highest }] = await target('envelopes').max({ highest: 'id' });
       expect(envelopes).toMatchObject({ column: 'id', ok: true, targetNext: envelopes.sourceNext });
-      expect(envelopes.sourceNext).toBeGreaterThan(Number(highest) + 1);
+      expect(envelopes.sourceNext).toBe(ERASED_ENVELOPE_ID + 1);
+      expect(Number(highest)).toBeLessThan(ERASED_ENVELOPE_ID);
       // knex_migrations holds the target's own records of the same migrations.
       expect((await target('knex_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name)).toEqual(
         report.migrations,
@@ -294,8 +301,10 @@ describeWithPostgres('moving a SQLite instance to PostgreSQL', () => {
       const sent = await modAgent.post(`/api/staff/cases/${caseId}/messages`).send({ envelope: next, keysetVersion: ks.keyset.version });
       expect(sent.status).toBe(201);
       expect(sent.body.seq).toBe(2);
+      // New envelopes get random ids here too: not the copied sequence's next one.
       const [{ id: newId }] = await pgApp.db('envelopes').where({ case_id: caseId, seq: 2 }).select('id');
-      expect(newId).toBe(envelopes.sourceNext);
+      expect(newId).not.toBe(envelopes.sourceNext);
+      expect(newId >= 1 && newId <= MAX_ENVELOPE_ID).toBe(true);
 
       // The audit chain, copied entry by entry, still verifies from the first entry.
       const adminAgent = await signIn(pgApp, admin);
