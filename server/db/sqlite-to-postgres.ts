@@ -12,7 +12,8 @@
  *   must have run exactly the migrations this version has, and the target records its own.
  * - Ids are copied as they are; each serial sequence is then set past both the highest id and
  *   SQLite's AUTOINCREMENT high-water mark (`sqlite_sequence`), so no id is ever handed out
- *   twice, as on SQLite.
+ *   twice, as on SQLite. (Envelopes no longer take their ids from the sequence: they draw
+ *   random ones, envelope-repo.ts `randomEnvelopeId`, on both engines alike.)
  * - Before the commit, each table's row count and a SHA-256 over its rows in primary-key order
  *   (every value canonically encoded, `canonicalValue`) are computed on both sides by the same
  *   code and compared, as is each sequence's next value. Any difference rolls everything back:
