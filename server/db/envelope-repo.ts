@@ -226,6 +226,7 @@ export function envelopeRepo(db: Db, drawId: () => number = randomEnvelopeId) {
       )
       .whereNotExists(db('envelope_grants').whereRaw('envelope_grants.envelope_id = envelopes.id').where('envelope_grants.kid', kid));
     // Counting scans every envelope: a caller paging through asks for it once (issue 17).
+    // Pages follow the id: random since migration 016, so an arbitrary but stable order.
     const total = countTotal ? Number((await base.clone().count<{ n: number | string }[]>({ n: '*' }))[0].n) : undefined;
     const rows: (RawRow | SummaryRow)[] = await base
       .clone()
