@@ -39,6 +39,7 @@ import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors';
 import { checkContext, checkRecipients, currentKeysetFor, requireKeysetStill } from './envelope-rules';
 import { item } from './presenters';
+import { requireNotRemoved } from './staff-accounts';
 
 /** Envelopes per page of GET /api/staff/grants/pending: small items (no ciphertext), one batch each (issue 17). */
 export const GRANT_PAGE_SIZE = MAX_GRANT_BATCH;
@@ -178,7 +179,10 @@ export async function reply(
 export async function markRead(ctx: AppContext, me: StaffRecord, found: StaffCase, seq: number): Promise<{ seq: number }> {
   const head = await ctx.repos.envelopes.head(found.caseId);
   if (!head || seq > head.seq) throw badRequest('invalid_request', 'seq is beyond the last message of this case');
-  await ctx.repos.caseReads.markRead(me.id, found.caseId, seq);
+  await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    await ctx.repos.caseReads.markRead(trx, me.id, found.caseId, seq);
+  });
   return { seq };
 }
 
@@ -212,6 +216,7 @@ export async function addNote(
 export async function setStatus(ctx: AppContext, me: StaffRecord, found: StaffCase, status: CaseStatus): Promise<{ status: CaseStatus }> {
   const { cases, audit } = ctx.repos;
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
     await cases.update(trx, found.caseId, { status, day: ctx.clock.today() });
     await audit.record(trx, {
       actorId: me.id,
