@@ -26,6 +26,7 @@ import {
   staffSecrets,
   toBase64url,
   wrapPrivateKeys,
+  type Argon2Params,
   type Envelope,
   type SignedKeyset,
   type StaffRole,
@@ -403,49 +404,74 @@ describe("a member's own write whose request passed the staff guard before their
     expect((await agent.post('/api/staff/login').send((await loginBody(t, member, {})).body)).status).toBe(200);
     return { ...member, agent };
   }
-  /** Each write, prepared for this member (signed in as it needs), ready to send. */
-  const writes: [string, (m: StaffActor) => Send | Promise<Send>][] = [
-    [
-      'POST /api/staff/totp/setup',
-      async (member) => {
+  /** What the browser sends to change the password (`password`: a new one) or re-key it (the same one, under STAFF_KDF). */
+  async function rewrapped(m: StaffActor, password: string) {
+    const { body } = await loginBody(t, m, {}); // authKey under the member's stored parameters
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets(password, salt, STAFF_KDF);
+    return {
+      currentAuthKey: body.authKey,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys: wrapPrivateKeys({ boxSecretKey: m.box.secretKey, signSecretKey: m.sign.secretKey }, fresh.wrapKey),
+    };
+  }
+  /** the staff default before issue 11, for a record the KDF upgrade re-keys */
+  const OLD_KDF: Argon2Params = { alg: 'argon2id', m: 64 * 1024, t: 3, p: 1 };
+  /** Each write, prepared for this member (signed in as it needs), ready to send; and the member's KDF parameters if not the default. */
+  interface SelfWrite {
+    route: string;
+    prepare: (m: StaffActor) => Send | Promise<Send>;
+    kdf?: Argon2Params;
+  }
+  const writes: SelfWrite[] = [
+    {
+      route: 'POST /api/staff/totp/setup',
+      prepare: async (member) => {
         const m = await enrolling(member);
         return () => m.agent.post('/api/staff/totp/setup').send({});
       },
-    ],
-    [
-      'POST /api/staff/totp/confirm',
-      async (member) => {
+    },
+    {
+      route: 'POST /api/staff/totp/confirm',
+      prepare: async (member) => {
         const m = await enrolling(member);
         const setup = await m.agent.post('/api/staff/totp/setup').send({});
         expect(setup.status).toBe(200);
         const code = totpCode(t, { totpSecret: base32Decode(setup.body.secret) });
         return () => m.agent.post('/api/staff/totp/confirm').send({ code });
       },
-    ],
-    [
-      'POST /api/staff/recovery-codes',
-      async (m) => {
+    },
+    {
+      route: 'POST /api/staff/recovery-codes',
+      prepare: async (m) => {
         const { body } = await loginBody(t, m);
         return () => m.agent.post('/api/staff/recovery-codes').send({ currentAuthKey: body.authKey, totp: body.totp });
       },
-    ],
-    [
-      'POST /api/staff/password',
-      async (m) => {
-        const { body } = await loginBody(t, m, {});
-        const salt = nacl.randomBytes(16);
-        const fresh = await staffSecrets('the password of someone removed meanwhile', salt, STAFF_KDF);
-        const change = {
-          currentAuthKey: body.authKey,
-          kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
-          authKey: toBase64url(fresh.authKey),
-          wrappedKeys: wrapPrivateKeys({ boxSecretKey: m.box.secretKey, signSecretKey: m.sign.secretKey }, fresh.wrapKey),
-        };
+    },
+    {
+      route: 'POST /api/staff/password',
+      prepare: async (m) => {
+        const change = await rewrapped(m, 'the password of someone removed meanwhile');
         return () => m.agent.post('/api/staff/password').send(change);
       },
-    ],
-    ['POST /api/staff/cases/:caseId/status', (m) => () => m.agent.post(`/api/staff/cases/${caseId}/status`).send({ status: 'closed' })],
-    ['POST /api/staff/cases/:caseId/read', (m) => () => m.agent.post(`/api/staff/cases/${caseId}/read`).send({ seq: 0 })],
+    },
+    {
+      route: 'POST /api/staff/kdf',
+      prepare: async (m) => {
+        const upgrade = await rewrapped(m, m.password);
+        return () => m.agent.post('/api/staff/kdf').send(upgrade);
+      },
+      kdf: OLD_KDF,
+    },
+    {
+      route: 'POST /api/staff/cases/:caseId/status',
+      prepare: (m) => () => m.agent.post(`/api/staff/cases/${caseId}/status`).send({ status: 'closed' }),
+    },
+    {
+      route: 'POST /api/staff/cases/:caseId/read',
+      prepare: (m) => () => m.agent.post(`/api/staff/cases/${caseId}/read`).send({ seq: 0 }),
+    },
   ];
   /** All these writes could change: the member's row but its status, their codes and read marks, the cases, their audit entries. */
   async function traces(member: StaffActor) {
@@ -458,8 +484,8 @@ describe("a member's own write whose request passed the staff guard before their
       audit: await t.db('audit_log').where({ actor_id: member.staffId }).pluck('action'),
     };
   }
-  test.each(writes)('%s', async (route, prepare) => {
-    const leaving = await addStaff(t, admin, `self.leaving.${writes.findIndex(([r]) => r === route)}`);
+  test.each(writes)('$route', async ({ route, prepare, kdf }) => {
+    const leaving = await addStaff(t, admin, `self.leaving.${writes.findIndex((w) => w.route === route)}`, 'moderator', kdf);
     const send = await prepare(leaving);
     const removal = await keysetWithout(t, admin, leaving);
     const before = await traces(leaving);
@@ -474,5 +500,19 @@ describe("a member's own write whose request passed the staff guard before their
     expect(removed?.body.removed).toBe(1);
     expectError(written, 409, 'member_removed', 'removed');
     expect(await traces(leaving)).toEqual(before);
+  });
+
+  test('POST /api/staff/session/key needs no recheck: its key is stored on the session, which the removal deletes, so it answers 401 and stores nothing', async () => {
+    const leaving = await addStaff(t, admin, 'self.leaving.reload');
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await publish(removal);
+    });
+    const asked = await leaving.agent.post('/api/staff/session/key').send({});
+    expect(guarded).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expectError(asked, 401, 'unauthorized', 'session has ended');
+    expect(await t.db('staff_sessions').where({ staff_id: leaving.staffId })).toEqual([]);
   });
 });
