@@ -14,12 +14,10 @@ export function caseReadRepo(db: Db) {
   const headSeq = db.raw('(SELECT MAX(e.seq) FROM envelopes e WHERE e.case_id = cases.id)');
 
   return {
-    /** Records that the moderator has read the case up to seq; never lowers an earlier mark. */
-    async markRead(staffId: string, caseId: string, seq: number): Promise<void> {
-      await db.transaction(async (trx) => {
-        await trx('case_reads').insert({ staff_id: staffId, case_id: caseId, seq }).onConflict(['staff_id', 'case_id']).ignore();
-        await trx('case_reads').where({ staff_id: staffId, case_id: caseId }).where('seq', '<', seq).update({ seq });
-      });
+    /** Records, inside the caller's transaction, that the moderator has read the case up to seq; never lowers an earlier mark. */
+    async markRead(trx: Db, staffId: string, caseId: string, seq: number): Promise<void> {
+      await trx('case_reads').insert({ staff_id: staffId, case_id: caseId, seq }).onConflict(['staff_id', 'case_id']).ignore();
+      await trx('case_reads').where({ staff_id: staffId, case_id: caseId }).where('seq', '<', seq).update({ seq });
     },
     /** Of these cases, the ids that are unread for the moderator. */
     async unreadAmong(staffId: string, caseIds: string[]): Promise<Set<string>> {

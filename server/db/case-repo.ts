@@ -201,6 +201,15 @@ export function caseRepo(db: Db) {
     async ownedBy(caseId: string, survivorId: string): Promise<boolean> {
       return Boolean(await db('cases').where({ id: caseId, survivor_id: survivorId }).first());
     },
+    /**
+     * The case's status read inside `trx` with its row locked (PostgreSQL): what a status
+     * change is audited as changing from. A concurrent change waits for `trx`, or `trx` for it
+     * and then reads its status. Undefined if the case is gone.
+     */
+    async lockStatus(trx: Db, caseId: string): Promise<CaseStatus | undefined> {
+      const [row] = (await lockRows(trx, trx('cases').where({ id: caseId }).select('status'))) as { status: CaseStatus }[];
+      return row?.status;
+    },
     async update(
       trx: Db,
       caseId: string,

@@ -46,9 +46,9 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
       const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
       return Boolean(row);
     },
-    /** Stores a new unconfirmed secret; false once a secret is confirmed (it cannot be swapped this way). */
-    async setPendingTotp(staffId: string, secret: Uint8Array): Promise<boolean> {
-      const n = await db('staff')
+    /** Stores a new unconfirmed secret (in `trx` when given); false once a secret is confirmed (it cannot be swapped this way). */
+    async setPendingTotp(staffId: string, secret: Uint8Array, trx: Db = db): Promise<boolean> {
+      const n = await trx('staff')
         .where({ id: staffId })
         .whereNull('totp_secret_sealed')
         .update({ totp_pending_sealed: sealer.seal(secret, staffId, 'pending') });

@@ -87,11 +87,12 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
 
 /**
  * First thing inside the transaction of a write a member makes for themselves (an invite,
- * their alert settings): they were not removed since the guard read their record. A removal
- * that committed meanwhile has already deleted what it erases (their pending invites, their
- * email address and key), and this write would outlive it; on PostgreSQL a removal in flight
- * is waited for, and the next one waits for this write, so that its cleanup sees it
- * (keyset-repo.ts `holdOffPublications`).
+ * their alert settings, their TOTP, recovery codes or password, a case's status, a read mark):
+ * they were not removed since the guard read their record. A removal that committed meanwhile
+ * has already deleted what it erases (their pending invites, their email address and key) and
+ * ended their sessions, and this write would outlive it or act after it; on PostgreSQL a
+ * removal in flight is waited for, and the next one waits for this write, so that its cleanup
+ * sees it (keyset-repo.ts `holdOffPublications`).
  */
 export async function requireNotRemoved(ctx: AppContext, trx: Db, me: StaffRecord): Promise<void> {
   await ctx.repos.keysets.holdOffPublications(trx);

@@ -39,6 +39,7 @@ import { nodeBackend } from '../crypto/node-backend';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors';
 import { checkContext, checkRecipients, currentKeysetFor, requireKeysetStill } from './envelope-rules';
 import { item } from './presenters';
+import { requireNotRemoved } from './staff-accounts';
 
 /** Envelopes per page of GET /api/staff/grants/pending: small items (no ciphertext), one batch each (issue 17). */
 export const GRANT_PAGE_SIZE = MAX_GRANT_BATCH;
@@ -160,15 +161,12 @@ export async function reply(
   const id = await ctx.db.transaction(async (trx) => {
     await requireKeysetStill(keysets, trx, keysetVersion);
     const inserted = await envelopes.insert(trx, { envelope: env, verified, seq: head.seq + 1, fromStaff: true, day });
+    // After the envelope, as a survivor's message locks them: the thread position, then the case.
+    const change = status === undefined ? undefined : { from: await statusBeforeChange(cases, trx, found), to: status };
     await cases.update(trx, found.caseId, { awaitingStaff: false, status, day });
     await audit.record(trx, { actorId: me.id, action: 'case.replied', subject: found.caseId });
-    if (status !== undefined && status !== found.status)
-      await audit.record(trx, {
-        actorId: me.id,
-        action: 'case.status_changed',
-        subject: found.caseId,
-        detail: { from: found.status, to: status },
-      });
+    if (change && change.to !== change.from)
+      await audit.record(trx, { actorId: me.id, action: 'case.status_changed', subject: found.caseId, detail: change });
     return inserted;
   });
   return { id, seq: head.seq + 1, day };
@@ -178,7 +176,10 @@ export async function reply(
 export async function markRead(ctx: AppContext, me: StaffRecord, found: StaffCase, seq: number): Promise<{ seq: number }> {
   const head = await ctx.repos.envelopes.head(found.caseId);
   if (!head || seq > head.seq) throw badRequest('invalid_request', 'seq is beyond the last message of this case');
-  await ctx.repos.caseReads.markRead(me.id, found.caseId, seq);
+  await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    await ctx.repos.caseReads.markRead(trx, me.id, found.caseId, seq);
+  });
   return { seq };
 }
 
@@ -209,15 +210,28 @@ export async function addNote(
   return { id, day };
 }
 
+/**
+ * The status a change inside `trx` changes from: read there, with the case's row locked, not
+ * the one the route read before, so that concurrent changes audit an unbroken chain of from
+ * and to. 404 if the case was erased meanwhile.
+ */
+async function statusBeforeChange(cases: CaseRepo, trx: Db, found: StaffCase): Promise<CaseStatus> {
+  const from = await cases.lockStatus(trx, found.caseId);
+  if (from === undefined) throw notFound('no case with this id');
+  return from;
+}
+
 export async function setStatus(ctx: AppContext, me: StaffRecord, found: StaffCase, status: CaseStatus): Promise<{ status: CaseStatus }> {
   const { cases, audit } = ctx.repos;
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
+    const from = await statusBeforeChange(cases, trx, found);
     await cases.update(trx, found.caseId, { status, day: ctx.clock.today() });
     await audit.record(trx, {
       actorId: me.id,
       action: 'case.status_changed',
       subject: found.caseId,
-      detail: { from: found.status, to: status },
+      detail: { from, to: status },
     });
   });
   return { status };

@@ -40,6 +40,7 @@ import {
 import { hmac, issueSignInTicket, readSignInTicket } from '../http/tokens';
 import { groupedBase32, matchTotp, newTotpSecret, otpauthUri } from '../http/totp';
 import { staffMe } from './presenters';
+import { requireNotRemoved } from './staff-accounts';
 
 export const LOGIN_FAILED_MESSAGE = 'wrong username, password or code';
 
@@ -216,10 +217,17 @@ export function createStaffSignIn(ctx: AppContext) {
 
   // TOTP enrolment: only in the session of a member who has not confirmed a code yet. ----------
 
+  // Each write a member makes to their own sign-in secrets checks first, in its transaction,
+  // that they were not removed since the guard read their record (requireNotRemoved): a
+  // removal ends their sessions, and no secret, code or password may be made for them after it.
+
   async function startTotpSetup(me: StaffRecord): Promise<TotpSetup> {
     const secret = newTotpSecret();
-    if (!(await security.setPendingTotp(me.id, secret)))
-      throw conflict('totp_already_enrolled', 'two-factor sign-in is already set up for this account');
+    await ctx.db.transaction(async (trx) => {
+      await requireNotRemoved(ctx, trx, me);
+      if (!(await security.setPendingTotp(me.id, secret, trx)))
+        throw conflict('totp_already_enrolled', 'two-factor sign-in is already set up for this account');
+    });
     return { secret: groupedBase32(secret), uri: otpauthUri(secret, me.username) };
   }
 
@@ -236,6 +244,7 @@ export function createStaffSignIn(ctx: AppContext) {
       );
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await ctx.db.transaction(async (trx) => {
+      await requireNotRemoved(ctx, trx, me);
       if (!(await security.confirmTotp(trx, me.id, pending, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
         throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
       }
@@ -270,6 +279,7 @@ export function createStaffSignIn(ctx: AppContext) {
     await security.clearLoginFailures(ctx.db, lockKey(me.username));
     const authHash = await hashAuthKey(body.authKey);
     await ctx.db.transaction(async (trx) => {
+      await requireNotRemoved(ctx, trx, me);
       const replaced = await security.replaceCredentials(trx, me.id, me.authHash, {
         kdfParams: body.kdf.params,
         kdfSalt: body.kdf.salt,
@@ -346,6 +356,7 @@ export function createStaffSignIn(ctx: AppContext) {
     }
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     const done = await ctx.db.transaction(async (trx) => {
+      await requireNotRemoved(ctx, trx, me);
       if (!(await security.acceptTotpStep(trx, me.id, step))) return false;
       await security.replaceRecoveryCodes(trx, me.id, recoveryCodes.map(recoveryCodeHash));
       await security.clearLoginFailures(trx, lockKey(me.username));

@@ -12,6 +12,7 @@
  * state is checked.
  */
 import request from 'supertest';
+import nacl from 'tweetnacl';
 import {
   envelopeHash,
   keyId,
@@ -21,23 +22,31 @@ import {
   rewrapKey,
   sealEnvelope,
   signGrantBatch,
+  STAFF_KDF,
+  staffSecrets,
+  toBase64url,
+  wrapPrivateKeys,
+  type Argon2Params,
   type Envelope,
   type SignedKeyset,
   type StaffRole,
 } from '../../protocol';
 import type { PendingGrants, StaffCaseDetail } from '../../protocol/api';
 import { isPostgres } from '../../server/db/database';
+import { base32Decode } from '../../server/http/totp';
 import { foundInDatabase } from '../support/database-files';
 import {
   addStaff,
   currentKeyset,
   keysetWithout,
+  loginBody,
   makeTestServer,
   pow,
   registerSurvivor,
   setupAdmin,
   submitTestimony,
   testimonyEnvelope,
+  totpCode,
   type StaffActor,
   type SurvivorActor,
   type TestServer,
@@ -384,4 +393,126 @@ test('an assignment to a moderator removed between its check and its transaction
   expect(removed?.body.removed).toBe(1);
   expectError(assigned, 409, 'reader_removed', leaving.username);
   expect(await t.db('cases').where({ assignee_id: leaving.staffId })).toEqual([]);
+});
+
+describe("a member's own write whose request passed the staff guard before their removal: 409 member_removed, nothing written", () => {
+  type Send = () => Promise<request.Response>;
+  /** The member signed in with the password alone after an admin reset their TOTP: a session that can only enrol. */
+  async function enrolling(member: StaffActor): Promise<StaffActor> {
+    expect((await admin.agent.post(`/api/staff/members/${member.staffId}/totp-reset`).send({})).status).toBe(200);
+    const agent = request.agent(t.app);
+    expect((await agent.post('/api/staff/login').send((await loginBody(t, member, {})).body)).status).toBe(200);
+    return { ...member, agent };
+  }
+  /** What the browser sends to change the password (`password`: a new one) or re-key it (the same one, under STAFF_KDF). */
+  async function rewrapped(m: StaffActor, password: string) {
+    const { body } = await loginBody(t, m, {}); // authKey under the member's stored parameters
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets(password, salt, STAFF_KDF);
+    return {
+      currentAuthKey: body.authKey,
+      kdf: { params: STAFF_KDF, salt: toBase64url(salt) },
+      authKey: toBase64url(fresh.authKey),
+      wrappedKeys: wrapPrivateKeys({ boxSecretKey: m.box.secretKey, signSecretKey: m.sign.secretKey }, fresh.wrapKey),
+    };
+  }
+  /** the staff default before issue 11, for a record the KDF upgrade re-keys */
+  const OLD_KDF: Argon2Params = { alg: 'argon2id', m: 64 * 1024, t: 3, p: 1 };
+  /** Each write, prepared for this member (signed in as it needs), ready to send; and the member's KDF parameters if not the default. */
+  interface SelfWrite {
+    route: string;
+    prepare: (m: StaffActor) => Send | Promise<Send>;
+    kdf?: Argon2Params;
+  }
+  const writes: SelfWrite[] = [
+    {
+      route: 'POST /api/staff/totp/setup',
+      prepare: async (member) => {
+        const m = await enrolling(member);
+        return () => m.agent.post('/api/staff/totp/setup').send({});
+      },
+    },
+    {
+      route: 'POST /api/staff/totp/confirm',
+      prepare: async (member) => {
+        const m = await enrolling(member);
+        const setup = await m.agent.post('/api/staff/totp/setup').send({});
+        expect(setup.status).toBe(200);
+        const code = totpCode(t, { totpSecret: base32Decode(setup.body.secret) });
+        return () => m.agent.post('/api/staff/totp/confirm').send({ code });
+      },
+    },
+    {
+      route: 'POST /api/staff/recovery-codes',
+      prepare: async (m) => {
+        const { body } = await loginBody(t, m);
+        return () => m.agent.post('/api/staff/recovery-codes').send({ currentAuthKey: body.authKey, totp: body.totp });
+      },
+    },
+    {
+      route: 'POST /api/staff/password',
+      prepare: async (m) => {
+        const change = await rewrapped(m, 'the password of someone removed meanwhile');
+        return () => m.agent.post('/api/staff/password').send(change);
+      },
+    },
+    {
+      route: 'POST /api/staff/kdf',
+      prepare: async (m) => {
+        const upgrade = await rewrapped(m, m.password);
+        return () => m.agent.post('/api/staff/kdf').send(upgrade);
+      },
+      kdf: OLD_KDF,
+    },
+    {
+      route: 'POST /api/staff/cases/:caseId/status',
+      prepare: (m) => () => m.agent.post(`/api/staff/cases/${caseId}/status`).send({ status: 'closed' }),
+    },
+    {
+      route: 'POST /api/staff/cases/:caseId/read',
+      prepare: (m) => () => m.agent.post(`/api/staff/cases/${caseId}/read`).send({ seq: 0 }),
+    },
+  ];
+  /** All these writes could change: the member's row but its status, their codes and read marks, the cases, their audit entries. */
+  async function traces(member: StaffActor) {
+    const { status: _status, ...row } = await t.db('staff').where({ id: member.staffId }).first();
+    return {
+      row,
+      codes: await t.db('staff_recovery_codes').where({ staff_id: member.staffId }).orderBy('code_hash'),
+      reads: await t.db('case_reads').where({ staff_id: member.staffId }),
+      cases: await t.db('cases').orderBy('id').select('id', 'status', 'closed_day', 'updated_day'),
+      audit: await t.db('audit_log').where({ actor_id: member.staffId }).pluck('action'),
+    };
+  }
+  test.each(writes)('$route', async ({ route, prepare, kdf }) => {
+    const leaving = await addStaff(t, admin, `self.leaving.${writes.findIndex((w) => w.route === route)}`, 'moderator', kdf);
+    const send = await prepare(leaving);
+    const removal = await keysetWithout(t, admin, leaving);
+    const before = await traces(leaving);
+    let removed: request.Response | undefined;
+    // The guard has read the member's record (still active) when the admin removes them.
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await publish(removal);
+    });
+    const written = await send();
+    expect(guarded).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(removed?.body.removed).toBe(1);
+    expectError(written, 409, 'member_removed', 'removed');
+    expect(await traces(leaving)).toEqual(before);
+  });
+
+  test('POST /api/staff/session/key needs no recheck: its key is stored on the session, which the removal deletes, so it answers 401 and stores nothing', async () => {
+    const leaving = await addStaff(t, admin, 'self.leaving.reload');
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await publish(removal);
+    });
+    const asked = await leaving.agent.post('/api/staff/session/key').send({});
+    expect(guarded).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expectError(asked, 401, 'unauthorized', 'session has ended');
+    expect(await t.db('staff_sessions').where({ staff_id: leaving.staffId })).toEqual([]);
+  });
 });

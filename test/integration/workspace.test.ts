@@ -6,6 +6,7 @@
 import request from 'supertest';
 import { envelopeHash, readersOf, sealEnvelope } from '../../protocol';
 import type { CaseList, StaffCaseDetail } from '../../protocol/api';
+import { isPostgres } from '../../server/db/database';
 import { expectError } from './expect-error';
 import {
   addStaff,
@@ -20,6 +21,7 @@ import {
   type SurvivorActor,
   type TestServer,
 } from '../support/harness';
+import { interleave, someoneWaitsForTheConnection, someoneWaitsOnALock } from '../support/interleave';
 
 let t: TestServer;
 let admin: StaffActor;
@@ -137,6 +139,72 @@ test('a reply takes the status sent with it, or keeps the one the case has; neve
   const bad = await unchanged(t, () => sendReply(mod, sealed, 'archived'));
   expectError(bad, 400, 'invalid_request', 'status');
   expect((await detail(mod)).thread.length).toBe(before);
+});
+
+describe('a status change audits the status it replaced as its own transaction finds it', () => {
+  afterEach(() => jest.restoreAllMocks());
+  const toStatus = (actor: StaffActor, status: string) => actor.agent.post(`/api/staff/cases/${caseId}/status`).send({ status });
+  /** The case's status changes audited after entry `seq`, oldest first. */
+  async function changesAfter(seq: number): Promise<unknown[]> {
+    const rows: string[] = await t
+      .db('audit_log')
+      .where({ action: 'case.status_changed', subject: caseId })
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .pluck('detail');
+    return rows.map((d) => JSON.parse(d));
+  }
+  async function startingFromInReview(): Promise<number> {
+    await t.db('cases').where({ id: caseId }).update({ status: 'in_review' });
+    return Number((await t.db('audit_log').max({ n: 'seq' }))[0].n);
+  }
+  const chain = [
+    { from: 'in_review', to: 'waiting_for_survivor' },
+    { from: 'waiting_for_survivor', to: 'closed' },
+  ];
+
+  type Change = (status: string) => Promise<request.Response>;
+  test.each<[string, number, () => Change | Promise<Change>]>([
+    ['POST /api/staff/cases/:caseId/status', 200, () => (status) => toStatus(mod, status)],
+    [
+      'a reply with a status',
+      201,
+      async () => {
+        const sealed = await sealReply(mod, 'closing after a colleague');
+        return (status) => sendReply(mod, sealed, status);
+      },
+    ],
+  ])('%s, when another moderator changed it after the route had read the case', async (_name, ok, prepare) => {
+    const change = await prepare();
+    const since = await startingFromInReview();
+    let meanwhile: request.Response | undefined;
+    // The route has read the case (in_review) when the other moderator's change commits.
+    const opened = interleave(t.ctx.repos.cases, 'detail', async () => {
+      meanwhile = await toStatus(admin, 'waiting_for_survivor');
+    });
+    const res = await change('closed');
+    expect(opened).toHaveBeenCalled();
+    expect(meanwhile?.status).toBe(200);
+    expect(res.status).toBe(ok);
+    expect(await changesAfter(since)).toEqual(chain);
+  });
+
+  test('two changes at once: the second reads what it changes from once the first has committed', async () => {
+    const since = await startingFromInReview();
+    let second: Promise<request.Response> | undefined;
+    // Inside the first change's transaction, the case updated but not committed: the other
+    // moderator's change starts now. On PostgreSQL it runs alongside and must wait for the
+    // case's row before it reads its status; on SQLite the one connection runs it after.
+    const inTransaction = interleave(t.ctx.repos.cases, 'update', async () => {
+      second = toStatus(admin, 'closed').then((r) => r);
+      await Promise.race([second, isPostgres(t.db) ? someoneWaitsOnALock(t.db) : someoneWaitsForTheConnection(t.db)]);
+    });
+    const first = await toStatus(mod, 'waiting_for_survivor');
+    expect(inTransaction).toHaveBeenCalled();
+    expect(first.status).toBe(200);
+    expect((await second!).status).toBe(200);
+    expect(await changesAfter(since)).toEqual(chain);
+  });
 });
 
 describe('POST /api/staff/cases/:caseId/read with bad input', () => {
