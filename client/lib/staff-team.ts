@@ -32,11 +32,22 @@ export async function initTeamPanel(current: StaffSession): Promise<void> {
   await Promise.all([loadMembers(), showLinkToPublish(), loadInvites()]);
 }
 
-/** The fingerprint link with the newest version, from the chain this browser verified (never the server's word). */
+/**
+ * The fingerprint link with the newest version, from the chain this browser verified (never the
+ * server's word), and, when this admin holds the instance key, only from a chain that key signed:
+ * on a browser with no pin (a new device, Tor Browser) a chain replaced in the database would
+ * otherwise be offered as the link to publish, and every survivor coming in through it would
+ * trust the replacer's key.
+ */
 async function showLinkToPublish(): Promise<void> {
   const target = byId('fingerprint-link');
   try {
     const { fingerprint: fp, keyset } = (await currentTrustedHistory(undefined, false)).current;
+    const instanceSecret = session.keys.instanceSecretKey;
+    if (instanceSecret && fp !== fingerprint(nacl.sign.keyPair.fromSecretKey(instanceSecret).publicKey))
+      throw new Error(
+        `Do not publish a link now: the list of readers this server serves is signed by another key (fingerprint ${fp}), not by your instance key. Someone may have replaced it in the server's database.`,
+      );
     target.textContent = fingerprintLink(location.origin, fp, keyset.version);
   } catch (e) {
     target.textContent = errorMessage(e);

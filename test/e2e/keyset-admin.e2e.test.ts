@@ -8,13 +8,15 @@
  * an older link is still served it (the limit SECURITY.md states). A keyset replaced by another
  * under the same version number, even signed by the real instance key, is refused by a pinned
  * survivor and by the admin. And a waiting member's roles changed in the database after the
- * admin looked are not signed.
+ * admin looked are not signed. And a chain replaced whole in the database, under another key,
+ * is never offered as the link to publish to the admin who holds the instance key, even on a
+ * browser that pinned nothing.
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
 import { fromBase64url, keyId, keysetHash, signKeyset, staffSecrets, unwrapPrivateKeys, utcDay, type SignedKeyset } from '../../protocol';
 import type { Db } from '../../server/db/database';
-import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers } from './flows';
+import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
 const MALLORY = { username: 'mallory.mod', password: 'a long passphrase for mallory' };
@@ -286,6 +288,33 @@ describeInBrowser("the admin's browser signs only over the keyset chain it trust
     expect(
       JSON.parse((await admin.evaluate<string | null>(`localStorage.getItem('awaaz.grants-unfinished.${adminId}')`)) ?? '[]'),
     ).not.toContain(String(erin.id));
+    expect(problems).toEqual([]);
+  });
+
+  test('a chain replaced in the database under another key: the admin, on a browser with no pin, is shown no link to publish', async () => {
+    const rows: { version: number; signed: string; hash: string; created_day: string }[] = await db('keysets').orderBy('version');
+    // The same lists, signed and chained again by a key the database writer holds.
+    const other = nacl.sign.keyPair();
+    let prev: string | null = null;
+    const forged = rows.map((row) => {
+      const signed = signKeyset({ ...(JSON.parse(row.signed) as SignedKeyset).keyset, prev }, other);
+      prev = keysetHash(signed.keyset);
+      return { ...row, signed: JSON.stringify(signed), hash: prev };
+    });
+    await db('keysets').delete();
+    await db('keysets').insert(forged);
+    try {
+      const fresh = await newGuardedPage(browser, problems);
+      await staffSignIn(fresh.page, server.url, ADMIN);
+      await openView(fresh.page, 'Team');
+      const shown = fresh.page.locator('#fingerprint-link').filter({ hasText: 'not by your instance key' });
+      await shown.waitFor({ timeout: 30_000 });
+      expect(await shown.textContent()).not.toContain('#fp=');
+      await fresh.context.close();
+    } finally {
+      await db('keysets').delete();
+      await db('keysets').insert(rows);
+    }
     expect(problems).toEqual([]);
   });
 });
