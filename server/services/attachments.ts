@@ -5,12 +5,13 @@
  * server never sees a key, a file name or a type. Reading the raw record bodies is HTTP and
  * stays in routes/attachments.ts.
  */
-import { randomId, recordCiphertextLength, utcDay } from '../../protocol';
+import { fromBase64url, keyId, randomId, recordCiphertextLength, utcDay } from '../../protocol';
 import type { AttachmentUpload, StaffAttachment } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { AttachmentRow } from '../db/attachment-repo';
 import type { Db } from '../db/database';
-import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
+import type { StaffRecord } from '../db/staff-repo';
+import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from '../http/errors';
 
 /** how many uploads one survivor may hold that no message carries yet */
 export const MAX_PENDING_UPLOADS = 50;
@@ -196,18 +197,29 @@ export async function survivorRecord(ctx: AppContext, survivorId: string, id: st
   return storedRecord(ctx, id, index, 'no upload of yours has this id');
 }
 
-/** A closed upload linked to a message: what staff may see. */
-async function linkedUpload(ctx: AppContext, id: string): Promise<AttachmentRow & { caseId: string }> {
+/**
+ * A closed upload linked to a message, for a moderator who holds a key to that message (a key
+ * entry or a grant of their own): only they can read its manifest, so only they may fetch the
+ * file, and only their opening is logged. A moderator not yet granted the case (new staff
+ * before a colleague shares older cases) is refused, not handed ciphertext and logged as
+ * having opened it.
+ */
+async function linkedUpload(ctx: AppContext, me: StaffRecord, id: string): Promise<AttachmentRow & { caseId: string }> {
   const a = await ctx.repos.attachments.forStaff(id);
-  if (!a || a.caseId === null) throw notFound('no attached file has this id');
+  if (!a || a.caseId === null || a.envelopeId === null) throw notFound('no attached file has this id');
+  const { envelopes } = ctx.repos;
+  const myKid = keyId(fromBase64url(me.boxPk));
+  const [keys, grants] = await Promise.all([envelopes.keysFor([a.envelopeId], myKid), envelopes.grantsFor([a.envelopeId], myKid)]);
+  if (!keys.has(a.envelopeId) && !grants.has(a.envelopeId))
+    throw forbidden('the message that carries this file has not been shared with you yet: a moderator who reads this case can share it');
   return { ...a, caseId: a.caseId };
 }
 
 /** A moderator opens an attached file: logged once (its records follow without a further entry each). */
-export async function openForStaff(ctx: AppContext, staffId: string, id: string): Promise<StaffAttachment> {
-  const a = await linkedUpload(ctx, id);
+export async function openForStaff(ctx: AppContext, me: StaffRecord, id: string): Promise<StaffAttachment> {
+  const a = await linkedUpload(ctx, me, id);
   await ctx.repos.audit.record(ctx.db, {
-    actorId: staffId,
+    actorId: me.id,
     action: 'case.attachment_opened',
     subject: a.caseId,
     detail: { attachmentId: a.id },
@@ -216,8 +228,8 @@ export async function openForStaff(ctx: AppContext, staffId: string, id: string)
 }
 
 /** A record of an attached file, for a moderator. */
-export async function staffRecord(ctx: AppContext, id: string, index: number): Promise<Buffer> {
-  const a = await linkedUpload(ctx, id);
+export async function staffRecord(ctx: AppContext, me: StaffRecord, id: string, index: number): Promise<Buffer> {
+  const a = await linkedUpload(ctx, me, id);
   checkIndexInFile(a, index);
   return storedRecord(ctx, id, index, 'no attached file has this id');
 }

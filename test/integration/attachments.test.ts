@@ -12,6 +12,7 @@ import {
   decryptFile,
   encryptFile,
   envelopeHash,
+  makeGrant,
   newAttachmentKey,
   openEnvelope,
   randomId,
@@ -572,6 +573,32 @@ describe('who sees a file', () => {
       expectError(await stranger.get(`/api/survivor/attachments/${sent.id}/records/0`), 404, 'not_found');
       expectError(await stranger.post(`/api/survivor/attachments/${open.id}/close`), 404, 'not_found');
     });
+  });
+  test('a moderator not yet granted the message that carries a file is refused, and logged as opening nothing, until a colleague shares it', async () => {
+    const late = await addStaff(t, admin, 'mod.late');
+    const opened = async () =>
+      Number((await t.db('audit_log').where({ action: 'case.attachment_opened', actor_id: late.staffId }).count({ n: '*' }))[0].n);
+    await unchanged(async () => {
+      expectError(await late.agent.get(`/api/staff/attachments/${sent.id}`), 403, 'forbidden', 'not been shared with you');
+      expectError(await late.agent.get(`/api/staff/attachments/${sent.id}/records/0`), 403, 'forbidden', 'not been shared with you');
+    });
+    expect(await opened()).toBe(0);
+
+    // A moderator who reads the case shares its testimony (the envelope that carries the file) with them.
+    const testimony = (await openCase(caseId)).thread.find((i) => i.seq === 0)!;
+    const row = await t.db('envelopes').where({ case_id: caseId, kind: 'testimony' }).first();
+    const grant = makeGrant(testimony.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign });
+    const shared = await mod.agent.post('/api/staff/grants').send({ staffId: late.staffId, grants: [{ envelopeId: row.id, grant }] });
+    expect(shared.status).toBe(201);
+    expect((await late.agent.get(`/api/staff/attachments/${sent.id}`)).body).toEqual({
+      id: sent.id,
+      caseId,
+      size: RECORD_BYTES + 5,
+      records: 2,
+    });
+    const rec = await late.agent.get(`/api/staff/attachments/${sent.id}/records/1`).buffer(true);
+    expect(Buffer.from(rec.body as Buffer).equals(Buffer.from(sent.records[1]))).toBe(true);
+    expect(await opened()).toBe(1);
   });
 });
 
