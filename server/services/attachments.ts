@@ -97,19 +97,31 @@ async function storedRecord(ctx: AppContext, id: string, index: number, gone: st
   return data;
 }
 
-/** A new upload of `records` records, within the survivor's limits on files not yet sent. */
+/**
+ * A new upload of `records` records, within the survivor's limits on files not yet sent. With
+ * an `id` of the browser's choosing, a create sent again (its answer was lost on the way) answers
+ * the upload the first one made, as it stands, instead of making a second that would count
+ * against her limits for two days.
+ */
 export async function createUpload(
   ctx: AppContext,
   survivorId: string,
-  { size, records }: { size: number; records: number },
+  { size, records, id }: { size: number; records: number; id?: string },
 ): Promise<AttachmentUpload> {
   const { attachments, survivors } = ctx.repos;
   const fileLimit = ctx.config.attachmentMaxFileBytes;
   if (size > fileLimit) throw tooLarge(`a file may be at most ${inMb(fileLimit)}`);
   if (!(await survivors.byId(survivorId))) throw unauthorized('this survivor account no longer exists');
+  const madeBefore = async (): Promise<AttachmentUpload | undefined> => {
+    const before = id === undefined ? undefined : await attachments.ofSurvivor(id, survivorId);
+    if (before && before.size !== size) throw conflict('upload_exists', 'id: an upload of yours with this id has another size');
+    return before && uploadView(before);
+  };
+  const again = await madeBefore();
+  if (again) return again;
   const now = ctx.clock.now();
   const created: AttachmentRow = {
-    id: randomId(),
+    id: id ?? randomId(),
     survivorId,
     caseId: null,
     envelopeId: null,
@@ -119,7 +131,7 @@ export async function createUpload(
     closed: false,
     createdDay: utcDay(new Date(now)),
   };
-  await ctx.db.transaction(async (trx) => {
+  const creating = ctx.db.transaction(async (trx) => {
     // Counted in the transaction, so that (on SQLite, where writes are serialized) parallel requests cannot all pass.
     const pending = await attachments.pendingUsage(trx, created.survivorId, now);
     if (pending.count >= MAX_PENDING_UPLOADS) {
@@ -134,6 +146,14 @@ export async function createUpload(
       throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
     await attachments.create(trx, { id: created.id, survivorId: created.survivorId, size, records, day: created.createdDay });
   });
+  try {
+    await creating;
+  } catch (e) {
+    // The same create, sent again while the first was still being written, fails on the id: answer the first.
+    const first = await madeBefore();
+    if (!first) throw e;
+    return first;
+  }
   return uploadView(created);
 }
 

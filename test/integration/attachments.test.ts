@@ -390,6 +390,38 @@ describe('creating an upload', () => {
     expect(Number(rows[0].n)).toBe(2);
   });
 
+  test('a create sent again with its id (its answer lost) answers the same upload as it stands, and counts once', async () => {
+    const s = await registerSurvivor(t);
+    const as = asSurvivor(t, s);
+    const survivorId = (await t.db('survivors').where({ handle: s.handle }).first('id')).id as string;
+    const count = async () => Number((await t.db('attachments').where({ survivor_id: survivorId }).count({ n: '*' }))[0].n);
+    const id = randomId();
+    const body = { size: RECORD_BYTES + 1, records: 2, id };
+    const first = await as.post('/api/survivor/attachments', body);
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ id, size: RECORD_BYTES + 1, records: 2, received: 0, closed: false });
+    const k = newAttachmentKey();
+    expect((await as.putRecord(id, 0, encryptFile(fileOf(RECORD_BYTES + 1), k)[0])).status).toBe(200);
+    const again = await unchanged(() => as.post('/api/survivor/attachments', body));
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ id, size: RECORD_BYTES + 1, records: 2, received: 1, closed: false });
+    // Sent twice at once (the second before the first is written): one upload, both answered with it.
+    const twin = { size: 5, records: 1, id: randomId() };
+    const both = await Promise.all([as.post('/api/survivor/attachments', twin), as.post('/api/survivor/attachments', twin)]);
+    expect(both.map((r) => [r.status, r.body.id])).toEqual([
+      [201, twin.id],
+      [201, twin.id],
+    ]);
+    expect(await count()).toBe(2);
+    // An id of hers with another size, or another survivor's id, makes nothing.
+    await unchanged(async () => {
+      expectError(await as.post('/api/survivor/attachments', { ...body, size: 5, records: 1 }), 409, 'upload_exists', 'another size');
+      expectError(await asSurvivor(t, other).post('/api/survivor/attachments', body), 409, 'conflict');
+      expectError(await as.post('/api/survivor/attachments', { ...body, id: 'not-an-id' }), 400, 'invalid_request', 'id');
+    });
+    expect(await count()).toBe(2);
+  });
+
   test('a token for a survivor that no longer exists creates nothing', async () => {
     const gone = await registerSurvivor(t);
     await t.db('survivors').where({ handle: gone.handle }).delete();
