@@ -201,9 +201,12 @@ export async function closeUpload(ctx: AppContext, survivorId: string, upload: A
   if (!upload.closed) {
     if (upload.received < upload.records)
       throw conflict('incomplete', `the upload holds ${upload.received} of ${upload.records} records; send record ${upload.received} next`);
-    // Closing twice answers the same (a retry after a lost answer), so only a real change is refused.
-    if (!(await attachments.close(upload.id, survivorId)) && !(await attachments.ofSurvivor(upload.id, survivorId))?.closed) {
-      throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
+    // Closing twice answers the same (a retry after a lost answer), so only a real change is refused;
+    // an upload erased meanwhile (two days unsent, or with her account) is not found, as it would be now.
+    if (!(await attachments.close(upload.id, survivorId))) {
+      const now = await attachments.ofSurvivor(upload.id, survivorId);
+      if (!now) throw notFound('no upload of yours has this id');
+      if (!now.closed) throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
     }
   }
   return { id: upload.id, closed: true };

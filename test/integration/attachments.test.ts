@@ -43,6 +43,7 @@ import {
   UNIQUE_VIOLATION,
   unchanged as unchangedIn,
 } from '../support/harness';
+import { interleave } from '../support/interleave';
 import { expectError } from './expect-error';
 
 const MB = 1024 * 1024;
@@ -313,6 +314,17 @@ describe('records that do not belong', () => {
       expectError(await as().putRecord(up.id, 0, up.records[0]), 409, 'closed');
       expect((await as().post(`/api/survivor/attachments/${up.id}/close`)).body).toEqual({ id: up.id, closed: true });
     });
+  });
+
+  test('an upload erased while it is being closed is not found, not a conflict', async () => {
+    const up = await uploadFile(t, survivor, fileOf(10), { close: false });
+    // The sweeper (or her "delete everything") erases it between the close's read and its write.
+    interleave(t.ctx.repos.attachments, 'ofSurvivor', () => t.db('attachments').where({ id: up.id }).delete());
+    try {
+      expectError(await asSurvivor(t, survivor).post(`/api/survivor/attachments/${up.id}/close`), 404, 'not_found', 'no upload of yours');
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   test('two copies of the next record at once: one is stored, the other refused', async () => {
