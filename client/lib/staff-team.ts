@@ -54,11 +54,28 @@ async function showLinkToPublish(): Promise<void> {
   }
 }
 
+/**
+ * An invite link that also carries the instance fingerprint (`&fp=`), so that the new member's
+ * browser pins it at enrolment instead of trusting the first list of readers it is served: the
+ * admin's own instance key's, or else the chain this browser verified (as it stands, the link
+ * is given without it).
+ */
+async function withFingerprint(url: string): Promise<string> {
+  const instanceSecret = session.keys.instanceSecretKey;
+  const fp = instanceSecret
+    ? fingerprint(nacl.sign.keyPair.fromSecretKey(instanceSecret).publicKey)
+    : await currentTrustedHistory(undefined, false).then(
+        (h) => h.current.fingerprint,
+        () => undefined,
+      );
+  return fp ? `${url}&fp=${fp.replace(/ /g, '')}` : url;
+}
+
 export function bindTeamPanel(): void {
   onSubmit(byId<HTMLFormElement>('invite-form'), byId('workspace-status'), async () => {
     const role = byId<HTMLSelectElement>('invite-role').value;
     const invite = await api<{ url: string; expiresAt: string }>('POST', '/api/staff/invites', { roles: role.split(',') });
-    byId('invite-link').textContent = invite.url;
+    byId('invite-link').textContent = await withFingerprint(invite.url);
     byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
     show(byId('invite-result'));
     await loadInvites();

@@ -10,7 +10,8 @@
  * survivor and by the admin. And a waiting member's roles changed in the database after the
  * admin looked are not signed. And a chain replaced whole in the database, under another key, is
  * refused by the admin who holds the instance key on a browser that pinned nothing (signing in
- * pins that key), and never offered as the link to publish, even where the replacement was pinned.
+ * pins that key), and never offered as the link to publish, even where the replacement was pinned;
+ * an invite link carries the fingerprint, and the new member's browser pins it.
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
@@ -340,6 +341,18 @@ describeInBrowser("the admin's browser signs only over the keyset chain it trust
       await db('keysets').delete();
       await db('keysets').insert(rows);
     }
+    expect(problems).toEqual([]);
+  });
+
+  test("an invite link carries the instance fingerprint, and the new member's browser pins it before it trusts any list of readers", async () => {
+    const invite = await createInvite(admin, 'moderator');
+    expect(invite).toMatch(new RegExp(`/invite#[A-Za-z0-9_-]{43}&fp=${bare(adminFingerprint)}$`));
+    const member = await newGuardedPage(browser, problems);
+    await member.page.goto(invite);
+    // The token still reads (the invite's roles are shown), and the fingerprint is pinned at once.
+    await member.page.locator('#roles').filter({ hasText: 'moderator' }).waitFor({ timeout: 30_000 });
+    expect(await pinOf(member.page)).toEqual({ fingerprint: adminFingerprint, version: 0, fromLink: true });
+    await member.context.close();
     expect(problems).toEqual([]);
   });
 });
