@@ -9,9 +9,15 @@ import { byId, fragmentToken, listen, nextFrame, onSubmit, say, showStep } from 
 import { checkPassword, kdfProgress, makeStaffKeys } from './lib/staff';
 import { enrolTotp } from './lib/staff-2fa';
 import { keepForReload } from './lib/staff-reload';
+import { fingerprintInFragment, pinAfterLink } from '../protocol/pin';
+import { readPin, writePin } from './lib/pin-store';
 
 listen(document, 'DOMContentLoaded', async () => {
   const inviteToken = fragmentToken();
+  // The admin's page adds the instance fingerprint to the link (`&fp=`): pinned now, before this
+  // browser has seen any list of readers, the workspace refuses one signed by another key.
+  const fp = fingerprintInFragment(location.hash);
+  if (fp !== undefined) writePin(pinAfterLink(readPin(), fp));
   const invalid = (reason: string) => {
     byId('invalid-reason').textContent = reason;
     showStep('step-invalid');

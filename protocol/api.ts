@@ -447,11 +447,16 @@ export const schemas = {
     page: plainInteger(1, 100000).default(1),
   }),
   // Attachments (evidence files in 64 KiB records, protocol/attachment.ts): server/routes/attachments.ts.
-  /** size: plaintext bytes; records: recordCount(size), so both sides agree on every record's length */
+  /**
+   * size: plaintext bytes; records: recordCount(size), so both sides agree on every record's
+   * length; id (optional, chosen by the browser): a create sent again after its answer was lost
+   * finds the upload it made instead of making another
+   */
   createAttachment: z
     .strictObject({
       size: wholeNumber(0, Number.MAX_SAFE_INTEGER),
       records: dbInteger(1),
+      id: Id.optional(),
     })
     .superRefine((b, issue) => {
       if (!Number.isSafeInteger(b.size) || b.size < 0) return; // already refused above

@@ -25,6 +25,14 @@ let renewToken: ((expired: string) => Promise<string | undefined>) | undefined;
 export function onExpiredToken(renew: typeof renewToken): void {
   renewToken = renew;
 }
+/**
+ * Tokens renewed in this page, and the newest: a loop that holds an older one (a long upload
+ * of evidence) goes on with the newest, instead of being refused once per request.
+ */
+const renewed = new Set<string>();
+let newest = '';
+/** The token a request made with `bearer` is sent with now. */
+export const bearerNow = (bearer: string): string => (renewed.has(bearer) ? newest : bearer);
 
 /**
  * One request; a network failure or an error status becomes an ApiFailure. A request refused
@@ -39,7 +47,7 @@ async function send(
   bearer?: string,
   renew = renewToken,
 ): Promise<Response> {
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (bearer) headers.Authorization = `Bearer ${(bearer = bearerNow(bearer))}`;
   let res: Response;
   try {
     res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
@@ -51,6 +59,10 @@ async function send(
   if (res.status === 401 && bearer && renew) {
     const fresh = await renew(bearer);
     if (!fresh) throw new ApiFailure(401, 'session_ended', msg('api.sessionEnded'));
+    if (fresh !== bearer) {
+      renewed.add(bearer);
+      newest = fresh;
+    }
     return send(method, path, headers, body, fresh, undefined).catch((e: ApiFailure) => {
       throw e.status === 401 ? new ApiFailure(401, 'session_ended', e.message) : e;
     });

@@ -5,7 +5,7 @@
  * A reader downloads the records, opens each (the last with the final flag) and gets a Blob.
  * Shared by the survivor pages (upload) and the staff page (download).
  */
-import { makeManifest, newAttachmentKey, ProtocolError, RECORD_BYTES, type AttachmentManifest } from '../../protocol/survivor';
+import { makeManifest, newAttachmentKey, ProtocolError, randomId, RECORD_BYTES, type AttachmentManifest } from '../../protocol/survivor';
 import type { AttachmentUpload } from '../../protocol/api';
 import { api, ApiFailure, apiGetBytes, apiPutBytes } from './api';
 import { openRecords, RecordSealer } from './attachment-records';
@@ -63,7 +63,9 @@ export async function uploadAttachment(file: CleanFile, token: string, events: U
   const sealer = new RecordSealer(file.blob, newAttachmentKey());
   const records = sealer.records;
   const base = '/api/survivor/attachments';
-  const created = await withRetries(() => api<AttachmentUpload>('POST', base, { size, records }, token), events.retrying);
+  // Its id is chosen here, so that a create sent again after a lost answer finds the upload the first one made.
+  const id = randomId();
+  const created = await withRetries(() => api<AttachmentUpload>('POST', base, { size, records, id }, token), events.retrying);
   const at = `${base}/${encodeURIComponent(created.id)}`;
   const status = () => withRetries(() => api<AttachmentUpload>('GET', at, undefined, token), events.retrying);
 

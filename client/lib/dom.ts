@@ -98,8 +98,9 @@ export function nextFrame(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 30));
 }
 
+/** The token of a setup or invite link (`#<token>`, an invite's perhaps followed by `&fp=…`). */
 export function fragmentToken(): string | undefined {
-  const token = location.hash.slice(1);
+  const token = location.hash.slice(1).split('&')[0];
   return /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
 }
 

@@ -10,6 +10,7 @@
 import type { AttachmentManifest } from '../../protocol/survivor';
 import { DEFAULT_LIMITS, MAX_ATTACHMENTS } from './attachment-records';
 import { formatSize } from './attachment-view';
+import { bearerNow } from './api';
 import { uploadAttachment } from './attachments';
 import { cleanEvidence } from './metadata';
 import type { EvidencePicker } from './evidence-slot';
@@ -192,7 +193,8 @@ export function evidencePicker(id: string, shell: EvidenceShell): EvidencePicker
         for (const [index, item] of ready.entries()) {
           const sendingNow = { key: 'evidence.sending', params: { n: index + 1, count: ready.length } } as const;
           localize(status, sendingNow.key, sendingNow.params);
-          if (item.uploaded?.token !== token) {
+          // (Its token may have been renewed since: the same session, so no second copy.)
+          if (!item.uploaded || bearerNow(item.uploaded.token) !== bearerNow(token)) {
             const manifest = await uploadAttachment(item.cleaned!, token, {
               progress: (sent) => {
                 bar.value = done + sent;

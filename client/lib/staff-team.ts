@@ -32,22 +32,50 @@ export async function initTeamPanel(current: StaffSession): Promise<void> {
   await Promise.all([loadMembers(), showLinkToPublish(), loadInvites()]);
 }
 
-/** The fingerprint link with the newest version, from the chain this browser verified (never the server's word). */
+/**
+ * The fingerprint link with the newest version, from the chain this browser verified (never the
+ * server's word), and, when this admin holds the instance key, only from a chain that key signed:
+ * on a browser with no pin (a new device, Tor Browser) a chain replaced in the database would
+ * otherwise be offered as the link to publish, and every survivor coming in through it would
+ * trust the replacer's key.
+ */
 async function showLinkToPublish(): Promise<void> {
   const target = byId('fingerprint-link');
   try {
     const { fingerprint: fp, keyset } = (await currentTrustedHistory(undefined, false)).current;
+    const instanceSecret = session.keys.instanceSecretKey;
+    if (instanceSecret && fp !== fingerprint(nacl.sign.keyPair.fromSecretKey(instanceSecret).publicKey))
+      throw new Error(
+        `Do not publish a link now: the list of readers this server serves is signed by another key (fingerprint ${fp}), not by your instance key. Someone may have replaced it in the server's database.`,
+      );
     target.textContent = fingerprintLink(location.origin, fp, keyset.version);
   } catch (e) {
     target.textContent = errorMessage(e);
   }
 }
 
+/**
+ * An invite link that also carries the instance fingerprint (`&fp=`), so that the new member's
+ * browser pins it at enrolment instead of trusting the first list of readers it is served: the
+ * admin's own instance key's, or else the chain this browser verified (as it stands, the link
+ * is given without it).
+ */
+async function withFingerprint(url: string): Promise<string> {
+  const instanceSecret = session.keys.instanceSecretKey;
+  const fp = instanceSecret
+    ? fingerprint(nacl.sign.keyPair.fromSecretKey(instanceSecret).publicKey)
+    : await currentTrustedHistory(undefined, false).then(
+        (h) => h.current.fingerprint,
+        () => undefined,
+      );
+  return fp ? `${url}&fp=${fp.replace(/ /g, '')}` : url;
+}
+
 export function bindTeamPanel(): void {
   onSubmit(byId<HTMLFormElement>('invite-form'), byId('workspace-status'), async () => {
     const role = byId<HTMLSelectElement>('invite-role').value;
     const invite = await api<{ url: string; expiresAt: string }>('POST', '/api/staff/invites', { roles: role.split(',') });
-    byId('invite-link').textContent = invite.url;
+    byId('invite-link').textContent = await withFingerprint(invite.url);
     byId('invite-expiry').textContent = new Date(invite.expiresAt).toLocaleString();
     show(byId('invite-result'));
     await loadInvites();

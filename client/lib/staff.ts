@@ -5,6 +5,7 @@
 import nacl from 'tweetnacl';
 import {
   equalBytes,
+  fingerprint,
   fromBase64url as fromB64,
   randomId,
   sameKdfParams,
@@ -20,6 +21,7 @@ import {
 import type { StaffLoginParams, StaffLoginResult, StaffMe } from '../../protocol/api';
 import { api, ApiFailure } from './api';
 import { browserArgon2, slowKdf } from './kdf';
+import { readPin, writePin } from './pin-store';
 
 export interface NewStaffKeys {
   staffId: string;
@@ -111,6 +113,11 @@ export async function staffLogin(username: string, password: string, code = '', 
     });
     const keys = unwrapPrivateKeys(signedIn.wrappedKeys, wrapKey);
     wrapKey.fill(0);
+    // The admin who holds the instance key knows the one key every keyset must be signed by: a
+    // browser with no pin yet (a new device, Tor Browser) pins it now, and so refuses a chain
+    // replaced in the database instead of trusting it on first use.
+    const instance = keys.instanceSecretKey && nacl.sign.keyPair.fromSecretKey(keys.instanceSecretKey);
+    if (instance && !readPin()) writePin({ fingerprint: fingerprint(instance.publicKey), version: 0 });
     const { recoveryCodesLeft, ...me } = signedIn;
     if (sameKdfParams(kdf.params, STAFF_KDF)) return { me, keys, recoveryCodesLeft };
     onRekey?.();

@@ -133,12 +133,12 @@ export function attachmentRoutes(ctx: AppContext): Router {
 
   router.get('/staff/attachments/:id', moderator, noQuery, async (req, res) => {
     const { id } = parseWith(schemas.attachmentIdParam, { id: req.params.id }, 'path');
-    res.json(await openForStaff(ctx, staffOf(req).id, id));
+    res.json(await openForStaff(ctx, staffOf(req), id));
   });
 
   router.get('/staff/attachments/:id/records/:index', moderatorOrCountAddress, perSender, noQuery, async (req, res) => {
     const { id, index } = parseWith(schemas.recordParams, { id: req.params.id, index: req.params.index }, 'path');
-    sendRecord(res, await staffRecord(ctx, id, index));
+    sendRecord(res, await staffRecord(ctx, staffOf(req), id, index));
   });
 
   return router;

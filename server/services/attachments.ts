@@ -5,12 +5,13 @@
  * server never sees a key, a file name or a type. Reading the raw record bodies is HTTP and
  * stays in routes/attachments.ts.
  */
-import { randomId, recordCiphertextLength, utcDay } from '../../protocol';
+import { fromBase64url, keyId, randomId, recordCiphertextLength, utcDay } from '../../protocol';
 import type { AttachmentUpload, StaffAttachment } from '../../protocol/api';
 import type { AppContext } from '../app';
 import type { AttachmentRow } from '../db/attachment-repo';
 import type { Db } from '../db/database';
-import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
+import type { StaffRecord } from '../db/staff-repo';
+import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from '../http/errors';
 
 /** how many uploads one survivor may hold that no message carries yet */
 export const MAX_PENDING_UPLOADS = 50;
@@ -96,19 +97,31 @@ async function storedRecord(ctx: AppContext, id: string, index: number, gone: st
   return data;
 }
 
-/** A new upload of `records` records, within the survivor's limits on files not yet sent. */
+/**
+ * A new upload of `records` records, within the survivor's limits on files not yet sent. With
+ * an `id` of the browser's choosing, a create sent again (its answer was lost on the way) answers
+ * the upload the first one made, as it stands, instead of making a second that would count
+ * against her limits for two days.
+ */
 export async function createUpload(
   ctx: AppContext,
   survivorId: string,
-  { size, records }: { size: number; records: number },
+  { size, records, id }: { size: number; records: number; id?: string },
 ): Promise<AttachmentUpload> {
   const { attachments, survivors } = ctx.repos;
   const fileLimit = ctx.config.attachmentMaxFileBytes;
   if (size > fileLimit) throw tooLarge(`a file may be at most ${inMb(fileLimit)}`);
   if (!(await survivors.byId(survivorId))) throw unauthorized('this survivor account no longer exists');
+  const madeBefore = async (): Promise<AttachmentUpload | undefined> => {
+    const before = id === undefined ? undefined : await attachments.ofSurvivor(id, survivorId);
+    if (before && before.size !== size) throw conflict('upload_exists', 'id: an upload of yours with this id has another size');
+    return before && uploadView(before);
+  };
+  const again = await madeBefore();
+  if (again) return again;
   const now = ctx.clock.now();
   const created: AttachmentRow = {
-    id: randomId(),
+    id: id ?? randomId(),
     survivorId,
     caseId: null,
     envelopeId: null,
@@ -118,7 +131,7 @@ export async function createUpload(
     closed: false,
     createdDay: utcDay(new Date(now)),
   };
-  await ctx.db.transaction(async (trx) => {
+  const creating = ctx.db.transaction(async (trx) => {
     // Counted in the transaction, so that (on SQLite, where writes are serialized) parallel requests cannot all pass.
     const pending = await attachments.pendingUsage(trx, created.survivorId, now);
     if (pending.count >= MAX_PENDING_UPLOADS) {
@@ -133,6 +146,14 @@ export async function createUpload(
       throw tooLarge(`files uploaded but not sent may total at most ${inMb(testimonyLimit)}; send them with a message first`);
     await attachments.create(trx, { id: created.id, survivorId: created.survivorId, size, records, day: created.createdDay });
   });
+  try {
+    await creating;
+  } catch (e) {
+    // The same create, sent again while the first was still being written, fails on the id: answer the first.
+    const first = await madeBefore();
+    if (!first) throw e;
+    return first;
+  }
   return uploadView(created);
 }
 
@@ -180,9 +201,12 @@ export async function closeUpload(ctx: AppContext, survivorId: string, upload: A
   if (!upload.closed) {
     if (upload.received < upload.records)
       throw conflict('incomplete', `the upload holds ${upload.received} of ${upload.records} records; send record ${upload.received} next`);
-    // Closing twice answers the same (a retry after a lost answer), so only a real change is refused.
-    if (!(await attachments.close(upload.id, survivorId)) && !(await attachments.ofSurvivor(upload.id, survivorId))?.closed) {
-      throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
+    // Closing twice answers the same (a retry after a lost answer), so only a real change is refused;
+    // an upload erased meanwhile (two days unsent, or with her account) is not found, as it would be now.
+    if (!(await attachments.close(upload.id, survivorId))) {
+      const now = await attachments.ofSurvivor(upload.id, survivorId);
+      if (!now) throw notFound('no upload of yours has this id');
+      if (!now.closed) throw conflict('conflict', 'the upload changed meanwhile; ask where it stands');
     }
   }
   return { id: upload.id, closed: true };
@@ -196,18 +220,29 @@ export async function survivorRecord(ctx: AppContext, survivorId: string, id: st
   return storedRecord(ctx, id, index, 'no upload of yours has this id');
 }
 
-/** A closed upload linked to a message: what staff may see. */
-async function linkedUpload(ctx: AppContext, id: string): Promise<AttachmentRow & { caseId: string }> {
+/**
+ * A closed upload linked to a message, for a moderator who holds a key to that message (a key
+ * entry or a grant of their own): only they can read its manifest, so only they may fetch the
+ * file, and only their opening is logged. A moderator not yet granted the case (new staff
+ * before a colleague shares older cases) is refused, not handed ciphertext and logged as
+ * having opened it.
+ */
+async function linkedUpload(ctx: AppContext, me: StaffRecord, id: string): Promise<AttachmentRow & { caseId: string }> {
   const a = await ctx.repos.attachments.forStaff(id);
-  if (!a || a.caseId === null) throw notFound('no attached file has this id');
+  if (!a || a.caseId === null || a.envelopeId === null) throw notFound('no attached file has this id');
+  const { envelopes } = ctx.repos;
+  const myKid = keyId(fromBase64url(me.boxPk));
+  const [keys, grants] = await Promise.all([envelopes.keysFor([a.envelopeId], myKid), envelopes.grantsFor([a.envelopeId], myKid)]);
+  if (!keys.has(a.envelopeId) && !grants.has(a.envelopeId))
+    throw forbidden('the message that carries this file has not been shared with you yet: a moderator who reads this case can share it');
   return { ...a, caseId: a.caseId };
 }
 
 /** A moderator opens an attached file: logged once (its records follow without a further entry each). */
-export async function openForStaff(ctx: AppContext, staffId: string, id: string): Promise<StaffAttachment> {
-  const a = await linkedUpload(ctx, id);
+export async function openForStaff(ctx: AppContext, me: StaffRecord, id: string): Promise<StaffAttachment> {
+  const a = await linkedUpload(ctx, me, id);
   await ctx.repos.audit.record(ctx.db, {
-    actorId: staffId,
+    actorId: me.id,
     action: 'case.attachment_opened',
     subject: a.caseId,
     detail: { attachmentId: a.id },
@@ -216,8 +251,8 @@ export async function openForStaff(ctx: AppContext, staffId: string, id: string)
 }
 
 /** A record of an attached file, for a moderator. */
-export async function staffRecord(ctx: AppContext, id: string, index: number): Promise<Buffer> {
-  const a = await linkedUpload(ctx, id);
+export async function staffRecord(ctx: AppContext, me: StaffRecord, id: string, index: number): Promise<Buffer> {
+  const a = await linkedUpload(ctx, me, id);
   checkIndexInFile(a, index);
   return storedRecord(ctx, id, index, 'no attached file has this id');
 }

@@ -8,13 +8,26 @@
  * an older link is still served it (the limit SECURITY.md states). A keyset replaced by another
  * under the same version number, even signed by the real instance key, is refused by a pinned
  * survivor and by the admin. And a waiting member's roles changed in the database after the
- * admin looked are not signed.
+ * admin looked are not signed. And a chain replaced whole in the database, under another key, is
+ * refused by the admin who holds the instance key on a browser that pinned nothing (signing in
+ * pins that key), and never offered as the link to publish, even where the replacement was pinned;
+ * an invite link carries the fingerprint, and the new member's browser pins it.
  */
 import nacl from 'tweetnacl';
 import type { Browser, Page } from 'playwright-core';
-import { fromBase64url, keyId, keysetHash, signKeyset, staffSecrets, unwrapPrivateKeys, utcDay, type SignedKeyset } from '../../protocol';
+import {
+  fingerprint,
+  fromBase64url,
+  keyId,
+  keysetHash,
+  signKeyset,
+  staffSecrets,
+  unwrapPrivateKeys,
+  utcDay,
+  type SignedKeyset,
+} from '../../protocol';
 import type { Db } from '../../server/db/database';
-import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers } from './flows';
+import { acceptInvite, ADMIN, createInvite, openView, setUpFirstAdmin, shareTestimony, signWaitingMembers, staffSignIn } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, startServer, type RunningServer, type SentRequest } from './support';
 
 const MALLORY = { username: 'mallory.mod', password: 'a long passphrase for mallory' };
@@ -286,6 +299,60 @@ describeInBrowser("the admin's browser signs only over the keyset chain it trust
     expect(
       JSON.parse((await admin.evaluate<string | null>(`localStorage.getItem('awaaz.grants-unfinished.${adminId}')`)) ?? '[]'),
     ).not.toContain(String(erin.id));
+    expect(problems).toEqual([]);
+  });
+
+  test('a chain replaced in the database under another key is refused by the admin on any browser, and never offered as the link to publish', async () => {
+    const rows: { version: number; signed: string; hash: string; created_day: string }[] = await db('keysets').orderBy('version');
+    // The same lists, signed and chained again by a key the database writer holds.
+    const other = nacl.sign.keyPair();
+    let prev: string | null = null;
+    const forged = rows.map((row) => {
+      const signed = signKeyset({ ...(JSON.parse(row.signed) as SignedKeyset).keyset, prev }, other);
+      prev = keysetHash(signed.keyset);
+      return { ...row, signed: JSON.stringify(signed), hash: prev };
+    });
+    await db('keysets').delete();
+    await db('keysets').insert(forged);
+    try {
+      // A browser with no pin (a new device): signing in pins the admin's own instance key, so the replacement is refused.
+      const fresh = await newGuardedPage(browser, problems);
+      await staffSignIn(fresh.page, server.url, ADMIN);
+      expect(await pinOf(fresh.page)).toEqual({ fingerprint: adminFingerprint, version: 0 });
+      await openView(fresh.page, 'Team');
+      const changed = fresh.page.locator('#fingerprint-link').filter({ hasText: 'fingerprint changed' });
+      await changed.waitFor({ timeout: 30_000 });
+      expect(await changed.textContent()).not.toContain('#fp=');
+      await fresh.context.close();
+
+      // A browser that pinned the replacement before the admin signed in there (a survivor page sent from it):
+      // its pin stays, and the Team view still offers no link signed by another key.
+      const misled = await newGuardedPage(browser, problems);
+      await misled.page.goto(server.url + '/safety');
+      const misledPin = JSON.stringify({ fingerprint: fingerprint(other.publicKey), version: 0 });
+      await misled.page.evaluate(`localStorage.setItem('awaaz.pin', ${JSON.stringify(misledPin)})`);
+      await staffSignIn(misled.page, server.url, ADMIN);
+      await openView(misled.page, 'Team');
+      const refused = misled.page.locator('#fingerprint-link').filter({ hasText: 'not by your instance key' });
+      await refused.waitFor({ timeout: 30_000 });
+      expect(await refused.textContent()).not.toContain('#fp=');
+      await misled.context.close();
+    } finally {
+      await db('keysets').delete();
+      await db('keysets').insert(rows);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("an invite link carries the instance fingerprint, and the new member's browser pins it before it trusts any list of readers", async () => {
+    const invite = await createInvite(admin, 'moderator');
+    expect(invite).toMatch(new RegExp(`/invite#[A-Za-z0-9_-]{43}&fp=${bare(adminFingerprint)}$`));
+    const member = await newGuardedPage(browser, problems);
+    await member.page.goto(invite);
+    // The token still reads (the invite's roles are shown), and the fingerprint is pinned at once.
+    await member.page.locator('#roles').filter({ hasText: 'moderator' }).waitFor({ timeout: 30_000 });
+    expect(await pinOf(member.page)).toEqual({ fingerprint: adminFingerprint, version: 0, fromLink: true });
+    await member.context.close();
     expect(problems).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   decryptFile,
   encryptFile,
   envelopeHash,
+  makeGrant,
   newAttachmentKey,
   openEnvelope,
   randomId,
@@ -42,6 +43,7 @@ import {
   UNIQUE_VIOLATION,
   unchanged as unchangedIn,
 } from '../support/harness';
+import { interleave } from '../support/interleave';
 import { expectError } from './expect-error';
 
 const MB = 1024 * 1024;
@@ -314,6 +316,17 @@ describe('records that do not belong', () => {
     });
   });
 
+  test('an upload erased while it is being closed is not found, not a conflict', async () => {
+    const up = await uploadFile(t, survivor, fileOf(10), { close: false });
+    // The sweeper (or her "delete everything") erases it between the close's read and its write.
+    interleave(t.ctx.repos.attachments, 'ofSurvivor', () => t.db('attachments').where({ id: up.id }).delete());
+    try {
+      expectError(await asSurvivor(t, survivor).post(`/api/survivor/attachments/${up.id}/close`), 404, 'not_found', 'no upload of yours');
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   test('two copies of the next record at once: one is stored, the other refused', async () => {
     const fresh = await uploadFile(t, survivor, fileOf(RECORD_BYTES + 1), { upTo: 0 });
     const both = await Promise.all([as().putRecord(fresh.id, 0, fresh.records[0]), as().putRecord(fresh.id, 0, fresh.records[0])]);
@@ -387,6 +400,38 @@ describe('creating an upload', () => {
       .where({ survivor_id: (await t.db('survivors').where({ handle: s.handle }).first('id')).id })
       .count({ n: '*' });
     expect(Number(rows[0].n)).toBe(2);
+  });
+
+  test('a create sent again with its id (its answer lost) answers the same upload as it stands, and counts once', async () => {
+    const s = await registerSurvivor(t);
+    const as = asSurvivor(t, s);
+    const survivorId = (await t.db('survivors').where({ handle: s.handle }).first('id')).id as string;
+    const count = async () => Number((await t.db('attachments').where({ survivor_id: survivorId }).count({ n: '*' }))[0].n);
+    const id = randomId();
+    const body = { size: RECORD_BYTES + 1, records: 2, id };
+    const first = await as.post('/api/survivor/attachments', body);
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ id, size: RECORD_BYTES + 1, records: 2, received: 0, closed: false });
+    const k = newAttachmentKey();
+    expect((await as.putRecord(id, 0, encryptFile(fileOf(RECORD_BYTES + 1), k)[0])).status).toBe(200);
+    const again = await unchanged(() => as.post('/api/survivor/attachments', body));
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ id, size: RECORD_BYTES + 1, records: 2, received: 1, closed: false });
+    // Sent twice at once (the second before the first is written): one upload, both answered with it.
+    const twin = { size: 5, records: 1, id: randomId() };
+    const both = await Promise.all([as.post('/api/survivor/attachments', twin), as.post('/api/survivor/attachments', twin)]);
+    expect(both.map((r) => [r.status, r.body.id])).toEqual([
+      [201, twin.id],
+      [201, twin.id],
+    ]);
+    expect(await count()).toBe(2);
+    // An id of hers with another size, or another survivor's id, makes nothing.
+    await unchanged(async () => {
+      expectError(await as.post('/api/survivor/attachments', { ...body, size: 5, records: 1 }), 409, 'upload_exists', 'another size');
+      expectError(await asSurvivor(t, other).post('/api/survivor/attachments', body), 409, 'conflict');
+      expectError(await as.post('/api/survivor/attachments', { ...body, id: 'not-an-id' }), 400, 'invalid_request', 'id');
+    });
+    expect(await count()).toBe(2);
   });
 
   test('a token for a survivor that no longer exists creates nothing', async () => {
@@ -572,6 +617,32 @@ describe('who sees a file', () => {
       expectError(await stranger.get(`/api/survivor/attachments/${sent.id}/records/0`), 404, 'not_found');
       expectError(await stranger.post(`/api/survivor/attachments/${open.id}/close`), 404, 'not_found');
     });
+  });
+  test('a moderator not yet granted the message that carries a file is refused, and logged as opening nothing, until a colleague shares it', async () => {
+    const late = await addStaff(t, admin, 'mod.late');
+    const opened = async () =>
+      Number((await t.db('audit_log').where({ action: 'case.attachment_opened', actor_id: late.staffId }).count({ n: '*' }))[0].n);
+    await unchanged(async () => {
+      expectError(await late.agent.get(`/api/staff/attachments/${sent.id}`), 403, 'forbidden', 'not been shared with you');
+      expectError(await late.agent.get(`/api/staff/attachments/${sent.id}/records/0`), 403, 'forbidden', 'not been shared with you');
+    });
+    expect(await opened()).toBe(0);
+
+    // A moderator who reads the case shares its testimony (the envelope that carries the file) with them.
+    const testimony = (await openCase(caseId)).thread.find((i) => i.seq === 0)!;
+    const row = await t.db('envelopes').where({ case_id: caseId, kind: 'testimony' }).first();
+    const grant = makeGrant(testimony.envelope, { box: mod.box, recipient: late.box.publicKey, granter: mod.sign });
+    const shared = await mod.agent.post('/api/staff/grants').send({ staffId: late.staffId, grants: [{ envelopeId: row.id, grant }] });
+    expect(shared.status).toBe(201);
+    expect((await late.agent.get(`/api/staff/attachments/${sent.id}`)).body).toEqual({
+      id: sent.id,
+      caseId,
+      size: RECORD_BYTES + 5,
+      records: 2,
+    });
+    const rec = await late.agent.get(`/api/staff/attachments/${sent.id}/records/1`).buffer(true);
+    expect(Buffer.from(rec.body as Buffer).equals(Buffer.from(sent.records[1]))).toBe(true);
+    expect(await opened()).toBe(1);
   });
 });
 
