@@ -277,6 +277,8 @@ export const en = {
   'api.sessionEnded': 'Your session ended and could not be renewed. What you wrote is kept on this page: try again in a moment.',
   // One thread message that opened but holds what no message should (client/return.ts)
   'thread.unreadable': 'This message could not be shown safely: {reason}',
+  // Conflicts and lost answers, worded (client/lib/survivor-publishing.ts, client/share.ts, client/return.ts)
+  'api.sharingChanged': 'Your choices were changed elsewhere meanwhile; nothing was saved here. They are shown as they are now.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -270,4 +270,6 @@ export const ur: Catalog = {
   'api.sessionEnded':
     'آپ کا سیشن ختم ہو گیا اور دوبارہ شروع نہیں ہو سکا۔ آپ نے جو لکھا ہے وہ اس صفحے پر موجود ہے: تھوڑی دیر بعد دوبارہ کوشش کریں۔',
   'thread.unreadable': 'یہ پیغام محفوظ طریقے سے نہیں دکھایا جا سکا: {reason}',
+  // Conflicts and lost answers, worded (client/lib/survivor-publishing.ts, client/share.ts, client/return.ts)
+  'api.sharingChanged': 'اس دوران آپ کے انتخاب کہیں اور بدل دیے گئے؛ یہاں کچھ محفوظ نہیں ہوا۔ اب وہ موجودہ حالت میں دکھائے گئے ہیں۔',
 };

@@ -12,7 +12,9 @@
  * - /return: a staff message sealed and signed by a real staff key with a manifest that is not
  *   one shows as unsafe on its own line, the rest of the conversation as usual; once its
  *   signature is broken too, the conversation is hidden, but not her testimony nor her choices
- *   about it: the sharing choices are still there and saved.
+ *   about it: the sharing choices are still there and saved. Her other tab then closes the
+ *   advocates' access while this page saves (409 sharing_changed): the page says so and shows
+ *   the choices as they are now.
  *
  * @engine-free: `npm test` runs this on SQLite only; it tests the browser's side.
  */
@@ -21,7 +23,17 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page, Route } from 'playwright-core';
 import { envelopeHash, fromBase64url, readersOf, sealEnvelope } from '../../protocol';
 import { en } from '../../i18n/en';
-import { currentKeyset, makeTestServer, setupAdmin, type StaffActor, type TestServer } from '../support/harness';
+import {
+  asSurvivor,
+  currentKeyset,
+  logInSurvivor,
+  makeTestServer,
+  setupAdmin,
+  survivorKeys,
+  type StaffActor,
+  type TestServer,
+} from '../support/harness';
+import { interleave } from '../support/interleave';
 import { openOwnTestimonies } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, type SentRequest } from './support';
 
@@ -171,6 +183,25 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     await page.locator('#list-status', { hasText: en['sharing.saved'] }).waitFor({ timeout: 30_000 });
     // Drawn again from what the server now holds.
     expect(await page.locator('.sharing-form input[name="advocates"]').isChecked()).toBe(true);
+
+    // Her other tab closes the advocates' access while this page saves the statistics choice.
+    const otherTab = { codename, keys: await survivorKeys(codename, t.ctx.instanceId), token: '', handle: '' };
+    await logInSurvivor(t, otherTab);
+    const keysetVersion = (await currentKeyset(t)).keyset.version;
+    const closing = { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion };
+    const meanwhile = interleave(t.ctx.repos.publishing, 'sharingOf', () =>
+      asSurvivor(t, otherTab).post(`/api/survivor/cases/${caseId}/sharing`, closing).expect(200),
+    );
+    try {
+      await page.locator('.sharing-form input[name="count"]').check();
+      await page.getByRole('button', { name: en['sharing.save'] }).click();
+      await page.locator('#list-status', { hasText: en['api.sharingChanged'] }).waitFor({ timeout: 30_000 });
+    } finally {
+      meanwhile.mockRestore();
+    }
+    // Nothing of this page's choice was saved, and the switch shows what the other tab chose.
+    expect(await page.locator('.sharing-form input[name="advocates"]').isChecked()).toBe(false);
+    expect(await page.locator('.sharing-form input[name="count"]').isChecked()).toBe(false);
     expect(problems).toEqual([]);
   });
 });
