@@ -279,6 +279,8 @@ export const en = {
   'thread.unreadable': 'This message could not be shown safely: {reason}',
   // Conflicts and lost answers, worded (client/lib/survivor-publishing.ts, client/share.ts, client/return.ts)
   'api.sharingChanged': 'Your choices were changed elsewhere meanwhile; nothing was saved here. They are shown as they are now.',
+  'share.sentAsFirst':
+    'Your testimony had already been sent, as first written: your changes were not. Add them as a message when you [come back](/return).',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -272,4 +272,6 @@ export const ur: Catalog = {
   'thread.unreadable': 'یہ پیغام محفوظ طریقے سے نہیں دکھایا جا سکا: {reason}',
   // Conflicts and lost answers, worded (client/lib/survivor-publishing.ts, client/share.ts, client/return.ts)
   'api.sharingChanged': 'اس دوران آپ کے انتخاب کہیں اور بدل دیے گئے؛ یہاں کچھ محفوظ نہیں ہوا۔ اب وہ موجودہ حالت میں دکھائے گئے ہیں۔',
+  'share.sentAsFirst':
+    'آپ کا بیان پہلے ہی بھیجا جا چکا تھا، جیسا پہلی بار لکھا گیا تھا؛ بعد کی تبدیلیاں نہیں بھیجی گئیں۔ [واپس آ کر](/return) انہیں پیغام کے طور پر شامل کریں۔',
 };

@@ -4,7 +4,8 @@
  *
  * - /share: the answer to her registration is lost, then the answer to her testimony (both
  *   reached the server): pressing "Encrypt and send" again signs her in with the same keys and
- *   finds the testimony already there, so she sees it sent, and the database holds one case.
+ *   finds the testimony already there, so she sees it sent, and the database holds one case;
+ *   what she changed after the lost answer was not sent, and the page tells her so.
  * - /return: a moderator writes while she types (409 thread_moved): the page shows the new
  *   message and keeps her reply in its box; her session then expires (SURVIVOR_SESSION_MINUTES
  *   = 1, the clock moved past it): sending signs in again with the keys in memory and the
@@ -117,8 +118,11 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     await failed.waitFor({ timeout: 60_000 });
     expect(await t.db('cases').count({ n: '*' })).toEqual([{ n: 1 }]); // it arrived; she could not know
 
+    await page.getByLabel('What happened').fill('what happened, sent through a failing connection, and a change');
     await send.click();
     await page.getByRole('heading', { name: 'Your testimony was sent' }).waitFor({ timeout: 60_000 });
+    // The change went nowhere: she is told where to add it.
+    expect(await page.locator('#done-changed').textContent()).toBe(en['share.sentAsFirst'].replace(/\[(.*)\]\(\/return\)/, '$1'));
     expect(await t.db('cases').count({ n: '*' })).toEqual([{ n: 1 }]);
     expect(await t.db('survivors').count({ n: '*' })).toEqual([{ n: 1 }]);
     // Registered once (the second press was told already_registered and signed in), the testimony posted once.
