@@ -281,6 +281,8 @@ export const en = {
   'api.sharingChanged': 'Your choices were changed elsewhere meanwhile; nothing was saved here. They are shown as they are now.',
   'share.sentAsFirst':
     'Your testimony had already been sent, as first written: your changes were not. Add them as a message when you [come back](/return).',
+  'api.threadMovedFiles':
+    'A new message arrived meanwhile: it is shown now. What you wrote is kept, but not your files: read it, add them again, then send.',
 } as const;
 
 export type MessageKey = keyof typeof en;

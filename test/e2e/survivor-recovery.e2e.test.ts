@@ -7,9 +7,9 @@
  *   finds the testimony already there, so she sees it sent, and the database holds one case;
  *   what she changed after the lost answer was not sent, and the page tells her so.
  * - /return: a moderator writes while she types (409 thread_moved): the page shows the new
- *   message and keeps her reply in its box; her session then expires (SURVIVOR_SESSION_MINUTES
- *   = 1, the clock moved past it): sending signs in again with the keys in memory and the
- *   reply arrives.
+ *   message, keeps her reply in its box and says that her file must be added again; her session
+ *   then expires (SURVIVOR_SESSION_MINUTES = 1, the clock moved past it): sending signs in again
+ *   with the keys in memory and the reply arrives.
  * - /return: a staff message sealed and signed by a real staff key with a manifest that is not
  *   one shows as unsafe on its own line, the rest of the conversation as usual; once its
  *   signature is broken too, the conversation is hidden, but not her testimony nor her choices
@@ -35,6 +35,7 @@ import {
   type TestServer,
 } from '../support/harness';
 import { interleave } from '../support/interleave';
+import { attach } from './attachments-support';
 import { openOwnTestimonies } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, type SentRequest } from './support';
 
@@ -134,13 +135,17 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     const reply = 'my reply, typed while the session ran out';
     const box = page.getByLabel(en['thread.replyLabel']);
     await box.fill(reply);
+    // A 1x1 PNG: uploaded with the refused reply, and gone with the form drawn again.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await attach(page, [{ name: 'dot.png', mimeType: 'image/png', buffer: png }]);
     await moderatorWrites({ text: 'a question from the moderator' });
     const { id: caseId } = await t.db('cases').first('id');
 
     await page.getByRole('button', { name: en['thread.send'] }).click();
     await page.locator('.case', { hasText: 'a question from the moderator' }).waitFor({ timeout: 30_000 });
-    await page.locator('.case form [role="status"]', { hasText: en['api.threadMoved'] }).waitFor();
+    await page.locator('.case form > [role="status"]', { hasText: en['api.threadMovedFiles'] }).waitFor();
     expect(await box.inputValue()).toBe(reply);
+    expect(await page.locator('ul.evidence > li').count()).toBe(0);
 
     t.clock.advance(61_000); // past SURVIVOR_SESSION_MINUTES: the server refuses her token now
     const [signIns, replies] = [posts('/api/survivor/session'), posts(`/api/survivor/cases/${caseId}/messages`)];
