@@ -283,7 +283,9 @@ function replyForm(c: SurvivorCase, session: SurvivorSession, usedBytes: number)
         // A moderator wrote meanwhile: show it, her reply kept in its box, to be read and sent again.
         await showTestimonies(session);
         const moved = region();
-        if (moved) reportError(moved, e);
+        // Her files went with the form drawn again: she adds them again.
+        if (moved && files.length) sayMessage(moved, 'api.threadMovedFiles', undefined, 'error');
+        else if (moved) reportError(moved, e);
         return;
       }
       text.value = '';

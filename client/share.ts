@@ -30,8 +30,8 @@ let sentKeys: KeyPairs | undefined;
 let session: SurvivorSession | undefined;
 /** Her keys while a session is held (renewSessions signs in again with them). */
 let held: KeyPairs | undefined;
-/** A testimony went out and no answer was read: the next press first asks whether it arrived. */
-let maybeSent = false;
+/** A testimony went out and no answer was read (its text here): the next press first asks whether it arrived. */
+let maybeSent: string | undefined;
 renewSessions(() => ({ keys: held ?? sentKeys, session, instanceId: info?.instanceId }));
 
 /** The keys of her codename, derived once; a failed derivation is forgotten, so the next press derives again. */
@@ -63,7 +63,7 @@ onQuickExit(() => {
   keysPromise?.then(wipe, () => undefined);
   keysPromise = undefined;
   info = undefined;
-  session = held = undefined;
+  session = held = maybeSent = undefined;
   forgetSentKeys();
 });
 
@@ -194,14 +194,17 @@ listen(document, 'DOMContentLoaded', async () => {
       // Her codename is new to this page: any case of her account is this testimony, sent by an
       // earlier press whose answer was lost. Sending it again would make a second case.
       let sent: Pick<SurvivorCase, 'caseId' | 'createdDay'> | undefined;
+      const text = JSON.stringify(body);
       if (maybeSent) sent = (await api<{ cases: SurvivorCase[] }>('GET', '/api/survivor/cases', undefined, signedIn.token)).cases[0];
+      // What she changed since then was not sent: she is told where to add it.
+      if (sent && text !== maybeSent) sayMessage(byId('done-changed'), 'share.sentAsFirst');
       if (!sent) {
         // Files first: the testimony carries their manifests, and the server links their ids to it.
         const files = await evidence.upload(signedIn.token);
         const envelope = await sealTestimony(files.length ? { ...body, attachments: files } : body, readers, keys);
         const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
         const pow = await solvedPow();
-        maybeSent = true;
+        maybeSent = text;
         sent = await api<{ caseId: string; createdDay: string }>(
           'POST',
           '/api/survivor/cases',
@@ -209,7 +212,7 @@ listen(document, 'DOMContentLoaded', async () => {
           signedIn.token,
         );
       }
-      maybeSent = false;
+      maybeSent = undefined;
       evidence.clear();
 
       form.reset();

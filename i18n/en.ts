@@ -277,6 +277,12 @@ export const en = {
   'api.sessionEnded': 'Your session ended and could not be renewed. What you wrote is kept on this page: try again in a moment.',
   // One thread message that opened but holds what no message should (client/return.ts)
   'thread.unreadable': 'This message could not be shown safely: {reason}',
+  // Conflicts and lost answers, worded (client/lib/survivor-publishing.ts, client/share.ts, client/return.ts)
+  'api.sharingChanged': 'Your choices were changed elsewhere meanwhile; nothing was saved here. They are shown as they are now.',
+  'share.sentAsFirst':
+    'Your testimony had already been sent, as first written: your changes were not. Add them as a message when you [come back](/return).',
+  'api.threadMovedFiles':
+    'A new message arrived meanwhile: it is shown now. What you wrote is kept, but not your files: read it, add them again, then send.',
 } as const;
 
 export type MessageKey = keyof typeof en;

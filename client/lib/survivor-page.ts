@@ -34,6 +34,7 @@ const API_MESSAGES: Record<string, MessageKey> = {
   session_ended: 'api.sessionEnded',
   keyset_changed: 'api.keysetChanged',
   thread_moved: 'api.threadMoved',
+  sharing_changed: 'api.sharingChanged',
   not_set_up: 'share.noModerator',
   too_large: 'evidence.serverTooBig',
 };

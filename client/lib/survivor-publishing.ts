@@ -5,7 +5,7 @@
 import type nacl from 'tweetnacl';
 import { keyId, makeGrantAsync, readersOf, type VerifiedHistory } from '../../protocol/survivor';
 import type { SurvivorCase, SurvivorSession } from '../../protocol/api';
-import { api } from './api';
+import { api, ApiFailure } from './api';
 import { byId, el, onSubmit, sayMessage } from './dom';
 import { localize } from './messages';
 import { sharingControls } from './sharing';
@@ -68,7 +68,15 @@ export function sharingSection(c: SurvivorCase, testimony: TestimonyBody, ctx: S
             grants.push(await makeGrantAsync(envelope, { box: ctx.keys.box, recipient: advocate, granter: ctx.keys.sign }));
         }
       }
-      await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
+      try {
+        await api('POST', `/api/survivor/cases/${c.caseId}/sharing`, { sharing, keysetVersion: keyset.version, grants }, ctx.session.token);
+      } catch (e) {
+        if (!(e instanceof ApiFailure && e.code === 'sharing_changed')) throw e;
+        // Changed meanwhile (her other tab), and nothing saved here: show the choices as they are now.
+        await ctx.refresh();
+        reportError(byId('list-status'), e);
+        return;
+      }
       await ctx.refresh();
       sayMessage(byId('list-status'), 'sharing.saved');
     },

@@ -4,15 +4,18 @@
  *
  * - /share: the answer to her registration is lost, then the answer to her testimony (both
  *   reached the server): pressing "Encrypt and send" again signs her in with the same keys and
- *   finds the testimony already there, so she sees it sent, and the database holds one case.
+ *   finds the testimony already there, so she sees it sent, and the database holds one case;
+ *   what she changed after the lost answer was not sent, and the page tells her so.
  * - /return: a moderator writes while she types (409 thread_moved): the page shows the new
- *   message and keeps her reply in its box; her session then expires (SURVIVOR_SESSION_MINUTES
- *   = 1, the clock moved past it): sending signs in again with the keys in memory and the
- *   reply arrives.
+ *   message, keeps her reply in its box and says that her file must be added again; her session
+ *   then expires (SURVIVOR_SESSION_MINUTES = 1, the clock moved past it): sending signs in again
+ *   with the keys in memory and the reply arrives.
  * - /return: a staff message sealed and signed by a real staff key with a manifest that is not
  *   one shows as unsafe on its own line, the rest of the conversation as usual; once its
  *   signature is broken too, the conversation is hidden, but not her testimony nor her choices
- *   about it: the sharing choices are still there and saved.
+ *   about it: the sharing choices are still there and saved. Her other tab then closes the
+ *   advocates' access while this page saves (409 sharing_changed): the page says so and shows
+ *   the choices as they are now.
  *
  * @engine-free: `npm test` runs this on SQLite only; it tests the browser's side.
  */
@@ -21,7 +24,18 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page, Route } from 'playwright-core';
 import { envelopeHash, fromBase64url, readersOf, sealEnvelope } from '../../protocol';
 import { en } from '../../i18n/en';
-import { currentKeyset, makeTestServer, setupAdmin, type StaffActor, type TestServer } from '../support/harness';
+import {
+  asSurvivor,
+  currentKeyset,
+  logInSurvivor,
+  makeTestServer,
+  setupAdmin,
+  survivorKeys,
+  type StaffActor,
+  type TestServer,
+} from '../support/harness';
+import { interleave } from '../support/interleave';
+import { attach } from './attachments-support';
 import { openOwnTestimonies } from './flows';
 import { describeInBrowser, launchBrowser, newGuardedPage, type SentRequest } from './support';
 
@@ -105,8 +119,11 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     await failed.waitFor({ timeout: 60_000 });
     expect(await t.db('cases').count({ n: '*' })).toEqual([{ n: 1 }]); // it arrived; she could not know
 
+    await page.getByLabel('What happened').fill('what happened, sent through a failing connection, and a change');
     await send.click();
     await page.getByRole('heading', { name: 'Your testimony was sent' }).waitFor({ timeout: 60_000 });
+    // The change went nowhere: she is told where to add it.
+    expect(await page.locator('#done-changed').textContent()).toBe(en['share.sentAsFirst'].replace(/\[(.*)\]\(\/return\)/, '$1'));
     expect(await t.db('cases').count({ n: '*' })).toEqual([{ n: 1 }]);
     expect(await t.db('survivors').count({ n: '*' })).toEqual([{ n: 1 }]);
     // Registered once (the second press was told already_registered and signed in), the testimony posted once.
@@ -118,13 +135,17 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     const reply = 'my reply, typed while the session ran out';
     const box = page.getByLabel(en['thread.replyLabel']);
     await box.fill(reply);
+    // A 1x1 PNG: uploaded with the refused reply, and gone with the form drawn again.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await attach(page, [{ name: 'dot.png', mimeType: 'image/png', buffer: png }]);
     await moderatorWrites({ text: 'a question from the moderator' });
     const { id: caseId } = await t.db('cases').first('id');
 
     await page.getByRole('button', { name: en['thread.send'] }).click();
     await page.locator('.case', { hasText: 'a question from the moderator' }).waitFor({ timeout: 30_000 });
-    await page.locator('.case form [role="status"]', { hasText: en['api.threadMoved'] }).waitFor();
+    await page.locator('.case form > [role="status"]', { hasText: en['api.threadMovedFiles'] }).waitFor();
     expect(await box.inputValue()).toBe(reply);
+    expect(await page.locator('ul.evidence > li').count()).toBe(0);
 
     t.clock.advance(61_000); // past SURVIVOR_SESSION_MINUTES: the server refuses her token now
     const [signIns, replies] = [posts('/api/survivor/session'), posts(`/api/survivor/cases/${caseId}/messages`)];
@@ -171,6 +192,25 @@ describeInBrowser("the survivor's pages after a failure (Chromium)", () => {
     await page.locator('#list-status', { hasText: en['sharing.saved'] }).waitFor({ timeout: 30_000 });
     // Drawn again from what the server now holds.
     expect(await page.locator('.sharing-form input[name="advocates"]').isChecked()).toBe(true);
+
+    // Her other tab closes the advocates' access while this page saves the statistics choice.
+    const otherTab = { codename, keys: await survivorKeys(codename, t.ctx.instanceId), token: '', handle: '' };
+    await logInSurvivor(t, otherTab);
+    const keysetVersion = (await currentKeyset(t)).keyset.version;
+    const closing = { sharing: { advocatesMayRead: false, statistics: null }, keysetVersion };
+    const meanwhile = interleave(t.ctx.repos.publishing, 'sharingOf', () =>
+      asSurvivor(t, otherTab).post(`/api/survivor/cases/${caseId}/sharing`, closing).expect(200),
+    );
+    try {
+      await page.locator('.sharing-form input[name="count"]').check();
+      await page.getByRole('button', { name: en['sharing.save'] }).click();
+      await page.locator('#list-status', { hasText: en['api.sharingChanged'] }).waitFor({ timeout: 30_000 });
+    } finally {
+      meanwhile.mockRestore();
+    }
+    // Nothing of this page's choice was saved, and the switch shows what the other tab chose.
+    expect(await page.locator('.sharing-form input[name="advocates"]').isChecked()).toBe(false);
+    expect(await page.locator('.sharing-form input[name="count"]').isChecked()).toBe(false);
     expect(problems).toEqual([]);
   });
 });
