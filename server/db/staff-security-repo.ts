@@ -42,8 +42,9 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
         lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step),
       };
     },
-    async totpEnrolled(staffId: string): Promise<boolean> {
-      const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
+    /** Whether the member has confirmed a TOTP secret (in the caller's transaction when given). */
+    async totpEnrolled(staffId: string, q: Db = db): Promise<boolean> {
+      const row = await q('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
       return Boolean(row);
     },
     /** Stores a new unconfirmed secret; false once a secret is confirmed (it cannot be swapped this way). */

@@ -156,9 +156,13 @@ export function createStaffSignIn(ctx: AppContext) {
     const enrolled = totp.secret !== null;
     let failure: LoginFailure | undefined;
     let method: 'totp' | 'recovery_code' | 'password_before_totp_setup';
-    const spend: ((trx: Db) => Promise<boolean>)[] = [];
+    /** What the sign-in's transaction checks (and spends) again, each with the failure it counts as. */
+    const spend: { check: (trx: Db) => Promise<boolean>; otherwise: LoginFailure }[] = [];
     if (totp.secret === null) {
       method = 'password_before_totp_setup'; // a session that can only finish the TOTP setup
+      // Only while TOTP is still not set up: a confirm that committed meanwhile (in another
+      // session) ended the member's password-only sessions, and this one must not outlive it.
+      spend.push({ check: async (trx) => !(await security.totpEnrolled(member.id, trx)), otherwise: 'code_missing' });
     } else if (body.totp !== undefined) {
       method = 'totp';
       // A code read when sign-in began may be minutes old by now (slow key derivation): with a
@@ -166,11 +170,11 @@ export function createStaffSignIn(ctx: AppContext) {
       const startedAt = body.ticket === undefined ? undefined : readSignInTicket(ctx.serverSecret, body.ticket, body.username, at);
       const step = matchTotp(totp.secret, body.totp, at, totp.lastStep, startedAt);
       if (step === undefined) failure = matchTotp(totp.secret, body.totp, at, null, startedAt) === undefined ? 'totp' : 'totp_replayed';
-      else spend.push((trx) => security.acceptTotpStep(trx, member.id, step));
+      else spend.push({ check: (trx) => security.acceptTotpStep(trx, member.id, step), otherwise: 'totp_replayed' });
     } else if (body.recoveryCode !== undefined) {
       method = 'recovery_code';
       const hash = recoveryCodeHash(body.recoveryCode);
-      spend.push((trx) => security.useRecoveryCode(trx, member.id, hash));
+      spend.push({ check: (trx) => security.useRecoveryCode(trx, member.id, hash), otherwise: 'recovery_code' });
     } else {
       method = 'totp';
       failure = 'code_missing';
@@ -183,8 +187,9 @@ export function createStaffSignIn(ctx: AppContext) {
         // or a removal committed since then fails the sign-in, and one that comes later waits
         // for this row (PostgreSQL) and ends the session stored below with the others.
         if (!(await security.lockIfCredentials(trx, member.id, member.authHash))) return 'password';
-        // A code used by a concurrent sign-in (or a recovery code already spent) fails here.
-        for (const s of spend) if (!(await s(trx))) return method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
+        // A code used by a concurrent sign-in (or a recovery code already spent) fails here, and
+        // so does a password-only sign-in of a member who has set up TOTP since.
+        for (const s of spend) if (!(await s.check(trx))) return s.otherwise;
         await security.clearLoginFailures(trx, lockKey(body.username));
         const left = enrolled ? await security.recoveryCodesLeft(member.id, trx) : 0;
         await audit.record(trx, {
@@ -223,7 +228,12 @@ export function createStaffSignIn(ctx: AppContext) {
     return { secret: groupedBase32(secret), uri: otpauthUri(secret, me.username) };
   }
 
-  async function confirmTotp(me: StaffRecord, code: string): Promise<RecoveryCodes> {
+  /**
+   * Makes the pending secret the member's, with new recovery codes. Every other session of the
+   * member ends: each was opened with the password alone (no second factor existed yet), and
+   * would otherwise pass every guard from now on. The one in `keepSessionHash` stays.
+   */
+  async function confirmTotp(me: StaffRecord, keepSessionHash: string, code: string): Promise<RecoveryCodes> {
     const state = await security.totpState(me.id);
     const pending = state.pending;
     if (!pending) throw conflict('totp_not_started', 'ask for a QR code first (POST /api/staff/totp/setup)');
@@ -239,11 +249,12 @@ export function createStaffSignIn(ctx: AppContext) {
       if (!(await security.confirmTotp(trx, me.id, pending, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
         throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
       }
+      const sessionsEnded = await security.deleteSessions(trx, me.id, keepSessionHash);
       await audit.record(trx, {
         actorId: me.id,
         action: 'staff.totp_enrolled',
         subject: me.id,
-        detail: { recoveryCodes: RECOVERY_CODE_COUNT },
+        detail: { recoveryCodes: RECOVERY_CODE_COUNT, sessionsEnded },
       });
     });
     return { recoveryCodes };

@@ -168,6 +168,42 @@ describe('two-factor sign-in', () => {
     expectError(await request(t.app).post('/api/staff/login').send(again.body), 401, 'unauthorized', 'wrong username, password or code');
   });
 
+  test("a session opened with the password alone ends when the member confirms TOTP elsewhere: it never gains the member's second factor", async () => {
+    const fresh = await invitedButNotEnrolled(t, admin, 'waited.out');
+    // Someone holding the password signs in before the member has set up TOTP, and waits.
+    const { body } = await loginBody(t, { username: 'waited.out', password: fresh.password, totpSecret: new Uint8Array(20) }, {});
+    const waiting = request.agent(t.app);
+    expect((await waiting.post('/api/staff/login').send(body)).status).toBe(200);
+    await enrolTotp(t, fresh.agent, 'waited.out');
+    expectError(await waiting.get('/api/staff/me'), 401, 'unauthorized');
+    expectError(await waiting.post('/api/staff/session/key').send({}), 401, 'unauthorized');
+    // The session that confirmed the code stays, now past the gate.
+    expect((await fresh.agent.get('/api/staff/me')).body.totpEnrolled).toBe(true);
+    expect((await fresh.agent.post('/api/staff/session/key').send({})).status).toBe(200);
+    expect(await t.db('staff_sessions').where({ staff_id: fresh.id })).toHaveLength(1);
+    const enrolled = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.totp_enrolled' && e.actorId === fresh.id);
+    expect(enrolled.map((e) => e.detail)).toEqual([{ recoveryCodes: 10, sessionsEnded: 1 }]);
+  });
+
+  test('a password-only sign-in that a TOTP confirm overtakes gets no session: 401, only the confirming session is left', async () => {
+    const fresh = await invitedButNotEnrolled(t, admin, 'overtaken');
+    const { body } = await loginBody(t, { username: 'overtaken', password: fresh.password, totpSecret: new Uint8Array(20) }, {});
+    // The sign-in has read that no TOTP is set up when the member confirms one in their own session.
+    const read = interleave(t.ctx.repos.security, 'totpState', () => enrolTotp(t, fresh.agent, 'overtaken'));
+    try {
+      const signedIn = await request(t.app).post('/api/staff/login').send(body);
+      expect(read).toHaveBeenCalled();
+      expectError(signedIn, 401, 'unauthorized', 'wrong username, password or code');
+      expect(signedIn.headers['set-cookie']).toBeUndefined();
+    } finally {
+      read.mockRestore();
+    }
+    expect(await t.db('staff_sessions').where({ staff_id: fresh.id })).toHaveLength(1);
+    expect((await fresh.agent.get('/api/staff/me')).body.totpEnrolled).toBe(true);
+    const failed = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === fresh.id);
+    expect(failed.map((e) => e.detail!.reason)).toEqual(['code_missing']);
+  });
+
   test('a new QR code replaces the unconfirmed one; a wrong code is refused and writes nothing', async () => {
     const fresh = await invitedButNotEnrolled(t, admin, 'two.tries');
     const first = await fresh.agent.post('/api/staff/totp/setup').send({});
