@@ -292,7 +292,9 @@ export function createStaffSignIn(ctx: AppContext) {
     });
     const updated = await staff.byId(me.id);
     if (!updated) throw new Error(`staff member ${me.id} vanished while changing credentials`);
-    return staffMe(updated, true);
+    // A KDF upgrade also runs in a session still waiting for TOTP enrolment: the page takes this
+    // answer as the session's, and must still be sent to the enrolment.
+    return staffMe(updated, await security.totpEnrolled(me.id));
   }
 
   /** A new password: every other session of the member ends (the one in `keepSessionHash` stays). */

@@ -799,6 +799,7 @@ describe('password change', () => {
     const res = await member.agent.post('/api/staff/password').send(body);
     expect(res.status).toBe(200);
     expect(res.body.wrappedKeys).toBe(body.wrappedKeys);
+    expect(res.body.totpEnrolled).toBe(true);
     // This session goes on; the other one ended.
     expect((await member.agent.get('/api/staff/me')).status).toBe(200);
     expectError(await other.get('/api/staff/me'), 401, 'unauthorized');
@@ -909,6 +910,7 @@ describe('re-keying a record made with older KDF parameters', () => {
     const res = await agent.post('/api/staff/kdf').send(body);
     expect(res.status).toBe(200);
     expect(res.body.wrappedKeys).toBe(body.wrappedKeys);
+    expect(res.body.totpEnrolled).toBe(true);
 
     const after = await stored(member);
     expect(after.params).toEqual(STAFF_KDF);
@@ -1031,6 +1033,8 @@ describe('re-keying a record made with older KDF parameters', () => {
       wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
     });
     expect(res.status).toBe(200);
+    // The page takes this answer as the session's: it must still send the member to the enrolment.
+    expect(res.body.totpEnrolled).toBe(false);
     expect(JSON.parse((await t.db('staff').where({ id: member.id }).first()).kdf_params)).toEqual(STAFF_KDF);
     expectError(await agent.get('/api/staff/members'), 403, 'totp_enrolment_required');
   });
