@@ -34,6 +34,7 @@ import { sweepExpired } from '../../server/sweeper';
 import {
   addStaff,
   enrolTotp,
+  keysetWithout,
   loginBody,
   makeTestServer,
   registerSurvivor,
@@ -744,6 +745,26 @@ describe('sessions', () => {
     expectError(await phone.get('/api/staff/me'), 401, 'unauthorized');
     const after = (await admin.agent.get('/api/staff/activity')).body.members.find((m: { id: string }) => m.id === mod.staffId);
     expect(after).toEqual({ ...during, activeSessions: 0 });
+  });
+
+  test('an admin removed after their request passed the guard changes no setting: 409 member_removed', async () => {
+    const before = (await admin.agent.get('/api/staff/settings')).body;
+    const leaving = await addStaff(t, admin, 'admin.leaving', ['admin']);
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+    });
+    let set: request.Response;
+    try {
+      set = await leaving.agent.post('/api/staff/settings').send({ sessionIdleMinutes: 1440, sessionAbsoluteHours: 168 });
+      expect(guarded).toHaveBeenCalled();
+    } finally {
+      guarded.mockRestore();
+    }
+    expect(removed?.status).toBe(201);
+    expectError(set, 409, 'member_removed', 'removed');
+    expect((await admin.agent.get('/api/staff/settings')).body).toEqual(before);
   });
 });
 
