@@ -30,6 +30,7 @@ import type { PreparedSession } from '../http/auth';
 import { conflict, HttpError, unauthorized } from '../http/errors';
 import {
   hashAuthKey,
+  isArgon2Busy,
   LOGIN_LOCK,
   LOGIN_LOCK_SCHEDULE,
   newRecoveryCode,
@@ -96,6 +97,20 @@ export function createStaffSignIn(ctx: AppContext) {
   }
 
   /**
+   * Verifies the authKey of a reserved attempt. When the server is too busy to run argon2 (503
+   * `busy`, nothing was verified), the attempt is given back before the refusal goes out, so a
+   * flood of sign-ins cannot lock out a member who typed nothing wrong.
+   */
+  async function verifyReserved(reservation: Reservation, hash: string, authKey: string): Promise<boolean> {
+    try {
+      return await verifyAuthKey(hash, authKey);
+    } catch (e) {
+      if (isArgon2Busy(e)) await security.releaseLoginAttempt(reservation.key, reservation);
+      throw e;
+    }
+  }
+
+  /**
    * The reserved attempt failed: it is counted already; this audits it for an existing account
    * and forgets counters nobody added to for a day.
    */
@@ -143,8 +158,8 @@ export function createStaffSignIn(ctx: AppContext) {
     const found = await staff.byUsername(body.username);
     const member = found && found.status !== 'removed' ? found : undefined;
     const passwordOk = member
-      ? await verifyAuthKey(member.authHash, body.authKey)
-      : (await verifyAuthKey(await dummyHash, body.authKey), false);
+      ? await verifyReserved(reservation, member.authHash, body.authKey)
+      : (await verifyReserved(reservation, await dummyHash, body.authKey), false);
     if (!member || !passwordOk) {
       await recordFailure(reservation, found, found && !member ? 'account_removed' : 'password');
       throw unauthorized(LOGIN_FAILED_MESSAGE);
@@ -273,7 +288,7 @@ export function createStaffSignIn(ctx: AppContext) {
     how: { failedAction: string; done: (trx: Db) => Promise<void> },
   ): Promise<StaffMe> {
     const reservation = await reserveAttempt(me.username);
-    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+    if (!(await verifyReserved(reservation, me.authHash, body.currentAuthKey))) {
       await recordFailure(reservation, me, 'password', how.failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }
@@ -345,7 +360,7 @@ export function createStaffSignIn(ctx: AppContext) {
   async function regenerateRecoveryCodes(me: StaffRecord, body: z.infer<typeof schemas.regenerateRecoveryCodes>): Promise<RecoveryCodes> {
     const failedAction = 'staff.recovery_codes_failed';
     const reservation = await reserveAttempt(me.username);
-    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+    if (!(await verifyReserved(reservation, me.authHash, body.currentAuthKey))) {
       await recordFailure(reservation, me, 'password', failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }

@@ -27,8 +27,16 @@ import {
   type AuditRecord,
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
-import { lockDelayMs, LOGIN_LOCK, recoveryCodeHash } from '../../server/http/staff-credentials';
-import { hashToken, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
+import {
+  ARGON2_CONCURRENCY,
+  ARGON2_QUEUE_LIMIT,
+  argon2Load,
+  lockDelayMs,
+  LOGIN_LOCK,
+  recoveryCodeHash,
+  withArgon2Slot,
+} from '../../server/http/staff-credentials';
+import { hashToken, hmac, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
 import { hotp, totpStep } from '../../server/http/totp';
 import { sweepExpired } from '../../server/sweeper';
 import {
@@ -543,6 +551,26 @@ describe('login throttling', () => {
           .send((await loginBody(t, victim)).body)
       ).status,
     ).toBe(200);
+  });
+
+  test('sign-ins refused because argon2 is busy (503 busy, nothing verified) are given back: they do not lock the account', async () => {
+    const good = await loginBody(t, lockee);
+    const counter = () => t.db('login_failures').where({ key: toBase64url(hmac(t.ctx.serverSecret, 'login-failures', lockee.username)) });
+    // Every argon2 slot taken and the queue full, by jobs that wait for this test.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const blockers = Array.from({ length: ARGON2_CONCURRENCY + ARGON2_QUEUE_LIMIT }, () => withArgon2Slot(() => held));
+    try {
+      expect(argon2Load()).toEqual({ running: ARGON2_CONCURRENCY, waiting: ARGON2_QUEUE_LIMIT });
+      for (let i = 0; i <= LOGIN_LOCK.threshold; i++)
+        expectError(await request(t.app).post('/api/staff/login').send(good.body), 503, 'busy', 'busy with sign-ins');
+      expect((await counter()).map((r: { failures: number | string }) => Number(r.failures))).toEqual([0]);
+    } finally {
+      release();
+      await Promise.all(blockers);
+    }
+    expect((await request(t.app).post('/api/staff/login').send(good.body)).status).toBe(200);
+    expect(await counter()).toEqual([]);
   });
 
   test('per hashed address too: the sensitive limiter answers 429 rate_limited', async () => {
