@@ -13,7 +13,7 @@
  * attempts sent at the same time cannot get more verifications than the lock allows.
  */
 import type { z } from 'zod';
-import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
+import { sameKdfParams, STAFF_KDF, toBase64url, type Argon2Params } from '../../protocol';
 import {
   schemas,
   type RecoveryCodes,
@@ -59,6 +59,20 @@ export function accountLocked(lockedUntil: number, at: number): HttpError | unde
   return new HttpError(429, 'account_locked', `too many failed sign-ins for this account; try again in ${wait}`, {
     'Retry-After': String(seconds),
   });
+}
+
+/**
+ * New credentials are derived with the current staff KDF parameters only: a record with others
+ * answers /login/params unlike an unknown username (which gets STAFF_KDF), so it shows who has
+ * an account, and a password change must not set weaker ones than the default.
+ */
+function requireCurrentKdf(params: Argon2Params): void {
+  if (!sameKdfParams(params, STAFF_KDF))
+    throw new HttpError(
+      400,
+      'not_current_kdf',
+      `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`,
+    );
 }
 
 export type StaffSignIn = ReturnType<typeof createStaffSignIn>;
@@ -314,6 +328,7 @@ export function createStaffSignIn(ctx: AppContext) {
 
   /** A new password: every other session of the member ends (the one in `keepSessionHash` stays). */
   function changePassword(me: StaffRecord, keepSessionHash: string, body: CredentialsSwap): Promise<StaffMe> {
+    requireCurrentKdf(body.kdf.params);
     return swapCredentials(me, body, {
       failedAction: 'staff.password_change_failed',
       done: async (trx) => {
@@ -329,13 +344,7 @@ export function createStaffSignIn(ctx: AppContext) {
    * are accepted, which is what makes the record's /login/params answer that of any username.
    */
   async function upgradeKdf(me: StaffRecord, body: z.infer<typeof schemas.upgradeKdf>): Promise<StaffMe> {
-    if (!sameKdfParams(body.kdf.params, STAFF_KDF)) {
-      throw new HttpError(
-        400,
-        'not_current_kdf',
-        `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`,
-      );
-    }
+    requireCurrentKdf(body.kdf.params);
     if (sameKdfParams(me.kdfParams, STAFF_KDF)) throw conflict('kdf_current', 'this account already uses the current KDF parameters');
     return swapCredentials(me, body, {
       failedAction: 'staff.kdf_upgrade_failed',

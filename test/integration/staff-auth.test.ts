@@ -840,6 +840,29 @@ describe('password change', () => {
     expect((await auditLog(t, admin.agent)).pop()).toMatchObject({ action: 'staff.password_change_failed', actorId: member.staffId });
   });
 
+  test('new credentials only with the current KDF parameters: weaker or other valid ones are 400 not_current_kdf, nothing written', async () => {
+    const weaker: Argon2Params = { alg: 'argon2id', m: 19 * 1024, t: 2, p: 1 };
+    const body = await rewrap(member.password, 'a password kept under weaker parameters');
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets('a password kept under weaker parameters', salt, weaker);
+    const keys = unwrapPrivateKeys((await member.agent.get('/api/staff/me')).body.wrappedKeys, (await loginBody(t, member, {})).wrapKey);
+    await unchanged(t, async () =>
+      expectError(
+        await member.agent.post('/api/staff/password').send({
+          ...body,
+          kdf: { params: weaker, salt: toBase64url(salt) },
+          authKey: toBase64url(fresh.authKey),
+          wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
+        }),
+        400,
+        'not_current_kdf',
+        'current staff parameters',
+      ),
+    );
+    // So the account's /login/params answer stays that of any username.
+    expect((await request(t.app).post('/api/staff/login/params').send({ username: member.username })).body.kdf.params).toEqual(STAFF_KDF);
+  });
+
   test('the server swaps the credentials at once; the old password stops working, the new one opens the same keys, other sessions end', async () => {
     const other = await signIn(t, member);
     const newPassword = 'a brand new passphrase for pw.changer';
