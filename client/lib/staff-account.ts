@@ -17,7 +17,7 @@ export function initAccountPanel(current: StaffSession): void {
   const note = byId('recovery-left');
   note.textContent =
     left === 0
-      ? 'You have no recovery codes left. If you lose your phone you cannot sign in: ask an admin to help you set up a new account.'
+      ? 'You have no recovery codes left: make new ones below now. If you lose your phone without one, only an admin can let you back in, by resetting your two-factor sign-in.'
       : `You have ${left} recovery code${left === 1 ? '' : 's'} left.`;
   show(note, left <= 3);
 }

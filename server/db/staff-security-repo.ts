@@ -42,8 +42,9 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
         lastStep: row?.totp_last_step == null ? null : Number(row.totp_last_step),
       };
     },
-    async totpEnrolled(staffId: string): Promise<boolean> {
-      const row = await db('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
+    /** Whether the member has confirmed a TOTP secret (in the caller's transaction when given). */
+    async totpEnrolled(staffId: string, q: Db = db): Promise<boolean> {
+      const row = await q('staff').where({ id: staffId }).whereNotNull('totp_secret_sealed').first('id');
       return Boolean(row);
     },
     /** Stores a new unconfirmed secret (in `trx` when given); false once a secret is confirmed (it cannot be swapped this way). */
@@ -212,6 +213,16 @@ export function staffSecurityRepo(db: Db, sealer: TotpSealer) {
         ),
       );
       return row && { failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
+    },
+    /**
+     * Gives back an attempt that reserveLoginAttempt counted but nothing verified (the server was
+     * too busy to run argon2): the count and lock return to what they were before it, unlocked,
+     * if no other attempt was counted since (`counted`: what the reservation answered).
+     */
+    async releaseLoginAttempt(key: string, counted: LoginLock): Promise<void> {
+      await db('login_failures')
+        .where({ key, failures: counted.failures, locked_until: counted.lockedUntil })
+        .update({ failures: counted.failures - 1, locked_until: 0 });
     },
     /** Moves the counter's last failure to `at`: a write that every failed attempt commits, known username or not. */
     async touchLoginFailure(trx: Db, key: string, at: number): Promise<void> {

@@ -30,13 +30,20 @@ export const THREADPOOL_SIZE = Math.max(1, Math.min(1024, Number(process.env.UV_
 export const ARGON2_CONCURRENCY = Math.max(1, Math.min(THREADPOOL_SIZE - 1, os.availableParallelism() - 1));
 export const ARGON2_QUEUE_LIMIT = 256;
 
+const argon2Busy = () => new HttpError(503, 'busy', 'the server is busy with sign-ins; try again in a moment');
+
+/** Whether an error is withArgon2Slot's refusal: the job never ran (nothing was verified). */
+export function isArgon2Busy(e: unknown): boolean {
+  return e instanceof HttpError && e.status === 503 && e.code === 'busy';
+}
+
 let running = 0;
 const waiting: (() => void)[] = [];
 
 /** Runs an argon2 job when a slot is free (see the header of this file). */
 export async function withArgon2Slot<T>(job: () => Promise<T>): Promise<T> {
   if (running >= ARGON2_CONCURRENCY) {
-    if (waiting.length >= ARGON2_QUEUE_LIMIT) throw new HttpError(503, 'busy', 'the server is busy with sign-ins; try again in a moment');
+    if (waiting.length >= ARGON2_QUEUE_LIMIT) throw argon2Busy();
     await new Promise<void>((resolve) => waiting.push(resolve));
   } else {
     running++;

@@ -71,7 +71,8 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   // a secret one was just given gains nothing.
   router.post('/staff/totp/confirm', requireStaffEnrolling(), async (req, res) => {
     const { code } = parseWith(schemas.confirmTotp, req.body);
-    res.status(201).json(await signIn.confirmTotp(staffOf(req), code));
+    const { staff, sessionHash } = staffSessionOf(req);
+    res.status(201).json(await signIn.confirmTotp(staff, sessionHash, code));
   });
 
   /** New recovery codes, the old ones void: the password and a fresh TOTP code again. */

@@ -38,6 +38,7 @@ import { badRequest, conflict, notFound, unauthorized } from '../http/errors';
 import { checkContext, checkRecipients, currentKeysetFor, requireKeysetStill } from './envelope-rules';
 import { draftItems, item } from './presenters';
 import { newAlias } from './pseudonyms';
+import { requireNotRemoved } from './staff-accounts';
 
 type CaseDetail = NonNullable<Awaited<ReturnType<CaseRepo['detail']>>>;
 
@@ -320,6 +321,8 @@ export async function takeDown(
   const text = reason.trim();
   const day = ctx.clock.today();
   await ctx.erase(async (trx) => {
+    // A member removed since the guard read their record takes nothing down (a takedown is final).
+    await requireNotRemoved(ctx, trx, member);
     if ((await publishing.takeDown(trx, alias, text, day)) !== 1)
       throw conflict('story_gone', 'this story is no longer published (withdrawn or taken down already)');
     if (found.draftId) await publishing.setDraftStatus(trx, found.draftId, 'taken_down', day);

@@ -12,6 +12,7 @@ import type { AppContext } from '../app';
 import type { Db } from '../db/database';
 import type { StaffRecord } from '../db/staff-repo';
 import { RETENTION_DEFAULTS } from '../db/retention-repo';
+import { requireNotRemoved } from './staff-accounts';
 
 const DAY_MS = 86_400_000;
 
@@ -43,6 +44,7 @@ export async function changeRetention(
   const { retention, audit } = ctx.repos;
   const before = await retention.periods();
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
     await retention.setPeriods(trx, body);
     await audit.record(trx, {
       actorId: me.id,

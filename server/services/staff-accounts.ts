@@ -87,12 +87,13 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
 
 /**
  * First thing inside the transaction of a write a member makes for themselves (an invite,
- * their alert settings, their TOTP, recovery codes or password, a case's status, a read mark):
- * they were not removed since the guard read their record. A removal that committed meanwhile
- * has already deleted what it erases (their pending invites, their email address and key) and
- * ended their sessions, and this write would outlive it or act after it; on PostgreSQL a
- * removal in flight is waited for, and the next one waits for this write, so that its cleanup
- * sees it (keyset-repo.ts `holdOffPublications`).
+ * their alert settings, their TOTP, recovery codes or password, a case's status, a read mark),
+ * or as an admin or advocate (revoking an invite, resetting a member's second factor, the
+ * session and retention settings, a takedown): they were not removed since the guard read
+ * their record. A removal that committed meanwhile has already deleted what it erases (their
+ * pending invites, their email address and key) and ended their sessions, and this write would
+ * outlive it or act after it; on PostgreSQL a removal in flight is waited for, and the next one
+ * waits for this write, so that its cleanup sees it (keyset-repo.ts `holdOffPublications`).
  */
 export async function requireNotRemoved(ctx: AppContext, trx: Db, me: StaffRecord): Promise<void> {
   await ctx.repos.keysets.holdOffPublications(trx);
@@ -128,6 +129,7 @@ export async function listPendingInvites(ctx: AppContext): Promise<PendingInvite
 export async function revokeInvite(ctx: AppContext, me: StaffRecord, inviteId: string): Promise<{ revoked: true }> {
   const { staff, audit } = ctx.repos;
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
     const revoked = await staff.revokeInvite(trx, inviteId, ctx.clock.now());
     if (!revoked) throw notFound('no pending invite with this id: it was already used, has expired or was revoked');
     // audit
@@ -211,6 +213,9 @@ export async function resetMemberTotp(ctx: AppContext, admin: StaffRecord, staff
   const member = await staff.byId(staffId);
   if (!member || member.status === 'removed') throw notFound('no staff member with this id');
   return ctx.erase(async (trx) => {
+    // An admin removed meanwhile must not leave this behind: after a reset the password alone
+    // opens the member's enrolment of a new authenticator.
+    await requireNotRemoved(ctx, trx, admin);
     if (!(await security.resetTotp(trx, member.id)))
       throw conflict('totp_not_enrolled', `${member.username} has not set up two-factor sign-in, so there is nothing to reset`);
     const sessionsEnded = await security.deleteSessions(trx, member.id);
@@ -304,6 +309,7 @@ export async function changeSessionSettings(
   const { settings, audit } = ctx.repos;
   const before = await settings.sessionTimeouts();
   await ctx.db.transaction(async (trx) => {
+    await requireNotRemoved(ctx, trx, me);
     await settings.setSessionTimeouts(trx, body);
     await audit.record(trx, {
       actorId: me.id,

@@ -13,7 +13,7 @@
  * attempts sent at the same time cannot get more verifications than the lock allows.
  */
 import type { z } from 'zod';
-import { sameKdfParams, STAFF_KDF, toBase64url } from '../../protocol';
+import { sameKdfParams, STAFF_KDF, toBase64url, type Argon2Params } from '../../protocol';
 import {
   schemas,
   type RecoveryCodes,
@@ -30,6 +30,7 @@ import type { PreparedSession } from '../http/auth';
 import { conflict, HttpError, unauthorized } from '../http/errors';
 import {
   hashAuthKey,
+  isArgon2Busy,
   LOGIN_LOCK,
   LOGIN_LOCK_SCHEDULE,
   newRecoveryCode,
@@ -59,6 +60,20 @@ export function accountLocked(lockedUntil: number, at: number): HttpError | unde
   return new HttpError(429, 'account_locked', `too many failed sign-ins for this account; try again in ${wait}`, {
     'Retry-After': String(seconds),
   });
+}
+
+/**
+ * New credentials are derived with the current staff KDF parameters only: a record with others
+ * answers /login/params unlike an unknown username (which gets STAFF_KDF), so it shows who has
+ * an account, and a password change must not set weaker ones than the default.
+ */
+function requireCurrentKdf(params: Argon2Params): void {
+  if (!sameKdfParams(params, STAFF_KDF))
+    throw new HttpError(
+      400,
+      'not_current_kdf',
+      `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`,
+    );
 }
 
 export type StaffSignIn = ReturnType<typeof createStaffSignIn>;
@@ -93,6 +108,20 @@ export function createStaffSignIn(ctx: AppContext) {
       const refusal =
         accountLocked((await security.loginLock(key)).lockedUntil, at) ?? (tries >= 3 ? accountLocked(at + 1000, at) : undefined);
       if (refusal) throw refusal;
+    }
+  }
+
+  /**
+   * Verifies the authKey of a reserved attempt. When the server is too busy to run argon2 (503
+   * `busy`, nothing was verified), the attempt is given back before the refusal goes out, so a
+   * flood of sign-ins cannot lock out a member who typed nothing wrong.
+   */
+  async function verifyReserved(reservation: Reservation, hash: string, authKey: string): Promise<boolean> {
+    try {
+      return await verifyAuthKey(hash, authKey);
+    } catch (e) {
+      if (isArgon2Busy(e)) await security.releaseLoginAttempt(reservation.key, reservation);
+      throw e;
     }
   }
 
@@ -144,8 +173,8 @@ export function createStaffSignIn(ctx: AppContext) {
     const found = await staff.byUsername(body.username);
     const member = found && found.status !== 'removed' ? found : undefined;
     const passwordOk = member
-      ? await verifyAuthKey(member.authHash, body.authKey)
-      : (await verifyAuthKey(await dummyHash, body.authKey), false);
+      ? await verifyReserved(reservation, member.authHash, body.authKey)
+      : (await verifyReserved(reservation, await dummyHash, body.authKey), false);
     if (!member || !passwordOk) {
       await recordFailure(reservation, found, found && !member ? 'account_removed' : 'password');
       throw unauthorized(LOGIN_FAILED_MESSAGE);
@@ -157,9 +186,13 @@ export function createStaffSignIn(ctx: AppContext) {
     const enrolled = totp.secret !== null;
     let failure: LoginFailure | undefined;
     let method: 'totp' | 'recovery_code' | 'password_before_totp_setup';
-    const spend: ((trx: Db) => Promise<boolean>)[] = [];
+    /** What the sign-in's transaction checks (and spends) again, each with the failure it counts as. */
+    const spend: { check: (trx: Db) => Promise<boolean>; otherwise: LoginFailure }[] = [];
     if (totp.secret === null) {
       method = 'password_before_totp_setup'; // a session that can only finish the TOTP setup
+      // Only while TOTP is still not set up: a confirm that committed meanwhile (in another
+      // session) ended the member's password-only sessions, and this one must not outlive it.
+      spend.push({ check: async (trx) => !(await security.totpEnrolled(member.id, trx)), otherwise: 'code_missing' });
     } else if (body.totp !== undefined) {
       method = 'totp';
       // A code read when sign-in began may be minutes old by now (slow key derivation): with a
@@ -167,11 +200,11 @@ export function createStaffSignIn(ctx: AppContext) {
       const startedAt = body.ticket === undefined ? undefined : readSignInTicket(ctx.serverSecret, body.ticket, body.username, at);
       const step = matchTotp(totp.secret, body.totp, at, totp.lastStep, startedAt);
       if (step === undefined) failure = matchTotp(totp.secret, body.totp, at, null, startedAt) === undefined ? 'totp' : 'totp_replayed';
-      else spend.push((trx) => security.acceptTotpStep(trx, member.id, step));
+      else spend.push({ check: (trx) => security.acceptTotpStep(trx, member.id, step), otherwise: 'totp_replayed' });
     } else if (body.recoveryCode !== undefined) {
       method = 'recovery_code';
       const hash = recoveryCodeHash(body.recoveryCode);
-      spend.push((trx) => security.useRecoveryCode(trx, member.id, hash));
+      spend.push({ check: (trx) => security.useRecoveryCode(trx, member.id, hash), otherwise: 'recovery_code' });
     } else {
       method = 'totp';
       failure = 'code_missing';
@@ -184,8 +217,9 @@ export function createStaffSignIn(ctx: AppContext) {
         // or a removal committed since then fails the sign-in, and one that comes later waits
         // for this row (PostgreSQL) and ends the session stored below with the others.
         if (!(await security.lockIfCredentials(trx, member.id, member.authHash))) return 'password';
-        // A code used by a concurrent sign-in (or a recovery code already spent) fails here.
-        for (const s of spend) if (!(await s(trx))) return method === 'recovery_code' ? 'recovery_code' : 'totp_replayed';
+        // A code used by a concurrent sign-in (or a recovery code already spent) fails here, and
+        // so does a password-only sign-in of a member who has set up TOTP since.
+        for (const s of spend) if (!(await s.check(trx))) return s.otherwise;
         await security.clearLoginFailures(trx, lockKey(body.username));
         const left = enrolled ? await security.recoveryCodesLeft(member.id, trx) : 0;
         await audit.record(trx, {
@@ -231,7 +265,12 @@ export function createStaffSignIn(ctx: AppContext) {
     return { secret: groupedBase32(secret), uri: otpauthUri(secret, me.username) };
   }
 
-  async function confirmTotp(me: StaffRecord, code: string): Promise<RecoveryCodes> {
+  /**
+   * Makes the pending secret the member's, with new recovery codes. Every other session of the
+   * member ends: each was opened with the password alone (no second factor existed yet), and
+   * would otherwise pass every guard from now on. The one in `keepSessionHash` stays.
+   */
+  async function confirmTotp(me: StaffRecord, keepSessionHash: string, code: string): Promise<RecoveryCodes> {
     const state = await security.totpState(me.id);
     const pending = state.pending;
     if (!pending) throw conflict('totp_not_started', 'ask for a QR code first (POST /api/staff/totp/setup)');
@@ -248,11 +287,12 @@ export function createStaffSignIn(ctx: AppContext) {
       if (!(await security.confirmTotp(trx, me.id, pending, step, ctx.clock.now(), recoveryCodes.map(recoveryCodeHash)))) {
         throw conflict('totp_changed', 'a newer QR code was made meanwhile (another tab?); scan the newest one');
       }
+      const sessionsEnded = await security.deleteSessions(trx, me.id, keepSessionHash);
       await audit.record(trx, {
         actorId: me.id,
         action: 'staff.totp_enrolled',
         subject: me.id,
-        detail: { recoveryCodes: RECOVERY_CODE_COUNT },
+        detail: { recoveryCodes: RECOVERY_CODE_COUNT, sessionsEnded },
       });
     });
     return { recoveryCodes };
@@ -271,7 +311,7 @@ export function createStaffSignIn(ctx: AppContext) {
     how: { failedAction: string; done: (trx: Db) => Promise<void> },
   ): Promise<StaffMe> {
     const reservation = await reserveAttempt(me.username);
-    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+    if (!(await verifyReserved(reservation, me.authHash, body.currentAuthKey))) {
       await recordFailure(reservation, me, 'password', how.failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }
@@ -291,11 +331,14 @@ export function createStaffSignIn(ctx: AppContext) {
     });
     const updated = await staff.byId(me.id);
     if (!updated) throw new Error(`staff member ${me.id} vanished while changing credentials`);
-    return staffMe(updated, true);
+    // A KDF upgrade also runs in a session still waiting for TOTP enrolment: the page takes this
+    // answer as the session's, and must still be sent to the enrolment.
+    return staffMe(updated, await security.totpEnrolled(me.id));
   }
 
   /** A new password: every other session of the member ends (the one in `keepSessionHash` stays). */
   function changePassword(me: StaffRecord, keepSessionHash: string, body: CredentialsSwap): Promise<StaffMe> {
+    requireCurrentKdf(body.kdf.params);
     return swapCredentials(me, body, {
       failedAction: 'staff.password_change_failed',
       done: async (trx) => {
@@ -311,13 +354,7 @@ export function createStaffSignIn(ctx: AppContext) {
    * are accepted, which is what makes the record's /login/params answer that of any username.
    */
   async function upgradeKdf(me: StaffRecord, body: z.infer<typeof schemas.upgradeKdf>): Promise<StaffMe> {
-    if (!sameKdfParams(body.kdf.params, STAFF_KDF)) {
-      throw new HttpError(
-        400,
-        'not_current_kdf',
-        `kdf.params must be the current staff parameters (argon2id, m = ${STAFF_KDF.m} KiB, t = ${STAFF_KDF.t}, p = ${STAFF_KDF.p})`,
-      );
-    }
+    requireCurrentKdf(body.kdf.params);
     if (sameKdfParams(me.kdfParams, STAFF_KDF)) throw conflict('kdf_current', 'this account already uses the current KDF parameters');
     return swapCredentials(me, body, {
       failedAction: 'staff.kdf_upgrade_failed',
@@ -342,7 +379,7 @@ export function createStaffSignIn(ctx: AppContext) {
   async function regenerateRecoveryCodes(me: StaffRecord, body: z.infer<typeof schemas.regenerateRecoveryCodes>): Promise<RecoveryCodes> {
     const failedAction = 'staff.recovery_codes_failed';
     const reservation = await reserveAttempt(me.username);
-    if (!(await verifyAuthKey(me.authHash, body.currentAuthKey))) {
+    if (!(await verifyReserved(reservation, me.authHash, body.currentAuthKey))) {
       await recordFailure(reservation, me, 'password', failedAction);
       throw new HttpError(403, 'wrong_password', 'the current password is wrong');
     }

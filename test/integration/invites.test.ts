@@ -216,3 +216,19 @@ test('an admin removed after their request passed the guard makes no invite: 409
   expectError(made, 409, 'member_removed', 'removed');
   expect(await t.db('staff_invites').where({ created_by: leaving.staffId })).toEqual([]);
 });
+
+test('an admin removed after their request passed the guard revokes nothing: 409 member_removed, the invite stays usable', async () => {
+  const kept = await invite(admin, ['advocate']);
+  const leaving = await addStaff(t, admin, 'admin.revoking', ['admin']);
+  const removal = await keysetWithout(t, admin, leaving);
+  let removed: request.Response | undefined;
+  const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+    removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+  });
+  const revoked = await revoke(kept.id, leaving);
+  expect(guarded).toHaveBeenCalled();
+  expect(removed?.status).toBe(201);
+  expectError(revoked, 409, 'member_removed', 'removed');
+  expect((await pending()).map((i) => i.id)).toContain(kept.id);
+  expect((await request(t.app).post('/api/staff/invites/check').send({ inviteToken: kept.token })).status).toBe(200);
+});

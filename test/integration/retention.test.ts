@@ -15,7 +15,9 @@ import { foundInDatabase } from '../support/database-files';
 import { interleave, someoneWaitsForTheConnection } from '../support/interleave';
 import {
   asSurvivor,
+  addStaff,
   currentKeyset,
+  keysetWithout,
   logInSurvivor,
   makeTestServer,
   pow,
@@ -114,6 +116,25 @@ describe('the admin sets the periods', () => {
     expect((await request(t.app).get('/api/instance')).body.retention).toEqual({ closedCaseDays: 200, idleAccountDays: 60 });
     // Back to the defaults for what follows.
     expect((await admin.agent.post('/api/staff/settings/retention').send({ closedCaseDays: 180, idleAccountDays: 90 })).status).toBe(200);
+  });
+
+  test('an admin removed after their request passed the guard changes nothing: 409 member_removed', async () => {
+    const leaving = await addStaff(t, admin, 'admin.leaving', ['admin']);
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+    });
+    let set: request.Response;
+    try {
+      set = await leaving.agent.post('/api/staff/settings/retention').send({ closedCaseDays: 7, idleAccountDays: 7 });
+      expect(guarded).toHaveBeenCalled();
+    } finally {
+      guarded.mockRestore();
+    }
+    expect(removed?.status).toBe(201);
+    expectError(set, 409, 'member_removed', 'removed');
+    expect((await request(t.app).get('/api/instance')).body.retention).toEqual({ closedCaseDays: 180, idleAccountDays: 90 });
   });
 });
 

@@ -27,13 +27,22 @@ import {
   type AuditRecord,
 } from '../../protocol';
 import type { AuditInput } from '../../server/db/audit-repo';
-import { lockDelayMs, LOGIN_LOCK, recoveryCodeHash } from '../../server/http/staff-credentials';
-import { hashToken, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
+import {
+  ARGON2_CONCURRENCY,
+  ARGON2_QUEUE_LIMIT,
+  argon2Load,
+  lockDelayMs,
+  LOGIN_LOCK,
+  recoveryCodeHash,
+  withArgon2Slot,
+} from '../../server/http/staff-credentials';
+import { hashToken, hmac, SIGN_IN_TICKET_LIFETIME_MS } from '../../server/http/tokens';
 import { hotp, totpStep } from '../../server/http/totp';
 import { sweepExpired } from '../../server/sweeper';
 import {
   addStaff,
   enrolTotp,
+  keysetWithout,
   loginBody,
   makeTestServer,
   registerSurvivor,
@@ -166,6 +175,42 @@ describe('two-factor sign-in', () => {
     // From now on the password alone is not enough.
     const again = await loginBody(t, { username: 'came.back', password: fresh.password, totpSecret: enrolled.totpSecret }, {});
     expectError(await request(t.app).post('/api/staff/login').send(again.body), 401, 'unauthorized', 'wrong username, password or code');
+  });
+
+  test("a session opened with the password alone ends when the member confirms TOTP elsewhere: it never gains the member's second factor", async () => {
+    const fresh = await invitedButNotEnrolled(t, admin, 'waited.out');
+    // Someone holding the password signs in before the member has set up TOTP, and waits.
+    const { body } = await loginBody(t, { username: 'waited.out', password: fresh.password, totpSecret: new Uint8Array(20) }, {});
+    const waiting = request.agent(t.app);
+    expect((await waiting.post('/api/staff/login').send(body)).status).toBe(200);
+    await enrolTotp(t, fresh.agent, 'waited.out');
+    expectError(await waiting.get('/api/staff/me'), 401, 'unauthorized');
+    expectError(await waiting.post('/api/staff/session/key').send({}), 401, 'unauthorized');
+    // The session that confirmed the code stays, now past the gate.
+    expect((await fresh.agent.get('/api/staff/me')).body.totpEnrolled).toBe(true);
+    expect((await fresh.agent.post('/api/staff/session/key').send({})).status).toBe(200);
+    expect(await t.db('staff_sessions').where({ staff_id: fresh.id })).toHaveLength(1);
+    const enrolled = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.totp_enrolled' && e.actorId === fresh.id);
+    expect(enrolled.map((e) => e.detail)).toEqual([{ recoveryCodes: 10, sessionsEnded: 1 }]);
+  });
+
+  test('a password-only sign-in that a TOTP confirm overtakes gets no session: 401, only the confirming session is left', async () => {
+    const fresh = await invitedButNotEnrolled(t, admin, 'overtaken');
+    const { body } = await loginBody(t, { username: 'overtaken', password: fresh.password, totpSecret: new Uint8Array(20) }, {});
+    // The sign-in has read that no TOTP is set up when the member confirms one in their own session.
+    const read = interleave(t.ctx.repos.security, 'totpState', () => enrolTotp(t, fresh.agent, 'overtaken'));
+    try {
+      const signedIn = await request(t.app).post('/api/staff/login').send(body);
+      expect(read).toHaveBeenCalled();
+      expectError(signedIn, 401, 'unauthorized', 'wrong username, password or code');
+      expect(signedIn.headers['set-cookie']).toBeUndefined();
+    } finally {
+      read.mockRestore();
+    }
+    expect(await t.db('staff_sessions').where({ staff_id: fresh.id })).toHaveLength(1);
+    expect((await fresh.agent.get('/api/staff/me')).body.totpEnrolled).toBe(true);
+    const failed = (await auditLog(t, admin.agent)).filter((e) => e.action === 'staff.login_failed' && e.actorId === fresh.id);
+    expect(failed.map((e) => e.detail!.reason)).toEqual(['code_missing']);
   });
 
   test('a new QR code replaces the unconfirmed one; a wrong code is refused and writes nothing', async () => {
@@ -508,6 +553,26 @@ describe('login throttling', () => {
     ).toBe(200);
   });
 
+  test('sign-ins refused because argon2 is busy (503 busy, nothing verified) are given back: they do not lock the account', async () => {
+    const good = await loginBody(t, lockee);
+    const counter = () => t.db('login_failures').where({ key: toBase64url(hmac(t.ctx.serverSecret, 'login-failures', lockee.username)) });
+    // Every argon2 slot taken and the queue full, by jobs that wait for this test.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const blockers = Array.from({ length: ARGON2_CONCURRENCY + ARGON2_QUEUE_LIMIT }, () => withArgon2Slot(() => held));
+    try {
+      expect(argon2Load()).toEqual({ running: ARGON2_CONCURRENCY, waiting: ARGON2_QUEUE_LIMIT });
+      for (let i = 0; i <= LOGIN_LOCK.threshold; i++)
+        expectError(await request(t.app).post('/api/staff/login').send(good.body), 503, 'busy', 'busy with sign-ins');
+      expect((await counter()).map((r: { failures: number | string }) => Number(r.failures))).toEqual([0]);
+    } finally {
+      release();
+      await Promise.all(blockers);
+    }
+    expect((await request(t.app).post('/api/staff/login').send(good.body)).status).toBe(200);
+    expect(await counter()).toEqual([]);
+  });
+
   test('per hashed address too: the sensitive limiter answers 429 rate_limited', async () => {
     const t2 = await makeTestServer({ RATE_LIMIT_SENSITIVE_PER_MINUTE: '3' });
     try {
@@ -709,6 +774,26 @@ describe('sessions', () => {
     const after = (await admin.agent.get('/api/staff/activity')).body.members.find((m: { id: string }) => m.id === mod.staffId);
     expect(after).toEqual({ ...during, activeSessions: 0 });
   });
+
+  test('an admin removed after their request passed the guard changes no setting: 409 member_removed', async () => {
+    const before = (await admin.agent.get('/api/staff/settings')).body;
+    const leaving = await addStaff(t, admin, 'admin.leaving', ['admin']);
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+    });
+    let set: request.Response;
+    try {
+      set = await leaving.agent.post('/api/staff/settings').send({ sessionIdleMinutes: 1440, sessionAbsoluteHours: 168 });
+      expect(guarded).toHaveBeenCalled();
+    } finally {
+      guarded.mockRestore();
+    }
+    expect(removed?.status).toBe(201);
+    expectError(set, 409, 'member_removed', 'removed');
+    expect((await admin.agent.get('/api/staff/settings')).body).toEqual(before);
+  });
 });
 
 describe('password change', () => {
@@ -755,6 +840,29 @@ describe('password change', () => {
     expect((await auditLog(t, admin.agent)).pop()).toMatchObject({ action: 'staff.password_change_failed', actorId: member.staffId });
   });
 
+  test('new credentials only with the current KDF parameters: weaker or other valid ones are 400 not_current_kdf, nothing written', async () => {
+    const weaker: Argon2Params = { alg: 'argon2id', m: 19 * 1024, t: 2, p: 1 };
+    const body = await rewrap(member.password, 'a password kept under weaker parameters');
+    const salt = nacl.randomBytes(16);
+    const fresh = await staffSecrets('a password kept under weaker parameters', salt, weaker);
+    const keys = unwrapPrivateKeys((await member.agent.get('/api/staff/me')).body.wrappedKeys, (await loginBody(t, member, {})).wrapKey);
+    await unchanged(t, async () =>
+      expectError(
+        await member.agent.post('/api/staff/password').send({
+          ...body,
+          kdf: { params: weaker, salt: toBase64url(salt) },
+          authKey: toBase64url(fresh.authKey),
+          wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
+        }),
+        400,
+        'not_current_kdf',
+        'current staff parameters',
+      ),
+    );
+    // So the account's /login/params answer stays that of any username.
+    expect((await request(t.app).post('/api/staff/login/params').send({ username: member.username })).body.kdf.params).toEqual(STAFF_KDF);
+  });
+
   test('the server swaps the credentials at once; the old password stops working, the new one opens the same keys, other sessions end', async () => {
     const other = await signIn(t, member);
     const newPassword = 'a brand new passphrase for pw.changer';
@@ -763,6 +871,7 @@ describe('password change', () => {
     const res = await member.agent.post('/api/staff/password').send(body);
     expect(res.status).toBe(200);
     expect(res.body.wrappedKeys).toBe(body.wrappedKeys);
+    expect(res.body.totpEnrolled).toBe(true);
     // This session goes on; the other one ended.
     expect((await member.agent.get('/api/staff/me')).status).toBe(200);
     expectError(await other.get('/api/staff/me'), 401, 'unauthorized');
@@ -873,6 +982,7 @@ describe('re-keying a record made with older KDF parameters', () => {
     const res = await agent.post('/api/staff/kdf').send(body);
     expect(res.status).toBe(200);
     expect(res.body.wrappedKeys).toBe(body.wrappedKeys);
+    expect(res.body.totpEnrolled).toBe(true);
 
     const after = await stored(member);
     expect(after.params).toEqual(STAFF_KDF);
@@ -995,6 +1105,8 @@ describe('re-keying a record made with older KDF parameters', () => {
       wrappedKeys: wrapPrivateKeys(keys, fresh.wrapKey),
     });
     expect(res.status).toBe(200);
+    // The page takes this answer as the session's: it must still send the member to the enrolment.
+    expect(res.body.totpEnrolled).toBe(false);
     expect(JSON.parse((await t.db('staff').where({ id: member.id }).first()).kdf_params)).toEqual(STAFF_KDF);
     expectError(await agent.get('/api/staff/members'), 403, 'totp_enrolment_required');
   });

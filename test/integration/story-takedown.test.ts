@@ -25,9 +25,11 @@ import {
 } from '../../protocol';
 import type { PublishingCase, PublishingCaseSummary, SurvivorCase } from '../../protocol/api';
 import { foundInDatabase } from '../support/database-files';
+import { interleave } from '../support/interleave';
 import {
   addStaff,
   currentKeyset,
+  keysetWithout,
   makeTestServer,
   pow,
   registerSurvivor,
@@ -292,6 +294,29 @@ describe('taking a published story down', () => {
       (e: { action: string; detail: { alias?: string } }) => e.action === 'story.taken_down' && e.detail.alias === alias,
     );
     expect(entry).toMatchObject({ actorId: advocate.staffId, detail: { alias, reason: `${reason.slice(0, 199)}…` } });
+  });
+
+  test('an advocate removed after their request passed the guard takes nothing down: 409 member_removed, the story stays', async () => {
+    const survivor = await registerSurvivor(t);
+    const { alias } = await published(survivor, { title: 'Kept up', text: 'A story that stays', context: 'workplace' });
+    const leaving = await addStaff(t, admin, 'adv.leaving', 'advocate');
+    const removal = await keysetWithout(t, admin, leaving);
+    let removed: request.Response | undefined;
+    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+      removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+    });
+    let taken: request.Response;
+    try {
+      taken = await leaving.agent.post(`/api/staff/stories/${alias}/takedown`).send({ reason: 'on my way out' });
+      expect(guarded).toHaveBeenCalled();
+    } finally {
+      guarded.mockRestore();
+    }
+    expect(removed?.status).toBe(201);
+    expectError(taken, 409, 'member_removed', 'removed');
+    const page = await request(t.app).get(`/stories/${alias}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('A story that stays');
   });
 
   test('a story its survivor withdrew answers 410 as withdrawn, and cannot be taken down', async () => {
