@@ -118,12 +118,18 @@ describeInBrowser('staff workspace in Chromium', () => {
     // Sharing the moderator started and did not finish (the page closed) resumes by itself at the next sign-in.
     const idOf = async (username: string) => String((await db('staff').where({ username }).first()).id);
     const unfinishedKey = JSON.stringify(`awaaz.grants-unfinished.${await idOf(MODERATOR.username)}`);
+    // Signed out first: a tab still signed in would reopen its workspace and resume there, racing the sign-out.
+    await m.getByRole('button', { name: 'Log out', exact: true }).click();
+    await m.locator('#step-login:visible').waitFor();
     await m.evaluate(`localStorage.setItem(${unfinishedKey}, ${JSON.stringify(JSON.stringify([await idOf(LATECOMER.username)]))})`);
     await staffSignIn(m, server.url, MODERATOR);
     await m
       .locator('#grant-status')
       .filter({ hasText: /Done: shared [1-9]/ })
-      .waitFor({ timeout: 60_000 });
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}\ngrant status: ${await m.locator('#grant-status').textContent()}`);
+      });
     expect(await m.evaluate(`localStorage.getItem(${unfinishedKey})`)).toBeNull();
     // Shared as v2 grants (issue 17): one batch, one signature, each grant with its own path.
     const shared2 = (
