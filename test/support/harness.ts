@@ -358,8 +358,8 @@ export async function staffMaterial(username: string, password: string, instance
 }
 
 export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', 'moderator']): Promise<StaffActor> {
-  const link = await issueSetupLink(t.ctx.repos.instance, 'http://test');
-  const setupToken = link.split('#')[1];
+  const link = await issueSetupLink(t.ctx.repos.instance, 'http://test', t.ctx.clock);
+  const setupToken = link.url.split('#')[1];
   const instance = nacl.sign.keyPair();
   const staffId = randomId();
   const password = 'admin password for tests';
