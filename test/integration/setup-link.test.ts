@@ -4,10 +4,8 @@
  * nothing is written. A new link replaces the old one. Moves the test clock, never waits.
  */
 import request from 'supertest';
-import nacl from 'tweetnacl';
-import { randomId, signKeyset, utcDay } from '../../protocol';
 import { issueSetupLink, SETUP_LINK_MS } from '../../server/setup-link';
-import { makeTestServer, staffMaterial, type TestServer } from '../support/harness';
+import { firstAdminSetupBody, makeTestServer, type TestServer } from '../support/harness';
 import { expectError } from './expect-error';
 
 let t: TestServer;
@@ -16,23 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function setupBody(setupToken: string) {
-  const instance = nacl.sign.keyPair();
-  const staffId = randomId();
-  const { material } = await staffMaterial('first', 'first admin password', instance);
-  const keyset = signKeyset(
-    {
-      v: 1,
-      instanceId: t.ctx.instanceId,
-      version: 1,
-      prev: null,
-      issuedDay: utcDay(new Date(t.clock.now())),
-      members: [{ staffId, username: 'first', roles: ['admin'], boxPk: material.boxPk, signPk: material.signPk }],
-    },
-    instance,
-  );
-  return { setupToken, staffId, roles: ['admin'], keyset, ...material };
-}
+const setupBody = (setupToken: string) => firstAdminSetupBody(t, setupToken);
 
 const tokenOf = (url: string) => url.split('#')[1];
 

@@ -383,6 +383,25 @@ export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', '
   return { agent, staffId, username: 'admin', roles, password, box, sign, instance, setupBody, ...totp };
 }
 
+/** A POST /api/setup body for a first admin named `first` (roles: admin), the keyset dated by the test clock. */
+export async function firstAdminSetupBody(t: TestServer, setupToken: string) {
+  const instance = nacl.sign.keyPair();
+  const staffId = randomId();
+  const { material } = await staffMaterial('first', 'first admin password', instance);
+  const keyset = signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: 1,
+      prev: null,
+      issuedDay: utcDay(new Date(t.clock.now())),
+      members: [{ staffId, username: 'first', roles: ['admin'], boxPk: material.boxPk, signPk: material.signPk }],
+    },
+    instance,
+  );
+  return { setupToken, staffId, roles: ['admin'], keyset, ...material };
+}
+
 export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
   return (await request(t.app).get('/api/instance')).body.keyset;
 }
