@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const base = (side: Side) => `http://127.0.0.1:${(servers[side].address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: k.chromium, args: CHROMIUM_ARGS });
   try {
-    const token = (await issueSetupLink(ctx.repos.instance, base('br'))).split('#')[1];
+    const token = (await issueSetupLink(ctx.repos.instance, base('br'), ctx.clock)).url.split('#')[1];
     await setupAdmin(base('br'), ctx.instanceId, token, ['admin', 'moderator']);
     const version = browser.version();
     console.log(

@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const verdicts: string[] = [];
 
   try {
-    const token = (await issueSetupLink(ctx.repos.instance, base)).split('#')[1];
+    const token = (await issueSetupLink(ctx.repos.instance, base, ctx.clock)).url.split('#')[1];
     const admin = await setupAdmin(base, ctx.instanceId, token, ['admin']);
     const moderators: Staff[] = [
       await addStaff(base, ctx.instanceId, admin, 'mod.a'),

@@ -111,7 +111,7 @@ async function startServer(): Promise<Server> {
     clientDir: path.resolve(__dirname, '../client'),
     log: (line) => internalErrors.push(line),
   });
-  const setupToken = (await issueSetupLink(ctx.repos.instance, config.publicUrl)).split('#')[1];
+  const setupToken = (await issueSetupLink(ctx.repos.instance, config.publicUrl, ctx.clock)).url.split('#')[1];
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

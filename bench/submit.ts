@@ -152,7 +152,7 @@ async function startServers(databaseEnv: Record<string, string>): Promise<Server
     clientDir: path.resolve(__dirname, '../client'),
     log: (line) => internalErrors.push(line),
   });
-  const setupToken = (await issueSetupLink(ctx.repos.instance, config.publicUrl)).split('#')[1];
+  const setupToken = (await issueSetupLink(ctx.repos.instance, config.publicUrl, ctx.clock)).url.split('#')[1];
 
   const bare = express();
   bare.disable('x-powered-by');

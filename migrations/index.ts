@@ -19,6 +19,7 @@ import * as serverKeyFile from './013_server_key_file';
 import * as inviteIds from './014_invite_ids';
 import * as keyChecks from './015_key_checks';
 import * as envelopePositions from './016_envelope_positions';
+import * as setupLinkExpiry from './017_setup_link_expiry';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '014_invite_ids': inviteIds,
   '015_key_checks': keyChecks,
   '016_envelope_positions': envelopePositions,
+  '017_setup_link_expiry': setupLinkExpiry,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

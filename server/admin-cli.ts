@@ -20,7 +20,7 @@ import { checkDataDir, databaseOpenError } from './data-dir';
 import { migrate, openDatabase } from './db/database';
 import { instanceRepo } from './db/instance-repo';
 import { copySqliteToPostgres, CopyRefused, type CopyReport } from './db/sqlite-to-postgres';
-import { issueSetupLink } from './setup-link';
+import { issueSetupLink, setupLinkValidUntil } from './setup-link';
 
 const USAGE = [
   'usage: npm run admin -- init                               print a one-time link to create the first admin',
@@ -66,7 +66,9 @@ async function init(): Promise<number> {
       return 1;
     }
     console.log('Open this one-time link in your browser to create the first admin:');
-    console.log(`  ${await issueSetupLink(repo, config.publicUrl)}`);
+    const link = await issueSetupLink(repo, config.publicUrl, systemClock);
+    console.log(`  ${link.url}`);
+    console.log(`It works until ${setupLinkValidUntil(link)}; any earlier setup link no longer works.`);
     return 0;
   } finally {
     await db.destroy();

@@ -27,7 +27,7 @@ import { settingsRepo } from './db/settings-repo';
 import { staffSecurityRepo } from './db/staff-security-repo';
 import { staffRepo } from './db/staff-repo';
 import { survivorRepo } from './db/survivor-repo';
-import { createStaffAuth, requireSurvivor, type StaffAuth } from './http/auth';
+import { createStaffAuth, requireSurvivor, staffCookieName, type StaffAuth } from './http/auth';
 import { errorHandler, HttpError, notFound, notFoundHandler } from './http/errors';
 import { jsonBody } from './http/json-body';
 import { identityHash, identityLimiter, limiter } from './http/rate-limit';
@@ -218,7 +218,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: express.Express; 
     },
     limits: {
       general: limiter(counters, clock, addressKey, 'all', config.rateLimitPerMinute, {
-        skip: (req) => isCredentialedRecordRequest(serverKey, req, clock.now()),
+        skip: (req) => isCredentialedRecordRequest(serverKey, staffCookieName(config), req, clock.now()),
       }),
       sensitive: limiter(counters, clock, addressKey, 'sensitive', config.rateLimitSensitivePerMinute),
       records: identityLimiter(counters, clock, addressKey, 'records', config.rateLimitRecordsPerMinute),

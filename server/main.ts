@@ -12,7 +12,7 @@ import { ConfigError, loadAddressKey, loadConfig, loadMatchingKey, loadServerKey
 import { checkDataDir, databaseOpenError, lockDataDir } from './data-dir';
 import { migrate, openDatabase } from './db/database';
 import { checkKeyFiles, watchKeyFiles } from './key-checks';
-import { issueSetupLink } from './setup-link';
+import { issueSetupLink, setupLinkValidUntil } from './setup-link';
 import { startMailer } from './mailer';
 import { startSweeper } from './sweeper';
 
@@ -90,11 +90,13 @@ async function main(): Promise<void> {
   console.log(config.smtp ? `Staff alerts: by email through ${config.smtp.host}:${config.smtp.port}` : 'Staff alerts: off (no SMTP_HOST)');
   const row = await ctx.repos.instance.ensure(ctx.clock.today());
   if (!row.instance_pk) {
-    const link = await issueSetupLink(ctx.repos.instance, config.publicUrl);
+    const link = await issueSetupLink(ctx.repos.instance, config.publicUrl, ctx.clock);
     console.log('');
     console.log('No admin yet. Open this one-time link in your browser to create the first admin:');
-    console.log(`  ${link}`);
-    console.log('(Lost it? `npm run admin -- init` prints a new one.)');
+    console.log(`  ${link.url}`);
+    console.log(
+      `It works until ${setupLinkValidUntil(link)}. (Expired or lost? Restart the server or run \`npm run admin -- init\` for a new one.)`,
+    );
   } else {
     const fp = fingerprint(row.instance_pk);
     console.log(`Instance fingerprint: ${fp}`);

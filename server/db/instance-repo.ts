@@ -9,6 +9,8 @@ export interface InstanceRow {
   fake_salt_key: string;
   instance_pk: string | null;
   setup_token_hash: string | null;
+  /** when the setup token stops working, milliseconds since the epoch (PostgreSQL's bigint reads back as a string) */
+  setup_token_expires_at: number | string | null;
 }
 
 export function instanceRepo(db: Db) {
@@ -27,11 +29,12 @@ export function instanceRepo(db: Db) {
         .where({ id: 1 } as never)
         .first())!;
     },
-    async setSetupTokenHash(hash: string | null): Promise<void> {
-      await db('instance').where({ id: 1 }).update({ setup_token_hash: hash });
+    /** Stores a new setup token's hash and expiry; an earlier token stops working. */
+    async setSetupToken(hash: string, expiresAt: number): Promise<void> {
+      await db('instance').where({ id: 1 }).update({ setup_token_hash: hash, setup_token_expires_at: expiresAt });
     },
     async completeSetup(trx: Db, instancePk: string): Promise<void> {
-      await trx('instance').where({ id: 1 }).update({ instance_pk: instancePk, setup_token_hash: null });
+      await trx('instance').where({ id: 1 }).update({ instance_pk: instancePk, setup_token_hash: null, setup_token_expires_at: null });
     },
   };
 }

@@ -22,6 +22,16 @@ import { hashToken, randomToken, readSurvivorToken } from './tokens';
 
 export const STAFF_COOKIE = 'awaaz_staff';
 
+/**
+ * The staff cookie's name. A secure cookie (PUBLIC_URL in https, unless COOKIE_SECURE says
+ * otherwise) gets the `__Host-` prefix: a browser then keeps it only if it is Secure, has
+ * Path=/ and no Domain, so a sibling subdomain cannot plant one with its own session (login
+ * CSRF). Over plain http (an onion service, a local test) the prefix cannot be used.
+ */
+export function staffCookieName(config: Pick<Config, 'cookieSecure'>): string {
+  return config.cookieSecure ? `__Host-${STAFF_COOKIE}` : STAFF_COOKIE;
+}
+
 declare module 'express-serve-static-core' {
   interface Request {
     staff?: StaffRecord;
@@ -49,14 +59,29 @@ export const totpEnrolmentRequired = () =>
     'set up two-factor sign-in first: scan the QR code with an authenticator app and confirm a code',
   );
 
-export function readCookie(req: Request, name: string): string | undefined {
+/** Every value the Cookie header gives this name, in order. */
+export function readCookies(req: Request, name: string): string[] {
   const header = req.headers.cookie;
-  if (!header) return undefined;
+  if (!header) return [];
+  const values: string[] = [];
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
+    if (k === name) values.push(v.join('='));
   }
-  return undefined;
+  return values;
+}
+
+export const conflictingSessionCookies = () =>
+  unauthorized('this request carries conflicting session cookies (the same name twice); sign in again');
+
+/**
+ * The staff session token of the request, if any. Two cookies of the staff name (one planted
+ * for a parent domain next to the real one, say) authenticate with neither: refused.
+ */
+export function staffSessionToken(req: Request, name: string): string | undefined {
+  const values = readCookies(req, name);
+  if (values.length > 1) throw conflictingSessionCookies();
+  return values[0];
 }
 
 type TotpStage = 'enrolled' | 'enrolling' | 'any';
@@ -89,7 +114,9 @@ export interface PreparedSession {
 }
 
 export function createStaffAuth({ staff, security, settings, config, clock }: StaffAuthDeps) {
+  // No Domain: the cookie is the host's alone (and `__Host-` requires it).
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: config.cookieSecure, path: '/' };
+  const cookieName = staffCookieName(config);
 
   /**
    * A new session of this member, made ready outside any transaction (it reads the timeouts):
@@ -107,7 +134,7 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
         await security.markSeen(staffId, utcDay(new Date(at)));
         // A session cookie (no Max-Age): closing the browser drops it, as it drops the keys a reload
         // keeps in sessionStorage; the server still ends the session at the admin's timeouts.
-        res.cookie(STAFF_COOKIE, token, cookieOptions);
+        res.cookie(cookieName, token, cookieOptions);
       },
     };
   }
@@ -119,19 +146,26 @@ export function createStaffAuth({ staff, security, settings, config, clock }: St
   }
 
   function clearSessionCookie(res: Response): void {
-    res.clearCookie(STAFF_COOKIE, cookieOptions);
+    res.clearCookie(cookieName, cookieOptions);
   }
 
   async function endSession(req: Request, res: Response): Promise<void> {
-    const token = readCookie(req, STAFF_COOKIE);
-    if (token) await staff.deleteSession(hashToken(token));
+    // With conflicting cookies neither session is ended (the request authenticates with neither): the cookie is cleared.
+    const tokens = readCookies(req, cookieName);
+    if (tokens.length === 1) await staff.deleteSession(hashToken(tokens[0]));
     clearSessionCookie(res);
   }
 
   function guard(roles: StaffRole[], stage: TotpStage): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const token = readCookie(req, STAFF_COOKIE);
+        let token: string | undefined;
+        try {
+          token = staffSessionToken(req, cookieName);
+        } catch (e) {
+          clearSessionCookie(res);
+          throw e;
+        }
         if (!token) throw unauthorized('staff login required');
         const hash = hashToken(token);
         const session = await staff.findSession(hash);

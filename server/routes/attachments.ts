@@ -14,7 +14,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { RECORD_BYTES, RECORD_OVERHEAD } from '../../protocol';
 import { schemas } from '../../protocol/api';
 import type { AppContext } from '../app';
-import { bearerSurvivorId, readCookie, STAFF_COOKIE, staffOf, survivorIdOf } from '../http/auth';
+import { bearerSurvivorId, readCookies, staffOf, survivorIdOf } from '../http/auth';
 import { HttpError } from '../http/errors';
 import { noQuery, parseWith } from '../http/validate';
 import {
@@ -55,10 +55,10 @@ export function recordRoute(req: Request): { side: 'survivor' | 'staff'; upload:
  * spare every request a database read: a staff record request whose session the route then
  * refuses counts against its address after all (`ctx.limits.refusedRecords`).
  */
-export function isCredentialedRecordRequest(serverSecret: string, req: Request, now: number): boolean {
+export function isCredentialedRecordRequest(serverSecret: string, staffCookie: string, req: Request, now: number): boolean {
   const route = recordRoute(req);
   if (!route) return false;
-  return route.side === 'survivor' ? bearerSurvivorId(serverSecret, req, now) !== undefined : readCookie(req, STAFF_COOKIE) !== undefined;
+  return route.side === 'survivor' ? bearerSurvivorId(serverSecret, req, now) !== undefined : readCookies(req, staffCookie).length > 0;
 }
 
 const rawRecord = express.raw({ type: 'application/octet-stream', limit: MAX_RECORD_BODY, inflate: false });

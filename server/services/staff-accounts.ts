@@ -54,6 +54,14 @@ export async function setUpFirstAdmin(ctx: AppContext, body: SetupRequest): Prom
   if (!row.setup_token_hash || row.setup_token_hash !== hashToken(body.setupToken)) {
     throw forbidden('setupToken is not the current setup token; run `npm run admin -- init` for a new link');
   }
+  // The link was printed to the server's output: past its day it may be read from an old log.
+  if (row.setup_token_expires_at === null || ctx.clock.now() > Number(row.setup_token_expires_at)) {
+    throw new HttpError(
+      410,
+      'setup_link_expired',
+      'this setup link has expired (a link works for 24 hours); restart the server or run `npm run admin -- init` to print a new one',
+    );
+  }
   if (!body.roles.includes('admin')) throw badRequest('invalid_request', 'roles must include admin');
   const verified = verifyKeyset(body.keyset, { instanceId: ctx.instanceId });
   const ks = verified.keyset;

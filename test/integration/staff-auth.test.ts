@@ -135,7 +135,7 @@ describe('two-factor sign-in', () => {
     try {
       const { issueSetupLink } = await import('../../server/setup-link');
       const { signKeyset, randomId, utcDay } = await import('../../protocol');
-      const setupToken = (await issueSetupLink(t2.ctx.repos.instance, 'http://test')).split('#')[1];
+      const setupToken = (await issueSetupLink(t2.ctx.repos.instance, 'http://test', t2.ctx.clock)).url.split('#')[1];
       const instance = nacl.sign.keyPair();
       const staffId = randomId();
       const { material } = await staffMaterial('first', 'first admin password', instance);

@@ -358,8 +358,8 @@ export async function staffMaterial(username: string, password: string, instance
 }
 
 export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', 'moderator']): Promise<StaffActor> {
-  const link = await issueSetupLink(t.ctx.repos.instance, 'http://test');
-  const setupToken = link.split('#')[1];
+  const link = await issueSetupLink(t.ctx.repos.instance, 'http://test', t.ctx.clock);
+  const setupToken = link.url.split('#')[1];
   const instance = nacl.sign.keyPair();
   const staffId = randomId();
   const password = 'admin password for tests';
@@ -381,6 +381,25 @@ export async function setupAdmin(t: TestServer, roles: StaffRole[] = ['admin', '
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   const totp = await enrolTotp(t, agent, 'admin');
   return { agent, staffId, username: 'admin', roles, password, box, sign, instance, setupBody, ...totp };
+}
+
+/** A POST /api/setup body for a first admin named `first` (roles: admin), the keyset dated by the test clock. */
+export async function firstAdminSetupBody(t: TestServer, setupToken: string) {
+  const instance = nacl.sign.keyPair();
+  const staffId = randomId();
+  const { material } = await staffMaterial('first', 'first admin password', instance);
+  const keyset = signKeyset(
+    {
+      v: 1,
+      instanceId: t.ctx.instanceId,
+      version: 1,
+      prev: null,
+      issuedDay: utcDay(new Date(t.clock.now())),
+      members: [{ staffId, username: 'first', roles: ['admin'], boxPk: material.boxPk, signPk: material.signPk }],
+    },
+    instance,
+  );
+  return { setupToken, staffId, roles: ['admin'], keyset, ...material };
 }
 
 export async function currentKeyset(t: TestServer): Promise<SignedKeyset> {
