@@ -39,6 +39,7 @@ import {
   addStaff,
   currentKeyset,
   keysetWithout,
+  removedMidRequest,
   loginBody,
   makeTestServer,
   pow,
@@ -487,31 +488,15 @@ describe("a member's own write whose request passed the staff guard before their
   test.each(writes)('$route', async ({ route, prepare, kdf }) => {
     const leaving = await addStaff(t, admin, `self.leaving.${writes.findIndex((w) => w.route === route)}`, 'moderator', kdf);
     const send = await prepare(leaving);
-    const removal = await keysetWithout(t, admin, leaving);
     const before = await traces(leaving);
-    let removed: request.Response | undefined;
-    // The guard has read the member's record (still active) when the admin removes them.
-    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
-      removed = await publish(removal);
-    });
-    const written = await send();
-    expect(guarded).toHaveBeenCalled();
-    expect(removed?.status).toBe(201);
-    expect(removed?.body.removed).toBe(1);
+    const written = await removedMidRequest(t, admin, leaving, send);
     expectError(written, 409, 'member_removed', 'removed');
     expect(await traces(leaving)).toEqual(before);
   });
 
   test('POST /api/staff/session/key needs no recheck: its key is stored on the session, which the removal deletes, so it answers 401 and stores nothing', async () => {
     const leaving = await addStaff(t, admin, 'self.leaving.reload');
-    const removal = await keysetWithout(t, admin, leaving);
-    let removed: request.Response | undefined;
-    const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
-      removed = await publish(removal);
-    });
-    const asked = await leaving.agent.post('/api/staff/session/key').send({});
-    expect(guarded).toHaveBeenCalled();
-    expect(removed?.status).toBe(201);
+    const asked = await removedMidRequest(t, admin, leaving, () => leaving.agent.post('/api/staff/session/key').send({}));
     expectError(asked, 401, 'unauthorized', 'session has ended');
     expect(await t.db('staff_sessions').where({ staff_id: leaving.staffId })).toEqual([]);
   });

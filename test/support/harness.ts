@@ -44,6 +44,7 @@ import { loadConfig } from '../../server/config';
 import { migrate, openDatabase, type Db } from '../../server/db/database';
 import { base32Decode, hotp, totpStep } from '../../server/http/totp';
 import { issueSetupLink } from '../../server/setup-link';
+import { interleave } from './interleave';
 import { freshPostgresDatabase, TEST_ENGINE } from './postgres';
 
 export { TEST_ENGINE };
@@ -420,6 +421,33 @@ export async function keysetWithout(t: TestServer, admin: StaffActor, member: St
     },
     admin.instance!,
   );
+}
+
+/**
+ * Sends a request of `leaving`'s whose removal (the next keyset, published by `admin` without
+ * them) lands right after the staff guard has read their record: the window between the guard
+ * and the route's own transaction. Returns the route's answer, once the removal was published.
+ */
+export async function removedMidRequest(
+  t: TestServer,
+  admin: StaffActor,
+  leaving: StaffActor,
+  send: () => Promise<request.Response>,
+): Promise<request.Response> {
+  const removal = await keysetWithout(t, admin, leaving);
+  let removed: request.Response | undefined;
+  const guarded = interleave(t.ctx.repos.staff, 'byId', async () => {
+    removed = await admin.agent.post('/api/staff/keysets').send({ signed: removal });
+  });
+  try {
+    const answer = await send();
+    expect(guarded).toHaveBeenCalled();
+    expect(removed?.status).toBe(201);
+    expect(removed?.body.removed).toBe(1);
+    return answer;
+  } finally {
+    guarded.mockRestore();
+  }
 }
 
 /** Admin invites, the new member enrols, the admin's browser signs the next keyset. */
