@@ -52,19 +52,21 @@ function wipe(keys: KeyPairs): void {
 
 /** Whether Copy put her codename on the clipboard: emptied once she has confirmed it, and on Quick exit (SECURITY.md). */
 let copied = false;
-function clearClipboard(): void {
-  if (copied) navigator.clipboard.writeText('').catch(() => undefined); // best effort: the page may be leaving
+function clearClipboard(): Promise<void> | undefined {
+  const cleared = copied ? navigator.clipboard.writeText('').catch(() => undefined) : undefined;
   copied = false;
+  return cleared;
 }
 
 onQuickExit(() => {
-  clearClipboard();
+  const cleared = clearClipboard();
   codename = '';
   keysPromise?.then(wipe, () => undefined);
   keysPromise = undefined;
   info = undefined;
   session = held = maybeSent = undefined;
   forgetSentKeys();
+  return cleared; // Quick exit waits for it (briefly) before leaving
 });
 
 function forgetSentKeys(): void {
@@ -144,7 +146,7 @@ listen(document, 'DOMContentLoaded', async () => {
       }
       if (!same) throw new LocalizedError('share.notSame');
       input.value = '';
-      clearClipboard();
+      void clearClipboard();
       // The codename has been written down: stop showing it.
       byId('codename').textContent = '';
       // Start the slow key derivation now, while the survivor writes.

@@ -15,7 +15,9 @@ export const ESCAPE_PRESSES = 3;
 export const ESCAPE_WINDOW_MS = 2000;
 
 let exitUrl = DEFAULT_QUICK_EXIT_URL;
-const cleanups: (() => void)[] = [];
+/** A cleanup's promise (the clipboard) is waited for at most this long: the page is blank already. */
+const LEAVE_WAIT_MS = 300;
+const cleanups: (() => void | Promise<unknown>)[] = [];
 let armed = false;
 
 export function quickExitUrl(): string {
@@ -29,15 +31,21 @@ export function setQuickExitUrl(url: unknown): void {
   document.querySelectorAll<HTMLAnchorElement>('a[data-quick-exit]').forEach((a) => (a.href = url));
 }
 
-/** Registers what a page must forget on quick exit (its codename, keys, session…). */
-export function onQuickExit(cleanup: () => void): void {
+/**
+ * Registers what a page must forget on quick exit (its codename, keys, session…). A cleanup
+ * that must finish before the page leaves returns its promise: an asynchronous write cut off by
+ * the navigation would not happen (the clipboard kept her codename).
+ */
+export function onQuickExit(cleanup: () => void | Promise<unknown>): void {
   cleanups.push(cleanup);
 }
 
 export function quickExit(): void {
+  const pending: Promise<unknown>[] = [];
   for (const cleanup of cleanups.splice(0)) {
     try {
-      cleanup();
+      const done = cleanup();
+      if (done) pending.push(done.catch(() => undefined));
     } catch {
       // keep leaving whatever happens
     }
@@ -57,7 +65,9 @@ export function quickExit(): void {
   } catch {
     // the page is going away anyway
   }
-  location.replace(exitUrl);
+  const leave = () => location.replace(exitUrl);
+  if (pending.length === 0) leave();
+  else void Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, LEAVE_WAIT_MS))]).then(leave);
 }
 
 /** Listens for the button and for Escape; safe to call before the body exists. */
